@@ -1,0 +1,100 @@
+# switchyard: `make help` lists the targets.
+# Sources are found by wildcard: a new .c under core/, sim/ or tests/ needs no edit here.
+
+CC      ?= cc
+BUILD   ?= build
+PKGS    := libevent libosip2 sqlite3 openssl libpcap
+OPT     ?= -O2
+CFLAGS  += -std=c17 $(OPT) -g -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE -I. \
+           $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(EXTRA_CFLAGS)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -losipparser2 -lm $(EXTRA_LDLIBS)
+
+CORE_SRC := $(shell find core -name '*.c' -not -path 'core/live/*' | sort)
+LIVE_SRC := $(shell find core/live -name '*.c' | sort)
+SIM_SRC  := $(shell find sim -name '*.c' | sort)
+CMD_SRC  := $(shell find cmd -name '*.c' | sort)
+TEST_SRC := $(shell find tests -name 'test_*.c' | sort)
+BENCH_SRC:= $(shell find bench -name '*.c' | sort)
+TESTLIB_SRC := $(shell find tests -name '*.c' -not -name 'test_*.c' | sort)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+CORE_LIB := $(BUILD)/libsycore.a
+LIVE_LIB := $(BUILD)/libsylive.a
+SIM_LIB  := $(BUILD)/libsysim.a
+BIN      := $(BUILD)/switchyard
+TESTS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+BENCHES  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+ALL_LIBS := $(SIM_LIB) $(LIVE_LIB) $(CORE_LIB)
+
+.PHONY: all test test-fast asan asan-build tests-built bench lint clean help deps format demo
+all: $(BIN)
+
+help:
+	@echo "make            build $(BIN)"
+	@echo "make demo       run the demo scenario in the simulator and print its report"
+	@echo "make test       lint, unit tests and integration tests under ASan+UBSan (prints 'N passed, N failed')"
+	@echo "make test-fast  the same without sanitizers"
+	@echo "make asan       build everything with ASan+UBSan into build/asan"
+	@echo "make bench      benchmarks; JSON lines, appended to bench/results.jsonl"
+	@echo "make lint       the determinism boundary check (ci/lint)"
+	@echo "make deps       install missing Debian packages (ci/install-deps.sh)"
+	@echo "make format     clang-format every source file"
+
+deps:
+	ci/install-deps.sh
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(CORE_LIB): $(call obj,$(CORE_SRC))
+	@rm -f $@; ar rcs $@ $^
+$(LIVE_LIB): $(call obj,$(LIVE_SRC))
+	@rm -f $@; ar rcs $@ $^
+$(SIM_LIB): $(call obj,$(SIM_SRC))
+	@rm -f $@; ar rcs $@ $^
+
+$(BIN): $(call obj,$(CMD_SRC)) $(ALL_LIBS)
+	$(CC) $(CFLAGS) -o $@ $(call obj,$(CMD_SRC)) $(ALL_LIBS) $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(call obj,$(TESTLIB_SRC)) $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(call obj,$(TESTLIB_SRC)) $(ALL_LIBS) $(LDLIBS) -lcmocka
+
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(ALL_LIBS) $(LDLIBS)
+
+tests-built: $(BIN) $(TESTS)
+
+lint:
+	ci/lint
+
+test: deps
+	$(MAKE) --no-print-directory asan-build
+	ci/run-tests.sh build/asan
+
+test-fast: $(BIN) $(TESTS)
+	ci/run-tests.sh $(BUILD)
+
+asan-build:
+	$(MAKE) --no-print-directory BUILD=build/asan OPT=-O1 \
+	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	  EXTRA_LDLIBS="-fsanitize=address,undefined" tests-built
+
+asan: asan-build
+
+bench: $(BIN) $(BENCHES)
+	bench/run.sh $(BUILD)
+
+demo: $(BIN)
+	$(BIN) sim scenarios/demo.scn
+
+format:
+	clang-format -i $$(find core sim cmd tests bench -name '*.[ch]')
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what switchyard needs on a fresh Debian machine, idempotently:
+# nothing is fetched when everything is already there.
+set -euo pipefail
+
+pkgs=(build-essential pkg-config libevent-dev libosip2-dev libpcap-dev libsrtp2-dev
+      libssl-dev libsqlite3-dev libcmocka-dev sqlite3 gnuplot-nox sip-tester tshark)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "install-deps: installing ${missing[*]}"
+	SUDO=
+	[ "$(id -u)" = 0 ] || SUDO=sudo
+	export DEBIAN_FRONTEND=noninteractive
+	echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections 2>/dev/null || true
+	$SUDO apt-get update -qq
+	$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+	echo "install-deps: all packages present"
+fi

@@ -1,0 +1,23 @@
+/* cmd.h: the subcommands of the switchyard binary. */
+#ifndef SY_CMD_H
+#define SY_CMD_H
+
+#include <stdint.h>
+
+struct cmd_opts {
+	const char *file;	/* scenario / config */
+	const char *out;	/* --out DIR */
+	uint64_t seed;		/* --seed N */
+	int seed_set;
+	int quiet;		/* --quiet: no progress line */
+	int verbose;		/* -v: debug log */
+	const char *json;	/* --json FILE: the report as JSON */
+	const char *bench;	/* --bench NAME: print one bench JSON line */
+	const char *trace;	/* --trace FILE: event log as text */
+	const char *target;	/* --target HOST:PORT (load) */
+};
+
+int cmd_sim(const struct cmd_opts *o);
+int cmd_serve(const struct cmd_opts *o);
+
+#endif

@@ -1,0 +1,116 @@
+/* switchyard.c: the command line: `sim`, `serve`, `--help`. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "core/sip/msg.h"
+
+#ifndef SY_VERSION
+#define SY_VERSION "0.1.0"
+#endif
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"switchyard %s: a carrier-grade telecom core (SIP B2BUA, routing, CDRs)\n"
+		"\n"
+		"usage:\n"
+		"  switchyard sim SCENARIO [--seed N] [--out DIR] [--json FILE] [--quiet]\n"
+		"      run a scenario in the discrete-event simulator (virtual time), print\n"
+		"      its report; the last line is the determinism digest. Exit 1 when an\n"
+		"      [expect] line fails, 2 on a bad scenario file.\n"
+		"  switchyard serve CONFIG [--seed N] [--out DIR] [-v]\n"
+		"      run the switch on real sockets (SIP over UDP), carriers and routes\n"
+		"      from the same file format; SIGINT/SIGTERM stop it and flush CDRs.\n"
+		"  switchyard --help | --version\n"
+		"\n"
+		"options:\n"
+		"  --seed N      master seed (overrides [run] seed)\n"
+		"  --out DIR     output folder: report, CDRs (sqlite + CSV), time series\n"
+		"  --json FILE   also write the run report as JSON to FILE\n"
+		"  --trace FILE  write the ordered event log as text (debugging)\n"
+		"  --quiet       no progress line\n"
+		"  -v            debug logging\n"
+		"\n"
+		"The scenario format is documented in docs/scenarios.md.\n",
+		SY_VERSION);
+}
+
+static int parse_opts(int argc, char **argv, struct cmd_opts *o)
+{
+	for (int i = 2; i < argc; i++) {
+		const char *a = argv[i];
+		const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(a, "--seed") == 0 && next) {
+			char *end;
+			o->seed = strtoull(next, &end, 10);
+			if (*end != '\0') {
+				fprintf(stderr, "switchyard: bad --seed '%s' (want an unsigned integer)\n", next);
+				return -1;
+			}
+			o->seed_set = 1;
+			i++;
+		} else if (strcmp(a, "--out") == 0 && next) {
+			o->out = next;
+			i++;
+		} else if (strcmp(a, "--json") == 0 && next) {
+			o->json = next;
+			i++;
+		} else if (strcmp(a, "--bench") == 0 && next) {
+			o->bench = next;
+			i++;
+		} else if (strcmp(a, "--trace") == 0 && next) {
+			o->trace = next;
+			i++;
+		} else if (strcmp(a, "--target") == 0 && next) {
+			o->target = next;
+			i++;
+		} else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
+			o->quiet = 1;
+		} else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+			o->verbose = 1;
+		} else if (a[0] == '-') {
+			fprintf(stderr, "switchyard: unknown option '%s' (see switchyard --help)\n", a);
+			return -1;
+		} else if (o->file == NULL) {
+			o->file = a;
+		} else {
+			fprintf(stderr, "switchyard: unexpected argument '%s'\n", a);
+			return -1;
+		}
+	}
+	if (o->file == NULL) {
+		fprintf(stderr, "switchyard %s: missing the scenario/config file (see switchyard --help)\n", argv[1]);
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("switchyard %s\n", SY_VERSION);
+		return 0;
+	}
+	struct cmd_opts o;
+	memset(&o, 0, sizeof(o));
+	sip_global_init();
+	if (strcmp(argv[1], "sim") == 0) {
+		if (parse_opts(argc, argv, &o) != 0)
+			return 2;
+		return cmd_sim(&o);
+	}
+	if (strcmp(argv[1], "serve") == 0) {
+		if (parse_opts(argc, argv, &o) != 0)
+			return 2;
+		return cmd_serve(&o);
+	}
+	fprintf(stderr, "switchyard: unknown command '%s' (see switchyard --help)\n", argv[1]);
+	return 2;
+}

@@ -1,0 +1,62 @@
+/* base.h: types every switchyard module shares: string slices, return codes,
+ * assertions and a few helpers. No module state, no OS calls. */
+#ifndef SY_BASE_H
+#define SY_BASE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* A zero-copy slice into a buffer someone else owns (Kamailio's `str`). */
+struct sy_str {
+	const char *p;
+	size_t len;
+};
+
+#define SY_STR(lit) ((struct sy_str){(lit), sizeof(lit) - 1})
+#define SY_STR_NULL ((struct sy_str){NULL, 0})
+
+static inline struct sy_str sy_str_from(const char *s)
+{
+	return (struct sy_str){s, s ? strlen(s) : 0};
+}
+
+static inline bool sy_str_eq(struct sy_str a, struct sy_str b)
+{
+	return a.len == b.len && (a.len == 0 || memcmp(a.p, b.p, a.len) == 0);
+}
+
+bool sy_str_ieq(struct sy_str a, struct sy_str b);
+uint64_t sy_hash64(const void *p, size_t len, uint64_t seed);
+
+/* Operating errors are values (nginx's NGX_OK / NGX_AGAIN / NGX_DECLINED). */
+enum sy_rc {
+	SY_OK = 0,
+	SY_AGAIN,	  /* incomplete input or resource busy: try later */
+	SY_DECLINED,	  /* a policy said no (no route, no balance) */
+	SY_ERR_PARSE,	  /* malformed input */
+	SY_ERR_INVAL,	  /* bad argument or value */
+	SY_ERR_FULL,	  /* a pool or queue is at its bound: overload */
+	SY_ERR_NOTFOUND,  /* no such object */
+	SY_ERR_STATE,	  /* operation not allowed in this state */
+	SY_ERR_IO,	  /* transport or store failure */
+	SY_ERR_NOMEM,	  /* allocation failed at start-up */
+};
+
+const char *sy_rc_str(enum sy_rc rc);
+
+/* Programmer errors abort, in every build (TigerBeetle). */
+void sy_assert_fail(const char *expr, const char *file, int line);
+#define SY_ASSERT(c) ((c) ? (void)0 : sy_assert_fail(#c, __FILE__, __LINE__))
+
+#define SY_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define SY_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define SY_MAX(a, b) ((a) > (b) ? (a) : (b))
+#define SY_CONTAINER_OF(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+
+#define SY_NS_PER_US 1000ull
+#define SY_NS_PER_MS 1000000ull
+#define SY_NS_PER_S 1000000000ull
+
+#endif

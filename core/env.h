@@ -1,0 +1,211 @@
+/* env.h: THE SEAM. Everything that is not pure computation (time, timers,
+ * datagram and stream transport, the random seed, logging, the event log)
+ * goes through struct sy_env, filled in by a backend: sim/ (virtual time,
+ * modelled network) or core/live/ (libevent, real sockets). Components get
+ * the env passed in explicitly; there is no global env, because the
+ * simulator runs many nodes in one process. */
+#ifndef SY_ENV_H
+#define SY_ENV_H
+
+#include <stdarg.h>
+
+#include "base.h"
+
+/* A transport address. IPv4 uses ip[0..3]; port is in host order. In the
+ * simulator addresses are virtual but have the same shape. */
+enum { SY_AF_INET = 4, SY_AF_INET6 = 6 };
+struct sy_addr {
+	uint8_t family;
+	uint16_t port;
+	uint8_t ip[16];
+};
+
+#define SY_ADDR_STRLEN 56
+enum sy_rc sy_addr_parse(const char *s, uint16_t default_port, struct sy_addr *out);
+/* Formats "1.2.3.4:5060" or "[::1]:5060"; returns the length written. */
+size_t sy_addr_fmt(const struct sy_addr *a, char *buf, size_t n);
+/* Formats the host part only ("1.2.3.4" or "::1" without brackets). */
+size_t sy_addr_fmt_host(const struct sy_addr *a, char *buf, size_t n);
+bool sy_addr_eq(const struct sy_addr *a, const struct sy_addr *b);
+struct sy_addr sy_addr_v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16_t port);
+
+enum sy_log_level { SY_LOG_ERROR = 0, SY_LOG_WARN, SY_LOG_INFO, SY_LOG_DEBUG };
+
+typedef uint64_t sy_timer_id; /* 0 is never a valid id */
+typedef void (*sy_timer_fn)(void *arg);
+
+struct sy_dgram;   /* a bound datagram socket, owned by the backend */
+struct sy_stream;  /* a connected byte stream, owned by the backend */
+struct sy_listener;
+
+typedef void (*sy_dgram_recv_fn)(void *arg, struct sy_dgram *sock, const struct sy_addr *from,
+				 const uint8_t *buf, size_t len);
+
+/* Stream callbacks. Accepted streams start with the listener's arg; the
+ * owner may switch it with sy_env_stream_set_arg() in on_open. After
+ * on_close the stream handle is gone. */
+struct sy_stream_cbs {
+	void (*on_open)(void *arg, struct sy_stream *s);
+	void (*on_data)(void *arg, struct sy_stream *s, const uint8_t *buf, size_t len);
+	void (*on_close)(void *arg, struct sy_stream *s, enum sy_rc why);
+};
+
+struct sy_env_ops {
+	/* Monotonic time (virtual in sim), cached per event dispatch. */
+	uint64_t (*now_ns)(void *ctx);
+	/* Wall-clock time since the Unix epoch, for CDRs (virtual in sim). */
+	uint64_t (*wall_ns)(void *ctx);
+
+	sy_timer_id (*timer_start)(void *ctx, uint64_t delay_ns, sy_timer_fn fn, void *arg);
+	void (*timer_cancel)(void *ctx, sy_timer_id id);
+
+	enum sy_rc (*dgram_open)(void *ctx, const struct sy_addr *local, sy_dgram_recv_fn fn, void *arg,
+				 struct sy_dgram **out);
+	enum sy_rc (*dgram_send)(void *ctx, struct sy_dgram *s, const struct sy_addr *to, const void *buf,
+				 size_t len);
+	void (*dgram_close)(void *ctx, struct sy_dgram *s);
+	/* The address a socket is bound to (the real port when 0 was asked). */
+	void (*dgram_local)(void *ctx, struct sy_dgram *s, struct sy_addr *out);
+
+	enum sy_rc (*stream_listen)(void *ctx, const struct sy_addr *local, const struct sy_stream_cbs *cbs,
+				    void *arg, struct sy_listener **out);
+	void (*listener_close)(void *ctx, struct sy_listener *l);
+	enum sy_rc (*stream_connect)(void *ctx, const struct sy_addr *remote, const struct sy_stream_cbs *cbs,
+				     void *arg, struct sy_stream **out);
+	enum sy_rc (*stream_write)(void *ctx, struct sy_stream *s, const void *buf, size_t len);
+	void (*stream_set_arg)(void *ctx, struct sy_stream *s, void *arg);
+	/* Bytes written but not yet taken by the peer: backpressure. */
+	size_t (*stream_queued)(void *ctx, struct sy_stream *s);
+	void (*stream_close)(void *ctx, struct sy_stream *s);
+	void (*stream_peer)(void *ctx, struct sy_stream *s, struct sy_addr *out);
+
+	/* The run's master seed; components derive their own stream from it
+	 * with sy_rng_init_split(), so adding one does not shift the others. */
+	uint64_t (*seed)(void *ctx);
+
+	void (*log)(void *ctx, enum sy_log_level level, const char *fmt, va_list ap);
+
+	/* Appends an application event (a CDR, a state change) to the run's
+	 * ordered event log; the simulator hashes it into the digest. */
+	void (*event)(void *ctx, const char *kind, const void *data, size_t len);
+};
+
+struct sy_env {
+	const struct sy_env_ops *ops;
+	void *ctx;
+	enum sy_log_level log_level; /* messages above this level are skipped */
+};
+
+/* One inline wrapper per operation: asserts and tracing live here. */
+
+static inline uint64_t sy_env_now_ns(const struct sy_env *e)
+{
+	return e->ops->now_ns(e->ctx);
+}
+static inline uint64_t sy_env_now_us(const struct sy_env *e)
+{
+	return e->ops->now_ns(e->ctx) / SY_NS_PER_US;
+}
+static inline uint64_t sy_env_now_ms(const struct sy_env *e)
+{
+	return e->ops->now_ns(e->ctx) / SY_NS_PER_MS;
+}
+static inline uint64_t sy_env_wall_ns(const struct sy_env *e)
+{
+	return e->ops->wall_ns(e->ctx);
+}
+static inline sy_timer_id sy_env_timer_start(const struct sy_env *e, uint64_t delay_ns, sy_timer_fn fn, void *arg)
+{
+	SY_ASSERT(fn != NULL);
+	sy_timer_id id = e->ops->timer_start(e->ctx, delay_ns, fn, arg);
+	return id;
+}
+/* Cancelling 0 or an already fired timer is allowed and does nothing. */
+static inline void sy_env_timer_cancel(const struct sy_env *e, sy_timer_id id)
+{
+	if (id != 0)
+		e->ops->timer_cancel(e->ctx, id);
+}
+static inline enum sy_rc sy_env_dgram_open(const struct sy_env *e, const struct sy_addr *local,
+					   sy_dgram_recv_fn fn, void *arg, struct sy_dgram **out)
+{
+	SY_ASSERT(local != NULL && fn != NULL && out != NULL);
+	return e->ops->dgram_open(e->ctx, local, fn, arg, out);
+}
+static inline enum sy_rc sy_env_dgram_send(const struct sy_env *e, struct sy_dgram *s, const struct sy_addr *to,
+					   const void *buf, size_t len)
+{
+	SY_ASSERT(s != NULL && to != NULL && buf != NULL);
+	return e->ops->dgram_send(e->ctx, s, to, buf, len);
+}
+static inline void sy_env_dgram_close(const struct sy_env *e, struct sy_dgram *s)
+{
+	if (s != NULL)
+		e->ops->dgram_close(e->ctx, s);
+}
+static inline void sy_env_dgram_local(const struct sy_env *e, struct sy_dgram *s, struct sy_addr *out)
+{
+	e->ops->dgram_local(e->ctx, s, out);
+}
+static inline enum sy_rc sy_env_stream_listen(const struct sy_env *e, const struct sy_addr *local,
+					      const struct sy_stream_cbs *cbs, void *arg, struct sy_listener **out)
+{
+	SY_ASSERT(cbs != NULL && out != NULL);
+	return e->ops->stream_listen(e->ctx, local, cbs, arg, out);
+}
+static inline void sy_env_listener_close(const struct sy_env *e, struct sy_listener *l)
+{
+	if (l != NULL)
+		e->ops->listener_close(e->ctx, l);
+}
+static inline enum sy_rc sy_env_stream_connect(const struct sy_env *e, const struct sy_addr *remote,
+					       const struct sy_stream_cbs *cbs, void *arg, struct sy_stream **out)
+{
+	SY_ASSERT(cbs != NULL && out != NULL);
+	return e->ops->stream_connect(e->ctx, remote, cbs, arg, out);
+}
+static inline enum sy_rc sy_env_stream_write(const struct sy_env *e, struct sy_stream *s, const void *buf,
+					     size_t len)
+{
+	SY_ASSERT(s != NULL);
+	return e->ops->stream_write(e->ctx, s, buf, len);
+}
+static inline void sy_env_stream_set_arg(const struct sy_env *e, struct sy_stream *s, void *arg)
+{
+	e->ops->stream_set_arg(e->ctx, s, arg);
+}
+static inline size_t sy_env_stream_queued(const struct sy_env *e, struct sy_stream *s)
+{
+	return e->ops->stream_queued(e->ctx, s);
+}
+static inline void sy_env_stream_close(const struct sy_env *e, struct sy_stream *s)
+{
+	if (s != NULL)
+		e->ops->stream_close(e->ctx, s);
+}
+static inline void sy_env_stream_peer(const struct sy_env *e, struct sy_stream *s, struct sy_addr *out)
+{
+	e->ops->stream_peer(e->ctx, s, out);
+}
+static inline uint64_t sy_env_seed(const struct sy_env *e)
+{
+	return e->ops->seed(e->ctx);
+}
+static inline void sy_env_event(const struct sy_env *e, const char *kind, const void *data, size_t len)
+{
+	if (e->ops->event != NULL)
+		e->ops->event(e->ctx, kind, data, len);
+}
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+void sy_env_log(const struct sy_env *e, enum sy_log_level level, const char *fmt, ...);
+
+#define SY_LOG(env, lvl, ...)                                                                                          \
+	do {                                                                                                           \
+		if ((lvl) <= (env)->log_level)                                                                         \
+			sy_env_log((env), (lvl), __VA_ARGS__);                                                         \
+	} while (0)
+
+#endif

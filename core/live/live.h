@@ -1,0 +1,59 @@
+/* live.h: the real backend. struct sy_live owns a libevent event_base and
+ * implements every op of struct sy_env (core/env.h) with the OS clock, UDP
+ * and TCP sockets, signals and getrandom. It is the only part of core/ that
+ * may touch the OS; everything else sees it through the env seam. */
+#ifndef SY_LIVE_H
+#define SY_LIVE_H
+
+#include "core/env.h"
+
+struct event_base;
+struct sy_live;
+
+struct sy_live_cfg {
+	uint64_t seed;		     /* 0: draw one from getrandom() */
+	enum sy_log_level log_level; /* messages above it are skipped */
+	const char *trace_path;	     /* NULL: sy_env_event() is a no-op */
+	uint32_t timers_max;	     /* 0: a default (1M pending timers) */
+};
+
+/* Counters since create. Drops are split by where they happened so a test
+ * can account for every datagram: tx_dropped (socket buffer full, SY_AGAIN),
+ * tx_errors (any other send failure), rx_overflow (the kernel dropped
+ * datagrams because our receive buffer was full, from SO_RXQ_OVFL). */
+struct sy_live_stats {
+	uint64_t dgram_rx, dgram_rx_bytes, dgram_rx_truncated, dgram_rx_overflow;
+	uint64_t dgram_tx, dgram_tx_bytes, dgram_tx_dropped, dgram_tx_errors;
+	uint64_t stream_rx_bytes, stream_tx_bytes, streams_opened, streams_closed;
+	uint64_t timers_fired;
+};
+
+enum sy_rc sy_live_create(const struct sy_live_cfg *cfg, struct sy_live **out);
+/* Closes every socket still open (without callbacks) and frees the base. */
+void sy_live_destroy(struct sy_live *l);
+/* The env to hand to components; valid until sy_live_destroy(). */
+const struct sy_env *sy_live_env(struct sy_live *l);
+/* For adding other libevent users (evhttp) to the same loop. */
+struct event_base *sy_live_base(struct sy_live *l);
+
+/* Runs until sy_live_stop(), a handled signal, or nothing is left to wait on. */
+enum sy_rc sy_live_run(struct sy_live *l);
+/* As sy_live_run(), but also returns after ns of monotonic time. */
+enum sy_rc sy_live_run_for(struct sy_live *l, uint64_t ns);
+/* Makes the running loop return after the current callback. Call it from
+ * loop context (a callback); signals go through sy_live_handle_signals(). */
+void sy_live_stop(struct sy_live *l);
+/* SIGINT and SIGTERM stop the loop (via libevent's signal pipe, so the
+ * handler itself stays async-signal-safe). The signal events count as
+ * events: after this, sy_live_run() only ends by stop or signal. */
+enum sy_rc sy_live_handle_signals(struct sy_live *l);
+/* The signal that stopped the loop, or 0. */
+int sy_live_stopped_by(const struct sy_live *l);
+
+/* Re-reads the clocks; the loop does it before each callback batch. */
+void sy_live_time_update(struct sy_live *l);
+void sy_live_stats(const struct sy_live *l, struct sy_live_stats *out);
+/* The address a listener is bound to (the real port when 0 was asked). */
+void sy_live_listener_local(struct sy_live *l, struct sy_listener *ls, struct sy_addr *out);
+
+#endif

@@ -1,0 +1,80 @@
+/* b2bua.h: the voice switch. An INVITE from the access side becomes a call
+ * with two legs: the A leg (the caller's dialog, where we are the UAS) and
+ * the B leg (our own dialog towards a carrier chosen by longest-prefix
+ * routing). The B2BUA relays 1xx/2xx/final responses, ACK, BYE and CANCEL
+ * between them, maps failures (404 no route, 503 no capacity, 408 timeout,
+ * carrier codes passed on), fails over to the next carrier on 5xx/timeout,
+ * and emits one CDR per call attempt. Calls come from a pool sized at
+ * start; an exhausted pool answers 503 (overload), never crashes. */
+#ifndef SY_SIP_B2BUA_H
+#define SY_SIP_B2BUA_H
+
+#include "core/metrics/hist.h"
+#include "core/store/cdr.h"
+#include "txn.h"
+
+#define B2BUA_CARRIER_NAME_MAX 32
+#define B2BUA_ROUTE_MAX 8 /* carriers tried per call, in route order */
+
+struct b2bua_carrier {
+	char name[B2BUA_CARRIER_NAME_MAX];
+	struct sy_addr addr;
+	uint32_t capacity; /* concurrent calls; 0 = unlimited */
+	/* runtime, updated by the B2BUA */
+	uint32_t active;
+	uint64_t attempts, answered, failed, timeouts;
+};
+
+/* Fills ids[] (indexes into the carrier array, best first) for a number
+ * of digits; returns how many. 0 means no route. */
+typedef uint32_t (*b2bua_route_fn)(void *arg, struct sy_str number, uint16_t *ids, uint32_t max);
+typedef void (*b2bua_cdr_fn)(void *arg, const struct cdr *cdr);
+
+struct b2bua_cfg {
+	const struct sy_env *env;
+	struct sy_addr listen; /* SIP/UDP address, also advertised in Via/Contact */
+	uint32_t calls_max;
+	uint32_t txn_max;
+	struct sip_timer_cfg timers;
+	struct b2bua_carrier *carriers; /* owned by the caller; active counts updated here */
+	uint32_t carriers_n;
+	b2bua_route_fn route;
+	void *route_arg;
+	b2bua_cdr_fn on_cdr; /* may be NULL */
+	void *cdr_arg;
+	bool failover;	     /* try the next carrier on 5xx / timeout (default true) */
+	uint64_t max_call_ns; /* a connected call is ended after this long; 0 = never */
+	uint64_t cdr_id_base; /* CDR ids continue after this (the store's last id) */
+};
+
+struct b2bua_stats {
+	uint64_t invites;	 /* initial INVITEs received */
+	uint64_t attempts;	 /* calls created (INVITE accepted into the pool) */
+	uint64_t answered;	 /* 200 relayed to the caller */
+	uint64_t completed;	 /* answered calls that ended with a BYE */
+	uint64_t failed;	 /* final non-2xx sent to the caller */
+	uint64_t no_route;	 /* 404 for lack of a route */
+	uint64_t congestion;	 /* 503: pool full or no carrier capacity */
+	uint64_t cancelled;	 /* CANCEL from the caller */
+	uint64_t timeouts;	 /* carrier never answered the INVITE (timer B) */
+	uint64_t failovers;	 /* B legs retried on the next carrier */
+	uint64_t ack_timeouts;	 /* 2xx never ACKed by the caller */
+	uint64_t cdrs;		 /* CDRs emitted */
+	uint64_t active;	 /* calls in the pool now */
+	uint64_t active_peak;
+	uint64_t stray;		 /* in-dialog requests for unknown dialogs (481) */
+	uint32_t final_by_code[700]; /* final status sent to callers */
+	struct sy_hist pdd;	 /* INVITE in -> first 18x (or final) out */
+	struct sy_hist setup;	 /* INVITE in -> 200 out */
+};
+
+struct b2bua;
+
+enum sy_rc b2bua_create(const struct b2bua_cfg *cfg, struct b2bua **out);
+void b2bua_destroy(struct b2bua *b);
+const struct b2bua_stats *b2bua_stats(const struct b2bua *b);
+struct sip_stack *b2bua_stack(struct b2bua *b);
+/* Ends every call with BYE on both legs (shutdown); CDRs are emitted. */
+void b2bua_hangup_all(struct b2bua *b);
+
+#endif

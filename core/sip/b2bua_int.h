@@ -1,0 +1,109 @@
+/* b2bua_int.h: the B2BUA's internal call record and helpers shared by
+ * b2bua.c (call logic) and b2bua_msg.c (building the messages of each leg).
+ * A call keeps only compact dialog state (strings packed in one buffer), no
+ * parsed osip messages, so hundreds of thousands of calls fit in memory. */
+#ifndef SY_SIP_B2BUA_INT_H
+#define SY_SIP_B2BUA_INT_H
+
+#include "b2bua.h"
+#include "core/htab.h"
+#include "core/rng.h"
+
+#define CALL_BUF 1400
+
+/* A slice of call->buf. */
+struct cstr {
+	uint16_t off, len;
+};
+
+enum call_state {
+	CALL_FREE = 0,
+	CALL_PROCEEDING, /* B-leg INVITE out, no final response yet */
+	CALL_ANSWERED,	 /* 200 relayed to A, waiting for A's ACK */
+	CALL_CONFIRMED,	 /* both legs up */
+	CALL_CANCELLING, /* A cancelled; waiting for B's final response */
+};
+
+enum call_leg { LEG_A = 0, LEG_B = 1 };
+
+struct leg_node {
+	struct sy_hnode h;
+	uint8_t leg;
+};
+
+struct call {
+	struct leg_node a_node, b_node;
+	uint32_t next_free;
+	enum call_state state;
+	struct sip_txn *a_ist; /* the caller's INVITE, until it ends */
+	struct sip_txn *b_ict; /* our INVITE to the carrier, until it ends */
+	struct sy_addr a_src;  /* where A's INVITE came from: in-dialog requests go there */
+	struct sy_addr b_dst;  /* where B-leg requests go */
+	uint32_t a_cseq;       /* our CSeq towards A (for BYE) */
+	uint32_t b_cseq;       /* our CSeq towards B */
+	uint32_t b_invite_cseq;
+	struct b2bua *owner;
+	int16_t carrier;       /* carrier holding a capacity slot now, or -1 */
+	int16_t last_carrier;  /* the last carrier tried, for the CDR */
+	uint16_t route_ids[B2BUA_ROUTE_MAX];
+	uint8_t route_n, route_pos;
+	bool relayed_18x;
+	bool a_linked, b_linked;
+	int max_forwards;
+	int final_code;
+	enum cdr_disposition disposition;
+	enum cdr_side hangup;
+	uint64_t t_invite_ns, t_18x_ns, t_answer_ns; /* monotonic */
+	uint64_t wall_start_ns, wall_answer_ns;
+	sy_timer_id max_timer;
+	uint64_t seq;	      /* call number on this node */
+	struct cstr a_call_id, a_from, a_to, a_tag, a_contact;
+	struct cstr b_call_id, b_from, b_to, b_target, b_routes;
+	struct cstr caller, callee;
+	uint16_t used;
+	char buf[CALL_BUF];
+};
+
+struct b2bua {
+	struct b2bua_cfg cfg;
+	const struct sy_env *env;
+	struct sy_dgram *sock;
+	struct sip_stack *stack;
+	struct sy_rng rng;
+	struct call *calls;
+	uint32_t free_head;
+	struct sy_htab by_call_id;
+	uint64_t call_seq;
+	uint64_t cdr_seq;
+	char host[64];	   /* our host as text, for Contact / Call-ID */
+	char contact[96];  /* "<sip:switchyard@host:port>" */
+	struct b2bua_stats st;
+};
+
+#define CALL_NONE UINT32_MAX
+
+static inline struct sy_str cs(const struct call *c, struct cstr s)
+{
+	return (struct sy_str){c->buf + s.off, s.len};
+}
+
+/* Copies bytes into the call's buffer; false when it does not fit. */
+bool call_put(struct call *c, struct cstr *dst, const char *p, size_t len);
+/* Copies a NUL-terminated view of a slice into tmp (bounded). */
+const char *call_cstr(const struct call *c, struct cstr s, char *tmp, size_t n);
+
+/* b2bua_msg.c */
+osip_message_t *b2b_request_new(const char *method, const char *ruri, const char *from, const char *to,
+				const char *call_id, uint32_t cseq, const char *routes, int max_forwards);
+enum sy_rc b2b_b_invite(struct b2bua *b, struct call *c, const osip_message_t *a_inv, osip_message_t **out);
+enum sy_rc b2b_b_indialog(struct b2bua *b, struct call *c, const char *method, uint32_t cseq,
+			  osip_message_t **out);
+enum sy_rc b2b_a_bye(struct b2bua *b, struct call *c, osip_message_t **out);
+enum sy_rc b2b_a_response(struct b2bua *b, struct call *c, int code, const char *reason,
+			  const osip_message_t *body_from, osip_message_t **out);
+enum sy_rc b2b_store_a(struct call *c, const struct sip_msg *inv);
+enum sy_rc b2b_store_b_dialog(struct call *c, const struct sip_msg *resp);
+void b2b_number(const osip_uri_t *u, char *out, size_t n);
+void b2b_token(struct b2bua *b, const char *prefix, char *out, size_t n);
+
+#endif

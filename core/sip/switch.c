@@ -1,0 +1,147 @@
+/* switch.c: assembling a voice switch node from a struct scn; see switch.h. */
+#include "switch.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static uint32_t route_cb(void *arg, struct sy_str number, uint16_t *ids, uint32_t max)
+{
+	struct vswitch *v = arg;
+	return (uint32_t)route_lookup_carriers(&v->routes, number, ids, max);
+}
+
+static void cdr_cb(void *arg, const struct cdr *c)
+{
+	struct vswitch *v = arg;
+	v->cdrs_emitted++;
+	if (v->store != NULL && cdr_store_add(v->store, c) != SY_OK) {
+		v->cdrs_store_errors++;
+		SY_LOG(v->env, SY_LOG_ERROR, "cdr store: %s", cdr_store_errmsg(v->store));
+	}
+	char line[CDR_CSV_LINE_MAX];
+	size_t n = cdr_csv_line(c, line);
+	sy_env_event(v->env, "cdr", line, n);
+	if (v->on_cdr != NULL)
+		v->on_cdr(v->cdr_arg, c);
+}
+
+static void flush_fire(void *arg)
+{
+	struct vswitch *v = arg;
+	vswitch_flush(v);
+	v->flush_timer = sy_env_timer_start(v->env, v->flush_every_ns, flush_fire, v);
+}
+
+static enum sy_rc build_routes(struct vswitch *v, const struct vswitch_cfg *cfg, char *err, size_t errlen)
+{
+	const struct scn *s = cfg->scn;
+	if (route_table_init(&v->routes, 1024) != SY_OK)
+		return SY_ERR_NOMEM;
+	for (uint32_t i = 0; i < s->carrier_n; i++) {
+		const struct scn_carrier *c = &s->carriers[i];
+		struct b2bua_carrier *bc = &v->carriers[i];
+		snprintf(bc->name, sizeof(bc->name), "%s", c->name);
+		bc->addr = cfg->carrier_addrs[i];
+		bc->capacity = c->capacity;
+		for (uint32_t p = 0; p < c->prefix_n; p++) {
+			enum sy_rc rc = route_table_add(&v->routes, sy_str_from(c->prefixes[p]), (uint16_t)i, c->priority);
+			if (rc != SY_OK) {
+				snprintf(err, errlen, "%s:%u: cannot route prefix %s to [carrier %s]: %s", s->file,
+					 c->line, c->prefixes[p], c->name, sy_rc_str(rc));
+				return rc;
+			}
+		}
+	}
+	v->carrier_n = s->carrier_n;
+	return SY_OK;
+}
+
+enum sy_rc vswitch_create(const struct vswitch_cfg *cfg, struct vswitch **out, char *err, size_t errlen)
+{
+	struct vswitch *v = calloc(1, sizeof(*v));
+	enum sy_rc rc;
+	if (v == NULL)
+		return SY_ERR_NOMEM;
+	v->env = cfg->env;
+	v->on_cdr = cfg->on_cdr;
+	v->cdr_arg = cfg->cdr_arg;
+	v->flush_every_ns = cfg->flush_every_ns ? cfg->flush_every_ns : 200 * SY_NS_PER_MS;
+	if ((rc = build_routes(v, cfg, err, errlen)) != SY_OK)
+		goto out_free;
+	if (cfg->out_dir != NULL) {
+		struct cdr_store_opts o = {.err = err, .err_len = errlen};
+		if ((rc = cdr_store_open(cfg->out_dir, &o, &v->store)) != SY_OK)
+			goto out_free;
+	}
+	const struct scn *s = cfg->scn;
+	uint32_t calls_max = cfg->calls_max ? cfg->calls_max : s->run.calls_max ? s->run.calls_max : 50000;
+	uint32_t txn_max = cfg->txn_max ? cfg->txn_max : s->run.txn_max ? s->run.txn_max : calls_max * 4;
+	struct b2bua_cfg bc = {
+		.env = cfg->env,
+		.listen = cfg->listen,
+		.calls_max = calls_max,
+		.txn_max = txn_max,
+		.timers = {.t1_ns = s->run.t1_ns, .t2_ns = 4 * SY_NS_PER_S, .t4_ns = 5 * SY_NS_PER_S},
+		.carriers = v->carriers,
+		.carriers_n = v->carrier_n,
+		.route = route_cb,
+		.route_arg = v,
+		.on_cdr = cdr_cb,
+		.cdr_arg = v,
+		.failover = true,
+		.max_call_ns = 4 * 3600 * SY_NS_PER_S,
+		.cdr_id_base = v->store != NULL ? cdr_store_last_id(v->store) : 0,
+	};
+	if ((rc = b2bua_create(&bc, &v->b2bua)) != SY_OK) {
+		char a[SY_ADDR_STRLEN];
+		sy_addr_fmt(&cfg->listen, a, sizeof(a));
+		snprintf(err, errlen, "cannot start the B2BUA on udp:%s: %s", a, sy_rc_str(rc));
+		goto out_store;
+	}
+	if (v->store != NULL)
+		v->flush_timer = sy_env_timer_start(v->env, v->flush_every_ns, flush_fire, v);
+	*out = v;
+	return SY_OK;
+out_store:
+	cdr_store_close(v->store);
+out_free:
+	route_table_free(&v->routes);
+	free(v);
+	return rc;
+}
+
+enum sy_rc vswitch_flush(struct vswitch *v)
+{
+	if (v->store == NULL)
+		return SY_OK;
+	enum sy_rc rc = cdr_store_flush(v->store);
+	if (rc != SY_OK)
+		SY_LOG(v->env, SY_LOG_ERROR, "cdr store flush: %s", cdr_store_errmsg(v->store));
+	return rc;
+}
+
+uint64_t vswitch_cdrs_written(const struct vswitch *v)
+{
+	if (v->store == NULL)
+		return v->cdrs_emitted;
+	struct cdr_store_stats st;
+	cdr_store_stats(v->store, &st);
+	return st.written;
+}
+
+uint64_t vswitch_cdrs_lost(const struct vswitch *v)
+{
+	uint64_t w = vswitch_cdrs_written(v);
+	return v->cdrs_emitted > w ? v->cdrs_emitted - w : 0;
+}
+
+void vswitch_destroy(struct vswitch *v)
+{
+	if (v == NULL)
+		return;
+	sy_env_timer_cancel(v->env, v->flush_timer);
+	b2bua_destroy(v->b2bua);
+	cdr_store_close(v->store);
+	route_table_free(&v->routes);
+	free(v);
+}

@@ -1,0 +1,53 @@
+/* switch.h: one voice switch node assembled from a scenario/config file:
+ * carriers and the prefix route table from [carrier] sections, the B2BUA on
+ * [node] sip, and the CDR store in the output folder. `serve` runs it on the
+ * live backend, `sim` on a simulated node: the same code either way. */
+#ifndef SY_SIP_SWITCH_H
+#define SY_SIP_SWITCH_H
+
+#include "b2bua.h"
+#include "core/conf/scn.h"
+#include "core/route/route.h"
+
+struct vswitch_cfg {
+	const struct sy_env *env;
+	const struct scn *scn;
+	struct sy_addr listen;	/* where the B2BUA binds */
+	const char *out_dir;	/* CDR folder; NULL = no store */
+	/* Carrier addresses: addrs[i] for scn->carriers[i] (the simulator
+	 * gives its hosts' addresses; serve passes the configured ones). */
+	const struct sy_addr *carrier_addrs;
+	uint32_t calls_max;	/* 0 = from [run] or a default */
+	uint32_t txn_max;	/* 0 = from [run] or 4 x calls_max */
+	uint64_t flush_every_ns; /* CDR batch flush interval; 0 = 200 ms */
+	/* Extra CDR consumer (the simulator's metrics); may be NULL. */
+	b2bua_cdr_fn on_cdr;
+	void *cdr_arg;
+};
+
+struct vswitch {
+	const struct sy_env *env;
+	struct b2bua *b2bua;
+	struct route_table routes;
+	struct b2bua_carrier carriers[SCN_CARRIERS_MAX];
+	uint32_t carrier_n;
+	struct cdr_store *store;
+	sy_timer_id flush_timer;
+	uint64_t flush_every_ns;
+	b2bua_cdr_fn on_cdr;
+	void *cdr_arg;
+	uint64_t cdrs_emitted, cdrs_store_errors;
+	char err[256];
+};
+
+/* Builds the switch; on failure err says why (file:line when it is the
+ * scenario's fault). */
+enum sy_rc vswitch_create(const struct vswitch_cfg *cfg, struct vswitch **out, char *err, size_t errlen);
+/* Flushes CDRs now (at shutdown, or before reporting). */
+enum sy_rc vswitch_flush(struct vswitch *v);
+/* CDRs emitted but not durably stored (should be 0 after a flush). */
+uint64_t vswitch_cdrs_lost(const struct vswitch *v);
+uint64_t vswitch_cdrs_written(const struct vswitch *v);
+void vswitch_destroy(struct vswitch *v);
+
+#endif

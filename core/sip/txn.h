@@ -1,0 +1,144 @@
+/* txn.h: the RFC 3261 transaction layer (section 17) over UDP, with every
+ * timer (A B D E F G H I J K) driven by env timers, plus the RFC 6026
+ * Accepted state (timers L and M) so 2xx retransmissions and their ACKs are
+ * handled in one place. Transactions come from a pool sized at start; a full
+ * pool answers new requests with 503 and refuses new client transactions. */
+#ifndef SY_SIP_TXN_H
+#define SY_SIP_TXN_H
+
+#include "msg.h"
+
+struct sip_stack;
+struct sip_txn;
+
+struct sip_timer_cfg {
+	uint64_t t1_ns; /* RTT estimate, default 500 ms */
+	uint64_t t2_ns; /* max retransmit interval for non-INVITE, default 4 s */
+	uint64_t t4_ns; /* max message lifetime in the network, default 5 s */
+};
+
+enum sip_txn_kind { SIP_TXN_ICT, SIP_TXN_NICT, SIP_TXN_IST, SIP_TXN_NIST };
+
+enum sip_txn_state {
+	SIP_TS_CALLING,	   /* ICT */
+	SIP_TS_TRYING,	   /* NICT, NIST */
+	SIP_TS_PROCEEDING, /* all */
+	SIP_TS_COMPLETED,  /* all */
+	SIP_TS_CONFIRMED,  /* IST */
+	SIP_TS_ACCEPTED,   /* ICT, IST (RFC 6026) */
+	SIP_TS_TERMINATED,
+};
+
+/* Callbacks into the transaction user (the B2BUA, a UA). A `struct sip_msg`
+ * passed to a callback is valid only during the call. */
+struct sip_tu {
+	/* A new request. st is its new server transaction, or NULL for an ACK
+	 * that matched no transaction (the ACK to a 2xx: the TU finds the
+	 * dialog and calls sip_txn_acked()). For CANCEL, st is the CANCEL's
+	 * own transaction and sip_txn_cancel_target(st) the INVITE's (or
+	 * NULL: the TU answers 481). */
+	void (*on_request)(void *arg, struct sip_txn *st, const struct sip_msg *req, const struct sy_addr *from);
+	/* A response for client transaction ct; ct is NULL for a 2xx
+	 * retransmission that arrives after its transaction ended (the TU
+	 * resends its ACK). */
+	void (*on_response)(void *arg, struct sip_txn *ct, const struct sip_msg *resp);
+	/* Timer B or F fired (client: treat as 408), or timer L/H fired on an
+	 * IST that never got its ACK (the TU should end the dialog). */
+	void (*on_timeout)(void *arg, struct sip_txn *t);
+	/* The transaction is gone; the TU must drop every pointer to it. */
+	void (*on_terminated)(void *arg, struct sip_txn *t);
+};
+
+struct sip_stack_cfg {
+	const struct sy_env *env;
+	struct sy_dgram *sock; /* where messages are sent from */
+	struct sy_addr local;  /* advertised in Via / Contact */
+	uint32_t txn_max;      /* pool size */
+	struct sip_timer_cfg timers;
+	const struct sip_tu *tu;
+	void *tu_arg;
+};
+
+struct sip_stack_stats {
+	uint64_t rx_msgs, tx_msgs, rx_bad_dropped, rx_bad_400, retransmits_sent, retransmits_absorbed;
+	uint64_t txn_full, timeouts, txn_active;
+	/* extensions (h1): responses matching no transaction and dropped,
+	 * datagrams the env refused to send. */
+	uint64_t rx_stray_responses, tx_errors;
+};
+
+enum sy_rc sip_stack_create(const struct sip_stack_cfg *cfg, struct sip_stack **out);
+void sip_stack_destroy(struct sip_stack *s);
+/* Feed one received datagram (from the env dgram callback). Parses once,
+ * answers 400 to broken requests, matches transactions (RFC 3261 17.1.3
+ * and 17.2.3), absorbs retransmissions, and calls the TU. */
+void sip_stack_recv(struct sip_stack *s, const struct sy_addr *from, const uint8_t *buf, size_t len);
+const struct sip_stack_stats *sip_stack_stats(const struct sip_stack *s);
+const struct sy_addr *sip_stack_local(const struct sip_stack *s);
+
+/* Starts a client transaction for req (INVITE -> ICT, else NICT; never ACK).
+ * The caller has already pushed its Via with a fresh branch. Takes ownership
+ * of req in every case. */
+enum sy_rc sip_txn_client_start(struct sip_stack *s, osip_message_t *req, const struct sy_addr *to, void *user,
+				struct sip_txn **out);
+/* CANCEL for an ICT (RFC 3261 9.1): sent now if a provisional response has
+ * arrived, else as soon as one does; no-op once a final response arrived. */
+enum sy_rc sip_txn_client_cancel(struct sip_txn *ict);
+/* Sends a response on a server transaction. Takes ownership of resp. A 2xx
+ * on an IST moves it to Accepted: the stack retransmits the 2xx (T1, 2T1 ...
+ * capped at T2) until sip_txn_acked() or timer L. */
+enum sy_rc sip_txn_respond(struct sip_txn *st, osip_message_t *resp);
+/* The TU matched an ACK to the 2xx sent on st. */
+void sip_txn_acked(struct sip_txn *st);
+/* Sends a message outside any transaction (an ACK to a 2xx). Takes ownership. */
+enum sy_rc sip_stack_send(struct sip_stack *s, osip_message_t *msg, const struct sy_addr *to);
+/* Sends a 400/other stateless response to a request that has no transaction. */
+enum sy_rc sip_stack_respond_stateless(struct sip_stack *s, const struct sip_msg *req, const struct sy_addr *from,
+				       int status, const char *reason);
+
+void *sip_txn_user(const struct sip_txn *t);
+void sip_txn_set_user(struct sip_txn *t, void *user);
+enum sip_txn_kind sip_txn_kind(const struct sip_txn *t);
+enum sip_txn_state sip_txn_state(const struct sip_txn *t);
+struct sip_txn *sip_txn_cancel_target(const struct sip_txn *cancel_st);
+/* The request that created the transaction (server: as received; client: as
+ * sent). Valid until on_terminated. */
+const osip_message_t *sip_txn_request(const struct sip_txn *t);
+const struct sy_addr *sip_txn_peer(const struct sip_txn *t);
+
+/* ---- Semantics the TU relies on (h1) ----
+ * Ownership: every osip_message_t handed to sip_txn_client_start,
+ * sip_txn_respond and sip_stack_send is owned by the stack from the call
+ * on, also when the call fails. Messages given to callbacks are the stack's.
+ *
+ * sip_txn_request(t) returns the request while the transaction may still
+ * need it, and NULL afterwards, because 10K calls/s times 32 s of Completed
+ * state cannot hold parsed messages:
+ *   server (IST, NIST): from creation until the final response is sent with
+ *     sip_txn_respond (if that happens inside on_request, until on_request
+ *     returns);
+ *   client (ICT, NICT): from sip_txn_client_start until the first final
+ *     response has been delivered by on_response (valid during that call).
+ * Keep what you need (e.g. the ACK you build for a 2xx) in your own state.
+ *
+ * Callbacks fire only from sip_stack_recv and from env timers, never from
+ * inside a sip_txn_* or sip_stack_* call made by the TU. on_terminated is
+ * always the last callback for a transaction and comes only from a timer
+ * (Timer B/D/F/H/I/J/K/L/M or the 64*T1 CANCEL guard), so a transaction
+ * pointer stays valid across any call the TU makes.
+ * ICT: on_response for every 1xx, once for the first 3xx-6xx (the stack
+ *   sends the ACK itself and absorbs retransmissions), for the first and
+ *   every retransmitted 2xx (Accepted, 32 s); after that 2xx go to
+ *   on_response with ct == NULL. After sip_txn_client_cancel, the CANCEL's
+ *   own transaction is internal: its responses and timeout are not reported;
+ *   if no final response arrives within 64*T1 of the CANCEL, on_timeout.
+ * NICT: on_response for each 1xx and once for the final response.
+ * IST/NIST: on_request once; retransmissions are absorbed (last response
+ *   resent). An ACK matching an IST in Completed/Confirmed is absorbed; any
+ *   other ACK goes to on_request with st == NULL.
+ * Client transactions are not matched against server ones: a request the
+ * node sends to itself gets a server transaction as usual.
+ * The stack sends no automatic 100 Trying: the TU answers INVITE with 100
+ * (or a final response) itself. */
+
+#endif

@@ -1,0 +1,181 @@
+/* db.c: the sqlite3 helper behind every store: WAL open, a fixed cache of
+ * prepared statements keyed by SQL text, and explicit transactions so that
+ * callers pay one commit (one WAL append) per batch, not per row. */
+#include "db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+struct store_db_cached {
+	const char *sql; /* the caller's text; compared by pointer, then bytes */
+	sqlite3_stmt *st;
+};
+
+struct store_db {
+	sqlite3 *h;
+	struct store_db_cached stmts[STORE_DB_STMT_MAX];
+	uint32_t stmt_count;
+	char errmsg[STORE_DB_ERRMSG_MAX];
+};
+
+enum sy_rc store_db_fail(struct store_db *db, int sqlite_rc, const char *what)
+{
+	/* Some failures leave "not an error" in the handle's message; the rc's
+	 * own text is then more useful. */
+	const char *msg = sqlite3_errstr(sqlite_rc);
+	if (db->h != NULL && sqlite3_errcode(db->h) != SQLITE_OK)
+		msg = sqlite3_errmsg(db->h);
+	snprintf(db->errmsg, sizeof db->errmsg, "%s: %s", what, msg);
+	return SY_ERR_IO;
+}
+
+static void store_db_set_err(char *err, size_t err_len, const char *path, const char *msg)
+{
+	if (err != NULL && err_len > 0)
+		snprintf(err, err_len, "sqlite open %s: %s", path, msg);
+}
+
+static enum sy_rc store_db_setup(struct store_db *db, const struct store_db_opts *opts)
+{
+	uint32_t busy_ms = opts != NULL && opts->busy_timeout_ms != 0 ? opts->busy_timeout_ms : 5000;
+	int rc = sqlite3_busy_timeout(db->h, (int)SY_MIN(busy_ms, (uint32_t)INT32_MAX));
+	if (rc != SQLITE_OK)
+		return store_db_fail(db, rc, "busy_timeout");
+	enum sy_rc r = store_db_exec(db, "PRAGMA journal_mode=WAL");
+	if (r != SY_OK)
+		return r;
+	bool full = opts != NULL && opts->sync_full;
+	return store_db_exec(db, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+}
+
+enum sy_rc store_db_open(const char *path, const struct store_db_opts *opts, struct store_db **out, char *err,
+			 size_t err_len)
+{
+	SY_ASSERT(path != NULL && out != NULL);
+	*out = NULL;
+	/* Memory statistics take a global mutex on every sqlite malloc; the
+	 * stores never read them. Only possible before sqlite initialises, so
+	 * a failure here (another user came first) is harmless. */
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	struct store_db *db = calloc(1, sizeof *db);
+	if (db == NULL) {
+		store_db_set_err(err, err_len, path, "out of memory");
+		return SY_ERR_NOMEM;
+	}
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+	int rc = sqlite3_open_v2(path, &db->h, flags, NULL);
+	if (rc != SQLITE_OK) {
+		store_db_set_err(err, err_len, path, db->h != NULL ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
+		goto out_close;
+	}
+	sqlite3_extended_result_codes(db->h, 1);
+	if (store_db_setup(db, opts) != SY_OK) {
+		store_db_set_err(err, err_len, path, db->errmsg);
+		goto out_close;
+	}
+	*out = db;
+	return SY_OK;
+out_close:
+	sqlite3_close_v2(db->h);
+	free(db);
+	return SY_ERR_IO;
+}
+
+void store_db_close(struct store_db *db)
+{
+	if (db == NULL)
+		return;
+	store_db_rollback(db);
+	for (uint32_t i = 0; i < db->stmt_count; i++)
+		sqlite3_finalize(db->stmts[i].st);
+	sqlite3_close_v2(db->h);
+	free(db);
+}
+
+enum sy_rc store_db_exec(struct store_db *db, const char *sql)
+{
+	SY_ASSERT(db != NULL && sql != NULL);
+	int rc = sqlite3_exec(db->h, sql, NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return store_db_fail(db, rc, sql);
+	return SY_OK;
+}
+
+enum sy_rc store_db_stmt(struct store_db *db, const char *sql, sqlite3_stmt **out)
+{
+	SY_ASSERT(db != NULL && sql != NULL && out != NULL);
+	for (uint32_t i = 0; i < db->stmt_count; i++) {
+		struct store_db_cached *c = &db->stmts[i];
+		if (c->sql == sql || strcmp(c->sql, sql) == 0) {
+			*out = c->st;
+			return SY_OK;
+		}
+	}
+	if (db->stmt_count == STORE_DB_STMT_MAX) {
+		snprintf(db->errmsg, sizeof db->errmsg, "statement cache full (%d)", STORE_DB_STMT_MAX);
+		return SY_ERR_FULL;
+	}
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+	if (rc != SQLITE_OK)
+		return store_db_fail(db, rc, "prepare");
+	/* The statement keeps its own copy of the text; key the cache on it so
+	 * a caller's stack buffer may go away. */
+	db->stmts[db->stmt_count++] = (struct store_db_cached){sqlite3_sql(st), st};
+	*out = st;
+	return SY_OK;
+}
+
+static enum sy_rc store_db_step_once(struct store_db *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	enum sy_rc r = store_db_stmt(db, sql, &st);
+	if (r != SY_OK)
+		return r;
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_db_fail(db, rc, sql);
+	return SY_OK;
+}
+
+enum sy_rc store_db_begin(struct store_db *db)
+{
+	SY_ASSERT(!store_db_in_txn(db));
+	return store_db_step_once(db, "BEGIN IMMEDIATE");
+}
+
+enum sy_rc store_db_commit(struct store_db *db)
+{
+	SY_ASSERT(store_db_in_txn(db));
+	return store_db_step_once(db, "COMMIT");
+}
+
+void store_db_rollback(struct store_db *db)
+{
+	/* Statements still mid-step would make ROLLBACK fail; reset them all. */
+	if (!store_db_in_txn(db))
+		return;
+	for (uint32_t i = 0; i < db->stmt_count; i++)
+		sqlite3_reset(db->stmts[i].st);
+	char keep[STORE_DB_ERRMSG_MAX];
+	memcpy(keep, db->errmsg, sizeof keep);
+	/* Keep the error that caused the rollback, not the rollback's own. */
+	(void)sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+	memcpy(db->errmsg, keep, sizeof keep);
+}
+
+bool store_db_in_txn(const struct store_db *db)
+{
+	return sqlite3_get_autocommit(db->h) == 0;
+}
+
+const char *store_db_errmsg(const struct store_db *db)
+{
+	return db->errmsg;
+}
+
+sqlite3 *store_db_handle(struct store_db *db)
+{
+	return db->h;
+}

@@ -1,0 +1,312 @@
+/* report.c: the end of a simulator run: metrics by name (what [expect]
+ * lines check), the text report for humans, report.json for machines,
+ * series.csv, and the determinism digest as the text report's last line.
+ * Nothing here reads the wall clock: the report is part of the run's
+ * deterministic output. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "run_int.h"
+
+struct metric {
+	const char *name;
+	enum scn_unit unit;
+	int64_t v;
+};
+
+#define METRICS_MAX (64 + 6 * SCN_CARRIERS_MAX)
+
+struct metrics {
+	struct metric m[METRICS_MAX];
+	char names[6 * SCN_CARRIERS_MAX][SCN_NAME_MAX + 24];
+	uint32_t n, names_n;
+};
+
+static void put(struct metrics *ms, const char *name, enum scn_unit unit, int64_t v)
+{
+	SY_ASSERT(ms->n < METRICS_MAX);
+	ms->m[ms->n++] = (struct metric){name, unit, v};
+}
+
+static const char *dyn_name(struct metrics *ms, const char *carrier, const char *what)
+{
+	char *p = ms->names[ms->names_n++];
+	snprintf(p, sizeof(ms->names[0]), "carrier.%s.%s", carrier, what);
+	return p;
+}
+
+static int64_t ratio_ppm(uint64_t num, uint64_t den)
+{
+	return den == 0 ? 0 : (int64_t)(num * 1000000u / den);
+}
+
+static void put_hist(struct metrics *ms, const char *const names[6], const struct sy_hist *h)
+{
+	put(ms, names[0], SCN_UNIT_NS, (int64_t)sy_hist_percentile(h, 50));
+	put(ms, names[1], SCN_UNIT_NS, (int64_t)sy_hist_percentile(h, 90));
+	put(ms, names[2], SCN_UNIT_NS, (int64_t)sy_hist_percentile(h, 95));
+	put(ms, names[3], SCN_UNIT_NS, (int64_t)sy_hist_percentile(h, 99));
+	put(ms, names[4], SCN_UNIT_NS, (int64_t)h->max_ns);
+	put(ms, names[5], SCN_UNIT_NS, (int64_t)sy_hist_mean(h));
+}
+
+static const char *const pdd_names[6] = {"pdd.p50", "pdd.p90", "pdd.p95", "pdd.p99", "pdd.max", "pdd.mean"};
+static const char *const setup_names[6] = {"setup.p50", "setup.p90", "setup.p95",
+					   "setup.p99", "setup.max", "setup.mean"};
+static const char *const cpdd_names[6] = {"caller.pdd.p50", "caller.pdd.p90", "caller.pdd.p95",
+					  "caller.pdd.p99", "caller.pdd.max", "caller.pdd.mean"};
+
+static void collect_switch(const struct sim_run *r, struct metrics *ms)
+{
+	const struct b2bua_stats *b = b2bua_stats(r->sw->b2bua);
+	const struct sip_stack_stats *ss = sip_stack_stats(b2bua_stack(r->sw->b2bua));
+	put(ms, "calls.attempted", SCN_UNIT_COUNT, (int64_t)b->attempts);
+	put(ms, "calls.answered", SCN_UNIT_COUNT, (int64_t)b->answered);
+	put(ms, "calls.completed", SCN_UNIT_COUNT, (int64_t)b->completed);
+	put(ms, "calls.failed", SCN_UNIT_COUNT, (int64_t)b->failed);
+	put(ms, "calls.cancelled", SCN_UNIT_COUNT, (int64_t)b->cancelled);
+	put(ms, "calls.timeouts", SCN_UNIT_COUNT, (int64_t)b->timeouts);
+	put(ms, "calls.no_route", SCN_UNIT_COUNT, (int64_t)b->no_route);
+	put(ms, "calls.congestion", SCN_UNIT_COUNT, (int64_t)b->congestion);
+	put(ms, "calls.failovers", SCN_UNIT_COUNT, (int64_t)b->failovers);
+	put(ms, "calls.active", SCN_UNIT_COUNT, (int64_t)b->active);
+	put(ms, "calls.peak", SCN_UNIT_COUNT, (int64_t)b->active_peak);
+	put(ms, "asr", SCN_UNIT_PPM, ratio_ppm(b->answered, b->attempts));
+	put_hist(ms, pdd_names, &b->pdd);
+	put_hist(ms, setup_names, &b->setup);
+	uint64_t written = vswitch_cdrs_written(r->sw);
+	put(ms, "cdr.count", SCN_UNIT_COUNT, (int64_t)written);
+	put(ms, "cdr.lost", SCN_UNIT_COUNT, (int64_t)vswitch_cdrs_lost(r->sw));
+	/* every attempt that ended must have produced a CDR */
+	uint64_t ended = b->attempts - b->active;
+	put(ms, "cdr.missing", SCN_UNIT_COUNT, (int64_t)(ended > b->cdrs ? ended - b->cdrs : 0));
+	put(ms, "sip.rx", SCN_UNIT_COUNT, (int64_t)ss->rx_msgs);
+	put(ms, "sip.tx", SCN_UNIT_COUNT, (int64_t)ss->tx_msgs);
+	put(ms, "sip.retransmits", SCN_UNIT_COUNT, (int64_t)ss->retransmits_sent);
+	put(ms, "sip.bad", SCN_UNIT_COUNT, (int64_t)(ss->rx_bad_dropped + ss->rx_bad_400));
+	put(ms, "sip.txn_full", SCN_UNIT_COUNT, (int64_t)ss->txn_full);
+}
+
+static void collect_callers(const struct sim_run *r, struct metrics *ms)
+{
+	if (r->uac == NULL)
+		return;
+	const struct uac_stats *u = uac_stats(r->uac);
+	put(ms, "calls.offered", SCN_UNIT_COUNT, (int64_t)u->attempted);
+	put(ms, "caller.answered", SCN_UNIT_COUNT, (int64_t)u->answered);
+	put(ms, "caller.failed", SCN_UNIT_COUNT, (int64_t)u->failed);
+	put(ms, "caller.timeouts", SCN_UNIT_COUNT, (int64_t)u->timeouts);
+	put(ms, "caller.completed", SCN_UNIT_COUNT, (int64_t)u->completed);
+	put(ms, "caller.skipped", SCN_UNIT_COUNT, (int64_t)u->skipped);
+	put(ms, "caller.retransmits", SCN_UNIT_COUNT, (int64_t)u->retransmits);
+	put(ms, "caller.asr", SCN_UNIT_PPM, ratio_ppm(u->answered, u->attempted));
+	put_hist(ms, cpdd_names, &u->pdd);
+}
+
+static void collect_carriers(const struct sim_run *r, struct metrics *ms)
+{
+	for (uint32_t i = 0; i < r->sw->carrier_n; i++) {
+		const struct b2bua_carrier *c = &r->sw->carriers[i];
+		put(ms, dyn_name(ms, c->name, "attempts"), SCN_UNIT_COUNT, (int64_t)c->attempts);
+		put(ms, dyn_name(ms, c->name, "answered"), SCN_UNIT_COUNT, (int64_t)c->answered);
+		put(ms, dyn_name(ms, c->name, "failed"), SCN_UNIT_COUNT, (int64_t)c->failed);
+		put(ms, dyn_name(ms, c->name, "timeouts"), SCN_UNIT_COUNT, (int64_t)c->timeouts);
+		put(ms, dyn_name(ms, c->name, "asr"), SCN_UNIT_PPM, ratio_ppm(c->answered, c->attempts));
+	}
+}
+
+static bool lookup(void *ctx, const char *name, struct expect_value *out)
+{
+	const struct metrics *ms = ctx;
+	for (uint32_t i = 0; i < ms->n; i++)
+		if (strcmp(ms->m[i].name, name) == 0) {
+			out->v = ms->m[i].v;
+			out->unit = ms->m[i].unit;
+			return true;
+		}
+	return false;
+}
+
+static const struct metric *find(const struct metrics *ms, const char *name)
+{
+	for (uint32_t i = 0; i < ms->n; i++)
+		if (strcmp(ms->m[i].name, name) == 0)
+			return &ms->m[i];
+	return NULL;
+}
+
+static void fmt_metric(const struct metrics *ms, const char *name, char *buf, size_t n)
+{
+	const struct metric *m = find(ms, name);
+	if (m == NULL) {
+		snprintf(buf, n, "-");
+		return;
+	}
+	expect_fmt_value((struct expect_value){m->v, m->unit}, buf, n);
+}
+
+/* ---- text ---- */
+
+static void text_calls(FILE *f, const struct sim_run *r, const struct metrics *ms)
+{
+	const struct b2bua_stats *b = b2bua_stats(r->sw->b2bua);
+	char asr[32];
+	fmt_metric(ms, "asr", asr, sizeof(asr));
+	fprintf(f, "calls     offered %" PRIu64 ", attempted %" PRIu64 ", answered %" PRIu64 " (ASR %s), completed %" PRIu64
+		   "\n",
+		r->uac ? uac_stats(r->uac)->attempted : 0, b->attempts, b->answered, asr, b->completed);
+	fprintf(f,
+		"          failed %" PRIu64 ", cancelled %" PRIu64 ", no route %" PRIu64 ", congestion %" PRIu64
+		", carrier timeouts %" PRIu64 ", failovers %" PRIu64 ", peak concurrent %" PRIu64 "\n",
+		b->failed, b->cancelled, b->no_route, b->congestion, b->timeouts, b->failovers, b->active_peak);
+	fprintf(f, "final     ");
+	int shown = 0;
+	for (int code = 200; code < 700; code++)
+		if (b->final_by_code[code] != 0)
+			fprintf(f, "%s%d x%u", shown++ ? ", " : "", code, b->final_by_code[code]);
+	fprintf(f, "%s\n", shown ? "" : "none");
+	const char *const *sets[3] = {pdd_names, setup_names, cpdd_names};
+	const char *labels[3] = {"pdd", "setup", "caller pdd"};
+	for (int s = 0; s < 3; s++) {
+		char v[6][32];
+		for (int i = 0; i < 6; i++)
+			fmt_metric(ms, sets[s][i], v[i], sizeof(v[i]));
+		fprintf(f, "%-10sp50 %s, p90 %s, p95 %s, p99 %s, max %s, mean %s\n", labels[s], v[0], v[1], v[2],
+			v[3], v[4], v[5]);
+	}
+}
+
+static void text_carriers(FILE *f, const struct sim_run *r)
+{
+	for (uint32_t i = 0; i < r->sw->carrier_n; i++) {
+		const struct b2bua_carrier *c = &r->sw->carriers[i];
+		char asr[32];
+		scn_fmt_ppm(ratio_ppm(c->answered, c->attempts), asr, sizeof(asr));
+		fprintf(f, "carrier   %-12s attempts %" PRIu64 ", answered %" PRIu64 " (ASR %s), failed %" PRIu64
+			   ", timeouts %" PRIu64 "\n",
+			c->name, c->attempts, c->answered, asr, c->failed, c->timeouts);
+	}
+}
+
+static void text_report(FILE *f, const struct sim_run *r, const struct metrics *ms, const struct expect_result *res,
+			size_t fails, const char *digest)
+{
+	const struct sim_stats *st = sim_stats(r->sim);
+	const struct sip_stack_stats *ss = sip_stack_stats(b2bua_stack(r->sw->b2bua));
+	char cdr[32], lost[32];
+	fprintf(f, "switchyard sim %s seed=%" PRIu64 "\n", r->scn->file, r->seed);
+	fprintf(f, "virtual   %.3f s (traffic %.3f s), %" PRIu64 " events, %" PRIu64 " datagrams (%" PRIu64
+		   " lost in the network)\n",
+		(double)sim_now(r->sim) / 1e9, (double)r->traffic_end_ns / 1e9, st->events, st->dgrams_sent,
+		st->dgrams_lost + st->dgrams_down);
+	text_calls(f, r, ms);
+	text_carriers(f, r);
+	fmt_metric(ms, "cdr.count", cdr, sizeof(cdr));
+	fmt_metric(ms, "cdr.lost", lost, sizeof(lost));
+	fprintf(f, "cdrs      %s written (sqlite + CSV) in %s, lost %s\n", cdr, r->out_dir, lost);
+	fprintf(f, "sip       rx %" PRIu64 ", tx %" PRIu64 ", retransmits %" PRIu64 ", malformed %" PRIu64
+		   ", transaction pool full %" PRIu64 "\n",
+		ss->rx_msgs, ss->tx_msgs, ss->retransmits_sent, ss->rx_bad_dropped + ss->rx_bad_400, ss->txn_full);
+	if (r->scn->expect_n > 0) {
+		fprintf(f, "expect\n");
+		for (uint32_t i = 0; i < r->scn->expect_n; i++)
+			fprintf(f, "  %s\n", res[i].report);
+	}
+	fprintf(f, "result    %s (%zu of %u expectations failed)\n", fails ? "FAIL" : "PASS", fails,
+		r->scn->expect_n);
+	fprintf(f, "digest    sha256:%s\n", digest);
+}
+
+/* ---- JSON ---- */
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static void json_report(FILE *f, const struct sim_run *r, const struct metrics *ms, const struct expect_result *res,
+			size_t fails, const char *digest)
+{
+	fprintf(f, "{\"scenario\":");
+	json_str(f, r->scn->file);
+	fprintf(f, ",\"seed\":%" PRIu64 ",\"virtual_s\":%.3f,\"events\":%" PRIu64 ",\"metrics\":{", r->seed,
+		(double)sim_now(r->sim) / 1e9, sim_stats(r->sim)->events);
+	for (uint32_t i = 0; i < ms->n; i++) {
+		fprintf(f, "%s", i ? "," : "");
+		json_str(f, ms->m[i].name);
+		const struct metric *m = &ms->m[i];
+		if (m->unit == SCN_UNIT_PPM)
+			fprintf(f, ":%.4f", (double)m->v / 10000.0); /* percent */
+		else if (m->unit == SCN_UNIT_NS)
+			fprintf(f, ":%.3f", (double)m->v / 1e6); /* milliseconds */
+		else
+			fprintf(f, ":%" PRId64, m->v);
+	}
+	fprintf(f, "},\"units\":{\"ppm_metrics\":\"percent\",\"ns_metrics\":\"ms\"},\"expect\":[");
+	for (uint32_t i = 0; i < r->scn->expect_n; i++) {
+		fprintf(f, "%s{\"line\":%u,\"text\":", i ? "," : "", res[i].line);
+		json_str(f, res[i].text);
+		fprintf(f, ",\"pass\":%s,\"report\":", res[i].pass ? "true" : "false");
+		json_str(f, res[i].report);
+		fprintf(f, "}");
+	}
+	fprintf(f, "],\"result\":\"%s\",\"failed\":%zu,\"digest\":\"sha256:%s\"}\n", fails ? "FAIL" : "PASS", fails,
+		digest);
+}
+
+static void write_file(const struct sim_run *r, const char *name, void (*fn)(FILE *, const struct sim_run *,
+	const struct metrics *, const struct expect_result *, size_t, const char *),
+	const struct metrics *ms, const struct expect_result *res, size_t fails, const char *digest)
+{
+	char p[SCN_PATH_MAX + 96];
+	snprintf(p, sizeof(p), "%s/%s", r->out_dir, name);
+	FILE *f = fopen(p, "w");
+	if (f == NULL)
+		return;
+	fn(f, r, ms, res, fails, digest);
+	fclose(f);
+}
+
+size_t sim_run_finish(struct sim_run *r, FILE *text, const char *json_path)
+{
+	static struct metrics ms; /* large; one report at a time */
+	struct expect_result res[SCN_EXPECTS_MAX];
+	char digest[65];
+	vswitch_flush(r->sw);
+	memset(&ms, 0, sizeof(ms));
+	collect_switch(r, &ms);
+	collect_callers(r, &ms);
+	collect_carriers(r, &ms);
+	size_t fails = expect_eval(r->scn, lookup, &ms, res);
+	sim_digest_hex(r->sim, digest);
+	if (text != NULL)
+		text_report(text, r, &ms, res, fails, digest);
+	write_file(r, "report.txt", text_report, &ms, res, fails, digest);
+	write_file(r, "report.json", json_report, &ms, res, fails, digest);
+	if (json_path != NULL) {
+		FILE *f = fopen(json_path, "w");
+		if (f != NULL) {
+			json_report(f, r, &ms, res, fails, digest);
+			fclose(f);
+		}
+	}
+	char p[SCN_PATH_MAX + 96];
+	snprintf(p, sizeof(p), "%s/series.csv", r->out_dir);
+	FILE *f = fopen(p, "w");
+	if (f != NULL) {
+		sim_series_write_csv(&r->series, f);
+		fclose(f);
+	}
+	return fails;
+}

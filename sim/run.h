@@ -1,0 +1,42 @@
+/* run.h: a scenario run in the simulator. Builds the world a scenario
+ * describes (the switch node, one host per carrier running a UAS, a host of
+ * callers running the UAC population, the links between them, the faults),
+ * steps it in virtual time, and produces the run report: text for humans,
+ * JSON for machines, a per-second CSV and the CDRs, with the determinism
+ * digest on the report's last line. */
+#ifndef SIM_RUN_H
+#define SIM_RUN_H
+
+#include <stdio.h>
+
+#include "core/conf/expect.h"
+#include "core/conf/scn.h"
+
+struct sim_run;
+
+struct sim_run_opts {
+	uint64_t seed;	    /* used when seed_set, else [run] seed */
+	bool seed_set;
+	const char *out_dir; /* NULL: out/<scenario name> */
+	FILE *trace;	    /* event log as text; NULL = off */
+	enum sy_log_level log_level;
+};
+
+enum sy_rc sim_run_create(const struct scn *scn, const struct sim_run_opts *o, struct sim_run **out, char *err,
+			  size_t errlen);
+/* Advances virtual time by at most step_ns; returns false once the run is
+ * over (traffic done, calls drained or the drain limit reached). */
+bool sim_run_step(struct sim_run *r, uint64_t step_ns);
+uint64_t sim_run_now(const struct sim_run *r);
+/* Virtual seconds the run will last at most (for progress lines). */
+uint64_t sim_run_horizon(const struct sim_run *r);
+uint64_t sim_run_events(const struct sim_run *r);
+uint64_t sim_run_calls(const struct sim_run *r);
+/* Ends the run: flushes CDRs, evaluates [expect], writes report.txt,
+ * report.json and series.csv into the output folder and the text report to
+ * `text`. Returns the number of failed expectations. */
+size_t sim_run_finish(struct sim_run *r, FILE *text, const char *json_path);
+const char *sim_run_out_dir(const struct sim_run *r);
+void sim_run_destroy(struct sim_run *r);
+
+#endif

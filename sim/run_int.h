@@ -1,0 +1,40 @@
+/* run_int.h: the state of a simulator run, shared by run.c (building and
+ * stepping the world) and report.c (the end-of-run report). */
+#ifndef SIM_RUN_INT_H
+#define SIM_RUN_INT_H
+
+#include "core/sip/switch.h"
+#include "digest.h"
+#include "peers/uac.h"
+#include "peers/uas.h"
+#include "run.h"
+#include "series.h"
+#include "sim.h"
+
+#define SIP_PORT 5060
+#define TICK_NS SY_NS_PER_S
+#define HANGUP_GRACE_NS (40 * SY_NS_PER_S) /* after the forced hangup: BYEs finish */
+
+enum sim_run_col { COL_OFFERED, COL_ATTEMPTS, COL_ANSWERED, COL_FAILED, COL_COMPLETED, COL_ACTIVE, COL_CDRS, COL_N };
+
+struct sim_run {
+	const struct scn *scn;
+	struct sim *sim;
+	uint64_t seed;
+	char out_dir[SCN_PATH_MAX + 64];
+	struct sim_node *sw_node, *callers_node, *carrier_nodes[SCN_CARRIERS_MAX];
+	struct vswitch *sw;
+	struct uac *uac;
+	struct uas *uas[SCN_CARRIERS_MAX];
+	struct uac_dest dests[SCN_DESTS_MAX];
+	struct sim_series series;
+	int cols[COL_N];
+	uint64_t last[COL_N];
+	uint64_t traffic_end_ns, drain_end_ns, hard_end_ns;
+	bool hung_up, done;
+	uint32_t calls_max;
+};
+
+uint64_t sim_run__counter(const struct sim_run *r, int col);
+
+#endif

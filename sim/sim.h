@@ -1,0 +1,91 @@
+/* sim.h: the discrete-event backend. A `struct sim` is one world: a virtual
+ * clock, one event queue ordered by (time, seq), the master seed, a network
+ * model and the determinism digest. A `struct sim_node` is one host in it
+ * with its own struct sy_env, so core components run on it unchanged. */
+#ifndef SIM_SIM_H
+#define SIM_SIM_H
+
+#include <stdio.h>
+
+#include "core/env.h"
+
+struct sim;
+struct sim_node;
+struct sim_net;
+struct sim_digest;
+
+struct sim_stats {
+	uint64_t events;	   /* callbacks dispatched (timers, deliveries, world events) */
+	uint64_t timers_fired;	   /* node timers that ran */
+	uint64_t timers_dropped;   /* node timers discarded because their node crashed */
+	uint64_t dgrams_sent;	   /* dgram_send calls accepted */
+	uint64_t dgrams_delivered; /* recv callbacks run */
+	uint64_t dgrams_lost;	   /* lost by the link model */
+	uint64_t dgrams_down;	   /* dropped on a down link */
+	uint64_t dgrams_dup;	   /* extra copies made by the link model */
+	uint64_t dgrams_no_socket; /* arrived where nothing was bound */
+	uint64_t dgrams_no_route;  /* destination IP owned by no node */
+	uint64_t streams_opened;   /* connections accepted by a listener */
+	uint64_t streams_refused;  /* connects to an address nobody listens on */
+	uint64_t stream_bytes;	   /* bytes delivered by on_data */
+	uint64_t stream_dropped;   /* bytes that arrived at a closed end */
+};
+
+/* Limits; 0 picks the default (queue 64M entries). */
+struct sim_opts {
+	uint32_t queue_max;
+	enum sy_log_level log_level; /* node log lines at or below go to stderr (default WARN) */
+};
+
+/* A world. epoch_ns is the virtual wall clock at t=0 (wall_ns = epoch + now). */
+struct sim *sim_create(uint64_t seed, uint64_t epoch_ns);
+struct sim *sim_create_opts(uint64_t seed, uint64_t epoch_ns, const struct sim_opts *opts);
+void sim_destroy(struct sim *sim);
+
+uint64_t sim_now(const struct sim *sim);
+uint64_t sim_seed(const struct sim *sim);
+const struct sim_stats *sim_stats(const struct sim *sim);
+struct sim_net *sim_net_of(struct sim *sim);
+struct sim_digest *sim_digest_of(struct sim *sim);
+void sim_set_log_level(struct sim *sim, enum sy_log_level level);
+/* Writes the event log as text to f (debug aid); NULL turns it off. */
+void sim_set_event_text(struct sim *sim, FILE *f);
+/* Entries in the event queue (includes timers of crashed nodes not yet reached). */
+uint32_t sim_pending(const struct sim *sim);
+
+/* Adds a host. ip is "10.0.0.7" or NULL for the next free 10.0.x.y.
+ * Returns NULL when the name or IP is taken or the IP is not IPv4. */
+struct sim_node *sim_node_add(struct sim *sim, const char *name, const char *ip);
+struct sim_node *sim_node_find(struct sim *sim, const char *name);
+struct sy_env *sim_node_env(struct sim_node *node);
+const char *sim_node_name(const struct sim_node *node);
+uint32_t sim_node_index(const struct sim_node *node);
+/* The node's IP with the given port. */
+struct sy_addr sim_node_addr(const struct sim_node *node, uint16_t port);
+bool sim_node_is_up(const struct sim_node *node);
+
+/* Crash: the node's pending timers never fire, its sockets and listeners are
+ * unbound, its streams close (peers get on_close(SY_ERR_IO) after latency).
+ * on_crash runs first so the owner can free its components; the old handles
+ * are dead and must not be used again, except that dgram_close and
+ * listener_close on them are harmless. Restart: marks the node up and runs
+ * on_restart so the owner re-creates its components on the same env. */
+typedef void (*sim_node_hook)(void *arg, struct sim_node *node);
+void sim_node_set_hooks(struct sim_node *node, sim_node_hook on_crash, sim_node_hook on_restart, void *arg);
+void sim_node_crash(struct sim_node *node);
+void sim_node_restart(struct sim_node *node);
+/* World-level helpers: crash at t, restart at t + down_ns. */
+void sim_node_crash_at(struct sim_node *node, uint64_t t_ns, uint64_t down_ns);
+
+/* A world-level event (fault, traffic start) at absolute time t_ns (clamped to
+ * now if in the past). Returns 0 when the queue is full. */
+sy_timer_id sim_at(struct sim *sim, uint64_t t_ns, sy_timer_fn fn, void *arg);
+void sim_cancel(struct sim *sim, sy_timer_id id);
+
+/* Dispatches every event with time <= t_ns in (time, seq) order, then sets
+ * the clock to t_ns. Returns the number of events dispatched. */
+uint64_t sim_run_until(struct sim *sim, uint64_t t_ns);
+/* Runs until the queue is empty or max_events were dispatched. */
+uint64_t sim_run_until_idle(struct sim *sim, uint64_t max_events);
+
+#endif
