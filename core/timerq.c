@@ -1,39 +1,63 @@
-/* timerq.c: indexed binary min-heap keyed by (at_ns, seq); see timerq.h. */
+/* timerq.c: two-level timer queue (see timerq.h): a 4-ary min-heap of
+ * inline (at_ns, seq, slot) entries for the near term, fed bucket by bucket
+ * from a ring of unsorted buckets and a far list. Cancel is lazy. */
 #include "timerq.h"
 
 #include <stdlib.h>
 
 #define TQ_NONE UINT32_MAX
+#ifndef TQ_SHIFT
+#define TQ_SHIFT 24 /* bucket width 2^24 ns, about 16.8 ms */
+#endif
+#ifndef TQ_RING
+#define TQ_RING 4096u /* ring spans about 68.7 s */
+#endif
+#define TQ_MASK (TQ_RING - 1)
+#define TQ_D 4 /* heap arity */
+#define TQ_COMPACT_MIN 4096u
+#define TQ_CAP_MAX (1u << 30) /* keeps entry counts far from UINT32_MAX */
+
+_Static_assert((TQ_RING & TQ_MASK) == 0, "ring size is a power of two");
+
+static void tq_free_chain(struct sy_tq *q, uint32_t from, uint32_t to)
+{
+	for (uint32_t i = from; i < to; i++) {
+		q->slots[i].seq = 0;
+		q->slots[i].gen = 1;
+		q->slots[i].next_free = i + 1 < to ? i + 1 : TQ_NONE;
+	}
+	q->free_head = from;
+}
 
 enum sy_rc sy_tq_init(struct sy_tq *q, uint32_t cap_initial, uint32_t cap_max)
 {
 	memset(q, 0, sizeof(*q));
 	if (cap_initial == 0)
 		cap_initial = 1024;
-	if (cap_max < cap_initial)
-		cap_max = cap_initial;
+	cap_initial = SY_MIN(cap_initial, TQ_CAP_MAX);
+	cap_max = SY_MIN(SY_MAX(cap_max, cap_initial), TQ_CAP_MAX);
 	q->slots = malloc(sizeof(*q->slots) * cap_initial);
-	q->heap = malloc(sizeof(*q->heap) * cap_initial);
-	if (q->slots == NULL || q->heap == NULL) {
+	q->ring = calloc(TQ_RING, sizeof(*q->ring));
+	if (q->slots == NULL || q->ring == NULL) {
 		free(q->slots);
-		free(q->heap);
+		free(q->ring);
 		return SY_ERR_NOMEM;
 	}
 	q->cap = cap_initial;
 	q->cap_max = cap_max;
-	for (uint32_t i = 0; i < cap_initial; i++) {
-		q->slots[i].heap_idx = TQ_NONE;
-		q->slots[i].gen = 1;
-		q->slots[i].seq = i + 1 < cap_initial ? i + 1 : TQ_NONE; /* free-list link */
-	}
-	q->free_head = 0;
+	tq_free_chain(q, 0, cap_initial);
 	return SY_OK;
 }
 
 void sy_tq_free(struct sy_tq *q)
 {
+	if (q->ring != NULL)
+		for (uint32_t i = 0; i < TQ_RING; i++)
+			free(q->ring[i].v);
+	free(q->ring);
+	free(q->heap.v);
+	free(q->far.v);
 	free(q->slots);
-	free(q->heap);
 	memset(q, 0, sizeof(*q));
 }
 
@@ -41,97 +65,232 @@ static bool tq_grow(struct sy_tq *q)
 {
 	if (q->cap >= q->cap_max)
 		return false;
-	uint32_t ncap = q->cap * 2 > q->cap_max ? q->cap_max : q->cap * 2;
+	uint32_t ncap = q->cap > q->cap_max / 2 ? q->cap_max : q->cap * 2;
 	struct sy_tq_slot *s = realloc(q->slots, sizeof(*s) * ncap);
 	if (s == NULL)
 		return false;
 	q->slots = s;
-	uint32_t *h = realloc(q->heap, sizeof(*h) * ncap);
-	if (h == NULL)
-		return false;
-	q->heap = h;
-	for (uint32_t i = q->cap; i < ncap; i++) {
-		s[i].heap_idx = TQ_NONE;
-		s[i].gen = 1;
-		s[i].seq = i + 1 < ncap ? i + 1 : TQ_NONE;
-	}
-	q->free_head = q->cap;
+	tq_free_chain(q, q->cap, ncap);
 	q->cap = ncap;
 	return true;
 }
 
-static inline bool tq_less(const struct sy_tq *q, uint32_t a, uint32_t b)
+static bool tq_vec_reserve(struct sy_tq_vec *v, uint32_t need)
 {
-	const struct sy_tq_slot *x = &q->slots[a], *y = &q->slots[b];
-	return x->at_ns < y->at_ns || (x->at_ns == y->at_ns && x->seq < y->seq);
+	if (need <= v->cap)
+		return true;
+	uint64_t ncap = v->cap ? v->cap : 16;
+	while (ncap < need)
+		ncap *= 2;
+	struct sy_tq_ent *p = realloc(v->v, sizeof(*p) * ncap);
+	if (p == NULL)
+		return false;
+	v->v = p;
+	v->cap = (uint32_t)ncap;
+	return true;
 }
 
-static inline void tq_place(struct sy_tq *q, uint32_t pos, uint32_t slot)
+static inline bool tq_vec_push(struct sy_tq_vec *v, const struct sy_tq_ent *e)
 {
-	q->heap[pos] = slot;
-	q->slots[slot].heap_idx = pos;
+	if (v->n == v->cap && !tq_vec_reserve(v, v->n + 1))
+		return false;
+	v->v[v->n++] = *e;
+	return true;
 }
 
-static void tq_up(struct sy_tq *q, uint32_t pos)
+static inline bool tq_live(const struct sy_tq *q, const struct sy_tq_ent *e)
 {
-	uint32_t slot = q->heap[pos];
+	return q->slots[e->slot].seq == e->seq;
+}
+
+/* Drops cancelled entries in place; order inside v is not kept. */
+static void tq_vec_filter(const struct sy_tq *q, struct sy_tq_vec *v)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < v->n; i++)
+		if (tq_live(q, &v->v[i]))
+			v->v[n++] = v->v[i];
+	v->n = n;
+}
+
+/* ---- the near heap: 4-ary, keys inline, unique (seq never repeats) ---- */
+
+static inline bool tq_less(const struct sy_tq_ent *a, const struct sy_tq_ent *b)
+{
+	return a->at_ns < b->at_ns || (a->at_ns == b->at_ns && a->seq < b->seq);
+}
+
+static void tq_sift_up(struct sy_tq_ent *h, uint32_t pos, struct sy_tq_ent e)
+{
 	while (pos > 0) {
-		uint32_t parent = (pos - 1) / 2;
-		if (!tq_less(q, slot, q->heap[parent]))
+		uint32_t parent = (pos - 1) / TQ_D;
+		if (!tq_less(&e, &h[parent]))
 			break;
-		tq_place(q, pos, q->heap[parent]);
+		h[pos] = h[parent];
 		pos = parent;
 	}
-	tq_place(q, pos, slot);
+	h[pos] = e;
 }
 
-static void tq_down(struct sy_tq *q, uint32_t pos)
+static void tq_sift_down(struct sy_tq_ent *h, uint32_t n, uint32_t pos, struct sy_tq_ent e)
 {
-	uint32_t slot = q->heap[pos];
 	for (;;) {
-		uint32_t l = 2 * pos + 1, best = pos, bslot = slot;
-		if (l >= q->count)
+		uint32_t c = TQ_D * pos + 1, best = c;
+		if (c >= n)
 			break;
-		if (tq_less(q, q->heap[l], bslot)) {
-			best = l;
-			bslot = q->heap[l];
-		}
-		if (l + 1 < q->count && tq_less(q, q->heap[l + 1], bslot)) {
-			best = l + 1;
-			bslot = q->heap[l + 1];
-		}
-		if (best == pos)
+		uint32_t end = SY_MIN(c + TQ_D, n);
+		for (uint32_t k = c + 1; k < end; k++)
+			if (tq_less(&h[k], &h[best]))
+				best = k;
+		if (!tq_less(&h[best], &e))
 			break;
-		tq_place(q, pos, bslot);
+		h[pos] = h[best];
 		pos = best;
 	}
-	tq_place(q, pos, slot);
+	h[pos] = e;
 }
+
+static void tq_heapify(struct sy_tq_vec *h)
+{
+	if (h->n < 2)
+		return;
+	for (uint32_t i = (h->n - 2) / TQ_D + 1; i-- > 0;)
+		tq_sift_down(h->v, h->n, i, h->v[i]);
+}
+
+static void tq_heap_pop(struct sy_tq_vec *h)
+{
+	SY_ASSERT(h->n > 0);
+	h->n--;
+	if (h->n > 0)
+		tq_sift_down(h->v, h->n, 0, h->v[h->n]);
+}
+
+/* ---- moving entries toward the heap ---- */
+
+/* The ring is empty: restart it at the earliest live far entry. Buckets are
+ * sized first so a failed allocation leaves everything in place; then the
+ * whole far list becomes the heap instead (correct, only slower). */
+static void tq_refill(struct sy_tq *q)
+{
+	uint64_t lo = UINT64_MAX, hi = 0;
+	tq_vec_filter(q, &q->far);
+	for (uint32_t i = 0; i < q->far.n; i++) {
+		uint64_t b = q->far.v[i].at_ns >> TQ_SHIFT;
+		lo = SY_MIN(lo, b);
+		hi = SY_MAX(hi, b);
+	}
+	SY_ASSERT(q->far.n > 0 && q->heap.n == 0 && q->ring_n == 0);
+	q->base = lo;
+	q->limit = lo + TQ_RING;
+	for (uint32_t i = 0; i < q->far.n; i++)
+		if ((q->far.v[i].at_ns >> TQ_SHIFT) < q->limit)
+			q->ring[(q->far.v[i].at_ns >> TQ_SHIFT) & TQ_MASK].n++;
+	bool ok = true;
+	for (uint32_t i = 0; i < TQ_RING; i++) {
+		ok = tq_vec_reserve(&q->ring[i], q->ring[i].n) && ok;
+		q->ring[i].n = 0;
+	}
+	if (!ok) {
+		struct sy_tq_vec t = q->heap;
+		q->heap = q->far;
+		q->far = t;
+		tq_heapify(&q->heap);
+		q->base = q->limit = hi + 1;
+		return;
+	}
+	uint32_t m = 0;
+	for (uint32_t i = 0; i < q->far.n; i++) {
+		uint64_t b = q->far.v[i].at_ns >> TQ_SHIFT;
+		if (b < q->limit) {
+			struct sy_tq_vec *v = &q->ring[b & TQ_MASK];
+			v->v[v->n++] = q->far.v[i];
+			q->ring_n++;
+		} else {
+			q->far.v[m++] = q->far.v[i];
+		}
+	}
+	q->far.n = m;
+}
+
+/* The heap is empty and timers are pending: the next non-empty bucket
+ * becomes the heap (buffers swap, so this never allocates). */
+static void tq_advance(struct sy_tq *q)
+{
+	SY_ASSERT(q->heap.n == 0);
+	if (q->ring_n == 0) {
+		tq_refill(q);
+		if (q->heap.n > 0)
+			return;
+	}
+	while (q->ring[q->base & TQ_MASK].n == 0)
+		q->base++;
+	struct sy_tq_vec *b = &q->ring[q->base & TQ_MASK], t = q->heap;
+	q->heap = *b;
+	*b = t;
+	q->ring_n -= q->heap.n;
+	q->base++;
+	tq_vec_filter(q, &q->heap);
+	tq_heapify(&q->heap);
+}
+
+/* Restores the invariant peek and pop rely on: the heap is empty only when
+ * nothing is pending, and its top is pending. */
+static void tq_settle(struct sy_tq *q)
+{
+	for (;;) {
+		while (q->heap.n > 0 && !tq_live(q, &q->heap.v[0]))
+			tq_heap_pop(&q->heap);
+		if (q->heap.n > 0 || q->count == 0)
+			return;
+		tq_advance(q);
+	}
+}
+
+/* Bounds the memory held by cancelled entries to about the pending ones. */
+static void tq_compact(struct sy_tq *q)
+{
+	tq_vec_filter(q, &q->heap);
+	tq_heapify(&q->heap);
+	q->ring_n = 0;
+	for (uint32_t i = 0; i < TQ_RING; i++) {
+		tq_vec_filter(q, &q->ring[i]);
+		q->ring_n += q->ring[i].n;
+	}
+	tq_vec_filter(q, &q->far);
+	tq_settle(q);
+}
+
+/* ---- API ---- */
 
 static void tq_release(struct sy_tq *q, uint32_t slot)
 {
 	struct sy_tq_slot *s = &q->slots[slot];
-	s->heap_idx = TQ_NONE;
+	s->seq = 0;
 	s->gen++;
 	if (s->gen == 0)
 		s->gen = 1;
-	s->seq = q->free_head;
+	s->next_free = q->free_head;
 	q->free_head = slot;
+	q->count--;
 }
 
-static void tq_remove_at(struct sy_tq *q, uint32_t pos)
+static bool tq_insert(struct sy_tq *q, const struct sy_tq_ent *e)
 {
-	SY_ASSERT(pos < q->count);
-	uint32_t slot = q->heap[pos];
-	q->count--;
-	if (pos != q->count) {
-		tq_place(q, pos, q->heap[q->count]);
-		if (pos > 0 && tq_less(q, q->heap[pos], q->heap[(pos - 1) / 2]))
-			tq_up(q, pos);
-		else
-			tq_down(q, pos);
+	uint64_t b = e->at_ns >> TQ_SHIFT;
+	if (b < q->base) {
+		if (q->heap.n == q->heap.cap && !tq_vec_reserve(&q->heap, q->heap.n + 1))
+			return false;
+		tq_sift_up(q->heap.v, q->heap.n++, *e);
+		return true;
 	}
-	tq_release(q, slot);
+	if (b < q->limit) {
+		if (!tq_vec_push(&q->ring[b & TQ_MASK], e))
+			return false;
+		q->ring_n++;
+		return true;
+	}
+	return tq_vec_push(&q->far, e);
 }
 
 sy_timer_id sy_tq_add(struct sy_tq *q, uint64_t at_ns, sy_timer_fn fn, void *arg)
@@ -139,14 +298,21 @@ sy_timer_id sy_tq_add(struct sy_tq *q, uint64_t at_ns, sy_timer_fn fn, void *arg
 	if (q->free_head == TQ_NONE && !tq_grow(q))
 		return 0;
 	uint32_t slot = q->free_head;
+	struct sy_tq_ent e = {.at_ns = at_ns, .seq = q->seq + 1, .slot = slot};
+	if (!tq_insert(q, &e))
+		return 0;
 	struct sy_tq_slot *s = &q->slots[slot];
-	q->free_head = (uint32_t)s->seq;
-	s->at_ns = at_ns;
-	s->seq = ++q->seq;
+	q->free_head = s->next_free;
+	q->seq = e.seq;
+	s->seq = e.seq;
 	s->fn = fn;
 	s->arg = arg;
-	tq_place(q, q->count++, slot);
-	tq_up(q, q->count - 1);
+	q->count++;
+	uint64_t stored = (uint64_t)q->heap.n + q->ring_n + q->far.n;
+	if (stored - q->count > (uint64_t)q->count + TQ_COMPACT_MIN)
+		tq_compact(q);
+	else if (q->heap.n == 0)
+		tq_settle(q);
 	return ((uint64_t)s->gen << 32) | (uint64_t)(slot + 1);
 }
 
@@ -157,9 +323,12 @@ bool sy_tq_cancel(struct sy_tq *q, sy_timer_id id)
 		return false;
 	slot--;
 	struct sy_tq_slot *s = &q->slots[slot];
-	if (s->gen != (uint32_t)(id >> 32) || s->heap_idx == TQ_NONE)
+	if (s->gen != (uint32_t)(id >> 32) || s->seq == 0)
 		return false;
-	tq_remove_at(q, s->heap_idx);
+	bool top = q->heap.n > 0 && q->heap.v[0].slot == slot && q->heap.v[0].seq == s->seq;
+	tq_release(q, slot);
+	if (top)
+		tq_settle(q);
 	return true;
 }
 
@@ -167,7 +336,7 @@ bool sy_tq_peek(const struct sy_tq *q, uint64_t *at_ns)
 {
 	if (q->count == 0)
 		return false;
-	*at_ns = q->slots[q->heap[0]].at_ns;
+	*at_ns = q->heap.v[0].at_ns;
 	return true;
 }
 
@@ -175,12 +344,15 @@ bool sy_tq_pop(struct sy_tq *q, uint64_t now_ns, uint64_t *at_ns, sy_timer_fn *f
 {
 	if (q->count == 0)
 		return false;
-	struct sy_tq_slot *s = &q->slots[q->heap[0]];
-	if (s->at_ns > now_ns)
+	const struct sy_tq_ent *top = &q->heap.v[0];
+	if (top->at_ns > now_ns)
 		return false;
-	*at_ns = s->at_ns;
-	*fn = s->fn;
-	*arg = s->arg;
-	tq_remove_at(q, 0);
+	uint32_t slot = top->slot;
+	*at_ns = top->at_ns;
+	*fn = q->slots[slot].fn;
+	*arg = q->slots[slot].arg;
+	tq_heap_pop(&q->heap);
+	tq_release(q, slot);
+	tq_settle(q);
 	return true;
 }

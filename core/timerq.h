@@ -1,39 +1,62 @@
-/* timerq.h: a timer queue ordered by (deadline, sequence number), with O(log n)
- * start and cancel. It is the simulator's event queue and the live backend's
- * timer store: ties break by the per-queue sequence counter, never by
- * address, so the order is the same on every run. */
+/* timerq.h: a timer queue ordered by (deadline, sequence number), with O(1)
+ * cancel and O(log n) pop. It is the simulator's event queue and the live
+ * backend's timer store: ties break by the per-queue sequence counter, never
+ * by address, so the order is the same on every run. */
 #ifndef SY_TIMERQ_H
 #define SY_TIMERQ_H
 
 #include "env.h"
 
+/* One per timer id. seq is 0 while the slot is free; a queued entry is
+ * pending only while its slot still carries the entry's seq, so cancel just
+ * frees the slot and the entry is dropped wherever it is met later. */
 struct sy_tq_slot {
-	uint64_t at_ns;
 	uint64_t seq;
 	sy_timer_fn fn;
 	void *arg;
-	uint32_t heap_idx; /* position in heap[], or UINT32_MAX when free */
-	uint32_t gen;	   /* bumped on every reuse, so stale ids are harmless */
+	uint32_t gen;	    /* bumped on every reuse, so stale ids are harmless */
+	uint32_t next_free; /* free-list link */
 };
 
+/* Entries carry their own key so ordering never touches slots[]. */
+struct sy_tq_ent {
+	uint64_t at_ns;
+	uint64_t seq;
+	uint32_t slot;
+};
+
+struct sy_tq_vec {
+	struct sy_tq_ent *v;
+	uint32_t n, cap;
+};
+
+/* Two levels: a small exact min-heap holds every entry whose bucket
+ * (at_ns >> shift) is below base; a ring of buckets holds [base, limit);
+ * far holds the rest. A bucket moves into the heap only when the heap is
+ * empty, so the heap top is always the global (at_ns, seq) minimum. */
 struct sy_tq {
 	struct sy_tq_slot *slots;
-	uint32_t *heap; /* slot indexes, a binary min-heap */
-	uint32_t count; /* entries in heap */
-	uint32_t cap;	/* slots allocated */
-	uint32_t cap_max;
-	uint32_t free_head; /* free list threaded through seq of free slots */
+	struct sy_tq_vec heap;
+	struct sy_tq_vec *ring;
+	struct sy_tq_vec far;
+	uint64_t base, limit; /* bucket numbers */
 	uint64_t seq;
+	uint32_t ring_n;    /* entries (live or dead) in ring buckets */
+	uint32_t count;     /* pending entries */
+	uint32_t cap;	    /* slots allocated */
+	uint32_t cap_max;
+	uint32_t free_head;
 };
 
-/* cap_max bounds memory: starting more timers than that fails with id 0. */
+/* cap_max bounds the pending timers (and memory, to about twice that in
+ * entries): starting more timers than that fails with id 0. */
 enum sy_rc sy_tq_init(struct sy_tq *q, uint32_t cap_initial, uint32_t cap_max);
 void sy_tq_free(struct sy_tq *q);
-/* Returns 0 when the queue is at cap_max. */
+/* Returns 0 when the queue is at cap_max (or out of memory). */
 sy_timer_id sy_tq_add(struct sy_tq *q, uint64_t at_ns, sy_timer_fn fn, void *arg);
 /* Returns true if the timer was pending and is now cancelled. */
 bool sy_tq_cancel(struct sy_tq *q, sy_timer_id id);
-/* Earliest deadline; false when empty. */
+/* Earliest pending deadline; false when empty. */
 bool sy_tq_peek(const struct sy_tq *q, uint64_t *at_ns);
 /* Removes the earliest entry if its deadline is <= now_ns. */
 bool sy_tq_pop(struct sy_tq *q, uint64_t now_ns, uint64_t *at_ns, sy_timer_fn *fn, void **arg);

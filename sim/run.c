@@ -203,7 +203,7 @@ enum sy_rc sim_run_create(const struct scn *scn, const struct sim_run_opts *o, s
 		.out_dir = r->out_dir,
 		.carrier_addrs = addrs,
 		.calls_max = r->calls_max,
-		.txn_max = scn->run.txn_max ? scn->run.txn_max : (uint32_t)SY_MIN(cps * 60 + 20000, 16000000u),
+		.txn_max = scn->run.txn_max ? scn->run.txn_max : (uint32_t)SY_MIN(cps * 120 + 20000, 16000000u),
 	};
 	if ((rc = vswitch_create(&vc, &r->sw, err, errlen)) != SY_OK)
 		goto out_free;

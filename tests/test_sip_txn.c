@@ -143,6 +143,20 @@ static void resp_in(struct fx *f, int status, const char *branch, const char *cs
 	inject(f, RESP_FMT, status, sip_reason_phrase(status), branch, cseq_method);
 }
 
+/* Starts a client transaction; SY_ERR_FULL / SY_ERR_INVAL (duplicate) are
+ * returned, not asserted. */
+static enum sy_rc try_client(struct fx *f, const char *method, const char *branch)
+{
+	char text[1024];
+	struct sip_msg m;
+	snprintf(text, sizeof(text),
+		 "%s sip:bob@10.0.0.2 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=%s\r\n"
+		 "From: <sip:alice@x>;tag=f1\r\nTo: <sip:bob@y>\r\nCall-ID: c1@x\r\nCSeq: 1 %s\r\n\r\n",
+		 method, branch, method);
+	assert_int_equal(sip_msg_parse((const uint8_t *)text, strlen(text), &m, NULL, 0), SY_OK);
+	return sip_txn_client_start(f->s, m.m, &f->peer, NULL, NULL);
+}
+
 static struct sip_txn *client(struct fx *f, const char *method, const char *branch)
 {
 	char text[1024];
@@ -652,9 +666,10 @@ static void test_rport_received(void **state)
 	(void)state;
 	struct fx *f = fx_new(16);
 	struct sy_addr nat = sy_addr_v4(10, 0, 0, 2, 40000);
-	const char *inv = "INVITE sip:bob@10.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 192.168.1.5:5060;branch=z9hG4bKr1;rport\r\n"
-			  "From: <sip:alice@x>;tag=f1\r\nTo: <sip:bob@10.0.0.1>\r\nCall-ID: c1@x\r\nCSeq: 1 INVITE\r\n"
-			  "Content-Length: 0\r\n\r\n";
+	const char *inv =
+	    "INVITE sip:bob@10.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 192.168.1.5:5060;branch=z9hG4bKr1;rport\r\n"
+	    "From: <sip:alice@x>;tag=f1\r\nTo: <sip:bob@10.0.0.1>\r\nCall-ID: c1@x\r\nCSeq: 1 INVITE\r\n"
+	    "Content-Length: 0\r\n\r\n";
 	testenv_inject(&f->te, f->sock, &nat, inv, strlen(inv));
 	struct sip_txn *st = last_st(f);
 	assert_true(sy_addr_eq(sip_txn_peer(st), &nat)); /* RFC 3581: source address and port */
@@ -677,12 +692,17 @@ static uint64_t scenario_digest(uint64_t seed)
 	for (int i = 0; i < 200; i++) {
 		snprintf(br, sizeof(br), "z9hG4bKd%d", (int)sy_rng_below(&r, 40));
 		switch (sy_rng_below(&r, 4)) {
-		case 0: req_in(f, "INVITE", br); break;
-		case 1: req_in(f, "OPTIONS", br); break;
-		case 2: resp_in(f, 180 + 100 * (int)sy_rng_below(&r, 4), br, "INVITE"); break;
+		case 0:
+			req_in(f, "INVITE", br);
+			break;
+		case 1:
+			req_in(f, "OPTIONS", br);
+			break;
+		case 2:
+			resp_in(f, 180 + 100 * (int)sy_rng_below(&r, 4), br, "INVITE");
+			break;
 		default:
-			if (sip_stack_stats(f->s)->txn_active < 30)
-				client(f, sy_rng_below(&r, 2) ? "INVITE" : "BYE", br) != NULL ? (void)0 : (void)0;
+			try_client(f, sy_rng_below(&r, 2) ? "INVITE" : "BYE", br);
 		}
 		testenv_advance(&f->te, sy_rng_below(&r, 2 * SEC));
 	}
@@ -693,7 +713,9 @@ static uint64_t scenario_digest(uint64_t seed)
 		h = sy_hash64(d->buf, d->len, h ^ d->at_ns);
 	}
 	h ^= (uint64_t)f->nev << 32;
-	assert_int_equal(sip_stack_stats(f->s)->txn_active, 0);
+	/* ISTs answered 180 and ICTs given a 1xx wait for their TU forever. */
+	assert_true(sip_stack_stats(f->s)->txn_active <= 32);
+	assert_true(testenv_sent_count(&f->te) > 100);
 	fx_free(f);
 	return h;
 }
@@ -727,6 +749,8 @@ int main(void)
 	    cmocka_unit_test(test_bad_request_400),
 	    cmocka_unit_test(test_pool_full),
 	    cmocka_unit_test(test_noise_never_crashes),
+	    cmocka_unit_test(test_rport_received),
+	    cmocka_unit_test(test_deterministic),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -324,6 +324,9 @@ static const struct key_def node_keys[] = {
 	{"sip", k_addr, NODE(sip), NODE(sip_addr), false},
 	{"out", k_str, NODE(out), SCN_PATH_MAX, false},
 	{"name", k_str, NODE(name), SCN_NAME_MAX, false},
+	{"invite_timeout", k_duration_nz, NODE(invite_timeout_ns), 0, false},
+	{"ring_timeout", k_duration_nz, NODE(ring_timeout_ns), 0, false},
+	{"max_call", k_duration_nz, NODE(max_call_ns), 0, false},
 };
 
 static void *node_begin(struct pctx *c, struct sy_str name)
@@ -891,6 +894,9 @@ static void defaults(struct scn *s)
 	s->run.epoch_ns = 1767225600ull * SY_NS_PER_S; /* 2026-01-01T00:00:00Z */
 	s->run.t1_ns = 500 * SY_NS_PER_MS;
 	strcpy(s->node.sip, "127.0.0.1:5060");
+	s->node.invite_timeout_ns = 3 * SY_NS_PER_S;
+	s->node.ring_timeout_ns = 120 * SY_NS_PER_S;
+	s->node.max_call_ns = 4 * 3600 * SY_NS_PER_S;
 	SY_ASSERT(sy_addr_parse(s->node.sip, 5060, &s->node.sip_addr) == SY_OK);
 	strcpy(s->voice.from, "+1555XXXXXXX");
 	s->voice.hold = (struct sy_dist){SY_DIST_EXP, 90 * SY_NS_PER_S, 0, 0.0};

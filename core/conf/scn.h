@@ -118,6 +118,9 @@ struct scn_node {
 	struct sy_addr sip_addr;
 	char out[SCN_PATH_MAX]; /* output folder; "" = none */
 	char name[SCN_NAME_MAX];
+	uint64_t invite_timeout_ns; /* no 1xx from a carrier by then: next carrier; default 3s */
+	uint64_t ring_timeout_ns;   /* ringing this long: CANCEL, 480 to the caller; default 120s */
+	uint64_t max_call_ns;	    /* connected calls are ended after this; default 4h */
 };
 
 struct scn {

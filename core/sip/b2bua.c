@@ -121,6 +121,7 @@ static void call_free(struct b2bua *b, struct call *c)
 	if (c->b_ict != NULL)
 		sip_txn_set_user(c->b_ict, NULL);
 	sy_env_timer_cancel(b->env, c->max_timer);
+	sy_env_timer_cancel(b->env, c->setup_timer);
 	if (c->a_linked)
 		sy_htab_remove(&b->by_call_id, &c->a_node.h);
 	b_unlink(b, c);
@@ -252,12 +253,21 @@ static bool b_leg_start(struct b2bua *b, struct call *c, const osip_message_t *a
 		}
 		sip_txn_set_user(c->b_ict, c);
 		c->state = CALL_PROCEEDING;
+		c->b_provisional = false;
+		setup_timer_set(b, c, b->cfg.invite_timeout_ns);
 		return true;
 	}
 	return false;
 }
 
 static void max_call_fire(void *arg);
+static void setup_fire(void *arg);
+
+static void setup_timer_set(struct b2bua *b, struct call *c, uint64_t ns)
+{
+	sy_env_timer_cancel(b->env, c->setup_timer);
+	c->setup_timer = ns != 0 ? sy_env_timer_start(b->env, ns, setup_fire, c) : 0;
+}
 
 static void new_invite(struct b2bua *b, struct sip_txn *st, const struct sip_msg *req, const struct sy_addr *from)
 {
@@ -321,6 +331,7 @@ static void b_answered(struct b2bua *b, struct call *c, const struct sip_msg *re
 		return;
 	}
 	c->state = CALL_ANSWERED;
+	setup_timer_set(b, c, 0);
 	c->t_answer_ns = sy_env_now_ns(b->env);
 	c->wall_answer_ns = sy_env_wall_ns(b->env);
 	c->disposition = CDR_DISP_ANSWERED;
@@ -337,6 +348,7 @@ static bool failover_code(int code)
 
 static void b_failed(struct b2bua *b, struct call *c, int code, const char *reason)
 {
+	setup_timer_set(b, c, 0);
 	struct b2bua_carrier *car = &b->cfg.carriers[c->carrier];
 	car->failed++;
 	carrier_release(b, c);
@@ -368,8 +380,12 @@ static void on_b_response(struct b2bua *b, struct call *c, struct sip_txn *ct, c
 	}
 	if (ct == NULL || ct != c->b_ict)
 		return;
-	if (code > 100 && code < 200) {
-		if (c->state == CALL_PROCEEDING)
+	if (code < 200) {
+		if (!c->b_provisional && c->state == CALL_PROCEEDING) {
+			c->b_provisional = true; /* the carrier is alive: now the ring timeout */
+			setup_timer_set(b, c, b->cfg.ring_timeout_ns);
+		}
+		if (code > 100 && c->state == CALL_PROCEEDING)
 			a_respond(b, c, code, NULL, resp->m);
 		return;
 	}
@@ -535,6 +551,33 @@ static void on_terminated(void *arg, struct sip_txn *t)
 		c->a_ist = NULL;
 	if (c->b_ict == t)
 		c->b_ict = NULL;
+}
+
+/* The carrier sent nothing within invite_timeout: give it up and fail over
+ * (a dead carrier costs seconds, not timer B's 32 s). Or it rang for
+ * ring_timeout: CANCEL it and tell the caller 480. */
+static void setup_fire(void *arg)
+{
+	struct call *c = arg;
+	struct b2bua *b = c->owner;
+	c->setup_timer = 0;
+	if (c->state != CALL_PROCEEDING || c->b_ict == NULL)
+		return;
+	if (!c->b_provisional) {
+		struct sip_txn *t = c->b_ict;
+		c->b_ict = NULL;
+		sip_txn_abandon(t);
+		b->st.timeouts++;
+		b->cfg.carriers[c->carrier].timeouts++;
+		b_failed(b, c, 408, "Carrier Timeout");
+		return;
+	}
+	b->st.ring_timeouts++;
+	c->disposition = CDR_DISP_NO_ANSWER;
+	c->hangup = CDR_SIDE_SYSTEM;
+	a_respond(b, c, 480, "No Answer", NULL);
+	c->state = CALL_CANCELLING;
+	sip_txn_client_cancel(c->b_ict);
 }
 
 /* A connected call reached max_call_ns: the switch hangs up both legs, so

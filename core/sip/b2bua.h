@@ -44,6 +44,8 @@ struct b2bua_cfg {
 	void *cdr_arg;
 	bool failover;	     /* try the next carrier on 5xx / timeout (default true) */
 	uint64_t max_call_ns; /* a connected call is ended after this long; 0 = never */
+	uint64_t invite_timeout_ns; /* no 1xx from the carrier: try the next; 0 = timer B only */
+	uint64_t ring_timeout_ns;   /* ringing too long: CANCEL, 480 to the caller; 0 = never */
 	uint64_t cdr_id_base; /* CDR ids continue after this (the store's last id) */
 };
 
@@ -56,7 +58,8 @@ struct b2bua_stats {
 	uint64_t no_route;	 /* 404 for lack of a route */
 	uint64_t congestion;	 /* 503: pool full or no carrier capacity */
 	uint64_t cancelled;	 /* CANCEL from the caller */
-	uint64_t timeouts;	 /* carrier never answered the INVITE (timer B) */
+	uint64_t timeouts;	 /* carrier sent nothing (invite timeout or timer B) */
+	uint64_t ring_timeouts;	 /* carrier rang too long: cancelled, 480 */
 	uint64_t failovers;	 /* B legs retried on the next carrier */
 	uint64_t ack_timeouts;	 /* 2xx never ACKed by the caller */
 	uint64_t cdrs;		 /* CDRs emitted */

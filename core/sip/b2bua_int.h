@@ -55,7 +55,9 @@ struct call {
 	enum cdr_side hangup;
 	uint64_t t_invite_ns, t_18x_ns, t_answer_ns; /* monotonic */
 	uint64_t wall_start_ns, wall_answer_ns;
-	sy_timer_id max_timer;
+	sy_timer_id max_timer;	 /* max call duration, once connected */
+	sy_timer_id setup_timer; /* invite / ring timeout, while proceeding */
+	bool b_provisional;	 /* the carrier sent a 1xx */
 	uint64_t seq;	      /* call number on this node */
 	struct cstr a_call_id, a_from, a_to, a_tag, a_contact;
 	struct cstr b_call_id, b_from, b_to, b_target, b_routes;

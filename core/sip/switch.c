@@ -89,7 +89,9 @@ enum sy_rc vswitch_create(const struct vswitch_cfg *cfg, struct vswitch **out, c
 		.on_cdr = cdr_cb,
 		.cdr_arg = v,
 		.failover = true,
-		.max_call_ns = 4 * 3600 * SY_NS_PER_S,
+		.max_call_ns = s->node.max_call_ns,
+		.invite_timeout_ns = s->node.invite_timeout_ns,
+		.ring_timeout_ns = s->node.ring_timeout_ns,
 		.cdr_id_base = v->store != NULL ? cdr_store_last_id(v->store) : 0,
 	};
 	if ((rc = b2bua_create(&bc, &v->b2bua)) != SY_OK) {

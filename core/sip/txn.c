@@ -465,6 +465,18 @@ enum sy_rc sip_txn_client_cancel(struct sip_txn *ict)
 	return SY_OK; /* a final response came: nothing to cancel */
 }
 
+void sip_txn_abandon(struct sip_txn *ct)
+{
+	SY_ASSERT(ct != NULL && ct->kind == SIP_TXN_ICT);
+	/* No response yet, so no CANCEL is possible (RFC 3261 9.1): stop
+	 * retransmitting and end silently; a late response is a stray. */
+	ct->flags |= F_INTERNAL;
+	ct->user = NULL;
+	ct->retx_at_ns = NEVER;
+	ct->end_at_ns = now_ns(ct->stack);
+	txn_arm(ct);
+}
+
 static void tu_response(struct sip_txn *t, const struct sip_msg *resp)
 {
 	struct sip_stack *s = t->stack;

@@ -84,6 +84,9 @@ enum sy_rc sip_txn_client_start(struct sip_stack *s, osip_message_t *req, const 
 /* CANCEL for an ICT (RFC 3261 9.1): sent now if a provisional response has
  * arrived, else as soon as one does; no-op once a final response arrived. */
 enum sy_rc sip_txn_client_cancel(struct sip_txn *ict);
+/* The TU gives up on an ICT that has had no response (its own setup timer):
+ * retransmissions stop and the transaction ends with no further callbacks. */
+void sip_txn_abandon(struct sip_txn *ct);
 /* Sends a response on a server transaction. Takes ownership of resp. A 2xx
  * on an IST moves it to Accepted: the stack retransmits the 2xx (T1, 2T1 ...
  * capped at T2) until sip_txn_acked() or timer L. */
@@ -139,6 +142,25 @@ const struct sy_addr *sip_txn_peer(const struct sip_txn *t);
  * Client transactions are not matched against server ones: a request the
  * node sends to itself gets a server transaction as usual.
  * The stack sends no automatic 100 Trying: the TU answers INVITE with 100
- * (or a final response) itself. */
+ * (or a final response) itself. A server transaction the TU never answers
+ * finally stays in the pool (RFC 3261 has no timer there).
+ *
+ * Return codes:
+ *   sip_txn_client_start  SY_OK; SY_ERR_FULL (pool full, counted in
+ *     txn_full); SY_ERR_INVAL (ACK, no top Via branch with the z9hG4bK
+ *     cookie, no CSeq/Call-ID, same branch+method already active, or
+ *     osip cannot serialize it).
+ *   sip_txn_client_cancel  SY_OK (sent, deferred to the first 1xx, or a
+ *     no-op after a final response); SY_ERR_FULL (no slot for the CANCEL;
+ *     call again); SY_ERR_INVAL (not an ICT).
+ *   sip_txn_respond  SY_OK; SY_ERR_STATE (client transaction, or a final
+ *     response was already sent); SY_ERR_INVAL (status outside 100-699).
+ *
+ * Sizing: a transaction slot is 128 bytes; after its final response it
+ * keeps only that response's bytes (~300-600) or nothing. Finished server
+ * transactions linger 32 s (Timer J/L/H) and client ones 32 s (D/M) or 5 s
+ * (K), so txn_max should be at least (transactions started per second) x 32
+ * plus the ones in progress; e.g. ~1.4M for a 10K CPS B2BUA (two legs,
+ * INVITE + BYE each). */
 
 #endif
