@@ -4,7 +4,8 @@
 set -euo pipefail
 
 pkgs=(build-essential pkg-config libevent-dev libosip2-dev libpcap-dev libsrtp2-dev
-      libssl-dev libsqlite3-dev libcmocka-dev sqlite3 gnuplot-nox sip-tester tshark)
+      libssl-dev libsqlite3-dev libcmocka-dev sqlite3 gnuplot-nox sip-tester tshark
+      python3 procps)
 
 missing=()
 for p in "${pkgs[@]}"; do

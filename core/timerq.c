@@ -46,6 +46,7 @@ enum sy_rc sy_tq_init(struct sy_tq *q, uint32_t cap_initial, uint32_t cap_max)
 	q->cap = cap_initial;
 	q->cap_max = cap_max;
 	tq_free_chain(q, 0, cap_initial);
+	q->heap[0] = TQ_NONE;
 	return SY_OK;
 }
 
@@ -55,7 +56,7 @@ void sy_tq_free(struct sy_tq *q)
 		for (uint32_t i = 0; i < TQ_RING; i++)
 			free(q->ring[i].v);
 	free(q->ring);
-	free(q->heap.v);
+	free(q->near.v);
 	free(q->far.v);
 	free(q->slots);
 	memset(q, 0, sizeof(*q));
@@ -180,7 +181,7 @@ static void tq_refill(struct sy_tq *q)
 		lo = SY_MIN(lo, b);
 		hi = SY_MAX(hi, b);
 	}
-	SY_ASSERT(q->far.n > 0 && q->heap.n == 0 && q->ring_n == 0);
+	SY_ASSERT(q->far.n > 0 && q->near.n == 0 && q->ring_n == 0);
 	q->base = lo;
 	q->limit = lo + TQ_RING;
 	for (uint32_t i = 0; i < q->far.n; i++)
@@ -192,10 +193,10 @@ static void tq_refill(struct sy_tq *q)
 		q->ring[i].n = 0;
 	}
 	if (!ok) {
-		struct sy_tq_vec t = q->heap;
-		q->heap = q->far;
+		struct sy_tq_vec t = q->near;
+		q->near = q->far;
 		q->far = t;
-		tq_heapify(&q->heap);
+		tq_heapify(&q->near);
 		q->base = q->limit = hi + 1;
 		return;
 	}
@@ -217,21 +218,21 @@ static void tq_refill(struct sy_tq *q)
  * becomes the heap (buffers swap, so this never allocates). */
 static void tq_advance(struct sy_tq *q)
 {
-	SY_ASSERT(q->heap.n == 0);
+	SY_ASSERT(q->near.n == 0);
 	if (q->ring_n == 0) {
 		tq_refill(q);
-		if (q->heap.n > 0)
+		if (q->near.n > 0)
 			return;
 	}
 	while (q->ring[q->base & TQ_MASK].n == 0)
 		q->base++;
-	struct sy_tq_vec *b = &q->ring[q->base & TQ_MASK], t = q->heap;
-	q->heap = *b;
+	struct sy_tq_vec *b = &q->ring[q->base & TQ_MASK], t = q->near;
+	q->near = *b;
 	*b = t;
-	q->ring_n -= q->heap.n;
+	q->ring_n -= q->near.n;
 	q->base++;
-	tq_vec_filter(q, &q->heap);
-	tq_heapify(&q->heap);
+	tq_vec_filter(q, &q->near);
+	tq_heapify(&q->near);
 }
 
 /* Restores the invariant peek and pop rely on: the heap is empty only when
@@ -239,9 +240,9 @@ static void tq_advance(struct sy_tq *q)
 static void tq_settle(struct sy_tq *q)
 {
 	for (;;) {
-		while (q->heap.n > 0 && !tq_live(q, &q->heap.v[0]))
-			tq_heap_pop(&q->heap);
-		if (q->heap.n > 0 || q->count == 0)
+		while (q->near.n > 0 && !tq_live(q, &q->near.v[0]))
+			tq_heap_pop(&q->near);
+		if (q->near.n > 0 || q->count == 0)
 			return;
 		tq_advance(q);
 	}
@@ -250,8 +251,8 @@ static void tq_settle(struct sy_tq *q)
 /* Bounds the memory held by cancelled entries to about the pending ones. */
 static void tq_compact(struct sy_tq *q)
 {
-	tq_vec_filter(q, &q->heap);
-	tq_heapify(&q->heap);
+	tq_vec_filter(q, &q->near);
+	tq_heapify(&q->near);
 	q->ring_n = 0;
 	for (uint32_t i = 0; i < TQ_RING; i++) {
 		tq_vec_filter(q, &q->ring[i]);
@@ -262,6 +263,12 @@ static void tq_compact(struct sy_tq *q)
 }
 
 /* ---- API ---- */
+
+/* Every mutator ends here; see heap[] in timerq.h. */
+static inline void tq_note_top(struct sy_tq *q)
+{
+	q->heap[0] = q->near.n > 0 ? q->near.v[0].slot : TQ_NONE;
+}
 
 static void tq_release(struct sy_tq *q, uint32_t slot)
 {
@@ -279,9 +286,9 @@ static bool tq_insert(struct sy_tq *q, const struct sy_tq_ent *e)
 {
 	uint64_t b = e->at_ns >> TQ_SHIFT;
 	if (b < q->base) {
-		if (q->heap.n == q->heap.cap && !tq_vec_reserve(&q->heap, q->heap.n + 1))
+		if (q->near.n == q->near.cap && !tq_vec_reserve(&q->near, q->near.n + 1))
 			return false;
-		tq_sift_up(q->heap.v, q->heap.n++, *e);
+		tq_sift_up(q->near.v, q->near.n++, *e);
 		return true;
 	}
 	if (b < q->limit) {
@@ -308,11 +315,12 @@ sy_timer_id sy_tq_add(struct sy_tq *q, uint64_t at_ns, sy_timer_fn fn, void *arg
 	s->fn = fn;
 	s->arg = arg;
 	q->count++;
-	uint64_t stored = (uint64_t)q->heap.n + q->ring_n + q->far.n;
+	uint64_t stored = (uint64_t)q->near.n + q->ring_n + q->far.n;
 	if (stored - q->count > (uint64_t)q->count + TQ_COMPACT_MIN)
 		tq_compact(q);
-	else if (q->heap.n == 0)
+	else if (q->near.n == 0)
 		tq_settle(q);
+	tq_note_top(q);
 	return ((uint64_t)s->gen << 32) | (uint64_t)(slot + 1);
 }
 
@@ -325,10 +333,12 @@ bool sy_tq_cancel(struct sy_tq *q, sy_timer_id id)
 	struct sy_tq_slot *s = &q->slots[slot];
 	if (s->gen != (uint32_t)(id >> 32) || s->seq == 0)
 		return false;
-	bool top = q->heap.n > 0 && q->heap.v[0].slot == slot && q->heap.v[0].seq == s->seq;
+	bool top = q->near.n > 0 && q->near.v[0].slot == slot && q->near.v[0].seq == s->seq;
 	tq_release(q, slot);
-	if (top)
+	if (top) {
 		tq_settle(q);
+		tq_note_top(q);
+	}
 	return true;
 }
 
@@ -336,7 +346,15 @@ bool sy_tq_peek(const struct sy_tq *q, uint64_t *at_ns)
 {
 	if (q->count == 0)
 		return false;
-	*at_ns = q->heap.v[0].at_ns;
+	*at_ns = q->near.v[0].at_ns;
+	return true;
+}
+
+bool sy_tq_peek_seq(const struct sy_tq *q, uint64_t *seq)
+{
+	if (q->count == 0)
+		return false;
+	*seq = q->near.v[0].seq;
 	return true;
 }
 
@@ -344,15 +362,16 @@ bool sy_tq_pop(struct sy_tq *q, uint64_t now_ns, uint64_t *at_ns, sy_timer_fn *f
 {
 	if (q->count == 0)
 		return false;
-	const struct sy_tq_ent *top = &q->heap.v[0];
+	const struct sy_tq_ent *top = &q->near.v[0];
 	if (top->at_ns > now_ns)
 		return false;
 	uint32_t slot = top->slot;
 	*at_ns = top->at_ns;
 	*fn = q->slots[slot].fn;
 	*arg = q->slots[slot].arg;
-	tq_heap_pop(&q->heap);
+	tq_heap_pop(&q->near);
 	tq_release(q, slot);
 	tq_settle(q);
+	tq_note_top(q);
 	return true;
 }

@@ -36,7 +36,7 @@ struct sy_tq_vec {
  * empty, so the heap top is always the global (at_ns, seq) minimum. */
 struct sy_tq {
 	struct sy_tq_slot *slots;
-	struct sy_tq_vec heap;
+	struct sy_tq_vec near;
 	struct sy_tq_vec *ring;
 	struct sy_tq_vec far;
 	uint64_t base, limit; /* bucket numbers */
@@ -46,6 +46,10 @@ struct sy_tq {
 	uint32_t cap;	    /* slots allocated */
 	uint32_t cap_max;
 	uint32_t free_head;
+	/* heap[0]: slot of the earliest pending entry, valid while count > 0.
+	 * Kept because core/live/live.c reads slots[heap[0]].seq directly;
+	 * new code should call sy_tq_peek_seq(). */
+	uint32_t heap[1];
 };
 
 /* cap_max bounds the pending timers (and memory, to about twice that in
@@ -58,6 +62,8 @@ sy_timer_id sy_tq_add(struct sy_tq *q, uint64_t at_ns, sy_timer_fn fn, void *arg
 bool sy_tq_cancel(struct sy_tq *q, sy_timer_id id);
 /* Earliest pending deadline; false when empty. */
 bool sy_tq_peek(const struct sy_tq *q, uint64_t *at_ns);
+/* Sequence number of the earliest pending entry; false when empty. */
+bool sy_tq_peek_seq(const struct sy_tq *q, uint64_t *seq);
 /* Removes the earliest entry if its deadline is <= now_ns. */
 bool sy_tq_pop(struct sy_tq *q, uint64_t now_ns, uint64_t *at_ns, sy_timer_fn *fn, void **arg);
 static inline uint32_t sy_tq_count(const struct sy_tq *q)

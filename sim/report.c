@@ -172,7 +172,7 @@ static void text_calls(FILE *f, const struct sim_run *r, const struct metrics *m
 		char v[6][32];
 		for (int i = 0; i < 6; i++)
 			fmt_metric(ms, sets[s][i], v[i], sizeof(v[i]));
-		fprintf(f, "%-10sp50 %s, p90 %s, p95 %s, p99 %s, max %s, mean %s\n", labels[s], v[0], v[1], v[2],
+		fprintf(f, "%-11sp50 %s, p90 %s, p95 %s, p99 %s, max %s, mean %s\n", labels[s], v[0], v[1], v[2],
 			v[3], v[4], v[5]);
 	}
 }

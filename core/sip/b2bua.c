@@ -10,6 +10,7 @@ static void cancel_call(struct b2bua *b, struct call *c);
 static void on_response(void *arg, struct sip_txn *ct, const struct sip_msg *resp);
 static void on_timeout(void *arg, struct sip_txn *t);
 static void on_terminated(void *arg, struct sip_txn *t);
+static void setup_timer_set(struct b2bua *b, struct call *c, uint64_t ns);
 
 static const struct sip_tu b2bua_tu = {on_request, on_response, on_timeout, on_terminated};
 

@@ -1,0 +1,220 @@
+/* smsq.h: the SMSC's durable message queue in sqlite3 (WAL, DIR-less: one
+ * file). Writes are group-committed: smsq_put() and smsq_mark() only append to
+ * a batch; smsq_commit() writes the batch in one transaction and then reports
+ * every entry through the done callback. The store has no clock and no timer:
+ * the owner commits on its own timer (e.g. every 5 ms of env time) and the
+ * store commits by itself when a batch fills.
+ *
+ * Exactly-once protocol (the SMSC must follow it; the store makes it possible):
+ *
+ * 1. Accept. submit_sm -> the SMSC assigns an id (unique, > smsq_last_id() after
+ *    a restart, <= INT64_MAX) and calls smsq_put(state ACCEPTED). It sends
+ *    submit_sm_resp only from the done callback (rc SY_OK): an acknowledged
+ *    message is in the file. A crash before that loses only unacknowledged
+ *    messages, which the ESME resubmits.
+ * 2. Send upstream. Before each attempt: smsq_mark(ENROUTE, attempts = n,
+ *    carrier). Every submit_sm to a carrier carries our id as an idempotency
+ *    key in the vendor TLV SMSQ_TLV_IDEMPOTENCY_KEY (text, smsq_id_fmt()); the
+ *    16-bit user_message_reference is too small for it. The carrier (our
+ *    simulated carrier, and any peer that wants exactly-once) keeps the keys it
+ *    has accepted and answers a repeated key with the first upstream id
+ *    instead of delivering again. The send may go out before the ENROUTE mark
+ *    is durable, because a re-send after a crash is harmless with the key.
+ * 3. Upstream accepted (submit_sm_resp OK): smsq_mark(ENROUTE, upstream_id).
+ *    Upstream final (receipt, or sync success if the carrier sends none):
+ *    smsq_mark(DELIVERED / UNDELIVERABLE / EXPIRED / REJECTED, done_ns,
+ *    error_code, dlr_pending = registered_delivery asked for one). The DLR
+ *    deliver_sm goes to the ESME only from the done callback of that mark, so
+ *    a restart never finds a receipt sent for a message it still thinks live.
+ *    After deliver_sm_resp: smsq_mark(same final state, dlr_pending = false).
+ * 4. Recovery. smsq_recover() lists every ACCEPTED or ENROUTE message. ACCEPTED
+ *    and ENROUTE without upstream_id: the upstream result is unknown -> re-send
+ *    with the same key (the carrier dedupes). ENROUTE with upstream_id: the
+ *    carrier has it -> do not re-send; wait for its receipt until expiry.
+ *    smsq_recover_dlr() lists final messages whose receipt may not have
+ *    reached the ESME: receipts are at-least-once (ESMEs match receipts by id).
+ *
+ * Not thread-safe; one queue per core instance. */
+#ifndef SY_STORE_SMSQ_H
+#define SY_STORE_SMSQ_H
+
+#include "core/base.h"
+
+/* Capacities including the terminating NUL (SMPP 3.4 field sizes). */
+#define SMSQ_SYSTEM_ID_MAX   16
+#define SMSQ_ADDR_MAX	     21
+#define SMSQ_CARRIER_MAX     32
+#define SMSQ_UPSTREAM_ID_MAX 65
+#define SMSQ_BODY_MAX	     65535 /* message_payload's limit; a reassembled text fits */
+#define SMSQ_ID_TEXT_MAX     21	   /* decimal uint64 + NUL */
+
+/* SMPP 3.4 reserves 0x1400-0x3FFF for SMSC vendor TLVs; this one carries
+ * our message id (decimal text) to upstream carriers for deduplication. */
+#define SMSQ_TLV_IDEMPOTENCY_KEY 0x1400
+
+enum smsq_state {
+	SMSQ_ACCEPTED = 0, /* stored, not yet handed to a carrier */
+	SMSQ_ENROUTE,	   /* sent (or being sent) upstream */
+	SMSQ_DELIVERED,	   /* final states from here on */
+	SMSQ_UNDELIVERABLE,
+	SMSQ_EXPIRED,
+	SMSQ_REJECTED,
+	SMSQ_STATE_COUNT
+};
+
+static inline bool smsq_state_final(enum smsq_state s)
+{
+	return s >= SMSQ_DELIVERED;
+}
+/* "ACCEPTED", "ENROUTE", ... ("?" out of range). */
+const char *smsq_state_name(enum smsq_state s);
+
+struct smsq_addr {
+	uint8_t ton, npi;
+	char digits[SMSQ_ADDR_MAX]; /* NUL-terminated */
+};
+
+/* One message. Zero-initialise, then fill; strings are NUL-terminated
+ * (smsq_set_str() truncates safely). Times are epoch ns from the env. */
+struct smsq_msg {
+	uint64_t id; /* 1..INT64_MAX */
+	char system_id[SMSQ_SYSTEM_ID_MAX];
+	struct smsq_addr src, dst;
+	uint8_t data_coding, esm_class, registered_delivery;
+	uint64_t submit_ns;
+	uint64_t expiry_ns; /* validity end; 0: none */
+	/* short_message or the reassembled payload. smsq_put() copies it; in a
+	 * recover callback it points into sqlite, valid during the call. */
+	const uint8_t *body;
+	uint32_t body_len;
+	uint16_t seg_ref; /* concatenation: 0/0/0 when not segmented */
+	uint8_t seg_total, seg_seq;
+	char carrier[SMSQ_CARRIER_MAX]; /* route chosen; "" before routing */
+	enum smsq_state state;
+	uint32_t attempts;	  /* upstream attempts so far (the attempt id) */
+	uint64_t next_attempt_ns; /* retry time; 0: now */
+	char upstream_id[SMSQ_UPSTREAM_ID_MAX]; /* carrier's message id; "" unknown */
+	bool dlr_pending;			/* a receipt is owed to the ESME */
+	uint32_t error_code;			/* final error (network or SMPP status) */
+	uint64_t done_ns;			/* final state time; 0 while live */
+};
+
+/* Fields smsq_mark() changes besides state; the rest keep their values. */
+enum smsq_set {
+	SMSQ_SET_ATTEMPTS = 1u << 0,
+	SMSQ_SET_NEXT_ATTEMPT = 1u << 1,
+	SMSQ_SET_CARRIER = 1u << 2,
+	SMSQ_SET_UPSTREAM_ID = 1u << 3,
+	SMSQ_SET_DLR_PENDING = 1u << 4,
+	SMSQ_SET_ERROR = 1u << 5,
+	SMSQ_SET_DONE = 1u << 6,
+};
+
+struct smsq_update {
+	enum smsq_state state;
+	uint32_t set; /* SMSQ_SET_* bits */
+	uint32_t attempts;
+	uint64_t next_attempt_ns;
+	char carrier[SMSQ_CARRIER_MAX];
+	char upstream_id[SMSQ_UPSTREAM_ID_MAX];
+	bool dlr_pending;
+	uint32_t error_code;
+	uint64_t done_ns;
+};
+
+enum smsq_op { SMSQ_OP_PUT = 1, SMSQ_OP_MARK };
+
+/* Called once per smsq_put()/smsq_mark() after the commit that holds it, in
+ * the order they were made. rc: SY_OK durable; SY_ERR_STATE a put whose id
+ * is already stored (nothing written); SY_ERR_NOTFOUND a mark of an id that
+ * is not stored, or is final and the mark names another state (nothing
+ * written). The callback may call smsq_put() and smsq_mark() (they join the
+ * next batch), not smsq_commit() or smsq_close(). */
+typedef void (*smsq_done_fn)(void *arg, enum smsq_op op, uint64_t id, uint64_t token, enum sy_rc rc);
+
+/* Recovery visitor: m (and m->body) valid during the call; a non-SY_OK
+ * return stops the walk and is returned by smsq_recover(). */
+typedef enum sy_rc (*smsq_visit_fn)(void *arg, const struct smsq_msg *m);
+
+#define SMSQ_BATCH_DEFAULT	4096
+#define SMSQ_BATCH_MAX		65536
+#define SMSQ_BATCH_BYTES_DEFAULT (4u << 20)
+#define SMSQ_ERRMSG_MAX		320
+
+struct smsq_opts {
+	smsq_done_fn on_done; /* required */
+	void *arg;
+	uint32_t batch_max;	  /* entries per commit; 0: default; <= SMSQ_BATCH_MAX */
+	uint32_t batch_bytes_max; /* body bytes per commit; 0: default; >= SMSQ_BODY_MAX */
+	bool sync_full;		  /* fsync per commit: survive power loss, not only a crash */
+	uint32_t busy_timeout_ms; /* 0: 5000 */
+	char *err;		  /* optional: why smsq_open() failed */
+	size_t err_len;
+};
+
+struct smsq_stats {
+	uint64_t puts, marks; /* entries committed (any rc) */
+	uint64_t commits;     /* successful transactions with >= 1 entry */
+	uint64_t errors;      /* failed commits (batch kept, retried) */
+	uint64_t rejected;    /* entries reported with rc != SY_OK */
+	uint32_t pending;     /* entries in the batch now */
+};
+
+struct smsq;
+
+/* Opens or creates the queue file at path (table msgs). On failure *out is
+ * NULL, opts->err says why, rc is SY_ERR_IO / SY_ERR_INVAL / SY_ERR_NOMEM. */
+enum sy_rc smsq_open(const char *path, const struct smsq_opts *opts, struct smsq **out);
+
+/* Appends m (fields and a copy of the body) to the batch; token comes back in
+ * the done callback. A full batch is committed first or right after the
+ * append, so the callback may run before smsq_put() returns: make the token
+ * meaningful before the call. SY_ERR_FULL: the batch is full and its commit
+ * failed (or we are inside the callback): NOT accepted, shed load
+ * (ESME_RMSGQFUL / ESME_RTHROTTLED). SY_ERR_INVAL: body_len too long. */
+enum sy_rc smsq_put(struct smsq *q, const struct smsq_msg *m, uint64_t token);
+
+/* Appends a state change of message id; same batching and rcs as smsq_put. */
+enum sy_rc smsq_mark(struct smsq *q, uint64_t id, const struct smsq_update *u, uint64_t token);
+
+/* Writes the batch in one transaction, then reports each entry. SY_OK with
+ * an empty batch too. SY_ERR_IO: nothing written, nothing reported, the batch
+ * is kept and the next commit retries it. */
+enum sy_rc smsq_commit(struct smsq *q);
+
+/* Visits every ACCEPTED or ENROUTE message in id order. Call before new
+ * puts (at start): it reads the file, not the batch. */
+enum sy_rc smsq_recover(struct smsq *q, smsq_visit_fn fn, void *arg);
+/* Visits every final message with dlr_pending set, in id order. */
+enum sy_rc smsq_recover_dlr(struct smsq *q, smsq_visit_fn fn, void *arg);
+
+/* Reads message id from the file (committed state). body is copied into
+ * body_buf (body_cap bytes; longer bodies are SY_ERR_FULL) and out->body
+ * points at it. SY_ERR_NOTFOUND when absent. */
+enum sy_rc smsq_get(struct smsq *q, uint64_t id, struct smsq_msg *out, uint8_t *body_buf, size_t body_cap);
+
+/* Commits the batch (reporting it), then closes. On a failed commit the
+ * batch is lost unreported and the rc says so. q may be NULL. */
+enum sy_rc smsq_close(struct smsq *q);
+/* Closes WITHOUT committing: the pending entries are dropped unreported, as
+ * a crash would drop them. For tests and fault injection. */
+void smsq_abandon(struct smsq *q);
+
+/* The largest stored id at open, then of every put: restart ids above it. */
+uint64_t smsq_last_id(const struct smsq *q);
+uint32_t smsq_pending(const struct smsq *q);
+const char *smsq_errmsg(const struct smsq *q);
+void smsq_stats(const struct smsq *q, struct smsq_stats *out);
+
+/* Decimal text of an id (the SMPP message_id and receipt "id:"); buf holds
+ * SMSQ_ID_TEXT_MAX bytes; returns the length. Parse accepts exactly that
+ * form (1..INT64_MAX, no sign, no leading zero). */
+size_t smsq_id_fmt(uint64_t id, char *buf);
+enum sy_rc smsq_id_parse(struct sy_str s, uint64_t *out);
+
+/* Copies s into dst (capacity cap with the NUL), truncating, stopping at an
+ * embedded NUL. */
+void smsq_set_str(char *dst, size_t cap, struct sy_str s);
+#define SMSQ_SET_STR(obj, field, s) smsq_set_str((obj)->field, sizeof((obj)->field), (s))
+
+#endif
