@@ -250,10 +250,13 @@ static void json_report(FILE *f, const struct sim_run *r, const struct metrics *
 			fprintf(f, ":%.4f", (double)m->v / 10000.0); /* percent */
 		else if (m->unit == SCN_UNIT_NS)
 			fprintf(f, ":%.3f", (double)m->v / 1e6); /* milliseconds */
+		else if (m->unit == SCN_UNIT_MONEY)
+			fprintf(f, ":%s%" PRId64 ".%06" PRId64, m->v < 0 ? "-" : "", (m->v < 0 ? -m->v : m->v) / 1000000,
+				(m->v < 0 ? -m->v : m->v) % 1000000);
 		else
 			fprintf(f, ":%" PRId64, m->v);
 	}
-	fprintf(f, "},\"units\":{\"ppm_metrics\":\"percent\",\"ns_metrics\":\"ms\"},\"expect\":[");
+	fprintf(f, "},\"units\":{\"ppm_metrics\":\"percent\",\"ns_metrics\":\"ms\",\"money\":\"units\"},\"expect\":[");
 	for (uint32_t i = 0; i < r->scn->expect_n; i++) {
 		fprintf(f, "%s{\"line\":%u,\"text\":", i ? "," : "", res[i].line);
 		json_str(f, res[i].text);

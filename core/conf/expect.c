@@ -34,6 +34,7 @@ size_t expect_fmt_value(struct expect_value v, char *buf, size_t n)
 	switch (v.unit) {
 	case SCN_UNIT_PPM: return scn_fmt_ppm(v.v, buf, n);
 	case SCN_UNIT_NS: return fmt_ns(v.v, buf, n);
+	case SCN_UNIT_MONEY: return scn_fmt_money(v.v, buf, n);
 	case SCN_UNIT_COUNT:
 		w = snprintf(buf, n, "%lld", (long long)v.v);
 		return w < 0 ? 0 : (size_t)w;

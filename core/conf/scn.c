@@ -327,6 +327,8 @@ static const struct key_def node_keys[] = {
 	{"invite_timeout", k_duration_nz, NODE(invite_timeout_ns), 0, false},
 	{"ring_timeout", k_duration_nz, NODE(ring_timeout_ns), 0, false},
 	{"max_call", k_duration_nz, NODE(max_call_ns), 0, false},
+	{"smpp", k_addr, NODE(smpp), NODE(smpp_addr), false},
+	{"http", k_addr, NODE(http), NODE(http_addr), false},
 };
 
 static void *node_begin(struct pctx *c, struct sy_str name)
@@ -336,9 +338,11 @@ static void *node_begin(struct pctx *c, struct sy_str name)
 
 /* ---- [carrier NAME] ---- */
 
+/* Prefix list at k->off, its count (uint32_t) at k->off2. */
 static enum sy_rc k_prefixes(struct pctx *c, void *obj, const struct key_def *k, struct sy_str v)
 {
-	struct scn_carrier *ca = obj;
+	char(*prefixes)[SCN_PREFIX_LEN_MAX + 1] = (void *)((char *)obj + k->off);
+	uint32_t *prefix_n = (uint32_t *)((char *)obj + k->off2);
 	struct sy_str tok;
 	while (next_tok(&v, &tok, true)) {
 		struct sy_str d = tok;
@@ -349,12 +353,12 @@ static enum sy_rc k_prefixes(struct pctx *c, void *obj, const struct key_def *k,
 			ok = d.p[i] >= '0' && d.p[i] <= '9';
 		if (!ok)
 			return bad(c, "prefix", tok, k);
-		for (uint32_t i = 0; i < ca->prefix_n; i++)
-			if (sy_str_eq(d, sy_str_from(ca->prefixes[i])))
+		for (uint32_t i = 0; i < *prefix_n; i++)
+			if (sy_str_eq(d, sy_str_from(prefixes[i])))
 				return fail(c, "duplicate prefix '%.*s' for '%s'", SV(tok), k->name);
-		if (ca->prefix_n == SCN_PREFIXES_MAX)
+		if (*prefix_n == SCN_PREFIXES_MAX)
 			return fail(c, "too many prefixes for '%s' (max %d)", k->name, SCN_PREFIXES_MAX);
-		copy_str(ca->prefixes[ca->prefix_n++], SCN_PREFIX_LEN_MAX + 1, d);
+		copy_str(prefixes[(*prefix_n)++], SCN_PREFIX_LEN_MAX + 1, d);
 	}
 	return SY_OK;
 }
@@ -438,7 +442,8 @@ static enum sy_rc k_rate(struct pctx *c, void *obj, const struct key_def *k, str
 
 #define CAR(f) offsetof(struct scn_carrier, f)
 static const struct key_def carrier_keys[] = {
-	{"prefixes", k_prefixes, 0, 0, true},	     {"address", k_addr, CAR(address), CAR(addr), false},
+	{"prefixes", k_prefixes, CAR(prefixes), CAR(prefix_n), true},
+	{"address", k_addr, CAR(address), CAR(addr), false},
 	{"capacity", k_capacity, 0, 0, false},	     {"priority", k_i32, CAR(priority), 0, false},
 	{"answer", k_answer, 0, 0, false},	     {"reject", k_reject, 0, 0, false},
 	{"link", k_link, CAR(link), 0, false},	     {"rate", k_rate, 0, 0, false},
@@ -493,7 +498,12 @@ static enum sy_rc k_pattern(struct pctx *c, void *obj, const struct key_def *k, 
 	return SY_OK;
 }
 
-static enum sy_rc to_weights(struct pctx *c, struct scn_traffic_voice *t, uint32_t weighted, uint32_t sum,
+struct dests {
+	struct scn_dest *to;
+	uint32_t to_n;
+};
+
+static enum sy_rc to_weights(struct pctx *c, struct dests *t, uint32_t weighted, uint32_t sum,
 			     const struct key_def *k)
 {
 	if (weighted == 0) { /* equal shares; the remainder goes to the first */
@@ -512,10 +522,13 @@ static enum sy_rc to_weights(struct pctx *c, struct scn_traffic_voice *t, uint32
 	return SY_OK;
 }
 
-/* "+1XXXXXXXXXX 70% +44XXXXXXXXXX 30%" or patterns without weights. */
+/* "+1XXXXXXXXXX 70% +44XXXXXXXXXX 30%" or patterns without weights; the
+ * array is at k->off and its count at k->off2. */
 static enum sy_rc k_to(struct pctx *c, void *obj, const struct key_def *k, struct sy_str v)
 {
-	struct scn_traffic_voice *t = obj;
+	struct dests dd = {(struct scn_dest *)((char *)obj + k->off), 0}, *t = &dd;
+	uint32_t *to_n = (uint32_t *)((char *)obj + k->off2);
+	enum sy_rc rc;
 	struct sy_str tok;
 	uint32_t weighted = 0, sum = 0;
 	bool last_weighted = true;
@@ -537,7 +550,9 @@ static enum sy_rc k_to(struct pctx *c, void *obj, const struct key_def *k, struc
 		t->to[t->to_n++].weight_ppm = 0;
 		last_weighted = false;
 	}
-	return to_weights(c, t, weighted, sum, k);
+	rc = to_weights(c, t, weighted, sum, k);
+	*to_n = t->to_n;
+	return rc;
 }
 
 static enum sy_rc k_cps(struct pctx *c, void *obj, const struct key_def *k, struct sy_str v)
@@ -548,12 +563,15 @@ static enum sy_rc k_cps(struct pctx *c, void *obj, const struct key_def *k, stru
 	return SY_OK;
 }
 
+static enum sy_rc k_account_ref(struct pctx *c, void *obj, const struct key_def *k, struct sy_str v);
+
 #define VOICE(f) offsetof(struct scn_traffic_voice, f)
 static const struct key_def voice_keys[] = {
-	{"cps", k_cps, VOICE(cps_milli), 0, true},	 {"to", k_to, 0, 0, true},
+	{"cps", k_cps, VOICE(cps_milli), 0, true},	 {"to", k_to, VOICE(to), VOICE(to_n), true},
 	{"from", k_pattern, VOICE(from), 0, false},	 {"hold", k_dist, VOICE(hold), 0, false},
 	{"link", k_link, VOICE(link), 0, false},	 {"start", k_duration, VOICE(start_ns), 0, false},
 	{"duration", k_duration_nz, VOICE(duration_ns), 0, false}, {"calls", k_u64, VOICE(calls_max), 0, false},
+	{"account", k_account_ref, VOICE(account), VOICE(account_line), false},
 };
 
 static void *voice_begin(struct pctx *c, struct sy_str name)
@@ -562,6 +580,335 @@ static void *voice_begin(struct pctx *c, struct sy_str name)
 	t->present = true;
 	t->line = c->line;
 	return t;
+}
+
+
+/* ---- [account NAME] ---- */
+
+static bool currency_ok(struct sy_str t)
+{
+	if (t.len != 3)
+		return false;
+	for (size_t i = 0; i < 3; i++)
+		if (t.p[i] < 'A' || t.p[i] > 'Z')
+			return false;
+	return true;
+}
+
+/* "1000.00 USD" or "1000.00": exact micro-units; the currency is kept. */
+static bool parse_money(struct sy_str v, int64_t *micros, char currency[4])
+{
+	struct sy_str rest = v, num, cur, extra;
+	uint64_t x;
+	if (!next_tok(&rest, &num, false) || sy_decimal_parse(num, 6, &x) != SY_OK || x > INT64_MAX)
+		return false;
+	if (next_tok(&rest, &cur, false)) {
+		if (!currency_ok(cur) || next_tok(&rest, &extra, false))
+			return false;
+		if (currency != NULL)
+			memcpy(currency, cur.p, 3), currency[3] = '\0';
+	}
+	*micros = (int64_t)x;
+	return true;
+}
+
+static enum sy_rc k_money(struct pctx *c, void *obj, const struct key_def *k, struct sy_str v)
+{
+	struct scn_account *a = obj;
+	char cur[4] = "";
+	if (!parse_money(v, (int64_t *)((char *)obj + k->off), cur))
+		return bad(c, "amount", v, k);
+	if (cur[0] != '\0') {
+		if (a->currency[0] != '\0' && strcmp(a->currency, cur) != 0)
+			return fail(c, "currency %s differs from %s in %s", cur, a->currency, c->label);
+		memcpy(a->currency, cur, 4);
+	}
+	return SY_OK;
+}
+
+static enum sy_rc k_account_type(struct pctx *c, void *obj, const struct key_def *k, struct sy_str v)
+{
+	struct scn_account *a = obj;
+	if (sy_str_eq(v, SY_STR("prepaid")))
+		a->type = SCN_ACCOUNT_PREPAID;
+	else if (sy_str_eq(v, SY_STR("postpaid")))
+		a->type = SCN_ACCOUNT_POSTPAID;
+	else
+		return fail(c, "bad type '%.*s' for '%s' (prepaid or postpaid)", SV(v), k->name);
+	return SY_OK;
+}
+
+static enum sy_rc k_digits(struct pctx *c, void *obj, const struct key_def *k, struct sy_str v)
+{
+	struct sy_str d = v;
+	if (d.len > 0 && d.p[0] == '+')
+		d.p++, d.len--;
+	bool ok = d.len > 0 && d.len < k->off2;
+	for (size_t i = 0; ok && i < d.len; i++)
+		ok = d.p[i] >= '0' && d.p[i] <= '9';
+	if (!ok)
+		return bad(c, "number prefix", v, k);
+	copy_str((char *)obj + k->off, k->off2, d);
+	return SY_OK;
+}
+
+#define ACC(f) offsetof(struct scn_account, f)
+static const struct key_def account_keys[] = {
+	{"type", k_account_type, 0, 0, false},
+	{"balance", k_money, ACC(balance_micros), 0, false},
+	{"credit_limit", k_money, ACC(credit_limit_micros), 0, false},
+	{"callers", k_digits, ACC(callers), SCN_PATTERN_MAX, false},
+	{"count", k_u32, ACC(count), 0, false},
+	{"tariff", k_str, ACC(tariff), SCN_NAME_MAX, false},
+	{"password", k_str, ACC(password), SCN_SECRET_MAX, false},
+	{"token", k_str, ACC(token), SCN_SECRET_MAX, false},
+	{"tps", k_u32, ACC(tps), 0, false},
+};
+
+static void *account_begin(struct pctx *c, struct sy_str name)
+{
+	struct scn *s = c->s;
+	for (uint32_t i = 0; i < s->account_n; i++)
+		if (sy_str_eq(name, sy_str_from(s->accounts[i].name))) {
+			fail(c, "duplicate section [account %.*s]", SV(name));
+			return NULL;
+		}
+	if (s->account_n == SCN_ACCOUNTS_MAX) {
+		fail(c, "too many accounts (max %d)", SCN_ACCOUNTS_MAX);
+		return NULL;
+	}
+	struct scn_account *a = &s->accounts[s->account_n];
+	memset(a, 0, sizeof(*a));
+	if (!copy_str(a->name, SCN_NAME_MAX, name)) {
+		fail(c, "account name too long '%.*s' (max %d)", SV(name), SCN_NAME_MAX - 1);
+		return NULL;
+	}
+	s->account_n++;
+	a->line = c->line;
+	return a;
+}
+
+static enum sy_rc account_end(struct pctx *c, void *obj)
+{
+	struct scn_account *a = obj;
+	if (a->currency[0] == '\0')
+		strcpy(a->currency, "USD");
+	if (a->count > 1000000)
+		return fail_at(c, a->line, "[account %s] count %u is over 1000000", a->name, a->count);
+	if (a->count > 1 && a->callers[0] == '\0')
+		return fail_at(c, a->line, "[account %s] with count needs 'callers' (the number prefix)", a->name);
+	return SY_OK;
+}
+
+/* ---- [tariff NAME] ---- */
+
+static enum sy_rc k_file(struct pctx *c, void *obj, const struct key_def *k, struct sy_str v)
+{
+	char *dst = (char *)obj + k->off;
+	const char *slash = strrchr(c->file, '/');
+	int n;
+	if (v.p[0] == '/' || slash == NULL)
+		n = snprintf(dst, SCN_PATH_MAX, "%.*s", SV(v));
+	else /* relative to the scenario's folder */
+		n = snprintf(dst, SCN_PATH_MAX, "%.*s/%.*s", (int)(slash - c->file), c->file, SV(v));
+	if (n < 0 || n >= SCN_PATH_MAX)
+		return fail(c, "path too long for '%s'", k->name);
+	return SY_OK;
+}
+
+static const struct key_def tariff_keys[] = {
+	{"file", k_file, offsetof(struct scn_tariff, file), 0, true},
+};
+
+static void *tariff_begin(struct pctx *c, struct sy_str name)
+{
+	struct scn *s = c->s;
+	for (uint32_t i = 0; i < s->tariff_n; i++)
+		if (sy_str_eq(name, sy_str_from(s->tariffs[i].name))) {
+			fail(c, "duplicate section [tariff %.*s]", SV(name));
+			return NULL;
+		}
+	if (s->tariff_n == SCN_TARIFFS_MAX) {
+		fail(c, "too many tariffs (max %d)", SCN_TARIFFS_MAX);
+		return NULL;
+	}
+	struct scn_tariff *t = &s->tariffs[s->tariff_n];
+	memset(t, 0, sizeof(*t));
+	if (!copy_str(t->name, SCN_NAME_MAX, name)) {
+		fail(c, "tariff name too long '%.*s'", SV(name));
+		return NULL;
+	}
+	s->tariff_n++;
+	t->line = c->line;
+	return t;
+}
+
+/* ---- [smpp-carrier NAME] ---- */
+
+/* "98% delay 1s..5s" or "98%". */
+static enum sy_rc k_delivery(struct pctx *c, void *obj, const struct key_def *k, struct sy_str v)
+{
+	struct scn_smpp_carrier *sc = obj;
+	struct sy_str rest = v, tok;
+	next_tok(&rest, &tok, false);
+	if (!parse_pct(tok, &sc->deliver_ppm))
+		return bad(c, "percentage", tok, k);
+	if (!next_tok(&rest, &tok, false))
+		return SY_OK;
+	if (!sy_str_eq(tok, SY_STR("delay")) || trim(rest).len == 0)
+		return fail(c, "expected '%s = PERCENT delay DISTRIBUTION', got '%.*s'", k->name, SV(v));
+	return k_dist(c, sc, &(struct key_def){k->name, NULL, offsetof(struct scn_smpp_carrier, dlr_delay), 0, 0},
+		      trim(rest));
+}
+
+static enum sy_rc k_pct(struct pctx *c, void *obj, const struct key_def *k, struct sy_str v)
+{
+	if (!parse_pct(v, (uint32_t *)((char *)obj + k->off)))
+		return bad(c, "percentage", v, k);
+	return SY_OK;
+}
+
+/* "0.0050" or "0.0050/msg": micro-units per message. */
+static enum sy_rc k_msg_rate(struct pctx *c, void *obj, const struct key_def *k, struct sy_str v)
+{
+	struct sy_str num = v;
+	ends_with(v, "/msg", &num);
+	if (sy_decimal_parse(num, 6, (uint64_t *)((char *)obj + k->off)) != SY_OK)
+		return bad(c, "rate", v, k);
+	return SY_OK;
+}
+
+#define SC(f) offsetof(struct scn_smpp_carrier, f)
+static const struct key_def smpp_carrier_keys[] = {
+	{"prefixes", k_prefixes, SC(prefixes), SC(prefix_n), true},
+	{"priority", k_i32, SC(priority), 0, false},
+	{"address", k_addr, SC(address), SC(addr), false},
+	{"system_id", k_str, SC(system_id), 16, false},
+	{"password", k_str, SC(password), 9, false},
+	{"binds", k_u32, SC(binds), 0, false},
+	{"window", k_u32, SC(window), 0, false},
+	{"tps", k_u32, SC(tps), 0, false},
+	{"accept", k_pct, SC(accept_ppm), 0, false},
+	{"delivery", k_delivery, 0, 0, false},
+	{"link", k_link, SC(link), 0, false},
+	{"rate", k_msg_rate, SC(rate_micros), 0, false},
+};
+
+static void *smpp_carrier_begin(struct pctx *c, struct sy_str name)
+{
+	struct scn *s = c->s;
+	for (uint32_t i = 0; i < s->smpp_carrier_n; i++)
+		if (sy_str_eq(name, sy_str_from(s->smpp_carriers[i].name))) {
+			fail(c, "duplicate section [smpp-carrier %.*s]", SV(name));
+			return NULL;
+		}
+	if (s->smpp_carrier_n == SCN_SMPP_CARRIERS_MAX) {
+		fail(c, "too many SMPP carriers (max %d)", SCN_SMPP_CARRIERS_MAX);
+		return NULL;
+	}
+	struct scn_smpp_carrier *sc = &s->smpp_carriers[s->smpp_carrier_n];
+	memset(sc, 0, sizeof(*sc));
+	if (!copy_str(sc->name, SCN_NAME_MAX, name)) {
+		fail(c, "SMPP carrier name too long '%.*s'", SV(name));
+		return NULL;
+	}
+	s->smpp_carrier_n++;
+	sc->line = c->line;
+	copy_str(sc->system_id, sizeof(sc->system_id), (struct sy_str){name.p, SY_MIN(name.len, 15)});
+	strcpy(sc->password, "secret");
+	sc->binds = 1;
+	sc->window = 100;
+	sc->accept_ppm = SCN_PPM;
+	sc->deliver_ppm = SCN_PPM;
+	sc->dlr_delay = (struct sy_dist){SY_DIST_UNIFORM, SY_NS_PER_S, 5 * SY_NS_PER_S, 0.0};
+	return sc;
+}
+
+static enum sy_rc smpp_carrier_end(struct pctx *c, void *obj)
+{
+	struct scn_smpp_carrier *sc = obj;
+	if (sc->binds == 0 || sc->binds > 64)
+		return fail_at(c, sc->line, "[smpp-carrier %s] binds must be 1..64", sc->name);
+	if (sc->window == 0)
+		return fail_at(c, sc->line, "[smpp-carrier %s] window must be at least 1", sc->name);
+	return SY_OK;
+}
+
+/* ---- [traffic sms] ---- */
+
+/* "20..140" characters, or one number. */
+static enum sy_rc k_length(struct pctx *c, void *obj, const struct key_def *k, struct sy_str v)
+{
+	struct scn_traffic_sms *t = obj;
+	const char *dots = NULL;
+	for (size_t i = 0; i + 1 < v.len; i++)
+		if (v.p[i] == '.' && v.p[i + 1] == '.')
+			dots = v.p + i;
+	uint64_t lo, hi;
+	bool ok = dots ? parse_uint((struct sy_str){v.p, (size_t)(dots - v.p)}, 10000, &lo) &&
+			       parse_uint((struct sy_str){dots + 2, v.len - (size_t)(dots - v.p) - 2}, 10000, &hi)
+		       : parse_uint(v, 10000, &lo) && (hi = lo, true);
+	if (!ok || lo == 0 || hi < lo)
+		return bad(c, "length", v, k);
+	t->length_min = (uint32_t)lo;
+	t->length_max = (uint32_t)hi;
+	return SY_OK;
+}
+
+static enum sy_rc k_bool(struct pctx *c, void *obj, const struct key_def *k, struct sy_str v)
+{
+	bool *b = (bool *)((char *)obj + k->off);
+	if (sy_str_eq(v, SY_STR("on")) || sy_str_eq(v, SY_STR("yes")) || sy_str_eq(v, SY_STR("true")))
+		*b = true;
+	else if (sy_str_eq(v, SY_STR("off")) || sy_str_eq(v, SY_STR("no")) || sy_str_eq(v, SY_STR("false")))
+		*b = false;
+	else
+		return fail(c, "bad value '%.*s' for '%s' (on or off)", SV(v), k->name);
+	return SY_OK;
+}
+
+static enum sy_rc k_account_ref(struct pctx *c, void *obj, const struct key_def *k, struct sy_str v)
+{
+	if (!copy_str((char *)obj + k->off, SCN_NAME_MAX, v))
+		return bad(c, "account name", v, k);
+	*(uint32_t *)((char *)obj + k->off2) = c->line;
+	return SY_OK;
+}
+
+#define SMS(f) offsetof(struct scn_traffic_sms, f)
+static const struct key_def sms_keys[] = {
+	{"account", k_account_ref, SMS(account), SMS(account_line), true},
+	{"tps", k_cps, SMS(tps_milli), 0, true},
+	{"binds", k_u32, SMS(binds), 0, false},
+	{"window", k_u32, SMS(window), 0, false},
+	{"to", k_to, SMS(to), SMS(to_n), true},
+	{"from", k_pattern, SMS(from), 0, false},
+	{"length", k_length, 0, 0, false},
+	{"ucs2", k_pct, SMS(ucs2_ppm), 0, false},
+	{"dlr", k_bool, SMS(dlr), 0, false},
+	{"validity", k_duration_nz, SMS(validity_ns), 0, false},
+	{"link", k_link, SMS(link), 0, false},
+	{"start", k_duration, SMS(start_ns), 0, false},
+	{"duration", k_duration_nz, SMS(duration_ns), 0, false},
+	{"messages", k_u64, SMS(messages_max), 0, false},
+};
+
+static void *sms_begin(struct pctx *c, struct sy_str name)
+{
+	struct scn_traffic_sms *t = &c->s->sms;
+	t->present = true;
+	t->line = c->line;
+	return t;
+}
+
+static enum sy_rc sms_end(struct pctx *c, void *obj)
+{
+	struct scn_traffic_sms *t = obj;
+	if (t->binds == 0 || t->binds > 64)
+		return fail_at(c, t->line, "[traffic sms] binds must be 1..64");
+	if (t->window == 0)
+		return fail_at(c, t->line, "[traffic sms] window must be at least 1");
+	return SY_OK;
 }
 
 /* ---- [fault] ---- */
@@ -586,9 +933,42 @@ static enum sy_rc k_fault_carrier(struct pctx *c, void *obj, const struct key_de
 	return SY_OK;
 }
 
+/* "NAME drop 5s" (SMPP binds cut) or "NAME crash 5s" (node killed). */
+static enum sy_rc fault_verb(struct pctx *c, void *obj, const struct key_def *k, struct sy_str v, const char *verb,
+			     enum scn_fault_kind kind)
+{
+	struct scn_fault *f = obj;
+	struct sy_str rest = v, name, word, dur, extra;
+	bool ok = next_tok(&rest, &name, false) && next_tok(&rest, &word, false) &&
+		  sy_str_eq(word, sy_str_from(verb)) && next_tok(&rest, &dur, false) && !next_tok(&rest, &extra, false);
+	if (!ok)
+		return fail(c, "expected '%s = NAME %s DURATION', got '%.*s'", k->name, verb, SV(v));
+	if (f->kind != SCN_FAULT_NONE)
+		return fail(c, "[fault] has more than one fault; use one section per fault");
+	if (sy_duration_parse_str(dur, &f->duration_ns) != SY_OK)
+		return bad(c, "duration", dur, k);
+	if (!copy_str(f->target, SCN_NAME_MAX, name))
+		return bad(c, "name", name, k);
+	f->kind = kind;
+	f->target_line = c->line;
+	return SY_OK;
+}
+
+static enum sy_rc k_fault_smpp(struct pctx *c, void *obj, const struct key_def *k, struct sy_str v)
+{
+	return fault_verb(c, obj, k, v, "drop", SCN_FAULT_SMPP_DROP);
+}
+
+static enum sy_rc k_fault_node(struct pctx *c, void *obj, const struct key_def *k, struct sy_str v)
+{
+	return fault_verb(c, obj, k, v, "crash", SCN_FAULT_NODE_CRASH);
+}
+
 static const struct key_def fault_keys[] = {
 	{"at", k_duration, offsetof(struct scn_fault, at_ns), 0, true},
 	{"carrier", k_fault_carrier, 0, 0, false},
+	{"smpp-carrier", k_fault_smpp, 0, 0, false},
+	{"node", k_fault_node, 0, 0, false},
 };
 
 static void *fault_begin(struct pctx *c, struct sy_str name)
@@ -624,6 +1004,16 @@ static const struct metric_def metrics[] = {
 	{"pdd.", SCN_UNIT_NS},
 	{"calls.", SCN_UNIT_COUNT},
 	{"cdr.", SCN_UNIT_COUNT},
+	{"sms.", SCN_UNIT_COUNT},
+	{"submit_resp.", SCN_UNIT_NS},
+	{"billing.revenue", SCN_UNIT_MONEY},
+	{"billing.cost", SCN_UNIT_MONEY},
+	{"billing.margin", SCN_UNIT_MONEY},
+	{"billing.conservation_error", SCN_UNIT_MONEY},
+	{"billing.cutoffs", SCN_UNIT_COUNT},
+	{"billing.cutoff_late_max", SCN_UNIT_NS},
+	{"billing.declined", SCN_UNIT_COUNT},
+	{"accounts.negative", SCN_UNIT_COUNT},
 };
 
 bool scn_metric_unit(const char *metric, enum scn_unit *out)
@@ -645,6 +1035,7 @@ const char *scn_unit_name(enum scn_unit u)
 	case SCN_UNIT_COUNT: return "a count";
 	case SCN_UNIT_PPM: return "a percentage";
 	case SCN_UNIT_NS: return "a duration";
+	case SCN_UNIT_MONEY: return "an amount";
 	}
 	return "?";
 }
@@ -657,11 +1048,20 @@ const char *scn_op_str(enum scn_op op)
 	return op_names[op];
 }
 
-/* "65%" (ppm), "200ms" (ns), "-3" or "0" (count). */
+/* "65%" (ppm), "200ms" (ns), "-3" or "0" (count), "100.00 USD" (money). */
 static bool expect_value(struct sy_str v, int64_t *out, enum scn_unit *unit)
 {
 	uint32_t ppm;
 	uint64_t x;
+	if (v.len > 4 && v.p[v.len - 4] == ' ' && currency_ok((struct sy_str){v.p + v.len - 3, 3})) {
+		bool neg = v.p[0] == '-';
+		struct sy_str d = trim((struct sy_str){v.p + neg, v.len - 4 - neg});
+		if (sy_decimal_parse(d, 6, &x) != SY_OK || x > INT64_MAX)
+			return false;
+		*out = neg ? -(int64_t)x : (int64_t)x;
+		*unit = SCN_UNIT_MONEY;
+		return true;
+	}
 	if (v.len && v.p[v.len - 1] == '%') {
 		if (!parse_pct(v, &ppm))
 			return false;
@@ -758,6 +1158,10 @@ static const struct sec_def sections[] = {
 	{"carrier", "*", KEYS(carrier_keys), carrier_begin, NULL, NULL, true},
 	{"traffic", "voice", KEYS(voice_keys), voice_begin, NULL, NULL, false},
 	{"fault", NULL, KEYS(fault_keys), fault_begin, fault_end, NULL, true},
+	{"account", "*", KEYS(account_keys), account_begin, account_end, NULL, true},
+	{"tariff", "*", KEYS(tariff_keys), tariff_begin, NULL, NULL, true},
+	{"smpp-carrier", "*", KEYS(smpp_carrier_keys), smpp_carrier_begin, smpp_carrier_end, NULL, true},
+	{"traffic", "sms", KEYS(sms_keys), sms_begin, sms_end, NULL, false},
 	{"expect", NULL, NULL, 0, expect_begin, NULL, expect_line, true},
 };
 _Static_assert(SY_ARRAY_LEN(sections) <= 64, "seen_secs is a 64-bit mask");
@@ -877,11 +1281,30 @@ static enum sy_rc cross_check(struct pctx *c)
 	struct scn *s = c->s;
 	for (uint32_t i = 0; i < s->fault_n; i++) {
 		struct scn_fault *f = &s->faults[i];
-		if (f->kind != SCN_FAULT_CARRIER_DOWN)
-			continue;
-		f->carrier = scn_carrier_find(s, f->target);
-		if (f->carrier < 0)
-			return fail_at(c, f->target_line, "[fault] names unknown carrier '%s'", f->target);
+		if (f->kind == SCN_FAULT_CARRIER_DOWN) {
+			f->carrier = scn_carrier_find(s, f->target);
+			if (f->carrier < 0)
+				return fail_at(c, f->target_line, "[fault] names unknown carrier '%s'", f->target);
+		} else if (f->kind == SCN_FAULT_SMPP_DROP) {
+			f->carrier = scn_smpp_carrier_find(s, f->target);
+			if (f->carrier < 0)
+				return fail_at(c, f->target_line, "[fault] names unknown smpp-carrier '%s'", f->target);
+		} else if (f->kind == SCN_FAULT_NODE_CRASH && strcmp(f->target, "switch") != 0) {
+			return fail_at(c, f->target_line, "[fault] names unknown node '%s' (the switch is 'switch')",
+				       f->target);
+		}
+	}
+	if (s->voice.account[0] != '\0' && scn_account_find(s, s->voice.account) < 0)
+		return fail_at(c, s->voice.account_line, "[traffic voice] names unknown account '%s'", s->voice.account);
+	if (s->sms.present && scn_account_find(s, s->sms.account) < 0)
+		return fail_at(c, s->sms.account_line, "[traffic sms] names unknown account '%s'", s->sms.account);
+	for (uint32_t i = 0; i < s->account_n; i++) {
+		const struct scn_account *a = &s->accounts[i];
+		bool found = a->tariff[0] == '\0';
+		for (uint32_t t = 0; !found && t < s->tariff_n; t++)
+			found = strcmp(s->tariffs[t].name, a->tariff) == 0;
+		if (!found)
+			return fail_at(c, a->line, "[account %s] names unknown tariff '%s'", a->name, a->tariff);
 	}
 	return SY_OK;
 }
@@ -898,7 +1321,18 @@ static void defaults(struct scn *s)
 	s->node.ring_timeout_ns = 120 * SY_NS_PER_S;
 	s->node.max_call_ns = 4 * 3600 * SY_NS_PER_S;
 	SY_ASSERT(sy_addr_parse(s->node.sip, 5060, &s->node.sip_addr) == SY_OK);
+	strcpy(s->node.smpp, "127.0.0.1:2775");
+	SY_ASSERT(sy_addr_parse(s->node.smpp, 2775, &s->node.smpp_addr) == SY_OK);
+	strcpy(s->node.http, "127.0.0.1:8080");
+	SY_ASSERT(sy_addr_parse(s->node.http, 8080, &s->node.http_addr) == SY_OK);
 	strcpy(s->voice.from, "+1555XXXXXXX");
+	strcpy(s->sms.from, "+1555XXXXXXX");
+	s->sms.binds = 1;
+	s->sms.window = 10;
+	s->sms.length_min = 20;
+	s->sms.length_max = 140;
+	s->sms.dlr = true;
+	s->sms.validity_ns = 24 * 3600 * SY_NS_PER_S;
 	s->voice.hold = (struct sy_dist){SY_DIST_EXP, 90 * SY_NS_PER_S, 0, 0.0};
 }
 
@@ -981,6 +1415,30 @@ enum sy_rc scn_parse_file(const char *path, struct scn **out, char *err, size_t 
 void scn_free(struct scn *s)
 {
 	free(s);
+}
+
+int scn_smpp_carrier_find(const struct scn *s, const char *name)
+{
+	for (uint32_t i = 0; i < s->smpp_carrier_n; i++)
+		if (strcmp(s->smpp_carriers[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+int scn_account_find(const struct scn *s, const char *name)
+{
+	for (uint32_t i = 0; i < s->account_n; i++)
+		if (strcmp(s->accounts[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+size_t scn_fmt_money(int64_t micros, char *buf, size_t n)
+{
+	uint64_t a = micros < 0 ? (uint64_t)0 - (uint64_t)micros : (uint64_t)micros;
+	int w = snprintf(buf, n, "%s%llu.%06llu", micros < 0 ? "-" : "", (unsigned long long)(a / 1000000),
+			 (unsigned long long)(a % 1000000));
+	return w < 0 ? 0 : (size_t)w;
 }
 
 int scn_carrier_find(const struct scn *s, const char *name)

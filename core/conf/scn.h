@@ -76,9 +76,91 @@ struct scn_traffic_voice {
 	uint64_t start_ns;	    /* default 0 */
 	uint64_t duration_ns;	    /* 0 = [run] duration */
 	uint64_t calls_max;	    /* 0 = no cap */
+	char account[SCN_NAME_MAX]; /* the callers belong to this [account]; "" = none */
+	uint32_t account_line;
 };
 
-enum scn_fault_kind { SCN_FAULT_NONE = 0, SCN_FAULT_CARRIER_DOWN };
+#define SCN_ACCOUNTS_MAX 64
+#define SCN_SMPP_CARRIERS_MAX 32
+#define SCN_TARIFFS_MAX 8
+#define SCN_SECRET_MAX 64
+
+enum scn_account_type { SCN_ACCOUNT_PREPAID = 0, SCN_ACCOUNT_POSTPAID };
+
+/* [account NAME]: who pays, and how SMPP/HTTP clients authenticate. With
+ * count = N it is a group NAME-0 .. NAME-(N-1); member i owns the caller
+ * number callers + i (zero-padded to the digits of N-1). */
+struct scn_account {
+	char name[SCN_NAME_MAX];
+	uint32_t line;
+	enum scn_account_type type;
+	int64_t balance_micros;	     /* prepaid: starting balance (each member) */
+	int64_t credit_limit_micros; /* postpaid: how far below zero it may go */
+	char currency[4];	     /* ISO 4217, from the balance ("10.00 USD") */
+	char callers[SCN_PATTERN_MAX]; /* caller-number prefix (digits) owned by the account */
+	uint32_t count;		       /* 0: a single account */
+	char tariff[SCN_NAME_MAX];     /* "" = the first [tariff] */
+	char password[SCN_SECRET_MAX]; /* SMPP bind password; system_id is the name */
+	char token[SCN_SECRET_MAX];    /* HTTP API bearer token */
+	uint32_t tps;		       /* SMPP submit_sm per second; 0 = unlimited */
+};
+
+/* [tariff NAME]: a rate sheet in the CSV carriers exchange. */
+struct scn_tariff {
+	char name[SCN_NAME_MAX];
+	uint32_t line;
+	char file[SCN_PATH_MAX]; /* resolved against the scenario's folder */
+};
+
+/* [smpp-carrier NAME]: an upstream SMSC the switch binds to. */
+struct scn_smpp_carrier {
+	char name[SCN_NAME_MAX];
+	uint32_t line;
+	char prefixes[SCN_PREFIXES_MAX][SCN_PREFIX_LEN_MAX + 1];
+	uint32_t prefix_n;
+	int32_t priority;
+	char address[SCN_ADDR_MAX]; /* live: where to bind; sim creates a host */
+	struct sy_addr addr;
+	char system_id[16];
+	char password[9];
+	uint32_t binds;	      /* sessions to keep bound; default 1 */
+	uint32_t window;      /* outstanding submit_sm per bind; default 100 */
+	uint32_t tps;	      /* the carrier's own throttle (sim); 0 = none */
+	uint32_t accept_ppm;  /* sim: submit_sm accepted; default 100% */
+	uint32_t deliver_ppm; /* sim: accepted messages delivered; default 100% */
+	struct sy_dist dlr_delay; /* sim: submit -> receipt; default 1s..5s */
+	struct scn_link link;
+	uint64_t rate_micros; /* what the carrier charges per message */
+};
+
+/* [traffic sms]: applications (ESMEs) submitting over SMPP. */
+struct scn_traffic_sms {
+	bool present;
+	uint32_t line;
+	char account[SCN_NAME_MAX]; /* system_id of the binds; must be an [account] */
+	uint32_t account_line;
+	uint64_t tps_milli;	    /* submit_sm per second x 1000 */
+	uint32_t binds;		    /* default 1 */
+	uint32_t window;	    /* outstanding submit_sm per bind; default 10 */
+	struct scn_dest to[SCN_DESTS_MAX];
+	uint32_t to_n;
+	char from[SCN_PATTERN_MAX];
+	uint32_t length_min, length_max; /* characters; default 20..140 */
+	uint32_t ucs2_ppm;		 /* share of UCS2 messages; default 0 */
+	bool dlr;			 /* registered_delivery; default on */
+	uint64_t validity_ns;		 /* default 24h */
+	struct scn_link link;
+	uint64_t start_ns;
+	uint64_t duration_ns; /* 0 = [run] duration */
+	uint64_t messages_max; /* 0 = no cap */
+};
+
+enum scn_fault_kind {
+	SCN_FAULT_NONE = 0,
+	SCN_FAULT_CARRIER_DOWN, /* carrier = NAME down 10s */
+	SCN_FAULT_SMPP_DROP,	/* smpp-carrier = NAME drop 5s: binds cut, reconnect after */
+	SCN_FAULT_NODE_CRASH,	/* node = switch crash 5s: killed, restarted after */
+};
 
 struct scn_fault {
 	uint32_t line;
@@ -87,11 +169,11 @@ struct scn_fault {
 	uint64_t duration_ns;	   /* how long the fault lasts */
 	char target[SCN_NAME_MAX]; /* carrier name for CARRIER_DOWN */
 	uint32_t target_line;
-	int32_t carrier; /* index into scn.carriers, resolved after parsing; -1 if none */
+	int32_t carrier; /* index into scn.carriers / scn.smpp_carriers, resolved after parsing; -1 if none */
 };
 
 /* The unit of an expectation value or of a metric. */
-enum scn_unit { SCN_UNIT_COUNT = 0, SCN_UNIT_PPM, SCN_UNIT_NS };
+enum scn_unit { SCN_UNIT_COUNT = 0, SCN_UNIT_PPM, SCN_UNIT_NS, SCN_UNIT_MONEY /* micro-units */ };
 enum scn_op { SCN_OP_GE = 0, SCN_OP_LE, SCN_OP_EQ, SCN_OP_NE, SCN_OP_GT, SCN_OP_LT };
 
 struct scn_expect {
@@ -121,6 +203,10 @@ struct scn_node {
 	uint64_t invite_timeout_ns; /* no 1xx from a carrier by then: next carrier; default 3s */
 	uint64_t ring_timeout_ns;   /* ringing this long: CANCEL, 480 to the caller; default 120s */
 	uint64_t max_call_ns;	    /* connected calls are ended after this; default 4h */
+	char smpp[SCN_ADDR_MAX];    /* SMPP listen address; default 127.0.0.1:2775 */
+	struct sy_addr smpp_addr;
+	char http[SCN_ADDR_MAX];    /* HTTP API and /metrics; default 127.0.0.1:8080 */
+	struct sy_addr http_addr;
 };
 
 struct scn {
@@ -130,6 +216,13 @@ struct scn {
 	struct scn_carrier carriers[SCN_CARRIERS_MAX];
 	uint32_t carrier_n;
 	struct scn_traffic_voice voice;
+	struct scn_traffic_sms sms;
+	struct scn_account accounts[SCN_ACCOUNTS_MAX];
+	uint32_t account_n;
+	struct scn_tariff tariffs[SCN_TARIFFS_MAX];
+	uint32_t tariff_n;
+	struct scn_smpp_carrier smpp_carriers[SCN_SMPP_CARRIERS_MAX];
+	uint32_t smpp_carrier_n;
 	struct scn_fault faults[SCN_FAULTS_MAX];
 	uint32_t fault_n;
 	struct scn_expect expects[SCN_EXPECTS_MAX];
@@ -147,6 +240,10 @@ void scn_free(struct scn *s);
 
 /* Index of a carrier by name, or -1. */
 int scn_carrier_find(const struct scn *s, const char *name);
+int scn_smpp_carrier_find(const struct scn *s, const char *name);
+int scn_account_find(const struct scn *s, const char *name);
+/* "1234.56 USD" style: micro-units, exact. */
+size_t scn_fmt_money(int64_t micros, char *buf, size_t n);
 /* The unit a known metric is measured in; false for names not in the table
  * (those are checked only when evaluated). */
 bool scn_metric_unit(const char *metric, enum scn_unit *out);
