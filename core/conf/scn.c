@@ -1012,6 +1012,7 @@ static const struct metric_def metrics[] = {
 	{"billing.conservation_error", SCN_UNIT_MONEY},
 	{"billing.cutoffs", SCN_UNIT_COUNT},
 	{"billing.cutoff_late_max", SCN_UNIT_NS},
+	{"billing.cutoff_violations", SCN_UNIT_COUNT},
 	{"billing.declined", SCN_UNIT_COUNT},
 	{"accounts.negative", SCN_UNIT_COUNT},
 };

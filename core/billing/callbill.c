@@ -1,0 +1,383 @@
+/* callbill.c: real-time billing in the call path; see callbill.h. */
+#include "callbill.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core/route/route.h"
+#include "core/store/ledger.h"
+
+#define NAME_MAX_ (SCN_NAME_MAX + 12)
+
+struct callbill {
+	struct callbill_cfg cfg;
+	const struct sy_env *env;
+	struct bill_book *book;
+	struct ledger *ledger;
+	struct route_trie callers; /* caller prefix -> account index + 1 */
+	struct bill_tariff tariffs[SCN_TARIFFS_MAX];
+	uint32_t tariff_n;
+	uint16_t *acct_tariff;		  /* per account index */
+	char (*acct_name)[NAME_MAX_];	  /* per account index */
+	uint32_t acct_n;
+	sy_timer_id commit_timer;
+	struct callbill_stats st;
+	uint64_t cutoff_violations;
+};
+
+static void commit_fire(void *arg)
+{
+	struct callbill *cb = arg;
+	callbill_flush(cb);
+	cb->commit_timer = sy_env_timer_start(cb->env, cb->cfg.commit_every_ns, commit_fire, cb);
+}
+
+static enum sy_rc load_tariffs(struct callbill *cb, char *err, size_t errlen)
+{
+	const struct scn *s = cb->cfg.scn;
+	for (uint32_t i = 0; i < s->tariff_n; i++) {
+		struct bill_tariff_opts o = {.err = err, .err_len = errlen};
+		enum sy_rc rc = bill_tariff_load_file(&cb->tariffs[i], s->tariffs[i].file, &o);
+		if (rc != SY_OK)
+			return rc;
+		cb->tariff_n++;
+	}
+	return SY_OK;
+}
+
+static uint16_t tariff_of(const struct scn *s, const struct scn_account *a)
+{
+	for (uint32_t t = 0; t < s->tariff_n; t++)
+		if (strcmp(s->tariffs[t].name, a->tariff) == 0)
+			return (uint16_t)t;
+	return 0;
+}
+
+/* One book account per member; member i of a group owns callers + i,
+ * zero-padded to the digits of count - 1. */
+static enum sy_rc add_member(struct callbill *cb, const struct scn_account *a, uint32_t i, uint32_t width,
+			     char *err, size_t errlen)
+{
+	uint32_t idx = cb->acct_n;
+	char *name = cb->acct_name[idx], number[SCN_PATTERN_MAX + 12];
+	if (a->count > 1) {
+		snprintf(name, NAME_MAX_, "%s-%u", a->name, i);
+		snprintf(number, sizeof(number), "%s%0*u", a->callers, (int)width, i);
+	} else {
+		snprintf(name, NAME_MAX_, "%s", a->name);
+		snprintf(number, sizeof(number), "%s", a->callers);
+	}
+	struct bill_account_def d = {
+		.name = sy_str_from(name),
+		.currency = sy_str_from(a->currency),
+		.kind = a->type == SCN_ACCOUNT_POSTPAID ? BILL_POSTPAID : BILL_PREPAID,
+		.balance_micros = a->balance_micros,
+		.credit_limit_micros = a->type == SCN_ACCOUNT_POSTPAID ? a->credit_limit_micros : 0,
+	};
+	enum sy_rc rc = bill_account_add(cb->book, &d);
+	if (rc != SY_OK && rc != SY_ERR_STATE) { /* STATE: the ledger already had it */
+		snprintf(err, errlen, "%s:%u: cannot add account %s: %s", cb->cfg.scn->file, a->line, name,
+			 sy_rc_str(rc));
+		return rc;
+	}
+	if (number[0] != '\0' && route_add(&cb->callers, sy_str_from(number), idx + 1) != SY_OK) {
+		snprintf(err, errlen, "%s:%u: bad caller prefix for account %s", cb->cfg.scn->file, a->line, name);
+		return SY_ERR_INVAL;
+	}
+	cb->acct_tariff[idx] = tariff_of(cb->cfg.scn, a);
+	cb->acct_n++;
+	return SY_OK;
+}
+
+static enum sy_rc add_accounts(struct callbill *cb, char *err, size_t errlen)
+{
+	const struct scn *s = cb->cfg.scn;
+	for (uint32_t k = 0; k < s->account_n; k++) {
+		const struct scn_account *a = &s->accounts[k];
+		uint32_t n = a->count > 1 ? a->count : 1, width = 1;
+		for (uint32_t x = n - 1; x >= 10; x /= 10)
+			width++;
+		for (uint32_t i = 0; i < n; i++) {
+			enum sy_rc rc = add_member(cb, a, i, width, err, errlen);
+			if (rc != SY_OK)
+				return rc;
+		}
+	}
+	return SY_OK;
+}
+
+static uint32_t accounts_total(const struct scn *s)
+{
+	uint32_t n = 0;
+	for (uint32_t k = 0; k < s->account_n; k++)
+		n += s->accounts[k].count > 1 ? s->accounts[k].count : 1;
+	return n;
+}
+
+static enum sy_rc open_ledger(struct callbill *cb, char *err, size_t errlen)
+{
+	if (cb->cfg.ledger_path == NULL)
+		return SY_OK;
+	enum sy_rc rc = ledger_open(cb->cfg.ledger_path, NULL, &cb->ledger, err, errlen);
+	if (rc != SY_OK)
+		return rc;
+	struct ledger_recovery rec;
+	rc = ledger_recover(cb->ledger, cb->book, &rec);
+	if (rc != SY_OK) {
+		snprintf(err, errlen, "ledger %s: recovery failed: %s", cb->cfg.ledger_path, ledger_errmsg(cb->ledger));
+		return rc;
+	}
+	if (rec.resv_reconciled > 0)
+		SY_LOG(cb->env, SY_LOG_WARN, "ledger: reconciled %llu open reservations after a restart",
+		       (unsigned long long)rec.resv_reconciled);
+	return SY_OK;
+}
+
+enum sy_rc callbill_create(const struct callbill_cfg *cfg, struct callbill **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	const struct scn *s = cfg->scn;
+	if (s->account_n == 0)
+		return SY_OK;
+	if (s->tariff_n == 0) {
+		snprintf(err, errlen, "%s:%u: [account %s] needs a [tariff] to rate its calls", s->file,
+			 s->accounts[0].line, s->accounts[0].name);
+		return SY_ERR_INVAL;
+	}
+	struct callbill *cb = calloc(1, sizeof(*cb));
+	uint32_t n = accounts_total(s);
+	enum sy_rc rc = SY_ERR_NOMEM;
+	if (cb == NULL)
+		return rc;
+	cb->cfg = *cfg;
+	cb->env = cfg->env;
+	if (cb->cfg.slice_s == 0)
+		cb->cfg.slice_s = 60;
+	if (cb->cfg.guard_s == 0 || cb->cfg.guard_s >= cb->cfg.slice_s)
+		cb->cfg.guard_s = cb->cfg.slice_s / 6;
+	if (cb->cfg.commit_every_ns == 0)
+		cb->cfg.commit_every_ns = 50 * SY_NS_PER_MS;
+	cb->acct_tariff = calloc(n, sizeof(*cb->acct_tariff));
+	cb->acct_name = calloc(n, sizeof(*cb->acct_name));
+	struct bill_book_opts bo = {.accounts_max = n + 1, .resv_max = cfg->calls_max ? cfg->calls_max : 65536};
+	if (cb->acct_tariff == NULL || cb->acct_name == NULL || route_trie_init(&cb->callers, n) != SY_OK ||
+	    bill_book_new(&bo, &cb->book) != SY_OK)
+		goto out_free;
+	if ((rc = load_tariffs(cb, err, errlen)) != SY_OK || (rc = open_ledger(cb, err, errlen)) != SY_OK ||
+	    (rc = add_accounts(cb, err, errlen)) != SY_OK)
+		goto out_free;
+	if (cb->ledger != NULL)
+		cb->commit_timer = sy_env_timer_start(cb->env, cb->cfg.commit_every_ns, commit_fire, cb);
+	*out = cb;
+	return SY_OK;
+out_free:
+	callbill_destroy(cb);
+	return rc;
+}
+
+void callbill_destroy(struct callbill *cb)
+{
+	if (cb == NULL)
+		return;
+	sy_env_timer_cancel(cb->env, cb->commit_timer);
+	if (cb->ledger != NULL)
+		ledger_close(cb->ledger);
+	if (cb->book != NULL)
+		bill_book_free(cb->book);
+	for (uint32_t i = 0; i < cb->tariff_n; i++)
+		bill_tariff_free(&cb->tariffs[i]);
+	route_trie_free(&cb->callers);
+	free(cb->acct_tariff);
+	free(cb->acct_name);
+	free(cb);
+}
+
+void callbill_flush(struct callbill *cb)
+{
+	if (cb != NULL && cb->ledger != NULL && ledger_commit(cb->ledger) != SY_OK)
+		SY_LOG(cb->env, SY_LOG_ERROR, "ledger commit: %s", ledger_errmsg(cb->ledger));
+}
+
+static const struct bill_tariff_entry *entry_of(const struct callbill *cb, const struct callbill_call *c)
+{
+	return bill_tariff_entry(&cb->tariffs[c->tariff], c->tariff_id);
+}
+
+static int64_t charge_s(const struct bill_tariff_entry *e, uint64_t s)
+{
+	uint32_t rated;
+	return bill_charge_call(e, (uint32_t)SY_MIN(s * 1000, UINT32_MAX), &rated);
+}
+
+static uint32_t covered(const struct bill_tariff_entry *e, int64_t held)
+{
+	return bill_seconds_covered(held - e->fee_micros, e->rate_micros, e->first_s, e->next_s);
+}
+
+static enum sy_rc decline(struct callbill *cb, enum bill_why why, uint16_t *status, const char **reason)
+{
+	cb->st.declined++;
+	if (why == BILL_WHY_FUNDS)
+		cb->st.declined_funds++;
+	else
+		cb->st.declined_unknown++;
+	*status = bill_why_sip_status(why);
+	*reason = bill_why_str(why);
+	return SY_DECLINED;
+}
+
+enum sy_rc callbill_authorize(struct callbill *cb, struct sy_str caller, struct sy_str callee, struct sy_str call_id,
+			      struct callbill_call *out, uint16_t *status, const char **reason)
+{
+	memset(out, 0, sizeof(*out));
+	uint32_t idx1;
+	size_t len;
+	if (!route_lookup(&cb->callers, caller, &idx1, &len) || idx1 == 0)
+		return decline(cb, BILL_WHY_UNKNOWN, status, reason);
+	uint32_t idx = idx1 - 1;
+	const struct bill_tariff *t = &cb->tariffs[cb->acct_tariff[idx]];
+	uint64_t now_s = sy_env_wall_ns(cb->env) / SY_NS_PER_S;
+	const struct bill_tariff_entry *e = bill_tariff_lookup(t, BILL_SVC_VOICE, callee, now_s);
+	if (e == NULL) {
+		cb->st.declined++;
+		cb->st.declined_tariff++;
+		*status = 403;
+		*reason = "no tariff for destination";
+		return SY_DECLINED;
+	}
+	int64_t want = charge_s(e, cb->cfg.slice_s), min = charge_s(e, SY_MAX(e->first_s, 1u));
+	enum bill_why why = BILL_WHY_NONE;
+	bill_resv_id id = 0;
+	enum sy_rc rc = bill_reserve(cb->book, sy_str_from(cb->acct_name[idx]), call_id, want, SY_MIN(min, want), &id,
+				     &why);
+	if (rc == SY_ERR_FULL) {
+		*status = 503;
+		*reason = "billing overloaded";
+		return SY_DECLINED;
+	}
+	if (rc != SY_OK)
+		return decline(cb, why == BILL_WHY_NONE ? BILL_WHY_UNKNOWN : why, status, reason);
+	struct bill_resv_info ri;
+	SY_ASSERT(bill_resv_get(cb->book, id, &ri) == SY_OK);
+	out->resv = id;
+	out->account = idx1;
+	out->tariff = cb->acct_tariff[idx];
+	out->tariff_id = bill_tariff_id(t, e);
+	out->held = ri.held_micros;
+	out->final = ri.held_micros < want;
+	cb->st.authorized++;
+	return SY_OK;
+}
+
+/* Delay from now to the next action: the extension point before the money
+ * runs out, or (final) the cut-off itself. */
+static uint64_t next_action(const struct callbill *cb, const struct callbill_call *c, uint64_t wall_ns)
+{
+	if (c->covered_s == UINT32_MAX)
+		return UINT64_MAX; /* free destination */
+	uint64_t end_ns = c->answer_wall_ns + (uint64_t)c->covered_s * SY_NS_PER_S;
+	if (!c->final)
+		end_ns -= SY_MIN((uint64_t)cb->cfg.guard_s * SY_NS_PER_S, end_ns - c->answer_wall_ns);
+	return end_ns > wall_ns ? end_ns - wall_ns : 0;
+}
+
+uint64_t callbill_answered(struct callbill *cb, struct callbill_call *c, uint64_t wall_ns)
+{
+	SY_ASSERT(c->resv != 0);
+	c->answer_wall_ns = wall_ns;
+	c->covered_s = covered(entry_of(cb, c), c->held);
+	return next_action(cb, c, wall_ns);
+}
+
+uint64_t callbill_tick(struct callbill *cb, struct callbill_call *c, uint64_t wall_ns)
+{
+	const struct bill_tariff_entry *e = entry_of(cb, c);
+	if (c->final)
+		return 0; /* the cut-off is due */
+	uint64_t talk_s = (wall_ns - c->answer_wall_ns) / SY_NS_PER_S;
+	int64_t need = charge_s(e, (uint64_t)c->covered_s + cb->cfg.slice_s) - c->held;
+	int64_t granted = 0;
+	enum bill_why why;
+	enum sy_rc rc = bill_extend(cb->book, c->resv, need > 0 ? need : 0, SY_MIN(charge_s(e, talk_s), c->held),
+				    &granted, &why);
+	cb->st.extends++;
+	c->held += granted;
+	c->covered_s = covered(e, c->held);
+	if (rc != SY_OK || granted < need)
+		c->final = true; /* the money is out: cut at the last covered second */
+	return next_action(cb, c, wall_ns);
+}
+
+static int64_t carrier_cost(const struct scn *s, const char *carrier, uint32_t talk_ms)
+{
+	int i = carrier != NULL ? scn_carrier_find(s, carrier) : -1;
+	if (i < 0 || talk_ms == 0)
+		return 0;
+	/* carriers bill us per second, rounded up */
+	int64_t secs = (int64_t)((talk_ms + 999) / 1000);
+	return money_mul_div_ceil((int64_t)s->carriers[i].rate_micro_per_min, secs, 60);
+}
+
+void callbill_end(struct callbill *cb, struct callbill_call *c, uint32_t talk_ms, const char *carrier, bool cut_off,
+		  struct cdr *cdr)
+{
+	if (c->resv == 0)
+		return;
+	const struct bill_tariff_entry *e = entry_of(cb, c);
+	if (c->answer_wall_ns == 0 || talk_ms == 0) {
+		bill_release(cb->book, c->resv);
+		c->resv = 0;
+		return;
+	}
+	if (cut_off) {
+		/* The switch ends the call on the covered second; a timer late by
+		 * a few ms in live must not bill one more increment. */
+		talk_ms = (uint32_t)SY_MIN((uint64_t)talk_ms, (uint64_t)c->covered_s * 1000);
+		cb->st.cutoffs++;
+		int64_t one_more = charge_s(e, (uint64_t)c->covered_s + SY_MAX(e->next_s, 1u)) -
+				   charge_s(e, c->covered_s);
+		int64_t left = c->held - charge_s(e, c->covered_s);
+		if (left < 0 || left >= one_more)
+			cb->cutoff_violations++;
+	}
+	uint32_t rated = 0;
+	int64_t cost = bill_charge_call(e, talk_ms, &rated), charged = 0;
+	bill_commit(cb->book, c->resv, cost, &charged);
+	c->resv = 0;
+	cb->st.revenue_micros += charged;
+	int64_t ccost = carrier_cost(cb->cfg.scn, carrier, talk_ms);
+	cb->st.cost_micros += ccost;
+	if (cdr != NULL) {
+		cdr->cost_micros = charged;
+		cdr->tariff_id = c->tariff_id;
+		cdr->rated_ms = rated;
+	}
+}
+
+void callbill_stats(const struct callbill *cb, struct callbill_stats *out)
+{
+	*out = cb->st;
+	out->cutoff_late_max_ns = 0;
+}
+
+uint64_t callbill_cutoff_violations(const struct callbill *cb)
+{
+	return cb->cutoff_violations;
+}
+
+bool callbill_conserved(const struct callbill *cb, int64_t *charged, int64_t *decrease)
+{
+	return bill_conservation_ok(cb->book, charged, decrease);
+}
+
+uint32_t callbill_negative_accounts(const struct callbill *cb)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < bill_account_count(cb->book); i++) {
+		struct bill_account_info ai;
+		bill_account_at(cb->book, i, &ai);
+		if (ai.kind == BILL_PREPAID && ai.balance_micros < 0)
+			n++;
+	}
+	return n;
+}

@@ -1,0 +1,87 @@
+/* callbill.h: real-time billing in the voice call path. The switch asks it
+ * three things: may this caller call this number (a first slice of money is
+ * reserved at INVITE, so no call is connected without a reservation: a
+ * refusal is 402 or 403 with a Reason), how long may the answered call run
+ * (slices are extended before they run out; when the money cannot cover the
+ * next slice the call is cut at the exact second the money runs out), and
+ * what did it cost (rated with the account's tariff, charged, the rest of
+ * the hold released; the carrier's cost is rated too, for the margin).
+ *
+ * Accounts come from [account] sections (a group of N shares one section),
+ * tariffs from [tariff] CSV files, carrier costs from [carrier] rate. The
+ * ledger (core/store/ledger.h) journals every reservation so a restart
+ * reconciles open ones. Amounts are integer micro-units throughout. */
+#ifndef SY_BILLING_CALLBILL_H
+#define SY_BILLING_CALLBILL_H
+
+#include "core/billing/balance.h"
+#include "core/billing/rate.h"
+#include "core/conf/scn.h"
+#include "core/env.h"
+#include "core/metrics/hist.h"
+#include "core/store/cdr.h"
+
+struct callbill;
+
+struct callbill_cfg {
+	const struct sy_env *env;
+	const struct scn *scn;
+	const char *ledger_path;  /* NULL: balances in memory only */
+	uint32_t slice_s;	  /* money reserved per slice of talk; default 60 s */
+	uint32_t guard_s;	  /* extend this long before a slice runs out; default 10 s */
+	uint64_t commit_every_ns; /* ledger batch interval; default 50 ms */
+	uint32_t calls_max;	  /* open reservations at once */
+};
+
+/* Billing state of one call, embedded in the switch's call record. */
+struct callbill_call {
+	bill_resv_id resv;  /* 0: the call is not billed */
+	uint32_t account;   /* index + 1 in the book */
+	uint32_t tariff_id; /* entry in the account's tariff */
+	uint16_t tariff;    /* which [tariff] */
+	int64_t held;	    /* money reserved so far */
+	uint32_t covered_s; /* talk the hold pays for (an increment boundary) */
+	bool final;	    /* no more money: the call ends at answer + covered_s */
+	uint64_t answer_wall_ns;
+};
+
+struct callbill_stats {
+	int64_t revenue_micros; /* charged to accounts */
+	int64_t cost_micros;	/* owed to carriers */
+	uint64_t authorized, declined, declined_funds, declined_unknown, declined_tariff;
+	uint64_t extends, cutoffs;
+	uint64_t cutoff_late_max_ns; /* money-out to cut-off, the latest (<= one increment) */
+};
+
+/* On failure err says why (file:line for a bad tariff or scenario). A
+ * scenario without [account] sections gives a NULL callbill: no billing. */
+enum sy_rc callbill_create(const struct callbill_cfg *cfg, struct callbill **out, char *err, size_t errlen);
+void callbill_destroy(struct callbill *cb);
+
+/* At INVITE: finds the caller's account and the callee's rate and reserves
+ * the first slice. SY_DECLINED sets *status (402/403) and *reason. */
+enum sy_rc callbill_authorize(struct callbill *cb, struct sy_str caller, struct sy_str callee, struct sy_str call_id,
+			      struct callbill_call *out, uint16_t *status, const char **reason);
+/* At answer: returns how long until the switch must call callbill_tick
+ * (to extend) or, when c->final, end the call (the cut-off). */
+uint64_t callbill_answered(struct callbill *cb, struct callbill_call *c, uint64_t wall_ns);
+/* The slice timer fired: extends (or finds the money is out). Returns the
+ * delay to the next tick, or, when c->final, to the cut-off. */
+uint64_t callbill_tick(struct callbill *cb, struct callbill_call *c, uint64_t wall_ns);
+/* The call ended (talk_ms 0 when never answered): rates it, charges the
+ * account, releases the rest, and fills the CDR's cost, tariff and rated
+ * duration. cut_off says the switch ended it for lack of money. */
+void callbill_end(struct callbill *cb, struct callbill_call *c, uint32_t talk_ms, const char *carrier,
+		  bool cut_off, struct cdr *cdr);
+/* The ledger's batch, on the switch's timer (also at shutdown). */
+void callbill_flush(struct callbill *cb);
+
+void callbill_stats(const struct callbill *cb, struct callbill_stats *out);
+/* Exact conservation: sum of charges == sum of balance decreases. */
+bool callbill_conserved(const struct callbill *cb, int64_t *charged, int64_t *decrease);
+/* Cut-offs that left the caller a whole increment unused, or overspent. */
+uint64_t callbill_cutoff_violations(const struct callbill *cb);
+/* Prepaid accounts below zero (must be 0). */
+uint32_t callbill_negative_accounts(const struct callbill *cb);
+
+#endif
