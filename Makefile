@@ -46,7 +46,8 @@ deps:
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(CORE_LIB): $(call obj,$(CORE_SRC))
 	@rm -f $@; ar rcs $@ $^
@@ -56,15 +57,18 @@ $(SIM_LIB): $(call obj,$(SIM_SRC))
 	@rm -f $@; ar rcs $@ $^
 
 $(BIN): $(call obj,$(CMD_SRC)) $(ALL_LIBS)
-	$(CC) $(CFLAGS) -o $@ $(call obj,$(CMD_SRC)) $(ALL_LIBS) $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) -o $@ $(call obj,$(CMD_SRC)) $(ALL_LIBS) $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(call obj,$(TESTLIB_SRC)) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(call obj,$(TESTLIB_SRC)) $(ALL_LIBS) $(LDLIBS) -lcmocka
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) -o $@ $< $(call obj,$(TESTLIB_SRC)) $(ALL_LIBS) $(LDLIBS) -lcmocka
 
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(ALL_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(ALL_LIBS) $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) -o $@ $< $(ALL_LIBS) $(LDLIBS)
 
 tests-built: $(BIN) $(TESTS)
 
