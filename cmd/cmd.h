@@ -19,5 +19,6 @@ struct cmd_opts {
 
 int cmd_sim(const struct cmd_opts *o);
 int cmd_serve(const struct cmd_opts *o);
+int cmd_rate(int argc, char **argv); /* switchyard rate: batch CDR re-rating */
 
 #endif

@@ -4,11 +4,13 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "core/live/http.h"
 #include "core/live/live.h"
 #include "core/sip/switch.h"
 
 struct serve {
 	struct sy_live *live;
+	struct sy_http *http;
 	const struct sy_env *env;
 	struct vswitch *sw;
 	uint64_t last_attempts;
@@ -32,6 +34,53 @@ static void status_fire(void *arg)
 	       (unsigned long long)vswitch_cdrs_written(s->sw), (unsigned long long)ss->rx_msgs,
 	       (unsigned long long)(ss->rx_bad_dropped + ss->rx_bad_400));
 	s->status_timer = sy_env_timer_start(s->env, STATUS_EVERY_NS, status_fire, s);
+}
+
+/* GET /metrics: Prometheus text exposition of the switch's counters. */
+static void metrics_get(void *arg, struct sy_http_req *r)
+{
+	struct serve *s = arg;
+	const struct b2bua_stats *st = b2bua_stats(s->sw->b2bua);
+	const struct sip_stack_stats *ss = sip_stack_stats(b2bua_stack(s->sw->b2bua));
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (f == NULL) {
+		sy_http_reply(r, 503, "text/plain", "out of memory\n", 14);
+		return;
+	}
+	struct {
+		const char *name, *help;
+		uint64_t v;
+	} c[] = {
+		{"switchyard_calls_attempted_total", "calls accepted into the pool", st->attempts},
+		{"switchyard_calls_answered_total", "calls answered", st->answered},
+		{"switchyard_calls_completed_total", "answered calls ended by BYE", st->completed},
+		{"switchyard_calls_failed_total", "calls failed with a final non-2xx", st->failed},
+		{"switchyard_calls_no_route_total", "calls refused with 404 (no route)", st->no_route},
+		{"switchyard_calls_congestion_total", "calls refused with 503 (no capacity)", st->congestion},
+		{"switchyard_calls_failovers_total", "B legs retried on the next carrier", st->failovers},
+		{"switchyard_cdrs_written_total", "CDRs durably written", vswitch_cdrs_written(s->sw)},
+		{"switchyard_sip_rx_total", "SIP messages received", ss->rx_msgs},
+		{"switchyard_sip_tx_total", "SIP messages sent", ss->tx_msgs},
+		{"switchyard_sip_retransmits_total", "SIP retransmissions sent", ss->retransmits_sent},
+		{"switchyard_sip_malformed_total", "malformed SIP datagrams", ss->rx_bad_dropped + ss->rx_bad_400},
+	};
+	for (size_t i = 0; i < SY_ARRAY_LEN(c); i++)
+		fprintf(f, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", c[i].name, c[i].help, c[i].name, c[i].name,
+			(unsigned long long)c[i].v);
+	fprintf(f, "# HELP switchyard_calls_active calls in the pool now\n# TYPE switchyard_calls_active gauge\n"
+		   "switchyard_calls_active %llu\n",
+		(unsigned long long)st->active);
+	fprintf(f, "# HELP switchyard_pdd_seconds post-dial delay\n# TYPE switchyard_pdd_seconds summary\n");
+	static const double qs[] = {0.5, 0.9, 0.99};
+	for (size_t i = 0; i < SY_ARRAY_LEN(qs); i++)
+		fprintf(f, "switchyard_pdd_seconds{quantile=\"%g\"} %.6f\n", qs[i],
+			(double)sy_hist_percentile(&st->pdd, qs[i] * 100) / 1e9);
+	fprintf(f, "switchyard_pdd_seconds_count %llu\n", (unsigned long long)st->pdd.count);
+	fclose(f);
+	sy_http_reply(r, 200, "text/plain; version=0.0.4", buf, len);
+	free(buf);
 }
 
 static int check_addresses(const struct scn *scn, struct sy_addr *addrs)
@@ -84,8 +133,15 @@ int cmd_serve(const struct cmd_opts *o)
 	}
 	SY_LOG(s.env, SY_LOG_INFO, "serving SIP on udp:%s, %u carriers, CDRs in %s", scn->node.sip, scn->carrier_n,
 	       out);
+	if (sy_http_start(s.live, &scn->node.http_addr, &s.http) == SY_OK) {
+		sy_http_route(s.http, "GET", "/metrics", metrics_get, &s);
+		SY_LOG(s.env, SY_LOG_INFO, "HTTP API and /metrics on http://%s", scn->node.http);
+	} else {
+		SY_LOG(s.env, SY_LOG_WARN, "cannot listen for HTTP on %s: no API, no /metrics", scn->node.http);
+	}
 	s.status_timer = sy_env_timer_start(s.env, STATUS_EVERY_NS, status_fire, &s);
 	sy_live_run(s.live);
+	sy_http_stop(s.http);
 	SY_LOG(s.env, SY_LOG_INFO, "stopping (signal %d): ending calls, flushing CDRs", sy_live_stopped_by(s.live));
 	sy_env_timer_cancel(s.env, s.status_timer);
 	b2bua_hangup_all(s.sw->b2bua);

@@ -98,6 +98,8 @@ int main(int argc, char **argv)
 		printf("switchyard %s\n", SY_VERSION);
 		return 0;
 	}
+	if (strcmp(argv[1], "rate") == 0)
+		return cmd_rate(argc, argv);
 	struct cmd_opts o;
 	memset(&o, 0, sizeof(o));
 	sip_global_init();

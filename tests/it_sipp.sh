@@ -19,11 +19,12 @@ trap cleanup EXIT
 
 # Ports chosen per run so parallel runs on one machine do not collide.
 base=$((20000 + ($$ % 2000) * 10))
-sw=$base uas=$((base + 1)) uac=$((base + 2))
+sw=$base uas=$((base + 1)) uac=$((base + 2)) http=$((base + 3))
 
 cat >"$tmp/serve.scn" <<CONF
 [node]
 sip = 127.0.0.1:$sw
+http = 127.0.0.1:$http
 out = $tmp/out
 
 [carrier sipp-uas]
@@ -59,6 +60,13 @@ PY
 )
 echo "it_sipp: sipp uac exit=$uac_rc successful=$ok failed=$failed"
 
+# The switch's own counters, as Prometheus scrapes them.
+metric=$(python3 -c "
+import urllib.request
+t = urllib.request.urlopen('http://127.0.0.1:$http/metrics', timeout=5).read().decode()
+print([l.split()[1] for l in t.splitlines() if l.startswith('switchyard_calls_completed_total ')][0])" 2>&1)
+echo "it_sipp: /metrics switchyard_calls_completed_total $metric"
+
 # Stop the switch cleanly: it flushes its CDRs on SIGTERM.
 kill -TERM "$serve_pid"
 for _ in $(seq 50); do kill -0 "$serve_pid" 2>/dev/null || break; sleep 0.2; done
@@ -73,6 +81,7 @@ fail=0
 [ "$cdrs" = "$calls" ] || { echo "it_sipp: expected $calls CDRs, found $cdrs"; fail=1; }
 [ "$answered" = "$calls" ] || { echo "it_sipp: expected $calls answered CDRs, found $answered"; fail=1; }
 [ "$csv" = "$calls" ] || { echo "it_sipp: expected $calls CSV rows, found $csv"; fail=1; }
+[ "$metric" = "$calls" ] || { echo "it_sipp: /metrics says $metric completed calls"; fail=1; }
 if [ $fail -ne 0 ]; then
 	echo "--- serve.log (tail)"; tail -20 "$tmp/serve.log"
 	echo "--- uac.log (tail)"; tail -20 "$tmp/uac.log"

@@ -17,14 +17,14 @@ static const struct sip_tu b2bua_tu = {on_request, on_response, on_timeout, on_t
 /* A response made from the transaction's own request (no call state). */
 static void respond_code(struct b2bua *b, struct sip_txn *st, int code, const char *reason)
 {
-	const osip_message_t *req = sip_txn_request(st);
-	osip_message_t *m = NULL;
 	char tag[48];
-	if (req == NULL)
+	if (sip_txn_request_raw(st).len == 0)
 		return;
 	b2b_token(b, "s", tag, sizeof(tag));
-	if (sip_response_build(req, code, reason, tag, &m) == SY_OK)
-		sip_txn_respond(st, m);
+	struct sip_reply r = {.status = code, .reason = reason, .to_tag = sy_str_from(tag)};
+	if (code == 405) /* RFC 3261 21.4.6: a 405 lists what we do accept */
+		r.extra = SY_STR("Allow: INVITE, ACK, CANCEL, BYE, OPTIONS\r\n");
+	sip_txn_reply(st, &r);
 }
 
 /* ---- call pool and index ---- */
@@ -93,9 +93,9 @@ static void call_emit_cdr(struct b2bua *b, struct call *c)
 	r.start_ns = c->wall_start_ns;
 	r.answer_ns = c->wall_answer_ns;
 	r.end_ns = c->wall_start_ns + (now - c->t_invite_ns);
-	if (c->t_answer_ns != 0)
+	if (c->answered)
 		r.duration_ms = (uint32_t)((now - c->t_answer_ns) / SY_NS_PER_MS);
-	uint64_t pdd_end = c->t_18x_ns != 0 ? c->t_18x_ns : now;
+	uint64_t pdd_end = c->got_18x ? c->t_18x_ns : now;
 	r.pdd_ms = (uint32_t)((pdd_end - c->t_invite_ns) / SY_NS_PER_MS);
 	r.disposition = c->disposition;
 	r.sip_status = (uint16_t)c->final_code;
@@ -137,28 +137,33 @@ static void call_free(struct b2bua *b, struct call *c)
 
 /* ---- sending ---- */
 
-static void send_request(struct b2bua *b, osip_message_t *m, const struct sy_addr *to, struct sip_txn **out)
+static void send_request(struct b2bua *b, const struct sip_request *rq, const struct sy_addr *to,
+			 struct sip_txn **out)
 {
-	char branch[48];
-	sip_branch_make(branch, sizeof(branch), sy_rng_next(&b->rng));
-	if (sip_via_push(m, sip_stack_local(b->stack), branch) != SY_OK) {
-		osip_message_free(m);
-		return;
-	}
-	if (m->sip_method != NULL && strcmp(m->sip_method, "ACK") == 0)
-		sip_stack_send(b->stack, m, to);
+	uint64_t branch = sy_rng_next(&b->rng);
+	if (strcmp(rq->method, "ACK") == 0)
+		sip_stack_send_request(b->stack, rq, branch, to);
 	else
-		sip_txn_client_start(b->stack, m, to, NULL, out);
+		sip_txn_client_send(b->stack, rq, branch, to, NULL, out);
 }
 
-/* Final or provisional response to the caller on the A-leg INVITE. */
-static void a_respond(struct b2bua *b, struct call *c, int code, const char *reason, const osip_message_t *body)
+/* Final or provisional response to the caller on the A-leg INVITE, with
+ * the body (SDP) of body_from (the carrier's 18x/200) when given. */
+static void a_respond(struct b2bua *b, struct call *c, int code, const char *reason, const struct sip_msg *body_from)
 {
-	osip_message_t *m = NULL;
-	if (c->a_ist == NULL || b2b_a_response(b, c, code, reason, body, &m) != SY_OK)
+	if (c->a_ist == NULL || sip_txn_request_raw(c->a_ist).len == 0)
 		return;
-	if (code >= 180 && c->t_18x_ns == 0)
+	struct sip_reply r = {.status = code, .reason = reason};
+	if (code > 100)
+		r.to_tag = cs(c, c->a_tag);
+	if (code > 100 && code < 300)
+		r.contact = sy_str_from(b->contact);
+	if (body_from != NULL)
+		sip_raw_body(body_from->raw, &r.content_type, &r.body);
+	if (code >= 180 && !c->got_18x) {
+		c->got_18x = true; /* the PDD ends at the first 18x, or at the final response */
 		c->t_18x_ns = sy_env_now_ns(b->env);
+	}
 	if (code >= 200) {
 		c->final_code = code;
 		b->st.final_by_code[code < 700 ? code : 0]++;
@@ -173,28 +178,30 @@ static void a_respond(struct b2bua *b, struct call *c, int code, const char *rea
 		c->relayed_18x = true;
 		sy_hist_add(&b->st.pdd, sy_env_now_ns(b->env) - c->t_invite_ns);
 	}
-	sip_txn_respond(c->a_ist, m);
+	sip_txn_reply(c->a_ist, &r);
 }
 
 static void send_b_bye(struct b2bua *b, struct call *c)
 {
-	osip_message_t *m = NULL;
-	if (b2b_b_indialog(b, c, "BYE", ++c->b_cseq, &m) == SY_OK)
-		send_request(b, m, &c->b_dst, NULL);
+	struct sip_request rq;
+	struct sy_str routes[B2BUA_ROUTES_MAX];
+	b2b_b_indialog(c, "BYE", ++c->b_cseq, &rq, routes);
+	send_request(b, &rq, &c->b_dst, NULL);
 }
 
 static void send_a_bye(struct b2bua *b, struct call *c)
 {
-	osip_message_t *m = NULL;
-	if (b2b_a_bye(b, c, &m) == SY_OK)
-		send_request(b, m, &c->a_src, NULL);
+	struct sip_request rq;
+	b2b_a_bye(c, &rq);
+	send_request(b, &rq, &c->a_src, NULL);
 }
 
 static void send_b_ack(struct b2bua *b, struct call *c)
 {
-	osip_message_t *m = NULL;
-	if (b2b_b_indialog(b, c, "ACK", c->b_invite_cseq, &m) == SY_OK)
-		send_request(b, m, &c->b_dst, NULL);
+	struct sip_request rq;
+	struct sy_str routes[B2BUA_ROUTES_MAX];
+	b2b_b_indialog(c, "ACK", c->b_invite_cseq, &rq, routes);
+	send_request(b, &rq, &c->b_dst, NULL);
 }
 
 /* ---- routing and the B leg ---- */
@@ -226,8 +233,9 @@ static void call_fail(struct b2bua *b, struct call *c, int code, const char *rea
 
 /* Starts the B leg on the next carrier of the route that has capacity.
  * Returns false when none is left. */
-static bool b_leg_start(struct b2bua *b, struct call *c, const osip_message_t *a_inv)
+static bool b_leg_start(struct b2bua *b, struct call *c)
 {
+	struct sy_str a_inv = c->a_ist != NULL ? sip_txn_request_raw(c->a_ist) : SY_STR_NULL;
 	while (c->route_pos < c->route_n) {
 		uint16_t id = c->route_ids[c->route_pos++];
 		struct b2bua_carrier *car = &b->cfg.carriers[id];
@@ -237,9 +245,9 @@ static bool b_leg_start(struct b2bua *b, struct call *c, const osip_message_t *a
 		c->last_carrier = (int16_t)id;
 		car->active++;
 		car->attempts++;
-		osip_message_t *m = NULL;
+		struct sip_request rq;
 		b_unlink(b, c);
-		if (b2b_b_invite(b, c, a_inv, &m) != SY_OK) {
+		if (a_inv.len == 0 || b2b_b_invite(b, c, a_inv, &rq) != SY_OK) {
 			carrier_release(b, c);
 			return false;
 		}
@@ -247,7 +255,7 @@ static bool b_leg_start(struct b2bua *b, struct call *c, const osip_message_t *a
 		sy_htab_insert(&b->by_call_id, &c->b_node.h, cs(c, c->b_call_id));
 		c->b_linked = true;
 		c->b_ict = NULL;
-		send_request(b, m, &c->b_dst, &c->b_ict);
+		send_request(b, &rq, &c->b_dst, &c->b_ict);
 		if (c->b_ict == NULL) { /* stack full: overload */
 			carrier_release(b, c);
 			return false;
@@ -294,7 +302,7 @@ static void new_invite(struct b2bua *b, struct sip_txn *st, const struct sip_msg
 	sip_txn_set_user(st, c);
 	char tag[48];
 	b2b_token(b, "a", tag, sizeof(tag));
-	if (b2b_store_a(c, req) != SY_OK || !call_put(c, &c->a_tag, tag, strlen(tag))) {
+	if (b2b_store_a(c, req, sy_str_from(tag)) != SY_OK) {
 		/* headers too large for the call record */
 		call_fail(b, c, 400, "Headers Too Large", CDR_DISP_FAILED);
 		return;
@@ -308,7 +316,7 @@ static void new_invite(struct b2bua *b, struct sip_txn *st, const struct sip_msg
 		call_fail(b, c, 404, "No Route", CDR_DISP_NO_ROUTE);
 		return;
 	}
-	if (!b_leg_start(b, c, req->m)) {
+	if (!b_leg_start(b, c)) {
 		b->st.congestion++;
 		call_fail(b, c, 503, "No Carrier Capacity", CDR_DISP_CONGESTION);
 	}
@@ -333,11 +341,12 @@ static void b_answered(struct b2bua *b, struct call *c, const struct sip_msg *re
 	}
 	c->state = CALL_ANSWERED;
 	setup_timer_set(b, c, 0);
+	c->answered = true;
 	c->t_answer_ns = sy_env_now_ns(b->env);
 	c->wall_answer_ns = sy_env_wall_ns(b->env);
 	c->disposition = CDR_DISP_ANSWERED;
 	b->st.answered++;
-	a_respond(b, c, resp->status, NULL, resp->m);
+	a_respond(b, c, resp->status, NULL, resp);
 	if (b->cfg.max_call_ns != 0)
 		c->max_timer = sy_env_timer_start(b->env, b->cfg.max_call_ns, max_call_fire, c);
 }
@@ -359,9 +368,8 @@ static void b_failed(struct b2bua *b, struct call *c, int code, const char *reas
 		return;
 	}
 	if (b->cfg.failover && failover_code(code) && c->route_pos < c->route_n) {
-		const osip_message_t *a_inv = sip_txn_request(c->a_ist);
 		b->st.failovers++;
-		if (a_inv != NULL && b_leg_start(b, c, a_inv))
+		if (b_leg_start(b, c))
 			return;
 	}
 	call_fail(b, c, code, reason, disposition_of(code));
@@ -387,14 +395,16 @@ static void on_b_response(struct b2bua *b, struct call *c, struct sip_txn *ct, c
 			setup_timer_set(b, c, b->cfg.ring_timeout_ns);
 		}
 		if (code > 100 && c->state == CALL_PROCEEDING)
-			a_respond(b, c, code, NULL, resp->m);
+			a_respond(b, c, code, NULL, resp);
 		return;
 	}
 	if (code >= 300) {
 		char reason[64];
 		const char *rp = resp->m->reason_phrase;
-		snprintf(reason, sizeof(reason), "%s", rp != NULL ? rp : "");
-		b_failed(b, c, code, reason[0] ? reason : NULL);
+		size_t n = rp != NULL ? strnlen(rp, sizeof(reason) - 1) : 0;
+		memcpy(reason, rp != NULL ? rp : "", n);
+		reason[n] = '\0';
+		b_failed(b, c, code, n > 0 ? reason : NULL);
 	}
 }
 
@@ -509,6 +519,50 @@ static void on_request(void *arg, struct sip_txn *st, const struct sip_msg *req,
 	}
 }
 
+/* host:port of a SIP URI with an IP literal ("sip:u@10.0.0.1:5060;x"). */
+static bool uri_addr(struct sy_str uri, struct sy_addr *out)
+{
+	char buf[SY_ADDR_STRLEN];
+	const char *p = memchr(uri.p, '@', uri.len), *end = uri.p + uri.len;
+	p = p != NULL ? p + 1 : (uri.len > 4 && memcmp(uri.p, "sip:", 4) == 0 ? uri.p + 4 : NULL);
+	if (p == NULL)
+		return false;
+	size_t n = 0;
+	while (p + n < end && p[n] != ';' && p[n] != '>' && p[n] != '?')
+		n++;
+	if (n == 0 || n >= sizeof(buf))
+		return false;
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	return sy_addr_parse(buf, 5060, out) == SY_OK;
+}
+
+/* A 2xx to an INVITE that belongs to no call (a carrier we gave up on
+ * answered late, or a 2xx crossed a shutdown CANCEL): RFC 3261 13.2.2.4
+ * says ACK it, and the unwanted dialog is then ended with BYE, so the
+ * carrier does not keep (and bill) a call no CDR records. */
+static void end_stray_2xx(struct b2bua *b, const struct sip_msg *resp, bool bye)
+{
+	struct sy_str from, to, cid, contact, cseq;
+	struct sy_addr dst;
+	if (!sip_raw_find(resp->raw, SIP_H_FROM, &from) || !sip_raw_find(resp->raw, SIP_H_TO, &to) ||
+	    !sip_raw_find(resp->raw, SIP_H_CALL_ID, &cid) || !sip_raw_find(resp->raw, SIP_H_CSEQ, &cseq) ||
+	    !sip_raw_find(resp->raw, SIP_H_CONTACT, &contact))
+		return;
+	struct sy_str ruri = sip_raw_uri_of(contact);
+	if (!uri_addr(ruri, &dst))
+		return;
+	struct sip_request rq = {.method = "ACK", .ruri = ruri, .from = from, .to = to, .call_id = cid,
+				 .cseq = resp->cseq, .max_forwards = 70};
+	sip_stack_send_request(b->stack, &rq, sy_rng_next(&b->rng), &dst);
+	if (!bye)
+		return;
+	rq.method = "BYE";
+	rq.cseq = resp->cseq + 1;
+	sip_txn_client_send(b->stack, &rq, sy_rng_next(&b->rng), &dst, NULL, NULL);
+	b->st.stray_2xx++;
+}
+
 static void on_response(void *arg, struct sip_txn *ct, const struct sip_msg *resp)
 {
 	struct b2bua *b = arg;
@@ -516,8 +570,12 @@ static void on_response(void *arg, struct sip_txn *ct, const struct sip_msg *res
 	if (c == NULL && resp->status >= 200 && resp->status < 300 && resp->method == SIP_M_INVITE) {
 		enum call_leg leg;
 		c = call_find(b, resp->call_id, &leg); /* 2xx retransmission after the ICT ended */
-		if (c == NULL || leg != LEG_B)
+		if (c == NULL || leg != LEG_B) {
+			/* With a transaction, the call was ours and has already
+			 * ended (its BYE is out): only the ACK is owed. */
+			end_stray_2xx(b, resp, ct == NULL);
 			return;
+		}
 	}
 	if (c != NULL)
 		on_b_response(b, c, ct, resp);

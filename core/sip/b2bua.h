@@ -42,7 +42,7 @@ struct b2bua_cfg {
 	void *route_arg;
 	b2bua_cdr_fn on_cdr; /* may be NULL */
 	void *cdr_arg;
-	bool failover;	     /* try the next carrier on 5xx / timeout (default true) */
+	bool failover;	     /* try the next carrier on 5xx / timeout (the switch sets true) */
 	uint64_t max_call_ns; /* a connected call is ended after this long; 0 = never */
 	uint64_t invite_timeout_ns; /* no 1xx from the carrier: try the next; 0 = timer B only */
 	uint64_t ring_timeout_ns;   /* ringing too long: CANCEL, 480 to the caller; 0 = never */
@@ -66,6 +66,7 @@ struct b2bua_stats {
 	uint64_t active;	 /* calls in the pool now */
 	uint64_t active_peak;
 	uint64_t stray;		 /* in-dialog requests for unknown dialogs (481) */
+	uint64_t stray_2xx;	 /* 2xx for calls we gave up: ACKed and ended with BYE */
 	uint32_t final_by_code[700]; /* final status sent to callers */
 	struct sy_hist pdd;	 /* INVITE in -> first 18x (or final) out */
 	struct sy_hist setup;	 /* INVITE in -> 200 out */

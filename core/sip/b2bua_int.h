@@ -10,6 +10,7 @@
 #include "core/rng.h"
 
 #define CALL_BUF 1400
+#define B2BUA_ROUTES_MAX 8 /* Route headers kept for the B leg */
 
 /* A slice of call->buf. */
 struct cstr {
@@ -57,9 +58,11 @@ struct call {
 	uint64_t wall_start_ns, wall_answer_ns;
 	sy_timer_id max_timer;	 /* max call duration, once connected */
 	sy_timer_id setup_timer; /* invite / ring timeout, while proceeding */
-	bool b_provisional;	 /* the carrier sent a 1xx */
+	bool b_provisional;
+	bool answered, got_18x;	 /* t_answer_ns / t_18x_ns are set (0 is a valid time) */	 /* the carrier sent a 1xx */
 	uint64_t seq;	      /* call number on this node */
-	struct cstr a_call_id, a_from, a_to, a_tag, a_contact;
+	struct cstr a_call_id, a_from, a_tag, a_contact;
+	struct cstr a_local; /* our side of the A dialog: A's To with our tag */
 	struct cstr b_call_id, b_from, b_to, b_target, b_routes;
 	struct cstr caller, callee;
 	uint16_t used;
@@ -94,16 +97,12 @@ bool call_put(struct call *c, struct cstr *dst, const char *p, size_t len);
 /* Copies a NUL-terminated view of a slice into tmp (bounded). */
 const char *call_cstr(const struct call *c, struct cstr s, char *tmp, size_t n);
 
-/* b2bua_msg.c */
-osip_message_t *b2b_request_new(const char *method, const char *ruri, const char *from, const char *to,
-				const char *call_id, uint32_t cseq, const char *routes, int max_forwards);
-enum sy_rc b2b_b_invite(struct b2bua *b, struct call *c, const osip_message_t *a_inv, osip_message_t **out);
-enum sy_rc b2b_b_indialog(struct b2bua *b, struct call *c, const char *method, uint32_t cseq,
-			  osip_message_t **out);
-enum sy_rc b2b_a_bye(struct b2bua *b, struct call *c, osip_message_t **out);
-enum sy_rc b2b_a_response(struct b2bua *b, struct call *c, int code, const char *reason,
-			  const osip_message_t *body_from, osip_message_t **out);
-enum sy_rc b2b_store_a(struct call *c, const struct sip_msg *inv);
+/* b2bua_msg.c: each leg's messages as sip_request values pointing into the
+ * call record (valid until the call record changes). */
+enum sy_rc b2b_b_invite(struct b2bua *b, struct call *c, struct sy_str a_inv, struct sip_request *rq);
+void b2b_b_indialog(struct call *c, const char *method, uint32_t cseq, struct sip_request *rq, struct sy_str *routes);
+void b2b_a_bye(struct call *c, struct sip_request *rq);
+enum sy_rc b2b_store_a(struct call *c, const struct sip_msg *inv, struct sy_str tag);
 enum sy_rc b2b_store_b_dialog(struct call *c, const struct sip_msg *resp);
 void b2b_number(const osip_uri_t *u, char *out, size_t n);
 void b2b_token(struct b2bua *b, const char *prefix, char *out, size_t n);

@@ -3,8 +3,6 @@
  * of a 2xx), and storing that state from the messages that set it up. */
 #include "b2bua_int.h"
 
-#include <stdio.h>
-#include <stdlib.h>
 
 bool call_put(struct call *c, struct cstr *dst, const char *p, size_t len)
 {
@@ -29,8 +27,13 @@ const char *call_cstr(const struct call *c, struct cstr s, char *tmp, size_t n)
  * bits from the B2BUA's own random stream (seeded: deterministic in sim). */
 void b2b_token(struct b2bua *b, const char *prefix, char *out, size_t n)
 {
-	snprintf(out, n, "%s%llx%016llx", prefix, (unsigned long long)b->call_seq,
-		 (unsigned long long)sy_rng_next(&b->rng));
+	struct sip_wbuf w;
+	SY_ASSERT(n >= 40);
+	sip_w_init(&w, out, n - 1);
+	sip_w_cstr(&w, prefix);
+	sip_w_hex(&w, b->call_seq);
+	sip_w_hex64(&w, sy_rng_next(&b->rng));
+	out[w.over ? 0 : w.len] = '\0';
 }
 
 /* The digits of a SIP or tel URI's user part: "+1 (415) 555" -> "1415555". */
@@ -48,37 +51,43 @@ void b2b_number(const osip_uri_t *u, char *out, size_t n)
 	out[k] = '\0';
 }
 
-static bool put_osip_str(struct call *c, struct cstr *dst, char *s)
+/* The Request-URI of a raw request ("INVITE uri SIP/2.0"). */
+static struct sy_str raw_request_uri(struct sy_str msg)
 {
-	bool ok = s != NULL && call_put(c, dst, s, strlen(s));
-	osip_free(s);
-	return ok;
+	struct sy_str l = sip_raw_start_line(msg);
+	const char *sp = memchr(l.p, ' ', l.len);
+	if (sp == NULL)
+		return SY_STR_NULL;
+	const char *p = sp + 1, *end = l.p + l.len, *e = p;
+	while (e < end && *e != ' ')
+		e++;
+	return (struct sy_str){p, (size_t)(e - p)};
 }
 
-/* Keeps what the A-leg dialog needs: Call-ID, From, To (without our tag),
- * the caller's Contact (remote target) and both numbers. */
-enum sy_rc b2b_store_a(struct call *c, const struct sip_msg *inv)
+/* Keeps what the A-leg dialog needs: Call-ID, From, our side (To plus our
+ * tag), the caller's Contact (remote target) and both numbers. Values are
+ * copied from the raw request, so nothing is re-serialized. */
+enum sy_rc b2b_store_a(struct call *c, const struct sip_msg *inv, struct sy_str tag)
 {
 	osip_message_t *m = inv->m;
-	char *s = NULL;
-	char num[64];
-	if (!call_put(c, &c->a_call_id, inv->call_id.p, inv->call_id.len))
+	struct sy_str from = SY_STR_NULL, to = SY_STR_NULL, contact = SY_STR_NULL;
+	char num[64], local[CALL_BUF];
+	sip_raw_find(inv->raw, SIP_H_FROM, &from);
+	sip_raw_find(inv->raw, SIP_H_TO, &to);
+	if (!sip_raw_find(inv->raw, SIP_H_CONTACT, &contact) || (contact = sip_raw_uri_of(contact)).len == 0 ||
+	    contact.p[0] == '*')
+		contact = raw_request_uri(inv->raw);
+	struct sip_wbuf w;
+	sip_w_init(&w, local, sizeof(local));
+	sip_w_str(&w, to);
+	sip_w_lit(&w, ";tag=");
+	sip_w_str(&w, tag);
+	if (w.over || from.len == 0 || to.len == 0 || contact.len == 0)
 		return SY_ERR_INVAL;
-	if (osip_from_to_str(m->from, &s) != 0 || !put_osip_str(c, &c->a_from, s))
+	if (!call_put(c, &c->a_call_id, inv->call_id.p, inv->call_id.len) ||
+	    !call_put(c, &c->a_from, from.p, from.len) || !call_put(c, &c->a_local, local, w.len) ||
+	    !call_put(c, &c->a_tag, tag.p, tag.len) || !call_put(c, &c->a_contact, contact.p, contact.len))
 		return SY_ERR_INVAL;
-	s = NULL;
-	if (osip_to_to_str(m->to, &s) != 0 || !put_osip_str(c, &c->a_to, s))
-		return SY_ERR_INVAL;
-	osip_contact_t *ct = NULL;
-	if (osip_message_get_contact(m, 0, &ct) >= 0 && ct != NULL && ct->url != NULL) {
-		s = NULL;
-		if (osip_uri_to_str(ct->url, &s) != 0 || !put_osip_str(c, &c->a_contact, s))
-			return SY_ERR_INVAL;
-	} else {
-		s = NULL;
-		if (osip_uri_to_str(m->req_uri, &s) != 0 || !put_osip_str(c, &c->a_contact, s))
-			return SY_ERR_INVAL;
-	}
 	b2b_number(m->req_uri, num, sizeof(num));
 	if (!call_put(c, &c->callee, num, strlen(num)))
 		return SY_ERR_INVAL;
@@ -88,197 +97,151 @@ enum sy_rc b2b_store_a(struct call *c, const struct sip_msg *inv)
 	return SY_OK;
 }
 
-/* On the carrier's 2xx: the B dialog's To (with its tag), remote target
- * (Contact) and route set (Record-Route reversed, RFC 3261 12.1.2). */
-enum sy_rc b2b_store_b_dialog(struct call *c, const struct sip_msg *resp)
+/* The route set: Record-Route values in reverse (RFC 3261 12.1.2), kept
+ * "\n"-separated. Rare on carrier trunks, so osip's printer is fine here. */
+static enum sy_rc store_routes(struct call *c, osip_message_t *m)
 {
-	osip_message_t *m = resp->m;
-	char *s = NULL;
-	if (osip_to_to_str(m->to, &s) != 0 || !put_osip_str(c, &c->b_to, s))
-		return SY_ERR_INVAL;
-	osip_contact_t *ct = NULL;
-	if (osip_message_get_contact(m, 0, &ct) >= 0 && ct != NULL && ct->url != NULL) {
-		s = NULL;
-		if (osip_uri_to_str(ct->url, &s) != 0 || !put_osip_str(c, &c->b_target, s))
-			return SY_ERR_INVAL;
-	}
 	char routes[512];
-	size_t rl = 0;
-	int n = osip_list_size(&m->record_routes);
-	for (int i = n - 1; i >= 0; i--) {
+	struct sip_wbuf w;
+	sip_w_init(&w, routes, sizeof(routes));
+	for (int i = osip_list_size(&m->record_routes) - 1; i >= 0; i--) {
 		osip_record_route_t *rr = osip_list_get(&m->record_routes, i);
-		s = NULL;
+		char *s = NULL;
 		if (rr == NULL || osip_record_route_to_str(rr, &s) != 0)
 			continue;
-		int w = snprintf(routes + rl, sizeof(routes) - rl, "%s%s", rl ? "\n" : "", s);
+		if (w.len > 0)
+			sip_w_lit(&w, "\n");
+		sip_w_cstr(&w, s);
 		osip_free(s);
-		if (w < 0 || (size_t)w >= sizeof(routes) - rl)
-			return SY_ERR_INVAL;
-		rl += (size_t)w;
 	}
-	if (rl > 0 && !call_put(c, &c->b_routes, routes, rl))
+	if (w.over)
+		return SY_ERR_INVAL;
+	if (w.len > 0 && !call_put(c, &c->b_routes, routes, w.len))
 		return SY_ERR_INVAL;
 	return SY_OK;
 }
 
-/* A request with the mandatory headers (RFC 3261 8.1.1) except Via, which
- * the sender pushes with its branch. routes: "\n"-separated Route values. */
-osip_message_t *b2b_request_new(const char *method, const char *ruri, const char *from, const char *to,
-				const char *call_id, uint32_t cseq, const char *routes, int max_forwards)
+/* On the carrier's 2xx: the B dialog's To (with its tag), remote target
+ * (Contact) and route set. */
+enum sy_rc b2b_store_b_dialog(struct call *c, const struct sip_msg *resp)
 {
-	osip_message_t *m = NULL;
-	osip_uri_t *u = NULL;
-	char buf[64];
-	if (osip_message_init(&m) != 0)
-		return NULL;
-	osip_message_set_method(m, osip_strdup(method));
-	osip_message_set_version(m, osip_strdup("SIP/2.0"));
-	if (osip_uri_init(&u) != 0 || osip_uri_parse(u, ruri) != 0)
-		goto out_free;
-	osip_message_set_uri(m, u);
-	u = NULL;
-	if (osip_message_set_from(m, from) != 0 || osip_message_set_to(m, to) != 0 ||
-	    osip_message_set_call_id(m, call_id) != 0)
-		goto out_free;
-	snprintf(buf, sizeof(buf), "%u %s", cseq, method);
-	osip_message_set_cseq(m, buf);
-	snprintf(buf, sizeof(buf), "%d", max_forwards);
-	osip_message_set_max_forwards(m, buf);
-	if (routes != NULL && routes[0] != '\0') {
-		char tmp[512];
-		snprintf(tmp, sizeof(tmp), "%s", routes);
-		for (char *save = NULL, *r = strtok_r(tmp, "\n", &save); r; r = strtok_r(NULL, "\n", &save))
-			osip_message_set_route(m, r);
-	}
-	return m;
-out_free:
-	if (u != NULL)
-		osip_uri_free(u);
-	osip_message_free(m);
-	return NULL;
+	struct sy_str to = SY_STR_NULL, contact = SY_STR_NULL;
+	if (!sip_raw_find(resp->raw, SIP_H_TO, &to) || !call_put(c, &c->b_to, to.p, to.len))
+		return SY_ERR_INVAL;
+	if (sip_raw_find(resp->raw, SIP_H_CONTACT, &contact) && (contact = sip_raw_uri_of(contact)).len > 0 &&
+	    !call_put(c, &c->b_target, contact.p, contact.len))
+		return SY_ERR_INVAL;
+	if (osip_list_size(&resp->m->record_routes) > 0)
+		return store_routes(c, resp->m);
+	return SY_OK;
 }
 
-static void copy_body(osip_message_t *dst, const osip_message_t *src)
+/* Splits the stored "\n"-separated route set into rq's Route values. */
+static void routes_of(const struct call *c, struct sy_str *out, size_t max, size_t *n)
 {
-	osip_body_t *body = NULL;
-	if (src == NULL || osip_message_get_body(src, 0, &body) < 0 || body == NULL || body->body == NULL)
-		return;
-	osip_message_set_body(dst, body->body, body->length);
-	char *ct = NULL;
-	if (src->content_type != NULL && osip_content_type_to_str(src->content_type, &ct) == 0) {
-		osip_message_set_content_type(dst, ct);
-		osip_free(ct);
+	struct sy_str all = cs(c, c->b_routes);
+	*n = 0;
+	while (all.len > 0 && *n < max) {
+		const char *nl = memchr(all.p, '\n', all.len);
+		size_t l = nl != NULL ? (size_t)(nl - all.p) : all.len;
+		out[(*n)++] = (struct sy_str){all.p, l};
+		all.p += SY_MIN(l + 1, all.len);
+		all.len -= SY_MIN(l + 1, all.len);
 	}
 }
 
-static void set_content_length(osip_message_t *m)
-{
-	osip_body_t *body = NULL;
-	char buf[24];
-	size_t len = 0;
-	if (osip_message_get_body(m, 0, &body) >= 0 && body != NULL)
-		len = body->length;
-	snprintf(buf, sizeof(buf), "%zu", len);
-	if (m->content_length != NULL) {
-		osip_content_length_free(m->content_length);
-		m->content_length = NULL;
-	}
-	osip_message_set_content_length(m, buf);
-}
+static const char allow[] = "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS\r\n";
 
 /* Our INVITE to the carrier: a fresh dialog (own Call-ID and From tag),
  * Request-URI sip:CALLEE@carrier, the caller's number in From, the caller's
- * SDP offer, and Max-Forwards one less than received. */
-enum sy_rc b2b_b_invite(struct b2bua *b, struct call *c, const osip_message_t *a_inv, osip_message_t **out)
+ * SDP offer (from the A leg's raw INVITE), and Max-Forwards one less than
+ * received. */
+enum sy_rc b2b_b_invite(struct b2bua *b, struct call *c, struct sy_str a_inv, struct sip_request *rq)
 {
 	const struct b2bua_carrier *car = &b->cfg.carriers[c->carrier];
-	char callee[64], caller[64], host[64], ruri[160], from[200], to[160], cid[96], tag[48];
-	call_cstr(c, c->callee, callee, sizeof(callee));
-	call_cstr(c, c->caller, caller, sizeof(caller));
-	sy_addr_fmt(&car->addr, host, sizeof(host));
-	snprintf(ruri, sizeof(ruri), "sip:%s@%s", callee, host);
+	char host[SY_ADDR_STRLEN], tag[48], cid[48], tmp[256];
+	struct sip_wbuf hw, w;
+	sip_w_init(&hw, host, sizeof(host));
+	sip_w_addr(&hw, &car->addr);
+	struct sy_str callee = cs(c, c->callee), caller = cs(c, c->caller), h = {host, hw.len};
 	b2b_token(b, "b", tag, sizeof(tag));
-	snprintf(from, sizeof(from), "<sip:%s@%s>;tag=%s", caller[0] ? caller : "anonymous", b->host, tag);
-	snprintf(to, sizeof(to), "<sip:%s@%s>", callee, host);
 	b2b_token(b, "", cid, sizeof(cid));
-	size_t cl = strlen(cid);
-	snprintf(cid + cl, sizeof(cid) - cl, "@%s", b->host);
 	c->b_cseq = 1;
 	c->b_invite_cseq = 1;
 	c->b_from.len = c->b_to.len = c->b_target.len = c->b_routes.len = 0;
-	if (!call_put(c, &c->b_call_id, cid, strlen(cid)) || !call_put(c, &c->b_from, from, strlen(from)) ||
-	    !call_put(c, &c->b_to, to, strlen(to)) || !call_put(c, &c->b_target, ruri, strlen(ruri)))
+	/* each value is written to tmp, then kept in the call record */
+	sip_w_init(&w, tmp, sizeof(tmp));
+	sip_w_cstr(&w, cid);
+	sip_w_lit(&w, "@");
+	sip_w_cstr(&w, b->host);
+	if (w.over || !call_put(c, &c->b_call_id, tmp, w.len))
 		return SY_ERR_INVAL;
-	osip_message_t *m = b2b_request_new("INVITE", ruri, from, to, cid, 1, NULL, c->max_forwards);
-	if (m == NULL)
+	sip_w_init(&w, tmp, sizeof(tmp));
+	sip_w_lit(&w, "<sip:");
+	sip_w_str(&w, caller.len > 0 ? caller : SY_STR("anonymous"));
+	sip_w_lit(&w, "@");
+	sip_w_cstr(&w, b->host);
+	sip_w_lit(&w, ">;tag=");
+	sip_w_cstr(&w, tag);
+	if (w.over || !call_put(c, &c->b_from, tmp, w.len))
 		return SY_ERR_INVAL;
-	osip_message_set_contact(m, b->contact);
-	osip_message_set_allow(m, "INVITE, ACK, CANCEL, BYE, OPTIONS");
-	copy_body(m, a_inv);
-	set_content_length(m);
-	*out = m;
+	sip_w_init(&w, tmp, sizeof(tmp));
+	sip_w_lit(&w, "sip:");
+	sip_w_str(&w, callee);
+	sip_w_lit(&w, "@");
+	sip_w_str(&w, h);
+	if (w.over || !call_put(c, &c->b_target, tmp, w.len))
+		return SY_ERR_INVAL;
+	sip_w_init(&w, tmp, sizeof(tmp));
+	sip_w_lit(&w, "<sip:");
+	sip_w_str(&w, callee);
+	sip_w_lit(&w, "@");
+	sip_w_str(&w, h);
+	sip_w_lit(&w, ">");
+	if (w.over || !call_put(c, &c->b_to, tmp, w.len))
+		return SY_ERR_INVAL;
+	*rq = (struct sip_request){
+	    .method = "INVITE",
+	    .ruri = cs(c, c->b_target),
+	    .from = cs(c, c->b_from),
+	    .to = cs(c, c->b_to),
+	    .call_id = cs(c, c->b_call_id),
+	    .cseq = 1,
+	    .max_forwards = c->max_forwards,
+	    .contact = sy_str_from(b->contact),
+	    .extra = SY_STR(allow),
+	};
+	sip_raw_body(a_inv, &rq->content_type, &rq->body);
 	return SY_OK;
 }
 
 /* An in-dialog request on the B leg: BYE, or the ACK of the 2xx (whose CSeq
- * number is the INVITE's). */
-enum sy_rc b2b_b_indialog(struct b2bua *b, struct call *c, const char *method, uint32_t cseq, osip_message_t **out)
+ * number is the INVITE's). routes must hold B2BUA_ROUTES_MAX values. */
+void b2b_b_indialog(struct call *c, const char *method, uint32_t cseq, struct sip_request *rq, struct sy_str *routes)
 {
-	char ruri[256], from[256], to[256], cid[160], routes[512];
-	call_cstr(c, c->b_target, ruri, sizeof(ruri));
-	call_cstr(c, c->b_from, from, sizeof(from));
-	call_cstr(c, c->b_to, to, sizeof(to));
-	call_cstr(c, c->b_call_id, cid, sizeof(cid));
-	call_cstr(c, c->b_routes, routes, sizeof(routes));
-	osip_message_t *m = b2b_request_new(method, ruri, from, to, cid, cseq, routes, 70);
-	if (m == NULL)
-		return SY_ERR_INVAL;
-	osip_message_set_content_length(m, "0");
-	*out = m;
-	(void)b;
-	return SY_OK;
+	*rq = (struct sip_request){
+	    .method = method,
+	    .ruri = cs(c, c->b_target),
+	    .from = cs(c, c->b_from),
+	    .to = cs(c, c->b_to),
+	    .call_id = cs(c, c->b_call_id),
+	    .cseq = cseq,
+	    .max_forwards = 70,
+	    .routes = routes,
+	};
+	routes_of(c, routes, B2BUA_ROUTES_MAX, &rq->route_n);
 }
 
 /* Our BYE to the caller: From is A's To with our tag, To is A's From. */
-enum sy_rc b2b_a_bye(struct b2bua *b, struct call *c, osip_message_t **out)
+void b2b_a_bye(struct call *c, struct sip_request *rq)
 {
-	char ruri[256], from[320], to[256], cid[160], tag[48];
-	call_cstr(c, c->a_contact, ruri, sizeof(ruri));
-	call_cstr(c, c->a_to, from, sizeof(from));
-	call_cstr(c, c->a_tag, tag, sizeof(tag));
-	size_t fl = strlen(from);
-	snprintf(from + fl, sizeof(from) - fl, ";tag=%s", tag);
-	call_cstr(c, c->a_from, to, sizeof(to));
-	call_cstr(c, c->a_call_id, cid, sizeof(cid));
-	osip_message_t *m = b2b_request_new("BYE", ruri, from, to, cid, ++c->a_cseq, NULL, 70);
-	if (m == NULL)
-		return SY_ERR_INVAL;
-	osip_message_set_content_length(m, "0");
-	*out = m;
-	(void)b;
-	return SY_OK;
-}
-
-/* A response on the A leg, carrying our To tag and Contact, and the body of
- * body_from (the carrier's 183/200 SDP) when given. */
-enum sy_rc b2b_a_response(struct b2bua *b, struct call *c, int code, const char *reason,
-			  const osip_message_t *body_from, osip_message_t **out)
-{
-	char tag[48];
-	const osip_message_t *req = sip_txn_request(c->a_ist);
-	if (req == NULL)
-		return SY_ERR_STATE;
-	call_cstr(c, c->a_tag, tag, sizeof(tag));
-	osip_message_t *m = NULL;
-	enum sy_rc rc = sip_response_build(req, code, reason, code > 100 ? tag : NULL, &m);
-	if (rc != SY_OK)
-		return rc;
-	if (code > 100 && code < 300)
-		osip_message_set_contact(m, b->contact);
-	if (body_from != NULL) {
-		copy_body(m, body_from);
-		set_content_length(m);
-	}
-	*out = m;
-	return SY_OK;
+	*rq = (struct sip_request){
+	    .method = "BYE",
+	    .ruri = cs(c, c->a_contact),
+	    .from = cs(c, c->a_local),
+	    .to = cs(c, c->a_from),
+	    .call_id = cs(c, c->a_call_id),
+	    .cseq = ++c->a_cseq,
+	    .max_forwards = 70,
+	};
 }

@@ -33,6 +33,7 @@ struct sip_msg {
 	struct sy_str from_tag;
 	struct sy_str to_tag; /* empty when absent */
 	int max_forwards;     /* -1 when absent */
+	struct sy_str raw;    /* the bytes parsed (the caller's buffer) */
 };
 
 /* Call once per process before any parsing (osip's parser tables). */

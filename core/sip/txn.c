@@ -28,8 +28,9 @@ struct sip_txn {
 	uint64_t key;	     /* hash of the branch (or RFC 2543 identity) */
 	uint64_t sent_by;    /* server: hash of the top Via sent-by */
 	osip_message_t *req; /* see sip_txn_request() in txn.h */
+	char *raw;	     /* server: the request's bytes (Via fixed), as long as req */
 	char *buf;	     /* bytes to retransmit: request, ACK or last response */
-	size_t buf_len;
+	uint32_t buf_len, raw_len;
 	uint64_t retx_at_ns, retx_ival_ns, end_at_ns, timer_at_ns;
 	sy_timer_id timer;
 	struct sy_addr peer;
@@ -45,6 +46,8 @@ struct sip_stack {
 	uint32_t free_head; /* index + 1 */
 	uint64_t hash_seed;
 	uint64_t tag_seq;
+	char sent_by[SY_ADDR_STRLEN]; /* our Via sent-by, "host:port" */
+	size_t sent_by_len;
 	struct sip_stack_stats stats;
 };
 
@@ -135,6 +138,8 @@ static void txn_release(struct sip_stack *s, struct sip_txn *t, bool hashed)
 	sy_env_timer_cancel(s->env, t->timer);
 	if (t->req != NULL)
 		osip_message_free(t->req);
+	if (t->raw != NULL)
+		osip_free(t->raw);
 	if (t->buf != NULL)
 		osip_free(t->buf);
 	memset(t, 0, sizeof(*t));
@@ -160,7 +165,7 @@ static void send_bytes(struct sip_stack *s, const struct sy_addr *to, const char
 
 /* Serializes and frees m; sends the bytes and hands them back to keep. */
 static enum sy_rc send_msg(struct sip_stack *s, osip_message_t *m, const struct sy_addr *to, char **keep,
-			   size_t *keep_len)
+			   uint32_t *keep_len)
 {
 	char *buf;
 	size_t len;
@@ -171,14 +176,14 @@ static enum sy_rc send_msg(struct sip_stack *s, osip_message_t *m, const struct 
 	send_bytes(s, to, buf, len);
 	if (keep != NULL) {
 		*keep = buf;
-		*keep_len = len;
+		*keep_len = (uint32_t)len;
 	} else {
 		osip_free(buf);
 	}
 	return SY_OK;
 }
 
-static void txn_keep(struct sip_txn *t, char *buf, size_t len)
+static void txn_keep(struct sip_txn *t, char *buf, uint32_t len)
 {
 	if (t->buf != NULL)
 		osip_free(t->buf);
@@ -187,6 +192,7 @@ static void txn_keep(struct sip_txn *t, char *buf, size_t len)
 }
 
 static void txn_timer_fire(void *arg);
+static void server_sent(struct sip_txn *st, int code, char *buf, uint32_t len);
 
 /* One env timer per transaction, at its earliest deadline. A timer that is
  * already due earlier is left alone: it fires, finds nothing due, re-arms.
@@ -217,6 +223,10 @@ static void txn_free_req(struct sip_txn *t)
 	if (t->req != NULL)
 		osip_message_free(t->req);
 	t->req = NULL;
+	if (t->raw != NULL)
+		osip_free(t->raw);
+	t->raw = NULL;
+	t->raw_len = 0;
 }
 
 /* Timer B, F, H and an un-ACKed L mean the peer is gone: the TU hears
@@ -320,6 +330,10 @@ enum sy_rc sip_stack_create(const struct sip_stack_cfg *cfg, struct sip_stack **
 		s->free_head = i;
 	}
 	s->hash_seed = sy_env_seed(s->env) ^ 0x5349505458ull;
+	struct sip_wbuf w;
+	sip_w_init(&w, s->sent_by, sizeof(s->sent_by));
+	sip_w_addr(&w, &s->cfg.local);
+	s->sent_by_len = w.len;
 	sip_global_init();
 	*out = s;
 	return SY_OK;
@@ -353,54 +367,83 @@ enum sy_rc sip_stack_send(struct sip_stack *s, osip_message_t *msg, const struct
 	return send_msg(s, msg, to, NULL, NULL);
 }
 
+/* Builds a response from the raw request of a server transaction (or of a
+ * datagram being received) and returns it in a fresh osip_malloc block. */
+static char *reply_bytes(struct sy_str req, const struct sip_reply *r, uint32_t *len)
+{
+	char stack_buf[4096];
+	struct sip_wbuf w;
+	size_t cap = req.len + r->contact.len + r->extra.len + r->content_type.len + r->body.len + 512;
+	char *heap = NULL;
+	/* Copied headers grow by their full names (v: -> Via: ) at most 4x. */
+	if (cap > sizeof(stack_buf) && (heap = malloc(cap * 4)) == NULL)
+		return NULL;
+	sip_w_init(&w, heap != NULL ? heap : stack_buf, heap != NULL ? cap * 4 : sizeof(stack_buf));
+	sip_raw_response(&w, req, r);
+	char *out = w.len <= SIP_MSG_LEN_MAX ? sip_w_dup(&w) : NULL;
+	free(heap);
+	*len = (uint32_t)w.len;
+	return out;
+}
+
 enum sy_rc sip_stack_respond_stateless(struct sip_stack *s, const struct sip_msg *req, const struct sy_addr *from,
 				       int status, const char *reason)
 {
 	char tag[24];
-	osip_message_t *r;
 	struct sy_addr to;
 	SY_ASSERT(s != NULL && req != NULL && req->m != NULL && from != NULL);
+	if (req->raw.p == NULL || status < 100 || status > 699)
+		return SY_ERR_INVAL;
 	/* Deterministic and unique per stack: a counter, not a random draw. */
-	snprintf(tag, sizeof(tag), "sl%llx", (unsigned long long)++s->tag_seq);
-	enum sy_rc rc = sip_response_build(req->m, status, reason, status > 100 ? tag : NULL, &r);
-	if (rc != SY_OK)
-		return rc;
-	sip_response_dest(r, from, &to);
-	return send_msg(s, r, &to, NULL, NULL);
+	struct sip_wbuf tw;
+	sip_w_init(&tw, tag, sizeof(tag));
+	sip_w_lit(&tw, "sl");
+	sip_w_hex(&tw, ++s->tag_seq);
+	char *fixed = malloc(req->raw.len + SY_ADDR_STRLEN + 32);
+	if (fixed == NULL)
+		return SY_ERR_NOMEM;
+	size_t flen = sip_raw_fix_via(req->raw, from, fixed, req->raw.len + SY_ADDR_STRLEN + 32);
+	struct sip_reply r = {.status = status, .reason = reason};
+	if (status > 100)
+		r.to_tag = (struct sy_str){tag, tw.len};
+	uint32_t len = 0;
+	char *buf = flen > 0 ? reply_bytes((struct sy_str){fixed, flen}, &r, &len) : NULL;
+	free(fixed);
+	if (buf == NULL)
+		return SY_ERR_INVAL;
+	sip_response_dest(req->m, from, &to);
+	send_bytes(s, &to, buf, len);
+	osip_free(buf);
+	return SY_OK;
 }
 
 /* ---- client transactions ---- */
 
-static enum sy_rc client_start(struct sip_stack *s, osip_message_t *req, const struct sy_addr *to, void *user,
-			       uint8_t flags, struct sip_txn **out)
+/* A client transaction for bytes already built (buf from osip_malloc, owned
+ * from here on); req is the parsed form when the TU passed one, else NULL. */
+static enum sy_rc client_begin(struct sip_stack *s, const struct sip_msg *m, char *buf, size_t len,
+			       osip_message_t *req, const struct sy_addr *to, void *user, uint8_t flags,
+			       struct sip_txn **out)
 {
-	struct sip_msg m = {.m = req};
-	osip_via_t *via = osip_list_get(&req->vias, 0);
-	osip_generic_param_t *br = NULL;
-	if (req->sip_method == NULL || via == NULL || osip_via_param_get_byname(via, "branch", &br) != 0 ||
-	    br == NULL || br->gvalue == NULL || req->cseq == NULL || req->call_id == NULL)
-		goto out_inval;
-	m.method = sip_method_from(sy_str_from(req->sip_method));
-	m.branch = sy_str_from(br->gvalue);
 	/* Responses are matched by branch alone, so it must be RFC 3261's. */
-	if (m.method == SIP_M_ACK || m.branch.len <= 7 || memcmp(m.branch.p, MAGIC_COOKIE, 7) != 0)
+	if (m->method == SIP_M_ACK || m->branch.len <= 7 || memcmp(m->branch.p, MAGIC_COOKIE, 7) != 0)
 		goto out_inval;
-	uint64_t key = txn_key(s, &m);
-	if (hash_find(s, key, false, 0, m.method) != NULL)
+	uint64_t key = txn_key(s, m);
+	if (hash_find(s, key, false, 0, m->method) != NULL)
 		goto out_inval;
 	struct sip_txn *t = txn_alloc(s);
 	if (t == NULL) {
 		s->stats.txn_full++;
-		osip_message_free(req);
+		osip_free(buf);
+		if (req != NULL)
+			osip_message_free(req);
 		return SY_ERR_FULL;
 	}
-	if (sip_msg_to_buf(req, &t->buf, &t->buf_len) != SY_OK) {
-		txn_release(s, t, false);
-		goto out_inval;
-	}
-	t->kind = m.method == SIP_M_INVITE ? SIP_TXN_ICT : SIP_TXN_NICT;
+	t->buf = buf;
+	t->buf_len = (uint32_t)len;
+	t->kind = m->method == SIP_M_INVITE ? SIP_TXN_ICT : SIP_TXN_NICT;
 	t->state = t->kind == SIP_TXN_ICT ? SIP_TS_CALLING : SIP_TS_TRYING;
-	t->method = (uint8_t)m.method;
+	t->method = (uint8_t)m->method;
 	t->flags = flags;
 	t->key = key;
 	t->req = req;
@@ -417,8 +460,101 @@ static enum sy_rc client_start(struct sip_stack *s, osip_message_t *req, const s
 		*out = t;
 	return SY_OK;
 out_inval:
+	osip_free(buf);
+	if (req != NULL)
+		osip_message_free(req);
+	return SY_ERR_INVAL;
+}
+
+static enum sy_rc client_start(struct sip_stack *s, osip_message_t *req, const struct sy_addr *to, void *user,
+			       uint8_t flags, struct sip_txn **out)
+{
+	struct sip_msg m = {.m = req};
+	osip_via_t *via = osip_list_get(&req->vias, 0);
+	osip_generic_param_t *br = NULL;
+	char *buf;
+	size_t len;
+	if (req->sip_method == NULL || via == NULL || osip_via_param_get_byname(via, "branch", &br) != 0 ||
+	    br == NULL || br->gvalue == NULL || req->cseq == NULL || req->call_id == NULL)
+		goto out_inval;
+	m.method = sip_method_from(sy_str_from(req->sip_method));
+	m.branch = sy_str_from(br->gvalue);
+	if (sip_msg_to_buf(req, &buf, &len) != SY_OK)
+		goto out_inval;
+	return client_begin(s, &m, buf, len, req, to, user, flags, out);
+out_inval:
 	osip_message_free(req);
 	return SY_ERR_INVAL;
+}
+
+/* Writes a request with our Via and a branch made from branch_id. */
+static char *request_bytes(struct sip_stack *s, const struct sip_request *rq, uint64_t branch_id, char *branch,
+			   uint32_t *len)
+{
+	char stack_buf[4096];
+	struct sip_wbuf w;
+	size_t cap = rq->ruri.len + rq->from.len + rq->to.len + rq->call_id.len + rq->contact.len + rq->extra.len +
+		     rq->content_type.len + rq->body.len + 512;
+	for (size_t i = 0; i < rq->route_n; i++)
+		cap += rq->routes[i].len + 16;
+	char *heap = NULL;
+	if (cap > sizeof(stack_buf) && (heap = malloc(cap)) == NULL)
+		return NULL;
+	sip_branch_make(branch, 24, branch_id);
+	sip_w_init(&w, heap != NULL ? heap : stack_buf, heap != NULL ? cap : sizeof(stack_buf));
+	sip_raw_request(&w, (struct sy_str){s->sent_by, s->sent_by_len}, (struct sy_str){branch, 23}, rq);
+	char *out = w.len <= SIP_MSG_LEN_MAX ? sip_w_dup(&w) : NULL;
+	free(heap);
+	*len = (uint32_t)w.len;
+	return out;
+}
+
+enum sy_rc sip_txn_client_send(struct sip_stack *s, const struct sip_request *rq, uint64_t branch_id,
+			       const struct sy_addr *to, void *user, struct sip_txn **out)
+{
+	SY_ASSERT(s != NULL && rq != NULL && to != NULL);
+	char branch[24];
+	uint32_t len;
+	if (out != NULL)
+		*out = NULL;
+	char *buf = request_bytes(s, rq, branch_id, branch, &len);
+	if (buf == NULL)
+		return SY_ERR_INVAL;
+	struct sip_msg m = {
+	    .method = sip_method_from(sy_str_from(rq->method)),
+	    .branch = {branch, 23},
+	};
+	return client_begin(s, &m, buf, len, NULL, to, user, 0, out);
+}
+
+enum sy_rc sip_stack_send_request(struct sip_stack *s, const struct sip_request *rq, uint64_t branch_id,
+				  const struct sy_addr *to)
+{
+	SY_ASSERT(s != NULL && rq != NULL && to != NULL);
+	char branch[24];
+	uint32_t len;
+	char *buf = request_bytes(s, rq, branch_id, branch, &len);
+	if (buf == NULL)
+		return SY_ERR_INVAL;
+	send_bytes(s, to, buf, len);
+	osip_free(buf);
+	return SY_OK;
+}
+
+/* CANCEL or the ACK of a 3xx-6xx, from the INVITE's bytes (still in buf). */
+static char *cancel_ack_bytes(const struct sip_txn *t, const char *method, struct sy_str resp_to, uint32_t *len)
+{
+	struct sip_wbuf w;
+	size_t cap = (size_t)t->buf_len + resp_to.len + 256;
+	char *tmp = malloc(cap);
+	if (tmp == NULL)
+		return NULL;
+	sip_w_init(&w, tmp, cap);
+	sip_raw_cancel_ack(&w, (struct sy_str){t->buf, t->buf_len}, method, resp_to);
+	char *out = sip_w_dup(&w);
+	free(tmp);
+	*len = (uint32_t)w.len;
+	return out;
 }
 
 enum sy_rc sip_txn_client_start(struct sip_stack *s, osip_message_t *req, const struct sy_addr *to, void *user,
@@ -433,12 +569,16 @@ enum sy_rc sip_txn_client_start(struct sip_stack *s, osip_message_t *req, const 
 static enum sy_rc send_cancel(struct sip_txn *ict)
 {
 	struct sip_stack *s = ict->stack;
-	osip_message_t *c;
-	SY_ASSERT(ict->req != NULL);
-	enum sy_rc rc = sip_cancel_build(ict->req, &c);
-	if (rc != SY_OK)
-		return rc;
-	rc = client_start(s, c, &ict->peer, ict->user, F_INTERNAL, NULL);
+	uint32_t len;
+	SY_ASSERT(ict->buf != NULL);
+	char *buf = cancel_ack_bytes(ict, "CANCEL", SY_STR_NULL, &len);
+	if (buf == NULL)
+		return SY_ERR_INVAL;
+	struct sip_msg m = {.method = SIP_M_CANCEL};
+	struct sy_str via;
+	if (sip_raw_find((struct sy_str){buf, len}, SIP_H_VIA, &via))
+		m.branch = sip_raw_via_branch(via);
+	enum sy_rc rc = client_begin(s, &m, buf, len, NULL, &ict->peer, ict->user, F_INTERNAL, NULL);
 	if (rc != SY_OK)
 		return rc;
 	ict->flags = (uint8_t)((ict->flags & ~F_CANCEL_PENDING) | F_CANCEL_SENT);
@@ -487,12 +627,15 @@ static void tu_response(struct sip_txn *t, const struct sip_msg *resp)
 static void ict_final_error(struct sip_txn *t, const struct sip_msg *resp)
 {
 	struct sip_stack *s = t->stack;
-	osip_message_t *ack;
-	char *buf = NULL;
-	size_t len = 0;
+	struct sy_str to = SY_STR_NULL;
+	uint32_t len = 0;
 	/* 17.1.1.3: the transaction acknowledges 3xx-6xx itself. */
-	if (sip_ack_build(t->req, resp->m, &ack) == SY_OK && send_msg(s, ack, &t->peer, &buf, &len) == SY_OK)
+	sip_raw_find(resp->raw, SIP_H_TO, &to);
+	char *buf = t->buf != NULL ? cancel_ack_bytes(t, "ACK", to, &len) : NULL;
+	if (buf != NULL) {
+		send_bytes(s, &t->peer, buf, len);
 		txn_keep(t, buf, len);
+	}
 	t->state = SIP_TS_COMPLETED;
 	t->retx_at_ns = NEVER;
 	t->end_at_ns = now_ns(s) + SY_MAX(64 * s->cfg.timers.t1_ns, 32 * SY_NS_PER_S); /* Timer D */
@@ -630,6 +773,11 @@ static void server_new(struct sip_stack *s, struct sip_msg *req, const struct sy
 	t->key = key;
 	t->sent_by = sent_by;
 	sip_response_dest(req->m, from, &t->peer);
+	/* Responses are built from these bytes (sip_txn_reply). */
+	size_t cap = req->raw.len + SY_ADDR_STRLEN + 32;
+	t->raw = osip_malloc(cap);
+	if (t->raw != NULL)
+		t->raw_len = (uint32_t)sip_raw_fix_via(req->raw, from, t->raw, cap);
 	t->req = req->m;
 	req->m = NULL; /* the transaction owns it now */
 	hash_insert(s, t);
@@ -698,15 +846,40 @@ enum sy_rc sip_txn_respond(struct sip_txn *st, osip_message_t *resp)
 		return is_server(st) && open ? SY_ERR_INVAL : SY_ERR_STATE;
 	}
 	char *buf;
-	size_t len;
+	uint32_t len;
 	enum sy_rc rc = send_msg(s, resp, &st->peer, &buf, &len);
 	if (rc != SY_OK)
 		return rc;
+	server_sent(st, code, buf, len);
+	return SY_OK;
+}
+
+enum sy_rc sip_txn_reply(struct sip_txn *st, const struct sip_reply *r)
+{
+	SY_ASSERT(st != NULL && r != NULL);
+	bool open = st->state == SIP_TS_TRYING || st->state == SIP_TS_PROCEEDING;
+	if (!is_server(st) || !open)
+		return SY_ERR_STATE;
+	if (r->status < 100 || r->status > 699 || st->raw == NULL || st->raw_len == 0)
+		return SY_ERR_INVAL;
+	uint32_t len;
+	char *buf = reply_bytes((struct sy_str){st->raw, st->raw_len}, r, &len);
+	if (buf == NULL)
+		return SY_ERR_INVAL;
+	send_bytes(st->stack, &st->peer, buf, len);
+	server_sent(st, r->status, buf, len);
+	return SY_OK;
+}
+
+/* The server transaction sent a response (bytes kept for retransmission). */
+static void server_sent(struct sip_txn *st, int code, char *buf, uint32_t len)
+{
+	struct sip_stack *s = st->stack;
 	txn_keep(st, buf, len);
 	uint64_t now = now_ns(s), t1 = s->cfg.timers.t1_ns;
 	if (code < 200) {
 		st->state = SIP_TS_PROCEEDING;
-		return SY_OK;
+		return;
 	}
 	if (st->kind == SIP_TXN_NIST) {
 		st->state = SIP_TS_COMPLETED;
@@ -720,7 +893,6 @@ enum sy_rc sip_txn_respond(struct sip_txn *st, osip_message_t *resp)
 	}
 	txn_arm(st);
 	txn_free_req(st);
-	return SY_OK;
 }
 
 void sip_txn_acked(struct sip_txn *st)
@@ -767,6 +939,11 @@ struct sip_txn *sip_txn_cancel_target(const struct sip_txn *cancel_st)
 const osip_message_t *sip_txn_request(const struct sip_txn *t)
 {
 	return t->req;
+}
+
+struct sy_str sip_txn_request_raw(const struct sip_txn *t)
+{
+	return t->raw != NULL ? (struct sy_str){t->raw, t->raw_len} : SY_STR_NULL;
 }
 
 const struct sy_addr *sip_txn_peer(const struct sip_txn *t)

@@ -7,6 +7,7 @@
 #define SY_SIP_TXN_H
 
 #include "msg.h"
+#include "wire.h"
 
 struct sip_stack;
 struct sip_txn;
@@ -91,6 +92,19 @@ void sip_txn_abandon(struct sip_txn *ct);
  * on an IST moves it to Accepted: the stack retransmits the 2xx (T1, 2T1 ...
  * capped at T2) until sip_txn_acked() or timer L. */
 enum sy_rc sip_txn_respond(struct sip_txn *st, osip_message_t *resp);
+/* The fast forms of the three calls above, for a TU that sends at load:
+ * the message is written as text (wire.h) instead of an osip_message_t.
+ * sip_txn_reply builds the response from the request's own bytes (Vias,
+ * From, To, Call-ID, CSeq; RFC 3261 8.2.6) and sends it like
+ * sip_txn_respond. sip_txn_client_send and sip_stack_send_request write
+ * our Via with branch "z9hG4bK" + 16 hex digits of branch_id; the CANCEL
+ * and ACK the stack makes for such an INVITE come from its bytes too.
+ * Transactions started this way have no sip_txn_request(). */
+enum sy_rc sip_txn_reply(struct sip_txn *st, const struct sip_reply *r);
+enum sy_rc sip_txn_client_send(struct sip_stack *s, const struct sip_request *rq, uint64_t branch_id,
+			       const struct sy_addr *to, void *user, struct sip_txn **out);
+enum sy_rc sip_stack_send_request(struct sip_stack *s, const struct sip_request *rq, uint64_t branch_id,
+				  const struct sy_addr *to);
 /* The TU matched an ACK to the 2xx sent on st. */
 void sip_txn_acked(struct sip_txn *st);
 /* Sends a message outside any transaction (an ACK to a 2xx). Takes ownership. */
@@ -108,6 +122,9 @@ struct sip_txn *sip_txn_cancel_target(const struct sip_txn *cancel_st);
  * sent). Valid until on_terminated. */
 const osip_message_t *sip_txn_request(const struct sip_txn *t);
 const struct sy_addr *sip_txn_peer(const struct sip_txn *t);
+/* A server transaction's request as received, with the RFC 3581 received/
+ * rport fix applied to its top Via; valid as long as sip_txn_request(). */
+struct sy_str sip_txn_request_raw(const struct sip_txn *t);
 
 /* ---- Semantics the TU relies on (h1) ----
  * Ownership: every osip_message_t handed to sip_txn_client_start,

@@ -15,7 +15,7 @@ enum {
 	/* Largest command_length accepted or produced: a bound on what a peer can
 	 * make us buffer. */
 	SMPP_PDU_LEN_MAX = 64 * 1024,
-	SMPP_SM_LEN_MAX = 254,	  /* short_message octets */
+	SMPP_SM_LEN_MAX = 254, /* short_message octets */
 	SMPP_INTERFACE_VERSION = 0x34,
 	SMPP_TLV_UNKNOWN_MAX = 8, /* unknown TLVs kept per PDU; the rest are skipped */
 };
@@ -28,9 +28,9 @@ enum {
 	SMPP_SYSTEM_TYPE_MAX = 12,
 	SMPP_ADDRESS_RANGE_MAX = 40,
 	SMPP_SERVICE_TYPE_MAX = 5,
-	SMPP_ADDR_MAX = 20,	 /* source/destination_addr in submit/deliver/query/cancel/replace */
-	SMPP_ADDR65_MAX = 64,	 /* source/destination_addr in data_sm, alert_notification */
-	SMPP_TIME_MAX = 16,	 /* schedule_delivery_time, validity_period, final_date */
+	SMPP_ADDR_MAX = 20,   /* source/destination_addr in submit/deliver/query/cancel/replace */
+	SMPP_ADDR65_MAX = 64, /* source/destination_addr in data_sm, alert_notification */
+	SMPP_TIME_MAX = 16,   /* schedule_delivery_time, validity_period, final_date */
 	SMPP_MESSAGE_ID_MAX = 64,
 };
 
@@ -120,7 +120,7 @@ enum smpp_status {
 	ESME_RQUERYFAIL = 0x67,
 	ESME_RINVOPTPARSTREAM = 0xC0, /* TLV header truncated */
 	ESME_ROPTPARNOTALLWD = 0xC1,
-	ESME_RINVPARLEN = 0xC2,	      /* TLV length overrun or wrong for its tag */
+	ESME_RINVPARLEN = 0xC2, /* TLV length overrun or wrong for its tag */
 	ESME_RMISSINGOPTPARAM = 0xC3,
 	ESME_RINVOPTPARAMVAL = 0xC4,
 	ESME_RDELIVERYFAILURE = 0xFE,
@@ -172,7 +172,7 @@ enum smpp_esm {
 	SMPP_ESM_TYPE_USER_ACK = 0x10,
 	SMPP_ESM_TYPE_CONVERSATION_ABORT = 0x18,
 	SMPP_ESM_TYPE_INTERMEDIATE_NOTIFICATION = 0x20,
-	SMPP_ESM_UDHI = 0x40,		       /* short_message starts with a UDH */
+	SMPP_ESM_UDHI = 0x40, /* short_message starts with a UDH */
 	SMPP_ESM_REPLY_PATH = 0x80,
 };
 
@@ -263,7 +263,7 @@ struct smpp_tlv_raw {
 };
 
 struct smpp_tlvs {
-	uint32_t present; /* enum smpp_tlv_bit; only fields whose bit is set are meaningful */
+	uint32_t present;		    /* enum smpp_tlv_bit; only fields whose bit is set are meaningful */
 	struct sy_str message_payload;	    /* octets, up to the PDU bound */
 	struct sy_str receipted_message_id; /* C-octet string on the wire; slice has no NUL; <= 64 */
 	uint8_t message_state;		    /* enum smpp_message_state */
@@ -389,8 +389,7 @@ enum sy_rc smpp_pdu_encode(const struct smpp_pdu *pdu, uint8_t *buf, size_t cap,
  * replace_sm_resp: a bare 16-byte header. */
 enum sy_rc smpp_encode_header(uint8_t *buf, size_t cap, size_t *len, uint32_t command_id, uint32_t status,
 			      uint32_t seq);
-static inline enum sy_rc smpp_encode_generic_nack(uint8_t *buf, size_t cap, size_t *len, uint32_t status,
-						  uint32_t seq)
+static inline enum sy_rc smpp_encode_generic_nack(uint8_t *buf, size_t cap, size_t *len, uint32_t status, uint32_t seq)
 {
 	return smpp_encode_header(buf, cap, len, SMPP_GENERIC_NACK, status, seq);
 }

@@ -1,5 +1,5 @@
-/* smsq.h: the SMSC's durable message queue in sqlite3 (WAL, DIR-less: one
- * file). Writes are group-committed: smsq_put() and smsq_mark() only append to
+/* smsq.h: the SMSC's durable message queue, one sqlite3 file in WAL mode.
+ * Writes are group-committed: smsq_put() and smsq_mark() only append to
  * a batch; smsq_commit() writes the batch in one transaction and then reports
  * every entry through the done callback. The store has no clock and no timer:
  * the owner commits on its own timer (e.g. every 5 ms of env time) and the
@@ -13,9 +13,11 @@
  *    message is in the file. A crash before that loses only unacknowledged
  *    messages, which the ESME resubmits.
  * 2. Send upstream. Before each attempt: smsq_mark(ENROUTE, attempts = n,
- *    carrier). Every submit_sm to a carrier carries our id as an idempotency
- *    key in the vendor TLV SMSQ_TLV_IDEMPOTENCY_KEY (text, smsq_id_fmt()); the
- *    16-bit user_message_reference is too small for it. The carrier (our
+ *    carrier): the attempt id. (It keeps attempt counts and backoff across
+ *    a restart; safety rests on the key below, so an SMSC short of write
+ *    budget may skip it.) Every submit_sm to a carrier carries our id as an
+ *    idempotency key in the vendor TLV SMSQ_TLV_IDEMPOTENCY_KEY (decimal
+ *    text, smsq_id_fmt()); the 16-bit user_message_reference is too small. The carrier (our
  *    simulated carrier, and any peer that wants exactly-once) keeps the keys it
  *    has accepted and answers a repeated key with the first upstream id
  *    instead of delivering again. The send may go out before the ENROUTE mark
@@ -33,6 +35,11 @@
  *    carrier has it -> do not re-send; wait for its receipt until expiry.
  *    smsq_recover_dlr() lists final messages whose receipt may not have
  *    reached the ESME: receipts are at-least-once (ESMEs match receipts by id).
+ *
+ * The table is a queue, not an archive: a mark to a final state that leaves
+ * no receipt owed DELETES the row (the MDR, mdr.h, is the permanent record),
+ * so recovery scans only live rows and owed receipts and needs no index.
+ * smsq_get() of such a message is SY_ERR_NOTFOUND.
  *
  * Not thread-safe; one queue per core instance. */
 #ifndef SY_STORE_SMSQ_H
@@ -91,8 +98,8 @@ struct smsq_msg {
 	uint8_t seg_total, seg_seq;
 	char carrier[SMSQ_CARRIER_MAX]; /* route chosen; "" before routing */
 	enum smsq_state state;
-	uint32_t attempts;	  /* upstream attempts so far (the attempt id) */
-	uint64_t next_attempt_ns; /* retry time; 0: now */
+	uint32_t attempts;			/* upstream attempts so far (the attempt id) */
+	uint64_t next_attempt_ns;		/* retry time; 0: now */
 	char upstream_id[SMSQ_UPSTREAM_ID_MAX]; /* carrier's message id; "" unknown */
 	bool dlr_pending;			/* a receipt is owed to the ESME */
 	uint32_t error_code;			/* final error (network or SMPP status) */
@@ -136,10 +143,10 @@ typedef void (*smsq_done_fn)(void *arg, enum smsq_op op, uint64_t id, uint64_t t
  * return stops the walk and is returned by smsq_recover(). */
 typedef enum sy_rc (*smsq_visit_fn)(void *arg, const struct smsq_msg *m);
 
-#define SMSQ_BATCH_DEFAULT	4096
-#define SMSQ_BATCH_MAX		65536
+#define SMSQ_BATCH_DEFAULT	 4096
+#define SMSQ_BATCH_MAX		 65536
 #define SMSQ_BATCH_BYTES_DEFAULT (4u << 20)
-#define SMSQ_ERRMSG_MAX		320
+#define SMSQ_ERRMSG_MAX		 320
 
 struct smsq_opts {
 	smsq_done_fn on_done; /* required */
@@ -185,7 +192,8 @@ enum sy_rc smsq_commit(struct smsq *q);
 /* Visits every ACCEPTED or ENROUTE message in id order. Call before new
  * puts (at start): it reads the file, not the batch. */
 enum sy_rc smsq_recover(struct smsq *q, smsq_visit_fn fn, void *arg);
-/* Visits every final message with dlr_pending set, in id order. */
+/* Visits every final message with dlr_pending set, in id order. (A put in
+ * a final state without dlr_pending stays until a mark of that state.) */
 enum sy_rc smsq_recover_dlr(struct smsq *q, smsq_visit_fn fn, void *arg);
 
 /* Reads message id from the file (committed state). body is copied into

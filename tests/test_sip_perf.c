@@ -1,0 +1,282 @@
+/* test_sip_perf.c: the fast SIP path (core/sip/wire.c and the stack's raw
+ * builders): every message written as text must parse back through osip
+ * with the same headers the osip builders produced; the raw scanner never
+ * reads outside its buffer; the received/rport fix matches RFC 3581. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "core/sip/msg.h"
+#include "core/sip/wire.h"
+
+static const char invite[] = "INVITE sip:15551234@10.0.0.1 SIP/2.0\r\n"
+			     "v: SIP/2.0/UDP 10.0.0.100:5060;branch=z9hG4bKa1;rport\r\n"
+			     "Via: SIP/2.0/UDP 10.9.9.9:5070;branch=z9hG4bKa0, SIP/2.0/UDP 10.9.9.8;branch=z9hG4bKz\r\n"
+			     "Max-Forwards: 70\r\n"
+			     "f: \"Al;ice\" <sip:4420001@x.example;user=phone>;tag=ft1\r\n"
+			     "To: <sip:15551234@10.0.0.1>\r\n"
+			     "i: c1@x.example\r\n"
+			     "CSeq: 7 INVITE\r\n"
+			     "m: <sip:alice@10.0.0.100:5060;transport=udp>;expires=60\r\n"
+			     "c: application/sdp\r\n"
+			     "l: 10\r\n"
+			     "\r\n"
+			     "v=0\r\no=x\r\n";
+
+static struct sy_str S(const char *s)
+{
+	return sy_str_from(s);
+}
+
+static void assert_slice(struct sy_str got, const char *want)
+{
+	if (got.len != strlen(want) || memcmp(got.p, want, got.len) != 0)
+		fail_msg("got '%.*s', want '%s'", (int)got.len, got.p ? got.p : "", want);
+}
+
+static void parse_ok(const char *buf, size_t len, struct sip_msg *m)
+{
+	char err[96];
+	enum sy_rc rc = sip_msg_parse((const uint8_t *)buf, len, m, err, sizeof(err));
+	if (rc != SY_OK)
+		fail_msg("osip refused our message (%s):\n%.*s", err, (int)len, buf);
+}
+
+static void test_scanner(void **state)
+{
+	(void)state;
+	struct sy_str msg = S(invite), v, ct, body;
+	assert_true(sip_raw_find(msg, SIP_H_CALL_ID, &v));
+	assert_slice(v, "c1@x.example");
+	assert_true(sip_raw_find(msg, SIP_H_VIA, &v));
+	assert_slice(sip_raw_via_branch(v), "z9hG4bKa1");
+	assert_true(sip_raw_find(msg, SIP_H_CONTACT, &v));
+	assert_slice(sip_raw_uri_of(v), "sip:alice@10.0.0.100:5060;transport=udp");
+	assert_true(sip_raw_find(msg, SIP_H_FROM, &v));
+	assert_true(sip_raw_has_tag(v));
+	assert_slice(sip_raw_uri_of(v), "sip:4420001@x.example;user=phone");
+	assert_true(sip_raw_find(msg, SIP_H_TO, &v));
+	assert_false(sip_raw_has_tag(v));
+	assert_false(sip_raw_find(msg, SIP_H_RECORD_ROUTE, &v));
+	sip_raw_body(msg, &ct, &body);
+	assert_slice(ct, "application/sdp");
+	assert_slice(body, "v=0\r\no=x\r\n");
+	static const struct {
+		const char *value;
+		bool tag;
+	} tags[] = {
+	    {"<sip:a@b>;tag=1", true},	   {"<sip:a@b;tag=1>", false},	{"\"x;tag=1\" <sip:a@b>", false},
+	    {"sip:a@b ; TAG = 9", true},   {"<sip:a@b>;tagx=1", false}, {"", false},
+	};
+	for (size_t i = 0; i < SY_ARRAY_LEN(tags); i++)
+		if (sip_raw_has_tag(S(tags[i].value)) != tags[i].tag)
+			fail_msg("has_tag(%s)", tags[i].value);
+}
+
+/* Every prefix, in an exact-size heap copy: ASan catches any over-read. */
+static void test_scanner_prefixes(void **state)
+{
+	(void)state;
+	size_t n = strlen(invite);
+	for (size_t len = 0; len <= n; len++) {
+		char *copy = malloc(len ? len : 1);
+		memcpy(copy, invite, len);
+		struct sy_str m = {copy, len}, v, ct, body;
+		struct sip_raw_hdr h;
+		size_t pos = 0, count = 0;
+		while (sip_raw_next(m, &pos, &h))
+			count++;
+		assert_true(pos <= len && count <= 12);
+		sip_raw_body(m, &ct, &body);
+		assert_true(body.len <= len);
+		if (sip_raw_find(m, SIP_H_FROM, &v))
+			(void)sip_raw_has_tag(v);
+		char out[1024];
+		struct sy_addr a = sy_addr_v4(192, 0, 2, 7, 4000);
+		assert_true(sip_raw_fix_via(m, &a, out, sizeof(out)) <= len + 64);
+		struct sip_wbuf w;
+		sip_w_init(&w, out, sizeof(out));
+		sip_raw_response(&w, m, &(struct sip_reply){.status = 180, .to_tag = S("t")});
+		sip_raw_cancel_ack(&w, m, "CANCEL", SY_STR_NULL);
+		free(copy);
+	}
+}
+
+static void test_fix_via(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *via, *want;
+	} cases[] = {
+	    {"SIP/2.0/UDP 10.0.0.100:5060;branch=z9hG4bKa;rport", "branch=z9hG4bKa;rport=4000;received=192.0.2.7\r\n"},
+	    {"SIP/2.0/UDP 192.0.2.7:5060;rport;branch=z9hG4bKa", "rport=4000;branch"},
+	    {"SIP/2.0/UDP 10.0.0.1;received=1.2.3.4;rport", "rport=4000\r\n"},
+	    {"SIP/2.0/UDP 10.0.0.1;rport=9;branch=z9hG4bKa", "rport=9;branch"},
+	    {"SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKa", ";branch=z9hG4bKa\r\n"},
+	};
+	for (size_t i = 0; i < SY_ARRAY_LEN(cases); i++) {
+		char in[512], out[600];
+		int n = snprintf(in, sizeof(in),
+				 "OPTIONS sip:x@h SIP/2.0\r\nVia: %s\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:x@h>\r\n"
+				 "Call-ID: f%zu\r\nCSeq: 1 OPTIONS\r\n\r\n",
+				 cases[i].via, i);
+		struct sy_addr from = sy_addr_v4(192, 0, 2, 7, 4000);
+		size_t len = sip_raw_fix_via((struct sy_str){in, (size_t)n}, &from, out, sizeof(out) - 1);
+		assert_true(len > 0);
+		out[len] = '\0';
+		if (strstr(out, cases[i].want) == NULL)
+			fail_msg("case %zu: '%s' not in\n%s", i, cases[i].want, out);
+		struct sip_msg m;
+		parse_ok(out, len, &m);
+		sip_msg_free(&m);
+	}
+}
+
+/* The raw response carries what sip_response_build copies (8.2.6). */
+static void test_raw_response(void **state)
+{
+	(void)state;
+	char buf[2048];
+	struct sip_wbuf w;
+	sip_w_init(&w, buf, sizeof(buf));
+	struct sip_reply r = {.status = 200,
+			      .to_tag = S("abc"),
+			      .contact = S("<sip:sw@10.0.0.1:5060>"),
+			      .content_type = S("application/sdp"),
+			      .body = S("v=0\r\n")};
+	sip_raw_response(&w, S(invite), &r);
+	assert_false(w.over);
+	struct sip_msg m;
+	parse_ok(buf, w.len, &m);
+	assert_int_equal(m.status, 200);
+	assert_int_equal(m.method, SIP_M_INVITE);
+	assert_int_equal(m.cseq, 7);
+	assert_slice(m.call_id, "c1@x.example");
+	assert_slice(m.to_tag, "abc");
+	assert_slice(m.from_tag, "ft1");
+	assert_slice(m.branch, "z9hG4bKa1");
+	assert_int_equal(osip_list_size(&m.m->vias), 3);
+	osip_via_t *via = osip_list_get(&m.m->vias, 2);
+	assert_string_equal(via->host, "10.9.9.8");
+	osip_body_t *b = NULL;
+	assert_true(osip_message_get_body(m.m, 0, &b) >= 0 && b != NULL && b->length == 5);
+	sip_msg_free(&m);
+	/* a To that already has a tag keeps it; the standard phrase by default */
+	sip_w_init(&w, buf, sizeof(buf));
+	sip_raw_response(&w, S("BYE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKq\r\nFrom: <sip:a@b>;tag=1\r\n"
+			       "To: <sip:c@d>;tag=old\r\nCall-ID: x\r\nCSeq: 2 BYE\r\n\r\n"),
+			 &(struct sip_reply){.status = 481, .to_tag = S("new")});
+	parse_ok(buf, w.len, &m);
+	assert_slice(m.to_tag, "old");
+	assert_string_equal(m.m->reason_phrase, "Call/Transaction Does Not Exist");
+	sip_msg_free(&m);
+}
+
+static void test_raw_request_and_cancel_ack(void **state)
+{
+	(void)state;
+	char buf[2048], out[2048];
+	struct sip_wbuf w;
+	struct sy_str routes[2] = {S("<sip:p1@10.0.0.5;lr>"), S("<sip:p2@10.0.0.6;lr>")};
+	struct sip_request rq = {.method = "INVITE",
+				 .ruri = S("sip:15551234@10.0.1.1:5060"),
+				 .from = S("<sip:4420001@10.0.0.1>;tag=b1"),
+				 .to = S("<sip:15551234@10.0.1.1:5060>"),
+				 .call_id = S("cid1@10.0.0.1"),
+				 .cseq = 1,
+				 .max_forwards = 69,
+				 .routes = routes,
+				 .route_n = 2,
+				 .contact = S("<sip:switchyard@10.0.0.1:5060>"),
+				 .extra = S("Allow: INVITE, ACK, CANCEL, BYE, OPTIONS\r\n"),
+				 .body = S("v=0\r\n")};
+	sip_w_init(&w, buf, sizeof(buf));
+	sip_raw_request(&w, S("10.0.0.1:5060"), S("z9hG4bK00000000000000ff"), &rq);
+	assert_false(w.over);
+	struct sip_msg m;
+	parse_ok(buf, w.len, &m);
+	assert_int_equal(m.method, SIP_M_INVITE);
+	assert_int_equal(m.max_forwards, 69);
+	assert_slice(m.branch, "z9hG4bK00000000000000ff");
+	assert_int_equal(osip_list_size(&m.m->routes), 2);
+	assert_non_null(m.m->content_type);
+	assert_string_equal(m.m->content_type->subtype, "sdp");
+	sip_msg_free(&m);
+	/* CANCEL: same top Via, Routes, From, To, Call-ID, CSeq number */
+	struct sip_wbuf cw;
+	sip_w_init(&cw, out, sizeof(out));
+	sip_raw_cancel_ack(&cw, (struct sy_str){buf, w.len}, "CANCEL", SY_STR_NULL);
+	parse_ok(out, cw.len, &m);
+	assert_int_equal(m.method, SIP_M_CANCEL);
+	assert_int_equal(m.cseq, 1);
+	assert_slice(m.branch, "z9hG4bK00000000000000ff");
+	assert_int_equal(osip_list_size(&m.m->routes), 2);
+	assert_string_equal(m.m->req_uri->host, "10.0.1.1");
+	sip_msg_free(&m);
+	/* ACK of a 486: To from the response */
+	sip_w_init(&cw, out, sizeof(out));
+	sip_raw_cancel_ack(&cw, (struct sy_str){buf, w.len}, "ACK", S("<sip:15551234@10.0.1.1:5060>;tag=uas9"));
+	parse_ok(out, cw.len, &m);
+	assert_int_equal(m.method, SIP_M_ACK);
+	assert_slice(m.to_tag, "uas9");
+	sip_msg_free(&m);
+}
+
+static void test_writer(void **state)
+{
+	(void)state;
+	char buf[64];
+	struct sip_wbuf w;
+	sip_w_init(&w, buf, sizeof(buf));
+	sip_w_u64(&w, 0);
+	sip_w_lit(&w, " ");
+	sip_w_u64(&w, UINT64_MAX);
+	sip_w_lit(&w, " ");
+	sip_w_hex(&w, 0xabc);
+	sip_w_lit(&w, " ");
+	sip_w_hex64(&w, 0x1f);
+	sip_w_lit(&w, " ");
+	struct sy_addr a = sy_addr_v4(10, 0, 255, 1, 5060);
+	sip_w_addr(&w, &a);
+	assert_false(w.over);
+	assert_slice((struct sy_str){buf, w.len}, "0 18446744073709551615 abc 000000000000001f 10.0.255.1:5060");
+	sip_w_init(&w, buf, 4);
+	sip_w_lit(&w, "12345");
+	assert_true(w.over);
+	assert_null(sip_w_dup(&w));
+	char br[24];
+	sip_branch_make(br, sizeof(br), 0x0123456789abcdefull);
+	assert_string_equal(br, "z9hG4bK0123456789abcdef");
+}
+
+/* osip's allocator hooks: blocks of every size class survive a realloc. */
+static void test_osip_alloc(void **state)
+{
+	(void)state;
+	for (size_t n = 1; n < 20000; n = n * 3 + 1) {
+		char *p = osip_malloc(n);
+		assert_non_null(p);
+		memset(p, 'x', n);
+		p = osip_realloc(p, n * 2 + 5);
+		assert_non_null(p);
+		for (size_t i = 0; i < n; i++)
+			assert_int_equal(p[i], 'x');
+		osip_free(p);
+	}
+}
+
+int main(void)
+{
+	sip_global_init();
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_scanner),	 cmocka_unit_test(test_scanner_prefixes),
+	    cmocka_unit_test(test_fix_via),	 cmocka_unit_test(test_raw_response),
+	    cmocka_unit_test(test_raw_request_and_cancel_ack), cmocka_unit_test(test_writer),
+	    cmocka_unit_test(test_osip_alloc),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

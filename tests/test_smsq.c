@@ -1,0 +1,549 @@
+/* test_smsq.c: the durable SMS queue: group commit and the order and rcs of
+ * done callbacks, a simulated crash (pending batch dropped) and recovery of
+ * exactly the committed live messages with their fields, state rules, commit
+ * failure and retry, a 100k round trip, and message id text. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <ftw.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core/store/smsq.h"
+
+#define T0_NS 1773568800000000000ull /* 2026-03-15T10:00:00Z */
+
+struct done_rec {
+	enum smsq_op op;
+	uint64_t id, token;
+	enum sy_rc rc;
+};
+
+struct tctx {
+	char dir[64];
+	char path[128];
+	struct done_rec *recs;
+	uint32_t n, cap;
+	struct smsq *q;		/* for re-entrant calls from the callback */
+	bool mark_on_put;	/* callback marks each durable put ENROUTE */
+	struct smsq_msg *seen;	/* recovery visitor output */
+	uint8_t (*bodies)[128]; /* copies of visited bodies (first 128 bytes) */
+	uint32_t seen_n, seen_cap;
+};
+
+static void on_done(void *arg, enum smsq_op op, uint64_t id, uint64_t token, enum sy_rc rc)
+{
+	struct tctx *t = arg;
+	SY_ASSERT(t->n < t->cap);
+	t->recs[t->n++] = (struct done_rec){op, id, token, rc};
+	if (t->mark_on_put && op == SMSQ_OP_PUT && rc == SY_OK) {
+		struct smsq_update u = {.state = SMSQ_ENROUTE, .set = SMSQ_SET_ATTEMPTS, .attempts = 1};
+		SY_ASSERT(smsq_mark(t->q, id, &u, token + 1000000) == SY_OK);
+	}
+}
+
+static enum sy_rc visit(void *arg, const struct smsq_msg *m)
+{
+	struct tctx *t = arg;
+	SY_ASSERT(t->seen_n < t->seen_cap);
+	t->seen[t->seen_n] = *m;
+	memset(t->bodies[t->seen_n], 0, sizeof t->bodies[0]);
+	memcpy(t->bodies[t->seen_n], m->body, SY_MIN(m->body_len, sizeof t->bodies[0]));
+	t->seen[t->seen_n].body = t->bodies[t->seen_n];
+	t->seen_n++;
+	return SY_OK;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb, (void)flag, (void)ftw;
+	return remove(path);
+}
+
+static int setup(void **state)
+{
+	struct tctx *t = calloc(1, sizeof *t);
+	if (t == NULL)
+		return -1;
+	snprintf(t->dir, sizeof t->dir, "/tmp/sy_test_smsq.XXXXXX");
+	if (mkdtemp(t->dir) == NULL)
+		return -1;
+	snprintf(t->path, sizeof t->path, "%s/q.sqlite", t->dir);
+	t->cap = 300000;
+	t->recs = calloc(t->cap, sizeof *t->recs);
+	t->seen_cap = 110000;
+	t->seen = calloc(t->seen_cap, sizeof *t->seen);
+	t->bodies = calloc(t->seen_cap, sizeof *t->bodies);
+	*state = t;
+	return t->recs && t->seen && t->bodies ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	struct tctx *t = *state;
+	nftw(t->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(t->recs);
+	free(t->seen);
+	free(t->bodies);
+	free(t);
+	return 0;
+}
+
+static struct smsq *open_q(struct tctx *t, uint32_t batch_max)
+{
+	char err[SMSQ_ERRMSG_MAX];
+	struct smsq_opts o = {.on_done = on_done, .arg = t, .batch_max = batch_max, .err = err, .err_len = sizeof err};
+	struct smsq *q = NULL;
+	enum sy_rc r = smsq_open(t->path, &o, &q);
+	if (r != SY_OK)
+		fprintf(stderr, "smsq_open: %s\n", err);
+	assert_int_equal(r, SY_OK);
+	t->q = q;
+	return q;
+}
+
+/* A deterministic message for id; body into buf (len varies with id). */
+static void gen_msg(uint64_t id, struct smsq_msg *m, uint8_t *buf)
+{
+	char tmp[32];
+	memset(m, 0, sizeof *m);
+	m->id = id;
+	snprintf(tmp, sizeof tmp, "acct%llu", (unsigned long long)(id % 3));
+	SMSQ_SET_STR(m, system_id, sy_str_from(tmp));
+	m->src = (struct smsq_addr){.ton = 5, .npi = 0};
+	snprintf(m->src.digits, sizeof m->src.digits, "Brand%llu", (unsigned long long)(id % 7));
+	m->dst = (struct smsq_addr){.ton = 1, .npi = 1};
+	snprintf(m->dst.digits, sizeof m->dst.digits, "4479%08llu", (unsigned long long)id);
+	m->data_coding = id % 2 ? 0x08 : 0x00;
+	m->esm_class = id % 4 == 0 ? 0x40 : 0;
+	m->registered_delivery = (uint8_t)(id % 2);
+	m->submit_ns = T0_NS + id * SY_NS_PER_MS;
+	m->expiry_ns = m->submit_ns + 3600 * SY_NS_PER_S;
+	m->body_len = (uint32_t)(id % 100);
+	for (uint32_t i = 0; i < m->body_len; i++)
+		buf[i] = (uint8_t)(id * 31 + i); /* binary, with NULs */
+	m->body = buf;
+	if (id % 4 == 0)
+		m->seg_ref = (uint16_t)(id & 0xffff), m->seg_total = 3, m->seg_seq = (uint8_t)(id % 3 + 1);
+	/* Live messages put after a restart carry their retry state. */
+	m->attempts = (uint32_t)(id % 3);
+	m->next_attempt_ns = id % 3 ? m->submit_ns + id : 0;
+	if (id % 2 == 0)
+		snprintf(m->carrier, sizeof m->carrier, "carrier-%llu", (unsigned long long)(id % 4));
+	if (id % 6 == 0)
+		snprintf(m->upstream_id, sizeof m->upstream_id, "U%llu", (unsigned long long)id);
+	m->dlr_pending = id % 5 == 0;
+	m->error_code = (uint32_t)(id % 7);
+	m->done_ns = id % 9 == 0 ? m->submit_ns + 1 : 0;
+	m->state = id % 11 == 0 ? SMSQ_ENROUTE : SMSQ_ACCEPTED;
+}
+
+static void assert_msg_eq(const struct smsq_msg *a, const struct smsq_msg *b)
+{
+	assert_int_equal(a->id, b->id);
+	assert_string_equal(a->system_id, b->system_id);
+	assert_int_equal(a->src.ton, b->src.ton);
+	assert_int_equal(a->src.npi, b->src.npi);
+	assert_string_equal(a->src.digits, b->src.digits);
+	assert_int_equal(a->dst.ton, b->dst.ton);
+	assert_string_equal(a->dst.digits, b->dst.digits);
+	assert_int_equal(a->data_coding, b->data_coding);
+	assert_int_equal(a->esm_class, b->esm_class);
+	assert_int_equal(a->registered_delivery, b->registered_delivery);
+	assert_int_equal(a->submit_ns, b->submit_ns);
+	assert_int_equal(a->expiry_ns, b->expiry_ns);
+	assert_int_equal(a->body_len, b->body_len);
+	if (a->body_len > 0)
+		assert_memory_equal(a->body, b->body, SY_MIN(a->body_len, 128));
+	assert_int_equal(a->seg_ref, b->seg_ref);
+	assert_int_equal(a->seg_total, b->seg_total);
+	assert_int_equal(a->seg_seq, b->seg_seq);
+	assert_string_equal(a->carrier, b->carrier);
+	assert_int_equal(a->state, b->state);
+	assert_int_equal(a->attempts, b->attempts);
+	assert_int_equal(a->next_attempt_ns, b->next_attempt_ns);
+	assert_string_equal(a->upstream_id, b->upstream_id);
+	assert_int_equal(a->dlr_pending, b->dlr_pending);
+	assert_int_equal(a->error_code, b->error_code);
+	assert_int_equal(a->done_ns, b->done_ns);
+}
+
+static void put_id(struct smsq *q, uint64_t id, uint64_t token)
+{
+	struct smsq_msg m;
+	uint8_t buf[128];
+	gen_msg(id, &m, buf);
+	assert_int_equal(smsq_put(q, &m, token), SY_OK);
+}
+
+static void test_group_commit_order(void **state)
+{
+	struct tctx *t = *state;
+	struct smsq *q = open_q(t, 8);
+	for (uint64_t id = 1; id <= 5; id++)
+		put_id(q, id, 100 + id);
+	assert_int_equal(t->n, 0); /* nothing durable, nothing reported */
+	assert_int_equal(smsq_pending(q), 5);
+	assert_int_equal(smsq_commit(q), SY_OK);
+	assert_int_equal(t->n, 5);
+	for (uint32_t i = 0; i < 5; i++) {
+		assert_int_equal(t->recs[i].op, SMSQ_OP_PUT);
+		assert_int_equal(t->recs[i].id, i + 1);
+		assert_int_equal(t->recs[i].token, 101 + i);
+		assert_int_equal(t->recs[i].rc, SY_OK);
+	}
+	/* 20 more with a batch of 8: full batches commit inside put. */
+	for (uint64_t id = 6; id <= 25; id++) {
+		put_id(q, id, 100 + id);
+		assert_int_equal(t->n, 5 + (id - 5) / 8 * 8);
+	}
+	assert_int_equal(smsq_pending(q), 4);
+	assert_int_equal(smsq_commit(q), SY_OK);
+	assert_int_equal(smsq_commit(q), SY_OK); /* empty: nothing happens */
+	assert_int_equal(t->n, 25);
+	for (uint32_t i = 0; i < 25; i++)
+		assert_int_equal(t->recs[i].token, 101 + i);
+	struct smsq_stats st;
+	smsq_stats(q, &st);
+	assert_int_equal(st.puts, 25);
+	assert_int_equal(st.commits, 4);
+	assert_int_equal(st.errors, 0);
+	assert_int_equal(st.pending, 0);
+	assert_int_equal(smsq_close(q), SY_OK);
+}
+
+static void mark(struct smsq *q, uint64_t id, enum smsq_state s, uint32_t set, uint64_t token)
+{
+	struct smsq_update u = {.state = s,
+				.set = set,
+				.attempts = 2,
+				.next_attempt_ns = T0_NS + 77,
+				.dlr_pending = true,
+				.error_code = 0x45,
+				.done_ns = T0_NS + 999};
+	snprintf(u.carrier, sizeof u.carrier, "tier1");
+	snprintf(u.upstream_id, sizeof u.upstream_id, "up-%llu", (unsigned long long)id);
+	assert_int_equal(smsq_mark(q, id, &u, token), SY_OK);
+}
+
+/* Puts 1..10 and commits them with some marks, then leaves more puts and
+ * marks pending and "crashes": only the committed state must come back. */
+static void test_crash_recover(void **state)
+{
+	struct tctx *t = *state;
+	struct smsq *q = open_q(t, 0);
+	for (uint64_t id = 1; id <= 10; id++)
+		put_id(q, id, id);
+	mark(q, 3, SMSQ_DELIVERED, SMSQ_SET_DONE, 0); /* row removed: no receipt owed */
+	mark(q, 4, SMSQ_ENROUTE, SMSQ_SET_ATTEMPTS | SMSQ_SET_CARRIER | SMSQ_SET_UPSTREAM_ID, 0);
+	mark(q, 5, SMSQ_UNDELIVERABLE, SMSQ_SET_DLR_PENDING | SMSQ_SET_ERROR | SMSQ_SET_DONE, 0);
+	mark(q, 7, SMSQ_ACCEPTED, SMSQ_SET_ATTEMPTS | SMSQ_SET_NEXT_ATTEMPT, 0); /* retry later */
+	assert_int_equal(smsq_commit(q), SY_OK);
+	assert_int_equal(t->n, 14);
+	for (uint64_t id = 11; id <= 15; id++)
+		put_id(q, id, id);
+	mark(q, 6, SMSQ_EXPIRED, SMSQ_SET_DLR_PENDING, 0);
+	mark(q, 8, SMSQ_ENROUTE, SMSQ_SET_ATTEMPTS, 0);
+	smsq_abandon(q); /* kill -9: the pending batch never reached the file */
+	assert_int_equal(t->n, 14);
+
+	t->n = 0;
+	q = open_q(t, 0);
+	assert_int_equal(smsq_last_id(q), 10);
+	assert_int_equal(smsq_recover(q, visit, t), SY_OK);
+	static const uint64_t want[] = {1, 2, 4, 6, 7, 8, 9, 10};
+	assert_int_equal(t->seen_n, SY_ARRAY_LEN(want));
+	for (uint32_t i = 0; i < SY_ARRAY_LEN(want); i++) {
+		struct smsq_msg m;
+		uint8_t buf[128];
+		gen_msg(want[i], &m, buf);
+		if (want[i] == 4) {
+			m.state = SMSQ_ENROUTE, m.attempts = 2;
+			snprintf(m.carrier, sizeof m.carrier, "tier1");
+			snprintf(m.upstream_id, sizeof m.upstream_id, "up-4");
+		}
+		if (want[i] == 7)
+			m.attempts = 2, m.next_attempt_ns = T0_NS + 77;
+		assert_msg_eq(&t->seen[i], &m);
+	}
+	/* The final message with a receipt owed comes back through the other
+	 * walk only, with its final fields. */
+	t->seen_n = 0;
+	assert_int_equal(smsq_recover_dlr(q, visit, t), SY_OK);
+	assert_int_equal(t->seen_n, 1);
+	assert_int_equal(t->seen[0].id, 5);
+	assert_int_equal(t->seen[0].state, SMSQ_UNDELIVERABLE);
+	assert_true(t->seen[0].dlr_pending);
+	assert_int_equal(t->seen[0].error_code, 0x45);
+	assert_int_equal(t->seen[0].done_ns, T0_NS + 999);
+	assert_int_equal(t->n, 0);
+	assert_int_equal(smsq_close(q), SY_OK);
+}
+
+static void expect_rc(struct tctx *t, uint32_t k, enum smsq_op op, uint64_t id, enum sy_rc rc)
+{
+	assert_true(k < t->n);
+	assert_int_equal(t->recs[k].op, op);
+	assert_int_equal(t->recs[k].id, id);
+	assert_int_equal(t->recs[k].rc, rc);
+}
+
+/* Each step is a batch entry; its expected rc says what the rules allow. */
+static void test_state_rules(void **state)
+{
+	struct tctx *t = *state;
+	struct smsq *q = open_q(t, 0);
+	static const struct {
+		enum smsq_op op;
+		uint64_t id;
+		enum smsq_state s;
+		uint32_t set;
+		enum sy_rc rc;
+	} steps[] = {
+	    {SMSQ_OP_PUT, 1, 0, 0, SY_OK},
+	    {SMSQ_OP_PUT, 1, 0, 0, SY_ERR_STATE}, /* duplicate id in the same batch */
+	    {SMSQ_OP_MARK, 2, SMSQ_ENROUTE, 0, SY_ERR_NOTFOUND},
+	    {SMSQ_OP_MARK, 2, SMSQ_DELIVERED, SMSQ_SET_DLR_PENDING, SY_ERR_NOTFOUND},
+	    {SMSQ_OP_MARK, 2, SMSQ_DELIVERED, 0, SY_ERR_NOTFOUND},
+	    {SMSQ_OP_MARK, 1, SMSQ_ENROUTE, SMSQ_SET_ATTEMPTS, SY_OK},
+	    {SMSQ_OP_MARK, 1, SMSQ_ACCEPTED, SMSQ_SET_NEXT_ATTEMPT, SY_OK}, /* requeue */
+	    {SMSQ_OP_MARK, 1, SMSQ_DELIVERED, SMSQ_SET_DLR_PENDING | SMSQ_SET_DONE, SY_OK},
+	    {SMSQ_OP_MARK, 1, SMSQ_EXPIRED, 0, SY_ERR_NOTFOUND}, /* final is sticky */
+	    {SMSQ_OP_MARK, 1, SMSQ_ENROUTE, 0, SY_ERR_NOTFOUND},
+	    {SMSQ_OP_MARK, 1, SMSQ_DELIVERED, SMSQ_SET_ERROR, SY_OK}, /* same state: allowed */
+	};
+	uint8_t buf[128];
+	for (uint32_t i = 0; i < SY_ARRAY_LEN(steps); i++) {
+		if (steps[i].op == SMSQ_OP_PUT) {
+			put_id(q, steps[i].id, i);
+			continue;
+		}
+		mark(q, steps[i].id, steps[i].s, steps[i].set, i);
+	}
+	assert_int_equal(smsq_commit(q), SY_OK);
+	assert_int_equal(t->n, SY_ARRAY_LEN(steps));
+	for (uint32_t i = 0; i < SY_ARRAY_LEN(steps); i++) {
+		expect_rc(t, i, steps[i].op, steps[i].id, steps[i].rc);
+		assert_int_equal(t->recs[i].token, i);
+	}
+	struct smsq_msg m;
+	assert_int_equal(smsq_get(q, 1, &m, buf, sizeof buf), SY_OK);
+	assert_int_equal(m.state, SMSQ_DELIVERED);
+	assert_true(m.dlr_pending);
+	assert_int_equal(m.error_code, 0x45);
+	assert_int_equal(m.next_attempt_ns, T0_NS + 77);
+	/* Receipt acknowledged: the row goes; a put of an existing id across
+	 * batches is refused too. */
+	struct smsq_update u = {.state = SMSQ_DELIVERED, .set = SMSQ_SET_DLR_PENDING, .dlr_pending = false};
+	assert_int_equal(smsq_mark(q, 1, &u, 50), SY_OK);
+	assert_int_equal(smsq_mark(q, 1, &u, 51), SY_OK);
+	put_id(q, 9, 52);
+	put_id(q, 9, 53);
+	assert_int_equal(smsq_commit(q), SY_OK);
+	expect_rc(t, SY_ARRAY_LEN(steps), SMSQ_OP_MARK, 1, SY_OK);
+	expect_rc(t, SY_ARRAY_LEN(steps) + 1, SMSQ_OP_MARK, 1, SY_ERR_NOTFOUND);
+	expect_rc(t, SY_ARRAY_LEN(steps) + 3, SMSQ_OP_PUT, 9, SY_ERR_STATE);
+	assert_int_equal(smsq_get(q, 1, &m, buf, sizeof buf), SY_ERR_NOTFOUND);
+	assert_int_equal(smsq_get(q, 9, &m, buf, 4), SY_ERR_FULL); /* body 9 bytes */
+	assert_int_equal(smsq_get(q, 9, &m, buf, sizeof buf), SY_OK);
+	assert_int_equal(m.body_len, 9);
+	assert_ptr_equal(m.body, buf);
+	struct smsq_stats st;
+	smsq_stats(q, &st);
+	assert_int_equal(st.rejected, 8);
+	assert_int_equal(smsq_close(q), SY_OK);
+}
+
+/* The callback marks each durable message ENROUTE, as the SMSC will: the
+ * marks join the next batch and are reported by the next commit. */
+static void test_reentrant_callback(void **state)
+{
+	struct tctx *t = *state;
+	struct smsq *q = open_q(t, 4);
+	t->mark_on_put = true;
+	/* The 4th put fills the batch and commits it; the callbacks fill the
+	 * next batch with 4 marks but may not commit it; the 5th put does. */
+	for (uint64_t id = 1; id <= 4; id++)
+		put_id(q, id, id);
+	assert_int_equal(t->n, 4);
+	assert_int_equal(smsq_pending(q), 4);
+	put_id(q, 5, 5);
+	put_id(q, 6, 6);
+	assert_int_equal(t->n, 8);
+	assert_int_equal(t->recs[4].op, SMSQ_OP_MARK);
+	assert_int_equal(t->recs[4].token, 1000001);
+	assert_int_equal(smsq_pending(q), 2);
+	assert_int_equal(smsq_commit(q), SY_OK);
+	t->mark_on_put = false;
+	assert_int_equal(smsq_commit(q), SY_OK);
+	uint32_t puts = 0, marks = 0;
+	for (uint32_t i = 0; i < t->n; i++) {
+		assert_int_equal(t->recs[i].rc, SY_OK);
+		puts += t->recs[i].op == SMSQ_OP_PUT;
+		marks += t->recs[i].op == SMSQ_OP_MARK;
+	}
+	assert_int_equal(puts, 6);
+	assert_int_equal(marks, 6);
+	assert_int_equal(smsq_recover(q, visit, t), SY_OK);
+	assert_int_equal(t->seen_n, 6);
+	for (uint32_t i = 0; i < 6; i++)
+		assert_int_equal(t->seen[i].state, SMSQ_ENROUTE);
+	assert_int_equal(smsq_close(q), SY_OK);
+}
+
+/* Another connection holds the write lock: the commit fails, reports
+ * nothing and keeps the batch; after the lock goes, the retry writes it. */
+static void test_commit_failure_retry(void **state)
+{
+	struct tctx *t = *state;
+	char err[SMSQ_ERRMSG_MAX];
+	struct smsq_opts o = {.on_done = on_done, .arg = t, .busy_timeout_ms = 1, .err = err, .err_len = sizeof err};
+	struct smsq *q;
+	assert_int_equal(smsq_open(t->path, &o, &q), SY_OK);
+	sqlite3 *other;
+	assert_int_equal(sqlite3_open(t->path, &other), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	put_id(q, 1, 1);
+	put_id(q, 2, 2);
+	assert_int_equal(smsq_commit(q), SY_ERR_IO);
+	assert_non_null(strstr(smsq_errmsg(q), "locked"));
+	assert_int_equal(t->n, 0);
+	assert_int_equal(smsq_pending(q), 2);
+	assert_int_equal(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(other);
+	assert_int_equal(smsq_commit(q), SY_OK);
+	assert_int_equal(t->n, 2);
+	assert_int_equal(t->recs[0].rc, SY_OK);
+	assert_int_equal(t->recs[1].rc, SY_OK); /* not a duplicate: the failed try rolled back */
+	struct smsq_stats st;
+	smsq_stats(q, &st);
+	assert_int_equal(st.errors, 1);
+	assert_int_equal(st.commits, 1);
+	assert_int_equal(smsq_close(q), SY_OK);
+}
+
+static void test_roundtrip_100k(void **state)
+{
+	struct tctx *t = *state;
+	struct smsq *q = open_q(t, 0);
+	const uint64_t n = 100000;
+	for (uint64_t id = 1; id <= n; id++)
+		put_id(q, id, id);
+	assert_int_equal(smsq_close(q), SY_OK);
+	assert_int_equal(t->n, n);
+	for (uint32_t i = 0; i < n; i++)
+		assert_true(t->recs[i].token == i + 1 && t->recs[i].rc == SY_OK);
+	q = open_q(t, 0);
+	assert_int_equal(smsq_last_id(q), n);
+	assert_int_equal(smsq_recover(q, visit, t), SY_OK);
+	assert_int_equal(t->seen_n, n);
+	for (uint32_t i = 0; i < n; i++) {
+		struct smsq_msg m;
+		uint8_t buf[128];
+		gen_msg(i + 1, &m, buf);
+		assert_msg_eq(&t->seen[i], &m);
+	}
+	assert_int_equal(smsq_close(q), SY_OK);
+}
+
+static void test_body_limits(void **state)
+{
+	struct tctx *t = *state;
+	char err[SMSQ_ERRMSG_MAX];
+	struct smsq_opts o = {
+	    .on_done = on_done, .arg = t, .batch_bytes_max = SMSQ_BODY_MAX, .err = err, .err_len = sizeof err};
+	struct smsq *q;
+	assert_int_equal(smsq_open(t->path, &o, &q), SY_OK);
+	static uint8_t big[SMSQ_BODY_MAX + 1];
+	for (size_t i = 0; i < sizeof big; i++)
+		big[i] = (uint8_t)(i * 7);
+	struct smsq_msg m = {.id = 1, .body = big, .body_len = SMSQ_BODY_MAX + 1};
+	assert_int_equal(smsq_put(q, &m, 1), SY_ERR_INVAL);
+	m.body_len = 40000;
+	assert_int_equal(smsq_put(q, &m, 1), SY_OK);
+	m.id = 2, m.body_len = SMSQ_BODY_MAX;
+	assert_int_equal(smsq_put(q, &m, 2), SY_OK); /* arena full: the first was committed */
+	assert_int_equal(t->n, 1);
+	assert_int_equal(smsq_commit(q), SY_OK);
+	static uint8_t out[SMSQ_BODY_MAX];
+	struct smsq_msg g;
+	assert_int_equal(smsq_get(q, 2, &g, out, sizeof out), SY_OK);
+	assert_int_equal(g.body_len, SMSQ_BODY_MAX);
+	assert_memory_equal(out, big, SMSQ_BODY_MAX);
+	assert_int_equal(smsq_close(q), SY_OK);
+}
+
+static void test_open_errors(void **state)
+{
+	struct tctx *t = *state;
+	char err[SMSQ_ERRMSG_MAX];
+	struct smsq *q = (struct smsq *)1;
+	struct smsq_opts o = {.arg = t, .err = err, .err_len = sizeof err};
+	assert_int_equal(smsq_open(t->path, &o, &q), SY_ERR_INVAL); /* no callback */
+	assert_null(q);
+	assert_non_null(strstr(err, "on_done"));
+	o.on_done = on_done;
+	o.batch_max = SMSQ_BATCH_MAX + 1;
+	assert_int_equal(smsq_open(t->path, &o, &q), SY_ERR_INVAL);
+	o.batch_max = 0;
+	assert_int_equal(smsq_open("/nonexistent-dir/x/q.sqlite", &o, &q), SY_ERR_IO);
+	assert_null(q);
+	assert_non_null(strstr(err, "/nonexistent-dir/x/q.sqlite"));
+	assert_int_equal(smsq_close(NULL), SY_OK);
+}
+
+static void test_id_text(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *s;
+		enum sy_rc rc;
+		uint64_t v;
+	} cases[] = {
+	    {"1", SY_OK, 1},
+	    {"9223372036854775807", SY_OK, INT64_MAX},
+	    {"9223372036854775808", SY_ERR_PARSE, 0},
+	    {"18446744073709551615", SY_ERR_PARSE, 0},
+	    {"0", SY_ERR_PARSE, 0},
+	    {"007", SY_ERR_PARSE, 0},
+	    {"", SY_ERR_PARSE, 0},
+	    {"12a", SY_ERR_PARSE, 0},
+	    {"-5", SY_ERR_PARSE, 0},
+	    {"+5", SY_ERR_PARSE, 0},
+	};
+	for (size_t i = 0; i < SY_ARRAY_LEN(cases); i++) {
+		uint64_t v = 0;
+		assert_int_equal(smsq_id_parse(sy_str_from(cases[i].s), &v), cases[i].rc);
+		if (cases[i].rc != SY_OK)
+			continue;
+		assert_int_equal(v, cases[i].v);
+		char buf[SMSQ_ID_TEXT_MAX];
+		assert_int_equal(smsq_id_fmt(v, buf), strlen(cases[i].s));
+		assert_string_equal(buf, cases[i].s);
+	}
+	assert_int_equal(smsq_id_parse(SY_STR_NULL, &(uint64_t){0}), SY_ERR_PARSE);
+	assert_string_equal(smsq_state_name(SMSQ_ENROUTE), "ENROUTE");
+	assert_string_equal(smsq_state_name(SMSQ_STATE_COUNT), "?");
+	assert_false(smsq_state_final(SMSQ_ENROUTE));
+	assert_true(smsq_state_final(SMSQ_REJECTED));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_group_commit_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_crash_recover, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_state_rules, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reentrant_callback, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_commit_failure_retry, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_roundtrip_100k, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_body_limits, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
+	    cmocka_unit_test(test_id_text),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
