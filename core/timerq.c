@@ -12,10 +12,10 @@
 #ifndef TQ_RING
 #define TQ_RING 4096u /* ring spans about 68.7 s */
 #endif
-#define TQ_MASK (TQ_RING - 1)
-#define TQ_D 4 /* heap arity */
+#define TQ_MASK	       (TQ_RING - 1)
+#define TQ_D	       4 /* heap arity */
 #define TQ_COMPACT_MIN 4096u
-#define TQ_CAP_MAX (1u << 30) /* keeps entry counts far from UINT32_MAX */
+#define TQ_CAP_MAX     (1u << 30) /* keeps entry counts far from UINT32_MAX */
 
 _Static_assert((TQ_RING & TQ_MASK) == 0, "ring size is a power of two");
 

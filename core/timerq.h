@@ -41,9 +41,9 @@ struct sy_tq {
 	struct sy_tq_vec far;
 	uint64_t base, limit; /* bucket numbers */
 	uint64_t seq;
-	uint32_t ring_n;    /* entries (live or dead) in ring buckets */
-	uint32_t count;     /* pending entries */
-	uint32_t cap;	    /* slots allocated */
+	uint32_t ring_n; /* entries (live or dead) in ring buckets */
+	uint32_t count;	 /* pending entries */
+	uint32_t cap;	 /* slots allocated */
 	uint32_t cap_max;
 	uint32_t free_head;
 	/* heap[0]: slot of the earliest pending entry, valid while count > 0.
@@ -52,8 +52,9 @@ struct sy_tq {
 	uint32_t heap[1];
 };
 
-/* cap_max bounds the pending timers (and memory, to about twice that in
- * entries): starting more timers than that fails with id 0. */
+/* cap_max bounds the pending timers (clamped to 2^30); entries held,
+ * cancelled ones included, stay under 2 * cap_max + 4096. Starting more
+ * timers than cap_max fails with id 0. */
 enum sy_rc sy_tq_init(struct sy_tq *q, uint32_t cap_initial, uint32_t cap_max);
 void sy_tq_free(struct sy_tq *q);
 /* Returns 0 when the queue is at cap_max (or out of memory). */

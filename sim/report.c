@@ -88,6 +88,43 @@ static void collect_switch(const struct sim_run *r, struct metrics *ms)
 	put(ms, "sip.txn_full", SCN_UNIT_COUNT, (int64_t)ss->txn_full);
 }
 
+static const struct metric *find(const struct metrics *ms, const char *name);
+static void fmt_metric(const struct metrics *ms, const char *name, char *buf, size_t n);
+
+static void collect_billing(const struct sim_run *r, struct metrics *ms)
+{
+	const struct callbill *cb = r->sw->bill;
+	if (cb == NULL)
+		return;
+	struct callbill_stats st;
+	int64_t charged = 0, decrease = 0;
+	callbill_stats(cb, &st);
+	callbill_conserved(cb, &charged, &decrease);
+	put(ms, "billing.revenue", SCN_UNIT_MONEY, st.revenue_micros);
+	put(ms, "billing.cost", SCN_UNIT_MONEY, st.cost_micros);
+	put(ms, "billing.margin", SCN_UNIT_MONEY, st.revenue_micros - st.cost_micros);
+	put(ms, "billing.conservation_error", SCN_UNIT_MONEY, charged - decrease);
+	put(ms, "billing.cutoffs", SCN_UNIT_COUNT, (int64_t)st.cutoffs);
+	put(ms, "billing.cutoff_violations", SCN_UNIT_COUNT, (int64_t)callbill_cutoff_violations(cb));
+	put(ms, "billing.cutoff_late_max", SCN_UNIT_NS, (int64_t)st.cutoff_late_max_ns);
+	put(ms, "billing.declined", SCN_UNIT_COUNT, (int64_t)st.declined);
+	put(ms, "billing.authorized", SCN_UNIT_COUNT, (int64_t)st.authorized);
+	put(ms, "accounts.negative", SCN_UNIT_COUNT, (int64_t)callbill_negative_accounts(cb));
+}
+
+static void text_billing(FILE *f, const struct metrics *ms)
+{
+	static const char *const names[] = {"billing.revenue", "billing.cost", "billing.margin",
+					    "billing.cutoffs", "billing.declined", "billing.conservation_error"};
+	if (find(ms, names[0]) == NULL)
+		return;
+	char v[6][40];
+	for (int i = 0; i < 6; i++)
+		fmt_metric(ms, names[i], v[i], sizeof(v[i]));
+	fprintf(f, "billing   revenue %s, carrier cost %s, margin %s; cut off %s, declined %s; conservation error %s\n",
+		v[0], v[1], v[2], v[3], v[4], v[5]);
+}
+
 static void collect_callers(const struct sim_run *r, struct metrics *ms)
 {
 	if (r->uac == NULL)
@@ -202,6 +239,7 @@ static void text_report(FILE *f, const struct sim_run *r, const struct metrics *
 		st->dgrams_lost + st->dgrams_down);
 	text_calls(f, r, ms);
 	text_carriers(f, r);
+	text_billing(f, ms);
 	fmt_metric(ms, "cdr.count", cdr, sizeof(cdr));
 	fmt_metric(ms, "cdr.lost", lost, sizeof(lost));
 	fprintf(f, "cdrs      %s written (sqlite + CSV) in %s, lost %s\n", cdr, r->out_dir, lost);
@@ -291,6 +329,7 @@ size_t sim_run_finish(struct sim_run *r, FILE *text, const char *json_path)
 	collect_switch(r, &ms);
 	collect_callers(r, &ms);
 	collect_carriers(r, &ms);
+	collect_billing(r, &ms);
 	size_t fails = expect_eval(r->scn, lookup, &ms, res);
 	sim_digest_hex(r->sim, digest);
 	if (text != NULL)

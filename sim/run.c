@@ -66,8 +66,12 @@ fail:
 /* A sim run starts from empty outputs: the CDR store appends otherwise. */
 static void clear_outputs(const char *dir)
 {
-	static const char *const files[] = {"cdrs.sqlite", "cdrs.sqlite-wal", "cdrs.sqlite-shm", "cdrs.csv",
-					    "report.txt",  "report.json",     "series.csv"};
+	static const char *const files[] = {
+		"cdrs.sqlite",	"cdrs.sqlite-wal", "cdrs.sqlite-shm", "cdrs.csv",	    "ledger.sqlite",
+		"ledger.sqlite-wal", "ledger.sqlite-shm", "smsq.sqlite", "smsq.sqlite-wal", "smsq.sqlite-shm",
+		"mdrs.sqlite",	"mdrs.sqlite-wal", "mdrs.sqlite-shm", "mdrs.csv",	    "report.txt",
+		"report.json",	"series.csv",
+	};
 	char p[SCN_PATH_MAX + 96];
 	for (size_t i = 0; i < SY_ARRAY_LEN(files); i++) {
 		snprintf(p, sizeof(p), "%s/%s", dir, files[i]);

@@ -12,7 +12,7 @@
 #include "core/rng.h"
 #include "core/timerq.h"
 
-#define MS 1000000ull
+#define MS  1000000ull
 #define SEC 1000000000ull
 
 static void fn_a(void *arg)
@@ -100,7 +100,7 @@ static void test_stale_ids(void **state)
 	assert_false(sy_tq_cancel(&q, a)); /* already cancelled */
 	sy_timer_id b = sy_tq_add(&q, 50, fn_a, NULL);
 	assert_int_equal(b, (2ull << 32) | 1); /* same slot reused, new generation */
-	assert_false(sy_tq_cancel(&q, a));	   /* stale id after reuse */
+	assert_false(sy_tq_cancel(&q, a));     /* stale id after reuse */
 	assert_int_equal(sy_tq_count(&q), 1);
 	assert_true(sy_tq_pop(&q, 60, &at, &fn, &arg));
 	assert_false(sy_tq_cancel(&q, b)); /* already fired */
@@ -206,7 +206,7 @@ struct model {
 	struct ref {
 		uint64_t at, seq;
 		uint32_t tag;
-	} *pend;
+	} * pend;
 	uint32_t n;
 	struct issued *iss;
 	uint32_t niss, iss_max;
@@ -358,8 +358,9 @@ static void op_cancel(struct model *m)
 static void op_advance(struct model *m)
 {
 	uint64_t r = sy_rng_below(&m->rng, 100), at;
-	uint64_t step = r < 70 ? sy_rng_below(&m->rng, 20 * MS) : r < 95 ? sy_rng_below(&m->rng, 3 * SEC)
-									 : sy_rng_below(&m->rng, 400 * SEC);
+	uint64_t step = r < 70	 ? sy_rng_below(&m->rng, 20 * MS)
+			: r < 95 ? sy_rng_below(&m->rng, 3 * SEC)
+				 : sy_rng_below(&m->rng, 400 * SEC);
 	m->now = m->now + step;
 	sy_timer_fn fn;
 	void *arg;
@@ -432,14 +433,14 @@ static void test_differential_small_cap(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ties_pop_in_insertion_order),
-		cmocka_unit_test(test_pop_respects_now),
-		cmocka_unit_test(test_stale_ids),
-		cmocka_unit_test(test_cap_max),
-		cmocka_unit_test(test_extreme_deadlines),
-		cmocka_unit_test(test_cancel_churn_compacts),
-		cmocka_unit_test(test_differential_large),
-		cmocka_unit_test(test_differential_small_cap),
+	    cmocka_unit_test(test_ties_pop_in_insertion_order),
+	    cmocka_unit_test(test_pop_respects_now),
+	    cmocka_unit_test(test_stale_ids),
+	    cmocka_unit_test(test_cap_max),
+	    cmocka_unit_test(test_extreme_deadlines),
+	    cmocka_unit_test(test_cancel_churn_compacts),
+	    cmocka_unit_test(test_differential_large),
+	    cmocka_unit_test(test_differential_small_cap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

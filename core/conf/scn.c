@@ -1436,9 +1436,14 @@ int scn_account_find(const struct scn *s, const char *name)
 
 size_t scn_fmt_money(int64_t micros, char *buf, size_t n)
 {
+	/* at least two decimals, more only when the micros need them */
 	uint64_t a = micros < 0 ? (uint64_t)0 - (uint64_t)micros : (uint64_t)micros;
-	int w = snprintf(buf, n, "%s%llu.%06llu", micros < 0 ? "-" : "", (unsigned long long)(a / 1000000),
-			 (unsigned long long)(a % 1000000));
+	char frac[8];
+	snprintf(frac, sizeof(frac), "%06llu", (unsigned long long)(a % 1000000));
+	int len = 6;
+	while (len > 2 && frac[len - 1] == '0')
+		len--;
+	int w = snprintf(buf, n, "%s%llu.%.*s", micros < 0 ? "-" : "", (unsigned long long)(a / 1000000), len, frac);
 	return w < 0 ? 0 : (size_t)w;
 }
 

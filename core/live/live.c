@@ -147,7 +147,8 @@ static void live_timer_cb(evutil_socket_t fd, short what, void *arg)
 	uint32_t n = 0;
 	l->firing = true;
 	while (n < LIVE_TIMER_BATCH_MAX && !l->stop && sy_tq_count(&l->tq) > 0) {
-		if (l->tq.slots[l->tq.heap[0]].seq > seq_limit)
+		uint64_t seq;
+		if (!sy_tq_peek_seq(&l->tq, &seq) || seq > seq_limit)
 			break;
 		if (!sy_tq_pop(&l->tq, l->now_ns, &at, &fn, &fn_arg))
 			break;

@@ -106,6 +106,8 @@ static void call_emit_cdr(struct b2bua *b, struct call *c)
 	cdr_set_str(r.callee, sizeof(r.callee), cs(c, c->callee));
 	cdr_set_str(r.a_call_id, sizeof(r.a_call_id), cs(c, c->a_call_id));
 	cdr_set_str(r.b_call_id, sizeof(r.b_call_id), cs(c, c->b_call_id));
+	if (b->cfg.bill != NULL) /* charge the account before the CDR leaves */
+		callbill_end(b->cfg.bill, &c->bill, r.duration_ms, r.carrier, c->cut_off, &r);
 	b->st.cdrs++;
 	if (b->cfg.on_cdr != NULL)
 		b->cfg.on_cdr(b->cfg.cdr_arg, &r);
@@ -123,6 +125,7 @@ static void call_free(struct b2bua *b, struct call *c)
 		sip_txn_set_user(c->b_ict, NULL);
 	sy_env_timer_cancel(b->env, c->max_timer);
 	sy_env_timer_cancel(b->env, c->setup_timer);
+	sy_env_timer_cancel(b->env, c->bill_timer);
 	if (c->a_linked)
 		sy_htab_remove(&b->by_call_id, &c->a_node.h);
 	b_unlink(b, c);
@@ -149,11 +152,12 @@ static void send_request(struct b2bua *b, const struct sip_request *rq, const st
 
 /* Final or provisional response to the caller on the A-leg INVITE, with
  * the body (SDP) of body_from (the carrier's 18x/200) when given. */
-static void a_respond(struct b2bua *b, struct call *c, int code, const char *reason, const struct sip_msg *body_from)
+static void a_respond_x(struct b2bua *b, struct call *c, int code, const char *reason,
+			const struct sip_msg *body_from, struct sy_str extra)
 {
 	if (c->a_ist == NULL || sip_txn_request_raw(c->a_ist).len == 0)
 		return;
-	struct sip_reply r = {.status = code, .reason = reason};
+	struct sip_reply r = {.status = code, .reason = reason, .extra = extra};
 	if (code > 100)
 		r.to_tag = cs(c, c->a_tag);
 	if (code > 100 && code < 300)
@@ -179,6 +183,11 @@ static void a_respond(struct b2bua *b, struct call *c, int code, const char *rea
 		sy_hist_add(&b->st.pdd, sy_env_now_ns(b->env) - c->t_invite_ns);
 	}
 	sip_txn_reply(c->a_ist, &r);
+}
+
+static void a_respond(struct b2bua *b, struct call *c, int code, const char *reason, const struct sip_msg *body_from)
+{
+	a_respond_x(b, c, code, reason, body_from, SY_STR_NULL);
 }
 
 static void send_b_bye(struct b2bua *b, struct call *c)
@@ -278,6 +287,52 @@ static void setup_timer_set(struct b2bua *b, struct call *c, uint64_t ns)
 	c->setup_timer = ns != 0 ? sy_env_timer_start(b->env, ns, setup_fire, c) : 0;
 }
 
+/* No call is connected without money reserved for it: the first slice is
+ * held now, and a refusal is 402/403 with a Reason header saying why. */
+static bool bill_authorize(struct b2bua *b, struct call *c)
+{
+	uint16_t status = 0;
+	const char *why = NULL;
+	if (callbill_authorize(b->cfg.bill, cs(c, c->caller), cs(c, c->callee), cs(c, c->a_call_id), &c->bill,
+			       &status, &why) == SY_OK)
+		return true;
+	char extra[160];
+	int n = snprintf(extra, sizeof(extra), "Reason: SIP;cause=%u;text=\"%s\"\r\n", status, why);
+	b->st.bill_declined++;
+	c->disposition = CDR_DISP_FAILED;
+	c->hangup = CDR_SIDE_SYSTEM;
+	a_respond_x(b, c, status, why, NULL, (struct sy_str){extra, n > 0 ? (size_t)n : 0});
+	call_free(b, c);
+	return false;
+}
+
+static void bill_fire(void *arg);
+
+static void bill_schedule(struct b2bua *b, struct call *c, uint64_t delay_ns)
+{
+	c->bill_timer = delay_ns == UINT64_MAX ? 0 : sy_env_timer_start(b->env, delay_ns, bill_fire, c);
+}
+
+/* The slice timer: extend the reservation, or, when the money is out, end
+ * the call on the second it ran out (BYE on both legs). */
+static void bill_fire(void *arg)
+{
+	struct call *c = arg;
+	struct b2bua *b = c->owner;
+	c->bill_timer = 0;
+	if (!c->bill.final) {
+		bill_schedule(b, c, callbill_tick(b->cfg.bill, &c->bill, sy_env_wall_ns(b->env)));
+		return;
+	}
+	c->cut_off = true;
+	c->hangup = CDR_SIDE_SYSTEM;
+	b->st.bill_cutoffs++;
+	send_b_bye(b, c);
+	send_a_bye(b, c);
+	b->st.completed++;
+	call_free(b, c);
+}
+
 static void new_invite(struct b2bua *b, struct sip_txn *st, const struct sip_msg *req, const struct sy_addr *from)
 {
 	b->st.invites++;
@@ -310,6 +365,8 @@ static void new_invite(struct b2bua *b, struct sip_txn *st, const struct sip_msg
 	sy_htab_insert(&b->by_call_id, &c->a_node.h, cs(c, c->a_call_id));
 	c->a_linked = true;
 	a_respond(b, c, 100, NULL, NULL);
+	if (b->cfg.bill != NULL && !bill_authorize(b, c))
+		return;
 	c->route_n = (uint8_t)b->cfg.route(b->cfg.route_arg, cs(c, c->callee), c->route_ids, B2BUA_ROUTE_MAX);
 	if (c->route_n == 0) {
 		b->st.no_route++;
@@ -349,6 +406,8 @@ static void b_answered(struct b2bua *b, struct call *c, const struct sip_msg *re
 	a_respond(b, c, resp->status, NULL, resp);
 	if (b->cfg.max_call_ns != 0)
 		c->max_timer = sy_env_timer_start(b->env, b->cfg.max_call_ns, max_call_fire, c);
+	if (b->cfg.bill != NULL && c->bill.resv != 0)
+		bill_schedule(b, c, callbill_answered(b->cfg.bill, &c->bill, c->wall_answer_ns));
 }
 
 static bool failover_code(int code)

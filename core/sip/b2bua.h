@@ -9,6 +9,7 @@
 #ifndef SY_SIP_B2BUA_H
 #define SY_SIP_B2BUA_H
 
+#include "core/billing/callbill.h"
 #include "core/metrics/hist.h"
 #include "core/store/cdr.h"
 #include "txn.h"
@@ -47,6 +48,7 @@ struct b2bua_cfg {
 	uint64_t invite_timeout_ns; /* no 1xx from the carrier: try the next; 0 = timer B only */
 	uint64_t ring_timeout_ns;   /* ringing too long: CANCEL, 480 to the caller; 0 = never */
 	uint64_t cdr_id_base; /* CDR ids continue after this (the store's last id) */
+	struct callbill *bill; /* real-time billing; NULL = calls are not charged */
 };
 
 struct b2bua_stats {
@@ -67,6 +69,8 @@ struct b2bua_stats {
 	uint64_t active_peak;
 	uint64_t stray;		 /* in-dialog requests for unknown dialogs (481) */
 	uint64_t stray_2xx;	 /* 2xx for calls we gave up: ACKed and ended with BYE */
+	uint64_t bill_declined;	 /* INVITEs refused by billing (402/403) */
+	uint64_t bill_cutoffs;	 /* calls ended because the money ran out */
 	uint32_t final_by_code[700]; /* final status sent to callers */
 	struct sy_hist pdd;	 /* INVITE in -> first 18x (or final) out */
 	struct sy_hist setup;	 /* INVITE in -> 200 out */

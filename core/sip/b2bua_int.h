@@ -59,6 +59,9 @@ struct call {
 	sy_timer_id max_timer;	 /* max call duration, once connected */
 	sy_timer_id setup_timer; /* invite / ring timeout, while proceeding */
 	bool b_provisional;
+	bool cut_off;		 /* ended by billing: the money ran out */
+	struct callbill_call bill;
+	sy_timer_id bill_timer;	 /* next slice extension, or the cut-off */
 	bool answered, got_18x;	 /* t_answer_ns / t_18x_ns are set (0 is a valid time) */	 /* the carrier sent a 1xx */
 	uint64_t seq;	      /* call number on this node */
 	struct cstr a_call_id, a_from, a_tag, a_contact;

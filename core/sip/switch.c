@@ -75,6 +75,13 @@ enum sy_rc vswitch_create(const struct vswitch_cfg *cfg, struct vswitch **out, c
 	}
 	const struct scn *s = cfg->scn;
 	uint32_t calls_max = cfg->calls_max ? cfg->calls_max : s->run.calls_max ? s->run.calls_max : 50000;
+	char ledger[SCN_PATH_MAX + 32];
+	if (cfg->out_dir != NULL)
+		snprintf(ledger, sizeof(ledger), "%s/ledger.sqlite", cfg->out_dir);
+	struct callbill_cfg bc_ = {.env = cfg->env, .scn = s, .ledger_path = cfg->out_dir ? ledger : NULL,
+				   .calls_max = calls_max};
+	if ((rc = callbill_create(&bc_, &v->bill, err, errlen)) != SY_OK)
+		goto out_store;
 	uint32_t txn_max = cfg->txn_max ? cfg->txn_max : s->run.txn_max ? s->run.txn_max : calls_max * 4;
 	struct b2bua_cfg bc = {
 		.env = cfg->env,
@@ -93,6 +100,7 @@ enum sy_rc vswitch_create(const struct vswitch_cfg *cfg, struct vswitch **out, c
 		.invite_timeout_ns = s->node.invite_timeout_ns,
 		.ring_timeout_ns = s->node.ring_timeout_ns,
 		.cdr_id_base = v->store != NULL ? cdr_store_last_id(v->store) : 0,
+		.bill = v->bill,
 	};
 	if ((rc = b2bua_create(&bc, &v->b2bua)) != SY_OK) {
 		char a[SY_ADDR_STRLEN];
@@ -105,6 +113,7 @@ enum sy_rc vswitch_create(const struct vswitch_cfg *cfg, struct vswitch **out, c
 	*out = v;
 	return SY_OK;
 out_store:
+	callbill_destroy(v->bill);
 	cdr_store_close(v->store);
 out_free:
 	route_table_free(&v->routes);
@@ -114,6 +123,7 @@ out_free:
 
 enum sy_rc vswitch_flush(struct vswitch *v)
 {
+	callbill_flush(v->bill);
 	if (v->store == NULL)
 		return SY_OK;
 	enum sy_rc rc = cdr_store_flush(v->store);
@@ -143,6 +153,7 @@ void vswitch_destroy(struct vswitch *v)
 		return;
 	sy_env_timer_cancel(v->env, v->flush_timer);
 	b2bua_destroy(v->b2bua);
+	callbill_destroy(v->bill);
 	cdr_store_close(v->store);
 	route_table_free(&v->routes);
 	free(v);

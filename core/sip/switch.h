@@ -32,6 +32,7 @@ struct vswitch {
 	struct b2bua_carrier carriers[SCN_CARRIERS_MAX];
 	uint32_t carrier_n;
 	struct cdr_store *store;
+	struct callbill *bill; /* NULL without [account] sections */
 	sy_timer_id flush_timer;
 	uint64_t flush_every_ns;
 	b2bua_cdr_fn on_cdr;
