@@ -33,17 +33,6 @@ static void link_both(struct sim *sim, struct sim_node *a, struct sim_node *b, c
 	sim_net_link_set(sim_net_link(sim, b, a), &c);
 }
 
-/* Concurrent calls the pools must hold: arrivals x (ring + hold + slack). */
-static uint32_t auto_calls_max(const struct scn *s)
-{
-	uint64_t ring_ns = 0;
-	for (uint32_t i = 0; i < s->carrier_n; i++)
-		ring_ns = SY_MAX(ring_ns, sy_dist_mean(&s->carriers[i].ring) * 2);
-	uint64_t life_ns = sy_dist_mean(&s->voice.hold) * 2 + ring_ns + 10 * SY_NS_PER_S;
-	uint64_t n = s->voice.cps_milli * (life_ns / SY_NS_PER_MS) / 1000000 + 2000;
-	return (uint32_t)SY_MIN(n, 4000000u);
-}
-
 static enum sy_rc make_dir(const char *path, char *err, size_t errlen)
 {
 	char tmp[SCN_PATH_MAX + 64];
@@ -92,24 +81,8 @@ static enum sy_rc add_carriers(struct sim_run *r, struct sy_addr *addrs, char *e
 			return SY_ERR_INVAL;
 		link_both(r->sim, r->sw_node, r->carrier_nodes[i], &c->link);
 		addrs[i] = sim_node_addr(r->carrier_nodes[i], SIP_PORT);
-		struct uas_cfg u = {
-			.name = c->name,
-			.index = i,
-			.local = addrs[i],
-			.answer_ppm = c->answer_ppm,
-			.ring = c->ring,
-			.calls_max = r->calls_max,
-			.t1_ns = s->run.t1_ns,
-		};
-		for (uint32_t k = 0; k < c->reject_n && k < UAS_REJECT_MAX; k++) {
-			u.reject[k].code = c->reject[k].code;
-			u.reject[k].share_ppm = c->reject[k].ppm;
-			u.reject_n = k + 1;
-		}
-		if (c->noanswer_ns != 0) {
-			u.noanswer_ppm = SCN_PPM - c->answer_ppm;
-			u.noanswer_timeout_ns = c->noanswer_ns;
-		}
+		struct uas_cfg u;
+		scn_peers_uas(s, i, addrs[i], r->calls_max, &u);
 		enum sy_rc rc = uas_create(sim_node_env(r->carrier_nodes[i]), &u, &r->uas[i]);
 		if (rc != SY_OK) {
 			snprintf(err, errlen, "%s:%u: cannot simulate [carrier %s]: %s", s->file, c->line, c->name,
@@ -126,26 +99,10 @@ static enum sy_rc add_callers(struct sim_run *r, char *err, size_t errlen)
 	const struct scn_traffic_voice *v = &s->voice;
 	r->callers_node = sim_node_add(r->sim, "callers", "10.0.2.1");
 	link_both(r->sim, r->callers_node, r->sw_node, &v->link);
-	for (uint32_t i = 0; i < v->to_n; i++) {
-		r->dests[i].pattern = v->to[i].pattern;
-		r->dests[i].weight_ppm = v->to[i].weight_ppm;
-	}
 	uint64_t dur = v->duration_ns ? v->duration_ns : s->run.duration_ns;
-	struct uac_cfg u = {
-		.name = "callers",
-		.local = sim_node_addr(r->callers_node, SIP_PORT),
-		.target = sim_node_addr(r->sw_node, SIP_PORT),
-		.cps_milli = v->cps_milli,
-		.dest_n = v->to_n,
-		.from_pattern = v->from,
-		.hold = v->hold,
-		.start_ns = v->start_ns,
-		.stop_ns = v->start_ns + dur,
-		.max_calls = v->calls_max,
-		.calls_max = r->calls_max,
-		.t1_ns = s->run.t1_ns,
-	};
-	memcpy(u.dest, r->dests, sizeof(r->dests[0]) * v->to_n);
+	struct uac_cfg u;
+	scn_peers_uac(s, sim_node_addr(r->callers_node, SIP_PORT), sim_node_addr(r->sw_node, SIP_PORT), r->calls_max,
+		      r->dests, &u);
 	enum sy_rc rc = uac_create(sim_node_env(r->callers_node), &u, &r->uac);
 	if (rc != SY_OK) {
 		snprintf(err, errlen, "%s:%u: cannot simulate [traffic voice]: %s", s->file, v->line, sy_rc_str(rc));
@@ -195,7 +152,7 @@ enum sy_rc sim_run_create(const struct scn *scn, const struct sim_run_opts *o, s
 		goto out_free;
 	if (o->trace != NULL)
 		sim_set_event_text(r->sim, o->trace);
-	r->calls_max = scn->run.calls_max ? scn->run.calls_max : auto_calls_max(scn);
+	r->calls_max = scn->run.calls_max ? scn->run.calls_max : scn_peers_calls_max(scn);
 	r->sw_node = sim_node_add(r->sim, "switch", "10.0.0.1");
 	if ((rc = add_carriers(r, addrs, err, errlen)) != SY_OK)
 		goto out_free;

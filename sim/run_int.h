@@ -6,6 +6,7 @@
 #include "core/sip/switch.h"
 #include "digest.h"
 #include "peers/uac.h"
+#include "peers/scn_peers.h"
 #include "peers/uas.h"
 #include "run.h"
 #include "series.h"
