@@ -112,6 +112,77 @@ static void collect_billing(const struct sim_run *r, struct metrics *ms)
 	put(ms, "accounts.negative", SCN_UNIT_COUNT, (int64_t)callbill_negative_accounts(cb));
 }
 
+static const char *const resp_names[6] = {"submit_resp.p50", "submit_resp.p90", "submit_resp.p95",
+					  "submit_resp.p99", "submit_resp.max", "submit_resp.mean"};
+
+static void collect_sms(const struct sim_run *r, struct metrics *ms)
+{
+	if (r->esme == NULL)
+		return;
+	const struct esme_stats *e = esme_stats(r->esme);
+	uint64_t received = 0, dups = 0, deduped = 0;
+	for (uint32_t i = 0; i < SCN_SMPP_CARRIERS_MAX; i++) {
+		if (r->sms_peers[i] == NULL)
+			continue;
+		const struct smsc_peer_stats *p = smsc_peer_stats(r->sms_peers[i]);
+		received += p->received;
+		dups += p->duplicates;
+		deduped += p->deduped;
+	}
+	uint64_t finals = e->rcpt_delivered + e->rcpt_undeliverable + e->rcpt_expired + e->rcpt_other;
+	uint64_t lost = r->scn->sms.dlr ? sim_run__sms_unreceipted(r)
+					: (e->segs_accepted > received ? e->segs_accepted - received : 0);
+	put(ms, "sms.submitted", SCN_UNIT_COUNT, (int64_t)e->msgs_submitted);
+	put(ms, "sms.segments", SCN_UNIT_COUNT, (int64_t)e->segs_submitted);
+	put(ms, "sms.accepted", SCN_UNIT_COUNT, (int64_t)e->segs_accepted);
+	put(ms, "sms.rejected", SCN_UNIT_COUNT, (int64_t)e->segs_rejected);
+	put(ms, "sms.throttled", SCN_UNIT_COUNT, (int64_t)e->throttled);
+	put(ms, "sms.skipped", SCN_UNIT_COUNT, (int64_t)e->skipped);
+	put(ms, "sms.dlr", SCN_UNIT_COUNT, (int64_t)finals);
+	put(ms, "sms.delivered", SCN_UNIT_COUNT, (int64_t)e->rcpt_delivered);
+	put(ms, "sms.undeliverable", SCN_UNIT_COUNT, (int64_t)e->rcpt_undeliverable);
+	put(ms, "sms.expired", SCN_UNIT_COUNT, (int64_t)e->rcpt_expired);
+	put(ms, "sms.lost", SCN_UNIT_COUNT, (int64_t)lost);
+	/* delivered twice by a carrier; receipts are at-least-once (SMPP
+	 * clients match them by id), so those are counted on their own */
+	put(ms, "sms.duplicate", SCN_UNIT_COUNT, (int64_t)(dups - deduped));
+	put(ms, "sms.dlr_duplicate", SCN_UNIT_COUNT, (int64_t)e->rcpt_duplicate);
+	put(ms, "sms.carrier_received", SCN_UNIT_COUNT, (int64_t)received);
+	put(ms, "sms.carrier_deduped", SCN_UNIT_COUNT, (int64_t)deduped);
+	put(ms, "sms.crashes", SCN_UNIT_COUNT, (int64_t)r->crashes);
+	if (r->smsc != NULL) {
+		const struct smsc_stats *st = smsc_stats(r->smsc);
+		put(ms, "sms.retries", SCN_UNIT_COUNT, (int64_t)st->upstream_retries);
+		put(ms, "sms.recovered", SCN_UNIT_COUNT, (int64_t)st->recovered);
+		put(ms, "sms.store_commits", SCN_UNIT_COUNT, (int64_t)st->store_commits);
+	}
+	put_hist(ms, resp_names, &e->submit_resp);
+}
+
+static void text_sms(FILE *f, const struct metrics *ms)
+{
+	static const char *const names[] = {"sms.submitted", "sms.segments", "sms.accepted", "sms.rejected",
+					    "sms.throttled", "sms.dlr",	     "sms.delivered", "sms.lost",
+					    "sms.duplicate", "sms.carrier_deduped"};
+	if (find(ms, names[0]) == NULL)
+		return;
+	char v[10][32], p[6][32];
+	for (int i = 0; i < 10; i++)
+		fmt_metric(ms, names[i], v[i], sizeof(v[i]));
+	for (int i = 0; i < 6; i++)
+		fmt_metric(ms, resp_names[i], p[i], sizeof(p[i]));
+	fprintf(f, "sms       submitted %s (%s parts), accepted %s, rejected %s, throttled %s\n", v[0], v[1], v[2],
+		v[3], v[4]);
+	char dd[32];
+	fmt_metric(ms, "sms.dlr_duplicate", dd, sizeof(dd));
+	fprintf(f,
+		"          receipts %s (%s delivered, %s twice), lost %s, delivered twice %s, re-sends deduplicated by "
+		"carriers %s\n",
+		v[5], v[6], dd, v[7], v[8], v[9]);
+	fprintf(f, "%-10s p50 %s, p90 %s, p95 %s, p99 %s, max %s, mean %s\n", "submit_resp", p[0], p[1], p[2], p[3],
+		p[4], p[5]);
+}
+
 static void text_billing(FILE *f, const struct metrics *ms)
 {
 	static const char *const names[] = {"billing.revenue", "billing.cost", "billing.margin",
@@ -237,15 +308,22 @@ static void text_report(FILE *f, const struct sim_run *r, const struct metrics *
 		   " lost in the network)\n",
 		(double)sim_now(r->sim) / 1e9, (double)r->traffic_end_ns / 1e9, st->events, st->dgrams_sent,
 		st->dgrams_lost + st->dgrams_down);
-	text_calls(f, r, ms);
-	text_carriers(f, r);
+	bool voice = r->scn->voice.present || r->scn->carrier_n > 0;
+	if (voice) {
+		text_calls(f, r, ms);
+		text_carriers(f, r);
+	}
 	text_billing(f, ms);
+	text_sms(f, ms);
 	fmt_metric(ms, "cdr.count", cdr, sizeof(cdr));
 	fmt_metric(ms, "cdr.lost", lost, sizeof(lost));
-	fprintf(f, "cdrs      %s written (sqlite + CSV) in %s, lost %s\n", cdr, r->out_dir, lost);
-	fprintf(f, "sip       rx %" PRIu64 ", tx %" PRIu64 ", retransmits %" PRIu64 ", malformed %" PRIu64
-		   ", transaction pool full %" PRIu64 "\n",
-		ss->rx_msgs, ss->tx_msgs, ss->retransmits_sent, ss->rx_bad_dropped + ss->rx_bad_400, ss->txn_full);
+	if (voice) {
+		fprintf(f, "cdrs      %s written (sqlite + CSV) in %s, lost %s\n", cdr, r->out_dir, lost);
+		fprintf(f, "sip       rx %" PRIu64 ", tx %" PRIu64 ", retransmits %" PRIu64 ", malformed %" PRIu64
+			   ", transaction pool full %" PRIu64 "\n",
+			ss->rx_msgs, ss->tx_msgs, ss->retransmits_sent, ss->rx_bad_dropped + ss->rx_bad_400,
+			ss->txn_full);
+	}
 	if (r->scn->expect_n > 0) {
 		fprintf(f, "expect\n");
 		for (uint32_t i = 0; i < r->scn->expect_n; i++)
@@ -330,6 +408,7 @@ size_t sim_run_finish(struct sim_run *r, FILE *text, const char *json_path)
 	collect_callers(r, &ms);
 	collect_carriers(r, &ms);
 	collect_billing(r, &ms);
+	collect_sms(r, &ms);
 	size_t fails = expect_eval(r->scn, lookup, &ms, res);
 	sim_digest_hex(r->sim, digest);
 	if (text != NULL)

@@ -112,18 +112,129 @@ static enum sy_rc add_callers(struct sim_run *r, char *err, size_t errlen)
 	return SY_OK;
 }
 
+struct drop_ctx {
+	struct sim_run *r;
+	int32_t carrier;
+	uint64_t until_ns;
+};
+
+static void sms_drop_fire(void *arg);
+
 static void add_faults(struct sim_run *r)
 {
 	const struct scn *s = r->scn;
 	for (uint32_t i = 0; i < s->fault_n; i++) {
 		const struct scn_fault *f = &s->faults[i];
-		if (f->kind == SCN_FAULT_CARRIER_DOWN && f->carrier >= 0)
+		if (f->kind == SCN_FAULT_CARRIER_DOWN && f->carrier >= 0) {
 			sim_net_down_between(r->sim, r->sw_node, r->carrier_nodes[f->carrier], true, f->at_ns,
 					     f->at_ns + f->duration_ns);
+		} else if (f->kind == SCN_FAULT_SMPP_DROP && f->carrier >= 0) {
+			struct drop_ctx *d = malloc(sizeof(*d));
+			SY_ASSERT(d != NULL);
+			*d = (struct drop_ctx){r, f->carrier, f->at_ns + f->duration_ns};
+			sim_at(r->sim, f->at_ns, sms_drop_fire, d);
+		} else if (f->kind == SCN_FAULT_NODE_CRASH) {
+			sim_node_crash_at(r->sw_node, f->at_ns, f->duration_ns);
+		}
 	}
 }
 
 static void tick(void *arg);
+
+/* ---- SMS ---- */
+
+static enum sy_rc smsc_start(struct sim_run *r, char *err, size_t errlen)
+{
+	const struct scn *s = r->scn;
+	struct smsc_cfg c = {
+		.env = sim_node_env(r->sw_node),
+		.listen = sim_node_addr(r->sw_node, SMPP_PORT),
+		.accounts = s->accounts,
+		.account_n = s->account_n,
+		.carriers = r->sms_carriers,
+		.carrier_n = s->smpp_carrier_n,
+		.store_dir = r->out_dir,
+		.msgs_max = (uint32_t)SY_MIN(SY_MAX(s->sms.tps_milli / 1000 * 8, 65536u), 4000000u),
+	};
+	return smsc_create(&c, &r->smsc, err, errlen);
+}
+
+static enum sy_rc add_sms(struct sim_run *r, char *err, size_t errlen)
+{
+	const struct scn *s = r->scn;
+	for (uint32_t i = 0; i < s->smpp_carrier_n; i++) {
+		char name[SCN_NAME_MAX + 8], ip[32];
+		snprintf(name, sizeof(name), "smsc-%s", s->smpp_carriers[i].name);
+		snprintf(ip, sizeof(ip), "10.0.3.%u", i + 1);
+		r->sms_nodes[i] = sim_node_add(r->sim, name, ip);
+		if (r->sms_nodes[i] == NULL)
+			return SY_ERR_INVAL;
+		link_both(r->sim, r->sw_node, r->sms_nodes[i], &s->smpp_carriers[i].link);
+		r->sms_carriers[i] = s->smpp_carriers[i];
+		r->sms_carriers[i].addr = sim_node_addr(r->sms_nodes[i], SMPP_PORT);
+		struct smsc_peer_cfg pc;
+		scn_peers_smsc(s, i, r->sms_carriers[i].addr, &pc);
+		enum sy_rc rc = smsc_peer_create(sim_node_env(r->sms_nodes[i]), &pc, &r->sms_peers[i]);
+		if (rc != SY_OK) {
+			snprintf(err, errlen, "%s:%u: cannot simulate [smpp-carrier %s]: %s", s->file,
+				 s->smpp_carriers[i].line, s->smpp_carriers[i].name, sy_rc_str(rc));
+			return rc;
+		}
+	}
+	enum sy_rc rc = smsc_start(r, err, errlen);
+	if (rc != SY_OK || !s->sms.present)
+		return rc;
+	r->apps_node = sim_node_add(r->sim, "apps", "10.0.4.1");
+	link_both(r->sim, r->apps_node, r->sw_node, &s->sms.link);
+	struct esme_cfg ec;
+	scn_peers_esme(s, sim_node_addr(r->sw_node, SMPP_PORT), r->esme_patterns, &ec);
+	if ((rc = esme_create(sim_node_env(r->apps_node), &ec, &r->esme)) != SY_OK) {
+		snprintf(err, errlen, "%s:%u: cannot simulate [traffic sms]: %s", s->file, s->sms.line, sy_rc_str(rc));
+		return rc;
+	}
+	uint64_t dur = s->sms.duration_ns ? s->sms.duration_ns : s->run.duration_ns;
+	r->sms_traffic_end_ns = s->sms.start_ns + dur;
+	r->traffic_end_ns = SY_MAX(r->traffic_end_ns, r->sms_traffic_end_ns);
+	return SY_OK;
+}
+
+uint64_t sim_run__sms_unreceipted(const struct sim_run *r)
+{
+	return r->esme != NULL ? esme_each_unreceipted(r->esme, NULL, NULL) : 0;
+}
+
+/* A crash is a kill -9: the SMSC's pending batch is lost (smsc_destroy
+ * commits nothing), the voice switch goes with its calls. On restart both
+ * come back on the same store and recover. */
+static void switch_crashed(void *arg, struct sim_node *node)
+{
+	struct sim_run *r = arg;
+	r->crashes++;
+	smsc_destroy(r->smsc);
+	r->smsc = NULL;
+}
+
+static void switch_restarted(void *arg, struct sim_node *node)
+{
+	struct sim_run *r = arg;
+	char err[256];
+	if (r->scn->smpp_carrier_n > 0 && smsc_start(r, err, sizeof(err)) != SY_OK)
+		SY_LOG(sim_node_env(node), SY_LOG_ERROR, "restart: %s", err);
+}
+
+
+/* An SMPP link drop: the carrier cuts every bind now and keeps cutting
+ * rebinds until the drop ends. */
+static void sms_drop_fire(void *arg)
+{
+	struct drop_ctx *d = arg;
+	smsc_peer_drop_links(d->r->sms_peers[d->carrier]);
+	uint64_t next = sim_now(d->r->sim) + 250 * SY_NS_PER_MS;
+	if (next < d->until_ns)
+		sim_at(d->r->sim, next, sms_drop_fire, d);
+	else
+		free(d);
+}
 
 enum sy_rc sim_run_create(const struct scn *scn, const struct sim_run_opts *o, struct sim_run **out, char *err,
 			  size_t errlen)
@@ -170,6 +281,9 @@ enum sy_rc sim_run_create(const struct scn *scn, const struct sim_run_opts *o, s
 		goto out_free;
 	if (scn->voice.present && (rc = add_callers(r, err, errlen)) != SY_OK)
 		goto out_free;
+	if ((scn->sms.present || scn->smpp_carrier_n > 0) && (rc = add_sms(r, err, errlen)) != SY_OK)
+		goto out_free;
+	sim_node_set_hooks(r->sw_node, switch_crashed, switch_restarted, r);
 	add_faults(r);
 	r->drain_end_ns = r->traffic_end_ns + scn->run.drain_ns;
 	r->hard_end_ns = r->drain_end_ns + HANGUP_GRACE_NS;
@@ -178,6 +292,8 @@ enum sy_rc sim_run_create(const struct scn *scn, const struct sim_run_opts *o, s
 		r->cols[i] = sim_series_col_add(&r->series, col_names[i]);
 	if (r->uac != NULL)
 		uac_start(r->uac);
+	if (r->esme != NULL)
+		esme_start(r->esme);
 	sim_at(r->sim, TICK_NS, tick, r);
 	*out = r;
 	return SY_OK;
@@ -216,7 +332,8 @@ static void tick(void *arg)
 			sim_series_add(&r->series, r->cols[i], t, (int64_t)(v - r->last[i]));
 		r->last[i] = v;
 	}
-	bool idle = b2bua_stats(r->sw->b2bua)->active == 0 && (r->uac == NULL || uac_stats(r->uac)->active == 0);
+	bool idle = b2bua_stats(r->sw->b2bua)->active == 0 && (r->uac == NULL || uac_stats(r->uac)->active == 0) &&
+		    (r->esme == NULL || (esme_in_flight(r->esme) == 0 && sim_run__sms_unreceipted(r) == 0));
 	if (now >= r->traffic_end_ns && idle) {
 		r->done = true;
 		return;
@@ -225,6 +342,8 @@ static void tick(void *arg)
 		r->hung_up = true;
 		if (r->uac != NULL)
 			uac_stop_and_hangup(r->uac);
+		if (r->esme != NULL)
+			esme_stop(r->esme);
 	}
 	if (now >= r->hard_end_ns) {
 		r->done = true;
@@ -251,6 +370,11 @@ uint64_t sim_run_horizon(const struct sim_run *r)
 	return r->hard_end_ns;
 }
 
+uint64_t sim_run_traffic_end(const struct sim_run *r)
+{
+	return r->traffic_end_ns;
+}
+
 uint64_t sim_run_events(const struct sim_run *r)
 {
 	return sim_stats(r->sim)->events;
@@ -271,6 +395,15 @@ void sim_run_destroy(struct sim_run *r)
 	if (r == NULL)
 		return;
 	uac_destroy(r->uac);
+	if (r->esme != NULL)
+		esme_destroy(r->esme);
+	for (uint32_t i = 0; i < SCN_SMPP_CARRIERS_MAX; i++)
+		if (r->sms_peers[i] != NULL)
+			smsc_peer_destroy(r->sms_peers[i]);
+	if (r->smsc != NULL) {
+		smsc_flush(r->smsc);
+		smsc_destroy(r->smsc);
+	}
 	for (uint32_t i = 0; i < SCN_CARRIERS_MAX; i++)
 		if (r->uas[i] != NULL)
 			uas_destroy(r->uas[i]);

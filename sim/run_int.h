@@ -4,15 +4,19 @@
 #define SIM_RUN_INT_H
 
 #include "core/sip/switch.h"
+#include "core/smpp/smsc.h"
 #include "digest.h"
 #include "peers/uac.h"
+#include "peers/esme.h"
 #include "peers/scn_peers.h"
+#include "peers/smsc_peer.h"
 #include "peers/uas.h"
 #include "run.h"
 #include "series.h"
 #include "sim.h"
 
 #define SIP_PORT 5060
+#define SMPP_PORT 2775
 #define TICK_NS SY_NS_PER_S
 #define HANGUP_GRACE_NS (40 * SY_NS_PER_S) /* after the forced hangup: BYEs finish */
 
@@ -34,8 +38,19 @@ struct sim_run {
 	uint64_t traffic_end_ns, drain_end_ns, hard_end_ns;
 	bool hung_up, done;
 	uint32_t calls_max;
+	/* SMS: the SMSC on the switch node, carriers' SMSCs, the applications */
+	struct smsc *smsc;
+	struct scn_smpp_carrier sms_carriers[SCN_SMPP_CARRIERS_MAX]; /* addresses of the sim hosts */
+	struct sim_node *sms_nodes[SCN_SMPP_CARRIERS_MAX], *apps_node;
+	struct smsc_peer *sms_peers[SCN_SMPP_CARRIERS_MAX];
+	struct esme *esme;
+	char esme_patterns[SCN_DESTS_MAX][SCN_PATTERN_MAX];
+	uint64_t sms_traffic_end_ns;
+	uint32_t crashes;
 };
 
 uint64_t sim_run__counter(const struct sim_run *r, int col);
+/* Messages accepted by the switch whose receipt never reached the app. */
+uint64_t sim_run__sms_unreceipted(const struct sim_run *r);
 
 #endif

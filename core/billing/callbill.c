@@ -137,11 +137,15 @@ enum sy_rc callbill_create(const struct callbill_cfg *cfg, struct callbill **out
 {
 	*out = NULL;
 	const struct scn *s = cfg->scn;
-	if (s->account_n == 0)
+	int voice = -1; /* accounts that own caller numbers pay for calls */
+	for (uint32_t k = 0; k < s->account_n && voice < 0; k++)
+		if (s->accounts[k].callers[0] != '\0')
+			voice = (int)k;
+	if (voice < 0)
 		return SY_OK;
 	if (s->tariff_n == 0) {
-		snprintf(err, errlen, "%s:%u: [account %s] needs a [tariff] to rate its calls", s->file,
-			 s->accounts[0].line, s->accounts[0].name);
+		snprintf(err, errlen, "%s:%u: [account %s] owns callers but there is no [tariff] to rate their calls",
+			 s->file, s->accounts[voice].line, s->accounts[voice].name);
 		return SY_ERR_INVAL;
 	}
 	struct callbill *cb = calloc(1, sizeof(*cb));

@@ -123,7 +123,11 @@ static void validity_fmt(uint32_t s, char out[SMPP_TIME_MAX + 1])
 	out[0] = '\0';
 	if (s == 0)
 		return;
-	snprintf(out, SMPP_TIME_MAX + 1, "0000%02u%02u%02u%02u000R", s / 86400, s / 3600 % 24, s / 60 % 60, s % 60);
+	char tmp[48];
+	s = SY_MIN(s, 99u * 86400 - 1); /* two digits of days */
+	snprintf(tmp, sizeof(tmp), "0000%02u%02u%02u%02u000R", s / 86400, s / 3600 % 24, s / 60 % 60, s % 60);
+	memcpy(out, tmp, SMPP_TIME_MAX);
+	out[SMPP_TIME_MAX] = '\0';
 }
 
 static enum sy_rc pools_alloc(struct esme *e)
@@ -767,6 +771,8 @@ static void accepted(struct esme *e, struct esme_seg *g, struct sy_str id)
 		memcpy(g->id, id.p, id.len);
 	g->id[id.len] = '\0';
 	sy_htab_insert(&e->ids, &g->h, (struct sy_str){g->id, id.len});
+	if (e->cfg.acked_out != NULL)
+		fprintf(e->cfg.acked_out, "%s\n", g->id);
 	msg_answer(e, g, true);
 	if (e->cfg.registered_delivery)
 		g->state = S_ACCEPTED;

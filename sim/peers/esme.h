@@ -6,6 +6,8 @@
 #ifndef SY_SIM_ESME_H
 #define SY_SIM_ESME_H
 
+#include <stdio.h>
+
 #include "core/env.h"
 #include "core/metrics/hist.h"
 
@@ -50,6 +52,7 @@ struct esme_cfg {
 	uint64_t rebind_max_ns;	       /* doubling stops here (default 8 s) */
 	uint32_t rebind_tries_max;     /* consecutive failed connects per bind before giving up (default 20) */
 	uint64_t enquire_interval_ns;  /* keepalive (session default 30 s) */
+	FILE *acked_out;	       /* optional: "ID\n" per accepted part (crash tests compare it with the carrier) */
 };
 
 /* Segments (submit_sm) and messages are counted apart: a message of n parts

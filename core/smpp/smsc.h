@@ -1,0 +1,111 @@
+/* smsc.h: the SMSC engine. Accepts submit_sm/data_sm from ESMEs (accounts,
+ * TPS buckets), stores each message durably (smsq group commit) before the
+ * submit_sm_resp, routes by longest destination prefix to upstream SMPP
+ * carriers (binds, windows, round-robin, failover, retry with backoff),
+ * matches their receipts, writes MDRs and returns receipts to the ESME.
+ * Written only against the env seam: the same code runs in sim and serve. */
+#ifndef SY_SMPP_SMSC_H
+#define SY_SMPP_SMSC_H
+
+#include "core/conf/scn.h"
+#include "core/env.h"
+#include "core/metrics/hist.h"
+
+/* SMPP 5.0 status for an unsupported data_coding (3.4 has none). */
+#define SMSC_ESME_RINVDCS 0x00000104u
+/* Status for a destination no route covers (documented choice). */
+#define SMSC_STATUS_NO_ROUTE ESME_RINVDSTADR
+
+/* Zero fields take the defaults given. */
+struct smsc_cfg {
+	const struct sy_env *env;	    /* required */
+	struct sy_addr listen;		    /* ESME listen address; port 0 = do not listen */
+	const struct scn_account *accounts; /* system_id = name; count > 1 groups skipped */
+	uint32_t account_n;
+	const struct scn_smpp_carrier *carriers; /* prefixes, priority (failover order), address */
+	uint32_t carrier_n;
+	const char *store_dir;	      /* DIR/smsq.sqlite + DIR/mdrs.*; NULL = sqlite in memory, no MDR files */
+	uint32_t msgs_max;	      /* messages in memory (in flight) (default 65536) */
+	uint32_t sessions_max;	      /* ESME sessions (default 64) */
+	uint32_t esme_window;	      /* unanswered submit_sm per ESME session (default 1000) */
+	uint32_t dlr_window;	      /* our outstanding deliver_sm per ESME session (default 100) */
+	uint32_t carrier_queue_max;   /* per-carrier FIFO waiting for window (default 10000) */
+	uint32_t attempts_max;	      /* upstream attempts before UNDELIVERABLE (default 5) */
+	uint64_t retry_base_ns;	      /* first backoff (default 1 s), doubling */
+	uint64_t retry_cap_ns;	      /* backoff cap (default 60 s) */
+	uint64_t commit_interval_ns;  /* group commit period (default 5 ms) */
+	uint64_t validity_default_ns; /* when submit_sm gives none (default 24 h) */
+	uint64_t receipt_grace_ns;    /* wait for a carrier receipt past validity (default 10 s) */
+	uint64_t upstream_timeout_ns; /* submit_sm_resp due from carriers (default 10 s) */
+	uint64_t reconnect_min_ns;    /* carrier rebind backoff (default 500 ms) */
+	uint64_t reconnect_max_ns;    /* (default 30 s) */
+	uint64_t enquire_interval_ns; /* keepalive on all links (default 30 s) */
+	uint32_t reasm_max;	      /* concatenation records (default 4096) */
+	uint64_t reasm_ttl_ns;	      /* a record is forgotten after (default 10 min) */
+	uint32_t http_max;	      /* smsc_submit_text() calls awaiting their commit (default 256) */
+	uint32_t big_max;	      /* in-memory bodies over 254 octets (default 1024) */
+	const char *system_id;	      /* ours in bind_resp (default "switchyard") */
+	bool sync_full;		      /* fsync every commit */
+};
+
+struct smsc_stats {
+	uint64_t submitted;			/* submit_sm/data_sm that reached the SMSC (not throttled) */
+	uint64_t accepted;			/* answered ESME_ROK (after the commit) */
+	uint64_t rejected;			/* answered with an error status */
+	uint64_t rejected_by_status[256];	/* by status (& 0xFF; RINVDCS counts at 0x04) */
+	uint64_t throttled;			/* ESME_RTHROTTLED by the account buckets */
+	uint64_t messages, segments;		/* logical messages (first part seen) and parts */
+	uint64_t messages_complete;		/* concatenated messages with every part seen */
+	uint64_t reasm_evicted;			/* records dropped before completion (table full or old) */
+	uint64_t routed[SCN_SMPP_CARRIERS_MAX]; /* submit_sm sent per carrier (attempts) */
+	uint64_t upstream_ok, upstream_retries, upstream_perm_errors;
+	uint64_t receipts_in, receipts_unknown, mo_dropped;
+	uint64_t receipts_early; /* receipts held until their submit_sm_resp arrived */
+	uint64_t delivered, undeliverable, expired, rejected_final;
+	uint64_t dlr_sent;    /* receipts acknowledged by the ESME */
+	uint64_t dlr_pending; /* gauge: receipts owed, waiting for an ESME bind or window */
+	uint64_t dlr_errors;  /* receipts answered with an error or lost; sent again */
+	uint64_t mdrs;	      /* MDRs written */
+	uint64_t recovered, recovered_dlr, recover_backlog;
+	uint64_t store_commits, store_errors, store_full;
+	uint64_t in_flight;			       /* gauge: messages in memory */
+	uint64_t carrier_bound[SCN_SMPP_CARRIERS_MAX]; /* gauge: bound sessions per carrier */
+	uint64_t http_submitted;
+	struct sy_hist submit_resp; /* submit_sm received -> submit_sm_resp sent */
+};
+
+struct smsc;
+
+/* Opens the store, recovers (smsq.h protocol), listens, binds to carriers.
+ * On failure *out is NULL and err says why. */
+enum sy_rc smsc_create(const struct smsc_cfg *cfg, struct smsc **out, char *err, size_t errlen);
+/* Graceful: commits the pending batch (its callbacks run) and flushes MDRs. */
+enum sy_rc smsc_flush(struct smsc *s);
+/* Frees everything WITHOUT committing the pending batch (as a crash would
+ * lose it); call smsc_flush() first for a clean stop. s may be NULL. */
+void smsc_destroy(struct smsc *s);
+/* Updates the gauges and returns the counters. */
+const struct smsc_stats *smsc_stats(struct smsc *s);
+/* Carrier index by name, or -1 (for stats.routed[]). */
+int smsc_carrier_index(const struct smsc *s, const char *name);
+
+/* HTTP submit (POST /sms): the caller checked the account's token. Encodes
+ * GSM7 when every character fits, else UCS2, splits long text with UDH, stores
+ * every part, and calls done(arg, rc, first id, parts) once all are durable
+ * (rc SY_OK) or failed. Returns SY_OK when done will be called;
+ * SY_ERR_NOTFOUND unknown account, SY_ERR_INVAL bad number/text or over 255
+ * parts, SY_DECLINED no route, SY_ERR_FULL overload (done is not called). */
+typedef void (*smsc_done_fn)(void *arg, enum sy_rc rc, uint64_t first_id, uint32_t parts);
+struct smsc_text_req {
+	const char *account;
+	struct sy_str from, to, text; /* text: UTF-8 */
+	bool dlr;		      /* receipt to the account's bound RX/TRX session */
+	smsc_done_fn done;
+	void *arg;
+};
+enum sy_rc smsc_submit_text(struct smsc *s, const struct smsc_text_req *req);
+
+/* The account an HTTP token belongs to ("" tokens never match), or NULL. */
+const char *smsc_account_by_token(const struct smsc *s, struct sy_str token);
+
+#endif
