@@ -6,13 +6,16 @@
 #include "cmd.h"
 #include "core/live/http.h"
 #include "core/live/live.h"
+#include "core/json.h"
 #include "core/sip/switch.h"
+#include "core/smpp/smsc.h"
 
 struct serve {
 	struct sy_live *live;
 	struct sy_http *http;
 	const struct sy_env *env;
 	struct vswitch *sw;
+	struct smsc *smsc;
 	uint64_t last_attempts;
 	sy_timer_id status_timer;
 };
@@ -69,6 +72,29 @@ static void metrics_get(void *arg, struct sy_http_req *r)
 	for (size_t i = 0; i < SY_ARRAY_LEN(c); i++)
 		fprintf(f, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", c[i].name, c[i].help, c[i].name, c[i].name,
 			(unsigned long long)c[i].v);
+	if (s->smsc != NULL) {
+		const struct smsc_stats *m = smsc_stats(s->smsc);
+		struct {
+			const char *name, *help;
+			uint64_t v;
+		} q[] = {
+			{"switchyard_sms_submitted_total", "submit_sm received", m->submitted},
+			{"switchyard_sms_accepted_total", "submit_sm answered OK (durable)", m->accepted},
+			{"switchyard_sms_rejected_total", "submit_sm answered with an error", m->rejected},
+			{"switchyard_sms_throttled_total", "submit_sm answered ESME_RTHROTTLED", m->throttled},
+			{"switchyard_sms_delivered_total", "messages delivered (carrier receipt)", m->delivered},
+			{"switchyard_sms_undeliverable_total", "messages undeliverable", m->undeliverable},
+			{"switchyard_sms_expired_total", "messages expired", m->expired},
+			{"switchyard_sms_upstream_retries_total", "upstream submit retries", m->upstream_retries},
+			{"switchyard_sms_dlr_sent_total", "receipts acknowledged by applications", m->dlr_sent},
+		};
+		for (size_t i = 0; i < SY_ARRAY_LEN(q); i++)
+			fprintf(f, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", q[i].name, q[i].help, q[i].name,
+				q[i].name, (unsigned long long)q[i].v);
+		fprintf(f, "# HELP switchyard_sms_in_flight messages in memory\n# TYPE switchyard_sms_in_flight gauge\n"
+			   "switchyard_sms_in_flight %llu\n",
+			(unsigned long long)m->in_flight);
+	}
 	fprintf(f, "# HELP switchyard_calls_active calls in the pool now\n# TYPE switchyard_calls_active gauge\n"
 		   "switchyard_calls_active %llu\n",
 		(unsigned long long)st->active);
@@ -81,6 +107,85 @@ static void metrics_get(void *arg, struct sy_http_req *r)
 	fclose(f);
 	sy_http_reply(r, 200, "text/plain; version=0.0.4", buf, len);
 	free(buf);
+}
+
+/* ---- POST /sms: {"from": "...", "to": "...", "text": "..."} with an
+ * account's bearer token; 202 with the message id once it is durable. ---- */
+
+static void http_json(struct sy_http_req *r, int code, const char *fmt, const char *arg)
+{
+	char body[256];
+	int n = snprintf(body, sizeof(body), fmt, arg);
+	sy_http_reply(r, code, "application/json", body, n > 0 ? (size_t)n : 0);
+}
+
+static void sms_done(void *arg, enum sy_rc rc, uint64_t first_id, uint32_t parts)
+{
+	struct sy_http_req *r = arg;
+	char body[128];
+	if (rc != SY_OK) {
+		http_json(r, 503, "{\"error\":\"%s\"}\n", sy_rc_str(rc));
+		return;
+	}
+	int n = snprintf(body, sizeof(body), "{\"message_id\":\"%llu\",\"parts\":%u}\n",
+			 (unsigned long long)first_id, parts);
+	sy_http_reply(r, 202, "application/json", body, (size_t)n);
+}
+
+static void sms_post(void *arg, struct sy_http_req *r)
+{
+	struct serve *s = arg;
+	const char *auth = sy_http_header(r, "Authorization");
+	const char *account = NULL;
+	if (auth != NULL && strncmp(auth, "Bearer ", 7) == 0)
+		account = smsc_account_by_token(s->smsc, sy_str_from(auth + 7));
+	if (account == NULL) {
+		http_json(r, 401, "{\"error\":\"%s\"}\n", "missing or unknown bearer token");
+		return;
+	}
+	struct sy_str body = sy_http_body(r), from, to, text;
+	char *scratch = malloc(body.len + 1), err[96];
+	struct json_obj o;
+	if (scratch == NULL) {
+		http_json(r, 503, "{\"error\":\"%s\"}\n", "out of memory");
+		return;
+	}
+	enum sy_rc rc = json_parse_flat(body.p, body.len, scratch, body.len + 1, &o, err, sizeof(err));
+	if (rc != SY_OK || !json_get_str(&o, "from", &from) || !json_get_str(&o, "to", &to) ||
+	    !json_get_str(&o, "text", &text)) {
+		free(scratch);
+		http_json(r, 400, "{\"error\":\"%s\"}\n", rc != SY_OK ? err : "from, to and text are required strings");
+		return;
+	}
+	struct smsc_text_req q = {.account = account, .from = from, .to = to, .text = text, .dlr = true,
+				  .done = sms_done, .arg = r};
+	rc = smsc_submit_text(s->smsc, &q);
+	free(scratch); /* the SMSC copied what it keeps */
+	if (rc != SY_OK)
+		http_json(r, rc == SY_DECLINED ? 422 : rc == SY_ERR_FULL ? 503 : 400, "{\"error\":\"%s\"}\n",
+			  rc == SY_DECLINED ? "no route for destination" : sy_rc_str(rc));
+}
+
+static int start_smsc(struct serve *s, const struct scn *scn, const char *out)
+{
+	if (scn->smpp_carrier_n == 0)
+		return 0;
+	char err[512];
+	for (uint32_t i = 0; i < scn->smpp_carrier_n; i++)
+		if (scn->smpp_carriers[i].address[0] == '\0') {
+			fprintf(stderr, "%s:%u: [smpp-carrier %s] has no address (serve needs host:port)\n", scn->file,
+				scn->smpp_carriers[i].line, scn->smpp_carriers[i].name);
+			return -1;
+		}
+	struct smsc_cfg c = {.env = s->env, .listen = scn->node.smpp_addr, .accounts = scn->accounts,
+			     .account_n = scn->account_n, .carriers = scn->smpp_carriers,
+			     .carrier_n = scn->smpp_carrier_n, .store_dir = out, .msgs_max = 262144};
+	if (smsc_create(&c, &s->smsc, err, sizeof(err)) != SY_OK) {
+		fprintf(stderr, "switchyard: SMSC: %s\n", err);
+		return -1;
+	}
+	SY_LOG(s->env, SY_LOG_INFO, "SMPP on tcp:%s, %u upstream carriers", scn->node.smpp, scn->smpp_carrier_n);
+	return 0;
 }
 
 static int check_addresses(const struct scn *scn, struct sy_addr *addrs)
@@ -133,8 +238,16 @@ int cmd_serve(const struct cmd_opts *o)
 	}
 	SY_LOG(s.env, SY_LOG_INFO, "serving SIP on udp:%s, %u carriers, CDRs in %s", scn->node.sip, scn->carrier_n,
 	       out);
+	if (start_smsc(&s, scn, out) != 0) {
+		vswitch_destroy(s.sw);
+		sy_live_destroy(s.live);
+		scn_free(scn);
+		return 1;
+	}
 	if (sy_http_start(s.live, &scn->node.http_addr, &s.http) == SY_OK) {
 		sy_http_route(s.http, "GET", "/metrics", metrics_get, &s);
+		if (s.smsc != NULL)
+			sy_http_route(s.http, "POST", "/sms", sms_post, &s);
 		SY_LOG(s.env, SY_LOG_INFO, "HTTP API and /metrics on http://%s", scn->node.http);
 	} else {
 		SY_LOG(s.env, SY_LOG_WARN, "cannot listen for HTTP on %s: no API, no /metrics", scn->node.http);
@@ -146,6 +259,11 @@ int cmd_serve(const struct cmd_opts *o)
 	sy_env_timer_cancel(s.env, s.status_timer);
 	b2bua_hangup_all(s.sw->b2bua);
 	int rc = vswitch_flush(s.sw) == SY_OK ? 0 : 1;
+	if (s.smsc != NULL) {
+		if (smsc_flush(s.smsc) != SY_OK)
+			rc = 1;
+		smsc_destroy(s.smsc);
+	}
 	const struct b2bua_stats *st = b2bua_stats(s.sw->b2bua);
 	SY_LOG(s.env, SY_LOG_INFO, "done: attempts=%llu answered=%llu completed=%llu failed=%llu cdrs=%llu lost=%llu",
 	       (unsigned long long)st->attempts, (unsigned long long)st->answered,
