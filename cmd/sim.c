@@ -90,9 +90,21 @@ int cmd_sim(const struct cmd_opts *o)
 		 * speed_run covers the whole run, drain included. */
 		double virt = (double)sim_run_now(r) / 1e9, traffic = (double)sim_run_traffic_end(r) / 1e9;
 		unsigned long long calls = (unsigned long long)sim_run_calls(r);
+		unsigned long long msgs = (unsigned long long)sim_run_messages(r);
 		double us = calls ? cpu * 1e6 / (double)calls : 0.0;
 		if (wall_traffic == 0)
 			wall_traffic = wall;
+		if (calls == 0 && msgs > 0) {
+			double um = cpu * 1e6 / (double)msgs;
+			fprintf(stderr,
+				"{\"bench\":\"%s\",\"tps\":%.0f,\"virtual_s\":%.1f,\"traffic_s\":%.1f,\"wall_s\":%.2f,"
+				"\"wall_traffic_s\":%.2f,\"speed\":%.3f,\"speed_run\":%.3f,\"messages\":%llu,"
+				"\"us_per_msg\":%.1f,\"capacity_tps\":%.0f,\"events\":%llu,\"rss_mb\":%ld}\n",
+				o->bench, traffic > 0 ? (double)msgs / traffic : 0.0, virt, traffic, wall, wall_traffic,
+				traffic / wall_traffic, virt / wall, msgs, um, 1e6 / um,
+				(unsigned long long)sim_run_events(r), rss_mb());
+			goto bench_done;
+		}
 		fprintf(stderr,
 			"{\"bench\":\"%s\",\"cps\":%.0f,\"virtual_s\":%.1f,\"traffic_s\":%.1f,\"wall_s\":%.2f,"
 			"\"wall_traffic_s\":%.2f,\"speed\":%.3f,\"speed_run\":%.3f,\"calls\":%llu,\"us_per_call\":%.1f,"
@@ -101,6 +113,7 @@ int cmd_sim(const struct cmd_opts *o)
 			traffic / wall_traffic, virt / wall, calls, us, us > 0 ? 1e6 / us : 0.0,
 			(unsigned long long)sim_run_events(r), rss_mb());
 	}
+bench_done:
 	sim_run_destroy(r);
 	if (trace != NULL)
 		fclose(trace);

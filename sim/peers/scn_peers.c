@@ -113,6 +113,10 @@ void scn_peers_smsc(const struct scn *s, uint32_t carrier, struct sy_addr listen
 	out->undeliv_ppm = SCN_PPM - c->deliver_ppm;
 	out->tps = c->tps;
 	out->dlr_delay = c->dlr_delay;
-	out->msg_max = 4000000;
-	out->keys_max = 16000000;
+	/* Sized for the traffic: every message of the run remembered for the
+	 * duplicate check, ten seconds of receipts pending. */
+	uint64_t tps = s->sms.tps_milli / 1000 + 1;
+	uint64_t secs = (s->sms.duration_ns ? s->sms.duration_ns : s->run.duration_ns) / SY_NS_PER_S + 1;
+	out->msg_max = (uint32_t)SY_MIN(SY_MAX(tps * 10, 65536u), 4000000u);
+	out->keys_max = (uint32_t)SY_MIN(SY_MAX(tps * secs * 3, 65536u), 16000000u);
 }
