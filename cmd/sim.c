@@ -107,10 +107,12 @@ int cmd_sim(const struct cmd_opts *o)
 		}
 		fprintf(stderr,
 			"{\"bench\":\"%s\",\"cps\":%.0f,\"virtual_s\":%.1f,\"traffic_s\":%.1f,\"wall_s\":%.2f,"
-			"\"wall_traffic_s\":%.2f,\"speed\":%.3f,\"speed_run\":%.3f,\"calls\":%llu,\"us_per_call\":%.1f,"
+			"\"wall_traffic_s\":%.2f,\"speed\":%.3f,\"speed_run\":%.3f,\"calls\":%llu,\"completed\":%llu,"
+			"\"us_per_call\":%.1f,"
 			"\"capacity_cps\":%.0f,\"events\":%llu,\"rss_mb\":%ld}\n",
 			o->bench, traffic > 0 ? (double)calls / traffic : 0.0, virt, traffic, wall, wall_traffic,
-			traffic / wall_traffic, virt / wall, calls, us, us > 0 ? 1e6 / us : 0.0,
+			traffic / wall_traffic, virt / wall, calls, (unsigned long long)sim_run_completed(r), us,
+			us > 0 ? 1e6 / us : 0.0,
 			(unsigned long long)sim_run_events(r), rss_mb());
 	}
 bench_done:

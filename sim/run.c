@@ -385,6 +385,11 @@ uint64_t sim_run_calls(const struct sim_run *r)
 	return b2bua_stats(r->sw->b2bua)->attempts;
 }
 
+uint64_t sim_run_completed(const struct sim_run *r)
+{
+	return b2bua_stats(r->sw->b2bua)->completed;
+}
+
 uint64_t sim_run_messages(const struct sim_run *r)
 {
 	return r->esme != NULL ? esme_stats(r->esme)->segs_submitted : 0;

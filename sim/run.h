@@ -34,6 +34,8 @@ uint64_t sim_run_events(const struct sim_run *r);
 /* When the traffic stops (the drain follows). */
 uint64_t sim_run_traffic_end(const struct sim_run *r);
 uint64_t sim_run_calls(const struct sim_run *r);
+/* Answered calls that ended with a BYE. */
+uint64_t sim_run_completed(const struct sim_run *r);
 /* SMS parts the applications submitted. */
 uint64_t sim_run_messages(const struct sim_run *r);
 /* Ends the run: flushes CDRs, evaluates [expect], writes report.txt,

@@ -289,6 +289,7 @@ uint64_t callbill_answered(struct callbill *cb, struct callbill_call *c, uint64_
 {
 	SY_ASSERT(c->resv != 0);
 	c->answer_wall_ns = wall_ns;
+	c->answered = true;
 	c->covered_s = covered(entry_of(cb, c), c->held);
 	return next_action(cb, c, wall_ns);
 }
@@ -328,7 +329,7 @@ void callbill_end(struct callbill *cb, struct callbill_call *c, uint32_t talk_ms
 	if (c->resv == 0)
 		return;
 	const struct bill_tariff_entry *e = entry_of(cb, c);
-	if (c->answer_wall_ns == 0 || talk_ms == 0) {
+	if (!c->answered || talk_ms == 0) {
 		bill_release(cb->book, c->resv);
 		c->resv = 0;
 		return;

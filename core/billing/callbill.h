@@ -42,6 +42,7 @@ struct callbill_call {
 	int64_t held;	    /* money reserved so far */
 	uint32_t covered_s; /* talk the hold pays for (an increment boundary) */
 	bool final;	    /* no more money: the call ends at answer + covered_s */
+	bool answered;
 	uint64_t answer_wall_ns;
 };
 

@@ -1,0 +1,199 @@
+/* test_callbill.c: billing in the call path (core/billing/callbill.h) on
+ * virtual time: the first slice at INVITE, extensions, the exact cut-off
+ * second, concurrent calls of one account sharing its money, refusals, and
+ * the conservation check. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "core/billing/callbill.h"
+#include "tests/testenv.h"
+
+struct fx {
+	struct testenv te;
+	struct scn *scn;
+	struct callbill *cb;
+	char dir[64], tariff[96];
+};
+
+/* 0.06/min = 1,000 micros a second, billed in 6-second blocks. */
+static const char tariff_csv[] = "Prefix,Description,Rate,Connection Fee,Increments,Minimum,Band,Service,Currency\n"
+				 "1,USA,0.0600,0,6/6,0,,voice,USD\n"
+				 "44,UK,0.1200,0.0100,60/60,0,,voice,USD\n";
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	char text[1024], err[256];
+	strcpy(f->dir, "/tmp/sy-callbill.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->tariff, sizeof(f->tariff), "%s/t.csv", f->dir);
+	FILE *t = fopen(f->tariff, "w");
+	fputs(tariff_csv, t);
+	fclose(t);
+	snprintf(text, sizeof(text),
+		 "[tariff retail]\nfile = %s\n\n"
+		 "[account alice]\ncallers = +1555000\nbalance = 0.10 USD\n\n"
+		 "[account poor]\ncallers = +1555999\nbalance = 0.001 USD\n\n"
+		 "[account grp]\ncallers = +1666\ncount = 10\nbalance = 1.00 USD\n",
+		 f->tariff);
+	assert_int_equal(scn_parse_string(text, "bill.scn", &f->scn, err, sizeof(err)), SY_OK);
+	testenv_init(&f->te, 1);
+	struct callbill_cfg c = {.env = &f->te.env, .scn = f->scn, .slice_s = 60, .guard_s = 10};
+	assert_int_equal(callbill_create(&c, &f->cb, err, sizeof(err)), SY_OK);
+	assert_non_null(f->cb);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	callbill_destroy(f->cb);
+	scn_free(f->scn);
+	testenv_free(&f->te);
+	unlink(f->tariff);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static enum sy_rc auth(struct fx *f, const char *caller, const char *callee, const char *cid,
+		       struct callbill_call *c, uint16_t *status)
+{
+	const char *why = NULL;
+	*status = 0;
+	return callbill_authorize(f->cb, sy_str_from(caller), sy_str_from(callee), sy_str_from(cid), c, status, &why);
+}
+
+/* 0.10 pays 96 s in 6-second blocks (102 s would cost 0.102): the first
+ * slice is 60 s, the extension at 50 s gets the last 0.04, and the call is
+ * cut at exactly 96 s after answer. */
+static void test_cutoff_second(void **state)
+{
+	struct fx *f = *state;
+	struct callbill_call c;
+	uint16_t st;
+	assert_int_equal(auth(f, "15550001", "12125550100", "c1", &c, &st), SY_OK);
+	assert_int_equal(c.held, 60000);
+	uint64_t t0 = f->te.wall_base_ns + f->te.now_ns;
+	uint64_t d = callbill_answered(f->cb, &c, t0);
+	assert_int_equal(d, 50 * SY_NS_PER_S); /* extend 10 s before the slice ends */
+	assert_false(c.final);
+	testenv_advance(&f->te, d);
+	d = callbill_tick(f->cb, &c, t0 + 50 * SY_NS_PER_S);
+	assert_true(c.final);
+	assert_int_equal(c.held, 100000);
+	assert_int_equal(c.covered_s, 96);
+	assert_int_equal(d, 46 * SY_NS_PER_S); /* cut at answer + 96 s */
+	struct cdr r;
+	memset(&r, 0, sizeof(r));
+	callbill_end(f->cb, &c, 96000, NULL, true, &r);
+	assert_int_equal(r.cost_micros, 96000);
+	assert_int_equal(r.rated_ms, 96000);
+	assert_int_equal(r.tariff_id, 1);
+	assert_int_equal(callbill_cutoff_violations(f->cb), 0);
+	int64_t charged, decrease;
+	assert_true(callbill_conserved(f->cb, &charged, &decrease));
+	assert_int_equal(charged, 96000);
+	assert_int_equal(charged, decrease);
+	assert_int_equal(callbill_negative_accounts(f->cb), 0);
+}
+
+/* A live timer a few ms late must not bill a seventeenth block. */
+static void test_cutoff_late_timer(void **state)
+{
+	struct fx *f = *state;
+	struct callbill_call c;
+	uint16_t st;
+	assert_int_equal(auth(f, "15550001", "12125550100", "c1", &c, &st), SY_OK);
+	callbill_answered(f->cb, &c, 0);
+	callbill_tick(f->cb, &c, 50 * SY_NS_PER_S);
+	assert_true(c.final);
+	struct cdr r;
+	memset(&r, 0, sizeof(r));
+	callbill_end(f->cb, &c, 96003, NULL, true, &r);
+	assert_int_equal(r.cost_micros, 96000);
+}
+
+/* Two calls of one account: together they never spend more than it has. */
+static void test_concurrent_calls_share(void **state)
+{
+	struct fx *f = *state;
+	struct callbill_call a, b;
+	uint16_t st;
+	assert_int_equal(auth(f, "15550001", "12125550100", "a", &a, &st), SY_OK);
+	assert_int_equal(auth(f, "15550001", "12125550101", "b", &b, &st), SY_OK);
+	assert_int_equal(a.held, 60000);
+	assert_int_equal(b.held, 40000); /* what was left */
+	assert_true(b.final);
+	callbill_answered(f->cb, &a, 0);
+	uint64_t d = callbill_answered(f->cb, &b, 0);
+	assert_int_equal(b.covered_s, 36);
+	assert_int_equal(d, 36 * SY_NS_PER_S);
+	struct callbill_call c3;
+	assert_int_equal(auth(f, "15550001", "12125550102", "c", &c3, &st), SY_DECLINED);
+	assert_int_equal(st, 402);
+	callbill_end(f->cb, &b, 36000, NULL, true, NULL);
+	callbill_tick(f->cb, &a, 50 * SY_NS_PER_S); /* the other call's change is back: 4000 */
+	callbill_end(f->cb, &a, 64000, NULL, false, NULL);
+	int64_t charged, decrease;
+	assert_true(callbill_conserved(f->cb, &charged, &decrease));
+	assert_int_equal(charged, 36000 + 64000);
+	assert_int_equal(callbill_negative_accounts(f->cb), 0);
+}
+
+static void test_refusals(void **state)
+{
+	struct fx *f = *state;
+	struct callbill_call c;
+	uint16_t st;
+	assert_int_equal(auth(f, "19990000", "12125550100", "x", &c, &st), SY_DECLINED);
+	assert_int_equal(st, 403); /* no account owns the caller */
+	assert_int_equal(auth(f, "15550001", "33123456", "x", &c, &st), SY_DECLINED);
+	assert_int_equal(st, 403); /* no tariff for France */
+	assert_int_equal(auth(f, "15559990", "12125550100", "x", &c, &st), SY_DECLINED);
+	assert_int_equal(st, 402); /* 0.001 does not pay the first 6 s (0.006) */
+	struct callbill_stats s;
+	callbill_stats(f->cb, &s);
+	assert_int_equal(s.declined, 3);
+	assert_int_equal(s.declined_funds, 1);
+	assert_int_equal(s.declined_tariff, 1);
+}
+
+/* Unanswered calls release their hold; connection fees and 60/60 blocks. */
+static void test_release_and_fee(void **state)
+{
+	struct fx *f = *state;
+	struct callbill_call c;
+	uint16_t st;
+	assert_int_equal(auth(f, "16660003", "447700900123", "uk", &c, &st), SY_OK);
+	callbill_end(f->cb, &c, 0, NULL, false, NULL); /* never answered */
+	assert_int_equal(auth(f, "16660003", "447700900123", "uk2", &c, &st), SY_OK);
+	callbill_answered(f->cb, &c, 0);
+	struct cdr r;
+	memset(&r, 0, sizeof(r));
+	callbill_end(f->cb, &c, 61000, NULL, false, &r);
+	assert_int_equal(r.cost_micros, 10000 + 2 * 120000); /* fee + two 60 s blocks */
+	assert_int_equal(r.rated_ms, 120000);
+	int64_t charged, decrease;
+	assert_true(callbill_conserved(f->cb, &charged, &decrease));
+	assert_int_equal(charged, 250000);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_cutoff_second, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cutoff_late_timer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_calls_share, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_release_and_fee, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
