@@ -87,6 +87,7 @@ static void metrics_get(void *arg, struct sy_http_req *r)
 			{"switchyard_sms_expired_total", "messages expired", m->expired},
 			{"switchyard_sms_upstream_retries_total", "upstream submit retries", m->upstream_retries},
 			{"switchyard_sms_dlr_sent_total", "receipts acknowledged by applications", m->dlr_sent},
+			{"switchyard_sms_http_submitted_total", "messages submitted over POST /sms", m->http_submitted},
 		};
 		for (size_t i = 0; i < SY_ARRAY_LEN(q); i++)
 			fprintf(f, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", q[i].name, q[i].help, q[i].name,
