@@ -23,3 +23,21 @@ if [ ${#missing[@]} -gt 0 ]; then
 else
 	echo "install-deps: all packages present"
 fi
+
+# The independent SMPP client for tests/it_smpp_npm.sh: the npm package smpp,
+# pinned by tests/npm/package-lock.json (`npm ci`). Nothing is fetched when
+# it is already installed.
+npm_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/npm"
+if [ -d "$npm_dir/node_modules/smpp" ]; then
+	echo "install-deps: npm package smpp present"
+else
+	if ! command -v npm >/dev/null; then
+		echo "install-deps: installing nodejs npm"
+		SUDO=
+		[ "$(id -u)" = 0 ] || SUDO=sudo
+		$SUDO apt-get update -qq
+		$SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+	fi
+	echo "install-deps: npm ci in tests/npm"
+	(cd "$npm_dir" && npm ci --no-audit --no-fund --loglevel=error)
+fi

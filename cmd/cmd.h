@@ -20,5 +20,7 @@ struct cmd_opts {
 int cmd_sim(const struct cmd_opts *o);
 int cmd_serve(const struct cmd_opts *o);
 int cmd_rate(int argc, char **argv); /* switchyard rate: batch CDR re-rating */
+int cmd_load(int argc, char **argv);	/* switchyard load: peers as a load generator (peers.c) */
+int cmd_carriers(int argc, char **argv); /* switchyard carriers: carrier peers on real sockets (peers.c) */
 
 #endif

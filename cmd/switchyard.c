@@ -23,6 +23,13 @@ static void usage(FILE *f)
 		"  switchyard serve CONFIG [--seed N] [--out DIR] [-v]\n"
 		"      run the switch on real sockets (SIP over UDP), carriers and routes\n"
 		"      from the same file format; SIGINT/SIGTERM stop it and flush CDRs.\n"
+		"  switchyard load SCENARIO --target HOST:PORT [--smpp-target HOST:PORT] [--seed N]\n"
+		"                [--bench NAME] [--acked FILE]\n"
+		"      the scenario's callers and SMS applications on real sockets against a\n"
+		"      switch: bounded (traffic + drain), prints a report, exit 1 if any was lost.\n"
+		"  switchyard carriers SCENARIO [--keys FILE]\n"
+		"      the scenario's voice and SMPP carriers that have an address, on real\n"
+		"      sockets until SIGINT/SIGTERM.\n"
 		"  switchyard --help | --version\n"
 		"\n"
 		"options:\n"
@@ -100,6 +107,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "rate") == 0)
 		return cmd_rate(argc, argv);
+	if (strcmp(argv[1], "load") == 0 || strcmp(argv[1], "carriers") == 0)
+		return strcmp(argv[1], "load") == 0 ? cmd_load(argc, argv) : cmd_carriers(argc, argv);
 	struct cmd_opts o;
 	memset(&o, 0, sizeof(o));
 	sip_global_init();

@@ -328,7 +328,12 @@ static void srv_on_response(void *arg, struct smpp_session *ss, enum smpp_req_ou
 		s->st.dlr_sent++;
 		struct smsq_update u = {.state = m->final, .set = SMSQ_SET_DLR_PENDING, .dlr_pending = false};
 		(void)smsc__mark(s, m->id, &u, 0); /* lost: the receipt is sent again after a restart */
+		int32_t acct = m->account;
 		smsc__msg_free(s, m);
+		/* A window slot is free: the next waiting receipt goes now, not
+		 * at the next housekeeping tick (receipts would crawl behind). */
+		if (acct >= 0)
+			smsc__dlr_pump(s, &s->accts[acct]);
 		return;
 	}
 	/* Kept for the next bind or the housekeeping pump. */

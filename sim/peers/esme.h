@@ -52,7 +52,7 @@ struct esme_cfg {
 	uint64_t rebind_max_ns;	       /* doubling stops here (default 8 s) */
 	uint32_t rebind_tries_max;     /* consecutive failed connects per bind before giving up (default 20) */
 	uint64_t enquire_interval_ns;  /* keepalive (session default 30 s) */
-	FILE *acked_out;	       /* optional: "ID\n" per accepted part (crash tests compare it with the carrier) */
+	FILE *acked_out;	       /* optional: "ID\n" per accepted part (crash tests) */
 };
 
 /* Segments (submit_sm) and messages are counted apart: a message of n parts
