@@ -28,6 +28,13 @@ for spec in "voice-sim:bench/voice-10k.scn" "sms-sim:bench/sms-100k.scn" ${SY_BE
 	[ -n "$line" ] && emit "$line" || { echo "bench: $name produced no result" >&2; cat "$out" >&2; }
 done
 
+# Live benchmarks: bench/*.sh start real processes on loopback.
+for b in bench/*.sh; do
+	[ "$b" = bench/run.sh ] && continue
+	echo "bench: $(basename "$b") ..." >&2
+	"$b" "$build" 2>/dev/null | grep '^{"bench"' | while read -r line; do emit "$line"; done
+done
+
 # Program benchmarks: bench/*.c, each prints JSON lines.
 for b in "$build"/bench/*; do
 	[ -x "$b" ] || continue

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# bench/live-sms.sh BUILD_DIR: SMS over real sockets on loopback, durability
+# on: `switchyard load` (the applications) -> `switchyard serve` (the SMSC,
+# sqlite WAL group commit) -> `switchyard carriers` (the upstream SMSC),
+# receipts all the way back. Prints the load's JSON line (achieved TPS,
+# latencies). Three processes share the machine's cores.
+set -u
+build=${1:-build}
+bin="$PWD/$build/switchyard"
+tps=${SY_LIVE_TPS:-30000}
+secs=${SY_LIVE_SECS:-10}
+tmp=$(mktemp -d /tmp/sy-live-sms.XXXXXX)
+pids=()
+trap 'for p in "${pids[@]}"; do kill $p 2>/dev/null; done; wait 2>/dev/null; rm -rf "$tmp"' EXIT
+base=$((28000 + ($$ % 500) * 10))
+cat >"$tmp/live.scn" <<CONF
+[run]
+duration = ${secs}s
+drain = 60s
+
+[node]
+sip = 127.0.0.1:$base
+smpp = 127.0.0.1:$((base + 1))
+http = 127.0.0.1:$((base + 2))
+out = $tmp/out
+
+[account app]
+password = secret
+
+[smpp-carrier up]
+prefixes = 1 44
+address = 127.0.0.1:$((base + 3))
+binds = 4
+window = 500
+delivery = 100% delay 100ms..1s
+
+[traffic sms]
+account = app
+tps = $tps
+binds = 4
+window = 500
+to = +1XXXXXXXXXX 80% +44XXXXXXXXXX 20%
+length = 20..140
+CONF
+"$bin" carriers "$tmp/live.scn" >"$tmp/carriers.log" 2>&1 &
+pids+=($!)
+"$bin" serve "$tmp/live.scn" >"$tmp/serve.log" 2>&1 &
+pids+=($!)
+sleep 1
+"$bin" load "$tmp/live.scn" --target "127.0.0.1:$base" --smpp-target "127.0.0.1:$((base + 1))" \
+	--bench sms-live >"$tmp/load.out" 2>"$tmp/load.err"
+grep '^{"bench"' "$tmp/load.err" | tail -1
