@@ -13,7 +13,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"switchyard %s: a carrier-grade telecom core (SIP B2BUA, routing, CDRs)\n"
+		"switchyard %s: a carrier-grade telecom core (SIP B2BUA, SMPP SMSC, billing)\n"
 		"\n"
 		"usage:\n"
 		"  switchyard sim SCENARIO [--seed N] [--out DIR] [--json FILE] [--quiet]\n"
@@ -21,8 +21,9 @@ static void usage(FILE *f)
 		"      its report; the last line is the determinism digest. Exit 1 when an\n"
 		"      [expect] line fails, 2 on a bad scenario file.\n"
 		"  switchyard serve CONFIG [--seed N] [--out DIR] [-v]\n"
-		"      run the switch on real sockets (SIP over UDP), carriers and routes\n"
-		"      from the same file format; SIGINT/SIGTERM stop it and flush CDRs.\n"
+		"      run the switch on real sockets: SIP over UDP, SMPP ([smpp-carrier]),\n"
+		"      the HTTP API (POST /sms, GET /metrics), billing ([account], [tariff]);\n"
+		"      same file format; SIGINT/SIGTERM end calls and flush every store.\n"
 		"  switchyard load SCENARIO --target HOST:PORT [--smpp-target HOST:PORT] [--seed N]\n"
 		"                [--bench NAME] [--acked FILE]\n"
 		"      the scenario's callers and SMS applications on real sockets against a\n"
@@ -30,6 +31,8 @@ static void usage(FILE *f)
 		"  switchyard carriers SCENARIO [--keys FILE]\n"
 		"      the scenario's voice and SMPP carriers that have an address, on real\n"
 		"      sockets until SIGINT/SIGTERM.\n"
+		"  switchyard rate CDRS.csv --tariff T.csv [--out RATED.csv] [--currency CCY]\n"
+		"      re-rate a CDR file in batch (docs/billing.md).\n"
 		"  switchyard --help | --version\n"
 		"\n"
 		"options:\n"
