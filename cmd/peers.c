@@ -201,7 +201,6 @@ static enum sy_rc load_sms(struct load *ld, const struct sy_addr *target)
 	struct esme_cfg ec;
 	scn_peers_esme(s, *target, ld->patterns, &ec);
 	/* Live receipts take real seconds: keep a record per part for ~30 s of traffic. */
-	ec.seg_max = (uint32_t)SY_MAX(65536u, SY_MIN(s->sms.tps_milli / 1000 * 30, 4000000u));
 	ec.acked_out = ld->acked;
 	enum sy_rc rc = esme_create(ld->env, &ec, &ld->esme);
 	if (rc != SY_OK)

@@ -97,6 +97,9 @@ void scn_peers_esme(const struct scn *s, struct sy_addr target, char (*patterns)
 	out->max_msgs = t->messages_max;
 	/* an arrival burst must wait, not be skipped: a second of traffic */
 	out->queue_max = (uint32_t)SY_MAX(1000u, SY_MIN(t->tps_milli / 1000, 1000000u));
+	/* a segment's record lives until its receipt (seconds) and a while
+	 * after, to spot duplicates: thirty seconds of traffic */
+	out->seg_max = (uint32_t)SY_MAX(65536u, SY_MIN(t->tps_milli / 1000 * 30, 4000000u));
 }
 
 void scn_peers_smsc(const struct scn *s, uint32_t carrier, struct sy_addr listen, struct smsc_peer_cfg *out)
@@ -109,6 +112,7 @@ void scn_peers_smsc(const struct scn *s, uint32_t carrier, struct sy_addr listen
 	out->system_id = c->system_id;
 	out->password = c->password;
 	out->sess_max = c->binds * 2 + 4;
+	out->window = c->window; /* receipts outstanding per bind, as the switch's submits */
 	out->reject_ppm = SCN_PPM - c->accept_ppm;
 	out->undeliv_ppm = SCN_PPM - c->deliver_ppm;
 	out->tps = c->tps;
