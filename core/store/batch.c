@@ -1,0 +1,393 @@
+/* batch.c: the batched record store (batch.h) shared by the CDR and MDR
+ * stores: open both outputs, gather records, flush as one transaction plus
+ * one CSV write, resume a half-done flush; and the CSV field formatting. */
+#include "batch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "db.h"
+
+struct store_batch {
+	const struct store_batch_def *def;
+	struct store_db *db; /* NULL when sqlite is off */
+	int csv_fd;	     /* -1 when CSV is off */
+	bool sync_full;
+	uint32_t batch_max;
+	uint32_t count;
+	unsigned char *batch; /* batch_max records of def->rec_size bytes */
+	/* Progress of the current batch, so a retried flush resumes instead of
+	 * writing rows twice: sqlite committed, CSV formatted, CSV bytes out. */
+	bool db_done;
+	bool csv_ready;
+	size_t csv_len, csv_off;
+	char *csv_buf;
+	uint64_t last_id;
+	struct store_batch_stats st;
+	char errmsg[STORE_BATCH_ERRMSG_MAX];
+};
+
+/* Every message starts "<what> store: " so an operator knows which store. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static enum sy_rc
+store_batch_err(struct store_batch *s, const char *fmt, ...)
+{
+	int n = snprintf(s->errmsg, sizeof s->errmsg, "%s store: ", s->def->what);
+	size_t used = n > 0 && (size_t)n < sizeof s->errmsg ? (size_t)n : 0;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(s->errmsg + used, sizeof s->errmsg - used, fmt, ap);
+	va_end(ap);
+	return SY_ERR_IO;
+}
+
+/* Writes buf[*off..len) to fd, advancing *off past what the kernel took, so
+ * a failed write can be resumed without duplicating bytes. */
+static int store_write_all(int fd, const char *buf, size_t len, size_t *off)
+{
+	while (*off < len) {
+		ssize_t n = write(fd, buf + *off, len - *off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno;
+		}
+		if (n == 0)
+			return EIO;
+		*off += (size_t)n;
+	}
+	return 0;
+}
+
+static enum sy_rc store_batch_query_u64(struct store_batch *s, const char *path, const char *sql, uint64_t *out)
+{
+	sqlite3_stmt *st;
+	if (store_db_stmt(s->db, sql, &st) != SY_OK)
+		return store_batch_err(s, "%s: %s", path, store_db_errmsg(s->db));
+	int rc = sqlite3_step(st);
+	*out = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_db_fail(s->db, rc, sql);
+		return store_batch_err(s, "%s: %s", path, store_db_errmsg(s->db));
+	}
+	return SY_OK;
+}
+
+static enum sy_rc store_batch_open_db(struct store_batch *s, const char *path, const struct store_batch_opts *o)
+{
+	const struct store_batch_def *d = s->def;
+	struct store_db_opts dbo = {.sync_full = o->sync_full, .busy_timeout_ms = o->busy_timeout_ms};
+	char err[STORE_DB_ERRMSG_MAX + 64];
+	enum sy_rc r = store_db_open(path, &dbo, &s->db, err, sizeof err);
+	if (r != SY_OK) {
+		store_batch_err(s, "%s", err);
+		return r;
+	}
+	uint64_t version = 0;
+	if (store_batch_query_u64(s, path, "PRAGMA user_version", &version) != SY_OK)
+		return SY_ERR_IO;
+	if (version > (uint64_t)d->schema_version)
+		return store_batch_err(s, "%s has schema version %llu, this build knows %d", path,
+				       (unsigned long long)version, d->schema_version);
+	char set_version[48];
+	snprintf(set_version, sizeof set_version, "PRAGMA user_version=%d", d->schema_version);
+	if (store_db_exec(s->db, d->create_sql) != SY_OK ||
+	    (version == 0 && store_db_exec(s->db, set_version) != SY_OK))
+		return store_batch_err(s, "%s: %s", path, store_db_errmsg(s->db));
+	if (d->last_id_sql == NULL)
+		return SY_OK;
+	return store_batch_query_u64(s, path, d->last_id_sql, &s->last_id);
+}
+
+/* The lead to write before the first record: the header for a new file, a
+ * "\n" after a torn last line, else nothing. */
+static const char *store_csv_lead(const struct store_batch *s, const char *path, off_t size)
+{
+	if (size == 0)
+		return s->def->csv_header;
+	/* A crash mid-write can leave a torn last line; end it so the lines
+	 * appended now parse on their own. */
+	char last = '\n';
+	int pfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (pfd < 0 || pread(pfd, &last, 1, size - 1) != 1)
+		last = '\n';
+	if (pfd >= 0)
+		close(pfd);
+	return last == '\n' ? "" : "\n";
+}
+
+static enum sy_rc store_batch_open_csv(struct store_batch *s, const char *path)
+{
+	s->csv_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (s->csv_fd < 0)
+		return store_batch_err(s, "cannot open %s: %s", path, strerror(errno));
+	struct stat sb;
+	if (fstat(s->csv_fd, &sb) != 0)
+		return store_batch_err(s, "stat %s: %s", path, strerror(errno));
+	const char *lead = store_csv_lead(s, path, sb.st_size);
+	size_t off = 0;
+	int e = store_write_all(s->csv_fd, lead, strlen(lead), &off);
+	if (e != 0)
+		return store_batch_err(s, "write %s: %s", path, strerror(e));
+	return SY_OK;
+}
+
+static enum sy_rc store_batch_paths(struct store_batch *s, const char *dir, char *db_path, char *csv_path)
+{
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+		return store_batch_err(s, "cannot create directory %s: %s", dir, strerror(errno));
+	int a = snprintf(db_path, PATH_MAX, "%s/%s.sqlite", dir, s->def->file_base);
+	int b = snprintf(csv_path, PATH_MAX, "%s/%s.csv", dir, s->def->file_base);
+	if (a < 0 || a >= PATH_MAX || b < 0 || b >= PATH_MAX) {
+		store_batch_err(s, "directory path too long");
+		return SY_ERR_INVAL;
+	}
+	return SY_OK;
+}
+
+static enum sy_rc store_batch_setup(struct store_batch *s, const char *dir, const struct store_batch_opts *o)
+{
+	char db_path[PATH_MAX], csv_path[PATH_MAX];
+	enum sy_rc r = store_batch_paths(s, dir, db_path, csv_path);
+	if (r != SY_OK)
+		return r;
+	if (!o->no_sqlite && (r = store_batch_open_db(s, db_path, o)) != SY_OK)
+		return r;
+	if (!o->no_csv && (r = store_batch_open_csv(s, csv_path)) != SY_OK)
+		return r;
+	s->batch = calloc(s->batch_max, s->def->rec_size);
+	s->csv_buf = o->no_csv ? NULL : malloc((size_t)s->batch_max * s->def->csv_line_max);
+	if (s->batch == NULL || (!o->no_csv && s->csv_buf == NULL)) {
+		store_batch_err(s, "out of memory for a batch of %u", s->batch_max);
+		return SY_ERR_NOMEM;
+	}
+	return SY_OK;
+}
+
+static void store_batch_free(struct store_batch *s)
+{
+	store_db_close(s->db);
+	if (s->csv_fd >= 0)
+		close(s->csv_fd);
+	free(s->batch);
+	free(s->csv_buf);
+	free(s);
+}
+
+enum sy_rc store_batch_open(const struct store_batch_def *def, const char *dir, const struct store_batch_opts *o,
+			    struct store_batch **out)
+{
+	SY_ASSERT(def != NULL && dir != NULL && o != NULL && out != NULL);
+	SY_ASSERT(def->rec_size > 0 && def->bind != NULL && def->csv_line != NULL);
+	SY_ASSERT(def->batch_default > 0 && def->batch_default <= def->batch_limit);
+	*out = NULL;
+	if (o->err != NULL && o->err_len > 0)
+		o->err[0] = '\0';
+	struct store_batch *s = calloc(1, sizeof *s);
+	if (s == NULL)
+		return SY_ERR_NOMEM;
+	s->def = def;
+	s->csv_fd = -1;
+	s->sync_full = o->sync_full;
+	s->batch_max = o->batch_max != 0 ? o->batch_max : def->batch_default;
+	enum sy_rc r = SY_ERR_INVAL;
+	if (o->batch_max > def->batch_limit) {
+		store_batch_err(s, "batch_max %u above %u", o->batch_max, def->batch_limit);
+		goto out_free;
+	}
+	r = store_batch_setup(s, dir, o);
+	if (r != SY_OK)
+		goto out_free;
+	*out = s;
+	return SY_OK;
+out_free:
+	if (o->err != NULL && o->err_len > 0)
+		snprintf(o->err, o->err_len, "%s", s->errmsg);
+	store_batch_free(s);
+	return r;
+}
+
+static const void *store_batch_rec(const struct store_batch *s, uint32_t i)
+{
+	return s->batch + (size_t)i * s->def->rec_size;
+}
+
+static enum sy_rc store_batch_flush_db(struct store_batch *s)
+{
+	sqlite3_stmt *st;
+	if (store_db_stmt(s->db, s->def->insert_sql, &st) != SY_OK || store_db_begin(s->db) != SY_OK)
+		goto out_fail;
+	for (uint32_t i = 0; i < s->count; i++) {
+		int rc = s->def->bind(st, store_batch_rec(s, i));
+		if (rc == SQLITE_OK)
+			rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE) {
+			char what[64];
+			snprintf(what, sizeof what, "insert %s", s->def->what);
+			store_db_fail(s->db, rc, what);
+			goto out_rollback;
+		}
+	}
+	if (store_db_commit(s->db) != SY_OK)
+		goto out_rollback;
+	return SY_OK;
+out_rollback:
+	store_db_rollback(s->db);
+out_fail:
+	return store_batch_err(s, "sqlite: %s", store_db_errmsg(s->db));
+}
+
+static enum sy_rc store_batch_flush_csv(struct store_batch *s)
+{
+	if (!s->csv_ready) {
+		size_t len = 0;
+		for (uint32_t i = 0; i < s->count; i++) {
+			size_t n = s->def->csv_line(store_batch_rec(s, i), s->csv_buf + len);
+			SY_ASSERT(n <= s->def->csv_line_max);
+			len += n;
+		}
+		s->csv_len = len;
+		s->csv_off = 0;
+		s->csv_ready = true;
+	}
+	int e = store_write_all(s->csv_fd, s->csv_buf, s->csv_len, &s->csv_off);
+	if (e == 0 && s->sync_full && fdatasync(s->csv_fd) != 0)
+		e = errno;
+	if (e != 0)
+		return store_batch_err(s, "csv write: %s", strerror(e));
+	return SY_OK;
+}
+
+enum sy_rc store_batch_flush(struct store_batch *s)
+{
+	SY_ASSERT(s != NULL);
+	if (s->count == 0)
+		return SY_OK;
+	enum sy_rc r = SY_OK;
+	if (s->db != NULL && !s->db_done) {
+		if ((r = store_batch_flush_db(s)) != SY_OK)
+			goto out_error;
+		s->db_done = true;
+	}
+	if (s->csv_fd >= 0 && (r = store_batch_flush_csv(s)) != SY_OK)
+		goto out_error;
+	s->st.written += s->count;
+	s->st.batches++;
+	s->count = 0;
+	s->db_done = false;
+	s->csv_ready = false;
+	return SY_OK;
+out_error:
+	s->st.errors++;
+	return r;
+}
+
+enum sy_rc store_batch_add(struct store_batch *s, const void *rec)
+{
+	SY_ASSERT(s != NULL && rec != NULL);
+	/* A batch that is full, or half-written by a failed flush, must be
+	 * finished before another record joins it: rows already in sqlite are
+	 * not inserted again, so a newcomer would be missing from one output. */
+	bool busy = s->count == s->batch_max || s->db_done || s->csv_ready;
+	if (busy && store_batch_flush(s) != SY_OK)
+		return SY_ERR_IO;
+	SY_ASSERT(s->count < s->batch_max);
+	memcpy(s->batch + (size_t)s->count * s->def->rec_size, rec, s->def->rec_size);
+	s->count++;
+	if (s->def->rec_id != NULL)
+		s->last_id = SY_MAX(s->last_id, s->def->rec_id(rec));
+	if (s->count == s->batch_max)
+		(void)store_batch_flush(s); /* counted in errors; retried next time */
+	return SY_OK;
+}
+
+enum sy_rc store_batch_close(struct store_batch *s)
+{
+	if (s == NULL)
+		return SY_OK;
+	enum sy_rc r = store_batch_flush(s);
+	store_batch_free(s);
+	return r;
+}
+
+const char *store_batch_errmsg(const struct store_batch *s)
+{
+	return s->errmsg;
+}
+
+void store_batch_stats(const struct store_batch *s, struct store_batch_stats *out)
+{
+	*out = s->st;
+	out->pending = s->count;
+}
+
+uint64_t store_batch_last_id(const struct store_batch *s)
+{
+	return s->last_id;
+}
+
+/* ---- CSV and bind helpers ---- */
+
+char *store_csv_put_u64(char *p, uint64_t v)
+{
+	char tmp[20];
+	int n = 0;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	while (n > 0)
+		*p++ = tmp[--n];
+	return p;
+}
+
+char *store_csv_put_i64(char *p, int64_t v)
+{
+	if (v >= 0)
+		return store_csv_put_u64(p, (uint64_t)v);
+	*p++ = '-';
+	/* Negating in unsigned keeps INT64_MIN defined. */
+	return store_csv_put_u64(p, (uint64_t)0 - (uint64_t)v);
+}
+
+char *store_csv_put_lit(char *p, const char *s)
+{
+	size_t n = strlen(s);
+	memcpy(p, s, n);
+	return p + n;
+}
+
+char *store_csv_put_field(char *p, const char *s, size_t cap)
+{
+	size_t n = strnlen(s, cap - 1);
+	bool quote = false;
+	for (size_t i = 0; i < n && !quote; i++) /* never past cap, NUL or not */
+		quote = strchr(",\"\r\n", s[i]) != NULL;
+	if (!quote) {
+		memcpy(p, s, n);
+		return p + n;
+	}
+	*p++ = '"';
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '"')
+			*p++ = '"';
+		*p++ = s[i];
+	}
+	*p++ = '"';
+	return p;
+}
+
+int store_bind_text(sqlite3_stmt *st, int i, const char *s, size_t cap)
+{
+	return sqlite3_bind_text(st, i, s, (int)strnlen(s, cap - 1), SQLITE_STATIC);
+}
