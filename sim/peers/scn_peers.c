@@ -8,7 +8,9 @@ uint32_t scn_peers_calls_max(const struct scn *s)
 	uint64_t ring_ns = 0;
 	for (uint32_t i = 0; i < s->carrier_n; i++)
 		ring_ns = SY_MAX(ring_ns, sy_dist_mean(&s->carriers[i].ring) * 2);
-	uint64_t life_ns = sy_dist_mean(&s->voice.hold) * 2 + ring_ns + 10 * SY_NS_PER_S;
+	/* Concurrency is arrivals x mean life and varies little at carrier
+	 * rates; the margin covers ramp-up, slow carriers and long tails. */
+	uint64_t life_ns = sy_dist_mean(&s->voice.hold) * 3 / 2 + ring_ns + 5 * SY_NS_PER_S;
 	uint64_t n = s->voice.cps_milli * (life_ns / SY_NS_PER_MS) / 1000000 + 2000;
 	return (uint32_t)SY_MIN(n, 4000000u);
 }
