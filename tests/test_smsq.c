@@ -293,6 +293,28 @@ static void expect_rc(struct tctx *t, uint32_t k, enum smsq_op op, uint64_t id, 
 }
 
 /* Each step is a batch entry; its expected rc says what the rules allow. */
+/* The highest id survives even when every row is final and deleted, so a
+ * restarted SMSC never hands out an id a carrier has already seen. */
+static void test_id_high_water(void **state)
+{
+	struct tctx *t = *state;
+	struct smsq *q = open_q(t, 0);
+	for (uint64_t id = 100; id <= 104; id++)
+		put_id(q, id, id);
+	assert_int_equal(smsq_commit(q), SY_OK);
+	for (uint64_t id = 100; id <= 104; id++)
+		mark(q, id, SMSQ_DELIVERED, SMSQ_SET_DONE, 0); /* no receipt owed: rows deleted */
+	assert_int_equal(smsq_commit(q), SY_OK);
+	assert_int_equal(smsq_close(q), SY_OK);
+	q = open_q(t, 0);
+	assert_int_equal(smsq_last_id(q), 104);
+	put_id(q, 105, 105);
+	smsq_abandon(q); /* uncommitted: the mark must not move */
+	q = open_q(t, 0);
+	assert_int_equal(smsq_last_id(q), 104);
+	assert_int_equal(smsq_close(q), SY_OK);
+}
+
 static void test_state_rules(void **state)
 {
 	struct tctx *t = *state;
@@ -537,6 +559,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_group_commit_order, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_crash_recover, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_id_high_water, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_state_rules, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reentrant_callback, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_commit_failure_retry, setup, teardown),

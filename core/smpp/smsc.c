@@ -509,11 +509,11 @@ static enum sy_rc smsc_open_store(struct smsc *s, char *err, size_t errlen)
 	enum sy_rc rc = smsq_open(path, &qo, &s->q);
 	if (rc != SY_OK)
 		return rc;
-	/* Final rows are deleted, so smsq_last_id() can fall below ids already
-	 * used (and known to carriers as dedup keys): never start below the
-	 * wall clock in 100 ns units either. */
-	uint64_t floor = sy_env_wall_ns(s->env) / 100;
-	s->next_id = SY_MAX(smsq_last_id(s->q), floor) + 1;
+	/* Ids continue above the store's high-water mark. A new, empty store
+	 * starts from the wall clock in 100 ns units instead of 1, so ids (the
+	 * carriers' dedup keys) stay unique even across a wiped store. */
+	uint64_t last = smsq_last_id(s->q);
+	s->next_id = (last != 0 ? last : sy_env_wall_ns(s->env) / 100) + 1;
 	s->backlog_end = smsq_last_id(s->q);
 	s->backlog = s->backlog_dlr = true;
 	return SY_OK;

@@ -41,6 +41,7 @@ struct smsq {
 	struct smsq_report *report;
 	bool reporting; /* inside the done callbacks */
 	uint64_t last_id;
+	uint64_t hwm_stored; /* last_id as the file has it */
 	struct smsq_stats st;
 	char errmsg[SMSQ_ERRMSG_MAX];
 };
@@ -115,7 +116,12 @@ static const char smsq_schema[] =
     "seg_ref INTEGER NOT NULL, seg_total INTEGER NOT NULL, seg_seq INTEGER NOT NULL,"
     "carrier TEXT NOT NULL, state INTEGER NOT NULL, attempts INTEGER NOT NULL,"
     "next_attempt_ns INTEGER NOT NULL, upstream_id TEXT NOT NULL,"
-    "dlr_pending INTEGER NOT NULL, error_code INTEGER NOT NULL, done_ns INTEGER NOT NULL);";
+    "dlr_pending INTEGER NOT NULL, error_code INTEGER NOT NULL, done_ns INTEGER NOT NULL);"
+    /* Final rows are deleted, so max(id) can fall below ids already
+     * handed out: the highest id ever stored is kept here, per batch. */
+    "CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL);";
+
+static const char smsq_hwm_sql[] = "INSERT OR REPLACE INTO meta (k, v) VALUES ('last_id', ?1)";
 
 /* OR IGNORE: a duplicate id is reported to its own token (SY_ERR_STATE)
  * instead of failing, and so blocking, the whole batch. */
@@ -191,7 +197,13 @@ static enum sy_rc smsq_open_db(struct smsq *q, const char *path, const struct sm
 	    (version == 0 && store_db_exec(q->db, "PRAGMA user_version=1") != SY_OK))
 		return smsq_err(q, "sms queue: %s: %s", path, store_db_errmsg(q->db));
 	/* An INTEGER PRIMARY KEY max() is one b-tree descent. */
-	return smsq_query_u64(q, "SELECT max(id) FROM msgs", &q->last_id);
+	uint64_t hwm = 0;
+	if (smsq_query_u64(q, "SELECT max(id) FROM msgs", &q->last_id) != SY_OK ||
+	    smsq_query_u64(q, "SELECT v FROM meta WHERE k = 'last_id'", &hwm) != SY_OK)
+		return SY_ERR_IO;
+	q->last_id = SY_MAX(q->last_id, hwm);
+	q->hwm_stored = q->last_id;
+	return SY_OK;
 }
 
 static void smsq_free(struct smsq *q)
@@ -361,6 +373,21 @@ static int smsq_step_entry(struct smsq *q, const struct smsq_stmts *s, struct sm
 	return rc;
 }
 
+static enum sy_rc smsq_store_hwm(struct smsq *q)
+{
+	sqlite3_stmt *st;
+	if (store_db_stmt(q->db, smsq_hwm_sql, &st) != SY_OK)
+		return SY_ERR_IO;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)q->last_id);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		store_db_fail(q->db, rc, "store the id high-water mark");
+		return SY_ERR_IO;
+	}
+	return SY_OK;
+}
+
 static enum sy_rc smsq_write_batch(struct smsq *q)
 {
 	struct smsq_stmts s;
@@ -375,8 +402,11 @@ static enum sy_rc smsq_write_batch(struct smsq *q)
 			goto out_rollback;
 		}
 	}
+	if (q->last_id > q->hwm_stored && smsq_store_hwm(q) != SY_OK)
+		goto out_rollback;
 	if (store_db_commit(q->db) != SY_OK)
 		goto out_rollback;
+	q->hwm_stored = q->last_id;
 	return SY_OK;
 out_rollback:
 	store_db_rollback(q->db);

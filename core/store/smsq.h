@@ -208,7 +208,8 @@ enum sy_rc smsq_close(struct smsq *q);
  * a crash would drop them. For tests and fault injection. */
 void smsq_abandon(struct smsq *q);
 
-/* The largest stored id at open, then of every put: restart ids above it. */
+/* The largest id ever stored (a high-water mark kept in the file, since
+ * final rows are deleted), then of every put: restart ids above it. */
 uint64_t smsq_last_id(const struct smsq *q);
 uint32_t smsq_pending(const struct smsq *q);
 const char *smsq_errmsg(const struct smsq *q);
