@@ -27,6 +27,7 @@ TESTS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 BENCHES  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 ALL_LIBS := $(SIM_LIB) $(LIVE_LIB) $(CORE_LIB)
 
+.SECONDARY:
 .PHONY: all test test-fast asan asan-build tests-built bench lint clean help deps format demo
 all: $(BIN)
 
