@@ -180,7 +180,8 @@ static int start_smsc(struct serve *s, const struct scn *scn, const char *out)
 		}
 	struct smsc_cfg c = {.env = s->env, .listen = scn->node.smpp_addr, .accounts = scn->accounts,
 			     .account_n = scn->account_n, .carriers = scn->smpp_carriers,
-			     .carrier_n = scn->smpp_carrier_n, .store_dir = out, .msgs_max = 262144};
+			     .carrier_n = scn->smpp_carrier_n, .store_dir = out, .msgs_max = 262144,
+			     .rate = s->sw->bill != NULL ? callbill_rate_sms : NULL, .rate_arg = s->sw->bill};
 	if (smsc_create(&c, &s->smsc, err, sizeof(err)) != SY_OK) {
 		fprintf(stderr, "switchyard: SMSC: %s\n", err);
 		return -1;

@@ -155,6 +155,7 @@ static void collect_sms(const struct sim_run *r, struct metrics *ms)
 		put(ms, "sms.retries", SCN_UNIT_COUNT, (int64_t)st->upstream_retries);
 		put(ms, "sms.recovered", SCN_UNIT_COUNT, (int64_t)st->recovered);
 		put(ms, "sms.store_commits", SCN_UNIT_COUNT, (int64_t)st->store_commits);
+		put(ms, "billing.sms_revenue", SCN_UNIT_MONEY, r->sms_revenue_before + st->revenue_micros);
 	}
 	put_hist(ms, resp_names, &e->submit_resp);
 }

@@ -155,6 +155,8 @@ static enum sy_rc smsc_start(struct sim_run *r, char *err, size_t errlen)
 		.carrier_n = s->smpp_carrier_n,
 		.store_dir = r->out_dir,
 		.msgs_max = (uint32_t)SY_MIN(SY_MAX(s->sms.tps_milli / 1000 * 8, 65536u), 4000000u),
+		.rate = r->sw->bill != NULL ? callbill_rate_sms : NULL,
+		.rate_arg = r->sw->bill,
 	};
 	return smsc_create(&c, &r->smsc, err, errlen);
 }
@@ -210,6 +212,8 @@ static void switch_crashed(void *arg, struct sim_node *node)
 {
 	struct sim_run *r = arg;
 	r->crashes++;
+	if (r->smsc != NULL)
+		r->sms_revenue_before += smsc_stats(r->smsc)->revenue_micros;
 	smsc_destroy(r->smsc);
 	r->smsc = NULL;
 }

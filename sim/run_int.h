@@ -47,6 +47,7 @@ struct sim_run {
 	char esme_patterns[SCN_DESTS_MAX][SCN_PATTERN_MAX];
 	uint64_t sms_traffic_end_ns;
 	uint32_t crashes;
+	int64_t sms_revenue_before; /* of SMSC instances lost in crashes */
 };
 
 uint64_t sim_run__counter(const struct sim_run *r, int col);

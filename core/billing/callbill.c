@@ -141,7 +141,7 @@ enum sy_rc callbill_create(const struct callbill_cfg *cfg, struct callbill **out
 	for (uint32_t k = 0; k < s->account_n && voice < 0; k++)
 		if (s->accounts[k].callers[0] != '\0')
 			voice = (int)k;
-	if (voice < 0)
+	if (voice < 0 && s->tariff_n == 0)
 		return SY_OK;
 	if (s->tariff_n == 0) {
 		snprintf(err, errlen, "%s:%u: [account %s] owns callers but there is no [tariff] to rate their calls",
@@ -194,6 +194,19 @@ void callbill_destroy(struct callbill *cb)
 	free(cb->acct_tariff);
 	free(cb->acct_name);
 	free(cb);
+}
+
+int64_t callbill_rate_sms(void *arg, const char *account, struct sy_str dst, uint64_t wall_ns)
+{
+	struct callbill *cb = arg;
+	int k = scn_account_find(cb->cfg.scn, account);
+	if (k < 0)
+		return 0;
+	const struct bill_tariff *t = &cb->tariffs[tariff_of(cb->cfg.scn, &cb->cfg.scn->accounts[k])];
+	struct bill_rating r;
+	if (bill_rate_event(t, BILL_SVC_SMS, dst, wall_ns / SY_NS_PER_S, 1, &r) != SY_OK)
+		return 0;
+	return r.cost_micros;
 }
 
 void callbill_flush(struct callbill *cb)

@@ -55,7 +55,10 @@ struct callbill_stats {
 };
 
 /* On failure err says why (file:line for a bad tariff or scenario). A
- * scenario without [account] sections gives a NULL callbill: no billing. */
+ * scenario without [account] sections, or without [tariff] and without
+ * accounts that own callers, gives a NULL callbill: no billing. Accounts
+ * that own no callers are not billed per call (SMS accounts); their
+ * messages are rated with callbill_rate_sms(). */
 enum sy_rc callbill_create(const struct callbill_cfg *cfg, struct callbill **out, char *err, size_t errlen);
 void callbill_destroy(struct callbill *cb);
 
@@ -74,6 +77,10 @@ uint64_t callbill_tick(struct callbill *cb, struct callbill_call *c, uint64_t wa
  * duration. cut_off says the switch ended it for lack of money. */
 void callbill_end(struct callbill *cb, struct callbill_call *c, uint32_t talk_ms, const char *carrier,
 		  bool cut_off, struct cdr *cdr);
+/* The price of one SMS part to dst under the account's tariff (its
+ * [account] section by name; 0 when no tariff entry applies). Suits
+ * smsc_cfg.rate. */
+int64_t callbill_rate_sms(void *cb, const char *account, struct sy_str dst, uint64_t wall_ns);
 /* The ledger's batch, on the switch's timer (also at shutdown). */
 void callbill_flush(struct callbill *cb);
 

@@ -1009,6 +1009,7 @@ static const struct metric_def metrics[] = {
 	{"billing.revenue", SCN_UNIT_MONEY},
 	{"billing.cost", SCN_UNIT_MONEY},
 	{"billing.margin", SCN_UNIT_MONEY},
+	{"billing.sms_revenue", SCN_UNIT_MONEY},
 	{"billing.conservation_error", SCN_UNIT_MONEY},
 	{"billing.cutoffs", SCN_UNIT_COUNT},
 	{"billing.cutoff_late_max", SCN_UNIT_NS},

@@ -45,6 +45,10 @@ struct smsc_cfg {
 	uint32_t http_max;	      /* smsc_submit_text() calls awaiting their commit (default 256) */
 	uint32_t big_max;	      /* in-memory bodies over 254 octets (default 1024) */
 	const char *system_id;	      /* ours in bind_resp (default "switchyard") */
+	/* Rates one message part to dst for the account (the MDR's cost);
+	 * NULL: MDRs carry cost 0. */
+	int64_t (*rate)(void *arg, const char *account, struct sy_str dst, uint64_t wall_ns);
+	void *rate_arg;
 	bool sync_full;		      /* fsync every commit */
 };
 
@@ -71,6 +75,7 @@ struct smsc_stats {
 	uint64_t in_flight;			       /* gauge: messages in memory */
 	uint64_t carrier_bound[SCN_SMPP_CARRIERS_MAX]; /* gauge: bound sessions per carrier */
 	uint64_t http_submitted;
+	int64_t revenue_micros; /* rated cost of the MDRs written */
 	struct sy_hist submit_resp; /* submit_sm received -> submit_sm_resp sent */
 };
 

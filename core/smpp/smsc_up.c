@@ -542,6 +542,12 @@ static void mdr_write(struct smsc *s, const struct smsc_msg *m)
 			.data_coding = m->data_coding};
 	if (m->account >= 0)
 		MDR_SET_STR(&r, account, sy_str_from(s->accts[m->account].cfg->name));
+	/* a part the carrier took is charged whatever its receipt says */
+	if (s->cfg.rate != NULL && m->account >= 0 && m->final != SMSQ_REJECTED && m->upstream_id[0] != '\0') {
+		r.cost_micros = s->cfg.rate(s->cfg.rate_arg, s->accts[m->account].cfg->name, sy_str_from(m->dst.digits),
+					    m->submit_ns);
+		s->st.revenue_micros += r.cost_micros;
+	}
 	MDR_SET_STR(&r, from, sy_str_from(m->src.digits));
 	MDR_SET_STR(&r, to, sy_str_from(m->dst.digits));
 	if (m->carrier >= 0)
