@@ -218,10 +218,21 @@ static void switch_crashed(void *arg, struct sim_node *node)
 	r->smsc = NULL;
 }
 
+/* The voice switch of the crashed process keeps its counters until the
+ * restart (its sockets and timers died with the node); then a new one comes
+ * up on the same stores: CDR ids continue, the ledger reconciles. */
 static void switch_restarted(void *arg, struct sim_node *node)
 {
 	struct sim_run *r = arg;
 	char err[256];
+	struct vswitch *sw = NULL;
+	vswitch_flush(r->sw); /* its store first, so the new one continues its CDR ids */
+	if (vswitch_create(&r->sw_cfg, &sw, err, sizeof(err)) != SY_OK) {
+		SY_LOG(sim_node_env(node), SY_LOG_ERROR, "restart: %s", err);
+		return; /* the old, dead switch stays: it answers nothing */
+	}
+	vswitch_destroy(r->sw);
+	r->sw = sw;
 	if (r->scn->smpp_carrier_n > 0 && smsc_start(r, err, sizeof(err)) != SY_OK)
 		SY_LOG(sim_node_env(node), SY_LOG_ERROR, "restart: %s", err);
 }
@@ -272,16 +283,17 @@ enum sy_rc sim_run_create(const struct scn *scn, const struct sim_run_opts *o, s
 	if ((rc = add_carriers(r, addrs, err, errlen)) != SY_OK)
 		goto out_free;
 	uint64_t cps = scn->voice.cps_milli / 1000 + 1;
-	struct vswitch_cfg vc = {
+	memcpy(r->sw_carrier_addrs, addrs, sizeof(addrs));
+	r->sw_cfg = (struct vswitch_cfg){
 		.env = sim_node_env(r->sw_node),
 		.scn = scn,
 		.listen = sim_node_addr(r->sw_node, SIP_PORT),
 		.out_dir = r->out_dir,
-		.carrier_addrs = addrs,
+		.carrier_addrs = r->sw_carrier_addrs,
 		.calls_max = r->calls_max,
 		.txn_max = scn->run.txn_max ? scn->run.txn_max : (uint32_t)SY_MIN(cps * 120 + 20000, 16000000u),
 	};
-	if ((rc = vswitch_create(&vc, &r->sw, err, errlen)) != SY_OK)
+	if ((rc = vswitch_create(&r->sw_cfg, &r->sw, err, errlen)) != SY_OK)
 		goto out_free;
 	if (scn->voice.present && (rc = add_callers(r, err, errlen)) != SY_OK)
 		goto out_free;

@@ -29,6 +29,8 @@ struct sim_run {
 	char out_dir[SCN_PATH_MAX + 64];
 	struct sim_node *sw_node, *callers_node, *carrier_nodes[SCN_CARRIERS_MAX];
 	struct vswitch *sw;
+	struct vswitch_cfg sw_cfg; /* to build it again after a crash */
+	struct sy_addr sw_carrier_addrs[SCN_CARRIERS_MAX];
 	struct uac *uac;
 	struct uas *uas[SCN_CARRIERS_MAX];
 	struct uac_dest dests[SCN_DESTS_MAX];
