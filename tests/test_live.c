@@ -1,6 +1,8 @@
 /* test_live.c: the live backend on 127.0.0.1 (and ::1 when present): timer
- * order and cancel, UDP echo with every datagram accounted for, TCP streams
- * (1 MB intact, close on both sides, refused connect), trace, stop, signals.
+ * order and cancel, UDP echo with every datagram accounted for, batched
+ * sends (order, sizes, flush on close and destroy, errors found at flush),
+ * TCP streams (1 MB intact, close on both sides, refused connect), trace,
+ * stop, signals.
  * Every loop ends by itself; sy_live_run_for() is only a safety net. */
 #include <setjmp.h>
 #include <signal.h>
@@ -13,6 +15,7 @@
 #include <cmocka.h>
 
 #include "core/live/live.h"
+#include "core/live/live_int.h" /* LIVE_TX_QUEUE, LIVE_TX_SLOT */
 
 #define SAFETY_NS (20 * SY_NS_PER_S)
 
@@ -299,7 +302,8 @@ static void echo_send_next(struct uecho *u)
 	uint8_t buf[ECHO_LEN];
 	echo_fill(buf, u->sent);
 	u->sent++;
-	/* SY_AGAIN is counted as a drop by the backend; the test checks it. */
+	/* Sends are queued; a full socket buffer at flush time is counted as a
+	 * drop by the backend, and the test checks the books. */
 	(void)sy_env_dgram_send(u->e, u->a, &u->addr_b, buf, sizeof(buf));
 }
 
@@ -481,6 +485,171 @@ static void test_udp_overflow_accounted(void **state)
 	sy_live_destroy(u.l);
 }
 
+/* --- UDP send batching --------------------------------------------------- */
+
+/* Lengths cycled through by the batch test: small ones are queued, one of
+ * exactly a slot is still queued, bigger ones go out at once with sendto
+ * behind what is queued. */
+static const size_t batch_len[] = {4, 200, 1, LIVE_TX_SLOT, 900, LIVE_TX_SLOT + 1, 9000, 60000, 300};
+
+enum { BATCH_N = 3 * LIVE_TX_QUEUE + 7 };
+
+struct ubatch {
+	struct sy_live *l;
+	uint32_t received, bad;
+	uint64_t bytes;
+};
+
+static size_t batch_len_of(uint32_t seq)
+{
+	size_t len = batch_len[seq % SY_ARRAY_LEN(batch_len)];
+	return len < sizeof(seq) ? sizeof(seq) : len;
+}
+
+static void batch_fill(uint8_t *buf, uint32_t seq, size_t len)
+{
+	memcpy(buf, &seq, sizeof(seq));
+	for (size_t i = sizeof(seq); i < len; i++)
+		buf[i] = (uint8_t)(seq * 7 + i);
+}
+
+/* Loopback keeps one socket's datagrams in order and loses none here, so
+ * each one must be the next sequence number, intact. */
+static void batch_rx(void *arg, struct sy_dgram *s, const struct sy_addr *from, const uint8_t *buf, size_t len)
+{
+	static uint8_t want[65536];
+	struct ubatch *u = arg;
+	uint32_t seq = UINT32_MAX;
+	if (len >= sizeof(seq))
+		memcpy(&seq, buf, sizeof(seq));
+	if (seq != u->received || len != batch_len_of(seq)) {
+		u->bad++;
+		sy_live_stop(u->l);
+		return;
+	}
+	batch_fill(want, seq, len);
+	if (memcmp(want, buf, len) != 0)
+		u->bad++;
+	u->received++;
+	u->bytes += len;
+	if (u->received == BATCH_N)
+		sy_live_stop(u->l);
+}
+
+static void test_udp_batch_order_and_sizes(void **state)
+{
+	static uint8_t buf[65536];
+	struct ubatch u = {.l = live_new()};
+	const struct sy_env *e = sy_live_env(u.l);
+	struct sy_addr any = sy_addr_v4(127, 0, 0, 1, 0), to;
+	struct sy_dgram *a, *b;
+	assert_int_equal(sy_env_dgram_open(e, &any, dgram_ignore, NULL, &a), SY_OK);
+	assert_int_equal(sy_env_dgram_open(e, &any, batch_rx, &u, &b), SY_OK);
+	sy_env_dgram_local(e, b, &to);
+	struct sy_live_stats st;
+	uint64_t bytes = 0;
+	for (uint32_t seq = 0; seq < BATCH_N; seq++) {
+		size_t len = batch_len_of(seq);
+		batch_fill(buf, seq, len);
+		assert_int_equal(sy_env_dgram_send(e, a, &to, buf, len), SY_OK);
+		bytes += len;
+		sy_live_stats(u.l, &st);
+		if (seq == 2) /* three small ones: all still queued */
+			assert_int_equal(st.dgram_tx, 0);
+		if (seq == 5) /* the first big one went at once, behind the queue */
+			assert_int_equal(st.dgram_tx, 6);
+	}
+	/* Sockets keep the loop alive: only the receiver's stop ends it, so
+	 * the last queue must have been flushed without any further event. */
+	assert_int_equal(sy_live_run_for(u.l, SAFETY_NS), SY_OK);
+	assert_int_equal(u.bad, 0);
+	assert_int_equal(u.received, BATCH_N);
+	assert_int_equal(u.bytes, bytes);
+	sy_live_stats(u.l, &st);
+	assert_int_equal(st.dgram_tx, BATCH_N);
+	assert_int_equal(st.dgram_tx_bytes, bytes);
+	assert_int_equal(st.dgram_tx_dropped + st.dgram_tx_errors, 0);
+	sy_live_destroy(u.l);
+}
+
+/* What is queued when a socket is closed, or when the backend is destroyed
+ * before the loop runs again, still goes out. */
+struct ucount {
+	struct sy_live *l;
+	uint32_t got, want;
+};
+
+static void count_rx(void *arg, struct sy_dgram *s, const struct sy_addr *from, const uint8_t *buf, size_t len)
+{
+	struct ucount *c = arg;
+	if (++c->got == c->want)
+		sy_live_stop(c->l);
+}
+
+static void test_udp_flush_on_close_and_destroy(void **state)
+{
+	enum { ON_CLOSE = 5, ON_DESTROY = LIVE_TX_QUEUE + 3 };
+	struct ucount c = {.l = live_new(), .want = ON_CLOSE + ON_DESTROY};
+	struct sy_live *s1 = live_new(), *s2 = live_new();
+	struct sy_addr any = sy_addr_v4(127, 0, 0, 1, 0), to;
+	struct sy_dgram *b, *a1, *a2;
+	assert_int_equal(sy_env_dgram_open(sy_live_env(c.l), &any, count_rx, &c, &b), SY_OK);
+	sy_env_dgram_local(sy_live_env(c.l), b, &to);
+	assert_int_equal(sy_env_dgram_open(sy_live_env(s1), &any, dgram_ignore, NULL, &a1), SY_OK);
+	assert_int_equal(sy_env_dgram_open(sy_live_env(s2), &any, dgram_ignore, NULL, &a2), SY_OK);
+	for (unsigned i = 0; i < ON_CLOSE; i++)
+		assert_int_equal(sy_env_dgram_send(sy_live_env(s1), a1, &to, "c", 1), SY_OK);
+	for (unsigned i = 0; i < ON_DESTROY; i++)
+		assert_int_equal(sy_env_dgram_send(sy_live_env(s2), a2, &to, "d", 1), SY_OK);
+	struct sy_live_stats st;
+	sy_live_stats(s1, &st);
+	assert_int_equal(st.dgram_tx, 0);
+	sy_env_dgram_close(sy_live_env(s1), a1);
+	sy_live_stats(s1, &st);
+	assert_int_equal(st.dgram_tx, ON_CLOSE);
+	sy_live_destroy(s2); /* a2 still open, with 3 queued */
+	assert_int_equal(sy_live_run_for(c.l, SAFETY_NS), SY_OK);
+	assert_int_equal(c.got, ON_CLOSE + ON_DESTROY);
+	sy_live_destroy(s1);
+	sy_live_destroy(c.l);
+}
+
+/* A destination the kernel refuses is only known at flush time: the send
+ * said SY_OK, the refusal lands in dgram_tx_errors, and the datagrams
+ * around it in the same sendmmsg batch still go. Errors known at once
+ * (family, a datagram too big for UDP) are still returned. */
+static void test_udp_flush_errors_accounted(void **state)
+{
+	static const struct {
+		bool refused; /* to the limited broadcast address, without SO_BROADCAST */
+	} tab[] = {{false}, {true}, {false}, {true}, {true}, {false}};
+	static uint8_t big[70000];
+	struct ucount c = {.l = live_new(), .want = 3};
+	const struct sy_env *e = sy_live_env(c.l);
+	struct sy_addr any = sy_addr_v4(127, 0, 0, 1, 0), to, bcast = sy_addr_v4(255, 255, 255, 255, 9), v6;
+	struct sy_dgram *a, *b;
+	assert_int_equal(sy_env_dgram_open(e, &any, dgram_ignore, NULL, &a), SY_OK);
+	assert_int_equal(sy_env_dgram_open(e, &any, count_rx, &c, &b), SY_OK);
+	sy_env_dgram_local(e, b, &to);
+	for (unsigned i = 0; i < SY_ARRAY_LEN(tab); i++)
+		assert_int_equal(sy_env_dgram_send(e, a, tab[i].refused ? &bcast : &to, "x", 1), SY_OK);
+	assert_int_equal(sy_addr_parse("[::1]:5060", 0, &v6), SY_OK);
+	assert_int_equal(sy_env_dgram_send(e, a, &v6, "x", 1), SY_ERR_INVAL);
+	struct sy_live_stats st;
+	sy_live_stats(c.l, &st);
+	assert_int_equal(st.dgram_tx, 0);
+	assert_int_equal(st.dgram_tx_errors, 1);
+	/* Too big for UDP: sent at once, after the queue, and refused. */
+	assert_int_equal(sy_env_dgram_send(e, a, &to, big, sizeof(big)), SY_ERR_INVAL);
+	sy_live_stats(c.l, &st);
+	assert_int_equal(st.dgram_tx, 3);
+	assert_int_equal(st.dgram_tx_errors, 1 + 3 + 1);
+	assert_int_equal(st.dgram_tx_dropped, 0);
+	assert_int_equal(sy_live_run_for(c.l, SAFETY_NS), SY_OK);
+	assert_int_equal(c.got, 3);
+	sy_live_destroy(c.l);
+}
+
 /* --- TCP ---------------------------------------------------------------- */
 
 enum { TCP_TOTAL = 1 << 20, TCP_CHUNK = 16384 };
@@ -651,6 +820,9 @@ int main(void)
 	    cmocka_unit_test(test_udp_echo_v6),
 	    cmocka_unit_test(test_udp_close_inside_callback),
 	    cmocka_unit_test(test_udp_overflow_accounted),
+	    cmocka_unit_test(test_udp_batch_order_and_sizes),
+	    cmocka_unit_test(test_udp_flush_on_close_and_destroy),
+	    cmocka_unit_test(test_udp_flush_errors_accounted),
 	    cmocka_unit_test(test_tcp_client_sends_and_closes),
 	    cmocka_unit_test(test_tcp_echo_server_closes),
 	    cmocka_unit_test(test_tcp_connect_refused),

@@ -343,6 +343,7 @@ enum sy_rc sy_live_create(const struct sy_live_cfg *cfg, struct sy_live **out)
 	live__link_init(&l->dgrams);
 	live__link_init(&l->streams);
 	live__link_init(&l->listeners);
+	live__link_init(&l->tx_pending);
 	live_rx_init(l);
 	sy_live_time_update(l);
 	*out = l;
@@ -365,6 +366,7 @@ void sy_live_destroy(struct sy_live *l)
 {
 	if (l == NULL)
 		return;
+	live__dgram_flush_all(l); /* sends made after the last run still go */
 	live__stream_close_all(l);
 	live__dgram_close_all(l);
 	for (unsigned i = 0; i < SY_ARRAY_LEN(l->sig_ev); i++)
@@ -406,21 +408,39 @@ void sy_live_stop(struct sy_live *l)
 	event_base_loopbreak(l->base);
 }
 
-enum sy_rc sy_live_run(struct sy_live *l)
-{
-	l->stop = false;
-	l->stopped_by = 0;
-	sy_live_time_update(l);
-	return event_base_dispatch(l->base) < 0 ? SY_ERR_IO : SY_OK;
-}
-
 /* Events the loop waits on besides our deadline timer: when none are left
- * the run is over, as event_base_dispatch() decides for sy_live_run(). */
+ * the run is over, as event_base_dispatch() would decide. */
 static bool live_has_events(struct sy_live *l)
 {
 	int n = event_base_get_num_events(l->base,
 					  EVENT_BASE_COUNT_ADDED | EVENT_BASE_COUNT_ACTIVE | EVENT_BASE_COUNT_VIRTUAL);
 	return n > (event_pending(l->deadline_ev, EV_TIMEOUT, NULL) ? 1 : 0);
+}
+
+/* One libevent iteration at a time (one wait, then its receive and timer
+ * batches), and the datagrams they queued are flushed before the next wait:
+ * a send is delayed by at most the rest of its iteration, never by a wait.
+ * The flush before the first wait sends what was queued outside the loop. */
+static enum sy_rc live_loop(struct sy_live *l)
+{
+	for (;;) {
+		live__dgram_flush_all(l);
+		if (l->stop || l->deadline_hit || !live_has_events(l))
+			return SY_OK;
+		if (event_base_loop(l->base, EVLOOP_ONCE) < 0) {
+			live__dgram_flush_all(l);
+			return SY_ERR_IO;
+		}
+	}
+}
+
+enum sy_rc sy_live_run(struct sy_live *l)
+{
+	l->stop = false;
+	l->stopped_by = 0;
+	l->deadline_hit = false;
+	sy_live_time_update(l);
+	return live_loop(l);
 }
 
 enum sy_rc sy_live_run_for(struct sy_live *l, uint64_t ns)
@@ -433,13 +453,7 @@ enum sy_rc sy_live_run_for(struct sy_live *l, uint64_t ns)
 	struct timeval tv = {.tv_sec = (time_t)(us / 1000000u), .tv_usec = (suseconds_t)(us % 1000000u)};
 	if (event_add(l->deadline_ev, &tv) != 0)
 		return SY_ERR_IO;
-	enum sy_rc rc = SY_OK;
-	while (!l->stop && !l->deadline_hit && live_has_events(l)) {
-		if (event_base_loop(l->base, EVLOOP_ONCE) < 0) {
-			rc = SY_ERR_IO;
-			break;
-		}
-	}
+	enum sy_rc rc = live_loop(l);
 	event_del(l->deadline_ev);
 	return rc;
 }

@@ -18,9 +18,11 @@ struct sy_live_cfg {
 };
 
 /* Counters since create. Drops are split by where they happened so a test
- * can account for every datagram: tx_dropped (socket buffer full, SY_AGAIN),
+ * can account for every datagram: tx_dropped (socket buffer full),
  * tx_errors (any other send failure), rx_overflow (the kernel dropped
- * datagrams because our receive buffer was full, from SO_RXQ_OVFL). */
+ * datagrams because our receive buffer was full, from SO_RXQ_OVFL).
+ * dgram_tx counts datagrams the kernel took, so a queued one (see
+ * "Datagram sends" below) shows in dgram_tx or a drop only once flushed. */
 struct sy_live_stats {
 	uint64_t dgram_rx, dgram_rx_bytes, dgram_rx_truncated, dgram_rx_overflow;
 	uint64_t dgram_tx, dgram_tx_bytes, dgram_tx_dropped, dgram_tx_errors;
@@ -35,6 +37,19 @@ void sy_live_destroy(struct sy_live *l);
 const struct sy_env *sy_live_env(struct sy_live *l);
 /* For adding other libevent users (evhttp) to the same loop. */
 struct event_base *sy_live_base(struct sy_live *l);
+
+/* Datagram sends (sy_env_dgram_send) are batched: a datagram of up to
+ * LIVE_TX_SLOT bytes (live_int.h, 2 KB) is copied into its socket's queue
+ * and SY_OK returned; the queue goes to the kernel with one sendmmsg() at
+ * the end of the loop iteration, when it holds LIVE_TX_QUEUE (64), before
+ * the socket is closed, at the start of a run and in sy_live_destroy().
+ * So a full socket buffer at flush time is no longer reported as SY_AGAIN
+ * to the sender: it counts in dgram_tx_dropped (other kernel refusals in
+ * dgram_tx_errors). Errors known at once are still returned: SY_ERR_INVAL
+ * for an address family the socket cannot reach, and any result of a
+ * larger datagram, which is sent at once with sendto() (after the queue,
+ * so the order is kept). Why: one sendto() per datagram made the kernel
+ * a third of the switch's CPU at a few thousand calls per second. */
 
 /* Runs until sy_live_stop(), a handled signal, or nothing is left to wait on. */
 enum sy_rc sy_live_run(struct sy_live *l);

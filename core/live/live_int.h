@@ -16,6 +16,12 @@
 #define LIVE_RX_DGRAM_MAX  65536
 #define LIVE_SOCKBUF_BYTES (4 * 1024 * 1024)
 
+/* sendmmsg batch: datagrams queued per socket before it is flushed early,
+ * and the largest one that is copied into the queue (SIP over UDP stays
+ * under the path MTU; bigger ones go out at once with sendto). */
+#define LIVE_TX_QUEUE 64
+#define LIVE_TX_SLOT  2048
+
 /* An intrusive list of open objects, so destroy can close what is left. */
 struct live_link {
 	struct live_link *prev, *next;
@@ -40,6 +46,7 @@ struct sy_live {
 
 	struct sy_live_stats st;
 	struct live_link dgrams, streams, listeners;
+	struct live_link tx_pending; /* datagram sockets with queued sends */
 
 	/* One receive area for every socket: the core is single-threaded and
 	 * a datagram is only valid during its callback. */
@@ -67,6 +74,9 @@ enum sy_rc live__dgram_send(void *ctx, struct sy_dgram *s, const struct sy_addr 
 void live__dgram_close(void *ctx, struct sy_dgram *s);
 void live__dgram_local(void *ctx, struct sy_dgram *s, struct sy_addr *out);
 void live__dgram_close_all(struct sy_live *l);
+/* Hands every queued datagram to the kernel; the loop calls it before each
+ * wait, so a send waits at most for the end of its loop iteration. */
+void live__dgram_flush_all(struct sy_live *l);
 
 /* tcp.c */
 enum sy_rc live__stream_listen(void *ctx, const struct sy_addr *local, const struct sy_stream_cbs *cbs, void *arg,

@@ -1,7 +1,7 @@
 /* udp.c: datagram sockets of the live backend: non-blocking UDP over IPv4
- * and IPv6, 4 MB socket buffers, batched reads with recvmmsg, and counters
- * that account for every datagram (sent, dropped on send, lost in the
- * kernel's receive queue, received). */
+ * and IPv6, 4 MB socket buffers, batched reads with recvmmsg, batched
+ * writes with sendmmsg, and counters that account for every datagram (sent,
+ * dropped on send, lost in the kernel's receive queue, received). */
 #include "core/live/live_int.h"
 
 #include <errno.h>
@@ -10,8 +10,20 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+/* Outgoing datagrams waiting for the end of the loop iteration: one
+ * sendmmsg for up to LIVE_TX_QUEUE of them instead of one sendto each. */
+struct udp_txq {
+	uint32_t n;
+	struct mmsghdr msg[LIVE_TX_QUEUE];
+	struct iovec iov[LIVE_TX_QUEUE];
+	struct sockaddr_in6 name[LIVE_TX_QUEUE]; /* large enough for either family */
+	uint8_t data[LIVE_TX_QUEUE][LIVE_TX_SLOT];
+};
+
 struct sy_dgram {
 	struct live_link link;
+	struct live_link tx_link; /* in l->tx_pending while txq->n > 0 */
+	struct udp_txq *txq;
 	struct sy_live *l;
 	struct event *ev;
 	int fd;
@@ -40,7 +52,21 @@ static void udp_sockbuf(struct sy_live *l, int fd)
 
 static void udp_free(struct sy_dgram *s)
 {
+	free(s->txq);
 	free(s);
+}
+
+static struct udp_txq *udp_txq_new(void)
+{
+	struct udp_txq *q = malloc(sizeof(*q));
+	if (q == NULL)
+		return NULL;
+	q->n = 0;
+	for (unsigned i = 0; i < LIVE_TX_QUEUE; i++) {
+		q->iov[i].iov_base = q->data[i];
+		q->msg[i].msg_hdr = (struct msghdr){.msg_name = &q->name[i], .msg_iov = &q->iov[i], .msg_iovlen = 1};
+	}
+	return q;
 }
 
 /* SO_RXQ_OVFL attaches the socket's cumulative drop counter to each read. */
@@ -137,7 +163,12 @@ enum sy_rc live__dgram_open(void *ctx, const struct sy_addr *local, sy_dgram_rec
 	if (s == NULL)
 		return SY_ERR_NOMEM;
 	*s = (struct sy_dgram){.l = l, .fn = fn, .arg = arg, .v6 = local->family == SY_AF_INET6};
-	enum sy_rc rc = SY_ERR_IO;
+	live__link_init(&s->tx_link);
+	enum sy_rc rc = SY_ERR_NOMEM;
+	s->txq = udp_txq_new();
+	if (s->txq == NULL)
+		goto out_free;
+	rc = SY_ERR_IO;
 	s->fd = socket(s->v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s->fd < 0)
 		goto out_free;
@@ -158,10 +189,74 @@ out_free_ev:
 out_close:
 	close(s->fd);
 out_free:
-	free(s);
+	udp_free(s);
 	return rc;
 }
 
+/* A send the kernel refused: EAGAIN and ENOBUFS are a full buffer (a drop,
+ * as a congested network would do), anything else is an error. */
+static enum sy_rc udp_tx_failed(struct sy_live *l, int err)
+{
+	if (err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS) {
+		l->st.dgram_tx_dropped++;
+		return SY_AGAIN;
+	}
+	l->st.dgram_tx_errors++;
+	live__log(l, SY_LOG_DEBUG, "udp: send: %s", strerror(err));
+	return err == EMSGSIZE ? SY_ERR_INVAL : SY_ERR_IO;
+}
+
+static enum sy_rc udp_sendto(struct sy_dgram *s, const struct sy_addr *to, const void *buf, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = live__sockaddr(to, s->v6, &ss);
+	ssize_t n;
+	do
+		n = sendto(s->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&ss, sl);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return udp_tx_failed(s->l, errno);
+	s->l->st.dgram_tx++;
+	s->l->st.dgram_tx_bytes += len;
+	return SY_OK;
+}
+
+/* Hands the queue to the kernel in as few calls as it takes. sendmmsg stops
+ * at the first datagram it cannot send and reports only how many went; the
+ * next call then fails on that one, which is counted and skipped, so each
+ * datagram is tried once, as with sendto. */
+static void udp_flush(struct sy_dgram *s)
+{
+	struct udp_txq *q = s->txq;
+	struct sy_live *l = s->l;
+	uint32_t i = 0;
+	while (i < q->n) {
+		int r = sendmmsg(s->fd, &q->msg[i], q->n - i, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (r > 0) {
+			for (uint32_t k = i; k < i + (uint32_t)r; k++)
+				l->st.dgram_tx_bytes += q->iov[k].iov_len;
+			l->st.dgram_tx += (uint32_t)r;
+			i += (uint32_t)r;
+		} else if (r < 0 && errno == EINTR) {
+			continue;
+		} else {
+			(void)udp_tx_failed(l, r < 0 ? errno : EAGAIN);
+			i++;
+		}
+	}
+	q->n = 0;
+	live__link_del(&s->tx_link);
+}
+
+void live__dgram_flush_all(struct sy_live *l)
+{
+	while (l->tx_pending.next != &l->tx_pending)
+		udp_flush(SY_CONTAINER_OF(l->tx_pending.next, struct sy_dgram, tx_link));
+}
+
+/* Queues a copy; the loop flushes it at the end of this iteration, or now
+ * when the queue is full. A refusal by the kernel then shows only in the
+ * counters, which is why SY_AGAIN is no longer returned for queued sends. */
 enum sy_rc live__dgram_send(void *ctx, struct sy_dgram *s, const struct sy_addr *to, const void *buf, size_t len)
 {
 	struct sy_live *l = ctx;
@@ -170,29 +265,32 @@ enum sy_rc live__dgram_send(void *ctx, struct sy_dgram *s, const struct sy_addr 
 		l->st.dgram_tx_errors++;
 		return SY_ERR_INVAL;
 	}
+	struct udp_txq *q = s->txq;
+	if (len > LIVE_TX_SLOT) {
+		if (q->n > 0)
+			udp_flush(s); /* keep the order they were sent in */
+		return udp_sendto(s, to, buf, len);
+	}
 	struct sockaddr_storage ss;
 	socklen_t sl = live__sockaddr(to, s->v6, &ss);
-	ssize_t n;
-	do
-		n = sendto(s->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&ss, sl);
-	while (n < 0 && errno == EINTR);
-	if (n >= 0) {
-		l->st.dgram_tx++;
-		l->st.dgram_tx_bytes += len;
-		return SY_OK;
-	}
-	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
-		l->st.dgram_tx_dropped++;
-		return SY_AGAIN;
-	}
-	l->st.dgram_tx_errors++;
-	live__log(l, SY_LOG_DEBUG, "udp: sendto: %s", strerror(errno));
-	return errno == EMSGSIZE ? SY_ERR_INVAL : SY_ERR_IO;
+	SY_ASSERT(sl <= sizeof(q->name[0]));
+	uint32_t i = q->n++;
+	memcpy(&q->name[i], &ss, sl);
+	q->msg[i].msg_hdr.msg_namelen = sl;
+	memcpy(q->data[i], buf, len);
+	q->iov[i].iov_len = len;
+	if (i == 0)
+		live__link_add(&l->tx_pending, &s->tx_link);
+	if (q->n == LIVE_TX_QUEUE)
+		udp_flush(s);
+	return SY_OK;
 }
 
 static void udp_close(struct sy_dgram *s)
 {
 	SY_ASSERT(!s->dead);
+	if (s->txq->n > 0)
+		udp_flush(s); /* what was sent before close still goes */
 	event_free(s->ev);
 	close(s->fd);
 	live__link_del(&s->link);
