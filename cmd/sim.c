@@ -46,6 +46,30 @@ static void progress(const struct sim_run *r, double t0, int final)
 	fflush(stderr);
 }
 
+/* One JSON line on stderr. speed: virtual traffic seconds per wall second
+ * while traffic runs (the drain after it is cheaper and would flatter the
+ * figure); speed_run covers the whole run, drain included. Voice runs count
+ * calls, SMS-only runs count message parts. */
+static void bench_line(const char *name, const struct sim_run *r, double wall, double wall_traffic, double cpu)
+{
+	double virt = (double)sim_run_now(r) / 1e9, traffic = (double)sim_run_traffic_end(r) / 1e9;
+	unsigned long long calls = (unsigned long long)sim_run_calls(r);
+	bool sms = calls == 0 && sim_run_messages(r) > 0;
+	unsigned long long n = sms ? (unsigned long long)sim_run_messages(r) : calls;
+	double us = n ? cpu * 1e6 / (double)n : 0.0;
+	char completed[48] = "";
+	if (!sms)
+		snprintf(completed, sizeof(completed), ",\"completed\":%llu", (unsigned long long)sim_run_completed(r));
+	fprintf(stderr,
+		"{\"bench\":\"%s\",\"%s\":%.0f,\"virtual_s\":%.1f,\"traffic_s\":%.1f,\"wall_s\":%.2f,"
+		"\"wall_traffic_s\":%.2f,\"speed\":%.3f,\"speed_run\":%.3f,\"%s\":%llu%s,\"%s\":%.1f,\"%s\":%.0f,"
+		"\"events\":%llu,\"rss_mb\":%ld}\n",
+		name, sms ? "tps" : "cps", traffic > 0 ? (double)n / traffic : 0.0, virt, traffic, wall, wall_traffic,
+		traffic / wall_traffic, virt / wall, sms ? "messages" : "calls", n, completed,
+		sms ? "us_per_msg" : "us_per_call", us, sms ? "capacity_tps" : "capacity_cps", us > 0 ? 1e6 / us : 0.0,
+		(unsigned long long)sim_run_events(r), rss_mb());
+}
+
 int cmd_sim(const struct cmd_opts *o)
 {
 	char err[512];
@@ -84,38 +108,8 @@ int cmd_sim(const struct cmd_opts *o)
 	if (shown && show)
 		progress(r, t0, 1);
 	size_t fails = sim_run_finish(r, stdout, o->json);
-	if (o->bench != NULL) {
-		/* speed: virtual traffic seconds per wall second while traffic runs
-		 * (the drain after it is cheaper and would flatter the figure);
-		 * speed_run covers the whole run, drain included. */
-		double virt = (double)sim_run_now(r) / 1e9, traffic = (double)sim_run_traffic_end(r) / 1e9;
-		unsigned long long calls = (unsigned long long)sim_run_calls(r);
-		unsigned long long msgs = (unsigned long long)sim_run_messages(r);
-		double us = calls ? cpu * 1e6 / (double)calls : 0.0;
-		if (wall_traffic == 0)
-			wall_traffic = wall;
-		if (calls == 0 && msgs > 0) {
-			double um = cpu * 1e6 / (double)msgs;
-			fprintf(stderr,
-				"{\"bench\":\"%s\",\"tps\":%.0f,\"virtual_s\":%.1f,\"traffic_s\":%.1f,\"wall_s\":%.2f,"
-				"\"wall_traffic_s\":%.2f,\"speed\":%.3f,\"speed_run\":%.3f,\"messages\":%llu,"
-				"\"us_per_msg\":%.1f,\"capacity_tps\":%.0f,\"events\":%llu,\"rss_mb\":%ld}\n",
-				o->bench, traffic > 0 ? (double)msgs / traffic : 0.0, virt, traffic, wall, wall_traffic,
-				traffic / wall_traffic, virt / wall, msgs, um, 1e6 / um,
-				(unsigned long long)sim_run_events(r), rss_mb());
-			goto bench_done;
-		}
-		fprintf(stderr,
-			"{\"bench\":\"%s\",\"cps\":%.0f,\"virtual_s\":%.1f,\"traffic_s\":%.1f,\"wall_s\":%.2f,"
-			"\"wall_traffic_s\":%.2f,\"speed\":%.3f,\"speed_run\":%.3f,\"calls\":%llu,\"completed\":%llu,"
-			"\"us_per_call\":%.1f,"
-			"\"capacity_cps\":%.0f,\"events\":%llu,\"rss_mb\":%ld}\n",
-			o->bench, traffic > 0 ? (double)calls / traffic : 0.0, virt, traffic, wall, wall_traffic,
-			traffic / wall_traffic, virt / wall, calls, (unsigned long long)sim_run_completed(r), us,
-			us > 0 ? 1e6 / us : 0.0,
-			(unsigned long long)sim_run_events(r), rss_mb());
-	}
-bench_done:
+	if (o->bench != NULL)
+		bench_line(o->bench, r, wall, wall_traffic ? wall_traffic : wall, cpu);
 	sim_run_destroy(r);
 	if (trace != NULL)
 		fclose(trace);

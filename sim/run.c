@@ -348,9 +348,12 @@ static void tick(void *arg)
 			sim_series_add(&r->series, r->cols[i], t, (int64_t)(v - r->last[i]));
 		r->last[i] = v;
 	}
-	bool idle = b2bua_stats(r->sw->b2bua)->active == 0 && (r->uac == NULL || uac_stats(r->uac)->active == 0) &&
+	/* Checked only once traffic has stopped: counting unreceipted messages
+	 * walks every segment record of the applications. */
+	bool idle = now >= r->traffic_end_ns && b2bua_stats(r->sw->b2bua)->active == 0 &&
+		    (r->uac == NULL || uac_stats(r->uac)->active == 0) &&
 		    (r->esme == NULL || (esme_in_flight(r->esme) == 0 && sim_run__sms_unreceipted(r) == 0));
-	if (now >= r->traffic_end_ns && idle) {
+	if (idle) {
 		r->done = true;
 		return;
 	}
