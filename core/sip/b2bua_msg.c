@@ -3,6 +3,7 @@
  * of a 2xx), and storing that state from the messages that set it up. */
 #include "b2bua_int.h"
 
+#include <stdlib.h> /* osip_free() is free() */
 
 bool call_put(struct call *c, struct cstr *dst, const char *p, size_t len)
 {

@@ -7,6 +7,7 @@
 #include "core/sip/msg.h"
 
 #include <osipparser2/osip_port.h>
+#include <stdlib.h> /* osip_malloc() is malloc() */
 #include <strings.h>
 
 static const char hexdig[] = "0123456789abcdef";
