@@ -5,6 +5,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/util.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -93,16 +94,26 @@ enum sy_rc sy_http_start(struct sy_live *l, const struct sy_addr *addr, struct s
 		free(h);
 		return SY_ERR_NOMEM;
 	}
-	sy_addr_fmt_host(addr, host, sizeof(host));
-	if (evhttp_bind_socket(h->http, host, addr->port) != 0) {
-		evhttp_free(h->http);
-		free(h);
-		return SY_ERR_IO;
+	if (addr != NULL) {
+		sy_addr_fmt_host(addr, host, sizeof(host));
+		if (evhttp_bind_socket(h->http, host, addr->port) != 0) {
+			evhttp_free(h->http);
+			free(h);
+			return SY_ERR_IO;
+		}
 	}
 	evhttp_set_max_body_size(h->http, SY_HTTP_BODY_MAX + 1);
 	evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST);
 	evhttp_set_gencb(h->http, dispatch, h);
 	*out = h;
+	return SY_OK;
+}
+
+enum sy_rc sy_http_listen_fd(struct sy_http *h, int fd)
+{
+	/* evhttp accepts until EAGAIN: a blocking listener would stall the loop. */
+	if (evutil_make_socket_nonblocking(fd) != 0 || evhttp_accept_socket(h->http, fd) != 0)
+		return SY_ERR_IO;
 	return SY_OK;
 }
 

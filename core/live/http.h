@@ -15,7 +15,13 @@ typedef void (*sy_http_fn)(void *arg, struct sy_http_req *r);
 
 #define SY_HTTP_BODY_MAX (64 * 1024)
 
+/* addr NULL: no listener; connections come only through sy_http_listen_fd(). */
 enum sy_rc sy_http_start(struct sy_live *l, const struct sy_addr *addr, struct sy_http **out);
+/* Also serves the connections of fd, a socket already bound and listening
+ * (socket activation; tests and the fuzz harness use an abstract unix
+ * socket): the same request path as the listener of sy_http_start. On
+ * SY_OK h owns fd and closes it in sy_http_stop(). */
+enum sy_rc sy_http_listen_fd(struct sy_http *h, int fd);
 void sy_http_stop(struct sy_http *h);
 /* method "GET"/"POST"; path matched exactly (no query string). */
 enum sy_rc sy_http_route(struct sy_http *h, const char *method, const char *path, sy_http_fn fn, void *arg);
