@@ -41,6 +41,8 @@ help:
 	@echo "make lint       the determinism boundary check (ci/lint)"
 	@echo "make deps       install missing Debian packages (ci/install-deps.sh)"
 	@echo "make format     clang-format every source file"
+	@echo "make fuzz       build the libFuzzer harnesses (clang) into build/fuzz and run each FUZZ_SECONDS (30)"
+	@echo "make fuzz-merge minimise what fuzzing found (build/fuzz/corpus) into fuzz/corpus/"
 
 deps:
 	ci/install-deps.sh
@@ -101,5 +103,46 @@ format:
 
 clean:
 	rm -rf build
+
+# ---- fuzzing (fuzz/, docs/fuzzing.md) ----
+# fuzz/NAME_fuzz.c is a libFuzzer harness; fuzz/corpus/NAME/ its committed
+# corpus. `make fuzz` builds every harness with clang's libFuzzer, ASan and
+# UBSan into build/fuzz/ and runs each FUZZ_SECONDS; new inputs go to
+# build/fuzz/corpus/NAME/ (`make fuzz-merge` minimises them into the
+# committed corpus). With the normal compiler each harness is also linked
+# with fuzz/replay_main.c into $(BUILD)/fuzz-replay/NAME, which
+# tests/it_fuzz_corpus.sh runs over the corpus in `make test`.
+FUZZ_SRC     := $(sort $(wildcard fuzz/*_fuzz.c))
+FUZZ_NAMES   := $(patsubst fuzz/%_fuzz.c,%,$(FUZZ_SRC))
+FUZZ_REPLAY  := $(patsubst %,$(BUILD)/fuzz-replay/%,$(FUZZ_NAMES))
+FUZZ_BINS    := $(patsubst %,build/fuzz/%_fuzz,$(FUZZ_NAMES))
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 30
+FUZZ_ONLY    ?= $(FUZZ_NAMES)
+FUZZ_SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+.PHONY: fuzz fuzz-build fuzz-merge
+
+tests-built test-fast: $(FUZZ_REPLAY)
+
+$(BUILD)/fuzz-replay/%: $(BUILD)/obj/fuzz/%_fuzz.o $(BUILD)/obj/fuzz/replay_main.o $(call obj,$(TESTLIB_SRC)) $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $(ALL_LIBS) $(LDLIBS)
+
+# Inside the fuzz build (BUILD=build/fuzz, CC=clang): the harness with libFuzzer's main.
+$(BUILD)/%_fuzz: $(BUILD)/obj/fuzz/%_fuzz.o $(call obj,$(TESTLIB_SRC)) $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $(filter %.o,$^) $(ALL_LIBS) $(LDLIBS)
+
+fuzz-build:
+	$(MAKE) --no-print-directory BUILD=build/fuzz CC=$(FUZZ_CC) OPT=-O1 \
+	  EXTRA_CFLAGS="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" EXTRA_LDLIBS="$(FUZZ_SAN)" $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_ONLY)
+
+fuzz-merge: fuzz-build
+	fuzz/run.sh merge $(FUZZ_ONLY)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

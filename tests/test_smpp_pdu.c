@@ -913,7 +913,7 @@ static void test_split_feed(void **state)
  * harness again (SQLite's fuzzcheck): the harness asserts its invariants. */
 static void test_fuzz_regressions(void **state)
 {
-	static const char *dirs[] = {"tests/data/smpp/fuzz-seeds", "tests/data/smpp/fuzz-regress"};
+	static const char *dirs[] = {"fuzz/corpus/smpp_pdu"};
 	size_t files = 0;
 	for (size_t i = 0; i < SY_ARRAY_LEN(dirs); i++) {
 		DIR *d = opendir(dirs[i]);

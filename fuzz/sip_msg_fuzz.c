@@ -1,0 +1,136 @@
+/* sip_msg_fuzz.c: libFuzzer harness on the SIP message layer
+ * (core/sip/msg.c, on libosip2) and on what the switch reads from a
+ * message: each input is parsed with sip_msg_parse() and the builders the
+ * stack and the B2BUA use on a received message run on it; then the input,
+ * split into datagrams at NUL bytes, goes into a fresh B2BUA on the test
+ * env (requests from a caller, responses from a carrier), whose
+ * transaction layer, dialogs and routing read it as a live switch would,
+ * and every timer is run out. Built by `make fuzz`; the corpus replays in
+ * `make test` (tests/it_fuzz_corpus.sh). */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/sip/b2bua.h"
+#include "core/sip/msg.h"
+#include "tests/testenv.h"
+
+#define FUZZ_DGRAMS_MAX 8
+
+static void fuzz_builders(const struct sip_msg *msg, enum sy_rc rc)
+{
+	osip_message_t *m = msg->m, *resp = NULL, *out = NULL;
+	struct sy_addr from = sy_addr_v4(198, 51, 100, 7, 5062), dest;
+	char *buf;
+	size_t len;
+	if (msg->status == 0 && sip_response_build(m, 400, NULL, "f00d", &resp) == SY_OK) {
+		if (sip_msg_to_buf(resp, &buf, &len) == SY_OK)
+			osip_free(buf);
+		sip_response_dest(resp, &from, &dest);
+	}
+	if (rc == SY_OK && msg->status == 0 && msg->method == SIP_M_INVITE) {
+		if (sip_cancel_build(m, &out) == SY_OK)
+			osip_message_free(out);
+		if (resp != NULL && sip_ack_build(m, resp, &out) == SY_OK)
+			osip_message_free(out);
+	}
+	if (resp != NULL)
+		osip_message_free(resp);
+	if (msg->status == 0)
+		(void)sip_via_fix_received(m, &from);
+	if (sip_msg_to_buf(m, &buf, &len) == SY_OK)
+		osip_free(buf);
+}
+
+static void fuzz_parse(const uint8_t *data, size_t size)
+{
+	struct sip_msg msg;
+	char err[96];
+	enum sy_rc rc = sip_msg_parse(data, size, &msg, err, sizeof(err));
+	SY_ASSERT(memchr(err, '\0', sizeof(err)) != NULL);
+	if (rc == SY_ERR_PARSE) {
+		SY_ASSERT(msg.m == NULL);
+		return;
+	}
+	SY_ASSERT(msg.m != NULL && (rc == SY_OK || rc == SY_ERR_INVAL));
+	if (rc == SY_OK) /* what the transaction layer keys on is there */
+		SY_ASSERT(msg.call_id.len > 0 && (msg.status == 0 || (msg.status >= 100 && msg.status <= 699)));
+	fuzz_builders(&msg, rc);
+	sip_msg_free(&msg);
+}
+
+static uint32_t route_all(void *arg, struct sy_str number, uint16_t *ids, uint32_t max)
+{
+	uint32_t n = SY_MIN(max, 2u);
+	for (uint32_t i = 0; i < n; i++)
+		ids[i] = (uint16_t)i;
+	return n;
+}
+
+static void fuzz_switch(const uint8_t *data, size_t size)
+{
+	static struct testenv te;
+	struct b2bua_carrier car[2] = {{.name = "c1", .addr = sy_addr_v4(10, 0, 1, 1, 5060), .capacity = 4},
+				       {.name = "c2", .addr = sy_addr_v4(10, 0, 1, 2, 5060)}};
+	struct sy_addr caller = sy_addr_v4(10, 0, 0, 100, 5060);
+	struct b2bua_cfg cfg = {
+	    .env = &te.env,
+	    .listen = sy_addr_v4(10, 0, 0, 1, 5060),
+	    .calls_max = 4,
+	    .txn_max = 16,
+	    .timers = {.t1_ns = 500 * SY_NS_PER_MS, .t2_ns = 4 * SY_NS_PER_S, .t4_ns = 5 * SY_NS_PER_S},
+	    .carriers = car,
+	    .carriers_n = 2,
+	    .route = route_all,
+	    .failover = true,
+	    .invite_timeout_ns = 3 * SY_NS_PER_S,
+	    .ring_timeout_ns = 60 * SY_NS_PER_S,
+	    .max_call_ns = 120 * SY_NS_PER_S};
+	struct b2bua *b;
+	testenv_init(&te, 7);
+	SY_ASSERT(b2bua_create(&cfg, &b) == SY_OK);
+	struct sy_dgram *sock = (struct sy_dgram *)&te.socks[te.nsocks - 1];
+	size_t at = 0;
+	for (int i = 0; i < FUZZ_DGRAMS_MAX && at < size; i++) {
+		const uint8_t *nul = memchr(data + at, '\0', size - at);
+		size_t len = nul != NULL ? (size_t)(nul - (data + at)) : size - at;
+		bool resp = len >= 4 && memcmp(data + at, "SIP/", 4) == 0;
+		/* The stack keeps the bytes of a request it answers; an
+		 * exact-size copy lets ASan see any read past them. */
+		uint8_t *dg = malloc(len ? len : 1);
+		memcpy(dg, data + at, len);
+		testenv_inject(&te, sock, resp ? &car[i % 2].addr : &caller, dg, len);
+		free(dg);
+		testenv_advance(&te, 100 * SY_NS_PER_MS);
+		at += len + 1;
+	}
+	/* Run every timer out: retransmissions, timeouts, dialog ends. */
+	for (int i = 0; i < 8 && testenv_timers_pending(&te) > 0; i++)
+		testenv_advance(&te, 70 * SY_NS_PER_S);
+	if (getenv("FUZZ_TRACE") != NULL) /* what the switch sent */
+		for (size_t i = 0; i < testenv_sent_count(&te); i++) {
+			const struct testenv_sent *d = testenv_sent(&te, i);
+			fprintf(stderr, "---- sent to port %u\n%.*s", d->to.port, (int)d->len, (const char *)d->buf);
+		}
+	b2bua_hangup_all(b);
+	for (int i = 0; i < 8 && testenv_timers_pending(&te) > 0; i++)
+		testenv_advance(&te, 70 * SY_NS_PER_S);
+	b2bua_destroy(b);
+	testenv_free(&te);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static bool init;
+	if (!init) {
+		sip_global_init();
+		init = true;
+	}
+	uint8_t *copy = malloc(size ? size : 1);
+	memcpy(copy, data, size);
+	fuzz_parse(copy, size);
+	free(copy);
+	fuzz_switch(data, size);
+	return 0;
+}
