@@ -3,7 +3,8 @@
  * message: each input is parsed with sip_msg_parse() and the builders the
  * stack and the B2BUA use on a received message run on it; then the input,
  * split into datagrams at NUL bytes, goes into a fresh B2BUA on the test
- * env (requests from a caller, responses from a carrier), whose
+ * env (requests from a caller, responses from a carrier; see expand() for
+ * how an input answers the switch's own branches and tags), whose
  * transaction layer, dialogs and routing read it as a live switch would,
  * and every timer is run out. Built by `make fuzz`; the corpus replays in
  * `make test` (tests/it_fuzz_corpus.sh). */
@@ -14,6 +15,7 @@
 
 #include "core/sip/b2bua.h"
 #include "core/sip/msg.h"
+#include "core/sip/wire.h"
 #include "tests/testenv.h"
 
 #define FUZZ_DGRAMS_MAX 8
@@ -68,6 +70,64 @@ static uint32_t route_all(void *arg, struct sy_str number, uint16_t *ids, uint32
 	return n;
 }
 
+/* The last datagram the switch sent to `to`, or an empty slice. */
+static struct sy_str last_sent_to(const struct testenv *te, const struct sy_addr *to)
+{
+	for (size_t i = testenv_sent_count(te); i-- > 0;) {
+		const struct testenv_sent *d = testenv_sent(te, i);
+		if (sy_addr_eq(&d->to, to))
+			return (struct sy_str){(const char *)d->buf, d->len};
+	}
+	return SY_STR_NULL;
+}
+
+/* The carrier the switch last sent something to (the first one before). */
+static const struct sy_addr *last_carrier(const struct testenv *te, const struct b2bua_carrier *car)
+{
+	for (size_t i = testenv_sent_count(te); i-- > 0;) {
+		const struct testenv_sent *d = testenv_sent(te, i);
+		for (int k = 0; k < 2; k++)
+			if (sy_addr_eq(&d->to, &car[k].addr))
+				return &car[k].addr;
+	}
+	return &car[0].addr;
+}
+
+/* A peer cannot guess the branch, tags and Call-ID the switch made up, and
+ * neither can the fuzzer: "$VIA", "$FROM", "$TO", "$CALLID" and "$CSEQ" in
+ * a datagram stand for that header's value in the last message the switch
+ * sent to the peer it comes from, so a seed can answer the switch's INVITE,
+ * ACK its 200 and send BYE in its dialog. Returns a malloc'd copy. */
+static uint8_t *expand(struct sy_str in, struct sy_str last, size_t *len)
+{
+	static const struct {
+		const char *tok;
+		enum sip_hdr id;
+	} subs[] = {{"$VIA", SIP_H_VIA},
+		    {"$FROM", SIP_H_FROM},
+		    {"$TO", SIP_H_TO},
+		    {"$CALLID", SIP_H_CALL_ID},
+		    {"$CSEQ", SIP_H_CSEQ}};
+	size_t cap = in.len + 5 * last.len + 1, n = 0;
+	uint8_t *out = malloc(cap);
+	for (size_t i = 0; i < in.len;) {
+		size_t k = 0;
+		while (k < SY_ARRAY_LEN(subs) &&
+		       !(in.len - i >= strlen(subs[k].tok) && memcmp(in.p + i, subs[k].tok, strlen(subs[k].tok)) == 0))
+			k++;
+		struct sy_str v;
+		if (k < SY_ARRAY_LEN(subs) && sip_raw_find(last, subs[k].id, &v) && n + v.len <= cap) {
+			memcpy(out + n, v.p, v.len);
+			n += v.len;
+			i += strlen(subs[k].tok);
+			continue;
+		}
+		out[n++] = (uint8_t)in.p[i++];
+	}
+	*len = n;
+	return out;
+}
+
 static void fuzz_switch(const uint8_t *data, size_t size)
 {
 	static struct testenv te;
@@ -94,16 +154,24 @@ static void fuzz_switch(const uint8_t *data, size_t size)
 	size_t at = 0;
 	for (int i = 0; i < FUZZ_DGRAMS_MAX && at < size; i++) {
 		const uint8_t *nul = memchr(data + at, '\0', size - at);
-		size_t len = nul != NULL ? (size_t)(nul - (data + at)) : size - at;
-		bool resp = len >= 4 && memcmp(data + at, "SIP/", 4) == 0;
+		struct sy_str dg = {(const char *)data + at, nul != NULL ? (size_t)(nul - (data + at)) : size - at};
+		at += dg.len + 1;
+		/* '>' first: from the carrier side, '<': from the caller;
+		 * otherwise responses come from the carrier, requests from
+		 * the caller. The carrier is the one last sent a request. */
+		bool from_car = dg.len >= 4 && memcmp(dg.p, "SIP/", 4) == 0;
+		if (dg.len > 0 && (dg.p[0] == '>' || dg.p[0] == '<')) {
+			from_car = dg.p[0] == '>';
+			dg.p++, dg.len--;
+		}
+		const struct sy_addr *from = from_car ? last_carrier(&te, car) : &caller;
 		/* The stack keeps the bytes of a request it answers; an
 		 * exact-size copy lets ASan see any read past them. */
-		uint8_t *dg = malloc(len ? len : 1);
-		memcpy(dg, data + at, len);
-		testenv_inject(&te, sock, resp ? &car[i % 2].addr : &caller, dg, len);
-		free(dg);
+		size_t len;
+		uint8_t *bytes = expand(dg, last_sent_to(&te, from), &len);
+		testenv_inject(&te, sock, from, bytes, len);
+		free(bytes);
 		testenv_advance(&te, 100 * SY_NS_PER_MS);
-		at += len + 1;
 	}
 	/* Run every timer out: retransmissions, timeouts, dialog ends. */
 	for (int i = 0; i < 8 && testenv_timers_pending(&te) > 0; i++)
@@ -111,7 +179,8 @@ static void fuzz_switch(const uint8_t *data, size_t size)
 	if (getenv("FUZZ_TRACE") != NULL) /* what the switch sent */
 		for (size_t i = 0; i < testenv_sent_count(&te); i++) {
 			const struct testenv_sent *d = testenv_sent(&te, i);
-			fprintf(stderr, "---- sent to port %u\n%.*s", d->to.port, (int)d->len, (const char *)d->buf);
+			fprintf(stderr, "---- sent to %u.%u\n%.*s", d->to.port, (unsigned)i, (int)d->len,
+				(const char *)d->buf);
 		}
 	b2bua_hangup_all(b);
 	for (int i = 0; i < 8 && testenv_timers_pending(&te) > 0; i++)
