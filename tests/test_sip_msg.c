@@ -209,6 +209,14 @@ static const struct bad_case bad_cases[] = {
     {"no headers end", "INVITE", 0, SY_ERR_PARSE, NULL},
     {"binary", "\x01\x02\x03\xff\xfe\x00\x10 SIP/2.0\r\n\r\n", 20, SY_ERR_PARSE, NULL},
     {"request line only", RL_INV CRLF, 0, SY_ERR_INVAL, "Missing Via"},
+    /* Found by fuzz/sip_msg_fuzz.c: osip read the start line up to the
+     * first "SIP/2.0", across the blank line, while the raw scanner that
+     * copies headers into replies saw none, so the 400 went out without
+     * Via, From, To, Call-ID and CSeq. */
+    {"request line over a blank line", "INVITE sip:bob@b.example" CRLF CRLF "x SIP/2.0" CRLF HDR_VIA HDR_FROM HDR_TO
+     HDR_CID "CSeq: 1 INVITE" CRLF END, 0, SY_ERR_PARSE, NULL},
+    {"request line over a line end", "INVITE sip:bob@b.example" CRLF "x SIP/2.0" CRLF HDR_VIA HDR_FROM HDR_TO HDR_CID
+     "CSeq: 1 INVITE" CRLF END, 0, SY_ERR_PARSE, NULL},
 };
 
 static void test_parse_malformed(void **state)

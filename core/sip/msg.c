@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 
 static bool parser_ready;
 
@@ -300,6 +301,25 @@ static const char *check_start_line(struct sip_msg *out)
 	return NULL;
 }
 
+/* osip ends a request line where it finds the SIP version, so it takes
+ * "INVITE sip:a\r\n\r\nx SIP/2.0" for one line with CR LF in the
+ * Request-URI and reads headers after the blank line. The raw scanner
+ * (wire.h), which copies Via, From, To, Call-ID and CSeq into our replies
+ * and the B2BUA's requests, ends the line at its first line end, as RFC
+ * 3261 7.1 does, and finds no headers: replies without them went out.
+ * A message the two would read differently is not SIP. */
+static bool start_line_is_one_line(const osip_message_t *m, struct sy_str raw)
+{
+	struct sy_str line = sip_raw_start_line(raw);
+	size_t n = m->sip_version != NULL ? strlen(m->sip_version) : 0;
+	if (n == 0 || line.len <= n)
+		return false;
+	if (MSG_IS_RESPONSE(m)) /* "SIP/2.0 200 OK" */
+		return strncasecmp(line.p, m->sip_version, n) == 0 && line.p[n] == ' ';
+	/* "INVITE sip:a@b SIP/2.0": the version osip read ends the line */
+	return strncasecmp(line.p + line.len - n, m->sip_version, n) == 0 && line.p[line.len - n - 1] == ' ';
+}
+
 enum sy_rc sip_msg_parse(const uint8_t *buf, size_t len, struct sip_msg *out, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof(*out));
@@ -314,7 +334,8 @@ enum sy_rc sip_msg_parse(const uint8_t *buf, size_t len, struct sip_msg *out, ch
 		set_err(err, errlen, "Out of memory");
 		return SY_ERR_PARSE;
 	}
-	if (osip_message_parse(m, (const char *)buf, len) != 0 || (m->sip_method == NULL && m->status_code == 0)) {
+	if (osip_message_parse(m, (const char *)buf, len) != 0 || (m->sip_method == NULL && m->status_code == 0) ||
+	    !start_line_is_one_line(m, (struct sy_str){(const char *)buf, len})) {
 		osip_message_free(m);
 		set_err(err, errlen, "Unparseable message");
 		return SY_ERR_PARSE;
