@@ -56,6 +56,10 @@ static void check_raw_agrees(const struct sip_msg *msg)
 	struct sy_str v;
 	SY_ASSERT(sip_raw_find(msg->raw, SIP_H_CALL_ID, &v));
 	SY_ASSERT(sy_str_eq(v, msg->call_id));
+	/* Likewise whether To has a tag: osip's answer decides new call or
+	 * in-dialog request, the raw one whether a reply adds our tag. */
+	SY_ASSERT(sip_raw_find(msg->raw, SIP_H_TO, &v));
+	SY_ASSERT(sip_raw_has_tag(v) == (msg->to_tag.len > 0));
 }
 
 static void fuzz_parse(const uint8_t *data, size_t size)

@@ -184,6 +184,18 @@ static struct sy_str param_value(osip_list_t *params, const char *name)
 	return sy_str_from(p->gvalue);
 }
 
+/* "tag=" or a bare "tag": RFC 3261 25.1 makes a tag a non-empty token.
+ * Taken as absent, the To of an INVITE would reach the replies as it came
+ * (the raw builder sees a tag there and adds none of ours), so the dialog
+ * would be set up with an empty tag no later request can name. */
+static bool param_empty(osip_list_t *params, const char *name)
+{
+	osip_generic_param_t *p = NULL;
+	if (osip_generic_param_get_byname(params, (char *)name, &p) != 0 || p == NULL)
+		return false;
+	return p->gvalue == NULL || p->gvalue[0] == '\0';
+}
+
 /* Bytes after the blank line that ends the headers; 0 when there is none. */
 static size_t body_avail(const uint8_t *buf, size_t len)
 {
@@ -232,11 +244,15 @@ static const char *check_via_from_to(struct sip_msg *out)
 		return "Missing From";
 	if (m->from->url == NULL)
 		return "Malformed From";
+	if (param_empty(&m->from->gen_params, "tag"))
+		return "Empty From tag";
 	out->from_tag = param_value(&m->from->gen_params, "tag");
 	if (m->to == NULL)
 		return "Missing To";
 	if (m->to->url == NULL)
 		return "Malformed To";
+	if (param_empty(&m->to->gen_params, "tag"))
+		return "Empty To tag";
 	out->to_tag = param_value(&m->to->gen_params, "tag");
 	return NULL;
 }
