@@ -58,6 +58,20 @@ static void fuzz_builders(struct sy_str msg, const struct sy_addr *from)
 	(void)sip_raw_fix_via(msg, from, out, msg.len / 2);
 }
 
+/* {NULL, 0} is the empty text everywhere in the tree (SY_STR_NULL); every
+ * reader must take it without NULL + 0 arithmetic. */
+static void fuzz_null_slice(const struct sy_addr *from)
+{
+	struct sip_raw_hdr h = {.name = SY_STR_NULL, .value = SY_STR_NULL};
+	size_t pos = 0;
+	SY_ASSERT(!sip_raw_next(SY_STR_NULL, &pos, &h) && pos == 0);
+	fuzz_value(SY_STR_NULL, &h);
+	struct sy_str ctype, body;
+	sip_raw_body(SY_STR_NULL, &ctype, &body);
+	SY_ASSERT(ctype.len == 0 && body.len == 0 && sip_raw_start_line(SY_STR_NULL).len == 0);
+	fuzz_builders(SY_STR_NULL, from);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* An exact-size copy so ASan sees a read one byte past the end. */
@@ -85,6 +99,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	SY_ASSERT(sy_addr_parse("198.51.100.7:5062", 5060, &v4) == SY_OK);
 	SY_ASSERT(sy_addr_parse("[2001:db8::7]:5060", 5060, &v6) == SY_OK);
 	fuzz_builders(msg, size % 2 ? &v4 : &v6);
+	fuzz_null_slice(&v4);
 	free(copy);
 	return 0;
 }

@@ -269,6 +269,37 @@ static void test_osip_alloc(void **state)
 	}
 }
 
+/* {NULL, 0} is the empty text (SY_STR_NULL): every scanner entry takes it
+ * and answers "nothing" (found by fuzz/sip_msg_fuzz.c: NULL + 0 in
+ * line_end, an undefined operation clang's UBSan reports). */
+static void test_scanner_null_slice(void **state)
+{
+	(void)state;
+	struct sip_raw_hdr h;
+	struct sy_str v = S("x"), ct = S("x"), body = S("x");
+	size_t pos = 0;
+	assert_false(sip_raw_next(SY_STR_NULL, &pos, &h));
+	assert_int_equal(pos, 0);
+	assert_false(sip_raw_find(SY_STR_NULL, SIP_H_VIA, &v));
+	sip_raw_body(SY_STR_NULL, &ct, &body);
+	assert_int_equal(ct.len + body.len, 0);
+	assert_int_equal(sip_raw_start_line(SY_STR_NULL).len, 0);
+	assert_int_equal(sip_raw_uri_of(SY_STR_NULL).len, 0);
+	assert_false(sip_raw_has_tag(SY_STR_NULL));
+	assert_int_equal(sip_raw_top_via(SY_STR_NULL).len, 0);
+	assert_int_equal(sip_raw_via_branch(SY_STR_NULL).len, 0);
+	/* A Via with nothing after the colon: no rport to fill, copied as is. */
+	static const char empty_via[] = "OPTIONS sip:a SIP/2.0\r\nVia:\r\n\r\n";
+	char out[128];
+	struct sy_addr from = sy_addr_v4(10, 0, 0, 9, 5062);
+	assert_int_equal(sip_raw_fix_via(S(empty_via), &from, out, sizeof(out)), strlen(empty_via));
+	char buf[256];
+	struct sip_wbuf w;
+	sip_w_init(&w, buf, sizeof(buf));
+	sip_raw_cancel_ack(&w, SY_STR_NULL, "CANCEL", SY_STR_NULL);
+	assert_false(w.over);
+}
+
 int main(void)
 {
 	sip_global_init();
@@ -276,7 +307,7 @@ int main(void)
 	    cmocka_unit_test(test_scanner),	 cmocka_unit_test(test_scanner_prefixes),
 	    cmocka_unit_test(test_fix_via),	 cmocka_unit_test(test_raw_response),
 	    cmocka_unit_test(test_raw_request_and_cancel_ack), cmocka_unit_test(test_writer),
-	    cmocka_unit_test(test_osip_alloc),
+	    cmocka_unit_test(test_osip_alloc),	 cmocka_unit_test(test_scanner_null_slice),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

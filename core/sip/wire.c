@@ -148,15 +148,21 @@ static struct sy_str trim(const char *p, const char *end)
 	return (struct sy_str){p, (size_t)(end - p)};
 }
 
-/* End of the line starting at i (index after its '\n', or len). */
+/* End of the line starting at i (index after its '\n', or len). The empty
+ * message may be {NULL, 0}, and NULL + 0 is undefined: no arithmetic at
+ * the end (found by fuzz/sip_msg_fuzz.c under clang's UBSan). */
 static size_t line_end(struct sy_str m, size_t i)
 {
+	if (i >= m.len)
+		return m.len;
 	const char *nl = memchr(m.p + i, '\n', m.len - i);
 	return nl != NULL ? (size_t)(nl - m.p) + 1 : m.len;
 }
 
 struct sy_str sip_raw_start_line(struct sy_str msg)
 {
+	if (msg.len == 0)
+		return SY_STR_NULL;
 	return trim(msg.p, msg.p + line_end(msg, 0));
 }
 
@@ -224,6 +230,10 @@ void sip_raw_body(struct sy_str msg, struct sy_str *ctype, struct sy_str *body)
 			clen = 0;
 	}
 	size_t avail = msg.len - pos;
+	if (avail == 0) {
+		*ctype = SY_STR_NULL;
+		return;
+	}
 	body->p = msg.p + pos;
 	body->len = SY_MIN(avail, clen);
 	if (body->len == 0)
@@ -264,6 +274,8 @@ static const char *after_uri(struct sy_str v, const char **uri_start)
 
 struct sy_str sip_raw_uri_of(struct sy_str v)
 {
+	if (v.len == 0)
+		return SY_STR_NULL;
 	const char *start;
 	const char *gt = after_uri(v, &start);
 	if (start != NULL)
@@ -274,6 +286,8 @@ struct sy_str sip_raw_uri_of(struct sy_str v)
 
 bool sip_raw_has_tag(struct sy_str v)
 {
+	if (v.len == 0)
+		return false;
 	const char *start;
 	const char *p = after_uri(v, &start), *end = v.p + v.len;
 	for (; p < end; p++) {
@@ -299,6 +313,8 @@ bool sip_raw_has_tag(struct sy_str v)
 
 struct sy_str sip_raw_top_via(struct sy_str v)
 {
+	if (v.len == 0)
+		return SY_STR_NULL;
 	const char *p = v.p, *end = v.p + v.len;
 	while (p < end && *p != ',')
 		p = *p == '"' ? skip_quoted(p, end) : p + 1;
@@ -357,8 +373,7 @@ size_t sip_raw_fix_via(struct sy_str msg, const struct sy_addr *from, char *out,
 	bool has_received = false;
 	struct sip_wbuf w;
 	sip_w_init(&w, out, cap);
-	if (sip_raw_find(msg, SIP_H_VIA, &via)) {
-		via = sip_raw_top_via(via);
+	if (sip_raw_find(msg, SIP_H_VIA, &via) && (via = sip_raw_top_via(via)).len > 0) {
 		host = via_host(via, &rest);
 		at = bare_rport(rest, via.p + via.len, &has_received);
 	}
@@ -386,6 +401,8 @@ struct sy_str sip_raw_via_branch(struct sy_str via)
 {
 	const char *rest;
 	via = sip_raw_top_via(via);
+	if (via.len == 0)
+		return SY_STR_NULL;
 	via_host(via, &rest);
 	const char *p = rest, *end = via.p + via.len;
 	while ((p = memchr(p, ';', (size_t)(end - p))) != NULL) {
@@ -486,6 +503,8 @@ void sip_raw_request(struct sip_wbuf *w, struct sy_str sent_by, struct sy_str br
 /* The Request-URI of a request line "METHOD uri SIP/2.0". */
 static struct sy_str request_uri(struct sy_str line)
 {
+	if (line.len == 0)
+		return SY_STR_NULL;
 	const char *sp = memchr(line.p, ' ', line.len), *end = line.p + line.len;
 	if (sp == NULL)
 		return SY_STR_NULL;
