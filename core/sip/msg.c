@@ -266,6 +266,13 @@ static const char *check_callid_cseq(struct sip_msg *out)
 	if (!join_call_id(m->call_id))
 		return "Out of memory";
 	out->call_id = sy_str_from(m->call_id->number);
+	/* osip drops spaces around the @ of a Call-ID ("a @h" -> "a@h") and may pick
+	 * another of several; replies copy the raw header (wire.h), so a
+	 * Call-ID the two read differently would answer another call. RFC 3261
+	 * 25.1: callid = word ["@" word], no spaces. (Found by fuzz/sip_msg.) */
+	struct sy_str raw_cid;
+	if (!sip_raw_find(out->raw, SIP_H_CALL_ID, &raw_cid) || !sy_str_eq(raw_cid, out->call_id))
+		return "Malformed Call-ID";
 	if (m->cseq == NULL)
 		return "Missing CSeq";
 	/* RFC 3261 8.1.1.5: the sequence number is below 2**31. */
