@@ -213,8 +213,9 @@ static const struct bad_case bad_cases[] = {
      * first "SIP/2.0", across the blank line, while the raw scanner that
      * copies headers into replies saw none, so the 400 went out without
      * Via, From, To, Call-ID and CSeq. */
-    {"request line over a blank line", "INVITE sip:bob@b.example" CRLF CRLF "x SIP/2.0" CRLF HDR_VIA HDR_FROM HDR_TO
-     HDR_CID "CSeq: 1 INVITE" CRLF END, 0, SY_ERR_PARSE, NULL},
+    {"request line over a blank line",
+     "INVITE sip:bob@b.example" CRLF CRLF "x SIP/2.0" CRLF HDR_VIA HDR_FROM HDR_TO HDR_CID "CSeq: 1 INVITE" CRLF END, 0,
+     SY_ERR_PARSE, NULL},
     /* Found with the harness's osip/raw To-tag check: osip took "tag=" for no tag (a new
      * call) while the raw builder saw one and added none of ours, so the
      * dialog was set up with an empty To tag. */
@@ -224,10 +225,11 @@ static const struct bad_case bad_cases[] = {
      SY_ERR_INVAL, "Empty To tag"},
     {"empty From tag", RL_INV HDR_VIA "From: <sip:alice@a.example>;tag=" CRLF HDR_TO HDR_CID "CSeq: 1 INVITE" CRLF END,
      0, SY_ERR_INVAL, "Empty From tag"},
-    {"Call-ID with a space before @", RL_INV HDR_VIA HDR_FROM HDR_TO "Call-ID: abc @h" CRLF "CSeq: 1 INVITE" CRLF END, 0,
-     SY_ERR_INVAL, "Malformed Call-ID"},
-    {"request line over a line end", "INVITE sip:bob@b.example" CRLF "x SIP/2.0" CRLF HDR_VIA HDR_FROM HDR_TO HDR_CID
-     "CSeq: 1 INVITE" CRLF END, 0, SY_ERR_PARSE, NULL},
+    {"Call-ID with a space before @", RL_INV HDR_VIA HDR_FROM HDR_TO "Call-ID: abc @h" CRLF "CSeq: 1 INVITE" CRLF END,
+     0, SY_ERR_INVAL, "Malformed Call-ID"},
+    {"request line over a line end",
+     "INVITE sip:bob@b.example" CRLF "x SIP/2.0" CRLF HDR_VIA HDR_FROM HDR_TO HDR_CID "CSeq: 1 INVITE" CRLF END, 0,
+     SY_ERR_PARSE, NULL},
 };
 
 static void test_parse_malformed(void **state)
