@@ -46,7 +46,7 @@ help:
 	@echo "make test-fast  the same without sanitizers"
 	@echo "make asan       build everything with ASan+UBSan into build/asan"
 	@echo "make bench      benchmarks; JSON lines, appended to bench/results.jsonl"
-	@echo "make lint       the determinism boundary check (ci/lint)"
+	@echo "make lint       the determinism boundary and layering check (ci/lint), and its self-test"
 	@echo "make golden     rewrite tests/golden/*.digest from this build (say why in the commit)"
 	@echo "make deps       install missing Debian packages (ci/install-deps.sh)"
 	@echo "make format     clang-format every source file"
@@ -84,6 +84,7 @@ tests-built: $(BIN) $(TESTS)
 
 lint:
 	ci/lint
+	ci/lint --self-test
 
 # The scenarios' golden digests are checked with the ASan build and with the
 # release build, so optimisation and sanitizers cannot change a run.
