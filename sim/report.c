@@ -127,6 +127,9 @@ static void collect_audit(const struct sim_run *r, struct metrics *ms)
 	put(ms, "billing.audit.offenders", SCN_UNIT_COUNT, a->offenders);
 	put(ms, "billing.audit.recovered", SCN_UNIT_MONEY, a->recovered);
 	put(ms, "billing.audit.cdrs", SCN_UNIT_COUNT, (int64_t)a->cdrs);
+	put(ms, "billing.audit.cdrs_misrated", SCN_UNIT_COUNT, (int64_t)a->cdrs_misrated);
+	put(ms, "billing.audit.cdrs_unmatched", SCN_UNIT_COUNT, (int64_t)a->cdrs_unmatched);
+	put(ms, "billing.audit.charges_without_cdr", SCN_UNIT_COUNT, (int64_t)a->charges_without_cdr);
 }
 
 static void collect_billing(const struct sim_run *r, struct metrics *ms)
@@ -251,6 +254,10 @@ static void text_audit(FILE *f, const struct metrics *ms)
 		"CDR vs ledger %s (%u), ledger vs balance %s (%u); open reservations %" PRIu64 ", negative %u\n",
 		a->cdrs, a->accounts, v[0], a->cdr_vs_rerate.accounts, v[1], a->cdr_vs_ledger.accounts, v[2],
 		a->ledger_vs_balance.accounts, a->open_resv, a->negative);
+	fprintf(f,
+		"          by call: %" PRIu64 " CDRs cost other than their re-rating, %" PRIu64
+		" other than their charge row; %" PRIu64 " charges without a CDR\n",
+		a->cdrs_misrated, a->cdrs_unmatched, a->charges_without_cdr);
 	for (uint32_t i = 0; i < a->shown_n; i++) {
 		const struct audit_row *w = &a->shown[i];
 		char m[5][40];

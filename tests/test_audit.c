@@ -30,7 +30,7 @@ static const char tariff_csv[] = "Prefix,Description,Rate,Connection Fee,Increme
 static const char scn_fmt[] = "[run]\nduration = 4s\nseed = 7\ndrain = 120s\n\n"
 			      "[tariff retail]\nfile = %s\n\n"
 			      "[account sub]\ntype = prepaid\ncount = 10\ncallers = +1555000\n"
-			      "balance = 0.05 USD\ntariff = retail\n\n"
+			      "balance = %s USD\ntariff = retail\n\n"
 			      "[carrier tier1]\nprefixes = 1\nanswer = 100%% ring 1s..2s\nrate = 0.0050/min\n"
 			      "link = latency 10ms\n\n"
 			      "[traffic voice]\ncps = 5\naccount = sub\nfrom = +1555000X\nto = +1XXXXXXXXXX\n"
@@ -75,16 +75,21 @@ static int teardown(void **state)
 
 /* Runs the scenario to its end; returns the failed expectations. The run
  * stays alive (its book in memory) for the old check. */
-static size_t run(struct fx *f, const char *expect, uint64_t timer_late_ns)
+static size_t run_balance(struct fx *f, const char *balance, const char *expect, uint64_t timer_late_ns)
 {
 	char text[2048], err[256];
-	snprintf(text, sizeof(text), scn_fmt, f->tariff, expect);
+	snprintf(text, sizeof(text), scn_fmt, f->tariff, balance, expect);
 	assert_int_equal(scn_parse_string(text, "audit.scn", &f->scn, err, sizeof(err)), SY_OK);
 	struct sim_run_opts o = {.out_dir = f->out, .log_level = SY_LOG_ERROR, .switch_timer_late_ns = timer_late_ns};
 	assert_int_equal(sim_run_create(f->scn, &o, &f->run, err, sizeof(err)), SY_OK);
 	while (sim_run_step(f->run, SY_NS_PER_S))
 		;
 	return sim_run_finish(f->run, NULL, NULL);
+}
+
+static size_t run(struct fx *f, const char *expect, uint64_t timer_late_ns)
+{
+	return run_balance(f, "0.05", expect, timer_late_ns);
 }
 
 /* The figure billing.conservation_error had before the audit. */
@@ -123,6 +128,7 @@ static void test_clean_run(void **state)
 	assert_int_equal(a.accounts, 10);
 	assert_int_equal(audit_total(&a), 0);
 	assert_int_equal(a.offenders, 0);
+	assert_int_equal(a.cdrs_misrated + a.cdrs_unmatched + a.charges_without_cdr, 0);
 }
 
 /* One charge row one micro-unit high: the CDRs and the balance row both
@@ -145,6 +151,8 @@ static void test_ledger_charge_corrupted(void **state)
 	assert_int_equal(a.offenders, 1);
 	assert_int_equal(a.shown_n, 1);
 	assert_int_equal(a.shown[0].ledger - a.shown[0].cdr, 1);
+	assert_int_equal(a.cdrs_unmatched, 1);
+	assert_int_equal(a.cdrs_misrated, 0);
 	/* and through the report: its [expect] on the figure now fails */
 	assert_int_equal(sim_run_finish(f->run, NULL, NULL), 3);
 }
@@ -183,6 +191,37 @@ static void test_cdr_cost_corrupted(void **state)
 	assert_int_equal(a.cdr_vs_ledger.accounts, 1);
 	assert_int_equal(a.ledger_vs_balance.micros, 0);
 	assert_int_equal(audit_total(&a), 2);
+	assert_int_equal(a.cdrs_misrated, 1);
+	assert_int_equal(a.cdrs_unmatched, 1);
+}
+
+/* A +1 on one call and a -1 on another of the same account cancel in the
+ * account's sums; the call-by-call counts still see both. A charge row
+ * whose call has no CDR is counted too. */
+static void test_compensating_rows(void **state)
+{
+	struct fx *f = *state;
+	/* 1.00 a member: every call is answered, some accounts make two */
+	assert_int_equal(run_balance(f, "1.00", "billing.conservation_error == 0.00 USD\n", 0), 0);
+	static const char two[] = "(SELECT account FROM charges WHERE amount > 0 GROUP BY account "
+				  "HAVING COUNT(*) >= 2 ORDER BY account LIMIT 1)";
+	char sql[512];
+	snprintf(sql, sizeof(sql),
+		 "UPDATE charges SET amount = amount + 1 WHERE call_id = "
+		 "(SELECT call_id FROM charges WHERE account = %s ORDER BY call_id LIMIT 1)",
+		 two);
+	corrupt(f, "ledger.sqlite", sql);
+	snprintf(sql, sizeof(sql),
+		 "UPDATE charges SET amount = amount - 1 WHERE call_id = "
+		 "(SELECT call_id FROM charges WHERE account = %s ORDER BY call_id DESC LIMIT 1)",
+		 two);
+	corrupt(f, "ledger.sqlite", sql);
+	corrupt(f, "ledger.sqlite", "INSERT INTO charges (call_id,account,amount) VALUES ('ghost','sub-5',0)");
+	struct audit_result a;
+	audit(f, &a);
+	assert_int_equal(audit_total(&a), 0);
+	assert_int_equal(a.cdrs_unmatched, 2);
+	assert_int_equal(a.charges_without_cdr, 1);
 }
 
 /* A reservation left open and a prepaid balance below zero are named too. */
@@ -238,6 +277,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_ledger_charge_corrupted, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ledger_balance_corrupted, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cdr_cost_corrupted, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_compensating_rows, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_open_and_negative, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_late_cutoff_timer, setup, teardown),
 	};

@@ -43,6 +43,7 @@ struct audit {
 	struct bill_call calls[AUDIT_GROUP];
 	char numbers[AUDIT_GROUP][CDR_NUMBER_MAX];
 	uint32_t who[AUDIT_GROUP];
+	int64_t cost[AUDIT_GROUP];
 	uint32_t group_n;
 	const struct bill_tariff *group_tariff;
 };
@@ -122,8 +123,10 @@ static void audit_rate_group(struct audit *au)
 		bill_rate_calls(au->group_tariff, au->calls, au->group_n, rt);
 	else
 		memset(rt, 0, sizeof rt);
-	for (uint32_t i = 0; i < au->group_n; i++)
+	for (uint32_t i = 0; i < au->group_n; i++) {
 		au->a[au->who[i]].rerated += rt[i].cost_micros;
+		au->out->cdrs_misrated += rt[i].cost_micros != au->cost[i];
+	}
 	au->group_n = 0;
 }
 
@@ -157,6 +160,7 @@ static void audit_cdr(struct audit *au, sqlite3_stmt *st)
 	    .duration_ms = (uint32_t)sqlite3_column_int64(st, 4),
 	};
 	au->who[k] = idx;
+	au->cost[k] = cost;
 }
 
 static enum sy_rc audit_cdrs(struct audit *au)
@@ -239,7 +243,8 @@ static enum sy_rc audit_ledger(struct audit *au)
 	if (rc != SY_OK)
 		return rc;
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(au->ledger, "SELECT SUM(amount) FROM journal WHERE op=65", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(au->ledger, "SELECT COALESCE(SUM(amount),0) FROM journal WHERE op=65", -1, &st, NULL) !=
+	    SQLITE_OK)
 		return audit_fail(au, au->ledger, "read journal");
 	if (sqlite3_step(st) == SQLITE_ROW)
 		au->out->recovered = sqlite3_column_int64(st, 0);
@@ -248,6 +253,47 @@ static enum sy_rc audit_ledger(struct audit *au)
 }
 
 _Static_assert(AUDIT_OP_TOPUP == 7, "the journal query names op 7");
+_Static_assert(AUDIT_OP_RECOVER == 65, "the journal query names op 65");
+
+/* Call by call, through the ledger attached to the CDR connection as l:
+ * the charges row of each CDR's call id (the key the call path charges
+ * under) must hold the CDR's cost, and every charges row must have a CDR.
+ * Per-account sums would let a +1 and a -1 in one account cancel. */
+static enum sy_rc audit_calls(struct audit *au)
+{
+	static const char *const sql[3] = {
+	    "SELECT COUNT(*) FROM cdrs c LEFT JOIN l.charges h ON h.call_id = c.a_call_id "
+	    "WHERE c.cost_micros != COALESCE(h.amount, 0)",
+	    "SELECT COUNT(*) FROM l.charges",
+	    "SELECT COUNT(DISTINCT h.call_id) FROM cdrs c JOIN l.charges h ON h.call_id = c.a_call_id",
+	};
+	int64_t v[3];
+	for (int i = 0; i < 3; i++) {
+		sqlite3_stmt *st;
+		if (sqlite3_prepare_v2(au->cdrs, sql[i], -1, &st, NULL) != SQLITE_OK)
+			return audit_fail(au, au->cdrs, "match cdrs with charges");
+		int rc = sqlite3_step(st);
+		v[i] = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+		sqlite3_finalize(st);
+		if (rc != SQLITE_ROW)
+			return audit_fail(au, au->cdrs, "match cdrs with charges");
+	}
+	au->out->cdrs_unmatched = (uint64_t)v[0];
+	au->out->charges_without_cdr = (uint64_t)(v[1] - v[2]);
+	return SY_OK;
+}
+
+/* The ledger attached read-only (as the connection) before the snapshot. */
+static enum sy_rc audit_attach(struct audit *au)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(au->cdrs, "ATTACH DATABASE ? AS l", -1, &st, NULL) != SQLITE_OK)
+		return audit_fail(au, au->cdrs, "attach the ledger");
+	sqlite3_bind_text(st, 1, au->cfg->ledger_path, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? SY_OK : audit_fail(au, au->cdrs, "attach the ledger");
+}
 
 /* ---- the comparison ---- */
 
@@ -305,6 +351,8 @@ enum sy_rc audit_run(const struct audit_cfg *cfg, struct audit_result *out, char
 	enum sy_rc rc = audit_open(au, cfg->cdr_path, &au->cdrs);
 	if (rc == SY_OK)
 		rc = audit_open(au, cfg->ledger_path, &au->ledger);
+	if (rc == SY_OK)
+		rc = audit_attach(au);
 	/* Read in one snapshot each, so the stores cannot move under the sums. */
 	if (rc == SY_OK && (sqlite3_exec(au->cdrs, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
 			    sqlite3_exec(au->ledger, "BEGIN", NULL, NULL, NULL) != SQLITE_OK))
@@ -315,6 +363,8 @@ enum sy_rc audit_run(const struct audit_cfg *cfg, struct audit_result *out, char
 		rc = audit_cdrs(au);
 	if (rc == SY_OK)
 		rc = audit_ledger(au);
+	if (rc == SY_OK)
+		rc = audit_calls(au);
 	if (rc == SY_OK)
 		audit_compare(au);
 	sqlite3_close(au->cdrs); /* a read transaction ends with its connection */

@@ -9,15 +9,17 @@
  *                                                     credits from the journal)
  *
  * and that no reservation is left open and no prepaid balance is below
- * zero. Nothing of the running switch's memory is consulted: a charge lost
- * between the book and the file, a CDR with the wrong cost, a balance row
- * off by one micro-unit all show as differences, in micro-units.
+ * zero. The same comparisons are counted call by call too (a +1 and a -1
+ * in one account cancel in its sums, not in these counts). Nothing of the running switch's memory is consulted: a
+ * charge lost between the book and the file, a CDR with the wrong cost, a balance row off by one micro-unit all show as
+ * differences, in micro-units.
  *
  * A CDR belongs to the account that owns its caller number (longest
  * prefix), as the call path decides; a CDR no account owns goes to a row of
  * its own ("(no account)") whose ledger side is zero. Charges made by crash
  * recovery for calls whose CDR died with the process have no CDR: they
- * show in cdr_vs_ledger, and are also summed apart in `recovered`. */
+ * show in cdr_vs_ledger and charges_without_cdr, and are also summed apart
+ * in `recovered`. */
 #ifndef SY_STORE_AUDIT_H
 #define SY_STORE_AUDIT_H
 
@@ -58,10 +60,14 @@ struct audit_result {
 	int64_t cdr_micros; /* sum of the CDRs' cost */
 	int64_t recovered;  /* charged by crash recovery (no CDR) */
 	struct audit_figure cdr_vs_rerate, cdr_vs_ledger, ledger_vs_balance;
-	uint64_t open_resv;			/* reservation rows left in the ledger */
-	uint32_t open_accounts;			/* accounts holding them */
-	uint32_t negative;			/* prepaid accounts with a balance below zero */
-	uint32_t offenders;			/* accounts with any difference */
+	uint64_t open_resv;	/* reservation rows left in the ledger */
+	uint32_t open_accounts; /* accounts holding them */
+	uint32_t negative;	/* prepaid accounts with a balance below zero */
+	uint32_t offenders;	/* accounts with any difference */
+	/* call by call: CDRs whose cost differs from their own re-rating, or
+	 * from the charges row of their call id (none counts as 0), and
+	 * charges rows whose call id no CDR has */
+	uint64_t cdrs_misrated, cdrs_unmatched, charges_without_cdr;
 	struct audit_row shown[AUDIT_SHOW_MAX]; /* the first offenders, in ledger order */
 	uint32_t shown_n;
 };
