@@ -224,6 +224,22 @@ static void test_compensating_rows(void **state)
 	assert_int_equal(a.charges_without_cdr, 1);
 }
 
+/* An audit that cannot read a store has found nothing: it says why, and
+ * its figures are missing from the report, so every [expect] on them fails
+ * (six in expect_clean) instead of passing on zeros. */
+static void test_unreadable_store(void **state)
+{
+	struct fx *f = *state;
+	assert_int_equal(run(f, expect_clean, 0), 0);
+	char path[160], err[320];
+	snprintf(path, sizeof(path), "%s/ledger.sqlite", f->out);
+	assert_int_equal(unlink(path), 0);
+	struct audit_result a;
+	assert_int_equal(sim_audit_money(f->scn, f->out, &a, err, sizeof(err)), SY_ERR_IO);
+	assert_non_null(strstr(err, "ledger.sqlite"));
+	assert_int_equal(sim_run_finish(f->run, NULL, NULL), 6);
+}
+
 /* A reservation left open and a prepaid balance below zero are named too. */
 static void test_open_and_negative(void **state)
 {
@@ -278,6 +294,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_ledger_balance_corrupted, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cdr_cost_corrupted, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_compensating_rows, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unreadable_store, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_open_and_negative, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_late_cutoff_timer, setup, teardown),
 	};
