@@ -261,9 +261,10 @@ _Static_assert(AUDIT_OP_RECOVER == 65, "the journal query names op 65");
  * Per-account sums would let a +1 and a -1 in one account cancel. */
 static enum sy_rc audit_calls(struct audit *au)
 {
+	static const char unmatched[] = "SELECT COUNT(*) FROM cdrs c LEFT JOIN l.charges h ON h.call_id = c.a_call_id "
+					"WHERE c.cost_micros != COALESCE(h.amount, 0)";
 	static const char *const sql[3] = {
-	    "SELECT COUNT(*) FROM cdrs c LEFT JOIN l.charges h ON h.call_id = c.a_call_id "
-	    "WHERE c.cost_micros != COALESCE(h.amount, 0)",
+	    unmatched,
 	    "SELECT COUNT(*) FROM l.charges",
 	    "SELECT COUNT(DISTINCT h.call_id) FROM cdrs c JOIN l.charges h ON h.call_id = c.a_call_id",
 	};
