@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "run_int.h"
 
 struct metric {
@@ -91,22 +92,66 @@ static void collect_switch(const struct sim_run *r, struct metrics *ms)
 static const struct metric *find(const struct metrics *ms, const char *name);
 static void fmt_metric(const struct metrics *ms, const char *name, char *buf, size_t n);
 
+/* The end-of-run money audit (sim/audit.h): its result, for the text
+ * report's lines naming the offending accounts. */
+struct money_audit {
+	bool ran;
+	enum sy_rc rc;
+	char err[320];
+	struct audit_result r;
+};
+static struct money_audit audit; /* one report at a time, as the metrics */
+
+static void put_figure(struct metrics *ms, const char *name, const char *accounts, const struct audit_figure *f)
+{
+	put(ms, name, SCN_UNIT_MONEY, f->micros);
+	put(ms, accounts, SCN_UNIT_COUNT, f->accounts);
+}
+
+/* The audit's figures: from the stores on disk, re-rated; when the stores
+ * cannot be read they are missing, so every [expect] on them fails. */
+static void collect_audit(const struct sim_run *r, struct metrics *ms)
+{
+	audit.ran = true;
+	audit.rc = sim_audit_money(r->scn, r->out_dir, &audit.r, audit.err, sizeof(audit.err));
+	if (audit.rc != SY_OK)
+		return;
+	const struct audit_result *a = &audit.r;
+	put(ms, "billing.conservation_error", SCN_UNIT_MONEY, audit_total(a));
+	put_figure(ms, "billing.audit.cdr_vs_rerate", "billing.audit.cdr_vs_rerate_accounts", &a->cdr_vs_rerate);
+	put_figure(ms, "billing.audit.cdr_vs_ledger", "billing.audit.cdr_vs_ledger_accounts", &a->cdr_vs_ledger);
+	put_figure(ms, "billing.audit.ledger_vs_balance", "billing.audit.ledger_vs_balance_accounts",
+		   &a->ledger_vs_balance);
+	put(ms, "billing.audit.open_reservations", SCN_UNIT_COUNT, (int64_t)a->open_resv);
+	put(ms, "billing.audit.negative", SCN_UNIT_COUNT, a->negative);
+	put(ms, "billing.audit.offenders", SCN_UNIT_COUNT, a->offenders);
+	put(ms, "billing.audit.recovered", SCN_UNIT_MONEY, a->recovered);
+	put(ms, "billing.audit.cdrs", SCN_UNIT_COUNT, (int64_t)a->cdrs);
+	put(ms, "billing.audit.cdrs_misrated", SCN_UNIT_COUNT, (int64_t)a->cdrs_misrated);
+	put(ms, "billing.audit.cdrs_unmatched", SCN_UNIT_COUNT, (int64_t)a->cdrs_unmatched);
+	put(ms, "billing.audit.charges_without_cdr", SCN_UNIT_COUNT, (int64_t)a->charges_without_cdr);
+}
+
 static void collect_billing(const struct sim_run *r, struct metrics *ms)
 {
 	const struct callbill *cb = r->sw->bill;
+	audit.ran = false;
 	if (cb == NULL)
 		return;
 	struct callbill_stats st;
-	int64_t charged = 0, decrease = 0;
+	struct bill_book_check bc;
 	callbill_stats(cb, &st);
-	callbill_conserved(cb, &charged, &decrease);
+	callbill_book_check(cb, &bc);
 	put(ms, "billing.revenue", SCN_UNIT_MONEY, st.revenue_micros);
 	put(ms, "billing.cost", SCN_UNIT_MONEY, st.cost_micros);
 	put(ms, "billing.margin", SCN_UNIT_MONEY, st.revenue_micros - st.cost_micros);
-	put(ms, "billing.conservation_error", SCN_UNIT_MONEY, charged - decrease);
+	collect_audit(r, ms);
+	put(ms, "billing.book_violations", SCN_UNIT_COUNT, bc.violations);
 	put(ms, "billing.cutoffs", SCN_UNIT_COUNT, (int64_t)st.cutoffs);
 	put(ms, "billing.cutoff_violations", SCN_UNIT_COUNT, (int64_t)callbill_cutoff_violations(cb));
 	put(ms, "billing.cutoff_late_max", SCN_UNIT_NS, (int64_t)st.cutoff_late_max_ns);
+	put(ms, "billing.cutoff_late_p99", SCN_UNIT_NS, (int64_t)sy_hist_percentile(callbill_cutoff_late(cb), 99));
+	put(ms, "billing.cutoff_early", SCN_UNIT_COUNT, (int64_t)st.cutoff_early);
 	put(ms, "billing.declined", SCN_UNIT_COUNT, (int64_t)st.declined);
 	put(ms, "billing.authorized", SCN_UNIT_COUNT, (int64_t)st.authorized);
 	put(ms, "accounts.negative", SCN_UNIT_COUNT, (int64_t)callbill_negative_accounts(cb));
@@ -184,17 +229,68 @@ static void text_sms(FILE *f, const struct metrics *ms)
 		p[4], p[5]);
 }
 
+static void fmt_money(int64_t v, char *buf, size_t n)
+{
+	expect_fmt_value((struct expect_value){v, SCN_UNIT_MONEY}, buf, n);
+}
+
+/* The audit's line, and one line per offending account it names. */
+static void text_audit(FILE *f, const struct metrics *ms)
+{
+	if (!audit.ran)
+		return;
+	if (audit.rc != SY_OK) {
+		fprintf(f, "audit     FAILED, the stores could not be audited: %s\n", audit.err);
+		return;
+	}
+	const struct audit_result *a = &audit.r;
+	char v[3][40];
+	fmt_metric(ms, "billing.audit.cdr_vs_rerate", v[0], sizeof(v[0]));
+	fmt_metric(ms, "billing.audit.cdr_vs_ledger", v[1], sizeof(v[1]));
+	fmt_metric(ms, "billing.audit.ledger_vs_balance", v[2], sizeof(v[2]));
+	fprintf(f,
+		"audit     %" PRIu64 " CDRs re-rated from disk, %" PRIu64
+		" ledger accounts: CDR vs re-rated %s (%u accounts), "
+		"CDR vs ledger %s (%u), ledger vs balance %s (%u); open reservations %" PRIu64 ", negative %u\n",
+		a->cdrs, a->accounts, v[0], a->cdr_vs_rerate.accounts, v[1], a->cdr_vs_ledger.accounts, v[2],
+		a->ledger_vs_balance.accounts, a->open_resv, a->negative);
+	fprintf(f,
+		"          by call: %" PRIu64 " CDRs cost other than their re-rating, %" PRIu64
+		" other than their charge row; %" PRIu64 " charges without a CDR\n",
+		a->cdrs_misrated, a->cdrs_unmatched, a->charges_without_cdr);
+	for (uint32_t i = 0; i < a->shown_n; i++) {
+		const struct audit_row *w = &a->shown[i];
+		char m[5][40];
+		fmt_money(w->rerated, m[0], sizeof(m[0]));
+		fmt_money(w->cdr, m[1], sizeof(m[1]));
+		fmt_money(w->ledger, m[2], sizeof(m[2]));
+		fmt_money(w->decrease, m[3], sizeof(m[3]));
+		fmt_money(w->balance, m[4], sizeof(m[4]));
+		fprintf(
+		    f,
+		    "  account %s: re-rated %s, CDRs %s, ledger charges %s, balance decrease %s, balance %s, open %u\n",
+		    w->account, m[0], m[1], m[2], m[3], m[4], w->open_resv);
+	}
+	if (a->offenders > a->shown_n)
+		fprintf(f, "  ... and %u more accounts\n", a->offenders - a->shown_n);
+}
+
 static void text_billing(FILE *f, const struct metrics *ms)
 {
-	static const char *const names[] = {"billing.revenue", "billing.cost", "billing.margin",
-					    "billing.cutoffs", "billing.declined", "billing.conservation_error"};
+	static const char *const names[] = {"billing.revenue",	       "billing.cost",
+					    "billing.margin",	       "billing.cutoffs",
+					    "billing.declined",	       "billing.conservation_error",
+					    "billing.cutoff_late_max", "billing.book_violations"};
 	if (find(ms, names[0]) == NULL)
 		return;
-	char v[6][40];
-	for (int i = 0; i < 6; i++)
+	char v[8][40];
+	for (int i = 0; i < 8; i++)
 		fmt_metric(ms, names[i], v[i], sizeof(v[i]));
-	fprintf(f, "billing   revenue %s, carrier cost %s, margin %s; cut off %s, declined %s; conservation error %s\n",
-		v[0], v[1], v[2], v[3], v[4], v[5]);
+	fprintf(f,
+		"billing   revenue %s, carrier cost %s, margin %s; cut off %s (latest %s after the money ran out), "
+		"declined %s; conservation error %s; book violations %s\n",
+		v[0], v[1], v[2], v[3], v[6], v[4], v[5], v[7]);
+	text_audit(f, ms);
 }
 
 static void collect_callers(const struct sim_run *r, struct metrics *ms)
@@ -352,6 +448,34 @@ static void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+static void json_money(FILE *f, const char *key, int64_t v)
+{
+	fprintf(f, ",\"%s\":%s%" PRId64 ".%06" PRId64, key, v < 0 ? "-" : "", (v < 0 ? -v : v) / 1000000,
+		(v < 0 ? -v : v) % 1000000);
+}
+
+/* The audit's offending accounts (the figures are metrics already). */
+static void json_audit(FILE *f)
+{
+	if (!audit.ran)
+		return;
+	fprintf(f, ",\"audit\":{\"ok\":%s,\"error\":", audit.rc == SY_OK ? "true" : "false");
+	json_str(f, audit.rc == SY_OK ? "" : audit.err);
+	fprintf(f, ",\"offenders\":%u,\"shown\":[", audit.rc == SY_OK ? audit.r.offenders : 0);
+	for (uint32_t i = 0; audit.rc == SY_OK && i < audit.r.shown_n; i++) {
+		const struct audit_row *w = &audit.r.shown[i];
+		fprintf(f, "%s{\"account\":", i ? "," : "");
+		json_str(f, w->account);
+		json_money(f, "rerated", w->rerated);
+		json_money(f, "cdr", w->cdr);
+		json_money(f, "ledger", w->ledger);
+		json_money(f, "decrease", w->decrease);
+		json_money(f, "balance", w->balance);
+		fprintf(f, ",\"open\":%u}", w->open_resv);
+	}
+	fprintf(f, "]}");
+}
+
 static void json_report(FILE *f, const struct sim_run *r, const struct metrics *ms, const struct expect_result *res,
 			size_t fails, const char *digest)
 {
@@ -373,7 +497,9 @@ static void json_report(FILE *f, const struct sim_run *r, const struct metrics *
 		else
 			fprintf(f, ":%" PRId64, m->v);
 	}
-	fprintf(f, "},\"units\":{\"ppm_metrics\":\"percent\",\"ns_metrics\":\"ms\",\"money\":\"units\"},\"expect\":[");
+	fprintf(f, "},\"units\":{\"ppm_metrics\":\"percent\",\"ns_metrics\":\"ms\",\"money\":\"units\"}");
+	json_audit(f);
+	fprintf(f, ",\"expect\":[");
 	for (uint32_t i = 0; i < r->scn->expect_n; i++) {
 		fprintf(f, "%s{\"line\":%u,\"text\":", i ? "," : "", res[i].line);
 		json_str(f, res[i].text);

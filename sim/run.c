@@ -280,6 +280,7 @@ enum sy_rc sim_run_create(const struct scn *scn, const struct sim_run_opts *o, s
 		sim_set_event_text(r->sim, o->trace);
 	r->calls_max = scn->run.calls_max ? scn->run.calls_max : scn_peers_calls_max(scn);
 	r->sw_node = sim_node_add(r->sim, "switch", "10.0.0.1");
+	sim_node_set_timer_late(r->sw_node, o->switch_timer_late_ns);
 	if ((rc = add_carriers(r, addrs, err, errlen)) != SY_OK)
 		goto out_free;
 	uint64_t cps = scn->voice.cps_milli / 1000 + 1;
