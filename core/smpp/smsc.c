@@ -591,8 +591,10 @@ void smsc_destroy(struct smsc *s)
 		smpp_pool_destroy(s->srv);
 	if (s->cli != NULL)
 		smpp_pool_destroy(s->cli);
-	smsq_abandon(s->q); /* as a crash: the pending batch was never acknowledged */
-	(void)mdr_store_close(s->mdr);
+	/* As a crash: the pending batches were never acknowledged, and a clean
+	 * stop calls smsc_flush() first. */
+	smsq_abandon(s->q);
+	(void)mdr_store_abandon(s->mdr);
 	smsc__reasm_free(s);
 	sy_htab_free(&s->up);
 	sy_htab_free(&s->early_h);
