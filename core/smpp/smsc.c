@@ -360,6 +360,7 @@ static enum sy_rc smsc_recover_visit(void *arg, const struct smsq_msg *qm)
 	if (qm->state == SMSQ_ENROUTE && qm->upstream_id[0] != '\0' && m->carrier >= 0) {
 		smsc__enroute(s, m); /* the carrier has it: wait for its receipt */
 	} else {
+		s->st.recovered_resent++;
 		smsc__ready(s, m); /* unknown upstream result: send again, same key */
 	}
 	return SY_OK;
