@@ -131,14 +131,17 @@ echo "it_smsc_crash: acked $acked ids ($uniq distinct); carrier received $delive
 # twice); the applications resubmit what had no submit_sm_resp, and those
 # the switch had already committed come back under a new id and land twice
 # at any carrier. Bound, in messages: the submit_sm outstanding upstream
-# (binds 2 x window 100) plus one store commit interval of upstream answers
-# (5 ms at $tps/s), plus the applications' outstanding submit_sm (binds 2 x
-# window 100).
-bound=$((2 * 100 + tps * 5 / 1000 + 2 * 100))
+# (binds 2 x window 100) once for the crash and once more for every upstream
+# link loss the log shows (each re-sends its window), plus one store commit
+# interval of upstream answers (5 ms at $tps/s), plus the applications'
+# outstanding submit_sm (binds 2 x window 100).
+closes=$(grep -c 'link closed' "$tmp/serve.log")
+bound=$((2 * 100 * (1 + closes) + tps * 5 / 1000 + 2 * 100))
 window=$(( ${dups_after:-0} + ${landed_twice:-0} ))
 echo "it_smsc_crash: at-least-once window after kill -9: $window messages (re-sent by the switch and" \
 	"deduplicated by the carrier: ${dups_after:-?}; resubmitted by the applications and delivered twice:" \
-	"${landed_twice:-?}); bound $bound"
+	"${landed_twice:-?}); bound $bound ($closes upstream link losses)"
+grep -h 'smsc: recovered' "$tmp/serve.log" | sed 's/^/it_smsc_crash: serve: /'
 
 fail=0
 [ "${acked:-0}" -gt 0 ] || { echo "it_smsc_crash: no message was acked"; fail=1; }
@@ -147,6 +150,8 @@ fail=0
 [ "${twice:-1}" = 0 ] || { echo "it_smsc_crash: $twice ids reached the carrier twice"; fail=1; }
 [ -n "${landed_twice:-}" ] && [ "$window" -le "$bound" ] ||
 	{ echo "it_smsc_crash: the re-send window ($window) is above its bound ($bound)"; fail=1; }
+[ "${landed_twice:-1}" -le $((2 * 100)) ] ||
+	{ echo "it_smsc_crash: $landed_twice resubmitted messages landed twice, above the applications' window"; fail=1; }
 [ "$load_rc" = 0 ] || { echo "it_smsc_crash: switchyard load exited $load_rc (acked messages without a receipt?)"; fail=1; }
 if [ $fail -ne 0 ]; then
 	echo "--- load.err (tail)"; tail -10 "$tmp/load.err"

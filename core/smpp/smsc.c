@@ -402,6 +402,12 @@ static void smsc_recover(struct smsc *s)
 			SY_LOG(s->env, SY_LOG_ERROR, "smsc: recover receipts: %s", smsq_errmsg(s->q));
 	}
 	s->st.recover_backlog = s->backlog || s->backlog_dlr;
+	if (!s->st.recover_backlog && s->st.recovered + s->st.recovered_dlr > 0)
+		SY_LOG(s->env, SY_LOG_INFO,
+		       "smsc: recovered %llu messages (%llu sent again: no durable upstream answer; the rest await "
+		       "their receipt) and %llu receipts owed",
+		       (unsigned long long)s->st.recovered, (unsigned long long)s->st.recovered_resent,
+		       (unsigned long long)s->st.recovered_dlr);
 }
 
 /* ---- housekeeping ---- */
