@@ -3,6 +3,7 @@
  * batch transaction), and crash recovery. */
 #include "ledger.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +38,7 @@ struct ledger {
 	struct ledger *next_open;
 	struct ledger_stats st;
 	char errmsg[LEDGER_ERRMSG_MAX];
-	char path[LEDGER_PATH_MAX];
+	char path[PATH_MAX]; /* as opened: what ledger_crash_at() matches */
 };
 
 /* The ledgers open on this thread, so a simulated crash can reach the one a
@@ -134,6 +135,11 @@ enum sy_rc ledger_open(const char *path, const struct ledger_opts *opts, struct 
 	*out = NULL;
 	static const struct ledger_opts defaults;
 	const struct ledger_opts *o = opts != NULL ? opts : &defaults;
+	if (strlen(path) >= PATH_MAX) {
+		if (err != NULL && err_len > 0)
+			snprintf(err, err_len, "ledger: path too long");
+		return SY_ERR_INVAL;
+	}
 	struct ledger *l = calloc(1, sizeof *l);
 	if (l == NULL)
 		return SY_ERR_NOMEM;

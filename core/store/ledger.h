@@ -24,7 +24,6 @@
 
 #define LEDGER_BATCH_DEFAULT 4096
 #define LEDGER_ERRMSG_MAX    320
-#define LEDGER_PATH_MAX	     512
 
 struct ledger;
 
