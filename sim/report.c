@@ -58,10 +58,39 @@ static const char *const setup_names[6] = {"setup.p50", "setup.p90", "setup.p95"
 static const char *const cpdd_names[6] = {"caller.pdd.p50", "caller.pdd.p90", "caller.pdd.p95",
 					  "caller.pdd.p99", "caller.pdd.max", "caller.pdd.mean"};
 
+/* The voice switch over the whole run (every instance), filled by
+ * sim_run_finish() before anything is collected. */
+static struct sim_voice_totals totals;
+
+/* cdr.lost is what a reader of the store finds missing: CDRs of calls that
+ * ended on a switch (caller and switch saw the end) but are not rows of
+ * cdrs.sqlite when the run is over, counted by reading the file back. */
+static void collect_cdrs(const struct sim_run *r, struct metrics *ms)
+{
+	const struct b2bua_stats *b = &totals.b2b;
+	uint64_t rows = 0;
+	char err[256];
+	if (cdr_store_count_rows(r->out_dir, &rows, err, sizeof(err)) != SY_OK) {
+		fprintf(stderr, "report: %s\n", err); /* counted as lost: nothing proven on disk */
+		rows = 0;
+	}
+	put(ms, "cdr.count", SCN_UNIT_COUNT, (int64_t)rows);
+	put(ms, "cdr.emitted", SCN_UNIT_COUNT, (int64_t)b->cdrs);
+	put(ms, "cdr.lost", SCN_UNIT_COUNT, (int64_t)(b->cdrs > rows ? b->cdrs - rows : 0));
+	/* every attempt that ended must have produced a CDR; the calls a crash
+	 * killed did not end on any switch and are counted on their own */
+	uint64_t ended = b->attempts - b->active - r->crash.calls_lost;
+	put(ms, "cdr.missing", SCN_UNIT_COUNT, (int64_t)(ended > b->cdrs ? ended - b->cdrs : 0));
+	put(ms, "crash.count", SCN_UNIT_COUNT, (int64_t)r->crashes);
+	put(ms, "crash.calls_lost", SCN_UNIT_COUNT, (int64_t)r->crash.calls_lost);
+	put(ms, "crash.cdrs_dropped", SCN_UNIT_COUNT, (int64_t)r->crash.cdrs_dropped);
+	put(ms, "crash.ledger_ops_dropped", SCN_UNIT_COUNT, (int64_t)r->crash.ledger_ops_dropped);
+}
+
 static void collect_switch(const struct sim_run *r, struct metrics *ms)
 {
-	const struct b2bua_stats *b = b2bua_stats(r->sw->b2bua);
-	const struct sip_stack_stats *ss = sip_stack_stats(b2bua_stack(r->sw->b2bua));
+	const struct b2bua_stats *b = &totals.b2b;
+	const struct sip_stack_stats *ss = &totals.sip;
 	put(ms, "calls.attempted", SCN_UNIT_COUNT, (int64_t)b->attempts);
 	put(ms, "calls.answered", SCN_UNIT_COUNT, (int64_t)b->answered);
 	put(ms, "calls.completed", SCN_UNIT_COUNT, (int64_t)b->completed);
@@ -76,12 +105,7 @@ static void collect_switch(const struct sim_run *r, struct metrics *ms)
 	put(ms, "asr", SCN_UNIT_PPM, ratio_ppm(b->answered, b->attempts));
 	put_hist(ms, pdd_names, &b->pdd);
 	put_hist(ms, setup_names, &b->setup);
-	uint64_t written = vswitch_cdrs_written(r->sw);
-	put(ms, "cdr.count", SCN_UNIT_COUNT, (int64_t)written);
-	put(ms, "cdr.lost", SCN_UNIT_COUNT, (int64_t)vswitch_cdrs_lost(r->sw));
-	/* every attempt that ended must have produced a CDR */
-	uint64_t ended = b->attempts - b->active;
-	put(ms, "cdr.missing", SCN_UNIT_COUNT, (int64_t)(ended > b->cdrs ? ended - b->cdrs : 0));
+	collect_cdrs(r, ms);
 	put(ms, "sip.rx", SCN_UNIT_COUNT, (int64_t)ss->rx_msgs);
 	put(ms, "sip.tx", SCN_UNIT_COUNT, (int64_t)ss->tx_msgs);
 	put(ms, "sip.retransmits", SCN_UNIT_COUNT, (int64_t)ss->retransmits_sent);
@@ -188,20 +212,24 @@ static void collect_sms(const struct sim_run *r, struct metrics *ms)
 	put(ms, "sms.undeliverable", SCN_UNIT_COUNT, (int64_t)e->rcpt_undeliverable);
 	put(ms, "sms.expired", SCN_UNIT_COUNT, (int64_t)e->rcpt_expired);
 	put(ms, "sms.lost", SCN_UNIT_COUNT, (int64_t)lost);
-	/* delivered twice by a carrier; receipts are at-least-once (SMPP
-	 * clients match them by id), so those are counted on their own */
-	put(ms, "sms.duplicate", SCN_UNIT_COUNT, (int64_t)(dups - deduped));
+	/* delivered twice, counted where it lands: the carrier matches each
+	 * delivery by the message itself, not by our key, so a re-send it did
+	 * not deduplicate and a message that came back under a new id (an
+	 * application resubmitting after a lost submit_sm_resp) both count.
+	 * Receipts are at-least-once (SMPP clients match them by id), so those
+	 * are counted on their own. */
+	put(ms, "sms.duplicate", SCN_UNIT_COUNT, (int64_t)dups);
 	put(ms, "sms.dlr_duplicate", SCN_UNIT_COUNT, (int64_t)e->rcpt_duplicate);
 	put(ms, "sms.carrier_received", SCN_UNIT_COUNT, (int64_t)received);
 	put(ms, "sms.carrier_deduped", SCN_UNIT_COUNT, (int64_t)deduped);
 	put(ms, "sms.crashes", SCN_UNIT_COUNT, (int64_t)r->crashes);
-	if (r->smsc != NULL) {
-		const struct smsc_stats *st = smsc_stats(r->smsc);
-		put(ms, "sms.retries", SCN_UNIT_COUNT, (int64_t)st->upstream_retries);
-		put(ms, "sms.recovered", SCN_UNIT_COUNT, (int64_t)st->recovered);
-		put(ms, "sms.store_commits", SCN_UNIT_COUNT, (int64_t)st->store_commits);
-		put(ms, "billing.sms_revenue", SCN_UNIT_MONEY, r->sms_revenue_before + st->revenue_micros);
-	}
+	const struct smsc_stats *st = r->smsc != NULL ? smsc_stats(r->smsc) : NULL;
+	put(ms, "sms.retries", SCN_UNIT_COUNT, (int64_t)(r->sms_retries_before + (st ? st->upstream_retries : 0)));
+	put(ms, "sms.recovered", SCN_UNIT_COUNT, (int64_t)(r->sms_recovered_before + (st ? st->recovered : 0)));
+	put(ms, "sms.resent_after_crash", SCN_UNIT_COUNT,
+	    (int64_t)(r->sms_resent_before + (st ? st->recovered_resent : 0)));
+	put(ms, "sms.store_commits", SCN_UNIT_COUNT, (int64_t)(r->sms_commits_before + (st ? st->store_commits : 0)));
+	put(ms, "billing.sms_revenue", SCN_UNIT_MONEY, r->sms_revenue_before + (st ? st->revenue_micros : 0));
 	put_hist(ms, resp_names, &e->submit_resp);
 }
 
@@ -311,8 +339,8 @@ static void collect_callers(const struct sim_run *r, struct metrics *ms)
 
 static void collect_carriers(const struct sim_run *r, struct metrics *ms)
 {
-	for (uint32_t i = 0; i < r->sw->carrier_n; i++) {
-		const struct b2bua_carrier *c = &r->sw->carriers[i];
+	for (uint32_t i = 0; i < totals.carrier_n; i++) {
+		const struct b2bua_carrier *c = &totals.carriers[i];
 		put(ms, dyn_name(ms, c->name, "attempts"), SCN_UNIT_COUNT, (int64_t)c->attempts);
 		put(ms, dyn_name(ms, c->name, "answered"), SCN_UNIT_COUNT, (int64_t)c->answered);
 		put(ms, dyn_name(ms, c->name, "failed"), SCN_UNIT_COUNT, (int64_t)c->failed);
@@ -355,7 +383,7 @@ static void fmt_metric(const struct metrics *ms, const char *name, char *buf, si
 
 static void text_calls(FILE *f, const struct sim_run *r, const struct metrics *ms)
 {
-	const struct b2bua_stats *b = b2bua_stats(r->sw->b2bua);
+	const struct b2bua_stats *b = &totals.b2b;
 	char asr[32];
 	fmt_metric(ms, "asr", asr, sizeof(asr));
 	fprintf(f, "calls     offered %" PRIu64 ", attempted %" PRIu64 ", answered %" PRIu64 " (ASR %s), completed %" PRIu64
@@ -384,8 +412,8 @@ static void text_calls(FILE *f, const struct sim_run *r, const struct metrics *m
 
 static void text_carriers(FILE *f, const struct sim_run *r)
 {
-	for (uint32_t i = 0; i < r->sw->carrier_n; i++) {
-		const struct b2bua_carrier *c = &r->sw->carriers[i];
+	for (uint32_t i = 0; i < totals.carrier_n; i++) {
+		const struct b2bua_carrier *c = &totals.carriers[i];
 		char asr[32];
 		scn_fmt_ppm(ratio_ppm(c->answered, c->attempts), asr, sizeof(asr));
 		fprintf(f, "carrier   %-12s attempts %" PRIu64 ", answered %" PRIu64 " (ASR %s), failed %" PRIu64
@@ -398,8 +426,8 @@ static void text_report(FILE *f, const struct sim_run *r, const struct metrics *
 			size_t fails, const char *digest)
 {
 	const struct sim_stats *st = sim_stats(r->sim);
-	const struct sip_stack_stats *ss = sip_stack_stats(b2bua_stack(r->sw->b2bua));
-	char cdr[32], lost[32];
+	const struct sip_stack_stats *ss = &totals.sip;
+	char cdr[32], lost[32], clost[32];
 	fprintf(f, "switchyard sim %s seed=%" PRIu64 "\n", r->scn->file, r->seed);
 	fprintf(f, "virtual   %.3f s (traffic %.3f s), %" PRIu64 " events, %" PRIu64 " datagrams (%" PRIu64
 		   " lost in the network)\n",
@@ -414,8 +442,11 @@ static void text_report(FILE *f, const struct sim_run *r, const struct metrics *
 	text_sms(f, ms);
 	fmt_metric(ms, "cdr.count", cdr, sizeof(cdr));
 	fmt_metric(ms, "cdr.lost", lost, sizeof(lost));
+	fmt_metric(ms, "crash.calls_lost", clost, sizeof(clost));
 	if (voice) {
-		fprintf(f, "cdrs      %s written (sqlite + CSV) in %s, lost %s\n", cdr, r->out_dir, lost);
+		fprintf(f, "cdrs      %s in %s/cdrs.sqlite (read back), lost %s\n", cdr, r->out_dir, lost);
+		if (r->crashes > 0)
+			fprintf(f, "crash     %u, calls in progress lost %s\n", r->crashes, clost);
 		fprintf(f, "sip       rx %" PRIu64 ", tx %" PRIu64 ", retransmits %" PRIu64 ", malformed %" PRIu64
 			   ", transaction pool full %" PRIu64 "\n",
 			ss->rx_msgs, ss->tx_msgs, ss->retransmits_sent, ss->rx_bad_dropped + ss->rx_bad_400,
@@ -529,12 +560,15 @@ size_t sim_run_finish(struct sim_run *r, FILE *text, const char *json_path)
 	static struct metrics ms; /* large; one report at a time */
 	struct expect_result res[SCN_EXPECTS_MAX];
 	char digest[65];
-	vswitch_flush(r->sw);
+	if (r->sw != NULL)
+		vswitch_flush(r->sw); /* the end of the run is a clean stop */
 	memset(&ms, 0, sizeof(ms));
+	sim_run__voice_totals(r, &totals);
 	collect_switch(r, &ms);
 	collect_callers(r, &ms);
 	collect_carriers(r, &ms);
-	collect_billing(r, &ms);
+	if (r->sw != NULL) /* down at the end: no billing instance to ask */
+		collect_billing(r, &ms);
 	collect_sms(r, &ms);
 	size_t fails = expect_eval(r->scn, lookup, &ms, res);
 	sim_digest_hex(r->sim, digest);

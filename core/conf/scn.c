@@ -778,6 +778,8 @@ static enum sy_rc k_msg_rate(struct pctx *c, void *obj, const struct key_def *k,
 	return SY_OK;
 }
 
+static enum sy_rc k_bool(struct pctx *c, void *obj, const struct key_def *k, struct sy_str v);
+
 #define SC(f) offsetof(struct scn_smpp_carrier, f)
 static const struct key_def smpp_carrier_keys[] = {
 	{"prefixes", k_prefixes, SC(prefixes), SC(prefix_n), true},
@@ -792,6 +794,7 @@ static const struct key_def smpp_carrier_keys[] = {
 	{"delivery", k_delivery, 0, 0, false},
 	{"link", k_link, SC(link), 0, false},
 	{"rate", k_msg_rate, SC(rate_micros), 0, false},
+	{"dedup", k_bool, SC(dedup), 0, false},
 };
 
 static void *smpp_carrier_begin(struct pctx *c, struct sy_str name)
@@ -820,6 +823,7 @@ static void *smpp_carrier_begin(struct pctx *c, struct sy_str name)
 	sc->window = 100;
 	sc->accept_ppm = SCN_PPM;
 	sc->deliver_ppm = SCN_PPM;
+	sc->dedup = true;
 	sc->dlr_delay = (struct sy_dist){SY_DIST_UNIFORM, SY_NS_PER_S, 5 * SY_NS_PER_S, 0.0};
 	return sc;
 }

@@ -360,6 +360,7 @@ static enum sy_rc smsc_recover_visit(void *arg, const struct smsq_msg *qm)
 	if (qm->state == SMSQ_ENROUTE && qm->upstream_id[0] != '\0' && m->carrier >= 0) {
 		smsc__enroute(s, m); /* the carrier has it: wait for its receipt */
 	} else {
+		s->st.recovered_resent++;
 		smsc__ready(s, m); /* unknown upstream result: send again, same key */
 	}
 	return SY_OK;
@@ -401,6 +402,12 @@ static void smsc_recover(struct smsc *s)
 			SY_LOG(s->env, SY_LOG_ERROR, "smsc: recover receipts: %s", smsq_errmsg(s->q));
 	}
 	s->st.recover_backlog = s->backlog || s->backlog_dlr;
+	if (!s->st.recover_backlog && s->st.recovered + s->st.recovered_dlr > 0)
+		SY_LOG(s->env, SY_LOG_INFO,
+		       "smsc: recovered %llu messages (%llu sent again: no durable upstream answer; the rest await "
+		       "their receipt) and %llu receipts owed",
+		       (unsigned long long)s->st.recovered, (unsigned long long)s->st.recovered_resent,
+		       (unsigned long long)s->st.recovered_dlr);
 }
 
 /* ---- housekeeping ---- */
@@ -591,8 +598,10 @@ void smsc_destroy(struct smsc *s)
 		smpp_pool_destroy(s->srv);
 	if (s->cli != NULL)
 		smpp_pool_destroy(s->cli);
-	smsq_abandon(s->q); /* as a crash: the pending batch was never acknowledged */
-	(void)mdr_store_close(s->mdr);
+	/* As a crash: the pending batches were never acknowledged, and a clean
+	 * stop calls smsc_flush() first. */
+	smsq_abandon(s->q);
+	(void)mdr_store_abandon(s->mdr);
 	smsc__reasm_free(s);
 	sy_htab_free(&s->up);
 	sy_htab_free(&s->early_h);

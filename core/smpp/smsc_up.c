@@ -337,8 +337,12 @@ static void resp_ok(struct smsc *s, struct smsc_msg *m, const struct smpp_pdu *r
 {
 	s->st.upstream_ok++;
 	smsq_set_str(m->upstream_id, sizeof(m->upstream_id), resp->message_id);
-	struct smsq_update u = {.state = SMSQ_ENROUTE, .set = SMSQ_SET_UPSTREAM_ID};
+	/* With the carrier: an upstream id means something only at its carrier,
+	 * and a first attempt wrote none (carrier_send), so without it recovery
+	 * would send again every message still waiting for its receipt. */
+	struct smsq_update u = {.state = SMSQ_ENROUTE, .set = SMSQ_SET_UPSTREAM_ID | SMSQ_SET_CARRIER};
 	memcpy(u.upstream_id, m->upstream_id, sizeof(u.upstream_id));
+	SMSQ_SET_STR(&u, carrier, sy_str_from(s->carriers[m->carrier].cfg->name));
 	(void)smsc__mark(s, m->id, &u, 0); /* lost: a re-send after a crash is deduped by the key */
 	smsc__enroute(s, m);
 }
