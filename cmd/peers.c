@@ -582,10 +582,13 @@ static int carriers_start(struct carriers *c)
 }
 
 /* --ready-file: one line per listening carrier, written after the last one. */
+#define READY_LINE_MAX 128
+_Static_assert(sizeof("smpp-carrier  tcp \n") + SCN_NAME_MAX + SCN_ADDR_MAX <= READY_LINE_MAX, "line fits");
+
 static int carriers_ready(struct carriers *c, const char *path)
 {
 	const struct scn *s = c->scn;
-	size_t cap = 64 + (size_t)(s->carrier_n + s->smpp_carrier_n) * 192, n;
+	size_t cap = 64 + (size_t)(s->carrier_n + s->smpp_carrier_n) * READY_LINE_MAX, n;
 	char *text = malloc(cap);
 	if (text == NULL)
 		return -1;

@@ -224,7 +224,7 @@ static int start_http(struct serve *s, const struct scn *scn)
 /* --ready-file: one line per open listener, written after the last one. */
 static int write_ready(struct serve *s, const struct scn *scn, const char *path)
 {
-	char text[1024];
+	char text[64 + 3 * (16 + SCN_ADDR_MAX)]; /* three lines of at most "smpp tcp ADDR\n" */
 	int n = snprintf(text, sizeof(text), "pid %ld\nsip udp %s\n", (long)getpid(), scn->node.sip);
 	if (s->smsc != NULL)
 		n += snprintf(text + n, sizeof(text) - (size_t)n, "smpp tcp %s\n", scn->node.smpp);
