@@ -8,23 +8,16 @@
 # deduplicated re-send: allowed), and the load got a receipt for every
 # acked message.
 set -u
-BUILD=${BUILD:-build}
-bin="$PWD/$BUILD/switchyard"
+source "$(dirname "$0")/lib.sh"
 tps=${CRASH_TPS:-2000}
 secs=${CRASH_SECS:-12}
 crash_after=${CRASH_AFTER:-4}
-tmp=$(mktemp -d /tmp/sy-smsc-crash.XXXXXX)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	[ -n "${KEEP:-}" ] || rm -rf "$tmp"
-}
-trap cleanup EXIT
+tmp=$TMP
 
-# Ports chosen per run so parallel runs on one machine do not collide.
-base=$((20000 + ($$ % 2000) * 10))
-sip=$base smpp=$((base + 1)) http=$((base + 2)) up=$((base + 3))
+require_switchyard
+require_tool python3
+pick_ports 4
+sip=${PORTS[0]} smpp=${PORTS[1]} http=${PORTS[2]} up=${PORTS[3]}
 
 cat >"$tmp/crash.scn" <<CONF
 [run]
@@ -57,44 +50,27 @@ to = +1XXXXXXXXXX
 length = 20..60
 CONF
 
-start_serve() {
-	"$bin" serve "$tmp/crash.scn" >>"$tmp/serve.log" 2>&1 &
-	serve_pid=$!
-	pids+=($serve_pid)
-}
+start_switchyard carriers carriers "$tmp/crash.scn" --keys "$tmp/keys.txt"
+start_switchyard serve serve "$tmp/crash.scn"
 
-"$bin" carriers "$tmp/crash.scn" --keys "$tmp/keys.txt" >"$tmp/carriers.log" 2>&1 &
-carriers_pid=$!
-pids+=($carriers_pid)
-start_serve
-sleep 1
-for p in "$carriers_pid:carriers" "$serve_pid:serve"; do
-	if ! kill -0 "${p%%:*}" 2>/dev/null; then
-		echo "it_smsc_crash: switchyard ${p#*:} did not start:"; cat "$tmp/${p#*:}.log"; exit 1
-	fi
-done
-
-timeout $((secs + 120)) "$bin" load "$tmp/crash.scn" --target "127.0.0.1:$sip" --smpp-target "127.0.0.1:$smpp" \
-	--acked "$tmp/acked.txt" >"$tmp/load.log" 2>"$tmp/load.err" &
-load_pid=$!
-pids+=($load_pid)
-
+start_err load "$tmp/load.err" timeout $((secs + 120)) "$SY" load "$tmp/crash.scn" --target "127.0.0.1:$sip" \
+	--smpp-target "127.0.0.1:$smpp" --acked "$tmp/acked.txt"
+# Traffic flows once the carrier has a message; then it runs for a while.
+sy_wait load "a first message at the carrier" "$READY_TIMEOUT" test -s "$tmp/keys.txt"
 sleep "$crash_after"
 before=$(wc -l <"$tmp/keys.txt")
-kill -9 "$serve_pid"
-wait "$serve_pid" 2>/dev/null
+stop serve KILL
 echo "it_smsc_crash: killed serve (kill -9) after ${crash_after}s at $tps TPS; carrier had $before messages"
 echo "=== restart" >>"$tmp/serve.log"
-sleep 1
-start_serve
-sleep 1
-kill -0 "$serve_pid" 2>/dev/null || { echo "it_smsc_crash: serve did not restart:"; tail -20 "$tmp/serve.log"; exit 1; }
+sleep 1 # the SMSC stays down a while: the applications see refused binds
+start_switchyard serve serve "$tmp/crash.scn"
 
-wait "$load_pid"
+wait "${PID[load]}"
 load_rc=$?
+PID[load]=
 cat "$tmp/load.log"
-kill -TERM "$serve_pid" "$carriers_pid" 2>/dev/null
-for _ in $(seq 50); do kill -0 "$serve_pid" 2>/dev/null || kill -0 "$carriers_pid" 2>/dev/null || break; sleep 0.2; done
+stop serve
+stop carriers
 grep -h 'recover' "$tmp/serve.log" | head -3
 
 # Every acked id must be a delivered key at the carrier, exactly once. The

@@ -375,7 +375,7 @@ static void cli_on_response(void *arg, struct smpp_session *ss, enum smpp_req_ou
 	struct smsc *s = arg;
 	struct smsc_bind *b = smpp_session_user(ss);
 	uint32_t idx = (uint32_t)tag, gen = (uint32_t)(tag >> 32) & 0xFFFFFFu;
-	struct smsc_msg *m = idx < s->cfg.msgs_max ? &s->msgs[idx] : NULL;
+	struct smsc_msg *m = smsc__msg_at(s, idx);
 	if (m != NULL && m->gen == gen && m->phase == SMSC_P_SENT) {
 		if (how == SMPP_REQ_RESP && resp->command_status == ESME_ROK && resp->command_id == SMPP_SUBMIT_SM_RESP)
 			resp_ok(s, m, resp);
