@@ -17,7 +17,7 @@ SIM_SRC  := $(shell find sim -name '*.c' | sort)
 CMD_SRC  := $(shell find cmd -name '*.c' | sort)
 TEST_SRC := $(shell find tests -name 'test_*.c' | sort)
 BENCH_SRC:= $(shell find bench -name '*.c' | sort)
-TESTLIB_SRC := $(shell find tests -name '*.c' -not -name 'test_*.c' | sort)
+TESTLIB_SRC := $(shell find tests -name '*.c' -not -name 'test_*.c' -not -path 'tests/lint/*' | sort)
 
 # Objects depend on the compiler and flags they were built with: `make CC=clang`
 # after a gcc build (or OPT=-O0, EXTRA_CFLAGS=...) rebuilds instead of mixing.

@@ -214,6 +214,30 @@ _Static_assert(sizeof(struct b2bua_stats) == 19 * 8 + 700 * 4 + 2 * sizeof(struc
 	       "b2bua_stats changed: update b2bua_add()");
 _Static_assert(sizeof(struct sip_stack_stats) == 11 * 8, "sip_stack_stats changed: update sip_add()");
 
+_Static_assert(sizeof(struct callbill_stats) == 11 * 8, "callbill_stats changed: update bill_add()");
+
+static void bill_add(struct sim_voice_totals *t, const struct callbill *cb)
+{
+	struct callbill_stats b;
+	callbill_stats(cb, &b);
+	if (!t->billed)
+		sy_hist_init(&t->bill_cutoff_late);
+	t->billed = true;
+	t->bill.revenue_micros += b.revenue_micros;
+	t->bill.cost_micros += b.cost_micros;
+	t->bill.authorized += b.authorized;
+	t->bill.declined += b.declined;
+	t->bill.declined_funds += b.declined_funds;
+	t->bill.declined_unknown += b.declined_unknown;
+	t->bill.declined_tariff += b.declined_tariff;
+	t->bill.extends += b.extends;
+	t->bill.cutoffs += b.cutoffs;
+	t->bill.cutoff_late_max_ns = SY_MAX(t->bill.cutoff_late_max_ns, b.cutoff_late_max_ns);
+	t->bill.cutoff_early += b.cutoff_early;
+	t->bill_cutoff_violations += callbill_cutoff_violations(cb);
+	sy_hist_merge(&t->bill_cutoff_late, callbill_cutoff_late(cb));
+}
+
 static void b2bua_add(struct b2bua_stats *t, const struct b2bua_stats *b)
 {
 	t->invites += b->invites;
@@ -274,6 +298,8 @@ void sim_run__voice_add(struct sim_voice_totals *t, const struct vswitch *v)
 	}
 	t->carrier_n = v->carrier_n;
 	t->cdrs_emitted += v->cdrs_emitted;
+	if (v->bill != NULL)
+		bill_add(t, v->bill);
 }
 
 void sim_run__voice_totals(const struct sim_run *r, struct sim_voice_totals *out)

@@ -31,6 +31,11 @@ struct sim_voice_totals {
 	struct b2bua_carrier carriers[SCN_CARRIERS_MAX];
 	uint32_t carrier_n;
 	uint64_t cdrs_emitted; /* CDRs the switches produced (caller and switch saw the end) */
+	/* Billing in the call path, when the switch bills (summed like the rest) */
+	bool billed;
+	struct callbill_stats bill;
+	uint64_t bill_cutoff_violations;
+	struct sy_hist bill_cutoff_late;
 };
 
 struct sim_run {

@@ -244,12 +244,46 @@ static void test_sms_duplicate_counts_resends(void **state)
 	assert_true(no.duplicates <= 2 * 50 + 400 * 5 / 1000 + 1);
 }
 
+/* Billing flows (revenue, authorizations, cut-offs) cover the instance the
+ * crash killed too, not only the restarted one. */
+static const char billed_crash[] = "[run]\nduration = 12s\nseed = 5\ndrain = 60s\n\n"
+				   "[tariff retail]\nfile = scenarios/tariffs/retail.csv\n\n"
+				   "[account sub]\ntype = prepaid\ncount = 100\ncallers = +15550000\n"
+				   "balance = 0.005 USD\ntariff = retail\n\n"
+				   "[carrier tier1]\nprefixes = 1\nanswer = 90% ring 1s..2s\n\n"
+				   "[traffic voice]\ncps = 20\naccount = sub\nfrom = +15550000XXX\n"
+				   "to = +1XXXXXXXXXX\nhold = exp 30s\n\n"
+				   "[fault]\nat = 6s\nnode = switch crash 1s\n";
+
+static void test_crash_billing_summed(void **state)
+{
+	const char *dir = *state;
+	struct scn *scn;
+	struct sim_run *r = run_text(billed_crash, dir, &scn);
+	sim_run_finish(r, NULL, NULL);
+	assert_int_equal(r->crashes, 1);
+	assert_non_null(r->sw);
+	assert_non_null(r->sw->bill);
+	struct callbill_stats live;
+	callbill_stats(r->sw->bill, &live);
+	const struct callbill_stats *dead = &r->dead.bill;
+	assert_true(r->dead.billed);
+	assert_true(dead->authorized > 0 && live.authorized > 0);
+	assert_true(dead->revenue_micros > 0 && live.revenue_micros > 0);
+	assert_int_equal(json_metric(dir, "billing.authorized"), (int64_t)(dead->authorized + live.authorized));
+	assert_int_equal(json_metric(dir, "billing.cutoffs"), (int64_t)(dead->cutoffs + live.cutoffs));
+	assert_true(dead->cutoffs + live.cutoffs > 0);
+	sim_run_destroy(r);
+	scn_free(scn);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_cdr_abandon_drops_batch, setup_dir, teardown_dir),
 	    cmocka_unit_test_setup_teardown(test_ledger_crash_drops_batch, setup_dir, teardown_dir),
 	    cmocka_unit_test_setup_teardown(test_crash_counters_summed, setup_dir, teardown_dir),
+	    cmocka_unit_test_setup_teardown(test_crash_billing_summed, setup_dir, teardown_dir),
 	    cmocka_unit_test_setup_teardown(test_sms_duplicate_counts_resends, setup_dir, teardown_dir),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
