@@ -5,7 +5,9 @@ CC      ?= cc
 BUILD   ?= build
 PKGS    := libevent libosip2 sqlite3 openssl libpcap
 OPT     ?= -O2
-CFLAGS  += -std=c17 $(OPT) -g -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE -I. \
+# -ffp-contract=off: no fused multiply-add, so gcc and clang builds compute the
+# simulator's few floating-point draws bit for bit alike (tests/golden/).
+CFLAGS  += -std=c17 $(OPT) -g -ffp-contract=off -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE -I. \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(EXTRA_CFLAGS)
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -losipparser2 -lm $(EXTRA_LDLIBS)
 
@@ -15,7 +17,13 @@ SIM_SRC  := $(shell find sim -name '*.c' | sort)
 CMD_SRC  := $(shell find cmd -name '*.c' | sort)
 TEST_SRC := $(shell find tests -name 'test_*.c' | sort)
 BENCH_SRC:= $(shell find bench -name '*.c' | sort)
-TESTLIB_SRC := $(shell find tests -name '*.c' -not -name 'test_*.c' | sort)
+TESTLIB_SRC := $(shell find tests -name '*.c' -not -name 'test_*.c' -not -path 'tests/lint/*' | sort)
+
+# Objects depend on the compiler and flags they were built with: `make CC=clang`
+# after a gcc build (or OPT=-O0, EXTRA_CFLAGS=...) rebuilds instead of mixing.
+FLAGS_STAMP := $(BUILD)/.flags
+FLAGS_NOW := $(CC) $(CFLAGS) $(LDLIBS)
+$(shell mkdir -p $(BUILD) && { [ -f $(FLAGS_STAMP) ] && [ "$$(cat $(FLAGS_STAMP))" = '$(FLAGS_NOW)' ] || echo '$(FLAGS_NOW)' >$(FLAGS_STAMP); })
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -28,7 +36,7 @@ BENCHES  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 ALL_LIBS := $(SIM_LIB) $(LIVE_LIB) $(CORE_LIB)
 
 .SECONDARY:
-.PHONY: all test test-fast asan asan-build tests-built bench lint clean help deps format demo
+.PHONY: golden all test test-fast asan asan-build tests-built bench lint clean help deps format demo
 all: $(BIN)
 
 help:
@@ -38,7 +46,8 @@ help:
 	@echo "make test-fast  the same without sanitizers"
 	@echo "make asan       build everything with ASan+UBSan into build/asan"
 	@echo "make bench      benchmarks; JSON lines, appended to bench/results.jsonl"
-	@echo "make lint       the determinism boundary check (ci/lint)"
+	@echo "make lint       the determinism boundary and layering check (ci/lint), and its self-test"
+	@echo "make golden     rewrite tests/golden/*.digest from this build (say why in the commit)"
 	@echo "make deps       install missing Debian packages (ci/install-deps.sh)"
 	@echo "make format     clang-format every source file"
 	@echo "make fuzz       build the libFuzzer harnesses (clang) into build/fuzz and run each FUZZ_SECONDS (30)"
@@ -47,7 +56,7 @@ help:
 deps:
 	ci/install-deps.sh
 
-$(BUILD)/obj/%.o: %.c
+$(BUILD)/obj/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
@@ -77,10 +86,17 @@ tests-built: $(BIN) $(TESTS)
 
 lint:
 	ci/lint
+	ci/lint --self-test
 
+# The scenarios' golden digests are checked with the ASan build and with the
+# release build, so optimisation and sanitizers cannot change a run.
 test: deps
 	$(MAKE) --no-print-directory asan-build
-	ci/run-tests.sh build/asan
+	$(MAKE) --no-print-directory all
+	GOLDEN_BUILDS="$(BUILD)" ci/run-tests.sh build/asan
+
+golden: $(BIN)
+	tests/golden.sh write $(BIN)
 
 test-fast: $(BIN) $(TESTS)
 	ci/run-tests.sh $(BUILD)

@@ -10,6 +10,7 @@ failed=0
 failures=()
 
 if ci/lint; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("ci/lint"); fi
+if ci/lint --self-test; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("ci/lint --self-test"); fi
 
 for t in "$build"/tests/test_*; do
 	[ -x "$t" ] || continue

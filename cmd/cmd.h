@@ -15,6 +15,7 @@ struct cmd_opts {
 	const char *bench;	/* --bench NAME: print one bench JSON line */
 	const char *trace;	/* --trace FILE: event log as text */
 	const char *target;	/* --target HOST:PORT (load) */
+	const char *ready_file;	/* --ready-file PATH (serve): written once every listener is open */
 };
 
 int cmd_sim(const struct cmd_opts *o);

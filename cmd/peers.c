@@ -21,7 +21,7 @@
 #define SMPP_DEFAULT_PORT 2775
 
 struct peers_args {
-	const char *file, *target, *smpp_target, *bench, *acked, *keys;
+	const char *file, *target, *smpp_target, *bench, *acked, *keys, *ready_file;
 	uint64_t seed;
 	bool seed_set, verbose;
 };
@@ -40,10 +40,11 @@ static void load_usage(FILE *f)
 
 static void carriers_usage(FILE *f)
 {
-	fprintf(f, "usage: switchyard carriers SCENARIO [--keys FILE] [--seed N] [-v]\n"
+	fprintf(f, "usage: switchyard carriers SCENARIO [--keys FILE] [--ready-file PATH] [--seed N] [-v]\n"
 		   "  the scenario's [carrier] (SIP UAS) and [smpp-carrier] (SMSC) sections that\n"
 		   "  have an address, listening there until SIGINT/SIGTERM; --keys FILE gets\n"
-		   "  one line per message the SMSCs accepted (\"KEY\" or \"KEY dup\").\n");
+		   "  one line per message the SMSCs accepted (\"KEY\" or \"KEY dup\");\n"
+		   "  --ready-file PATH is written once every carrier listens (one line each).\n");
 }
 
 static int value_opt(const char *a, const char *next, struct peers_args *pa)
@@ -53,6 +54,7 @@ static int value_opt(const char *a, const char *next, struct peers_args *pa)
 			    : strcmp(a, "--bench") == 0	      ? &pa->bench
 			    : strcmp(a, "--acked") == 0	      ? &pa->acked
 			    : strcmp(a, "--keys") == 0	      ? &pa->keys
+			    : strcmp(a, "--ready-file") == 0  ? &pa->ready_file
 							      : NULL;
 	if (slot != NULL) {
 		*slot = next;
@@ -579,6 +581,32 @@ static int carriers_start(struct carriers *c)
 	return 0;
 }
 
+/* --ready-file: one line per listening carrier, written after the last one. */
+#define READY_LINE_MAX 128
+_Static_assert(sizeof("smpp-carrier  tcp \n") + SCN_NAME_MAX + SCN_ADDR_MAX <= READY_LINE_MAX, "line fits");
+
+static int carriers_ready(struct carriers *c, const char *path)
+{
+	const struct scn *s = c->scn;
+	size_t cap = 64 + (size_t)(s->carrier_n + s->smpp_carrier_n) * READY_LINE_MAX, n;
+	char *text = malloc(cap);
+	if (text == NULL)
+		return -1;
+	n = (size_t)snprintf(text, cap, "pid %ld\n", (long)getpid());
+	for (uint32_t i = 0; i < s->carrier_n; i++)
+		if (c->uas[i] != NULL)
+			n += (size_t)snprintf(text + n, cap - n, "carrier %s udp %s\n", s->carriers[i].name,
+					      s->carriers[i].address);
+	for (uint32_t i = 0; i < s->smpp_carrier_n; i++)
+		if (c->smsc[i] != NULL)
+			n += (size_t)snprintf(text + n, cap - n, "smpp-carrier %s tcp %s\n", s->smpp_carriers[i].name,
+					      s->smpp_carriers[i].address);
+	SY_ASSERT(n < cap);
+	int rc = sy_live_ready_write(c->live, path, text) == SY_OK ? 0 : -1;
+	free(text);
+	return rc;
+}
+
 static void carriers_free(struct carriers *c)
 {
 	for (uint32_t i = 0; i < SCN_CARRIERS_MAX; i++)
@@ -604,7 +632,7 @@ static bool any_address(const struct scn *s)
 
 int cmd_carriers(int argc, char **argv)
 {
-	static const char *const allowed[] = {"--keys", "--seed", NULL};
+	static const char *const allowed[] = {"--keys", "--seed", "--ready-file", NULL};
 	struct peers_args pa = {0};
 	int a = peers_args(argc, argv, &pa, allowed);
 	if (a != 0) {
@@ -634,10 +662,16 @@ int cmd_carriers(int argc, char **argv)
 	if ((c.live = live_start(&pa, scn, SY_LOG_INFO)) == NULL)
 		goto out;
 	c.env = sy_live_env(c.live);
+	if (pa.ready_file != NULL && sy_live_ready_clear(c.live, pa.ready_file) != SY_OK)
+		goto out;
 	if (carriers_start(&c) != 0)
+		goto out;
+	if (pa.ready_file != NULL && carriers_ready(&c, pa.ready_file) != 0)
 		goto out;
 	c.t_status = sy_env_timer_start(c.env, PROGRESS_EVERY_NS, carriers_status, &c);
 	sy_live_run(c.live);
+	if (pa.ready_file != NULL)
+		sy_live_ready_clear(c.live, pa.ready_file);
 	sy_env_timer_cancel(c.env, c.t_status);
 	printf("carriers: stopped (signal %d)\n", sy_live_stopped_by(c.live));
 	carriers_counts(&c, stdout, "");

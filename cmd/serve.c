@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "core/live/http.h"
@@ -204,12 +205,64 @@ static int check_addresses(const struct scn *scn, struct sy_addr *addrs)
 	return 0;
 }
 
+/* HTTP is a listener like the others: a switch without its API and
+ * /metrics is not the one the operator configured, so it is fatal too. */
+static int start_http(struct serve *s, const struct scn *scn)
+{
+	if (sy_http_start(s->live, &scn->node.http_addr, &s->http) != SY_OK) {
+		fprintf(stderr, "switchyard: cannot listen for HTTP on %s (set [node] http to a free address)\n",
+			scn->node.http);
+		return -1;
+	}
+	sy_http_route(s->http, "GET", "/metrics", metrics_get, s);
+	if (s->smsc != NULL)
+		sy_http_route(s->http, "POST", "/sms", sms_post, s);
+	SY_LOG(s->env, SY_LOG_INFO, "HTTP API and /metrics on http://%s", scn->node.http);
+	return 0;
+}
+
+/* --ready-file: one line per open listener, written after the last one. */
+static int write_ready(struct serve *s, const struct scn *scn, const char *path)
+{
+	char text[64 + 3 * (16 + SCN_ADDR_MAX)]; /* three lines of at most "smpp tcp ADDR\n" */
+	int n = snprintf(text, sizeof(text), "pid %ld\nsip udp %s\n", (long)getpid(), scn->node.sip);
+	if (s->smsc != NULL)
+		n += snprintf(text + n, sizeof(text) - (size_t)n, "smpp tcp %s\n", scn->node.smpp);
+	n += snprintf(text + n, sizeof(text) - (size_t)n, "http tcp %s\n", scn->node.http);
+	SY_ASSERT(n > 0 && (size_t)n < sizeof(text));
+	return sy_live_ready_write(s->live, path, text) == SY_OK ? 0 : -1;
+}
+
+/* Runs until SIGINT/SIGTERM, then ends every call and flushes every store. */
+static int serve_run(struct serve *s, const struct cmd_opts *o)
+{
+	s->status_timer = sy_env_timer_start(s->env, STATUS_EVERY_NS, status_fire, s);
+	sy_live_run(s->live);
+	if (o->ready_file != NULL)
+		sy_live_ready_clear(s->live, o->ready_file);
+	sy_http_stop(s->http);
+	s->http = NULL;
+	SY_LOG(s->env, SY_LOG_INFO, "stopping (signal %d): ending calls, flushing CDRs", sy_live_stopped_by(s->live));
+	sy_env_timer_cancel(s->env, s->status_timer);
+	b2bua_hangup_all(s->sw->b2bua);
+	int rc = vswitch_flush(s->sw) == SY_OK ? 0 : 1;
+	if (s->smsc != NULL && smsc_flush(s->smsc) != SY_OK)
+		rc = 1;
+	const struct b2bua_stats *st = b2bua_stats(s->sw->b2bua);
+	SY_LOG(s->env, SY_LOG_INFO, "done: attempts=%llu answered=%llu completed=%llu failed=%llu cdrs=%llu lost=%llu",
+	       (unsigned long long)st->attempts, (unsigned long long)st->answered,
+	       (unsigned long long)st->completed, (unsigned long long)st->failed,
+	       (unsigned long long)vswitch_cdrs_written(s->sw), (unsigned long long)vswitch_cdrs_lost(s->sw));
+	return rc;
+}
+
 int cmd_serve(const struct cmd_opts *o)
 {
 	char err[512];
 	struct scn *scn = NULL;
 	struct sy_addr addrs[SCN_CARRIERS_MAX];
 	struct serve s;
+	int rc = 1;
 	memset(&s, 0, sizeof(s));
 	if (scn_parse_file(o->file, &scn, err, sizeof(err)) != SY_OK) {
 		fprintf(stderr, "%s\n", err);
@@ -224,55 +277,33 @@ int cmd_serve(const struct cmd_opts *o)
 				 .trace_path = o->trace};
 	if (sy_live_create(&lc, &s.live) != SY_OK) {
 		fprintf(stderr, "switchyard: cannot start the event loop\n");
-		scn_free(scn);
-		return 1;
+		goto out_scn;
 	}
 	s.env = sy_live_env(s.live);
 	sy_live_handle_signals(s.live);
+	if (o->ready_file != NULL && sy_live_ready_clear(s.live, o->ready_file) != SY_OK)
+		goto out_live;
 	const char *out = o->out ? o->out : scn->node.out[0] ? scn->node.out : "out/serve";
 	struct vswitch_cfg vc = {.env = s.env, .scn = scn, .listen = scn->node.sip_addr, .out_dir = out,
 				 .carrier_addrs = addrs};
 	if (vswitch_create(&vc, &s.sw, err, sizeof(err)) != SY_OK) {
 		fprintf(stderr, "switchyard: %s\n", err);
-		sy_live_destroy(s.live);
-		scn_free(scn);
-		return 1;
+		goto out_live;
 	}
 	SY_LOG(s.env, SY_LOG_INFO, "serving SIP on udp:%s, %u carriers, CDRs in %s", scn->node.sip, scn->carrier_n,
 	       out);
-	if (start_smsc(&s, scn, out) != 0) {
-		vswitch_destroy(s.sw);
-		sy_live_destroy(s.live);
-		scn_free(scn);
-		return 1;
-	}
-	if (sy_http_start(s.live, &scn->node.http_addr, &s.http) == SY_OK) {
-		sy_http_route(s.http, "GET", "/metrics", metrics_get, &s);
-		if (s.smsc != NULL)
-			sy_http_route(s.http, "POST", "/sms", sms_post, &s);
-		SY_LOG(s.env, SY_LOG_INFO, "HTTP API and /metrics on http://%s", scn->node.http);
-	} else {
-		SY_LOG(s.env, SY_LOG_WARN, "cannot listen for HTTP on %s: no API, no /metrics", scn->node.http);
-	}
-	s.status_timer = sy_env_timer_start(s.env, STATUS_EVERY_NS, status_fire, &s);
-	sy_live_run(s.live);
+	if (start_smsc(&s, scn, out) != 0 || start_http(&s, scn) != 0)
+		goto out_switch;
+	if (o->ready_file != NULL && write_ready(&s, scn, o->ready_file) != 0)
+		goto out_switch;
+	rc = serve_run(&s, o);
+out_switch:
 	sy_http_stop(s.http);
-	SY_LOG(s.env, SY_LOG_INFO, "stopping (signal %d): ending calls, flushing CDRs", sy_live_stopped_by(s.live));
-	sy_env_timer_cancel(s.env, s.status_timer);
-	b2bua_hangup_all(s.sw->b2bua);
-	int rc = vswitch_flush(s.sw) == SY_OK ? 0 : 1;
-	if (s.smsc != NULL) {
-		if (smsc_flush(s.smsc) != SY_OK)
-			rc = 1;
-		smsc_destroy(s.smsc);
-	}
-	const struct b2bua_stats *st = b2bua_stats(s.sw->b2bua);
-	SY_LOG(s.env, SY_LOG_INFO, "done: attempts=%llu answered=%llu completed=%llu failed=%llu cdrs=%llu lost=%llu",
-	       (unsigned long long)st->attempts, (unsigned long long)st->answered,
-	       (unsigned long long)st->completed, (unsigned long long)st->failed,
-	       (unsigned long long)vswitch_cdrs_written(s.sw), (unsigned long long)vswitch_cdrs_lost(s.sw));
+	smsc_destroy(s.smsc);
 	vswitch_destroy(s.sw);
+out_live:
 	sy_live_destroy(s.live);
+out_scn:
 	scn_free(scn);
 	return rc;
 }

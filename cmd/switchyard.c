@@ -20,7 +20,7 @@ static void usage(FILE *f)
 		"      run a scenario in the discrete-event simulator (virtual time), print\n"
 		"      its report; the last line is the determinism digest. Exit 1 when an\n"
 		"      [expect] line fails, 2 on a bad scenario file.\n"
-		"  switchyard serve CONFIG [--seed N] [--out DIR] [-v]\n"
+		"  switchyard serve CONFIG [--seed N] [--out DIR] [--ready-file PATH] [-v]\n"
 		"      run the switch on real sockets: SIP over UDP, SMPP ([smpp-carrier]),\n"
 		"      the HTTP API (POST /sms, GET /metrics), billing ([account], [tariff]);\n"
 		"      same file format; SIGINT/SIGTERM end calls and flush every store.\n"
@@ -28,7 +28,7 @@ static void usage(FILE *f)
 		"                [--bench NAME] [--acked FILE]\n"
 		"      the scenario's callers and SMS applications on real sockets against a\n"
 		"      switch: bounded (traffic + drain), prints a report, exit 1 if any was lost.\n"
-		"  switchyard carriers SCENARIO [--keys FILE]\n"
+		"  switchyard carriers SCENARIO [--keys FILE] [--ready-file PATH]\n"
 		"      the scenario's voice and SMPP carriers that have an address, on real\n"
 		"      sockets until SIGINT/SIGTERM.\n"
 		"  switchyard rate CDRS.csv --tariff T.csv [--out RATED.csv] [--currency CCY]\n"
@@ -41,6 +41,9 @@ static void usage(FILE *f)
 		"  --json FILE   also write the run report as JSON to FILE\n"
 		"  --trace FILE  write the ordered event log as text (debugging)\n"
 		"  --quiet       no progress line\n"
+		"  --ready-file PATH  (serve, carriers) write PATH once every listener is\n"
+		"                open, one line per listener (\"sip udp HOST:PORT\"); it is\n"
+		"                removed at start and at a clean exit\n"
 		"  -v            debug logging\n"
 		"\n"
 		"The scenario format is documented in docs/scenarios.md.\n",
@@ -75,6 +78,9 @@ static int parse_opts(int argc, char **argv, struct cmd_opts *o)
 			i++;
 		} else if (strcmp(a, "--target") == 0 && next) {
 			o->target = next;
+			i++;
+		} else if (strcmp(a, "--ready-file") == 0 && next && strcmp(argv[1], "serve") == 0) {
+			o->ready_file = next;
 			i++;
 		} else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
 			o->quiet = 1;

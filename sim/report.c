@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "run_int.h"
 
 struct metric {
@@ -57,10 +58,39 @@ static const char *const setup_names[6] = {"setup.p50", "setup.p90", "setup.p95"
 static const char *const cpdd_names[6] = {"caller.pdd.p50", "caller.pdd.p90", "caller.pdd.p95",
 					  "caller.pdd.p99", "caller.pdd.max", "caller.pdd.mean"};
 
+/* The voice switch over the whole run (every instance), filled by
+ * sim_run_finish() before anything is collected. */
+static struct sim_voice_totals totals;
+
+/* cdr.lost is what a reader of the store finds missing: CDRs of calls that
+ * ended on a switch (caller and switch saw the end) but are not rows of
+ * cdrs.sqlite when the run is over, counted by reading the file back. */
+static void collect_cdrs(const struct sim_run *r, struct metrics *ms)
+{
+	const struct b2bua_stats *b = &totals.b2b;
+	uint64_t rows = 0;
+	char err[256];
+	if (cdr_store_count_rows(r->out_dir, &rows, err, sizeof(err)) != SY_OK) {
+		fprintf(stderr, "report: %s\n", err); /* counted as lost: nothing proven on disk */
+		rows = 0;
+	}
+	put(ms, "cdr.count", SCN_UNIT_COUNT, (int64_t)rows);
+	put(ms, "cdr.emitted", SCN_UNIT_COUNT, (int64_t)b->cdrs);
+	put(ms, "cdr.lost", SCN_UNIT_COUNT, (int64_t)(b->cdrs > rows ? b->cdrs - rows : 0));
+	/* every attempt that ended must have produced a CDR; the calls a crash
+	 * killed did not end on any switch and are counted on their own */
+	uint64_t ended = b->attempts - b->active - r->crash.calls_lost;
+	put(ms, "cdr.missing", SCN_UNIT_COUNT, (int64_t)(ended > b->cdrs ? ended - b->cdrs : 0));
+	put(ms, "crash.count", SCN_UNIT_COUNT, (int64_t)r->crashes);
+	put(ms, "crash.calls_lost", SCN_UNIT_COUNT, (int64_t)r->crash.calls_lost);
+	put(ms, "crash.cdrs_dropped", SCN_UNIT_COUNT, (int64_t)r->crash.cdrs_dropped);
+	put(ms, "crash.ledger_ops_dropped", SCN_UNIT_COUNT, (int64_t)r->crash.ledger_ops_dropped);
+}
+
 static void collect_switch(const struct sim_run *r, struct metrics *ms)
 {
-	const struct b2bua_stats *b = b2bua_stats(r->sw->b2bua);
-	const struct sip_stack_stats *ss = sip_stack_stats(b2bua_stack(r->sw->b2bua));
+	const struct b2bua_stats *b = &totals.b2b;
+	const struct sip_stack_stats *ss = &totals.sip;
 	put(ms, "calls.attempted", SCN_UNIT_COUNT, (int64_t)b->attempts);
 	put(ms, "calls.answered", SCN_UNIT_COUNT, (int64_t)b->answered);
 	put(ms, "calls.completed", SCN_UNIT_COUNT, (int64_t)b->completed);
@@ -75,12 +105,7 @@ static void collect_switch(const struct sim_run *r, struct metrics *ms)
 	put(ms, "asr", SCN_UNIT_PPM, ratio_ppm(b->answered, b->attempts));
 	put_hist(ms, pdd_names, &b->pdd);
 	put_hist(ms, setup_names, &b->setup);
-	uint64_t written = vswitch_cdrs_written(r->sw);
-	put(ms, "cdr.count", SCN_UNIT_COUNT, (int64_t)written);
-	put(ms, "cdr.lost", SCN_UNIT_COUNT, (int64_t)vswitch_cdrs_lost(r->sw));
-	/* every attempt that ended must have produced a CDR */
-	uint64_t ended = b->attempts - b->active;
-	put(ms, "cdr.missing", SCN_UNIT_COUNT, (int64_t)(ended > b->cdrs ? ended - b->cdrs : 0));
+	collect_cdrs(r, ms);
 	put(ms, "sip.rx", SCN_UNIT_COUNT, (int64_t)ss->rx_msgs);
 	put(ms, "sip.tx", SCN_UNIT_COUNT, (int64_t)ss->tx_msgs);
 	put(ms, "sip.retransmits", SCN_UNIT_COUNT, (int64_t)ss->retransmits_sent);
@@ -91,22 +116,69 @@ static void collect_switch(const struct sim_run *r, struct metrics *ms)
 static const struct metric *find(const struct metrics *ms, const char *name);
 static void fmt_metric(const struct metrics *ms, const char *name, char *buf, size_t n);
 
+/* The end-of-run money audit (sim/audit.h): its result, for the text
+ * report's lines naming the offending accounts. */
+struct money_audit {
+	bool ran;
+	enum sy_rc rc;
+	char err[320];
+	struct audit_result r;
+};
+static struct money_audit audit; /* one report at a time, as the metrics */
+
+static void put_figure(struct metrics *ms, const char *name, const char *accounts, const struct audit_figure *f)
+{
+	put(ms, name, SCN_UNIT_MONEY, f->micros);
+	put(ms, accounts, SCN_UNIT_COUNT, f->accounts);
+}
+
+/* The audit's figures: from the stores on disk, re-rated; when the stores
+ * cannot be read they are missing, so every [expect] on them fails. */
+static void collect_audit(const struct sim_run *r, struct metrics *ms)
+{
+	audit.ran = true;
+	audit.rc = sim_audit_money(r->scn, r->out_dir, &audit.r, audit.err, sizeof(audit.err));
+	if (audit.rc != SY_OK)
+		return;
+	const struct audit_result *a = &audit.r;
+	put(ms, "billing.conservation_error", SCN_UNIT_MONEY, audit_total(a));
+	put_figure(ms, "billing.audit.cdr_vs_rerate", "billing.audit.cdr_vs_rerate_accounts", &a->cdr_vs_rerate);
+	put_figure(ms, "billing.audit.cdr_vs_ledger", "billing.audit.cdr_vs_ledger_accounts", &a->cdr_vs_ledger);
+	put_figure(ms, "billing.audit.ledger_vs_balance", "billing.audit.ledger_vs_balance_accounts",
+		   &a->ledger_vs_balance);
+	put(ms, "billing.audit.open_reservations", SCN_UNIT_COUNT, (int64_t)a->open_resv);
+	put(ms, "billing.audit.negative", SCN_UNIT_COUNT, a->negative);
+	put(ms, "billing.audit.offenders", SCN_UNIT_COUNT, a->offenders);
+	put(ms, "billing.audit.recovered", SCN_UNIT_MONEY, a->recovered);
+	put(ms, "billing.audit.cdrs", SCN_UNIT_COUNT, (int64_t)a->cdrs);
+	put(ms, "billing.audit.cdrs_misrated", SCN_UNIT_COUNT, (int64_t)a->cdrs_misrated);
+	put(ms, "billing.audit.cdrs_unmatched", SCN_UNIT_COUNT, (int64_t)a->cdrs_unmatched);
+	put(ms, "billing.audit.charges_without_cdr", SCN_UNIT_COUNT, (int64_t)a->charges_without_cdr);
+}
+
 static void collect_billing(const struct sim_run *r, struct metrics *ms)
 {
 	const struct callbill *cb = r->sw->bill;
+	audit.ran = false;
 	if (cb == NULL)
 		return;
-	struct callbill_stats st;
-	int64_t charged = 0, decrease = 0;
-	callbill_stats(cb, &st);
-	callbill_conserved(cb, &charged, &decrease);
+	/* Flows over the whole run (every instance a crash killed, and this
+	 * one); the book and the balances are the live instance's. */
+	struct sim_voice_totals vt;
+	sim_run__voice_totals(r, &vt);
+	const struct callbill_stats st = vt.bill;
+	struct bill_book_check bc;
+	callbill_book_check(cb, &bc);
 	put(ms, "billing.revenue", SCN_UNIT_MONEY, st.revenue_micros);
 	put(ms, "billing.cost", SCN_UNIT_MONEY, st.cost_micros);
 	put(ms, "billing.margin", SCN_UNIT_MONEY, st.revenue_micros - st.cost_micros);
-	put(ms, "billing.conservation_error", SCN_UNIT_MONEY, charged - decrease);
+	collect_audit(r, ms);
+	put(ms, "billing.book_violations", SCN_UNIT_COUNT, bc.violations);
 	put(ms, "billing.cutoffs", SCN_UNIT_COUNT, (int64_t)st.cutoffs);
-	put(ms, "billing.cutoff_violations", SCN_UNIT_COUNT, (int64_t)callbill_cutoff_violations(cb));
+	put(ms, "billing.cutoff_violations", SCN_UNIT_COUNT, (int64_t)vt.bill_cutoff_violations);
 	put(ms, "billing.cutoff_late_max", SCN_UNIT_NS, (int64_t)st.cutoff_late_max_ns);
+	put(ms, "billing.cutoff_late_p99", SCN_UNIT_NS, (int64_t)sy_hist_percentile(&vt.bill_cutoff_late, 99));
+	put(ms, "billing.cutoff_early", SCN_UNIT_COUNT, (int64_t)st.cutoff_early);
 	put(ms, "billing.declined", SCN_UNIT_COUNT, (int64_t)st.declined);
 	put(ms, "billing.authorized", SCN_UNIT_COUNT, (int64_t)st.authorized);
 	put(ms, "accounts.negative", SCN_UNIT_COUNT, (int64_t)callbill_negative_accounts(cb));
@@ -143,20 +215,24 @@ static void collect_sms(const struct sim_run *r, struct metrics *ms)
 	put(ms, "sms.undeliverable", SCN_UNIT_COUNT, (int64_t)e->rcpt_undeliverable);
 	put(ms, "sms.expired", SCN_UNIT_COUNT, (int64_t)e->rcpt_expired);
 	put(ms, "sms.lost", SCN_UNIT_COUNT, (int64_t)lost);
-	/* delivered twice by a carrier; receipts are at-least-once (SMPP
-	 * clients match them by id), so those are counted on their own */
-	put(ms, "sms.duplicate", SCN_UNIT_COUNT, (int64_t)(dups - deduped));
+	/* delivered twice, counted where it lands: the carrier matches each
+	 * delivery by the message itself, not by our key, so a re-send it did
+	 * not deduplicate and a message that came back under a new id (an
+	 * application resubmitting after a lost submit_sm_resp) both count.
+	 * Receipts are at-least-once (SMPP clients match them by id), so those
+	 * are counted on their own. */
+	put(ms, "sms.duplicate", SCN_UNIT_COUNT, (int64_t)dups);
 	put(ms, "sms.dlr_duplicate", SCN_UNIT_COUNT, (int64_t)e->rcpt_duplicate);
 	put(ms, "sms.carrier_received", SCN_UNIT_COUNT, (int64_t)received);
 	put(ms, "sms.carrier_deduped", SCN_UNIT_COUNT, (int64_t)deduped);
 	put(ms, "sms.crashes", SCN_UNIT_COUNT, (int64_t)r->crashes);
-	if (r->smsc != NULL) {
-		const struct smsc_stats *st = smsc_stats(r->smsc);
-		put(ms, "sms.retries", SCN_UNIT_COUNT, (int64_t)st->upstream_retries);
-		put(ms, "sms.recovered", SCN_UNIT_COUNT, (int64_t)st->recovered);
-		put(ms, "sms.store_commits", SCN_UNIT_COUNT, (int64_t)st->store_commits);
-		put(ms, "billing.sms_revenue", SCN_UNIT_MONEY, r->sms_revenue_before + st->revenue_micros);
-	}
+	const struct smsc_stats *st = r->smsc != NULL ? smsc_stats(r->smsc) : NULL;
+	put(ms, "sms.retries", SCN_UNIT_COUNT, (int64_t)(r->sms_retries_before + (st ? st->upstream_retries : 0)));
+	put(ms, "sms.recovered", SCN_UNIT_COUNT, (int64_t)(r->sms_recovered_before + (st ? st->recovered : 0)));
+	put(ms, "sms.resent_after_crash", SCN_UNIT_COUNT,
+	    (int64_t)(r->sms_resent_before + (st ? st->recovered_resent : 0)));
+	put(ms, "sms.store_commits", SCN_UNIT_COUNT, (int64_t)(r->sms_commits_before + (st ? st->store_commits : 0)));
+	put(ms, "billing.sms_revenue", SCN_UNIT_MONEY, r->sms_revenue_before + (st ? st->revenue_micros : 0));
 	put_hist(ms, resp_names, &e->submit_resp);
 }
 
@@ -184,17 +260,68 @@ static void text_sms(FILE *f, const struct metrics *ms)
 		p[4], p[5]);
 }
 
+static void fmt_money(int64_t v, char *buf, size_t n)
+{
+	expect_fmt_value((struct expect_value){v, SCN_UNIT_MONEY}, buf, n);
+}
+
+/* The audit's line, and one line per offending account it names. */
+static void text_audit(FILE *f, const struct metrics *ms)
+{
+	if (!audit.ran)
+		return;
+	if (audit.rc != SY_OK) {
+		fprintf(f, "audit     FAILED, the stores could not be audited: %s\n", audit.err);
+		return;
+	}
+	const struct audit_result *a = &audit.r;
+	char v[3][40];
+	fmt_metric(ms, "billing.audit.cdr_vs_rerate", v[0], sizeof(v[0]));
+	fmt_metric(ms, "billing.audit.cdr_vs_ledger", v[1], sizeof(v[1]));
+	fmt_metric(ms, "billing.audit.ledger_vs_balance", v[2], sizeof(v[2]));
+	fprintf(f,
+		"audit     %" PRIu64 " CDRs re-rated from disk, %" PRIu64
+		" ledger accounts: CDR vs re-rated %s (%u accounts), "
+		"CDR vs ledger %s (%u), ledger vs balance %s (%u); open reservations %" PRIu64 ", negative %u\n",
+		a->cdrs, a->accounts, v[0], a->cdr_vs_rerate.accounts, v[1], a->cdr_vs_ledger.accounts, v[2],
+		a->ledger_vs_balance.accounts, a->open_resv, a->negative);
+	fprintf(f,
+		"          by call: %" PRIu64 " CDRs cost other than their re-rating, %" PRIu64
+		" other than their charge row; %" PRIu64 " charges without a CDR\n",
+		a->cdrs_misrated, a->cdrs_unmatched, a->charges_without_cdr);
+	for (uint32_t i = 0; i < a->shown_n; i++) {
+		const struct audit_row *w = &a->shown[i];
+		char m[5][40];
+		fmt_money(w->rerated, m[0], sizeof(m[0]));
+		fmt_money(w->cdr, m[1], sizeof(m[1]));
+		fmt_money(w->ledger, m[2], sizeof(m[2]));
+		fmt_money(w->decrease, m[3], sizeof(m[3]));
+		fmt_money(w->balance, m[4], sizeof(m[4]));
+		fprintf(
+		    f,
+		    "  account %s: re-rated %s, CDRs %s, ledger charges %s, balance decrease %s, balance %s, open %u\n",
+		    w->account, m[0], m[1], m[2], m[3], m[4], w->open_resv);
+	}
+	if (a->offenders > a->shown_n)
+		fprintf(f, "  ... and %u more accounts\n", a->offenders - a->shown_n);
+}
+
 static void text_billing(FILE *f, const struct metrics *ms)
 {
-	static const char *const names[] = {"billing.revenue", "billing.cost", "billing.margin",
-					    "billing.cutoffs", "billing.declined", "billing.conservation_error"};
+	static const char *const names[] = {"billing.revenue",	       "billing.cost",
+					    "billing.margin",	       "billing.cutoffs",
+					    "billing.declined",	       "billing.conservation_error",
+					    "billing.cutoff_late_max", "billing.book_violations"};
 	if (find(ms, names[0]) == NULL)
 		return;
-	char v[6][40];
-	for (int i = 0; i < 6; i++)
+	char v[8][40];
+	for (int i = 0; i < 8; i++)
 		fmt_metric(ms, names[i], v[i], sizeof(v[i]));
-	fprintf(f, "billing   revenue %s, carrier cost %s, margin %s; cut off %s, declined %s; conservation error %s\n",
-		v[0], v[1], v[2], v[3], v[4], v[5]);
+	fprintf(f,
+		"billing   revenue %s, carrier cost %s, margin %s; cut off %s (latest %s after the money ran out), "
+		"declined %s; conservation error %s; book violations %s\n",
+		v[0], v[1], v[2], v[3], v[6], v[4], v[5], v[7]);
+	text_audit(f, ms);
 }
 
 static void collect_callers(const struct sim_run *r, struct metrics *ms)
@@ -215,8 +342,8 @@ static void collect_callers(const struct sim_run *r, struct metrics *ms)
 
 static void collect_carriers(const struct sim_run *r, struct metrics *ms)
 {
-	for (uint32_t i = 0; i < r->sw->carrier_n; i++) {
-		const struct b2bua_carrier *c = &r->sw->carriers[i];
+	for (uint32_t i = 0; i < totals.carrier_n; i++) {
+		const struct b2bua_carrier *c = &totals.carriers[i];
 		put(ms, dyn_name(ms, c->name, "attempts"), SCN_UNIT_COUNT, (int64_t)c->attempts);
 		put(ms, dyn_name(ms, c->name, "answered"), SCN_UNIT_COUNT, (int64_t)c->answered);
 		put(ms, dyn_name(ms, c->name, "failed"), SCN_UNIT_COUNT, (int64_t)c->failed);
@@ -259,7 +386,7 @@ static void fmt_metric(const struct metrics *ms, const char *name, char *buf, si
 
 static void text_calls(FILE *f, const struct sim_run *r, const struct metrics *ms)
 {
-	const struct b2bua_stats *b = b2bua_stats(r->sw->b2bua);
+	const struct b2bua_stats *b = &totals.b2b;
 	char asr[32];
 	fmt_metric(ms, "asr", asr, sizeof(asr));
 	fprintf(f, "calls     offered %" PRIu64 ", attempted %" PRIu64 ", answered %" PRIu64 " (ASR %s), completed %" PRIu64
@@ -288,8 +415,8 @@ static void text_calls(FILE *f, const struct sim_run *r, const struct metrics *m
 
 static void text_carriers(FILE *f, const struct sim_run *r)
 {
-	for (uint32_t i = 0; i < r->sw->carrier_n; i++) {
-		const struct b2bua_carrier *c = &r->sw->carriers[i];
+	for (uint32_t i = 0; i < totals.carrier_n; i++) {
+		const struct b2bua_carrier *c = &totals.carriers[i];
 		char asr[32];
 		scn_fmt_ppm(ratio_ppm(c->answered, c->attempts), asr, sizeof(asr));
 		fprintf(f, "carrier   %-12s attempts %" PRIu64 ", answered %" PRIu64 " (ASR %s), failed %" PRIu64
@@ -302,8 +429,8 @@ static void text_report(FILE *f, const struct sim_run *r, const struct metrics *
 			size_t fails, const char *digest)
 {
 	const struct sim_stats *st = sim_stats(r->sim);
-	const struct sip_stack_stats *ss = sip_stack_stats(b2bua_stack(r->sw->b2bua));
-	char cdr[32], lost[32];
+	const struct sip_stack_stats *ss = &totals.sip;
+	char cdr[32], lost[32], clost[32];
 	fprintf(f, "switchyard sim %s seed=%" PRIu64 "\n", r->scn->file, r->seed);
 	fprintf(f, "virtual   %.3f s (traffic %.3f s), %" PRIu64 " events, %" PRIu64 " datagrams (%" PRIu64
 		   " lost in the network)\n",
@@ -318,8 +445,11 @@ static void text_report(FILE *f, const struct sim_run *r, const struct metrics *
 	text_sms(f, ms);
 	fmt_metric(ms, "cdr.count", cdr, sizeof(cdr));
 	fmt_metric(ms, "cdr.lost", lost, sizeof(lost));
+	fmt_metric(ms, "crash.calls_lost", clost, sizeof(clost));
 	if (voice) {
-		fprintf(f, "cdrs      %s written (sqlite + CSV) in %s, lost %s\n", cdr, r->out_dir, lost);
+		fprintf(f, "cdrs      %s in %s/cdrs.sqlite (read back), lost %s\n", cdr, r->out_dir, lost);
+		if (r->crashes > 0)
+			fprintf(f, "crash     %u, calls in progress lost %s\n", r->crashes, clost);
 		fprintf(f, "sip       rx %" PRIu64 ", tx %" PRIu64 ", retransmits %" PRIu64 ", malformed %" PRIu64
 			   ", transaction pool full %" PRIu64 "\n",
 			ss->rx_msgs, ss->tx_msgs, ss->retransmits_sent, ss->rx_bad_dropped + ss->rx_bad_400,
@@ -352,6 +482,34 @@ static void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+static void json_money(FILE *f, const char *key, int64_t v)
+{
+	fprintf(f, ",\"%s\":%s%" PRId64 ".%06" PRId64, key, v < 0 ? "-" : "", (v < 0 ? -v : v) / 1000000,
+		(v < 0 ? -v : v) % 1000000);
+}
+
+/* The audit's offending accounts (the figures are metrics already). */
+static void json_audit(FILE *f)
+{
+	if (!audit.ran)
+		return;
+	fprintf(f, ",\"audit\":{\"ok\":%s,\"error\":", audit.rc == SY_OK ? "true" : "false");
+	json_str(f, audit.rc == SY_OK ? "" : audit.err);
+	fprintf(f, ",\"offenders\":%u,\"shown\":[", audit.rc == SY_OK ? audit.r.offenders : 0);
+	for (uint32_t i = 0; audit.rc == SY_OK && i < audit.r.shown_n; i++) {
+		const struct audit_row *w = &audit.r.shown[i];
+		fprintf(f, "%s{\"account\":", i ? "," : "");
+		json_str(f, w->account);
+		json_money(f, "rerated", w->rerated);
+		json_money(f, "cdr", w->cdr);
+		json_money(f, "ledger", w->ledger);
+		json_money(f, "decrease", w->decrease);
+		json_money(f, "balance", w->balance);
+		fprintf(f, ",\"open\":%u}", w->open_resv);
+	}
+	fprintf(f, "]}");
+}
+
 static void json_report(FILE *f, const struct sim_run *r, const struct metrics *ms, const struct expect_result *res,
 			size_t fails, const char *digest)
 {
@@ -373,7 +531,9 @@ static void json_report(FILE *f, const struct sim_run *r, const struct metrics *
 		else
 			fprintf(f, ":%" PRId64, m->v);
 	}
-	fprintf(f, "},\"units\":{\"ppm_metrics\":\"percent\",\"ns_metrics\":\"ms\",\"money\":\"units\"},\"expect\":[");
+	fprintf(f, "},\"units\":{\"ppm_metrics\":\"percent\",\"ns_metrics\":\"ms\",\"money\":\"units\"}");
+	json_audit(f);
+	fprintf(f, ",\"expect\":[");
 	for (uint32_t i = 0; i < r->scn->expect_n; i++) {
 		fprintf(f, "%s{\"line\":%u,\"text\":", i ? "," : "", res[i].line);
 		json_str(f, res[i].text);
@@ -403,12 +563,15 @@ size_t sim_run_finish(struct sim_run *r, FILE *text, const char *json_path)
 	static struct metrics ms; /* large; one report at a time */
 	struct expect_result res[SCN_EXPECTS_MAX];
 	char digest[65];
-	vswitch_flush(r->sw);
+	if (r->sw != NULL)
+		vswitch_flush(r->sw); /* the end of the run is a clean stop */
 	memset(&ms, 0, sizeof(ms));
+	sim_run__voice_totals(r, &totals);
 	collect_switch(r, &ms);
 	collect_callers(r, &ms);
 	collect_carriers(r, &ms);
-	collect_billing(r, &ms);
+	if (r->sw != NULL) /* down at the end: no billing instance to ask */
+		collect_billing(r, &ms);
 	collect_sms(r, &ms);
 	size_t fails = expect_eval(r->scn, lookup, &ms, res);
 	sim_digest_hex(r->sim, digest);

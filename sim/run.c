@@ -2,6 +2,7 @@
 #include "run.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -155,8 +156,8 @@ static enum sy_rc smsc_start(struct sim_run *r, char *err, size_t errlen)
 		.carrier_n = s->smpp_carrier_n,
 		.store_dir = r->out_dir,
 		.msgs_max = (uint32_t)SY_MIN(SY_MAX(s->sms.tps_milli / 1000 * 8, 65536u), 4000000u),
-		.rate = r->sw->bill != NULL ? callbill_rate_sms : NULL,
-		.rate_arg = r->sw->bill,
+		.rate = r->sw != NULL && r->sw->bill != NULL ? callbill_rate_sms : NULL,
+		.rate_arg = r->sw != NULL ? r->sw->bill : NULL,
 	};
 	return smsc_create(&c, &r->smsc, err, errlen);
 }
@@ -205,38 +206,162 @@ uint64_t sim_run__sms_unreceipted(const struct sim_run *r)
 	return r->esme != NULL ? esme_each_unreceipted(r->esme, NULL, NULL) : 0;
 }
 
-/* A crash is a kill -9: the SMSC's pending batch is lost (smsc_destroy
- * commits nothing), the voice switch goes with its calls. On restart both
- * come back on the same store and recover. */
+/* ---- the voice switch over the whole run ---- */
+
+/* A counter added to b2bua_stats or sip_stack_stats must be summed below too;
+ * the sizes make a forgotten one fail the build. */
+_Static_assert(sizeof(struct b2bua_stats) == 19 * 8 + 700 * 4 + 2 * sizeof(struct sy_hist),
+	       "b2bua_stats changed: update b2bua_add()");
+_Static_assert(sizeof(struct sip_stack_stats) == 11 * 8, "sip_stack_stats changed: update sip_add()");
+
+_Static_assert(sizeof(struct callbill_stats) == 11 * 8, "callbill_stats changed: update bill_add()");
+
+static void bill_add(struct sim_voice_totals *t, const struct callbill *cb)
+{
+	struct callbill_stats b;
+	callbill_stats(cb, &b);
+	if (!t->billed)
+		sy_hist_init(&t->bill_cutoff_late);
+	t->billed = true;
+	t->bill.revenue_micros += b.revenue_micros;
+	t->bill.cost_micros += b.cost_micros;
+	t->bill.authorized += b.authorized;
+	t->bill.declined += b.declined;
+	t->bill.declined_funds += b.declined_funds;
+	t->bill.declined_unknown += b.declined_unknown;
+	t->bill.declined_tariff += b.declined_tariff;
+	t->bill.extends += b.extends;
+	t->bill.cutoffs += b.cutoffs;
+	t->bill.cutoff_late_max_ns = SY_MAX(t->bill.cutoff_late_max_ns, b.cutoff_late_max_ns);
+	t->bill.cutoff_early += b.cutoff_early;
+	t->bill_cutoff_violations += callbill_cutoff_violations(cb);
+	sy_hist_merge(&t->bill_cutoff_late, callbill_cutoff_late(cb));
+}
+
+static void b2bua_add(struct b2bua_stats *t, const struct b2bua_stats *b)
+{
+	t->invites += b->invites;
+	t->attempts += b->attempts;
+	t->answered += b->answered;
+	t->completed += b->completed;
+	t->failed += b->failed;
+	t->no_route += b->no_route;
+	t->congestion += b->congestion;
+	t->cancelled += b->cancelled;
+	t->timeouts += b->timeouts;
+	t->ring_timeouts += b->ring_timeouts;
+	t->failovers += b->failovers;
+	t->ack_timeouts += b->ack_timeouts;
+	t->cdrs += b->cdrs;
+	t->active = b->active; /* a gauge: the instance added last */
+	t->active_peak = SY_MAX(t->active_peak, b->active_peak);
+	t->stray += b->stray;
+	t->stray_2xx += b->stray_2xx;
+	t->bill_declined += b->bill_declined;
+	t->bill_cutoffs += b->bill_cutoffs;
+	for (int i = 0; i < 700; i++)
+		t->final_by_code[i] += b->final_by_code[i];
+	sy_hist_merge(&t->pdd, &b->pdd);
+	sy_hist_merge(&t->setup, &b->setup);
+}
+
+static void sip_add(struct sip_stack_stats *t, const struct sip_stack_stats *s)
+{
+	t->rx_msgs += s->rx_msgs;
+	t->tx_msgs += s->tx_msgs;
+	t->rx_bad_dropped += s->rx_bad_dropped;
+	t->rx_bad_400 += s->rx_bad_400;
+	t->retransmits_sent += s->retransmits_sent;
+	t->retransmits_absorbed += s->retransmits_absorbed;
+	t->txn_full += s->txn_full;
+	t->timeouts += s->timeouts;
+	t->txn_active = s->txn_active; /* a gauge */
+	t->rx_stray_responses += s->rx_stray_responses;
+	t->tx_errors += s->tx_errors;
+}
+
+void sim_run__voice_add(struct sim_voice_totals *t, const struct vswitch *v)
+{
+	b2bua_add(&t->b2b, b2bua_stats(v->b2bua));
+	sip_add(&t->sip, sip_stack_stats(b2bua_stack(v->b2bua)));
+	for (uint32_t i = 0; i < v->carrier_n; i++) {
+		struct b2bua_carrier *c = &t->carriers[i];
+		const struct b2bua_carrier *vc = &v->carriers[i];
+		memcpy(c->name, vc->name, sizeof(c->name));
+		c->addr = vc->addr;
+		c->capacity = vc->capacity;
+		c->active = vc->active;
+		c->attempts += vc->attempts;
+		c->answered += vc->answered;
+		c->failed += vc->failed;
+		c->timeouts += vc->timeouts;
+	}
+	t->carrier_n = v->carrier_n;
+	t->cdrs_emitted += v->cdrs_emitted;
+	if (v->bill != NULL)
+		bill_add(t, v->bill);
+}
+
+void sim_run__voice_totals(const struct sim_run *r, struct sim_voice_totals *out)
+{
+	*out = r->dead;
+	out->b2b.active = 0; /* the dead instances' calls are crash.calls_lost */
+	out->sip.txn_active = 0;
+	for (uint32_t i = 0; i < SCN_CARRIERS_MAX; i++)
+		out->carriers[i].active = 0;
+	if (r->sw != NULL)
+		sim_run__voice_add(out, r->sw);
+}
+
+/* A crash is a kill -9: whatever was not committed is gone. The SMSC's
+ * pending queue batch and MDRs, the switch's CDR batch and ledger batch are
+ * dropped, not flushed; calls in progress die without a CDR (counted as
+ * crash.calls_lost). The dead instances' counters stay in the run's totals.
+ * On restart both come back on the same stores and recover. */
 static void switch_crashed(void *arg, struct sim_node *node)
 {
 	struct sim_run *r = arg;
 	r->crashes++;
-	if (r->smsc != NULL)
-		r->sms_revenue_before += smsc_stats(r->smsc)->revenue_micros;
+	if (r->smsc != NULL) {
+		const struct smsc_stats *st = smsc_stats(r->smsc);
+		r->sms_revenue_before += st->revenue_micros;
+		r->sms_retries_before += st->upstream_retries;
+		r->sms_recovered_before += st->recovered;
+		r->sms_resent_before += st->recovered_resent;
+		r->sms_commits_before += st->store_commits;
+	}
 	smsc_destroy(r->smsc);
 	r->smsc = NULL;
+	if (r->sw == NULL)
+		return;
+	struct vswitch_crash c;
+	sim_run__voice_add(&r->dead, r->sw);
+	vswitch_abandon(r->sw, &c);
+	r->sw = NULL;
+	r->crash.calls_lost += c.calls_lost;
+	r->crash.cdrs_dropped += c.cdrs_dropped;
+	r->crash.ledger_ops_dropped += c.ledger_ops_dropped;
+	SY_LOG(sim_node_env(node), SY_LOG_INFO,
+	       "crash: %" PRIu64 " calls in progress lost, %" PRIu64 " CDRs and %" PRIu64 " ledger operations not yet "
+	       "committed dropped",
+	       c.calls_lost, c.cdrs_dropped, c.ledger_ops_dropped);
 }
 
-/* The voice switch of the crashed process keeps its counters until the
- * restart (its sockets and timers died with the node); then a new one comes
- * up on the same stores: CDR ids continue, the ledger reconciles. */
+/* A new switch comes up on the same stores: CDR ids continue from the last
+ * one on disk, the ledger reconciles the reservations left open. */
 static void switch_restarted(void *arg, struct sim_node *node)
 {
 	struct sim_run *r = arg;
 	char err[256];
-	struct vswitch *sw = NULL;
-	vswitch_flush(r->sw); /* its store first, so the new one continues its CDR ids */
-	if (vswitch_create(&r->sw_cfg, &sw, err, sizeof(err)) != SY_OK) {
+	SY_ASSERT(r->sw == NULL);
+	if (vswitch_create(&r->sw_cfg, &r->sw, err, sizeof(err)) != SY_OK) {
 		SY_LOG(sim_node_env(node), SY_LOG_ERROR, "restart: %s", err);
-		return; /* the old, dead switch stays: it answers nothing */
+		r->sw = NULL; /* stays down: the report covers the instances that ran */
+		return;
 	}
-	vswitch_destroy(r->sw);
-	r->sw = sw;
 	if (r->scn->smpp_carrier_n > 0 && smsc_start(r, err, sizeof(err)) != SY_OK)
 		SY_LOG(sim_node_env(node), SY_LOG_ERROR, "restart: %s", err);
 }
-
 
 /* An SMPP link drop: the carrier cuts every bind now and keeps cutting
  * rebinds until the drop ends. */
@@ -260,6 +385,8 @@ enum sy_rc sim_run_create(const struct scn *scn, const struct sim_run_opts *o, s
 	if (r == NULL)
 		return rc;
 	r->scn = scn;
+	sy_hist_init(&r->dead.b2b.pdd);
+	sy_hist_init(&r->dead.b2b.setup);
 	r->seed = o->seed_set ? o->seed : scn->run.seed;
 	if (o->out_dir != NULL) {
 		snprintf(r->out_dir, sizeof(r->out_dir), "%s", o->out_dir);
@@ -280,6 +407,7 @@ enum sy_rc sim_run_create(const struct scn *scn, const struct sim_run_opts *o, s
 		sim_set_event_text(r->sim, o->trace);
 	r->calls_max = scn->run.calls_max ? scn->run.calls_max : scn_peers_calls_max(scn);
 	r->sw_node = sim_node_add(r->sim, "switch", "10.0.0.1");
+	sim_node_set_timer_late(r->sw_node, o->switch_timer_late_ns);
 	if ((rc = add_carriers(r, addrs, err, errlen)) != SY_OK)
 		goto out_free;
 	uint64_t cps = scn->voice.cps_milli / 1000 + 1;
@@ -322,7 +450,9 @@ out_free:
 
 uint64_t sim_run__counter(const struct sim_run *r, int col)
 {
-	const struct b2bua_stats *b = b2bua_stats(r->sw->b2bua);
+	static struct sim_voice_totals t; /* large; one run steps at a time */
+	sim_run__voice_totals(r, &t);
+	const struct b2bua_stats *b = &t.b2b;
 	switch (col) {
 	case COL_OFFERED: return r->uac ? uac_stats(r->uac)->attempted : 0;
 	case COL_ATTEMPTS: return b->attempts;
@@ -350,7 +480,7 @@ static void tick(void *arg)
 	}
 	/* Checked only once traffic has stopped: counting unreceipted messages
 	 * walks every segment record of the applications. */
-	bool idle = now >= r->traffic_end_ns && b2bua_stats(r->sw->b2bua)->active == 0 &&
+	bool idle = now >= r->traffic_end_ns && (r->sw == NULL || b2bua_stats(r->sw->b2bua)->active == 0) &&
 		    (r->uac == NULL || uac_stats(r->uac)->active == 0) &&
 		    (r->esme == NULL || (esme_in_flight(r->esme) == 0 && sim_run__sms_unreceipted(r) == 0));
 	if (idle) {
@@ -401,12 +531,12 @@ uint64_t sim_run_events(const struct sim_run *r)
 
 uint64_t sim_run_calls(const struct sim_run *r)
 {
-	return b2bua_stats(r->sw->b2bua)->attempts;
+	return sim_run__counter(r, COL_ATTEMPTS);
 }
 
 uint64_t sim_run_completed(const struct sim_run *r)
 {
-	return b2bua_stats(r->sw->b2bua)->completed;
+	return sim_run__counter(r, COL_COMPLETED);
 }
 
 uint64_t sim_run_messages(const struct sim_run *r)

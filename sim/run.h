@@ -19,6 +19,7 @@ struct sim_run_opts {
 	bool seed_set;
 	const char *out_dir; /* NULL: out/<scenario name> */
 	FILE *trace;	    /* event log as text; NULL = off */
+	uint64_t switch_timer_late_ns; /* fault: the switch's timers fire this late (sim_node_set_timer_late) */
 	enum sy_log_level log_level;
 };
 

@@ -22,6 +22,22 @@
 
 enum sim_run_col { COL_OFFERED, COL_ATTEMPTS, COL_ANSWERED, COL_FAILED, COL_COMPLETED, COL_ACTIVE, COL_CDRS, COL_N };
 
+/* The voice switch's counters over the whole run: every instance a crash
+ * killed plus the live one. Gauges (active, txn_active) are the live
+ * instance's; the calls a crash killed are in sim_run.crash.calls_lost. */
+struct sim_voice_totals {
+	struct b2bua_stats b2b;
+	struct sip_stack_stats sip;
+	struct b2bua_carrier carriers[SCN_CARRIERS_MAX];
+	uint32_t carrier_n;
+	uint64_t cdrs_emitted; /* CDRs the switches produced (caller and switch saw the end) */
+	/* Billing in the call path, when the switch bills (summed like the rest) */
+	bool billed;
+	struct callbill_stats bill;
+	uint64_t bill_cutoff_violations;
+	struct sy_hist bill_cutoff_late;
+};
+
 struct sim_run {
 	const struct scn *scn;
 	struct sim *sim;
@@ -50,9 +66,18 @@ struct sim_run {
 	uint64_t sms_traffic_end_ns;
 	uint32_t crashes;
 	int64_t sms_revenue_before; /* of SMSC instances lost in crashes */
+	uint64_t sms_retries_before, sms_recovered_before, sms_resent_before, sms_commits_before;
+	/* Voice switch instances lost in crashes: their counters, and what
+	 * each crash took (summed). r->sw is NULL while the node is down. */
+	struct sim_voice_totals dead;
+	struct vswitch_crash crash;
 };
 
 uint64_t sim_run__counter(const struct sim_run *r, int col);
+/* dead + the live switch (when up). */
+void sim_run__voice_totals(const struct sim_run *r, struct sim_voice_totals *out);
+/* Adds one switch instance's counters into t (sums; gauges taken from it). */
+void sim_run__voice_add(struct sim_voice_totals *t, const struct vswitch *v);
 /* Messages accepted by the switch whose receipt never reached the app. */
 uint64_t sim_run__sms_unreceipted(const struct sim_run *r);
 

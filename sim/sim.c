@@ -112,6 +112,7 @@ struct sim_node {
 	uint64_t seed;
 	sim_node_hook on_crash, on_restart;
 	void *hook_arg;
+	uint64_t timer_late_ns; /* the loaded-event-loop fault */
 	char name[48];
 };
 
@@ -514,6 +515,11 @@ void sim_node_set_hooks(struct sim_node *n, sim_node_hook on_crash, sim_node_hoo
 	n->on_crash = on_crash;
 	n->on_restart = on_restart;
 	n->hook_arg = arg;
+}
+
+void sim_node_set_timer_late(struct sim_node *n, uint64_t late_ns)
+{
+	n->timer_late_ns = late_ns;
 }
 
 /* ---- timers ---- */
@@ -1109,6 +1115,7 @@ static sy_timer_id env_timer_start(void *ctx, uint64_t delay_ns, sy_timer_fn fn,
 {
 	struct sim_node *n = ctx;
 	uint64_t now = n->sim->now_ns;
+	delay_ns = delay_ns > UINT64_MAX - n->timer_late_ns ? UINT64_MAX : delay_ns + n->timer_late_ns;
 	uint64_t at = delay_ns > UINT64_MAX - now ? UINT64_MAX : now + delay_ns;
 	return node_timer_at(n, at, fn, arg);
 }

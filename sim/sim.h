@@ -74,6 +74,10 @@ typedef void (*sim_node_hook)(void *arg, struct sim_node *node);
 void sim_node_set_hooks(struct sim_node *node, sim_node_hook on_crash, sim_node_hook on_restart, void *arg);
 void sim_node_crash(struct sim_node *node);
 void sim_node_restart(struct sim_node *node);
+/* A loaded event loop (a fault): every timer the node starts from now on
+ * fires late_ns after its deadline, as when the process is busy or
+ * descheduled. 0 (the default) fires timers on time. */
+void sim_node_set_timer_late(struct sim_node *node, uint64_t late_ns);
 /* World-level helpers: crash at t, restart at t + down_ns. */
 void sim_node_crash_at(struct sim_node *node, uint64_t t_ns, uint64_t down_ns);
 

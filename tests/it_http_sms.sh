@@ -2,26 +2,22 @@
 # it_http_sms.sh: POST /sms on the live HTTP API. A message with the
 # account's bearer token gets 202 and a message id once it is durable, and
 # reaches the upstream carrier (`switchyard carriers`); a bad token gets 401,
-# a bad body 400, a destination no carrier serves 422; /metrics counts it.
+# a bad body 400, a destination no carrier serves 422; /metrics counts the
+# messages submitted over HTTP and the parts delivered.
 set -u
-BUILD=${BUILD:-build}
-bin="$PWD/$BUILD/switchyard"
-tmp=$(mktemp -d /tmp/sy-http.XXXXXX)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-base=$((26000 + ($$ % 1000) * 10))
-sip=$base smpp=$((base + 1)) http=$((base + 2)) up=$((base + 3))
-cat >"$tmp/api.scn" <<CONF
+source "$(dirname "$0")/lib.sh"
+
+require_switchyard
+require_tool python3
+
+pick_ports 4
+sip=${PORTS[0]} smpp=${PORTS[1]} http=${PORTS[2]} up=${PORTS[3]}
+cat >"$TMP/api.scn" <<CONF
 [node]
 sip = 127.0.0.1:$sip
 smpp = 127.0.0.1:$smpp
 http = 127.0.0.1:$http
-out = $tmp/out
+out = $TMP/out
 
 [account shop]
 password = secret
@@ -34,12 +30,9 @@ system_id = upstream
 password = uppass
 delivery = 100% delay 10ms
 CONF
-"$bin" carriers "$tmp/api.scn" --keys "$tmp/keys.txt" >"$tmp/carriers.log" 2>&1 &
-pids+=($!)
-"$bin" serve "$tmp/api.scn" >"$tmp/serve.log" 2>&1 &
-pids+=($!)
-sleep 1.5
-python3 - "$http" "$tmp/keys.txt" <<'PY'
+start_switchyard carriers carriers "$TMP/api.scn" --keys "$TMP/keys.txt"
+start_switchyard serve serve "$TMP/api.scn"
+python3 - "$http" "$TMP/keys.txt" <<'PY'
 import json, sys, time, urllib.request, urllib.error
 port, keys = sys.argv[1], sys.argv[2]
 fails = 0
@@ -48,41 +41,48 @@ def post(body, token="tok-123", raw=False):
     req = urllib.request.Request("http://127.0.0.1:%s/sms" % port, data=data, method="POST",
                                  headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
     try:
-        with urllib.request.urlopen(req, timeout=5) as r:
+        with urllib.request.urlopen(req, timeout=10) as r:
             return r.status, json.loads(r.read() or b"{}")
     except urllib.error.HTTPError as e:
         return e.code, json.loads(e.read() or b"{}")
 def check(what, got, want):
     global fails
     ok = got == want
-    print("it_http_sms: %-40s %s (want %s)%s" % (what, got, want, "" if ok else "  FAIL"))
+    print("it_http_sms: %s: %-36s %s (want %s)" % ("ok" if ok else "FAIL", what, got, want))
     fails += not ok
+def metrics():
+    m = urllib.request.urlopen("http://127.0.0.1:%s/metrics" % port, timeout=10).read().decode()
+    return {l.split()[0]: l.split()[1] for l in m.splitlines() if l and not l.startswith("#")}
 st, body = post({"from": "+15551234", "to": "+447700900123", "text": "hello from the API \u00e9"})
 check("POST /sms", st, 202)
 check("message id given", "message_id" in body, True)
 st, body2 = post({"from": "+15551234", "to": "+447700900124", "text": "x" * 400})
 check("long text is split", (st, body2.get("parts")), (202, 3))
+check("distinct message ids", body.get("message_id") != body2.get("message_id"), True)
 check("bad token", post({"from": "1", "to": "44", "text": "x"}, token="nope")[0], 401)
 check("bad JSON", post("{\"from\": ", raw=True)[0], 400)
 check("missing text", post({"from": "1", "to": "447700900123"})[0], 400)
 check("no route", post({"from": "1", "to": "+33123456789", "text": "x"})[0], 422)
-deadline = time.time() + 10
-n = 0
+# The carrier receives the 4 parts, and its receipts come back 10 ms later:
+# poll both, within a bound.
+deadline = time.time() + 30
+n, m = 0, {}
 while time.time() < deadline:
     try:
         n = len([l for l in open(keys) if l.strip() and not l.strip().endswith("dup")])
     except OSError:
         n = 0
-    if n >= 4:
+    m = metrics()
+    if n >= 4 and m.get("switchyard_sms_delivered_total") == "4":
         break
-    time.sleep(0.2)
+    time.sleep(0.1)
 check("parts received by the carrier", n, 4)
-time.sleep(0.5)  # the carrier's receipts come back 10 ms later
-m = urllib.request.urlopen("http://127.0.0.1:%s/metrics" % port, timeout=5).read().decode()
-val = lambda name: [l.split()[1] for l in m.splitlines() if l.startswith(name + " ")]
-check("/metrics delivered parts", val("switchyard_sms_delivered_total"), ["4"])
+check("/metrics delivered parts", m.get("switchyard_sms_delivered_total"), "4")
+check("/metrics messages submitted over HTTP", m.get("switchyard_sms_http_submitted_total"), "2")
 sys.exit(1 if fails else 0)
 PY
 rc=$?
-[ $rc -eq 0 ] || { echo "--- serve.log"; tail -20 "$tmp/serve.log"; echo "--- carriers.log"; tail -20 "$tmp/carriers.log"; }
-exit $rc
+[ $rc = 0 ] || SY_FAILS=$((SY_FAILS + 1))
+stop_clean serve
+stop_clean carriers
+finish serve carriers

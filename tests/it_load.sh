@@ -4,24 +4,19 @@
 # 2. through the switch: `switchyard carriers` is the carrier, `switchyard
 #    serve` routes to it, `switchyard load` calls through serve.
 # Passes when both loads report 500 calls offered, answered and completed
-# and exit 0.
+# and exit 0, the carrier answered 500, and serve stops cleanly with 500
+# answered CDRs written.
 set -u
-BUILD=${BUILD:-build}
-bin="$PWD/$BUILD/switchyard"
+source "$(dirname "$0")/lib.sh"
 calls=${LOAD_CALLS:-500}
 cps=${LOAD_CPS:-100}
-tmp=$(mktemp -d /tmp/sy-load.XXXXXX)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	[ -n "${KEEP:-}" ] || rm -rf "$tmp"
-}
-trap cleanup EXIT
 
-# Ports chosen per run so parallel runs on one machine do not collide.
-base=$((20000 + ($$ % 2000) * 10))
-sipp_uas=$base sw=$((base + 1)) http=$((base + 2)) car=$((base + 3)) smpp=$((base + 4))
+require_switchyard
+require_tool sipp sqlite3
+require_run "sipp" '^ *SIPp v[0-9]' sipp -v
+
+pick_ports 5
+sipp_uas=${PORTS[0]} sw=${PORTS[1]} http=${PORTS[2]} car=${PORTS[3]} smpp=${PORTS[4]}
 
 # Duration is a bound: the `calls` cap ends arrivals after ~calls/cps s.
 traffic="[run]
@@ -34,36 +29,33 @@ calls = $calls
 to = +1XXXXXXXXXX
 hold = 500ms..1500ms"
 
-fail=0
-# check NAME LOG RC: the load's report must show every call through.
-check() {
+# check_load NAME LOG RC: the load's report must show every call through.
+check_load() {
 	local name=$1 log=$2 rc=$3
-	sed "s/^/it_load: $name: /" "$log"
-	grep -q "^voice: offered $calls  answered $calls  failed 0  timeouts 0 " "$log" ||
-		{ echo "it_load: $name: expected $calls calls offered and answered, none failed"; fail=1; }
-	grep -q "^voice: completed $calls  still up at drain end 0  BYE failed 0 " "$log" ||
-		{ echo "it_load: $name: expected $calls calls completed"; fail=1; }
-	[ "$rc" = 0 ] || { echo "it_load: $name: switchyard load exited $rc"; fail=1; }
+	sed "s/^/$T: $name: /" "$log"
+	check "$name: load exit status" "$rc" 0
+	check "$name: offered, answered, none failed" \
+		"$(grep -c "^voice: offered $calls  answered $calls  failed 0  timeouts 0 " "$log")" 1
+	check "$name: every call completed" \
+		"$(grep -c "^voice: completed $calls  still up at drain end 0  BYE failed 0 " "$log")" 1
 }
 
 # 1. SIPp as the far end.
-printf '%s\n' "$traffic" >"$tmp/sipp.scn"
-sipp -sn uas -i 127.0.0.1 -p "$sipp_uas" -nostdin -buff_size 4194304 >"$tmp/sipp.log" 2>&1 &
-sipp_pid=$!
-pids+=($sipp_pid)
-sleep 0.5
-kill -0 "$sipp_pid" 2>/dev/null || { echo "it_load: sipp -sn uas did not start:"; cat "$tmp/sipp.log"; exit 1; }
-timeout 120 "$bin" load "$tmp/sipp.scn" --target "127.0.0.1:$sipp_uas" >"$tmp/load1.log" 2>"$tmp/load1.err"
-check "vs sipp uas" "$tmp/load1.log" $?
-kill "$sipp_pid" 2>/dev/null
+printf '%s\n' "$traffic" >"$TMP/sipp.scn"
+start sipp sipp -sn uas -i 127.0.0.1 -p "$sipp_uas" -nostdin -buff_size 4194304
+wait_port sipp udp "$sipp_uas"
+timeout 120 "$SY" load "$TMP/sipp.scn" --target "127.0.0.1:$sipp_uas" >"$TMP/load1.log" 2>"$TMP/load1.err"
+check_load "vs sipp uas" "$TMP/load1.log" $?
+alive sipp || { show_log sipp; fail "sipp uas died during the load"; }
+stop sipp
 
 # 2. Through switchyard serve to switchyard carriers.
-cat >"$tmp/switch.scn" <<CONF
+cat >"$TMP/switch.scn" <<CONF
 [node]
 sip = 127.0.0.1:$sw
 http = 127.0.0.1:$http
 smpp = 127.0.0.1:$smpp
-out = $tmp/out
+out = $TMP/out
 
 [carrier far]
 prefixes = 1
@@ -72,29 +64,19 @@ answer = 100% ring 10ms..50ms
 
 $traffic
 CONF
-"$bin" carriers "$tmp/switch.scn" >"$tmp/carriers.log" 2>&1 &
-carriers_pid=$!
-pids+=($carriers_pid)
-"$bin" serve "$tmp/switch.scn" >"$tmp/serve.log" 2>&1 &
-serve_pid=$!
-pids+=($serve_pid)
-sleep 1
-for p in "$carriers_pid:carriers" "$serve_pid:serve"; do
-	if ! kill -0 "${p%%:*}" 2>/dev/null; then
-		echo "it_load: switchyard ${p#*:} did not start:"; cat "$tmp/${p#*:}.log"; exit 1
-	fi
-done
-timeout 120 "$bin" load "$tmp/switch.scn" --target "127.0.0.1:$sw" >"$tmp/load2.log" 2>"$tmp/load2.err"
-check "via serve" "$tmp/load2.log" $?
-kill -TERM "$serve_pid" "$carriers_pid" 2>/dev/null
-for _ in $(seq 50); do kill -0 "$serve_pid" 2>/dev/null || kill -0 "$carriers_pid" 2>/dev/null || break; sleep 0.2; done
-echo "it_load: carrier: $(grep -h '^carrier far:' "$tmp/carriers.log" | tail -1)"
+start_switchyard carriers carriers "$TMP/switch.scn"
+start_switchyard serve serve "$TMP/switch.scn"
+timeout 120 "$SY" load "$TMP/switch.scn" --target "127.0.0.1:$sw" >"$TMP/load2.log" 2>"$TMP/load2.err"
+check_load "via serve" "$TMP/load2.log" $?
+stop_clean serve
+stop_clean carriers
+far=$(grep -h '^carrier far:' "$TMP/carriers.log" | tail -1)
+say "carrier: $far"
+check "carrier far answered" "$(sed -n 's/.* answered \([0-9]*\) .*/\1/p' <<<"$far")" "$calls"
+check "serve: answered CDRs" "$(sql "$TMP/out/cdrs.sqlite" "select count(*) from cdrs where disposition='ANSWERED'")" "$calls"
 
-if [ $fail -ne 0 ]; then
-	echo "--- load stderr (tail)"; tail -5 "$tmp/load1.err" "$tmp/load2.err"
-	echo "--- serve.log (tail)"; tail -20 "$tmp/serve.log"
-	echo "--- carriers.log (tail)"; tail -5 "$tmp/carriers.log"
-else
-	echo "it_load: PASS"
+if [ "$SY_FAILS" != 0 ]; then
+	echo "--- load stderr (tail)"
+	tail -5 "$TMP/load1.err" "$TMP/load2.err"
 fi
-exit $fail
+finish serve carriers

@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
 # it_malformed.sh: bad SIP on the live socket. Requests that parse but lack a
 # mandatory header get 400, unparseable datagrams are dropped, and the switch
-# keeps serving (an OPTIONS afterwards gets 200). tshark decodes what we send.
+# keeps serving (an OPTIONS afterwards gets 200). /metrics counts every bad
+# datagram, and the switch still stops cleanly on SIGTERM.
 set -u
-BUILD=${BUILD:-build}
-bin="$PWD/$BUILD/switchyard"
-tmp=$(mktemp -d /tmp/sy-bad.XXXXXX)
-pid=
-trap '[ -n "$pid" ] && kill $pid 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
-port=$((23000 + ($$ % 2000)))
-printf '[node]\nsip = 127.0.0.1:%s\nout = %s/out\n\n[carrier c]\nprefixes = 1\naddress = 127.0.0.1:9\n' \
-	"$port" "$tmp" >"$tmp/serve.scn"
-"$bin" serve "$tmp/serve.scn" >"$tmp/serve.log" 2>&1 &
-pid=$!
-sleep 0.5
+source "$(dirname "$0")/lib.sh"
+
+require_switchyard
+require_tool python3
+
+pick_ports 2
+port=${PORTS[0]} http=${PORTS[1]}
+printf '[node]\nsip = 127.0.0.1:%s\nhttp = 127.0.0.1:%s\nout = %s/out\n\n[carrier c]\nprefixes = 1\naddress = 127.0.0.1:9\n' \
+	"$port" "$http" "$TMP" >"$TMP/serve.scn"
+start_switchyard serve serve "$TMP/serve.scn"
 python3 - "$port" <<'PY'
 import socket, sys, random
 port = int(sys.argv[1])
@@ -34,7 +34,7 @@ def expect(data, want, what):
     except socket.timeout:
         got = None
     ok = (want is None and got is None) or (want is not None and got is not None and got.startswith("SIP/2.0 %d" % want))
-    print("it_malformed: %-34s -> %s" % (what, got))
+    print("it_malformed: %s: %-34s -> %s" % ("ok" if ok else "FAIL", what, got))
     if not ok:
         fails += 1
         print("it_malformed:   expected %s" % want)
@@ -52,7 +52,7 @@ lines[5] = "CSeq: 1 INVITE"
 expect(req(lines), 400, "CSeq method mismatch")
 random.seed(7)
 for i in range(300):  # unparseable noise: dropped, never answered, never a crash
-    s.sendto(bytes(random.getrandbits(8) for _ in range(random.randint(0, 1400))), ("127.0.0.1", port))
+    s.sendto(bytes(random.getrandbits(8) for _ in range(random.randint(1, 1400))), ("127.0.0.1", port))
 expect(b"", None, "empty datagram")
 expect(b"INVITE\r\n\r\n", None, "truncated start line")
 good = [l.replace("bad-%d", "good").replace("z9hG4bK-1", "z9hG4bK-good") for l in base]
@@ -60,5 +60,8 @@ expect(req(good), 200, "valid OPTIONS after the abuse")
 sys.exit(1 if fails else 0)
 PY
 rc=$?
-kill -0 "$pid" 2>/dev/null || { echo "it_malformed: switchyard died:"; cat "$tmp/serve.log"; exit 1; }
-exit $rc
+[ $rc = 0 ] || SY_FAILS=$((SY_FAILS + 1))
+alive serve || { show_log serve; fail "switchyard serve died"; }
+check "/metrics malformed SIP datagrams" "$(metric "$http" switchyard_sip_malformed_total)" 307
+stop_clean serve
+finish serve

@@ -93,9 +93,14 @@ static void test_cutoff_second(void **state)
 	assert_int_equal(d, 46 * SY_NS_PER_S); /* cut at answer + 96 s */
 	struct cdr r;
 	memset(&r, 0, sizeof(r));
+	r.end_ns = t0 + 96 * SY_NS_PER_S; /* on the second the money ran out */
 	callbill_end(f->cb, &c, 96000, NULL, true, &r);
 	assert_int_equal(r.cost_micros, 96000);
 	assert_int_equal(r.rated_ms, 96000);
+	struct callbill_stats s;
+	callbill_stats(f->cb, &s);
+	assert_int_equal(s.cutoff_late_max_ns, 0);
+	assert_int_equal(s.cutoff_early, 0);
 	assert_int_equal(r.tariff_id, 1);
 	assert_int_equal(callbill_cutoff_violations(f->cb), 0);
 	int64_t charged, decrease;
@@ -105,7 +110,8 @@ static void test_cutoff_second(void **state)
 	assert_int_equal(callbill_negative_accounts(f->cb), 0);
 }
 
-/* A live timer a few ms late must not bill a seventeenth block. */
+/* A live timer a few ms late must not bill a seventeenth block, and the
+ * lateness is measured from the CDR's end. */
 static void test_cutoff_late_timer(void **state)
 {
 	struct fx *f = *state;
@@ -117,8 +123,14 @@ static void test_cutoff_late_timer(void **state)
 	assert_true(c.final);
 	struct cdr r;
 	memset(&r, 0, sizeof(r));
+	r.end_ns = 96003 * SY_NS_PER_MS;
 	callbill_end(f->cb, &c, 96003, NULL, true, &r);
 	assert_int_equal(r.cost_micros, 96000);
+	struct callbill_stats s;
+	callbill_stats(f->cb, &s);
+	assert_int_equal(s.cutoff_late_max_ns, 3 * SY_NS_PER_MS);
+	assert_int_equal(sy_hist_percentile(callbill_cutoff_late(f->cb), 99), 3 * SY_NS_PER_MS);
+	assert_int_equal(s.cutoff_early, 0);
 }
 
 /* Two calls of one account: together they never spend more than it has. */

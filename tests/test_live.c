@@ -237,6 +237,39 @@ static void test_signal_stops(void **state)
 	sy_live_destroy(l);
 }
 
+/* --- ready file -------------------------------------------------------- */
+
+static void test_ready_file(void **state)
+{
+	char dir[] = "/tmp/sy_test_live_ready_XXXXXX", path[96], tmp[104], got[64];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/ready", dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	struct sy_live *l = live_new();
+	assert_int_equal(sy_live_ready_clear(l, path), SY_OK); /* nothing to remove */
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("stale\n", f);
+	fclose(f);
+	assert_int_equal(sy_live_ready_clear(l, path), SY_OK);
+	assert_int_not_equal(access(path, F_OK), 0);
+	assert_int_equal(sy_live_ready_write(l, path, "pid 1\nsip udp 127.0.0.1:5060\n"), SY_OK);
+	assert_int_not_equal(access(tmp, F_OK), 0); /* renamed, not copied */
+	f = fopen(path, "r");
+	assert_non_null(f);
+	size_t n = fread(got, 1, sizeof(got) - 1, f);
+	fclose(f);
+	got[n] = '\0';
+	assert_string_equal(got, "pid 1\nsip udp 127.0.0.1:5060\n");
+	char missing[128];
+	snprintf(missing, sizeof(missing), "%s/no/such/dir/ready", dir);
+	assert_int_equal(sy_live_ready_write(l, missing, "x\n"), SY_ERR_IO);
+	assert_int_equal(sy_live_ready_clear(l, path), SY_OK);
+	assert_int_not_equal(access(path, F_OK), 0);
+	sy_live_destroy(l);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 /* --- trace ------------------------------------------------------------- */
 
 static void test_event_trace(void **state)
@@ -816,6 +849,7 @@ int main(void)
 	    cmocka_unit_test(test_stop_and_run_for),
 	    cmocka_unit_test(test_signal_stops),
 	    cmocka_unit_test(test_event_trace),
+	    cmocka_unit_test(test_ready_file),
 	    cmocka_unit_test(test_udp_echo_v4),
 	    cmocka_unit_test(test_udp_echo_v6),
 	    cmocka_unit_test(test_udp_close_inside_callback),

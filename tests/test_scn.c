@@ -168,6 +168,17 @@ static void test_defaults(void **state)
 	}
 }
 
+/* A simulated SMPP carrier deduplicates on our key TLV unless told not to. */
+static void test_smpp_carrier_dedup(void **state)
+{
+	(void)state;
+	struct scn *s = parse_ok("[smpp-carrier a]\nprefixes = 1\n\n[smpp-carrier b]\nprefixes = 2\ndedup = no\n");
+	assert_int_equal(s->smpp_carrier_n, 2);
+	assert_true(s->smpp_carriers[0].dedup);
+	assert_false(s->smpp_carriers[1].dedup);
+	scn_free(s);
+}
+
 static void test_equal_weights(void **state)
 {
 	struct scn *s = parse_ok("[traffic voice]\ncps=10\nto = +1XXX 44XX 49XX\n");
@@ -190,6 +201,7 @@ static const struct {
 	{"[traffic sms]\n", "x.scn:1: [traffic sms] needs 'account'"},
 	{"[traffic sms]\naccount = app\ntps = 10\nto = +1XXX\n", "x.scn:2: [traffic sms] names unknown account 'app'"},
 	{"[account a]\nbalance = 1.0.0 USD\n", "x.scn:2: bad amount '1.0.0 USD' for 'balance'"},
+	{"[smpp-carrier a]\nprefixes = 1\ndedup = maybe\n", "x.scn:3: bad value 'maybe' for 'dedup' (on or off)"},
 	{"[account a]\ntype = gift\n", "x.scn:2: bad type 'gift' for 'type' (prepaid or postpaid)"},
 	{"[account a]\ncount = 10\n", "x.scn:1: [account a] with count needs 'callers' (the number prefix)"},
 	{"[account a]\ntariff = t9\n", "x.scn:1: [account a] names unknown tariff 't9'"},
@@ -364,7 +376,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full_file),   cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_equal_weights), cmocka_unit_test(test_bad_inputs),
+		cmocka_unit_test(test_equal_weights), cmocka_unit_test(test_smpp_carrier_dedup), cmocka_unit_test(test_bad_inputs),
 		cmocka_unit_test(test_nul_byte),    cmocka_unit_test(test_truncations),
 		cmocka_unit_test(test_expect_eval), cmocka_unit_test(test_fmt_values),
 	};

@@ -541,57 +541,116 @@ static void kc_submit(struct keyc *k, uint64_t tag, const char *key, const char 
 	assert_int_equal(smpp_session_send(k->s, &p, tag, NULL), SY_OK);
 }
 
+/* A bound client on a peer made from pc (keys_out set), for the key tests. */
+struct keyw {
+	struct world w;
+	struct keyc k;
+	struct smpp_pool *pool;
+	char *buf;
+	size_t buf_len;
+	FILE *f;
+};
+
+static void keyw_start(struct keyw *x, bool no_dedupe)
+{
+	struct esme_cfg ec;
+	struct smsc_peer_cfg pc;
+	world_default(&x->w, 4, &ec, &pc);
+	x->f = open_memstream(&x->buf, &x->buf_len);
+	assert_non_null(x->f);
+	pc.keys_out = x->f;
+	pc.no_dedupe = no_dedupe;
+	x->w.sim = sim_create(4, EPOCH_NS);
+	x->w.na = sim_node_add(x->w.sim, "client", "10.0.0.1");
+	x->w.nb = sim_node_add(x->w.sim, "smsc", "10.0.0.2");
+	assert_int_equal(smsc_peer_create(sim_node_env(x->w.nb), &pc, &x->w.peer), SY_OK);
+	struct smpp_pool_cfg cc = {.env = sim_node_env(x->w.na), .ops = &kc_ops, .arg = &x->k};
+	assert_int_equal(smpp_pool_create(&cc, &x->pool), SY_OK);
+	struct smpp_bind_params bp = {.type = SMPP_BIND_TRX, .system_id = SY_STR("acme"), .password = SY_STR("secret")};
+	assert_int_equal(smpp_session_connect(x->pool, &pc.listen, &bp, &x->k.s), SY_OK);
+	sim_run_until(x->w.sim, 100 * SY_NS_PER_MS);
+	assert_true(x->k.bound);
+}
+
+static void keyw_end(struct keyw *x)
+{
+	free(x->buf);
+	smpp_pool_destroy(x->pool);
+	smsc_peer_destroy(x->w.peer);
+	sim_destroy(x->w.sim);
+}
+
+/* What the report's sms.duplicate used to be: key repeats the carrier did
+ * not deduplicate. */
+static uint64_t old_duplicate(const struct smsc_peer_stats *ps)
+{
+	return ps->key_repeats - ps->deduped;
+}
+
 static void test_idempotency_keys(void **state)
 {
 	(void)state;
-	struct world w;
-	struct esme_cfg ec;
-	struct smsc_peer_cfg pc;
-	world_default(&w, 4, &ec, &pc);
-	char *buf = NULL;
-	size_t buf_len = 0;
-	FILE *f = open_memstream(&buf, &buf_len);
-	assert_non_null(f);
-	pc.keys_out = f;
-	w.sim = sim_create(4, EPOCH_NS);
-	w.na = sim_node_add(w.sim, "client", "10.0.0.1");
-	w.nb = sim_node_add(w.sim, "smsc", "10.0.0.2");
-	assert_int_equal(smsc_peer_create(sim_node_env(w.nb), &pc, &w.peer), SY_OK);
-	struct keyc k = {0};
-	struct smpp_pool_cfg cc = {.env = sim_node_env(w.na), .ops = &kc_ops, .arg = &k};
-	struct smpp_pool *pool;
-	assert_int_equal(smpp_pool_create(&cc, &pool), SY_OK);
-	struct smpp_bind_params bp = {.type = SMPP_BIND_TRX, .system_id = SY_STR("acme"), .password = SY_STR("secret")};
-	assert_int_equal(smpp_session_connect(pool, &pc.listen, &bp, &k.s), SY_OK);
-	sim_run_until(w.sim, 100 * SY_NS_PER_MS);
-	assert_true(k.bound);
-	kc_submit(&k, 0, "1001", "hello");
-	kc_submit(&k, 1, "1001", "hello"); /* the switch re-sends after a crash */
-	kc_submit(&k, 2, "1002", "hello");
-	kc_submit(&k, 3, NULL, "no key");
-	sim_run_until(w.sim, 5 * SY_NS_PER_S);
-	assert_int_equal(k.resps, 4);
+	struct keyw x = {0};
+	keyw_start(&x, false);
+	kc_submit(&x.k, 0, "1001", "hello");
+	kc_submit(&x.k, 1, "1001", "hello"); /* the switch re-sends after a crash */
+	/* the same message under a new key: an application resubmitted it
+	 * after losing its submit_sm_resp, and the switch gave it a new id */
+	kc_submit(&x.k, 2, "1002", "hello");
+	kc_submit(&x.k, 3, NULL, "no key");
+	sim_run_until(x.w.sim, 5 * SY_NS_PER_S);
+	assert_int_equal(x.k.resps, 4);
 	for (int i = 0; i < 4; i++)
-		assert_int_equal(k.status[i], ESME_ROK);
-	assert_string_equal(k.ids[0], k.ids[1]); /* the first id again */
-	assert_string_not_equal(k.ids[0], k.ids[2]);
-	const struct smsc_peer_stats *ps = smsc_peer_stats(w.peer);
+		assert_int_equal(x.k.status[i], ESME_ROK);
+	assert_string_equal(x.k.ids[0], x.k.ids[1]); /* the first id again */
+	assert_string_not_equal(x.k.ids[0], x.k.ids[2]);
+	const struct smsc_peer_stats *ps = smsc_peer_stats(x.w.peer);
 	assert_int_equal(ps->submits, 4);
 	assert_int_equal(ps->accepted, 3);
-	assert_int_equal(ps->received, 3);
-	assert_int_equal(ps->duplicates, 1);
+	assert_int_equal(ps->received, 2);
 	assert_int_equal(ps->deduped, 1);
-	assert_int_equal(ps->dlr_acked, 3); /* no second receipt for the re-send */
-	assert_int_equal(smsc_peer_key_count(w.peer, SY_STR("1001")), 2);
-	assert_int_equal(smsc_peer_key_count(w.peer, SY_STR("1002")), 1);
-	assert_int_equal(smsc_peer_key_count(w.peer, SY_STR("1003")), 0);
-	fclose(f);
-	assert_int_equal(strncmp(buf, "1001\n1001 dup\n1002\nh:", 21), 0);
-	assert_int_equal(buf_len, 21 + 16 + 1);
-	free(buf);
-	smpp_pool_destroy(pool);
-	smsc_peer_destroy(w.peer);
-	sim_destroy(w.sim);
+	assert_int_equal(ps->duplicates, 1); /* "hello" landed twice */
+	assert_int_equal(old_duplicate(ps), 0); /* and the old count did not see it */
+	assert_int_equal(ps->dlr_acked, 3);	/* no second receipt for the re-send */
+	assert_int_equal(smsc_peer_key_count(x.w.peer, SY_STR("1001")), 2);
+	assert_int_equal(smsc_peer_key_count(x.w.peer, SY_STR("1002")), 1);
+	assert_int_equal(smsc_peer_key_count(x.w.peer, SY_STR("1003")), 0);
+	fclose(x.f);
+	/* "KEY MSG", "KEY MSG dup", "KEY MSG again", "- MSG" */
+	char hello[32], other[32];
+	assert_int_equal(sscanf(x.buf, "1001 %19s\n", hello), 1);
+	assert_int_equal(smsc_peer_key_count(x.w.peer, sy_str_from(hello)), 2);
+	const char *last = strstr(x.buf, "\n- ");
+	assert_non_null(last);
+	assert_int_equal(sscanf(last, "\n- %19s", other), 1);
+	char want[256];
+	snprintf(want, sizeof(want), "1001 %s\n1001 %s dup\n1002 %s again\n- %s\n", hello, hello, hello, other);
+	assert_string_equal(x.buf, want);
+	assert_string_not_equal(hello, other);
+	keyw_end(&x);
+}
+
+/* A carrier that ignores the key TLV delivers the switch's re-send again:
+ * counted where it lands. */
+static void test_no_dedupe_counts_resends(void **state)
+{
+	(void)state;
+	struct keyw x = {0};
+	keyw_start(&x, true);
+	kc_submit(&x.k, 0, "1001", "hello");
+	kc_submit(&x.k, 1, "1001", "hello");
+	kc_submit(&x.k, 2, "1002", "bonjour");
+	sim_run_until(x.w.sim, 5 * SY_NS_PER_S);
+	assert_int_equal(x.k.resps, 3);
+	assert_string_not_equal(x.k.ids[0], x.k.ids[1]); /* a new id: delivered again */
+	const struct smsc_peer_stats *ps = smsc_peer_stats(x.w.peer);
+	assert_int_equal(ps->accepted, 3);
+	assert_int_equal(ps->received, 2);
+	assert_int_equal(ps->duplicates, 1);
+	assert_int_equal(ps->deduped, 0);
+	assert_int_equal(ps->dlr_acked, 3); /* a receipt for each delivery */
+	fclose(x.f);
+	keyw_end(&x);
 }
 
 int main(void)
@@ -601,7 +660,7 @@ int main(void)
 	    cmocka_unit_test(test_long_messages), cmocka_unit_test(test_reject_share),
 	    cmocka_unit_test(test_throttle),	  cmocka_unit_test(test_link_drop),
 	    cmocka_unit_test(test_lost_receipts), cmocka_unit_test(test_bad_password),
-	    cmocka_unit_test(test_bad_cfg),	  cmocka_unit_test(test_idempotency_keys),
+	    cmocka_unit_test(test_bad_cfg),	  cmocka_unit_test(test_idempotency_keys), cmocka_unit_test(test_no_dedupe_counts_resends),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -508,10 +508,9 @@ void bill_stats(const struct bill_book *b, struct bill_stats *out)
 	*out = b->st;
 }
 
-bool bill_conservation_ok(const struct bill_book *b, int64_t *charged_sum, int64_t *decrease_sum)
+void bill_book_check(const struct bill_book *b, struct bill_book_check *out)
 {
-	bool ok = true;
-	int64_t charged = 0, decrease = 0;
+	memset(out, 0, sizeof *out);
 	int64_t *held = calloc(b->accts_n ? b->accts_n : 1, sizeof *held);
 	uint32_t *open = calloc(b->accts_n ? b->accts_n : 1, sizeof *open);
 	SY_ASSERT(held != NULL && open != NULL);
@@ -520,23 +519,31 @@ bool bill_conservation_ok(const struct bill_book *b, int64_t *charged_sum, int64
 		if (r->open) {
 			held[r->acct] += r->held;
 			open[r->acct]++;
-			ok = ok && r->used <= r->held;
+			out->used_over_held += r->used > r->held;
 		}
 	}
 	for (uint32_t i = 0; i < b->accts_n; i++) {
 		const struct bill_acct *a = &b->accts[i];
-		ok = ok && a->initial + a->credited - a->charged == a->balance;
-		ok = ok && held[i] == a->reserved && open[i] == a->open && bill_avail(a) >= 0;
-		charged += a->charged;
-		decrease += a->initial + a->credited - a->balance;
+		out->totals_mismatch += a->initial + a->credited - a->charged != a->balance;
+		out->holds_mismatch += held[i] != a->reserved || open[i] != a->open;
+		out->overdrawn += bill_avail(a) < 0;
+		out->charged_micros += a->charged;
+		out->decrease_micros += a->initial + a->credited - a->balance;
 	}
 	free(held);
 	free(open);
+	out->violations = out->used_over_held + out->holds_mismatch + out->totals_mismatch + out->overdrawn;
+}
+
+bool bill_conservation_ok(const struct bill_book *b, int64_t *charged_sum, int64_t *decrease_sum)
+{
+	struct bill_book_check c;
+	bill_book_check(b, &c);
 	if (charged_sum != NULL)
-		*charged_sum = charged;
+		*charged_sum = c.charged_micros;
 	if (decrease_sum != NULL)
-		*decrease_sum = decrease;
-	return ok && charged == decrease;
+		*decrease_sum = c.decrease_micros;
+	return c.violations == 0 && c.charged_micros == c.decrease_micros;
 }
 
 uint32_t bill_seconds_covered(int64_t money_micros, int64_t rate_per_min_micros, uint32_t first_s, uint32_t next_s)

@@ -199,6 +199,19 @@ void bill_stats(const struct bill_book *b, struct bill_stats *out);
  * parameters when not NULL. */
 bool bill_conservation_ok(const struct bill_book *b, int64_t *charged_sum, int64_t *decrease_sum);
 
+/* The same walk, counting each kind of violation instead of one bool, so a
+ * run report can show them (bill_conservation_ok is violations == 0 and
+ * charged == decrease). */
+struct bill_book_check {
+	int64_t charged_micros, decrease_micros; /* over the book */
+	uint32_t used_over_held;		 /* open reservations whose used checkpoint exceeds the hold */
+	uint32_t holds_mismatch;		 /* accounts whose open holds do not sum (or count) to reserved */
+	uint32_t totals_mismatch;		 /* accounts where initial + credited - charged != balance */
+	uint32_t overdrawn;			 /* accounts with available < 0 */
+	uint32_t violations;			 /* the four above, added */
+};
+void bill_book_check(const struct bill_book *b, struct bill_book_check *out);
+
 /* How many whole seconds of talk money_micros pays for, at rate_per_min
  * micros per minute billed in increments of first_s then next_s seconds
  * (60/60, 30/6, 1/1). Rule: a call of d seconds is billed B(d) = first_s

@@ -23,6 +23,7 @@ struct callbill {
 	sy_timer_id commit_timer;
 	struct callbill_stats st;
 	uint64_t cutoff_violations;
+	struct sy_hist cutoff_late; /* CDR end - money-out, per cut call */
 };
 
 static void commit_fire(void *arg)
@@ -53,20 +54,30 @@ static uint16_t tariff_of(const struct scn *s, const struct scn_account *a)
 	return 0;
 }
 
-/* One book account per member; member i of a group owns callers + i,
- * zero-padded to the digits of count - 1. */
-static enum sy_rc add_member(struct callbill *cb, const struct scn_account *a, uint32_t i, uint32_t width,
-			     char *err, size_t errlen)
+void callbill_member(const struct scn_account *a, uint32_t i, char *name, size_t name_len, char *number,
+		     size_t number_len)
+{
+	if (a->count <= 1) {
+		snprintf(name, name_len, "%s", a->name);
+		snprintf(number, number_len, "%s", a->callers);
+		return;
+	}
+	uint32_t width = 1;
+	for (uint32_t x = a->count - 1; x >= 10; x /= 10)
+		width++;
+	snprintf(name, name_len, "%s-%u", a->name, i);
+	if (a->callers[0] != '\0')
+		snprintf(number, number_len, "%s%0*u", a->callers, (int)width, i);
+	else
+		number[0] = '\0';
+}
+
+/* One book account per member (callbill_member names it). */
+static enum sy_rc add_member(struct callbill *cb, const struct scn_account *a, uint32_t i, char *err, size_t errlen)
 {
 	uint32_t idx = cb->acct_n;
 	char *name = cb->acct_name[idx], number[SCN_PATTERN_MAX + 12];
-	if (a->count > 1) {
-		snprintf(name, NAME_MAX_, "%s-%u", a->name, i);
-		snprintf(number, sizeof(number), "%s%0*u", a->callers, (int)width, i);
-	} else {
-		snprintf(name, NAME_MAX_, "%s", a->name);
-		snprintf(number, sizeof(number), "%s", a->callers);
-	}
+	callbill_member(a, i, name, NAME_MAX_, number, sizeof(number));
 	struct bill_account_def d = {
 		.name = sy_str_from(name),
 		.currency = sy_str_from(a->currency),
@@ -94,11 +105,9 @@ static enum sy_rc add_accounts(struct callbill *cb, char *err, size_t errlen)
 	const struct scn *s = cb->cfg.scn;
 	for (uint32_t k = 0; k < s->account_n; k++) {
 		const struct scn_account *a = &s->accounts[k];
-		uint32_t n = a->count > 1 ? a->count : 1, width = 1;
-		for (uint32_t x = n - 1; x >= 10; x /= 10)
-			width++;
+		uint32_t n = a->count > 1 ? a->count : 1;
 		for (uint32_t i = 0; i < n; i++) {
-			enum sy_rc rc = add_member(cb, a, i, width, err, errlen);
+			enum sy_rc rc = add_member(cb, a, i, err, errlen);
 			if (rc != SY_OK)
 				return rc;
 		}
@@ -155,6 +164,7 @@ enum sy_rc callbill_create(const struct callbill_cfg *cfg, struct callbill **out
 		return rc;
 	cb->cfg = *cfg;
 	cb->env = cfg->env;
+	sy_hist_init(&cb->cutoff_late);
 	if (cb->cfg.slice_s == 0)
 		cb->cfg.slice_s = 60;
 	if (cb->cfg.guard_s == 0 || cb->cfg.guard_s >= cb->cfg.slice_s)
@@ -336,6 +346,22 @@ static int64_t carrier_cost(const struct scn *s, const char *carrier, uint32_t t
 	return money_mul_div_ceil((int64_t)s->carriers[i].rate_micro_per_min, secs, 60);
 }
 
+/* The money-out instant is when the hold can no longer pay the next
+ * increment: answer + the seconds it covers. The CDR's end is when the
+ * switch really ended the call (the BYEs go out in that same event), so
+ * the difference is what the cut-off timer cost the operator. */
+static void cutoff_lateness(struct callbill *cb, const struct callbill_call *c, const struct cdr *cdr)
+{
+	uint64_t out_ns = c->answer_wall_ns + (uint64_t)c->covered_s * SY_NS_PER_S;
+	if (cdr->end_ns < out_ns) {
+		cb->st.cutoff_early++;
+		return;
+	}
+	uint64_t late = cdr->end_ns - out_ns;
+	sy_hist_add(&cb->cutoff_late, late);
+	cb->st.cutoff_late_max_ns = SY_MAX(cb->st.cutoff_late_max_ns, late);
+}
+
 void callbill_end(struct callbill *cb, struct callbill_call *c, uint32_t talk_ms, const char *carrier, bool cut_off,
 		  struct cdr *cdr)
 {
@@ -349,7 +375,8 @@ void callbill_end(struct callbill *cb, struct callbill_call *c, uint32_t talk_ms
 	}
 	if (cut_off) {
 		/* The switch ends the call on the covered second; a timer late by
-		 * a few ms in live must not bill one more increment. */
+		 * a few ms in live must not bill one more increment. The CDR keeps
+		 * the real duration: the lateness shows there, and here. */
 		talk_ms = (uint32_t)SY_MIN((uint64_t)talk_ms, (uint64_t)c->covered_s * 1000);
 		cb->st.cutoffs++;
 		int64_t one_more = charge_s(e, (uint64_t)c->covered_s + SY_MAX(e->next_s, 1u)) -
@@ -357,6 +384,8 @@ void callbill_end(struct callbill *cb, struct callbill_call *c, uint32_t talk_ms
 		int64_t left = c->held - charge_s(e, c->covered_s);
 		if (left < 0 || left >= one_more)
 			cb->cutoff_violations++;
+		if (cdr != NULL)
+			cutoff_lateness(cb, c, cdr);
 	}
 	uint32_t rated = 0;
 	int64_t cost = bill_charge_call(e, talk_ms, &rated), charged = 0;
@@ -375,7 +404,16 @@ void callbill_end(struct callbill *cb, struct callbill_call *c, uint32_t talk_ms
 void callbill_stats(const struct callbill *cb, struct callbill_stats *out)
 {
 	*out = cb->st;
-	out->cutoff_late_max_ns = 0;
+}
+
+const struct sy_hist *callbill_cutoff_late(const struct callbill *cb)
+{
+	return &cb->cutoff_late;
+}
+
+void callbill_book_check(const struct callbill *cb, struct bill_book_check *out)
+{
+	bill_book_check(cb->book, out);
 }
 
 uint64_t callbill_cutoff_violations(const struct callbill *cb)

@@ -51,7 +51,10 @@ struct callbill_stats {
 	int64_t cost_micros;	/* owed to carriers */
 	uint64_t authorized, declined, declined_funds, declined_unknown, declined_tariff;
 	uint64_t extends, cutoffs;
-	uint64_t cutoff_late_max_ns; /* money-out to cut-off, the latest (<= one increment) */
+	/* CDR end - the money-out instant (answer + the seconds the money
+	 * covers), over calls cut for money: measured, not assumed */
+	uint64_t cutoff_late_max_ns;
+	uint64_t cutoff_early; /* cut calls that ended before the money ran out */
 };
 
 /* On failure err says why (file:line for a bad tariff or scenario). A
@@ -74,7 +77,9 @@ uint64_t callbill_answered(struct callbill *cb, struct callbill_call *c, uint64_
 uint64_t callbill_tick(struct callbill *cb, struct callbill_call *c, uint64_t wall_ns);
 /* The call ended (talk_ms 0 when never answered): rates it, charges the
  * account, releases the rest, and fills the CDR's cost, tariff and rated
- * duration. cut_off says the switch ended it for lack of money. */
+ * duration. cut_off says the switch ended it for lack of money; then the
+ * CDR's end_ns (when the switch really ended the call) is compared with the
+ * money-out instant for the cut-off lateness. */
 void callbill_end(struct callbill *cb, struct callbill_call *c, uint32_t talk_ms, const char *carrier,
 		  bool cut_off, struct cdr *cdr);
 /* The price of one SMS part to dst under the account's tariff (its
@@ -85,8 +90,18 @@ int64_t callbill_rate_sms(void *cb, const char *account, struct sy_str dst, uint
 void callbill_flush(struct callbill *cb);
 
 void callbill_stats(const struct callbill *cb, struct callbill_stats *out);
+/* The cut-off lateness of every call cut for money (for p99). */
+const struct sy_hist *callbill_cutoff_late(const struct callbill *cb);
 /* Exact conservation: sum of charges == sum of balance decreases. */
 bool callbill_conserved(const struct callbill *cb, int64_t *charged, int64_t *decrease);
+/* The book's own invariants, checked in memory (bill_book_check). */
+void callbill_book_check(const struct callbill *cb, struct bill_book_check *out);
+/* Member i of [account] a: its book name ("a", or "a-i" in a group of
+ * count > 1) and the caller prefix it owns (callers + i zero-padded to the
+ * digits of count - 1; "" when the account owns none). The one place that
+ * names group members: the ledger and the money audit agree on it. */
+void callbill_member(const struct scn_account *a, uint32_t i, char *name, size_t name_len, char *number,
+		     size_t number_len);
 /* Cut-offs that left the caller a whole increment unused, or overspent. */
 uint64_t callbill_cutoff_violations(const struct callbill *cb);
 /* Prepaid accounts below zero (must be 0). */

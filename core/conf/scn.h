@@ -131,6 +131,9 @@ struct scn_smpp_carrier {
 	struct sy_dist dlr_delay; /* sim: submit -> receipt; default 1s..5s */
 	struct scn_link link;
 	uint64_t rate_micros; /* what the carrier charges per message */
+	/* sim: the carrier deduplicates re-sends on our key TLV (default yes);
+	 * no plays a carrier that ignores it and delivers every re-send */
+	bool dedup;
 };
 
 /* [traffic sms]: applications (ESMEs) submitting over SMPP. */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Timers fired per wakeup at most, so a burst of due timers cannot starve
  * the sockets; the rest fire on the next loop iteration, still in order. */
@@ -479,4 +480,38 @@ enum sy_rc sy_live_handle_signals(struct sy_live *l)
 			return SY_ERR_IO;
 	}
 	return SY_OK;
+}
+
+/* ---- readiness file ---- */
+
+enum sy_rc sy_live_ready_clear(struct sy_live *l, const char *path)
+{
+	if (unlink(path) == 0 || errno == ENOENT)
+		return SY_OK;
+	live__log(l, SY_LOG_ERROR, "ready file %s: cannot remove: %s", path, strerror(errno));
+	return SY_ERR_IO;
+}
+
+enum sy_rc sy_live_ready_write(struct sy_live *l, const char *path, const char *text)
+{
+	char tmp[4096];
+	int n = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (n < 0 || (size_t)n >= sizeof(tmp)) {
+		live__log(l, SY_LOG_ERROR, "ready file %s: path too long", path);
+		return SY_ERR_INVAL;
+	}
+	FILE *f = fopen(tmp, "w");
+	if (f == NULL)
+		goto out_err;
+	int w = fputs(text, f), c = fclose(f);
+	if (w < 0 || c != 0 || rename(tmp, path) != 0) {
+		int err = errno;
+		unlink(tmp);
+		errno = err;
+		goto out_err;
+	}
+	return SY_OK;
+out_err:
+	live__log(l, SY_LOG_ERROR, "ready file %s: %s", path, strerror(errno));
+	return SY_ERR_IO;
 }

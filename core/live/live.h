@@ -71,4 +71,12 @@ void sy_live_stats(const struct sy_live *l, struct sy_live_stats *out);
 /* The address a listener is bound to (the real port when 0 was asked). */
 void sy_live_listener_local(struct sy_live *l, struct sy_listener *ls, struct sy_addr *out);
 
+/* Readiness for supervisors and tests (`--ready-file PATH`): a process
+ * removes a stale file at start (a restart must not look ready before it
+ * is), writes text to PATH once every listener is open (to PATH.tmp, then
+ * rename, so a reader sees the whole file or none), and removes it when it
+ * stops. Errors are logged and returned: a supervisor would wait forever. */
+enum sy_rc sy_live_ready_clear(struct sy_live *l, const char *path);
+enum sy_rc sy_live_ready_write(struct sy_live *l, const char *path, const char *text);
+
 #endif

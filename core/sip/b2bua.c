@@ -31,11 +31,16 @@ static void respond_code(struct b2bua *b, struct sip_txn *st, int code, const ch
 
 static struct call *call_alloc(struct b2bua *b)
 {
-	if (b->free_head == CALL_NONE)
+	uint32_t idx = b->free_head;
+	struct call *c;
+	if (idx != CALL_NONE) {
+		c = sy_pool_at(&b->calls, idx);
+		b->free_head = c->next_free;
+	} else if ((c = sy_pool_grow(&b->calls, &idx)) == NULL) {
 		return NULL;
-	struct call *c = &b->calls[b->free_head];
-	b->free_head = c->next_free;
+	}
 	memset(c, 0, offsetof(struct call, buf));
+	c->idx = idx;
 	c->carrier = -1;
 	c->last_carrier = -1;
 	c->owner = b;
@@ -131,9 +136,8 @@ static void call_free(struct b2bua *b, struct call *c)
 	b_unlink(b, c);
 	carrier_release(b, c);
 	c->state = CALL_FREE;
-	uint32_t idx = (uint32_t)(c - b->calls);
 	c->next_free = b->free_head;
-	b->free_head = idx;
+	b->free_head = c->idx;
 	SY_ASSERT(b->st.active > 0);
 	b->st.active--;
 }
@@ -733,14 +737,10 @@ enum sy_rc b2bua_create(const struct b2bua_cfg *cfg, struct b2bua **out)
 	sy_rng_init_split(&b->rng, sy_env_seed(b->env), "b2bua", 0);
 	sy_hist_init(&b->st.pdd);
 	sy_hist_init(&b->st.setup);
-	b->calls = malloc(sizeof(*b->calls) * cfg->calls_max);
-	if (b->calls == NULL || sy_htab_init(&b->by_call_id, (uint64_t)cfg->calls_max * 2) != SY_OK)
+	b->free_head = CALL_NONE;
+	if (sy_pool_init(&b->calls, sizeof(struct call), cfg->calls_max) != SY_OK ||
+	    sy_htab_init(&b->by_call_id, (uint64_t)cfg->calls_max * 2) != SY_OK)
 		goto out_free;
-	for (uint32_t i = 0; i < cfg->calls_max; i++) {
-		b->calls[i].state = CALL_FREE;
-		b->calls[i].next_free = i + 1 < cfg->calls_max ? i + 1 : CALL_NONE;
-	}
-	b->free_head = 0;
 	if (sy_env_dgram_open(b->env, &cfg->listen, on_datagram, b, &b->sock) != SY_OK)
 		goto out_free;
 	struct sy_addr local;
@@ -761,15 +761,15 @@ out_close:
 	sy_env_dgram_close(b->env, b->sock);
 out_free:
 	sy_htab_free(&b->by_call_id);
-	free(b->calls);
+	sy_pool_free(&b->calls);
 	free(b);
 	return SY_ERR_NOMEM;
 }
 
 void b2bua_hangup_all(struct b2bua *b)
 {
-	for (uint32_t i = 0; i < b->cfg.calls_max; i++) {
-		struct call *c = &b->calls[i];
+	for (uint32_t i = 0; i < sy_pool_used(&b->calls); i++) {
+		struct call *c = sy_pool_at(&b->calls, i);
 		if (c->state == CALL_ANSWERED || c->state == CALL_CONFIRMED) {
 			c->hangup = CDR_SIDE_SYSTEM;
 			send_b_bye(b, c);
@@ -790,7 +790,7 @@ void b2bua_destroy(struct b2bua *b)
 	sip_stack_destroy(b->stack);
 	sy_env_dgram_close(b->env, b->sock);
 	sy_htab_free(&b->by_call_id);
-	free(b->calls);
+	sy_pool_free(&b->calls);
 	free(b);
 }
 

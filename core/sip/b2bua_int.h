@@ -7,6 +7,7 @@
 
 #include "b2bua.h"
 #include "core/htab.h"
+#include "core/pool.h"
 #include "core/rng.h"
 
 #define CALL_BUF 1400
@@ -34,7 +35,8 @@ struct leg_node {
 
 struct call {
 	struct leg_node a_node, b_node;
-	uint32_t next_free;
+	uint32_t idx;	    /* in the pool, for the free list */
+	uint32_t next_free; /* while on the free list */
 	enum call_state state;
 	struct sip_txn *a_ist; /* the caller's INVITE, until it ends */
 	struct sip_txn *b_ict; /* our INVITE to the carrier, until it ends */
@@ -78,8 +80,8 @@ struct b2bua {
 	struct sy_dgram *sock;
 	struct sip_stack *stack;
 	struct sy_rng rng;
-	struct call *calls;
-	uint32_t free_head;
+	struct sy_pool calls; /* grown as calls arrive, up to calls_max */
+	uint32_t free_head;   /* recycled calls, LIFO; CALL_NONE: grow the pool */
 	struct sy_htab by_call_id;
 	uint64_t call_seq;
 	uint64_t cdr_seq;

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/store/ledger.h"
+
 static uint32_t route_cb(void *arg, struct sy_str number, uint16_t *ids, uint32_t max)
 {
 	struct vswitch *v = arg;
@@ -75,10 +77,9 @@ enum sy_rc vswitch_create(const struct vswitch_cfg *cfg, struct vswitch **out, c
 	}
 	const struct scn *s = cfg->scn;
 	uint32_t calls_max = cfg->calls_max ? cfg->calls_max : s->run.calls_max ? s->run.calls_max : 50000;
-	char ledger[SCN_PATH_MAX + 32];
 	if (cfg->out_dir != NULL)
-		snprintf(ledger, sizeof(ledger), "%s/ledger.sqlite", cfg->out_dir);
-	struct callbill_cfg bc_ = {.env = cfg->env, .scn = s, .ledger_path = cfg->out_dir ? ledger : NULL,
+		snprintf(v->ledger_path, sizeof(v->ledger_path), "%s/ledger.sqlite", cfg->out_dir);
+	struct callbill_cfg bc_ = {.env = cfg->env, .scn = s, .ledger_path = cfg->out_dir ? v->ledger_path : NULL,
 				   .calls_max = calls_max};
 	if ((rc = callbill_create(&bc_, &v->bill, err, errlen)) != SY_OK)
 		goto out_store;
@@ -145,6 +146,25 @@ uint64_t vswitch_cdrs_lost(const struct vswitch *v)
 {
 	uint64_t w = vswitch_cdrs_written(v);
 	return v->cdrs_emitted > w ? v->cdrs_emitted - w : 0;
+}
+
+void vswitch_abandon(struct vswitch *v, struct vswitch_crash *out)
+{
+	struct vswitch_crash c = {0};
+	if (v == NULL)
+		goto out;
+	c.calls_lost = b2bua_stats(v->b2bua)->active;
+	sy_env_timer_cancel(v->env, v->flush_timer);
+	b2bua_destroy(v->b2bua); /* emits nothing: its calls die with it */
+	c.cdrs_dropped = cdr_store_abandon(v->store);
+	if (v->ledger_path[0] != '\0')
+		c.ledger_ops_dropped = ledger_crash_at(v->ledger_path);
+	callbill_destroy(v->bill); /* commits nothing more: the ledger refuses it */
+	route_table_free(&v->routes);
+	free(v);
+out:
+	if (out != NULL)
+		*out = c;
 }
 
 void vswitch_destroy(struct vswitch *v)

@@ -38,7 +38,15 @@ struct vswitch {
 	b2bua_cdr_fn on_cdr;
 	void *cdr_arg;
 	uint64_t cdrs_emitted, cdrs_store_errors;
+	char ledger_path[SCN_PATH_MAX + 32]; /* "" without a store */
 	char err[256];
+};
+
+/* What a crash took with it (vswitch_abandon). */
+struct vswitch_crash {
+	uint64_t calls_lost;	     /* calls in progress: no CDR, no end on this node */
+	uint64_t cdrs_dropped;	     /* ended calls whose CDR was in the unflushed batch */
+	uint64_t ledger_ops_dropped; /* billing operations in the uncommitted batch */
 };
 
 /* Builds the switch; on failure err says why (file:line when it is the
@@ -50,5 +58,9 @@ enum sy_rc vswitch_flush(struct vswitch *v);
 uint64_t vswitch_cdrs_lost(const struct vswitch *v);
 uint64_t vswitch_cdrs_written(const struct vswitch *v);
 void vswitch_destroy(struct vswitch *v);
+/* kill -9: frees the switch WITHOUT flushing its CDR batch or committing its
+ * ledger batch, so the files hold exactly what a killed process leaves.
+ * out (may be NULL) says what was lost. */
+void vswitch_abandon(struct vswitch *v, struct vswitch_crash *out);
 
 #endif

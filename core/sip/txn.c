@@ -1,8 +1,10 @@
 /* txn.c: the RFC 3261 section 17 transaction state machines (ICT, NICT, IST,
  * NIST) over UDP plus the RFC 6026 Accepted state. Transactions live in a
- * fixed pool, are found through a chained hash table keyed on the Via
- * branch, and each owns at most one env timer set to its next deadline. */
+ * pool grown in slabs up to txn_max (core/pool.h), are found through a
+ * chained hash table keyed on the Via branch, and each owns at most one env
+ * timer set to its next deadline. */
 #include "core/sip/txn.h"
+#include "core/pool.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +26,7 @@ enum {
 struct sip_txn {
 	struct sip_stack *stack;
 	uint32_t hnext; /* next index + 1 in the bucket chain or free list */
+	uint32_t self;	/* own index + 1 in the pool */
 	uint8_t kind, state, method, flags;
 	uint64_t key;	     /* hash of the branch (or RFC 2543 identity) */
 	uint64_t sent_by;    /* server: hash of the top Via sent-by */
@@ -40,10 +43,10 @@ struct sip_txn {
 struct sip_stack {
 	struct sip_stack_cfg cfg;
 	const struct sy_env *env;
-	struct sip_txn *pool;
+	struct sy_pool pool;
 	uint32_t *buckets; /* index + 1 of the chain head, 0 = empty */
 	uint32_t mask;
-	uint32_t free_head; /* index + 1 */
+	uint32_t free_head; /* index + 1 of a recycled txn; 0: grow the pool */
 	uint64_t hash_seed;
 	uint64_t tag_seq;
 	char sent_by[SY_ADDR_STRLEN]; /* our Via sent-by, "host:port" */
@@ -78,6 +81,11 @@ static uint64_t sent_by_hash(const struct sip_stack *s, const osip_message_t *m)
 	return via->port != NULL ? h ^ (hash_str(s, sy_str_from(via->port)) * 7u) : h;
 }
 
+static struct sip_txn *txn_at(const struct sip_stack *s, uint32_t i1)
+{
+	return sy_pool_at(&s->pool, i1 - 1);
+}
+
 static uint32_t *bucket_of(struct sip_stack *s, uint64_t key)
 {
 	return &s->buckets[key & s->mask];
@@ -87,15 +95,15 @@ static void hash_insert(struct sip_stack *s, struct sip_txn *t)
 {
 	uint32_t *b = bucket_of(s, t->key);
 	t->hnext = *b;
-	*b = (uint32_t)(t - s->pool) + 1;
+	*b = t->self;
 }
 
 static void hash_remove(struct sip_stack *s, struct sip_txn *t)
 {
-	uint32_t *link = bucket_of(s, t->key), self = (uint32_t)(t - s->pool) + 1;
-	while (*link != 0 && *link != self)
-		link = &s->pool[*link - 1].hnext;
-	SY_ASSERT(*link == self);
+	uint32_t *link = bucket_of(s, t->key);
+	while (*link != 0 && *link != t->self)
+		link = &txn_at(s, *link)->hnext;
+	SY_ASSERT(*link == t->self);
 	*link = t->hnext;
 	t->hnext = 0;
 }
@@ -109,8 +117,8 @@ static bool is_server(const struct sip_txn *t)
 static struct sip_txn *hash_find(struct sip_stack *s, uint64_t key, bool server, uint64_t sent_by,
 				 enum sip_method method)
 {
-	for (uint32_t i = *bucket_of(s, key); i != 0; i = s->pool[i - 1].hnext) {
-		struct sip_txn *t = &s->pool[i - 1];
+	for (uint32_t i = *bucket_of(s, key); i != 0; i = txn_at(s, i)->hnext) {
+		struct sip_txn *t = txn_at(s, i);
 		if (t->key == key && is_server(t) == server && t->method == method &&
 		    (!server || t->sent_by == sent_by) && t->state != SIP_TS_TERMINATED)
 			return t;
@@ -120,11 +128,17 @@ static struct sip_txn *hash_find(struct sip_stack *s, uint64_t key, bool server,
 
 static struct sip_txn *txn_alloc(struct sip_stack *s)
 {
-	if (s->free_head == 0)
+	struct sip_txn *t;
+	uint32_t idx;
+	if (s->free_head != 0) {
+		t = txn_at(s, s->free_head);
+		s->free_head = t->hnext;
+		idx = t->self - 1;
+	} else if ((t = sy_pool_grow(&s->pool, &idx)) == NULL) {
 		return NULL;
-	struct sip_txn *t = &s->pool[s->free_head - 1];
-	s->free_head = t->hnext;
+	}
 	memset(t, 0, sizeof(*t));
+	t->self = idx + 1;
 	t->stack = s;
 	t->retx_at_ns = t->end_at_ns = NEVER;
 	s->stats.txn_active++;
@@ -142,10 +156,12 @@ static void txn_release(struct sip_stack *s, struct sip_txn *t, bool hashed)
 		osip_free(t->raw);
 	if (t->buf != NULL)
 		osip_free(t->buf);
+	uint32_t self = t->self;
 	memset(t, 0, sizeof(*t));
+	t->self = self;
 	t->state = SIP_TS_TERMINATED;
 	t->hnext = s->free_head;
-	s->free_head = (uint32_t)(t - s->pool) + 1;
+	s->free_head = self;
 	s->stats.txn_active--;
 }
 
@@ -318,16 +334,10 @@ enum sy_rc sip_stack_create(const struct sip_stack_cfg *cfg, struct sip_stack **
 		s->cfg.timers.t4_ns = 5 * SY_NS_PER_S;
 	uint32_t nb = pow2_at_least(cfg->txn_max * 2);
 	s->mask = nb - 1;
-	s->pool = calloc(cfg->txn_max, sizeof(*s->pool));
 	s->buckets = calloc(nb, sizeof(*s->buckets));
-	if (s->pool == NULL || s->buckets == NULL) {
+	if (sy_pool_init(&s->pool, sizeof(struct sip_txn), cfg->txn_max) != SY_OK || s->buckets == NULL) {
 		sip_stack_destroy(s);
 		return SY_ERR_NOMEM;
-	}
-	for (uint32_t i = cfg->txn_max; i > 0; i--) {
-		s->pool[i - 1].hnext = s->free_head;
-		s->pool[i - 1].state = SIP_TS_TERMINATED;
-		s->free_head = i;
 	}
 	s->hash_seed = sy_env_seed(s->env) ^ 0x5349505458ull;
 	struct sip_wbuf w;
@@ -343,10 +353,12 @@ void sip_stack_destroy(struct sip_stack *s)
 {
 	if (s == NULL)
 		return;
-	for (uint32_t i = 0; s->pool != NULL && i < s->cfg.txn_max; i++)
-		if (s->pool[i].stack != NULL)
-			txn_release(s, &s->pool[i], true);
-	free(s->pool);
+	for (uint32_t i = 0; i < sy_pool_used(&s->pool); i++) {
+		struct sip_txn *t = sy_pool_at(&s->pool, i);
+		if (t->stack != NULL)
+			txn_release(s, t, true);
+	}
+	sy_pool_free(&s->pool);
 	free(s->buckets);
 	free(s);
 }

@@ -51,12 +51,19 @@ struct smsc_msg *smsc__list_pop(struct smsc_list *l)
 	return m;
 }
 
+/* Fresh slots first, then recycled ones in the order they were freed:
+ * the order of the array this pool replaced, whose free list held every
+ * slot from the start, so slot numbers (and digests) are unchanged. */
 struct smsc_msg *smsc__msg_alloc(struct smsc *s)
 {
-	struct smsc_msg *m = smsc__list_pop(&s->free_msgs);
-	if (m == NULL)
+	uint32_t idx;
+	struct smsc_msg *m = sy_pool_grow(&s->msgs, &idx);
+	if (m != NULL)
+		m->idx = idx;
+	else if ((m = smsc__list_pop(&s->free_msgs)) == NULL)
 		return NULL;
-	uint32_t gen = m->gen, idx = m->idx;
+	uint32_t gen = m->gen;
+	idx = m->idx;
 	memset(m, 0, offsetof(struct smsc_msg, body));
 	m->smsc = s;
 	m->gen = (gen + 1) & 0xFFFFFFu;
@@ -84,9 +91,14 @@ void smsc__msg_free(struct smsc *s, struct smsc_msg *m)
 	smsc__list_push(&s->free_msgs, m);
 }
 
+struct smsc_msg *smsc__msg_at(struct smsc *s, uint32_t idx)
+{
+	return idx < sy_pool_used(&s->msgs) ? sy_pool_at(&s->msgs, idx) : NULL;
+}
+
 uint32_t smsc__msgs_free(const struct smsc *s)
 {
-	return s->free_msgs.n;
+	return s->cfg.msgs_max - sy_pool_used(&s->msgs) + s->free_msgs.n;
 }
 
 const uint8_t *smsc__body(const struct smsc_msg *m)
@@ -194,9 +206,9 @@ static void smsc_on_done(void *arg, enum smsq_op op, uint64_t id, uint64_t token
 	s->q_reported = true;
 	enum smsc_tok kind = (enum smsc_tok)(token >> 56);
 	uint32_t idx = (uint32_t)token, gen = (uint32_t)(token >> 32) & 0xFFFFFFu;
-	if (kind == SMSC_T_IGNORE || idx >= s->cfg.msgs_max)
+	struct smsc_msg *m = smsc__msg_at(s, idx);
+	if (kind == SMSC_T_IGNORE || m == NULL)
 		return;
-	struct smsc_msg *m = &s->msgs[idx];
 	if (m->gen != gen || m->id != id || m->phase == SMSC_P_FREE)
 		return; /* the message moved on (or was freed) since */
 	if (kind == SMSC_T_PUT && m->phase == SMSC_P_STORING)
@@ -360,6 +372,7 @@ static enum sy_rc smsc_recover_visit(void *arg, const struct smsq_msg *qm)
 	if (qm->state == SMSQ_ENROUTE && qm->upstream_id[0] != '\0' && m->carrier >= 0) {
 		smsc__enroute(s, m); /* the carrier has it: wait for its receipt */
 	} else {
+		s->st.recovered_resent++;
 		smsc__ready(s, m); /* unknown upstream result: send again, same key */
 	}
 	return SY_OK;
@@ -401,6 +414,12 @@ static void smsc_recover(struct smsc *s)
 			SY_LOG(s->env, SY_LOG_ERROR, "smsc: recover receipts: %s", smsq_errmsg(s->q));
 	}
 	s->st.recover_backlog = s->backlog || s->backlog_dlr;
+	if (!s->st.recover_backlog && s->st.recovered + s->st.recovered_dlr > 0)
+		SY_LOG(s->env, SY_LOG_INFO,
+		       "smsc: recovered %llu messages (%llu sent again: no durable upstream answer; the rest await "
+		       "their receipt) and %llu receipts owed",
+		       (unsigned long long)s->st.recovered, (unsigned long long)s->st.recovered_resent,
+		       (unsigned long long)s->st.recovered_dlr);
 }
 
 /* ---- housekeeping ---- */
@@ -468,15 +487,11 @@ static enum sy_rc smsc_setup_accounts(struct smsc *s)
 static enum sy_rc smsc_setup_pools(struct smsc *s)
 {
 	const struct smsc_cfg *c = &s->cfg;
-	s->msgs = calloc(c->msgs_max, sizeof(*s->msgs));
 	s->reasm = calloc(c->reasm_max, sizeof(*s->reasm));
 	s->http = calloc(c->http_max, sizeof(*s->http));
-	if (s->msgs == NULL || s->reasm == NULL || s->http == NULL)
+	if (sy_pool_init(&s->msgs, sizeof(struct smsc_msg), c->msgs_max) != SY_OK || s->reasm == NULL ||
+	    s->http == NULL)
 		return SY_ERR_NOMEM;
-	for (uint32_t i = 0; i < c->msgs_max; i++) {
-		s->msgs[i].idx = i;
-		smsc__list_push(&s->free_msgs, &s->msgs[i]);
-	}
 	s->early = calloc(SMSC_EARLY_MAX, sizeof(*s->early));
 	if (s->early == NULL || sy_htab_init(&s->early_h, SMSC_EARLY_MAX) != SY_OK)
 		return SY_ERR_NOMEM;
@@ -580,9 +595,10 @@ void smsc_destroy(struct smsc *s)
 	sy_env_timer_cancel(e, s->t_commit);
 	sy_env_timer_cancel(e, s->t_house);
 	sy_env_timer_cancel(e, s->t_ready);
-	for (uint32_t i = 0; s->msgs != NULL && i < s->cfg.msgs_max; i++) {
-		sy_env_timer_cancel(e, s->msgs[i].timer);
-		free(s->msgs[i].big);
+	for (uint32_t i = 0; i < sy_pool_used(&s->msgs); i++) {
+		struct smsc_msg *m = sy_pool_at(&s->msgs, i);
+		sy_env_timer_cancel(e, m->timer);
+		free(m->big);
 	}
 	for (uint32_t i = 0; s->carriers != NULL && i < s->carrier_n; i++)
 		for (uint32_t b = 0; b < s->carriers[i].bind_n; b++)
@@ -591,14 +607,16 @@ void smsc_destroy(struct smsc *s)
 		smpp_pool_destroy(s->srv);
 	if (s->cli != NULL)
 		smpp_pool_destroy(s->cli);
-	smsq_abandon(s->q); /* as a crash: the pending batch was never acknowledged */
-	(void)mdr_store_close(s->mdr);
+	/* As a crash: the pending batches were never acknowledged, and a clean
+	 * stop calls smsc_flush() first. */
+	smsq_abandon(s->q);
+	(void)mdr_store_abandon(s->mdr);
 	smsc__reasm_free(s);
 	sy_htab_free(&s->up);
 	sy_htab_free(&s->early_h);
 	free(s->early);
 	route_table_free(&s->rt);
-	free(s->msgs);
+	sy_pool_free(&s->msgs);
 	free(s->http);
 	free(s->accts);
 	free(s->carriers);
@@ -608,7 +626,7 @@ void smsc_destroy(struct smsc *s)
 const struct smsc_stats *smsc_stats(struct smsc *s)
 {
 	struct smsc_stats *st = &s->st;
-	st->in_flight = s->cfg.msgs_max - s->free_msgs.n;
+	st->in_flight = s->cfg.msgs_max - smsc__msgs_free(s);
 	st->dlr_pending = 0;
 	st->throttled = 0;
 	for (uint32_t i = 0; i < s->acct_n; i++) {

@@ -71,6 +71,10 @@ struct smsc_stats {
 	uint64_t dlr_errors;  /* receipts answered with an error or lost; sent again */
 	uint64_t mdrs;	      /* MDRs written */
 	uint64_t recovered, recovered_dlr, recover_backlog;
+	/* recovered with no durable upstream id, so sent again with the same
+	 * key: the at-least-once window of a crash. A carrier that does not
+	 * deduplicate delivers twice those of them it had already accepted. */
+	uint64_t recovered_resent;
 	uint64_t store_commits, store_errors, store_full;
 	uint64_t in_flight;			       /* gauge: messages in memory */
 	uint64_t carrier_bound[SCN_SMPP_CARRIERS_MAX]; /* gauge: bound sessions per carrier */

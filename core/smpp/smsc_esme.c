@@ -346,9 +346,8 @@ static void srv_on_response(void *arg, struct smpp_session *ss, enum smpp_req_ou
 static const struct smsc_msg *msg_of_tag(struct smsc *s, uint64_t tag)
 {
 	uint32_t idx = (uint32_t)tag, gen = (uint32_t)(tag >> 32) & 0xFFFFFFu;
-	if (idx >= s->cfg.msgs_max || s->msgs[idx].gen != gen)
-		return NULL;
-	return &s->msgs[idx];
+	const struct smsc_msg *m = smsc__msg_at(s, idx);
+	return m != NULL && m->gen == gen ? m : NULL;
 }
 
 const struct smpp_sess_ops smsc__srv_ops = {

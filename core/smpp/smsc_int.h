@@ -5,6 +5,7 @@
 #define SY_SMPP_SMSC_INT_H
 
 #include "core/htab.h"
+#include "core/pool.h"
 #include "core/route/route.h"
 #include "core/smpp/session.h"
 #include "core/smpp/smsc.h"
@@ -134,8 +135,8 @@ struct smsc {
 	struct smsc_carrier *carriers;
 	uint32_t carrier_n;
 	struct route_table rt;
-	struct smsc_msg *msgs;
-	struct smsc_list free_msgs, ready;
+	struct sy_pool msgs;		   /* grown as messages arrive, up to msgs_max */
+	struct smsc_list free_msgs, ready; /* free: recycled messages only */
 	uint32_t big_used;
 	struct sy_htab up; /* upstream key -> msg */
 	/* Receipts that came before their submit_sm_resp (a re-send after a
@@ -163,6 +164,8 @@ struct smsc_msg *smsc__list_pop(struct smsc_list *l);
 void smsc__list_del(struct smsc_msg *m);
 struct smsc_msg *smsc__msg_alloc(struct smsc *s);
 void smsc__msg_free(struct smsc *s, struct smsc_msg *m);
+/* The message in slot idx (from a tag), or NULL when that slot never held one. */
+struct smsc_msg *smsc__msg_at(struct smsc *s, uint32_t idx);
 uint32_t smsc__msgs_free(const struct smsc *s);
 const uint8_t *smsc__body(const struct smsc_msg *m);
 enum sy_rc smsc__body_set(struct smsc *s, struct smsc_msg *m, const uint8_t *p, size_t n);

@@ -337,8 +337,12 @@ static void resp_ok(struct smsc *s, struct smsc_msg *m, const struct smpp_pdu *r
 {
 	s->st.upstream_ok++;
 	smsq_set_str(m->upstream_id, sizeof(m->upstream_id), resp->message_id);
-	struct smsq_update u = {.state = SMSQ_ENROUTE, .set = SMSQ_SET_UPSTREAM_ID};
+	/* With the carrier: an upstream id means something only at its carrier,
+	 * and a first attempt wrote none (carrier_send), so without it recovery
+	 * would send again every message still waiting for its receipt. */
+	struct smsq_update u = {.state = SMSQ_ENROUTE, .set = SMSQ_SET_UPSTREAM_ID | SMSQ_SET_CARRIER};
 	memcpy(u.upstream_id, m->upstream_id, sizeof(u.upstream_id));
+	SMSQ_SET_STR(&u, carrier, sy_str_from(s->carriers[m->carrier].cfg->name));
 	(void)smsc__mark(s, m->id, &u, 0); /* lost: a re-send after a crash is deduped by the key */
 	smsc__enroute(s, m);
 }
@@ -371,7 +375,7 @@ static void cli_on_response(void *arg, struct smpp_session *ss, enum smpp_req_ou
 	struct smsc *s = arg;
 	struct smsc_bind *b = smpp_session_user(ss);
 	uint32_t idx = (uint32_t)tag, gen = (uint32_t)(tag >> 32) & 0xFFFFFFu;
-	struct smsc_msg *m = idx < s->cfg.msgs_max ? &s->msgs[idx] : NULL;
+	struct smsc_msg *m = smsc__msg_at(s, idx);
 	if (m != NULL && m->gen == gen && m->phase == SMSC_P_SENT) {
 		if (how == SMPP_REQ_RESP && resp->command_status == ESME_ROK && resp->command_id == SMPP_SUBMIT_SM_RESP)
 			resp_ok(s, m, resp);

@@ -320,6 +320,45 @@ enum sy_rc store_batch_close(struct store_batch *s)
 	return r;
 }
 
+uint64_t store_batch_abandon(struct store_batch *s)
+{
+	if (s == NULL)
+		return 0;
+	uint64_t dropped = s->count;
+	store_batch_free(s);
+	return dropped;
+}
+
+enum sy_rc store_batch_count_on_disk(const struct store_batch_def *def, const char *dir, const char *count_sql,
+				     uint64_t *out, char *err, size_t err_len)
+{
+	char path[PATH_MAX];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	*out = 0;
+	int n = snprintf(path, sizeof path, "%s/%s.sqlite", dir, def->file_base);
+	if (n < 0 || n >= (int)sizeof path) {
+		snprintf(err, err_len, "%s store: directory path too long", def->what);
+		return SY_ERR_INVAL;
+	}
+	struct stat sb;
+	if (stat(path, &sb) != 0)
+		return SY_OK; /* never created: nothing on disk */
+	int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db, count_sql, -1, &st, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*out = (uint64_t)sqlite3_column_int64(st, 0);
+		rc = SQLITE_OK;
+	}
+	if (rc != SQLITE_OK)
+		snprintf(err, err_len, "%s store: read back %s: %s", def->what, path,
+			 db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return rc == SQLITE_OK ? SY_OK : SY_ERR_IO;
+}
+
 const char *store_batch_errmsg(const struct store_batch *s)
 {
 	return s->errmsg;

@@ -83,6 +83,15 @@ enum sy_rc store_batch_add(struct store_batch *s, const void *rec);
 enum sy_rc store_batch_flush(struct store_batch *s);
 /* Flushes, then frees; returns the flush's rc. s may be NULL. */
 enum sy_rc store_batch_close(struct store_batch *s);
+/* Frees WITHOUT writing the batch: what kill -9 leaves on disk (rows of an
+ * earlier flush stay; a half-written flush stays half-written). Returns the
+ * records dropped. For crash simulation and tests. s may be NULL. */
+uint64_t store_batch_abandon(struct store_batch *s);
+/* Opens DIR/<def->file_base>.sqlite read-only on a connection of its own and
+ * runs count_sql (one integer): what a reader finds on disk, independent of
+ * any open store's counters. A missing file counts 0. */
+enum sy_rc store_batch_count_on_disk(const struct store_batch_def *def, const char *dir, const char *count_sql,
+				     uint64_t *out, char *err, size_t err_len);
 const char *store_batch_errmsg(const struct store_batch *s);
 void store_batch_stats(const struct store_batch *s, struct store_batch_stats *out);
 /* The largest id seen (last_id_sql at open, then rec_id of each add); 0 when
@@ -91,7 +100,7 @@ uint64_t store_batch_last_id(const struct store_batch *s);
 
 /* Defines a typed store's API (cdr.h, mdr.h) over the def `def`, for a
  * prefix P with struct P##_store_opts, struct P##_store_stats and record
- * type REC: P##_store_open, _add, _flush, _close, _errmsg and _stats. One
+ * type REC: P##_store_open, _add, _flush, _close, _abandon, _errmsg and _stats. One
  * generator keeps the typed stores from drifting apart again. struct
  * P##_store is never defined: its pointer is the batched store's under a
  * type of its own, so a CDR store cannot be handed to the MDR functions, and
@@ -123,6 +132,10 @@ uint64_t store_batch_last_id(const struct store_batch *s);
 	enum sy_rc P##_store_close(struct P##_store *s)                                                                \
 	{                                                                                                              \
 		return store_batch_close((struct store_batch *)s); /* s may be NULL */                                 \
+	}                                                                                                              \
+	uint64_t P##_store_abandon(struct P##_store *s)                                                                \
+	{                                                                                                              \
+		return store_batch_abandon((struct store_batch *)s); /* s may be NULL */                               \
 	}                                                                                                              \
 	const char *P##_store_errmsg(const struct P##_store *s)                                                        \
 	{                                                                                                              \

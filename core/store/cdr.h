@@ -135,6 +135,14 @@ enum sy_rc cdr_store_flush(struct cdr_store *s);
  * pending CDRs are lost and the rc says so). s may be NULL. */
 enum sy_rc cdr_store_close(struct cdr_store *s);
 
+/* Frees WITHOUT writing the pending batch, as kill -9 would; returns the
+ * CDRs dropped. For the simulator's node crash and tests. s may be NULL. */
+uint64_t cdr_store_abandon(struct cdr_store *s);
+
+/* Reads DIR/cdrs.sqlite back on its own connection and counts its rows: what
+ * is on disk, whatever any open store's counters say. */
+enum sy_rc cdr_store_count_rows(const char *dir, uint64_t *rows, char *err, size_t err_len);
+
 /* The last error ("" when none): the sqlite message or the CSV errno text. */
 const char *cdr_store_errmsg(const struct cdr_store *s);
 void cdr_store_stats(const struct cdr_store *s, struct cdr_store_stats *out);

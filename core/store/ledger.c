@@ -3,6 +3,7 @@
  * batch transaction), and crash recovery. */
 #include "ledger.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,9 +34,26 @@ static const char ledger_schema[] =
 struct ledger {
 	struct store_db *db;
 	uint32_t batch_max;
+	bool crashed; /* ledger_crash_at(): the process is gone, nothing more is written */
+	struct ledger *next_open;
 	struct ledger_stats st;
 	char errmsg[LEDGER_ERRMSG_MAX];
+	char path[PATH_MAX]; /* as opened: what ledger_crash_at() matches */
 };
+
+/* The ledgers open on this thread, so a simulated crash can reach the one a
+ * dead node's billing holds without that owner's cooperation (a kill -9
+ * does not ask). One core instance per thread: no lock. */
+static _Thread_local struct ledger *ledgers_open;
+
+static void ledger_unlist(struct ledger *l)
+{
+	for (struct ledger **p = &ledgers_open; *p != NULL; p = &(*p)->next_open)
+		if (*p == l) {
+			*p = l->next_open;
+			return;
+		}
+}
 
 /* One bound value: text or integer. */
 struct ledger_val {
@@ -117,6 +135,11 @@ enum sy_rc ledger_open(const char *path, const struct ledger_opts *opts, struct 
 	*out = NULL;
 	static const struct ledger_opts defaults;
 	const struct ledger_opts *o = opts != NULL ? opts : &defaults;
+	if (strlen(path) >= PATH_MAX) {
+		if (err != NULL && err_len > 0)
+			snprintf(err, err_len, "ledger: path too long");
+		return SY_ERR_INVAL;
+	}
 	struct ledger *l = calloc(1, sizeof *l);
 	if (l == NULL)
 		return SY_ERR_NOMEM;
@@ -135,8 +158,26 @@ enum sy_rc ledger_open(const char *path, const struct ledger_opts *opts, struct 
 		free(l);
 		return r;
 	}
+	snprintf(l->path, sizeof l->path, "%s", path);
+	l->next_open = ledgers_open;
+	ledgers_open = l;
 	*out = l;
 	return SY_OK;
+}
+
+uint64_t ledger_crash_at(const char *path)
+{
+	uint64_t dropped = 0;
+	for (struct ledger *l = ledgers_open; l != NULL; l = l->next_open) {
+		if (l->crashed || strcmp(l->path, path) != 0)
+			continue;
+		store_db_rollback(l->db); /* the open batch never reached the WAL */
+		dropped += l->st.pending;
+		l->st.ops -= l->st.pending;
+		l->st.pending = 0;
+		l->crashed = true;
+	}
+	return dropped;
 }
 
 /* Ends the batch with a rollback after a failed statement: the transaction
@@ -245,6 +286,8 @@ static enum sy_rc ledger_log(struct ledger *l, int op, const struct bill_journal
 static enum sy_rc ledger_write(void *arg, const struct bill_journal_rec *r)
 {
 	struct ledger *l = arg;
+	if (l->crashed)
+		return ledger_err(l, "ledger: %s: the node crashed", l->path);
 	if (!store_db_in_txn(l->db) && store_db_begin(l->db) != SY_OK) {
 		l->st.errors++;
 		return ledger_err(l, "ledger: begin: %s", store_db_errmsg(l->db));
@@ -418,6 +461,7 @@ enum sy_rc ledger_close(struct ledger *l)
 	if (l == NULL)
 		return SY_OK;
 	enum sy_rc r = ledger_commit(l);
+	ledger_unlist(l);
 	store_db_close(l->db);
 	free(l);
 	return r;
@@ -427,6 +471,7 @@ void ledger_abandon(struct ledger *l)
 {
 	if (l == NULL)
 		return;
+	ledger_unlist(l);
 	store_db_close(l->db); /* rolls the open batch back, as a crash would */
 	free(l);
 }

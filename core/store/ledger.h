@@ -78,6 +78,12 @@ enum sy_rc ledger_close(struct ledger *l);
  * For crash tests. */
 void ledger_abandon(struct ledger *l);
 
+/* kill -9 of whoever holds the ledger at path (as given to ledger_open) open
+ * on this thread, without its owner's help: the open batch is rolled back
+ * now and the handle refuses every later write, so the owner's close commits
+ * nothing. Returns the operations dropped. For the simulator's node crash. */
+uint64_t ledger_crash_at(const char *path);
+
 const char *ledger_errmsg(const struct ledger *l);
 void ledger_stats(const struct ledger *l, struct ledger_stats *out);
 

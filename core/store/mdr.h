@@ -88,6 +88,9 @@ enum sy_rc mdr_store_add(struct mdr_store *s, const struct mdr *m);
 enum sy_rc mdr_store_flush(struct mdr_store *s);
 /* Flushes and frees; returns the flush's rc. s may be NULL. */
 enum sy_rc mdr_store_close(struct mdr_store *s);
+/* Frees WITHOUT writing the pending batch, as kill -9 would; returns the
+ * MDRs dropped. s may be NULL. */
+uint64_t mdr_store_abandon(struct mdr_store *s);
 const char *mdr_store_errmsg(const struct mdr_store *s);
 void mdr_store_stats(const struct mdr_store *s, struct mdr_store_stats *out);
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "cdr.h"
+#include "core/pool.h"
 #include "db.h"
 
 /* One pending put or mark. The body of a put lives in the batch arena. */
@@ -36,7 +37,7 @@ struct smsq {
 	void *arg;
 	uint32_t batch_max, bytes_max;
 	uint32_t count, bytes_used;
-	struct smsq_entry *batch;
+	struct sy_pool batch; /* entries 0..count-1; grown to the largest batch yet */
 	uint8_t *arena;
 	struct smsq_report *report;
 	bool reporting; /* inside the done callbacks */
@@ -209,7 +210,7 @@ static enum sy_rc smsq_open_db(struct smsq *q, const char *path, const struct sm
 static void smsq_free(struct smsq *q)
 {
 	store_db_close(q->db);
-	free(q->batch);
+	sy_pool_free(&q->batch);
 	free(q->arena);
 	free(q->report);
 	free(q);
@@ -243,10 +244,10 @@ enum sy_rc smsq_open(const char *path, const struct smsq_opts *opts, struct smsq
 	q->arg = opts->arg;
 	q->batch_max = opts->batch_max != 0 ? opts->batch_max : SMSQ_BATCH_DEFAULT;
 	q->bytes_max = opts->batch_bytes_max != 0 ? opts->batch_bytes_max : SMSQ_BATCH_BYTES_DEFAULT;
-	q->batch = calloc(q->batch_max, sizeof *q->batch);
 	q->report = calloc(q->batch_max, sizeof *q->report);
 	q->arena = malloc(q->bytes_max);
-	if (q->batch == NULL || q->report == NULL || q->arena == NULL) {
+	if (sy_pool_init(&q->batch, sizeof(struct smsq_entry), q->batch_max) != SY_OK || q->report == NULL ||
+	    q->arena == NULL) {
 		r = SY_ERR_NOMEM;
 		smsq_err(q, "sms queue: out of memory for a batch of %u", q->batch_max);
 		goto out_free;
@@ -396,9 +397,10 @@ static enum sy_rc smsq_write_batch(struct smsq *q)
 	    store_db_stmt(q->db, smsq_delete_sql, &s.del) != SY_OK || store_db_begin(q->db) != SY_OK)
 		return smsq_db_err(q);
 	for (uint32_t i = 0; i < q->count; i++) {
-		int rc = smsq_step_entry(q, &s, &q->batch[i]);
+		struct smsq_entry *e = sy_pool_at(&q->batch, i);
+		int rc = smsq_step_entry(q, &s, e);
 		if (rc != SQLITE_DONE) {
-			store_db_fail(q->db, rc, q->batch[i].op == SMSQ_OP_PUT ? "insert message" : "update message");
+			store_db_fail(q->db, rc, e->op == SMSQ_OP_PUT ? "insert message" : "update message");
 			goto out_rollback;
 		}
 	}
@@ -424,7 +426,7 @@ enum sy_rc smsq_commit(struct smsq *q)
 	}
 	uint32_t n = q->count;
 	for (uint32_t i = 0; i < n; i++) {
-		const struct smsq_entry *e = &q->batch[i];
+		const struct smsq_entry *e = sy_pool_at(&q->batch, i);
 		q->report[i] = (struct smsq_report){.id = e->id, .token = e->token, .op = e->op, .rc = e->rc};
 		q->st.puts += e->op == SMSQ_OP_PUT;
 		q->st.marks += e->op == SMSQ_OP_MARK;
@@ -447,13 +449,21 @@ enum sy_rc smsq_commit(struct smsq *q)
 
 static enum sy_rc smsq_make_room(struct smsq *q, uint32_t body_len)
 {
-	if (q->count < q->batch_max && q->bytes_max - q->bytes_used >= body_len)
-		return SY_OK;
 	/* A nested commit would report entries while their batch is being
 	 * reported; the caller sheds the load instead. */
-	if (q->reporting || smsq_commit(q) != SY_OK)
+	if ((q->count == q->batch_max || q->bytes_max - q->bytes_used < body_len) &&
+	    (q->reporting || smsq_commit(q) != SY_OK))
 		return SY_ERR_FULL;
+	uint32_t idx;
+	if (q->count == sy_pool_used(&q->batch) && sy_pool_grow(&q->batch, &idx) == NULL)
+		return SY_ERR_NOMEM;
 	return SY_OK;
+}
+
+/* The next entry; smsq_make_room() made sure it exists. */
+static struct smsq_entry *smsq_append(struct smsq *q)
+{
+	return sy_pool_at(&q->batch, q->count++);
 }
 
 static void smsq_after_append(struct smsq *q)
@@ -472,7 +482,7 @@ enum sy_rc smsq_put(struct smsq *q, const struct smsq_msg *m, uint64_t token)
 	enum sy_rc r = smsq_make_room(q, m->body_len);
 	if (r != SY_OK)
 		return r;
-	struct smsq_entry *e = &q->batch[q->count++];
+	struct smsq_entry *e = smsq_append(q);
 	e->op = SMSQ_OP_PUT;
 	e->id = m->id;
 	e->token = token;
@@ -494,7 +504,7 @@ enum sy_rc smsq_mark(struct smsq *q, uint64_t id, const struct smsq_update *u, u
 	enum sy_rc r = smsq_make_room(q, 0);
 	if (r != SY_OK)
 		return r;
-	struct smsq_entry *e = &q->batch[q->count++];
+	struct smsq_entry *e = smsq_append(q);
 	e->op = SMSQ_OP_MARK;
 	e->id = id;
 	e->token = token;

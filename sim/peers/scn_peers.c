@@ -119,6 +119,7 @@ void scn_peers_smsc(const struct scn *s, uint32_t carrier, struct sy_addr listen
 	out->undeliv_ppm = SCN_PPM - c->deliver_ppm;
 	out->tps = c->tps;
 	out->dlr_delay = c->dlr_delay;
+	out->no_dedupe = !c->dedup;
 	/* Sized for the traffic: every message of the run remembered for the
 	 * duplicate check, ten seconds of receipts pending. */
 	uint64_t tps = s->sms.tps_milli / 1000 + 1;

@@ -1,7 +1,8 @@
 /* smsc_peer.c: the simulated carrier SMSC. Accepted messages that want a
  * receipt get a record from a fixed pool with a timer for the receipt; keys
- * live in a second fixed pool under a hash table for the whole run, so a
- * repeated key is found however late it comes. Receipts go round-robin to
+ * live in a second fixed pool under two hash tables for the whole run (the
+ * switch's key TLV, and the message's own identity), so a repeat is found
+ * however late it comes. Receipts go round-robin to
  * bound receiver/transceiver sessions of the account; with none bound, or on
  * failure, they wait and are sent again. */
 #include "smsc_peer.h"
@@ -54,7 +55,8 @@ struct smsc_peer {
 	uint64_t pending, up_seq;
 	struct peer_key *keys;
 	uint32_t keys_used;
-	struct sy_htab keyt;
+	struct sy_htab keyt; /* the switch's key TLV -> first upstream id */
+	struct sy_htab msgt; /* the message's identity -> deliveries */
 	struct smsc_peer_stats st;
 };
 
@@ -90,7 +92,7 @@ static enum sy_rc peer_alloc(struct smsc_peer *p)
 	p->msgs = calloc(c->msg_max, sizeof(*p->msgs));
 	p->keys = calloc(c->keys_max, sizeof(*p->keys));
 	if (p->sids == NULL || p->rx == NULL || p->msgs == NULL || p->keys == NULL ||
-	    sy_htab_init(&p->keyt, c->keys_max) != SY_OK)
+	    sy_htab_init(&p->keyt, c->keys_max) != SY_OK || sy_htab_init(&p->msgt, c->keys_max) != SY_OK)
 		return SY_ERR_NOMEM;
 	for (uint32_t i = 0; i < c->msg_max; i++)
 		p->msgs[i] = (struct pmsg){.p = p, .idx = i, .next = i + 1 < c->msg_max ? i + 1 : NIL};
@@ -102,6 +104,7 @@ static enum sy_rc peer_alloc(struct smsc_peer *p)
 static void peer_free(struct smsc_peer *p)
 {
 	sy_htab_free(&p->keyt);
+	sy_htab_free(&p->msgt);
 	free(p->sids);
 	free(p->rx);
 	free(p->msgs);
@@ -184,6 +187,8 @@ uint64_t smsc_peer_dlr_pending(const struct smsc_peer *p)
 uint32_t smsc_peer_key_count(const struct smsc_peer *p, struct sy_str key)
 {
 	struct sy_hnode *h = sy_htab_find(&p->keyt, key);
+	if (h == NULL)
+		h = sy_htab_find(&p->msgt, key);
 	return h == NULL ? 0 : SY_CONTAINER_OF(h, struct peer_key, h)->count;
 }
 
@@ -212,8 +217,17 @@ static uint64_t key_hash(const struct smpp_pdu *r)
 	return h;
 }
 
-/* Writes the key of r into out; true when it came from the switch's TLV. */
-static bool key_of(const struct smpp_pdu *r, char out[SMSC_PEER_KEY_CAP])
+/* The message as the carrier sees it, with no help from the switch:
+ * "h:" and a hash of (source, destination, short_message with its UDH,
+ * message_payload, sar_ TLVs). Every part has its own; a re-send of the
+ * same part has the same one. */
+static void msg_key_of(const struct smpp_pdu *r, char out[SMSC_PEER_KEY_CAP])
+{
+	snprintf(out, SMSC_PEER_KEY_CAP, "h:%016llx", (unsigned long long)key_hash(r));
+}
+
+/* Writes the switch's key TLV of r into out; false when r has none. */
+static bool tlv_key_of(const struct smpp_pdu *r, char out[SMSC_PEER_KEY_CAP])
 {
 	for (uint16_t i = 0; i < r->tlv.unknown_n; i++) {
 		if (r->tlv.unknown[i].tag != SMSC_PEER_TAG_KEY)
@@ -229,17 +243,16 @@ static bool key_of(const struct smpp_pdu *r, char out[SMSC_PEER_KEY_CAP])
 		}
 		return true;
 	}
-	snprintf(out, SMSC_PEER_KEY_CAP, "h:%016llx", (unsigned long long)key_hash(r));
 	return false;
 }
 
-static struct peer_key *key_find(struct smsc_peer *p, const char *key)
+static struct peer_key *key_find(struct sy_htab *t, const char *key)
 {
-	struct sy_hnode *h = sy_htab_find(&p->keyt, sy_str_from(key));
+	struct sy_hnode *h = sy_htab_find(t, sy_str_from(key));
 	return h == NULL ? NULL : SY_CONTAINER_OF(h, struct peer_key, h);
 }
 
-static void key_add(struct smsc_peer *p, const char *key, uint64_t up_no)
+static void key_add(struct smsc_peer *p, struct sy_htab *t, const char *key, uint64_t up_no)
 {
 	if (p->keys_used >= p->cfg.keys_max) {
 		p->st.keys_untracked++;
@@ -250,13 +263,15 @@ static void key_add(struct smsc_peer *p, const char *key, uint64_t up_no)
 	memcpy(k->key, key, n + 1);
 	k->up_no = up_no;
 	k->count = 1;
-	sy_htab_insert(&p->keyt, &k->h, (struct sy_str){k->key, n});
+	sy_htab_insert(t, &k->h, (struct sy_str){k->key, n});
 }
 
-static void key_write(struct smsc_peer *p, const char *key, bool dup)
+/* "KEY MSG[ again|dup]": see smsc_peer.h. */
+static void key_write(struct smsc_peer *p, const char *tlv, const char *msg, const char *what)
 {
 	if (p->cfg.keys_out != NULL)
-		fprintf(p->cfg.keys_out, dup ? "%s dup\n" : "%s\n", key);
+		fprintf(p->cfg.keys_out, "%s %s%s%s\n", tlv != NULL ? tlv : "-", msg, what ? " " : "",
+			what ? what : "");
 }
 
 /* ---- receipts ---- */
@@ -438,9 +453,18 @@ static bool receipt_wanted(const struct smpp_pdu *r, bool ok)
 	return want == SMPP_REGDLV_SMSC_ALWAYS || (want == SMPP_REGDLV_SMSC_FAILURE && !ok);
 }
 
-/* Accepts r as a new message: an upstream id, the key, and the receipt. */
-static void submit_accept(struct smsc_peer *p, struct smpp_session *s, const struct smpp_pdu *r, const char *key,
-			  struct peer_key *seen, bool ok, uint64_t delay_ns)
+/* What identifies r: the switch's key TLV (NULL when absent) and the
+ * message itself, with what the tables know of each. */
+struct submit_keys {
+	const char *tlv, *msg;
+	struct peer_key *tlv_seen, *msg_seen;
+};
+
+/* Delivers r: an upstream id, the counts, and the receipt. A message
+ * delivered before is delivered again (the handset gets it twice) and
+ * counted as a duplicate, whatever key the switch gave it. */
+static void submit_accept(struct smsc_peer *p, struct smpp_session *s, const struct smpp_pdu *r,
+			  const struct submit_keys *k, bool ok, uint64_t delay_ns)
 {
 	bool want = receipt_wanted(r, ok);
 	if (want && p->msg_free == NIL) {
@@ -450,14 +474,20 @@ static void submit_accept(struct smsc_peer *p, struct smpp_session *s, const str
 	}
 	uint64_t up_no = ++p->up_seq;
 	p->st.accepted++;
-	if (seen != NULL) {
+	/* the report's old duplicate count: the TLV key, else the message */
+	p->st.key_repeats += k->tlv != NULL ? k->tlv_seen != NULL : k->msg_seen != NULL;
+	if (k->msg_seen != NULL) {
 		p->st.duplicates++;
-		seen->count++;
+		k->msg_seen->count++;
 	} else {
 		p->st.received++;
-		key_add(p, key, up_no);
+		key_add(p, &p->msgt, k->msg, up_no);
 	}
-	key_write(p, key, seen != NULL);
+	if (k->tlv_seen != NULL)
+		k->tlv_seen->count++;
+	else if (k->tlv != NULL)
+		key_add(p, &p->keyt, k->tlv, up_no);
+	key_write(p, k->tlv, k->msg, k->msg_seen != NULL ? "again" : NULL);
 	char id[SMPP_MESSAGE_ID_MAX + 1];
 	size_t n = up_id(p, up_no, id, sizeof(id));
 	(void)smpp_session_respond(s, r->sequence_number, ESME_ROK, (struct sy_str){id, n});
@@ -475,18 +505,23 @@ static void submit_accept(struct smsc_peer *p, struct smpp_session *s, const str
 
 static void on_submit(struct smsc_peer *p, struct smpp_session *s, const struct smpp_pdu *r)
 {
-	char key[SMSC_PEER_KEY_CAP];
+	char tlv[SMSC_PEER_KEY_CAP], msg[SMSC_PEER_KEY_CAP];
 	p->st.submits++;
-	bool from_tlv = key_of(r, key);
-	struct peer_key *seen = key_find(p, key);
-	if (seen != NULL && from_tlv && !p->cfg.no_dedupe) {
+	struct submit_keys k = {.msg = msg};
+	msg_key_of(r, msg);
+	k.msg_seen = key_find(&p->msgt, msg);
+	if (tlv_key_of(r, tlv)) {
+		k.tlv = tlv;
+		k.tlv_seen = key_find(&p->keyt, tlv);
+	}
+	if (k.tlv_seen != NULL && !p->cfg.no_dedupe) {
 		/* A re-send of a message we have: same answer, no second delivery. */
 		char id[SMPP_MESSAGE_ID_MAX + 1];
-		size_t n = up_id(p, seen->up_no, id, sizeof(id));
-		p->st.duplicates++;
+		size_t n = up_id(p, k.tlv_seen->up_no, id, sizeof(id));
+		p->st.key_repeats++;
 		p->st.deduped++;
-		seen->count++;
-		key_write(p, key, true);
+		k.tlv_seen->count++;
+		key_write(p, tlv, msg, "dup");
 		(void)smpp_session_respond(s, r->sequence_number, ESME_ROK, (struct sy_str){id, n});
 		return;
 	}
@@ -500,7 +535,7 @@ static void on_submit(struct smsc_peer *p, struct smpp_session *s, const struct 
 		(void)smpp_session_respond(s, r->sequence_number, ESME_RSYSERR, SY_STR(""));
 		return;
 	}
-	submit_accept(p, s, r, key, seen, !undeliv, delay);
+	submit_accept(p, s, r, &k, !undeliv, delay);
 }
 
 /* ---- session callbacks ---- */

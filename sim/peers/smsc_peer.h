@@ -2,8 +2,10 @@
  * binds to), written against the env seam so it runs in the simulator and on
  * real sockets: accept/reject shares, an optional TPS throttle, its own
  * upstream ids, delivery receipts after a delay, link drops, and counting of
- * received messages by idempotency key so a crash test can prove that every
- * acknowledged message reached the carrier exactly once. */
+ * every delivery by the message's own identity (what lands on a handset),
+ * so a crash test sees each message delivered twice, whichever key the
+ * switch gave it; deduplication on the switch's key TLV can be turned off
+ * to play a carrier that does not know that TLV. */
 #ifndef SY_SIM_SMSC_PEER_H
 #define SY_SIM_SMSC_PEER_H
 
@@ -34,21 +36,29 @@ struct smsc_peer_cfg {
 	struct sy_dist dlr_delay;     /* submit_sm -> receipt (default fixed 0) */
 	uint64_t dlr_retry_ns;	      /* receipt retry when no receiver is bound or it failed (default 1 s) */
 	uint32_t msg_max;	      /* receipts pending; beyond, submit_sm gets ESME_RMSGQFUL (default 65536) */
-	uint32_t keys_max;	      /* idempotency keys remembered (default 1M); beyond, counted untracked */
-	bool no_dedupe;		      /* true: a repeated key is delivered again (still counted) */
-	FILE *keys_out;		      /* optional: one line per accepted submit_sm (see below) */
+	uint32_t keys_max;	      /* keys remembered, one per message and one per key TLV (default 1M);
+				       * beyond, counted untracked */
+	bool no_dedupe;		      /* true: a repeated key TLV is delivered again, as a carrier that
+				       * ignores the TLV would (counted in duplicates) */
+	FILE *keys_out;		      /* optional: one line per accepted or deduplicated submit_sm */
 	uint64_t enquire_interval_ns; /* session keepalive (session default) */
 	uint64_t resp_timeout_ns;     /* deliver_sm_resp due within (session default) */
 };
 
-/* keys_out lines: "KEY\n" for the first submit_sm with a key, "KEY dup\n" for
- * each repeat. KEY is the switch's key TLV text when present (<= 30
- * printable characters), else "h:" and 16 hex digits of a hash of (source,
- * destination, short_message with its UDH, message_payload, sar_ TLVs); a
- * longer or binary key TLV becomes "H:" and its hash. Only TLV keys are
- * deduplicated: two real messages may share a text, so a repeated hash key is
- * counted as a duplicate but delivered again. Set line buffering on the FILE
- * if another process reads it while the peer runs. */
+/* A message's identity is MSG: "h:" and 16 hex digits of a hash of (source,
+ * destination, short_message with its UDH, message_payload, sar_ TLVs),
+ * which the carrier sees without any help from the switch. Two different
+ * messages with the same source, destination and text count as one (a
+ * handset could not tell them apart either); the simulated applications'
+ * texts are random, so there they never collide.
+ *
+ * keys_out lines: "KEY MSG\n" for a delivery, "KEY MSG again\n" for a
+ * delivery of a MSG delivered before (a duplicate that landed), "KEY MSG
+ * dup\n" for a re-send recognised by the key TLV, answered with the first id
+ * and not delivered. KEY is the switch's key TLV text (<= 30 printable
+ * characters; a longer or binary one becomes "H:" and its hash), "-" when
+ * the submit_sm has none. Set line buffering on the FILE if another process
+ * reads it while the peer runs. */
 
 struct smsc_peer_stats {
 	uint64_t binds_ok, binds_refused;
@@ -57,9 +67,13 @@ struct smsc_peer_stats {
 	uint64_t rejected;	 /* answered ESME_RSYSERR (reject_ppm) */
 	uint64_t throttled;	 /* answered ESME_RTHROTTLED by the token bucket */
 	uint64_t queue_full;	 /* answered ESME_RMSGQFUL: no room for the receipt */
-	uint64_t received;	 /* distinct keys accepted */
-	uint64_t duplicates;	 /* submit_sm whose key was accepted before */
-	uint64_t deduped;	 /* of those, answered with the first id and not delivered again */
+	uint64_t received;	 /* deliveries of a message (MSG above) not delivered before */
+	uint64_t duplicates;	 /* deliveries of a message delivered before: it landed twice */
+	uint64_t deduped;	 /* re-sends recognised by the key TLV: first id, not delivered */
+	/* submit_sm whose key (the TLV, else MSG) was accepted before, deduped
+	 * or not: minus deduped, what sms.duplicate used to be, blind to a
+	 * message that came back under a new key */
+	uint64_t key_repeats;
 	uint64_t keys_untracked; /* keys not remembered because keys_max was reached */
 	uint64_t dlr_sent, dlr_acked, dlr_retries, dlr_delivered, dlr_undeliv;
 	uint64_t other_requests; /* requests other than submit_sm (answered) */
@@ -76,7 +90,8 @@ const struct smsc_peer_stats *smsc_peer_stats(struct smsc_peer *p);
 uint32_t smsc_peer_bound(const struct smsc_peer *p);
 /* Receipts not yet acknowledged by deliver_sm_resp. */
 uint64_t smsc_peer_dlr_pending(const struct smsc_peer *p);
-/* How many times key was submitted and accepted (0 = never). */
+/* How many times key (a key TLV's text, else a MSG) was accepted or
+ * deduplicated (0 = never). */
 uint32_t smsc_peer_key_count(const struct smsc_peer *p, struct sy_str key);
 /* Link drop fault: closes every bound session now, with no unbind; the
  * switch must rebind. Receipts in flight on them are sent again later.

@@ -1,0 +1,2 @@
+// lint-path: core/sip/x.c
+#include <event2/event.h>

@@ -1,0 +1,2 @@
+// lint-path: core/x.c
+#  include <pthread.h>

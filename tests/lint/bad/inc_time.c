@@ -1,0 +1,2 @@
+// lint-path: core/billing/x.c
+#include <time.h>

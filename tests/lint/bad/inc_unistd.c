@@ -1,0 +1,2 @@
+// lint-path: core/route/x.c
+#include <unistd.h>

@@ -1,0 +1,2 @@
+// lint-path: core/store/x.c
+#include "core/live/live.h"

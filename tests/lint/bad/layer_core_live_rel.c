@@ -1,0 +1,2 @@
+// lint-path: core/store/x.c
+#include "../live/live.h"

@@ -1,0 +1,2 @@
+// lint-path: core/sip/x.c
+#include "sim/sim.h"

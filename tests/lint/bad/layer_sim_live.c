@@ -1,0 +1,2 @@
+// lint-path: sim/x.c
+#include "core/live/live.h"

@@ -1,0 +1,6 @@
+// lint-path: sim/x.c
+void f(void)
+{
+	usleep
+	(1000);
+}

@@ -1,0 +1,5 @@
+// lint-path: sim/x.c
+void f(void)
+{
+	sleep(1);
+}

@@ -1,0 +1,5 @@
+// lint-path: sim/x.c
+int f(void)
+{
+	return socket(2, 2, 0);
+}

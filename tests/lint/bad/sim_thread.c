@@ -1,0 +1,5 @@
+// lint-path: sim/x.c
+void f(void)
+{
+	pthread_create(0, 0, 0, 0);
+}
