@@ -227,6 +227,10 @@ static const struct bad_case bad_cases[] = {
      0, SY_ERR_INVAL, "Empty From tag"},
     {"Call-ID with a space before @", RL_INV HDR_VIA HDR_FROM HDR_TO "Call-ID: abc @h" CRLF "CSeq: 1 INVITE" CRLF END,
      0, SY_ERR_INVAL, "Malformed Call-ID"},
+    {"bare CR between headers",
+     RL_INV HDR_VIA "From: <sip:alice@a.example>;tag=ftag1\rTo: <sip:bob@b.example>" CRLF HDR_CID
+		    "CSeq: 1 INVITE" CRLF END,
+     0, SY_ERR_PARSE, NULL},
     {"request line over a line end",
      "INVITE sip:bob@b.example" CRLF "x SIP/2.0" CRLF HDR_VIA HDR_FROM HDR_TO HDR_CID "CSeq: 1 INVITE" CRLF END, 0,
      SY_ERR_PARSE, NULL},
