@@ -89,11 +89,13 @@ lint:
 	ci/lint --self-test
 
 # The scenarios' golden digests are checked with the ASan build and with the
-# release build, so optimisation and sanitizers cannot change a run.
+# gcc and clang release builds, so compiler, optimisation and sanitizers
+# cannot change a run.
 test: deps
 	$(MAKE) --no-print-directory asan-build
 	$(MAKE) --no-print-directory all
-	GOLDEN_BUILDS="$(BUILD)" ci/run-tests.sh build/asan
+	$(MAKE) --no-print-directory CC=clang BUILD=build/clang all
+	GOLDEN_BUILDS="$(BUILD) build/clang" ci/run-tests.sh build/asan
 
 golden: $(BIN)
 	tests/golden.sh write $(BIN)
