@@ -1,5 +1,5 @@
 # switchyard: `make help` lists the targets.
-# Sources are found by wildcard: a new .c under core/, sim/ or tests/ needs no edit here.
+# Sources are found by wildcard: a new .c under core/, peers/, sim/ or tests/ needs no edit here.
 
 CC      ?= cc
 BUILD   ?= build
@@ -14,6 +14,7 @@ LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -losipparser2 -lm $(EX
 CORE_SRC := $(shell find core -name '*.c' -not -path 'core/live/*' | sort)
 LIVE_SRC := $(shell find core/live -name '*.c' | sort)
 SIM_SRC  := $(shell find sim -name '*.c' | sort)
+PEERS_SRC:= $(shell find peers -name '*.c' | sort)
 CMD_SRC  := $(shell find cmd -name '*.c' | sort)
 TEST_SRC := $(shell find tests -name 'test_*.c' | sort)
 BENCH_SRC:= $(shell find bench -name '*.c' | sort)
@@ -30,10 +31,11 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 CORE_LIB := $(BUILD)/libsycore.a
 LIVE_LIB := $(BUILD)/libsylive.a
 SIM_LIB  := $(BUILD)/libsysim.a
+PEERS_LIB:= $(BUILD)/libsypeers.a
 BIN      := $(BUILD)/switchyard
 TESTS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 BENCHES  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
-ALL_LIBS := $(SIM_LIB) $(LIVE_LIB) $(CORE_LIB)
+ALL_LIBS := $(SIM_LIB) $(PEERS_LIB) $(LIVE_LIB) $(CORE_LIB)
 
 .SECONDARY:
 .PHONY: golden all test test-fast asan asan-build tests-built bench lint clean help deps format demo
@@ -66,6 +68,8 @@ $(CORE_LIB): $(call obj,$(CORE_SRC))
 $(LIVE_LIB): $(call obj,$(LIVE_SRC))
 	@rm -f $@; ar rcs $@ $^
 $(SIM_LIB): $(call obj,$(SIM_SRC))
+	@rm -f $@; ar rcs $@ $^
+$(PEERS_LIB): $(call obj,$(PEERS_SRC))
 	@rm -f $@; ar rcs $@ $^
 
 $(BIN): $(call obj,$(CMD_SRC)) $(ALL_LIBS)
@@ -117,7 +121,7 @@ demo: $(BIN)
 	$(BIN) sim scenarios/demo.scn
 
 format:
-	clang-format -i $$(find core sim cmd tests bench -name '*.[ch]')
+	clang-format -i $$(find core peers sim cmd tests bench -name '*.[ch]')
 
 clean:
 	rm -rf build

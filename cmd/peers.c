@@ -1,6 +1,6 @@
 /* peers.c: `switchyard load` (a scenario's callers and applications) and
  * `switchyard carriers` (its voice and SMS carriers) on real sockets: the
- * simulated peers of sim/peers, configured by sim/peers/scn_peers, on the
+ * simulated peers of peers/, configured by peers/scn_peers, on the
  * libevent backend. A load is bounded: traffic duration plus drain. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -12,7 +12,7 @@
 
 #include "cmd.h"
 #include "core/live/live.h"
-#include "sim/peers/scn_peers.h"
+#include "peers/scn_peers.h"
 
 #define STEP_NS		  (100 * SY_NS_PER_MS)
 #define PROGRESS_EVERY_NS (10 * SY_NS_PER_S)

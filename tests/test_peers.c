@@ -13,9 +13,9 @@
 #include "core/env.h"
 #include "core/rng.h"
 #include "core/timerq.h"
-#include "sim/peers/sipfast.h"
-#include "sim/peers/uac.h"
-#include "sim/peers/uas.h"
+#include "peers/sipfast.h"
+#include "peers/uac.h"
+#include "peers/uas.h"
 
 /* ---- scanner tables ---- */
 

@@ -12,8 +12,8 @@
 #include <cmocka.h>
 
 #include "core/smpp/session.h"
-#include "sim/peers/esme.h"
-#include "sim/peers/smsc_peer.h"
+#include "peers/esme.h"
+#include "peers/smsc_peer.h"
 #include "sim/net.h"
 #include "sim/sim.h"
 

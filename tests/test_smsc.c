@@ -16,8 +16,8 @@
 #include "core/smpp/smsc.h"
 #include "core/smpp/text.h"
 #include "core/store/smsq.h"
-#include "sim/peers/esme.h"
-#include "sim/peers/smsc_peer.h"
+#include "peers/esme.h"
+#include "peers/smsc_peer.h"
 #include "sim/sim.h"
 
 #define EPOCH_NS (1767225600ull * SY_NS_PER_S) /* 2026-01-01T00:00:00Z */
@@ -860,7 +860,7 @@ static void test_restart_exactly_once(void **state)
 	w_free(w);
 }
 
-/* The simulator's full peers (sim/peers): Poisson ESME traffic with long and
+/* The simulator's full peers (peers/): Poisson ESME traffic with long and
  * UCS2 messages against the simulated carrier, which counts keys. */
 static void test_sim_peers(void **state)
 {

@@ -1,2 +1,2 @@
 // lint-path: core/smpp/x.c
-#include "sim/peers/esme.h"
+#include "peers/esme.h"

@@ -1,0 +1,2 @@
+// lint-path: peers/uac.c
+#include "sim/sim.h"
