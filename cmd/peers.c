@@ -166,13 +166,14 @@ static double ms_f(uint64_t ns)
 /* ---- load ---- */
 
 struct load {
-	const struct scn *scn;
+	const struct scn *scn; /* world->scn */
+	const struct world *world;
 	struct sy_live *live;
 	const struct sy_env *env;
 	struct uac *uac;
 	struct esme *esme;
-	struct uac_dest dests[SCN_DESTS_MAX];
-	char patterns[SCN_DESTS_MAX][SCN_PATTERN_MAX];
+	struct uac_dest dests[WORLD_DESTS_MAX];
+	char patterns[WORLD_DESTS_MAX][WORLD_PATTERN_MAX];
 	FILE *acked;
 	uint64_t t0_ns, voice_end_ns, sms_end_ns;			/* absolute monotonic */
 	uint64_t voice_arr_ns, voice_done_ns, sms_sent_ns, sms_done_ns; /* when each side drained (0: not yet) */
@@ -188,11 +189,11 @@ static enum sy_rc load_voice(struct load *ld, const struct sy_addr *target)
 {
 	const struct scn *s = ld->scn;
 	struct uac_cfg u;
-	uint32_t calls_max = s->run.calls_max ? s->run.calls_max : scn_peers_calls_max(s);
-	scn_peers_uac(s, local_for(target), *target, calls_max, ld->dests, &u);
+	uint32_t calls_max = s->run.calls_max ? s->run.calls_max : scn_peers_calls_max(ld->world);
+	scn_peers_uac(ld->world, local_for(target), *target, calls_max, ld->dests, &u);
 	enum sy_rc rc = uac_create(ld->env, &u, &ld->uac);
 	if (rc != SY_OK)
-		fprintf(stderr, "%s:%u: cannot start the callers of [traffic voice]: %s\n", s->file, s->voice.line,
+		fprintf(stderr, "%s:%u: cannot start the callers of [traffic voice]: %s\n", s->file, ld->world->voice.line,
 			sy_rc_str(rc));
 	return rc;
 }
@@ -201,12 +202,12 @@ static enum sy_rc load_sms(struct load *ld, const struct sy_addr *target)
 {
 	const struct scn *s = ld->scn;
 	struct esme_cfg ec;
-	scn_peers_esme(s, *target, ld->patterns, &ec);
+	scn_peers_esme(ld->world, *target, ld->patterns, &ec);
 	/* Live receipts take real seconds: keep a record per part for ~30 s of traffic. */
 	ec.acked_out = ld->acked;
 	enum sy_rc rc = esme_create(ld->env, &ec, &ld->esme);
 	if (rc != SY_OK)
-		fprintf(stderr, "%s:%u: cannot start the applications of [traffic sms]: %s\n", s->file, s->sms.line,
+		fprintf(stderr, "%s:%u: cannot start the applications of [traffic sms]: %s\n", s->file, ld->world->sms.line,
 			sy_rc_str(rc));
 	return rc;
 }
@@ -245,13 +246,13 @@ static uint64_t sms_lost(const struct load *ld)
 static bool voice_arrivals_over(const struct load *ld, uint64_t now)
 {
 	const struct uac_stats *u = uac_stats(ld->uac);
-	uint64_t cap = ld->scn->voice.calls_max;
+	uint64_t cap = ld->world->voice.calls_max;
 	return now >= ld->voice_end_ns || (cap != 0 && u->attempted + u->skipped >= cap);
 }
 
 static bool sms_arrivals_over(const struct load *ld, uint64_t now)
 {
-	uint64_t cap = ld->scn->sms.messages_max;
+	uint64_t cap = ld->world->sms.messages_max;
 	return now >= ld->sms_end_ns || (cap != 0 && esme_stats(ld->esme)->arrivals >= cap);
 }
 
@@ -436,9 +437,10 @@ static int load_setup(struct load *ld, const struct peers_args *pa)
 {
 	struct sy_addr sip, smpp;
 	const struct scn *s = ld->scn;
+	const struct world *w = ld->world;
 	if (load_targets(pa, &sip, &smpp) != 0)
 		return 2;
-	if (!s->voice.present && !s->sms.present) {
+	if (!w->voice.present && !w->sms.present) {
 		fprintf(stderr, "%s: no [traffic voice] or [traffic sms] section: nothing to load\n", s->file);
 		return 2;
 	}
@@ -450,9 +452,9 @@ static int load_setup(struct load *ld, const struct peers_args *pa)
 	if (ld->live == NULL)
 		return 1;
 	ld->env = sy_live_env(ld->live);
-	if (s->voice.present && load_voice(ld, &sip) != SY_OK)
+	if (w->voice.present && load_voice(ld, &sip) != SY_OK)
 		return 1;
-	if (s->sms.present && load_sms(ld, &smpp) != SY_OK)
+	if (w->sms.present && load_sms(ld, &smpp) != SY_OK)
 		return 1;
 	return 0;
 }
@@ -467,17 +469,18 @@ int cmd_load(int argc, char **argv)
 		return a > 0 ? 0 : 2;
 	}
 	char err[512];
-	struct scn *scn = NULL;
-	if (scn_parse_file(pa.file, &scn, err, sizeof(err)) != SY_OK) {
+	struct world *w = NULL;
+	if (world_parse_file(pa.file, NULL, 0, &w, err, sizeof(err)) != SY_OK) {
 		fprintf(stderr, "%s\n", err);
 		return 2;
 	}
-	struct load ld = {.scn = scn};
+	const struct scn *scn = w->scn;
+	struct load ld = {.scn = scn, .world = w};
 	int rc = load_setup(&ld, &pa);
 	if (rc == 0) {
 		ld.t0_ns = sy_env_now_ns(ld.env);
-		ld.voice_end_ns = ld.t0_ns + traffic_end(scn, scn->voice.start_ns, scn->voice.duration_ns);
-		ld.sms_end_ns = ld.t0_ns + traffic_end(scn, scn->sms.start_ns, scn->sms.duration_ns);
+		ld.voice_end_ns = ld.t0_ns + traffic_end(scn, w->voice.start_ns, w->voice.duration_ns);
+		ld.sms_end_ns = ld.t0_ns + traffic_end(scn, w->sms.start_ns, w->sms.duration_ns);
 		if (ld.uac != NULL)
 			uac_start(ld.uac);
 		if (ld.esme != NULL)
@@ -498,14 +501,15 @@ int cmd_load(int argc, char **argv)
 	if (ld.uac != NULL)
 		uac_destroy(ld.uac);
 	sy_live_destroy(ld.live);
-	scn_free(scn);
+	world_free(w);
 	return rc;
 }
 
 /* ---- carriers ---- */
 
 struct carriers {
-	const struct scn *scn;
+	const struct scn *scn; /* world->scn */
+	const struct world *world;
 	struct sy_live *live;
 	const struct sy_env *env;
 	struct uas *uas[SCN_CARRIERS_MAX];
@@ -549,12 +553,12 @@ static void carriers_status(void *arg)
 static int carriers_start(struct carriers *c)
 {
 	const struct scn *s = c->scn;
-	uint32_t calls_max = SY_MAX(s->run.calls_max ? s->run.calls_max : scn_peers_calls_max(s), 10000u);
+	uint32_t calls_max = SY_MAX(s->run.calls_max ? s->run.calls_max : scn_peers_calls_max(c->world), 10000u);
 	for (uint32_t i = 0; i < s->carrier_n; i++) {
 		if (s->carriers[i].address[0] == '\0')
 			continue;
 		struct uas_cfg u;
-		scn_peers_uas(s, i, s->carriers[i].addr, calls_max, &u);
+		scn_peers_uas(c->world, i, s->carriers[i].addr, calls_max, &u);
 		if (uas_create(c->env, &u, &c->uas[i]) != SY_OK) {
 			fprintf(stderr, "%s:%u: cannot listen on %s for [carrier %s]\n", s->file, s->carriers[i].line,
 				s->carriers[i].address, s->carriers[i].name);
@@ -568,7 +572,7 @@ static int carriers_start(struct carriers *c)
 		if (k->address[0] == '\0')
 			continue;
 		struct smsc_peer_cfg pc;
-		scn_peers_smsc(s, i, k->addr, &pc);
+		scn_peers_smsc(c->world, i, k->addr, &pc);
 		pc.keys_out = c->keys;
 		if (smsc_peer_create(c->env, &pc, &c->smsc[i]) != SY_OK) {
 			fprintf(stderr, "%s:%u: cannot listen on %s for [smpp-carrier %s]\n", s->file, k->line,
@@ -640,12 +644,13 @@ int cmd_carriers(int argc, char **argv)
 		return a > 0 ? 0 : 2;
 	}
 	char err[512];
-	struct scn *scn = NULL;
-	if (scn_parse_file(pa.file, &scn, err, sizeof(err)) != SY_OK) {
+	struct world *w = NULL;
+	if (world_parse_file(pa.file, NULL, 0, &w, err, sizeof(err)) != SY_OK) {
 		fprintf(stderr, "%s\n", err);
 		return 2;
 	}
-	struct carriers c = {.scn = scn};
+	const struct scn *scn = w->scn;
+	struct carriers c = {.scn = scn, .world = w};
 	int rc = 2;
 	if (!any_address(scn)) {
 		fprintf(stderr, "%s: no [carrier] or [smpp-carrier] with an address: nothing to run\n", scn->file);
@@ -678,6 +683,6 @@ int cmd_carriers(int argc, char **argv)
 	rc = 0;
 out:
 	carriers_free(&c);
-	scn_free(scn);
+	world_free(w);
 	return rc;
 }

@@ -5,11 +5,13 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "core/conf/node.h"
 #include "core/live/http.h"
 #include "core/live/live.h"
 #include "core/json.h"
 #include "core/sip/switch.h"
 #include "core/smpp/smsc.h"
+#include "peers/world.h"
 
 struct serve {
 	struct sy_live *live;
@@ -168,7 +170,7 @@ static void sms_post(void *arg, struct sy_http_req *r)
 			  rc == SY_DECLINED ? "no route for destination" : sy_rc_str(rc));
 }
 
-static int start_smsc(struct serve *s, const struct scn *scn, const char *out)
+static int start_smsc(struct serve *s, const struct scn *scn, const struct node_cfg *node, const char *out)
 {
 	if (scn->smpp_carrier_n == 0)
 		return 0;
@@ -179,9 +181,9 @@ static int start_smsc(struct serve *s, const struct scn *scn, const char *out)
 				scn->smpp_carriers[i].line, scn->smpp_carriers[i].name);
 			return -1;
 		}
-	struct smsc_cfg c = {.env = s->env, .listen = scn->node.smpp_addr, .accounts = scn->accounts,
-			     .account_n = scn->account_n, .carriers = scn->smpp_carriers,
-			     .carrier_n = scn->smpp_carrier_n, .store_dir = out, .msgs_max = 262144,
+	struct smsc_cfg c = {.env = s->env, .listen = scn->node.smpp_addr, .accounts = node->smsc_accounts,
+			     .account_n = node->smsc_account_n, .carriers = node->smsc_carriers,
+			     .carrier_n = node->smsc_carrier_n, .store_dir = out, .msgs_max = 262144,
 			     .rate = s->sw->bill != NULL ? callbill_rate_sms : NULL, .rate_arg = s->sw->bill};
 	if (smsc_create(&c, &s->smsc, err, sizeof(err)) != SY_OK) {
 		fprintf(stderr, "switchyard: SMSC: %s\n", err);
@@ -259,18 +261,20 @@ static int serve_run(struct serve *s, const struct cmd_opts *o)
 int cmd_serve(const struct cmd_opts *o)
 {
 	char err[512];
-	struct scn *scn = NULL;
+	struct world *w = NULL; /* the simulated world's sections are accepted, not used */
 	struct sy_addr addrs[SCN_CARRIERS_MAX];
 	struct serve s;
 	int rc = 1;
 	memset(&s, 0, sizeof(s));
-	if (scn_parse_file(o->file, &scn, err, sizeof(err)) != SY_OK) {
+	if (world_parse_file(o->file, NULL, 0, &w, err, sizeof(err)) != SY_OK) {
 		fprintf(stderr, "%s\n", err);
 		return 2;
 	}
-	if (check_addresses(scn, addrs) != 0) {
-		scn_free(scn);
-		return 2;
+	const struct scn *scn = w->scn;
+	struct node_cfg *node = conf_node_new(scn);
+	if (node == NULL || check_addresses(scn, addrs) != 0) {
+		rc = 2;
+		goto out_scn;
 	}
 	struct sy_live_cfg lc = {.seed = o->seed_set ? o->seed : 0,
 				 .log_level = o->verbose ? SY_LOG_DEBUG : SY_LOG_INFO,
@@ -284,7 +288,7 @@ int cmd_serve(const struct cmd_opts *o)
 	if (o->ready_file != NULL && sy_live_ready_clear(s.live, o->ready_file) != SY_OK)
 		goto out_live;
 	const char *out = o->out ? o->out : scn->node.out[0] ? scn->node.out : "out/serve";
-	struct vswitch_cfg vc = {.env = s.env, .scn = scn, .listen = scn->node.sip_addr, .out_dir = out,
+	struct vswitch_cfg vc = {.env = s.env, .sw = &node->sw, .billing = &node->billing, .listen = scn->node.sip_addr, .out_dir = out,
 				 .carrier_addrs = addrs};
 	if (vswitch_create(&vc, &s.sw, err, sizeof(err)) != SY_OK) {
 		fprintf(stderr, "switchyard: %s\n", err);
@@ -292,7 +296,7 @@ int cmd_serve(const struct cmd_opts *o)
 	}
 	SY_LOG(s.env, SY_LOG_INFO, "serving SIP on udp:%s, %u carriers, CDRs in %s", scn->node.sip, scn->carrier_n,
 	       out);
-	if (start_smsc(&s, scn, out) != 0 || start_http(&s, scn) != 0)
+	if (start_smsc(&s, scn, node, out) != 0 || start_http(&s, scn) != 0)
 		goto out_switch;
 	if (o->ready_file != NULL && write_ready(&s, scn, o->ready_file) != 0)
 		goto out_switch;
@@ -304,6 +308,7 @@ out_switch:
 out_live:
 	sy_live_destroy(s.live);
 out_scn:
-	scn_free(scn);
+	free(node);
+	world_free(w);
 	return rc;
 }

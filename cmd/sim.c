@@ -73,23 +73,23 @@ static void bench_line(const char *name, const struct sim_run *r, double wall, d
 int cmd_sim(const struct cmd_opts *o)
 {
 	char err[512];
-	struct scn *scn = NULL;
-	if (scn_parse_file(o->file, &scn, err, sizeof(err)) != SY_OK) {
+	struct sim_scenario *sc = NULL;
+	if (sim_scenario_parse_file(o->file, &sc, err, sizeof(err)) != SY_OK) {
 		fprintf(stderr, "%s\n", err);
 		return 2;
 	}
 	FILE *trace = NULL;
 	if (o->trace != NULL && (trace = fopen(o->trace, "w")) == NULL) {
 		fprintf(stderr, "switchyard: cannot write %s\n", o->trace);
-		scn_free(scn);
+		sim_scenario_free(sc);
 		return 2;
 	}
 	struct sim_run_opts ro = {.seed = o->seed, .seed_set = o->seed_set != 0, .out_dir = o->out,
 				  .trace = trace, .log_level = o->verbose ? SY_LOG_DEBUG : SY_LOG_WARN};
 	struct sim_run *r = NULL;
-	if (sim_run_create(scn, &ro, &r, err, sizeof(err)) != SY_OK) {
+	if (sim_run_create(sc, &ro, &r, err, sizeof(err)) != SY_OK) {
 		fprintf(stderr, "switchyard: %s\n", err);
-		scn_free(scn);
+		sim_scenario_free(sc);
 		return 2;
 	}
 	int show = !o->quiet && isatty(STDERR_FILENO);
@@ -113,6 +113,6 @@ int cmd_sim(const struct cmd_opts *o)
 	sim_run_destroy(r);
 	if (trace != NULL)
 		fclose(trace);
-	scn_free(scn);
+	sim_scenario_free(sc);
 	return fails == 0 ? 0 : 1;
 }

@@ -1,24 +1,26 @@
-/* scn_peers.c: scenario sections to peer configs; see scn_peers.h. */
+/* scn_peers.c: the scenario's world to peer configs; see scn_peers.h. */
 #include "scn_peers.h"
 
 #include <string.h>
 
-uint32_t scn_peers_calls_max(const struct scn *s)
+uint32_t scn_peers_calls_max(const struct world *w)
 {
+	const struct scn *s = w->scn;
 	uint64_t ring_ns = 0;
 	for (uint32_t i = 0; i < s->carrier_n; i++)
-		ring_ns = SY_MAX(ring_ns, sy_dist_mean(&s->carriers[i].ring) * 2);
+		ring_ns = SY_MAX(ring_ns, sy_dist_mean(&w->carriers[i].ring) * 2);
 	/* Concurrency is arrivals x mean life and varies little at carrier
 	 * rates; the margin covers ramp-up, slow carriers and long tails. */
-	uint64_t life_ns = sy_dist_mean(&s->voice.hold) * 3 / 2 + ring_ns + 5 * SY_NS_PER_S;
-	uint64_t n = s->voice.cps_milli * (life_ns / SY_NS_PER_MS) / 1000000 + 2000;
+	uint64_t life_ns = sy_dist_mean(&w->voice.hold) * 3 / 2 + ring_ns + 5 * SY_NS_PER_S;
+	uint64_t n = w->voice.cps_milli * (life_ns / SY_NS_PER_MS) / 1000000 + 2000;
 	return (uint32_t)SY_MIN(n, 4000000u);
 }
 
-void scn_peers_uac(const struct scn *s, struct sy_addr local, struct sy_addr target, uint32_t calls_max,
+void scn_peers_uac(const struct world *w, struct sy_addr local, struct sy_addr target, uint32_t calls_max,
 		   struct uac_dest *dests, struct uac_cfg *out)
 {
-	const struct scn_traffic_voice *v = &s->voice;
+	const struct scn *s = w->scn;
+	const struct world_traffic_voice *v = &w->voice;
 	uint64_t dur = v->duration_ns ? v->duration_ns : s->run.duration_ns;
 	for (uint32_t i = 0; i < v->to_n; i++) {
 		dests[i].pattern = v->to[i].pattern;
@@ -40,12 +42,13 @@ void scn_peers_uac(const struct scn *s, struct sy_addr local, struct sy_addr tar
 	out->t1_ns = s->run.t1_ns;
 }
 
-void scn_peers_uas(const struct scn *s, uint32_t carrier, struct sy_addr local, uint32_t calls_max,
+void scn_peers_uas(const struct world *w, uint32_t carrier, struct sy_addr local, uint32_t calls_max,
 		   struct uas_cfg *out)
 {
-	const struct scn_carrier *c = &s->carriers[carrier];
+	const struct scn *s = w->scn;
+	const struct world_carrier *c = &w->carriers[carrier];
 	memset(out, 0, sizeof(*out));
-	out->name = c->name;
+	out->name = s->carriers[carrier].name;
 	out->index = carrier;
 	out->local = local;
 	out->answer_ppm = c->answer_ppm;
@@ -68,10 +71,11 @@ static const char *digits(const char *p)
 	return p[0] == '+' ? p + 1 : p;
 }
 
-void scn_peers_esme(const struct scn *s, struct sy_addr target, char (*patterns)[SCN_PATTERN_MAX],
+void scn_peers_esme(const struct world *w, struct sy_addr target, char (*patterns)[WORLD_PATTERN_MAX],
 		    struct esme_cfg *out)
 {
-	const struct scn_traffic_sms *t = &s->sms;
+	const struct scn *s = w->scn;
+	const struct world_traffic_sms *t = &w->sms;
 	int a = scn_account_find(s, t->account);
 	uint64_t dur = t->duration_ns ? t->duration_ns : s->run.duration_ns;
 	memset(out, 0, sizeof(*out));
@@ -83,7 +87,7 @@ void scn_peers_esme(const struct scn *s, struct sy_addr target, char (*patterns)
 	out->window = t->window;
 	out->tps_milli = t->tps_milli;
 	for (uint32_t i = 0; i < t->to_n && i < ESME_DEST_MAX; i++) {
-		snprintf(patterns[i], SCN_PATTERN_MAX, "%s", digits(t->to[i].pattern));
+		snprintf(patterns[i], WORLD_PATTERN_MAX, "%s", digits(t->to[i].pattern));
 		out->dest[i].pattern = patterns[i];
 		out->dest[i].weight = t->to[i].weight_ppm;
 		out->dest_n = i + 1;
@@ -104,9 +108,11 @@ void scn_peers_esme(const struct scn *s, struct sy_addr target, char (*patterns)
 	out->seg_max = (uint32_t)SY_MAX(65536u, SY_MIN(t->tps_milli / 1000 * 30, 4000000u));
 }
 
-void scn_peers_smsc(const struct scn *s, uint32_t carrier, struct sy_addr listen, struct smsc_peer_cfg *out)
+void scn_peers_smsc(const struct world *w, uint32_t carrier, struct sy_addr listen, struct smsc_peer_cfg *out)
 {
+	const struct scn *s = w->scn;
 	const struct scn_smpp_carrier *c = &s->smpp_carriers[carrier];
+	const struct world_smpp_carrier *b = &w->smpp_carriers[carrier];
 	memset(out, 0, sizeof(*out));
 	out->name = c->name;
 	out->index = carrier;
@@ -115,15 +121,15 @@ void scn_peers_smsc(const struct scn *s, uint32_t carrier, struct sy_addr listen
 	out->password = c->password;
 	out->sess_max = c->binds * 2 + 4;
 	out->window = c->window; /* receipts outstanding per bind, as the switch's submits */
-	out->reject_ppm = SCN_PPM - c->accept_ppm;
-	out->undeliv_ppm = SCN_PPM - c->deliver_ppm;
-	out->tps = c->tps;
-	out->dlr_delay = c->dlr_delay;
-	out->no_dedupe = !c->dedup;
+	out->reject_ppm = SCN_PPM - b->accept_ppm;
+	out->undeliv_ppm = SCN_PPM - b->deliver_ppm;
+	out->tps = b->tps;
+	out->dlr_delay = b->dlr_delay;
+	out->no_dedupe = !b->dedup;
 	/* Sized for the traffic: every message of the run remembered for the
 	 * duplicate check, ten seconds of receipts pending. */
-	uint64_t tps = s->sms.tps_milli / 1000 + 1;
-	uint64_t secs = (s->sms.duration_ns ? s->sms.duration_ns : s->run.duration_ns) / SY_NS_PER_S + 1;
+	uint64_t tps = w->sms.tps_milli / 1000 + 1;
+	uint64_t secs = (w->sms.duration_ns ? w->sms.duration_ns : s->run.duration_ns) / SY_NS_PER_S + 1;
 	out->msg_max = (uint32_t)SY_MIN(SY_MAX(tps * 10, 65536u), 4000000u);
 	out->keys_max = (uint32_t)SY_MIN(SY_MAX(tps * secs * 3, 65536u), 16000000u);
 }

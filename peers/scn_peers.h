@@ -7,23 +7,23 @@
 #ifndef SIM_PEERS_SCN_PEERS_H
 #define SIM_PEERS_SCN_PEERS_H
 
-#include "core/conf/scn.h"
 #include "esme.h"
 #include "smsc_peer.h"
 #include "uac.h"
 #include "uas.h"
+#include "world.h"
 
 /* Pool size for callers and carriers: arrivals x (ring + hold) with slack. */
-uint32_t scn_peers_calls_max(const struct scn *s);
+uint32_t scn_peers_calls_max(const struct world *w);
 
-/* dests must hold SCN_DESTS_MAX entries and outlive the uac. */
-void scn_peers_uac(const struct scn *s, struct sy_addr local, struct sy_addr target, uint32_t calls_max,
+/* dests must hold WORLD_DESTS_MAX entries and outlive the uac. */
+void scn_peers_uac(const struct world *w, struct sy_addr local, struct sy_addr target, uint32_t calls_max,
 		   struct uac_dest *dests, struct uac_cfg *out);
-void scn_peers_uas(const struct scn *s, uint32_t carrier, struct sy_addr local, uint32_t calls_max,
+void scn_peers_uas(const struct world *w, uint32_t carrier, struct sy_addr local, uint32_t calls_max,
 		   struct uas_cfg *out);
 /* The account's password comes from [account]; digits patterns lose '+'. */
-void scn_peers_esme(const struct scn *s, struct sy_addr target, char (*patterns)[SCN_PATTERN_MAX],
+void scn_peers_esme(const struct world *w, struct sy_addr target, char (*patterns)[WORLD_PATTERN_MAX],
 		    struct esme_cfg *out);
-void scn_peers_smsc(const struct scn *s, uint32_t carrier, struct sy_addr listen, struct smsc_peer_cfg *out);
+void scn_peers_smsc(const struct world *w, uint32_t carrier, struct sy_addr listen, struct smsc_peer_cfg *out);
 
 #endif

@@ -1,4 +1,4 @@
-/* audit.c: the scenario's accounts and tariffs as the money audit wants
+/* audit.c: the node's billing accounts and tariffs as the money audit wants
  * them; see audit.h. */
 #include "audit.h"
 
@@ -7,17 +7,17 @@
 
 #include "core/billing/callbill.h"
 
-#define MEMBER_NAME_MAX (SCN_NAME_MAX + 12)
+#define MEMBER_NAME_MAX (BILLING_NAME_MAX + 12)
 
 struct members {
 	struct audit_account *a;
 	char (*name)[MEMBER_NAME_MAX];
-	char (*number)[SCN_PATTERN_MAX + 12];
+	char (*number)[BILLING_PATTERN_MAX + 12];
 	uint32_t n;
 };
 
 /* The [tariff] an account names, else the first, as the call path picks. */
-static const struct bill_tariff *tariff_for(const struct scn *s, const struct scn_account *a,
+static const struct bill_tariff *tariff_for(const struct billing_cfg *s, const struct billing_account_cfg *a,
 					    const struct bill_tariff *t)
 {
 	for (uint32_t i = 0; i < s->tariff_n; i++)
@@ -26,7 +26,7 @@ static const struct bill_tariff *tariff_for(const struct scn *s, const struct sc
 	return s->tariff_n > 0 ? &t[0] : NULL;
 }
 
-static enum sy_rc members_fill(const struct scn *s, const struct bill_tariff *t, struct members *m)
+static enum sy_rc members_fill(const struct billing_cfg *s, const struct bill_tariff *t, struct members *m)
 {
 	uint32_t n = 0;
 	for (uint32_t k = 0; k < s->account_n; k++)
@@ -37,7 +37,7 @@ static enum sy_rc members_fill(const struct scn *s, const struct bill_tariff *t,
 	if (m->a == NULL || m->name == NULL || m->number == NULL)
 		return SY_ERR_NOMEM;
 	for (uint32_t k = 0; k < s->account_n; k++) {
-		const struct scn_account *a = &s->accounts[k];
+		const struct billing_account_cfg *a = &s->accounts[k];
 		for (uint32_t i = 0; i < (a->count > 1 ? a->count : 1); i++, m->n++) {
 			callbill_member(a, i, m->name[m->n], sizeof m->name[0], m->number[m->n], sizeof m->number[0]);
 			m->a[m->n] = (struct audit_account){m->name[m->n], m->number[m->n], tariff_for(s, a, t)};
@@ -46,9 +46,9 @@ static enum sy_rc members_fill(const struct scn *s, const struct bill_tariff *t,
 	return SY_OK;
 }
 
-enum sy_rc sim_audit_money(const struct scn *s, const char *out_dir, struct audit_result *out, char *err, size_t errlen)
+enum sy_rc sim_audit_money(const struct billing_cfg *s, const char *out_dir, struct audit_result *out, char *err, size_t errlen)
 {
-	struct bill_tariff t[SCN_TARIFFS_MAX];
+	struct bill_tariff t[BILLING_TARIFFS_MAX];
 	struct members m = {0};
 	uint32_t loaded = 0;
 	enum sy_rc rc = SY_OK;
@@ -65,7 +65,7 @@ enum sy_rc sim_audit_money(const struct scn *s, const char *out_dir, struct audi
 		snprintf(err, errlen, "audit: out of memory");
 		goto out_free;
 	}
-	char cdrs[SCN_PATH_MAX + 96], ledger[SCN_PATH_MAX + 96];
+	char cdrs[BILLING_PATH_MAX + 96], ledger[BILLING_PATH_MAX + 96];
 	snprintf(cdrs, sizeof cdrs, "%s/cdrs.sqlite", out_dir);
 	snprintf(ledger, sizeof ledger, "%s/ledger.sqlite", out_dir);
 	struct audit_cfg c = {.cdr_path = cdrs, .ledger_path = ledger, .accounts = m.a, .account_n = m.n};

@@ -5,12 +5,12 @@
 #ifndef SIM_AUDIT_H
 #define SIM_AUDIT_H
 
-#include "core/conf/scn.h"
+#include "core/billing/callbill.h"
 #include "core/store/audit.h"
 
 /* SY_ERR_IO / SY_ERR_PARSE (err says why) when a store or tariff cannot be
  * read. */
-enum sy_rc sim_audit_money(const struct scn *s, const char *out_dir, struct audit_result *out, char *err,
+enum sy_rc sim_audit_money(const struct billing_cfg *s, const char *out_dir, struct audit_result *out, char *err,
 			   size_t errlen);
 
 #endif

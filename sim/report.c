@@ -12,7 +12,7 @@
 
 struct metric {
 	const char *name;
-	enum scn_unit unit;
+	enum expect_unit unit;
 	int64_t v;
 };
 
@@ -24,7 +24,7 @@ struct metrics {
 	uint32_t n, names_n;
 };
 
-static void put(struct metrics *ms, const char *name, enum scn_unit unit, int64_t v)
+static void put(struct metrics *ms, const char *name, enum expect_unit unit, int64_t v)
 {
 	SY_ASSERT(ms->n < METRICS_MAX);
 	ms->m[ms->n++] = (struct metric){name, unit, v};
@@ -44,12 +44,12 @@ static int64_t ratio_ppm(uint64_t num, uint64_t den)
 
 static void put_hist(struct metrics *ms, const char *const names[6], const struct sy_hist *h)
 {
-	put(ms, names[0], SCN_UNIT_NS, (int64_t)sy_hist_percentile(h, 50));
-	put(ms, names[1], SCN_UNIT_NS, (int64_t)sy_hist_percentile(h, 90));
-	put(ms, names[2], SCN_UNIT_NS, (int64_t)sy_hist_percentile(h, 95));
-	put(ms, names[3], SCN_UNIT_NS, (int64_t)sy_hist_percentile(h, 99));
-	put(ms, names[4], SCN_UNIT_NS, (int64_t)h->max_ns);
-	put(ms, names[5], SCN_UNIT_NS, (int64_t)sy_hist_mean(h));
+	put(ms, names[0], EXPECT_UNIT_NS, (int64_t)sy_hist_percentile(h, 50));
+	put(ms, names[1], EXPECT_UNIT_NS, (int64_t)sy_hist_percentile(h, 90));
+	put(ms, names[2], EXPECT_UNIT_NS, (int64_t)sy_hist_percentile(h, 95));
+	put(ms, names[3], EXPECT_UNIT_NS, (int64_t)sy_hist_percentile(h, 99));
+	put(ms, names[4], EXPECT_UNIT_NS, (int64_t)h->max_ns);
+	put(ms, names[5], EXPECT_UNIT_NS, (int64_t)sy_hist_mean(h));
 }
 
 static const char *const pdd_names[6] = {"pdd.p50", "pdd.p90", "pdd.p95", "pdd.p99", "pdd.max", "pdd.mean"};
@@ -74,43 +74,43 @@ static void collect_cdrs(const struct sim_run *r, struct metrics *ms)
 		fprintf(stderr, "report: %s\n", err); /* counted as lost: nothing proven on disk */
 		rows = 0;
 	}
-	put(ms, "cdr.count", SCN_UNIT_COUNT, (int64_t)rows);
-	put(ms, "cdr.emitted", SCN_UNIT_COUNT, (int64_t)b->cdrs);
-	put(ms, "cdr.lost", SCN_UNIT_COUNT, (int64_t)(b->cdrs > rows ? b->cdrs - rows : 0));
+	put(ms, "cdr.count", EXPECT_UNIT_COUNT, (int64_t)rows);
+	put(ms, "cdr.emitted", EXPECT_UNIT_COUNT, (int64_t)b->cdrs);
+	put(ms, "cdr.lost", EXPECT_UNIT_COUNT, (int64_t)(b->cdrs > rows ? b->cdrs - rows : 0));
 	/* every attempt that ended must have produced a CDR; the calls a crash
 	 * killed did not end on any switch and are counted on their own */
 	uint64_t ended = b->attempts - b->active - r->crash.calls_lost;
-	put(ms, "cdr.missing", SCN_UNIT_COUNT, (int64_t)(ended > b->cdrs ? ended - b->cdrs : 0));
-	put(ms, "crash.count", SCN_UNIT_COUNT, (int64_t)r->crashes);
-	put(ms, "crash.calls_lost", SCN_UNIT_COUNT, (int64_t)r->crash.calls_lost);
-	put(ms, "crash.cdrs_dropped", SCN_UNIT_COUNT, (int64_t)r->crash.cdrs_dropped);
-	put(ms, "crash.ledger_ops_dropped", SCN_UNIT_COUNT, (int64_t)r->crash.ledger_ops_dropped);
+	put(ms, "cdr.missing", EXPECT_UNIT_COUNT, (int64_t)(ended > b->cdrs ? ended - b->cdrs : 0));
+	put(ms, "crash.count", EXPECT_UNIT_COUNT, (int64_t)r->crashes);
+	put(ms, "crash.calls_lost", EXPECT_UNIT_COUNT, (int64_t)r->crash.calls_lost);
+	put(ms, "crash.cdrs_dropped", EXPECT_UNIT_COUNT, (int64_t)r->crash.cdrs_dropped);
+	put(ms, "crash.ledger_ops_dropped", EXPECT_UNIT_COUNT, (int64_t)r->crash.ledger_ops_dropped);
 }
 
 static void collect_switch(const struct sim_run *r, struct metrics *ms)
 {
 	const struct b2bua_stats *b = &totals.b2b;
 	const struct sip_stack_stats *ss = &totals.sip;
-	put(ms, "calls.attempted", SCN_UNIT_COUNT, (int64_t)b->attempts);
-	put(ms, "calls.answered", SCN_UNIT_COUNT, (int64_t)b->answered);
-	put(ms, "calls.completed", SCN_UNIT_COUNT, (int64_t)b->completed);
-	put(ms, "calls.failed", SCN_UNIT_COUNT, (int64_t)b->failed);
-	put(ms, "calls.cancelled", SCN_UNIT_COUNT, (int64_t)b->cancelled);
-	put(ms, "calls.timeouts", SCN_UNIT_COUNT, (int64_t)b->timeouts);
-	put(ms, "calls.no_route", SCN_UNIT_COUNT, (int64_t)b->no_route);
-	put(ms, "calls.congestion", SCN_UNIT_COUNT, (int64_t)b->congestion);
-	put(ms, "calls.failovers", SCN_UNIT_COUNT, (int64_t)b->failovers);
-	put(ms, "calls.active", SCN_UNIT_COUNT, (int64_t)b->active);
-	put(ms, "calls.peak", SCN_UNIT_COUNT, (int64_t)b->active_peak);
-	put(ms, "asr", SCN_UNIT_PPM, ratio_ppm(b->answered, b->attempts));
+	put(ms, "calls.attempted", EXPECT_UNIT_COUNT, (int64_t)b->attempts);
+	put(ms, "calls.answered", EXPECT_UNIT_COUNT, (int64_t)b->answered);
+	put(ms, "calls.completed", EXPECT_UNIT_COUNT, (int64_t)b->completed);
+	put(ms, "calls.failed", EXPECT_UNIT_COUNT, (int64_t)b->failed);
+	put(ms, "calls.cancelled", EXPECT_UNIT_COUNT, (int64_t)b->cancelled);
+	put(ms, "calls.timeouts", EXPECT_UNIT_COUNT, (int64_t)b->timeouts);
+	put(ms, "calls.no_route", EXPECT_UNIT_COUNT, (int64_t)b->no_route);
+	put(ms, "calls.congestion", EXPECT_UNIT_COUNT, (int64_t)b->congestion);
+	put(ms, "calls.failovers", EXPECT_UNIT_COUNT, (int64_t)b->failovers);
+	put(ms, "calls.active", EXPECT_UNIT_COUNT, (int64_t)b->active);
+	put(ms, "calls.peak", EXPECT_UNIT_COUNT, (int64_t)b->active_peak);
+	put(ms, "asr", EXPECT_UNIT_PPM, ratio_ppm(b->answered, b->attempts));
 	put_hist(ms, pdd_names, &b->pdd);
 	put_hist(ms, setup_names, &b->setup);
 	collect_cdrs(r, ms);
-	put(ms, "sip.rx", SCN_UNIT_COUNT, (int64_t)ss->rx_msgs);
-	put(ms, "sip.tx", SCN_UNIT_COUNT, (int64_t)ss->tx_msgs);
-	put(ms, "sip.retransmits", SCN_UNIT_COUNT, (int64_t)ss->retransmits_sent);
-	put(ms, "sip.bad", SCN_UNIT_COUNT, (int64_t)(ss->rx_bad_dropped + ss->rx_bad_400));
-	put(ms, "sip.txn_full", SCN_UNIT_COUNT, (int64_t)ss->txn_full);
+	put(ms, "sip.rx", EXPECT_UNIT_COUNT, (int64_t)ss->rx_msgs);
+	put(ms, "sip.tx", EXPECT_UNIT_COUNT, (int64_t)ss->tx_msgs);
+	put(ms, "sip.retransmits", EXPECT_UNIT_COUNT, (int64_t)ss->retransmits_sent);
+	put(ms, "sip.bad", EXPECT_UNIT_COUNT, (int64_t)(ss->rx_bad_dropped + ss->rx_bad_400));
+	put(ms, "sip.txn_full", EXPECT_UNIT_COUNT, (int64_t)ss->txn_full);
 }
 
 static const struct metric *find(const struct metrics *ms, const char *name);
@@ -128,8 +128,8 @@ static struct money_audit audit; /* one report at a time, as the metrics */
 
 static void put_figure(struct metrics *ms, const char *name, const char *accounts, const struct audit_figure *f)
 {
-	put(ms, name, SCN_UNIT_MONEY, f->micros);
-	put(ms, accounts, SCN_UNIT_COUNT, f->accounts);
+	put(ms, name, EXPECT_UNIT_MONEY, f->micros);
+	put(ms, accounts, EXPECT_UNIT_COUNT, f->accounts);
 }
 
 /* The audit's figures: from the stores on disk, re-rated; when the stores
@@ -137,23 +137,23 @@ static void put_figure(struct metrics *ms, const char *name, const char *account
 static void collect_audit(const struct sim_run *r, struct metrics *ms)
 {
 	audit.ran = true;
-	audit.rc = sim_audit_money(r->scn, r->out_dir, &audit.r, audit.err, sizeof(audit.err));
+	audit.rc = sim_audit_money(&r->node->billing, r->out_dir, &audit.r, audit.err, sizeof(audit.err));
 	if (audit.rc != SY_OK)
 		return;
 	const struct audit_result *a = &audit.r;
-	put(ms, "billing.conservation_error", SCN_UNIT_MONEY, audit_total(a));
+	put(ms, "billing.conservation_error", EXPECT_UNIT_MONEY, audit_total(a));
 	put_figure(ms, "billing.audit.cdr_vs_rerate", "billing.audit.cdr_vs_rerate_accounts", &a->cdr_vs_rerate);
 	put_figure(ms, "billing.audit.cdr_vs_ledger", "billing.audit.cdr_vs_ledger_accounts", &a->cdr_vs_ledger);
 	put_figure(ms, "billing.audit.ledger_vs_balance", "billing.audit.ledger_vs_balance_accounts",
 		   &a->ledger_vs_balance);
-	put(ms, "billing.audit.open_reservations", SCN_UNIT_COUNT, (int64_t)a->open_resv);
-	put(ms, "billing.audit.negative", SCN_UNIT_COUNT, a->negative);
-	put(ms, "billing.audit.offenders", SCN_UNIT_COUNT, a->offenders);
-	put(ms, "billing.audit.recovered", SCN_UNIT_MONEY, a->recovered);
-	put(ms, "billing.audit.cdrs", SCN_UNIT_COUNT, (int64_t)a->cdrs);
-	put(ms, "billing.audit.cdrs_misrated", SCN_UNIT_COUNT, (int64_t)a->cdrs_misrated);
-	put(ms, "billing.audit.cdrs_unmatched", SCN_UNIT_COUNT, (int64_t)a->cdrs_unmatched);
-	put(ms, "billing.audit.charges_without_cdr", SCN_UNIT_COUNT, (int64_t)a->charges_without_cdr);
+	put(ms, "billing.audit.open_reservations", EXPECT_UNIT_COUNT, (int64_t)a->open_resv);
+	put(ms, "billing.audit.negative", EXPECT_UNIT_COUNT, a->negative);
+	put(ms, "billing.audit.offenders", EXPECT_UNIT_COUNT, a->offenders);
+	put(ms, "billing.audit.recovered", EXPECT_UNIT_MONEY, a->recovered);
+	put(ms, "billing.audit.cdrs", EXPECT_UNIT_COUNT, (int64_t)a->cdrs);
+	put(ms, "billing.audit.cdrs_misrated", EXPECT_UNIT_COUNT, (int64_t)a->cdrs_misrated);
+	put(ms, "billing.audit.cdrs_unmatched", EXPECT_UNIT_COUNT, (int64_t)a->cdrs_unmatched);
+	put(ms, "billing.audit.charges_without_cdr", EXPECT_UNIT_COUNT, (int64_t)a->charges_without_cdr);
 }
 
 static void collect_billing(const struct sim_run *r, struct metrics *ms)
@@ -169,19 +169,19 @@ static void collect_billing(const struct sim_run *r, struct metrics *ms)
 	const struct callbill_stats st = vt.bill;
 	struct bill_book_check bc;
 	callbill_book_check(cb, &bc);
-	put(ms, "billing.revenue", SCN_UNIT_MONEY, st.revenue_micros);
-	put(ms, "billing.cost", SCN_UNIT_MONEY, st.cost_micros);
-	put(ms, "billing.margin", SCN_UNIT_MONEY, st.revenue_micros - st.cost_micros);
+	put(ms, "billing.revenue", EXPECT_UNIT_MONEY, st.revenue_micros);
+	put(ms, "billing.cost", EXPECT_UNIT_MONEY, st.cost_micros);
+	put(ms, "billing.margin", EXPECT_UNIT_MONEY, st.revenue_micros - st.cost_micros);
 	collect_audit(r, ms);
-	put(ms, "billing.book_violations", SCN_UNIT_COUNT, bc.violations);
-	put(ms, "billing.cutoffs", SCN_UNIT_COUNT, (int64_t)st.cutoffs);
-	put(ms, "billing.cutoff_violations", SCN_UNIT_COUNT, (int64_t)vt.bill_cutoff_violations);
-	put(ms, "billing.cutoff_late_max", SCN_UNIT_NS, (int64_t)st.cutoff_late_max_ns);
-	put(ms, "billing.cutoff_late_p99", SCN_UNIT_NS, (int64_t)sy_hist_percentile(&vt.bill_cutoff_late, 99));
-	put(ms, "billing.cutoff_early", SCN_UNIT_COUNT, (int64_t)st.cutoff_early);
-	put(ms, "billing.declined", SCN_UNIT_COUNT, (int64_t)st.declined);
-	put(ms, "billing.authorized", SCN_UNIT_COUNT, (int64_t)st.authorized);
-	put(ms, "accounts.negative", SCN_UNIT_COUNT, (int64_t)callbill_negative_accounts(cb));
+	put(ms, "billing.book_violations", EXPECT_UNIT_COUNT, bc.violations);
+	put(ms, "billing.cutoffs", EXPECT_UNIT_COUNT, (int64_t)st.cutoffs);
+	put(ms, "billing.cutoff_violations", EXPECT_UNIT_COUNT, (int64_t)vt.bill_cutoff_violations);
+	put(ms, "billing.cutoff_late_max", EXPECT_UNIT_NS, (int64_t)st.cutoff_late_max_ns);
+	put(ms, "billing.cutoff_late_p99", EXPECT_UNIT_NS, (int64_t)sy_hist_percentile(&vt.bill_cutoff_late, 99));
+	put(ms, "billing.cutoff_early", EXPECT_UNIT_COUNT, (int64_t)st.cutoff_early);
+	put(ms, "billing.declined", EXPECT_UNIT_COUNT, (int64_t)st.declined);
+	put(ms, "billing.authorized", EXPECT_UNIT_COUNT, (int64_t)st.authorized);
+	put(ms, "accounts.negative", EXPECT_UNIT_COUNT, (int64_t)callbill_negative_accounts(cb));
 }
 
 static const char *const resp_names[6] = {"submit_resp.p50", "submit_resp.p90", "submit_resp.p95",
@@ -202,37 +202,37 @@ static void collect_sms(const struct sim_run *r, struct metrics *ms)
 		deduped += p->deduped;
 	}
 	uint64_t finals = e->rcpt_delivered + e->rcpt_undeliverable + e->rcpt_expired + e->rcpt_other;
-	uint64_t lost = r->scn->sms.dlr ? sim_run__sms_unreceipted(r)
+	uint64_t lost = r->world->sms.dlr ? sim_run__sms_unreceipted(r)
 					: (e->segs_accepted > received ? e->segs_accepted - received : 0);
-	put(ms, "sms.submitted", SCN_UNIT_COUNT, (int64_t)e->msgs_submitted);
-	put(ms, "sms.segments", SCN_UNIT_COUNT, (int64_t)e->segs_submitted);
-	put(ms, "sms.accepted", SCN_UNIT_COUNT, (int64_t)e->segs_accepted);
-	put(ms, "sms.rejected", SCN_UNIT_COUNT, (int64_t)e->segs_rejected);
-	put(ms, "sms.throttled", SCN_UNIT_COUNT, (int64_t)e->throttled);
-	put(ms, "sms.skipped", SCN_UNIT_COUNT, (int64_t)e->skipped);
-	put(ms, "sms.dlr", SCN_UNIT_COUNT, (int64_t)finals);
-	put(ms, "sms.delivered", SCN_UNIT_COUNT, (int64_t)e->rcpt_delivered);
-	put(ms, "sms.undeliverable", SCN_UNIT_COUNT, (int64_t)e->rcpt_undeliverable);
-	put(ms, "sms.expired", SCN_UNIT_COUNT, (int64_t)e->rcpt_expired);
-	put(ms, "sms.lost", SCN_UNIT_COUNT, (int64_t)lost);
+	put(ms, "sms.submitted", EXPECT_UNIT_COUNT, (int64_t)e->msgs_submitted);
+	put(ms, "sms.segments", EXPECT_UNIT_COUNT, (int64_t)e->segs_submitted);
+	put(ms, "sms.accepted", EXPECT_UNIT_COUNT, (int64_t)e->segs_accepted);
+	put(ms, "sms.rejected", EXPECT_UNIT_COUNT, (int64_t)e->segs_rejected);
+	put(ms, "sms.throttled", EXPECT_UNIT_COUNT, (int64_t)e->throttled);
+	put(ms, "sms.skipped", EXPECT_UNIT_COUNT, (int64_t)e->skipped);
+	put(ms, "sms.dlr", EXPECT_UNIT_COUNT, (int64_t)finals);
+	put(ms, "sms.delivered", EXPECT_UNIT_COUNT, (int64_t)e->rcpt_delivered);
+	put(ms, "sms.undeliverable", EXPECT_UNIT_COUNT, (int64_t)e->rcpt_undeliverable);
+	put(ms, "sms.expired", EXPECT_UNIT_COUNT, (int64_t)e->rcpt_expired);
+	put(ms, "sms.lost", EXPECT_UNIT_COUNT, (int64_t)lost);
 	/* delivered twice, counted where it lands: the carrier matches each
 	 * delivery by the message itself, not by our key, so a re-send it did
 	 * not deduplicate and a message that came back under a new id (an
 	 * application resubmitting after a lost submit_sm_resp) both count.
 	 * Receipts are at-least-once (SMPP clients match them by id), so those
 	 * are counted on their own. */
-	put(ms, "sms.duplicate", SCN_UNIT_COUNT, (int64_t)dups);
-	put(ms, "sms.dlr_duplicate", SCN_UNIT_COUNT, (int64_t)e->rcpt_duplicate);
-	put(ms, "sms.carrier_received", SCN_UNIT_COUNT, (int64_t)received);
-	put(ms, "sms.carrier_deduped", SCN_UNIT_COUNT, (int64_t)deduped);
-	put(ms, "sms.crashes", SCN_UNIT_COUNT, (int64_t)r->crashes);
+	put(ms, "sms.duplicate", EXPECT_UNIT_COUNT, (int64_t)dups);
+	put(ms, "sms.dlr_duplicate", EXPECT_UNIT_COUNT, (int64_t)e->rcpt_duplicate);
+	put(ms, "sms.carrier_received", EXPECT_UNIT_COUNT, (int64_t)received);
+	put(ms, "sms.carrier_deduped", EXPECT_UNIT_COUNT, (int64_t)deduped);
+	put(ms, "sms.crashes", EXPECT_UNIT_COUNT, (int64_t)r->crashes);
 	const struct smsc_stats *st = r->smsc != NULL ? smsc_stats(r->smsc) : NULL;
-	put(ms, "sms.retries", SCN_UNIT_COUNT, (int64_t)(r->sms_retries_before + (st ? st->upstream_retries : 0)));
-	put(ms, "sms.recovered", SCN_UNIT_COUNT, (int64_t)(r->sms_recovered_before + (st ? st->recovered : 0)));
-	put(ms, "sms.resent_after_crash", SCN_UNIT_COUNT,
+	put(ms, "sms.retries", EXPECT_UNIT_COUNT, (int64_t)(r->sms_retries_before + (st ? st->upstream_retries : 0)));
+	put(ms, "sms.recovered", EXPECT_UNIT_COUNT, (int64_t)(r->sms_recovered_before + (st ? st->recovered : 0)));
+	put(ms, "sms.resent_after_crash", EXPECT_UNIT_COUNT,
 	    (int64_t)(r->sms_resent_before + (st ? st->recovered_resent : 0)));
-	put(ms, "sms.store_commits", SCN_UNIT_COUNT, (int64_t)(r->sms_commits_before + (st ? st->store_commits : 0)));
-	put(ms, "billing.sms_revenue", SCN_UNIT_MONEY, r->sms_revenue_before + (st ? st->revenue_micros : 0));
+	put(ms, "sms.store_commits", EXPECT_UNIT_COUNT, (int64_t)(r->sms_commits_before + (st ? st->store_commits : 0)));
+	put(ms, "billing.sms_revenue", EXPECT_UNIT_MONEY, r->sms_revenue_before + (st ? st->revenue_micros : 0));
 	put_hist(ms, resp_names, &e->submit_resp);
 }
 
@@ -262,7 +262,7 @@ static void text_sms(FILE *f, const struct metrics *ms)
 
 static void fmt_money(int64_t v, char *buf, size_t n)
 {
-	expect_fmt_value((struct expect_value){v, SCN_UNIT_MONEY}, buf, n);
+	expect_fmt_value((struct expect_value){v, EXPECT_UNIT_MONEY}, buf, n);
 }
 
 /* The audit's line, and one line per offending account it names. */
@@ -329,14 +329,14 @@ static void collect_callers(const struct sim_run *r, struct metrics *ms)
 	if (r->uac == NULL)
 		return;
 	const struct uac_stats *u = uac_stats(r->uac);
-	put(ms, "calls.offered", SCN_UNIT_COUNT, (int64_t)u->attempted);
-	put(ms, "caller.answered", SCN_UNIT_COUNT, (int64_t)u->answered);
-	put(ms, "caller.failed", SCN_UNIT_COUNT, (int64_t)u->failed);
-	put(ms, "caller.timeouts", SCN_UNIT_COUNT, (int64_t)u->timeouts);
-	put(ms, "caller.completed", SCN_UNIT_COUNT, (int64_t)u->completed);
-	put(ms, "caller.skipped", SCN_UNIT_COUNT, (int64_t)u->skipped);
-	put(ms, "caller.retransmits", SCN_UNIT_COUNT, (int64_t)u->retransmits);
-	put(ms, "caller.asr", SCN_UNIT_PPM, ratio_ppm(u->answered, u->attempted));
+	put(ms, "calls.offered", EXPECT_UNIT_COUNT, (int64_t)u->attempted);
+	put(ms, "caller.answered", EXPECT_UNIT_COUNT, (int64_t)u->answered);
+	put(ms, "caller.failed", EXPECT_UNIT_COUNT, (int64_t)u->failed);
+	put(ms, "caller.timeouts", EXPECT_UNIT_COUNT, (int64_t)u->timeouts);
+	put(ms, "caller.completed", EXPECT_UNIT_COUNT, (int64_t)u->completed);
+	put(ms, "caller.skipped", EXPECT_UNIT_COUNT, (int64_t)u->skipped);
+	put(ms, "caller.retransmits", EXPECT_UNIT_COUNT, (int64_t)u->retransmits);
+	put(ms, "caller.asr", EXPECT_UNIT_PPM, ratio_ppm(u->answered, u->attempted));
 	put_hist(ms, cpdd_names, &u->pdd);
 }
 
@@ -344,11 +344,11 @@ static void collect_carriers(const struct sim_run *r, struct metrics *ms)
 {
 	for (uint32_t i = 0; i < totals.carrier_n; i++) {
 		const struct b2bua_carrier *c = &totals.carriers[i];
-		put(ms, dyn_name(ms, c->name, "attempts"), SCN_UNIT_COUNT, (int64_t)c->attempts);
-		put(ms, dyn_name(ms, c->name, "answered"), SCN_UNIT_COUNT, (int64_t)c->answered);
-		put(ms, dyn_name(ms, c->name, "failed"), SCN_UNIT_COUNT, (int64_t)c->failed);
-		put(ms, dyn_name(ms, c->name, "timeouts"), SCN_UNIT_COUNT, (int64_t)c->timeouts);
-		put(ms, dyn_name(ms, c->name, "asr"), SCN_UNIT_PPM, ratio_ppm(c->answered, c->attempts));
+		put(ms, dyn_name(ms, c->name, "attempts"), EXPECT_UNIT_COUNT, (int64_t)c->attempts);
+		put(ms, dyn_name(ms, c->name, "answered"), EXPECT_UNIT_COUNT, (int64_t)c->answered);
+		put(ms, dyn_name(ms, c->name, "failed"), EXPECT_UNIT_COUNT, (int64_t)c->failed);
+		put(ms, dyn_name(ms, c->name, "timeouts"), EXPECT_UNIT_COUNT, (int64_t)c->timeouts);
+		put(ms, dyn_name(ms, c->name, "asr"), EXPECT_UNIT_PPM, ratio_ppm(c->answered, c->attempts));
 	}
 }
 
@@ -436,7 +436,7 @@ static void text_report(FILE *f, const struct sim_run *r, const struct metrics *
 		   " lost in the network)\n",
 		(double)sim_now(r->sim) / 1e9, (double)r->traffic_end_ns / 1e9, st->events, st->dgrams_sent,
 		st->dgrams_lost + st->dgrams_down);
-	bool voice = r->scn->voice.present || r->scn->carrier_n > 0;
+	bool voice = r->world->voice.present || r->scn->carrier_n > 0;
 	if (voice) {
 		text_calls(f, r, ms);
 		text_carriers(f, r);
@@ -455,13 +455,13 @@ static void text_report(FILE *f, const struct sim_run *r, const struct metrics *
 			ss->rx_msgs, ss->tx_msgs, ss->retransmits_sent, ss->rx_bad_dropped + ss->rx_bad_400,
 			ss->txn_full);
 	}
-	if (r->scn->expect_n > 0) {
+	if (r->expects->n > 0) {
 		fprintf(f, "expect\n");
-		for (uint32_t i = 0; i < r->scn->expect_n; i++)
+		for (uint32_t i = 0; i < r->expects->n; i++)
 			fprintf(f, "  %s\n", res[i].report);
 	}
 	fprintf(f, "result    %s (%zu of %u expectations failed)\n", fails ? "FAIL" : "PASS", fails,
-		r->scn->expect_n);
+		r->expects->n);
 	fprintf(f, "digest    sha256:%s\n", digest);
 }
 
@@ -521,11 +521,11 @@ static void json_report(FILE *f, const struct sim_run *r, const struct metrics *
 		fprintf(f, "%s", i ? "," : "");
 		json_str(f, ms->m[i].name);
 		const struct metric *m = &ms->m[i];
-		if (m->unit == SCN_UNIT_PPM)
+		if (m->unit == EXPECT_UNIT_PPM)
 			fprintf(f, ":%.4f", (double)m->v / 10000.0); /* percent */
-		else if (m->unit == SCN_UNIT_NS)
+		else if (m->unit == EXPECT_UNIT_NS)
 			fprintf(f, ":%.3f", (double)m->v / 1e6); /* milliseconds */
-		else if (m->unit == SCN_UNIT_MONEY)
+		else if (m->unit == EXPECT_UNIT_MONEY)
 			fprintf(f, ":%s%" PRId64 ".%06" PRId64, m->v < 0 ? "-" : "", (m->v < 0 ? -m->v : m->v) / 1000000,
 				(m->v < 0 ? -m->v : m->v) % 1000000);
 		else
@@ -534,7 +534,7 @@ static void json_report(FILE *f, const struct sim_run *r, const struct metrics *
 	fprintf(f, "},\"units\":{\"ppm_metrics\":\"percent\",\"ns_metrics\":\"ms\",\"money\":\"units\"}");
 	json_audit(f);
 	fprintf(f, ",\"expect\":[");
-	for (uint32_t i = 0; i < r->scn->expect_n; i++) {
+	for (uint32_t i = 0; i < r->expects->n; i++) {
 		fprintf(f, "%s{\"line\":%u,\"text\":", i ? "," : "", res[i].line);
 		json_str(f, res[i].text);
 		fprintf(f, ",\"pass\":%s,\"report\":", res[i].pass ? "true" : "false");
@@ -561,7 +561,7 @@ static void write_file(const struct sim_run *r, const char *name, void (*fn)(FIL
 size_t sim_run_finish(struct sim_run *r, FILE *text, const char *json_path)
 {
 	static struct metrics ms; /* large; one report at a time */
-	struct expect_result res[SCN_EXPECTS_MAX];
+	struct expect_result res[EXPECTS_MAX];
 	char digest[65];
 	if (r->sw != NULL)
 		vswitch_flush(r->sw); /* the end of the run is a clean stop */
@@ -573,7 +573,7 @@ size_t sim_run_finish(struct sim_run *r, FILE *text, const char *json_path)
 	if (r->sw != NULL) /* down at the end: no billing instance to ask */
 		collect_billing(r, &ms);
 	collect_sms(r, &ms);
-	size_t fails = expect_eval(r->scn, lookup, &ms, res);
+	size_t fails = expect_eval(r->expects, r->scn->file, lookup, &ms, res);
 	sim_digest_hex(r->sim, digest);
 	if (text != NULL)
 		text_report(text, r, &ms, res, fails, digest);

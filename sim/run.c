@@ -16,7 +16,7 @@ static const char *const col_names[COL_N] = {"offered",	  "attempts", "answered"
 
 /* ---- building the world ---- */
 
-static struct sim_link_cfg link_cfg(const struct scn_link *l)
+static struct sim_link_cfg link_cfg(const struct world_link *l)
 {
 	struct sim_link_cfg c = sim_link_cfg_default();
 	if (l->set) {
@@ -27,7 +27,7 @@ static struct sim_link_cfg link_cfg(const struct scn_link *l)
 	return c;
 }
 
-static void link_both(struct sim *sim, struct sim_node *a, struct sim_node *b, const struct scn_link *l)
+static void link_both(struct sim *sim, struct sim_node *a, struct sim_node *b, const struct world_link *l)
 {
 	struct sim_link_cfg c = link_cfg(l);
 	sim_net_link_set(sim_net_link(sim, a, b), &c);
@@ -80,10 +80,10 @@ static enum sy_rc add_carriers(struct sim_run *r, struct sy_addr *addrs, char *e
 		r->carrier_nodes[i] = sim_node_add(r->sim, name, ip);
 		if (r->carrier_nodes[i] == NULL)
 			return SY_ERR_INVAL;
-		link_both(r->sim, r->sw_node, r->carrier_nodes[i], &c->link);
+		link_both(r->sim, r->sw_node, r->carrier_nodes[i], &r->world->carriers[i].link);
 		addrs[i] = sim_node_addr(r->carrier_nodes[i], SIP_PORT);
 		struct uas_cfg u;
-		scn_peers_uas(s, i, addrs[i], r->calls_max, &u);
+		scn_peers_uas(r->world, i, addrs[i], r->calls_max, &u);
 		enum sy_rc rc = uas_create(sim_node_env(r->carrier_nodes[i]), &u, &r->uas[i]);
 		if (rc != SY_OK) {
 			snprintf(err, errlen, "%s:%u: cannot simulate [carrier %s]: %s", s->file, c->line, c->name,
@@ -97,12 +97,12 @@ static enum sy_rc add_carriers(struct sim_run *r, struct sy_addr *addrs, char *e
 static enum sy_rc add_callers(struct sim_run *r, char *err, size_t errlen)
 {
 	const struct scn *s = r->scn;
-	const struct scn_traffic_voice *v = &s->voice;
+	const struct world_traffic_voice *v = &r->world->voice;
 	r->callers_node = sim_node_add(r->sim, "callers", "10.0.2.1");
 	link_both(r->sim, r->callers_node, r->sw_node, &v->link);
 	uint64_t dur = v->duration_ns ? v->duration_ns : s->run.duration_ns;
 	struct uac_cfg u;
-	scn_peers_uac(s, sim_node_addr(r->callers_node, SIP_PORT), sim_node_addr(r->sw_node, SIP_PORT), r->calls_max,
+	scn_peers_uac(r->world, sim_node_addr(r->callers_node, SIP_PORT), sim_node_addr(r->sw_node, SIP_PORT), r->calls_max,
 		      r->dests, &u);
 	enum sy_rc rc = uac_create(sim_node_env(r->callers_node), &u, &r->uac);
 	if (rc != SY_OK) {
@@ -123,18 +123,18 @@ static void sms_drop_fire(void *arg);
 
 static void add_faults(struct sim_run *r)
 {
-	const struct scn *s = r->scn;
-	for (uint32_t i = 0; i < s->fault_n; i++) {
-		const struct scn_fault *f = &s->faults[i];
-		if (f->kind == SCN_FAULT_CARRIER_DOWN && f->carrier >= 0) {
+	const struct world *w = r->world;
+	for (uint32_t i = 0; i < w->fault_n; i++) {
+		const struct world_fault *f = &w->faults[i];
+		if (f->kind == WORLD_FAULT_CARRIER_DOWN && f->carrier >= 0) {
 			sim_net_down_between(r->sim, r->sw_node, r->carrier_nodes[f->carrier], true, f->at_ns,
 					     f->at_ns + f->duration_ns);
-		} else if (f->kind == SCN_FAULT_SMPP_DROP && f->carrier >= 0) {
+		} else if (f->kind == WORLD_FAULT_SMPP_DROP && f->carrier >= 0) {
 			struct drop_ctx *d = malloc(sizeof(*d));
 			SY_ASSERT(d != NULL);
 			*d = (struct drop_ctx){r, f->carrier, f->at_ns + f->duration_ns};
 			sim_at(r->sim, f->at_ns, sms_drop_fire, d);
-		} else if (f->kind == SCN_FAULT_NODE_CRASH) {
+		} else if (f->kind == WORLD_FAULT_NODE_CRASH) {
 			sim_node_crash_at(r->sw_node, f->at_ns, f->duration_ns);
 		}
 	}
@@ -146,16 +146,15 @@ static void tick(void *arg);
 
 static enum sy_rc smsc_start(struct sim_run *r, char *err, size_t errlen)
 {
-	const struct scn *s = r->scn;
 	struct smsc_cfg c = {
 		.env = sim_node_env(r->sw_node),
 		.listen = sim_node_addr(r->sw_node, SMPP_PORT),
-		.accounts = s->accounts,
-		.account_n = s->account_n,
+		.accounts = r->node->smsc_accounts,
+		.account_n = r->node->smsc_account_n,
 		.carriers = r->sms_carriers,
-		.carrier_n = s->smpp_carrier_n,
+		.carrier_n = r->node->smsc_carrier_n,
 		.store_dir = r->out_dir,
-		.msgs_max = (uint32_t)SY_MIN(SY_MAX(s->sms.tps_milli / 1000 * 8, 65536u), 4000000u),
+		.msgs_max = (uint32_t)SY_MIN(SY_MAX(r->world->sms.tps_milli / 1000 * 8, 65536u), 4000000u),
 		.rate = r->sw != NULL && r->sw->bill != NULL ? callbill_rate_sms : NULL,
 		.rate_arg = r->sw != NULL ? r->sw->bill : NULL,
 	};
@@ -165,6 +164,7 @@ static enum sy_rc smsc_start(struct sim_run *r, char *err, size_t errlen)
 static enum sy_rc add_sms(struct sim_run *r, char *err, size_t errlen)
 {
 	const struct scn *s = r->scn;
+	const struct world_traffic_sms *t = &r->world->sms;
 	for (uint32_t i = 0; i < s->smpp_carrier_n; i++) {
 		char name[SCN_NAME_MAX + 8], ip[32];
 		snprintf(name, sizeof(name), "smsc-%s", s->smpp_carriers[i].name);
@@ -172,11 +172,11 @@ static enum sy_rc add_sms(struct sim_run *r, char *err, size_t errlen)
 		r->sms_nodes[i] = sim_node_add(r->sim, name, ip);
 		if (r->sms_nodes[i] == NULL)
 			return SY_ERR_INVAL;
-		link_both(r->sim, r->sw_node, r->sms_nodes[i], &s->smpp_carriers[i].link);
-		r->sms_carriers[i] = s->smpp_carriers[i];
+		link_both(r->sim, r->sw_node, r->sms_nodes[i], &r->world->smpp_carriers[i].link);
+		r->sms_carriers[i] = r->node->smsc_carriers[i];
 		r->sms_carriers[i].addr = sim_node_addr(r->sms_nodes[i], SMPP_PORT);
 		struct smsc_peer_cfg pc;
-		scn_peers_smsc(s, i, r->sms_carriers[i].addr, &pc);
+		scn_peers_smsc(r->world, i, r->sms_carriers[i].addr, &pc);
 		enum sy_rc rc = smsc_peer_create(sim_node_env(r->sms_nodes[i]), &pc, &r->sms_peers[i]);
 		if (rc != SY_OK) {
 			snprintf(err, errlen, "%s:%u: cannot simulate [smpp-carrier %s]: %s", s->file,
@@ -185,18 +185,18 @@ static enum sy_rc add_sms(struct sim_run *r, char *err, size_t errlen)
 		}
 	}
 	enum sy_rc rc = smsc_start(r, err, errlen);
-	if (rc != SY_OK || !s->sms.present)
+	if (rc != SY_OK || !t->present)
 		return rc;
 	r->apps_node = sim_node_add(r->sim, "apps", "10.0.4.1");
-	link_both(r->sim, r->apps_node, r->sw_node, &s->sms.link);
+	link_both(r->sim, r->apps_node, r->sw_node, &t->link);
 	struct esme_cfg ec;
-	scn_peers_esme(s, sim_node_addr(r->sw_node, SMPP_PORT), r->esme_patterns, &ec);
+	scn_peers_esme(r->world, sim_node_addr(r->sw_node, SMPP_PORT), r->esme_patterns, &ec);
 	if ((rc = esme_create(sim_node_env(r->apps_node), &ec, &r->esme)) != SY_OK) {
-		snprintf(err, errlen, "%s:%u: cannot simulate [traffic sms]: %s", s->file, s->sms.line, sy_rc_str(rc));
+		snprintf(err, errlen, "%s:%u: cannot simulate [traffic sms]: %s", s->file, t->line, sy_rc_str(rc));
 		return rc;
 	}
-	uint64_t dur = s->sms.duration_ns ? s->sms.duration_ns : s->run.duration_ns;
-	r->sms_traffic_end_ns = s->sms.start_ns + dur;
+	uint64_t dur = t->duration_ns ? t->duration_ns : s->run.duration_ns;
+	r->sms_traffic_end_ns = t->start_ns + dur;
 	r->traffic_end_ns = SY_MAX(r->traffic_end_ns, r->sms_traffic_end_ns);
 	return SY_OK;
 }
@@ -376,45 +376,60 @@ static void sms_drop_fire(void *arg)
 		free(d);
 }
 
-enum sy_rc sim_run_create(const struct scn *scn, const struct sim_run_opts *o, struct sim_run **out, char *err,
-			  size_t errlen)
+/* --out DIR, or out/<scenario name>: created, and emptied of a past run. */
+static enum sy_rc out_dir_init(struct sim_run *r, const char *dir, char *err, size_t errlen)
 {
+	if (dir != NULL) {
+		snprintf(r->out_dir, sizeof(r->out_dir), "%s", dir);
+	} else {
+		const char *base = strrchr(r->scn->file, '/');
+		base = base ? base + 1 : r->scn->file;
+		size_t n = strcspn(base, ".");
+		snprintf(r->out_dir, sizeof(r->out_dir), "out/%.*s", (int)n, base);
+	}
+	enum sy_rc rc = make_dir(r->out_dir, err, errlen);
+	if (rc == SY_OK)
+		clear_outputs(r->out_dir);
+	return rc;
+}
+
+enum sy_rc sim_run_create(const struct sim_scenario *sc, const struct sim_run_opts *o, struct sim_run **out,
+			  char *err, size_t errlen)
+{
+	const struct world *w = sc->world;
+	const struct scn *scn = w->scn;
 	struct sim_run *r = calloc(1, sizeof(*r));
 	struct sy_addr addrs[SCN_CARRIERS_MAX];
 	enum sy_rc rc = SY_ERR_NOMEM;
 	if (r == NULL)
 		return rc;
 	r->scn = scn;
+	r->world = w;
+	r->expects = &sc->expects;
+	if ((r->node = conf_node_new(scn)) == NULL)
+		goto out_free;
 	sy_hist_init(&r->dead.b2b.pdd);
 	sy_hist_init(&r->dead.b2b.setup);
 	r->seed = o->seed_set ? o->seed : scn->run.seed;
-	if (o->out_dir != NULL) {
-		snprintf(r->out_dir, sizeof(r->out_dir), "%s", o->out_dir);
-	} else {
-		const char *base = strrchr(scn->file, '/');
-		base = base ? base + 1 : scn->file;
-		size_t n = strcspn(base, ".");
-		snprintf(r->out_dir, sizeof(r->out_dir), "out/%.*s", (int)n, base);
-	}
-	if ((rc = make_dir(r->out_dir, err, errlen)) != SY_OK)
+	if ((rc = out_dir_init(r, o->out_dir, err, errlen)) != SY_OK)
 		goto out_free;
-	clear_outputs(r->out_dir);
 	struct sim_opts so = {.log_level = o->log_level};
 	r->sim = sim_create_opts(r->seed, scn->run.epoch_ns, &so);
 	if (r->sim == NULL)
 		goto out_free;
 	if (o->trace != NULL)
 		sim_set_event_text(r->sim, o->trace);
-	r->calls_max = scn->run.calls_max ? scn->run.calls_max : scn_peers_calls_max(scn);
+	r->calls_max = scn->run.calls_max ? scn->run.calls_max : scn_peers_calls_max(w);
 	r->sw_node = sim_node_add(r->sim, "switch", "10.0.0.1");
 	sim_node_set_timer_late(r->sw_node, o->switch_timer_late_ns);
 	if ((rc = add_carriers(r, addrs, err, errlen)) != SY_OK)
 		goto out_free;
-	uint64_t cps = scn->voice.cps_milli / 1000 + 1;
+	uint64_t cps = w->voice.cps_milli / 1000 + 1;
 	memcpy(r->sw_carrier_addrs, addrs, sizeof(addrs));
 	r->sw_cfg = (struct vswitch_cfg){
 		.env = sim_node_env(r->sw_node),
-		.scn = scn,
+		.sw = &r->node->sw,
+		.billing = &r->node->billing,
 		.listen = sim_node_addr(r->sw_node, SIP_PORT),
 		.out_dir = r->out_dir,
 		.carrier_addrs = r->sw_carrier_addrs,
@@ -423,9 +438,9 @@ enum sy_rc sim_run_create(const struct scn *scn, const struct sim_run_opts *o, s
 	};
 	if ((rc = vswitch_create(&r->sw_cfg, &r->sw, err, errlen)) != SY_OK)
 		goto out_free;
-	if (scn->voice.present && (rc = add_callers(r, err, errlen)) != SY_OK)
+	if (w->voice.present && (rc = add_callers(r, err, errlen)) != SY_OK)
 		goto out_free;
-	if ((scn->sms.present || scn->smpp_carrier_n > 0) && (rc = add_sms(r, err, errlen)) != SY_OK)
+	if ((w->sms.present || scn->smpp_carrier_n > 0) && (rc = add_sms(r, err, errlen)) != SY_OK)
 		goto out_free;
 	sim_node_set_hooks(r->sw_node, switch_crashed, switch_restarted, r);
 	add_faults(r);
@@ -571,5 +586,6 @@ void sim_run_destroy(struct sim_run *r)
 		sim_destroy(r->sim);
 	if (r->series.ncols > 0)
 		sim_series_free(&r->series);
+	free(r->node); /* after the switch and the SMSC that point into it */
 	free(r);
 }

@@ -9,10 +9,25 @@
 
 #include <stdio.h>
 
-#include "core/conf/expect.h"
-#include "core/conf/scn.h"
+#include "expect.h"
+#include "peers/world.h"
 
 struct sim_run;
+
+/* A scenario as the simulator reads it: the node's sections (world->scn),
+ * the simulated world, and the [expect] lines. */
+struct sim_scenario {
+	struct world *world;
+	struct expect_set expects;
+};
+
+/* Errors as scn_parse_file ("file:line: message"). */
+enum sy_rc sim_scenario_parse_file(const char *path, struct sim_scenario **out, char *err, size_t errlen);
+enum sy_rc sim_scenario_parse_buf(const char *text, size_t len, const char *name, struct sim_scenario **out,
+				  char *err, size_t errlen);
+enum sy_rc sim_scenario_parse_string(const char *text, const char *name, struct sim_scenario **out, char *err,
+				     size_t errlen);
+void sim_scenario_free(struct sim_scenario *sc);
 
 struct sim_run_opts {
 	uint64_t seed;	    /* used when seed_set, else [run] seed */
@@ -23,8 +38,9 @@ struct sim_run_opts {
 	enum sy_log_level log_level;
 };
 
-enum sy_rc sim_run_create(const struct scn *scn, const struct sim_run_opts *o, struct sim_run **out, char *err,
-			  size_t errlen);
+/* sc outlives the run. */
+enum sy_rc sim_run_create(const struct sim_scenario *sc, const struct sim_run_opts *o, struct sim_run **out,
+			  char *err, size_t errlen);
 /* Advances virtual time by at most step_ns; returns false once the run is
  * over (traffic done, calls drained or the drain limit reached). */
 bool sim_run_step(struct sim_run *r, uint64_t step_ns);

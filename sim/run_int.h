@@ -3,6 +3,7 @@
 #ifndef SIM_RUN_INT_H
 #define SIM_RUN_INT_H
 
+#include "core/conf/node.h"
 #include "core/sip/switch.h"
 #include "core/smpp/smsc.h"
 #include "digest.h"
@@ -39,7 +40,10 @@ struct sim_voice_totals {
 };
 
 struct sim_run {
-	const struct scn *scn;
+	const struct scn *scn;	   /* world->scn */
+	const struct world *world;
+	const struct expect_set *expects;
+	struct node_cfg *node; /* the switch's and the SMSC's configs */
 	struct sim *sim;
 	uint64_t seed;
 	char out_dir[SCN_PATH_MAX + 64];
@@ -49,7 +53,7 @@ struct sim_run {
 	struct sy_addr sw_carrier_addrs[SCN_CARRIERS_MAX];
 	struct uac *uac;
 	struct uas *uas[SCN_CARRIERS_MAX];
-	struct uac_dest dests[SCN_DESTS_MAX];
+	struct uac_dest dests[WORLD_DESTS_MAX];
 	struct sim_series series;
 	int cols[COL_N];
 	uint64_t last[COL_N];
@@ -58,11 +62,11 @@ struct sim_run {
 	uint32_t calls_max;
 	/* SMS: the SMSC on the switch node, carriers' SMSCs, the applications */
 	struct smsc *smsc;
-	struct scn_smpp_carrier sms_carriers[SCN_SMPP_CARRIERS_MAX]; /* addresses of the sim hosts */
+	struct smsc_carrier_cfg sms_carriers[SCN_SMPP_CARRIERS_MAX]; /* addresses of the sim hosts */
 	struct sim_node *sms_nodes[SCN_SMPP_CARRIERS_MAX], *apps_node;
 	struct smsc_peer *sms_peers[SCN_SMPP_CARRIERS_MAX];
 	struct esme *esme;
-	char esme_patterns[SCN_DESTS_MAX][SCN_PATTERN_MAX];
+	char esme_patterns[WORLD_DESTS_MAX][WORLD_PATTERN_MAX];
 	uint64_t sms_traffic_end_ns;
 	uint32_t crashes;
 	int64_t sms_revenue_before; /* of SMSC instances lost in crashes */

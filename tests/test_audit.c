@@ -19,7 +19,7 @@
 
 struct fx {
 	char dir[64], tariff[96], out[96];
-	struct scn *scn;
+	struct sim_scenario *scn;
 	struct sim_run *run;
 };
 
@@ -65,7 +65,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 	sim_run_destroy(f->run);
-	scn_free(f->scn);
+	sim_scenario_free(f->scn);
 	char cmd[160];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
 	assert_int_equal(system(cmd), 0);
@@ -79,7 +79,7 @@ static size_t run_balance(struct fx *f, const char *balance, const char *expect,
 {
 	char text[2048], err[256];
 	snprintf(text, sizeof(text), scn_fmt, f->tariff, balance, expect);
-	assert_int_equal(scn_parse_string(text, "audit.scn", &f->scn, err, sizeof(err)), SY_OK);
+	assert_int_equal(sim_scenario_parse_string(text, "audit.scn", &f->scn, err, sizeof(err)), SY_OK);
 	struct sim_run_opts o = {.out_dir = f->out, .log_level = SY_LOG_ERROR, .switch_timer_late_ns = timer_late_ns};
 	assert_int_equal(sim_run_create(f->scn, &o, &f->run, err, sizeof(err)), SY_OK);
 	while (sim_run_step(f->run, SY_NS_PER_S))
@@ -114,7 +114,7 @@ static void corrupt(struct fx *f, const char *db, const char *sql)
 static void audit(struct fx *f, struct audit_result *a)
 {
 	char err[320];
-	assert_int_equal(sim_audit_money(f->scn, f->out, a, err, sizeof(err)), SY_OK);
+	assert_int_equal(sim_audit_money(&f->run->node->billing, f->out, a, err, sizeof(err)), SY_OK);
 }
 
 static void test_clean_run(void **state)
@@ -235,7 +235,7 @@ static void test_unreadable_store(void **state)
 	snprintf(path, sizeof(path), "%s/ledger.sqlite", f->out);
 	assert_int_equal(unlink(path), 0);
 	struct audit_result a;
-	assert_int_equal(sim_audit_money(f->scn, f->out, &a, err, sizeof(err)), SY_ERR_IO);
+	assert_int_equal(sim_audit_money(&f->run->node->billing, f->out, &a, err, sizeof(err)), SY_ERR_IO);
 	assert_non_null(strstr(err, "ledger.sqlite"));
 	assert_int_equal(sim_run_finish(f->run, NULL, NULL), 6);
 }

@@ -12,11 +12,13 @@
 #include <cmocka.h>
 
 #include "core/billing/callbill.h"
+#include "core/conf/node.h"
 #include "tests/testenv.h"
 
 struct fx {
 	struct testenv te;
 	struct scn *scn;
+	struct node_cfg *node;
 	struct callbill *cb;
 	char dir[64], tariff[96];
 };
@@ -44,7 +46,8 @@ static int setup(void **state)
 		 f->tariff);
 	assert_int_equal(scn_parse_string(text, "bill.scn", &f->scn, err, sizeof(err)), SY_OK);
 	testenv_init(&f->te, 1);
-	struct callbill_cfg c = {.env = &f->te.env, .scn = f->scn, .slice_s = 60, .guard_s = 10};
+	assert_non_null(f->node = conf_node_new(f->scn));
+	struct callbill_cfg c = {.env = &f->te.env, .billing = &f->node->billing, .slice_s = 60, .guard_s = 10};
 	assert_int_equal(callbill_create(&c, &f->cb, err, sizeof(err)), SY_OK);
 	assert_non_null(f->cb);
 	*state = f;
@@ -56,6 +59,7 @@ static int teardown(void **state)
 	struct fx *f = *state;
 	callbill_destroy(f->cb);
 	scn_free(f->scn);
+	free(f->node);
 	testenv_free(&f->te);
 	unlink(f->tariff);
 	rmdir(f->dir);

@@ -1,5 +1,7 @@
 /* test_scn.c: the scenario parser (every section and key of a full file, a
- * table of bad inputs with their exact messages) and [expect] evaluation. */
+ * table of bad inputs with their exact messages), its extensions (the
+ * simulated world of peers/world.h, the simulator's [expect]), the node's
+ * component configs (core/conf/node.h) and [expect] evaluation. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,14 +10,15 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
-#include "core/conf/expect.h"
-#include "core/conf/scn.h"
+#include "core/conf/node.h"
+#include "sim/run.h"
 
-static struct scn *parse_ok(const char *text)
+/* As `switchyard sim` reads a file: the node, the world, [expect]. */
+static struct sim_scenario *parse_ok(const char *text)
 {
-	struct scn *s = NULL;
+	struct sim_scenario *s = NULL;
 	char err[SCN_ERR_MAX] = "";
-	enum sy_rc rc = scn_parse_string(text, "t.scn", &s, err, sizeof(err));
+	enum sy_rc rc = sim_scenario_parse_string(text, "t.scn", &s, err, sizeof(err));
 	if (rc != SY_OK)
 		fail_msg("unexpected error: %s", err);
 	assert_non_null(s);
@@ -37,10 +40,12 @@ static void check_run_node(const struct scn *s)
 	assert_string_equal(s->node.name, "edge1");
 }
 
-static void check_carriers(const struct scn *s)
+static void check_carriers(const struct scn *s, const struct world *w)
 {
 	assert_int_equal(s->carrier_n, 2);
+	assert_int_equal(w->carrier_n, 2);
 	const struct scn_carrier *c = &s->carriers[0];
+	const struct world_carrier *b = &w->carriers[0];
 	assert_string_equal(c->name, "tier1");
 	assert_int_equal(c->line, 16);
 	assert_int_equal(c->prefix_n, 3);
@@ -51,40 +56,41 @@ static void check_carriers(const struct scn *s)
 	assert_int_equal(c->addr.ip[3], 2);
 	assert_int_equal(c->capacity, 2000);
 	assert_int_equal(c->priority, 1);
-	assert_int_equal(c->answer_ppm, 700000);
-	assert_int_equal(c->ring.kind, SY_DIST_UNIFORM);
-	assert_int_equal(c->ring.a_ns, 2 * SY_NS_PER_S);
-	assert_int_equal(c->ring.b_ns, 6 * SY_NS_PER_S);
-	assert_int_equal(c->reject_n, 2);
-	assert_int_equal(c->reject[0].code, 486);
-	assert_int_equal(c->reject[0].ppm, 600000);
-	assert_int_equal(c->reject[1].code, 503);
-	assert_int_equal(c->reject[1].ppm, 400000);
-	assert_true(c->link.set);
-	assert_int_equal(c->link.latency.kind, SY_DIST_FIXED);
-	assert_int_equal(c->link.latency.a_ns, 20 * SY_NS_PER_MS);
-	assert_int_equal(c->link.jitter_ns, 5 * SY_NS_PER_MS);
-	assert_int_equal(c->link.loss_ppm, 1000);
+	assert_int_equal(b->answer_ppm, 700000);
+	assert_int_equal(b->ring.kind, SY_DIST_UNIFORM);
+	assert_int_equal(b->ring.a_ns, 2 * SY_NS_PER_S);
+	assert_int_equal(b->ring.b_ns, 6 * SY_NS_PER_S);
+	assert_int_equal(b->reject_n, 2);
+	assert_int_equal(b->reject[0].code, 486);
+	assert_int_equal(b->reject[0].ppm, 600000);
+	assert_int_equal(b->reject[1].code, 503);
+	assert_int_equal(b->reject[1].ppm, 400000);
+	assert_true(b->link.set);
+	assert_int_equal(b->link.latency.kind, SY_DIST_FIXED);
+	assert_int_equal(b->link.latency.a_ns, 20 * SY_NS_PER_MS);
+	assert_int_equal(b->link.jitter_ns, 5 * SY_NS_PER_MS);
+	assert_int_equal(b->link.loss_ppm, 1000);
 	assert_int_equal(c->rate_micro_per_min, 10000);
-	assert_int_equal(c->noanswer_ns, 30 * SY_NS_PER_S);
+	assert_int_equal(b->noanswer_ns, 30 * SY_NS_PER_S);
 	c = &s->carriers[1];
+	b = &w->carriers[1];
 	assert_string_equal(c->name, "backup");
 	assert_int_equal(c->capacity, 500);
 	assert_int_equal(c->priority, 0);
-	assert_int_equal(c->answer_ppm, 995000);
-	assert_int_equal(c->ring.a_ns, 0);
-	assert_int_equal(c->reject_n, 1);
-	assert_int_equal(c->reject[0].code, 503);
-	assert_int_equal(c->reject[0].ppm, SCN_PPM);
-	assert_false(c->link.set);
+	assert_int_equal(b->answer_ppm, 995000);
+	assert_int_equal(b->ring.a_ns, 0);
+	assert_int_equal(b->reject_n, 1);
+	assert_int_equal(b->reject[0].code, 503);
+	assert_int_equal(b->reject[0].ppm, SCN_PPM);
+	assert_false(b->link.set);
 	assert_string_equal(c->address, "");
 	assert_int_equal(scn_carrier_find(s, "backup"), 1);
 	assert_int_equal(scn_carrier_find(s, "nope"), -1);
 }
 
-static void check_traffic_faults(const struct scn *s)
+static void check_traffic_faults(const struct world *s)
 {
-	const struct scn_traffic_voice *v = &s->voice;
+	const struct world_traffic_voice *v = &s->voice;
 	assert_true(v->present);
 	assert_int_equal(v->cps_milli, 500);
 	assert_int_equal(v->to_n, 2);
@@ -102,51 +108,52 @@ static void check_traffic_faults(const struct scn *s)
 	assert_int_equal(v->duration_ns, 60 * SY_NS_PER_S);
 	assert_int_equal(v->calls_max, 1000);
 	assert_int_equal(s->fault_n, 1);
-	assert_int_equal(s->faults[0].kind, SCN_FAULT_CARRIER_DOWN);
+	assert_int_equal(s->faults[0].kind, WORLD_FAULT_CARRIER_DOWN);
 	assert_int_equal(s->faults[0].at_ns, 30 * SY_NS_PER_S);
 	assert_int_equal(s->faults[0].duration_ns, 10 * SY_NS_PER_S);
 	assert_int_equal(s->faults[0].carrier, 0);
 	assert_int_equal(s->faults[0].target_line, 45);
 }
 
-static void check_expects(const struct scn *s)
+static void check_expects(const struct expect_set *s)
 {
 	static const struct {
 		const char *metric;
-		enum scn_op op;
+		enum expect_op op;
 		int64_t value;
-		enum scn_unit unit;
+		enum expect_unit unit;
 	} want[] = {
-		{"asr", SCN_OP_GE, 650000, SCN_UNIT_PPM},
-		{"pdd.p99", SCN_OP_LE, 200 * (int64_t)SY_NS_PER_MS, SCN_UNIT_NS},
-		{"cdr.lost", SCN_OP_EQ, 0, SCN_UNIT_COUNT},
-		{"calls.completed", SCN_OP_GT, 1000, SCN_UNIT_COUNT},
-		{"pdd.p50", SCN_OP_LT, 1500 * (int64_t)SY_NS_PER_MS, SCN_UNIT_NS},
+		{"asr", EXPECT_OP_GE, 650000, EXPECT_UNIT_PPM},
+		{"pdd.p99", EXPECT_OP_LE, 200 * (int64_t)SY_NS_PER_MS, EXPECT_UNIT_NS},
+		{"cdr.lost", EXPECT_OP_EQ, 0, EXPECT_UNIT_COUNT},
+		{"calls.completed", EXPECT_OP_GT, 1000, EXPECT_UNIT_COUNT},
+		{"pdd.p50", EXPECT_OP_LT, 1500 * (int64_t)SY_NS_PER_MS, EXPECT_UNIT_NS},
 	};
-	assert_int_equal(s->expect_n, SY_ARRAY_LEN(want));
+	assert_int_equal(s->n, SY_ARRAY_LEN(want));
 	for (size_t i = 0; i < SY_ARRAY_LEN(want); i++) {
-		assert_string_equal(s->expects[i].metric, want[i].metric);
-		assert_int_equal(s->expects[i].op, want[i].op);
-		assert_int_equal(s->expects[i].value, want[i].value);
-		assert_int_equal(s->expects[i].unit, want[i].unit);
-		assert_int_equal(s->expects[i].line, 48 + i);
+		assert_string_equal(s->items[i].metric, want[i].metric);
+		assert_int_equal(s->items[i].op, want[i].op);
+		assert_int_equal(s->items[i].value, want[i].value);
+		assert_int_equal(s->items[i].unit, want[i].unit);
+		assert_int_equal(s->items[i].line, 48 + i);
 	}
-	assert_string_equal(s->expects[3].text, "calls.completed>1000");
+	assert_string_equal(s->items[3].text, "calls.completed>1000");
 }
 
 static void test_full_file(void **state)
 {
-	struct scn *s = NULL;
+	struct sim_scenario *sc = NULL;
 	char err[SCN_ERR_MAX] = "";
-	enum sy_rc rc = scn_parse_file("tests/data/scn/full.scn", &s, err, sizeof(err));
+	enum sy_rc rc = sim_scenario_parse_file("tests/data/scn/full.scn", &sc, err, sizeof(err));
 	if (rc != SY_OK)
 		fail_msg("%s", err);
+	const struct scn *s = sc->world->scn;
 	assert_string_equal(s->file, "tests/data/scn/full.scn");
 	check_run_node(s);
-	check_carriers(s);
-	check_traffic_faults(s);
-	check_expects(s);
-	scn_free(s);
+	check_carriers(s, sc->world);
+	check_traffic_faults(sc->world);
+	check_expects(&sc->expects);
+	sim_scenario_free(sc);
 }
 
 /* An empty file (or only comments) is valid: every default. */
@@ -154,17 +161,19 @@ static void test_defaults(void **state)
 {
 	static const char *texts[] = {"", "# nothing\n\n   # at all\n", "\r\n"};
 	for (size_t i = 0; i < SY_ARRAY_LEN(texts); i++) {
-		struct scn *s = parse_ok(texts[i]);
+		struct sim_scenario *sc = parse_ok(texts[i]);
+		const struct scn *s = sc->world->scn;
+		const struct world *w = sc->world;
 		assert_int_equal(s->run.duration_ns, 60 * SY_NS_PER_S);
 		assert_int_equal(s->run.seed, 1);
 		assert_int_equal(s->run.drain_ns, 120 * SY_NS_PER_S);
 		assert_int_equal(s->run.epoch_ns, 1767225600ull * SY_NS_PER_S);
 		assert_int_equal(s->run.t1_ns, 500 * SY_NS_PER_MS);
 		assert_string_equal(s->node.sip, "127.0.0.1:5060");
-		assert_int_equal(s->carrier_n + s->fault_n + s->expect_n, 0);
-		assert_false(s->voice.present);
-		assert_string_equal(s->voice.from, "+1555XXXXXXX");
-		scn_free(s);
+		assert_int_equal(s->carrier_n + w->fault_n + sc->expects.n, 0);
+		assert_false(w->voice.present);
+		assert_string_equal(w->voice.from, "+1555XXXXXXX");
+		sim_scenario_free(sc);
 	}
 }
 
@@ -172,25 +181,27 @@ static void test_defaults(void **state)
 static void test_smpp_carrier_dedup(void **state)
 {
 	(void)state;
-	struct scn *s = parse_ok("[smpp-carrier a]\nprefixes = 1\n\n[smpp-carrier b]\nprefixes = 2\ndedup = no\n");
-	assert_int_equal(s->smpp_carrier_n, 2);
-	assert_true(s->smpp_carriers[0].dedup);
-	assert_false(s->smpp_carriers[1].dedup);
-	scn_free(s);
+	struct sim_scenario *sc =
+		parse_ok("[smpp-carrier a]\nprefixes = 1\n\n[smpp-carrier b]\nprefixes = 2\ndedup = no\n");
+	assert_int_equal(sc->world->scn->smpp_carrier_n, 2);
+	assert_true(sc->world->smpp_carriers[0].dedup);
+	assert_false(sc->world->smpp_carriers[1].dedup);
+	sim_scenario_free(sc);
 }
 
 static void test_equal_weights(void **state)
 {
-	struct scn *s = parse_ok("[traffic voice]\ncps=10\nto = +1XXX 44XX 49XX\n");
-	assert_int_equal(s->voice.to_n, 3);
-	assert_int_equal(s->voice.to[0].weight_ppm, 333334);
-	assert_int_equal(s->voice.to[1].weight_ppm, 333333);
-	assert_int_equal(s->voice.cps_milli, 10000);
-	scn_free(s);
-	s = parse_ok("[expect]\npdd.p99 <= 0\nasr != 0\n");
-	assert_int_equal(s->expects[0].unit, SCN_UNIT_NS); /* a bare 0 takes the metric's unit */
-	assert_int_equal(s->expects[1].unit, SCN_UNIT_PPM);
-	scn_free(s);
+	struct sim_scenario *sc = parse_ok("[traffic voice]\ncps=10\nto = +1XXX 44XX 49XX\n");
+	const struct world_traffic_voice *v = &sc->world->voice;
+	assert_int_equal(v->to_n, 3);
+	assert_int_equal(v->to[0].weight_ppm, 333334);
+	assert_int_equal(v->to[1].weight_ppm, 333333);
+	assert_int_equal(v->cps_milli, 10000);
+	sim_scenario_free(sc);
+	sc = parse_ok("[expect]\npdd.p99 <= 0\nasr != 0\n");
+	assert_int_equal(sc->expects.items[0].unit, EXPECT_UNIT_NS); /* a bare 0 takes the metric's unit */
+	assert_int_equal(sc->expects.items[1].unit, EXPECT_UNIT_PPM);
+	sim_scenario_free(sc);
 }
 
 static const struct {
@@ -267,9 +278,9 @@ static void test_bad_inputs(void **state)
 	for (size_t i = 0; i < SY_ARRAY_LEN(bad_cases); i++) {
 		if (bad_cases[i].err == NULL)
 			continue;
-		struct scn *s = (struct scn *)1;
+		struct sim_scenario *s = (struct sim_scenario *)1;
 		char err[SCN_ERR_MAX] = "";
-		enum sy_rc rc = scn_parse_string(bad_cases[i].text, "x.scn", &s, err, sizeof(err));
+		enum sy_rc rc = sim_scenario_parse_string(bad_cases[i].text, "x.scn", &s, err, sizeof(err));
 		if (rc != SY_ERR_PARSE || strcmp(err, bad_cases[i].err) != 0)
 			fail_msg("case %zu: rc %d, got \"%s\", want \"%s\"", i, rc, err, bad_cases[i].err);
 		assert_null(s);
@@ -295,12 +306,15 @@ static void test_truncations(void **state)
 	static char buf[8192];
 	size_t n = fread(buf, 1, sizeof(buf), f);
 	fclose(f);
+	static char cut[8192 + 1];
 	for (size_t len = 0; len <= n; len++) {
-		struct scn *s = NULL;
+		struct sim_scenario *s = NULL;
 		char err[SCN_ERR_MAX] = "";
-		enum sy_rc rc = scn_parse_buf(buf, len, "cut.scn", &s, err, sizeof(err));
+		memcpy(cut, buf, len);
+		cut[len] = '\0';
+		enum sy_rc rc = sim_scenario_parse_string(cut, "cut.scn", &s, err, sizeof(err));
 		assert_true(rc == SY_OK ? s != NULL : s == NULL && strncmp(err, "cut.scn:", 8) == 0);
-		scn_free(s);
+		sim_scenario_free(s);
 	}
 }
 
@@ -321,14 +335,14 @@ static bool fake_lookup(void *ctx, const char *metric, struct expect_value *out)
 
 static void test_expect_eval(void **state)
 {
-	struct scn *s = parse_ok("[expect]\nasr >= 65%\npdd.p99 <= 200ms\ncdr.lost == 0\n"
-				 "fraud.recall >= 95%\nspeed >= 2\npdd.p50 == 0\n");
+	struct sim_scenario *s = parse_ok("[expect]\nasr >= 65%\npdd.p99 <= 200ms\ncdr.lost == 0\n"
+					  "fraud.recall >= 95%\nspeed >= 2\npdd.p50 == 0\n");
 	static const struct fake_metric metrics[] = {
-		{"asr", {701200, SCN_UNIT_PPM}},
-		{"pdd.p99", {231400000, SCN_UNIT_NS}},
-		{"cdr.lost", {0, SCN_UNIT_COUNT}},
-		{"speed", {15, SCN_UNIT_PPM}},
-		{"pdd.p50", {0, SCN_UNIT_NS}},
+		{"asr", {701200, EXPECT_UNIT_PPM}},
+		{"pdd.p99", {231400000, EXPECT_UNIT_NS}},
+		{"cdr.lost", {0, EXPECT_UNIT_COUNT}},
+		{"speed", {15, EXPECT_UNIT_PPM}},
+		{"pdd.p50", {0, EXPECT_UNIT_NS}},
 		{NULL, {0, 0}},
 	};
 	static const struct {
@@ -342,8 +356,8 @@ static void test_expect_eval(void **state)
 		{false, "FAIL speed >= 2 (t.scn:6: unit mismatch: 'speed' is a percentage, actual 0.0015%)"},
 		{true, "PASS pdd.p50 == 0s (actual 0s)"},
 	};
-	struct expect_result res[SCN_EXPECTS_MAX];
-	assert_int_equal(expect_eval(s, fake_lookup, (void *)metrics, res), 3);
+	struct expect_result res[EXPECTS_MAX];
+	assert_int_equal(expect_eval(&s->expects, "t.scn", fake_lookup, (void *)metrics, res), 3);
 	for (size_t i = 0; i < SY_ARRAY_LEN(want); i++) {
 		assert_int_equal(res[i].pass, want[i].pass);
 		assert_int_equal(res[i].line, i + 2);
@@ -352,7 +366,7 @@ static void test_expect_eval(void **state)
 	assert_false(res[3].found);
 	assert_false(res[4].unit_ok);
 	assert_string_equal(res[1].text, "pdd.p99 <= 200ms");
-	scn_free(s);
+	sim_scenario_free(s);
 }
 
 static void test_fmt_values(void **state)
@@ -361,15 +375,95 @@ static void test_fmt_values(void **state)
 		struct expect_value v;
 		const char *s;
 	} cases[] = {
-		{{1500000000, SCN_UNIT_NS}, "1.5s"}, {{999, SCN_UNIT_NS}, "999ns"},   {{1000, SCN_UNIT_NS}, "1us"},
-		{{1234567, SCN_UNIT_NS}, "1.234ms"}, {{1000000, SCN_UNIT_PPM}, "100%"}, {{1, SCN_UNIT_PPM}, "0.0001%"},
-		{{-42, SCN_UNIT_COUNT}, "-42"},
+		{{1500000000, EXPECT_UNIT_NS}, "1.5s"}, {{999, EXPECT_UNIT_NS}, "999ns"},   {{1000, EXPECT_UNIT_NS}, "1us"},
+		{{1234567, EXPECT_UNIT_NS}, "1.234ms"}, {{1000000, EXPECT_UNIT_PPM}, "100%"}, {{1, EXPECT_UNIT_PPM}, "0.0001%"},
+		{{-42, EXPECT_UNIT_COUNT}, "-42"},
 	};
 	for (size_t i = 0; i < SY_ARRAY_LEN(cases); i++) {
 		char buf[64];
 		expect_fmt_value(cases[i].v, buf, sizeof(buf));
 		assert_string_equal(buf, cases[i].s);
 	}
+}
+
+/* core/conf alone knows the node's sections only: the world's sections and
+ * keys, and [expect], exist through their extensions. */
+static void test_extensions(void **state)
+{
+	static const struct {
+		const char *text, *err;
+	} node_only[] = {
+		{"[traffic voice]\ncps = 1\nto = +1X\n", "n.scn:1: unknown section [traffic voice]"},
+		{"[carrier a]\nprefixes = 1\nanswer = 50%\n", "n.scn:3: unknown key 'answer' in [carrier a]"},
+		{"[smpp-carrier a]\nprefixes = 1\ndedup = no\n", "n.scn:3: unknown key 'dedup' in [smpp-carrier a]"},
+		{"[fault]\nat = 1s\n", "n.scn:1: unknown section [fault]"},
+		{"[expect]\nasr >= 1%\n", "n.scn:1: unknown section [expect]"},
+	};
+	for (size_t i = 0; i < SY_ARRAY_LEN(node_only); i++) {
+		struct scn *s = NULL;
+		char err[SCN_ERR_MAX] = "";
+		assert_int_equal(scn_parse_string(node_only[i].text, "n.scn", &s, err, sizeof(err)), SY_ERR_PARSE);
+		assert_string_equal(err, node_only[i].err);
+	}
+	/* The live tools read the world and skip [expect]; a world key given
+	 * twice is still a duplicate, node and world keys share one section. */
+	static const char text[] = "[carrier a]\nprefixes = 1\nanswer = 50%\n[expect]\nnot even = an expectation\n";
+	struct world *w = NULL;
+	char err[SCN_ERR_MAX] = "";
+	assert_int_equal(world_parse_buf(text, sizeof(text) - 1, "w.scn", NULL, 0, &w, err, sizeof(err)), SY_OK);
+	assert_int_equal(w->carriers[0].answer_ppm, 500000);
+	assert_string_equal(w->scn->carriers[0].prefixes[0], "1");
+	world_free(w);
+	static const char dup[] = "[carrier a]\nanswer = 50%\nprefixes = 1\nanswer = 60%\n";
+	assert_int_equal(world_parse_buf(dup, sizeof(dup) - 1, "w.scn", NULL, 0, &w, err, sizeof(err)), SY_ERR_PARSE);
+	assert_string_equal(err, "w.scn:4: duplicate key 'answer' in [carrier a]");
+	assert_null(w);
+}
+
+/* The components' configs carry what the file says, nothing of the world. */
+static void test_node_cfg(void **state)
+{
+	struct sim_scenario *sc = NULL;
+	char err[SCN_ERR_MAX] = "";
+	assert_int_equal(sim_scenario_parse_file("tests/data/scn/full.scn", &sc, err, sizeof(err)), SY_OK);
+	struct node_cfg *n = conf_node_new(sc->world->scn);
+	assert_non_null(n);
+	assert_string_equal(n->sw.source, "tests/data/scn/full.scn");
+	assert_int_equal(n->sw.carrier_n, 2);
+	assert_string_equal(n->sw.carriers[0].name, "tier1");
+	assert_int_equal(n->sw.carriers[0].prefix_n, 3);
+	assert_string_equal(n->sw.carriers[0].prefixes[2], "49");
+	assert_int_equal(n->sw.carriers[0].capacity, 2000);
+	assert_int_equal(n->sw.carriers[0].priority, 1);
+	assert_int_equal(n->sw.carriers[0].addr.ip[3], 2);
+	assert_int_equal(n->sw.calls_max, 50000);
+	assert_int_equal(n->sw.t1_ns, 250 * SY_NS_PER_MS);
+	assert_int_equal(n->sw.invite_timeout_ns, sc->world->scn->node.invite_timeout_ns);
+	assert_int_equal(n->billing.carrier_n, 2);
+	assert_string_equal(n->billing.carriers[0].name, "tier1");
+	assert_int_equal(n->billing.carriers[0].rate_micro_per_min, 10000);
+	assert_int_equal(n->billing.account_n, sc->world->scn->account_n);
+	assert_int_equal(n->smsc_account_n, sc->world->scn->account_n);
+	assert_int_equal(n->smsc_carrier_n, sc->world->scn->smpp_carrier_n);
+	free(n);
+	sim_scenario_free(sc);
+	/* accounts: SMPP credentials to the SMSC, money to billing */
+	sc = parse_ok("[account acme]\ntype = postpaid\ncredit_limit = 5.00 EUR\ncallers = +1666\ncount = 3\n"
+		      "password = pw\ntoken = tk\ntps = 7\n");
+	n = conf_node_new(sc->world->scn);
+	assert_non_null(n);
+	assert_int_equal(n->billing.accounts[0].kind, BILL_POSTPAID);
+	assert_int_equal(n->billing.accounts[0].credit_limit_micros, 5000000);
+	assert_string_equal(n->billing.accounts[0].currency, "EUR");
+	assert_string_equal(n->billing.accounts[0].callers, "1666");
+	assert_int_equal(n->billing.accounts[0].count, 3);
+	assert_string_equal(n->smsc_accounts[0].name, "acme");
+	assert_string_equal(n->smsc_accounts[0].password, "pw");
+	assert_string_equal(n->smsc_accounts[0].token, "tk");
+	assert_int_equal(n->smsc_accounts[0].tps, 7);
+	assert_int_equal(n->smsc_accounts[0].count, 3);
+	free(n);
+	sim_scenario_free(sc);
 }
 
 int main(void)
@@ -379,6 +473,7 @@ int main(void)
 		cmocka_unit_test(test_equal_weights), cmocka_unit_test(test_smpp_carrier_dedup), cmocka_unit_test(test_bad_inputs),
 		cmocka_unit_test(test_nul_byte),    cmocka_unit_test(test_truncations),
 		cmocka_unit_test(test_expect_eval), cmocka_unit_test(test_fmt_values),
+		cmocka_unit_test(test_extensions), cmocka_unit_test(test_node_cfg),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

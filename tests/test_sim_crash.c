@@ -122,10 +122,10 @@ static void test_ledger_crash_drops_batch(void **state)
 
 /* ---- a simulated crash ---- */
 
-static struct sim_run *run_text(const char *text, const char *dir, struct scn **scn)
+static struct sim_run *run_text(const char *text, const char *dir, struct sim_scenario **scn)
 {
 	char err[512];
-	if (scn_parse_string(text, "crash.scn", scn, err, sizeof err) != SY_OK)
+	if (sim_scenario_parse_string(text, "crash.scn", scn, err, sizeof err) != SY_OK)
 		fail_msg("%s", err);
 	struct sim_run_opts o = {.out_dir = dir, .log_level = SY_LOG_ERROR};
 	struct sim_run *r;
@@ -162,7 +162,7 @@ static const char voice_crash[] = "[run]\nduration = 12s\nseed = 7\ndrain = 40s\
 static void test_crash_counters_summed(void **state)
 {
 	const char *dir = *state;
-	struct scn *scn;
+	struct sim_scenario *scn;
 	struct sim_run *r = run_text(voice_crash, dir, &scn);
 	assert_int_equal(sim_run_finish(r, NULL, NULL), 0);
 	assert_int_equal(r->crashes, 1);
@@ -197,7 +197,7 @@ static void test_crash_counters_summed(void **state)
 	 * INVITE sent while the node was down is retransmitted to the new one) */
 	assert_int_equal(t.b2b.attempts, uac_stats(r->uac)->attempted);
 	sim_run_destroy(r);
-	scn_free(scn);
+	sim_scenario_free(scn);
 }
 
 static const char sms_crash[] = "[run]\nduration = 12s\nseed = 5\ndrain = 40s\n\n"
@@ -212,7 +212,7 @@ static void sms_run(const char *dir, const char *dedup, struct smsc_peer_stats *
 {
 	char text[sizeof sms_crash + 8];
 	snprintf(text, sizeof text, sms_crash, dedup);
-	struct scn *scn;
+	struct sim_scenario *scn;
 	struct sim_run *r = run_text(text, dir, &scn);
 	sim_run_finish(r, NULL, NULL);
 	assert_int_equal(r->crashes, 1);
@@ -222,7 +222,7 @@ static void sms_run(const char *dir, const char *dedup, struct smsc_peer_stats *
 	assert_int_equal(json_metric(dir, "sms.lost"), 0);
 	assert_true(json_metric(dir, "sms.resent_after_crash") > 0);
 	sim_run_destroy(r);
-	scn_free(scn);
+	sim_scenario_free(scn);
 }
 
 static void test_sms_duplicate_counts_resends(void **state)
@@ -258,7 +258,7 @@ static const char billed_crash[] = "[run]\nduration = 12s\nseed = 5\ndrain = 60s
 static void test_crash_billing_summed(void **state)
 {
 	const char *dir = *state;
-	struct scn *scn;
+	struct sim_scenario *scn;
 	struct sim_run *r = run_text(billed_crash, dir, &scn);
 	sim_run_finish(r, NULL, NULL);
 	assert_int_equal(r->crashes, 1);
@@ -274,7 +274,7 @@ static void test_crash_billing_summed(void **state)
 	assert_int_equal(json_metric(dir, "billing.cutoffs"), (int64_t)(dead->cutoffs + live.cutoffs));
 	assert_true(dead->cutoffs + live.cutoffs > 0);
 	sim_run_destroy(r);
-	scn_free(scn);
+	sim_scenario_free(scn);
 }
 
 int main(void)

@@ -346,8 +346,8 @@ static const struct smpp_sess_ops te_ops = {
 struct world {
 	struct sim *sim;
 	struct sim_node *nsmsc, *nesme, *ncar;
-	struct scn_account accts[3];
-	struct scn_smpp_carrier car[2];
+	struct smsc_account_cfg accts[3];
+	struct smsc_carrier_cfg car[2];
 	struct smsc_cfg cfg;
 	struct smsc *smsc;
 	struct tcar *tc;
@@ -384,10 +384,10 @@ static struct world *w_new(bool store, uint32_t esme_window)
 	w->nesme = sim_node_add(w->sim, "esme", "10.0.0.2");
 	w->ncar = sim_node_add(w->sim, "carrier", "10.0.0.3");
 	sim_node_set_hooks(w->nsmsc, w_on_crash, w_on_restart, w);
-	w->accts[0] = (struct scn_account){.name = "acme", .password = "secret", .token = "tok1"};
-	w->accts[1] = (struct scn_account){.name = "slow", .password = "pw", .tps = 10};
-	w->accts[2] = (struct scn_account){.name = "callers", .password = "x", .count = 5};
-	w->car[0] = (struct scn_smpp_carrier){
+	w->accts[0] = (struct smsc_account_cfg){.name = "acme", .password = "secret", .token = "tok1"};
+	w->accts[1] = (struct smsc_account_cfg){.name = "slow", .password = "pw", .tps = 10};
+	w->accts[2] = (struct smsc_account_cfg){.name = "callers", .password = "x", .count = 5};
+	w->car[0] = (struct smsc_carrier_cfg){
 	    .name = "up1", .prefix_n = 1, .system_id = "sw", .password = "pw", .binds = 2, .window = 50};
 	strcpy(w->car[0].prefixes[0], "44");
 	w->car[0].addr = sim_node_addr(w->ncar, 2775);

@@ -7,7 +7,7 @@
 #include "core/route/route.h"
 #include "core/store/ledger.h"
 
-#define NAME_MAX_ (SCN_NAME_MAX + 12)
+#define NAME_MAX_ (BILLING_NAME_MAX + 12)
 
 struct callbill {
 	struct callbill_cfg cfg;
@@ -15,7 +15,7 @@ struct callbill {
 	struct bill_book *book;
 	struct ledger *ledger;
 	struct route_trie callers; /* caller prefix -> account index + 1 */
-	struct bill_tariff tariffs[SCN_TARIFFS_MAX];
+	struct bill_tariff tariffs[BILLING_TARIFFS_MAX];
 	uint32_t tariff_n;
 	uint16_t *acct_tariff;		  /* per account index */
 	char (*acct_name)[NAME_MAX_];	  /* per account index */
@@ -35,7 +35,7 @@ static void commit_fire(void *arg)
 
 static enum sy_rc load_tariffs(struct callbill *cb, char *err, size_t errlen)
 {
-	const struct scn *s = cb->cfg.scn;
+	const struct billing_cfg *s = cb->cfg.billing;
 	for (uint32_t i = 0; i < s->tariff_n; i++) {
 		struct bill_tariff_opts o = {.err = err, .err_len = errlen};
 		enum sy_rc rc = bill_tariff_load_file(&cb->tariffs[i], s->tariffs[i].file, &o);
@@ -46,7 +46,7 @@ static enum sy_rc load_tariffs(struct callbill *cb, char *err, size_t errlen)
 	return SY_OK;
 }
 
-static uint16_t tariff_of(const struct scn *s, const struct scn_account *a)
+static uint16_t tariff_of(const struct billing_cfg *s, const struct billing_account_cfg *a)
 {
 	for (uint32_t t = 0; t < s->tariff_n; t++)
 		if (strcmp(s->tariffs[t].name, a->tariff) == 0)
@@ -54,7 +54,7 @@ static uint16_t tariff_of(const struct scn *s, const struct scn_account *a)
 	return 0;
 }
 
-void callbill_member(const struct scn_account *a, uint32_t i, char *name, size_t name_len, char *number,
+void callbill_member(const struct billing_account_cfg *a, uint32_t i, char *name, size_t name_len, char *number,
 		     size_t number_len)
 {
 	if (a->count <= 1) {
@@ -73,38 +73,38 @@ void callbill_member(const struct scn_account *a, uint32_t i, char *name, size_t
 }
 
 /* One book account per member (callbill_member names it). */
-static enum sy_rc add_member(struct callbill *cb, const struct scn_account *a, uint32_t i, char *err, size_t errlen)
+static enum sy_rc add_member(struct callbill *cb, const struct billing_account_cfg *a, uint32_t i, char *err, size_t errlen)
 {
 	uint32_t idx = cb->acct_n;
-	char *name = cb->acct_name[idx], number[SCN_PATTERN_MAX + 12];
+	char *name = cb->acct_name[idx], number[BILLING_PATTERN_MAX + 12];
 	callbill_member(a, i, name, NAME_MAX_, number, sizeof(number));
 	struct bill_account_def d = {
 		.name = sy_str_from(name),
 		.currency = sy_str_from(a->currency),
-		.kind = a->type == SCN_ACCOUNT_POSTPAID ? BILL_POSTPAID : BILL_PREPAID,
+		.kind = a->kind,
 		.balance_micros = a->balance_micros,
-		.credit_limit_micros = a->type == SCN_ACCOUNT_POSTPAID ? a->credit_limit_micros : 0,
+		.credit_limit_micros = a->kind == BILL_POSTPAID ? a->credit_limit_micros : 0,
 	};
 	enum sy_rc rc = bill_account_add(cb->book, &d);
 	if (rc != SY_OK && rc != SY_ERR_STATE) { /* STATE: the ledger already had it */
-		snprintf(err, errlen, "%s:%u: cannot add account %s: %s", cb->cfg.scn->file, a->line, name,
+		snprintf(err, errlen, "%s:%u: cannot add account %s: %s", cb->cfg.billing->source, a->line, name,
 			 sy_rc_str(rc));
 		return rc;
 	}
 	if (number[0] != '\0' && route_add(&cb->callers, sy_str_from(number), idx + 1) != SY_OK) {
-		snprintf(err, errlen, "%s:%u: bad caller prefix for account %s", cb->cfg.scn->file, a->line, name);
+		snprintf(err, errlen, "%s:%u: bad caller prefix for account %s", cb->cfg.billing->source, a->line, name);
 		return SY_ERR_INVAL;
 	}
-	cb->acct_tariff[idx] = tariff_of(cb->cfg.scn, a);
+	cb->acct_tariff[idx] = tariff_of(cb->cfg.billing, a);
 	cb->acct_n++;
 	return SY_OK;
 }
 
 static enum sy_rc add_accounts(struct callbill *cb, char *err, size_t errlen)
 {
-	const struct scn *s = cb->cfg.scn;
+	const struct billing_cfg *s = cb->cfg.billing;
 	for (uint32_t k = 0; k < s->account_n; k++) {
-		const struct scn_account *a = &s->accounts[k];
+		const struct billing_account_cfg *a = &s->accounts[k];
 		uint32_t n = a->count > 1 ? a->count : 1;
 		for (uint32_t i = 0; i < n; i++) {
 			enum sy_rc rc = add_member(cb, a, i, err, errlen);
@@ -115,7 +115,7 @@ static enum sy_rc add_accounts(struct callbill *cb, char *err, size_t errlen)
 	return SY_OK;
 }
 
-static uint32_t accounts_total(const struct scn *s)
+static uint32_t accounts_total(const struct billing_cfg *s)
 {
 	uint32_t n = 0;
 	for (uint32_t k = 0; k < s->account_n; k++)
@@ -145,7 +145,7 @@ static enum sy_rc open_ledger(struct callbill *cb, char *err, size_t errlen)
 enum sy_rc callbill_create(const struct callbill_cfg *cfg, struct callbill **out, char *err, size_t errlen)
 {
 	*out = NULL;
-	const struct scn *s = cfg->scn;
+	const struct billing_cfg *s = cfg->billing;
 	int voice = -1; /* accounts that own caller numbers pay for calls */
 	for (uint32_t k = 0; k < s->account_n && voice < 0; k++)
 		if (s->accounts[k].callers[0] != '\0')
@@ -154,7 +154,7 @@ enum sy_rc callbill_create(const struct callbill_cfg *cfg, struct callbill **out
 		return SY_OK;
 	if (s->tariff_n == 0) {
 		snprintf(err, errlen, "%s:%u: [account %s] owns callers but there is no [tariff] to rate their calls",
-			 s->file, s->accounts[voice].line, s->accounts[voice].name);
+			 s->source, s->accounts[voice].line, s->accounts[voice].name);
 		return SY_ERR_INVAL;
 	}
 	struct callbill *cb = calloc(1, sizeof(*cb));
@@ -209,10 +209,13 @@ void callbill_destroy(struct callbill *cb)
 int64_t callbill_rate_sms(void *arg, const char *account, struct sy_str dst, uint64_t wall_ns)
 {
 	struct callbill *cb = arg;
-	int k = scn_account_find(cb->cfg.scn, account);
-	if (k < 0)
+	const struct billing_cfg *s = cb->cfg.billing;
+	uint32_t k = 0;
+	while (k < s->account_n && strcmp(s->accounts[k].name, account) != 0)
+		k++;
+	if (k == s->account_n)
 		return 0;
-	const struct bill_tariff *t = &cb->tariffs[tariff_of(cb->cfg.scn, &cb->cfg.scn->accounts[k])];
+	const struct bill_tariff *t = &cb->tariffs[tariff_of(s, &s->accounts[k])];
 	struct bill_rating r;
 	if (bill_rate_event(t, BILL_SVC_SMS, dst, wall_ns / SY_NS_PER_S, 1, &r) != SY_OK)
 		return 0;
@@ -336,10 +339,12 @@ uint64_t callbill_tick(struct callbill *cb, struct callbill_call *c, uint64_t wa
 	return next_action(cb, c, wall_ns);
 }
 
-static int64_t carrier_cost(const struct scn *s, const char *carrier, uint32_t talk_ms)
+static int64_t carrier_cost(const struct billing_cfg *s, const char *carrier, uint32_t talk_ms)
 {
-	int i = carrier != NULL ? scn_carrier_find(s, carrier) : -1;
-	if (i < 0 || talk_ms == 0)
+	uint32_t i = 0;
+	while (carrier != NULL && i < s->carrier_n && strcmp(s->carriers[i].name, carrier) != 0)
+		i++;
+	if (carrier == NULL || i == s->carrier_n || talk_ms == 0)
 		return 0;
 	/* carriers bill us per second, rounded up */
 	int64_t secs = (int64_t)((talk_ms + 999) / 1000);
@@ -392,7 +397,7 @@ void callbill_end(struct callbill *cb, struct callbill_call *c, uint32_t talk_ms
 	bill_commit(cb->book, c->resv, cost, &charged);
 	c->resv = 0;
 	cb->st.revenue_micros += charged;
-	int64_t ccost = carrier_cost(cb->cfg.scn, carrier, talk_ms);
+	int64_t ccost = carrier_cost(cb->cfg.billing, carrier, talk_ms);
 	cb->st.cost_micros += ccost;
 	if (cdr != NULL) {
 		cdr->cost_micros = charged;

@@ -7,8 +7,9 @@
  * what did it cost (rated with the account's tariff, charged, the rest of
  * the hold released; the carrier's cost is rated too, for the margin).
  *
- * Accounts come from [account] sections (a group of N shares one section),
- * tariffs from [tariff] CSV files, carrier costs from [carrier] rate. The
+ * Its configuration (struct billing_cfg) holds the accounts (a group of N
+ * shares one entry), the tariffs (CSV files) and the carriers' rates;
+ * core/conf/node.h fills it from [account], [tariff] and [carrier]. The
  * ledger (core/store/ledger.h) journals every reservation so a restart
  * reconciles open ones. Amounts are integer micro-units throughout. */
 #ifndef SY_BILLING_CALLBILL_H
@@ -16,16 +17,58 @@
 
 #include "core/billing/balance.h"
 #include "core/billing/rate.h"
-#include "core/conf/scn.h"
 #include "core/env.h"
 #include "core/metrics/hist.h"
 #include "core/store/cdr.h"
 
 struct callbill;
 
+#define BILLING_NAME_MAX 32
+#define BILLING_PATTERN_MAX 32 /* caller prefix */
+#define BILLING_PATH_MAX 256
+#define BILLING_ACCOUNTS_MAX 64
+#define BILLING_TARIFFS_MAX 8
+#define BILLING_CARRIERS_MAX 64
+
+/* An account; with count = N a group NAME-0 .. NAME-(N-1), member i owning
+ * the caller number callers + i (zero-padded to the digits of N-1). */
+struct billing_account_cfg {
+	char name[BILLING_NAME_MAX];
+	uint32_t line; /* in the config file, for messages */
+	enum bill_kind kind;
+	int64_t balance_micros;		   /* prepaid: starting balance (each member) */
+	int64_t credit_limit_micros;	   /* postpaid: how far below zero it may go */
+	char currency[4];		   /* ISO 4217 */
+	char callers[BILLING_PATTERN_MAX]; /* caller-number prefix (digits); "" = none */
+	uint32_t count;			   /* 0: a single account */
+	char tariff[BILLING_NAME_MAX];	   /* "" = the first tariff */
+};
+
+/* A rate sheet in the CSV carriers exchange. */
+struct billing_tariff_cfg {
+	char name[BILLING_NAME_MAX];
+	char file[BILLING_PATH_MAX];
+};
+
+/* What a voice carrier charges us. */
+struct billing_carrier_cfg {
+	char name[BILLING_NAME_MAX];
+	uint64_t rate_micro_per_min;
+};
+
+struct billing_cfg {
+	char source[BILLING_PATH_MAX]; /* the config file, for messages */
+	struct billing_account_cfg accounts[BILLING_ACCOUNTS_MAX];
+	uint32_t account_n;
+	struct billing_tariff_cfg tariffs[BILLING_TARIFFS_MAX];
+	uint32_t tariff_n;
+	struct billing_carrier_cfg carriers[BILLING_CARRIERS_MAX];
+	uint32_t carrier_n;
+};
+
 struct callbill_cfg {
 	const struct sy_env *env;
-	const struct scn *scn;
+	const struct billing_cfg *billing;
 	const char *ledger_path;  /* NULL: balances in memory only */
 	uint32_t slice_s;	  /* money reserved per slice of talk; default 60 s */
 	uint32_t guard_s;	  /* extend this long before a slice runs out; default 10 s */
@@ -96,11 +139,11 @@ const struct sy_hist *callbill_cutoff_late(const struct callbill *cb);
 bool callbill_conserved(const struct callbill *cb, int64_t *charged, int64_t *decrease);
 /* The book's own invariants, checked in memory (bill_book_check). */
 void callbill_book_check(const struct callbill *cb, struct bill_book_check *out);
-/* Member i of [account] a: its book name ("a", or "a-i" in a group of
+/* Member i of account a: its book name ("a", or "a-i" in a group of
  * count > 1) and the caller prefix it owns (callers + i zero-padded to the
  * digits of count - 1; "" when the account owns none). The one place that
  * names group members: the ledger and the money audit agree on it. */
-void callbill_member(const struct scn_account *a, uint32_t i, char *name, size_t name_len, char *number,
+void callbill_member(const struct billing_account_cfg *a, uint32_t i, char *name, size_t name_len, char *number,
 		     size_t number_len);
 /* Cut-offs that left the caller a whole increment unused, or overspent. */
 uint64_t callbill_cutoff_violations(const struct callbill *cb);

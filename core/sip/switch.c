@@ -1,4 +1,4 @@
-/* switch.c: assembling a voice switch node from a struct scn; see switch.h. */
+/* switch.c: assembling a voice switch node from its config; see switch.h. */
 #include "switch.h"
 
 #include <stdio.h>
@@ -36,11 +36,11 @@ static void flush_fire(void *arg)
 
 static enum sy_rc build_routes(struct vswitch *v, const struct vswitch_cfg *cfg, char *err, size_t errlen)
 {
-	const struct scn *s = cfg->scn;
+	const struct switch_cfg *s = cfg->sw;
 	if (route_table_init(&v->routes, 1024) != SY_OK)
 		return SY_ERR_NOMEM;
 	for (uint32_t i = 0; i < s->carrier_n; i++) {
-		const struct scn_carrier *c = &s->carriers[i];
+		const struct switch_carrier_cfg *c = &s->carriers[i];
 		struct b2bua_carrier *bc = &v->carriers[i];
 		snprintf(bc->name, sizeof(bc->name), "%s", c->name);
 		bc->addr = cfg->carrier_addrs[i];
@@ -48,7 +48,7 @@ static enum sy_rc build_routes(struct vswitch *v, const struct vswitch_cfg *cfg,
 		for (uint32_t p = 0; p < c->prefix_n; p++) {
 			enum sy_rc rc = route_table_add(&v->routes, sy_str_from(c->prefixes[p]), (uint16_t)i, c->priority);
 			if (rc != SY_OK) {
-				snprintf(err, errlen, "%s:%u: cannot route prefix %s to [carrier %s]: %s", s->file,
+				snprintf(err, errlen, "%s:%u: cannot route prefix %s to [carrier %s]: %s", s->source,
 					 c->line, c->prefixes[p], c->name, sy_rc_str(rc));
 				return rc;
 			}
@@ -75,21 +75,21 @@ enum sy_rc vswitch_create(const struct vswitch_cfg *cfg, struct vswitch **out, c
 		if ((rc = cdr_store_open(cfg->out_dir, &o, &v->store)) != SY_OK)
 			goto out_free;
 	}
-	const struct scn *s = cfg->scn;
-	uint32_t calls_max = cfg->calls_max ? cfg->calls_max : s->run.calls_max ? s->run.calls_max : 50000;
+	const struct switch_cfg *s = cfg->sw;
+	uint32_t calls_max = cfg->calls_max ? cfg->calls_max : s->calls_max ? s->calls_max : 50000;
 	if (cfg->out_dir != NULL)
 		snprintf(v->ledger_path, sizeof(v->ledger_path), "%s/ledger.sqlite", cfg->out_dir);
-	struct callbill_cfg bc_ = {.env = cfg->env, .scn = s, .ledger_path = cfg->out_dir ? v->ledger_path : NULL,
+	struct callbill_cfg bc_ = {.env = cfg->env, .billing = cfg->billing, .ledger_path = cfg->out_dir ? v->ledger_path : NULL,
 				   .calls_max = calls_max};
 	if ((rc = callbill_create(&bc_, &v->bill, err, errlen)) != SY_OK)
 		goto out_store;
-	uint32_t txn_max = cfg->txn_max ? cfg->txn_max : s->run.txn_max ? s->run.txn_max : calls_max * 4;
+	uint32_t txn_max = cfg->txn_max ? cfg->txn_max : s->txn_max ? s->txn_max : calls_max * 4;
 	struct b2bua_cfg bc = {
 		.env = cfg->env,
 		.listen = cfg->listen,
 		.calls_max = calls_max,
 		.txn_max = txn_max,
-		.timers = {.t1_ns = s->run.t1_ns, .t2_ns = 4 * SY_NS_PER_S, .t4_ns = 5 * SY_NS_PER_S},
+		.timers = {.t1_ns = s->t1_ns, .t2_ns = 4 * SY_NS_PER_S, .t4_ns = 5 * SY_NS_PER_S},
 		.carriers = v->carriers,
 		.carriers_n = v->carrier_n,
 		.route = route_cb,
@@ -97,9 +97,9 @@ enum sy_rc vswitch_create(const struct vswitch_cfg *cfg, struct vswitch **out, c
 		.on_cdr = cdr_cb,
 		.cdr_arg = v,
 		.failover = true,
-		.max_call_ns = s->node.max_call_ns,
-		.invite_timeout_ns = s->node.invite_timeout_ns,
-		.ring_timeout_ns = s->node.ring_timeout_ns,
+		.max_call_ns = s->max_call_ns,
+		.invite_timeout_ns = s->invite_timeout_ns,
+		.ring_timeout_ns = s->ring_timeout_ns,
 		.cdr_id_base = v->store != NULL ? cdr_store_last_id(v->store) : 0,
 		.bill = v->bill,
 	};

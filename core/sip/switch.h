@@ -1,24 +1,59 @@
-/* switch.h: one voice switch node assembled from a scenario/config file:
- * carriers and the prefix route table from [carrier] sections, the B2BUA on
- * [node] sip, and the CDR store in the output folder. `serve` runs it on the
- * live backend, `sim` on a simulated node: the same code either way. */
+/* switch.h: one voice switch node assembled from its configuration
+ * (struct switch_cfg: carriers and the prefix route table, the B2BUA's
+ * timers and pools; core/conf/node.h fills it from a config file), with
+ * billing (callbill.h) and the CDR store in the output folder. `serve` runs
+ * it on the live backend, `sim` on a simulated node: the same code either
+ * way. */
 #ifndef SY_SIP_SWITCH_H
 #define SY_SIP_SWITCH_H
 
 #include "b2bua.h"
-#include "core/conf/scn.h"
+#include "core/billing/callbill.h"
 #include "core/route/route.h"
+
+#define SWITCH_NAME_MAX 32
+#define SWITCH_ADDR_MAX 64
+#define SWITCH_PATH_MAX 256
+#define SWITCH_CARRIERS_MAX 64
+#define SWITCH_PREFIXES_MAX 64 /* per carrier */
+#define SWITCH_PREFIX_LEN_MAX 16
+
+/* A voice carrier: where calls to its prefixes go. */
+struct switch_carrier_cfg {
+	char name[SWITCH_NAME_MAX];
+	uint32_t line; /* in the config file, for messages */
+	char prefixes[SWITCH_PREFIXES_MAX][SWITCH_PREFIX_LEN_MAX + 1]; /* digits only */
+	uint32_t prefix_n;
+	char address[SWITCH_ADDR_MAX]; /* "" = none configured */
+	struct sy_addr addr;
+	uint32_t capacity; /* max concurrent calls; 0 = unlimited */
+	int32_t priority;  /* lower is tried first */
+};
+
+/* The switch's own configuration. */
+struct switch_cfg {
+	char source[SWITCH_PATH_MAX]; /* the config file, for messages */
+	struct switch_carrier_cfg carriers[SWITCH_CARRIERS_MAX];
+	uint32_t carrier_n;
+	uint64_t invite_timeout_ns; /* no 1xx from a carrier by then: next carrier */
+	uint64_t ring_timeout_ns;   /* ringing this long: CANCEL, 480 to the caller */
+	uint64_t max_call_ns;	    /* connected calls are ended after this */
+	uint32_t calls_max;	    /* 0 = auto */
+	uint32_t txn_max;	    /* 0 = auto */
+	uint64_t t1_ns;		    /* SIP T1 */
+};
 
 struct vswitch_cfg {
 	const struct sy_env *env;
-	const struct scn *scn;
+	const struct switch_cfg *sw;
+	const struct billing_cfg *billing;
 	struct sy_addr listen;	/* where the B2BUA binds */
 	const char *out_dir;	/* CDR folder; NULL = no store */
-	/* Carrier addresses: addrs[i] for scn->carriers[i] (the simulator
+	/* Carrier addresses: addrs[i] for sw->carriers[i] (the simulator
 	 * gives its hosts' addresses; serve passes the configured ones). */
 	const struct sy_addr *carrier_addrs;
-	uint32_t calls_max;	/* 0 = from [run] or a default */
-	uint32_t txn_max;	/* 0 = from [run] or 4 x calls_max */
+	uint32_t calls_max;	/* 0 = from sw or a default */
+	uint32_t txn_max;	/* 0 = from sw or 4 x calls_max */
 	uint64_t flush_every_ns; /* CDR batch flush interval; 0 = 200 ms */
 	/* Extra CDR consumer (the simulator's metrics); may be NULL. */
 	b2bua_cdr_fn on_cdr;
@@ -29,7 +64,7 @@ struct vswitch {
 	const struct sy_env *env;
 	struct b2bua *b2bua;
 	struct route_table routes;
-	struct b2bua_carrier carriers[SCN_CARRIERS_MAX];
+	struct b2bua_carrier carriers[SWITCH_CARRIERS_MAX];
 	uint32_t carrier_n;
 	struct cdr_store *store;
 	struct callbill *bill; /* NULL without [account] sections */
@@ -38,7 +73,7 @@ struct vswitch {
 	b2bua_cdr_fn on_cdr;
 	void *cdr_arg;
 	uint64_t cdrs_emitted, cdrs_store_errors;
-	char ledger_path[SCN_PATH_MAX + 32]; /* "" without a store */
+	char ledger_path[SWITCH_PATH_MAX + 32]; /* "" without a store */
 	char err[256];
 };
 

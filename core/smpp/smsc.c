@@ -474,7 +474,7 @@ static enum sy_rc smsc_setup_accounts(struct smsc *s)
 		return SY_ERR_NOMEM;
 	uint64_t now = sy_env_now_ns(s->env);
 	for (uint32_t i = 0; i < s->cfg.account_n; i++) {
-		const struct scn_account *a = &s->cfg.accounts[i];
+		const struct smsc_account_cfg *a = &s->cfg.accounts[i];
 		if (a->count > 1)
 			continue; /* a group of callers, not an SMPP account */
 		struct smsc_account *sa = &s->accts[s->acct_n++];
@@ -503,7 +503,7 @@ static enum sy_rc smsc_setup_pools(struct smsc *s)
 static enum sy_rc smsc_open_store(struct smsc *s, char *err, size_t errlen)
 {
 	const char *dir = s->cfg.store_dir;
-	char path[SCN_PATH_MAX + 32];
+	char path[SMSC_PATH_MAX + 32];
 	if (dir != NULL) {
 		struct mdr_store_opts mo = {.sync_full = s->cfg.sync_full, .err = err, .err_len = errlen};
 		if (mdr_store_open(dir, &mo, &s->mdr) != SY_OK)
@@ -633,7 +633,7 @@ const struct smsc_stats *smsc_stats(struct smsc *s)
 		st->dlr_pending += s->accts[i].dlr.n;
 		st->throttled += s->accts[i].tb.throttled;
 	}
-	for (uint32_t i = 0; i < s->carrier_n && i < SCN_SMPP_CARRIERS_MAX; i++) {
+	for (uint32_t i = 0; i < s->carrier_n && i < SMSC_CARRIERS_MAX; i++) {
 		st->carrier_bound[i] = 0;
 		for (uint32_t b = 0; b < s->carriers[i].bind_n; b++)
 			st->carrier_bound[i] += s->carriers[i].binds[b].bound;

@@ -7,7 +7,6 @@
 #ifndef SY_SMPP_SMSC_H
 #define SY_SMPP_SMSC_H
 
-#include "core/conf/scn.h"
 #include "core/env.h"
 #include "core/metrics/hist.h"
 
@@ -16,13 +15,44 @@
 /* Status for a destination no route covers (documented choice). */
 #define SMSC_STATUS_NO_ROUTE ESME_RINVDSTADR
 
+#define SMSC_NAME_MAX 32
+#define SMSC_SECRET_MAX 64
+#define SMSC_ADDR_MAX 64
+#define SMSC_CARRIERS_MAX 32
+#define SMSC_PREFIXES_MAX 64 /* per carrier */
+#define SMSC_PREFIX_LEN_MAX 16
+#define SMSC_PATH_MAX 256 /* store_dir */
+
+/* An ESME account: SMPP credentials and its submit rate. */
+struct smsc_account_cfg {
+	char name[SMSC_NAME_MAX];	/* system_id */
+	char password[SMSC_SECRET_MAX]; /* bind password */
+	char token[SMSC_SECRET_MAX];	/* HTTP API bearer token; "" = none */
+	uint32_t tps;			/* submit_sm per second; 0 = unlimited */
+	uint32_t count;			/* > 1: a group of callers, not an SMPP account (skipped) */
+};
+
+/* An upstream SMSC the node binds to, and the destinations it takes. */
+struct smsc_carrier_cfg {
+	char name[SMSC_NAME_MAX];
+	char prefixes[SMSC_PREFIXES_MAX][SMSC_PREFIX_LEN_MAX + 1]; /* digits only */
+	uint32_t prefix_n;
+	int32_t priority;	     /* failover order: lower first */
+	char address[SMSC_ADDR_MAX]; /* "" = none configured */
+	struct sy_addr addr;	     /* where to bind */
+	char system_id[16];
+	char password[9];
+	uint32_t binds;	 /* sessions to keep bound; default 1 */
+	uint32_t window; /* outstanding submit_sm per bind; default 100 */
+};
+
 /* Zero fields take the defaults given. */
 struct smsc_cfg {
 	const struct sy_env *env;	    /* required */
 	struct sy_addr listen;		    /* ESME listen address; port 0 = do not listen */
-	const struct scn_account *accounts; /* system_id = name; count > 1 groups skipped */
+	const struct smsc_account_cfg *accounts; /* count > 1 groups skipped */
 	uint32_t account_n;
-	const struct scn_smpp_carrier *carriers; /* prefixes, priority (failover order), address */
+	const struct smsc_carrier_cfg *carriers;
 	uint32_t carrier_n;
 	const char *store_dir;	      /* DIR/smsq.sqlite + DIR/mdrs.*; NULL = sqlite in memory, no MDR files */
 	uint32_t msgs_max;	      /* messages in memory (in flight) (default 65536) */
@@ -61,7 +91,7 @@ struct smsc_stats {
 	uint64_t messages, segments;		/* logical messages (first part seen) and parts */
 	uint64_t messages_complete;		/* concatenated messages with every part seen */
 	uint64_t reasm_evicted;			/* records dropped before completion (table full or old) */
-	uint64_t routed[SCN_SMPP_CARRIERS_MAX]; /* submit_sm sent per carrier (attempts) */
+	uint64_t routed[SMSC_CARRIERS_MAX]; /* submit_sm sent per carrier (attempts) */
 	uint64_t upstream_ok, upstream_retries, upstream_perm_errors;
 	uint64_t receipts_in, receipts_unknown, mo_dropped;
 	uint64_t receipts_early; /* receipts held until their submit_sm_resp arrived */
@@ -77,7 +107,7 @@ struct smsc_stats {
 	uint64_t recovered_resent;
 	uint64_t store_commits, store_errors, store_full;
 	uint64_t in_flight;			       /* gauge: messages in memory */
-	uint64_t carrier_bound[SCN_SMPP_CARRIERS_MAX]; /* gauge: bound sessions per carrier */
+	uint64_t carrier_bound[SMSC_CARRIERS_MAX]; /* gauge: bound sessions per carrier */
 	uint64_t http_submitted;
 	int64_t revenue_micros; /* rated cost of the MDRs written */
 	struct sy_hist submit_resp; /* submit_sm received -> submit_sm_resp sent */

@@ -77,7 +77,7 @@ struct smsc_msg {
 };
 
 struct smsc_account {
-	const struct scn_account *cfg;
+	const struct smsc_account_cfg *cfg;
 	struct smpp_tbucket tb;
 	uint64_t rx_sess[SMSC_ACCT_SESS_MAX]; /* bound RX/TRX session ids, 0 free */
 	uint32_t rr;
@@ -94,7 +94,7 @@ struct smsc_bind {
 
 struct smsc_carrier {
 	struct smsc *smsc;
-	const struct scn_smpp_carrier *cfg;
+	const struct smsc_carrier_cfg *cfg;
 	uint32_t idx;
 	struct smsc_bind binds[SMSC_BINDS_MAX];
 	uint32_t bind_n, rr;

@@ -34,7 +34,7 @@ static void bind_retry_later(struct smsc_bind *b)
 static void bind_connect(struct smsc_bind *b)
 {
 	struct smsc *s = b->c->smsc;
-	const struct scn_smpp_carrier *cc = b->c->cfg;
+	const struct smsc_carrier_cfg *cc = b->c->cfg;
 	struct smpp_bind_params bp = {
 	    .type = SMPP_BIND_TRX, .system_id = sy_str_from(cc->system_id), .password = sy_str_from(cc->password)};
 	struct smpp_session *ss;
@@ -74,15 +74,15 @@ static void cli_on_close(void *arg, struct smpp_session *ss, enum smpp_close_rea
 enum sy_rc smsc__carriers_start(struct smsc *s, char *err, size_t errlen)
 {
 	uint32_t n = s->cfg.carrier_n, sess = 0, window = 1;
-	if (n > SCN_SMPP_CARRIERS_MAX) {
-		snprintf(err, errlen, "smsc: %u carriers, at most %d", n, SCN_SMPP_CARRIERS_MAX);
+	if (n > SMSC_CARRIERS_MAX) {
+		snprintf(err, errlen, "smsc: %u carriers, at most %d", n, SMSC_CARRIERS_MAX);
 		return SY_ERR_INVAL;
 	}
 	s->carriers = calloc(n + 1, sizeof(*s->carriers));
 	if (s->carriers == NULL)
 		return SY_ERR_NOMEM;
 	for (uint32_t i = 0; i < n; i++) {
-		const struct scn_smpp_carrier *cc = &s->cfg.carriers[i];
+		const struct smsc_carrier_cfg *cc = &s->cfg.carriers[i];
 		struct smsc_carrier *c = &s->carriers[i];
 		*c = (struct smsc_carrier){.smsc = s, .cfg = cc, .idx = i};
 		c->bind_n = SY_MIN(SY_MAX(cc->binds, 1u), (uint32_t)SMSC_BINDS_MAX);

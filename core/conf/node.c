@@ -1,0 +1,124 @@
+/* node.c: from the file's sections to the components' configs (node.h).
+ * The sizes of both sides are checked at compile time, so a copy never
+ * truncates. */
+#include "core/conf/node.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+_Static_assert(SWITCH_CARRIERS_MAX >= SCN_CARRIERS_MAX && BILLING_CARRIERS_MAX >= SCN_CARRIERS_MAX,
+	       "every [carrier] fits");
+_Static_assert(SWITCH_PREFIXES_MAX >= SCN_PREFIXES_MAX && SWITCH_PREFIX_LEN_MAX >= SCN_PREFIX_LEN_MAX &&
+		   SMSC_PREFIXES_MAX >= SCN_PREFIXES_MAX && SMSC_PREFIX_LEN_MAX >= SCN_PREFIX_LEN_MAX,
+	       "every prefix fits");
+_Static_assert(SMSC_CARRIERS_MAX >= SCN_SMPP_CARRIERS_MAX, "every [smpp-carrier] fits");
+_Static_assert(BILLING_ACCOUNTS_MAX >= SCN_ACCOUNTS_MAX && BILLING_TARIFFS_MAX >= SCN_TARIFFS_MAX,
+	       "every [account] and [tariff] fits");
+_Static_assert(SWITCH_NAME_MAX >= SCN_NAME_MAX && SMSC_NAME_MAX >= SCN_NAME_MAX && BILLING_NAME_MAX >= SCN_NAME_MAX,
+	       "names fit");
+_Static_assert(SMSC_SECRET_MAX >= SCN_SECRET_MAX && BILLING_PATTERN_MAX >= SCN_PATTERN_MAX &&
+		   BILLING_PATH_MAX >= SCN_PATH_MAX && SWITCH_PATH_MAX >= SCN_PATH_MAX &&
+		   SWITCH_ADDR_MAX >= SCN_ADDR_MAX && SMSC_ADDR_MAX >= SCN_ADDR_MAX,
+	       "strings fit");
+
+#define COPY(dst, src) snprintf((dst), sizeof(dst), "%s", (src))
+
+static void build_switch(const struct scn *s, struct switch_cfg *o)
+{
+	COPY(o->source, s->file);
+	for (uint32_t i = 0; i < s->carrier_n; i++) {
+		const struct scn_carrier *c = &s->carriers[i];
+		struct switch_carrier_cfg *d = &o->carriers[i];
+		COPY(d->name, c->name);
+		d->line = c->line;
+		for (uint32_t p = 0; p < c->prefix_n; p++)
+			COPY(d->prefixes[p], c->prefixes[p]);
+		d->prefix_n = c->prefix_n;
+		COPY(d->address, c->address);
+		d->addr = c->addr;
+		d->capacity = c->capacity;
+		d->priority = c->priority;
+	}
+	o->carrier_n = s->carrier_n;
+	o->invite_timeout_ns = s->node.invite_timeout_ns;
+	o->ring_timeout_ns = s->node.ring_timeout_ns;
+	o->max_call_ns = s->node.max_call_ns;
+	o->calls_max = s->run.calls_max;
+	o->txn_max = s->run.txn_max;
+	o->t1_ns = s->run.t1_ns;
+}
+
+static void build_billing(const struct scn *s, struct billing_cfg *o)
+{
+	COPY(o->source, s->file);
+	for (uint32_t i = 0; i < s->account_n; i++) {
+		const struct scn_account *a = &s->accounts[i];
+		struct billing_account_cfg *d = &o->accounts[i];
+		COPY(d->name, a->name);
+		d->line = a->line;
+		d->kind = a->type == SCN_ACCOUNT_POSTPAID ? BILL_POSTPAID : BILL_PREPAID;
+		d->balance_micros = a->balance_micros;
+		d->credit_limit_micros = a->credit_limit_micros;
+		COPY(d->currency, a->currency);
+		COPY(d->callers, a->callers);
+		d->count = a->count;
+		COPY(d->tariff, a->tariff);
+	}
+	o->account_n = s->account_n;
+	for (uint32_t i = 0; i < s->tariff_n; i++) {
+		COPY(o->tariffs[i].name, s->tariffs[i].name);
+		COPY(o->tariffs[i].file, s->tariffs[i].file);
+	}
+	o->tariff_n = s->tariff_n;
+	for (uint32_t i = 0; i < s->carrier_n; i++) {
+		COPY(o->carriers[i].name, s->carriers[i].name);
+		o->carriers[i].rate_micro_per_min = s->carriers[i].rate_micro_per_min;
+	}
+	o->carrier_n = s->carrier_n;
+}
+
+static void build_smsc(const struct scn *s, struct node_cfg *o)
+{
+	for (uint32_t i = 0; i < s->account_n; i++) {
+		const struct scn_account *a = &s->accounts[i];
+		struct smsc_account_cfg *d = &o->smsc_accounts[i];
+		COPY(d->name, a->name);
+		COPY(d->password, a->password);
+		COPY(d->token, a->token);
+		d->tps = a->tps;
+		d->count = a->count;
+	}
+	o->smsc_account_n = s->account_n;
+	for (uint32_t i = 0; i < s->smpp_carrier_n; i++) {
+		const struct scn_smpp_carrier *c = &s->smpp_carriers[i];
+		struct smsc_carrier_cfg *d = &o->smsc_carriers[i];
+		COPY(d->name, c->name);
+		for (uint32_t p = 0; p < c->prefix_n; p++)
+			COPY(d->prefixes[p], c->prefixes[p]);
+		d->prefix_n = c->prefix_n;
+		d->priority = c->priority;
+		COPY(d->address, c->address);
+		d->addr = c->addr;
+		COPY(d->system_id, c->system_id);
+		COPY(d->password, c->password);
+		d->binds = c->binds;
+		d->window = c->window;
+	}
+	o->smsc_carrier_n = s->smpp_carrier_n;
+}
+
+void conf_node_build(const struct scn *s, struct node_cfg *out)
+{
+	memset(out, 0, sizeof(*out));
+	build_switch(s, &out->sw);
+	build_billing(s, &out->billing);
+	build_smsc(s, out);
+}
+
+struct node_cfg *conf_node_new(const struct scn *s)
+{
+	struct node_cfg *n = malloc(sizeof(*n));
+	if (n != NULL)
+		conf_node_build(s, n);
+	return n;
+}

@@ -1,0 +1,29 @@
+/* node.h: a parsed config file (scn.h) turned into the configurations of the
+ * node's components: the switch (switch.h), the SMSC (smsc.h), billing
+ * (callbill.h). The components know these structs only, never the file. */
+#ifndef SY_CONF_NODE_H
+#define SY_CONF_NODE_H
+
+#include "core/billing/callbill.h"
+#include "core/conf/scn.h"
+#include "core/sip/switch.h"
+#include "core/smpp/smsc.h"
+
+struct node_cfg {
+	struct switch_cfg sw;
+	struct billing_cfg billing;
+	/* for smsc_cfg.accounts / .carriers (the rest of smsc_cfg is the
+	 * caller's: env, listen, store, sizes) */
+	struct smsc_account_cfg smsc_accounts[SCN_ACCOUNTS_MAX];
+	uint32_t smsc_account_n;
+	struct smsc_carrier_cfg smsc_carriers[SCN_SMPP_CARRIERS_MAX];
+	uint32_t smsc_carrier_n;
+};
+
+/* Fills *out from s (every field: no defaults are left to the caller). */
+void conf_node_build(const struct scn *s, struct node_cfg *out);
+/* The same, into a new heap struct (it is large); NULL when out of memory.
+ * Free with free(). */
+struct node_cfg *conf_node_new(const struct scn *s);
+
+#endif

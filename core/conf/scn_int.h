@@ -1,0 +1,13 @@
+/* scn_int.h: between the parser engine (parse.c) and the node's sections
+ * (scn.c) inside core/conf; nothing outside core/conf includes it. */
+#ifndef SY_CONF_SCN_INT_H
+#define SY_CONF_SCN_INT_H
+
+#include "core/conf/scn_ext.h"
+
+/* The node's own sections: [run], [node], [carrier], [account], [tariff],
+ * [smpp-carrier]. */
+extern const struct scn_ext scn_node_ext;
+void scn_defaults(struct scn *s);
+
+#endif

@@ -1,0 +1,153 @@
+/* world.h: the simulated world a scenario file describes beside the node's
+ * configuration (core/conf/scn.h): the traffic ([traffic voice], [traffic
+ * sms]), how the simulated carriers behave (the answer, ring, reject, link
+ * and noanswer keys of [carrier NAME]; tps, accept, delivery, link and dedup
+ * of [smpp-carrier NAME]) and the faults ([fault]). Parsed in the same pass
+ * as the node's sections, through the parser's extension table
+ * (core/conf/scn_ext.h); the simulator and the live `load`/`carriers`
+ * commands read it, core/ never does. */
+#ifndef SY_PEERS_WORLD_H
+#define SY_PEERS_WORLD_H
+
+#include "core/conf/scn_ext.h"
+
+#define WORLD_FAULTS_MAX  32
+#define WORLD_DESTS_MAX	  16 /* `to` patterns of one traffic section */
+#define WORLD_REJECTS_MAX 8
+#define WORLD_PATTERN_MAX SCN_PATTERN_MAX
+
+/* A network path model: latency distribution, jitter (normal sd), loss. */
+struct world_link {
+	bool set;
+	struct sy_dist latency;
+	uint64_t jitter_ns;
+	uint32_t loss_ppm;
+};
+
+/* One SIP status with its share of the rejected calls. */
+struct world_share {
+	uint16_t code;
+	uint32_t ppm;
+};
+
+/* How the simulated [carrier NAME] of the same index behaves. */
+struct world_carrier {
+	uint32_t answer_ppm;			      /* default 100% */
+	struct sy_dist ring;			      /* ring delay of answered calls; default 0s */
+	struct world_share reject[WORLD_REJECTS_MAX]; /* default 486 100% */
+	uint32_t reject_n;
+	struct world_link link;
+	uint64_t noanswer_ns; /* 0 = not set */
+};
+
+/* How the simulated [smpp-carrier NAME] of the same index behaves. */
+struct world_smpp_carrier {
+	uint32_t tps;		  /* the carrier's own throttle; 0 = none */
+	uint32_t accept_ppm;	  /* submit_sm accepted; default 100% */
+	uint32_t deliver_ppm;	  /* accepted messages delivered; default 100% */
+	struct sy_dist dlr_delay; /* submit -> receipt; default 1s..5s */
+	struct world_link link;
+	/* the carrier deduplicates re-sends on our key TLV (default yes); no
+	 * plays a carrier that ignores it and delivers every re-send */
+	bool dedup;
+};
+
+struct world_dest {
+	char pattern[WORLD_PATTERN_MAX]; /* '+' optional, digits and X (random digit) */
+	uint32_t weight_ppm;		 /* shares sum to SCN_PPM */
+};
+
+struct world_traffic_voice {
+	bool present;
+	uint32_t line;
+	uint64_t cps_milli; /* calls per second x 1000 */
+	struct world_dest to[WORLD_DESTS_MAX];
+	uint32_t to_n;
+	char from[WORLD_PATTERN_MAX]; /* default +1555XXXXXXX */
+	struct sy_dist hold;	      /* default exp 90s */
+	struct world_link link;	      /* access link of the callers */
+	uint64_t start_ns;	      /* default 0 */
+	uint64_t duration_ns;	      /* 0 = [run] duration */
+	uint64_t calls_max;	      /* 0 = no cap */
+	char account[SCN_NAME_MAX];   /* the callers belong to this [account]; "" = none */
+	uint32_t account_line;
+};
+
+/* [traffic sms]: applications (ESMEs) submitting over SMPP. */
+struct world_traffic_sms {
+	bool present;
+	uint32_t line;
+	char account[SCN_NAME_MAX]; /* system_id of the binds; must be an [account] */
+	uint32_t account_line;
+	uint64_t tps_milli; /* submit_sm per second x 1000 */
+	uint32_t binds;	    /* default 1 */
+	uint32_t window;    /* outstanding submit_sm per bind; default 10 */
+	struct world_dest to[WORLD_DESTS_MAX];
+	uint32_t to_n;
+	char from[WORLD_PATTERN_MAX];
+	uint32_t length_min, length_max; /* characters; default 20..140 */
+	uint32_t ucs2_ppm;		 /* share of UCS2 messages; default 0 */
+	bool dlr;			 /* registered_delivery; default on */
+	uint64_t validity_ns;		 /* default 24h */
+	struct world_link link;
+	uint64_t start_ns;
+	uint64_t duration_ns;  /* 0 = [run] duration */
+	uint64_t messages_max; /* 0 = no cap */
+};
+
+/* A new kind is one enum value, one key row in world_fault.c and its
+ * target check there. */
+enum world_fault_kind {
+	WORLD_FAULT_NONE = 0,
+	WORLD_FAULT_CARRIER_DOWN, /* carrier = NAME down 10s */
+	WORLD_FAULT_SMPP_DROP,	  /* smpp-carrier = NAME drop 5s: binds cut, reconnect after */
+	WORLD_FAULT_NODE_CRASH,	  /* node = switch crash 5s: killed, restarted after */
+};
+
+struct world_fault {
+	uint32_t line;
+	enum world_fault_kind kind;
+	uint64_t at_ns;
+	uint64_t duration_ns;	   /* how long the fault lasts */
+	char target[SCN_NAME_MAX]; /* carrier name for CARRIER_DOWN */
+	uint32_t target_line;
+	int32_t carrier; /* index into scn.carriers / scn.smpp_carriers, resolved after parsing; -1 if none */
+};
+
+struct world {
+	struct scn *scn;				 /* the node's sections, parsed in the same pass */
+	struct world_carrier carriers[SCN_CARRIERS_MAX]; /* as scn->carriers */
+	struct world_smpp_carrier smpp_carriers[SCN_SMPP_CARRIERS_MAX]; /* as scn->smpp_carriers */
+	uint32_t carrier_n, smpp_carrier_n;
+	struct world_traffic_voice voice;
+	struct world_traffic_sms sms;
+	struct world_fault faults[WORLD_FAULTS_MAX];
+	uint32_t fault_n;
+	struct scn_sec_def secs[3]; /* the extension's sections (world_ext) */
+};
+
+/* Parses a scenario file: the node's sections into w->scn, the world into
+ * *w, and the sections of the extra extensions (the simulator's [expect]).
+ * Without an extension that takes [expect], its lines are skipped (the
+ * live tools have no use for them; `switchyard sim` checks them). Errors
+ * as scn_parse_file. */
+enum sy_rc world_parse_file(const char *path, const struct scn_ext *const *extra, size_t extra_n, struct world **out,
+			    char *err, size_t errlen);
+enum sy_rc world_parse_buf(const char *text, size_t len, const char *name, const struct scn_ext *const *extra,
+			   size_t extra_n, struct world **out, char *err, size_t errlen);
+void world_free(struct world *w);
+
+/* The extension itself, for callers that parse by hand (arg: a struct
+ * world, world_init'ed). */
+void world_init(struct world *w);
+void world_ext(struct world *w, struct scn_ext *out);
+
+/* Section and key tables of the fault and traffic parts (world_fault.c,
+ * world_traffic.c). */
+extern const struct scn_sec_def world_fault_sec;
+enum sy_rc world_fault_check(struct scn_pctx *c, const struct scn *s, struct world *w);
+extern const struct scn_sec_def world_voice_sec, world_sms_sec;
+enum sy_rc world_traffic_check(struct scn_pctx *c, const struct scn *s, const struct world *w);
+enum sy_rc world_key_link(struct scn_pctx *c, void *obj, const struct scn_key_def *k, struct sy_str v);
+
+#endif

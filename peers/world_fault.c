@@ -1,0 +1,104 @@
+/* world_fault.c: [fault] sections of the simulated world (world.h). One
+ * section per fault: `at = 30s` and one key naming the kind. A new kind is
+ * an enum value, a key row below and its target check in world_fault_check. */
+#include "world.h"
+
+struct fault_kind_def {
+	const char *verb; /* "NAME VERB DURATION" */
+	enum world_fault_kind kind;
+};
+
+/* "NAME down 10s" (carrier), "NAME drop 5s" (SMPP binds cut) or
+ * "NAME crash 5s" (node killed). */
+static enum sy_rc fault_verb(struct scn_pctx *c, struct world_fault *f, const struct scn_key_def *k, struct sy_str v,
+			     const struct fault_kind_def *d)
+{
+	struct sy_str rest = v, name, word, dur, extra;
+	bool ok = scn_next_tok(&rest, &name, false) && scn_next_tok(&rest, &word, false) &&
+		  sy_str_eq(word, sy_str_from(d->verb)) && scn_next_tok(&rest, &dur, false) &&
+		  !scn_next_tok(&rest, &extra, false);
+	if (!ok)
+		return scn_fail(c, "expected '%s = NAME %s DURATION', got '%.*s'", k->name, d->verb, SCN_SV(v));
+	if (f->kind != WORLD_FAULT_NONE)
+		return scn_fail(c, "[fault] has more than one fault; use one section per fault");
+	if (sy_duration_parse_str(dur, &f->duration_ns) != SY_OK)
+		return scn_bad(c, "duration", dur, k);
+	if (!scn_copy_str(f->target, SCN_NAME_MAX, name))
+		return scn_bad(c, d->kind == WORLD_FAULT_CARRIER_DOWN ? "carrier name" : "name", name, k);
+	f->kind = d->kind;
+	f->target_line = scn_pctx_line(c);
+	return SY_OK;
+}
+
+static enum sy_rc k_fault_carrier(struct scn_pctx *c, void *obj, const struct scn_key_def *k, struct sy_str v)
+{
+	static const struct fault_kind_def d = {"down", WORLD_FAULT_CARRIER_DOWN};
+	return fault_verb(c, obj, k, v, &d);
+}
+
+static enum sy_rc k_fault_smpp(struct scn_pctx *c, void *obj, const struct scn_key_def *k, struct sy_str v)
+{
+	static const struct fault_kind_def d = {"drop", WORLD_FAULT_SMPP_DROP};
+	return fault_verb(c, obj, k, v, &d);
+}
+
+static enum sy_rc k_fault_node(struct scn_pctx *c, void *obj, const struct scn_key_def *k, struct sy_str v)
+{
+	static const struct fault_kind_def d = {"crash", WORLD_FAULT_NODE_CRASH};
+	return fault_verb(c, obj, k, v, &d);
+}
+
+static const struct scn_key_def fault_keys[] = {
+    {"at", scn_key_duration, offsetof(struct world_fault, at_ns), 0, true},
+    {"carrier", k_fault_carrier, 0, 0, false},
+    {"smpp-carrier", k_fault_smpp, 0, 0, false},
+    {"node", k_fault_node, 0, 0, false},
+};
+
+static void *fault_begin(struct scn_pctx *c, void *arg, struct sy_str name)
+{
+	struct world *w = arg;
+	if (w->fault_n == WORLD_FAULTS_MAX) {
+		scn_fail(c, "too many [fault] sections (max %d)", WORLD_FAULTS_MAX);
+		return NULL;
+	}
+	struct world_fault *f = &w->faults[w->fault_n++];
+	memset(f, 0, sizeof(*f));
+	f->line = scn_pctx_line(c);
+	f->carrier = -1;
+	return f;
+}
+
+static enum sy_rc fault_end(struct scn_pctx *c, void *obj)
+{
+	struct world_fault *f = obj;
+	if (f->kind == WORLD_FAULT_NONE)
+		return scn_fail_at(c, f->line, "[fault] says no fault (e.g. carrier = NAME down 10s)");
+	return SY_OK;
+}
+
+const struct scn_sec_def world_fault_sec = {
+    "fault", NULL, fault_keys, SY_ARRAY_LEN(fault_keys), fault_begin, fault_end, NULL, true,
+};
+
+/* Targets name other sections: resolved once the whole file is read. */
+enum sy_rc world_fault_check(struct scn_pctx *c, const struct scn *s, struct world *w)
+{
+	for (uint32_t i = 0; i < w->fault_n; i++) {
+		struct world_fault *f = &w->faults[i];
+		if (f->kind == WORLD_FAULT_CARRIER_DOWN) {
+			f->carrier = scn_carrier_find(s, f->target);
+			if (f->carrier < 0)
+				return scn_fail_at(c, f->target_line, "[fault] names unknown carrier '%s'", f->target);
+		} else if (f->kind == WORLD_FAULT_SMPP_DROP) {
+			f->carrier = scn_smpp_carrier_find(s, f->target);
+			if (f->carrier < 0)
+				return scn_fail_at(c, f->target_line, "[fault] names unknown smpp-carrier '%s'",
+						   f->target);
+		} else if (f->kind == WORLD_FAULT_NODE_CRASH && strcmp(f->target, "switch") != 0) {
+			return scn_fail_at(c, f->target_line,
+					   "[fault] names unknown node '%s' (the switch is 'switch')", f->target);
+		}
+	}
+	return SY_OK;
+}
