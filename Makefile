@@ -15,7 +15,7 @@ CORE_SRC := $(shell find core -name '*.c' -not -path 'core/live/*' | sort)
 LIVE_SRC := $(shell find core/live -name '*.c' | sort)
 SIM_SRC  := $(shell find sim -name '*.c' | sort)
 PEERS_SRC:= $(shell find peers -name '*.c' | sort)
-CMD_SRC  := $(shell find cmd -name '*.c' | sort)
+CMD_SRC  := $(shell find cmd -name '*.c' -not -path 'cmd/load/*' | sort)
 TEST_SRC := $(shell find tests -name 'test_*.c' | sort)
 BENCH_SRC:= $(shell find bench -name '*.c' | sort)
 TESTLIB_SRC := $(shell find tests -name '*.c' -not -name 'test_*.c' -not -path 'tests/lint/*' | sort)
@@ -33,16 +33,19 @@ LIVE_LIB := $(BUILD)/libsylive.a
 SIM_LIB  := $(BUILD)/libsysim.a
 PEERS_LIB:= $(BUILD)/libsypeers.a
 BIN      := $(BUILD)/switchyard
+# The live peers alone (load, carriers): no simulator linked (tests/it_layering.sh).
+LOAD_BIN := $(BUILD)/switchyard-load
+LOAD_OBJ := $(call obj,cmd/load/main.c cmd/peers.c)
 TESTS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 BENCHES  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 ALL_LIBS := $(SIM_LIB) $(PEERS_LIB) $(LIVE_LIB) $(CORE_LIB)
 
 .SECONDARY:
 .PHONY: golden all test test-fast asan asan-build tests-built bench lint clean help deps format demo
-all: $(BIN)
+all: $(BIN) $(LOAD_BIN)
 
 help:
-	@echo "make            build $(BIN)"
+	@echo "make            build $(BIN) and $(LOAD_BIN) (load, carriers without the simulator)"
 	@echo "make demo       run the demo scenario in the simulator and print its report"
 	@echo "make test       lint, unit tests and integration tests under ASan+UBSan (prints 'N passed, N failed')"
 	@echo "make test-fast  the same without sanitizers"
@@ -76,6 +79,10 @@ $(BIN): $(call obj,$(CMD_SRC)) $(ALL_LIBS)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) -o $@ $(call obj,$(CMD_SRC)) $(ALL_LIBS) $(LDLIBS)
 
+$(LOAD_BIN): $(LOAD_OBJ) $(PEERS_LIB) $(LIVE_LIB) $(CORE_LIB)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) -o $@ $(LOAD_OBJ) $(PEERS_LIB) $(LIVE_LIB) $(CORE_LIB) $(LDLIBS)
+
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(call obj,$(TESTLIB_SRC)) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
@@ -86,7 +93,7 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(ALL_LIBS)
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) -o $@ $< $(ALL_LIBS) $(LDLIBS)
 
-tests-built: $(BIN) $(TESTS)
+tests-built: $(BIN) $(LOAD_BIN) $(TESTS)
 
 lint:
 	ci/lint
@@ -104,7 +111,7 @@ test: deps
 golden: $(BIN)
 	tests/golden.sh write $(BIN)
 
-test-fast: $(BIN) $(TESTS)
+test-fast: $(BIN) $(LOAD_BIN) $(TESTS)
 	ci/run-tests.sh $(BUILD)
 
 asan-build:
