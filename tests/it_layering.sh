@@ -5,7 +5,9 @@
 #    nothing named sim_* (sim_run_*, sim_node_*, sim_at, ...), defined or
 #    wanted. The same nm on $BUILD/switchyard must find sim_run_create and
 #    sim_node_add, so the pattern is known to match the simulator's names.
-# 2. cmd/peers.c and cmd/load/ include no sim/ header.
+# 2. cmd/peers.c and cmd/load/ include no sim/ header; nothing under core/
+#    but core/conf includes the scenario header (components take their own
+#    configs, core/conf/node.h builds them).
 # 3. It works: `switchyard-load carriers` is the carrier, `switchyard serve`
 #    routes to it, `switchyard-load load` calls through serve; every call
 #    is answered and completed.
@@ -29,6 +31,9 @@ check "switchyard: sim_run_create and sim_node_add found (the pattern matches)" 
 # 2. Includes.
 check "cmd/peers.c, cmd/load/: sim/ headers (want none)" \
 	"$(grep -lE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"sim/' cmd/peers.c cmd/load/*.c | tr '\n' ' ')" ""
+
+check "core/ outside core/conf: files that include scn.h (want none)" \
+	"$(grep -rln 'scn.h' core/ | grep -v '^core/conf/' | tr '\n' ' ')" ""
 
 # 3. A load through the switch, with the load binary on both ends.
 pick_ports 4
