@@ -420,6 +420,84 @@ static void test_extensions(void **state)
 	assert_null(w);
 }
 
+/* The engine's contract for an extension, on a made-up one: a section of
+ * its own, a required key added to a node section (reported at the
+ * section's header), its finish check after the whole file, and the
+ * node's errors still first. */
+struct probe {
+	uint32_t level, opened;
+	char tag[8];
+	uint64_t extra_ns;
+};
+
+static void *probe_begin(struct scn_pctx *c, void *arg, struct sy_str name)
+{
+	struct probe *p = arg;
+	p->opened++;
+	return p;
+}
+
+static enum sy_rc probe_finish(struct scn_pctx *c, const struct scn *s, void *arg)
+{
+	struct probe *p = arg;
+	if (p->level > 9)
+		return scn_fail_at(c, 1, "[probe] level %u is over 9", p->level);
+	return SY_OK;
+}
+
+static const struct scn_key_def probe_keys[] = {
+	{"level", scn_key_u32, offsetof(struct probe, level), 0, false},
+	{"tag", scn_key_str, offsetof(struct probe, tag), sizeof(((struct probe *)0)->tag), false},
+};
+static const struct scn_key_def probe_node_keys[] = {
+	{"extra", scn_key_duration, offsetof(struct probe, extra_ns), 0, true},
+};
+static const struct scn_sec_def probe_sec = {"probe", NULL, probe_keys, 2, probe_begin, NULL, NULL, false};
+static const struct scn_ext_keys probe_more = {"node", probe_node_keys, 1, probe_begin};
+
+static enum sy_rc probe_parse(const char *text, struct probe *p, char *err, char *name)
+{
+	struct scn_ext e = {&probe_sec, 1, &probe_more, 1, probe_finish, p};
+	const struct scn_ext *exts[] = {&e};
+	struct scn *s = NULL;
+	memset(p, 0, sizeof(*p));
+	enum sy_rc rc = scn_parse_buf_ext(text, strlen(text), "p.scn", exts, 1, &s, err, SCN_ERR_MAX);
+	assert_true(rc == SY_OK ? s != NULL : s == NULL);
+	if (s != NULL)
+		snprintf(name, SCN_NAME_MAX, "%s", s->node.name);
+	scn_free(s);
+	return rc;
+}
+
+static void test_extension_contract(void **state)
+{
+	struct probe p;
+	char err[SCN_ERR_MAX] = "", name[SCN_NAME_MAX] = "";
+	assert_int_equal(probe_parse("[node]\nname = n1\nextra = 2s\n[probe]\nlevel = 3\ntag = abc\n", &p, err, name),
+			 SY_OK);
+	assert_string_equal(name, "n1"); /* the node's own key beside the extension's */
+	assert_int_equal(p.level, 3);
+	assert_string_equal(p.tag, "abc");
+	assert_int_equal(p.extra_ns, 2 * SY_NS_PER_S);
+	assert_int_equal(p.opened, 2); /* [node] for its extra key, [probe] */
+	static const struct {
+		const char *text, *err;
+	} bad[] = {
+		{"[node]\nname = n1\n", "p.scn:1: [node] needs 'extra'"},
+		{"[node]\nextra = 1s\nextra = 2s\n", "p.scn:3: duplicate key 'extra' in [node]"},
+		{"[node]\nextra = 1s\n[probe]\n[probe]\n", "p.scn:4: duplicate section [probe]"},
+		{"[node]\nextra = 1s\n[probe]\ntag = too-long\n", "p.scn:4: value too long for 'tag' (max 7)"},
+		{"[node]\nextra = 1s\n[probe]\nlevel = 12\n", "p.scn:1: [probe] level 12 is over 9"},
+		/* the node's own cross-check runs after the extension's */
+		{"[node]\nextra = 1s\n[probe]\nlevel = 12\n[account a]\ntariff = t\n", "p.scn:1: [probe] level 12 is over 9"},
+		{"[node]\nextra = 1s\n[account a]\ntariff = t\n", "p.scn:3: [account a] names unknown tariff 't'"},
+	};
+	for (size_t i = 0; i < SY_ARRAY_LEN(bad); i++) {
+		assert_int_equal(probe_parse(bad[i].text, &p, err, name), SY_ERR_PARSE);
+		assert_string_equal(err, bad[i].err);
+	}
+}
+
 /* The components' configs carry what the file says, nothing of the world. */
 static void test_node_cfg(void **state)
 {
@@ -473,7 +551,8 @@ int main(void)
 		cmocka_unit_test(test_equal_weights), cmocka_unit_test(test_smpp_carrier_dedup), cmocka_unit_test(test_bad_inputs),
 		cmocka_unit_test(test_nul_byte),    cmocka_unit_test(test_truncations),
 		cmocka_unit_test(test_expect_eval), cmocka_unit_test(test_fmt_values),
-		cmocka_unit_test(test_extensions), cmocka_unit_test(test_node_cfg),
+		cmocka_unit_test(test_extensions), cmocka_unit_test(test_extension_contract),
+		cmocka_unit_test(test_node_cfg),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
