@@ -105,6 +105,10 @@ void sip_stack_recv(struct sip_stack *s, const struct sy_addr *from, const uint8
 		s->stats.rx_bad_dropped++;
 		return;
 	}
+	if (rc == SY_ERR_FULL) { /* osip's pool at its bound: overload, not bad input */
+		s->stats.rx_pool_exhausted++;
+		return;
+	}
 	if (rc != SY_OK) {
 		bool answer = msg.status == 0 && msg.method != SIP_M_ACK && osip_list_size(&msg.m->vias) > 0 &&
 			      msg.m->from != NULL && msg.m->to != NULL;
