@@ -1,6 +1,14 @@
 /* msg.c: SIP message parsing, checking and building on libosip2. The parser
  * is osip's; what we add is the RFC 3261 validation a message needs before
- * the transaction layer may trust it, and the builders a UA needs. */
+ * the transaction layer may trust it, and the builders a UA needs.
+ *
+ * osip earns its place at the switch's trust boundary only: the full parse
+ * and validation of every received datagram (sip_stack_recv), the URIs
+ * routing and billing read, the Record-Route set a B leg keeps. What the
+ * switch sends, and everything the peers read and write, is the raw text
+ * layer of wire.h (one scanner, one writer), which is cheaper than building
+ * and serializing osip messages. osip's memory comes from a bounded pool
+ * (osip_pool.c). */
 #include "core/sip/msg.h"
 
 #include "core/sip/osip_pool.h"

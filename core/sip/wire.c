@@ -1,7 +1,16 @@
-/* wire.c: the raw SIP writer and header scanner of wire.h. The scanner only
- * reads messages osip_message_parse() has already accepted, so it can stay
- * simple; it still checks every length so no input makes it read past the
- * buffer. */
+/* wire.c: the raw SIP writer and header scanner of wire.h, the one SIP text
+ * layer of the hot path: the switch writes everything it sends with it, and
+ * the peers (wire_ua.c) scan and write every datagram with it.
+ *
+ * Where libosip2 stays (core/sip/msg.c), and why: every datagram the switch
+ * receives is parsed and checked by osip first (sip_msg_parse, called from
+ * txn_server.c), because the switch must not trust what it routes and
+ * bills: the transaction and dialog keys (branch, Call-ID, tags, CSeq) come
+ * from that validated parse; osip's URI parser gives the numbers routing
+ * and billing use (b2b_number) and its Record-Route list the route set
+ * (b2bua_msg.c). The switch's raw reads here only copy header values out of
+ * a message osip accepted, so they can stay simple; they still check every
+ * length so no input makes them read past the buffer. */
 #include "core/sip/wire.h"
 
 #include "core/sip/msg.h"
