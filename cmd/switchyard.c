@@ -5,6 +5,7 @@
 
 #include "cmd.h"
 #include "core/sip/msg.h"
+#include "core/sip/osip_pool.h"
 
 #ifndef SY_VERSION
 #define SY_VERSION "0.1.0"
@@ -103,6 +104,24 @@ static int parse_opts(int argc, char **argv, struct cmd_opts *o)
 	return 0;
 }
 
+/* osip's memory bound (core/sip/osip_pool.h) for a host sized away from
+ * the default: SWITCHYARD_OSIP_POOL_MB=N, 16 <= N <= 65536. */
+static int osip_pool_from_env(void)
+{
+	const char *v = getenv("SWITCHYARD_OSIP_POOL_MB");
+	if (v == NULL)
+		return 0;
+	char *end;
+	unsigned long long mb = strtoull(v, &end, 10);
+	if (*v == '\0' || *end != '\0' || mb < 16 || mb > 65536) {
+		fprintf(stderr, "switchyard: SWITCHYARD_OSIP_POOL_MB=%s: want a number of MiB in 16..65536\n", v);
+		return -1;
+	}
+	size_t limit = (size_t)mb << 20;
+	sip_osip_pool_configure(limit, SY_MIN(SIP_OSIP_POOL_KEEP_DEFAULT, limit / 8));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
@@ -121,6 +140,8 @@ int main(int argc, char **argv)
 	struct cmd_opts o;
 	memset(&o, 0, sizeof(o));
 	sip_global_init();
+	if (osip_pool_from_env() != 0)
+		return 2;
 	if (strcmp(argv[1], "sim") == 0) {
 		if (parse_opts(argc, argv, &o) != 0)
 			return 2;

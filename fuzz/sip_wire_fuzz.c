@@ -4,7 +4,9 @@
  * outside the message on any input, so they get raw bytes here. Every slice
  * they return must lie inside the input; every builder must stay inside its
  * buffer or say `over`. Built by `make fuzz`; the corpus replays in
- * `make test` (tests/it_fuzz_corpus.sh). */
+ * `make test` (tests/it_fuzz_corpus.sh). The peers' whole-datagram scan
+ * (sip_ua_parse, wire_ua.c) sits on the same line scanner and gets the same
+ * bytes; a message it accepts must rebuild into one it accepts again. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +60,33 @@ static void fuzz_builders(struct sy_str msg, const struct sy_addr *from)
 	(void)sip_raw_fix_via(msg, from, out, msg.len / 2);
 }
 
+/* The peers' scan: every slice inside, and a response built from what it
+ * read scans again with the same dialog fields. */
+static void fuzz_ua(struct sy_str msg)
+{
+	static char out[2 * 65536 + 512];
+	struct sip_ua_msg m, r;
+	if (sip_ua_parse(msg.p, msg.len, &m) != SY_OK)
+		return;
+	SY_ASSERT(m.via_n > 0 && m.via_n <= SIP_UA_VIA_MAX && m.rr_n <= SIP_UA_RR_MAX);
+	for (size_t i = 0; i < m.via_n; i++)
+		check_in(msg, m.via[i]);
+	for (size_t i = 0; i < m.rr_n; i++)
+		check_in(msg, m.rr[i]);
+	struct sy_str all[] = {m.method, m.ruri,   m.reason,  m.branch,	     m.from,	    m.from_tag,
+			       m.to,	 m.to_tag, m.call_id, m.cseq_method, m.contact_uri, m.body};
+	for (size_t i = 0; i < SY_ARRAY_LEN(all); i++)
+		check_in(msg, all[i]);
+	struct sip_ua_resp resp;
+	size_t len;
+	sip_ua_resp_from_msg(&resp, &m, 200);
+	resp.to_tag = SY_STR("fz1");
+	if (sip_ua_response(&resp, out, sizeof(out), &len) != SY_OK)
+		return;
+	SY_ASSERT(sip_ua_parse(out, len, &r) == SY_OK && r.status == 200 && r.cseq == m.cseq);
+	SY_ASSERT(r.via_n == m.via_n && sy_str_eq(r.call_id, m.call_id));
+}
+
 /* {NULL, 0} is the empty text everywhere in the tree (SY_STR_NULL); every
  * reader must take it without NULL + 0 arithmetic. */
 static void fuzz_null_slice(const struct sy_addr *from)
@@ -100,6 +129,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	SY_ASSERT(sy_addr_parse("[2001:db8::7]:5060", 5060, &v6) == SY_OK);
 	fuzz_builders(msg, size % 2 ? &v4 : &v6);
 	fuzz_null_slice(&v4);
+	fuzz_ua(msg);
 	free(copy);
 	return 0;
 }

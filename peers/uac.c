@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "sipfast.h"
+#include "core/sip/wire.h"
 
 enum { C_FREE = 0, C_CALLING, C_PROCEEDING, C_CANCELLING, C_UP, C_BYE };
 
@@ -169,7 +169,7 @@ static struct sy_str tmp_done(struct uac *u, int i, int w)
 }
 
 /* The fields every request of call c shares; they point into u->tmp. */
-static void req_base(struct uac_call *c, struct sipfast_req *r, const char *method, const char *br)
+static void req_base(struct uac_call *c, struct sip_ua_req *r, const char *method, const char *br)
 {
 	struct uac *u = c->u;
 	unsigned long long no = (unsigned long long)c->call_no;
@@ -192,7 +192,7 @@ static struct sy_str call_id(struct uac_call *c, char *buf, size_t n)
 static void send_invite(struct uac_call *c)
 {
 	struct uac *u = c->u;
-	struct sipfast_req r;
+	struct sip_ua_req r;
 	char cid[64], ruri[96], contact[96], sdp[512];
 	req_base(c, &r, "INVITE", "i");
 	r.call_id = call_id(c, cid, sizeof(cid));
@@ -201,10 +201,10 @@ static void send_invite(struct uac_call *c)
 	r.ruri = sy_str_from(ruri);
 	r.contact = sy_str_from(contact);
 	uint16_t port = (uint16_t)(10000 + 2 * (c->call_no % 20000));
-	r.body = (struct sy_str){sdp, sipfast_sdp(sdp, sizeof(sdp), u->ip, u->cfg.local.family == SY_AF_INET6, port,
-						    c->call_no)};
+	r.body = (struct sy_str){
+	    sdp, sip_ua_sdp(sdp, sizeof(sdp), u->ip, u->cfg.local.family == SY_AF_INET6, port, c->call_no)};
 	size_t len;
-	if (sipfast_build_request(&r, u->buf, sizeof(u->buf), &len) == SY_OK)
+	if (sip_ua_request(&r, u->buf, sizeof(u->buf), &len) == SY_OK)
 		send_buf(u, &u->cfg.target, len);
 }
 
@@ -212,7 +212,7 @@ static void send_invite(struct uac_call *c)
 static void send_in_call(struct uac_call *c, const char *method)
 {
 	struct uac *u = c->u;
-	struct sipfast_req r;
+	struct sip_ua_req r;
 	char cid[64], ruri[160];
 	bool bye = method[0] == 'B';
 	req_base(c, &r, method, bye ? "b" : "i");
@@ -225,7 +225,7 @@ static void send_in_call(struct uac_call *c, const char *method)
 	r.to_tag = bye ? (struct sy_str){c->to_tag, c->to_tag_len} : SY_STR_NULL;
 	r.cseq = bye ? 2 : 1;
 	size_t len;
-	if (sipfast_build_request(&r, u->buf, sizeof(u->buf), &len) == SY_OK)
+	if (sip_ua_request(&r, u->buf, sizeof(u->buf), &len) == SY_OK)
 		send_buf(u, &u->cfg.target, len);
 }
 
@@ -233,14 +233,14 @@ static void send_in_call(struct uac_call *c, const char *method)
  * non-2xx it belongs to the INVITE transaction (same branch, R-URI of the
  * INVITE, which our To carries); for a 2xx it is a new transaction to the
  * Contact. call_no comes from the Call-ID, so no call state is needed. */
-static void send_ack(struct uac *u, const struct sipfast_msg *m, uint64_t call_no)
+static void send_ack(struct uac *u, const struct sip_ua_msg *m, uint64_t call_no)
 {
-	struct sipfast_req r;
+	struct sip_ua_req r;
 	char br[96];
 	memset(&r, 0, sizeof(r));
 	bool ok = m->status < 300;
 	r.method = SY_STR("ACK");
-	r.ruri = ok && m->contact_uri.len ? m->contact_uri : sipfast_uri_of(m->to);
+	r.ruri = ok && m->contact_uri.len ? m->contact_uri : sip_raw_uri_of(m->to);
 	r.via_host = sy_str_from(u->host);
 	int w = snprintf(br, sizeof(br), "z9hG4bK-%s-a%llu", u->cfg.name, (unsigned long long)call_no);
 	r.branch = ok ? (struct sy_str){br, (size_t)w} : m->branch;
@@ -249,21 +249,21 @@ static void send_ack(struct uac *u, const struct sipfast_msg *m, uint64_t call_n
 	r.call_id = m->call_id;
 	r.cseq = m->cseq;
 	size_t len;
-	if (sipfast_build_request(&r, u->buf, sizeof(u->buf), &len) == SY_OK) {
+	if (sip_ua_request(&r, u->buf, sizeof(u->buf), &len) == SY_OK) {
 		send_buf(u, &u->cfg.target, len);
 		u->st.acks++;
 	}
 }
 
-static void respond(struct uac *u, const struct sipfast_msg *m, const struct sy_addr *to, int status)
+static void respond(struct uac *u, const struct sip_ua_msg *m, const struct sy_addr *to, int status)
 {
-	struct sipfast_resp r;
+	struct sip_ua_resp r;
 	char tag[32];
-	sipfast_resp_from_msg(&r, m, status);
+	sip_ua_resp_from_msg(&r, m, status);
 	int w = snprintf(tag, sizeof(tag), "u%llu", (unsigned long long)u->call_seq);
 	r.to_tag = (struct sy_str){tag, (size_t)w};
 	size_t len;
-	if (sipfast_build_response(&r, u->buf, sizeof(u->buf), &len) == SY_OK)
+	if (sip_ua_response(&r, u->buf, sizeof(u->buf), &len) == SY_OK)
 		send_buf(u, to, len);
 }
 
@@ -276,14 +276,14 @@ static void call_release(struct uac_call *c, bool bye_ok)
 	sy_env_timer_cancel(u->env, c->t_guard);
 	c->t_retx = c->t_guard = 0;
 	struct uac_call_result res = {
-		.call_no = c->call_no,
-		.status = c->status,
-		.timeout = c->timed_out,
-		.start_ns = c->invite_ns,
-		.pdd_ns = c->pdd_ns,
-		.setup_ns = c->setup_ns,
-		.end_ns = sy_env_now_ns(u->env),
-		.bye_ok = bye_ok,
+	    .call_no = c->call_no,
+	    .status = c->status,
+	    .timeout = c->timed_out,
+	    .start_ns = c->invite_ns,
+	    .pdd_ns = c->pdd_ns,
+	    .setup_ns = c->setup_ns,
+	    .end_ns = sy_env_now_ns(u->env),
+	    .bye_ok = bye_ok,
 	};
 	c->state = C_FREE;
 	c->call_no = 0;
@@ -447,8 +447,8 @@ static void schedule_arrival(struct uac *u)
 	u->next_arrival_ns += (uint64_t)(sy_rng_exp(&u->rng, mean_ns) + 0.5);
 	if (u->cfg.stop_ns != 0 && u->next_arrival_ns >= u->cfg.stop_ns)
 		return;
-	u->t_arrival = sy_env_timer_start(u->env, u->next_arrival_ns > now ? u->next_arrival_ns - now : 0, on_arrival,
-					  u);
+	u->t_arrival =
+	    sy_env_timer_start(u->env, u->next_arrival_ns > now ? u->next_arrival_ns - now : 0, on_arrival, u);
 }
 
 static void on_arrival(void *arg)
@@ -523,7 +523,7 @@ static void copy_slice(char *dst, uint8_t *dst_len, size_t cap, struct sy_str s)
 	*dst_len = (uint8_t)n;
 }
 
-static void on_answer(struct uac_call *c, const struct sipfast_msg *m)
+static void on_answer(struct uac_call *c, const struct sip_ua_msg *m)
 {
 	struct uac *u = c->u;
 	uint64_t now = sy_env_now_ns(u->env);
@@ -555,7 +555,7 @@ static void count_failure(struct uac *u, int status)
 			u->st.failed_code[i]++;
 }
 
-static void on_invite_response(struct uac *u, struct uac_call *c, const struct sipfast_msg *m, uint64_t call_no)
+static void on_invite_response(struct uac *u, struct uac_call *c, const struct sip_ua_msg *m, uint64_t call_no)
 {
 	bool early = c != NULL && (c->state == C_CALLING || c->state == C_PROCEEDING || c->state == C_CANCELLING);
 	if (m->status < 200) {
@@ -586,7 +586,7 @@ static void on_invite_response(struct uac *u, struct uac_call *c, const struct s
 	call_release(c, false);
 }
 
-static void on_response(struct uac *u, const struct sipfast_msg *m)
+static void on_response(struct uac *u, const struct sip_ua_msg *m)
 {
 	uint64_t call_no = 0;
 	struct uac_call *c = find_call(u, m->call_id, &call_no);
@@ -594,25 +594,25 @@ static void on_response(struct uac *u, const struct sipfast_msg *m)
 		u->st.rx_bad++;
 		return;
 	}
-	if (sipfast_is(m->cseq_method, "INVITE")) {
+	if (sy_str_ieq(m->cseq_method, SY_STR("INVITE"))) {
 		on_invite_response(u, c, m, call_no);
-	} else if (sipfast_is(m->cseq_method, "BYE") && c != NULL && c->state == C_BYE && m->status >= 200) {
+	} else if (sy_str_ieq(m->cseq_method, SY_STR("BYE")) && c != NULL && c->state == C_BYE && m->status >= 200) {
 		if (m->status < 300)
 			u->st.completed++;
 		else
 			u->st.bye_failed++;
 		call_release(c, m->status < 300);
-	} else if (sipfast_is(m->cseq_method, "CANCEL") && c != NULL && c->state == C_CANCELLING) {
+	} else if (sy_str_ieq(m->cseq_method, SY_STR("CANCEL")) && c != NULL && c->state == C_CANCELLING) {
 		sy_env_timer_cancel(u->env, c->t_retx); /* the 487 will follow */
 		c->t_retx = 0;
 	}
 }
 
-static void on_request(struct uac *u, const struct sipfast_msg *m, const struct sy_addr *from)
+static void on_request(struct uac *u, const struct sip_ua_msg *m, const struct sy_addr *from)
 {
-	if (sipfast_is(m->method, "ACK"))
+	if (sy_str_ieq(m->method, SY_STR("ACK")))
 		return;
-	if (!sipfast_is(m->method, "BYE")) {
+	if (!sy_str_ieq(m->method, SY_STR("BYE"))) {
 		respond(u, m, from, 501);
 		return;
 	}
@@ -631,8 +631,8 @@ static void on_request(struct uac *u, const struct sipfast_msg *m, const struct 
 static void on_recv(void *arg, struct sy_dgram *sock, const struct sy_addr *from, const uint8_t *buf, size_t len)
 {
 	struct uac *u = arg;
-	struct sipfast_msg m;
-	if (sipfast_parse((const char *)buf, len, &m) != SY_OK) {
+	struct sip_ua_msg m;
+	if (sip_ua_parse((const char *)buf, len, &m) != SY_OK) {
 		u->st.rx_bad++;
 		return;
 	}

@@ -9,12 +9,12 @@
 #include <stdlib.h>
 
 #include "core/htab.h"
-#include "sipfast.h"
+#include "core/sip/wire.h"
 
-#define UAS_VIA_MAX 8
-#define UAS_RR_MAX 4
+#define UAS_VIA_MAX   8
+#define UAS_RR_MAX    4
 #define UAS_HDR_BYTES 768
-#define UAS_RECENT 65536 /* recently closed Call-ID hashes, direct-mapped */
+#define UAS_RECENT    65536 /* recently closed Call-ID hashes, direct-mapped */
 
 enum { S_FREE = 0, S_RINGING, S_NOANSWER, S_ANSWERED, S_CONFIRMED, S_REJECTED };
 enum { F_FROM = UAS_VIA_MAX + UAS_RR_MAX, F_TO, F_CID, F_CONTACT, F_N };
@@ -101,7 +101,7 @@ enum sy_rc uas_create(const struct sy_env *env, const struct uas_cfg *cfg, struc
 	sy_env_dgram_local(env, s->sock, &s->local);
 	sy_addr_fmt(&s->local, s->host, sizeof(s->host));
 	sy_addr_fmt_host(&s->local, s->ip, sizeof(s->ip));
-	s->sdp_len = sipfast_sdp(s->sdp, sizeof(s->sdp), s->ip, s->local.family == SY_AF_INET6, 20000, 1);
+	s->sdp_len = sip_ua_sdp(s->sdp, sizeof(s->sdp), s->ip, s->local.family == SY_AF_INET6, 20000, 1);
 	*out = s;
 	return SY_OK;
 out_free_htab:
@@ -162,13 +162,13 @@ static struct sy_str kept(const struct uas_call *c, int f)
 	return (struct sy_str){c->hdr + c->off[f], c->len[f]};
 }
 
-static bool keep_invite(struct uas_call *c, const struct sipfast_msg *m)
+static bool keep_invite(struct uas_call *c, const struct sip_ua_msg *m)
 {
 	if (m->via_n > UAS_VIA_MAX || m->rr_n > UAS_RR_MAX)
 		return false;
 	c->used = 0;
 	bool ok = keep(c, F_CID, m->call_id) && keep(c, F_FROM, m->from) && keep(c, F_TO, m->to) &&
-		  keep(c, F_CONTACT, m->contact_uri.len ? m->contact_uri : sipfast_uri_of(m->from));
+		  keep(c, F_CONTACT, m->contact_uri.len ? m->contact_uri : sip_raw_uri_of(m->from));
 	for (size_t i = 0; ok && i < m->via_n; i++)
 		ok = keep(c, (int)i, m->via[i]);
 	for (size_t i = 0; ok && i < m->rr_n; i++)
@@ -193,7 +193,7 @@ static void send_invite_resp(struct uas_call *c, int code)
 	struct uas *s = c->s;
 	struct sy_str via[UAS_VIA_MAX], rr[UAS_RR_MAX];
 	char tag[48], contact[96];
-	struct sipfast_resp r = {.status = code};
+	struct sip_ua_resp r = {.status = code};
 	for (int i = 0; i < c->via_n; i++)
 		via[i] = kept(c, i);
 	for (int i = 0; i < c->rr_n; i++)
@@ -219,18 +219,18 @@ static void send_invite_resp(struct uas_call *c, int code)
 	if (code == 200 || code == 183)
 		r.body = (struct sy_str){s->sdp, s->sdp_len};
 	size_t len;
-	if (sipfast_build_response(&r, s->buf, sizeof(s->buf), &len) == SY_OK)
+	if (sip_ua_response(&r, s->buf, sizeof(s->buf), &len) == SY_OK)
 		send_buf(s, &c->peer, len);
 	c->last_code = (uint16_t)code;
 }
 
 /* A stateless response built from the request itself; with_sdp adds our
  * Contact and SDP (a 200 to a re-INVITE, e.g. a session-timer refresh). */
-static void respond_ex(struct uas *s, const struct sipfast_msg *m, const struct sy_addr *to, int code, bool with_sdp)
+static void respond_ex(struct uas *s, const struct sip_ua_msg *m, const struct sy_addr *to, int code, bool with_sdp)
 {
-	struct sipfast_resp r;
+	struct sip_ua_resp r;
 	char tag[48], contact[96];
-	sipfast_resp_from_msg(&r, m, code);
+	sip_ua_resp_from_msg(&r, m, code);
 	int w = snprintf(tag, sizeof(tag), "%s-s%llu", s->cfg.name, (unsigned long long)++s->tag_seq);
 	r.to_tag = (struct sy_str){tag, (size_t)w};
 	if (with_sdp) {
@@ -239,11 +239,11 @@ static void respond_ex(struct uas *s, const struct sipfast_msg *m, const struct 
 		r.body = (struct sy_str){s->sdp, s->sdp_len};
 	}
 	size_t len;
-	if (sipfast_build_response(&r, s->buf, sizeof(s->buf), &len) == SY_OK)
+	if (sip_ua_response(&r, s->buf, sizeof(s->buf), &len) == SY_OK)
 		send_buf(s, to, len);
 }
 
-static void respond(struct uas *s, const struct sipfast_msg *m, const struct sy_addr *to, int code)
+static void respond(struct uas *s, const struct sip_ua_msg *m, const struct sy_addr *to, int code)
 {
 	respond_ex(s, m, to, code, false);
 }
@@ -254,7 +254,7 @@ static void send_bye(struct uas_call *c)
 {
 	struct uas *s = c->s;
 	char br[80], tag[48];
-	struct sipfast_req r = {.method = SY_STR("BYE"), .cseq = 1};
+	struct sip_ua_req r = {.method = SY_STR("BYE"), .cseq = 1};
 	int w = snprintf(br, sizeof(br), "z9hG4bK-%s-b%llu", s->cfg.name, (unsigned long long)c->tag_no);
 	r.branch = (struct sy_str){br, (size_t)w};
 	w = snprintf(tag, sizeof(tag), "%s-t%llu", s->cfg.name, (unsigned long long)c->tag_no);
@@ -270,7 +270,7 @@ static void send_bye(struct uas_call *c)
 	r.route = route;
 	r.route_n = c->rr_n;
 	size_t len;
-	if (sipfast_build_request(&r, s->buf, sizeof(s->buf), &len) == SY_OK)
+	if (sip_ua_request(&r, s->buf, sizeof(s->buf), &len) == SY_OK)
 		send_buf(s, &c->peer, len);
 }
 
@@ -397,7 +397,7 @@ static void decide(struct uas_call *c)
 	arm(c, &c->t_ring, ring_ns, on_ring);
 }
 
-static void on_new_invite(struct uas *s, const struct sipfast_msg *m, const struct sy_addr *from)
+static void on_new_invite(struct uas *s, const struct sip_ua_msg *m, const struct sy_addr *from)
 {
 	s->st.invites++;
 	if (s->st.active >= s->cfg.capacity || s->free_head == NO_SLOT) {
@@ -432,7 +432,7 @@ static struct uas_call *find(struct uas *s, struct sy_str cid)
 	return n ? SY_CONTAINER_OF(n, struct uas_call, node) : NULL;
 }
 
-static void on_invite(struct uas *s, const struct sipfast_msg *m, const struct sy_addr *from)
+static void on_invite(struct uas *s, const struct sip_ua_msg *m, const struct sy_addr *from)
 {
 	struct uas_call *c = find(s, m->call_id);
 	if (c == NULL) {
@@ -445,7 +445,7 @@ static void on_invite(struct uas *s, const struct sipfast_msg *m, const struct s
 	}
 }
 
-static void on_cancel(struct uas *s, const struct sipfast_msg *m, const struct sy_addr *from)
+static void on_cancel(struct uas *s, const struct sip_ua_msg *m, const struct sy_addr *from)
 {
 	struct uas_call *c = find(s, m->call_id);
 	if (c == NULL || m->cseq != c->cseq) {
@@ -461,7 +461,7 @@ static void on_cancel(struct uas *s, const struct sipfast_msg *m, const struct s
 	}
 }
 
-static void on_ack(struct uas *s, const struct sipfast_msg *m)
+static void on_ack(struct uas *s, const struct sip_ua_msg *m)
 {
 	struct uas_call *c = find(s, m->call_id);
 	if (c == NULL || m->cseq != c->cseq)
@@ -478,7 +478,7 @@ static void on_ack(struct uas *s, const struct sipfast_msg *m)
 	}
 }
 
-static void on_bye(struct uas *s, const struct sipfast_msg *m, const struct sy_addr *from)
+static void on_bye(struct uas *s, const struct sip_ua_msg *m, const struct sy_addr *from)
 {
 	struct uas_call *c = find(s, m->call_id);
 	if (c != NULL && (c->state == S_ANSWERED || c->state == S_CONFIRMED)) {
@@ -496,22 +496,22 @@ static void on_bye(struct uas *s, const struct sipfast_msg *m, const struct sy_a
 static void on_recv(void *arg, struct sy_dgram *sock, const struct sy_addr *from, const uint8_t *buf, size_t len)
 {
 	struct uas *s = arg;
-	struct sipfast_msg m;
-	if (sipfast_parse((const char *)buf, len, &m) != SY_OK) {
+	struct sip_ua_msg m;
+	if (sip_ua_parse((const char *)buf, len, &m) != SY_OK) {
 		s->st.rx_bad++;
 		return;
 	}
 	if (!m.is_request)
 		return; /* responses to our rare BYE need no handling */
-	if (sipfast_is(m.method, "INVITE"))
+	if (sy_str_ieq(m.method, SY_STR("INVITE")))
 		on_invite(s, &m, from);
-	else if (sipfast_is(m.method, "ACK"))
+	else if (sy_str_ieq(m.method, SY_STR("ACK")))
 		on_ack(s, &m);
-	else if (sipfast_is(m.method, "BYE"))
+	else if (sy_str_ieq(m.method, SY_STR("BYE")))
 		on_bye(s, &m, from);
-	else if (sipfast_is(m.method, "CANCEL"))
+	else if (sy_str_ieq(m.method, SY_STR("CANCEL")))
 		on_cancel(s, &m, from);
-	else if (sipfast_is(m.method, "OPTIONS"))
+	else if (sy_str_ieq(m.method, SY_STR("OPTIONS")))
 		respond(s, &m, from, 200);
 	else
 		respond(s, &m, from, 501);

@@ -212,7 +212,7 @@ uint64_t sim_run__sms_unreceipted(const struct sim_run *r)
  * the sizes make a forgotten one fail the build. */
 _Static_assert(sizeof(struct b2bua_stats) == 19 * 8 + 700 * 4 + 2 * sizeof(struct sy_hist),
 	       "b2bua_stats changed: update b2bua_add()");
-_Static_assert(sizeof(struct sip_stack_stats) == 11 * 8, "sip_stack_stats changed: update sip_add()");
+_Static_assert(sizeof(struct sip_stack_stats) == 12 * 8, "sip_stack_stats changed: update sip_add()");
 
 _Static_assert(sizeof(struct callbill_stats) == 11 * 8, "callbill_stats changed: update bill_add()");
 
@@ -278,6 +278,7 @@ static void sip_add(struct sip_stack_stats *t, const struct sip_stack_stats *s)
 	t->txn_active = s->txn_active; /* a gauge */
 	t->rx_stray_responses += s->rx_stray_responses;
 	t->tx_errors += s->tx_errors;
+	t->rx_pool_exhausted += s->rx_pool_exhausted;
 }
 
 void sim_run__voice_add(struct sim_voice_totals *t, const struct vswitch *v)

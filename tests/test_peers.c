@@ -1,4 +1,4 @@
-/* test_peers.c: the simulated SIP peers: the sipfast scanner on valid, real
+/* test_peers.c: the simulated SIP peers: the UA scanner (core/sip/wire_ua.c) on valid, real
  * and malformed input, builders checked against libosip2, and a UAC talking
  * to a UAS over a tiny in-test env (virtual clock, 1 ms links, optional loss). */
 #include <setjmp.h>
@@ -13,7 +13,7 @@
 #include "core/env.h"
 #include "core/rng.h"
 #include "core/timerq.h"
-#include "peers/sipfast.h"
+#include "core/sip/wire.h"
 #include "peers/uac.h"
 #include "peers/uas.h"
 
@@ -113,11 +113,11 @@ static void test_scan_valid(void **state)
 {
 	for (size_t i = 0; i < SY_ARRAY_LEN(scan_cases); i++) {
 		const struct scan_case *c = &scan_cases[i];
-		struct sipfast_msg m;
+		struct sip_ua_msg m;
 		size_t len = strlen(c->msg);
 		char *b = exact(c->msg, len);
 		print_message("case %s\n", c->name);
-		assert_int_equal(sipfast_parse(b, len, &m), SY_OK);
+		assert_int_equal(sip_ua_parse(b, len, &m), SY_OK);
 		assert_int_equal(m.is_request, c->method != NULL);
 		if (c->method)
 			assert_slice(m.method, c->method);
@@ -138,14 +138,14 @@ static void test_scan_valid(void **state)
 
 static void test_scan_details(void **state)
 {
-	struct sipfast_msg m;
-	assert_int_equal(sipfast_parse(compact_bye, strlen(compact_bye), &m), SY_OK);
+	struct sip_ua_msg m;
+	assert_int_equal(sip_ua_parse(compact_bye, strlen(compact_bye), &m), SY_OK);
 	assert_slice(m.via[1], "SIP/2.0/UDP 10.0.0.9;branch=z9hG4bKb2");
 	assert_slice(m.via[2], "SIP/2.0/UDP 10.0.0.8;branch=z9hG4bKc3");
 	assert_slice(m.rr[2], "<sip:p3;lr>");
 	assert_slice(m.body, "abcd");
 	assert_slice(m.from, "\"Al, ice\" <sip:alice@a.example;transport=udp>;TAG=ft1");
-	assert_slice(sipfast_uri_of(m.to), "sip:bob@b.example");
+	assert_slice(sip_raw_uri_of(m.to), "sip:bob@b.example");
 	assert_slice(m.ruri, "sip:bob@10.0.0.2");
 }
 
@@ -169,11 +169,11 @@ static const char *const bad_msgs[] = {
 
 static void test_scan_malformed(void **state)
 {
-	struct sipfast_msg m;
+	struct sip_ua_msg m;
 	for (size_t i = 0; i < SY_ARRAY_LEN(bad_msgs); i++) {
 		size_t len = strlen(bad_msgs[i]);
 		char *b = exact(bad_msgs[i], len);
-		if (sipfast_parse(b, len, &m) != SY_ERR_PARSE) {
+		if (sip_ua_parse(b, len, &m) != SY_ERR_PARSE) {
 			print_error("bad message %zu accepted\n", i);
 			fail();
 		}
@@ -186,7 +186,7 @@ static void test_scan_malformed(void **state)
 		size_t full = strlen(msg), hdr_end = (size_t)(strstr(msg, "\r\n\r\n") - msg);
 		for (size_t n = 0; n < full; n++) {
 			char *b = exact(msg, n);
-			enum sy_rc rc = sipfast_parse(b, n, &m);
+			enum sy_rc rc = sip_ua_parse(b, n, &m);
 			if (n < hdr_end)
 				assert_int_equal(rc, SY_ERR_PARSE);
 			free(b);
@@ -197,7 +197,7 @@ static void test_scan_malformed(void **state)
 static void test_scan_garbage(void **state)
 {
 	struct sy_rng r;
-	struct sipfast_msg m;
+	struct sip_ua_msg m;
 	static const char alphabet[] = "SIP/2.0 INVITE:;,<>\"=\r\n \tvftiml0123456789z9hG4bKtag";
 	sy_rng_init(&r, 7);
 	for (int iter = 0; iter < 20000; iter++) {
@@ -206,7 +206,7 @@ static void test_scan_garbage(void **state)
 		for (size_t j = 0; j < n; j++)
 			b[j] = sy_rng_chance_ppm(&r, 100000) ? (char)sy_rng_below(&r, 256)
 							   : alphabet[sy_rng_below(&r, sizeof(alphabet) - 1)];
-		enum sy_rc rc = sipfast_parse(b, n, &m);
+		enum sy_rc rc = sip_ua_parse(b, n, &m);
 		assert_true(rc == SY_OK || rc == SY_ERR_PARSE);
 		free(b);
 	}
@@ -216,7 +216,7 @@ static void test_scan_garbage(void **state)
 		char *b = exact(real_invite, len);
 		for (int k = 0; k < 4; k++)
 			b[sy_rng_below(&r, len)] = (char)sy_rng_below(&r, 256);
-		enum sy_rc rc = sipfast_parse(b, len, &m);
+		enum sy_rc rc = sip_ua_parse(b, len, &m);
 		assert_true(rc == SY_OK || rc == SY_ERR_PARSE);
 		free(b);
 	}
@@ -250,10 +250,10 @@ static void osip_check(const char *buf, size_t len, const char *method, int stat
 static void test_build_roundtrip(void **state)
 {
 	char buf[2048], sdp[512];
-	size_t len, sdp_len = sipfast_sdp(sdp, sizeof(sdp), "10.0.0.1", false, 10000, 7);
+	size_t len, sdp_len = sip_ua_sdp(sdp, sizeof(sdp), "10.0.0.1", false, 10000, 7);
 	assert_true(sdp_len > 0);
 	struct sy_str route[2] = {SY_STR("<sip:p1.example;lr>"), SY_STR("<sip:p2.example;lr>")};
-	struct sipfast_req r = {
+	struct sip_ua_req r = {
 		.method = SY_STR("INVITE"), .ruri = SY_STR("sip:+15551234567@10.0.0.2:5060"),
 		.via_host = SY_STR("10.0.0.1:5062"), .branch = SY_STR("z9hG4bK-t-1"),
 		.from = SY_STR("<sip:+15550000001@10.0.0.1:5062>"), .from_tag = SY_STR("f1"),
@@ -261,10 +261,10 @@ static void test_build_roundtrip(void **state)
 		.contact = SY_STR("sip:a@10.0.0.1:5062"), .route = route, .route_n = 2,
 		.body = {sdp, sdp_len},
 	};
-	assert_int_equal(sipfast_build_request(&r, buf, sizeof(buf), &len), SY_OK);
+	assert_int_equal(sip_ua_request(&r, buf, sizeof(buf), &len), SY_OK);
 	osip_check(buf, len, "INVITE", 0);
-	struct sipfast_msg m;
-	assert_int_equal(sipfast_parse(buf, len, &m), SY_OK);
+	struct sip_ua_msg m;
+	assert_int_equal(sip_ua_parse(buf, len, &m), SY_OK);
 	assert_slice(m.branch, "z9hG4bK-t-1");
 	assert_slice(m.from_tag, "f1");
 	assert_int_equal(m.to_tag.len, 0);
@@ -274,34 +274,34 @@ static void test_build_roundtrip(void **state)
 
 	/* A 200 from that INVITE, with a tag, Contact and SDP. */
 	char rbuf[2048];
-	struct sipfast_resp resp;
-	sipfast_resp_from_msg(&resp, &m, 200);
+	struct sip_ua_resp resp;
+	sip_ua_resp_from_msg(&resp, &m, 200);
 	resp.to_tag = SY_STR("t9");
 	resp.contact = SY_STR("sip:b@10.0.0.2");
 	resp.body = m.body;
-	assert_int_equal(sipfast_build_response(&resp, rbuf, sizeof(rbuf), &len), SY_OK);
+	assert_int_equal(sip_ua_response(&resp, rbuf, sizeof(rbuf), &len), SY_OK);
 	osip_check(rbuf, len, NULL, 200);
-	struct sipfast_msg m2;
-	assert_int_equal(sipfast_parse(rbuf, len, &m2), SY_OK);
+	struct sip_ua_msg m2;
+	assert_int_equal(sip_ua_parse(rbuf, len, &m2), SY_OK);
 	assert_int_equal(m2.status, 200);
 	assert_slice(m2.to_tag, "t9");
 	assert_slice(m2.call_id, "1-0@t");
 	assert_slice(m2.contact_uri, "sip:b@10.0.0.2");
 
 	/* Responses to the real multi-Via message copy every Via. */
-	assert_int_equal(sipfast_parse(real_100, strlen(real_100), &m), SY_OK);
-	sipfast_resp_from_msg(&resp, &m, 486);
-	assert_int_equal(sipfast_build_response(&resp, rbuf, sizeof(rbuf), &len), SY_OK);
+	assert_int_equal(sip_ua_parse(real_100, strlen(real_100), &m), SY_OK);
+	sip_ua_resp_from_msg(&resp, &m, 486);
+	assert_int_equal(sip_ua_response(&resp, rbuf, sizeof(rbuf), &len), SY_OK);
 	osip_check(rbuf, len, NULL, 486);
-	assert_int_equal(sipfast_parse(rbuf, len, &m2), SY_OK);
+	assert_int_equal(sip_ua_parse(rbuf, len, &m2), SY_OK);
 	assert_int_equal(m2.via_n, 2);
 	assert_slice(m2.to_tag, "298852044"); /* an existing tag is kept, not doubled */
 
 	/* Every prefix-sized buffer is refused cleanly. */
 	for (size_t cap = 0; cap < 64; cap++)
-		assert_int_equal(sipfast_build_request(&r, buf, cap, &len), SY_ERR_FULL);
+		assert_int_equal(sip_ua_request(&r, buf, cap, &len), SY_ERR_FULL);
 	r.branch = SY_STR("nomagic");
-	assert_int_equal(sipfast_build_request(&r, buf, sizeof(buf), &len), SY_ERR_INVAL);
+	assert_int_equal(sip_ua_request(&r, buf, sizeof(buf), &len), SY_ERR_INVAL);
 }
 
 static void test_build_ack_bye_cancel(void **state)
@@ -310,18 +310,18 @@ static void test_build_ack_bye_cancel(void **state)
 	char buf[1024];
 	size_t len;
 	for (size_t i = 0; i < SY_ARRAY_LEN(methods); i++) {
-		struct sipfast_req r = {
+		struct sip_ua_req r = {
 			.method = sy_str_from(methods[i]), .ruri = SY_STR("sip:b@[2001:db8::2]:5060"),
 			.via_host = SY_STR("[2001:db8::1]:5060"), .branch = SY_STR("z9hG4bKx"),
 			.from = SY_STR("<sip:a@[2001:db8::1]>"), .from_tag = SY_STR("1"),
 			.to = SY_STR("<sip:b@[2001:db8::2]>"), .to_tag = sy_str_from(i == 2 ? "" : "2"),
 			.call_id = SY_STR("c@h"), .cseq = (uint32_t)(i + 1),
 		};
-		assert_int_equal(sipfast_build_request(&r, buf, sizeof(buf), &len), SY_OK);
+		assert_int_equal(sip_ua_request(&r, buf, sizeof(buf), &len), SY_OK);
 		osip_check(buf, len, methods[i], 0);
-		struct sipfast_msg m;
-		assert_int_equal(sipfast_parse(buf, len, &m), SY_OK);
-		assert_true(sipfast_is(m.cseq_method, methods[i]));
+		struct sip_ua_msg m;
+		assert_int_equal(sip_ua_parse(buf, len, &m), SY_OK);
+		assert_true(sy_str_ieq(m.cseq_method, sy_str_from(methods[i])));
 		assert_true(m.has_content_length);
 		assert_int_equal(m.content_length, 0);
 	}
@@ -404,8 +404,8 @@ static enum sy_rc f_dgram_send(void *ctx, struct sy_dgram *sd, const struct sy_a
 	struct fake_net *n = ctx;
 	struct fake_sock *s = (struct fake_sock *)sd;
 	if (n->osip_check_all) {
-		struct sipfast_msg m;
-		assert_int_equal(sipfast_parse(buf, len, &m), SY_OK);
+		struct sip_ua_msg m;
+		assert_int_equal(sip_ua_parse(buf, len, &m), SY_OK);
 		osip_check(buf, len, NULL, m.status);
 		n->osip_checked++;
 	}

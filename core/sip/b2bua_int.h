@@ -10,7 +10,7 @@
 #include "core/pool.h"
 #include "core/rng.h"
 
-#define CALL_BUF 1400
+#define CALL_BUF	 1400
 #define B2BUA_ROUTES_MAX 8 /* Route headers kept for the B leg */
 
 /* A slice of call->buf. */
@@ -46,8 +46,8 @@ struct call {
 	uint32_t b_cseq;       /* our CSeq towards B */
 	uint32_t b_invite_cseq;
 	struct b2bua *owner;
-	int16_t carrier;       /* carrier holding a capacity slot now, or -1 */
-	int16_t last_carrier;  /* the last carrier tried, for the CDR */
+	int16_t carrier;      /* carrier holding a capacity slot now, or -1 */
+	int16_t last_carrier; /* the last carrier tried, for the CDR */
 	uint16_t route_ids[B2BUA_ROUTE_MAX];
 	uint8_t route_n, route_pos;
 	bool relayed_18x;
@@ -61,11 +61,11 @@ struct call {
 	sy_timer_id max_timer;	 /* max call duration, once connected */
 	sy_timer_id setup_timer; /* invite / ring timeout, while proceeding */
 	bool b_provisional;
-	bool cut_off;		 /* ended by billing: the money ran out */
+	bool cut_off; /* ended by billing: the money ran out */
 	struct callbill_call bill;
-	sy_timer_id bill_timer;	 /* next slice extension, or the cut-off */
-	bool answered, got_18x;	 /* t_answer_ns / t_18x_ns are set (0 is a valid time) */	 /* the carrier sent a 1xx */
-	uint64_t seq;	      /* call number on this node */
+	sy_timer_id bill_timer; /* next slice extension, or the cut-off */
+	bool answered, got_18x; /* t_answer_ns / t_18x_ns are set (0 is a valid time) */ /* the carrier sent a 1xx */
+	uint64_t seq;									 /* call number on this node */
 	struct cstr a_call_id, a_from, a_tag, a_contact;
 	struct cstr a_local; /* our side of the A dialog: A's To with our tag */
 	struct cstr b_call_id, b_from, b_to, b_target, b_routes;
@@ -85,8 +85,8 @@ struct b2bua {
 	struct sy_htab by_call_id;
 	uint64_t call_seq;
 	uint64_t cdr_seq;
-	char host[64];	   /* our host as text, for Contact / Call-ID */
-	char contact[96];  /* "<sip:switchyard@host:port>" */
+	char host[64];	  /* our host as text, for Contact / Call-ID */
+	char contact[96]; /* "<sip:switchyard@host:port>" */
 	struct b2bua_stats st;
 };
 
@@ -111,5 +111,33 @@ enum sy_rc b2b_store_a(struct call *c, const struct sip_msg *inv, struct sy_str 
 enum sy_rc b2b_store_b_dialog(struct call *c, const struct sip_msg *resp);
 void b2b_number(const osip_uri_t *u, char *out, size_t n);
 void b2b_token(struct b2bua *b, const char *prefix, char *out, size_t n);
+
+/* Shared by b2bua.c (pool, CDRs, sending, setup), b2bua_call.c (a new
+ * call, its B leg and billing) and b2bua_tu.c (the TU callbacks). */
+void b2bua__a_respond(struct b2bua *b, struct call *c, int code, const char *reason, const struct sip_msg *body_from);
+void b2bua__a_respond_x(struct b2bua *b, struct call *c, int code, const char *reason, const struct sip_msg *body_from,
+			struct sy_str extra);
+void b2bua__b_failed(struct b2bua *b, struct call *c, int code, const char *reason);
+void b2bua__b_unlink(struct b2bua *b, struct call *c);
+struct call *b2bua__call_alloc(struct b2bua *b);
+void b2bua__call_fail(struct b2bua *b, struct call *c, int code, const char *reason, enum cdr_disposition d);
+struct call *b2bua__call_find(struct b2bua *b, struct sy_str call_id, enum call_leg *leg);
+void b2bua__call_free(struct b2bua *b, struct call *c);
+void b2bua__cancel_call(struct b2bua *b, struct call *c);
+void b2bua__carrier_release(struct b2bua *b, struct call *c);
+void b2bua__max_call_fire(void *arg);
+void b2bua__new_invite(struct b2bua *b, struct sip_txn *st, const struct sip_msg *req, const struct sy_addr *from);
+void b2bua__on_b_response(struct b2bua *b, struct call *c, struct sip_txn *ct, const struct sip_msg *resp);
+void b2bua__on_request(void *arg, struct sip_txn *st, const struct sip_msg *req, const struct sy_addr *from);
+void b2bua__on_response(void *arg, struct sip_txn *ct, const struct sip_msg *resp);
+void b2bua__on_terminated(void *arg, struct sip_txn *t);
+void b2bua__on_timeout(void *arg, struct sip_txn *t);
+void b2bua__respond_code(struct b2bua *b, struct sip_txn *st, int code, const char *reason);
+void b2bua__send_a_bye(struct b2bua *b, struct call *c);
+void b2bua__send_b_ack(struct b2bua *b, struct call *c);
+void b2bua__send_b_bye(struct b2bua *b, struct call *c);
+void b2bua__send_request(struct b2bua *b, const struct sip_request *rq, const struct sy_addr *to, struct sip_txn **out);
+void b2bua__setup_fire(void *arg);
+void b2bua__setup_timer_set(struct b2bua *b, struct call *c, uint64_t ns);
 
 #endif

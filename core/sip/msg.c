@@ -1,8 +1,17 @@
 /* msg.c: SIP message parsing, checking and building on libosip2. The parser
  * is osip's; what we add is the RFC 3261 validation a message needs before
- * the transaction layer may trust it, and the builders a UA needs. */
+ * the transaction layer may trust it, and the builders a UA needs.
+ *
+ * osip earns its place at the switch's trust boundary only: the full parse
+ * and validation of every received datagram (sip_stack_recv), the URIs
+ * routing and billing read, the Record-Route set a B leg keeps. What the
+ * switch sends, and everything the peers read and write, is the raw text
+ * layer of wire.h (one scanner, one writer), which is cheaper than building
+ * and serializing osip messages. osip's memory comes from a bounded pool
+ * (osip_pool.c). */
 #include "core/sip/msg.h"
 
+#include "core/sip/osip_pool.h"
 #include "core/sip/wire.h"
 
 #include <stdio.h>
@@ -11,105 +20,6 @@
 
 static bool parser_ready;
 
-/* ---- osip's allocator ----
- * osip mallocs and frees a dozen small strings for every header it parses
- * or frees; with glibc that was a quarter of the switch's instructions.
- * Size-class free lists (16 B .. 4 KB, never given back to the system)
- * cost a few instructions each. They are installed before main so that
- * every osip block comes from them (a block must go back to the allocator
- * it came from), and left out under ASan, which must see osip's memory. */
-
-#if !defined(__SANITIZE_ADDRESS__) && !defined(SY_SIP_SYSTEM_MALLOC)
-#define POOL_CLASSES 9	 /* 16 << 0 .. 16 << 8 bytes */
-#define POOL_HDR 16	 /* keeps blocks 16-byte aligned */
-#define POOL_BIG 0xffu	 /* a block from malloc() */
-#define POOL_SLAB 65536u /* bytes carved at a time */
-
-struct pool_blk {
-	struct pool_blk *next;
-};
-
-/* Per thread: a block freed on another thread just joins that thread's list. */
-static _Thread_local struct pool_blk *pool_free[POOL_CLASSES];
-
-static unsigned pool_class(size_t n)
-{
-	return n <= 16 ? 0 : (unsigned)(64 - __builtin_clzll((unsigned long long)(n - 1))) - 4;
-}
-
-static bool pool_refill(unsigned k)
-{
-	size_t bsz = POOL_HDR + ((size_t)16 << k), n = SY_MAX(POOL_SLAB / bsz, 8);
-	char *slab = malloc(bsz * n);
-	if (slab == NULL)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		struct pool_blk *b = (struct pool_blk *)(slab + i * bsz);
-		b->next = pool_free[k];
-		pool_free[k] = b;
-	}
-	return true;
-}
-
-static void *pool_malloc(size_t n)
-{
-	unsigned k = pool_class(n);
-	if (k >= POOL_CLASSES) {
-		uint32_t *big = malloc(n + POOL_HDR);
-		if (big == NULL)
-			return NULL;
-		*big = POOL_BIG;
-		return (char *)big + POOL_HDR;
-	}
-	if (pool_free[k] == NULL && !pool_refill(k))
-		return NULL;
-	struct pool_blk *b = pool_free[k];
-	pool_free[k] = b->next;
-	*(uint32_t *)(void *)b = k;
-	return (char *)b + POOL_HDR;
-}
-
-static void pool_release(void *p)
-{
-	if (p == NULL)
-		return;
-	char *h = (char *)p - POOL_HDR;
-	uint32_t k = *(uint32_t *)(void *)h;
-	if (k == POOL_BIG) {
-		free(h);
-		return;
-	}
-	SY_ASSERT(k < POOL_CLASSES);
-	struct pool_blk *b = (struct pool_blk *)(void *)h;
-	b->next = pool_free[k];
-	pool_free[k] = b;
-}
-
-static void *pool_realloc(void *p, size_t n)
-{
-	if (p == NULL)
-		return pool_malloc(n);
-	uint32_t k = *(uint32_t *)(void *)((char *)p - POOL_HDR);
-	size_t have = k == POOL_BIG ? 0 : (size_t)16 << k;
-	if (k == POOL_BIG) {
-		char *h = realloc((char *)p - POOL_HDR, n + POOL_HDR);
-		return h != NULL ? h + POOL_HDR : NULL;
-	}
-	if (n <= have)
-		return p;
-	void *q = pool_malloc(n);
-	if (q != NULL) {
-		memcpy(q, p, have);
-		pool_release(p);
-	}
-	return q;
-}
-
-__attribute__((constructor)) static void pool_install(void)
-{
-	osip_set_allocators(pool_malloc, pool_realloc, pool_release);
-}
-#endif
 
 static void trace_drop(const char *fi, int li, osip_trace_level_t level, const char *chfr, va_list ap)
 {
@@ -374,11 +284,15 @@ enum sy_rc sip_msg_parse(const uint8_t *buf, size_t len, struct sip_msg *out, ch
 		return SY_ERR_PARSE;
 	}
 	osip_message_t *m = NULL;
+	uint64_t refused = sip_osip_pool_refused();
 	if (osip_message_init(&m) != 0) {
 		set_err(err, errlen, "Out of memory");
-		return SY_ERR_PARSE;
+		return SY_ERR_FULL;
 	}
-	if (osip_message_parse(m, (const char *)buf, len) != 0 || (m->sip_method == NULL && m->status_code == 0) ||
+	int prc = osip_message_parse(m, (const char *)buf, len);
+	if (sip_osip_pool_refused() != refused)
+		goto out_full;
+	if (prc != 0 || (m->sip_method == NULL && m->status_code == 0) ||
 	    !start_line_is_one_line(m, (struct sy_str){(const char *)buf, len}) || has_bare_cr(buf, len)) {
 		osip_message_free(m);
 		set_err(err, errlen, "Unparseable message");
@@ -393,11 +307,20 @@ enum sy_rc sip_msg_parse(const uint8_t *buf, size_t len, struct sip_msg *out, ch
 		why = check_callid_cseq(out);
 	if (why == NULL)
 		why = check_lengths(out, buf, len);
+	if (sip_osip_pool_refused() != refused)
+		goto out_full;
 	if (why != NULL) {
 		set_err(err, errlen, why);
 		return SY_ERR_INVAL;
 	}
 	return SY_OK;
+out_full:
+	/* osip's pool is at its bound (osip_pool.h): not the sender's fault,
+	 * and nothing may be answered with memory we do not have. */
+	osip_message_free(m);
+	*out = (struct sip_msg){.max_forwards = -1};
+	set_err(err, errlen, "Out of memory");
+	return SY_ERR_FULL;
 }
 
 void sip_msg_free(struct sip_msg *msg)

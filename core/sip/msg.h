@@ -50,6 +50,8 @@ const char *sip_method_name(enum sip_method m);
  *                `out` is filled as far as possible (out->m may be used to
  *                answer 400) and err names the problem ("missing Call-ID").
  *  SY_ERR_PARSE  not parseable at all: drop it. out->m is NULL.
+ *  SY_ERR_FULL   osip's memory pool is at its limit (osip_pool.h): drop
+ *                it and count it as overload. out->m is NULL.
  * Never crashes on any input. */
 enum sy_rc sip_msg_parse(const uint8_t *buf, size_t len, struct sip_msg *out, char *err, size_t errlen);
 void sip_msg_free(struct sip_msg *msg);

@@ -66,6 +66,9 @@ struct sip_stack_stats {
 	/* extensions (h1): responses matching no transaction and dropped,
 	 * datagrams the env refused to send. */
 	uint64_t rx_stray_responses, tx_errors;
+	/* datagrams dropped unparsed because osip's memory pool was at its
+	 * limit (core/sip/osip_pool.h): sip.osip_pool_exhausted */
+	uint64_t rx_pool_exhausted;
 };
 
 enum sy_rc sip_stack_create(const struct sip_stack_cfg *cfg, struct sip_stack **out);

@@ -1,7 +1,16 @@
-/* wire.c: the raw SIP writer and header scanner of wire.h. The scanner only
- * reads messages osip_message_parse() has already accepted, so it can stay
- * simple; it still checks every length so no input makes it read past the
- * buffer. */
+/* wire.c: the raw SIP writer and header scanner of wire.h, the one SIP text
+ * layer of the hot path: the switch writes everything it sends with it, and
+ * the peers (wire_ua.c) scan and write every datagram with it.
+ *
+ * Where libosip2 stays (core/sip/msg.c), and why: every datagram the switch
+ * receives is parsed and checked by osip first (sip_msg_parse, called from
+ * txn_server.c), because the switch must not trust what it routes and
+ * bills: the transaction and dialog keys (branch, Call-ID, tags, CSeq) come
+ * from that validated parse; osip's URI parser gives the numbers routing
+ * and billing use (b2b_number) and its Record-Route list the route set
+ * (b2bua_msg.c). The switch's raw reads here only copy header values out of
+ * a message osip accepted, so they can stay simple; they still check every
+ * length so no input makes them read past the buffer. */
 #include "core/sip/wire.h"
 
 #include "core/sip/msg.h"
@@ -105,15 +114,20 @@ static enum sip_hdr hdr_id(struct sy_str n)
 		return SIP_H_OTHER;
 	/* dispatch on the first letter: one or two comparisons per header */
 	switch (lower(n.p[0])) {
-	case 'v': return n.len == 1 || IEQ(n, "via") ? SIP_H_VIA : SIP_H_OTHER;
-	case 'f': return n.len == 1 || IEQ(n, "from") ? SIP_H_FROM : SIP_H_OTHER;
-	case 't': return n.len == 1 || IEQ(n, "to") ? SIP_H_TO : SIP_H_OTHER;
-	case 'i': return n.len == 1 ? SIP_H_CALL_ID : SIP_H_OTHER;
+	case 'v':
+		return n.len == 1 || IEQ(n, "via") ? SIP_H_VIA : SIP_H_OTHER;
+	case 'f':
+		return n.len == 1 || IEQ(n, "from") ? SIP_H_FROM : SIP_H_OTHER;
+	case 't':
+		return n.len == 1 || IEQ(n, "to") ? SIP_H_TO : SIP_H_OTHER;
+	case 'i':
+		return n.len == 1 ? SIP_H_CALL_ID : SIP_H_OTHER;
 	case 'm':
 		if (n.len == 1)
 			return SIP_H_CONTACT;
 		return IEQ(n, "max-forwards") ? SIP_H_MAX_FORWARDS : SIP_H_OTHER;
-	case 'l': return n.len == 1 ? SIP_H_CONTENT_LENGTH : SIP_H_OTHER;
+	case 'l':
+		return n.len == 1 ? SIP_H_CONTENT_LENGTH : SIP_H_OTHER;
 	case 'r':
 		if (IEQ(n, "route"))
 			return SIP_H_ROUTE;
@@ -130,7 +144,8 @@ static enum sip_hdr hdr_id(struct sy_str n)
 		if (IEQ(n, "content-type"))
 			return SIP_H_CONTENT_TYPE;
 		return IEQ(n, "content-length") ? SIP_H_CONTENT_LENGTH : SIP_H_OTHER;
-	default: return SIP_H_OTHER;
+	default:
+		return SIP_H_OTHER;
 	}
 }
 
@@ -166,29 +181,48 @@ struct sy_str sip_raw_start_line(struct sy_str msg)
 	return trim(msg.p, msg.p + line_end(msg, 0));
 }
 
+enum sip_raw_line sip_raw_scan(struct sy_str m, size_t *pos, struct sip_raw_hdr *h)
+{
+	size_t i = *pos;
+	if (i >= m.len)
+		return SIP_RAW_EOF;
+	if (m.p[i] == '\n' || (m.p[i] == '\r' && i + 1 < m.len && m.p[i + 1] == '\n')) {
+		*pos = i + (m.p[i] == '\n' ? 1 : 2);
+		return SIP_RAW_END;
+	}
+	size_t e = line_end(m, i);
+	while (e < m.len && is_ws(m.p[e])) /* folded continuation lines */
+		e = line_end(m, e);
+	*pos = e;
+	const char *colon = memchr(m.p + i, ':', e - i);
+	if (colon == NULL)
+		return SIP_RAW_NOCOLON;
+	h->name = trim(m.p + i, colon);
+	h->value = trim(colon + 1, m.p + e);
+	h->id = hdr_id(h->name);
+	return SIP_RAW_HDR;
+}
+
+size_t sip_raw_headers_at(struct sy_str m)
+{
+	return line_end(m, 0);
+}
+
 bool sip_raw_next(struct sy_str m, size_t *pos, struct sip_raw_hdr *h)
 {
 	size_t i = *pos == 0 ? line_end(m, 0) : *pos;
 	for (;;) {
-		if (i >= m.len || m.p[i] == '\n' || (m.p[i] == '\r' && i + 1 < m.len && m.p[i + 1] == '\n')) {
-			if (i < m.len)
-				i += m.p[i] == '\n' ? 1 : 2;
+		switch (sip_raw_scan(m, &i, h)) {
+		case SIP_RAW_HDR:
+			*pos = i;
+			return true;
+		case SIP_RAW_NOCOLON:
+			continue; /* not a header: skip it like osip would */
+		case SIP_RAW_END:
+		case SIP_RAW_EOF:
 			*pos = i;
 			return false;
 		}
-		size_t e = line_end(m, i);
-		while (e < m.len && is_ws(m.p[e])) /* folded continuation lines */
-			e = line_end(m, e);
-		const char *colon = memchr(m.p + i, ':', e - i);
-		if (colon == NULL) { /* not a header: skip it like osip would */
-			i = e;
-			continue;
-		}
-		h->name = trim(m.p + i, colon);
-		h->value = trim(colon + 1, m.p + e);
-		h->id = hdr_id(h->name);
-		*pos = e;
-		return true;
 	}
 }
 
@@ -284,8 +318,12 @@ struct sy_str sip_raw_uri_of(struct sy_str v)
 	return trim(v.p, semi != NULL ? semi : v.p + v.len);
 }
 
-bool sip_raw_has_tag(struct sy_str v)
+/* Finds the tag parameter of a From/To value; *val is its value (empty for
+ * a bare ";tag="). Parameters start after the URI's '>' (or at the start of
+ * an addr-spec); quoted strings among them are skipped. */
+static bool find_tag(struct sy_str v, struct sy_str *val)
 {
+	*val = SY_STR_NULL;
 	if (v.len == 0)
 		return false;
 	const char *start;
@@ -304,11 +342,59 @@ bool sip_raw_has_tag(struct sy_str v)
 			q += 3;
 			while (q < end && is_ws(*q))
 				q++;
-			if (q < end && *q == '=')
+			if (q < end && *q == '=') {
+				const char *s = ++q;
+				while (q < end && *q != ';')
+					q++;
+				*val = trim(s, q);
 				return true;
+			}
 		}
 	}
 	return false;
+}
+
+bool sip_raw_has_tag(struct sy_str v)
+{
+	struct sy_str val;
+	return find_tag(v, &val);
+}
+
+struct sy_str sip_raw_tag(struct sy_str v)
+{
+	struct sy_str val;
+	find_tag(v, &val);
+	return val;
+}
+
+bool sip_raw_list_next(struct sy_str v, size_t *pos, struct sy_str *item)
+{
+	size_t i = *pos, j;
+	bool quoted = false;
+	int angle = 0;
+	if (i > v.len)
+		return false;
+	for (j = i; j < v.len; j++) {
+		char c = v.p[j];
+		if (quoted) {
+			if (c == '\\')
+				j++;
+			else if (c == '"')
+				quoted = false;
+		} else if (c == ',' && angle == 0) {
+			break;
+		} else if (c == '"') {
+			quoted = true;
+		} else if (c == '<') {
+			angle++;
+		} else if (c == '>' && angle > 0) {
+			angle--;
+		}
+	}
+	j = SY_MIN(j, v.len);
+	*item = j > i ? trim(v.p + i, v.p + j) : SY_STR_NULL;
+	*pos = j + 1;
+	return true;
 }
 
 struct sy_str sip_raw_top_via(struct sy_str v)
@@ -450,10 +536,18 @@ void sip_raw_response(struct sip_wbuf *w, struct sy_str req, const struct sip_re
 	sip_w_lit(w, "\r\n");
 	while (sip_raw_next(req, &pos, &h)) {
 		switch (h.id) {
-		case SIP_H_VIA: w_header(w, "Via: ", h.value); break;
-		case SIP_H_FROM: w_header(w, "From: ", h.value); break;
-		case SIP_H_CALL_ID: w_header(w, "Call-ID: ", h.value); break;
-		case SIP_H_CSEQ: w_header(w, "CSeq: ", h.value); break;
+		case SIP_H_VIA:
+			w_header(w, "Via: ", h.value);
+			break;
+		case SIP_H_FROM:
+			w_header(w, "From: ", h.value);
+			break;
+		case SIP_H_CALL_ID:
+			w_header(w, "Call-ID: ", h.value);
+			break;
+		case SIP_H_CSEQ:
+			w_header(w, "CSeq: ", h.value);
+			break;
 		case SIP_H_TO:
 			sip_w_lit(w, "To: ");
 			sip_w_str(w, h.value);
@@ -463,7 +557,8 @@ void sip_raw_response(struct sip_wbuf *w, struct sy_str req, const struct sip_re
 			}
 			sip_w_lit(w, "\r\n");
 			break;
-		default: break;
+		default:
+			break;
 		}
 	}
 	if (r->contact.len > 0)
@@ -539,10 +634,18 @@ void sip_raw_cancel_ack(struct sip_wbuf *w, struct sy_str inv, const char *metho
 				w_header(w, "Via: ", sip_raw_top_via(h.value));
 			via_done = true;
 			break;
-		case SIP_H_ROUTE: w_header(w, "Route: ", h.value); break;
-		case SIP_H_FROM: w_header(w, "From: ", h.value); break;
-		case SIP_H_TO: w_header(w, "To: ", resp_to.len > 0 ? resp_to : h.value); break;
-		case SIP_H_CALL_ID: w_header(w, "Call-ID: ", h.value); break;
+		case SIP_H_ROUTE:
+			w_header(w, "Route: ", h.value);
+			break;
+		case SIP_H_FROM:
+			w_header(w, "From: ", h.value);
+			break;
+		case SIP_H_TO:
+			w_header(w, "To: ", resp_to.len > 0 ? resp_to : h.value);
+			break;
+		case SIP_H_CALL_ID:
+			w_header(w, "Call-ID: ", h.value);
+			break;
 		case SIP_H_CSEQ:
 			sip_w_lit(w, "CSeq: ");
 			sip_w_str(w, cseq_number(h.value));
@@ -550,7 +653,8 @@ void sip_raw_cancel_ack(struct sip_wbuf *w, struct sy_str inv, const char *metho
 			sip_w_cstr(w, method);
 			sip_w_lit(w, "\r\n");
 			break;
-		default: break;
+		default:
+			break;
 		}
 	}
 	sip_w_lit(w, "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n");

@@ -1,0 +1,75 @@
+/* txn_int.h: what the transaction layer's files share (txn.c: the pool,
+ * hash table, timers and stack; txn_client.c: ICT/NICT; txn_server.c:
+ * IST/NIST and the receive path). Not for use outside core/sip/txn*.c. */
+#ifndef SY_SIP_TXN_INT_H
+#define SY_SIP_TXN_INT_H
+
+#include "core/pool.h"
+#include "core/sip/txn.h"
+
+#define NEVER	     UINT64_MAX
+#define MAGIC_COOKIE "z9hG4bK"
+
+enum {
+	F_INTERNAL = 1 << 0,	   /* a CANCEL the stack sent: no TU callbacks */
+	F_CANCEL_PENDING = 1 << 1, /* ICT: send CANCEL on the first 1xx */
+	F_CANCEL_SENT = 1 << 2,
+	F_ACKED = 1 << 3, /* IST Accepted: the TU saw the 2xx's ACK */
+	F_IN_CB = 1 << 4, /* inside on_request: defer freeing req */
+	F_DROP_REQ = 1 << 5,
+};
+
+/* Kept small: at 10K calls/s a NIST sits 32 s in Completed, so this struct
+ * and the last response's bytes are all a finished transaction holds. */
+struct sip_txn {
+	struct sip_stack *stack;
+	uint32_t hnext; /* next index + 1 in the bucket chain or free list */
+	uint32_t self;	/* own index + 1 in the pool */
+	uint8_t kind, state, method, flags;
+	uint64_t key;	     /* hash of the branch (or RFC 2543 identity) */
+	uint64_t sent_by;    /* server: hash of the top Via sent-by */
+	osip_message_t *req; /* see sip_txn_request() in txn.h */
+	char *raw;	     /* server: the request's bytes (Via fixed), as long as req */
+	char *buf;	     /* bytes to retransmit: request, ACK or last response */
+	uint32_t buf_len, raw_len;
+	uint64_t retx_at_ns, retx_ival_ns, end_at_ns, timer_at_ns;
+	sy_timer_id timer;
+	struct sy_addr peer;
+	void *user;
+};
+
+struct sip_stack {
+	struct sip_stack_cfg cfg;
+	const struct sy_env *env;
+	struct sy_pool pool;
+	uint32_t *buckets; /* index + 1 of the chain head, 0 = empty */
+	uint32_t mask;
+	uint32_t free_head; /* index + 1 of a recycled txn; 0: grow the pool */
+	uint64_t hash_seed;
+	uint64_t tag_seq;
+	char sent_by[SY_ADDR_STRLEN]; /* our Via sent-by, "host:port" */
+	size_t sent_by_len;
+	struct sip_stack_stats stats;
+};
+
+_Static_assert(sizeof(struct sip_txn) <= 160, "keep transactions small");
+
+struct sip_txn *sip_txn__hash_find(struct sip_stack *s, uint64_t key, bool server, uint64_t sent_by,
+				   enum sip_method method);
+void sip_txn__hash_insert(struct sip_stack *s, struct sip_txn *t);
+bool sip_txn__is_server(const struct sip_txn *t);
+uint64_t sip_txn__now_ns(const struct sip_stack *s);
+void sip_txn__recv_response(struct sip_stack *s, const struct sip_msg *resp);
+char *sip_txn__reply_bytes(struct sy_str req, const struct sip_reply *r, uint32_t *len);
+void sip_txn__send_bytes(struct sip_stack *s, const struct sy_addr *to, const char *buf, size_t len);
+enum sy_rc sip_txn__send_msg(struct sip_stack *s, osip_message_t *m, const struct sy_addr *to, char **keep,
+			     uint32_t *keep_len);
+uint64_t sip_txn__sent_by_hash(const struct sip_stack *s, const osip_message_t *m);
+void sip_txn__server_sent(struct sip_txn *st, int code, char *buf, uint32_t len);
+struct sip_txn *sip_txn__alloc(struct sip_stack *s);
+void sip_txn__arm(struct sip_txn *t);
+void sip_txn__free_req(struct sip_txn *t);
+void sip_txn__keep(struct sip_txn *t, char *buf, uint32_t len);
+uint64_t sip_txn__key(const struct sip_stack *s, const struct sip_msg *m);
+
+#endif

@@ -1,0 +1,197 @@
+/* txn_server.c: the server transactions of RFC 3261 17.2 (IST, NIST) and
+ * RFC 6026's Accepted state: the receive path from a datagram to its
+ * transaction, absorbing retransmissions, and the TU's responses. */
+#include "core/sip/txn_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/* ---- server transactions ---- */
+
+/* A retransmitted request: resend the last response, if any (17.2.1, 17.2.2). */
+static void server_absorb(struct sip_txn *t)
+{
+	struct sip_stack *s = t->stack;
+	s->stats.retransmits_absorbed++;
+	if (t->buf == NULL || t->state == SIP_TS_ACCEPTED)
+		return; /* RFC 6026: the 2xx is retransmitted by its own timer */
+	sip_txn__send_bytes(s, &t->peer, t->buf, t->buf_len);
+	s->stats.retransmits_sent++;
+}
+
+static void tu_request(struct sip_stack *s, struct sip_txn *st, const struct sip_msg *req, const struct sy_addr *from)
+{
+	if (s->cfg.tu->on_request != NULL)
+		s->cfg.tu->on_request(s->cfg.tu_arg, st, req, from);
+}
+
+/* ACK: ends an IST's Completed state (17.2.1) or goes to the TU. */
+static void recv_ack(struct sip_stack *s, const struct sip_msg *req, const struct sy_addr *from, uint64_t key,
+		     uint64_t sent_by)
+{
+	struct sip_txn *t = sip_txn__hash_find(s, key, true, sent_by, SIP_M_INVITE);
+	if (t != NULL && t->state == SIP_TS_COMPLETED) {
+		t->state = SIP_TS_CONFIRMED;
+		t->retx_at_ns = NEVER;
+		t->end_at_ns = sip_txn__now_ns(s) + s->cfg.timers.t4_ns; /* Timer I */
+		sip_txn__keep(t, NULL, 0);
+		sip_txn__arm(t);
+		return;
+	}
+	if (t != NULL && t->state == SIP_TS_CONFIRMED) {
+		s->stats.retransmits_absorbed++;
+		return;
+	}
+	tu_request(s, NULL, req, from);
+}
+
+static void server_new(struct sip_stack *s, struct sip_msg *req, const struct sy_addr *from, uint64_t key,
+		       uint64_t sent_by)
+{
+	struct sip_txn *t = sip_txn__alloc(s);
+	if (t == NULL) {
+		s->stats.txn_full++;
+		sip_stack_respond_stateless(s, req, from, 503, NULL);
+		return;
+	}
+	t->kind = req->method == SIP_M_INVITE ? SIP_TXN_IST : SIP_TXN_NIST;
+	t->state = t->kind == SIP_TXN_IST ? SIP_TS_PROCEEDING : SIP_TS_TRYING;
+	t->method = (uint8_t)req->method;
+	t->key = key;
+	t->sent_by = sent_by;
+	sip_response_dest(req->m, from, &t->peer);
+	/* Responses are built from these bytes (sip_txn_reply). */
+	size_t cap = req->raw.len + SY_ADDR_STRLEN + 32;
+	t->raw = osip_malloc(cap);
+	if (t->raw != NULL)
+		t->raw_len = (uint32_t)sip_raw_fix_via(req->raw, from, t->raw, cap);
+	t->req = req->m;
+	req->m = NULL; /* the transaction owns it now */
+	sip_txn__hash_insert(s, t);
+	t->flags |= F_IN_CB;
+	struct sip_msg view = *req;
+	view.m = t->req;
+	tu_request(s, t, &view, from);
+	t->flags &= (uint8_t)~F_IN_CB;
+	if (t->flags & F_DROP_REQ) {
+		t->flags &= (uint8_t)~F_DROP_REQ;
+		sip_txn__free_req(t);
+	}
+}
+
+static void recv_request(struct sip_stack *s, struct sip_msg *req, const struct sy_addr *from)
+{
+	sip_via_fix_received(req->m, from);
+	uint64_t key = sip_txn__key(s, req), sent_by = sip_txn__sent_by_hash(s, req->m);
+	if (req->method == SIP_M_ACK) {
+		recv_ack(s, req, from, key, sent_by);
+		return;
+	}
+	struct sip_txn *t = sip_txn__hash_find(s, key, true, sent_by, (enum sip_method)req->method);
+	if (t != NULL) {
+		server_absorb(t);
+		return;
+	}
+	server_new(s, req, from, key, sent_by);
+}
+
+void sip_stack_recv(struct sip_stack *s, const struct sy_addr *from, const uint8_t *buf, size_t len)
+{
+	struct sip_msg msg;
+	char err[96];
+	s->stats.rx_msgs++;
+	enum sy_rc rc = sip_msg_parse(buf, len, &msg, err, sizeof(err));
+	if (rc == SY_ERR_PARSE) {
+		s->stats.rx_bad_dropped++;
+		return;
+	}
+	if (rc == SY_ERR_FULL) { /* osip's pool at its bound: overload, not bad input */
+		s->stats.rx_pool_exhausted++;
+		return;
+	}
+	if (rc != SY_OK) {
+		bool answer = msg.status == 0 && msg.method != SIP_M_ACK && osip_list_size(&msg.m->vias) > 0 &&
+			      msg.m->from != NULL && msg.m->to != NULL;
+		if (answer && sip_stack_respond_stateless(s, &msg, from, 400, err) == SY_OK)
+			s->stats.rx_bad_400++;
+		else
+			s->stats.rx_bad_dropped++;
+		sip_msg_free(&msg);
+		return;
+	}
+	if (msg.status != 0)
+		sip_txn__recv_response(s, &msg);
+	else
+		recv_request(s, &msg, from);
+	sip_msg_free(&msg);
+}
+
+enum sy_rc sip_txn_respond(struct sip_txn *st, osip_message_t *resp)
+{
+	SY_ASSERT(st != NULL && resp != NULL);
+	struct sip_stack *s = st->stack;
+	int code = resp->status_code;
+	bool open = st->state == SIP_TS_TRYING || st->state == SIP_TS_PROCEEDING;
+	if (!sip_txn__is_server(st) || !open || code < 100 || code > 699) {
+		osip_message_free(resp);
+		return sip_txn__is_server(st) && open ? SY_ERR_INVAL : SY_ERR_STATE;
+	}
+	char *buf;
+	uint32_t len;
+	enum sy_rc rc = sip_txn__send_msg(s, resp, &st->peer, &buf, &len);
+	if (rc != SY_OK)
+		return rc;
+	sip_txn__server_sent(st, code, buf, len);
+	return SY_OK;
+}
+
+enum sy_rc sip_txn_reply(struct sip_txn *st, const struct sip_reply *r)
+{
+	SY_ASSERT(st != NULL && r != NULL);
+	bool open = st->state == SIP_TS_TRYING || st->state == SIP_TS_PROCEEDING;
+	if (!sip_txn__is_server(st) || !open)
+		return SY_ERR_STATE;
+	if (r->status < 100 || r->status > 699 || st->raw == NULL || st->raw_len == 0)
+		return SY_ERR_INVAL;
+	uint32_t len;
+	char *buf = sip_txn__reply_bytes((struct sy_str){st->raw, st->raw_len}, r, &len);
+	if (buf == NULL)
+		return SY_ERR_INVAL;
+	sip_txn__send_bytes(st->stack, &st->peer, buf, len);
+	sip_txn__server_sent(st, r->status, buf, len);
+	return SY_OK;
+}
+
+/* The server transaction sent a response (bytes kept for retransmission). */
+void sip_txn__server_sent(struct sip_txn *st, int code, char *buf, uint32_t len)
+{
+	struct sip_stack *s = st->stack;
+	sip_txn__keep(st, buf, len);
+	uint64_t now = sip_txn__now_ns(s), t1 = s->cfg.timers.t1_ns;
+	if (code < 200) {
+		st->state = SIP_TS_PROCEEDING;
+		return;
+	}
+	if (st->kind == SIP_TXN_NIST) {
+		st->state = SIP_TS_COMPLETED;
+		st->end_at_ns = now + 64 * t1; /* Timer J */
+	} else {
+		/* 2xx: RFC 6026 Accepted, Timer L; else Completed, Timer G/H */
+		st->state = code < 300 ? SIP_TS_ACCEPTED : SIP_TS_COMPLETED;
+		st->retx_ival_ns = t1;
+		st->retx_at_ns = now + t1;
+		st->end_at_ns = now + 64 * t1;
+	}
+	sip_txn__arm(st);
+	sip_txn__free_req(st);
+}
+
+void sip_txn_acked(struct sip_txn *st)
+{
+	SY_ASSERT(st != NULL);
+	if (st->kind != SIP_TXN_IST || st->state != SIP_TS_ACCEPTED || (st->flags & F_ACKED))
+		return;
+	st->flags |= F_ACKED;
+	st->retx_at_ns = NEVER;
+	sip_txn__keep(st, NULL, 0);
+}
