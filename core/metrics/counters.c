@@ -171,6 +171,7 @@ static void text_one(void *arg, const char *key, enum sy_ctr_unit unit, int64_t 
 	char val[48];
 	struct sy_ctr_out vo = {val, sizeof(val), 0, false};
 	sy_ctr_json_value(&vo, unit, v);
+	sy_ctr_printf(&vo, "%s", unit == SY_UNIT_NS ? " ms" : unit == SY_UNIT_PPM ? "%" : "");
 	size_t need = strlen(key) + 1 + vo.len + 2;
 	if (w->col == 0 || w->col + need > w->width) {
 		sy_ctr_printf(w->o, "%s%-10s", w->col == 0 ? "" : "\n", w->col == 0 ? w->label : "");

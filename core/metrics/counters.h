@@ -94,7 +94,8 @@ void sy_ctr_json_value(struct sy_ctr_out *o, enum sy_ctr_unit unit, int64_t v);
 /* The table's report entries as one JSON object {"key":value,...}. */
 void sy_counters_json(struct sy_ctr_out *o, const struct sy_counter_table *t, const void *stats);
 /* The table's report entries as text lines "LABEL key v, key v, ..."
- * wrapped before `width` columns; values formatted as the JSON's. */
+ * wrapped before `width` columns; values as the JSON's, with " ms" and "%"
+ * after durations and ratios. */
 void sy_counters_text(struct sy_ctr_out *o, const char *label, const struct sy_counter_table *t, const void *stats,
 		      size_t width);
 

@@ -12,35 +12,25 @@ static int64_t asr_ppm(const void *p)
 	return s->attempts == 0 ? 0 : (int64_t)(s->answered * 1000000u / s->attempts);
 }
 
-/* clang-format off: one counter, one line */
+/* One counter, one line. */
+/* clang-format off */
 static const struct sy_counter c[] = {
-    {"switchyard_calls_attempted_total", "calls.attempted", "calls accepted into the pool", SY_CTR_COUNTER,
-     SY_UNIT_COUNT, B(attempts)},
+    {"switchyard_calls_attempted_total", "calls.attempted", "calls accepted into the pool", SY_CTR_COUNTER, SY_UNIT_COUNT, B(attempts)},
     {"switchyard_calls_answered_total", "calls.answered", "calls answered", SY_CTR_COUNTER, SY_UNIT_COUNT, B(answered)},
-    {"switchyard_calls_completed_total", "calls.completed", "answered calls ended by BYE", SY_CTR_COUNTER,
-     SY_UNIT_COUNT, B(completed)},
-    {"switchyard_calls_failed_total", "calls.failed", "calls failed with a final non-2xx", SY_CTR_COUNTER,
-     SY_UNIT_COUNT, B(failed)},
-    {"switchyard_calls_cancelled_total", "calls.cancelled", "calls cancelled by the caller", SY_CTR_COUNTER,
-     SY_UNIT_COUNT, B(cancelled)},
-    {"switchyard_calls_timeouts_total", "calls.timeouts", "B legs the carrier never answered", SY_CTR_COUNTER,
-     SY_UNIT_COUNT, B(timeouts)},
-    {"switchyard_calls_no_route_total", "calls.no_route", "calls refused with 404 (no route)", SY_CTR_COUNTER,
-     SY_UNIT_COUNT, B(no_route)},
-    {"switchyard_calls_congestion_total", "calls.congestion", "calls refused with 503 (no capacity)", SY_CTR_COUNTER,
-     SY_UNIT_COUNT, B(congestion)},
-    {"switchyard_calls_failovers_total", "calls.failovers", "B legs retried on the next carrier", SY_CTR_COUNTER,
-     SY_UNIT_COUNT, B(failovers)},
+    {"switchyard_calls_completed_total", "calls.completed", "answered calls ended by BYE", SY_CTR_COUNTER, SY_UNIT_COUNT, B(completed)},
+    {"switchyard_calls_failed_total", "calls.failed", "calls failed with a final non-2xx", SY_CTR_COUNTER, SY_UNIT_COUNT, B(failed)},
+    {"switchyard_calls_cancelled_total", "calls.cancelled", "calls cancelled by the caller", SY_CTR_COUNTER, SY_UNIT_COUNT, B(cancelled)},
+    {"switchyard_calls_timeouts_total", "calls.timeouts", "B legs the carrier never answered", SY_CTR_COUNTER, SY_UNIT_COUNT, B(timeouts)},
+    {"switchyard_calls_no_route_total", "calls.no_route", "calls refused with 404 (no route)", SY_CTR_COUNTER, SY_UNIT_COUNT, B(no_route)},
+    {"switchyard_calls_congestion_total", "calls.congestion", "calls refused with 503 (no capacity)", SY_CTR_COUNTER, SY_UNIT_COUNT, B(congestion)},
+    {"switchyard_calls_failovers_total", "calls.failovers", "B legs retried on the next carrier", SY_CTR_COUNTER, SY_UNIT_COUNT, B(failovers)},
     {"switchyard_calls_active", "calls.active", "calls in the pool now", SY_CTR_GAUGE, SY_UNIT_COUNT, B(active)},
-    {"switchyard_calls_peak", "calls.peak", "most calls in the pool at once", SY_CTR_GAUGE, SY_UNIT_COUNT,
-     B(active_peak)},
+    {"switchyard_calls_peak", "calls.peak", "most calls in the pool at once", SY_CTR_GAUGE, SY_UNIT_COUNT, B(active_peak)},
     {NULL, "asr", "answer-seizure ratio", SY_CTR_GAUGE, SY_UNIT_PPM, SY_CTR_FN_(asr_ppm)},
     {"switchyard_pdd_seconds", "pdd", "post-dial delay", SY_CTR_HIST, SY_UNIT_NS, B(pdd)},
     {"switchyard_setup_seconds", "setup", "INVITE to answer", SY_CTR_HIST, SY_UNIT_NS, B(setup)},
-    {"switchyard_calls_declined_by_billing_total", NULL, "INVITEs refused by billing (402/403)", SY_CTR_COUNTER,
-     SY_UNIT_COUNT, B(bill_declined)},
-    {"switchyard_calls_stray_total", NULL, "in-dialog requests for unknown dialogs (481)", SY_CTR_COUNTER,
-     SY_UNIT_COUNT, B(stray)},
+    {"switchyard_calls_declined_by_billing_total", NULL, "INVITEs refused by billing (402/403)", SY_CTR_COUNTER, SY_UNIT_COUNT, B(bill_declined)},
+    {"switchyard_calls_stray_total", NULL, "in-dialog requests for unknown dialogs (481)", SY_CTR_COUNTER, SY_UNIT_COUNT, B(stray)},
 };
 /* clang-format on */
 

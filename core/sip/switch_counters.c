@@ -13,12 +13,11 @@ static int64_t cdrs_lost(const void *p)
 	return (int64_t)vswitch_cdrs_lost(p);
 }
 
-/* clang-format off: one counter, one line */
+/* One counter, one line. */
+/* clang-format off */
 static const struct sy_counter c[] = {
-    {"switchyard_cdrs_written_total", NULL, "CDRs durably written", SY_CTR_COUNTER, SY_UNIT_COUNT,
-     SY_CTR_FN_(cdrs_written)},
-    {"switchyard_cdrs_lost_total", NULL, "CDRs the store could not take", SY_CTR_COUNTER, SY_UNIT_COUNT,
-     SY_CTR_FN_(cdrs_lost)},
+    {"switchyard_cdrs_written_total", NULL, "CDRs durably written", SY_CTR_COUNTER, SY_UNIT_COUNT, SY_CTR_FN_(cdrs_written)},
+    {"switchyard_cdrs_lost_total", NULL, "CDRs the store could not take", SY_CTR_COUNTER, SY_UNIT_COUNT, SY_CTR_FN_(cdrs_lost)},
 };
 /* clang-format on */
 
