@@ -18,7 +18,6 @@ struct serve {
 	const struct sy_env *env;
 	struct vswitch *sw;
 	struct smsc *smsc;
-	uint64_t last_attempts;
 	sy_timer_id status_timer;
 };
 
@@ -28,16 +27,9 @@ struct serve {
 static void status_fire(void *arg)
 {
 	struct serve *s = arg;
-	const struct b2bua_stats *st = b2bua_stats(s->sw->b2bua);
-	const struct sip_stack_stats *ss = sip_stack_stats(b2bua_stack(s->sw->b2bua));
-	uint64_t d = st->attempts - s->last_attempts;
-	s->last_attempts = st->attempts;
-	SY_LOG(s->env, SY_LOG_INFO,
-	       "status: cps=%.1f active=%llu attempts=%llu answered=%llu failed=%llu cdrs=%llu rx=%llu bad=%llu",
-	       (double)d / 10.0, (unsigned long long)st->active, (unsigned long long)st->attempts,
-	       (unsigned long long)st->answered, (unsigned long long)st->failed,
-	       (unsigned long long)vswitch_cdrs_written(s->sw), (unsigned long long)ss->rx_msgs,
-	       (unsigned long long)(ss->rx_bad_dropped + ss->rx_bad_400));
+	char line[API_LINE_MAX];
+	api_status_line(s->api, STATUS_EVERY_NS, line, sizeof(line));
+	SY_LOG(s->env, SY_LOG_INFO, "%s", line);
 	s->status_timer = sy_env_timer_start(s->env, STATUS_EVERY_NS, status_fire, s);
 }
 
@@ -134,11 +126,9 @@ static int serve_run(struct serve *s, const struct cmd_opts *o)
 	int rc = vswitch_flush(s->sw) == SY_OK ? 0 : 1;
 	if (s->smsc != NULL && smsc_flush(s->smsc) != SY_OK)
 		rc = 1;
-	const struct b2bua_stats *st = b2bua_stats(s->sw->b2bua);
-	SY_LOG(s->env, SY_LOG_INFO, "done: attempts=%llu answered=%llu completed=%llu failed=%llu cdrs=%llu lost=%llu",
-	       (unsigned long long)st->attempts, (unsigned long long)st->answered, (unsigned long long)st->completed,
-	       (unsigned long long)st->failed, (unsigned long long)vswitch_cdrs_written(s->sw),
-	       (unsigned long long)vswitch_cdrs_lost(s->sw));
+	char line[API_LINE_MAX];
+	api_summary_line(s->api, line, sizeof(line));
+	SY_LOG(s->env, SY_LOG_INFO, "%s", line);
 	return rc;
 }
 

@@ -20,6 +20,7 @@ struct api {
 	struct api_sms_ops sms; /* submit NULL: no POST /sms */
 	char *page;		/* the /metrics page, rendered per request */
 	size_t page_max;
+	uint64_t last_attempts; /* at the last status line */
 };
 
 typedef void (*api_fn)(struct api *a, struct api_req *r);
@@ -70,6 +71,33 @@ static void metrics_get(struct api *a, struct api_req *r)
 		return;
 	}
 	reply(r, 200, "text/plain; version=0.0.4", a->page, len);
+}
+
+/* ---- the status lines serve logs ---- */
+
+void api_status_line(struct api *a, uint64_t interval_ns, char *buf, size_t n)
+{
+	SY_ASSERT(a->sw != NULL && interval_ns > 0);
+	const struct b2bua_stats *st = b2bua_stats(a->sw->b2bua);
+	const struct sip_stack_stats *ss = sip_stack_stats(b2bua_stack(a->sw->b2bua));
+	uint64_t d = st->attempts - a->last_attempts;
+	a->last_attempts = st->attempts;
+	snprintf(buf, n,
+		 "status: cps=%.1f active=%llu attempts=%llu answered=%llu failed=%llu cdrs=%llu rx=%llu bad=%llu",
+		 (double)d * 1e9 / (double)interval_ns, (unsigned long long)st->active,
+		 (unsigned long long)st->attempts, (unsigned long long)st->answered, (unsigned long long)st->failed,
+		 (unsigned long long)vswitch_cdrs_written(a->sw), (unsigned long long)ss->rx_msgs,
+		 (unsigned long long)(ss->rx_bad_dropped + ss->rx_bad_400));
+}
+
+void api_summary_line(struct api *a, char *buf, size_t n)
+{
+	SY_ASSERT(a->sw != NULL);
+	const struct b2bua_stats *st = b2bua_stats(a->sw->b2bua);
+	snprintf(buf, n, "done: attempts=%llu answered=%llu completed=%llu failed=%llu cdrs=%llu lost=%llu",
+		 (unsigned long long)st->attempts, (unsigned long long)st->answered, (unsigned long long)st->completed,
+		 (unsigned long long)st->failed, (unsigned long long)vswitch_cdrs_written(a->sw),
+		 (unsigned long long)vswitch_cdrs_lost(a->sw));
 }
 
 /* ---- GET /health: the process answers, and which services it runs ---- */

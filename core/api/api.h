@@ -57,4 +57,11 @@ void api_handle(struct api *a, struct api_req *r);
  * buf (NUL-terminated, *len bytes); SY_ERR_FULL when it does not fit. */
 enum sy_rc api_metrics(struct api *a, char *buf, size_t cap, size_t *len);
 
+/* The line `serve` logs every interval_ns (calls per second since the
+ * previous line, active calls, CDRs, malformed datagrams), and the one it
+ * logs when it stops. Need the switch (cfg.sw). */
+#define API_LINE_MAX 256
+void api_status_line(struct api *a, uint64_t interval_ns, char *buf, size_t n);
+void api_summary_line(struct api *a, char *buf, size_t n);
+
 #endif
