@@ -23,7 +23,6 @@ struct sy_http {
 struct http_req {
 	struct api_req api;
 	struct evhttp_request *req;
-	char method[8];
 };
 
 static const char *reason(int code)
@@ -106,8 +105,8 @@ static void dispatch(struct evhttp_request *req, void *arg)
 	evbuffer_copyout(in, body, len);
 	body[len] = '\0';
 	r->req = req;
-	snprintf(r->method, sizeof(r->method), "%s", method_name(evhttp_request_get_command(req)));
-	r->api = (struct api_req){&req_ops, r, r->method, {uri, strcspn(uri, "?#")}, {body, len}};
+	r->api = (struct api_req){
+	    &req_ops, r, method_name(evhttp_request_get_command(req)), {uri, strcspn(uri, "?#")}, {body, len}};
 	h->fn(h->arg, &r->api);
 }
 
