@@ -3,8 +3,9 @@
  * client writes on a connection, sent over an abstract unix socket (no file,
  * no port) to a fresh server with the routes `serve` registers (POST /sms, GET /metrics), so
  * evhttp's request-line, header, chunked-body and size-limit handling, the
- * dispatch, and the API's reading of a request (bearer token, flat JSON
- * body, the from/to/text fields, as cmd/serve.c's sms_post does) all run.
+ * routing and the API's own POST /sms handler (core/api/api.c: bearer
+ * token, flat JSON body, the from/to/text fields) all run, with a fake SMSC
+ * behind it.
  * The first input byte picks the reply timing: at once, or (as serve does
  * after a durable commit) only once the client has finished, possibly gone.
  * Built by `make fuzz`; the corpus replays in `make test`. */
@@ -19,52 +20,55 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "core/json.h"
+#include "core/api/api.h"
 #include "core/live/http.h"
 #include "core/live/live.h"
 
 #define FUZZ_HELD_MAX	16
 #define FUZZ_ROUNDS_MAX 256
 
+/* The SMSC behind POST /sms: one account, and a commit that completes at
+ * once or, as serve's does after a durable write, only later. */
 struct fuzz_srv {
 	bool defer;
-	struct sy_http_req *held[FUZZ_HELD_MAX];
+	struct smsc_text_req held[FUZZ_HELD_MAX];
 	uint32_t held_n;
+	uint64_t next_id;
 };
 
-static void answer(struct fuzz_srv *f, struct sy_http_req *r, int code, const char *body)
+static const char *fake_token(void *ctx, struct sy_str token)
 {
-	if (f->defer && f->held_n < FUZZ_HELD_MAX && code == 202) {
-		f->held[f->held_n++] = r;
-		return;
-	}
-	sy_http_reply(r, code, "application/json", body, strlen(body));
+	return sy_str_eq(token, SY_STR("tok-acme")) ? "acme" : NULL;
 }
 
-/* What cmd/serve.c's sms_post reads from a request, in the same order. */
-static void sms_post(void *arg, struct sy_http_req *r)
+static enum sy_rc fake_submit(void *ctx, const struct smsc_text_req *q)
 {
-	struct fuzz_srv *f = arg;
-	const char *auth = sy_http_header(r, "Authorization");
-	if (auth == NULL || strncmp(auth, "Bearer ", 7) != 0 || strcmp(auth + 7, "tok-acme") != 0) {
-		answer(f, r, 401, "{\"error\":\"missing or unknown bearer token\"}\n");
-		return;
+	struct fuzz_srv *f = ctx;
+	SY_ASSERT(q->from.p != NULL && q->to.p != NULL && q->text.p != NULL);
+	if (q->to.len == 0)
+		return SY_DECLINED; /* no route: 422 */
+	if (!f->defer) {
+		q->done(q->arg, SY_OK, ++f->next_id, 1);
+		return SY_OK;
 	}
-	struct sy_str body = sy_http_body(r), from, to, text;
-	SY_ASSERT(body.len <= SY_HTTP_BODY_MAX && body.p[body.len] == '\0');
-	char *scratch = malloc(body.len + 1), err[96];
-	struct json_obj o;
-	enum sy_rc rc = json_parse_flat(body.p, body.len, scratch, body.len + 1, &o, err, sizeof(err));
-	bool ok = rc == SY_OK && json_get_str(&o, "from", &from) && json_get_str(&o, "to", &to) &&
-		  json_get_str(&o, "text", &text);
-	free(scratch);
-	answer(f, r, ok ? 202 : 400, ok ? "{\"message_id\":\"1\",\"parts\":1}\n" : "{\"error\":\"bad\"}\n");
+	if (f->held_n == FUZZ_HELD_MAX)
+		return SY_ERR_FULL; /* 503 */
+	f->held[f->held_n] = *q;    /* the strings are not kept past this call */
+	f->held[f->held_n].from = f->held[f->held_n].to = f->held[f->held_n].text = SY_STR_NULL;
+	f->held_n++;
+	return SY_OK;
 }
 
-static void metrics_get(void *arg, struct sy_http_req *r)
+static void release_held(struct fuzz_srv *f)
 {
-	(void)sy_http_header(r, "Accept");
-	answer(arg, r, 200, "switchyard_calls_active 0\n");
+	for (uint32_t k = 0; k < f->held_n; k++)
+		f->held[k].done(f->held[k].arg, k % 3 == 2 ? SY_ERR_IO : SY_OK, ++f->next_id, 1);
+	f->held_n = 0;
+}
+
+static void http_request(void *arg, struct api_req *r)
+{
+	api_handle(arg, r);
 }
 
 /* Writes what is left of the input, reads and drops the answers; true once
@@ -118,13 +122,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct sy_live *l = live_once();
 	struct fuzz_srv f = {.defer = size > 0 && (data[0] & 1)};
+	struct api_sms_ops sms = {fake_token, fake_submit, &f};
+	struct api_cfg ac = {.sms = &sms};
+	struct api *api;
 	struct sy_http *h;
 	int lfd, cfd;
 	if (size > 0)
 		data++, size--;
-	SY_ASSERT(sy_http_start(l, NULL, &h) == SY_OK);
-	SY_ASSERT(sy_http_route(h, "POST", "/sms", sms_post, &f) == SY_OK);
-	SY_ASSERT(sy_http_route(h, "GET", "/metrics", metrics_get, &f) == SY_OK);
+	SY_ASSERT(api_create(&ac, &api) == SY_OK);
+	SY_ASSERT(sy_http_start(l, NULL, http_request, api, &h) == SY_OK);
 	connect_pair(&lfd, &cfd);
 	SY_ASSERT(sy_http_listen_fd(h, lfd) == SY_OK);
 	size_t sent = 0;
@@ -134,17 +140,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		event_base_loop(sy_live_base(l), EVLOOP_NONBLOCK);
 		/* The held replies go once the input is all written: some
 		 * after the client has gone, as a slow commit would see. */
-		if (sent == size && f.held_n > 0 && (i % 4 == 3 || closed)) {
-			for (uint32_t k = 0; k < f.held_n; k++)
-				sy_http_reply(f.held[k], 202, "application/json", "{}\n", 3);
-			f.held_n = 0;
-		}
+		if (sent == size && f.held_n > 0 && (i % 4 == 3 || closed))
+			release_held(&f);
 	}
 	SY_ASSERT(f.held_n == 0 || !closed || sent < size);
-	for (uint32_t k = 0; k < f.held_n; k++)
-		sy_http_reply(f.held[k], 202, "application/json", "{}\n", 3);
+	release_held(&f);
 	event_base_loop(sy_live_base(l), EVLOOP_NONBLOCK);
 	sy_http_stop(h);
+	api_destroy(api);
 	close(cfd);
 	return 0;
 }

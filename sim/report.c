@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "core/metrics/counters.h"
 #include "run_int.h"
 
 struct metric {
@@ -21,6 +22,7 @@ struct metric {
 struct metrics {
 	struct metric m[METRICS_MAX];
 	char names[6 * SCN_CARRIERS_MAX][SCN_NAME_MAX + 24];
+	char ctr_names[METRICS_MAX][64]; /* the counter tables' keys, copied */
 	uint32_t n, names_n;
 };
 
@@ -28,6 +30,33 @@ static void put(struct metrics *ms, const char *name, enum expect_unit unit, int
 {
 	SY_ASSERT(ms->n < METRICS_MAX);
 	ms->m[ms->n++] = (struct metric){name, unit, v};
+}
+
+/* The counter tables' units as [expect] compares them, and back for JSON. */
+static enum expect_unit unit_scn(enum sy_ctr_unit u)
+{
+	return u == SY_UNIT_NS	    ? EXPECT_UNIT_NS
+	       : u == SY_UNIT_PPM   ? EXPECT_UNIT_PPM
+	       : u == SY_UNIT_MONEY ? EXPECT_UNIT_MONEY
+				    : EXPECT_UNIT_COUNT;
+}
+
+static enum sy_ctr_unit unit_ctr(enum expect_unit u)
+{
+	return u == EXPECT_UNIT_NS	     ? SY_UNIT_NS
+	       : u == EXPECT_UNIT_PPM   ? SY_UNIT_PPM
+	       : u == EXPECT_UNIT_MONEY ? SY_UNIT_MONEY
+				     : SY_UNIT_COUNT;
+}
+
+/* A component's counter, from its table (core/metrics/counters.h). */
+static void put_ctr(void *arg, const char *key, enum sy_ctr_unit unit, int64_t v)
+{
+	struct metrics *ms = arg;
+	SY_ASSERT(ms->n < METRICS_MAX && strlen(key) < sizeof(ms->ctr_names[0]));
+	char *name = ms->ctr_names[ms->n]; /* key lives only during the call */
+	memcpy(name, key, strlen(key) + 1);
+	put(ms, name, unit_scn(unit), v);
 }
 
 static const char *dyn_name(struct metrics *ms, const char *carrier, const char *what)
@@ -89,28 +118,9 @@ static void collect_cdrs(const struct sim_run *r, struct metrics *ms)
 
 static void collect_switch(const struct sim_run *r, struct metrics *ms)
 {
-	const struct b2bua_stats *b = &totals.b2b;
-	const struct sip_stack_stats *ss = &totals.sip;
-	put(ms, "calls.attempted", EXPECT_UNIT_COUNT, (int64_t)b->attempts);
-	put(ms, "calls.answered", EXPECT_UNIT_COUNT, (int64_t)b->answered);
-	put(ms, "calls.completed", EXPECT_UNIT_COUNT, (int64_t)b->completed);
-	put(ms, "calls.failed", EXPECT_UNIT_COUNT, (int64_t)b->failed);
-	put(ms, "calls.cancelled", EXPECT_UNIT_COUNT, (int64_t)b->cancelled);
-	put(ms, "calls.timeouts", EXPECT_UNIT_COUNT, (int64_t)b->timeouts);
-	put(ms, "calls.no_route", EXPECT_UNIT_COUNT, (int64_t)b->no_route);
-	put(ms, "calls.congestion", EXPECT_UNIT_COUNT, (int64_t)b->congestion);
-	put(ms, "calls.failovers", EXPECT_UNIT_COUNT, (int64_t)b->failovers);
-	put(ms, "calls.active", EXPECT_UNIT_COUNT, (int64_t)b->active);
-	put(ms, "calls.peak", EXPECT_UNIT_COUNT, (int64_t)b->active_peak);
-	put(ms, "asr", EXPECT_UNIT_PPM, ratio_ppm(b->answered, b->attempts));
-	put_hist(ms, pdd_names, &b->pdd);
-	put_hist(ms, setup_names, &b->setup);
+	sy_counters_visit(&b2bua_counters, &totals.b2b, put_ctr, ms);
 	collect_cdrs(r, ms);
-	put(ms, "sip.rx", EXPECT_UNIT_COUNT, (int64_t)ss->rx_msgs);
-	put(ms, "sip.tx", EXPECT_UNIT_COUNT, (int64_t)ss->tx_msgs);
-	put(ms, "sip.retransmits", EXPECT_UNIT_COUNT, (int64_t)ss->retransmits_sent);
-	put(ms, "sip.bad", EXPECT_UNIT_COUNT, (int64_t)(ss->rx_bad_dropped + ss->rx_bad_400));
-	put(ms, "sip.txn_full", EXPECT_UNIT_COUNT, (int64_t)ss->txn_full);
+	sy_counters_visit(&sip_stack_counters, &totals.sip, put_ctr, ms);
 }
 
 static const struct metric *find(const struct metrics *ms, const char *name);
@@ -169,23 +179,33 @@ static void collect_billing(const struct sim_run *r, struct metrics *ms)
 	const struct callbill_stats st = vt.bill;
 	struct bill_book_check bc;
 	callbill_book_check(cb, &bc);
-	put(ms, "billing.revenue", EXPECT_UNIT_MONEY, st.revenue_micros);
-	put(ms, "billing.cost", EXPECT_UNIT_MONEY, st.cost_micros);
-	put(ms, "billing.margin", EXPECT_UNIT_MONEY, st.revenue_micros - st.cost_micros);
+	sy_counters_visit(&callbill_counters, &st, put_ctr, ms);
 	collect_audit(r, ms);
 	put(ms, "billing.book_violations", EXPECT_UNIT_COUNT, bc.violations);
-	put(ms, "billing.cutoffs", EXPECT_UNIT_COUNT, (int64_t)st.cutoffs);
 	put(ms, "billing.cutoff_violations", EXPECT_UNIT_COUNT, (int64_t)vt.bill_cutoff_violations);
-	put(ms, "billing.cutoff_late_max", EXPECT_UNIT_NS, (int64_t)st.cutoff_late_max_ns);
 	put(ms, "billing.cutoff_late_p99", EXPECT_UNIT_NS, (int64_t)sy_hist_percentile(&vt.bill_cutoff_late, 99));
-	put(ms, "billing.cutoff_early", EXPECT_UNIT_COUNT, (int64_t)st.cutoff_early);
-	put(ms, "billing.declined", EXPECT_UNIT_COUNT, (int64_t)st.declined);
-	put(ms, "billing.authorized", EXPECT_UNIT_COUNT, (int64_t)st.authorized);
 	put(ms, "accounts.negative", EXPECT_UNIT_COUNT, (int64_t)callbill_negative_accounts(cb));
 }
 
 static const char *const resp_names[6] = {"submit_resp.p50", "submit_resp.p90", "submit_resp.p95",
 					  "submit_resp.p99", "submit_resp.max", "submit_resp.mean"};
+
+/* The SMSC over the whole run: the live instance's counters plus what the
+ * instances a crash killed had counted. */
+static const struct smsc_stats *sms_totals(const struct sim_run *r)
+{
+	static struct smsc_stats t; /* large; one report at a time */
+	if (r->smsc != NULL)
+		t = *smsc_stats(r->smsc);
+	else
+		memset(&t, 0, sizeof(t));
+	t.upstream_retries += r->sms_retries_before;
+	t.recovered += r->sms_recovered_before;
+	t.recovered_resent += r->sms_resent_before;
+	t.store_commits += r->sms_commits_before;
+	t.revenue_micros += r->sms_revenue_before;
+	return &t;
+}
 
 static void collect_sms(const struct sim_run *r, struct metrics *ms)
 {
@@ -226,21 +246,15 @@ static void collect_sms(const struct sim_run *r, struct metrics *ms)
 	put(ms, "sms.carrier_received", EXPECT_UNIT_COUNT, (int64_t)received);
 	put(ms, "sms.carrier_deduped", EXPECT_UNIT_COUNT, (int64_t)deduped);
 	put(ms, "sms.crashes", EXPECT_UNIT_COUNT, (int64_t)r->crashes);
-	const struct smsc_stats *st = r->smsc != NULL ? smsc_stats(r->smsc) : NULL;
-	put(ms, "sms.retries", EXPECT_UNIT_COUNT, (int64_t)(r->sms_retries_before + (st ? st->upstream_retries : 0)));
-	put(ms, "sms.recovered", EXPECT_UNIT_COUNT, (int64_t)(r->sms_recovered_before + (st ? st->recovered : 0)));
-	put(ms, "sms.resent_after_crash", EXPECT_UNIT_COUNT,
-	    (int64_t)(r->sms_resent_before + (st ? st->recovered_resent : 0)));
-	put(ms, "sms.store_commits", EXPECT_UNIT_COUNT, (int64_t)(r->sms_commits_before + (st ? st->store_commits : 0)));
-	put(ms, "billing.sms_revenue", EXPECT_UNIT_MONEY, r->sms_revenue_before + (st ? st->revenue_micros : 0));
+	sy_counters_visit(&smsc_counters, sms_totals(r), put_ctr, ms);
 	put_hist(ms, resp_names, &e->submit_resp);
 }
 
 static void text_sms(FILE *f, const struct metrics *ms)
 {
-	static const char *const names[] = {"sms.submitted", "sms.segments", "sms.accepted", "sms.rejected",
-					    "sms.throttled", "sms.dlr",	     "sms.delivered", "sms.lost",
-					    "sms.duplicate", "sms.carrier_deduped"};
+	static const char *const names[] = {
+	    "sms.submitted", "sms.segments",  "sms.accepted", "sms.rejected",  "sms.throttled",
+	    "sms.dlr",	     "sms.delivered", "sms.lost",     "sms.duplicate", "sms.carrier_deduped"};
 	if (find(ms, names[0]) == NULL)
 		return;
 	char v[10][32], p[6][32];
@@ -419,10 +433,29 @@ static void text_carriers(FILE *f, const struct sim_run *r)
 		const struct b2bua_carrier *c = &totals.carriers[i];
 		char asr[32];
 		scn_fmt_ppm(ratio_ppm(c->answered, c->attempts), asr, sizeof(asr));
-		fprintf(f, "carrier   %-12s attempts %" PRIu64 ", answered %" PRIu64 " (ASR %s), failed %" PRIu64
-			   ", timeouts %" PRIu64 "\n",
+		fprintf(f,
+			"carrier   %-12s attempts %" PRIu64 ", answered %" PRIu64 " (ASR %s), failed %" PRIu64
+			", timeouts %" PRIu64 "\n",
 			c->name, c->attempts, c->answered, asr, c->failed, c->timeouts);
 	}
+}
+
+/* Every counter of every component, as its table lists it: a counter
+ * added to a table shows here with no edit to this file. */
+static void text_counters(FILE *f, const struct sim_run *r, bool voice)
+{
+	static char buf[16384];
+	struct sy_ctr_out o = {buf, sizeof(buf), 0, false};
+	if (voice) {
+		sy_counters_text(&o, "b2bua", &b2bua_counters, &totals.b2b, 110);
+		sy_counters_text(&o, "sip", &sip_stack_counters, &totals.sip, 110);
+	}
+	if (totals.billed)
+		sy_counters_text(&o, "billing", &callbill_counters, &totals.bill, 110);
+	if (r->esme != NULL)
+		sy_counters_text(&o, "smsc", &smsc_counters, sms_totals(r), 110);
+	if (o.len > 0)
+		fprintf(f, "counters\n%s%s", buf, o.cut ? "  ...\n" : "");
 }
 
 static void text_report(FILE *f, const struct sim_run *r, const struct metrics *ms, const struct expect_result *res,
@@ -455,6 +488,7 @@ static void text_report(FILE *f, const struct sim_run *r, const struct metrics *
 			ss->rx_msgs, ss->tx_msgs, ss->retransmits_sent, ss->rx_bad_dropped + ss->rx_bad_400,
 			ss->txn_full);
 	}
+	text_counters(f, r, voice);
 	if (r->expects->n > 0) {
 		fprintf(f, "expect\n");
 		for (uint32_t i = 0; i < r->expects->n; i++)
@@ -520,16 +554,10 @@ static void json_report(FILE *f, const struct sim_run *r, const struct metrics *
 	for (uint32_t i = 0; i < ms->n; i++) {
 		fprintf(f, "%s", i ? "," : "");
 		json_str(f, ms->m[i].name);
-		const struct metric *m = &ms->m[i];
-		if (m->unit == EXPECT_UNIT_PPM)
-			fprintf(f, ":%.4f", (double)m->v / 10000.0); /* percent */
-		else if (m->unit == EXPECT_UNIT_NS)
-			fprintf(f, ":%.3f", (double)m->v / 1e6); /* milliseconds */
-		else if (m->unit == EXPECT_UNIT_MONEY)
-			fprintf(f, ":%s%" PRId64 ".%06" PRId64, m->v < 0 ? "-" : "", (m->v < 0 ? -m->v : m->v) / 1000000,
-				(m->v < 0 ? -m->v : m->v) % 1000000);
-		else
-			fprintf(f, ":%" PRId64, m->v);
+		char v[48];
+		struct sy_ctr_out o = {v, sizeof(v), 0, false};
+		sy_ctr_json_value(&o, unit_ctr(ms->m[i].unit), ms->m[i].v);
+		fprintf(f, ":%s", v);
 	}
 	fprintf(f, "},\"units\":{\"ppm_metrics\":\"percent\",\"ns_metrics\":\"ms\",\"money\":\"units\"}");
 	json_audit(f);

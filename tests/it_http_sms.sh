@@ -3,7 +3,8 @@
 # account's bearer token gets 202 and a message id once it is durable, and
 # reaches the upstream carrier (`switchyard carriers`); a bad token gets 401,
 # a bad body 400, a destination no carrier serves 422; /metrics counts the
-# messages submitted over HTTP and the parts delivered.
+# messages submitted over HTTP and the parts delivered; /health answers,
+# an unknown path is 404 and a known one with the wrong method 405.
 set -u
 source "$(dirname "$0")/lib.sh"
 
@@ -50,8 +51,10 @@ def check(what, got, want):
     ok = got == want
     print("it_http_sms: %s: %-36s %s (want %s)" % ("ok" if ok else "FAIL", what, got, want))
     fails += not ok
+def metrics_text():
+    return urllib.request.urlopen("http://127.0.0.1:%s/metrics" % port, timeout=10).read().decode()
 def metrics():
-    m = urllib.request.urlopen("http://127.0.0.1:%s/metrics" % port, timeout=10).read().decode()
+    m = metrics_text()
     return {l.split()[0]: l.split()[1] for l in m.splitlines() if l and not l.startswith("#")}
 st, body = post({"from": "+15551234", "to": "+447700900123", "text": "hello from the API \u00e9"})
 check("POST /sms", st, 202)
@@ -79,6 +82,20 @@ while time.time() < deadline:
 check("parts received by the carrier", n, 4)
 check("/metrics delivered parts", m.get("switchyard_sms_delivered_total"), "4")
 check("/metrics messages submitted over HTTP", m.get("switchyard_sms_http_submitted_total"), "2")
+def get(path, method="GET"):
+    req = urllib.request.Request("http://127.0.0.1:%s%s" % (port, path), method=method, data=b"" if method == "POST" else None)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+check("GET /health", get("/health"), (200, '{"status":"ok","sip":true,"smpp":true}\n'))
+check("unknown path", get("/nope")[0], 404)
+check("GET on POST-only /sms", get("/sms")[0], 405)
+check("POST on GET-only /metrics", get("/metrics", "POST")[0], 405)
+types = {l.split()[2]: l.split()[3] for l in metrics_text().splitlines() if l.startswith("# TYPE ")}
+check("/metrics pdd summary", types.get("switchyard_pdd_seconds"), "summary")
+check("/metrics in-flight gauge", types.get("switchyard_sms_in_flight"), "gauge")
 sys.exit(1 if fails else 0)
 PY
 rc=$?

@@ -1,4 +1,5 @@
-/* http.c: evhttp wrapper; see http.h. */
+/* http.c: evhttp adapted to the API's abstract request (core/api/api.h);
+ * see http.h. */
 #include "http.h"
 
 #include <event2/buffer.h>
@@ -11,37 +12,75 @@
 
 #include "live.h"
 
-#define ROUTES_MAX 16
-
-struct route {
-	enum evhttp_cmd_type method;
-	char path[64];
+struct sy_http {
+	struct sy_live *live;
+	struct evhttp *http;
 	sy_http_fn fn;
 	void *arg;
 };
 
-struct sy_http {
-	struct sy_live *live;
-	struct evhttp *http;
-	struct route routes[ROUTES_MAX];
-	uint32_t route_n;
-};
-
-struct sy_http_req {
+/* One request in flight: freed by its reply. */
+struct http_req {
+	struct api_req api;
 	struct evhttp_request *req;
-	char *body;
-	size_t body_len;
 };
 
-static void reply_plain(struct evhttp_request *req, int code, const char *text)
+static const char *reason(int code)
+{
+	switch (code) {
+	case 200:
+		return "OK";
+	case 202:
+		return "Accepted";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 413:
+		return "Payload Too Large";
+	case 422:
+		return "Unprocessable Entity";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Error";
+	}
+}
+
+static void send_reply(struct evhttp_request *req, int code, const char *type, const char *body, size_t len)
 {
 	struct evbuffer *b = evbuffer_new();
-	if (b != NULL)
-		evbuffer_add_printf(b, "%s\n", text);
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/plain");
-	evhttp_send_reply(req, code, text, b);
+	if (b != NULL && len > 0)
+		evbuffer_add(b, body, len);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", type);
+	evhttp_send_reply(req, code, reason(code), b);
 	if (b != NULL)
 		evbuffer_free(b);
+}
+
+static const char *req_header(void *ctx, const char *name)
+{
+	struct http_req *r = ctx;
+	return evhttp_find_header(evhttp_request_get_input_headers(r->req), name);
+}
+
+static void req_reply(void *ctx, int code, const char *type, const char *body, size_t len)
+{
+	struct http_req *r = ctx;
+	send_reply(r->req, code, type, body, len);
+	free((char *)r->api.body.p);
+	free(r);
+}
+
+static const struct api_req_ops req_ops = {req_header, req_reply};
+
+static const char *method_name(enum evhttp_cmd_type m)
+{
+	return m == EVHTTP_REQ_GET ? "GET" : m == EVHTTP_REQ_POST ? "POST" : "OTHER";
 }
 
 static void dispatch(struct evhttp_request *req, void *arg)
@@ -49,46 +88,37 @@ static void dispatch(struct evhttp_request *req, void *arg)
 	struct sy_http *h = arg;
 	sy_live_time_update(h->live);
 	const char *uri = evhttp_request_get_uri(req);
-	size_t plen = strcspn(uri, "?#");
-	enum evhttp_cmd_type m = evhttp_request_get_command(req);
-	bool path_known = false;
-	for (uint32_t i = 0; i < h->route_n; i++) {
-		struct route *rt = &h->routes[i];
-		if (strlen(rt->path) != plen || strncmp(rt->path, uri, plen) != 0)
-			continue;
-		path_known = true;
-		if (rt->method != m)
-			continue;
-		struct evbuffer *in = evhttp_request_get_input_buffer(req);
-		size_t len = evbuffer_get_length(in);
-		if (len > SY_HTTP_BODY_MAX) {
-			reply_plain(req, 413, "Payload Too Large");
-			return;
-		}
-		struct sy_http_req *r = calloc(1, sizeof(*r));
-		char *body = malloc(len + 1);
-		if (r == NULL || body == NULL) {
-			free(r);
-			free(body);
-			reply_plain(req, 503, "Service Unavailable");
-			return;
-		}
-		evbuffer_copyout(in, body, len);
-		body[len] = '\0';
-		*r = (struct sy_http_req){req, body, len};
-		rt->fn(rt->arg, r);
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(in);
+	if (len > SY_HTTP_BODY_MAX) {
+		send_reply(req, 413, "text/plain", "Payload Too Large\n", 18);
 		return;
 	}
-	reply_plain(req, path_known ? 405 : 404, path_known ? "Method Not Allowed" : "Not Found");
+	struct http_req *r = calloc(1, sizeof(*r));
+	char *body = malloc(len + 1);
+	if (r == NULL || body == NULL) {
+		free(r);
+		free(body);
+		send_reply(req, 503, "text/plain", "Service Unavailable\n", 20);
+		return;
+	}
+	evbuffer_copyout(in, body, len);
+	body[len] = '\0';
+	r->req = req;
+	r->api = (struct api_req){
+	    &req_ops, r, method_name(evhttp_request_get_command(req)), {uri, strcspn(uri, "?#")}, {body, len}};
+	h->fn(h->arg, &r->api);
 }
 
-enum sy_rc sy_http_start(struct sy_live *l, const struct sy_addr *addr, struct sy_http **out)
+enum sy_rc sy_http_start(struct sy_live *l, const struct sy_addr *addr, sy_http_fn fn, void *arg, struct sy_http **out)
 {
 	char host[64];
 	struct sy_http *h = calloc(1, sizeof(*h));
 	if (h == NULL)
 		return SY_ERR_NOMEM;
 	h->live = l;
+	h->fn = fn;
+	h->arg = arg;
 	h->http = evhttp_new(sy_live_base(l));
 	if (h->http == NULL) {
 		free(h);
@@ -123,41 +153,4 @@ void sy_http_stop(struct sy_http *h)
 		return;
 	evhttp_free(h->http);
 	free(h);
-}
-
-enum sy_rc sy_http_route(struct sy_http *h, const char *method, const char *path, sy_http_fn fn, void *arg)
-{
-	if (h->route_n == ROUTES_MAX || strlen(path) >= sizeof(h->routes[0].path))
-		return SY_ERR_FULL;
-	struct route *rt = &h->routes[h->route_n++];
-	rt->method = strcmp(method, "POST") == 0 ? EVHTTP_REQ_POST : EVHTTP_REQ_GET;
-	snprintf(rt->path, sizeof(rt->path), "%s", path);
-	rt->fn = fn;
-	rt->arg = arg;
-	return SY_OK;
-}
-
-struct sy_str sy_http_body(struct sy_http_req *r)
-{
-	return (struct sy_str){r->body, r->body_len};
-}
-
-const char *sy_http_header(struct sy_http_req *r, const char *name)
-{
-	return evhttp_find_header(evhttp_request_get_input_headers(r->req), name);
-}
-
-void sy_http_reply(struct sy_http_req *r, int code, const char *content_type, const char *body, size_t len)
-{
-	struct evbuffer *b = evbuffer_new();
-	if (b != NULL && len > 0)
-		evbuffer_add(b, body, len);
-	evhttp_add_header(evhttp_request_get_output_headers(r->req), "Content-Type", content_type);
-	const char *reason = code == 200 ? "OK" : code == 202 ? "Accepted" : code == 400 ? "Bad Request"
-			   : code == 401 ? "Unauthorized" : code == 503 ? "Service Unavailable" : "Error";
-	evhttp_send_reply(r->req, code, reason, b);
-	if (b != NULL)
-		evbuffer_free(b);
-	free(r->body);
-	free(r);
 }

@@ -1,0 +1,67 @@
+/* api.h: the node's HTTP API (GET /metrics, GET /health, POST /sms) as core
+ * code: routing and handlers over an abstract request, so the same code
+ * runs behind libevent (core/live/http.c adapts evhttp to it), in tests
+ * and in the fuzz harness. No IO here: a backend hands a request in and
+ * gets exactly one reply out, possibly later (POST /sms answers once the
+ * message is durable). */
+#ifndef SY_API_H
+#define SY_API_H
+
+#include "core/base.h"
+#include "core/smpp/smsc.h"
+
+struct vswitch;
+
+/* What a backend provides for one request. reply() is called exactly once
+ * and ends the request: after it, neither the request nor its body may be
+ * used (the backend frees them). */
+struct api_req_ops {
+	const char *(*header)(void *ctx, const char *name); /* a request header, or NULL */
+	void (*reply)(void *ctx, int code, const char *content_type, const char *body, size_t len);
+};
+
+struct api_req {
+	const struct api_req_ops *ops;
+	void *ctx;	    /* the backend's request */
+	const char *method; /* "GET", "POST", ... */
+	struct sy_str path; /* without query string or fragment */
+	struct sy_str body; /* NUL-terminated at body.p[body.len] */
+};
+
+/* How POST /sms reaches an SMSC: the SMSC itself by default; tests and the
+ * fuzz harness put a fake behind the same handler. submit() calls
+ * req->done exactly once, later or before it returns, when it returns
+ * SY_OK, and never otherwise; it copies what it keeps of req. */
+struct api_sms_ops {
+	const char *(*account_by_token)(void *ctx, struct sy_str token);
+	enum sy_rc (*submit)(void *ctx, const struct smsc_text_req *req);
+	void *ctx;
+};
+
+struct api_cfg {
+	struct vswitch *sw;	       /* its counters in /metrics; NULL: none */
+	struct smsc *smsc;	       /* its counters, and POST /sms; NULL: none */
+	const struct api_sms_ops *sms; /* instead of smsc for POST /sms (tests, fuzz) */
+	size_t metrics_max;	       /* /metrics page buffer (default 256 KiB) */
+};
+
+struct api;
+
+enum sy_rc api_create(const struct api_cfg *cfg, struct api **out);
+void api_destroy(struct api *a);
+/* Routes r and answers it (now or later): 404 for an unknown path, 405 for
+ * a known path with another method. */
+void api_handle(struct api *a, struct api_req *r);
+
+/* The Prometheus exposition of every component the API was given, into
+ * buf (NUL-terminated, *len bytes); SY_ERR_FULL when it does not fit. */
+enum sy_rc api_metrics(struct api *a, char *buf, size_t cap, size_t *len);
+
+/* The line `serve` logs every interval_ns (calls per second since the
+ * previous line, active calls, CDRs, malformed datagrams), and the one it
+ * logs when it stops. Need the switch (cfg.sw). */
+#define API_LINE_MAX 256
+void api_status_line(struct api *a, uint64_t interval_ns, char *buf, size_t n);
+void api_summary_line(struct api *a, char *buf, size_t n);
+
+#endif

@@ -1,0 +1,37 @@
+/* b2bua_counters.c: the call counters of the B2BUA (struct b2bua_stats),
+ * one line each: GET /metrics, report.json and the run report read them
+ * from here (core/metrics/counters.h). */
+#include "core/metrics/counters.h"
+#include "core/sip/b2bua.h"
+
+#define B(f) SY_CTR_AT(struct b2bua_stats, f)
+
+static int64_t asr_ppm(const void *p)
+{
+	const struct b2bua_stats *s = p;
+	return s->attempts == 0 ? 0 : (int64_t)(s->answered * 1000000u / s->attempts);
+}
+
+/* One counter, one line. */
+/* clang-format off */
+static const struct sy_counter c[] = {
+    {"switchyard_calls_attempted_total", "calls.attempted", "calls accepted into the pool", SY_CTR_COUNTER, SY_UNIT_COUNT, B(attempts)},
+    {"switchyard_calls_answered_total", "calls.answered", "calls answered", SY_CTR_COUNTER, SY_UNIT_COUNT, B(answered)},
+    {"switchyard_calls_completed_total", "calls.completed", "answered calls ended by BYE", SY_CTR_COUNTER, SY_UNIT_COUNT, B(completed)},
+    {"switchyard_calls_failed_total", "calls.failed", "calls failed with a final non-2xx", SY_CTR_COUNTER, SY_UNIT_COUNT, B(failed)},
+    {"switchyard_calls_cancelled_total", "calls.cancelled", "calls cancelled by the caller", SY_CTR_COUNTER, SY_UNIT_COUNT, B(cancelled)},
+    {"switchyard_calls_timeouts_total", "calls.timeouts", "B legs the carrier never answered", SY_CTR_COUNTER, SY_UNIT_COUNT, B(timeouts)},
+    {"switchyard_calls_no_route_total", "calls.no_route", "calls refused with 404 (no route)", SY_CTR_COUNTER, SY_UNIT_COUNT, B(no_route)},
+    {"switchyard_calls_congestion_total", "calls.congestion", "calls refused with 503 (no capacity)", SY_CTR_COUNTER, SY_UNIT_COUNT, B(congestion)},
+    {"switchyard_calls_failovers_total", "calls.failovers", "B legs retried on the next carrier", SY_CTR_COUNTER, SY_UNIT_COUNT, B(failovers)},
+    {"switchyard_calls_active", "calls.active", "calls in the pool now", SY_CTR_GAUGE, SY_UNIT_COUNT, B(active)},
+    {"switchyard_calls_peak", "calls.peak", "most calls in the pool at once", SY_CTR_GAUGE, SY_UNIT_COUNT, B(active_peak)},
+    {NULL, "asr", "answer-seizure ratio", SY_CTR_GAUGE, SY_UNIT_PPM, SY_CTR_FN_(asr_ppm)},
+    {"switchyard_pdd_seconds", "pdd", "post-dial delay", SY_CTR_HIST, SY_UNIT_NS, B(pdd)},
+    {"switchyard_setup_seconds", "setup", "INVITE to answer", SY_CTR_HIST, SY_UNIT_NS, B(setup)},
+    {"switchyard_calls_declined_by_billing_total", NULL, "INVITEs refused by billing (402/403)", SY_CTR_COUNTER, SY_UNIT_COUNT, B(bill_declined)},
+    {"switchyard_calls_stray_total", NULL, "in-dialog requests for unknown dialogs (481)", SY_CTR_COUNTER, SY_UNIT_COUNT, B(stray)},
+};
+/* clang-format on */
+
+SY_CTR_TABLE(b2bua_counters, "b2bua", c);

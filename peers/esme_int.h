@@ -1,0 +1,84 @@
+/* esme_int.h: what the two parts of the SMPP application population share
+ * (esme.c: creation, binds, session callbacks, receipts; esme_send.c: the
+ * records, texts, submit_sm and arrivals). Not for other modules. */
+#ifndef SY_PEERS_ESME_INT_H
+#define SY_PEERS_ESME_INT_H
+
+#include "esme.h"
+
+#include "core/htab.h"
+#include "core/rng.h"
+#include "core/smpp/session.h"
+#include "core/smpp/text.h"
+
+#define NIL UINT32_MAX
+
+enum { S_FREE = 0, S_QUEUED, S_INFLIGHT, S_ACCEPTED, S_DONE };
+
+struct esme_seg {
+	struct sy_hnode h; /* in e->ids while ACCEPTED or DONE */
+	struct esme *e;
+	uint32_t idx, next; /* next: free list, send queue or done FIFO */
+	uint32_t msg;	    /* message slot while QUEUED or INFLIGHT */
+	uint32_t gen;	    /* bumped on free; part of the send tag */
+	uint8_t state, part, throttles;
+	bool sent_once;
+	uint64_t msg_no, first_sent_ns, last_sent_ns;
+	char id[SMPP_MESSAGE_ID_MAX + 1];
+};
+
+struct esme_msg {
+	uint64_t no, text_seed;
+	uint32_t next_free;
+	uint16_t chars, ref;
+	uint8_t enc, nseg, answered, ok;
+	bool sent_any;
+	char src[SMPP_ADDR_MAX + 1], dst[SMPP_ADDR_MAX + 1];
+};
+
+struct esme_bind {
+	struct esme *e;
+	struct smpp_session *s; /* NULL while waiting to reconnect */
+	bool bound, ever_bound;
+	bool broken;	/* a send failed: the session is going away, on_close follows */
+	uint32_t fails; /* consecutive failed connects or binds */
+	sy_timer_id t_rebind;
+};
+
+struct esme {
+	const struct sy_env *env;
+	struct esme_cfg cfg;
+	struct sy_rng rng;
+	struct smpp_pool *pool;
+	struct esme_bind binds[ESME_BINDS_MAX];
+	uint32_t rr;
+	struct esme_msg *msgs;
+	uint32_t msg_max, msg_free;
+	struct esme_seg *segs;
+	uint32_t seg_free, q_head, q_tail, r_head, r_tail, done_head, done_tail;
+	uint64_t live_segs; /* QUEUED or INFLIGHT */
+	struct sy_htab ids;
+	uint64_t weight_total, msg_seq, next_arrival_ns;
+	sy_timer_id t_arrival;
+	sy_timer_id t_pause; /* sending paused after ESME_RTHROTTLED */
+	bool started, stopping, unbinding;
+	char validity[SMPP_TIME_MAX + 1];
+	struct esme_stats st;
+	char utf8[ESME_TEXT_CHARS_MAX * 2 + 8];
+	uint8_t text[ESME_TEXT_CHARS_MAX * 2 + 8];
+	uint8_t sm[SMPP_SM_LEN_MAX];
+};
+
+void esme__accepted(struct esme *e, struct esme_seg *g, struct sy_str id);
+void esme__done_push(struct esme *e, struct esme_seg *g);
+void esme__msg_answer(struct esme *e, struct esme_seg *g, bool ok);
+void esme__msg_free(struct esme *e, struct esme_msg *m);
+void esme__on_close(void *arg, struct smpp_session *s, enum smpp_close_reason why);
+void esme__pump(struct esme *e);
+void esme__q_push(struct esme *e, struct esme_seg *g, bool retry);
+void esme__receipt(struct esme *e, const struct smpp_pdu *req);
+void esme__schedule_arrival(struct esme *e);
+void esme__seg_free(struct esme *e, struct esme_seg *g);
+void esme__throttled(struct esme *e, struct esme_seg *g);
+
+#endif

@@ -1,0 +1,380 @@
+/* esme_send.c: what the SMPP application population sends: the message and
+ * segment records (send queues, done FIFO, recycling), each message's text
+ * rebuilt from its seed, the submit_sm of a part and its sending over a
+ * bound session, and the arrival process that makes new messages. */
+#include "esme_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/* ---- records ---- */
+
+/* Two FIFOs of parts to send: retries (throttled, or cut off by a session
+ * drop; kept in their send order) go before new parts. */
+void esme__q_push(struct esme *e, struct esme_seg *g, bool retry)
+{
+	uint32_t *head = retry ? &e->r_head : &e->q_head, *tail = retry ? &e->r_tail : &e->q_tail;
+	g->state = S_QUEUED;
+	g->next = NIL;
+	if (*head == NIL)
+		*head = g->idx;
+	else
+		e->segs[*tail].next = g->idx;
+	*tail = g->idx;
+}
+
+static void q_push_front(struct esme *e, struct esme_seg *g)
+{
+	g->state = S_QUEUED;
+	g->next = e->r_head;
+	e->r_head = g->idx;
+	if (e->r_tail == NIL)
+		e->r_tail = g->idx;
+}
+
+static struct esme_seg *q_pop(struct esme *e)
+{
+	bool retry = e->r_head != NIL;
+	uint32_t *head = retry ? &e->r_head : &e->q_head, *tail = retry ? &e->r_tail : &e->q_tail;
+	if (*head == NIL)
+		return NULL;
+	struct esme_seg *g = &e->segs[*head];
+	*head = g->next;
+	if (*head == NIL)
+		*tail = NIL;
+	g->next = NIL;
+	return g;
+}
+
+static bool q_empty(const struct esme *e)
+{
+	return e->q_head == NIL && e->r_head == NIL;
+}
+
+void esme__done_push(struct esme *e, struct esme_seg *g)
+{
+	g->state = S_DONE;
+	g->next = NIL;
+	if (e->done_head == NIL)
+		e->done_head = g->idx;
+	else
+		e->segs[e->done_tail].next = g->idx;
+	e->done_tail = g->idx;
+}
+
+void esme__seg_free(struct esme *e, struct esme_seg *g)
+{
+	g->state = S_FREE;
+	g->gen++;
+	g->msg = NIL;
+	g->next = e->seg_free;
+	e->seg_free = g->idx;
+}
+
+/* A free record, else the oldest remembered one (its receipt came long ago). */
+static struct esme_seg *seg_take(struct esme *e)
+{
+	struct esme_seg *g;
+	if (e->seg_free != NIL) {
+		g = &e->segs[e->seg_free];
+		e->seg_free = g->next;
+	} else if (e->done_head != NIL) {
+		g = &e->segs[e->done_head];
+		e->done_head = g->next;
+		if (e->done_head == NIL)
+			e->done_tail = NIL;
+		sy_htab_remove(&e->ids, &g->h);
+		g->gen++;
+		e->st.seg_recycled++;
+	} else {
+		return NULL;
+	}
+	SY_ASSERT(g->state == S_FREE || g->state == S_DONE);
+	g->next = NIL;
+	g->throttles = 0;
+	g->sent_once = false;
+	g->id[0] = '\0';
+	return g;
+}
+
+void esme__msg_free(struct esme *e, struct esme_msg *m)
+{
+	m->next_free = e->msg_free;
+	e->msg_free = (uint32_t)(m - e->msgs);
+}
+
+/* One part of m got its final answer (accepted or not). */
+void esme__msg_answer(struct esme *e, struct esme_seg *g, bool ok)
+{
+	SY_ASSERT(g->msg != NIL && e->live_segs > 0);
+	struct esme_msg *m = &e->msgs[g->msg];
+	g->msg = NIL;
+	e->live_segs--;
+	m->ok += ok;
+	if (++m->answered < m->nseg)
+		return;
+	if (m->ok == m->nseg)
+		e->st.msgs_accepted++;
+	else
+		e->st.msgs_failed++;
+	esme__msg_free(e, m);
+}
+
+/* ---- text ---- */
+
+static const char gsm_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,!?";
+
+/* Rebuilds m's text from its seed and encodes it into e->text; returns the
+ * octets. GSM text is one septet per octet (as SMPP carries data_coding 0),
+ * UCS2 text is Cyrillic (no GSM form, BMP only, so no pair ever splits). */
+static size_t text_build(struct esme *e, const struct esme_msg *m)
+{
+	struct sy_rng r;
+	size_t n = 0, len = 0, bad = 0;
+	sy_rng_init(&r, m->text_seed);
+	for (uint32_t i = 0; i < m->chars; i++) {
+		if (m->enc == SMPP_ENC_GSM7) {
+			e->utf8[n++] = gsm_chars[sy_rng_below(&r, sizeof(gsm_chars) - 1)];
+			continue;
+		}
+		uint32_t cp = sy_rng_below(&r, 8) == 0 ? 0x20 : 0x430 + (uint32_t)sy_rng_below(&r, 32);
+		if (cp < 0x80) {
+			e->utf8[n++] = (char)cp;
+		} else {
+			e->utf8[n++] = (char)(0xC0 | (cp >> 6));
+			e->utf8[n++] = (char)(0x80 | (cp & 0x3F));
+		}
+	}
+	struct sy_str u = {e->utf8, n};
+	enum sy_rc rc = m->enc == SMPP_ENC_GSM7 ? smpp_gsm_from_utf8(u, e->text, sizeof(e->text), &len, &bad)
+						: smpp_ucs2_from_utf8(u, e->text, sizeof(e->text), &len);
+	SY_ASSERT(rc == SY_OK && bad == 0);
+	return len;
+}
+
+static size_t part_octets(enum smpp_text_enc enc)
+{
+	return enc == SMPP_ENC_GSM7 ? SMPP_GSM_SEG_MULTI : 2 * SMPP_UCS2_SEG_MULTI;
+}
+
+static size_t text_units(enum smpp_text_enc enc, size_t octets)
+{
+	return enc == SMPP_ENC_GSM7 ? octets : octets / 2;
+}
+
+/* ---- sending ---- */
+
+static void expand(struct esme *e, const char *pat, char *out, size_t n)
+{
+	size_t i = 0;
+	for (; pat[i] != '\0' && i + 1 < n; i++) {
+		char ch = pat[i];
+		if (ch == 'X')
+			ch = (char)('0' + sy_rng_below(&e->rng, 10));
+		else if (ch == 'N')
+			ch = (char)('2' + sy_rng_below(&e->rng, 8));
+		out[i] = ch;
+	}
+	out[i] = '\0';
+}
+
+static const char *pick_dest(struct esme *e)
+{
+	if (e->weight_total == 0)
+		return e->cfg.dest[0].pattern;
+	uint64_t r = sy_rng_below(&e->rng, e->weight_total);
+	for (size_t i = 0; i < e->cfg.dest_n; i++) {
+		if (r < e->cfg.dest[i].weight)
+			return e->cfg.dest[i].pattern;
+		r -= e->cfg.dest[i].weight;
+	}
+	return e->cfg.dest[e->cfg.dest_n - 1].pattern;
+}
+
+/* Fills pdu with part g->part of its message; short_message points into e->sm. */
+static void submit_build(struct esme *e, const struct esme_seg *g, struct smpp_pdu *pdu)
+{
+	const struct esme_msg *m = &e->msgs[g->msg];
+	size_t len = text_build(e, m), udh = 0;
+	smpp_pdu_init(pdu, SMPP_SUBMIT_SM, 0);
+	pdu->src = (struct smpp_addr){SMPP_TON_INTERNATIONAL, SMPP_NPI_E164, sy_str_from(m->src)};
+	pdu->dst = (struct smpp_addr){SMPP_TON_INTERNATIONAL, SMPP_NPI_E164, sy_str_from(m->dst)};
+	pdu->registered_delivery = e->cfg.registered_delivery ? SMPP_REGDLV_SMSC_ALWAYS : SMPP_REGDLV_SMSC_NONE;
+	pdu->data_coding = m->enc == SMPP_ENC_UCS2 ? SMPP_DC_UCS2 : SMPP_DC_DEFAULT;
+	pdu->validity_period = sy_str_from(e->validity);
+	size_t off = 0, n = len;
+	if (m->nseg > 1) {
+		struct smpp_concat c = {.ref = (uint16_t)(m->ref & 0xFF), .total = m->nseg, .seq = g->part};
+		enum sy_rc rc = smpp_udh_build(&c, e->sm, sizeof(e->sm), &udh);
+		SY_ASSERT(rc == SY_OK);
+		pdu->esm_class = SMPP_ESM_UDHI;
+		off = (size_t)(g->part - 1) * part_octets(m->enc);
+		n = len - off < part_octets(m->enc) ? len - off : part_octets(m->enc);
+	}
+	SY_ASSERT(off <= len && udh + n <= sizeof(e->sm));
+	memcpy(e->sm + udh, e->text + off, n);
+	pdu->short_message = (struct sy_str){(const char *)e->sm, udh + n};
+}
+
+static uint64_t seg_tag(const struct esme_seg *g)
+{
+	return (uint64_t)g->gen << 32 | g->idx;
+}
+
+static enum sy_rc seg_send(struct esme *e, struct esme_bind *b, struct esme_seg *g)
+{
+	struct smpp_pdu pdu;
+	submit_build(e, g, &pdu);
+	enum sy_rc rc = smpp_session_send(b->s, &pdu, seg_tag(g), NULL);
+	if (rc != SY_OK)
+		return rc;
+	struct esme_msg *m = &e->msgs[g->msg];
+	uint64_t now = sy_env_now_ns(e->env);
+	g->state = S_INFLIGHT;
+	g->last_sent_ns = now;
+	if (g->sent_once) {
+		e->st.segs_resubmitted++;
+	} else {
+		g->sent_once = true;
+		g->first_sent_ns = now;
+		e->st.segs_submitted++;
+	}
+	if (!m->sent_any) {
+		m->sent_any = true;
+		e->st.msgs_submitted++;
+		e->st.msgs_multipart += m->nseg > 1;
+	}
+	return SY_OK;
+}
+
+static struct esme_bind *bind_ready(struct esme *e)
+{
+	for (uint32_t k = 0; k < e->cfg.binds; k++) {
+		uint32_t i = (e->rr + k) % e->cfg.binds;
+		struct esme_bind *b = &e->binds[i];
+		if (b->bound && !b->broken && smpp_session_outstanding(b->s) < e->cfg.window) {
+			e->rr = (i + 1) % e->cfg.binds;
+			return b;
+		}
+	}
+	return NULL;
+}
+
+/* Sends queued parts while some bind has a free window slot. */
+void esme__pump(struct esme *e)
+{
+	struct esme_bind *b;
+	while (!q_empty(e) && e->t_pause == 0 && (b = bind_ready(e)) != NULL) {
+		struct esme_seg *g = q_pop(e);
+		enum sy_rc rc = seg_send(e, b, g);
+		if (rc == SY_OK)
+			continue;
+		/* Not bound any more, or the write failed: the session is going
+		 * away and its on_close will follow. */
+		SY_ASSERT(rc != SY_ERR_INVAL);
+		q_push_front(e, g);
+		b->broken = true;
+	}
+}
+
+/* ---- arrivals ---- */
+
+struct arrival {
+	char src[SMPP_ADDR_MAX + 1], dst[SMPP_ADDR_MAX + 1];
+	uint64_t text_seed;
+	uint32_t chars;
+	bool ucs2;
+};
+
+/* Every draw happens whether or not the message is then skipped, so the
+ * stream (and the texts) do not depend on how the switch keeps up. */
+static void arrival_draw(struct esme *e, struct arrival *a)
+{
+	expand(e, pick_dest(e), a->dst, sizeof(a->dst));
+	expand(e, e->cfg.src_pattern, a->src, sizeof(a->src));
+	a->ucs2 = sy_rng_chance_ppm(&e->rng, e->cfg.ucs2_ppm);
+	a->chars = (uint32_t)sy_rng_range(&e->rng, e->cfg.text_len_min, e->cfg.text_len_max);
+	a->text_seed = sy_rng_next(&e->rng);
+}
+
+static bool msg_segs_take(struct esme *e, struct esme_msg *m, uint32_t mi)
+{
+	struct esme_seg *got[ESME_SEG_MAX];
+	uint32_t n = 0;
+	for (; n < m->nseg; n++) {
+		got[n] = seg_take(e);
+		if (got[n] == NULL)
+			break;
+	}
+	if (n < m->nseg) {
+		while (n > 0)
+			esme__seg_free(e, got[--n]);
+		return false;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		got[i]->msg = mi;
+		got[i]->msg_no = m->no;
+		got[i]->part = (uint8_t)(i + 1);
+		esme__q_push(e, got[i], false);
+	}
+	e->live_segs += n;
+	return true;
+}
+
+static void msg_arrive(struct esme *e)
+{
+	struct arrival a;
+	arrival_draw(e, &a);
+	e->st.arrivals++;
+	e->msg_seq++;
+	if (e->msg_free == NIL) {
+		e->st.skipped++;
+		return;
+	}
+	uint32_t mi = e->msg_free;
+	struct esme_msg *m = &e->msgs[mi];
+	e->msg_free = m->next_free;
+	*m = (struct esme_msg){.no = e->msg_seq, .text_seed = a.text_seed, .chars = (uint16_t)a.chars};
+	m->ref = (uint16_t)(e->msg_seq & 0xFF);
+	m->enc = a.ucs2 ? SMPP_ENC_UCS2 : SMPP_ENC_GSM7;
+	memcpy(m->src, a.src, sizeof(m->src));
+	memcpy(m->dst, a.dst, sizeof(m->dst));
+	size_t octets = text_build(e, m);
+	m->nseg = (uint8_t)smpp_segments_for_units((enum smpp_text_enc)m->enc, text_units(m->enc, octets));
+	SY_ASSERT(m->nseg >= 1 && m->nseg <= ESME_SEG_MAX);
+	if (!msg_segs_take(e, m, mi)) {
+		esme__msg_free(e, m);
+		e->st.skipped++;
+		return;
+	}
+	esme__pump(e);
+}
+
+static bool arrivals_over(const struct esme *e)
+{
+	return e->stopping || (e->cfg.max_msgs != 0 && e->st.arrivals >= e->cfg.max_msgs);
+}
+
+static void on_arrival(void *arg);
+
+void esme__schedule_arrival(struct esme *e)
+{
+	double mean_ns = 1e12 / (double)e->cfg.tps_milli;
+	uint64_t now = sy_env_now_ns(e->env);
+	e->next_arrival_ns += (uint64_t)(sy_rng_exp(&e->rng, mean_ns) + 0.5);
+	if (e->cfg.stop_ns != 0 && e->next_arrival_ns >= e->cfg.stop_ns)
+		return;
+	uint64_t delay = e->next_arrival_ns > now ? e->next_arrival_ns - now : 0;
+	e->t_arrival = sy_env_timer_start(e->env, delay, on_arrival, e);
+}
+
+static void on_arrival(void *arg)
+{
+	struct esme *e = arg;
+	e->t_arrival = 0;
+	if (arrivals_over(e))
+		return;
+	msg_arrive(e);
+	if (!arrivals_over(e))
+		esme__schedule_arrival(e);
+}
