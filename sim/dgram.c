@@ -139,7 +139,7 @@ enum sy_rc sim_dgram_send(void *ctx, struct sy_dgram *d, const struct sy_addr *t
 	struct sim_link *l = sim_net__get(s->net, n->idx, dn->idx, n->name, dn->name);
 	uint64_t at[2];
 	int copies = 0;
-	enum sim_tx tx = sim_net__dgram(l, s->now_ns, len, at, &copies);
+	enum sim_tx tx = sim_net__dgram(l, s->now_ns + sim_node_stall_ns(n), len, at, &copies);
 	if (tx != SIM_TX_OK) {
 		enum sim_drop_reason why = tx == SIM_TX_LOST ? SIM_DROP_LOSS : SIM_DROP_LINK_DOWN;
 		if (tx == SIM_TX_LOST)

@@ -70,7 +70,7 @@ static void collect_cdrs(const struct sim_run *r, struct metrics *ms)
 	const struct b2bua_stats *b = &totals.b2b;
 	uint64_t rows = 0;
 	char err[256];
-	if (cdr_store_count_rows(r->out_dir, &rows, err, sizeof(err)) != SY_OK) {
+	if (cdr_store_count_rows(sim_world_env(r->sim), r->out_dir, &rows, err, sizeof(err)) != SY_OK) {
 		fprintf(stderr, "report: %s\n", err); /* counted as lost: nothing proven on disk */
 		rows = 0;
 	}
@@ -137,7 +137,7 @@ static void put_figure(struct metrics *ms, const char *name, const char *account
 static void collect_audit(const struct sim_run *r, struct metrics *ms)
 {
 	audit.ran = true;
-	audit.rc = sim_audit_money(r->scn, r->out_dir, &audit.r, audit.err, sizeof(audit.err));
+	audit.rc = sim_audit_money(sim_world_env(r->sim), r->scn, r->out_dir, &audit.r, audit.err, sizeof(audit.err));
 	if (audit.rc != SY_OK)
 		return;
 	const struct audit_result *a = &audit.r;

@@ -118,6 +118,7 @@ struct sim *sim_create_opts(uint64_t seed, uint64_t epoch_ns, const struct sim_o
 	if (s->net == NULL)
 		goto out_digest;
 	s->world.sim = s;
+	s->world.env = (struct sy_env){&sim_env_ops, &s->world, s->log_level};
 	s->world.up = true;
 	s->world.idx = UINT32_MAX;
 	strcpy(s->world.name, "world");
@@ -273,6 +274,11 @@ struct sim_node *sim_node_find(struct sim *s, const char *name)
 		if (strcmp(s->nodes[i]->name, name) == 0)
 			return s->nodes[i];
 	return NULL;
+}
+
+struct sy_env *sim_world_env(struct sim *s)
+{
+	return &s->world.env;
 }
 
 struct sy_env *sim_node_env(struct sim_node *n)
@@ -468,7 +474,8 @@ static sy_timer_id env_timer_start(void *ctx, uint64_t delay_ns, sy_timer_fn fn,
 {
 	struct sim_node *n = ctx;
 	uint64_t now = n->sim->now_ns;
-	delay_ns = delay_ns > UINT64_MAX - n->timer_late_ns ? UINT64_MAX : delay_ns + n->timer_late_ns;
+	uint64_t late = n->timer_late_ns + sim_node_stall_ns(n);
+	delay_ns = delay_ns > UINT64_MAX - late ? UINT64_MAX : delay_ns + late;
 	uint64_t at = delay_ns > UINT64_MAX - now ? UINT64_MAX : now + delay_ns;
 	return node_timer_at(n, at, fn, arg);
 }
@@ -522,4 +529,14 @@ static const struct sy_env_ops sim_env_ops = {
     .seed = env_seed,
     .log = env_log,
     .event = env_event,
+    .file_open = sim_file_open,
+    .file_read = sim_file_read,
+    .file_write = sim_file_write,
+    .file_sync = sim_file_sync,
+    .file_size = sim_file_size,
+    .file_truncate = sim_file_truncate,
+    .file_close = sim_file_close,
+    .file_unlink = sim_file_unlink,
+    .file_exists = sim_file_exists,
+    .dir_make = sim_dir_make,
 };

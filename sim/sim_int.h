@@ -97,6 +97,22 @@ struct sim_map {
 	uint32_t cap, n;
 };
 
+#define SIM_DISK_FAULTS_MAX 32
+
+struct sim_disk_fault {
+	struct sim *sim;
+	enum sim_disk_mode mode;
+	uint64_t slow_ns;
+};
+
+struct sim_disk {
+	enum sim_disk_mode mode;
+	uint64_t slow_ns;
+	struct sim_disk_stats st;
+	struct sim_disk_fault faults[SIM_DISK_FAULTS_MAX];
+	uint32_t faults_n;
+};
+
 struct sim_node {
 	struct sim *sim;
 	struct sy_env env;
@@ -108,7 +124,9 @@ struct sim_node {
 	uint64_t seed;
 	sim_node_hook on_crash, on_restart;
 	void *hook_arg;
-	uint64_t timer_late_ns; /* the loaded-event-loop fault */
+	uint64_t timer_late_ns;	  /* the loaded-event-loop fault */
+	uint64_t stall_until_ns;  /* a slow disk blocked the node until then */
+	uint64_t disk_last_event; /* 1 + the event that last stalled it */
 	char name[48];
 };
 
@@ -129,6 +147,7 @@ struct sim {
 	struct sim_net *net;
 	struct sim_digest digest;
 	struct sim_stats stats;
+	struct sim_disk disk;
 };
 
 static inline uint32_t sim_addr_ip(const struct sy_addr *a)
@@ -173,5 +192,18 @@ void sim_ev_release(struct sim *s, struct sim_ev *ev);
 bool sim_ev_queue(struct sim *s, struct sim_ev *ev, uint64_t at_ns, sy_timer_fn fn);
 struct sim_buf *sim_buf_get(struct sim *s, size_t len);
 void sim_buf_put(struct sim *s, struct sim_buf *b);
+
+/* disk.c */
+enum sy_rc sim_file_open(void *ctx, const char *path, unsigned flags, struct sy_file **out);
+enum sy_rc sim_file_read(void *ctx, struct sy_file *f, uint64_t off, void *buf, size_t len, size_t *got);
+enum sy_rc sim_file_write(void *ctx, struct sy_file *f, uint64_t off, const void *buf, size_t len);
+enum sy_rc sim_file_sync(void *ctx, struct sy_file *f);
+enum sy_rc sim_file_size(void *ctx, struct sy_file *f, uint64_t *out);
+enum sy_rc sim_file_truncate(void *ctx, struct sy_file *f, uint64_t size);
+void sim_file_close(void *ctx, struct sy_file *f);
+enum sy_rc sim_file_unlink(void *ctx, const char *path);
+bool sim_file_exists(void *ctx, const char *path);
+enum sy_rc sim_dir_make(void *ctx, const char *path);
+uint64_t sim_node_stall_ns(const struct sim_node *n);
 
 #endif

@@ -35,7 +35,8 @@ static void seg_send(struct sim *s, struct sim_conn *c, int dir, uint8_t what, c
 {
 	struct sim_end *from = &c->end[dir], *to = &c->end[1 - dir];
 	struct sim_link *l = sim_net__get(s->net, from->node->idx, to->node->idx, from->node->name, to->node->name);
-	uint64_t at = s->now_ns + sim_net__delay(l); /* not inside SY_MAX: it would draw twice */
+	/* not inside SY_MAX: it would draw twice */
+	uint64_t at = s->now_ns + sim_node_stall_ns(from->node) + sim_net__delay(l);
 	at = SY_MAX(at, from->last_tx_ns);
 	from->last_tx_ns = at;
 	struct sim_ev *ev = sim_ev_alloc(s, to->node);

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/live/live.h"
 #include "core/store/ledger.h"
 
 #define U BILL_MICROS_PER_UNIT
@@ -54,7 +55,7 @@ static void start(const struct fixture *f, struct ledger **l, struct bill_book *
 {
 	char err[LEDGER_ERRMSG_MAX];
 	struct bill_book_opts bo = {.accounts_max = 8, .resv_max = 64};
-	assert_int_equal(ledger_open(f->path, NULL, l, err, sizeof err), SY_OK);
+	assert_int_equal(ledger_open(sy_live_files(), f->path, NULL, l, err, sizeof err), SY_OK);
 	assert_int_equal(bill_book_new(&bo, b), SY_OK);
 	struct ledger_recovery r;
 	assert_int_equal(ledger_recover(*l, *b, rec != NULL ? rec : &r), SY_OK);
@@ -215,8 +216,8 @@ static void test_crash_sigkill(void **state)
 		struct ledger *l;
 		struct bill_book *b;
 		struct bill_book_opts bo = {.accounts_max = 8, .resv_max = 64};
-		if (ledger_open(f->path, NULL, &l, NULL, 0) != SY_OK || bill_book_new(&bo, &b) != SY_OK ||
-		    ledger_recover(l, b, NULL) != SY_OK)
+		if (ledger_open(sy_live_files(), f->path, NULL, &l, NULL, 0) != SY_OK ||
+		    bill_book_new(&bo, &b) != SY_OK || ledger_recover(l, b, NULL) != SY_OK)
 			_exit(3);
 		crash_workload(l, b);
 		kill(getpid(), SIGKILL);
@@ -241,7 +242,7 @@ static void test_duplicate_open_and_batches(void **state)
 	struct bill_book *b;
 	char err[LEDGER_ERRMSG_MAX];
 	struct ledger_opts o = {.batch_max = 4};
-	assert_int_equal(ledger_open(f->path, &o, &l, err, sizeof err), SY_OK);
+	assert_int_equal(ledger_open(sy_live_files(), f->path, &o, &l, err, sizeof err), SY_OK);
 	struct bill_book_opts bo = {.accounts_max = 4, .resv_max = 8};
 	assert_int_equal(bill_book_new(&bo, &b), SY_OK);
 	assert_int_equal(ledger_recover(l, b, NULL), SY_OK);
@@ -276,7 +277,8 @@ static void test_open_errors(void **state)
 	(void)state;
 	struct ledger *l = (struct ledger *)1;
 	char err[LEDGER_ERRMSG_MAX] = "";
-	assert_int_not_equal(ledger_open("/nonexistent-dir/x/ledger.sqlite", NULL, &l, err, sizeof err), SY_OK);
+	assert_int_not_equal(
+	    ledger_open(sy_live_files(), "/nonexistent-dir/x/ledger.sqlite", NULL, &l, err, sizeof err), SY_OK);
 	assert_null(l);
 	assert_true(strlen(err) > 0);
 }

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/live/live.h"
+#include "tests/faultfs.h"
 #include "core/store/smsq.h"
 
 #define T0_NS 1773568800000000000ull /* 2026-03-15T10:00:00Z */
@@ -98,7 +100,7 @@ static struct smsq *open_q(struct tctx *t, uint32_t batch_max)
 	char err[SMSQ_ERRMSG_MAX];
 	struct smsq_opts o = {.on_done = on_done, .arg = t, .batch_max = batch_max, .err = err, .err_len = sizeof err};
 	struct smsq *q = NULL;
-	enum sy_rc r = smsq_open(t->path, &o, &q);
+	enum sy_rc r = smsq_open(sy_live_files(), t->path, &o, &q);
 	if (r != SY_OK)
 		fprintf(stderr, "smsq_open: %s\n", err);
 	assert_int_equal(r, SY_OK);
@@ -417,26 +419,25 @@ static void test_reentrant_callback(void **state)
 	assert_int_equal(smsq_close(q), SY_OK);
 }
 
-/* Another connection holds the write lock: the commit fails, reports
- * nothing and keeps the batch; after the lock goes, the retry writes it. */
+/* The disk is full: the commit fails, reports nothing and keeps the batch;
+ * once there is room, the retry writes it. */
 static void test_commit_failure_retry(void **state)
 {
 	struct tctx *t = *state;
 	char err[SMSQ_ERRMSG_MAX];
 	struct smsq_opts o = {.on_done = on_done, .arg = t, .busy_timeout_ms = 1, .err = err, .err_len = sizeof err};
 	struct smsq *q;
-	assert_int_equal(smsq_open(t->path, &o, &q), SY_OK);
-	sqlite3 *other;
-	assert_int_equal(sqlite3_open(t->path, &other), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	struct faultfs ff;
+	faultfs_init(&ff);
+	assert_int_equal(smsq_open(&ff.env, t->path, &o, &q), SY_OK);
+	ff.full = true;
 	put_id(q, 1, 1);
 	put_id(q, 2, 2);
 	assert_int_equal(smsq_commit(q), SY_ERR_IO);
-	assert_non_null(strstr(smsq_errmsg(q), "locked"));
+	assert_non_null(strstr(smsq_errmsg(q), "full"));
 	assert_int_equal(t->n, 0);
 	assert_int_equal(smsq_pending(q), 2);
-	assert_int_equal(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(other);
+	ff.full = false;
 	assert_int_equal(smsq_commit(q), SY_OK);
 	assert_int_equal(t->n, 2);
 	assert_int_equal(t->recs[0].rc, SY_OK);
@@ -479,7 +480,7 @@ static void test_body_limits(void **state)
 	struct smsq_opts o = {
 	    .on_done = on_done, .arg = t, .batch_bytes_max = SMSQ_BODY_MAX, .err = err, .err_len = sizeof err};
 	struct smsq *q;
-	assert_int_equal(smsq_open(t->path, &o, &q), SY_OK);
+	assert_int_equal(smsq_open(sy_live_files(), t->path, &o, &q), SY_OK);
 	static uint8_t big[SMSQ_BODY_MAX + 1];
 	for (size_t i = 0; i < sizeof big; i++)
 		big[i] = (uint8_t)(i * 7);
@@ -505,14 +506,14 @@ static void test_open_errors(void **state)
 	char err[SMSQ_ERRMSG_MAX];
 	struct smsq *q = (struct smsq *)1;
 	struct smsq_opts o = {.arg = t, .err = err, .err_len = sizeof err};
-	assert_int_equal(smsq_open(t->path, &o, &q), SY_ERR_INVAL); /* no callback */
+	assert_int_equal(smsq_open(sy_live_files(), t->path, &o, &q), SY_ERR_INVAL); /* no callback */
 	assert_null(q);
 	assert_non_null(strstr(err, "on_done"));
 	o.on_done = on_done;
 	o.batch_max = SMSQ_BATCH_MAX + 1;
-	assert_int_equal(smsq_open(t->path, &o, &q), SY_ERR_INVAL);
+	assert_int_equal(smsq_open(sy_live_files(), t->path, &o, &q), SY_ERR_INVAL);
 	o.batch_max = 0;
-	assert_int_equal(smsq_open("/nonexistent-dir/x/q.sqlite", &o, &q), SY_ERR_IO);
+	assert_int_equal(smsq_open(sy_live_files(), "/nonexistent-dir/x/q.sqlite", &o, &q), SY_ERR_IO);
 	assert_null(q);
 	assert_non_null(strstr(err, "/nonexistent-dir/x/q.sqlite"));
 	assert_int_equal(smsq_close(NULL), SY_OK);

@@ -728,26 +728,20 @@ enum sy_rc bill_tariff_load_mem(struct bill_tariff *t, const char *name, const c
 	return rc;
 }
 
-enum sy_rc bill_tariff_load_file(struct bill_tariff *t, const char *path, const struct bill_tariff_opts *opts)
+enum sy_rc bill_tariff_load_file(const struct sy_env *env, struct bill_tariff *t, const char *path,
+				 const struct bill_tariff_opts *opts)
 {
 	memset(t, 0, sizeof *t);
-	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
-	long sz = -1;
-	if (f != NULL && fseek(f, 0, SEEK_END) == 0 && (sz = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0)
-		buf = malloc((size_t)sz + 1);
-	if (buf == NULL || fread(buf, 1, (size_t)sz, f) != (size_t)sz) {
-		int e = errno;
+	size_t len = 0;
+	enum sy_rc rc = sy_env_file_slurp(env, path, BILL_TARIFF_FILE_MAX, &buf, &len);
+	if (rc != SY_OK) {
 		if (opts != NULL && opts->err != NULL && opts->err_len > 0)
 			snprintf(opts->err, opts->err_len, "%s: cannot read the tariff file: %s", path,
-				 e ? strerror(e) : "short read");
-		free(buf);
-		if (f != NULL)
-			fclose(f);
+				 rc == SY_ERR_FULL ? "larger than 1 GiB" : sy_env_file_err(rc));
 		return SY_ERR_IO;
 	}
-	fclose(f);
-	enum sy_rc rc = bill_tariff_load_mem(t, path, buf, (size_t)sz, opts);
+	rc = bill_tariff_load_mem(t, path, buf, len, opts);
 	free(buf);
 	return rc;
 }

@@ -72,7 +72,7 @@ enum sy_rc vswitch_create(const struct vswitch_cfg *cfg, struct vswitch **out, c
 		goto out_free;
 	if (cfg->out_dir != NULL) {
 		struct cdr_store_opts o = {.err = err, .err_len = errlen};
-		if ((rc = cdr_store_open(cfg->out_dir, &o, &v->store)) != SY_OK)
+		if ((rc = cdr_store_open(v->env, cfg->out_dir, &o, &v->store)) != SY_OK)
 			goto out_free;
 	}
 	const struct scn *s = cfg->scn;

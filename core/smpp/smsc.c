@@ -506,7 +506,7 @@ static enum sy_rc smsc_open_store(struct smsc *s, char *err, size_t errlen)
 	char path[SCN_PATH_MAX + 32];
 	if (dir != NULL) {
 		struct mdr_store_opts mo = {.sync_full = s->cfg.sync_full, .err = err, .err_len = errlen};
-		if (mdr_store_open(dir, &mo, &s->mdr) != SY_OK)
+		if (mdr_store_open(s->env, dir, &mo, &s->mdr) != SY_OK)
 			return SY_ERR_IO;
 		snprintf(path, sizeof(path), "%s/smsq.sqlite", dir);
 	} else {
@@ -521,7 +521,7 @@ static enum sy_rc smsc_open_store(struct smsc *s, char *err, size_t errlen)
 			       .sync_full = s->cfg.sync_full,
 			       .err = err,
 			       .err_len = errlen};
-	enum sy_rc rc = smsq_open(path, &qo, &s->q);
+	enum sy_rc rc = smsq_open(s->env, path, &qo, &s->q);
 	if (rc != SY_OK)
 		return rc;
 	/* Ids continue above the store's high-water mark. A new, empty store

@@ -3,6 +3,8 @@
  * callers pay one commit (one WAL append) per batch, not per row. */
 #include "db.h"
 
+#include "vfs.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -48,10 +50,10 @@ static enum sy_rc store_db_setup(struct store_db *db, const struct store_db_opts
 	return store_db_exec(db, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
 }
 
-enum sy_rc store_db_open(const char *path, const struct store_db_opts *opts, struct store_db **out, char *err,
-			 size_t err_len)
+enum sy_rc store_db_open(const struct sy_env *env, const char *path, const struct store_db_opts *opts,
+			 struct store_db **out, char *err, size_t err_len)
 {
-	SY_ASSERT(path != NULL && out != NULL);
+	SY_ASSERT(env != NULL && path != NULL && out != NULL);
 	*out = NULL;
 	/* Memory statistics take a global mutex on every sqlite malloc; the
 	 * stores never read them. Only possible before sqlite initialises, so
@@ -63,10 +65,10 @@ enum sy_rc store_db_open(const char *path, const struct store_db_opts *opts, str
 		return SY_ERR_NOMEM;
 	}
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-	int rc = sqlite3_open_v2(path, &db->h, flags, NULL);
-	if (rc != SQLITE_OK) {
-		store_db_set_err(err, err_len, path, db->h != NULL ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
-		goto out_close;
+	enum sy_rc r = store_vfs_open(env, path, flags, &db->h, err, err_len);
+	if (r != SY_OK) {
+		free(db);
+		return r;
 	}
 	sqlite3_extended_result_codes(db->h, 1);
 	if (store_db_setup(db, opts) != SY_OK) {
@@ -76,7 +78,7 @@ enum sy_rc store_db_open(const char *path, const struct store_db_opts *opts, str
 	*out = db;
 	return SY_OK;
 out_close:
-	sqlite3_close_v2(db->h);
+	store_vfs_close(db->h);
 	free(db);
 	return SY_ERR_IO;
 }
@@ -88,7 +90,7 @@ void store_db_close(struct store_db *db)
 	store_db_rollback(db);
 	for (uint32_t i = 0; i < db->stmt_count; i++)
 		sqlite3_finalize(db->stmts[i].st);
-	sqlite3_close_v2(db->h);
+	store_vfs_close(db->h);
 	free(db);
 }
 

@@ -7,7 +7,7 @@
 
 #include <sqlite3.h>
 
-#include "core/base.h"
+#include "core/env.h"
 
 #define STORE_DB_STMT_MAX   32	/* prepared statements cached per handle */
 #define STORE_DB_ERRMSG_MAX 256 /* bytes kept of the last error message */
@@ -22,11 +22,11 @@ struct store_db_opts {
 	bool sync_full;
 };
 
-/* Opens (creating if needed) the database at path. opts may be NULL. On
- * failure *out is NULL, err (if not NULL) holds a message, and the rc is
- * SY_ERR_IO (or SY_ERR_NOMEM). */
-enum sy_rc store_db_open(const char *path, const struct store_db_opts *opts, struct store_db **out, char *err,
-			 size_t err_len);
+/* Opens (creating if needed) the database at path through env's files
+ * (vfs.h). opts may be NULL. On failure *out is NULL, err (if not NULL)
+ * holds a message, and the rc is SY_ERR_IO (or SY_ERR_NOMEM). */
+enum sy_rc store_db_open(const struct sy_env *env, const char *path, const struct store_db_opts *opts,
+			 struct store_db **out, char *err, size_t err_len);
 /* Rolls back an open transaction, finalizes cached statements and closes. */
 void store_db_close(struct store_db *db);
 

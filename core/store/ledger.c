@@ -129,9 +129,10 @@ static enum sy_rc ledger_setup(struct ledger *l, const char *path)
 	return SY_OK;
 }
 
-enum sy_rc ledger_open(const char *path, const struct ledger_opts *opts, struct ledger **out, char *err, size_t err_len)
+enum sy_rc ledger_open(const struct sy_env *env, const char *path, const struct ledger_opts *opts, struct ledger **out,
+		       char *err, size_t err_len)
 {
-	SY_ASSERT(path != NULL && out != NULL);
+	SY_ASSERT(env != NULL && path != NULL && out != NULL);
 	*out = NULL;
 	static const struct ledger_opts defaults;
 	const struct ledger_opts *o = opts != NULL ? opts : &defaults;
@@ -146,7 +147,7 @@ enum sy_rc ledger_open(const char *path, const struct ledger_opts *opts, struct 
 	l->batch_max = o->batch_max != 0 ? o->batch_max : LEDGER_BATCH_DEFAULT;
 	struct store_db_opts dbo = {.sync_full = o->sync_full, .busy_timeout_ms = o->busy_timeout_ms};
 	char dberr[STORE_DB_ERRMSG_MAX + 64];
-	enum sy_rc r = store_db_open(path, &dbo, &l->db, dberr, sizeof dberr);
+	enum sy_rc r = store_db_open(env, path, &dbo, &l->db, dberr, sizeof dberr);
 	if (r != SY_OK)
 		ledger_err(l, "ledger: %s", dberr);
 	else

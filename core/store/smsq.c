@@ -180,11 +180,11 @@ static enum sy_rc smsq_query_u64(struct smsq *q, const char *sql, uint64_t *out)
 	return SY_OK;
 }
 
-static enum sy_rc smsq_open_db(struct smsq *q, const char *path, const struct smsq_opts *o)
+static enum sy_rc smsq_open_db(const struct sy_env *env, struct smsq *q, const char *path, const struct smsq_opts *o)
 {
 	struct store_db_opts dbo = {.sync_full = o->sync_full, .busy_timeout_ms = o->busy_timeout_ms};
 	char err[STORE_DB_ERRMSG_MAX + 64];
-	if (store_db_open(path, &dbo, &q->db, err, sizeof err) != SY_OK)
+	if (store_db_open(env, path, &dbo, &q->db, err, sizeof err) != SY_OK)
 		return smsq_err(q, "sms queue: %s", err);
 	uint64_t version = 0;
 	if (smsq_query_u64(q, "PRAGMA user_version", &version) != SY_OK)
@@ -228,9 +228,9 @@ static enum sy_rc smsq_check_opts(struct smsq *q, const struct smsq_opts *o)
 	return SY_OK;
 }
 
-enum sy_rc smsq_open(const char *path, const struct smsq_opts *opts, struct smsq **out)
+enum sy_rc smsq_open(const struct sy_env *env, const char *path, const struct smsq_opts *opts, struct smsq **out)
 {
-	SY_ASSERT(path != NULL && opts != NULL && out != NULL);
+	SY_ASSERT(env != NULL && path != NULL && opts != NULL && out != NULL);
 	*out = NULL;
 	if (opts->err != NULL && opts->err_len > 0)
 		opts->err[0] = '\0';
@@ -252,7 +252,7 @@ enum sy_rc smsq_open(const char *path, const struct smsq_opts *opts, struct smsq
 		smsq_err(q, "sms queue: out of memory for a batch of %u", q->batch_max);
 		goto out_free;
 	}
-	r = smsq_open_db(q, path, opts);
+	r = smsq_open_db(env, q, path, opts);
 	if (r != SY_OK)
 		goto out_free;
 	*out = q;

@@ -45,7 +45,7 @@
 #ifndef SY_STORE_SMSQ_H
 #define SY_STORE_SMSQ_H
 
-#include "core/base.h"
+#include "core/env.h"
 
 /* Capacities including the terminating NUL (SMPP 3.4 field sizes). */
 #define SMSQ_SYSTEM_ID_MAX   16
@@ -171,7 +171,7 @@ struct smsq;
 
 /* Opens or creates the queue file at path (table msgs). On failure *out is
  * NULL, opts->err says why, rc is SY_ERR_IO / SY_ERR_INVAL / SY_ERR_NOMEM. */
-enum sy_rc smsq_open(const char *path, const struct smsq_opts *opts, struct smsq **out);
+enum sy_rc smsq_open(const struct sy_env *env, const char *path, const struct smsq_opts *opts, struct smsq **out);
 
 /* Appends m (fields and a copy of the body) to the batch; token comes back in
  * the done callback. A full batch is committed first or right after the
