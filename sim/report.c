@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "core/store/mdr.h"
 #include "run_int.h"
 
 struct metric {
@@ -234,6 +235,43 @@ static void collect_sms(const struct sim_run *r, struct metrics *ms)
 	put(ms, "sms.store_commits", SCN_UNIT_COUNT, (int64_t)(r->sms_commits_before + (st ? st->store_commits : 0)));
 	put(ms, "billing.sms_revenue", SCN_UNIT_MONEY, r->sms_revenue_before + (st ? st->revenue_micros : 0));
 	put_hist(ms, resp_names, &e->submit_resp);
+}
+
+/* The disk's section, only when the scenario injects a disk fault (so the
+ * reports, and golden digests, of the others stay as they were). */
+static void collect_disk(const struct sim_run *r, struct metrics *ms)
+{
+	bool faulted = false;
+	for (uint32_t i = 0; i < r->scn->fault_n; i++)
+		faulted |= r->scn->faults[i].kind >= SCN_FAULT_DISK_SLOW && r->scn->faults[i].kind <= SCN_FAULT_DISK_FSYNC_FAIL;
+	if (!faulted)
+		return;
+	const struct sim_disk_stats *d = sim_disk_stats(r->sim);
+	put(ms, "disk.full_errors", SCN_UNIT_COUNT, (int64_t)d->full_errors);
+	put(ms, "disk.sync_errors", SCN_UNIT_COUNT, (int64_t)d->sync_errors);
+	put(ms, "disk.stalls", SCN_UNIT_COUNT, (int64_t)d->slow_ops);
+	put(ms, "disk.stall", SCN_UNIT_NS, (int64_t)d->stall_ns);
+	const struct vswitch_disk_stats *v = &totals.disk;
+	put(ms, "cdr.buffered", SCN_UNIT_COUNT, (int64_t)v->cdrs_buffered);
+	put(ms, "cdr.buffer_peak", SCN_UNIT_COUNT, (int64_t)v->buffer_peak);
+	put(ms, "cdr.buffer_left", SCN_UNIT_COUNT, (int64_t)v->buffer_now);
+	put(ms, "cdr.store_errors", SCN_UNIT_COUNT, (int64_t)v->store_errors);
+	put(ms, "calls.refused_disk", SCN_UNIT_COUNT, (int64_t)v->calls_refused);
+	if (r->smsc == NULL)
+		return;
+	const struct smsc_stats *st = smsc_stats(r->smsc);
+	put(ms, "sms.refused_disk", SCN_UNIT_COUNT, (int64_t)st->refused_disk);
+	put(ms, "sms.store_errors", SCN_UNIT_COUNT, (int64_t)st->store_errors);
+	put(ms, "mdr.store_errors", SCN_UNIT_COUNT, (int64_t)st->mdr_errors);
+	/* mdr.lost: final parts whose mark is durable (the queue row is gone)
+	 * but whose MDR is not a row of mdrs.sqlite, read back from disk */
+	uint64_t rows = 0, finals = st->delivered + st->undeliverable + st->expired + st->rejected_final;
+	char err[256];
+	if (mdr_store_count_rows(sim_world_env(r->sim), r->out_dir, &rows, err, sizeof(err)) != SY_OK)
+		fprintf(stderr, "report: %s\n", err);
+	put(ms, "mdr.count", SCN_UNIT_COUNT, (int64_t)rows);
+	put(ms, "mdr.finals", SCN_UNIT_COUNT, (int64_t)finals);
+	put(ms, "mdr.lost", SCN_UNIT_COUNT, (int64_t)(finals > rows ? finals - rows : 0));
 }
 
 static void text_sms(FILE *f, const struct metrics *ms)
@@ -573,6 +611,7 @@ size_t sim_run_finish(struct sim_run *r, FILE *text, const char *json_path)
 	if (r->sw != NULL) /* down at the end: no billing instance to ask */
 		collect_billing(r, &ms);
 	collect_sms(r, &ms);
+	collect_disk(r, &ms);
 	size_t fails = expect_eval(r->scn, lookup, &ms, res);
 	sim_digest_hex(r->sim, digest);
 	if (text != NULL)

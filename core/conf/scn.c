@@ -968,11 +968,43 @@ static enum sy_rc k_fault_node(struct pctx *c, void *obj, const struct key_def *
 	return fault_verb(c, obj, k, v, "crash", SCN_FAULT_NODE_CRASH);
 }
 
+/* "slow 50ms [for 10s]", "full [for] 10s", "fsync-fail [for 10s]". */
+static enum sy_rc k_fault_disk(struct pctx *c, void *obj, const struct key_def *k, struct sy_str v)
+{
+	struct scn_fault *f = obj;
+	struct sy_str rest = v, kind, tok;
+	enum scn_fault_kind kinds[] = {SCN_FAULT_DISK_SLOW, SCN_FAULT_DISK_FULL, SCN_FAULT_DISK_FSYNC_FAIL};
+	const char *names[] = {"slow", "full", "fsync-fail"};
+	uint32_t i = 0;
+	bool ok = next_tok(&rest, &kind, false);
+	while (ok && i < 3 && !sy_str_eq(kind, sy_str_from(names[i])))
+		i++;
+	ok = ok && i < 3;
+	if (ok && kinds[i] == SCN_FAULT_DISK_SLOW)
+		ok = next_tok(&rest, &tok, false) && sy_duration_parse_str(tok, &f->latency_ns) == SY_OK &&
+		     f->latency_ns > 0;
+	bool more = ok && next_tok(&rest, &tok, false);
+	if (more && sy_str_eq(tok, SY_STR("for")))
+		more = next_tok(&rest, &tok, false), ok = more;
+	if (more)
+		ok = sy_duration_parse_str(tok, &f->duration_ns) == SY_OK && f->duration_ns > 0 &&
+		     !next_tok(&rest, &tok, false);
+	if (!ok)
+		return fail(c, "expected '%s = slow LATENCY [for DURATION]', 'full [for DURATION]' or "
+			       "'fsync-fail [for DURATION]', got '%.*s'",
+			    k->name, SV(v));
+	if (f->kind != SCN_FAULT_NONE)
+		return fail(c, "[fault] has more than one fault; use one section per fault");
+	f->kind = kinds[i];
+	return SY_OK;
+}
+
 static const struct key_def fault_keys[] = {
 	{"at", k_duration, offsetof(struct scn_fault, at_ns), 0, true},
 	{"carrier", k_fault_carrier, 0, 0, false},
 	{"smpp-carrier", k_fault_smpp, 0, 0, false},
 	{"node", k_fault_node, 0, 0, false},
+	{"disk", k_fault_disk, 0, 0, false},
 };
 
 static void *fault_begin(struct pctx *c, struct sy_str name)

@@ -40,7 +40,9 @@ struct ledger_stats {
 	uint64_t batches;     /* successful commits */
 	uint64_t errors;      /* failed statements or commits */
 	uint64_t dup_commits; /* commits refused as already charged */
-	uint64_t lost;	      /* operations in batches whose commit failed (memory ran ahead) */
+	uint64_t lost;	      /* kept for the report's columns: a failed commit now loses nothing */
+	uint64_t replayed;    /* kept operations replayed after a commit the disk refused */
+	uint64_t refused;     /* operations refused: a full batch still waited for the disk */
 };
 
 /* What ledger_recover() found and did. */

@@ -95,4 +95,7 @@ uint64_t mdr_store_abandon(struct mdr_store *s);
 const char *mdr_store_errmsg(const struct mdr_store *s);
 void mdr_store_stats(const struct mdr_store *s, struct mdr_store_stats *out);
 
+/* Reads DIR/mdrs.sqlite back on its own connection and counts its rows. */
+enum sy_rc mdr_store_count_rows(const struct sy_env *env, const char *dir, uint64_t *rows, char *err, size_t err_len);
+
 #endif
