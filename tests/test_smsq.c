@@ -449,6 +449,47 @@ static void test_commit_failure_retry(void **state)
 	assert_int_equal(smsq_close(q), SY_OK);
 }
 
+/* before_commit says no (the SMSC's MDRs are not durable): nothing is
+ * committed or reported, whoever asks for the commit (the owner, a full
+ * batch); once it says yes, the kept batch commits whole. */
+static bool gate_open;
+static uint32_t gate_asked;
+static bool gate(void *arg)
+{
+	gate_asked++;
+	return gate_open;
+}
+
+static void test_before_commit_holds(void **state)
+{
+	struct tctx *t = *state;
+	char err[SMSQ_ERRMSG_MAX];
+	struct smsq_opts o = {
+	    .on_done = on_done, .arg = t, .batch_max = 4, .before_commit = gate, .err = err, .err_len = sizeof err};
+	struct smsq *q;
+	assert_int_equal(smsq_open(sy_live_files(), t->path, &o, &q), SY_OK);
+	gate_open = false;
+	gate_asked = 0;
+	for (uint64_t id = 1; id <= 4; id++) /* the 4th fills the batch: an auto-commit, held */
+		put_id(q, id, id);
+	assert_int_equal(smsq_commit(q), SY_ERR_IO);
+	assert_true(smsq_failing(q));
+	assert_true(gate_asked >= 2);
+	assert_int_equal(t->n, 0);
+	assert_int_equal(smsq_pending(q), 4);
+	struct smsq_update u = {.state = SMSQ_DELIVERED, .set = SMSQ_SET_DONE};
+	assert_int_equal(smsq_mark(q, 1, &u, 99), SY_ERR_FULL); /* no room while held */
+	gate_open = true;
+	assert_int_equal(smsq_commit(q), SY_OK);
+	assert_false(smsq_failing(q));
+	assert_int_equal(t->n, 4);
+	struct smsq_stats st;
+	smsq_stats(q, &st);
+	assert_true(st.held >= 2);
+	assert_int_equal(st.commits, 1);
+	assert_int_equal(smsq_close(q), SY_OK);
+}
+
 static void test_roundtrip_100k(void **state)
 {
 	struct tctx *t = *state;
@@ -567,6 +608,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_roundtrip_100k, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_body_limits, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_before_commit_holds, setup, teardown),
 	    cmocka_unit_test(test_id_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
