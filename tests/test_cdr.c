@@ -484,6 +484,46 @@ static void test_store_full_then_retry(void **state)
 	free(csv);
 }
 
+/* fsync fails: commits go on into the WAL until the store's next
+ * checkpoint fails; from then on it commits nothing (the disk may have
+ * dropped pages) until a checkpoint succeeds, and then every CDR is on
+ * disk once. */
+static void test_store_fsync_fail(void **state)
+{
+	const char *dir = *state;
+	struct cdr_store_opts o = {.batch_max = 8};
+	struct cdr_store *s = NULL;
+	struct faultfs ff;
+	faultfs_init(&ff);
+	assert_int_equal(cdr_store_open(&ff.env, dir, &o, &s), SY_OK);
+	ff.sync_fail = true;
+	struct cdr c;
+	uint32_t n = 0;
+	enum sy_rc rc = SY_OK;
+	for (; n < 4000 && rc == SY_OK; n++) { /* bounded: 256 WAL pages come long before */
+		gen_cdr(n, &c);
+		assert_int_equal(cdr_store_add(s, &c), SY_OK);
+		rc = cdr_store_flush(s);
+	}
+	assert_int_equal(rc, SY_ERR_IO);
+	assert_non_null(strstr(cdr_store_errmsg(s), "checkpoint"));
+	assert_true(ff.refused > 0);
+	gen_cdr(n, &c);
+	assert_int_equal(cdr_store_add(s, &c), SY_OK); /* joins the kept batch */
+	assert_int_equal(cdr_store_flush(s), SY_ERR_IO); /* still shut */
+	struct cdr_store_stats st;
+	cdr_store_stats(s, &st);
+	assert_int_equal(st.pending, 2);
+	ff.sync_fail = false;
+	assert_int_equal(cdr_store_flush(s), SY_OK);
+	assert_int_equal(cdr_store_close(s), SY_OK);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path_in(dir, "cdrs.sqlite"), &db), SQLITE_OK);
+	assert_int_equal(sql_int(db, "SELECT count(*) FROM cdrs"), n + 1);
+	assert_int_equal(sql_int(db, "SELECT count(DISTINCT id) FROM cdrs"), n + 1);
+	sqlite3_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -497,6 +537,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_store_deterministic, setup_dir, teardown_dir),
 	    cmocka_unit_test_setup_teardown(test_store_unwritable, setup_dir, teardown_dir),
 	    cmocka_unit_test_setup_teardown(test_store_full_then_retry, setup_dir, teardown_dir),
+	    cmocka_unit_test_setup_teardown(test_store_fsync_fail, setup_dir, teardown_dir),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
