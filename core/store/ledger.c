@@ -237,8 +237,10 @@ static void ledger_keep(struct ledger *l, const struct bill_journal_rec *r)
 	struct ledger_kept *k = &l->kept[l->st.pending];
 	k->r = *r;
 	size_t an = SY_MIN(r->account.len, sizeof k->account - 1), cn = SY_MIN(r->call_id.len, sizeof k->call_id - 1);
-	memcpy(k->account, r->account.p, an);
-	memcpy(k->call_id, r->call_id.p, cn);
+	if (an > 0)
+		memcpy(k->account, r->account.p, an);
+	if (cn > 0)
+		memcpy(k->call_id, r->call_id.p, cn);
 	k->r.account = (struct sy_str){k->account, an};
 	k->r.call_id = (struct sy_str){k->call_id, cn};
 }
