@@ -74,7 +74,9 @@ static int rate_files(const struct bill_tariff *t, const char *in, const char *o
 		fprintf(stderr, "switchyard rate: cannot replace %s: %s\n", out, sy_env_file_err(rc));
 		goto out_close;
 	}
-	rc = sy_env_file_open(env, out ? out : "/dev/stdout", SY_FILE_WRITE | SY_FILE_CREATE, &out_f);
+	/* stdout appends: `>> rated.csv` must not write over what is there */
+	unsigned mode = out != NULL ? SY_FILE_WRITE | SY_FILE_CREATE : SY_FILE_WRITE | SY_FILE_APPEND;
+	rc = sy_env_file_open(env, out ? out : "/dev/stdout", mode, &out_f);
 	if (rc != SY_OK) {
 		fprintf(stderr, "switchyard rate: cannot create %s: %s\n", out ? out : "stdout", sy_env_file_err(rc));
 		goto out_close;
