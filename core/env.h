@@ -48,6 +48,9 @@ enum {
 	SY_FILE_APPEND = 1 << 3,
 };
 
+/* Byte-range locks (POSIX record locks, advisory, between processes). */
+enum sy_file_lock { SY_LOCK_NONE = 0, SY_LOCK_READ, SY_LOCK_WRITE };
+
 typedef void (*sy_dgram_recv_fn)(void *arg, struct sy_dgram *sock, const struct sy_addr *from, const uint8_t *buf,
 				 size_t len);
 
@@ -106,6 +109,9 @@ struct sy_env_ops {
 	enum sy_rc (*file_size)(void *ctx, struct sy_file *f, uint64_t *out);
 	enum sy_rc (*file_truncate)(void *ctx, struct sy_file *f, uint64_t size);
 	void (*file_close)(void *ctx, struct sy_file *f);
+	/* Sets the lock on [off, off + len) without waiting: SY_AGAIN when
+	 * another process holds a conflicting one. */
+	enum sy_rc (*file_lock)(void *ctx, struct sy_file *f, uint64_t off, uint64_t len, enum sy_file_lock how);
 	/* By path: unlink (SY_ERR_NOTFOUND when missing), exists, and making
 	 * one directory level (SY_OK when it is already there). */
 	enum sy_rc (*file_unlink)(void *ctx, const char *path);
@@ -256,6 +262,12 @@ static inline enum sy_rc sy_env_file_truncate(const struct sy_env *e, struct sy_
 {
 	SY_ASSERT(f != NULL);
 	return e->ops->file_truncate(e->ctx, f, size);
+}
+static inline enum sy_rc sy_env_file_lock(const struct sy_env *e, struct sy_file *f, uint64_t off, uint64_t len,
+					  enum sy_file_lock how)
+{
+	SY_ASSERT(f != NULL && len > 0);
+	return e->ops->file_lock(e->ctx, f, off, len, how);
 }
 static inline void sy_env_file_close(const struct sy_env *e, struct sy_file *f)
 {

@@ -143,6 +143,21 @@ enum sy_rc sim_file_truncate(void *ctx, struct sy_file *f, uint64_t size)
 	return ftruncate(f->fd, (off_t)size) == 0 ? SY_OK : disk_rc(errno);
 }
 
+/* Real record locks: the run's folder must not be opened by another
+ * process meanwhile either. */
+enum sy_rc sim_file_lock(void *ctx, struct sy_file *f, uint64_t off, uint64_t len, enum sy_file_lock how)
+{
+	struct flock fl = {.l_type = how == SY_LOCK_WRITE  ? F_WRLCK
+				     : how == SY_LOCK_READ ? F_RDLCK
+							   : F_UNLCK,
+			   .l_whence = SEEK_SET,
+			   .l_start = (off_t)off,
+			   .l_len = (off_t)len};
+	if (fcntl(f->fd, F_SETLK, &fl) == 0)
+		return SY_OK;
+	return errno == EACCES || errno == EAGAIN ? SY_AGAIN : disk_rc(errno);
+}
+
 void sim_file_close(void *ctx, struct sy_file *f)
 {
 	close(f->fd);

@@ -536,6 +536,7 @@ static const struct sy_env_ops sim_env_ops = {
     .file_size = sim_file_size,
     .file_truncate = sim_file_truncate,
     .file_close = sim_file_close,
+    .file_lock = sim_file_lock,
     .file_unlink = sim_file_unlink,
     .file_exists = sim_file_exists,
     .dir_make = sim_dir_make,

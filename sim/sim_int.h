@@ -201,6 +201,7 @@ enum sy_rc sim_file_sync(void *ctx, struct sy_file *f);
 enum sy_rc sim_file_size(void *ctx, struct sy_file *f, uint64_t *out);
 enum sy_rc sim_file_truncate(void *ctx, struct sy_file *f, uint64_t size);
 void sim_file_close(void *ctx, struct sy_file *f);
+enum sy_rc sim_file_lock(void *ctx, struct sy_file *f, uint64_t off, uint64_t len, enum sy_file_lock how);
 enum sy_rc sim_file_unlink(void *ctx, const char *path);
 bool sim_file_exists(void *ctx, const char *path);
 enum sy_rc sim_dir_make(void *ctx, const char *path);

@@ -53,6 +53,11 @@ static enum sy_rc ff_truncate(void *ctx, struct sy_file *h, uint64_t size)
 	return real()->file_truncate(NULL, h, size);
 }
 
+static enum sy_rc ff_lock(void *ctx, struct sy_file *h, uint64_t off, uint64_t len, enum sy_file_lock how)
+{
+	return real()->file_lock(NULL, h, off, len, how);
+}
+
 static void ff_close(void *ctx, struct sy_file *h)
 {
 	real()->file_close(NULL, h);
@@ -103,6 +108,7 @@ static const struct sy_env_ops ff_ops = {
     .file_size = ff_size,
     .file_truncate = ff_truncate,
     .file_close = ff_close,
+    .file_lock = ff_lock,
     .file_unlink = ff_unlink,
     .file_exists = ff_exists,
     .dir_make = ff_dir_make,

@@ -11,6 +11,8 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <unistd.h>
 
 #include "core/live/live.h"
@@ -524,6 +526,48 @@ static void test_store_fsync_fail(void **state)
 	sqlite3_close(db);
 }
 
+/* The store's locks are sqlite's own (through the env's file_lock): the
+ * sqlite of another process, here a child with the stock unix VFS, is
+ * refused while the store is open instead of checkpointing the WAL under
+ * it, and reads every row once the store is closed. */
+static int other_process_count(const char *path)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		sqlite3 *db = NULL;
+		int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+		sqlite3_stmt *st = NULL;
+		if (rc == SQLITE_OK)
+			rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM cdrs", -1, &st, NULL);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_step(st);
+		int code = rc == SQLITE_ROW ? (int)sqlite3_column_int(st, 0) : rc == SQLITE_BUSY ? 200 : 201;
+		sqlite3_finalize(st);
+		sqlite3_close(db);
+		_exit(code);
+	}
+	int status = 0;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+static void test_store_locked_against_other_process(void **state)
+{
+	const char *dir = *state;
+	struct cdr_store *s = NULL;
+	assert_int_equal(cdr_store_open(sy_live_files(), dir, NULL, &s), SY_OK);
+	struct cdr c;
+	for (uint32_t i = 0; i < 3; i++) {
+		gen_cdr(i, &c);
+		assert_int_equal(cdr_store_add(s, &c), SY_OK);
+	}
+	assert_int_equal(cdr_store_flush(s), SY_OK);
+	assert_int_equal(other_process_count(path_in(dir, "cdrs.sqlite")), 200); /* SQLITE_BUSY */
+	assert_int_equal(cdr_store_close(s), SY_OK);
+	assert_int_equal(other_process_count(path_in(dir, "cdrs.sqlite")), 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -538,6 +582,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_store_unwritable, setup_dir, teardown_dir),
 	    cmocka_unit_test_setup_teardown(test_store_full_then_retry, setup_dir, teardown_dir),
 	    cmocka_unit_test_setup_teardown(test_store_fsync_fail, setup_dir, teardown_dir),
+	    cmocka_unit_test_setup_teardown(test_store_locked_against_other_process, setup_dir, teardown_dir),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -173,6 +173,7 @@ void testenv_init(struct testenv *te, uint64_t seed)
 	te_ops.file_size = files->file_size;
 	te_ops.file_truncate = files->file_truncate;
 	te_ops.file_close = files->file_close;
+	te_ops.file_lock = files->file_lock;
 	te_ops.file_unlink = files->file_unlink;
 	te_ops.file_exists = files->file_exists;
 	te_ops.dir_make = files->dir_make;

@@ -105,6 +105,19 @@ enum sy_rc live__file_truncate(void *ctx, struct sy_file *f, uint64_t size)
 	return ftruncate(f->fd, (off_t)size) == 0 ? SY_OK : live_file_rc(errno);
 }
 
+enum sy_rc live__file_lock(void *ctx, struct sy_file *f, uint64_t off, uint64_t len, enum sy_file_lock how)
+{
+	struct flock fl = {.l_type = how == SY_LOCK_WRITE  ? F_WRLCK
+				     : how == SY_LOCK_READ ? F_RDLCK
+							   : F_UNLCK,
+			   .l_whence = SEEK_SET,
+			   .l_start = (off_t)off,
+			   .l_len = (off_t)len};
+	if (fcntl(f->fd, F_SETLK, &fl) == 0)
+		return SY_OK;
+	return errno == EACCES || errno == EAGAIN ? SY_AGAIN : live_file_rc(errno);
+}
+
 void live__file_close(void *ctx, struct sy_file *f)
 {
 	close(f->fd);
@@ -159,6 +172,7 @@ static const struct sy_env_ops files_ops = {
     .file_size = live__file_size,
     .file_truncate = live__file_truncate,
     .file_close = live__file_close,
+    .file_lock = live__file_lock,
     .file_unlink = live__file_unlink,
     .file_exists = live__file_exists,
     .dir_make = live__dir_make,

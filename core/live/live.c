@@ -272,6 +272,7 @@ static const struct sy_env_ops live_ops = {
     .file_size = live__file_size,
     .file_truncate = live__file_truncate,
     .file_close = live__file_close,
+    .file_lock = live__file_lock,
     .file_unlink = live__file_unlink,
     .file_exists = live__file_exists,
     .dir_make = live__dir_make,

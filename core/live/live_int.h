@@ -67,6 +67,7 @@ enum sy_rc live__file_sync(void *ctx, struct sy_file *f);
 enum sy_rc live__file_size(void *ctx, struct sy_file *f, uint64_t *out);
 enum sy_rc live__file_truncate(void *ctx, struct sy_file *f, uint64_t size);
 void live__file_close(void *ctx, struct sy_file *f);
+enum sy_rc live__file_lock(void *ctx, struct sy_file *f, uint64_t off, uint64_t len, enum sy_file_lock how);
 enum sy_rc live__file_unlink(void *ctx, const char *path);
 bool live__file_exists(void *ctx, const char *path);
 enum sy_rc live__dir_make(void *ctx, const char *path);

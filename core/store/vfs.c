@@ -19,7 +19,17 @@ struct store_vfs_file {
 	sqlite3_file base;
 	const struct sy_env *env;
 	struct sy_file *f;
+	int lock; /* SQLITE_LOCK_*: what this connection holds */
+	bool readonly;
 };
+
+/* sqlite's lock bytes (os_unix.c), so a sqlite of another process (the
+ * sqlite3 shell, a second node on the same folder) sees our locks: it gets
+ * SQLITE_BUSY instead of checkpointing or truncating a WAL we still write. */
+#define VFS_PENDING_BYTE  0x40000000ull
+#define VFS_RESERVED_BYTE (VFS_PENDING_BYTE + 1)
+#define VFS_SHARED_FIRST  (VFS_PENDING_BYTE + 2)
+#define VFS_SHARED_SIZE	  510ull
 
 static struct store_vfs_file *vfs_file(sqlite3_file *f)
 {
@@ -29,6 +39,8 @@ static struct store_vfs_file *vfs_file(sqlite3_file *f)
 static int vfs_close(sqlite3_file *file)
 {
 	struct store_vfs_file *f = vfs_file(file);
+	if (f->lock != SQLITE_LOCK_NONE)
+		(void)sy_env_file_lock(f->env, f->f, VFS_PENDING_BYTE, 2 + VFS_SHARED_SIZE, SY_LOCK_NONE);
 	sy_env_file_close(f->env, f->f);
 	f->f = NULL;
 	return SQLITE_OK;
@@ -79,16 +91,74 @@ static int vfs_file_size(sqlite3_file *file, sqlite3_int64 *out)
 	return SQLITE_OK;
 }
 
-/* Locks: the connection is in exclusive locking mode and the node owns its
- * folder (vfs.h), so a lock is a promise kept by the deployment. */
+static enum sy_rc vfs_range(struct store_vfs_file *f, uint64_t off, uint64_t len, enum sy_file_lock how)
+{
+	/* A read-only handle cannot hold a write lock (POSIX); a read lock on
+	 * the same bytes still keeps other processes' writers out, and a
+	 * read-only connection writes nothing. sqlite asks a reader of a WAL
+	 * database in exclusive mode for EXCLUSIVE all the same. */
+	if (f->readonly && how == SY_LOCK_WRITE)
+		how = SY_LOCK_READ;
+	return sy_env_file_lock(f->env, f->f, off, len, how);
+}
+
+/* sqlite's protocol (os_unix.c unixLock): SHARED is a read lock on the
+ * shared range taken under a read lock of the pending byte; RESERVED a write
+ * lock on the reserved byte; EXCLUSIVE the pending byte, then the whole
+ * shared range, for writing. In exclusive locking mode a connection keeps
+ * what it took until it closes. */
 static int vfs_lock(sqlite3_file *file, int level)
 {
+	struct store_vfs_file *f = vfs_file(file);
+	if (f->lock >= level)
+		return SQLITE_OK;
+	enum sy_rc rc = SY_OK;
+	if (level == SQLITE_LOCK_SHARED) {
+		if ((rc = vfs_range(f, VFS_PENDING_BYTE, 1, SY_LOCK_READ)) != SY_OK)
+			return SQLITE_BUSY;
+		rc = vfs_range(f, VFS_SHARED_FIRST, VFS_SHARED_SIZE, SY_LOCK_READ);
+		(void)vfs_range(f, VFS_PENDING_BYTE, 1, SY_LOCK_NONE);
+	} else if (level == SQLITE_LOCK_RESERVED) {
+		rc = vfs_range(f, VFS_RESERVED_BYTE, 1, SY_LOCK_WRITE);
+	} else if (level == SQLITE_LOCK_EXCLUSIVE) {
+		if (f->lock < SQLITE_LOCK_PENDING && (rc = vfs_range(f, VFS_PENDING_BYTE, 1, SY_LOCK_WRITE)) != SY_OK)
+			return SQLITE_BUSY;
+		f->lock = SQLITE_LOCK_PENDING;
+		rc = vfs_range(f, VFS_SHARED_FIRST, VFS_SHARED_SIZE, SY_LOCK_WRITE);
+	}
+	if (rc == SY_AGAIN)
+		return SQLITE_BUSY;
+	if (rc != SY_OK)
+		return SQLITE_IOERR_LOCK;
+	f->lock = level;
 	return SQLITE_OK;
 }
 
+static int vfs_unlock(sqlite3_file *file, int level)
+{
+	struct store_vfs_file *f = vfs_file(file);
+	if (f->lock <= level)
+		return SQLITE_OK;
+	enum sy_rc rc = SY_OK;
+	if (level == SQLITE_LOCK_SHARED) {
+		if (f->lock > SQLITE_LOCK_SHARED)
+			rc = vfs_range(f, VFS_SHARED_FIRST, VFS_SHARED_SIZE, SY_LOCK_READ);
+		if (rc == SY_OK)
+			rc = vfs_range(f, VFS_PENDING_BYTE, 2, SY_LOCK_NONE);
+	} else {
+		rc = vfs_range(f, VFS_PENDING_BYTE, 2 + VFS_SHARED_SIZE, SY_LOCK_NONE);
+	}
+	if (rc != SY_OK)
+		return SQLITE_IOERR_UNLOCK;
+	f->lock = level;
+	return SQLITE_OK;
+}
+
+/* Only our own state: with its locks kept for the connection's life, a
+ * hot journal of another process is not our case (WAL, exclusive mode). */
 static int vfs_check_reserved(sqlite3_file *file, int *out)
 {
-	*out = 0;
+	*out = vfs_file(file)->lock >= SQLITE_LOCK_RESERVED;
 	return SQLITE_OK;
 }
 
@@ -116,7 +186,7 @@ static const sqlite3_io_methods vfs_io = {
     .xSync = vfs_sync,
     .xFileSize = vfs_file_size,
     .xLock = vfs_lock,
-    .xUnlock = vfs_lock,
+    .xUnlock = vfs_unlock,
     .xCheckReservedLock = vfs_check_reserved,
     .xFileControl = vfs_file_control,
     .xSectorSize = vfs_sector_size,
@@ -139,6 +209,8 @@ static int vfs_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *file, int 
 	if (rc != SY_OK)
 		return rc == SY_ERR_FULL ? SQLITE_FULL : SQLITE_CANTOPEN;
 	f->env = v->env;
+	f->lock = SQLITE_LOCK_NONE;
+	f->readonly = (mode & SY_FILE_WRITE) == 0;
 	f->base.pMethods = &vfs_io;
 	if (out_flags != NULL)
 		*out_flags = flags;

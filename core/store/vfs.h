@@ -4,12 +4,14 @@
  * as they would on a real disk: a full disk is SQLITE_FULL, a failed fsync
  * is SQLITE_IOERR_FSYNC.
  *
- * The VFS has no shared memory and no cross-process locks: each database is
- * opened with locking_mode=EXCLUSIVE (the WAL index lives in the
- * connection's heap) and belongs to the one node process that owns its
- * output folder. Another process must not open it while the node runs (a
- * reader in the same process may, read-only). Temporary tables stay in
- * memory; randomness and the clock come from the env. */
+ * The VFS has no shared memory: each database is opened with
+ * locking_mode=EXCLUSIVE (the WAL index lives in the connection's heap) and
+ * keeps sqlite's own byte-range locks (the env's file_lock) for its life,
+ * so another process's sqlite (the shell, a second node on the folder) is
+ * refused with SQLITE_BUSY while the node runs. A reader in the same process
+ * may open it read-only (POSIX locks do not separate one process's
+ * connections). Temporary tables stay in memory; randomness and the clock
+ * come from the env. */
 #ifndef SY_STORE_VFS_H
 #define SY_STORE_VFS_H
 
