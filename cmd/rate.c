@@ -1,14 +1,12 @@
 /* rate.c: `switchyard rate CDRS.csv --tariff T.csv [--out RATED.csv]`:
  * batch re-rating of a voice CDR CSV (core/billing/rate.h). Bad rows are
  * reported as file:line and skipped; the exit status says whether any were. */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cmd.h"
 #include "core/billing/rate.h"
+#include "core/live/live.h"
 
 #define RATE_ERRS_SHOWN 100
 
@@ -62,29 +60,35 @@ static int rate_args(int argc, char **argv, const char **in, const char **tariff
 
 static int rate_files(const struct bill_tariff *t, const char *in, const char *out, struct bill_batch_stats *st)
 {
-	int in_fd = strcmp(in, "-") == 0 ? STDIN_FILENO : open(in, O_RDONLY | O_CLOEXEC);
-	if (in_fd < 0) {
-		fprintf(stderr, "switchyard rate: cannot open %s: %s\n", in, strerror(errno));
+	const struct sy_env *env = sy_live_files();
+	struct sy_file *in_f = NULL, *out_f = NULL;
+	memset(st, 0, sizeof *st);
+	const char *in_path = strcmp(in, "-") == 0 ? "/dev/stdin" : in;
+	enum sy_rc rc = sy_env_file_open(env, in_path, SY_FILE_READ, &in_f);
+	if (rc != SY_OK) {
+		fprintf(stderr, "switchyard rate: cannot open %s: %s\n", in, sy_env_file_err(rc));
 		return 2;
 	}
-	int out_fd = out ? open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : STDOUT_FILENO;
-	if (out_fd < 0) {
-		fprintf(stderr, "switchyard rate: cannot create %s: %s\n", out, strerror(errno));
-		if (in_fd != STDIN_FILENO)
-			close(in_fd);
-		return 2;
+	/* A new output file: an old, longer one would keep its tail. */
+	if (out != NULL && sy_env_file_exists(env, out) && (rc = sy_env_file_unlink(env, out)) != SY_OK) {
+		fprintf(stderr, "switchyard rate: cannot replace %s: %s\n", out, sy_env_file_err(rc));
+		goto out_close;
+	}
+	/* stdout appends: `>> rated.csv` must not write over what is there */
+	unsigned mode = out != NULL ? SY_FILE_WRITE | SY_FILE_CREATE : SY_FILE_WRITE | SY_FILE_APPEND;
+	rc = sy_env_file_open(env, out ? out : "/dev/stdout", mode, &out_f);
+	if (rc != SY_OK) {
+		fprintf(stderr, "switchyard rate: cannot create %s: %s\n", out ? out : "stdout", sy_env_file_err(rc));
+		goto out_close;
 	}
 	struct rate_errs errs = {0};
-	enum sy_rc rc = bill_rate_csv(t, in_fd, in, out_fd, rate_err, &errs, st);
+	rc = bill_rate_csv(t, env, in_f, in, out_f, rate_err, &errs, st);
 	if (errs.n > RATE_ERRS_SHOWN)
 		fprintf(stderr, "switchyard rate: %llu more errors not shown\n",
 			(unsigned long long)(errs.n - RATE_ERRS_SHOWN));
-	if (in_fd != STDIN_FILENO)
-		close(in_fd);
-	if (out_fd != STDOUT_FILENO && close(out_fd) != 0 && rc == SY_OK) {
-		fprintf(stderr, "switchyard rate: close %s: %s\n", out, strerror(errno));
-		rc = SY_ERR_IO;
-	}
+out_close:
+	sy_env_file_close(env, in_f);
+	sy_env_file_close(env, out_f);
 	return rc != SY_OK ? 2 : st->bad > 0 ? 1 : 0;
 }
 
@@ -97,7 +101,7 @@ int cmd_rate(int argc, char **argv)
 	char err[BILL_ERR_MAX];
 	struct bill_tariff_opts topts = {.ccy = ccy, .err = err, .err_len = sizeof err};
 	struct bill_tariff t;
-	if (bill_tariff_load_file(&t, tariff, &topts) != SY_OK) {
+	if (bill_tariff_load_file(sy_live_files(), &t, tariff, &topts) != SY_OK) {
 		fprintf(stderr, "switchyard rate: %s\n", err);
 		return 2;
 	}

@@ -75,7 +75,7 @@ size_t sy_addr_fmt(const struct sy_addr *a, char *buf, size_t n)
 	char host[INET6_ADDRSTRLEN];
 	sy_addr_fmt_host(a, host, sizeof(host));
 	int w = a->family == SY_AF_INET6 ? snprintf(buf, n, "[%s]:%u", host, a->port)
-					  : snprintf(buf, n, "%s:%u", host, a->port);
+					 : snprintf(buf, n, "%s:%u", host, a->port);
 	return w < 0 ? 0 : SY_MIN((size_t)w, n - 1);
 }
 
@@ -105,4 +105,40 @@ void sy_env_log(const struct sy_env *e, enum sy_log_level level, const char *fmt
 	va_start(ap, fmt);
 	e->ops->log(e->ctx, level, fmt, ap);
 	va_end(ap);
+}
+
+enum sy_rc sy_env_file_slurp(const struct sy_env *e, const char *path, size_t max, char **out, size_t *len)
+{
+	SY_ASSERT(out != NULL && len != NULL);
+	*out = NULL;
+	*len = 0;
+	struct sy_file *f;
+	uint64_t size = 0;
+	enum sy_rc rc = sy_env_file_open(e, path, SY_FILE_READ, &f);
+	if (rc != SY_OK)
+		return rc;
+	if ((rc = sy_env_file_size(e, f, &size)) != SY_OK)
+		goto out_close;
+	if (size > max) {
+		rc = SY_ERR_FULL;
+		goto out_close;
+	}
+	char *buf = malloc((size_t)size + 1);
+	if (buf == NULL) {
+		rc = SY_ERR_NOMEM;
+		goto out_close;
+	}
+	size_t got = 0;
+	rc = sy_env_file_read(e, f, 0, buf, (size_t)size, &got);
+	if (rc != SY_OK || got != size) {
+		free(buf);
+		rc = rc != SY_OK ? rc : SY_ERR_IO; /* changed under us */
+		goto out_close;
+	}
+	buf[got] = '\0';
+	*out = buf;
+	*len = got;
+out_close:
+	sy_env_file_close(e, f);
+	return rc;
 }

@@ -1,5 +1,5 @@
 /* env.h: THE SEAM. Everything that is not pure computation (time, timers,
- * datagram and stream transport, the random seed, logging, the event log)
+ * datagram and stream transport, files, the random seed, logging, the event log)
  * goes through struct sy_env, filled in by a backend: sim/ (virtual time,
  * modelled network) or core/live/ (libevent, real sockets). Components get
  * the env passed in explicitly; there is no global env, because the
@@ -34,12 +34,25 @@ enum sy_log_level { SY_LOG_ERROR = 0, SY_LOG_WARN, SY_LOG_INFO, SY_LOG_DEBUG };
 typedef uint64_t sy_timer_id; /* 0 is never a valid id */
 typedef void (*sy_timer_fn)(void *arg);
 
-struct sy_dgram;   /* a bound datagram socket, owned by the backend */
-struct sy_stream;  /* a connected byte stream, owned by the backend */
+struct sy_dgram;  /* a bound datagram socket, owned by the backend */
+struct sy_stream; /* a connected byte stream, owned by the backend */
 struct sy_listener;
+struct sy_file; /* an open file, owned by the backend */
 
-typedef void (*sy_dgram_recv_fn)(void *arg, struct sy_dgram *sock, const struct sy_addr *from,
-				 const uint8_t *buf, size_t len);
+/* File open flags. A file opened for writing is created when missing with
+ * SY_FILE_CREATE; SY_FILE_APPEND writes go to the end whatever the offset. */
+enum {
+	SY_FILE_READ = 1 << 0,
+	SY_FILE_WRITE = 1 << 1,
+	SY_FILE_CREATE = 1 << 2,
+	SY_FILE_APPEND = 1 << 3,
+};
+
+/* Byte-range locks (POSIX record locks, advisory, between processes). */
+enum sy_file_lock { SY_LOCK_NONE = 0, SY_LOCK_READ, SY_LOCK_WRITE };
+
+typedef void (*sy_dgram_recv_fn)(void *arg, struct sy_dgram *sock, const struct sy_addr *from, const uint8_t *buf,
+				 size_t len);
 
 /* Stream callbacks. Accepted streams start with the listener's arg; the
  * owner may switch it with sy_env_stream_set_arg() in on_open. After
@@ -61,14 +74,13 @@ struct sy_env_ops {
 
 	enum sy_rc (*dgram_open)(void *ctx, const struct sy_addr *local, sy_dgram_recv_fn fn, void *arg,
 				 struct sy_dgram **out);
-	enum sy_rc (*dgram_send)(void *ctx, struct sy_dgram *s, const struct sy_addr *to, const void *buf,
-				 size_t len);
+	enum sy_rc (*dgram_send)(void *ctx, struct sy_dgram *s, const struct sy_addr *to, const void *buf, size_t len);
 	void (*dgram_close)(void *ctx, struct sy_dgram *s);
 	/* The address a socket is bound to (the real port when 0 was asked). */
 	void (*dgram_local)(void *ctx, struct sy_dgram *s, struct sy_addr *out);
 
-	enum sy_rc (*stream_listen)(void *ctx, const struct sy_addr *local, const struct sy_stream_cbs *cbs,
-				    void *arg, struct sy_listener **out);
+	enum sy_rc (*stream_listen)(void *ctx, const struct sy_addr *local, const struct sy_stream_cbs *cbs, void *arg,
+				    struct sy_listener **out);
 	void (*listener_close)(void *ctx, struct sy_listener *l);
 	enum sy_rc (*stream_connect)(void *ctx, const struct sy_addr *remote, const struct sy_stream_cbs *cbs,
 				     void *arg, struct sy_stream **out);
@@ -84,6 +96,27 @@ struct sy_env_ops {
 	uint64_t (*seed)(void *ctx);
 
 	void (*log)(void *ctx, enum sy_log_level level, const char *fmt, va_list ap);
+
+	/* Files: the disk is behind the seam like the network, so the simulator
+	 * can make it slow, full or failing. Errors: SY_ERR_NOTFOUND (no such
+	 * file), SY_ERR_FULL (no space left), SY_ERR_IO (anything else). A write
+	 * writes all of len or fails; a read returns fewer bytes only at the end
+	 * of the file. sync is fdatasync: the data is durable when it returns. */
+	enum sy_rc (*file_open)(void *ctx, const char *path, unsigned flags, struct sy_file **out);
+	enum sy_rc (*file_read)(void *ctx, struct sy_file *f, uint64_t off, void *buf, size_t len, size_t *got);
+	enum sy_rc (*file_write)(void *ctx, struct sy_file *f, uint64_t off, const void *buf, size_t len);
+	enum sy_rc (*file_sync)(void *ctx, struct sy_file *f);
+	enum sy_rc (*file_size)(void *ctx, struct sy_file *f, uint64_t *out);
+	enum sy_rc (*file_truncate)(void *ctx, struct sy_file *f, uint64_t size);
+	void (*file_close)(void *ctx, struct sy_file *f);
+	/* Sets the lock on [off, off + len) without waiting: SY_AGAIN when
+	 * another process holds a conflicting one. */
+	enum sy_rc (*file_lock)(void *ctx, struct sy_file *f, uint64_t off, uint64_t len, enum sy_file_lock how);
+	/* By path: unlink (SY_ERR_NOTFOUND when missing), exists, and making
+	 * one directory level (SY_OK when it is already there). */
+	enum sy_rc (*file_unlink)(void *ctx, const char *path);
+	bool (*file_exists)(void *ctx, const char *path);
+	enum sy_rc (*dir_make)(void *ctx, const char *path);
 
 	/* Appends an application event (a CDR, a state change) to the run's
 	 * ordered event log; the simulator hashes it into the digest. */
@@ -126,8 +159,8 @@ static inline void sy_env_timer_cancel(const struct sy_env *e, sy_timer_id id)
 	if (id != 0)
 		e->ops->timer_cancel(e->ctx, id);
 }
-static inline enum sy_rc sy_env_dgram_open(const struct sy_env *e, const struct sy_addr *local,
-					   sy_dgram_recv_fn fn, void *arg, struct sy_dgram **out)
+static inline enum sy_rc sy_env_dgram_open(const struct sy_env *e, const struct sy_addr *local, sy_dgram_recv_fn fn,
+					   void *arg, struct sy_dgram **out)
 {
 	SY_ASSERT(local != NULL && fn != NULL && out != NULL);
 	return e->ops->dgram_open(e->ctx, local, fn, arg, out);
@@ -164,8 +197,7 @@ static inline enum sy_rc sy_env_stream_connect(const struct sy_env *e, const str
 	SY_ASSERT(cbs != NULL && out != NULL);
 	return e->ops->stream_connect(e->ctx, remote, cbs, arg, out);
 }
-static inline enum sy_rc sy_env_stream_write(const struct sy_env *e, struct sy_stream *s, const void *buf,
-					     size_t len)
+static inline enum sy_rc sy_env_stream_write(const struct sy_env *e, struct sy_stream *s, const void *buf, size_t len)
 {
 	SY_ASSERT(s != NULL);
 	return e->ops->stream_write(e->ctx, s, buf, len);
@@ -196,6 +228,81 @@ static inline void sy_env_event(const struct sy_env *e, const char *kind, const 
 	if (e->ops->event != NULL)
 		e->ops->event(e->ctx, kind, data, len);
 }
+
+static inline enum sy_rc sy_env_file_open(const struct sy_env *e, const char *path, unsigned flags,
+					  struct sy_file **out)
+{
+	SY_ASSERT(path != NULL && out != NULL && e->ops->file_open != NULL);
+	*out = NULL;
+	return e->ops->file_open(e->ctx, path, flags, out);
+}
+static inline enum sy_rc sy_env_file_read(const struct sy_env *e, struct sy_file *f, uint64_t off, void *buf,
+					  size_t len, size_t *got)
+{
+	SY_ASSERT(f != NULL && got != NULL);
+	return e->ops->file_read(e->ctx, f, off, buf, len, got);
+}
+static inline enum sy_rc sy_env_file_write(const struct sy_env *e, struct sy_file *f, uint64_t off, const void *buf,
+					   size_t len)
+{
+	SY_ASSERT(f != NULL && (buf != NULL || len == 0));
+	return e->ops->file_write(e->ctx, f, off, buf, len);
+}
+static inline enum sy_rc sy_env_file_sync(const struct sy_env *e, struct sy_file *f)
+{
+	SY_ASSERT(f != NULL);
+	return e->ops->file_sync(e->ctx, f);
+}
+static inline enum sy_rc sy_env_file_size(const struct sy_env *e, struct sy_file *f, uint64_t *out)
+{
+	SY_ASSERT(f != NULL && out != NULL);
+	return e->ops->file_size(e->ctx, f, out);
+}
+static inline enum sy_rc sy_env_file_truncate(const struct sy_env *e, struct sy_file *f, uint64_t size)
+{
+	SY_ASSERT(f != NULL);
+	return e->ops->file_truncate(e->ctx, f, size);
+}
+static inline enum sy_rc sy_env_file_lock(const struct sy_env *e, struct sy_file *f, uint64_t off, uint64_t len,
+					  enum sy_file_lock how)
+{
+	SY_ASSERT(f != NULL && len > 0);
+	return e->ops->file_lock(e->ctx, f, off, len, how);
+}
+static inline void sy_env_file_close(const struct sy_env *e, struct sy_file *f)
+{
+	if (f != NULL)
+		e->ops->file_close(e->ctx, f);
+}
+static inline enum sy_rc sy_env_file_unlink(const struct sy_env *e, const char *path)
+{
+	return e->ops->file_unlink(e->ctx, path);
+}
+static inline bool sy_env_file_exists(const struct sy_env *e, const char *path)
+{
+	return e->ops->file_exists(e->ctx, path);
+}
+static inline enum sy_rc sy_env_dir_make(const struct sy_env *e, const char *path)
+{
+	return e->ops->dir_make(e->ctx, path);
+}
+/* A file operation's rc in an operator's words. */
+static inline const char *sy_env_file_err(enum sy_rc rc)
+{
+	switch (rc) {
+	case SY_ERR_NOTFOUND:
+		return "No such file or directory";
+	case SY_ERR_FULL:
+		return "No space left on device";
+	case SY_ERR_IO:
+		return "I/O error";
+	default:
+		return sy_rc_str(rc);
+	}
+}
+/* Reads a whole file (at most max bytes) into a malloc'd buffer, NUL
+ * appended; SY_ERR_FULL when it is larger than max. */
+enum sy_rc sy_env_file_slurp(const struct sy_env *e, const char *path, size_t max, char **out, size_t *len);
 
 #if defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))

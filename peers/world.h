@@ -102,13 +102,17 @@ enum world_fault_kind {
 	WORLD_FAULT_CARRIER_DOWN, /* carrier = NAME down 10s */
 	WORLD_FAULT_SMPP_DROP,	  /* smpp-carrier = NAME drop 5s: binds cut, reconnect after */
 	WORLD_FAULT_NODE_CRASH,	  /* node = switch crash 5s: killed, restarted after */
+	WORLD_FAULT_DISK_SLOW,	  /* disk = slow 50ms [for 10s]: each write burst stalls the node */
+	WORLD_FAULT_DISK_FULL,	  /* disk = full [for 10s]: writes fail with ENOSPC */
+	WORLD_FAULT_DISK_FSYNC_FAIL, /* disk = fsync-fail [for 10s]: every fsync fails */
 };
 
 struct world_fault {
 	uint32_t line;
 	enum world_fault_kind kind;
 	uint64_t at_ns;
-	uint64_t duration_ns;	   /* how long the fault lasts */
+	uint64_t duration_ns;	   /* how long the fault lasts (disk: 0 = to the end) */
+	uint64_t latency_ns;	   /* disk = slow: the stall per write burst */
 	char target[SCN_NAME_MAX]; /* carrier name for CARRIER_DOWN */
 	uint32_t target_line;
 	int32_t carrier; /* index into scn.carriers / scn.smpp_carriers, resolved after parsing; -1 if none */

@@ -48,11 +48,44 @@ static enum sy_rc k_fault_node(struct scn_pctx *c, void *obj, const struct scn_k
 	return fault_verb(c, obj, k, v, &d);
 }
 
+/* "slow 50ms [for 10s]", "full [for] 10s", "fsync-fail [for 10s]". */
+static enum sy_rc k_fault_disk(struct scn_pctx *c, void *obj, const struct scn_key_def *k, struct sy_str v)
+{
+	struct world_fault *f = obj;
+	struct sy_str rest = v, kind, tok;
+	static const enum world_fault_kind kinds[] = {WORLD_FAULT_DISK_SLOW, WORLD_FAULT_DISK_FULL,
+						      WORLD_FAULT_DISK_FSYNC_FAIL};
+	static const char *const names[] = {"slow", "full", "fsync-fail"};
+	uint32_t i = 0;
+	bool ok = scn_next_tok(&rest, &kind, false);
+	while (ok && i < 3 && !sy_str_eq(kind, sy_str_from(names[i])))
+		i++;
+	ok = ok && i < 3;
+	if (ok && kinds[i] == WORLD_FAULT_DISK_SLOW)
+		ok = scn_next_tok(&rest, &tok, false) && sy_duration_parse_str(tok, &f->latency_ns) == SY_OK &&
+		     f->latency_ns > 0;
+	bool more = ok && scn_next_tok(&rest, &tok, false);
+	if (more && sy_str_eq(tok, SY_STR("for")))
+		more = scn_next_tok(&rest, &tok, false), ok = more;
+	if (more)
+		ok = sy_duration_parse_str(tok, &f->duration_ns) == SY_OK && f->duration_ns > 0 &&
+		     !scn_next_tok(&rest, &tok, false);
+	if (!ok)
+		return scn_fail(c, "expected '%s = slow LATENCY [for DURATION]', 'full [for DURATION]' or "
+				   "'fsync-fail [for DURATION]', got '%.*s'",
+				k->name, SCN_SV(v));
+	if (f->kind != WORLD_FAULT_NONE)
+		return scn_fail(c, "[fault] has more than one fault; use one section per fault");
+	f->kind = kinds[i];
+	return SY_OK;
+}
+
 static const struct scn_key_def fault_keys[] = {
     {"at", scn_key_duration, offsetof(struct world_fault, at_ns), 0, true},
     {"carrier", k_fault_carrier, 0, 0, false},
     {"smpp-carrier", k_fault_smpp, 0, 0, false},
     {"node", k_fault_node, 0, 0, false},
+    {"disk", k_fault_disk, 0, 0, false},
 };
 
 static void *fault_begin(struct scn_pctx *c, void *arg, struct sy_str name)

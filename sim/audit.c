@@ -46,7 +46,8 @@ static enum sy_rc members_fill(const struct billing_cfg *s, const struct bill_ta
 	return SY_OK;
 }
 
-enum sy_rc sim_audit_money(const struct billing_cfg *s, const char *out_dir, struct audit_result *out, char *err, size_t errlen)
+enum sy_rc sim_audit_money(const struct sy_env *env, const struct billing_cfg *s, const char *out_dir,
+			   struct audit_result *out, char *err, size_t errlen)
 {
 	struct bill_tariff t[BILLING_TARIFFS_MAX];
 	struct members m = {0};
@@ -55,7 +56,7 @@ enum sy_rc sim_audit_money(const struct billing_cfg *s, const char *out_dir, str
 	memset(out, 0, sizeof *out);
 	for (; loaded < s->tariff_n && rc == SY_OK; loaded++) {
 		struct bill_tariff_opts o = {.err = err, .err_len = errlen};
-		rc = bill_tariff_load_file(&t[loaded], s->tariffs[loaded].file, &o);
+		rc = bill_tariff_load_file(env, &t[loaded], s->tariffs[loaded].file, &o);
 	}
 	if (rc != SY_OK) {
 		loaded--; /* the failed load left its tariff freed */
@@ -68,7 +69,7 @@ enum sy_rc sim_audit_money(const struct billing_cfg *s, const char *out_dir, str
 	char cdrs[BILLING_PATH_MAX + 96], ledger[BILLING_PATH_MAX + 96];
 	snprintf(cdrs, sizeof cdrs, "%s/cdrs.sqlite", out_dir);
 	snprintf(ledger, sizeof ledger, "%s/ledger.sqlite", out_dir);
-	struct audit_cfg c = {.cdr_path = cdrs, .ledger_path = ledger, .accounts = m.a, .account_n = m.n};
+	struct audit_cfg c = {.env = env, .cdr_path = cdrs, .ledger_path = ledger, .accounts = m.a, .account_n = m.n};
 	rc = audit_run(&c, out, err, errlen);
 out_free:
 	for (uint32_t i = 0; i < loaded; i++)

@@ -8,9 +8,9 @@
 #include "core/billing/callbill.h"
 #include "core/store/audit.h"
 
-/* SY_ERR_IO / SY_ERR_PARSE (err says why) when a store or tariff cannot be
+/* Reads through env's files. SY_ERR_IO / SY_ERR_PARSE (err says why) when a store or tariff cannot be
  * read. */
-enum sy_rc sim_audit_money(const struct billing_cfg *s, const char *out_dir, struct audit_result *out, char *err,
-			   size_t errlen);
+enum sy_rc sim_audit_money(const struct sy_env *env, const struct billing_cfg *s, const char *out_dir,
+			   struct audit_result *out, char *err, size_t errlen);
 
 #endif

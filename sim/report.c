@@ -9,6 +9,7 @@
 
 #include "audit.h"
 #include "core/metrics/counters.h"
+#include "core/store/mdr.h"
 #include "run_int.h"
 
 struct metric {
@@ -99,7 +100,7 @@ static void collect_cdrs(const struct sim_run *r, struct metrics *ms)
 	const struct b2bua_stats *b = &totals.b2b;
 	uint64_t rows = 0;
 	char err[256];
-	if (cdr_store_count_rows(r->out_dir, &rows, err, sizeof(err)) != SY_OK) {
+	if (cdr_store_count_rows(sim_world_env(r->sim), r->out_dir, &rows, err, sizeof(err)) != SY_OK) {
 		fprintf(stderr, "report: %s\n", err); /* counted as lost: nothing proven on disk */
 		rows = 0;
 	}
@@ -147,7 +148,8 @@ static void put_figure(struct metrics *ms, const char *name, const char *account
 static void collect_audit(const struct sim_run *r, struct metrics *ms)
 {
 	audit.ran = true;
-	audit.rc = sim_audit_money(&r->node->billing, r->out_dir, &audit.r, audit.err, sizeof(audit.err));
+	audit.rc = sim_audit_money(sim_world_env(r->sim), &r->node->billing, r->out_dir, &audit.r, audit.err,
+				   sizeof(audit.err));
 	if (audit.rc != SY_OK)
 		return;
 	const struct audit_result *a = &audit.r;
@@ -248,6 +250,44 @@ static void collect_sms(const struct sim_run *r, struct metrics *ms)
 	put(ms, "sms.crashes", EXPECT_UNIT_COUNT, (int64_t)r->crashes);
 	sy_counters_visit(&smsc_counters, sms_totals(r), put_ctr, ms);
 	put_hist(ms, resp_names, &e->submit_resp);
+}
+
+/* The disk's section, only when the scenario injects a disk fault (so the
+ * reports, and golden digests, of the others stay as they were). */
+static void collect_disk(const struct sim_run *r, struct metrics *ms)
+{
+	bool faulted = false;
+	for (uint32_t i = 0; i < r->world->fault_n; i++)
+		faulted |= r->world->faults[i].kind >= WORLD_FAULT_DISK_SLOW &&
+			   r->world->faults[i].kind <= WORLD_FAULT_DISK_FSYNC_FAIL;
+	if (!faulted)
+		return;
+	const struct sim_disk_stats *d = sim_disk_stats(r->sim);
+	put(ms, "disk.full_errors", EXPECT_UNIT_COUNT, (int64_t)d->full_errors);
+	put(ms, "disk.sync_errors", EXPECT_UNIT_COUNT, (int64_t)d->sync_errors);
+	put(ms, "disk.stalls", EXPECT_UNIT_COUNT, (int64_t)d->slow_ops);
+	put(ms, "disk.stall", EXPECT_UNIT_NS, (int64_t)d->stall_ns);
+	const struct vswitch_disk_stats *v = &totals.disk;
+	put(ms, "cdr.buffered", EXPECT_UNIT_COUNT, (int64_t)v->cdrs_buffered);
+	put(ms, "cdr.buffer_peak", EXPECT_UNIT_COUNT, (int64_t)v->buffer_peak);
+	put(ms, "cdr.buffer_left", EXPECT_UNIT_COUNT, (int64_t)v->buffer_now);
+	put(ms, "cdr.store_errors", EXPECT_UNIT_COUNT, (int64_t)v->store_errors);
+	put(ms, "calls.refused_disk", EXPECT_UNIT_COUNT, (int64_t)v->calls_refused);
+	if (r->smsc == NULL)
+		return;
+	const struct smsc_stats *st = smsc_stats(r->smsc);
+	put(ms, "sms.refused_disk", EXPECT_UNIT_COUNT, (int64_t)st->refused_disk);
+	put(ms, "sms.store_errors", EXPECT_UNIT_COUNT, (int64_t)st->store_errors);
+	put(ms, "mdr.store_errors", EXPECT_UNIT_COUNT, (int64_t)st->mdr_errors);
+	/* mdr.lost: final parts whose mark is durable (the queue row is gone)
+	 * but whose MDR is not a row of mdrs.sqlite, read back from disk */
+	uint64_t rows = 0, finals = st->delivered + st->undeliverable + st->expired + st->rejected_final;
+	char err[256];
+	if (mdr_store_count_rows(sim_world_env(r->sim), r->out_dir, &rows, err, sizeof(err)) != SY_OK)
+		fprintf(stderr, "report: %s\n", err);
+	put(ms, "mdr.count", EXPECT_UNIT_COUNT, (int64_t)rows);
+	put(ms, "mdr.finals", EXPECT_UNIT_COUNT, (int64_t)finals);
+	put(ms, "mdr.lost", EXPECT_UNIT_COUNT, (int64_t)(finals > rows ? finals - rows : 0));
 }
 
 static void text_sms(FILE *f, const struct metrics *ms)
@@ -601,6 +641,7 @@ size_t sim_run_finish(struct sim_run *r, FILE *text, const char *json_path)
 	if (r->sw != NULL) /* down at the end: no billing instance to ask */
 		collect_billing(r, &ms);
 	collect_sms(r, &ms);
+	collect_disk(r, &ms);
 	size_t fails = expect_eval(r->expects, r->scn->file, lookup, &ms, res);
 	sim_digest_hex(r->sim, digest);
 	if (text != NULL)

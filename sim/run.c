@@ -136,6 +136,11 @@ static void add_faults(struct sim_run *r)
 			sim_at(r->sim, f->at_ns, sms_drop_fire, d);
 		} else if (f->kind == WORLD_FAULT_NODE_CRASH) {
 			sim_node_crash_at(r->sw_node, f->at_ns, f->duration_ns);
+		} else if (f->kind >= WORLD_FAULT_DISK_SLOW && f->kind <= WORLD_FAULT_DISK_FSYNC_FAIL) {
+			enum sim_disk_mode m = f->kind == WORLD_FAULT_DISK_SLOW ? SIM_DISK_SLOW
+					       : f->kind == WORLD_FAULT_DISK_FULL ? SIM_DISK_FULL
+										: SIM_DISK_FSYNC_FAIL;
+			SY_ASSERT(sim_disk_fault_at(r->sim, f->at_ns, f->duration_ns, m, f->latency_ns));
 		}
 	}
 }
@@ -299,6 +304,7 @@ void sim_run__voice_add(struct sim_voice_totals *t, const struct vswitch *v)
 	}
 	t->carrier_n = v->carrier_n;
 	t->cdrs_emitted += v->cdrs_emitted;
+	vswitch_disk_add(&t->disk, v);
 	if (v->bill != NULL)
 		bill_add(t, v->bill);
 }

@@ -32,6 +32,7 @@ struct sim_voice_totals {
 	struct b2bua_carrier carriers[SCN_CARRIERS_MAX];
 	uint32_t carrier_n;
 	uint64_t cdrs_emitted; /* CDRs the switches produced (caller and switch saw the end) */
+	struct vswitch_disk_stats disk; /* the CDR buffer (disk faults) */
 	/* Billing in the call path, when the switch bills (summed like the rest) */
 	bool billed;
 	struct callbill_stats bill;

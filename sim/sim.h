@@ -86,6 +86,29 @@ void sim_node_crash_at(struct sim_node *node, uint64_t t_ns, uint64_t down_ns);
 sy_timer_id sim_at(struct sim *sim, uint64_t t_ns, sy_timer_fn fn, void *arg);
 void sim_cancel(struct sim *sim, sy_timer_id id);
 
+/* The simulated disk (sim/disk.c): one for the world, shared by every
+ * node. Files pass through to the real filesystem; the modes model faults:
+ * SLOW stalls a node by slow_ns for each event-loop callback that writes or
+ * syncs (its later timers and sends are shifted by the stall); FULL fails
+ * every write and every file or directory creation with SY_ERR_FULL
+ * (ENOSPC); FSYNC_FAIL fails every sync with SY_ERR_IO. */
+enum sim_disk_mode { SIM_DISK_OK = 0, SIM_DISK_SLOW, SIM_DISK_FULL, SIM_DISK_FSYNC_FAIL };
+struct sim_disk_stats {
+	uint64_t writes, syncs; /* calls that went through */
+	uint64_t full_errors;	/* writes and creations refused by a full disk */
+	uint64_t sync_errors;	/* failed syncs */
+	uint64_t slow_ops;	/* stalls of a slow disk */
+	uint64_t stall_ns;	/* their total */
+};
+void sim_disk_set(struct sim *sim, enum sim_disk_mode mode, uint64_t slow_ns);
+/* The mode from t_ns for for_ns (0: to the end of the run), then back to OK.
+ * false when more than 32 disk faults are scheduled or the queue is full. */
+bool sim_disk_fault_at(struct sim *sim, uint64_t t_ns, uint64_t for_ns, enum sim_disk_mode mode, uint64_t slow_ns);
+const struct sim_disk_stats *sim_disk_stats(const struct sim *sim);
+/* An env for the world itself (files only are meaningful: the run's report
+ * reads the stores back through it). */
+struct sy_env *sim_world_env(struct sim *sim);
+
 /* Dispatches every event with time <= t_ns in (time, seq) order, then sets
  * the clock to t_ns. Returns the number of events dispatched. */
 uint64_t sim_run_until(struct sim *sim, uint64_t t_ns);

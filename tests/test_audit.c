@@ -14,6 +14,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "core/live/live.h"
 #include "sim/audit.h"
 #include "sim/run_int.h"
 
@@ -114,7 +115,7 @@ static void corrupt(struct fx *f, const char *db, const char *sql)
 static void audit(struct fx *f, struct audit_result *a)
 {
 	char err[320];
-	assert_int_equal(sim_audit_money(&f->run->node->billing, f->out, a, err, sizeof(err)), SY_OK);
+	assert_int_equal(sim_audit_money(sy_live_files(), &f->run->node->billing, f->out, a, err, sizeof(err)), SY_OK);
 }
 
 static void test_clean_run(void **state)
@@ -235,7 +236,7 @@ static void test_unreadable_store(void **state)
 	snprintf(path, sizeof(path), "%s/ledger.sqlite", f->out);
 	assert_int_equal(unlink(path), 0);
 	struct audit_result a;
-	assert_int_equal(sim_audit_money(&f->run->node->billing, f->out, &a, err, sizeof(err)), SY_ERR_IO);
+	assert_int_equal(sim_audit_money(sy_live_files(), &f->run->node->billing, f->out, &a, err, sizeof(err)), SY_ERR_IO);
 	assert_non_null(strstr(err, "ledger.sqlite"));
 	assert_int_equal(sim_run_finish(f->run, NULL, NULL), 6);
 }

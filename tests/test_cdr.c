@@ -11,8 +11,12 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <unistd.h>
 
+#include "core/live/live.h"
+#include "tests/faultfs.h"
 #include "core/store/cdr.h"
 
 #define T0_NS 1773568800000000000ull /* 2026-03-15T10:00:00Z */
@@ -245,7 +249,7 @@ static void test_csv_line(void **state)
 static void write_cdrs(const char *dir, uint32_t from, uint32_t to, const struct cdr_store_opts *o)
 {
 	struct cdr_store *s = NULL;
-	assert_int_equal(cdr_store_open(dir, o, &s), SY_OK);
+	assert_int_equal(cdr_store_open(sy_live_files(), dir, o, &s), SY_OK);
 	assert_non_null(s);
 	for (uint32_t i = from; i < to; i++) {
 		struct cdr c;
@@ -290,7 +294,7 @@ static void test_store_10k(void **state)
 {
 	const char *dir = *state;
 	struct cdr_store *s = NULL;
-	assert_int_equal(cdr_store_open(dir, NULL, &s), SY_OK);
+	assert_int_equal(cdr_store_open(sy_live_files(), dir, NULL, &s), SY_OK);
 	assert_int_equal(cdr_store_last_id(s), 0);
 	for (uint32_t i = 0; i < 10000; i++) {
 		struct cdr c;
@@ -344,7 +348,7 @@ static void test_store_reopen_appends(void **state)
 	const char *dir = *state;
 	write_cdrs(dir, 0, 100, NULL);
 	struct cdr_store *s = NULL;
-	assert_int_equal(cdr_store_open(dir, NULL, &s), SY_OK);
+	assert_int_equal(cdr_store_open(sy_live_files(), dir, NULL, &s), SY_OK);
 	assert_int_equal(cdr_store_last_id(s), 100); /* a restarted node resumes ids */
 	for (uint32_t i = 100; i < 105; i++) {
 		struct cdr c;
@@ -416,7 +420,7 @@ static void test_store_unwritable(void **state)
 		struct cdr_store_opts o;
 		const char *needle;
 	} cases[] = {
-	    {path_in(dir, "plainfile/sub"), {0}, "Not a directory"},	      /* parent is a file */
+	    {path_in(dir, "plainfile/sub"), {0}, "cannot create directory"},  /* parent is a file */
 	    {path_in(dir, "plainfile"), {0}, "cdrs.sqlite"},		      /* dir is a file */
 	    {path_in(dir, "plainfile"), {.no_sqlite = true}, "cdrs.csv"},     /* csv only */
 	    {"/nonexistent-sy/deeper/dir", {0}, "No such file or directory"}, /* no parent */
@@ -427,7 +431,7 @@ static void test_store_unwritable(void **state)
 		cases[i].o.err = err;
 		cases[i].o.err_len = sizeof err;
 		struct cdr_store *s = (struct cdr_store *)0x1;
-		enum sy_rc rc = cdr_store_open(sub, &cases[i].o, &s);
+		enum sy_rc rc = cdr_store_open(sy_live_files(), sub, &cases[i].o, &s);
 		assert_int_not_equal(rc, SY_OK);
 		assert_null(s);
 		assert_non_null(strstr(err, cases[i].needle));
@@ -435,23 +439,23 @@ static void test_store_unwritable(void **state)
 	}
 	/* Without an error buffer it still fails cleanly. */
 	struct cdr_store *s = NULL;
-	assert_int_equal(cdr_store_open(path_in(dir, "plainfile/x"), NULL, &s), SY_ERR_IO);
+	assert_int_equal(cdr_store_open(sy_live_files(), path_in(dir, "plainfile/x"), NULL, &s), SY_ERR_IO);
 	assert_null(s);
 	assert_int_equal(cdr_store_close(NULL), SY_OK);
 }
 
-/* Another writer holds the lock: the flush fails with sqlite's message, the
- * batch is kept, adds to it are refused, and the retry writes every CDR once
- * to both outputs. */
-static void test_store_locked_then_retry(void **state)
+/* The disk is full: the flush fails with sqlite's message, the batch is
+ * kept, adds to it are refused, and once there is room again the retry
+ * writes every CDR once to both outputs. */
+static void test_store_full_then_retry(void **state)
 {
 	const char *dir = *state;
 	struct cdr_store_opts o = {.batch_max = 4, .busy_timeout_ms = 1};
 	struct cdr_store *s = NULL;
-	assert_int_equal(cdr_store_open(dir, &o, &s), SY_OK);
-	sqlite3 *other;
-	assert_int_equal(sqlite3_open(path_in(dir, "cdrs.sqlite"), &other), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	struct faultfs ff;
+	faultfs_init(&ff);
+	assert_int_equal(cdr_store_open(&ff.env, dir, &o, &s), SY_OK);
+	ff.full = true;
 
 	struct cdr c;
 	for (uint32_t i = 0; i < 4; i++) { /* the 4th fills the batch: flush fails */
@@ -461,16 +465,18 @@ static void test_store_locked_then_retry(void **state)
 	gen_cdr(4, &c);
 	assert_int_equal(cdr_store_add(s, &c), SY_ERR_IO); /* full: refused */
 	assert_int_equal(cdr_store_flush(s), SY_ERR_IO);
-	assert_non_null(strstr(cdr_store_errmsg(s), "locked"));
+	assert_non_null(strstr(cdr_store_errmsg(s), "full"));
 	struct cdr_store_stats st;
 	cdr_store_stats(s, &st);
 	assert_int_equal(st.errors, 3);
 	assert_int_equal(st.pending, 4);
 	assert_int_equal(st.written, 0);
 
-	assert_int_equal(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	ff.full = false;
 	assert_int_equal(cdr_store_add(s, &c), SY_OK); /* flushes the 4, then queues */
 	assert_int_equal(cdr_store_close(s), SY_OK);
+	sqlite3 *other;
+	assert_int_equal(sqlite3_open(path_in(dir, "cdrs.sqlite"), &other), SQLITE_OK);
 	assert_int_equal(sql_int(other, "SELECT count(*) FROM cdrs"), 5);
 	assert_int_equal(sql_int(other, "SELECT count(DISTINCT id) FROM cdrs"), 5);
 	sqlite3_close(other);
@@ -478,6 +484,88 @@ static void test_store_locked_then_retry(void **state)
 	char *csv = slurp(path_in(dir, "cdrs.csv"), &len);
 	assert_int_equal(csv_lines(csv, len, 0, NULL, 0), 6);
 	free(csv);
+}
+
+/* fsync fails: commits go on into the WAL until the store's next
+ * checkpoint fails; from then on it commits nothing (the disk may have
+ * dropped pages) until a checkpoint succeeds, and then every CDR is on
+ * disk once. */
+static void test_store_fsync_fail(void **state)
+{
+	const char *dir = *state;
+	struct cdr_store_opts o = {.batch_max = 8};
+	struct cdr_store *s = NULL;
+	struct faultfs ff;
+	faultfs_init(&ff);
+	assert_int_equal(cdr_store_open(&ff.env, dir, &o, &s), SY_OK);
+	ff.sync_fail = true;
+	struct cdr c;
+	uint32_t n = 0;
+	enum sy_rc rc = SY_OK;
+	for (; n < 4000 && rc == SY_OK; n++) { /* bounded: 256 WAL pages come long before */
+		gen_cdr(n, &c);
+		assert_int_equal(cdr_store_add(s, &c), SY_OK);
+		rc = cdr_store_flush(s);
+	}
+	assert_int_equal(rc, SY_ERR_IO);
+	assert_non_null(strstr(cdr_store_errmsg(s), "checkpoint"));
+	assert_true(ff.refused > 0);
+	gen_cdr(n, &c);
+	assert_int_equal(cdr_store_add(s, &c), SY_OK); /* joins the kept batch */
+	assert_int_equal(cdr_store_flush(s), SY_ERR_IO); /* still shut */
+	struct cdr_store_stats st;
+	cdr_store_stats(s, &st);
+	assert_int_equal(st.pending, 2);
+	ff.sync_fail = false;
+	assert_int_equal(cdr_store_flush(s), SY_OK);
+	assert_int_equal(cdr_store_close(s), SY_OK);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path_in(dir, "cdrs.sqlite"), &db), SQLITE_OK);
+	assert_int_equal(sql_int(db, "SELECT count(*) FROM cdrs"), n + 1);
+	assert_int_equal(sql_int(db, "SELECT count(DISTINCT id) FROM cdrs"), n + 1);
+	sqlite3_close(db);
+}
+
+/* The store's locks are sqlite's own (through the env's file_lock): the
+ * sqlite of another process, here a child with the stock unix VFS, is
+ * refused while the store is open instead of checkpointing the WAL under
+ * it, and reads every row once the store is closed. */
+static int other_process_count(const char *path)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		sqlite3 *db = NULL;
+		int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+		sqlite3_stmt *st = NULL;
+		if (rc == SQLITE_OK)
+			rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM cdrs", -1, &st, NULL);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_step(st);
+		int code = rc == SQLITE_ROW ? (int)sqlite3_column_int(st, 0) : rc == SQLITE_BUSY ? 200 : 201;
+		sqlite3_finalize(st);
+		sqlite3_close(db);
+		_exit(code);
+	}
+	int status = 0;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+static void test_store_locked_against_other_process(void **state)
+{
+	const char *dir = *state;
+	struct cdr_store *s = NULL;
+	assert_int_equal(cdr_store_open(sy_live_files(), dir, NULL, &s), SY_OK);
+	struct cdr c;
+	for (uint32_t i = 0; i < 3; i++) {
+		gen_cdr(i, &c);
+		assert_int_equal(cdr_store_add(s, &c), SY_OK);
+	}
+	assert_int_equal(cdr_store_flush(s), SY_OK);
+	assert_int_equal(other_process_count(path_in(dir, "cdrs.sqlite")), 200); /* SQLITE_BUSY */
+	assert_int_equal(cdr_store_close(s), SY_OK);
+	assert_int_equal(other_process_count(path_in(dir, "cdrs.sqlite")), 3);
 }
 
 int main(void)
@@ -492,7 +580,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_store_torn_csv, setup_dir, teardown_dir),
 	    cmocka_unit_test_setup_teardown(test_store_deterministic, setup_dir, teardown_dir),
 	    cmocka_unit_test_setup_teardown(test_store_unwritable, setup_dir, teardown_dir),
-	    cmocka_unit_test_setup_teardown(test_store_locked_then_retry, setup_dir, teardown_dir),
+	    cmocka_unit_test_setup_teardown(test_store_full_then_retry, setup_dir, teardown_dir),
+	    cmocka_unit_test_setup_teardown(test_store_fsync_fail, setup_dir, teardown_dir),
+	    cmocka_unit_test_setup_teardown(test_store_locked_against_other_process, setup_dir, teardown_dir),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/live/live.h"
+#include "tests/faultfs.h"
 #include "core/store/ledger.h"
 
 #define U BILL_MICROS_PER_UNIT
@@ -54,7 +56,7 @@ static void start(const struct fixture *f, struct ledger **l, struct bill_book *
 {
 	char err[LEDGER_ERRMSG_MAX];
 	struct bill_book_opts bo = {.accounts_max = 8, .resv_max = 64};
-	assert_int_equal(ledger_open(f->path, NULL, l, err, sizeof err), SY_OK);
+	assert_int_equal(ledger_open(sy_live_files(), f->path, NULL, l, err, sizeof err), SY_OK);
 	assert_int_equal(bill_book_new(&bo, b), SY_OK);
 	struct ledger_recovery r;
 	assert_int_equal(ledger_recover(*l, *b, rec != NULL ? rec : &r), SY_OK);
@@ -215,8 +217,8 @@ static void test_crash_sigkill(void **state)
 		struct ledger *l;
 		struct bill_book *b;
 		struct bill_book_opts bo = {.accounts_max = 8, .resv_max = 64};
-		if (ledger_open(f->path, NULL, &l, NULL, 0) != SY_OK || bill_book_new(&bo, &b) != SY_OK ||
-		    ledger_recover(l, b, NULL) != SY_OK)
+		if (ledger_open(sy_live_files(), f->path, NULL, &l, NULL, 0) != SY_OK ||
+		    bill_book_new(&bo, &b) != SY_OK || ledger_recover(l, b, NULL) != SY_OK)
 			_exit(3);
 		crash_workload(l, b);
 		kill(getpid(), SIGKILL);
@@ -241,7 +243,7 @@ static void test_duplicate_open_and_batches(void **state)
 	struct bill_book *b;
 	char err[LEDGER_ERRMSG_MAX];
 	struct ledger_opts o = {.batch_max = 4};
-	assert_int_equal(ledger_open(f->path, &o, &l, err, sizeof err), SY_OK);
+	assert_int_equal(ledger_open(sy_live_files(), f->path, &o, &l, err, sizeof err), SY_OK);
 	struct bill_book_opts bo = {.accounts_max = 4, .resv_max = 8};
 	assert_int_equal(bill_book_new(&bo, &b), SY_OK);
 	assert_int_equal(ledger_recover(l, b, NULL), SY_OK);
@@ -271,12 +273,54 @@ static void test_duplicate_open_and_batches(void **state)
 	bill_book_free(b);
 }
 
+/* The disk refuses the commit: the batch is kept (rolled back, replayed
+ * into the next attempt), not lost; once the disk takes it, every operation
+ * is on disk once. Before, a failed commit dropped the batch: charges the
+ * book had made were missing from the ledger. */
+static void test_full_disk_keeps_batch(void **state)
+{
+	struct fixture *f = *state;
+	struct faultfs ff;
+	faultfs_init(&ff);
+	struct ledger *l;
+	struct bill_book *b;
+	char err[LEDGER_ERRMSG_MAX];
+	assert_int_equal(ledger_open(&ff.env, f->path, NULL, &l, err, sizeof err), SY_OK);
+	struct bill_book_opts bo = {.accounts_max = 4, .resv_max = 8};
+	assert_int_equal(bill_book_new(&bo, &b), SY_OK);
+	assert_int_equal(ledger_recover(l, b, NULL), SY_OK);
+	add_acct(b, "x", BILL_PREPAID, 10 * U, 0);
+	assert_int_equal(ledger_commit(l), SY_OK);
+	ff.full = true;
+	bill_resv_id r;
+	int64_t charged = 0;
+	assert_int_equal(bill_reserve(b, SY_STR("x"), SY_STR("c1"), U, U, &r, NULL), SY_OK);
+	assert_int_equal(ledger_commit(l), SY_ERR_IO);
+	assert_int_equal(bill_commit(b, r, 30, &charged), SY_OK); /* replays the reserve, adds the charge */
+	assert_int_equal(ledger_commit(l), SY_ERR_IO);
+	struct ledger_stats st;
+	ledger_stats(l, &st);
+	assert_int_equal(st.pending, 2);
+	assert_true(st.replayed >= 1);
+	ff.full = false;
+	assert_int_equal(ledger_commit(l), SY_OK);
+	assert_int_equal(ledger_close(l), SY_OK);
+	bill_book_free(b);
+	struct ledger_recovery rec;
+	start(f, &l, &b, &rec);
+	assert_int_equal(rec.resv_reconciled, 0);
+	assert_int_equal(info(b, "x").balance_micros, 10 * U - 30);
+	assert_int_equal(ledger_close(l), SY_OK);
+	bill_book_free(b);
+}
+
 static void test_open_errors(void **state)
 {
 	(void)state;
 	struct ledger *l = (struct ledger *)1;
 	char err[LEDGER_ERRMSG_MAX] = "";
-	assert_int_not_equal(ledger_open("/nonexistent-dir/x/ledger.sqlite", NULL, &l, err, sizeof err), SY_OK);
+	assert_int_not_equal(
+	    ledger_open(sy_live_files(), "/nonexistent-dir/x/ledger.sqlite", NULL, &l, err, sizeof err), SY_OK);
 	assert_null(l);
 	assert_true(strlen(err) > 0);
 }
@@ -288,6 +332,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_crash_unflushed_batch, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_crash_sigkill, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_duplicate_open_and_batches, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_full_disk_keeps_batch, setup, teardown),
 	    cmocka_unit_test(test_open_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

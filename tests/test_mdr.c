@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/live/live.h"
+#include "tests/faultfs.h"
 #include "core/store/mdr.h"
 
 #define T0_NS 1773568800000000000ull /* 2026-03-15T10:00:00Z */
@@ -119,7 +121,7 @@ static void test_csv_line_text(void **state)
 static enum sy_rc write_n(const char *dir, uint32_t n, const struct mdr_store_opts *o)
 {
 	struct mdr_store *s;
-	enum sy_rc r = mdr_store_open(dir, o, &s);
+	enum sy_rc r = mdr_store_open(sy_live_files(), dir, o, &s);
 	if (r != SY_OK)
 		return r;
 	for (uint32_t i = 0; i < n; i++) {
@@ -186,36 +188,38 @@ static void test_store_csv_and_sqlite(void **state)
 	sqlite3_close(db);
 }
 
-/* The sqlite file is locked by another writer: the flush fails, the batch
- * stays; after the lock goes the flush writes each row exactly once. */
+/* The disk is full: the flush fails, the batch stays; once there is room
+ * the flush writes each row exactly once. */
 static void test_failed_flush_resumes(void **state)
 {
 	const char *dir = *state;
 	char err[MDR_STORE_ERRMSG_MAX];
 	struct mdr_store_opts o = {.busy_timeout_ms = 1, .err = err, .err_len = sizeof err};
 	struct mdr_store *s;
-	assert_int_equal(mdr_store_open(dir, &o, &s), SY_OK);
+	struct faultfs ff;
+	faultfs_init(&ff);
+	assert_int_equal(mdr_store_open(&ff.env, dir, &o, &s), SY_OK);
 	char path[1024];
 	snprintf(path, sizeof path, "%s/mdrs.sqlite", dir);
-	sqlite3 *other;
-	assert_int_equal(sqlite3_open(path, &other), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	ff.full = true;
 	struct mdr m;
 	for (uint32_t i = 0; i < 4; i++) {
 		gen_mdr(i, &m);
 		assert_int_equal(mdr_store_add(s, &m), SY_OK);
 	}
 	assert_int_equal(mdr_store_flush(s), SY_ERR_IO);
-	assert_non_null(strstr(mdr_store_errmsg(s), "locked"));
+	assert_non_null(strstr(mdr_store_errmsg(s), "full"));
 	struct mdr_store_stats st;
 	mdr_store_stats(s, &st);
 	assert_int_equal(st.pending, 4);
 	assert_int_equal(st.errors, 1);
-	assert_int_equal(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	ff.full = false;
 	assert_int_equal(mdr_store_flush(s), SY_OK);
 	mdr_store_stats(s, &st);
 	assert_int_equal(st.written, 4);
 	assert_int_equal(mdr_store_close(s), SY_OK);
+	sqlite3 *other;
+	assert_int_equal(sqlite3_open(path, &other), SQLITE_OK);
 	sqlite3_stmt *q;
 	assert_int_equal(sqlite3_prepare_v2(other, "SELECT count(*), count(DISTINCT id) FROM mdrs", -1, &q, NULL),
 			 SQLITE_OK);
@@ -251,10 +255,10 @@ static void test_open_errors(void **state)
 	char err[MDR_STORE_ERRMSG_MAX];
 	struct mdr_store_opts o = {.err = err, .err_len = sizeof err, .batch_max = MDR_STORE_BATCH_MAX + 1};
 	struct mdr_store *s = (struct mdr_store *)1;
-	assert_int_equal(mdr_store_open("/tmp", &o, &s), SY_ERR_INVAL);
+	assert_int_equal(mdr_store_open(sy_live_files(), "/tmp", &o, &s), SY_ERR_INVAL);
 	assert_null(s);
 	o.batch_max = 0;
-	assert_int_equal(mdr_store_open("/nonexistent-dir/x", &o, &s), SY_ERR_IO);
+	assert_int_equal(mdr_store_open(sy_live_files(), "/nonexistent-dir/x", &o, &s), SY_ERR_IO);
 	assert_non_null(strstr(err, "/nonexistent-dir/x"));
 	assert_int_equal(mdr_store_close(NULL), SY_OK);
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "core/live/live.h"
 #include "core/billing/rate.h"
 
 #define MON 1704067200ull /* 2024-01-01 00:00:00 UTC, a Monday */
@@ -72,7 +73,7 @@ static void load_sample(struct bill_tariff *t)
 {
 	char err[BILL_ERR_MAX];
 	struct bill_tariff_opts o = {.err = err, .err_len = sizeof err};
-	if (bill_tariff_load_file(t, "tests/data/tariff/sample.csv", &o) != SY_OK)
+	if (bill_tariff_load_file(sy_live_files(), t, "tests/data/tariff/sample.csv", &o) != SY_OK)
 		fail_msg("%s", err);
 }
 
@@ -188,7 +189,17 @@ static enum sy_rc rate_text(const struct bill_tariff *t, const char *in_text, si
 	fflush(in);
 	rewind(in);
 	memset(e, 0, sizeof *e);
-	enum sy_rc rc = bill_rate_csv(t, fileno(in), "cdrs.csv", fileno(o), collect, e, st);
+	/* The env opens by path: reopen the temporary files through /proc. */
+	const struct sy_env *env = sy_live_files();
+	char in_path[64], out_path[64];
+	snprintf(in_path, sizeof in_path, "/proc/self/fd/%d", fileno(in));
+	snprintf(out_path, sizeof out_path, "/proc/self/fd/%d", fileno(o));
+	struct sy_file *in_f, *out_f;
+	assert_int_equal(sy_env_file_open(env, in_path, SY_FILE_READ, &in_f), SY_OK);
+	assert_int_equal(sy_env_file_open(env, out_path, SY_FILE_WRITE, &out_f), SY_OK);
+	enum sy_rc rc = bill_rate_csv(t, env, in_f, "cdrs.csv", out_f, collect, e, st);
+	sy_env_file_close(env, in_f);
+	sy_env_file_close(env, out_f);
 	*out = slurp(o, out_len);
 	fclose(in);
 	fclose(o);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "core/live/live.h"
 #include "core/store/cdr.h"
 #include "core/store/ledger.h"
 #include "sim/run_int.h"
@@ -60,7 +61,7 @@ static void test_cdr_abandon_drops_batch(void **state)
 {
 	const char *dir = *state;
 	struct cdr_store *s;
-	assert_int_equal(cdr_store_open(dir, NULL, &s), SY_OK);
+	assert_int_equal(cdr_store_open(sy_live_files(), dir, NULL, &s), SY_OK);
 	for (uint64_t i = 1; i <= 8; i++) {
 		struct cdr c = {.id = i, .start_ns = i * SY_NS_PER_S, .end_ns = i * SY_NS_PER_S + 1};
 		CDR_SET_STR(&c, carrier, SY_STR("tier1"));
@@ -71,17 +72,18 @@ static void test_cdr_abandon_drops_batch(void **state)
 	assert_int_equal(cdr_store_abandon(s), 3); /* 6..8 were in the batch */
 	uint64_t rows = 99;
 	char err[256];
-	assert_int_equal(cdr_store_count_rows(dir, &rows, err, sizeof err), SY_OK);
+	assert_int_equal(cdr_store_count_rows(sy_live_files(), dir, &rows, err, sizeof err), SY_OK);
 	assert_int_equal(rows, 5);
 	char csv[128];
 	snprintf(csv, sizeof csv, "%s/cdrs.csv", dir);
 	assert_int_equal(lines_of(csv), 1 + 5); /* header and the committed rows */
 	/* A restarted node continues after the last CDR on disk. */
-	assert_int_equal(cdr_store_open(dir, NULL, &s), SY_OK);
+	assert_int_equal(cdr_store_open(sy_live_files(), dir, NULL, &s), SY_OK);
 	assert_int_equal(cdr_store_last_id(s), 5);
 	assert_int_equal(cdr_store_close(s), SY_OK);
 	/* Nothing written at all: no file, no rows. */
-	assert_int_equal(cdr_store_count_rows("/tmp/sy-no-such-dir-for-crash-test", &rows, err, sizeof err), SY_OK);
+	assert_int_equal(
+	    cdr_store_count_rows(sy_live_files(), "/tmp/sy-no-such-dir-for-crash-test", &rows, err, sizeof err), SY_OK);
 	assert_int_equal(rows, 0);
 }
 
@@ -94,7 +96,7 @@ static void test_ledger_crash_drops_batch(void **state)
 	struct ledger *l;
 	struct bill_book *b;
 	struct ledger_recovery rec;
-	assert_int_equal(ledger_open(path, NULL, &l, err, sizeof err), SY_OK);
+	assert_int_equal(ledger_open(sy_live_files(), path, NULL, &l, err, sizeof err), SY_OK);
 	assert_int_equal(bill_book_new(&bo, &b), SY_OK);
 	assert_int_equal(ledger_recover(l, b, &rec), SY_OK);
 	struct bill_account_def d = {
@@ -113,7 +115,7 @@ static void test_ledger_crash_drops_batch(void **state)
 	assert_int_equal(ledger_close(l), SY_OK);
 	bill_book_free(b);
 
-	assert_int_equal(ledger_open(path, NULL, &l, err, sizeof err), SY_OK);
+	assert_int_equal(ledger_open(sy_live_files(), path, NULL, &l, err, sizeof err), SY_OK);
 	assert_true(ledger_charged(l, SY_STR("call-1"), NULL));
 	assert_false(ledger_charged(l, SY_STR("call-2"), NULL));
 	assert_false(ledger_charged(l, SY_STR("call-3"), NULL));
@@ -187,7 +189,7 @@ static void test_crash_counters_summed(void **state)
 	/* every CDR emitted is on disk but the batch the crash dropped */
 	uint64_t rows;
 	char err[256];
-	assert_int_equal(cdr_store_count_rows(dir, &rows, err, sizeof err), SY_OK);
+	assert_int_equal(cdr_store_count_rows(sy_live_files(), dir, &rows, err, sizeof err), SY_OK);
 	assert_int_equal(rows + r->crash.cdrs_dropped, t.b2b.cdrs);
 	assert_int_equal(json_metric(dir, "cdr.count"), (int64_t)rows);
 	assert_int_equal(json_metric(dir, "cdr.lost"), (int64_t)r->crash.cdrs_dropped);

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/live/live.h"
+#include "tests/faultfs.h"
 #include "core/store/smsq.h"
 
 #define T0_NS 1773568800000000000ull /* 2026-03-15T10:00:00Z */
@@ -98,7 +100,7 @@ static struct smsq *open_q(struct tctx *t, uint32_t batch_max)
 	char err[SMSQ_ERRMSG_MAX];
 	struct smsq_opts o = {.on_done = on_done, .arg = t, .batch_max = batch_max, .err = err, .err_len = sizeof err};
 	struct smsq *q = NULL;
-	enum sy_rc r = smsq_open(t->path, &o, &q);
+	enum sy_rc r = smsq_open(sy_live_files(), t->path, &o, &q);
 	if (r != SY_OK)
 		fprintf(stderr, "smsq_open: %s\n", err);
 	assert_int_equal(r, SY_OK);
@@ -417,26 +419,25 @@ static void test_reentrant_callback(void **state)
 	assert_int_equal(smsq_close(q), SY_OK);
 }
 
-/* Another connection holds the write lock: the commit fails, reports
- * nothing and keeps the batch; after the lock goes, the retry writes it. */
+/* The disk is full: the commit fails, reports nothing and keeps the batch;
+ * once there is room, the retry writes it. */
 static void test_commit_failure_retry(void **state)
 {
 	struct tctx *t = *state;
 	char err[SMSQ_ERRMSG_MAX];
 	struct smsq_opts o = {.on_done = on_done, .arg = t, .busy_timeout_ms = 1, .err = err, .err_len = sizeof err};
 	struct smsq *q;
-	assert_int_equal(smsq_open(t->path, &o, &q), SY_OK);
-	sqlite3 *other;
-	assert_int_equal(sqlite3_open(t->path, &other), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	struct faultfs ff;
+	faultfs_init(&ff);
+	assert_int_equal(smsq_open(&ff.env, t->path, &o, &q), SY_OK);
+	ff.full = true;
 	put_id(q, 1, 1);
 	put_id(q, 2, 2);
 	assert_int_equal(smsq_commit(q), SY_ERR_IO);
-	assert_non_null(strstr(smsq_errmsg(q), "locked"));
+	assert_non_null(strstr(smsq_errmsg(q), "full"));
 	assert_int_equal(t->n, 0);
 	assert_int_equal(smsq_pending(q), 2);
-	assert_int_equal(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(other);
+	ff.full = false;
 	assert_int_equal(smsq_commit(q), SY_OK);
 	assert_int_equal(t->n, 2);
 	assert_int_equal(t->recs[0].rc, SY_OK);
@@ -444,6 +445,47 @@ static void test_commit_failure_retry(void **state)
 	struct smsq_stats st;
 	smsq_stats(q, &st);
 	assert_int_equal(st.errors, 1);
+	assert_int_equal(st.commits, 1);
+	assert_int_equal(smsq_close(q), SY_OK);
+}
+
+/* before_commit says no (the SMSC's MDRs are not durable): nothing is
+ * committed or reported, whoever asks for the commit (the owner, a full
+ * batch); once it says yes, the kept batch commits whole. */
+static bool gate_open;
+static uint32_t gate_asked;
+static bool gate(void *arg)
+{
+	gate_asked++;
+	return gate_open;
+}
+
+static void test_before_commit_holds(void **state)
+{
+	struct tctx *t = *state;
+	char err[SMSQ_ERRMSG_MAX];
+	struct smsq_opts o = {
+	    .on_done = on_done, .arg = t, .batch_max = 4, .before_commit = gate, .err = err, .err_len = sizeof err};
+	struct smsq *q;
+	assert_int_equal(smsq_open(sy_live_files(), t->path, &o, &q), SY_OK);
+	gate_open = false;
+	gate_asked = 0;
+	for (uint64_t id = 1; id <= 4; id++) /* the 4th fills the batch: an auto-commit, held */
+		put_id(q, id, id);
+	assert_int_equal(smsq_commit(q), SY_ERR_IO);
+	assert_true(smsq_failing(q));
+	assert_true(gate_asked >= 2);
+	assert_int_equal(t->n, 0);
+	assert_int_equal(smsq_pending(q), 4);
+	struct smsq_update u = {.state = SMSQ_DELIVERED, .set = SMSQ_SET_DONE};
+	assert_int_equal(smsq_mark(q, 1, &u, 99), SY_ERR_FULL); /* no room while held */
+	gate_open = true;
+	assert_int_equal(smsq_commit(q), SY_OK);
+	assert_false(smsq_failing(q));
+	assert_int_equal(t->n, 4);
+	struct smsq_stats st;
+	smsq_stats(q, &st);
+	assert_true(st.held >= 2);
 	assert_int_equal(st.commits, 1);
 	assert_int_equal(smsq_close(q), SY_OK);
 }
@@ -479,7 +521,7 @@ static void test_body_limits(void **state)
 	struct smsq_opts o = {
 	    .on_done = on_done, .arg = t, .batch_bytes_max = SMSQ_BODY_MAX, .err = err, .err_len = sizeof err};
 	struct smsq *q;
-	assert_int_equal(smsq_open(t->path, &o, &q), SY_OK);
+	assert_int_equal(smsq_open(sy_live_files(), t->path, &o, &q), SY_OK);
 	static uint8_t big[SMSQ_BODY_MAX + 1];
 	for (size_t i = 0; i < sizeof big; i++)
 		big[i] = (uint8_t)(i * 7);
@@ -505,14 +547,14 @@ static void test_open_errors(void **state)
 	char err[SMSQ_ERRMSG_MAX];
 	struct smsq *q = (struct smsq *)1;
 	struct smsq_opts o = {.arg = t, .err = err, .err_len = sizeof err};
-	assert_int_equal(smsq_open(t->path, &o, &q), SY_ERR_INVAL); /* no callback */
+	assert_int_equal(smsq_open(sy_live_files(), t->path, &o, &q), SY_ERR_INVAL); /* no callback */
 	assert_null(q);
 	assert_non_null(strstr(err, "on_done"));
 	o.on_done = on_done;
 	o.batch_max = SMSQ_BATCH_MAX + 1;
-	assert_int_equal(smsq_open(t->path, &o, &q), SY_ERR_INVAL);
+	assert_int_equal(smsq_open(sy_live_files(), t->path, &o, &q), SY_ERR_INVAL);
 	o.batch_max = 0;
-	assert_int_equal(smsq_open("/nonexistent-dir/x/q.sqlite", &o, &q), SY_ERR_IO);
+	assert_int_equal(smsq_open(sy_live_files(), "/nonexistent-dir/x/q.sqlite", &o, &q), SY_ERR_IO);
 	assert_null(q);
 	assert_non_null(strstr(err, "/nonexistent-dir/x/q.sqlite"));
 	assert_int_equal(smsq_close(NULL), SY_OK);
@@ -566,6 +608,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_roundtrip_100k, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_body_limits, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_before_commit_holds, setup, teardown),
 	    cmocka_unit_test(test_id_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

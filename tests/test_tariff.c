@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
+#include "core/live/live.h"
 #include "core/billing/tariff.h"
 #include "core/rng.h"
 
@@ -55,7 +56,7 @@ static void test_load_sample_file(void **state)
 	struct bill_tariff t;
 	char err[BILL_ERR_MAX];
 	struct bill_tariff_opts o = {.ccy = "EUR", .err = err, .err_len = sizeof err};
-	if (bill_tariff_load_file(&t, "tests/data/tariff/sample.csv", &o) != SY_OK)
+	if (bill_tariff_load_file(sy_live_files(), &t, "tests/data/tariff/sample.csv", &o) != SY_OK)
 		fail_msg("%s", err);
 	assert_int_equal(t.n, 9);
 	assert_string_equal(t.ccy.code, "USD"); /* the file's column wins over the default */
@@ -78,7 +79,7 @@ static void test_load_sample_file(void **state)
 	assert_null(bill_tariff_entry(&t, 0));
 	assert_null(bill_tariff_entry(&t, 10));
 	bill_tariff_free(&t);
-	assert_int_equal(bill_tariff_load_file(&t, "tests/data/tariff/missing.csv", &o), SY_ERR_IO);
+	assert_int_equal(bill_tariff_load_file(sy_live_files(), &t, "tests/data/tariff/missing.csv", &o), SY_ERR_IO);
 	assert_string_equal(err,
 			    "tests/data/tariff/missing.csv: cannot read the tariff file: No such file or directory");
 }

@@ -1,6 +1,7 @@
 /* testenv.c: the fake env of testenv.h: virtual clock, a timerq of
  * timers, recording datagram sockets, no streams. Test-only code, so it may
  * use malloc freely and abort on exhaustion. */
+#include "core/live/live.h"
 #include "tests/testenv.h"
 
 #include <stdio.h>
@@ -138,7 +139,8 @@ static void te_log(void *ctx, enum sy_log_level level, const char *fmt, va_list 
 	fputc('\n', stderr);
 }
 
-static const struct sy_env_ops te_ops = {
+/* Files are real: the file operations are the live backend's (testenv_init). */
+static struct sy_env_ops te_ops = {
     .now_ns = te_now_ns,
     .wall_ns = te_wall_ns,
     .timer_start = te_timer_start,
@@ -163,6 +165,18 @@ static const struct sy_env_ops te_ops = {
 void testenv_init(struct testenv *te, uint64_t seed)
 {
 	memset(te, 0, sizeof(*te));
+	const struct sy_env_ops *files = sy_live_files()->ops;
+	te_ops.file_open = files->file_open;
+	te_ops.file_read = files->file_read;
+	te_ops.file_write = files->file_write;
+	te_ops.file_sync = files->file_sync;
+	te_ops.file_size = files->file_size;
+	te_ops.file_truncate = files->file_truncate;
+	te_ops.file_close = files->file_close;
+	te_ops.file_lock = files->file_lock;
+	te_ops.file_unlink = files->file_unlink;
+	te_ops.file_exists = files->file_exists;
+	te_ops.dir_make = files->dir_make;
 	te->env = (struct sy_env){.ops = &te_ops, .ctx = te, .log_level = SY_LOG_WARN};
 	te->seed = seed;
 	te->wall_base_ns = 1700000000ull * SY_NS_PER_S;

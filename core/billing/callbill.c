@@ -38,7 +38,7 @@ static enum sy_rc load_tariffs(struct callbill *cb, char *err, size_t errlen)
 	const struct billing_cfg *s = cb->cfg.billing;
 	for (uint32_t i = 0; i < s->tariff_n; i++) {
 		struct bill_tariff_opts o = {.err = err, .err_len = errlen};
-		enum sy_rc rc = bill_tariff_load_file(&cb->tariffs[i], s->tariffs[i].file, &o);
+		enum sy_rc rc = bill_tariff_load_file(cb->env, &cb->tariffs[i], s->tariffs[i].file, &o);
 		if (rc != SY_OK)
 			return rc;
 		cb->tariff_n++;
@@ -127,7 +127,7 @@ static enum sy_rc open_ledger(struct callbill *cb, char *err, size_t errlen)
 {
 	if (cb->cfg.ledger_path == NULL)
 		return SY_OK;
-	enum sy_rc rc = ledger_open(cb->cfg.ledger_path, NULL, &cb->ledger, err, errlen);
+	enum sy_rc rc = ledger_open(cb->env, cb->cfg.ledger_path, NULL, &cb->ledger, err, errlen);
 	if (rc != SY_OK)
 		return rc;
 	struct ledger_recovery rec;

@@ -1,14 +1,12 @@
 /* rate.c: the charge arithmetic and the batch CDR re-rater (rate.h). The
  * batch path parses CSV by hand in one large buffer, writes into another,
  * and copies each row's untouched columns as one block: no per-row malloc,
- * no stdio, two syscalls per 4 MB. */
+ * no stdio, two env file operations per 4 MB. */
 #include "core/billing/rate.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "core/store/cdr.h"
 
@@ -206,7 +204,9 @@ struct batch {
 	void *err_arg;
 	struct bill_batch_stats *st;
 	uint64_t line;
-	int out_fd;
+	const struct sy_env *env;
+	struct sy_file *in_f, *out_f;
+	uint64_t in_off, out_off; /* where the next read and write go */
 	char *out;
 	size_t out_len;
 };
@@ -227,20 +227,6 @@ batch_err(struct batch *b, const char *fmt, ...)
 	va_end(ap);
 	if (b->err != NULL)
 		b->err(b->err_arg, msg);
-}
-
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? errno : EIO;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 static char *put_u64(char *p, uint64_t v)
@@ -341,24 +327,21 @@ static bool batch_header(struct batch *b, const char *p, const struct rec *r)
 	return true;
 }
 
-/* Refills buf from fd after moving the unread tail [*off, *have) to the
- * front. Sets *eof at end of input; returns 0 or an errno. */
-static int batch_fill(int fd, char *buf, size_t *off, size_t *have, bool *eof)
+/* Refills buf from the input after moving the unread tail [*off, *have) to
+ * the front. Sets *eof at end of input. */
+static enum sy_rc batch_fill(struct batch *b, char *buf, size_t *off, size_t *have, bool *eof)
 {
 	memmove(buf, buf + *off, *have - *off);
 	*have -= *off;
 	*off = 0;
-	while (*have < BILL_BATCH_BUF && !*eof) {
-		ssize_t n = read(fd, buf + *have, BILL_BATCH_BUF - *have);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return errno;
-		if (n == 0)
-			*eof = true;
-		*have += (size_t)n;
-	}
-	return 0;
+	size_t want = BILL_BATCH_BUF - *have, got = 0;
+	enum sy_rc rc = sy_env_file_read(b->env, b->in_f, b->in_off, buf + *have, want, &got);
+	if (rc != SY_OK)
+		return rc;
+	b->in_off += got;
+	*have += got;
+	*eof = got < want; /* a read is short only at the end */
+	return SY_OK;
 }
 
 #define BATCH_GROUP (4 * BILL_LOOKUP_LANES)
@@ -378,11 +361,12 @@ static enum sy_rc batch_flush_out(struct batch *b, size_t need)
 {
 	if (BILL_BATCH_BUF - b->out_len >= need)
 		return SY_OK;
-	int e = write_all(b->out_fd, b->out, b->out_len);
-	if (e != 0) {
-		batch_err(b, "write: %s", strerror(e));
+	enum sy_rc rc = sy_env_file_write(b->env, b->out_f, b->out_off, b->out, b->out_len);
+	if (rc != SY_OK) {
+		batch_err(b, "write: %s", sy_env_file_err(rc));
 		return SY_ERR_IO;
 	}
+	b->out_off += b->out_len;
 	b->out_len = 0;
 	return SY_OK;
 }
@@ -437,7 +421,7 @@ static bool batch_scan(struct batch *b, const char *in, size_t *off, size_t have
 	return true;
 }
 
-static enum sy_rc batch_run(struct batch *b, int in_fd, char *in, struct group *g)
+static enum sy_rc batch_run(struct batch *b, char *in, struct group *g)
 {
 	size_t off = 0, have = 0;
 	bool eof = false, header = true;
@@ -457,9 +441,9 @@ static enum sy_rc batch_run(struct batch *b, int in_fd, char *in, struct group *
 			batch_err(b, "row longer than %u bytes", BILL_BATCH_LINE_MAX);
 			return SY_ERR_PARSE;
 		}
-		int e = batch_fill(in_fd, in, &off, &have, &eof);
-		if (e != 0) {
-			batch_err(b, "read: %s", strerror(e));
+		enum sy_rc e = batch_fill(b, in, &off, &have, &eof);
+		if (e != SY_OK) {
+			batch_err(b, "read: %s", sy_env_file_err(e));
 			return SY_ERR_IO;
 		}
 	}
@@ -471,20 +455,29 @@ static enum sy_rc batch_run(struct batch *b, int in_fd, char *in, struct group *
 	return rc;
 }
 
-enum sy_rc bill_rate_csv(const struct bill_tariff *t, int in_fd, const char *in_name, int out_fd, bill_batch_err_fn err,
-			 void *err_arg, struct bill_batch_stats *stats)
+enum sy_rc bill_rate_csv(const struct bill_tariff *t, const struct sy_env *env, struct sy_file *in_f,
+			 const char *in_name, struct sy_file *out_f, bill_batch_err_fn err, void *err_arg,
+			 struct bill_batch_stats *stats)
 {
 	_Static_assert(BILL_BATCH_LINE_MAX + 64 < BILL_BATCH_BUF, "a row always fits a buffer");
 	memset(stats, 0, sizeof *stats);
 	struct batch b = {
-	    .t = t, .name = in_name ? in_name : "-", .err = err, .err_arg = err_arg, .st = stats, .out_fd = out_fd};
+	    .t = t,
+	    .name = in_name ? in_name : "-",
+	    .err = err,
+	    .err_arg = err_arg,
+	    .st = stats,
+	    .env = env,
+	    .in_f = in_f,
+	    .out_f = out_f,
+	};
 	char *in = malloc(BILL_BATCH_BUF);
 	struct group *g = malloc(sizeof *g);
 	b.out = malloc(BILL_BATCH_BUF);
 	enum sy_rc rc = SY_ERR_NOMEM;
 	if (in != NULL && g != NULL && b.out != NULL) {
 		g->n = 0;
-		rc = batch_run(&b, in_fd, in, g);
+		rc = batch_run(&b, in, g);
 	} else {
 		batch_err(&b, "out of memory");
 	}

@@ -57,15 +57,16 @@ typedef void (*bill_batch_err_fn)(void *arg, const char *msg);
 #define BILL_BATCH_BUF	    (4u << 20)	/* read and write buffer, each */
 #define BILL_BATCH_LINE_MAX (64u << 10) /* a longer row stops the batch */
 
-/* Reads the CDR CSV from in_fd (header = cdr_csv_header), writes it to
- * out_fd with cost_micros, tariff_id and rated_ms filled in (the other
+/* Reads the CDR CSV from in_f (header = cdr_csv_header) from its start,
+ * writes it to out_f from its start, both env files, with cost_micros, tariff_id and rated_ms filled in (the other
  * columns byte for byte), each row rated by bill_rate_call on callee,
  * answer time (start when unanswered) and duration_ms. Bad rows are reported
  * through err (may be NULL) and skipped. Returns SY_OK when the whole input
  * was processed (check stats->bad), SY_ERR_PARSE on a wrong header or an
  * over-long row, SY_ERR_IO on a read/write failure, SY_ERR_NOMEM. */
-enum sy_rc bill_rate_csv(const struct bill_tariff *t, int in_fd, const char *in_name, int out_fd, bill_batch_err_fn err,
-			 void *err_arg, struct bill_batch_stats *stats);
+enum sy_rc bill_rate_csv(const struct bill_tariff *t, const struct sy_env *env, struct sy_file *in_f,
+			 const char *in_name, struct sy_file *out_f, bill_batch_err_fn err, void *err_arg,
+			 struct bill_batch_stats *stats);
 
 /* "YYYY-MM-DDTHH:MM:SS.mmmZ" (cdr_fmt_iso8601) -> epoch seconds. */
 bool bill_parse_iso8601(struct sy_str s, uint64_t *epoch_s);

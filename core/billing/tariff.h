@@ -9,7 +9,7 @@
 #ifndef SY_BILLING_TARIFF_H
 #define SY_BILLING_TARIFF_H
 
-#include "core/base.h"
+#include "core/env.h"
 #include "core/billing/money.h"
 #include "core/route/route.h"
 
@@ -69,8 +69,11 @@ struct bill_tariff_opts {
  * SY_ERR_PARSE for bad content, SY_ERR_NOMEM. opts may be NULL. */
 enum sy_rc bill_tariff_load_mem(struct bill_tariff *t, const char *name, const char *buf, size_t len,
 				const struct bill_tariff_opts *opts);
-/* Reads path and calls bill_tariff_load_mem; SY_ERR_IO when unreadable. */
-enum sy_rc bill_tariff_load_file(struct bill_tariff *t, const char *path, const struct bill_tariff_opts *opts);
+#define BILL_TARIFF_FILE_MAX (1ull << 30) /* a larger file is refused */
+/* Reads path through env's files and calls bill_tariff_load_mem; SY_ERR_IO
+ * when unreadable. */
+enum sy_rc bill_tariff_load_file(const struct sy_env *env, struct bill_tariff *t, const char *path,
+				 const struct bill_tariff_opts *opts);
 void bill_tariff_free(struct bill_tariff *t);
 
 /* The band in force at epoch_s (BILL_BAND_ANY when no band covers it). */

@@ -265,6 +265,17 @@ static const struct sy_env_ops live_ops = {
     .seed = live_seed,
     .log = live_log,
     .event = live_event,
+    .file_open = live__file_open,
+    .file_read = live__file_read,
+    .file_write = live__file_write,
+    .file_sync = live__file_sync,
+    .file_size = live__file_size,
+    .file_truncate = live__file_truncate,
+    .file_close = live__file_close,
+    .file_lock = live__file_lock,
+    .file_unlink = live__file_unlink,
+    .file_exists = live__file_exists,
+    .dir_make = live__dir_make,
 };
 
 /* --- create, run, stop, destroy --------------------------------------- */

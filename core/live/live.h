@@ -33,6 +33,9 @@ struct sy_live_stats {
 enum sy_rc sy_live_create(const struct sy_live_cfg *cfg, struct sy_live **out);
 /* Closes every socket still open (without callbacks) and frees the base. */
 void sy_live_destroy(struct sy_live *l);
+/* An env with the file operations only (real files, no loop, no clock), for
+ * tools and tests that read or write files outside a running node. */
+const struct sy_env *sy_live_files(void);
 /* The env to hand to components; valid until sy_live_destroy(). */
 const struct sy_env *sy_live_env(struct sy_live *l);
 /* For adding other libevent users (evhttp) to the same loop. */

@@ -58,6 +58,19 @@ struct sy_live {
 };
 
 void live__link_init(struct live_link *head);
+
+/* file.c: the env's file operations on real files. */
+enum sy_rc live__file_open(void *ctx, const char *path, unsigned flags, struct sy_file **out);
+enum sy_rc live__file_read(void *ctx, struct sy_file *f, uint64_t off, void *buf, size_t len, size_t *got);
+enum sy_rc live__file_write(void *ctx, struct sy_file *f, uint64_t off, const void *buf, size_t len);
+enum sy_rc live__file_sync(void *ctx, struct sy_file *f);
+enum sy_rc live__file_size(void *ctx, struct sy_file *f, uint64_t *out);
+enum sy_rc live__file_truncate(void *ctx, struct sy_file *f, uint64_t size);
+void live__file_close(void *ctx, struct sy_file *f);
+enum sy_rc live__file_lock(void *ctx, struct sy_file *f, uint64_t off, uint64_t len, enum sy_file_lock how);
+enum sy_rc live__file_unlink(void *ctx, const char *path);
+bool live__file_exists(void *ctx, const char *path);
+enum sy_rc live__dir_make(void *ctx, const char *path);
 void live__link_add(struct live_link *head, struct live_link *n);
 void live__link_del(struct live_link *n);
 

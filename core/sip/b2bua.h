@@ -49,6 +49,10 @@ struct b2bua_cfg {
 	uint64_t ring_timeout_ns;   /* ringing too long: CANCEL, 480 to the caller; 0 = never */
 	uint64_t cdr_id_base; /* CDR ids continue after this (the store's last id) */
 	struct callbill *bill; /* real-time billing; NULL = calls are not charged */
+	/* Optional: asked before a new call is created; false answers 503
+	 * with no call and no CDR (the switch: no room for its CDR). */
+	bool (*admit)(void *arg);
+	void *admit_arg;
 };
 
 struct b2bua_stats {

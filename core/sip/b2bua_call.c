@@ -139,6 +139,11 @@ void b2bua__new_invite(struct b2bua *b, struct sip_txn *st, const struct sip_msg
 		b2bua__respond_code(b, st, 483, NULL);
 		return;
 	}
+	if (b->cfg.admit != NULL && !b->cfg.admit(b->cfg.admit_arg)) {
+		b->st.final_by_code[503]++;
+		b2bua__respond_code(b, st, 503, "Service Unavailable");
+		return;
+	}
 	struct call *c = b2bua__call_alloc(b);
 	if (c == NULL) {
 		b->st.congestion++;

@@ -60,6 +60,16 @@ struct vswitch_cfg {
 	void *cdr_arg;
 };
 
+/* The CDR buffer: CDRs the store could not take (a full or failing disk),
+ * kept in order and written when the store takes them again. */
+struct vswitch_disk_stats {
+	uint64_t cdrs_buffered;	 /* CDRs that went through the buffer */
+	uint64_t buffer_peak;	 /* most CDRs held at once */
+	uint64_t buffer_now;	 /* gauge: held now */
+	uint64_t calls_refused;	 /* INVITEs answered 503: no room for their CDR */
+	uint64_t store_errors;	 /* failed flushes of the CDR store */
+};
+
 struct vswitch {
 	const struct sy_env *env;
 	struct b2bua *b2bua;
@@ -73,6 +83,12 @@ struct vswitch {
 	b2bua_cdr_fn on_cdr;
 	void *cdr_arg;
 	uint64_t cdrs_emitted, cdrs_store_errors;
+	/* Ring of CDRs waiting for the store; cdr_buf_cap bounds the CDRs it
+	 * may ever have to hold: those in it plus one per call in progress. */
+	struct cdr *cdr_buf;
+	uint32_t cdr_buf_cap, cdr_buf_head, cdr_buf_len;
+	bool store_failing; /* the last flush failed: CDRs go to the ring */
+	struct vswitch_disk_stats disk;
 	char ledger_path[SWITCH_PATH_MAX + 32]; /* "" without a store */
 	char err[256];
 };
@@ -89,6 +105,8 @@ struct vswitch_crash {
 enum sy_rc vswitch_create(const struct vswitch_cfg *cfg, struct vswitch **out, char *err, size_t errlen);
 /* Flushes CDRs now (at shutdown, or before reporting). */
 enum sy_rc vswitch_flush(struct vswitch *v);
+/* Adds v's CDR-buffer counters to *sum (the report sums every instance). */
+void vswitch_disk_add(struct vswitch_disk_stats *sum, const struct vswitch *v);
 /* CDRs emitted but not durably stored (should be 0 after a flush). */
 uint64_t vswitch_cdrs_lost(const struct vswitch *v);
 uint64_t vswitch_cdrs_written(const struct vswitch *v);

@@ -157,14 +157,22 @@ void smsc__fill_qmsg(const struct smsc *s, const struct smsc_msg *m, struct smsq
 
 /* An MDR must be durable before the final mark that deletes its row, so
  * flush MDRs first whenever this append could make the store commit. */
-static void smsc_mdr_guard(struct smsc *s, uint32_t body_len)
+/* smsq's before_commit: every commit of the queue, whoever starts it (the
+ * timer, a full batch, shutdown), first makes the MDRs durable, because the
+ * final marks in the batch delete the rows those MDRs are the record of. An
+ * MDR that cannot be flushed holds the commit back: no mark without its MDR. */
+static bool smsc_mdrs_durable(void *arg)
 {
+	struct smsc *s = arg;
 	if (s->mdr == NULL || s->mdr_unflushed == 0)
-		return;
-	if (smsq_pending(s->q) + 1 < s->q_batch_max && s->q_bytes + body_len <= s->q_bytes_max)
-		return;
-	if (mdr_store_flush(s->mdr) == SY_OK)
+		return true;
+	if (mdr_store_flush(s->mdr) == SY_OK) {
 		s->mdr_unflushed = 0;
+		return true;
+	}
+	s->st.mdr_errors++;
+	SY_LOG(s->env, SY_LOG_ERROR, "smsc: mdr flush: %s", mdr_store_errmsg(s->mdr));
+	return false;
 }
 
 static void smsc_after_append(struct smsc *s, enum sy_rc rc, uint32_t body_len)
@@ -182,7 +190,6 @@ enum sy_rc smsc__put(struct smsc *s, struct smsc_msg *m)
 {
 	struct smsq_msg qm;
 	smsc__fill_qmsg(s, m, &qm);
-	smsc_mdr_guard(s, m->body_len);
 	s->q_reported = false;
 	m->phase = SMSC_P_STORING; /* the callback may run inside smsq_put */
 	uint32_t len = m->body_len;
@@ -193,7 +200,6 @@ enum sy_rc smsc__put(struct smsc *s, struct smsc_msg *m)
 
 enum sy_rc smsc__mark(struct smsc *s, uint64_t id, const struct smsq_update *u, uint64_t token)
 {
-	smsc_mdr_guard(s, 0);
 	s->q_reported = false;
 	enum sy_rc rc = smsq_mark(s->q, id, u, token);
 	smsc_after_append(s, rc, 0);
@@ -221,13 +227,7 @@ static void smsc_commit_fire(void *arg)
 {
 	struct smsc *s = arg;
 	s->t_commit = 0;
-	if (s->mdr != NULL && s->mdr_unflushed > 0) {
-		/* MDRs go first: the marks in this batch may delete their rows. */
-		if (mdr_store_flush(s->mdr) == SY_OK)
-			s->mdr_unflushed = 0;
-		else
-			SY_LOG(s->env, SY_LOG_ERROR, "smsc: mdr flush: %s", mdr_store_errmsg(s->mdr));
-	}
+	/* The MDRs go first (smsc_mdrs_durable); a failure keeps the batch. */
 	if (smsq_commit(s->q) != SY_OK) {
 		s->st.store_errors++;
 		SY_LOG(s->env, SY_LOG_ERROR, "smsc: commit: %s", smsq_errmsg(s->q));
@@ -245,9 +245,7 @@ void smsc__commit_soon(struct smsc *s)
 
 enum sy_rc smsc_flush(struct smsc *s)
 {
-	if (s->mdr != NULL && mdr_store_flush(s->mdr) == SY_OK)
-		s->mdr_unflushed = 0;
-	enum sy_rc rc = smsq_commit(s->q);
+	enum sy_rc rc = smsq_commit(s->q); /* MDRs first, by smsc_mdrs_durable */
 	if (s->mdr != NULL) {
 		enum sy_rc r2 = mdr_store_flush(s->mdr); /* MDRs added by the callbacks */
 		if (r2 == SY_OK)
@@ -506,7 +504,7 @@ static enum sy_rc smsc_open_store(struct smsc *s, char *err, size_t errlen)
 	char path[SMSC_PATH_MAX + 32];
 	if (dir != NULL) {
 		struct mdr_store_opts mo = {.sync_full = s->cfg.sync_full, .err = err, .err_len = errlen};
-		if (mdr_store_open(dir, &mo, &s->mdr) != SY_OK)
+		if (mdr_store_open(s->env, dir, &mo, &s->mdr) != SY_OK)
 			return SY_ERR_IO;
 		snprintf(path, sizeof(path), "%s/smsq.sqlite", dir);
 	} else {
@@ -516,12 +514,13 @@ static enum sy_rc smsc_open_store(struct smsc *s, char *err, size_t errlen)
 	s->q_bytes_max = (uint64_t)SMSQ_BATCH_MAX * 64;
 	struct smsq_opts qo = {.on_done = smsc_on_done,
 			       .arg = s,
+			       .before_commit = smsc_mdrs_durable,
 			       .batch_max = s->q_batch_max,
 			       .batch_bytes_max = (uint32_t)s->q_bytes_max,
 			       .sync_full = s->cfg.sync_full,
 			       .err = err,
 			       .err_len = errlen};
-	enum sy_rc rc = smsq_open(path, &qo, &s->q);
+	enum sy_rc rc = smsq_open(s->env, path, &qo, &s->q);
 	if (rc != SY_OK)
 		return rc;
 	/* Ids continue above the store's high-water mark. A new, empty store

@@ -106,6 +106,8 @@ struct smsc_stats {
 	 * deduplicate delivers twice those of them it had already accepted. */
 	uint64_t recovered_resent;
 	uint64_t store_commits, store_errors, store_full;
+	uint64_t refused_disk; /* submits answered ESME_RTHROTTLED: the store was failing */
+	uint64_t mdr_errors;   /* MDR adds or flushes the disk refused (retried, never dropped) */
 	uint64_t in_flight;			       /* gauge: messages in memory */
 	uint64_t carrier_bound[SMSC_CARRIERS_MAX]; /* gauge: bound sessions per carrier */
 	uint64_t http_submitted;

@@ -243,6 +243,14 @@ static void reject(struct smsc *s, struct smpp_session *ss, uint32_t seq, uint32
 static void srv_submit(struct smsc *s, struct smpp_session *ss, const struct smpp_pdu *req)
 {
 	s->st.submitted++;
+	if (smsq_failing(s->q)) {
+		/* The disk is full or failing: nothing new can be made durable,
+		 * so nothing new is acknowledged; the ESME backs off and retries.
+		 * Messages already taken wait in the batch for the disk. */
+		s->st.refused_disk++;
+		reject(s, ss, req->sequence_number, ESME_RTHROTTLED);
+		return;
+	}
 	struct smsc_account *a = smpp_session_user(ss);
 	struct smsc_msg *m = smsc__msg_alloc(s);
 	if (m == NULL) {
@@ -577,6 +585,10 @@ enum sy_rc smsc_submit_text(struct smsc *s, const struct smsc_text_req *r)
 	if (text_encode(r->text, &t, &parts) != SY_OK)
 		return SY_ERR_INVAL;
 	uint32_t hidx;
+	if (smsq_failing(s->q)) { /* as srv_submit: the disk cannot take it now */
+		s->st.refused_disk++;
+		return SY_ERR_FULL;
+	}
 	if (smsc__msgs_free(s) < parts + 1)
 		return SY_ERR_FULL;
 	struct smsc_http *h = http_alloc(s, &hidx);

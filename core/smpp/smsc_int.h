@@ -44,6 +44,7 @@ struct smsc_msg {
 	struct smsc *smsc;
 	struct sy_hnode unode; /* by (carrier, upstream id) while ENROUTE */
 	bool in_htab, expired, payload, from_http, final_retry;
+	bool mdr_owed; /* final, but its MDR not yet taken by the store */
 	enum smsc_phase phase;
 	uint32_t gen, idx;
 	uint64_t id;

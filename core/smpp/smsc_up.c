@@ -423,8 +423,7 @@ void smsc__rcpt_ack(struct smsc *s, struct smsc_msg *m)
 }
 
 /* Returns false when the receipt was answered at once (nothing kept). */
-static bool early_keep(struct smsc *s, struct sy_str key, enum smsq_state fs, uint32_t err, uint64_t sess,
-		       uint32_t seq)
+static bool early_keep(struct smsc *s, struct sy_str key, enum smsq_state fs, uint32_t err, uint64_t sess, uint32_t seq)
 {
 	if (s->early == NULL || sy_htab_find(&s->early_h, key) != NULL)
 		return false;
@@ -532,11 +531,13 @@ static bool want_dlr(const struct smsc_msg *m, enum smsq_state st)
 	return r == SMPP_REGDLV_SMSC_ALWAYS || (r == SMPP_REGDLV_SMSC_FAILURE && st != SMSQ_DELIVERED);
 }
 
-static void mdr_write(struct smsc *s, const struct smsc_msg *m)
+/* false: the MDR store cannot take it now (the disk); try again later. */
+static bool mdr_write(struct smsc *s, const struct smsc_msg *m)
 {
-	s->st.mdrs++;
-	if (s->mdr == NULL)
-		return;
+	if (s->mdr == NULL) {
+		s->st.mdrs++;
+		return true;
+	}
 	struct mdr r = {.id = m->id,
 			.submit_ns = m->submit_ns,
 			.done_ns = m->done_ns,
@@ -550,17 +551,22 @@ static void mdr_write(struct smsc *s, const struct smsc_msg *m)
 	if (s->cfg.rate != NULL && m->account >= 0 && m->final != SMSQ_REJECTED && m->upstream_id[0] != '\0') {
 		r.cost_micros = s->cfg.rate(s->cfg.rate_arg, s->accts[m->account].cfg->name, sy_str_from(m->dst.digits),
 					    m->submit_ns);
-		s->st.revenue_micros += r.cost_micros;
 	}
 	MDR_SET_STR(&r, from, sy_str_from(m->src.digits));
 	MDR_SET_STR(&r, to, sy_str_from(m->dst.digits));
 	if (m->carrier >= 0)
 		MDR_SET_STR(&r, carrier, sy_str_from(s->carriers[m->carrier].cfg->name));
 	MDR_SET_STR(&r, upstream_id, sy_str_from(m->upstream_id));
-	if (mdr_store_add(s->mdr, &r) == SY_OK)
-		s->mdr_unflushed++;
-	else
+	if (mdr_store_add(s->mdr, &r) != SY_OK) {
+		s->st.mdr_errors++;
 		SY_LOG(s->env, SY_LOG_ERROR, "smsc: mdr: %s", mdr_store_errmsg(s->mdr));
+		return false;
+	}
+	s->mdr_unflushed++;
+	s->st.mdrs++;
+	if (m->account >= 0 && s->cfg.rate != NULL && m->final != SMSQ_REJECTED && m->upstream_id[0] != '\0')
+		s->st.revenue_micros += r.cost_micros;
+	return true;
 }
 
 /* Final state: the MDR now (flushed before the commit that holds the
@@ -578,10 +584,17 @@ void smsc__finalize(struct smsc *s, struct smsc_msg *m, enum smsq_state st, uint
 	m->error_code = err;
 	if (!again) {
 		m->done_ns = sy_env_wall_ns(s->env);
-		mdr_write(s, m);
+		m->mdr_owed = true;
 	}
 	m->phase = SMSC_P_FINALIZING;
 	m->final_retry = false;
+	/* No final mark (which deletes the row) before the MDR is taken. */
+	if (m->mdr_owed && !mdr_write(s, m)) {
+		m->final_retry = true;
+		m->timer = sy_env_timer_start(s->env, s->cfg.commit_interval_ns, final_retry_fire, m);
+		return;
+	}
+	m->mdr_owed = false;
 	struct smsq_update u = {.state = st,
 				.set = SMSQ_SET_DONE | SMSQ_SET_ERROR | SMSQ_SET_DLR_PENDING,
 				.done_ns = m->done_ns,

@@ -12,6 +12,7 @@
 #include "core/htab.h"
 #include "core/route/route.h"
 #include "core/store/cdr.h"
+#include "core/store/vfs.h"
 
 /* The ledger's journal ops (ledger.c): a top-up, and a charge made by crash
  * recovery for a reservation the dead process left open. */
@@ -56,13 +57,11 @@ static enum sy_rc audit_fail(struct audit *au, sqlite3 *db, const char *what)
 
 static enum sy_rc audit_open(struct audit *au, const char *path, sqlite3 **db)
 {
-	if (sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		enum sy_rc rc = audit_fail(au, *db, path);
-		sqlite3_close(*db);
-		*db = NULL;
-		return rc;
+	char why[256];
+	if (store_vfs_open(au->cfg->env, path, SQLITE_OPEN_READONLY, db, why, sizeof why) != SY_OK) {
+		snprintf(au->err, au->errlen, "audit: %s", why);
+		return SY_ERR_IO;
 	}
-	sqlite3_busy_timeout(*db, 5000);
 	return SY_OK;
 }
 
@@ -368,8 +367,8 @@ enum sy_rc audit_run(const struct audit_cfg *cfg, struct audit_result *out, char
 		rc = audit_calls(au);
 	if (rc == SY_OK)
 		audit_compare(au);
-	sqlite3_close(au->cdrs); /* a read transaction ends with its connection */
-	sqlite3_close(au->ledger);
+	store_vfs_close(au->cdrs); /* a read transaction ends with its connection */
+	store_vfs_close(au->ledger);
 	route_trie_free(&au->callers);
 	if (au->by_name.buckets != NULL)
 		sy_htab_free(&au->by_name);

@@ -25,6 +25,7 @@
 
 #include "core/billing/balance.h"
 #include "core/billing/tariff.h"
+#include "core/env.h"
 
 /* One account as the configuration defines it. */
 struct audit_account {
@@ -34,8 +35,9 @@ struct audit_account {
 };
 
 struct audit_cfg {
-	const char *cdr_path;	 /* cdrs.sqlite */
-	const char *ledger_path; /* ledger.sqlite */
+	const struct sy_env *env; /* whose files the stores are read through */
+	const char *cdr_path;	  /* cdrs.sqlite */
+	const char *ledger_path;  /* ledger.sqlite */
 	const struct audit_account *accounts;
 	uint32_t account_n;
 };

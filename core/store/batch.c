@@ -3,30 +3,30 @@
  * one CSV write, resume a half-done flush; and the CSV field formatting. */
 #include "batch.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "db.h"
+#include "vfs.h"
 
 struct store_batch {
 	const struct store_batch_def *def;
+	const struct sy_env *env;
 	struct store_db *db; /* NULL when sqlite is off */
-	int csv_fd;	     /* -1 when CSV is off */
+	struct sy_file *csv; /* NULL when CSV is off */
+	uint64_t csv_end;    /* the CSV's size: where the next batch goes */
 	bool sync_full;
 	uint32_t batch_max;
 	uint32_t count;
 	unsigned char *batch; /* batch_max records of def->rec_size bytes */
 	/* Progress of the current batch, so a retried flush resumes instead of
-	 * writing rows twice: sqlite committed, CSV formatted, CSV bytes out. */
+	 * writing rows twice: sqlite committed, CSV formatted. The CSV batch is
+	 * written at csv_end, so a retry overwrites a torn attempt in place. */
 	bool db_done;
 	bool csv_ready;
-	size_t csv_len, csv_off;
+	size_t csv_len;
 	char *csv_buf;
 	uint64_t last_id;
 	struct store_batch_stats st;
@@ -49,24 +49,6 @@ store_batch_err(struct store_batch *s, const char *fmt, ...)
 	return SY_ERR_IO;
 }
 
-/* Writes buf[*off..len) to fd, advancing *off past what the kernel took, so
- * a failed write can be resumed without duplicating bytes. */
-static int store_write_all(int fd, const char *buf, size_t len, size_t *off)
-{
-	while (*off < len) {
-		ssize_t n = write(fd, buf + *off, len - *off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno;
-		}
-		if (n == 0)
-			return EIO;
-		*off += (size_t)n;
-	}
-	return 0;
-}
-
 static enum sy_rc store_batch_query_u64(struct store_batch *s, const char *path, const char *sql, uint64_t *out)
 {
 	sqlite3_stmt *st;
@@ -87,7 +69,7 @@ static enum sy_rc store_batch_open_db(struct store_batch *s, const char *path, c
 	const struct store_batch_def *d = s->def;
 	struct store_db_opts dbo = {.sync_full = o->sync_full, .busy_timeout_ms = o->busy_timeout_ms};
 	char err[STORE_DB_ERRMSG_MAX + 64];
-	enum sy_rc r = store_db_open(path, &dbo, &s->db, err, sizeof err);
+	enum sy_rc r = store_db_open(s->env, path, &dbo, &s->db, err, sizeof err);
 	if (r != SY_OK) {
 		store_batch_err(s, "%s", err);
 		return r;
@@ -110,41 +92,42 @@ static enum sy_rc store_batch_open_db(struct store_batch *s, const char *path, c
 
 /* The lead to write before the first record: the header for a new file, a
  * "\n" after a torn last line, else nothing. */
-static const char *store_csv_lead(const struct store_batch *s, const char *path, off_t size)
+static const char *store_csv_lead(struct store_batch *s, uint64_t size)
 {
 	if (size == 0)
 		return s->def->csv_header;
 	/* A crash mid-write can leave a torn last line; end it so the lines
 	 * appended now parse on their own. */
 	char last = '\n';
-	int pfd = open(path, O_RDONLY | O_CLOEXEC);
-	if (pfd < 0 || pread(pfd, &last, 1, size - 1) != 1)
+	size_t got = 0;
+	if (sy_env_file_read(s->env, s->csv, size - 1, &last, 1, &got) != SY_OK || got != 1)
 		last = '\n';
-	if (pfd >= 0)
-		close(pfd);
 	return last == '\n' ? "" : "\n";
 }
 
 static enum sy_rc store_batch_open_csv(struct store_batch *s, const char *path)
 {
-	s->csv_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	if (s->csv_fd < 0)
-		return store_batch_err(s, "cannot open %s: %s", path, strerror(errno));
-	struct stat sb;
-	if (fstat(s->csv_fd, &sb) != 0)
-		return store_batch_err(s, "stat %s: %s", path, strerror(errno));
-	const char *lead = store_csv_lead(s, path, sb.st_size);
-	size_t off = 0;
-	int e = store_write_all(s->csv_fd, lead, strlen(lead), &off);
-	if (e != 0)
-		return store_batch_err(s, "write %s: %s", path, strerror(e));
+	unsigned mode = SY_FILE_READ | SY_FILE_WRITE | SY_FILE_CREATE;
+	enum sy_rc r = sy_env_file_open(s->env, path, mode, &s->csv);
+	if (r != SY_OK)
+		return store_batch_err(s, "cannot open %s: %s", path, sy_env_file_err(r));
+	if ((r = sy_env_file_size(s->env, s->csv, &s->csv_end)) != SY_OK)
+		return store_batch_err(s, "size of %s: %s", path, sy_env_file_err(r));
+	const char *lead = store_csv_lead(s, s->csv_end);
+	size_t len = strlen(lead);
+	if ((r = sy_env_file_write(s->env, s->csv, s->csv_end, lead, len)) != SY_OK)
+		return store_batch_err(s, "write %s: %s", path, sy_env_file_err(r));
+	s->csv_end += len;
 	return SY_OK;
 }
 
 static enum sy_rc store_batch_paths(struct store_batch *s, const char *dir, char *db_path, char *csv_path)
 {
-	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-		return store_batch_err(s, "cannot create directory %s: %s", dir, strerror(errno));
+	enum sy_rc r = sy_env_dir_make(s->env, dir);
+	if (r != SY_OK) {
+		store_batch_err(s, "cannot create directory %s: %s", dir, sy_env_file_err(r));
+		return SY_ERR_IO;
+	}
 	int a = snprintf(db_path, PATH_MAX, "%s/%s.sqlite", dir, s->def->file_base);
 	int b = snprintf(csv_path, PATH_MAX, "%s/%s.csv", dir, s->def->file_base);
 	if (a < 0 || a >= PATH_MAX || b < 0 || b >= PATH_MAX) {
@@ -176,17 +159,16 @@ static enum sy_rc store_batch_setup(struct store_batch *s, const char *dir, cons
 static void store_batch_free(struct store_batch *s)
 {
 	store_db_close(s->db);
-	if (s->csv_fd >= 0)
-		close(s->csv_fd);
+	sy_env_file_close(s->env, s->csv);
 	free(s->batch);
 	free(s->csv_buf);
 	free(s);
 }
 
-enum sy_rc store_batch_open(const struct store_batch_def *def, const char *dir, const struct store_batch_opts *o,
-			    struct store_batch **out)
+enum sy_rc store_batch_open(const struct sy_env *env, const struct store_batch_def *def, const char *dir,
+			    const struct store_batch_opts *o, struct store_batch **out)
 {
-	SY_ASSERT(def != NULL && dir != NULL && o != NULL && out != NULL);
+	SY_ASSERT(env != NULL && def != NULL && dir != NULL && o != NULL && out != NULL);
 	SY_ASSERT(def->rec_size > 0 && def->bind != NULL && def->csv_line != NULL);
 	SY_ASSERT(def->batch_default > 0 && def->batch_default <= def->batch_limit);
 	*out = NULL;
@@ -196,7 +178,7 @@ enum sy_rc store_batch_open(const struct store_batch_def *def, const char *dir, 
 	if (s == NULL)
 		return SY_ERR_NOMEM;
 	s->def = def;
-	s->csv_fd = -1;
+	s->env = env;
 	s->sync_full = o->sync_full;
 	s->batch_max = o->batch_max != 0 ? o->batch_max : def->batch_default;
 	enum sy_rc r = SY_ERR_INVAL;
@@ -257,14 +239,14 @@ static enum sy_rc store_batch_flush_csv(struct store_batch *s)
 			len += n;
 		}
 		s->csv_len = len;
-		s->csv_off = 0;
 		s->csv_ready = true;
 	}
-	int e = store_write_all(s->csv_fd, s->csv_buf, s->csv_len, &s->csv_off);
-	if (e == 0 && s->sync_full && fdatasync(s->csv_fd) != 0)
-		e = errno;
-	if (e != 0)
-		return store_batch_err(s, "csv write: %s", strerror(e));
+	enum sy_rc r = sy_env_file_write(s->env, s->csv, s->csv_end, s->csv_buf, s->csv_len);
+	if (r == SY_OK && s->sync_full)
+		r = sy_env_file_sync(s->env, s->csv);
+	if (r != SY_OK)
+		return store_batch_err(s, "csv write: %s", sy_env_file_err(r));
+	s->csv_end += s->csv_len;
 	return SY_OK;
 }
 
@@ -279,7 +261,7 @@ enum sy_rc store_batch_flush(struct store_batch *s)
 			goto out_error;
 		s->db_done = true;
 	}
-	if (s->csv_fd >= 0 && (r = store_batch_flush_csv(s)) != SY_OK)
+	if (s->csv != NULL && (r = store_batch_flush_csv(s)) != SY_OK)
 		goto out_error;
 	s->st.written += s->count;
 	s->st.batches++;
@@ -329,8 +311,8 @@ uint64_t store_batch_abandon(struct store_batch *s)
 	return dropped;
 }
 
-enum sy_rc store_batch_count_on_disk(const struct store_batch_def *def, const char *dir, const char *count_sql,
-				     uint64_t *out, char *err, size_t err_len)
+enum sy_rc store_batch_count_on_disk(const struct sy_env *env, const struct store_batch_def *def, const char *dir,
+				     const char *count_sql, uint64_t *out, char *err, size_t err_len)
 {
 	char path[PATH_MAX];
 	sqlite3 *db = NULL;
@@ -341,21 +323,19 @@ enum sy_rc store_batch_count_on_disk(const struct store_batch_def *def, const ch
 		snprintf(err, err_len, "%s store: directory path too long", def->what);
 		return SY_ERR_INVAL;
 	}
-	struct stat sb;
-	if (stat(path, &sb) != 0)
+	if (!sy_env_file_exists(env, path))
 		return SY_OK; /* never created: nothing on disk */
-	int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_prepare_v2(db, count_sql, -1, &st, NULL);
+	if (store_vfs_open(env, path, SQLITE_OPEN_READONLY, &db, err, err_len) != SY_OK)
+		return SY_ERR_IO;
+	int rc = sqlite3_prepare_v2(db, count_sql, -1, &st, NULL);
 	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		*out = (uint64_t)sqlite3_column_int64(st, 0);
 		rc = SQLITE_OK;
 	}
 	if (rc != SQLITE_OK)
-		snprintf(err, err_len, "%s store: read back %s: %s", def->what, path,
-			 db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		snprintf(err, err_len, "%s store: read back %s: %s", def->what, path, sqlite3_errmsg(db));
 	sqlite3_finalize(st);
-	sqlite3_close(db);
+	store_vfs_close(db);
 	return rc == SQLITE_OK ? SY_OK : SY_ERR_IO;
 }
 

@@ -9,7 +9,7 @@
 
 #include <sqlite3.h>
 
-#include "core/base.h"
+#include "core/env.h"
 
 #define STORE_BATCH_ERRMSG_MAX 320
 
@@ -69,12 +69,12 @@ struct store_batch_stats {
 
 struct store_batch;
 
-/* Creates dir if missing (one level), opens or creates both files (the CSV
+/* Through env's files: creates dir if missing (one level), opens or creates both files (the CSV
  * header only into a new file; a torn last line is ended), and allocates the
  * batch. def must outlive the store. On failure *out is NULL, o->err says
  * why, rc is SY_ERR_IO / SY_ERR_INVAL / SY_ERR_NOMEM. */
-enum sy_rc store_batch_open(const struct store_batch_def *def, const char *dir, const struct store_batch_opts *o,
-			    struct store_batch **out);
+enum sy_rc store_batch_open(const struct sy_env *env, const struct store_batch_def *def, const char *dir,
+			    const struct store_batch_opts *o, struct store_batch **out);
 /* Copies rec into the batch, flushing first a full or half-written batch and
  * after a batch this record fills. SY_ERR_IO: not accepted (backpressure). */
 enum sy_rc store_batch_add(struct store_batch *s, const void *rec);
@@ -90,8 +90,8 @@ uint64_t store_batch_abandon(struct store_batch *s);
 /* Opens DIR/<def->file_base>.sqlite read-only on a connection of its own and
  * runs count_sql (one integer): what a reader finds on disk, independent of
  * any open store's counters. A missing file counts 0. */
-enum sy_rc store_batch_count_on_disk(const struct store_batch_def *def, const char *dir, const char *count_sql,
-				     uint64_t *out, char *err, size_t err_len);
+enum sy_rc store_batch_count_on_disk(const struct sy_env *env, const struct store_batch_def *def, const char *dir,
+				     const char *count_sql, uint64_t *out, char *err, size_t err_len);
 const char *store_batch_errmsg(const struct store_batch *s);
 void store_batch_stats(const struct store_batch *s, struct store_batch_stats *out);
 /* The largest id seen (last_id_sql at open, then rec_id of each add); 0 when
@@ -111,13 +111,14 @@ uint64_t store_batch_last_id(const struct store_batch *s);
 		SY_ASSERT(s != NULL);                                                                                  \
 		return (struct store_batch *)s;                                                                        \
 	}                                                                                                              \
-	enum sy_rc P##_store_open(const char *dir, const struct P##_store_opts *opts, struct P##_store **out)          \
+	enum sy_rc P##_store_open(const struct sy_env *env, const char *dir, const struct P##_store_opts *opts,        \
+				  struct P##_store **out)                                                              \
 	{                                                                                                              \
 		static const struct P##_store_opts defaults;                                                           \
 		const struct P##_store_opts *o = opts != NULL ? opts : &defaults;                                      \
 		SY_ASSERT(out != NULL);                                                                                \
 		struct store_batch *b;                                                                                 \
-		enum sy_rc r = store_batch_open(&(def), dir, &STORE_BATCH_OPTS_OF(o), &b);                             \
+		enum sy_rc r = store_batch_open(env, &(def), dir, &STORE_BATCH_OPTS_OF(o), &b);                        \
 		*out = (struct P##_store *)b;                                                                          \
 		return r;                                                                                              \
 	}                                                                                                              \

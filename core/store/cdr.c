@@ -243,9 +243,9 @@ _Static_assert(CDR_STORE_ERRMSG_MAX == STORE_BATCH_ERRMSG_MAX, "errmsg sizes dif
 
 STORE_BATCH_TYPED(cdr, struct cdr, cdr_def);
 
-enum sy_rc cdr_store_count_rows(const char *dir, uint64_t *rows, char *err, size_t err_len)
+enum sy_rc cdr_store_count_rows(const struct sy_env *env, const char *dir, uint64_t *rows, char *err, size_t err_len)
 {
-	return store_batch_count_on_disk(&cdr_def, dir, "SELECT count(*) FROM cdrs", rows, err, err_len);
+	return store_batch_count_on_disk(env, &cdr_def, dir, "SELECT count(*) FROM cdrs", rows, err, err_len);
 }
 
 uint64_t cdr_store_last_id(const struct cdr_store *s)

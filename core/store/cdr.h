@@ -13,7 +13,7 @@
 #ifndef SY_STORE_CDR_H
 #define SY_STORE_CDR_H
 
-#include "core/base.h"
+#include "core/env.h"
 
 /* String field capacities, including the terminating NUL. */
 #define CDR_CARRIER_MAX 32
@@ -117,7 +117,8 @@ struct cdr_store_stats {
  * DIR/cdrs.csv (header written only when the file is new), and allocates the
  * batch. Reopening a dir appends. opts may be NULL. On failure *out is NULL,
  * opts->err says why, rc is SY_ERR_IO / SY_ERR_INVAL / SY_ERR_NOMEM. */
-enum sy_rc cdr_store_open(const char *dir, const struct cdr_store_opts *opts, struct cdr_store **out);
+enum sy_rc cdr_store_open(const struct sy_env *env, const char *dir, const struct cdr_store_opts *opts,
+			  struct cdr_store **out);
 
 /* Copies c into the batch; when that fills the batch it is flushed. SY_OK:
  * the CDR is accepted (a failed automatic flush is counted in errors and
@@ -141,7 +142,7 @@ uint64_t cdr_store_abandon(struct cdr_store *s);
 
 /* Reads DIR/cdrs.sqlite back on its own connection and counts its rows: what
  * is on disk, whatever any open store's counters say. */
-enum sy_rc cdr_store_count_rows(const char *dir, uint64_t *rows, char *err, size_t err_len);
+enum sy_rc cdr_store_count_rows(const struct sy_env *env, const char *dir, uint64_t *rows, char *err, size_t err_len);
 
 /* The last error ("" when none): the sqlite message or the CSV errno text. */
 const char *cdr_store_errmsg(const struct cdr_store *s);

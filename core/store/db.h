@@ -7,10 +7,11 @@
 
 #include <sqlite3.h>
 
-#include "core/base.h"
+#include "core/env.h"
 
-#define STORE_DB_STMT_MAX   32	/* prepared statements cached per handle */
-#define STORE_DB_ERRMSG_MAX 256 /* bytes kept of the last error message */
+#define STORE_DB_STMT_MAX	   32  /* prepared statements cached per handle */
+#define STORE_DB_ERRMSG_MAX	   256 /* bytes kept of the last error message */
+#define STORE_DB_CHECKPOINT_FRAMES 256 /* WAL frames (pages) between checkpoints */
 
 struct store_db;
 
@@ -22,11 +23,11 @@ struct store_db_opts {
 	bool sync_full;
 };
 
-/* Opens (creating if needed) the database at path. opts may be NULL. On
- * failure *out is NULL, err (if not NULL) holds a message, and the rc is
- * SY_ERR_IO (or SY_ERR_NOMEM). */
-enum sy_rc store_db_open(const char *path, const struct store_db_opts *opts, struct store_db **out, char *err,
-			 size_t err_len);
+/* Opens (creating if needed) the database at path through env's files
+ * (vfs.h). opts may be NULL. On failure *out is NULL, err (if not NULL)
+ * holds a message, and the rc is SY_ERR_IO (or SY_ERR_NOMEM). */
+enum sy_rc store_db_open(const struct sy_env *env, const char *path, const struct store_db_opts *opts,
+			 struct store_db **out, char *err, size_t err_len);
 /* Rolls back an open transaction, finalizes cached statements and closes. */
 void store_db_close(struct store_db *db);
 
@@ -45,6 +46,11 @@ enum sy_rc store_db_begin(struct store_db *db);
 enum sy_rc store_db_commit(struct store_db *db);
 void store_db_rollback(struct store_db *db);
 bool store_db_in_txn(const struct store_db *db);
+/* Checkpoints (WAL into the file, synced) are taken after a commit every
+ * STORE_DB_CHECKPOINT_FRAMES pages. One that fails (a full disk, a failed
+ * fsync) does not fail its commit, which is in the WAL; but later commits
+ * fail (SY_ERR_IO) until a retried checkpoint succeeds. */
+uint64_t store_db_checkpoint_errors(const struct store_db *db);
 
 /* Records a failure of the sqlite call that returned sqlite_rc: the message
  * becomes "what: <sqlite message>". Returns SY_ERR_IO for `return` chaining. */

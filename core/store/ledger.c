@@ -31,10 +31,20 @@ static const char ledger_schema[] =
     " seq INTEGER PRIMARY KEY, op INTEGER NOT NULL, account TEXT NOT NULL, call_id TEXT NOT NULL,"
     " amount INTEGER NOT NULL, held INTEGER NOT NULL, used INTEGER NOT NULL);";
 
+/* An operation of the open batch, kept until the batch is durable: a disk
+ * that refuses the commit rolls the transaction back, and the next attempt
+ * replays the batch from here. */
+struct ledger_kept {
+	struct bill_journal_rec r;
+	char account[BILL_NAME_MAX];
+	char call_id[BILL_CALLID_MAX];
+};
+
 struct ledger {
 	struct store_db *db;
 	uint32_t batch_max;
-	bool crashed; /* ledger_crash_at(): the process is gone, nothing more is written */
+	struct ledger_kept *kept; /* batch_max entries; st.pending of them in use */
+	bool crashed;		  /* ledger_crash_at(): the process is gone, nothing more is written */
 	struct ledger *next_open;
 	struct ledger_stats st;
 	char errmsg[LEDGER_ERRMSG_MAX];
@@ -129,9 +139,10 @@ static enum sy_rc ledger_setup(struct ledger *l, const char *path)
 	return SY_OK;
 }
 
-enum sy_rc ledger_open(const char *path, const struct ledger_opts *opts, struct ledger **out, char *err, size_t err_len)
+enum sy_rc ledger_open(const struct sy_env *env, const char *path, const struct ledger_opts *opts, struct ledger **out,
+		       char *err, size_t err_len)
 {
-	SY_ASSERT(path != NULL && out != NULL);
+	SY_ASSERT(env != NULL && path != NULL && out != NULL);
 	*out = NULL;
 	static const struct ledger_opts defaults;
 	const struct ledger_opts *o = opts != NULL ? opts : &defaults;
@@ -144,9 +155,14 @@ enum sy_rc ledger_open(const char *path, const struct ledger_opts *opts, struct 
 	if (l == NULL)
 		return SY_ERR_NOMEM;
 	l->batch_max = o->batch_max != 0 ? o->batch_max : LEDGER_BATCH_DEFAULT;
+	l->kept = calloc(l->batch_max, sizeof *l->kept);
+	if (l->kept == NULL) {
+		free(l);
+		return SY_ERR_NOMEM;
+	}
 	struct store_db_opts dbo = {.sync_full = o->sync_full, .busy_timeout_ms = o->busy_timeout_ms};
 	char dberr[STORE_DB_ERRMSG_MAX + 64];
-	enum sy_rc r = store_db_open(path, &dbo, &l->db, dberr, sizeof dberr);
+	enum sy_rc r = store_db_open(env, path, &dbo, &l->db, dberr, sizeof dberr);
 	if (r != SY_OK)
 		ledger_err(l, "ledger: %s", dberr);
 	else
@@ -155,6 +171,7 @@ enum sy_rc ledger_open(const char *path, const struct ledger_opts *opts, struct 
 		if (err != NULL && err_len > 0)
 			snprintf(err, err_len, "%s", l->errmsg);
 		store_db_close(l->db);
+		free(l->kept);
 		free(l);
 		return r;
 	}
@@ -180,25 +197,64 @@ uint64_t ledger_crash_at(const char *path)
 	return dropped;
 }
 
-/* Ends the batch with a rollback after a failed statement: the transaction
- * may hold half an operation, and a half-applied charge is worse than a lost
- * batch, which recovery already knows how to handle. */
+/* Rolls the transaction back after a failed statement or commit: it may
+ * hold half an operation, and a half-applied charge is worse than none. The
+ * operations accepted before stay kept (struct ledger_kept) and are replayed
+ * by the next write or commit; the failing one is refused. */
 static enum sy_rc ledger_abort_batch(struct ledger *l)
 {
 	store_db_rollback(l->db);
 	l->st.errors++;
-	l->st.lost += l->st.pending;
-	l->st.ops -= l->st.pending;
-	l->st.pending = 0;
 	return SY_ERR_IO;
+}
+
+static enum sy_rc ledger_apply(struct ledger *l, const struct bill_journal_rec *r);
+static enum sy_rc ledger_log(struct ledger *l, int op, const struct bill_journal_rec *r);
+
+/* Opens the batch's transaction and replays the kept operations into it. */
+static enum sy_rc ledger_begin(struct ledger *l)
+{
+	if (store_db_begin(l->db) != SY_OK) {
+		l->st.errors++;
+		return ledger_err(l, "ledger: begin: %s", store_db_errmsg(l->db));
+	}
+	for (uint64_t i = 0; i < l->st.pending; i++) {
+		const struct bill_journal_rec *r = &l->kept[i].r;
+		enum sy_rc rc = ledger_apply(l, r);
+		if ((rc != SY_OK && rc != SY_DECLINED) ||
+		    ledger_log(l, rc == SY_DECLINED ? LEDGER_OP_DUP : (int)r->op, r) != SY_OK) {
+			ledger_err(l, "ledger: replay: %s", store_db_errmsg(l->db));
+			return ledger_abort_batch(l);
+		}
+		l->st.replayed++;
+	}
+	return SY_OK;
+}
+
+static void ledger_keep(struct ledger *l, const struct bill_journal_rec *r)
+{
+	SY_ASSERT(l->st.pending < l->batch_max);
+	struct ledger_kept *k = &l->kept[l->st.pending];
+	k->r = *r;
+	size_t an = SY_MIN(r->account.len, sizeof k->account - 1), cn = SY_MIN(r->call_id.len, sizeof k->call_id - 1);
+	if (an > 0)
+		memcpy(k->account, r->account.p, an);
+	if (cn > 0)
+		memcpy(k->call_id, r->call_id.p, cn);
+	k->r.account = (struct sy_str){k->account, an};
+	k->r.call_id = (struct sy_str){k->call_id, cn};
 }
 
 enum sy_rc ledger_commit(struct ledger *l)
 {
 	SY_ASSERT(l != NULL);
-	if (!store_db_in_txn(l->db))
+	if (l->crashed || l->st.pending == 0)
 		return SY_OK;
+	if (!store_db_in_txn(l->db) && ledger_begin(l) != SY_OK)
+		return SY_ERR_IO; /* a batch kept from a failed commit; the disk still fails */
 	if (store_db_commit(l->db) != SY_OK) {
+		/* Only the disk said no: the batch is kept and replayed by the
+		 * next attempt, so a full or failing disk delays it, never loses it. */
 		ledger_err(l, "ledger: commit: %s", store_db_errmsg(l->db));
 		return ledger_abort_batch(l);
 	}
@@ -288,10 +344,12 @@ static enum sy_rc ledger_write(void *arg, const struct bill_journal_rec *r)
 	struct ledger *l = arg;
 	if (l->crashed)
 		return ledger_err(l, "ledger: %s: the node crashed", l->path);
-	if (!store_db_in_txn(l->db) && store_db_begin(l->db) != SY_OK) {
-		l->st.errors++;
-		return ledger_err(l, "ledger: begin: %s", store_db_errmsg(l->db));
+	if (l->st.pending >= l->batch_max && ledger_commit(l) != SY_OK) {
+		l->st.refused++; /* the disk has not taken the kept batch: no room for more */
+		return ledger_err(l, "ledger: %u operations wait for the disk: %s", l->batch_max, l->errmsg);
 	}
+	if (!store_db_in_txn(l->db) && ledger_begin(l) != SY_OK)
+		return SY_ERR_IO;
 	enum sy_rc rc = ledger_apply(l, r);
 	if (rc == SY_ERR_STATE) /* refused before anything was written */
 		return rc;
@@ -299,6 +357,7 @@ static enum sy_rc ledger_write(void *arg, const struct bill_journal_rec *r)
 		return ledger_abort_batch(l);
 	if (ledger_log(l, rc == SY_DECLINED ? LEDGER_OP_DUP : (int)r->op, r) != SY_OK)
 		return ledger_abort_batch(l);
+	ledger_keep(l, r);
 	l->st.ops++;
 	l->st.pending++;
 	if (l->st.pending >= l->batch_max)
@@ -463,6 +522,7 @@ enum sy_rc ledger_close(struct ledger *l)
 	enum sy_rc r = ledger_commit(l);
 	ledger_unlist(l);
 	store_db_close(l->db);
+	free(l->kept);
 	free(l);
 	return r;
 }
@@ -473,6 +533,7 @@ void ledger_abandon(struct ledger *l)
 		return;
 	ledger_unlist(l);
 	store_db_close(l->db); /* rolls the open batch back, as a crash would */
+	free(l->kept);
 	free(l);
 }
 

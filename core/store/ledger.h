@@ -21,6 +21,7 @@
 #define SY_STORE_LEDGER_H
 
 #include "core/billing/balance.h"
+#include "core/env.h"
 
 #define LEDGER_BATCH_DEFAULT 4096
 #define LEDGER_ERRMSG_MAX    320
@@ -39,7 +40,9 @@ struct ledger_stats {
 	uint64_t batches;     /* successful commits */
 	uint64_t errors;      /* failed statements or commits */
 	uint64_t dup_commits; /* commits refused as already charged */
-	uint64_t lost;	      /* operations in batches whose commit failed (memory ran ahead) */
+	uint64_t lost;	      /* kept for the report's columns: a failed commit now loses nothing */
+	uint64_t replayed;    /* kept operations replayed after a commit the disk refused */
+	uint64_t refused;     /* operations refused: a full batch still waited for the disk */
 };
 
 /* What ledger_recover() found and did. */
@@ -53,8 +56,8 @@ struct ledger_recovery {
 
 /* Opens (creating if needed) the ledger at path. opts may be NULL. On
  * failure *out is NULL and err (if not NULL) says why. */
-enum sy_rc ledger_open(const char *path, const struct ledger_opts *opts, struct ledger **out, char *err,
-		       size_t err_len);
+enum sy_rc ledger_open(const struct sy_env *env, const char *path, const struct ledger_opts *opts, struct ledger **out,
+		       char *err, size_t err_len);
 
 /* Reconciles the reservations left open by a crash (see above), loads every
  * account into b (which must have no accounts and no journal yet), then

@@ -109,3 +109,8 @@ static const struct store_batch_def mdr_def = {
 _Static_assert(MDR_STORE_ERRMSG_MAX == STORE_BATCH_ERRMSG_MAX, "errmsg sizes differ");
 
 STORE_BATCH_TYPED(mdr, struct mdr, mdr_def);
+
+enum sy_rc mdr_store_count_rows(const struct sy_env *env, const char *dir, uint64_t *rows, char *err, size_t err_len)
+{
+	return store_batch_count_on_disk(env, &mdr_def, dir, "SELECT count(*) FROM mdrs", rows, err, err_len);
+}

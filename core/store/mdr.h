@@ -13,7 +13,7 @@
 #ifndef SY_STORE_MDR_H
 #define SY_STORE_MDR_H
 
-#include "core/base.h"
+#include "core/env.h"
 #include "core/store/smsq.h"
 
 #define MDR_CARRIER_MAX	    SMSQ_CARRIER_MAX
@@ -79,7 +79,8 @@ struct mdr_store_stats {
 /* Creates dir if missing (one level), opens or creates DIR/mdrs.sqlite and
  * DIR/mdrs.csv (header only when new); reopening appends. opts may be NULL.
  * On failure *out is NULL and opts->err says why. */
-enum sy_rc mdr_store_open(const char *dir, const struct mdr_store_opts *opts, struct mdr_store **out);
+enum sy_rc mdr_store_open(const struct sy_env *env, const char *dir, const struct mdr_store_opts *opts,
+			  struct mdr_store **out);
 /* Same contract as cdr_store_add(): SY_OK accepted; SY_ERR_IO not accepted
  * because a full or half-written batch could not be flushed. */
 enum sy_rc mdr_store_add(struct mdr_store *s, const struct mdr *m);
@@ -93,5 +94,8 @@ enum sy_rc mdr_store_close(struct mdr_store *s);
 uint64_t mdr_store_abandon(struct mdr_store *s);
 const char *mdr_store_errmsg(const struct mdr_store *s);
 void mdr_store_stats(const struct mdr_store *s, struct mdr_store_stats *out);
+
+/* Reads DIR/mdrs.sqlite back on its own connection and counts its rows. */
+enum sy_rc mdr_store_count_rows(const struct sy_env *env, const char *dir, uint64_t *rows, char *err, size_t err_len);
 
 #endif

@@ -35,6 +35,8 @@ struct smsq {
 	struct store_db *db;
 	smsq_done_fn on_done;
 	void *arg;
+	bool (*before_commit)(void *arg);
+	bool failing; /* the last commit did not happen */
 	uint32_t batch_max, bytes_max;
 	uint32_t count, bytes_used;
 	struct sy_pool batch; /* entries 0..count-1; grown to the largest batch yet */
@@ -180,11 +182,11 @@ static enum sy_rc smsq_query_u64(struct smsq *q, const char *sql, uint64_t *out)
 	return SY_OK;
 }
 
-static enum sy_rc smsq_open_db(struct smsq *q, const char *path, const struct smsq_opts *o)
+static enum sy_rc smsq_open_db(const struct sy_env *env, struct smsq *q, const char *path, const struct smsq_opts *o)
 {
 	struct store_db_opts dbo = {.sync_full = o->sync_full, .busy_timeout_ms = o->busy_timeout_ms};
 	char err[STORE_DB_ERRMSG_MAX + 64];
-	if (store_db_open(path, &dbo, &q->db, err, sizeof err) != SY_OK)
+	if (store_db_open(env, path, &dbo, &q->db, err, sizeof err) != SY_OK)
 		return smsq_err(q, "sms queue: %s", err);
 	uint64_t version = 0;
 	if (smsq_query_u64(q, "PRAGMA user_version", &version) != SY_OK)
@@ -228,9 +230,9 @@ static enum sy_rc smsq_check_opts(struct smsq *q, const struct smsq_opts *o)
 	return SY_OK;
 }
 
-enum sy_rc smsq_open(const char *path, const struct smsq_opts *opts, struct smsq **out)
+enum sy_rc smsq_open(const struct sy_env *env, const char *path, const struct smsq_opts *opts, struct smsq **out)
 {
-	SY_ASSERT(path != NULL && opts != NULL && out != NULL);
+	SY_ASSERT(env != NULL && path != NULL && opts != NULL && out != NULL);
 	*out = NULL;
 	if (opts->err != NULL && opts->err_len > 0)
 		opts->err[0] = '\0';
@@ -242,6 +244,7 @@ enum sy_rc smsq_open(const char *path, const struct smsq_opts *opts, struct smsq
 		goto out_free;
 	q->on_done = opts->on_done;
 	q->arg = opts->arg;
+	q->before_commit = opts->before_commit;
 	q->batch_max = opts->batch_max != 0 ? opts->batch_max : SMSQ_BATCH_DEFAULT;
 	q->bytes_max = opts->batch_bytes_max != 0 ? opts->batch_bytes_max : SMSQ_BATCH_BYTES_DEFAULT;
 	q->report = calloc(q->batch_max, sizeof *q->report);
@@ -252,7 +255,7 @@ enum sy_rc smsq_open(const char *path, const struct smsq_opts *opts, struct smsq
 		smsq_err(q, "sms queue: out of memory for a batch of %u", q->batch_max);
 		goto out_free;
 	}
-	r = smsq_open_db(q, path, opts);
+	r = smsq_open_db(env, q, path, opts);
 	if (r != SY_OK)
 		goto out_free;
 	*out = q;
@@ -420,10 +423,18 @@ enum sy_rc smsq_commit(struct smsq *q)
 	SY_ASSERT(q != NULL && !q->reporting);
 	if (q->count == 0)
 		return SY_OK;
+	if (q->before_commit != NULL && !q->before_commit(q->arg)) {
+		q->failing = true;
+		q->st.held++;
+		smsq_err(q, "sms queue: commit held: what must be durable first is not");
+		return SY_ERR_IO;
+	}
 	if (smsq_write_batch(q) != SY_OK) {
+		q->failing = true;
 		q->st.errors++;
 		return SY_ERR_IO;
 	}
+	q->failing = false;
 	uint32_t n = q->count;
 	for (uint32_t i = 0; i < n; i++) {
 		const struct smsq_entry *e = sy_pool_at(&q->batch, i);
@@ -653,6 +664,11 @@ uint64_t smsq_last_id(const struct smsq *q)
 uint32_t smsq_pending(const struct smsq *q)
 {
 	return q->count;
+}
+
+bool smsq_failing(const struct smsq *q)
+{
+	return q->failing;
 }
 
 const char *smsq_errmsg(const struct smsq *q)

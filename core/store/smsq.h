@@ -45,7 +45,7 @@
 #ifndef SY_STORE_SMSQ_H
 #define SY_STORE_SMSQ_H
 
-#include "core/base.h"
+#include "core/env.h"
 
 /* Capacities including the terminating NUL (SMPP 3.4 field sizes). */
 #define SMSQ_SYSTEM_ID_MAX   16
@@ -151,6 +151,11 @@ typedef enum sy_rc (*smsq_visit_fn)(void *arg, const struct smsq_msg *m);
 struct smsq_opts {
 	smsq_done_fn on_done; /* required */
 	void *arg;
+	/* Optional: asked before every commit (the owner's timer, a full
+	 * batch, close). false holds the commit back (batch kept, counted in
+	 * held): the SMSC makes its MDRs durable here, because the final marks
+	 * in the batch delete the rows those MDRs record. */
+	bool (*before_commit)(void *arg);
 	uint32_t batch_max;	  /* entries per commit; 0: default; <= SMSQ_BATCH_MAX */
 	uint32_t batch_bytes_max; /* body bytes per commit; 0: default; >= SMSQ_BODY_MAX */
 	bool sync_full;		  /* fsync per commit: survive power loss, not only a crash */
@@ -163,6 +168,7 @@ struct smsq_stats {
 	uint64_t puts, marks; /* entries committed (any rc) */
 	uint64_t commits;     /* successful transactions with >= 1 entry */
 	uint64_t errors;      /* failed commits (batch kept, retried) */
+	uint64_t held;	      /* commits held back by before_commit (batch kept) */
 	uint64_t rejected;    /* entries reported with rc != SY_OK */
 	uint32_t pending;     /* entries in the batch now */
 };
@@ -171,7 +177,7 @@ struct smsq;
 
 /* Opens or creates the queue file at path (table msgs). On failure *out is
  * NULL, opts->err says why, rc is SY_ERR_IO / SY_ERR_INVAL / SY_ERR_NOMEM. */
-enum sy_rc smsq_open(const char *path, const struct smsq_opts *opts, struct smsq **out);
+enum sy_rc smsq_open(const struct sy_env *env, const char *path, const struct smsq_opts *opts, struct smsq **out);
 
 /* Appends m (fields and a copy of the body) to the batch; token comes back in
  * the done callback. A full batch is committed first or right after the
@@ -212,6 +218,8 @@ void smsq_abandon(struct smsq *q);
  * final rows are deleted), then of every put: restart ids above it. */
 uint64_t smsq_last_id(const struct smsq *q);
 uint32_t smsq_pending(const struct smsq *q);
+/* The last commit failed or was held: the store cannot take more now. */
+bool smsq_failing(const struct smsq *q);
 const char *smsq_errmsg(const struct smsq *q);
 void smsq_stats(const struct smsq *q, struct smsq_stats *out);
 

@@ -1,0 +1,210 @@
+/* sim_int.h: what the simulator's own files share (sim.c: the world, event
+ * records and timers; map.c: the address maps; dgram.c and stream.c: the
+ * modelled sockets; disk.c: the modelled disk). Not for components. */
+#ifndef SIM_SIM_INT_H
+#define SIM_SIM_INT_H
+
+#include "core/timerq.h"
+#include "sim/digest.h"
+#include "sim/sim.h"
+
+#define EV_CHUNK_SHIFT	 12
+#define EV_CHUNK	 (1u << EV_CHUNK_SHIFT)
+#define EV_NONE		 UINT32_MAX
+#define SIM_DGRAM_MAX	 65535u
+#define SIM_SEG_MAX	 65536u
+#define SIM_EPHEMERAL_LO 49152u
+
+enum { BUF_CLASSES = 4 };
+
+struct sim_buf {
+	struct sim_buf *next; /* free list */
+	uint8_t cls;
+	struct sy_addr src, dst;
+	uint8_t data[];
+};
+
+enum st_what { ST_SYN = 1, ST_SYNACK, ST_DATA, ST_FIN, ST_RST };
+enum end_state { END_IDLE = 0, END_CONNECTING, END_OPEN, END_CLOSED };
+
+struct sim_conn;
+
+struct sim_ev {
+	struct sim_node *node; /* the node whose crash cancels it (timers) or that receives it */
+	sy_timer_id tq_id;
+	uint32_t idx, gen;
+	uint32_t epoch; /* node epoch at scheduling time */
+	uint32_t next_free;
+	union {
+		struct {
+			sy_timer_fn fn;
+			void *arg;
+		} t;
+		struct {
+			struct sim_buf *buf;
+			uint32_t len;
+		} d;
+		struct {
+			struct sim_conn *c;
+			struct sim_buf *buf;
+			uint32_t len;
+			uint8_t dir; /* the sending end */
+			uint8_t what;
+		} s;
+	} u;
+};
+
+struct sim_sock {
+	struct sim_node *node;
+	struct sy_addr local;
+	sy_dgram_recv_fn fn;
+	void *arg;
+	bool bound;
+	struct sim_sock *prev, *next;
+};
+
+struct sim_lsn {
+	struct sim_node *node;
+	struct sy_addr local;
+	struct sy_stream_cbs cbs;
+	void *arg;
+	bool bound;
+	struct sim_lsn *prev, *next;
+};
+
+struct sim_end {
+	struct sim_conn *c;
+	struct sim_node *node;
+	struct sy_stream_cbs cbs;
+	void *arg;
+	uint8_t state;
+	bool zombie; /* closed by a crash; the owner may still hold the handle */
+	uint64_t queued;
+	uint64_t last_tx_ns; /* segments never arrive before this: byte order */
+	struct sy_addr local, peer;
+};
+
+struct sim_conn {
+	struct sim_end end[2]; /* [0] connected, [1] accepted */
+	uint32_t inflight;     /* events and callbacks that still reference it */
+	struct sim_conn *prev, *next;
+};
+
+/* Open addressing, linear probing, backward-shift delete; keys are never 0. */
+struct sim_map {
+	uint64_t *keys;
+	void **vals;
+	uint32_t cap, n;
+};
+
+#define SIM_DISK_FAULTS_MAX 32
+
+struct sim_disk_fault {
+	struct sim *sim;
+	enum sim_disk_mode mode;
+	uint64_t slow_ns;
+};
+
+struct sim_disk {
+	enum sim_disk_mode mode;
+	uint64_t slow_ns;
+	struct sim_disk_stats st;
+	struct sim_disk_fault faults[SIM_DISK_FAULTS_MAX];
+	uint32_t faults_n;
+};
+
+struct sim_node {
+	struct sim *sim;
+	struct sy_env env;
+	uint32_t idx;
+	uint32_t ip; /* IPv4, host order */
+	uint32_t epoch;
+	bool up;
+	uint16_t next_port;
+	uint64_t seed;
+	sim_node_hook on_crash, on_restart;
+	void *hook_arg;
+	uint64_t timer_late_ns;	  /* the loaded-event-loop fault */
+	uint64_t stall_until_ns;  /* a slow disk blocked the node until then */
+	uint64_t disk_last_event; /* 1 + the event that last stalled it */
+	char name[48];
+};
+
+struct sim {
+	uint64_t now_ns, seed, epoch_ns;
+	enum sy_log_level log_level;
+	struct sy_tq q;
+	struct sim_ev **chunks;
+	uint32_t nchunks, ev_free;
+	struct sim_buf *buf_free[BUF_CLASSES];
+	struct sim_node **nodes;
+	uint32_t nnodes, cap_nodes;
+	struct sim_node world;
+	struct sim_map by_ip, socks_by_addr, lsns_by_addr;
+	struct sim_sock *socks;
+	struct sim_lsn *lsns;
+	struct sim_conn *conns;
+	struct sim_net *net;
+	struct sim_digest digest;
+	struct sim_stats stats;
+	struct sim_disk disk;
+};
+
+static inline uint32_t sim_addr_ip(const struct sy_addr *a)
+{
+	return (uint32_t)a->ip[0] << 24 | (uint32_t)a->ip[1] << 16 | (uint32_t)a->ip[2] << 8 | a->ip[3];
+}
+
+static inline uint64_t sim_addr_key(const struct sy_addr *a)
+{
+	return (uint64_t)sim_addr_ip(a) << 16 | a->port;
+}
+
+void *sim_map_get(const struct sim_map *m, uint64_t key);
+void sim_map_put(struct sim_map *m, uint64_t key, void *val);
+void sim_map_del(struct sim_map *m, uint64_t key);
+void sim_map_free(struct sim_map *m);
+uint16_t sim_node_ephemeral(struct sim_node *n, const struct sim_map *taken);
+enum sy_rc sim_node_bind_addr(struct sim_node *n, const struct sy_addr *want, const struct sim_map *taken,
+			      struct sy_addr *out);
+enum sy_rc sim_dgram_open(void *ctx, const struct sy_addr *local, sy_dgram_recv_fn fn, void *arg,
+			  struct sy_dgram **out);
+void sim_sock_unbind(struct sim *s, struct sim_sock *k);
+void sim_dgram_close(void *ctx, struct sy_dgram *d);
+void sim_dgram_local(void *ctx, struct sy_dgram *d, struct sy_addr *out);
+void sim_ev_dgram_fire(void *arg);
+enum sy_rc sim_dgram_send(void *ctx, struct sy_dgram *d, const struct sy_addr *to, const void *buf, size_t len);
+void sim_ev_stream_fire(void *arg);
+enum sy_rc sim_stream_connect(void *ctx, const struct sy_addr *remote, const struct sy_stream_cbs *cbs, void *arg,
+			      struct sy_stream **out);
+enum sy_rc sim_stream_write(void *ctx, struct sy_stream *st, const void *buf, size_t len);
+void sim_stream_close(void *ctx, struct sy_stream *st);
+void sim_stream_set_arg(void *ctx, struct sy_stream *st, void *arg);
+size_t sim_stream_queued(void *ctx, struct sy_stream *st);
+void sim_stream_peer(void *ctx, struct sy_stream *st, struct sy_addr *out);
+enum sy_rc sim_stream_listen(void *ctx, const struct sy_addr *local, const struct sy_stream_cbs *cbs, void *arg,
+			     struct sy_listener **out);
+void sim_lsn_unbind(struct sim *s, struct sim_lsn *l);
+void sim_listener_close(void *ctx, struct sy_listener *lh);
+void sim_node_drop_streams(struct sim *s, struct sim_node *n);
+struct sim_ev *sim_ev_alloc(struct sim *s, struct sim_node *node);
+void sim_ev_release(struct sim *s, struct sim_ev *ev);
+bool sim_ev_queue(struct sim *s, struct sim_ev *ev, uint64_t at_ns, sy_timer_fn fn);
+struct sim_buf *sim_buf_get(struct sim *s, size_t len);
+void sim_buf_put(struct sim *s, struct sim_buf *b);
+
+/* disk.c */
+enum sy_rc sim_file_open(void *ctx, const char *path, unsigned flags, struct sy_file **out);
+enum sy_rc sim_file_read(void *ctx, struct sy_file *f, uint64_t off, void *buf, size_t len, size_t *got);
+enum sy_rc sim_file_write(void *ctx, struct sy_file *f, uint64_t off, const void *buf, size_t len);
+enum sy_rc sim_file_sync(void *ctx, struct sy_file *f);
+enum sy_rc sim_file_size(void *ctx, struct sy_file *f, uint64_t *out);
+enum sy_rc sim_file_truncate(void *ctx, struct sy_file *f, uint64_t size);
+void sim_file_close(void *ctx, struct sy_file *f);
+enum sy_rc sim_file_lock(void *ctx, struct sy_file *f, uint64_t off, uint64_t len, enum sy_file_lock how);
+enum sy_rc sim_file_unlink(void *ctx, const char *path);
+bool sim_file_exists(void *ctx, const char *path);
+enum sy_rc sim_dir_make(void *ctx, const char *path);
+uint64_t sim_node_stall_ns(const struct sim_node *n);
+
+#endif
