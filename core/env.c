@@ -107,6 +107,21 @@ void sy_env_log(const struct sy_env *e, enum sy_log_level level, const char *fmt
 	va_end(ap);
 }
 
+bool sy_log_limit_pass(const struct sy_env *e, struct sy_log_limit *l, enum sy_log_level lvl)
+{
+	uint64_t now = sy_env_now_ns(e);
+	if (l->next_ns != 0 && now < l->next_ns) {
+		l->suppressed++;
+		return false;
+	}
+	if (l->suppressed > 0)
+		sy_env_log(e, lvl, "(%llu more like the next line in the last %llu s)", (unsigned long long)l->suppressed,
+			   (unsigned long long)(SY_LOG_LIMIT_NS / 1000000000ull));
+	l->suppressed = 0;
+	l->next_ns = now + SY_LOG_LIMIT_NS;
+	return true;
+}
+
 enum sy_rc sy_env_file_slurp(const struct sy_env *e, const char *path, size_t max, char **out, size_t *len)
 {
 	SY_ASSERT(out != NULL && len != NULL);

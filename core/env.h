@@ -315,4 +315,21 @@ void sy_env_log(const struct sy_env *e, enum sy_log_level level, const char *fmt
 			sy_env_log((env), (lvl), __VA_ARGS__);                                                         \
 	} while (0)
 
+/* A message that can repeat every few milliseconds (a store failing while
+ * the disk is full) is logged once per SY_LOG_LIMIT_NS per site; the next
+ * line says how many were held back, so an outage costs a few lines, not
+ * thousands. One struct sy_log_limit per site, zeroed. */
+#define SY_LOG_LIMIT_NS (10ull * 1000000000ull)
+struct sy_log_limit {
+	uint64_t next_ns;    /* no line before this (env time) */
+	uint64_t suppressed; /* lines held back since the last one */
+};
+/* True when this site may log now; it then reports what was held back. */
+bool sy_log_limit_pass(const struct sy_env *e, struct sy_log_limit *l, enum sy_log_level lvl);
+#define SY_LOG_LIMITED(env, lim, lvl, ...)                                                                             \
+	do {                                                                                                           \
+		if ((lvl) <= (env)->log_level && sy_log_limit_pass((env), (lim), (lvl)))                               \
+			sy_env_log((env), (lvl), __VA_ARGS__);                                                         \
+	} while (0)
+
 #endif

@@ -122,6 +122,7 @@ static void collect_switch(const struct sim_run *r, struct metrics *ms)
 	sy_counters_visit(&b2bua_counters, &totals.b2b, put_ctr, ms);
 	collect_cdrs(r, ms);
 	sy_counters_visit(&sip_stack_counters, &totals.sip, put_ctr, ms);
+	sy_counters_visit(&vswitch_disk_counters, &totals.disk, put_ctr, ms);
 }
 
 static const struct metric *find(const struct metrics *ms, const char *name);
@@ -267,18 +268,9 @@ static void collect_disk(const struct sim_run *r, struct metrics *ms)
 	put(ms, "disk.sync_errors", EXPECT_UNIT_COUNT, (int64_t)d->sync_errors);
 	put(ms, "disk.stalls", EXPECT_UNIT_COUNT, (int64_t)d->slow_ops);
 	put(ms, "disk.stall", EXPECT_UNIT_NS, (int64_t)d->stall_ns);
-	const struct vswitch_disk_stats *v = &totals.disk;
-	put(ms, "cdr.buffered", EXPECT_UNIT_COUNT, (int64_t)v->cdrs_buffered);
-	put(ms, "cdr.buffer_peak", EXPECT_UNIT_COUNT, (int64_t)v->buffer_peak);
-	put(ms, "cdr.buffer_left", EXPECT_UNIT_COUNT, (int64_t)v->buffer_now);
-	put(ms, "cdr.store_errors", EXPECT_UNIT_COUNT, (int64_t)v->store_errors);
-	put(ms, "calls.refused_disk", EXPECT_UNIT_COUNT, (int64_t)v->calls_refused);
 	if (r->smsc == NULL)
 		return;
 	const struct smsc_stats *st = smsc_stats(r->smsc);
-	put(ms, "sms.refused_disk", EXPECT_UNIT_COUNT, (int64_t)st->refused_disk);
-	put(ms, "sms.store_errors", EXPECT_UNIT_COUNT, (int64_t)st->store_errors);
-	put(ms, "mdr.store_errors", EXPECT_UNIT_COUNT, (int64_t)st->mdr_errors);
 	/* mdr.lost: final parts whose mark is durable (the queue row is gone)
 	 * but whose MDR is not a row of mdrs.sqlite, read back from disk */
 	uint64_t rows = 0, finals = st->delivered + st->undeliverable + st->expired + st->rejected_final;
@@ -489,6 +481,7 @@ static void text_counters(FILE *f, const struct sim_run *r, bool voice)
 	if (voice) {
 		sy_counters_text(&o, "b2bua", &b2bua_counters, &totals.b2b, 110);
 		sy_counters_text(&o, "sip", &sip_stack_counters, &totals.sip, 110);
+		sy_counters_text(&o, "switch-disk", &vswitch_disk_counters, &totals.disk, 110);
 	}
 	if (totals.billed)
 		sy_counters_text(&o, "billing", &callbill_counters, &totals.bill, 110);

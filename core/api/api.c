@@ -49,6 +49,7 @@ enum sy_rc api_metrics(struct api *a, char *buf, size_t cap, size_t *len)
 	struct sy_ctr_out o = {buf, cap, 0, false};
 	if (a->sw != NULL) {
 		sy_counters_prom(&o, &vswitch_counters, a->sw);
+		sy_counters_prom(&o, &vswitch_disk_counters, &a->sw->disk);
 		sy_counters_prom(&o, &b2bua_counters, b2bua_stats(a->sw->b2bua));
 		sy_counters_prom(&o, &sip_stack_counters, sip_stack_stats(b2bua_stack(a->sw->b2bua)));
 		if (a->sw->bill != NULL) {

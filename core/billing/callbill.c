@@ -10,6 +10,7 @@
 #define NAME_MAX_ (BILLING_NAME_MAX + 12)
 
 struct callbill {
+	struct sy_log_limit log_ledger; /* ledger failures: a line per 10 s */
 	struct callbill_cfg cfg;
 	const struct sy_env *env;
 	struct bill_book *book;
@@ -225,7 +226,7 @@ int64_t callbill_rate_sms(void *arg, const char *account, struct sy_str dst, uin
 void callbill_flush(struct callbill *cb)
 {
 	if (cb != NULL && cb->ledger != NULL && ledger_commit(cb->ledger) != SY_OK)
-		SY_LOG(cb->env, SY_LOG_ERROR, "ledger commit: %s", ledger_errmsg(cb->ledger));
+		SY_LOG_LIMITED(cb->env, &cb->log_ledger, SY_LOG_ERROR, "ledger commit: %s", ledger_errmsg(cb->ledger));
 }
 
 static const struct bill_tariff_entry *entry_of(const struct callbill *cb, const struct callbill_call *c)

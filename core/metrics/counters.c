@@ -174,7 +174,8 @@ static void text_one(void *arg, const char *key, enum sy_ctr_unit unit, int64_t 
 	sy_ctr_printf(&vo, "%s", unit == SY_UNIT_NS ? " ms" : unit == SY_UNIT_PPM ? "%" : "");
 	size_t need = strlen(key) + 1 + vo.len + 2;
 	if (w->col == 0 || w->col + need > w->width) {
-		sy_ctr_printf(w->o, "%s%-10s", w->col == 0 ? "" : "\n", w->col == 0 ? w->label : "");
+		/* at least one space after a long label */
+		sy_ctr_printf(w->o, "%s%-9s ", w->col == 0 ? "" : "\n", w->col == 0 ? w->label : "");
 		w->col = 10;
 	} else {
 		sy_ctr_printf(w->o, ", ");

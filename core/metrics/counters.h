@@ -63,6 +63,7 @@ struct sy_counter_table {
 extern const struct sy_counter_table b2bua_counters;	 /* struct b2bua_stats */
 extern const struct sy_counter_table sip_stack_counters; /* struct sip_stack_stats */
 extern const struct sy_counter_table vswitch_counters;	 /* struct vswitch */
+extern const struct sy_counter_table vswitch_disk_counters; /* struct vswitch_disk_stats */
 extern const struct sy_counter_table smsc_counters;	 /* struct smsc_stats */
 extern const struct sy_counter_table callbill_counters;	 /* struct callbill_stats */
 

@@ -50,7 +50,7 @@ static void cdr_keep(struct vswitch *v, const struct cdr *c)
 	if (v->cdr_buf_len == 0 && !v->store_failing && cdr_store_add(v->store, c) == SY_OK)
 		return;
 	if (v->cdr_buf_len == 0)
-		SY_LOG(v->env, SY_LOG_ERROR, "cdr store: %s; CDRs are buffered", cdr_store_errmsg(v->store));
+		SY_LOG_LIMITED(v->env, &v->log_store, SY_LOG_ERROR, "cdr store: %s; CDRs are buffered", cdr_store_errmsg(v->store));
 	/* Admission keeps a place for every call in progress (admit_cb). */
 	SY_ASSERT(cdr_buf_push(v, c));
 }
@@ -206,7 +206,7 @@ enum sy_rc vswitch_flush(struct vswitch *v)
 	v->store_failing = rc != SY_OK;
 	if (rc != SY_OK) {
 		v->disk.store_errors++;
-		SY_LOG(v->env, SY_LOG_ERROR, "cdr store flush: %s", cdr_store_errmsg(v->store));
+		SY_LOG_LIMITED(v->env, &v->log_store, SY_LOG_ERROR, "cdr store flush: %s", cdr_store_errmsg(v->store));
 	}
 	return rc == SY_OK && v->cdr_buf_len > 0 ? SY_ERR_IO : rc; /* some still wait */
 }

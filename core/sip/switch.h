@@ -89,6 +89,7 @@ struct vswitch {
 	uint32_t cdr_buf_cap, cdr_buf_head, cdr_buf_len;
 	bool store_failing; /* the last flush failed: CDRs go to the ring */
 	struct vswitch_disk_stats disk;
+	struct sy_log_limit log_store; /* store failures: a line per 10 s */
 	char ledger_path[SWITCH_PATH_MAX + 32]; /* "" without a store */
 	char err[256];
 };

@@ -20,6 +20,7 @@ static const struct sy_counter c[] = {
     {"switchyard_sip_retransmits_total", "sip.retransmits", "SIP retransmissions sent", SY_CTR_COUNTER, SY_UNIT_COUNT, S(retransmits_sent)},
     {"switchyard_sip_malformed_total", "sip.bad", "malformed SIP datagrams", SY_CTR_COUNTER, SY_UNIT_COUNT, SY_CTR_FN_(malformed)},
     {"switchyard_sip_txn_full_total", "sip.txn_full", "requests refused for a full transaction pool", SY_CTR_COUNTER, SY_UNIT_COUNT, S(txn_full)},
+    {"switchyard_sip_osip_pool_exhausted_total", "sip.osip_pool_exhausted", "datagrams dropped: osip's memory pool at its limit", SY_CTR_COUNTER, SY_UNIT_COUNT, S(rx_pool_exhausted)},
     {"switchyard_sip_txn_active", NULL, "SIP transactions now", SY_CTR_GAUGE, SY_UNIT_COUNT, S(txn_active)},
 };
 /* clang-format on */

@@ -171,7 +171,7 @@ static bool smsc_mdrs_durable(void *arg)
 		return true;
 	}
 	s->st.mdr_errors++;
-	SY_LOG(s->env, SY_LOG_ERROR, "smsc: mdr flush: %s", mdr_store_errmsg(s->mdr));
+	SY_LOG_LIMITED(s->env, &s->log_mdr, SY_LOG_ERROR, "smsc: mdr flush: %s", mdr_store_errmsg(s->mdr));
 	return false;
 }
 
@@ -230,7 +230,7 @@ static void smsc_commit_fire(void *arg)
 	/* The MDRs go first (smsc_mdrs_durable); a failure keeps the batch. */
 	if (smsq_commit(s->q) != SY_OK) {
 		s->st.store_errors++;
-		SY_LOG(s->env, SY_LOG_ERROR, "smsc: commit: %s", smsq_errmsg(s->q));
+		SY_LOG_LIMITED(s->env, &s->log_commit, SY_LOG_ERROR, "smsc: commit: %s", smsq_errmsg(s->q));
 	}
 	s->q_bytes = 0;
 	if (smsq_pending(s->q) > 0)

@@ -122,6 +122,7 @@ struct smsc_http {
 };
 
 struct smsc {
+	struct sy_log_limit log_mdr, log_commit; /* store failures: a line per 10 s */
 	struct smsc_cfg cfg;
 	const struct sy_env *env;
 	struct smsc_stats st;
