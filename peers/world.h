@@ -113,6 +113,7 @@ struct world_fault {
 	uint64_t at_ns;
 	uint64_t duration_ns;	   /* how long the fault lasts (disk: 0 = to the end) */
 	uint64_t latency_ns;	   /* disk = slow: the stall per write burst */
+	bool at_set;		   /* `at = 20s`, or `at 20s` in a disk fault's value */
 	char target[SCN_NAME_MAX]; /* carrier name for CARRIER_DOWN */
 	uint32_t target_line;
 	int32_t carrier; /* index into scn.carriers / scn.smpp_carriers, resolved after parsing; -1 if none */

@@ -48,7 +48,31 @@ static enum sy_rc k_fault_node(struct scn_pctx *c, void *obj, const struct scn_k
 	return fault_verb(c, obj, k, v, &d);
 }
 
-/* "slow 50ms [for 10s]", "full [for] 10s", "fsync-fail [for 10s]". */
+/* "at 30s" or "for 10s" inside a disk fault's value: false if tok is
+ * neither; a bad or repeated duration is an error. */
+static enum sy_rc disk_when(struct scn_pctx *c, struct world_fault *f, struct sy_str *rest, struct sy_str word,
+			    bool *taken)
+{
+	bool at = sy_str_eq(word, SY_STR("at")), dur = sy_str_eq(word, SY_STR("for"));
+	struct sy_str t;
+	*taken = at || dur;
+	if (!*taken)
+		return SY_OK;
+	uint64_t v = 0;
+	if (!scn_next_tok(rest, &t, false) || sy_duration_parse_str(t, &v) != SY_OK || (dur && v == 0))
+		return scn_fail(c, "'%.*s' needs a duration after it%s", SCN_SV(word), dur ? " (above 0)" : "");
+	if (at ? f->at_set : f->duration_ns != 0)
+		return scn_fail(c, "'%.*s' given twice", SCN_SV(word));
+	if (at)
+		f->at_ns = v, f->at_set = true;
+	else
+		f->duration_ns = v;
+	return SY_OK;
+}
+
+/* "slow 50ms", "full", "fsync-fail", each followed by "at 30s" (or an
+ * `at =` line) and "for 10s" (none: to the end) in any order; a bare
+ * duration after the kind is "for" (`full 10s`). */
 static enum sy_rc k_fault_disk(struct scn_pctx *c, void *obj, const struct scn_key_def *k, struct sy_str v)
 {
 	struct world_fault *f = obj;
@@ -64,15 +88,17 @@ static enum sy_rc k_fault_disk(struct scn_pctx *c, void *obj, const struct scn_k
 	if (ok && kinds[i] == WORLD_FAULT_DISK_SLOW)
 		ok = scn_next_tok(&rest, &tok, false) && sy_duration_parse_str(tok, &f->latency_ns) == SY_OK &&
 		     f->latency_ns > 0;
-	bool more = ok && scn_next_tok(&rest, &tok, false);
-	if (more && sy_str_eq(tok, SY_STR("for")))
-		more = scn_next_tok(&rest, &tok, false), ok = more;
-	if (more)
-		ok = sy_duration_parse_str(tok, &f->duration_ns) == SY_OK && f->duration_ns > 0 &&
-		     !scn_next_tok(&rest, &tok, false);
+	while (ok && scn_next_tok(&rest, &tok, false)) {
+		bool taken;
+		if (disk_when(c, f, &rest, tok, &taken) != SY_OK)
+			return SY_ERR_PARSE;
+		if (!taken)
+			ok = f->duration_ns == 0 && sy_duration_parse_str(tok, &f->duration_ns) == SY_OK &&
+			     f->duration_ns > 0;
+	}
 	if (!ok)
-		return scn_fail(c, "expected '%s = slow LATENCY [for DURATION]', 'full [for DURATION]' or "
-				   "'fsync-fail [for DURATION]', got '%.*s'",
+		return scn_fail(c, "expected '%s = slow LATENCY', 'full' or 'fsync-fail', then optional 'at TIME' "
+				   "and 'for DURATION', got '%.*s'",
 				k->name, SCN_SV(v));
 	if (f->kind != WORLD_FAULT_NONE)
 		return scn_fail(c, "[fault] has more than one fault; use one section per fault");
@@ -80,8 +106,18 @@ static enum sy_rc k_fault_disk(struct scn_pctx *c, void *obj, const struct scn_k
 	return SY_OK;
 }
 
+/* `at = 30s`: when the fault starts. */
+static enum sy_rc k_fault_at(struct scn_pctx *c, void *obj, const struct scn_key_def *k, struct sy_str v)
+{
+	struct world_fault *f = obj;
+	if (f->at_set)
+		return scn_fail(c, "the fault's start is given twice (an 'at' line and 'at' in the value)");
+	f->at_set = true;
+	return scn_key_duration(c, obj, k, v);
+}
+
 static const struct scn_key_def fault_keys[] = {
-    {"at", scn_key_duration, offsetof(struct world_fault, at_ns), 0, true},
+    {"at", k_fault_at, offsetof(struct world_fault, at_ns), 0, false},
     {"carrier", k_fault_carrier, 0, 0, false},
     {"smpp-carrier", k_fault_smpp, 0, 0, false},
     {"node", k_fault_node, 0, 0, false},
@@ -107,6 +143,8 @@ static enum sy_rc fault_end(struct scn_pctx *c, void *obj)
 	struct world_fault *f = obj;
 	if (f->kind == WORLD_FAULT_NONE)
 		return scn_fail_at(c, f->line, "[fault] says no fault (e.g. carrier = NAME down 10s)");
+	if (!f->at_set)
+		return scn_fail_at(c, f->line, "[fault] needs 'at' (when it starts: 'at = 20s', or 'disk = full at 20s')");
 	return SY_OK;
 }
 

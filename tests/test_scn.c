@@ -204,6 +204,33 @@ static void test_equal_weights(void **state)
 	sim_scenario_free(sc);
 }
 
+/* A disk fault's start and length: an `at =` line or inline, as the issue
+ * and docs/scenarios.md write them; no `for`: to the end of the run. */
+static void test_disk_fault_forms(void **state)
+{
+	static const struct {
+		const char *text;
+		enum world_fault_kind kind;
+		uint64_t at_s, for_s, latency_ms;
+	} cases[] = {
+	    {"[fault]\ndisk = slow 50ms at 20s\n", WORLD_FAULT_DISK_SLOW, 20, 0, 50},
+	    {"[fault]\ndisk = full at 30s for 10s\n", WORLD_FAULT_DISK_FULL, 30, 10, 0},
+	    {"[fault]\ndisk = fsync-fail at 40s\n", WORLD_FAULT_DISK_FSYNC_FAIL, 40, 0, 0},
+	    {"[fault]\nat = 5s\ndisk = full 10s\n", WORLD_FAULT_DISK_FULL, 5, 10, 0},
+	    {"[fault]\ndisk = full for 3s at 4s\n", WORLD_FAULT_DISK_FULL, 4, 3, 0},
+	};
+	for (size_t i = 0; i < SY_ARRAY_LEN(cases); i++) {
+		struct sim_scenario *sc = parse_ok(cases[i].text);
+		const struct world_fault *f = &sc->world->faults[0];
+		assert_int_equal(sc->world->fault_n, 1);
+		assert_int_equal(f->kind, cases[i].kind);
+		assert_int_equal(f->at_ns, cases[i].at_s * SY_NS_PER_S);
+		assert_int_equal(f->duration_ns, cases[i].for_s * SY_NS_PER_S);
+		assert_int_equal(f->latency_ns, cases[i].latency_ms * SY_NS_PER_MS);
+		sim_scenario_free(sc);
+	}
+}
+
 static const struct {
 	const char *text, *err;
 } bad_cases[] = {
@@ -264,6 +291,11 @@ static const struct {
 	 "x.scn:9: [fault] names unknown carrier 'tier9'"},
 	{"[fault]\nat = 3s\n", "x.scn:1: [fault] says no fault (e.g. carrier = NAME down 10s)"},
 	{"[fault]\ncarrier = a up\n", "x.scn:2: expected 'carrier = NAME down DURATION', got 'a up'"},
+	{"[fault]\ndisk = full for 10s\n", "x.scn:1: [fault] needs 'at' (when it starts: 'at = 20s', or 'disk = full at 20s')"},
+	{"[fault]\nat = 5s\ndisk = full at 6s\n", "x.scn:3: 'at' given twice"},
+	{"[fault]\ndisk = full at 5s for 0s\n", "x.scn:2: 'for' needs a duration after it (above 0)"},
+	{"[fault]\ndisk = slow at 5s\n", "x.scn:2: expected 'disk = slow LATENCY', 'full' or 'fsync-fail', then optional "
+					 "'at TIME' and 'for DURATION', got 'slow at 5s'"},
 	{"[expect]\nasr => 65%\n", "x.scn:2: bad operator '=>' in 'asr => 65%' (use >= <= == != > <)"},
 	{"[expect]\nasr = 65%\n", "x.scn:2: bad operator '=' in 'asr = 65%' (use >= <= == != > <)"},
 	{"[expect]\nasr <= 200ms\n", "x.scn:2: unit mismatch: 'asr' is a percentage, '200ms' is a duration"},
@@ -547,7 +579,7 @@ static void test_node_cfg(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_full_file),   cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_full_file),   cmocka_unit_test(test_defaults), cmocka_unit_test(test_disk_fault_forms),
 		cmocka_unit_test(test_equal_weights), cmocka_unit_test(test_smpp_carrier_dedup), cmocka_unit_test(test_bad_inputs),
 		cmocka_unit_test(test_nul_byte),    cmocka_unit_test(test_truncations),
 		cmocka_unit_test(test_expect_eval), cmocka_unit_test(test_fmt_values),
