@@ -219,7 +219,7 @@ _Static_assert(sizeof(struct b2bua_stats) == 19 * 8 + 700 * 4 + 2 * sizeof(struc
 	       "b2bua_stats changed: update b2bua_add()");
 _Static_assert(sizeof(struct sip_stack_stats) == 12 * 8, "sip_stack_stats changed: update sip_add()");
 
-_Static_assert(sizeof(struct callbill_stats) == 11 * 8, "callbill_stats changed: update bill_add()");
+_Static_assert(sizeof(struct callbill_stats) == 12 * 8, "callbill_stats changed: update bill_add()");
 
 static void bill_add(struct sim_voice_totals *t, const struct callbill *cb)
 {
@@ -235,6 +235,7 @@ static void bill_add(struct sim_voice_totals *t, const struct callbill *cb)
 	t->bill.declined_funds += b.declined_funds;
 	t->bill.declined_unknown += b.declined_unknown;
 	t->bill.declined_tariff += b.declined_tariff;
+	t->bill.declined_store += b.declined_store;
 	t->bill.extends += b.extends;
 	t->bill.cutoffs += b.cutoffs;
 	t->bill.cutoff_late_max_ns = SY_MAX(t->bill.cutoff_late_max_ns, b.cutoff_late_max_ns);

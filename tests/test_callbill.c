@@ -182,6 +182,62 @@ static void test_refusals(void **state)
 	assert_int_equal(s.declined_tariff, 1);
 }
 
+/* The disk fills while the ledger's batch is open: it keeps the batch (4
+ * operations here) and, once that is full, the next reservation cannot be
+ * recorded. The caller gets 503 (try again), not 403 "unknown account":
+ * the account is fine, the store is not. */
+static bool disk_full;
+static enum sy_rc (*real_write)(void *ctx, struct sy_file *f, uint64_t off, const void *buf, size_t len);
+static enum sy_rc full_write(void *ctx, struct sy_file *f, uint64_t off, const void *buf, size_t len)
+{
+	return disk_full ? SY_ERR_FULL : real_write(ctx, f, off, buf, len);
+}
+
+static void test_ledger_disk_full(void **state)
+{
+	struct fx *f = *state;
+	char path[128], err[256];
+	snprintf(path, sizeof(path), "%s/ledger.sqlite", f->dir);
+	struct sy_env_ops ops = *f->te.env.ops;
+	real_write = ops.file_write;
+	ops.file_write = full_write;
+	struct sy_env env = f->te.env;
+	env.ops = &ops;
+	struct callbill *cb;
+	struct callbill_cfg c = {.env = &env, .billing = &f->node->billing, .ledger_path = path, .ledger_batch_max = 4};
+	disk_full = false;
+	assert_int_equal(callbill_create(&c, &cb, err, sizeof(err)), SY_OK);
+	callbill_flush(cb); /* the accounts are on disk */
+	disk_full = true;
+	struct callbill_call calls[8];
+	uint16_t st = 0;
+	const char *why = NULL;
+	uint32_t ok = 0;
+	for (uint32_t i = 0; i < 8; i++) {
+		char cid[8];
+		snprintf(cid, sizeof(cid), "c%u", i);
+		enum sy_rc rc = callbill_authorize(cb, sy_str_from("16660000"), sy_str_from("12125550100"),
+						   sy_str_from(cid), &calls[i], &st, &why);
+		if (rc == SY_OK) {
+			ok++;
+			continue;
+		}
+		assert_int_equal(rc, SY_DECLINED);
+		assert_int_equal(st, 503);
+		assert_string_equal(why, "billing store unavailable");
+	}
+	assert_true(ok >= 1 && ok < 8); /* the batch took some, then refused */
+	struct callbill_stats s;
+	callbill_stats(cb, &s);
+	assert_int_equal(s.declined_store, 8 - ok);
+	assert_int_equal(s.declined_unknown, 0);
+	disk_full = false;
+	callbill_destroy(cb);
+	unlink(path);
+	strcat(path, "-wal");
+	unlink(path);
+}
+
 /* Unanswered calls release their hold; connection fees and 60/60 blocks. */
 static void test_release_and_fee(void **state)
 {
@@ -206,6 +262,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_cutoff_second, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ledger_disk_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cutoff_late_timer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_calls_share, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),

@@ -128,7 +128,8 @@ static enum sy_rc open_ledger(struct callbill *cb, char *err, size_t errlen)
 {
 	if (cb->cfg.ledger_path == NULL)
 		return SY_OK;
-	enum sy_rc rc = ledger_open(cb->env, cb->cfg.ledger_path, NULL, &cb->ledger, err, errlen);
+	struct ledger_opts lo = {.batch_max = cb->cfg.ledger_batch_max};
+	enum sy_rc rc = ledger_open(cb->env, cb->cfg.ledger_path, &lo, &cb->ledger, err, errlen);
 	if (rc != SY_OK)
 		return rc;
 	struct ledger_recovery rec;
@@ -284,6 +285,15 @@ enum sy_rc callbill_authorize(struct callbill *cb, struct sy_str caller, struct 
 	if (rc == SY_ERR_FULL) {
 		*status = 503;
 		*reason = "billing overloaded";
+		return SY_DECLINED;
+	}
+	if (rc != SY_OK && why == BILL_WHY_NONE) {
+		/* the account is fine; the ledger (its disk) could not record the
+		 * reservation: a temporary failure, not the caller's fault */
+		cb->st.declined++;
+		cb->st.declined_store++;
+		*status = 503;
+		*reason = "billing store unavailable";
 		return SY_DECLINED;
 	}
 	if (rc != SY_OK)

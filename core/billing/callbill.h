@@ -74,6 +74,8 @@ struct callbill_cfg {
 	uint32_t guard_s;	  /* extend this long before a slice runs out; default 10 s */
 	uint64_t commit_every_ns; /* ledger batch interval; default 50 ms */
 	uint32_t calls_max;	  /* open reservations at once */
+	uint32_t ledger_batch_max; /* ledger operations held for one commit (and kept through a
+				      failing disk); 0: the ledger's default */
 };
 
 /* Billing state of one call, embedded in the switch's call record. */
@@ -93,6 +95,7 @@ struct callbill_stats {
 	int64_t revenue_micros; /* charged to accounts */
 	int64_t cost_micros;	/* owed to carriers */
 	uint64_t authorized, declined, declined_funds, declined_unknown, declined_tariff;
+	uint64_t declined_store; /* 503: the ledger could not record the reservation (disk) */
 	uint64_t extends, cutoffs;
 	/* CDR end - the money-out instant (answer + the seconds the money
 	 * covers), over calls cut for money: measured, not assumed */
