@@ -1,11 +1,16 @@
 /* txn.h: the RFC 3261 transaction layer (section 17) over UDP, with every
  * timer (A B D E F G H I J K) driven by env timers, plus the RFC 6026
  * Accepted state (timers L and M) so 2xx retransmissions and their ACKs are
- * handled in one place. Transactions come from a pool sized at start; a full
- * pool answers new requests with 503 and refuses new client transactions. */
+ * handled in one place. Transactions come from a pool grown in slabs up to a
+ * memory limit (slots plus the bytes they keep). Overload control sits in
+ * front of it: above admit_pct of the limit (or with the event loop
+ * lagging) new out-of-dialog requests get 503 with Retry-After, while
+ * requests inside a dialog (BYE, ACK, CANCEL, re-INVITE, UPDATE, INFO) use
+ * the reserve above it and, when even that is gone, are served statelessly. */
 #ifndef SY_SIP_TXN_H
 #define SY_SIP_TXN_H
 
+#include "core/metrics/hist.h"
 #include "msg.h"
 #include "wire.h"
 
@@ -50,11 +55,30 @@ struct sip_tu {
 	void (*on_terminated)(void *arg, struct sip_txn *t);
 };
 
+/* Why a new out-of-dialog request is refused (counted per reason). */
+enum sip_overload {
+	SIP_OVL_NONE = 0,
+	SIP_OVL_TXN,	/* transactions past admit_pct of txn_max or mem_max */
+	SIP_OVL_CALLS,	/* the TU's calls past its threshold */
+	SIP_OVL_LAG,	/* the event loop's lag past lag_max_ns */
+	SIP_OVL_MEMORY, /* osip's memory pool past admit_pct of its limit */
+	SIP_OVL_N,
+};
+
+#define SIP_TXN_MEM_DEFAULT	((uint64_t)256 << 20)
+#define SIP_ADMIT_PCT_DEFAULT	90
+#define SIP_LAG_MAX_DEFAULT	(200 * SY_NS_PER_MS)
+#define SIP_RETRY_AFTER_DEFAULT 5 /* seconds */
+
 struct sip_stack_cfg {
 	const struct sy_env *env;
 	struct sy_dgram *sock; /* where messages are sent from */
 	struct sy_addr local;  /* advertised in Via / Contact */
-	uint32_t txn_max;      /* pool size */
+	uint32_t txn_max;      /* most transactions; 0: as many as mem_max holds */
+	uint64_t mem_max;      /* bytes of slots plus kept messages; 0: SIP_TXN_MEM_DEFAULT */
+	uint32_t admit_pct;    /* new requests refused above this % of a limit; 0: 90 */
+	uint64_t lag_max_ns;   /* ... or with timers this late; 0: 200 ms */
+	uint32_t retry_after_s; /* in the 503's Retry-After; 0: 5 */
 	struct sip_timer_cfg timers;
 	const struct sip_tu *tu;
 	void *tu_arg;
@@ -69,6 +93,17 @@ struct sip_stack_stats {
 	/* datagrams dropped unparsed because osip's memory pool was at its
 	 * limit (core/sip/osip_pool.h): sip.osip_pool_exhausted */
 	uint64_t rx_pool_exhausted;
+	/* overload (h9): new requests refused with 503 + Retry-After, by
+	 * reason (index enum sip_overload); in-dialog requests served with
+	 * no transaction because even the reserve was used up; client
+	 * non-INVITE requests sent once with no transaction for the same. */
+	uint64_t rejected[SIP_OVL_N];
+	uint64_t served_stateless, sent_stateless;
+	uint64_t txn_lingering; /* gauge: final response done, absorbing retransmissions */
+	uint64_t mem_bytes;	/* gauge: slabs plus the bytes transactions keep */
+	uint64_t mem_limit;	/* the configured mem_max */
+	uint64_t lag_ns;	/* gauge: the recent timer lateness (smoothed) */
+	struct sy_hist lag;	/* every transaction timer's lateness */
 };
 
 enum sy_rc sip_stack_create(const struct sip_stack_cfg *cfg, struct sip_stack **out);
@@ -79,6 +114,13 @@ void sip_stack_destroy(struct sip_stack *s);
 void sip_stack_recv(struct sip_stack *s, const struct sy_addr *from, const uint8_t *buf, size_t len);
 const struct sip_stack_stats *sip_stack_stats(const struct sip_stack *s);
 const struct sy_addr *sip_stack_local(const struct sip_stack *s);
+/* Whether a new out-of-dialog request should be refused now, and why
+ * (TXN, LAG or MEMORY; CALLS is the TU's to decide). */
+enum sip_overload sip_stack_overload(const struct sip_stack *s);
+/* Answers st 503 Service Unavailable with Retry-After and counts why. */
+enum sy_rc sip_txn_reject(struct sip_txn *st, enum sip_overload why);
+/* The configured admit_pct (for the TU's own thresholds). */
+uint32_t sip_stack_admit_pct(const struct sip_stack *s);
 
 /* Starts a client transaction for req (INVITE -> ICT, else NICT; never ACK).
  * The caller has already pushed its Via with a fresh branch. Takes ownership
