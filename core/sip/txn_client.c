@@ -24,9 +24,9 @@ static enum sy_rc client_begin(struct sip_stack *s, const struct sip_msg *m, cha
 	struct sip_txn *t = sip_txn__alloc(s, TXN_DIALOG);
 	if (t == NULL) {
 		s->stats.txn_full++;
-		if (m->method != SIP_M_INVITE && !(flags & F_INTERNAL)) {
-			/* No slot even in the reserve: a BYE still goes out,
-			 * once, with no retransmissions. */
+		if (m->method != SIP_M_INVITE) {
+			/* No slot even in the reserve: a BYE or CANCEL still
+			 * goes out, once, with no retransmissions. */
 			sip_txn__send_bytes(s, to, buf, len);
 			s->stats.sent_stateless++;
 		}
@@ -176,7 +176,7 @@ static enum sy_rc send_cancel(struct sip_txn *ict)
 	if (sip_raw_find((struct sy_str){buf, len}, SIP_H_VIA, &via))
 		m.branch = sip_raw_via_branch(via);
 	enum sy_rc rc = client_begin(s, &m, buf, len, NULL, &ict->peer, ict->user, F_INTERNAL, NULL);
-	if (rc != SY_OK)
+	if (rc != SY_OK && rc != SY_ERR_FULL) /* FULL: sent once with no transaction */
 		return rc;
 	ict->flags = (uint8_t)((ict->flags & ~F_CANCEL_PENDING) | F_CANCEL_SENT);
 	/* RFC 3261 9.1: no final response within 64*T1 of the CANCEL means
