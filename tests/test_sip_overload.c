@@ -13,7 +13,9 @@
 
 #include <cmocka.h>
 
+#include "core/metrics/counters.h"
 #include "core/sip/b2bua.h"
+#include "core/sip/osip_pool.h"
 #include "core/sip/wire.h"
 #include "tests/testenv.h"
 
@@ -281,6 +283,17 @@ static void test_full_pool_serves_dialogs(void **state)
 	assert_non_null(last_sent(f, mark, &f->carrier, "CANCEL sip:", NULL));
 	assert_int_equal(count_sent(f, mark, &f->caller, "SIP/2.0 503", NULL), 0);
 	assert_int_equal(sst(f)->served_stateless, 2);
+
+	/* /metrics shows the picture. */
+	static char page[16384];
+	struct sy_ctr_out o = {.p = page, .cap = sizeof(page)};
+	sy_counters_prom(&o, &sip_stack_counters, sst(f));
+	assert_false(o.cut);
+	page[o.len] = '\0';
+	assert_non_null(strstr(page, "\nswitchyard_sip_rejected_txn_total 2\n"));
+	assert_non_null(strstr(page, "\nswitchyard_sip_served_stateless_total 2\n"));
+	assert_non_null(strstr(page, "\nswitchyard_sip_txn_lingering "));
+	assert_non_null(strstr(page, "switchyard_sip_loop_lag_seconds_count "));
 	fx_free(f);
 }
 
@@ -314,11 +327,73 @@ static void test_calls_threshold(void **state)
 	fx_free(f);
 }
 
+/* What a lingering transaction costs (docs/operations.md, Sizing): calls
+ * set up and ended by the caller's BYE leave, per call, the A leg's IST
+ * (ACKed: keeps nothing), the B leg's ICT (Accepted: nothing), the BYE's
+ * NIST (its 200 OK) and the B leg BYE's NICT (nothing); none keeps its
+ * request or a parsed message. Measured from osip's pool, where the kept
+ * bytes live, plus the slot. */
+static void test_lingering_bytes(void **state)
+{
+	(void)state;
+	enum { CALLS = 200 };
+	struct fx *f = fx_new();
+	b2bua_destroy(f->b);
+	struct b2bua_cfg cfg = {
+	    .env = &f->te.env,
+	    .listen = f->sw,
+	    .calls_max = CALLS + 8,
+	    .txn_max = 4096,
+	    .timers = {.t1_ns = 500 * MS, .t2_ns = 4 * SEC, .t4_ns = 5 * SEC},
+	    .carriers = &f->car,
+	    .carriers_n = 1,
+	    .route = route_fn,
+	};
+	assert_int_equal(b2bua_create(&cfg, &f->b), SY_OK);
+	f->sock = (struct sy_dgram *)&f->te.socks[f->te.nsocks - 1];
+	struct sip_osip_pool_stats before, after;
+	sip_osip_pool_stats(&before);
+	for (int i = 1; i <= CALLS; i++) {
+		call_setup(f, i, 200);
+		a_indialog(f, i, "ACK", 1);
+		size_t mark = testenv_sent_count(&f->te);
+		a_indialog(f, i, "BYE", 2);
+		const char *bye = last_sent(f, mark, &f->carrier, "BYE sip:", NULL);
+		assert_non_null(bye);
+		char req[4096];
+		snprintf(req, sizeof(req), "%s", bye);
+		carrier_reply(f, req, 200);
+	}
+	assert_int_equal(b2bua_stats(f->b)->active, 0);
+	assert_int_equal(sst(f)->txn_active, 4 * CALLS);
+	assert_int_equal(sst(f)->txn_lingering, 4 * CALLS);
+	sip_osip_pool_stats(&after);
+	size_t kept = after.used_bytes - before.used_bytes;
+	size_t slot = sip_txn_slot_bytes();
+	size_t per = slot + 4 + kept / (4 * CALLS); /* slot + bucket + kept bytes */
+	fprintf(stderr, "lingering: %d transactions, %zu bytes kept in osip's pool, %zu bytes each "
+			"(slot %zu + bucket 4 + kept); accounted %llu bytes with slabs\n",
+		4 * CALLS, kept, per, slot, (unsigned long long)sst(f)->mem_bytes);
+	assert_true(per < 400);
+	/* The stack's own account (mem_bytes: slabs plus kept blocks) agrees. */
+	uint64_t slabs = sst(f)->mem_bytes - kept;
+	assert_true(slabs % slot == 0 && slabs >= 4 * CALLS * slot);
+	/* Every call's BYE NIST keeps its 200 OK: about one response each. */
+	assert_true(kept > (size_t)CALLS * 200 && kept < (size_t)CALLS * 800);
+	testenv_advance(&f->te, 40 * SEC);
+	assert_int_equal(sst(f)->txn_active, 0);
+	assert_int_equal(sst(f)->txn_lingering, 0);
+	sip_osip_pool_stats(&after);
+	assert_int_equal(after.used_bytes, before.used_bytes);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_full_pool_serves_dialogs),
 	    cmocka_unit_test(test_calls_threshold),
+	    cmocka_unit_test(test_lingering_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

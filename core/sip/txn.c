@@ -92,8 +92,8 @@ static void mem_update(struct sip_stack *s)
 	s->stats.mem_bytes = s->pool.slab_bytes + s->held_bytes;
 }
 
-/* Bytes a transaction keeps (raw, buf): as the osip pool holds them, a
- * 16-byte header each; delta is +/- (len + 16). */
+/* Bytes a transaction keeps (raw, buf), as osip's pool holds them: the
+ * block's size class and its 16-byte header (held_of). */
 void sip_txn__held(struct sip_stack *s, int64_t delta)
 {
 	SY_ASSERT(delta >= 0 || s->held_bytes >= (uint64_t)-delta);
@@ -101,9 +101,19 @@ void sip_txn__held(struct sip_stack *s, int64_t delta)
 	mem_update(s);
 }
 
-static int64_t held_of(const char *p, uint32_t len)
+int64_t sip_txn__held_of(const char *p, uint32_t len)
 {
-	return p != NULL ? (int64_t)len + 16 : 0;
+	if (p == NULL)
+		return 0;
+	uint64_t c = 16; /* osip_pool.c's size classes: powers of two, 16 B .. 4 KB */
+	while (c < (uint64_t)len + 1 && c <= 4096)
+		c <<= 1;
+	return (int64_t)(c <= 4096 ? c : (uint64_t)len + 1) + 16;
+}
+
+size_t sip_txn_slot_bytes(void)
+{
+	return sizeof(struct sip_txn);
 }
 
 struct sip_txn *sip_txn__alloc(struct sip_stack *s, enum txn_class cls)
@@ -145,7 +155,7 @@ static void txn_release(struct sip_stack *s, struct sip_txn *t, bool hashed)
 	sy_env_timer_cancel(s->env, t->timer);
 	if (t->req != NULL)
 		osip_message_free(t->req);
-	sip_txn__held(s, -held_of(t->raw, t->raw_len) - held_of(t->buf, t->buf_len));
+	sip_txn__held(s, -sip_txn__held_of(t->raw, t->raw_len) - sip_txn__held_of(t->buf, t->buf_len));
 	if (t->raw != NULL)
 		osip_free(t->raw);
 	if (t->buf != NULL)
@@ -198,7 +208,7 @@ enum sy_rc sip_txn__send_msg(struct sip_stack *s, osip_message_t *m, const struc
 void sip_txn__keep(struct sip_txn *t, char *buf, uint32_t len)
 {
 	if (!(t->flags & F_STATELESS))
-		sip_txn__held(t->stack, held_of(buf, len) - held_of(t->buf, t->buf_len));
+		sip_txn__held(t->stack, sip_txn__held_of(buf, len) - sip_txn__held_of(t->buf, t->buf_len));
 	if (t->buf != NULL)
 		osip_free(t->buf);
 	t->buf = buf;
@@ -239,7 +249,7 @@ void sip_txn__free_req(struct sip_txn *t)
 		osip_message_free(t->req);
 	t->req = NULL;
 	if (!(t->flags & F_STATELESS))
-		sip_txn__held(t->stack, -held_of(t->raw, t->raw_len));
+		sip_txn__held(t->stack, -sip_txn__held_of(t->raw, t->raw_len));
 	if (t->raw != NULL)
 		osip_free(t->raw);
 	t->raw = NULL;

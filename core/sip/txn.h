@@ -121,6 +121,8 @@ enum sip_overload sip_stack_overload(const struct sip_stack *s);
 enum sy_rc sip_txn_reject(struct sip_txn *st, enum sip_overload why);
 /* The configured admit_pct (for the TU's own thresholds). */
 uint32_t sip_stack_admit_pct(const struct sip_stack *s);
+/* sizeof one transaction slot (for sizing: docs/operations.md). */
+size_t sip_txn_slot_bytes(void);
 
 /* Starts a client transaction for req (INVITE -> ICT, else NICT; never ACK).
  * The caller has already pushed its Via with a fresh branch. Takes ownership

@@ -37,7 +37,7 @@ static enum sy_rc client_begin(struct sip_stack *s, const struct sip_msg *m, cha
 	}
 	t->buf = buf;
 	t->buf_len = (uint32_t)len;
-	sip_txn__held(s, (int64_t)len + 16);
+	sip_txn__held(s, sip_txn__held_of(buf, (uint32_t)len));
 	t->kind = m->method == SIP_M_INVITE ? SIP_TXN_ICT : SIP_TXN_NICT;
 	t->state = t->kind == SIP_TXN_ICT ? SIP_TS_CALLING : SIP_TS_TRYING;
 	t->method = (uint8_t)m->method;

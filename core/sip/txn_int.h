@@ -77,6 +77,7 @@ uint64_t sip_txn__sent_by_hash(const struct sip_stack *s, const osip_message_t *
 void sip_txn__server_sent(struct sip_txn *st, int code, char *buf, uint32_t len);
 struct sip_txn *sip_txn__alloc(struct sip_stack *s, enum txn_class cls);
 void sip_txn__held(struct sip_stack *s, int64_t delta);
+int64_t sip_txn__held_of(const char *p, uint32_t len);
 void sip_txn__linger(struct sip_txn *t);
 void sip_txn__arm(struct sip_txn *t);
 void sip_txn__free_req(struct sip_txn *t);

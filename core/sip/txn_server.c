@@ -70,7 +70,7 @@ static void server_take_raw(struct sip_txn *t, const struct sip_msg *req, const 
 	if (t->raw != NULL)
 		t->raw_len = (uint32_t)sip_raw_fix_via(req->raw, from, t->raw, cap);
 	if (t->raw != NULL && !(t->flags & F_STATELESS))
-		sip_txn__held(t->stack, (int64_t)t->raw_len + 16);
+		sip_txn__held(t->stack, sip_txn__held_of(t->raw, t->raw_len));
 }
 
 static void server_init(struct sip_txn *t, struct sip_msg *req, const struct sy_addr *from, uint64_t key,
