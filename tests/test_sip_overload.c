@@ -327,6 +327,36 @@ static void test_calls_threshold(void **state)
 	fx_free(f);
 }
 
+/* A loop busy elsewhere runs timers late: the fake clock jumps past a
+ * retransmission timer before it fires. New INVITEs are then refused for
+ * lag; once timers run on time again they are admitted. */
+static void test_lag_threshold(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new();
+	call_setup(f, 1, 200); /* not ACKed: the 2xx is retransmitted from T1 */
+	f->te.now_ns += 3 * SEC; /* the loop stalls 3 s */
+	testenv_advance(&f->te, 0);
+	assert_true(sst(f)->lag.count >= 1 && sst(f)->lag.max_ns >= 2 * SEC);
+	assert_true(sst(f)->lag_ns > 200 * MS);
+	size_t mark = testenv_sent_count(&f->te);
+	invite(f, 2);
+	const char *r = last_sent(f, mark, &f->caller, "SIP/2.0 503", "call2@a");
+	assert_non_null(r);
+	assert_non_null(strstr(r, "\r\nRetry-After: 5\r\n"));
+	assert_int_equal(sst(f)->rejected[SIP_OVL_LAG], 1);
+	/* The caller ACKs; timers run on time again and the late one ages
+	 * out of the 1-2 s window. */
+	a_indialog(f, 1, "ACK", 1);
+	testenv_advance(&f->te, 3 * SEC);
+	assert_int_equal(sip_stack_overload(b2bua_stack(f->b)), SIP_OVL_NONE);
+	mark = testenv_sent_count(&f->te);
+	invite(f, 3);
+	assert_non_null(last_sent(f, mark, &f->carrier, "INVITE sip:", NULL));
+	assert_int_equal(sst(f)->rejected[SIP_OVL_LAG], 1);
+	fx_free(f);
+}
+
 /* What a lingering transaction costs (docs/operations.md, Sizing): calls
  * set up and ended by the caller's BYE leave, per call, the A leg's IST
  * (ACKed: keeps nothing), the B leg's ICT (Accepted: nothing), the BYE's
@@ -393,6 +423,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_full_pool_serves_dialogs),
 	    cmocka_unit_test(test_calls_threshold),
+	    cmocka_unit_test(test_lag_threshold),
 	    cmocka_unit_test(test_lingering_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

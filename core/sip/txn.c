@@ -301,12 +301,26 @@ static uint64_t next_interval(const struct sip_txn *t)
 
 /* The event loop's lag, as the lateness of transaction timers: under load
  * they fire all the time, and a loop busy with datagrams runs them late.
- * Smoothed over the last ~8 timers. */
+ * The recent lag is the latest timer of the current 1 s window and the one
+ * before; with no timer for 2 s there is no load and no lag. */
+uint64_t sip_txn__lag_recent(const struct sip_stack *s, uint64_t now)
+{
+	uint64_t age = now - s->lag_win_ns;
+	if (age < SY_NS_PER_S)
+		return SY_MAX(s->lag_cur_ns, s->lag_prev_ns);
+	return age < 2 * SY_NS_PER_S ? s->lag_cur_ns : 0;
+}
+
 static void lag_sample(struct sip_stack *s, uint64_t now, uint64_t late_ns)
 {
 	sy_hist_add(&s->stats.lag, late_ns);
-	s->stats.lag_ns = (s->stats.lag_ns * 7 + late_ns) / 8;
-	s->lag_at_ns = now;
+	if (now - s->lag_win_ns >= SY_NS_PER_S) {
+		s->lag_prev_ns = now - s->lag_win_ns < 2 * SY_NS_PER_S ? s->lag_cur_ns : 0;
+		s->lag_cur_ns = 0;
+		s->lag_win_ns = now;
+	}
+	s->lag_cur_ns = SY_MAX(s->lag_cur_ns, late_ns);
+	s->stats.lag_ns = sip_txn__lag_recent(s, now);
 }
 
 static void txn_timer_fire(void *arg)
@@ -486,9 +500,7 @@ enum sip_overload sip_stack_overload(const struct sip_stack *s)
 {
 	if (!txn_room(s, TXN_NEW))
 		return SIP_OVL_TXN;
-	/* A lag sample older than 1 s is stale: no timers fired, no load. */
-	uint64_t now = sip_txn__now_ns(s);
-	if (s->stats.lag_ns > s->cfg.lag_max_ns && now - s->lag_at_ns < SY_NS_PER_S)
+	if (sip_txn__lag_recent(s, sip_txn__now_ns(s)) > s->cfg.lag_max_ns)
 		return SIP_OVL_LAG;
 	struct sip_osip_pool_stats op;
 	sip_osip_pool_stats(&op);

@@ -102,7 +102,7 @@ struct sip_stack_stats {
 	uint64_t txn_lingering; /* gauge: final response done, absorbing retransmissions */
 	uint64_t mem_bytes;	/* gauge: slabs plus the bytes transactions keep */
 	uint64_t mem_limit;	/* the configured mem_max */
-	uint64_t lag_ns;	/* gauge: the recent timer lateness (smoothed) */
+	uint64_t lag_ns;	/* gauge: the latest timer of the 1-2 s before the last one fired */
 	struct sy_hist lag;	/* every transaction timer's lateness */
 };
 

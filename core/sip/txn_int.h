@@ -53,7 +53,8 @@ struct sip_stack {
 	size_t sent_by_len;
 	uint32_t txn_cap;    /* pool objects: txn_max, or what mem_max holds */
 	uint64_t held_bytes; /* raw and buf of live transactions, as allocated */
-	uint64_t lag_at_ns;  /* when lag_ns was last sampled */
+	uint64_t lag_win_ns; /* start of the current 1 s lag window */
+	uint64_t lag_cur_ns, lag_prev_ns; /* latest timer in this window, the one before */
 	struct sip_stack_stats stats;
 };
 
@@ -78,6 +79,7 @@ void sip_txn__server_sent(struct sip_txn *st, int code, char *buf, uint32_t len)
 struct sip_txn *sip_txn__alloc(struct sip_stack *s, enum txn_class cls);
 void sip_txn__held(struct sip_stack *s, int64_t delta);
 int64_t sip_txn__held_of(const char *p, uint32_t len);
+uint64_t sip_txn__lag_recent(const struct sip_stack *s, uint64_t now);
 void sip_txn__linger(struct sip_txn *t);
 void sip_txn__arm(struct sip_txn *t);
 void sip_txn__free_req(struct sip_txn *t);
