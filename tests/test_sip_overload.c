@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "core/conf/node.h"
+#include "core/conf/scn.h"
 #include "core/metrics/counters.h"
 #include "core/sip/b2bua.h"
 #include "core/sip/osip_pool.h"
@@ -418,6 +420,35 @@ static void test_lingering_bytes(void **state)
 	fx_free(f);
 }
 
+/* [node] keys: sip_memory, overload_at, overload_lag, retry_after reach the
+ * switch's config; bad values fail with file:line. */
+static void test_node_keys(void **state)
+{
+	(void)state;
+	char err[256];
+	struct scn *sc = NULL;
+	const char *text = "[node]\nsip_memory = 512MB\noverload_at = 80%\noverload_lag = 50ms\nretry_after = 30s\n";
+	assert_int_equal(scn_parse_string(text, "n.scn", &sc, err, sizeof(err)), SY_OK);
+	struct node_cfg *n = conf_node_new(sc);
+	assert_non_null(n);
+	assert_int_equal(n->sw.limits.mem_max, (uint64_t)512 << 20);
+	assert_int_equal(n->sw.limits.admit_pct, 80);
+	assert_int_equal(n->sw.limits.lag_max_ns, 50 * MS);
+	assert_int_equal(n->sw.limits.retry_after_s, 30);
+	free(n);
+	scn_free(sc);
+	static const char *bad[] = {
+	    "[node]\nsip_memory = 12 apples\n", "[node]\nsip_memory = 100KB\n", "[node]\noverload_at = 0%\n",
+	    "[node]\noverload_at = 90\n",	 "[node]\noverload_at = 101%\n",	"[node]\nretry_after = 1500ms\n",
+	};
+	for (size_t i = 0; i < SY_ARRAY_LEN(bad); i++) {
+		sc = NULL;
+		assert_int_equal(scn_parse_string(bad[i], "n.scn", &sc, err, sizeof(err)), SY_ERR_PARSE);
+		assert_null(sc);
+		assert_non_null(strstr(err, "n.scn:2:"));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -425,6 +456,7 @@ int main(void)
 	    cmocka_unit_test(test_calls_threshold),
 	    cmocka_unit_test(test_lag_threshold),
 	    cmocka_unit_test(test_lingering_bytes),
+	    cmocka_unit_test(test_node_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -83,8 +83,8 @@ struct sip_txn *sip_txn__hash_find(struct sip_stack *s, uint64_t key, bool serve
  * stops at admit_pct, work inside a dialog may go up to the limit. */
 static bool txn_room(const struct sip_stack *s, enum txn_class cls)
 {
-	uint64_t pct = cls == TXN_NEW ? s->cfg.admit_pct : 100;
-	return s->stats.txn_active * 100 < pct * s->txn_cap && s->stats.mem_bytes * 100 < pct * s->cfg.mem_max;
+	uint64_t pct = cls == TXN_NEW ? s->cfg.limits.admit_pct : 100;
+	return s->stats.txn_active * 100 < pct * s->txn_cap && s->stats.mem_bytes * 100 < pct * s->cfg.limits.mem_max;
 }
 
 static void mem_update(struct sip_stack *s)
@@ -357,7 +357,7 @@ static uint32_t pow2_at_least(uint32_t n)
  * would hold with no message kept. */
 static void stack_limits(struct sip_stack *s)
 {
-	struct sip_stack_cfg *c = &s->cfg;
+	struct sip_limits *c = &s->cfg.limits;
 	if (c->mem_max == 0)
 		c->mem_max = SIP_TXN_MEM_DEFAULT;
 	if (c->admit_pct == 0)
@@ -366,7 +366,8 @@ static void stack_limits(struct sip_stack *s)
 		c->lag_max_ns = SIP_LAG_MAX_DEFAULT;
 	if (c->retry_after_s == 0)
 		c->retry_after_s = SIP_RETRY_AFTER_DEFAULT;
-	uint64_t n = c->txn_max != 0 ? c->txn_max : c->mem_max / sizeof(struct sip_txn);
+	uint32_t txn_max = s->cfg.txn_max;
+	uint64_t n = txn_max != 0 ? txn_max : c->mem_max / sizeof(struct sip_txn);
 	s->txn_cap = (uint32_t)SY_MAX(1, SY_MIN(n, (1u << 28) - 1));
 	s->stats.mem_limit = c->mem_max;
 }
@@ -374,7 +375,7 @@ static void stack_limits(struct sip_stack *s)
 enum sy_rc sip_stack_create(const struct sip_stack_cfg *cfg, struct sip_stack **out)
 {
 	SY_ASSERT(cfg != NULL && cfg->env != NULL && cfg->tu != NULL && out != NULL);
-	SY_ASSERT(cfg->txn_max < (1u << 28) && cfg->admit_pct <= 100);
+	SY_ASSERT(cfg->txn_max < (1u << 28) && cfg->limits.admit_pct <= 100);
 	struct sip_stack *s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return SY_ERR_NOMEM;
@@ -500,18 +501,18 @@ enum sip_overload sip_stack_overload(const struct sip_stack *s)
 {
 	if (!txn_room(s, TXN_NEW))
 		return SIP_OVL_TXN;
-	if (sip_txn__lag_recent(s, sip_txn__now_ns(s)) > s->cfg.lag_max_ns)
+	if (sip_txn__lag_recent(s, sip_txn__now_ns(s)) > s->cfg.limits.lag_max_ns)
 		return SIP_OVL_LAG;
 	struct sip_osip_pool_stats op;
 	sip_osip_pool_stats(&op);
-	if (op.limit_bytes > 0 && (uint64_t)op.used_bytes * 100 >= (uint64_t)s->cfg.admit_pct * op.limit_bytes)
+	if (op.limit_bytes > 0 && (uint64_t)op.used_bytes * 100 >= (uint64_t)s->cfg.limits.admit_pct * op.limit_bytes)
 		return SIP_OVL_MEMORY;
 	return SIP_OVL_NONE;
 }
 
 uint32_t sip_stack_admit_pct(const struct sip_stack *s)
 {
-	return s->cfg.admit_pct;
+	return s->cfg.limits.admit_pct;
 }
 
 /* "Retry-After: N\r\n" into buf (RFC 3261 21.5.4 asks for it with 503). */
@@ -520,7 +521,7 @@ size_t sip_txn__retry_after(const struct sip_stack *s, char *buf, size_t n)
 	struct sip_wbuf w;
 	sip_w_init(&w, buf, n);
 	sip_w_lit(&w, "Retry-After: ");
-	sip_w_u64(&w, s->cfg.retry_after_s);
+	sip_w_u64(&w, s->cfg.limits.retry_after_s);
 	sip_w_lit(&w, "\r\n");
 	return w.len;
 }

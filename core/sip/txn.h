@@ -70,15 +70,21 @@ enum sip_overload {
 #define SIP_LAG_MAX_DEFAULT	(200 * SY_NS_PER_MS)
 #define SIP_RETRY_AFTER_DEFAULT 5 /* seconds */
 
+/* The pool's limits and the overload thresholds in front of them
+ * ([node] sip_memory, overload_at, overload_lag, retry_after). */
+struct sip_limits {
+	uint64_t mem_max;	/* bytes of slots plus kept messages; 0: SIP_TXN_MEM_DEFAULT */
+	uint32_t admit_pct;	/* new requests refused above this % of a limit; 0: 90 */
+	uint64_t lag_max_ns;	/* ... or with timers this late; 0: 200 ms */
+	uint32_t retry_after_s; /* in the 503's Retry-After; 0: 5 */
+};
+
 struct sip_stack_cfg {
 	const struct sy_env *env;
 	struct sy_dgram *sock; /* where messages are sent from */
 	struct sy_addr local;  /* advertised in Via / Contact */
 	uint32_t txn_max;      /* most transactions; 0: as many as mem_max holds */
-	uint64_t mem_max;      /* bytes of slots plus kept messages; 0: SIP_TXN_MEM_DEFAULT */
-	uint32_t admit_pct;    /* new requests refused above this % of a limit; 0: 90 */
-	uint64_t lag_max_ns;   /* ... or with timers this late; 0: 200 ms */
-	uint32_t retry_after_s; /* in the 503's Retry-After; 0: 5 */
+	struct sip_limits limits;
 	struct sip_timer_cfg timers;
 	const struct sip_tu *tu;
 	void *tu_arg;
