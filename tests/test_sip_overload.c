@@ -212,7 +212,8 @@ static void fill_to(struct fx *f, uint64_t active)
 		       "INFO sip:x@10.0.0.1 SIP/2.0\nVia: SIP/2.0/UDP 10.0.0.100:5060;branch=z9hG4bKfill%d\n"
 		       "From: <sip:z@10.0.0.100>;tag=z1\nTo: <sip:x@10.0.0.1>;tag=gone\nCall-ID: gone%d@a\n"
 		       "CSeq: 1 INFO\n",
-		       f->seq, f->seq), f->seq++;
+		       f->seq, f->seq),
+		    f->seq++;
 	assert_int_equal(sst(f)->txn_active, active);
 }
 
@@ -336,7 +337,7 @@ static void test_lag_threshold(void **state)
 {
 	(void)state;
 	struct fx *f = fx_new();
-	call_setup(f, 1, 200); /* not ACKed: the 2xx is retransmitted from T1 */
+	call_setup(f, 1, 200);	 /* not ACKed: the 2xx is retransmitted from T1 */
 	f->te.now_ns += 3 * SEC; /* the loop stalls 3 s */
 	testenv_advance(&f->te, 0);
 	assert_true(sst(f)->lag.count >= 1 && sst(f)->lag.max_ns >= 2 * SEC);
@@ -403,8 +404,9 @@ static void test_lingering_bytes(void **state)
 	size_t kept = after.used_bytes - before.used_bytes;
 	size_t slot = sip_txn_slot_bytes();
 	size_t per = slot + 4 + kept / (4 * CALLS); /* slot + bucket + kept bytes */
-	fprintf(stderr, "lingering: %d transactions, %zu bytes kept in osip's pool, %zu bytes each "
-			"(slot %zu + bucket 4 + kept); accounted %llu bytes with slabs\n",
+	fprintf(stderr,
+		"lingering: %d transactions, %zu bytes kept in osip's pool, %zu bytes each "
+		"(slot %zu + bucket 4 + kept); accounted %llu bytes with slabs\n",
 		4 * CALLS, kept, per, slot, (unsigned long long)sst(f)->mem_bytes);
 	assert_true(per < 400);
 	/* The stack's own account (mem_bytes: slabs plus kept blocks) agrees. */
@@ -439,7 +441,7 @@ static void test_node_keys(void **state)
 	scn_free(sc);
 	static const char *bad[] = {
 	    "[node]\nsip_memory = 12 apples\n", "[node]\nsip_memory = 100KB\n", "[node]\noverload_at = 0%\n",
-	    "[node]\noverload_at = 90\n",	 "[node]\noverload_at = 101%\n",	"[node]\nretry_after = 1500ms\n",
+	    "[node]\noverload_at = 90\n",	"[node]\noverload_at = 101%\n", "[node]\nretry_after = 1500ms\n",
 	};
 	for (size_t i = 0; i < SY_ARRAY_LEN(bad); i++) {
 		sc = NULL;

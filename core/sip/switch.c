@@ -150,8 +150,7 @@ enum sy_rc vswitch_create(const struct vswitch_cfg *cfg, struct vswitch **out, c
 				   .calls_max = calls_max};
 	if ((rc = callbill_create(&bc_, &v->bill, err, errlen)) != SY_OK)
 		goto out_store;
-	/* No count given: the transactions are bounded by [node] sip_memory. */
-	uint32_t txn_max = cfg->txn_max ? cfg->txn_max : s->txn_max;
+	uint32_t txn_max = cfg->txn_max ? cfg->txn_max : s->txn_max; /* 0: bounded by [node] sip_memory */
 	struct b2bua_cfg bc = {
 		.env = cfg->env,
 		.listen = cfg->listen,

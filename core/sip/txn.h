@@ -217,20 +217,31 @@ struct sy_str sip_txn_request_raw(const struct sip_txn *t);
  *
  * Return codes:
  *   sip_txn_client_start  SY_OK; SY_ERR_FULL (pool full, counted in
- *     txn_full); SY_ERR_INVAL (ACK, no top Via branch with the z9hG4bK
+ *     txn_full; a non-INVITE request is still sent once, counted in
+ *     sent_stateless); SY_ERR_INVAL (ACK, no top Via branch with the z9hG4bK
  *     cookie, no CSeq/Call-ID, same branch+method already active, or
  *     osip cannot serialize it).
  *   sip_txn_client_cancel  SY_OK (sent, deferred to the first 1xx, or a
- *     no-op after a final response); SY_ERR_FULL (no slot for the CANCEL;
- *     call again); SY_ERR_INVAL (not an ICT).
+ *     no-op after a final response, or with no slot left the CANCEL sent
+ *     once without a transaction); SY_ERR_INVAL (not an ICT).
  *   sip_txn_respond  SY_OK; SY_ERR_STATE (client transaction, or a final
  *     response was already sent); SY_ERR_INVAL (status outside 100-699).
  *
- * Sizing: a transaction slot is 128 bytes; after its final response it
- * keeps only that response's bytes (~300-600) or nothing. Finished server
- * transactions linger 32 s (Timer J/L/H) and client ones 32 s (D/M) or 5 s
- * (K), so txn_max should be at least (transactions started per second) x 32
- * plus the ones in progress; e.g. ~1.4M for a 10K CPS B2BUA (two legs,
- * INVITE + BYE each). */
+ * Sizing: a transaction slot is 144 bytes (sip_txn_slot_bytes) plus a
+ * 4-byte hash bucket; after its final response it keeps only that
+ * response's bytes (a BYE's 200 OK: a 272-byte osip block) or nothing.
+ * Finished server transactions linger 32 s (Timer J/L/H) and client ones
+ * 32 s (D/M) or 5 s (K); a B2BUA call's four average 216 bytes each
+ * (tests/test_sip_overload.c, docs/operations.md "Sizing"). The pool grows
+ * in slabs up to limits.mem_max (or txn_max), counting slots and kept
+ * bytes (stats.mem_bytes).
+ *
+ * Overload: sip_txn__alloc serves two classes. New out-of-dialog requests
+ * are refused statelessly (503 + Retry-After, rejected[SIP_OVL_TXN]) at
+ * admit_pct of either limit; requests in a dialog (a To tag, or CANCEL)
+ * and client transactions may use the rest. With no slot at all an
+ * in-dialog non-INVITE request reaches on_request with a transaction that
+ * lives for that call only (served_stateless): st is valid only during
+ * on_request, and sip_txn_set_user on it is pointless. */
 
 #endif

@@ -51,9 +51,9 @@ struct sip_stack {
 	uint64_t tag_seq;
 	char sent_by[SY_ADDR_STRLEN]; /* our Via sent-by, "host:port" */
 	size_t sent_by_len;
-	uint32_t txn_cap;    /* pool objects: txn_max, or what mem_max holds */
-	uint64_t held_bytes; /* raw and buf of live transactions, as allocated */
-	uint64_t lag_win_ns; /* start of the current 1 s lag window */
+	uint32_t txn_cap;		  /* pool objects: txn_max, or what mem_max holds */
+	uint64_t held_bytes;		  /* raw and buf of live transactions, as allocated */
+	uint64_t lag_win_ns;		  /* start of the current 1 s lag window */
 	uint64_t lag_cur_ns, lag_prev_ns; /* latest timer in this window, the one before */
 	struct sip_stack_stats stats;
 };
