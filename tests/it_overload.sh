@@ -25,6 +25,7 @@ sip = 127.0.0.1:$sw
 http = 127.0.0.1:$http
 sip_memory = 1MB
 retry_after = 7s
+osip_memory = 64MB
 out = $TMP/out
 
 [carrier sipp-uas]
@@ -66,6 +67,7 @@ check "/metrics calls active" "$(metric_settles "$http" switchyard_calls_active 
 check_ge "/metrics transactions lingering" "$(metric "$http" switchyard_sip_txn_lingering)" 1
 check_ge "/metrics transaction memory" "$(metric "$http" switchyard_sip_txn_memory_bytes)" 1
 check "/metrics transaction memory limit" "$(metric "$http" switchyard_sip_txn_memory_limit_bytes)" 1048576
+check "/metrics osip memory limit ([node] osip_memory)" "$(metric "$http" switchyard_sip_osip_memory_limit_bytes)" 67108864
 # What SIPp received (its message log prints each unexpected message a
 # second time: count the "received" copies): 503s with Retry-After, and
 # never a 503 for a BYE.

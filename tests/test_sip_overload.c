@@ -429,7 +429,8 @@ static void test_node_keys(void **state)
 	(void)state;
 	char err[256];
 	struct scn *sc = NULL;
-	const char *text = "[node]\nsip_memory = 512MB\noverload_at = 80%\noverload_lag = 50ms\nretry_after = 30s\n";
+	const char *text = "[node]\nsip_memory = 512MB\noverload_at = 80%\noverload_lag = 50ms\nretry_after = 30s\n"
+			   "osip_memory = 2GB\n";
 	assert_int_equal(scn_parse_string(text, "n.scn", &sc, err, sizeof(err)), SY_OK);
 	struct node_cfg *n = conf_node_new(sc);
 	assert_non_null(n);
@@ -437,6 +438,7 @@ static void test_node_keys(void **state)
 	assert_int_equal(n->sw.limits.admit_pct, 80);
 	assert_int_equal(n->sw.limits.lag_max_ns, 50 * MS);
 	assert_int_equal(n->sw.limits.retry_after_s, 30);
+	assert_int_equal(n->sw.limits.osip_max, (uint64_t)2 << 30);
 	free(n);
 	scn_free(sc);
 	static const char *bad[] = {

@@ -51,6 +51,7 @@ static void build_switch(const struct scn *s, struct switch_cfg *o)
 	    .admit_pct = s->node.overload_at,
 	    .lag_max_ns = s->node.overload_lag_ns,
 	    .retry_after_s = (uint32_t)(s->node.retry_after_ns / SY_NS_PER_S),
+	    .osip_max = s->node.osip_memory,
 	};
 }
 

@@ -80,6 +80,7 @@ static const struct scn_key_def node_keys[] = {
     {"overload_at", k_percent, NODE(overload_at), 0, false},
     {"overload_lag", scn_key_duration_nz, NODE(overload_lag_ns), 0, false},
     {"retry_after", k_seconds, NODE(retry_after_ns), 0, false},
+    {"osip_memory", k_bytes, NODE(osip_memory), 0, false},
     {"sip", scn_key_addr, NODE(sip), NODE(sip_addr), false},
     {"out", scn_key_str, NODE(out), SCN_PATH_MAX, false},
     {"name", scn_key_str, NODE(name), SCN_NAME_MAX, false},

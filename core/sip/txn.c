@@ -370,6 +370,8 @@ static void stack_limits(struct sip_stack *s)
 	uint64_t n = txn_max != 0 ? txn_max : c->mem_max / sizeof(struct sip_txn);
 	s->txn_cap = (uint32_t)SY_MAX(1, SY_MIN(n, (1u << 28) - 1));
 	s->stats.mem_limit = c->mem_max;
+	if (c->osip_max != 0) /* [node] osip_memory; the pool is the process's */
+		sip_osip_pool_configure(c->osip_max, SY_MIN(SIP_OSIP_POOL_KEEP_DEFAULT, c->osip_max / 8));
 }
 
 enum sy_rc sip_stack_create(const struct sip_stack_cfg *cfg, struct sip_stack **out)

@@ -77,6 +77,7 @@ struct sip_limits {
 	uint32_t admit_pct;	/* new requests refused above this % of a limit; 0: 90 */
 	uint64_t lag_max_ns;	/* ... or with timers this late; 0: 200 ms */
 	uint32_t retry_after_s; /* in the 503's Retry-After; 0: 5 */
+	uint64_t osip_max;	/* osip's pool limit (process-wide); 0: leave it */
 };
 
 struct sip_stack_cfg {
