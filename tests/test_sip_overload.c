@@ -266,13 +266,23 @@ static void test_full_pool_serves_dialogs(void **state)
 	assert_int_equal(sst(f)->served_stateless, 0);
 
 	/* Every slot taken: BYE, ACK and CANCEL are still served. */
+	size_t mark;
 	fill_to(f, TXN_MAX);
 	expect_invite_refused(f, 11);
 	expect_bye_served(f, 2);
 	assert_int_equal(sst(f)->served_stateless, 1);
 
+	/* An UPDATE past the reserve, which a TU may relay and answer
+	 * later, gets 503 with Retry-After; the call stays up. */
+	size_t m0 = testenv_sent_count(&f->te);
+	a_indialog(f, 3, "UPDATE", 2);
+	const char *u = last_sent(f, m0, &f->caller, "SIP/2.0 503", "CSeq: 2 UPDATE");
+	assert_non_null(u);
+	assert_non_null(strstr(u, "\r\nRetry-After: 5\r\n"));
+	assert_int_equal(b2bua_stats(f->b)->active, 2);
+
 	/* The ACK for call 3's 200 stops its retransmissions. */
-	size_t mark = testenv_sent_count(&f->te);
+	mark = testenv_sent_count(&f->te);
 	a_indialog(f, 3, "ACK", 1);
 	testenv_advance(&f->te, 8 * SEC);
 	assert_int_equal(count_sent(f, mark, &f->caller, "SIP/2.0 200", "call3@a"), 0);
@@ -293,7 +303,7 @@ static void test_full_pool_serves_dialogs(void **state)
 	sy_counters_prom(&o, &sip_stack_counters, sst(f));
 	assert_false(o.cut);
 	page[o.len] = '\0';
-	assert_non_null(strstr(page, "\nswitchyard_sip_rejected_txn_total 2\n"));
+	assert_non_null(strstr(page, "\nswitchyard_sip_rejected_txn_total 3\n"));
 	assert_non_null(strstr(page, "\nswitchyard_sip_served_stateless_total 2\n"));
 	assert_non_null(strstr(page, "\nswitchyard_sip_txn_lingering "));
 	assert_non_null(strstr(page, "switchyard_sip_loop_lag_seconds_count "));

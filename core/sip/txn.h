@@ -159,6 +159,9 @@ enum sy_rc sip_txn_client_send(struct sip_stack *s, const struct sip_request *rq
 			       const struct sy_addr *to, void *user, struct sip_txn **out);
 enum sy_rc sip_stack_send_request(struct sip_stack *s, const struct sip_request *rq, uint64_t branch_id,
 				  const struct sy_addr *to);
+/* st lives only during on_request (the pool and its reserve were full;
+ * only BYE and CANCEL are served so): answer it there or not at all. */
+bool sip_txn_stateless(const struct sip_txn *st);
 /* The TU matched an ACK to the 2xx sent on st. */
 void sip_txn_acked(struct sip_txn *st);
 /* Sends a message outside any transaction (an ACK to a 2xx). Takes ownership. */
@@ -240,9 +243,10 @@ struct sy_str sip_txn_request_raw(const struct sip_txn *t);
  * Overload: sip_txn__alloc serves two classes. New out-of-dialog requests
  * are refused statelessly (503 + Retry-After, rejected[SIP_OVL_TXN]) at
  * admit_pct of either limit; requests in a dialog (a To tag, or CANCEL)
- * and client transactions may use the rest. With no slot at all an
- * in-dialog non-INVITE request reaches on_request with a transaction that
- * lives for that call only (served_stateless): st is valid only during
- * on_request, and sip_txn_set_user on it is pointless. */
+ * and client transactions may use the rest. With no slot at all a BYE or
+ * CANCEL reaches on_request with a transaction that lives for that call
+ * only (sip_txn_stateless, served_stateless): the TU must answer it before
+ * returning and keep no pointer to it; a re-INVITE, UPDATE or INFO gets
+ * the stateless 503 with Retry-After. */
 
 #endif

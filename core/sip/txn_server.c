@@ -85,10 +85,12 @@ static void server_init(struct sip_txn *t, struct sip_msg *req, const struct sy_
 	server_take_raw(t, req, from);
 }
 
-/* Even the reserve is used up: an in-dialog request other than INVITE is
- * still served, by a transaction on this stack frame that lives for the
- * TU's callback only. Its retransmissions will be served again the same
- * way; a BYE for a known call is never refused for want of memory. */
+/* Even the reserve is used up: a BYE or CANCEL is still served, by a
+ * transaction on this stack frame that lives for the TU's callback only
+ * (sip_txn_stateless), so the TU must answer it there. Its retransmissions
+ * are served again the same way; a BYE for a known call is never refused
+ * for want of memory. Other in-dialog requests (re-INVITE, UPDATE, INFO),
+ * which a TU may relay and answer later, get the 503 instead. */
 static void server_stateless(struct sip_stack *s, struct sip_msg *req, const struct sy_addr *from, uint64_t key,
 			     uint64_t sent_by)
 {
@@ -110,7 +112,7 @@ static void server_new(struct sip_stack *s, struct sip_msg *req, const struct sy
 {
 	bool dialog = in_dialog(req);
 	struct sip_txn *t = sip_txn__alloc(s, dialog ? TXN_DIALOG : TXN_NEW);
-	if (t == NULL && dialog && req->method != SIP_M_INVITE) {
+	if (t == NULL && dialog && (req->method == SIP_M_BYE || req->method == SIP_M_CANCEL)) {
 		server_stateless(s, req, from, key, sent_by);
 		return;
 	}
@@ -244,6 +246,11 @@ void sip_txn__server_sent(struct sip_txn *st, int code, char *buf, uint32_t len)
 	}
 	sip_txn__arm(st);
 	sip_txn__free_req(st);
+}
+
+bool sip_txn_stateless(const struct sip_txn *st)
+{
+	return (st->flags & F_STATELESS) != 0;
 }
 
 void sip_txn_acked(struct sip_txn *st)
