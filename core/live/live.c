@@ -117,10 +117,12 @@ static uint64_t live_wall_ns(void *ctx)
 /* One libevent timer stands for the whole heap; it is re-armed only when
  * the earliest deadline moves earlier, so starting a timer is a heap push
  * and, usually, nothing else. */
-/* A deadline moved up onto the slack grid (unchanged without slack). */
+/* A deadline moved up onto the slack grid (unchanged without slack). One
+ * already due stays as it is: rounding it would hold a chain of overdue
+ * timers (arrivals catching up) to one per step. */
 static uint64_t live_timer_slot(const struct sy_live *l, uint64_t at)
 {
-	if (l->slack_ns == 0 || at > UINT64_MAX - l->slack_ns)
+	if (l->slack_ns == 0 || at <= l->now_ns || at > UINT64_MAX - l->slack_ns)
 		return at;
 	return (at + l->slack_ns - 1) / l->slack_ns * l->slack_ns;
 }
