@@ -69,11 +69,10 @@ metric() { # metric NAME: one sample from serve's /metrics, empty on failure
 }
 # wait_until SECONDS CMD...: polls CMD every 50 ms until it holds; false at the bound.
 wait_until() {
-	local n=$(($1 * 20))
+	local end=$((${EPOCHREALTIME%.*} + $1))
 	shift
 	while ! "$@"; do
-		n=$((n - 1))
-		[ "$n" -gt 0 ] || return 1
+		[ "${EPOCHREALTIME%.*}" -lt "$end" ] || return 1
 		sleep 0.05
 	done
 }

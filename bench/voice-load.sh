@@ -67,11 +67,10 @@ metric() {
 	exec 9<&-
 }
 wait_until() {
-	local n=$(($1 * 20))
+	local end=$((${EPOCHREALTIME%.*} + $1))
 	shift
 	while ! "$@"; do
-		n=$((n - 1))
-		[ "$n" -gt 0 ] || return 1
+		[ "${EPOCHREALTIME%.*}" -lt "$end" ] || return 1
 		sleep 0.05
 	done
 }
