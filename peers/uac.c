@@ -440,26 +440,39 @@ static bool arrivals_over(const struct uac *u)
 
 static void on_arrival(void *arg);
 
-static void schedule_arrival(struct uac *u)
+/* Draws the next arrival; false when it falls after stop. */
+static bool next_arrival(struct uac *u)
 {
 	double mean_ns = 1e12 / (double)u->cfg.cps_milli;
-	uint64_t now = sy_env_now_ns(u->env);
 	u->next_arrival_ns += (uint64_t)(sy_rng_exp(&u->rng, mean_ns) + 0.5);
-	if (u->cfg.stop_ns != 0 && u->next_arrival_ns >= u->cfg.stop_ns)
-		return;
+	return u->cfg.stop_ns == 0 || u->next_arrival_ns < u->cfg.stop_ns;
+}
+
+static void schedule_arrival(struct uac *u)
+{
+	uint64_t now = sy_env_now_ns(u->env);
 	u->t_arrival =
 	    sy_env_timer_start(u->env, u->next_arrival_ns > now ? u->next_arrival_ns - now : 0, on_arrival, u);
 }
 
+/* Starts the call due now and every one already overdue (a live timer
+ * fires late, by its slack or a busy loop), so a burst costs one wakeup and
+ * one batch of sends, not one each. In the simulator a timer fires on time:
+ * an arrival is never strictly before now, and this starts one call, as
+ * before (an arrival at exactly now still waits for its own timer). */
 static void on_arrival(void *arg)
 {
 	struct uac *u = arg;
+	uint64_t now = sy_env_now_ns(u->env);
 	u->t_arrival = 0;
-	if (arrivals_over(u))
-		return;
-	call_start(u);
-	if (!arrivals_over(u))
-		schedule_arrival(u);
+	do {
+		if (arrivals_over(u))
+			return;
+		call_start(u);
+		if (arrivals_over(u) || !next_arrival(u))
+			return;
+	} while (u->next_arrival_ns < now);
+	schedule_arrival(u);
 }
 
 void uac_start(struct uac *u)
@@ -471,7 +484,8 @@ void uac_start(struct uac *u)
 	if (u->cfg.stop_ns != 0)
 		u->cfg.stop_ns += now;
 	u->next_arrival_ns = now + u->cfg.start_ns;
-	schedule_arrival(u);
+	if (next_arrival(u))
+		schedule_arrival(u);
 }
 
 void uac_stop_and_hangup(struct uac *u)

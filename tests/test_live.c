@@ -159,6 +159,53 @@ static void test_timers_many_in_order(void **state)
 	sy_live_destroy(l);
 }
 
+/* With timer_slack_ns, timers due within one slack step share a wakeup
+ * (one batch, one sendmmsg), still in order and never early. 20 timers
+ * 100 us apart span at most two 5 ms steps; each step may cost one early
+ * wakeup of libevent's millisecond clock, so at most 4 wakeups, where
+ * exact timers take up to 20. */
+struct tslack {
+	const struct sy_env *e;
+	uint64_t start_ns, last_now;
+	unsigned fired, wakeups;
+};
+struct tslack_arg {
+	struct tslack *t;
+	uint64_t delay_ns;
+	unsigned idx;
+};
+
+static void timer_slack(void *arg)
+{
+	struct tslack_arg *a = arg;
+	struct tslack *t = a->t;
+	uint64_t now = sy_env_now_ns(t->e);
+	assert_true(now >= t->start_ns + a->delay_ns); /* never early */
+	assert_int_equal(a->idx, t->fired);	       /* in order */
+	if (now != t->last_now)
+		t->wakeups++;
+	t->last_now = now;
+	t->fired++;
+}
+
+static void test_timers_slack_batches(void **state)
+{
+	struct sy_live_cfg cfg = {.seed = 42, .log_level = SY_LOG_WARN, .timer_slack_ns = 5 * SY_NS_PER_MS};
+	struct sy_live *l = NULL;
+	assert_int_equal(sy_live_create(&cfg, &l), SY_OK);
+	struct tslack t = {.e = sy_live_env(l)};
+	struct tslack_arg args[20];
+	t.start_ns = sy_env_now_ns(t.e);
+	for (unsigned i = 0; i < SY_ARRAY_LEN(args); i++) {
+		args[i] = (struct tslack_arg){&t, (i + 1) * 100 * SY_NS_PER_US, i};
+		assert_int_not_equal(sy_env_timer_start(t.e, args[i].delay_ns, timer_slack, &args[i]), 0);
+	}
+	assert_int_equal(sy_live_run_for(l, SAFETY_NS), SY_OK);
+	assert_int_equal(t.fired, SY_ARRAY_LEN(args));
+	assert_in_range(t.wakeups, 1, 4);
+	sy_live_destroy(l);
+}
+
 /* A timer restarting itself with delay 0 must not starve the loop, and a
  * timer may cancel another one from inside its callback. */
 struct tself {
@@ -846,6 +893,7 @@ int main(void)
 	    cmocka_unit_test(test_timers_order_cancel),
 	    cmocka_unit_test(test_timers_many_in_order),
 	    cmocka_unit_test(test_timers_restart_and_cancel_inside),
+	    cmocka_unit_test(test_timers_slack_batches),
 	    cmocka_unit_test(test_stop_and_run_for),
 	    cmocka_unit_test(test_signal_stops),
 	    cmocka_unit_test(test_event_trace),

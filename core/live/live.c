@@ -117,6 +117,16 @@ static uint64_t live_wall_ns(void *ctx)
 /* One libevent timer stands for the whole heap; it is re-armed only when
  * the earliest deadline moves earlier, so starting a timer is a heap push
  * and, usually, nothing else. */
+/* A deadline moved up onto the slack grid (unchanged without slack). One
+ * already due stays as it is: rounding it would hold a chain of overdue
+ * timers (arrivals catching up) to one per step. */
+static uint64_t live_timer_slot(const struct sy_live *l, uint64_t at)
+{
+	if (l->slack_ns == 0 || at <= l->now_ns || at > UINT64_MAX - l->slack_ns)
+		return at;
+	return (at + l->slack_ns - 1) / l->slack_ns * l->slack_ns;
+}
+
 static void live_timer_arm(struct sy_live *l)
 {
 	uint64_t at;
@@ -126,6 +136,7 @@ static void live_timer_arm(struct sy_live *l)
 		l->armed_ns = UINT64_MAX;
 		return;
 	}
+	at = live_timer_slot(l, at);
 	if (at == l->armed_ns)
 		return;
 	uint64_t delay = at > l->now_ns ? at - l->now_ns : 0;
@@ -170,7 +181,7 @@ static sy_timer_id live_timer_start(void *ctx, uint64_t delay_ns, sy_timer_fn fn
 		live__log(l, SY_LOG_WARN, "timer queue full (%u pending)", sy_tq_count(&l->tq));
 		return 0;
 	}
-	if (!l->firing && at < l->armed_ns)
+	if (!l->firing && live_timer_slot(l, at) < l->armed_ns)
 		live_timer_arm(l);
 	return id;
 }
@@ -288,14 +299,19 @@ static void live_deadline_cb(evutil_socket_t fd, short what, void *arg)
 	event_base_loopbreak(l->base);
 }
 
-static struct event_base *live_base_new(void)
+static struct event_base *live_base_new(uint64_t slack_ns)
 {
 	struct event_config *ec = event_config_new();
 	if (ec == NULL)
 		return NULL;
 	/* PRECISE_TIMER makes libevent use CLOCK_MONOTONIC (and timerfd) as
-	 * we do, so its timer does not wake us before our deadline. */
-	event_config_set_flag(ec, EVENT_BASE_FLAG_NOLOCK | EVENT_BASE_FLAG_PRECISE_TIMER);
+	 * we do, so its timer does not wake us before our deadline. It costs a
+	 * timerfd_settime per wait; with a slack of 1 ms or more epoll_wait's
+	 * own millisecond timeout is as good (an early wakeup only re-arms). */
+	int flags = EVENT_BASE_FLAG_NOLOCK;
+	if (slack_ns < SY_NS_PER_MS)
+		flags |= EVENT_BASE_FLAG_PRECISE_TIMER;
+	event_config_set_flag(ec, flags);
 	struct event_base *b = event_base_new_with_config(ec);
 	event_config_free(ec);
 	return b;
@@ -337,8 +353,9 @@ enum sy_rc sy_live_create(const struct sy_live_cfg *cfg, struct sy_live **out)
 	rc = SY_ERR_NOMEM;
 	if (sy_tq_init(&l->tq, 1024, cfg->timers_max ? cfg->timers_max : LIVE_TIMERS_MAX_DEFAULT) != SY_OK)
 		goto out_free_live;
+	l->slack_ns = cfg->timer_slack_ns;
 	l->rx_buf = malloc((size_t)LIVE_RX_BATCH * LIVE_RX_DGRAM_MAX);
-	l->base = live_base_new();
+	l->base = live_base_new(l->slack_ns);
 	if (l->rx_buf == NULL || l->base == NULL)
 		goto out_free_all;
 	l->timer_ev = evtimer_new(l->base, live_timer_cb, l);

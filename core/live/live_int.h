@@ -37,6 +37,7 @@ struct sy_live {
 	struct sy_tq tq;
 	struct event *timer_ev;
 	uint64_t armed_ns; /* deadline timer_ev is set for; UINT64_MAX: not armed */
+	uint64_t slack_ns; /* sy_live_cfg.timer_slack_ns */
 	bool firing;	   /* inside the timer batch: re-arm once at its end */
 
 	struct event *sig_ev[2];
