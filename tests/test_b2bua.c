@@ -7,9 +7,13 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "core/billing/callbill.h"
+#include "core/conf/node.h"
+#include "core/conf/scn.h"
 #include "core/sip/b2bua.h"
 #include "tests/testenv.h"
 
@@ -1722,6 +1726,136 @@ static void test_hangup_all(void **state)
 
 enum mix_kind { MIX_ANSWER, MIX_BUSY, MIX_NO_ROUTE, MIX_CANCEL, MIX_FAILOVER, MIX_TIMEOUT, MIX_KINDS };
 
+/* Shutdown ends calls in every state, each with one CDR and its billing
+ * closed: connected, answered but not yet ACKed, ringing, proceeding with no
+ * 1xx, and cancelled by the caller but still waiting for the carrier's final
+ * response (which hangup_all once skipped: no CDR, the hold left open). A
+ * 200 that then crosses the shutdown CANCEL is ACKed and BYEd. */
+static const char hang_tariff[] = "Prefix,Description,Rate,Connection Fee,Increments,Minimum,Band,Service,Currency\n"
+				  "1,USA,0.0600,0,6/6,0,,voice,USD\n"
+				  "44,UK,0.0600,0,6/6,0,,voice,USD\n";
+
+static struct callbill *hang_billing(struct fx *f, struct scn **scn, struct node_cfg **node, char *dir)
+{
+	char path[96], text[512], err[256];
+	struct callbill *cb = NULL;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/t.csv", dir);
+	FILE *t = fopen(path, "w");
+	assert_non_null(t);
+	fputs(hang_tariff, t);
+	fclose(t);
+	snprintf(text, sizeof(text), "[tariff retail]\nfile = %s\n\n[account alice]\ncallers = +4420001\nbalance = 0.33 USD\n",
+		 path);
+	assert_int_equal(scn_parse_string(text, "hang.scn", scn, err, sizeof(err)), SY_OK);
+	assert_non_null(*node = conf_node_new(*scn));
+	struct callbill_cfg c = {.env = &f->te.env, .billing = &(*node)->billing, .slice_s = 60, .guard_s = 10};
+	assert_int_equal(callbill_create(&c, &cb, err, sizeof(err)), SY_OK);
+	assert_non_null(cb);
+	unlink(path);
+	return cb;
+}
+
+static void test_hangup_every_state(void **state)
+{
+	struct fx *f = *state;
+	struct scn *scn = NULL;
+	struct node_cfg *node = NULL;
+	char dir[] = "/tmp/sy-b2bua-hang.XXXXXX";
+	f->cfg.bill = hang_billing(f, &scn, &node, dir);
+	f->cfg.invite_timeout_ns = 0; /* the call without a 1xx stays in setup */
+	fx_start(f);
+	struct ua up, unack, ring, early, canc;
+	call_setup(f, &up, "15550001", 0);
+	call_ring(f, &up);
+	call_answer(f, &up);
+	call_setup(f, &unack, "15550002", 0);
+	call_ring(f, &unack);
+	carrier_invite_resp(f, &unack, 200, SDP_B);
+	assert_request(take(f, unack.car), SIP_M_ACK, 1);
+	assert_response(take(f, &f->caller), 200, SIP_M_INVITE, 1);
+	call_setup(f, &ring, "15550003", 0);
+	call_ring(f, &ring);
+	call_setup(f, &early, "15550004", 0);
+	call_setup(f, &canc, "15550005", 0);
+	call_ring(f, &canc);
+	caller_cancel(f, &canc);
+	assert_response(take(f, &f->caller), 200, SIP_M_CANCEL, 1);
+	assert_response(take(f, &f->caller), 487, SIP_M_INVITE, 1);
+	expect_b_cancel(f, &canc);
+	expect_quiet(f);
+	assert_int_equal(st(f)->active, 5);
+	testenv_advance(&f->te, 12 * SEC);
+	/* retransmissions meanwhile: INVITE and CANCEL to the carrier (timers
+	 * A, E), the unACKed 200 and the 487 to the caller (timer G) */
+	while (unread_to(f, &f->c[0]) > 0) {
+		struct sip_msg *m = take(f, &f->c[0]);
+		assert_true(m->method == SIP_M_INVITE || m->method == SIP_M_CANCEL);
+	}
+	while (unread_to(f, &f->caller) > 0) {
+		struct sip_msg *m = take(f, &f->caller);
+		assert_true(m->status == 200 || m->status == 487);
+	}
+	b2bua_hangup_all(f->b);
+	assert_int_equal(f->ncdr, 5);
+	assert_int_equal(st(f)->active, 0);
+	assert_int_equal(f->car[0].active, 0);
+	enum cdr_disposition want[] = {CDR_DISP_ANSWERED, CDR_DISP_ANSWERED, CDR_DISP_FAILED, CDR_DISP_FAILED,
+				       CDR_DISP_CANCELLED};
+	for (size_t i = 0; i < 5; i++) {
+		if (f->cdrs[i].disposition != want[i])
+			fail_msg("CDR %zu: %s", i, cdr_disposition_name(f->cdrs[i].disposition));
+	}
+	for (size_t i = 0; i < 2; i++)
+		assert_int_not_equal(f->cdrs[i].tariff_id, 0); /* rated and charged */
+	assert_int_equal(f->cdrs[0].rated_ms, 12000);
+	assert_int_equal(f->cdrs[0].cost_micros, 12000); /* 12 s at 0.06/min */
+	assert_int_equal(f->cdrs[4].rated_ms, 0);
+	struct callbill_stats bs;
+	callbill_stats(f->cfg.bill, &bs);
+	assert_int_equal(bs.revenue_micros, 24000); /* the two answered calls, nothing held */
+	int64_t charged, decrease;
+	assert_true(callbill_conserved(f->cfg.bill, &charged, &decrease));
+	/* every hold was released: 0.33 - 0.024 still pays five first slices
+	 * of 0.06 (one hold left open would leave room for four) */
+	for (int i = 0; i < 5; i++) {
+		char cid[32];
+		uint16_t status = 0;
+		const char *why = NULL;
+		struct callbill_call bc;
+		snprintf(cid, sizeof(cid), "after-%d", i);
+		assert_int_equal(callbill_authorize(f->cfg.bill, SY_STR("4420001"), SY_STR("15559999"), sy_str_from(cid),
+						    &bc, &status, &why),
+				 SY_OK);
+	}
+	/* BYE both legs of the two answered calls; 503 and CANCEL for the
+	 * ringing one; 503 (its CANCEL waits for a 1xx) for the one without */
+	for (int i = 0; i < 2; i++) {
+		assert_request(take(f, &f->c[0]), SIP_M_BYE, 2);
+		assert_request(take(f, &f->caller), SIP_M_BYE, 1);
+	}
+	assert_response(take(f, &f->caller), 503, SIP_M_INVITE, 1);
+	expect_b_cancel(f, &ring);
+	assert_response(take(f, &f->caller), 503, SIP_M_INVITE, 1);
+	expect_quiet(f);
+	/* the cancelled call's carrier answers after all: ACK and BYE */
+	carrier_invite_resp(f, &canc, 200, SDP_B);
+	assert_request(take(f, canc.car), SIP_M_ACK, 1);
+	struct sip_msg *bye = take(f, canc.car);
+	assert_request(bye, SIP_M_BYE, 2);
+	assert_str_is(bye->call_id, canc.b_cid);
+	assert_str_is(bye->to_tag, canc.car_tag);
+	carrier_invite_resp(f, &canc, 200, SDP_B); /* its retransmission: ACK only */
+	assert_request(take(f, canc.car), SIP_M_ACK, 1);
+	assert_int_equal(f->ncdr, 5);
+	b2bua_destroy(f->b);
+	f->b = NULL;
+	callbill_destroy(f->cfg.bill);
+	scn_free(scn);
+	free(node);
+	rmdir(dir);
+}
+
 struct mix_expect {
 	uint64_t answered, failed, no_route, cancelled, timeouts, failovers, completed;
 	uint64_t disp[CDR_DISP_COUNT];
@@ -2133,6 +2267,7 @@ int main(void)
 	    T(test_ack_timeout),
 	    T(test_max_call_duration),
 	    T(test_hangup_all),
+	    T(test_hangup_every_state),
 	    T(test_cdr_per_attempt),
 	    T(test_invite_retransmission),
 	    T(test_183_early_media),

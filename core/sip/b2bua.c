@@ -270,20 +270,39 @@ out_free:
 	return SY_ERR_NOMEM;
 }
 
+/* Shutdown: every call in the pool ends now, whatever its state, with its
+ * CDR and its billing closed. A connected call gets BYE on both legs; a
+ * call in setup gets 503 and its B leg a CANCEL; a call already cancelled
+ * (waiting for the carrier's final response to our CANCEL) keeps the
+ * disposition it has. A B-leg INVITE still pending is marked orphaned, so a
+ * 2xx that crosses the CANCEL is ACKed and ended with BYE, never kept. */
 void b2bua_hangup_all(struct b2bua *b)
 {
 	for (uint32_t i = 0; i < sy_pool_used(&b->calls); i++) {
 		struct call *c = sy_pool_at(&b->calls, i);
-		if (c->state == CALL_ANSWERED || c->state == CALL_CONFIRMED) {
+		struct sip_txn *ict = c->b_ict;
+		switch (c->state) {
+		case CALL_FREE:
+			continue;
+		case CALL_ANSWERED:
+		case CALL_CONFIRMED:
 			c->hangup = CDR_SIDE_SYSTEM;
 			b2bua__send_b_bye(b, c);
 			b2bua__send_a_bye(b, c);
+			b->st.completed++;
 			b2bua__call_free(b, c);
-		} else if (c->state == CALL_PROCEEDING) {
-			if (c->b_ict != NULL)
-				sip_txn_client_cancel(c->b_ict);
+			break;
+		case CALL_PROCEEDING:
+			if (ict != NULL)
+				sip_txn_client_cancel(ict);
 			b2bua__call_fail(b, c, 503, "Shutting Down", CDR_DISP_FAILED);
+			break;
+		case CALL_CANCELLING:
+			b2bua__call_free(b, c);
+			break;
 		}
+		if (ict != NULL)
+			sip_txn_set_user(ict, &b->orphan);
 	}
 }
 

@@ -86,7 +86,9 @@ enum sy_rc b2bua_create(const struct b2bua_cfg *cfg, struct b2bua **out);
 void b2bua_destroy(struct b2bua *b);
 const struct b2bua_stats *b2bua_stats(const struct b2bua *b);
 struct sip_stack *b2bua_stack(struct b2bua *b);
-/* Ends every call with BYE on both legs (shutdown); CDRs are emitted. */
+/* Shutdown: ends every call in every state (connected: BYE on both legs;
+ * in setup: 503 and CANCEL; cancelled and waiting for the carrier: ended
+ * as it is), each with its CDR and its billing closed. */
 void b2bua_hangup_all(struct b2bua *b);
 
 #endif

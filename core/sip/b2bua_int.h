@@ -88,6 +88,9 @@ struct b2bua {
 	char host[64];	  /* our host as text, for Contact / Call-ID */
 	char contact[96]; /* "<sip:switchyard@host:port>" */
 	struct b2bua_stats st;
+	/* The user of a B-leg INVITE whose call ended before its final
+	 * response (shutdown): a 2xx on it is ACKed and BYEd, never relayed. */
+	struct call orphan;
 };
 
 #define CALL_NONE UINT32_MAX

@@ -170,6 +170,13 @@ void b2bua__on_response(void *arg, struct sip_txn *ct, const struct sip_msg *res
 {
 	struct b2bua *b = arg;
 	struct call *c = ct != NULL ? sip_txn_user(ct) : NULL;
+	if (c == &b->orphan) { /* its call ended at shutdown, before any BYE */
+		if (resp->status >= 200 && resp->status < 300 && resp->method == SIP_M_INVITE) {
+			sip_txn_set_user(ct, NULL); /* a retransmission is only ACKed */
+			end_stray_2xx(b, resp, true);
+		}
+		return;
+	}
 	if (c == NULL && resp->status >= 200 && resp->status < 300 && resp->method == SIP_M_INVITE) {
 		enum call_leg leg;
 		c = b2bua__call_find(b, resp->call_id, &leg); /* 2xx retransmission after the ICT ended */
@@ -188,7 +195,7 @@ void b2bua__on_timeout(void *arg, struct sip_txn *t)
 {
 	struct b2bua *b = arg;
 	struct call *c = sip_txn_user(t);
-	if (c == NULL)
+	if (c == NULL || c == &b->orphan)
 		return;
 	if (t == c->b_ict) { /* the carrier never answered */
 		b->st.timeouts++;
@@ -205,9 +212,9 @@ void b2bua__on_timeout(void *arg, struct sip_txn *t)
 
 void b2bua__on_terminated(void *arg, struct sip_txn *t)
 {
-	(void)arg;
+	struct b2bua *b = arg;
 	struct call *c = sip_txn_user(t);
-	if (c == NULL)
+	if (c == NULL || c == &b->orphan)
 		return;
 	if (c->a_ist == t)
 		c->a_ist = NULL;
