@@ -488,6 +488,33 @@ static void carrier_respond(struct fx *f, struct ua *u, const struct sip_msg *re
 		code > 100 && code < 300 && req->method == SIP_M_INVITE ? ">\n" : "", extra != NULL ? extra : "");
 }
 
+/* The caller's response to a request the switch sent it (BYE, UPDATE):
+ * Vias, From, To, Call-ID and CSeq copied. */
+static void caller_respond(struct fx *f, const struct sip_msg *req, int code)
+{
+	char vias[1024] = "", *s = NULL, from[256], to[256], cid[128], cseq[64];
+	size_t vl = 0;
+	for (int i = 0; i < osip_list_size(&req->m->vias); i++) {
+		assert_int_equal(osip_via_to_str(osip_list_get(&req->m->vias, i), &s), 0);
+		vl += (size_t)snprintf(vias + vl, sizeof(vias) - vl, "Via: %s\n", s);
+		osip_free(s);
+	}
+	assert_int_equal(osip_from_to_str(req->m->from, &s), 0);
+	snprintf(from, sizeof(from), "%s", s);
+	osip_free(s);
+	assert_int_equal(osip_to_to_str(req->m->to, &s), 0);
+	snprintf(to, sizeof(to), "%s", s);
+	osip_free(s);
+	assert_int_equal(osip_call_id_to_str(req->m->call_id, &s), 0);
+	snprintf(cid, sizeof(cid), "%s", s);
+	osip_free(s);
+	assert_int_equal(osip_cseq_to_str(req->m->cseq, &s), 0);
+	snprintf(cseq, sizeof(cseq), "%s", s);
+	osip_free(s);
+	injectf(f, &f->caller, NULL, "SIP/2.0 %d Whatever\n%sFrom: %s\nTo: %s\nCall-ID: %s\nCSeq: %s\n", code, vias, from,
+		to, cid, cseq);
+}
+
 static void carrier_invite_resp(struct fx *f, struct ua *u, int code, const char *body)
 {
 	carrier_respond(f, u, u->binv, code, body, body != NULL ? "Content-Type: application/sdp\n" : NULL);
@@ -978,7 +1005,10 @@ static void test_in_dialog_requests(void **state)
 	assert_int_equal(f->ncdr, 0);
 	caller_req(f, &u, "BYE", 20);
 	assert_response(take(f, &f->caller), 200, SIP_M_BYE, 20);
-	assert_request(take(f, u.car), SIP_M_BYE, 2);
+	struct sip_msg *bye = take(f, u.car);
+	assert_request(bye, SIP_M_BYE, 2);
+	assert_int_equal(f->ncdr, 0); /* until the carrier answers our BYE */
+	carrier_respond(f, &u, bye, 200, NULL, NULL);
 	assert_int_equal(f->ncdr, 1);
 	assert_cdr(last_cdr(f), CDR_DISP_ANSWERED, 200, "carrier1", CDR_SIDE_CALLER);
 }
@@ -1643,6 +1673,7 @@ static void test_ack_timeout(void **state)
 			assert_request(m, SIP_M_BYE, m->cseq);
 			assert_str_is(m->call_id, u.cid);
 			assert_str_is(m->from_tag, u.tag);
+			caller_respond(f, m, 200);
 			break;
 		}
 		assert_response(m, 200, SIP_M_INVITE, 1);
@@ -1650,11 +1681,13 @@ static void test_ack_timeout(void **state)
 	struct sip_msg *bye = take(f, u.car);
 	assert_request(bye, SIP_M_BYE, 2);
 	assert_str_is(bye->call_id, u.b_cid);
+	testenv_advance(&f->te, 20 * MS);
+	carrier_respond(f, &u, bye, 200, NULL, NULL);
 	expect_quiet(f);
 	assert_int_equal(f->ncdr, 1);
 	const struct cdr *c = last_cdr(f);
 	assert_cdr(c, CDR_DISP_ANSWERED, 200, "carrier1", CDR_SIDE_SYSTEM);
-	assert_int_equal(c->duration_ms, 32000);
+	assert_int_equal(c->duration_ms, 32000); /* ended when the BYEs left */
 	assert_int_equal(st(f)->ack_timeouts, 1);
 	assert_int_equal(st(f)->active, 0);
 }
@@ -1682,6 +1715,9 @@ static void test_max_call_duration(void **state)
 	assert_str_is(b2->from_tag, u.tag);
 	assert_str_is(b2->to_tag, u.ftag);
 	expect_quiet(f);
+	assert_int_equal(f->ncdr, 0); /* the CDR waits for both BYEs' answers */
+	carrier_respond(f, &u, b1, 200, NULL, NULL);
+	caller_respond(f, b2, 200);
 	const struct cdr *c = last_cdr(f);
 	assert_cdr(c, CDR_DISP_ANSWERED, 200, "carrier1", CDR_SIDE_SYSTEM);
 	assert_int_equal(c->duration_ms, 120000);
@@ -1854,6 +1890,190 @@ static void test_hangup_every_state(void **state)
 	scn_free(scn);
 	free(node);
 	rmdir(dir);
+}
+
+/* ---- session timers (RFC 4028) and the end of a call ---- */
+
+static bool raw_has(const struct sip_msg *m, const char *text)
+{
+	return memmem(m->raw.p, m->raw.len, text, strlen(text)) != NULL;
+}
+
+/* Both legs' UPDATEs at a refresh: returns them (A's, B's). */
+static void take_updates(struct fx *f, struct ua *u, struct sip_msg **a, struct sip_msg **b)
+{
+	*a = take(f, &f->caller);
+	assert_request(*a, SIP_M_UPDATE, (*a)->cseq);
+	assert_str_is((*a)->call_id, u->cid);
+	assert_str_is((*a)->to_tag, u->ftag);
+	assert_true(raw_has(*a, "Session-Expires: 90;refresher=uac"));
+	*b = take(f, u->car);
+	assert_request(*b, SIP_M_UPDATE, (*b)->cseq);
+	assert_str_is((*b)->call_id, u->b_cid);
+	assert_str_is((*b)->to_tag, u->car_tag);
+}
+
+/* The switch asks the carrier for a 90 s session it refreshes itself, and
+ * refreshes the caller's leg too: UPDATE on both every 45 s. A 481 to a
+ * refresh (the carrier lost the call) ends it: BYE both, SESSION_EXPIRED. */
+static void test_session_refresh(void **state)
+{
+	struct fx *f = *state;
+	f->cfg.session_expires_s = 90;
+	f->cfg.min_se_s = 90;
+	fx_start(f);
+	struct ua u;
+	call_setup(f, &u, "15551234", 0);
+	assert_true(raw_has(u.binv, "Session-Expires: 90;refresher=uac"));
+	assert_true(raw_has(u.binv, "Min-SE: 90"));
+	assert_true(raw_has(u.binv, "Supported: timer"));
+	call_ring(f, &u);
+	call_answer(f, &u);
+	struct sip_msg *ok = f->kept[f->nkept - 1]; /* call_answer's 200 to the caller */
+	assert_true(raw_has(ok, "Session-Expires: 90;refresher=uas"));
+	testenv_advance(&f->te, 45 * SEC - 1);
+	expect_quiet(f);
+	testenv_advance(&f->te, 1);
+	struct sip_msg *ua, *ub;
+	take_updates(f, &u, &ua, &ub);
+	caller_respond(f, ua, 200);
+	carrier_respond(f, &u, ub, 200, NULL, NULL);
+	expect_quiet(f);
+	testenv_advance(&f->te, 45 * SEC);
+	take_updates(f, &u, &ua, &ub);
+	caller_respond(f, ua, 200);
+	carrier_respond(f, &u, ub, 481, NULL, NULL);
+	struct sip_msg *bb = take(f, u.car), *ba = take(f, &f->caller);
+	assert_request(bb, SIP_M_BYE, ub->cseq + 1);
+	assert_request(ba, SIP_M_BYE, ua->cseq + 1);
+	expect_quiet(f);
+	carrier_respond(f, &u, bb, 481, NULL, NULL);
+	caller_respond(f, ba, 200);
+	assert_int_equal(f->ncdr, 1);
+	const struct cdr *c = last_cdr(f);
+	assert_cdr(c, CDR_DISP_SESSION_EXPIRED, 200, "carrier1", CDR_SIDE_SYSTEM);
+	assert_int_equal(c->duration_ms, 90000);
+	assert_int_equal(st(f)->session_expired, 1);
+	assert_int_equal(st(f)->refreshes, 4);
+	assert_int_equal(st(f)->active, 0);
+}
+
+/* The carrier vanishes mid-call: the refresh UPDATE times out (timer F),
+ * the call ends; the BYE to the dead carrier times out too. A peer's own
+ * UPDATE refreshes its leg. */
+static void test_session_carrier_vanishes(void **state)
+{
+	struct fx *f = *state;
+	f->cfg.session_expires_s = 90;
+	f->cfg.min_se_s = 90;
+	fx_start(f);
+	struct ua u;
+	call_setup(f, &u, "15551234", 0);
+	call_ring(f, &u);
+	call_answer(f, &u);
+	testenv_advance(&f->te, 10 * SEC);
+	caller_req(f, &u, "UPDATE", 2);
+	assert_response(take(f, &f->caller), 200, SIP_M_UPDATE, 2);
+	testenv_advance(&f->te, 35 * SEC);
+	struct sip_msg *ua, *ub;
+	take_updates(f, &u, &ua, &ub);
+	caller_respond(f, ua, 200);
+	testenv_advance(&f->te, 32 * SEC); /* timer F: 64 * T1 */
+	size_t byes = 0;
+	while (unread_to(f, u.car) > 0) { /* UPDATE resent, then the BYE */
+		struct sip_msg *m = take(f, u.car);
+		byes += m->method == SIP_M_BYE;
+		assert_request(m, m->method == SIP_M_BYE ? SIP_M_BYE : SIP_M_UPDATE, ub->cseq + (m->method == SIP_M_BYE));
+	}
+	assert_true(byes > 0);
+	assert_int_equal(st(f)->session_expired, 1);
+	struct sip_msg *ba = take(f, &f->caller);
+	assert_request(ba, SIP_M_BYE, ua->cseq + 1);
+	caller_respond(f, ba, 200);
+	assert_int_equal(f->ncdr, 0); /* the carrier's BYE is still out */
+	testenv_advance(&f->te, 32 * SEC);
+	while (unread_to(f, u.car) > 0)
+		assert_request(take(f, u.car), SIP_M_BYE, ub->cseq + 1);
+	expect_quiet(f);
+	assert_int_equal(f->ncdr, 1);
+	const struct cdr *c = last_cdr(f);
+	assert_cdr(c, CDR_DISP_SESSION_EXPIRED, 200, "carrier1", CDR_SIDE_SYSTEM);
+	assert_int_equal(c->duration_ms, 77000); /* to when the BYEs left */
+	assert_int_equal(st(f)->bye_timeouts, 1);
+	assert_int_equal(st(f)->active, 0);
+}
+
+/* The caller hangs up and the carrier never answers our BYE: the call ends
+ * at timer F with BYE_TIMEOUT, its duration up to the BYE. */
+static void test_bye_timeout(void **state)
+{
+	struct fx *f = *state;
+	fx_start(f);
+	struct ua u;
+	call_setup(f, &u, "15551234", 0);
+	call_ring(f, &u);
+	call_answer(f, &u);
+	testenv_advance(&f->te, 5 * SEC);
+	caller_req(f, &u, "BYE", 2);
+	assert_response(take(f, &f->caller), 200, SIP_M_BYE, 2);
+	testenv_advance(&f->te, 32 * SEC - 1);
+	while (unread_to(f, u.car) > 0)
+		assert_request(take(f, u.car), SIP_M_BYE, 2);
+	assert_int_equal(f->ncdr, 0);
+	assert_int_equal(st(f)->active, 1);
+	testenv_advance(&f->te, 1);
+	assert_int_equal(f->ncdr, 1);
+	const struct cdr *c = last_cdr(f);
+	assert_cdr(c, CDR_DISP_BYE_TIMEOUT, 200, "carrier1", CDR_SIDE_CALLER);
+	assert_int_equal(c->duration_ms, 5000);
+	assert_int_equal(st(f)->active, 0);
+	assert_int_equal(f->car[0].active, 0);
+}
+
+/* 422: a caller's interval below min_se is refused with Min-SE; a
+ * carrier's 422 is retried once, on the same carrier, with its Min-SE. */
+static void test_session_422(void **state)
+{
+	struct fx *f = *state;
+	f->cfg.session_expires_s = 120;
+	f->cfg.min_se_s = 90;
+	fx_start(f);
+	injectf(f, &f->caller, SDP_A,
+		"INVITE sip:15551234@10.0.0.1:5060 SIP/2.0\n"
+		"Via: SIP/2.0/UDP 10.0.0.100:5060;branch=z9hG4bKse1\n"
+		"Max-Forwards: 70\n"
+		"From: <sip:4420001@10.0.0.100>;tag=se1\n"
+		"To: <sip:15551234@10.0.0.1>\n"
+		"Call-ID: se1@10.0.0.100\n"
+		"CSeq: 1 INVITE\n"
+		"Supported: timer\n"
+		"Session-Expires: 30\n"
+		"Contact: <sip:alice@10.0.0.100:5060>\n"
+		"Content-Type: application/sdp\n");
+	struct sip_msg *r = take(f, &f->caller);
+	assert_response(r, 422, SIP_M_INVITE, 1);
+	assert_true(raw_has(r, "Min-SE: 90"));
+	expect_quiet(f);
+	assert_int_equal(st(f)->too_small, 1);
+	assert_cdr(last_cdr(f), CDR_DISP_FAILED, 422, "", CDR_SIDE_SYSTEM);
+	struct ua u;
+	call_setup(f, &u, "15551234", 0);
+	assert_true(raw_has(u.binv, "Session-Expires: 120;refresher=uac"));
+	carrier_respond(f, &u, u.binv, 422, NULL, "Min-SE: 300\n");
+	expect_err_ack(f, &u);
+	struct sip_msg *again = take(f, u.car);
+	assert_request(again, SIP_M_INVITE, 1);
+	assert_true(raw_has(again, "Session-Expires: 300;refresher=uac"));
+	assert_true(raw_has(again, "Min-SE: 300"));
+	u.binv = again;
+	copy_str(u.b_cid, sizeof(u.b_cid), again->call_id);
+	copy_str(u.b_ftag, sizeof(u.b_ftag), again->from_tag);
+	carrier_respond(f, &u, again, 422, NULL, "Min-SE: 600\n"); /* asked again: a failure */
+	expect_err_ack(f, &u);
+	r = take(f, &f->caller);
+	assert_response(r, 422, SIP_M_INVITE, 1);
+	expect_quiet(f);
+	assert_int_equal(st(f)->active, 0);
 }
 
 struct mix_expect {
@@ -2268,6 +2488,10 @@ int main(void)
 	    T(test_max_call_duration),
 	    T(test_hangup_all),
 	    T(test_hangup_every_state),
+	    T(test_session_refresh),
+	    T(test_session_carrier_vanishes),
+	    T(test_bye_timeout),
+	    T(test_session_422),
 	    T(test_cdr_per_attempt),
 	    T(test_invite_retransmission),
 	    T(test_183_early_media),

@@ -14,12 +14,8 @@ static void end_call_from(struct b2bua *b, struct call *c, enum call_leg leg, st
 	if (c->state == CALL_ANSWERED && c->a_ist != NULL)
 		sip_txn_acked(c->a_ist); /* a BYE implies the ACK was sent */
 	c->hangup = leg == LEG_A ? CDR_SIDE_CALLER : CDR_SIDE_CALLEE;
-	if (leg == LEG_A)
-		b2bua__send_b_bye(b, c);
-	else
-		b2bua__send_a_bye(b, c);
 	b->st.completed++;
-	b2bua__call_free(b, c);
+	b2bua__call_end(b, c, leg == LEG_B, leg == LEG_A);
 }
 
 static void in_dialog(struct b2bua *b, struct sip_txn *st, const struct sip_msg *req)
@@ -39,7 +35,11 @@ static void in_dialog(struct b2bua *b, struct sip_txn *st, const struct sip_msg 
 		b2bua__cancel_call(b, c);
 		return;
 	}
-	if (c == NULL || c->state == CALL_PROCEEDING || c->state == CALL_CANCELLING) {
+	if (c != NULL && c->state == CALL_ENDING && req->method == SIP_M_BYE) {
+		b2bua__respond_code(b, st, 200, NULL); /* crossed ours: both ends agree */
+		return;
+	}
+	if (c == NULL || c->state == CALL_PROCEEDING || c->state == CALL_CANCELLING || c->state == CALL_ENDING) {
 		b->st.stray++;
 		b2bua__respond_code(b, st, 481, NULL);
 		return;
@@ -53,8 +53,11 @@ static void in_dialog(struct b2bua *b, struct sip_txn *st, const struct sip_msg 
 		 * 14.2); relaying offers across legs comes with media anchoring. */
 		b2bua__respond_code(b, st, 488, "Re-INVITE Not Supported");
 		break;
+	case SIP_M_UPDATE: /* a session refresh (RFC 4028); offers come with media anchoring */
+		b2bua__st_refreshed(b, c, leg);
+		b2bua__respond_code(b, st, 200, NULL);
+		break;
 	case SIP_M_OPTIONS:
-	case SIP_M_UPDATE:
 	case SIP_M_INFO:
 		b2bua__respond_code(b, st, 200, NULL);
 		break;
@@ -187,7 +190,7 @@ void b2bua__on_response(void *arg, struct sip_txn *ct, const struct sip_msg *res
 			return;
 		}
 	}
-	if (c != NULL)
+	if (c != NULL && !b2bua__st_response(b, c, ct, resp))
 		b2bua__on_b_response(b, c, ct, resp);
 }
 
@@ -195,7 +198,7 @@ void b2bua__on_timeout(void *arg, struct sip_txn *t)
 {
 	struct b2bua *b = arg;
 	struct call *c = sip_txn_user(t);
-	if (c == NULL || c == &b->orphan)
+	if (c == NULL || c == &b->orphan || b2bua__st_timeout(b, c, t))
 		return;
 	if (t == c->b_ict) { /* the carrier never answered */
 		b->st.timeouts++;
@@ -204,9 +207,7 @@ void b2bua__on_timeout(void *arg, struct sip_txn *t)
 	} else if (t == c->a_ist && c->state == CALL_ANSWERED) { /* no ACK from the caller */
 		b->st.ack_timeouts++;
 		c->hangup = CDR_SIDE_SYSTEM;
-		b2bua__send_b_bye(b, c);
-		b2bua__send_a_bye(b, c);
-		b2bua__call_free(b, c);
+		b2bua__call_end(b, c, true, true);
 	}
 }
 
@@ -257,8 +258,6 @@ void b2bua__max_call_fire(void *arg)
 	struct b2bua *b = c->owner;
 	c->max_timer = 0;
 	c->hangup = CDR_SIDE_SYSTEM;
-	b2bua__send_b_bye(b, c);
-	b2bua__send_a_bye(b, c);
 	b->st.completed++;
-	b2bua__call_free(b, c);
+	b2bua__call_end(b, c, true, true);
 }

@@ -165,6 +165,7 @@ enum sy_rc vswitch_create(const struct vswitch_cfg *cfg, struct vswitch **out, c
 		.cdr_arg = v,
 		.failover = true,
 		.max_call_ns = s->max_call_ns,
+		.session_expires_s = s->session_expires_s, .min_se_s = s->min_se_s, /* RFC 4028 */
 		.invite_timeout_ns = s->invite_timeout_ns,
 		.ring_timeout_ns = s->ring_timeout_ns,
 		.cdr_id_base = v->store != NULL ? cdr_store_last_id(v->store) : 0,
