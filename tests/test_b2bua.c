@@ -989,7 +989,7 @@ static void test_in_dialog_requests(void **state)
 		int status;
 	} cases[] = {
 	    {"OPTIONS", SIP_M_OPTIONS, 200}, {"INFO", SIP_M_INFO, 200},
-	    {"UPDATE", SIP_M_UPDATE, 200},   {"INVITE", SIP_M_INVITE, 488}, /* re-INVITE refused, session unchanged */
+	    {"UPDATE", SIP_M_UPDATE, 200}, /* no body: a session refresh, answered here */
 	    {"MESSAGE", SIP_M_OTHER, 501},
 	};
 	for (size_t i = 0; i < SY_ARRAY_LEN(cases); i++) {
@@ -2076,6 +2076,137 @@ static void test_session_422(void **state)
 	assert_int_equal(st(f)->active, 0);
 }
 
+/* ---- re-INVITE and UPDATE relayed end to end ---- */
+
+static const char SDP_HOLD[] = "v=0\r\no=alice 1 2 IN IP4 10.0.0.100\r\ns=-\r\nc=IN IP4 10.0.0.100\r\n"
+			       "t=0 0\r\nm=audio 40000 RTP/AVP 0 8\r\na=sendonly\r\n";
+static const char SDP_HELD[] = "v=0\r\no=gw 7 8 IN IP4 10.0.1.1\r\ns=-\r\nc=IN IP4 10.0.1.50\r\n"
+			       "t=0 0\r\nm=audio 50000 RTP/AVP 8\r\na=recvonly\r\n";
+
+static void caller_req_body(struct fx *f, struct ua *u, const char *method, uint32_t cseq, const char *body)
+{
+	injectf(f, &f->caller, body,
+		"%s sip:switchyard@10.0.0.1:5060 SIP/2.0\n"
+		"Via: SIP/2.0/UDP 10.0.0.100:5060;branch=z9hG4bKcr%d\n"
+		"Max-Forwards: 70\n"
+		"From: \"Alice\" <sip:4420001@10.0.0.100>;tag=%s\n"
+		"To: <sip:%s@10.0.0.1>;tag=%s\n"
+		"Call-ID: %s\n"
+		"CSeq: %u %s\n"
+		"Contact: <sip:alice@10.0.0.100:5060>\n"
+		"%s",
+		method, ++f->br_seq, u->ftag, u->callee, u->tag, u->cid, cseq, method,
+		body != NULL ? "Content-Type: application/sdp\n" : "");
+}
+
+static void carrier_req(struct fx *f, struct ua *u, const char *method, uint32_t cseq, const char *body)
+{
+	char *from = NULL, *to = NULL, host[SY_ADDR_STRLEN];
+	assert_int_equal(osip_to_to_str(u->binv->m->to, &from), 0);
+	assert_int_equal(osip_from_to_str(u->binv->m->from, &to), 0);
+	sy_addr_fmt(u->car, host, sizeof(host));
+	injectf(f, u->car, body,
+		"%s sip:switchyard@10.0.0.1:5060 SIP/2.0\n"
+		"Via: SIP/2.0/UDP %s;branch=z9hG4bKcq%d\n"
+		"Max-Forwards: 70\n"
+		"From: %s;tag=%s\n"
+		"To: %s\n"
+		"Call-ID: %s\n"
+		"CSeq: %u %s\n"
+		"Contact: <sip:gw@%s>\n"
+		"%s",
+		method, host, ++f->br_seq, from, u->car_tag, to, u->b_cid, cseq, method, host,
+		body != NULL ? "Content-Type: application/sdp\n" : "");
+	osip_free(from);
+	osip_free(to);
+}
+
+/* Hold and resume: the caller's re-INVITE (a=sendonly) reaches the carrier
+ * with its SDP, the carrier's answer (a=recvonly) comes back; the switch
+ * ACKs the carrier and absorbs the caller's ACK. A second re-INVITE while
+ * one is open gets 491. Then the carrier resumes with a bodiless re-INVITE
+ * (offer in the 2xx, answer in the ACK, relayed), and the caller changes
+ * its SDP with UPDATE. The call still ends normally. */
+static void test_reinvite_relay(void **state)
+{
+	struct fx *f = *state;
+	fx_start(f);
+	struct ua u;
+	call_setup(f, &u, "15551234", 0);
+	call_ring(f, &u);
+	call_answer(f, &u);
+	caller_req_body(f, &u, "INVITE", 2, SDP_HOLD);
+	struct sip_msg *ri = take(f, u.car);
+	assert_request(ri, SIP_M_INVITE, 2);
+	assert_str_is(ri->call_id, u.b_cid);
+	assert_str_is(ri->to_tag, u.car_tag);
+	assert_body(ri, SDP_HOLD);
+	caller_req_body(f, &u, "INVITE", 3, SDP_A); /* glare: one at a time */
+	assert_response(take(f, &f->caller), 491, SIP_M_INVITE, 3);
+	carrier_respond(f, &u, ri, 200, SDP_HELD, "Content-Type: application/sdp\n");
+	assert_request(take(f, u.car), SIP_M_ACK, 2);
+	struct sip_msg *ok = take(f, &f->caller);
+	assert_response(ok, 200, SIP_M_INVITE, 2);
+	assert_body(ok, SDP_HELD);
+	caller_req(f, &u, "ACK", 2);
+	expect_quiet(f);
+	/* the carrier resumes, offer in our 200 (delayed offer) */
+	carrier_req(f, &u, "INVITE", 2, NULL);
+	struct sip_msg *ra = take(f, &f->caller);
+	assert_request(ra, SIP_M_INVITE, ra->cseq);
+	assert_str_is(ra->call_id, u.cid);
+	caller_respond(f, ra, 200); /* (a real caller would offer here) */
+	struct sip_msg *ok2 = take(f, u.car);
+	assert_response(ok2, 200, SIP_M_INVITE, 2);
+	expect_quiet(f); /* no ACK to the caller before the carrier's */
+	carrier_req(f, &u, "ACK", 2, SDP_B);
+	struct sip_msg *ack = take(f, &f->caller);
+	assert_request(ack, SIP_M_ACK, ra->cseq);
+	assert_body(ack, SDP_B);
+	/* UPDATE with a new SDP from the caller: relayed, answered */
+	caller_req_body(f, &u, "UPDATE", 4, SDP_A);
+	struct sip_msg *up = take(f, u.car);
+	assert_request(up, SIP_M_UPDATE, 3);
+	assert_body(up, SDP_A);
+	carrier_respond(f, &u, up, 200, SDP_B, "Content-Type: application/sdp\n");
+	struct sip_msg *uok = take(f, &f->caller);
+	assert_response(uok, 200, SIP_M_UPDATE, 4);
+	assert_body(uok, SDP_B);
+	expect_quiet(f);
+	assert_int_equal(st(f)->relayed, 3);
+	caller_req(f, &u, "BYE", 5);
+	assert_response(take(f, &f->caller), 200, SIP_M_BYE, 5);
+	struct sip_msg *bye = take(f, u.car);
+	assert_request(bye, SIP_M_BYE, 4);
+	carrier_respond(f, &u, bye, 200, NULL, NULL);
+	expect_quiet(f);
+	assert_cdr(last_cdr(f), CDR_DISP_ANSWERED, 200, "carrier1", CDR_SIDE_CALLER);
+	assert_int_equal(st(f)->active, 0);
+}
+
+/* A refused re-INVITE (488 from the carrier) is passed back; the session
+ * stays as it was and a later one goes through. */
+static void test_reinvite_refused(void **state)
+{
+	struct fx *f = *state;
+	fx_start(f);
+	struct ua u;
+	call_setup(f, &u, "15551234", 0);
+	call_ring(f, &u);
+	call_answer(f, &u);
+	caller_req_body(f, &u, "INVITE", 2, SDP_HOLD);
+	struct sip_msg *ri = take(f, u.car);
+	carrier_respond(f, &u, ri, 488, NULL, NULL);
+	assert_request(take(f, u.car), SIP_M_ACK, 2); /* the stack's ACK of a non-2xx */
+	struct sip_msg *r = take(f, &f->caller);
+	assert_response(r, 488, SIP_M_INVITE, 2);
+	caller_ack_err(f, &u, r);
+	expect_quiet(f);
+	caller_req_body(f, &u, "INVITE", 3, SDP_HOLD);
+	assert_request(take(f, u.car), SIP_M_INVITE, 3);
+	assert_int_equal(st(f)->relayed, 2);
+}
+
 struct mix_expect {
 	uint64_t answered, failed, no_route, cancelled, timeouts, failovers, completed;
 	uint64_t disp[CDR_DISP_COUNT];
@@ -2492,6 +2623,8 @@ int main(void)
 	    T(test_session_carrier_vanishes),
 	    T(test_bye_timeout),
 	    T(test_session_422),
+	    T(test_reinvite_relay),
+	    T(test_reinvite_refused),
 	    T(test_cdr_per_attempt),
 	    T(test_invite_retransmission),
 	    T(test_183_early_media),

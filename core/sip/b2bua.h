@@ -81,6 +81,7 @@ struct b2bua_stats {
 	uint64_t session_expired; /* calls ended: a refresh failed or none came */
 	uint64_t bye_timeouts;	 /* BYEs of ours that got no answer (timer F) */
 	uint64_t too_small;	 /* 422 Session Interval Too Small sent to callers */
+	uint64_t relayed;	 /* re-INVITEs and UPDATEs (with a body) relayed to the other leg */
 	uint32_t final_by_code[700]; /* final status sent to callers */
 	struct sy_hist pdd;	 /* INVITE in -> first 18x (or final) out */
 	struct sy_hist setup;	 /* INVITE in -> 200 out */

@@ -255,7 +255,7 @@ void b2bua__on_b_response(struct b2bua *b, struct call *c, struct sip_txn *ct, c
 	if (code >= 200 && code < 300) {
 		if (c->state == CALL_PROCEEDING || c->state == CALL_CANCELLING)
 			b_answered(b, c, resp);
-		else
+		else if (resp->cseq == c->b_invite_cseq)
 			b2bua__send_b_ack(b, c); /* a retransmitted 2xx: ACK again */
 		return;
 	}

@@ -27,6 +27,7 @@ static const struct sy_counter c[] = {
     {"switchyard_calls_session_expired_total", "calls.session_expired", "calls ended: a session refresh failed or none came (RFC 4028)", SY_CTR_COUNTER, SY_UNIT_COUNT, B(session_expired)},
     {"switchyard_calls_bye_timeouts_total", "calls.bye_timeouts", "BYEs of ours never answered (timer F)", SY_CTR_COUNTER, SY_UNIT_COUNT, B(bye_timeouts)},
     {"switchyard_session_refreshes_total", NULL, "session refreshes (UPDATE) sent", SY_CTR_COUNTER, SY_UNIT_COUNT, B(refreshes)},
+    {"switchyard_calls_relayed_total", NULL, "re-INVITEs and UPDATEs relayed between the legs", SY_CTR_COUNTER, SY_UNIT_COUNT, B(relayed)},
     {"switchyard_session_too_small_total", NULL, "INVITEs answered 422 Session Interval Too Small", SY_CTR_COUNTER, SY_UNIT_COUNT, B(too_small)},
     {"switchyard_calls_active", "calls.active", "calls in the pool now", SY_CTR_GAUGE, SY_UNIT_COUNT, B(active)},
     {"switchyard_calls_peak", "calls.peak", "most calls in the pool at once", SY_CTR_GAUGE, SY_UNIT_COUNT, B(active_peak)},

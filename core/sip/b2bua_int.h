@@ -87,6 +87,11 @@ struct call {
 	sy_timer_id refresh_timer;
 	struct sip_txn *a_upd, *b_upd; /* our refresh UPDATEs in flight */
 	struct sip_txn *a_bye, *b_bye; /* our BYEs in flight */
+	/* a relayed re-INVITE / UPDATE (b2bua_relay.c) */
+	struct sip_txn *rl_st, *rl_ct; /* the originator's, ours on the other leg */
+	uint32_t rl_in_cseq, rl_out_cseq;
+	uint8_t rl_from; /* enum call_leg of the originator */
+	bool rl_invite, rl_offer, rl_wait_ack;
 	uint16_t used;
 	char buf[CALL_BUF];
 };
@@ -181,6 +186,14 @@ bool b2bua__st_response(struct b2bua *b, struct call *c, struct sip_txn *ct, con
 bool b2bua__st_timeout(struct b2bua *b, struct call *c, struct sip_txn *t);
 /* A refresh (UPDATE or re-INVITE) from the peer on leg was accepted. */
 void b2bua__st_refreshed(struct b2bua *b, struct call *c, enum call_leg leg);
+/* b2bua_relay.c: re-INVITE and UPDATE relayed between the legs. */
+bool b2bua__relay_request(struct b2bua *b, struct call *c, enum call_leg leg, struct sip_txn *st,
+			  const struct sip_msg *req);
+bool b2bua__relay_response(struct b2bua *b, struct call *c, struct sip_txn *ct, const struct sip_msg *resp);
+bool b2bua__relay_ack(struct b2bua *b, struct call *c, enum call_leg leg, const struct sip_msg *ack);
+bool b2bua__relay_timeout(struct b2bua *b, struct call *c, struct sip_txn *t);
+bool b2bua__relay_terminated(struct call *c, struct sip_txn *t);
+void b2bua__relay_detach(struct call *c);
 /* Detaches the call's BYE and UPDATE transactions (the call is freed). */
 void b2bua__st_detach(struct b2bua *b, struct call *c);
 

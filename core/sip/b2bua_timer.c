@@ -293,6 +293,7 @@ void b2bua__st_detach(struct b2bua *b, struct call *c)
 		if (ts[i] != NULL)
 			sip_txn_set_user(ts[i], NULL);
 	c->a_upd = c->b_upd = c->a_bye = c->b_bye = NULL;
+	b2bua__relay_detach(c);
 	sy_env_timer_cancel(b->env, c->refresh_timer);
 	c->refresh_timer = 0;
 }

@@ -23,6 +23,8 @@ static void in_dialog(struct b2bua *b, struct sip_txn *st, const struct sip_msg 
 	enum call_leg leg;
 	struct call *c = b2bua__call_find(b, req->call_id, &leg);
 	if (req->method == SIP_M_ACK) {
+		if (c != NULL && b2bua__relay_ack(b, c, leg, req))
+			return;
 		if (c != NULL && leg == LEG_A && c->state == CALL_ANSWERED && c->a_ist != NULL) {
 			sip_txn_acked(c->a_ist);
 			c->state = CALL_CONFIRMED;
@@ -48,12 +50,16 @@ static void in_dialog(struct b2bua *b, struct sip_txn *st, const struct sip_msg 
 	case SIP_M_BYE:
 		end_call_from(b, c, leg, st);
 		break;
-	case SIP_M_INVITE:
-		/* A refused re-INVITE leaves the session as it was (RFC 3261
-		 * 14.2); relaying offers across legs comes with media anchoring. */
-		b2bua__respond_code(b, st, 488, "Re-INVITE Not Supported");
+	case SIP_M_INVITE: /* hold, resume, a new offer: to the other leg */
+		if (c->state != CALL_CONFIRMED) {
+			b2bua__respond_code(b, st, 491, NULL); /* our 200 is not ACKed yet */
+			break;
+		}
+		b2bua__relay_request(b, c, leg, st, req);
 		break;
-	case SIP_M_UPDATE: /* a session refresh (RFC 4028); offers come with media anchoring */
+	case SIP_M_UPDATE: /* with a body: relayed; without: a session refresh (RFC 4028) */
+		if (b2bua__relay_request(b, c, leg, st, req))
+			break;
 		b2bua__st_refreshed(b, c, leg);
 		b2bua__respond_code(b, st, 200, NULL);
 		break;
@@ -190,7 +196,7 @@ void b2bua__on_response(void *arg, struct sip_txn *ct, const struct sip_msg *res
 			return;
 		}
 	}
-	if (c != NULL && !b2bua__st_response(b, c, ct, resp))
+	if (c != NULL && !b2bua__st_response(b, c, ct, resp) && !b2bua__relay_response(b, c, ct, resp))
 		b2bua__on_b_response(b, c, ct, resp);
 }
 
@@ -198,7 +204,7 @@ void b2bua__on_timeout(void *arg, struct sip_txn *t)
 {
 	struct b2bua *b = arg;
 	struct call *c = sip_txn_user(t);
-	if (c == NULL || c == &b->orphan || b2bua__st_timeout(b, c, t))
+	if (c == NULL || c == &b->orphan || b2bua__st_timeout(b, c, t) || b2bua__relay_timeout(b, c, t))
 		return;
 	if (t == c->b_ict) { /* the carrier never answered */
 		b->st.timeouts++;
@@ -215,7 +221,7 @@ void b2bua__on_terminated(void *arg, struct sip_txn *t)
 {
 	struct b2bua *b = arg;
 	struct call *c = sip_txn_user(t);
-	if (c == NULL || c == &b->orphan)
+	if (c == NULL || c == &b->orphan || b2bua__relay_terminated(c, t))
 		return;
 	if (c->a_ist == t)
 		c->a_ist = NULL;
