@@ -1958,6 +1958,39 @@ static void test_session_refresh(void **state)
 	assert_int_equal(st(f)->active, 0);
 }
 
+/* A caller without UPDATE answers our refreshes 501: it still holds the
+ * dialog, so the call lives on past the interval (only a timeout, 408 or
+ * 481 ends it). */
+static void test_session_update_refused(void **state)
+{
+	struct fx *f = *state;
+	f->cfg.session_expires_s = 90;
+	f->cfg.min_se_s = 90;
+	fx_start(f);
+	struct ua u;
+	call_setup(f, &u, "15551234", 0);
+	call_ring(f, &u);
+	call_answer(f, &u);
+	for (int i = 0; i < 4; i++) { /* 45, 90, 135, 180 s */
+		testenv_advance(&f->te, 45 * SEC);
+		struct sip_msg *ua, *ub;
+		take_updates(f, &u, &ua, &ub);
+		caller_respond(f, ua, 501);
+		carrier_respond(f, &u, ub, 200, NULL, NULL);
+		expect_quiet(f);
+	}
+	assert_int_equal(st(f)->session_expired, 0);
+	assert_int_equal(st(f)->active, 1);
+	caller_req(f, &u, "BYE", 2);
+	assert_response(take(f, &f->caller), 200, SIP_M_BYE, 2);
+	struct sip_msg *bye = take(f, u.car);
+	assert_request(bye, SIP_M_BYE, 6); /* after four UPDATEs */
+	carrier_respond(f, &u, bye, 200, NULL, NULL);
+	expect_quiet(f);
+	assert_cdr(last_cdr(f), CDR_DISP_ANSWERED, 200, "carrier1", CDR_SIDE_CALLER);
+	assert_int_equal(last_cdr(f)->duration_ms, 180000);
+}
+
 /* The carrier vanishes mid-call: the refresh UPDATE times out (timer F),
  * the call ends; the BYE to the dead carrier times out too. A peer's own
  * UPDATE refreshes its leg. */
@@ -2621,6 +2654,7 @@ int main(void)
 	    T(test_hangup_every_state),
 	    T(test_session_refresh),
 	    T(test_session_carrier_vanishes),
+	    T(test_session_update_refused),
 	    T(test_bye_timeout),
 	    T(test_session_422),
 	    T(test_reinvite_relay),

@@ -4,10 +4,10 @@
  * The switch asks the carrier for Session-Expires (refresher=uac: us) and
  * answers the caller with refresher=uas (us again), so one timer refreshes
  * both legs: every half interval it sends UPDATE (no body) on each leg. A
- * 2xx refreshes that leg; a timeout, 408 or 481 (RFC 4028 10) ends the
- * call, and so does a leg not refreshed for a whole interval (a peer that
- * refuses UPDATE and never refreshes itself). A refresh from a peer (UPDATE,
- * re-INVITE) refreshes its leg too. A caller's interval below min_se gets
+ * final answer refreshes that leg (a 405/501 from a peer without UPDATE
+ * still shows it holds the dialog); a timeout, 408 or 481 (RFC 4028 10)
+ * ends the call, and so does a leg not refreshed for a whole interval. A
+ * refresh from a peer (UPDATE, re-INVITE) refreshes its leg too. A caller's interval below min_se gets
  * 422 with Min-SE; a carrier's 422 is retried once with its Min-SE.
  *
  * A call ends with BYE on the legs still up and keeps its pool slot until
@@ -218,7 +218,9 @@ static void bye_done(struct b2bua *b, struct call *c, struct sip_txn *t, bool ti
 }
 
 /* Our UPDATE on one leg is done: refreshed, or (RFC 4028 10: timeout,
- * 408, 481) the session is over. Other refusals leave it to expire. */
+ * 408, 481) the session is over. Any other answer (405 or 501 from a peer
+ * without UPDATE) still proves the peer holds the dialog: the leg counts
+ * as refreshed, so a healthy call is never cut for want of UPDATE. */
 static void update_done(struct b2bua *b, struct call *c, struct sip_txn *t, int status)
 {
 	enum call_leg leg = c->a_upd == t ? LEG_A : LEG_B;
@@ -226,10 +228,10 @@ static void update_done(struct b2bua *b, struct call *c, struct sip_txn *t, int 
 	*(leg == LEG_A ? &c->a_upd : &c->b_upd) = NULL;
 	if (c->state != CALL_ANSWERED && c->state != CALL_CONFIRMED)
 		return;
-	if (status >= 200 && status < 300)
-		b2bua__st_refreshed(b, c, leg);
-	else if (status == 0 || status == 408 || status == 481)
+	if (status == 0 || status == 408 || status == 481)
 		session_expired(b, c);
+	else
+		b2bua__st_refreshed(b, c, leg);
 }
 
 bool b2bua__st_response(struct b2bua *b, struct call *c, struct sip_txn *ct, const struct sip_msg *resp)
