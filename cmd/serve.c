@@ -194,6 +194,8 @@ int cmd_serve(const struct cmd_opts *o)
 	}
 	const struct scn *scn = w->scn;
 	struct node_cfg *node = conf_node_new(scn);
+	if (node != NULL && getenv("SWITCHYARD_OSIP_POOL_MB") != NULL)
+		node->sw.limits.osip_max = 0; /* the environment overrides [node] osip_memory */
 	if (node != NULL && check_addresses(scn, addrs) == 0) {
 		rc = 1;
 		if (serve_start(&s, o, scn, node, addrs) == 0)

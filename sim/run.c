@@ -217,7 +217,8 @@ uint64_t sim_run__sms_unreceipted(const struct sim_run *r)
  * the sizes make a forgotten one fail the build. */
 _Static_assert(sizeof(struct b2bua_stats) == 24 * 8 + 700 * 4 + 2 * sizeof(struct sy_hist),
 	       "b2bua_stats changed: update b2bua_add()");
-_Static_assert(sizeof(struct sip_stack_stats) == 12 * 8, "sip_stack_stats changed: update sip_add()");
+_Static_assert(sizeof(struct sip_stack_stats) == (12 + SIP_OVL_N + 6) * 8 + sizeof(struct sy_hist),
+	       "sip_stack_stats changed: update sip_add()");
 
 _Static_assert(sizeof(struct callbill_stats) == 11 * 8, "callbill_stats changed: update bill_add()");
 
@@ -289,6 +290,15 @@ static void sip_add(struct sip_stack_stats *t, const struct sip_stack_stats *s)
 	t->rx_stray_responses += s->rx_stray_responses;
 	t->tx_errors += s->tx_errors;
 	t->rx_pool_exhausted += s->rx_pool_exhausted;
+	for (int i = 0; i < SIP_OVL_N; i++)
+		t->rejected[i] += s->rejected[i];
+	t->served_stateless += s->served_stateless;
+	t->sent_stateless += s->sent_stateless;
+	t->txn_lingering = s->txn_lingering; /* gauges */
+	t->mem_bytes = s->mem_bytes;
+	t->mem_limit = s->mem_limit;
+	t->lag_ns = s->lag_ns;
+	sy_hist_merge(&t->lag, &s->lag);
 }
 
 void sim_run__voice_add(struct sim_voice_totals *t, const struct vswitch *v)

@@ -51,6 +51,13 @@ static void build_switch(const struct scn *s, struct switch_cfg *o)
 	o->calls_max = s->run.calls_max;
 	o->txn_max = s->run.txn_max;
 	o->t1_ns = s->run.t1_ns;
+	o->limits = (struct sip_limits){
+	    .mem_max = s->node.sip_memory,
+	    .admit_pct = s->node.overload_at,
+	    .lag_max_ns = s->node.overload_lag_ns,
+	    .retry_after_s = (uint32_t)(s->node.retry_after_ns / SY_NS_PER_S),
+	    .osip_max = s->node.osip_memory,
+	};
 }
 
 static void build_billing(const struct scn *s, struct billing_cfg *o)

@@ -30,8 +30,57 @@ static void *run_begin(struct scn_pctx *c, void *arg, struct sy_str name)
 
 /* ---- [node] ---- */
 
+/* "256MB", "1GB", "512MiB", "65536KB" or bytes: binary units (MB = MiB). */
+static enum sy_rc k_bytes(struct scn_pctx *c, void *obj, const struct scn_key_def *k, struct sy_str v)
+{
+	static const struct {
+		const char *sfx;
+		unsigned shift;
+	} units[] = {{"KiB", 10}, {"MiB", 20}, {"GiB", 30}, {"KB", 10}, {"MB", 20}, {"GB", 30}, {"B", 0}};
+	struct sy_str num = v;
+	unsigned shift = 0;
+	uint64_t x;
+	for (size_t i = 0; i < SY_ARRAY_LEN(units); i++)
+		if (scn_ends_with(v, units[i].sfx, &num)) {
+			shift = units[i].shift;
+			break;
+		}
+	while (num.len > 0 && num.p[num.len - 1] == ' ')
+		num.len--;
+	if (!scn_parse_uint(num, (UINT64_C(1) << 40) >> shift, &x) || (x << shift) < (UINT64_C(1) << 20))
+		return scn_bad(c, "size of at least 1MB", v, k);
+	*FIELD(uint64_t, obj, k->off) = x << shift;
+	return SY_OK;
+}
+
+/* "90%": a whole percentage, 1 to 100. */
+static enum sy_rc k_percent(struct scn_pctx *c, void *obj, const struct scn_key_def *k, struct sy_str v)
+{
+	uint32_t ppm;
+	if (!scn_parse_pct(v, &ppm) || ppm % 10000 != 0 || ppm == 0)
+		return scn_bad(c, "whole percentage from 1% to 100%", v, k);
+	*FIELD(uint32_t, obj, k->off) = ppm / 10000;
+	return SY_OK;
+}
+
+/* Retry-After counts whole seconds (RFC 3261 20.33). */
+static enum sy_rc k_seconds(struct scn_pctx *c, void *obj, const struct scn_key_def *k, struct sy_str v)
+{
+	uint64_t ns;
+	if (sy_duration_parse_str(v, &ns) != SY_OK || ns < SY_NS_PER_S || ns % SY_NS_PER_S != 0 ||
+	    ns / SY_NS_PER_S > 86400)
+		return scn_bad(c, "whole number of seconds from 1s to 86400s", v, k);
+	*FIELD(uint64_t, obj, k->off) = ns;
+	return SY_OK;
+}
+
 #define NODE(f) offsetof(struct scn_node, f)
 static const struct scn_key_def node_keys[] = {
+    {"sip_memory", k_bytes, NODE(sip_memory), 0, false},
+    {"overload_at", k_percent, NODE(overload_at), 0, false},
+    {"overload_lag", scn_key_duration_nz, NODE(overload_lag_ns), 0, false},
+    {"retry_after", k_seconds, NODE(retry_after_ns), 0, false},
+    {"osip_memory", k_bytes, NODE(osip_memory), 0, false},
     {"sip", scn_key_addr, NODE(sip), NODE(sip_addr), false},
     {"out", scn_key_str, NODE(out), SCN_PATH_MAX, false},
     {"name", scn_key_str, NODE(name), SCN_NAME_MAX, false},

@@ -111,6 +111,11 @@ struct scn_node {
 	struct sy_addr smpp_addr;
 	char http[SCN_ADDR_MAX]; /* HTTP API and /metrics; default 127.0.0.1:8080 */
 	struct sy_addr http_addr;
+	uint64_t sip_memory;	  /* bytes for SIP transactions; 0 = 256 MiB */
+	uint32_t overload_at;	  /* percent of a limit where new INVITEs get 503; 0 = 90 */
+	uint64_t overload_lag_ns; /* event-loop lag where new INVITEs get 503; 0 = 200ms */
+	uint64_t retry_after_ns;  /* Retry-After of those 503s (whole seconds); 0 = 5s */
+	uint64_t osip_memory;	  /* osip's pool limit; 0 = 512 MiB (or SWITCHYARD_OSIP_POOL_MB) */
 };
 
 struct scn {

@@ -287,6 +287,7 @@ enum sy_rc b2bua_create(const struct b2bua_cfg *cfg, struct b2bua **out)
 	    .sock = b->sock,
 	    .local = local,
 	    .txn_max = cfg->txn_max,
+	    .limits = cfg->limits,
 	    .timers = cfg->timers,
 	    .tu = &b2bua_tu,
 	    .tu_arg = b,

@@ -36,6 +36,7 @@ struct b2bua_cfg {
 	struct sy_addr listen; /* SIP/UDP address, also advertised in Via/Contact */
 	uint32_t calls_max;
 	uint32_t txn_max;
+	struct sip_limits limits; /* the SIP stack's memory limit and overload thresholds */
 	struct sip_timer_cfg timers;
 	struct b2bua_carrier *carriers; /* owned by the caller; active counts updated here */
 	uint32_t carriers_n;

@@ -132,6 +132,23 @@ static void bill_fire(void *arg)
 	b2bua__call_end(b, c, true, true);
 }
 
+/* Overload control (issue 9): a new call is refused with 503 and
+ * Retry-After before anything is allocated for it when the calls, the
+ * transactions, osip's memory or the event loop are near their limits, so
+ * the calls already up keep their BYEs, ACKs and CANCELs served. */
+static bool admit_or_reject(struct b2bua *b, struct sip_txn *st)
+{
+	enum sip_overload why = sip_stack_overload(b->stack);
+	if (why == SIP_OVL_NONE && b->st.active * 100 >= (uint64_t)sip_stack_admit_pct(b->stack) * b->cfg.calls_max)
+		why = SIP_OVL_CALLS;
+	if (why == SIP_OVL_NONE)
+		return true;
+	b->st.congestion++;
+	b->st.final_by_code[503]++;
+	sip_txn_reject(st, why);
+	return false;
+}
+
 void b2bua__new_invite(struct b2bua *b, struct sip_txn *st, const struct sip_msg *req, const struct sy_addr *from)
 {
 	b->st.invites++;
@@ -139,6 +156,8 @@ void b2bua__new_invite(struct b2bua *b, struct sip_txn *st, const struct sip_msg
 		b2bua__respond_code(b, st, 483, NULL);
 		return;
 	}
+	if (!admit_or_reject(b, st))
+		return;
 	if (b->cfg.admit != NULL && !b->cfg.admit(b->cfg.admit_arg)) {
 		b->st.final_by_code[503]++;
 		b2bua__respond_code(b, st, 503, "Service Unavailable");

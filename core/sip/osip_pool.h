@@ -10,9 +10,9 @@
 
 /* Default bound on the bytes osip holds (blocks in use plus blocks kept for
  * reuse), sized for the target load: bench/voice-10k.scn (10K call
- * attempts/s, 80% answered; every server transaction keeps its parsed
- * request until it ends, a NIST 32 s after its final response) peaked at
- * 275 MiB (docs/operations.md, "Sizing"). 512 MiB leaves ~1.8x for bursts
+ * attempts/s, 80% answered) peaked at 275 MiB when every server
+ * transaction kept its parsed request until it ended; since issue 9 they
+ * free it with their final response (docs/operations.md, "Sizing"). 512 MiB leaves ~1.8x for bursts
  * and retransmission storms without letting a flood take the host's
  * memory. `SWITCHYARD_OSIP_POOL_MB` overrides it (cmd/switchyard.c). */
 #define SIP_OSIP_POOL_MAX_DEFAULT ((size_t)512 << 20)

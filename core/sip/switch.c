@@ -150,17 +150,17 @@ enum sy_rc vswitch_create(const struct vswitch_cfg *cfg, struct vswitch **out, c
 				   .calls_max = calls_max};
 	if ((rc = callbill_create(&bc_, &v->bill, err, errlen)) != SY_OK)
 		goto out_store;
-	uint32_t txn_max = cfg->txn_max ? cfg->txn_max : s->txn_max ? s->txn_max : calls_max * 4;
+	uint32_t txn_max = cfg->txn_max ? cfg->txn_max : s->txn_max; /* 0: bounded by [node] sip_memory */
 	struct b2bua_cfg bc = {
 		.env = cfg->env,
 		.listen = cfg->listen,
 		.calls_max = calls_max,
 		.txn_max = txn_max,
+		.limits = s->limits,
 		.timers = {.t1_ns = s->t1_ns, .t2_ns = 4 * SY_NS_PER_S, .t4_ns = 5 * SY_NS_PER_S},
 		.carriers = v->carriers,
 		.carriers_n = v->carrier_n,
-		.route = route_cb,
-		.route_arg = v,
+		.route = route_cb, .route_arg = v,
 		.on_cdr = cdr_cb,
 		.cdr_arg = v,
 		.failover = true,

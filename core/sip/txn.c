@@ -3,6 +3,7 @@
  * pool grown in slabs up to txn_max (core/pool.h), are found through a
  * chained hash table keyed on the Via branch, and each owns at most one env
  * timer set to its next deadline. */
+#include "core/sip/osip_pool.h"
 #include "core/sip/txn_int.h"
 
 #include <stdio.h>
@@ -78,10 +79,49 @@ struct sip_txn *sip_txn__hash_find(struct sip_stack *s, uint64_t key, bool serve
 	return NULL;
 }
 
-struct sip_txn *sip_txn__alloc(struct sip_stack *s)
+/* Room for one more transaction of class cls under both limits: new work
+ * stops at admit_pct, work inside a dialog may go up to the limit. */
+static bool txn_room(const struct sip_stack *s, enum txn_class cls)
+{
+	uint64_t pct = cls == TXN_NEW ? s->cfg.limits.admit_pct : 100;
+	return s->stats.txn_active * 100 < pct * s->txn_cap && s->stats.mem_bytes * 100 < pct * s->cfg.limits.mem_max;
+}
+
+static void mem_update(struct sip_stack *s)
+{
+	s->stats.mem_bytes = s->pool.slab_bytes + s->held_bytes;
+}
+
+/* Bytes a transaction keeps (raw, buf), as osip's pool holds them: the
+ * block's size class and its 16-byte header (held_of). */
+void sip_txn__held(struct sip_stack *s, int64_t delta)
+{
+	SY_ASSERT(delta >= 0 || s->held_bytes >= (uint64_t)-delta);
+	s->held_bytes = (uint64_t)((int64_t)s->held_bytes + delta);
+	mem_update(s);
+}
+
+int64_t sip_txn__held_of(const char *p, uint32_t len)
+{
+	if (p == NULL)
+		return 0;
+	uint64_t c = 16; /* osip_pool.c's size classes: powers of two, 16 B .. 4 KB */
+	while (c < (uint64_t)len + 1 && c <= 4096)
+		c <<= 1;
+	return (int64_t)(c <= 4096 ? c : (uint64_t)len + 1) + 16;
+}
+
+size_t sip_txn_slot_bytes(void)
+{
+	return sizeof(struct sip_txn);
+}
+
+struct sip_txn *sip_txn__alloc(struct sip_stack *s, enum txn_class cls)
 {
 	struct sip_txn *t;
 	uint32_t idx;
+	if (!txn_room(s, cls))
+		return NULL;
 	if (s->free_head != 0) {
 		t = txn_at(s, s->free_head);
 		s->free_head = t->hnext;
@@ -94,7 +134,18 @@ struct sip_txn *sip_txn__alloc(struct sip_stack *s)
 	t->stack = s;
 	t->retx_at_ns = t->end_at_ns = NEVER;
 	s->stats.txn_active++;
+	mem_update(s);
 	return t;
+}
+
+/* The transaction has its final response: from now on it only absorbs
+ * retransmissions, holding its key and at most that response's bytes. */
+void sip_txn__linger(struct sip_txn *t)
+{
+	if (t->flags & (F_LINGER | F_STATELESS))
+		return;
+	t->flags |= F_LINGER;
+	t->stack->stats.txn_lingering++;
 }
 
 static void txn_release(struct sip_stack *s, struct sip_txn *t, bool hashed)
@@ -104,10 +155,13 @@ static void txn_release(struct sip_stack *s, struct sip_txn *t, bool hashed)
 	sy_env_timer_cancel(s->env, t->timer);
 	if (t->req != NULL)
 		osip_message_free(t->req);
+	sip_txn__held(s, -sip_txn__held_of(t->raw, t->raw_len) - sip_txn__held_of(t->buf, t->buf_len));
 	if (t->raw != NULL)
 		osip_free(t->raw);
 	if (t->buf != NULL)
 		osip_free(t->buf);
+	if (t->flags & F_LINGER)
+		s->stats.txn_lingering--;
 	uint32_t self = t->self;
 	memset(t, 0, sizeof(*t));
 	t->self = self;
@@ -153,10 +207,12 @@ enum sy_rc sip_txn__send_msg(struct sip_stack *s, osip_message_t *m, const struc
 
 void sip_txn__keep(struct sip_txn *t, char *buf, uint32_t len)
 {
+	if (!(t->flags & F_STATELESS))
+		sip_txn__held(t->stack, sip_txn__held_of(buf, len) - sip_txn__held_of(t->buf, t->buf_len));
 	if (t->buf != NULL)
 		osip_free(t->buf);
 	t->buf = buf;
-	t->buf_len = len;
+	t->buf_len = buf != NULL ? len : 0;
 }
 
 static void txn_timer_fire(void *arg);
@@ -169,6 +225,7 @@ void sip_txn__arm(struct sip_txn *t)
 {
 	struct sip_stack *s = t->stack;
 	uint64_t want = SY_MIN(t->retx_at_ns, t->end_at_ns);
+	SY_ASSERT(!(t->flags & F_STATELESS));
 	if (want == NEVER) {
 		sy_env_timer_cancel(s->env, t->timer);
 		t->timer = 0;
@@ -179,7 +236,7 @@ void sip_txn__arm(struct sip_txn *t)
 	sy_env_timer_cancel(s->env, t->timer);
 	uint64_t now = sip_txn__now_ns(s);
 	t->timer = sy_env_timer_start(s->env, want > now ? want - now : 0, txn_timer_fire, t);
-	t->timer_at_ns = want;
+	t->timer_at_ns = SY_MAX(want, now); /* when it should fire: its lateness is the loop's lag */
 }
 
 void sip_txn__free_req(struct sip_txn *t)
@@ -188,9 +245,11 @@ void sip_txn__free_req(struct sip_txn *t)
 		t->flags |= F_DROP_REQ;
 		return;
 	}
-	if (t->req != NULL)
+	if (t->req != NULL && !(t->flags & F_STATELESS))
 		osip_message_free(t->req);
 	t->req = NULL;
+	if (!(t->flags & F_STATELESS))
+		sip_txn__held(t->stack, -sip_txn__held_of(t->raw, t->raw_len));
 	if (t->raw != NULL)
 		osip_free(t->raw);
 	t->raw = NULL;
@@ -240,11 +299,36 @@ static uint64_t next_interval(const struct sip_txn *t)
 	return SY_MIN(t->retx_ival_ns * 2, c->t2_ns); /* E, G, 2xx */
 }
 
+/* The event loop's lag, as the lateness of transaction timers: under load
+ * they fire all the time, and a loop busy with datagrams runs them late.
+ * The recent lag is the latest timer of the current 1 s window and the one
+ * before; with no timer for 2 s there is no load and no lag. */
+uint64_t sip_txn__lag_recent(const struct sip_stack *s, uint64_t now)
+{
+	uint64_t age = now - s->lag_win_ns;
+	if (age < SY_NS_PER_S)
+		return SY_MAX(s->lag_cur_ns, s->lag_prev_ns);
+	return age < 2 * SY_NS_PER_S ? s->lag_cur_ns : 0;
+}
+
+static void lag_sample(struct sip_stack *s, uint64_t now, uint64_t late_ns)
+{
+	sy_hist_add(&s->stats.lag, late_ns);
+	if (now - s->lag_win_ns >= SY_NS_PER_S) {
+		s->lag_prev_ns = now - s->lag_win_ns < 2 * SY_NS_PER_S ? s->lag_cur_ns : 0;
+		s->lag_cur_ns = 0;
+		s->lag_win_ns = now;
+	}
+	s->lag_cur_ns = SY_MAX(s->lag_cur_ns, late_ns);
+	s->stats.lag_ns = sip_txn__lag_recent(s, now);
+}
+
 static void txn_timer_fire(void *arg)
 {
 	struct sip_txn *t = arg;
 	struct sip_stack *s = t->stack;
 	uint64_t now = sip_txn__now_ns(s);
+	lag_sample(s, now, now > t->timer_at_ns ? now - t->timer_at_ns : 0);
 	t->timer = 0;
 	if (now >= t->end_at_ns) {
 		txn_terminate(t);
@@ -269,10 +353,31 @@ static uint32_t pow2_at_least(uint32_t n)
 	return p;
 }
 
+/* Defaults, and the slot count: txn_max, else as many slots as mem_max
+ * would hold with no message kept. */
+static void stack_limits(struct sip_stack *s)
+{
+	struct sip_limits *c = &s->cfg.limits;
+	if (c->mem_max == 0)
+		c->mem_max = SIP_TXN_MEM_DEFAULT;
+	if (c->admit_pct == 0)
+		c->admit_pct = SIP_ADMIT_PCT_DEFAULT;
+	if (c->lag_max_ns == 0)
+		c->lag_max_ns = SIP_LAG_MAX_DEFAULT;
+	if (c->retry_after_s == 0)
+		c->retry_after_s = SIP_RETRY_AFTER_DEFAULT;
+	uint32_t txn_max = s->cfg.txn_max;
+	uint64_t n = txn_max != 0 ? txn_max : c->mem_max / sizeof(struct sip_txn);
+	s->txn_cap = (uint32_t)SY_MAX(1, SY_MIN(n, (1u << 28) - 1));
+	s->stats.mem_limit = c->mem_max;
+	if (c->osip_max != 0) /* [node] osip_memory; the pool is the process's */
+		sip_osip_pool_configure(c->osip_max, SY_MIN(SIP_OSIP_POOL_KEEP_DEFAULT, c->osip_max / 8));
+}
+
 enum sy_rc sip_stack_create(const struct sip_stack_cfg *cfg, struct sip_stack **out)
 {
 	SY_ASSERT(cfg != NULL && cfg->env != NULL && cfg->tu != NULL && out != NULL);
-	SY_ASSERT(cfg->txn_max > 0 && cfg->txn_max < (1u << 28));
+	SY_ASSERT(cfg->txn_max < (1u << 28) && cfg->limits.admit_pct <= 100);
 	struct sip_stack *s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return SY_ERR_NOMEM;
@@ -284,10 +389,13 @@ enum sy_rc sip_stack_create(const struct sip_stack_cfg *cfg, struct sip_stack **
 		s->cfg.timers.t2_ns = 4 * SY_NS_PER_S;
 	if (s->cfg.timers.t4_ns == 0)
 		s->cfg.timers.t4_ns = 5 * SY_NS_PER_S;
-	uint32_t nb = pow2_at_least(cfg->txn_max * 2);
+	stack_limits(s);
+	/* One bucket per slot: calloc'd pages are touched only as they fill. */
+	uint32_t nb = pow2_at_least(s->txn_cap);
 	s->mask = nb - 1;
 	s->buckets = calloc(nb, sizeof(*s->buckets));
-	if (sy_pool_init(&s->pool, sizeof(struct sip_txn), cfg->txn_max) != SY_OK || s->buckets == NULL) {
+	sy_hist_init(&s->stats.lag);
+	if (sy_pool_init(&s->pool, sizeof(struct sip_txn), s->txn_cap) != SY_OK || s->buckets == NULL) {
 		sip_stack_destroy(s);
 		return SY_ERR_NOMEM;
 	}
@@ -350,13 +458,13 @@ char *sip_txn__reply_bytes(struct sy_str req, const struct sip_reply *r, uint32_
 	return out;
 }
 
-enum sy_rc sip_stack_respond_stateless(struct sip_stack *s, const struct sip_msg *req, const struct sy_addr *from,
-				       int status, const char *reason)
+/* A response with no transaction, from the datagram's own bytes. */
+enum sy_rc sip_txn__respond_stateless(struct sip_stack *s, const struct sip_msg *req, const struct sy_addr *from,
+				      const struct sip_reply *rin)
 {
 	char tag[24];
 	struct sy_addr to;
-	SY_ASSERT(s != NULL && req != NULL && req->m != NULL && from != NULL);
-	if (req->raw.p == NULL || status < 100 || status > 699)
+	if (req->raw.p == NULL || rin->status < 100 || rin->status > 699)
 		return SY_ERR_INVAL;
 	/* Deterministic and unique per stack: a counter, not a random draw. */
 	struct sip_wbuf tw;
@@ -367,8 +475,8 @@ enum sy_rc sip_stack_respond_stateless(struct sip_stack *s, const struct sip_msg
 	if (fixed == NULL)
 		return SY_ERR_NOMEM;
 	size_t flen = sip_raw_fix_via(req->raw, from, fixed, req->raw.len + SY_ADDR_STRLEN + 32);
-	struct sip_reply r = {.status = status, .reason = reason};
-	if (status > 100)
+	struct sip_reply r = *rin;
+	if (r.status > 100)
 		r.to_tag = (struct sy_str){tag, tw.len};
 	uint32_t len = 0;
 	char *buf = flen > 0 ? sip_txn__reply_bytes((struct sy_str){fixed, flen}, &r, &len) : NULL;
@@ -379,6 +487,60 @@ enum sy_rc sip_stack_respond_stateless(struct sip_stack *s, const struct sip_msg
 	sip_txn__send_bytes(s, &to, buf, len);
 	osip_free(buf);
 	return SY_OK;
+}
+
+enum sy_rc sip_stack_respond_stateless(struct sip_stack *s, const struct sip_msg *req, const struct sy_addr *from,
+				       int status, const char *reason)
+{
+	SY_ASSERT(s != NULL && req != NULL && req->m != NULL && from != NULL);
+	struct sip_reply r = {.status = status, .reason = reason};
+	return sip_txn__respond_stateless(s, req, from, &r);
+}
+
+/* ---- overload ---- */
+
+enum sip_overload sip_stack_overload(const struct sip_stack *s)
+{
+	if (!txn_room(s, TXN_NEW))
+		return SIP_OVL_TXN;
+	if (sip_txn__lag_recent(s, sip_txn__now_ns(s)) > s->cfg.limits.lag_max_ns)
+		return SIP_OVL_LAG;
+	struct sip_osip_pool_stats op;
+	sip_osip_pool_stats(&op);
+	if (op.limit_bytes > 0 && (uint64_t)op.used_bytes * 100 >= (uint64_t)s->cfg.limits.admit_pct * op.limit_bytes)
+		return SIP_OVL_MEMORY;
+	return SIP_OVL_NONE;
+}
+
+uint32_t sip_stack_admit_pct(const struct sip_stack *s)
+{
+	return s->cfg.limits.admit_pct;
+}
+
+/* "Retry-After: N\r\n" into buf (RFC 3261 21.5.4 asks for it with 503). */
+size_t sip_txn__retry_after(const struct sip_stack *s, char *buf, size_t n)
+{
+	struct sip_wbuf w;
+	sip_w_init(&w, buf, n);
+	sip_w_lit(&w, "Retry-After: ");
+	sip_w_u64(&w, s->cfg.limits.retry_after_s);
+	sip_w_lit(&w, "\r\n");
+	return w.len;
+}
+
+enum sy_rc sip_txn_reject(struct sip_txn *st, enum sip_overload why)
+{
+	SY_ASSERT(st != NULL && why > SIP_OVL_NONE && why < SIP_OVL_N);
+	struct sip_stack *s = st->stack;
+	char tag[24], ra[40];
+	struct sip_wbuf tw;
+	sip_w_init(&tw, tag, sizeof(tag));
+	sip_w_lit(&tw, "ov");
+	sip_w_hex(&tw, ++s->tag_seq);
+	struct sip_reply r = {.status = 503, .to_tag = {tag, tw.len}};
+	r.extra = (struct sy_str){ra, sip_txn__retry_after(s, ra, sizeof(ra))};
+	s->stats.rejected[why]++;
+	return sip_txn_reply(st, &r);
 }
 
 /* ---- accessors ---- */

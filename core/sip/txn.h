@@ -1,11 +1,16 @@
 /* txn.h: the RFC 3261 transaction layer (section 17) over UDP, with every
  * timer (A B D E F G H I J K) driven by env timers, plus the RFC 6026
  * Accepted state (timers L and M) so 2xx retransmissions and their ACKs are
- * handled in one place. Transactions come from a pool sized at start; a full
- * pool answers new requests with 503 and refuses new client transactions. */
+ * handled in one place. Transactions come from a pool grown in slabs up to a
+ * memory limit (slots plus the bytes they keep). Overload control sits in
+ * front of it: above admit_pct of the limit (or with the event loop
+ * lagging) new out-of-dialog requests get 503 with Retry-After, while
+ * requests inside a dialog (BYE, ACK, CANCEL, re-INVITE, UPDATE, INFO) use
+ * the reserve above it and, when even that is gone, are served statelessly. */
 #ifndef SY_SIP_TXN_H
 #define SY_SIP_TXN_H
 
+#include "core/metrics/hist.h"
 #include "msg.h"
 #include "wire.h"
 
@@ -50,11 +55,37 @@ struct sip_tu {
 	void (*on_terminated)(void *arg, struct sip_txn *t);
 };
 
+/* Why a new out-of-dialog request is refused (counted per reason). */
+enum sip_overload {
+	SIP_OVL_NONE = 0,
+	SIP_OVL_TXN,	/* transactions past admit_pct of txn_max or mem_max */
+	SIP_OVL_CALLS,	/* the TU's calls past its threshold */
+	SIP_OVL_LAG,	/* the event loop's lag past lag_max_ns */
+	SIP_OVL_MEMORY, /* osip's memory pool past admit_pct of its limit */
+	SIP_OVL_N,
+};
+
+#define SIP_TXN_MEM_DEFAULT	((uint64_t)256 << 20)
+#define SIP_ADMIT_PCT_DEFAULT	90
+#define SIP_LAG_MAX_DEFAULT	(200 * SY_NS_PER_MS)
+#define SIP_RETRY_AFTER_DEFAULT 5 /* seconds */
+
+/* The pool's limits and the overload thresholds in front of them
+ * ([node] sip_memory, overload_at, overload_lag, retry_after). */
+struct sip_limits {
+	uint64_t mem_max;	/* bytes of slots plus kept messages; 0: SIP_TXN_MEM_DEFAULT */
+	uint32_t admit_pct;	/* new requests refused above this % of a limit; 0: 90 */
+	uint64_t lag_max_ns;	/* ... or with timers this late; 0: 200 ms */
+	uint32_t retry_after_s; /* in the 503's Retry-After; 0: 5 */
+	uint64_t osip_max;	/* osip's pool limit (process-wide); 0: leave it */
+};
+
 struct sip_stack_cfg {
 	const struct sy_env *env;
 	struct sy_dgram *sock; /* where messages are sent from */
 	struct sy_addr local;  /* advertised in Via / Contact */
-	uint32_t txn_max;      /* pool size */
+	uint32_t txn_max;      /* most transactions; 0: as many as mem_max holds */
+	struct sip_limits limits;
 	struct sip_timer_cfg timers;
 	const struct sip_tu *tu;
 	void *tu_arg;
@@ -69,6 +100,17 @@ struct sip_stack_stats {
 	/* datagrams dropped unparsed because osip's memory pool was at its
 	 * limit (core/sip/osip_pool.h): sip.osip_pool_exhausted */
 	uint64_t rx_pool_exhausted;
+	/* overload (h9): new requests refused with 503 + Retry-After, by
+	 * reason (index enum sip_overload); in-dialog requests served with
+	 * no transaction because even the reserve was used up; client
+	 * non-INVITE requests sent once with no transaction for the same. */
+	uint64_t rejected[SIP_OVL_N];
+	uint64_t served_stateless, sent_stateless;
+	uint64_t txn_lingering; /* gauge: final response done, absorbing retransmissions */
+	uint64_t mem_bytes;	/* gauge: slabs plus the bytes transactions keep */
+	uint64_t mem_limit;	/* the configured mem_max */
+	uint64_t lag_ns;	/* gauge: the latest timer of the 1-2 s before the last one fired */
+	struct sy_hist lag;	/* every transaction timer's lateness */
 };
 
 enum sy_rc sip_stack_create(const struct sip_stack_cfg *cfg, struct sip_stack **out);
@@ -79,6 +121,15 @@ void sip_stack_destroy(struct sip_stack *s);
 void sip_stack_recv(struct sip_stack *s, const struct sy_addr *from, const uint8_t *buf, size_t len);
 const struct sip_stack_stats *sip_stack_stats(const struct sip_stack *s);
 const struct sy_addr *sip_stack_local(const struct sip_stack *s);
+/* Whether a new out-of-dialog request should be refused now, and why
+ * (TXN, LAG or MEMORY; CALLS is the TU's to decide). */
+enum sip_overload sip_stack_overload(const struct sip_stack *s);
+/* Answers st 503 Service Unavailable with Retry-After and counts why. */
+enum sy_rc sip_txn_reject(struct sip_txn *st, enum sip_overload why);
+/* The configured admit_pct (for the TU's own thresholds). */
+uint32_t sip_stack_admit_pct(const struct sip_stack *s);
+/* sizeof one transaction slot (for sizing: docs/operations.md). */
+size_t sip_txn_slot_bytes(void);
 
 /* Starts a client transaction for req (INVITE -> ICT, else NICT; never ACK).
  * The caller has already pushed its Via with a fresh branch. Takes ownership
@@ -108,6 +159,9 @@ enum sy_rc sip_txn_client_send(struct sip_stack *s, const struct sip_request *rq
 			       const struct sy_addr *to, void *user, struct sip_txn **out);
 enum sy_rc sip_stack_send_request(struct sip_stack *s, const struct sip_request *rq, uint64_t branch_id,
 				  const struct sy_addr *to);
+/* st lives only during on_request (the pool and its reserve were full;
+ * only BYE and CANCEL are served so): answer it there or not at all. */
+bool sip_txn_stateless(const struct sip_txn *st);
 /* The TU matched an ACK to the 2xx sent on st. */
 void sip_txn_acked(struct sip_txn *st);
 /* Sends a message outside any transaction (an ACK to a 2xx). Takes ownership. */
@@ -167,20 +221,32 @@ struct sy_str sip_txn_request_raw(const struct sip_txn *t);
  *
  * Return codes:
  *   sip_txn_client_start  SY_OK; SY_ERR_FULL (pool full, counted in
- *     txn_full); SY_ERR_INVAL (ACK, no top Via branch with the z9hG4bK
+ *     txn_full; a non-INVITE request is still sent once, counted in
+ *     sent_stateless); SY_ERR_INVAL (ACK, no top Via branch with the z9hG4bK
  *     cookie, no CSeq/Call-ID, same branch+method already active, or
  *     osip cannot serialize it).
  *   sip_txn_client_cancel  SY_OK (sent, deferred to the first 1xx, or a
- *     no-op after a final response); SY_ERR_FULL (no slot for the CANCEL;
- *     call again); SY_ERR_INVAL (not an ICT).
+ *     no-op after a final response, or with no slot left the CANCEL sent
+ *     once without a transaction); SY_ERR_INVAL (not an ICT).
  *   sip_txn_respond  SY_OK; SY_ERR_STATE (client transaction, or a final
  *     response was already sent); SY_ERR_INVAL (status outside 100-699).
  *
- * Sizing: a transaction slot is 128 bytes; after its final response it
- * keeps only that response's bytes (~300-600) or nothing. Finished server
- * transactions linger 32 s (Timer J/L/H) and client ones 32 s (D/M) or 5 s
- * (K), so txn_max should be at least (transactions started per second) x 32
- * plus the ones in progress; e.g. ~1.4M for a 10K CPS B2BUA (two legs,
- * INVITE + BYE each). */
+ * Sizing: a transaction slot is 144 bytes (sip_txn_slot_bytes) plus a
+ * 4-byte hash bucket; after its final response it keeps only that
+ * response's bytes (a BYE's 200 OK: a 272-byte osip block) or nothing.
+ * Finished server transactions linger 32 s (Timer J/L/H) and client ones
+ * 32 s (D/M) or 5 s (K); a B2BUA call's four average 216 bytes each
+ * (tests/test_sip_overload.c, docs/operations.md "Sizing"). The pool grows
+ * in slabs up to limits.mem_max (or txn_max), counting slots and kept
+ * bytes (stats.mem_bytes).
+ *
+ * Overload: sip_txn__alloc serves two classes. New out-of-dialog requests
+ * are refused statelessly (503 + Retry-After, rejected[SIP_OVL_TXN]) at
+ * admit_pct of either limit; requests in a dialog (a To tag, or CANCEL)
+ * and client transactions may use the rest. With no slot at all a BYE or
+ * CANCEL reaches on_request with a transaction that lives for that call
+ * only (sip_txn_stateless, served_stateless): the TU must answer it before
+ * returning and keep no pointer to it; a re-INVITE, UPDATE or INFO gets
+ * the stateless 503 with Retry-After. */
 
 #endif

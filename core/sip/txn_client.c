@@ -19,9 +19,17 @@ static enum sy_rc client_begin(struct sip_stack *s, const struct sip_msg *m, cha
 	uint64_t key = sip_txn__key(s, m);
 	if (sip_txn__hash_find(s, key, false, 0, m->method) != NULL)
 		goto out_inval;
-	struct sip_txn *t = sip_txn__alloc(s);
+	/* Client transactions belong to work already admitted (a call's B
+	 * leg, its BYE, a CANCEL): they may use the reserve. */
+	struct sip_txn *t = sip_txn__alloc(s, TXN_DIALOG);
 	if (t == NULL) {
 		s->stats.txn_full++;
+		if (m->method != SIP_M_INVITE) {
+			/* No slot even in the reserve: a BYE or CANCEL still
+			 * goes out, once, with no retransmissions. */
+			sip_txn__send_bytes(s, to, buf, len);
+			s->stats.sent_stateless++;
+		}
 		osip_free(buf);
 		if (req != NULL)
 			osip_message_free(req);
@@ -29,6 +37,7 @@ static enum sy_rc client_begin(struct sip_stack *s, const struct sip_msg *m, cha
 	}
 	t->buf = buf;
 	t->buf_len = (uint32_t)len;
+	sip_txn__held(s, sip_txn__held_of(buf, (uint32_t)len));
 	t->kind = m->method == SIP_M_INVITE ? SIP_TXN_ICT : SIP_TXN_NICT;
 	t->state = t->kind == SIP_TXN_ICT ? SIP_TS_CALLING : SIP_TS_TRYING;
 	t->method = (uint8_t)m->method;
@@ -167,7 +176,7 @@ static enum sy_rc send_cancel(struct sip_txn *ict)
 	if (sip_raw_find((struct sy_str){buf, len}, SIP_H_VIA, &via))
 		m.branch = sip_raw_via_branch(via);
 	enum sy_rc rc = client_begin(s, &m, buf, len, NULL, &ict->peer, ict->user, F_INTERNAL, NULL);
-	if (rc != SY_OK)
+	if (rc != SY_OK && rc != SY_ERR_FULL) /* FULL: sent once with no transaction */
 		return rc;
 	ict->flags = (uint8_t)((ict->flags & ~F_CANCEL_PENDING) | F_CANCEL_SENT);
 	/* RFC 3261 9.1: no final response within 64*T1 of the CANCEL means
@@ -225,6 +234,7 @@ static void ict_final_error(struct sip_txn *t, const struct sip_msg *resp)
 		sip_txn__keep(t, buf, len);
 	}
 	t->state = SIP_TS_COMPLETED;
+	sip_txn__linger(t);
 	t->retx_at_ns = NEVER;
 	t->end_at_ns = sip_txn__now_ns(s) + SY_MAX(64 * s->cfg.timers.t1_ns, 32 * SY_NS_PER_S); /* Timer D */
 	sip_txn__arm(t);
@@ -247,6 +257,7 @@ static void ict_response(struct sip_txn *t, const struct sip_msg *resp)
 			tu_response(t, resp);
 		} else if (code < 300) {
 			t->state = SIP_TS_ACCEPTED;
+			sip_txn__linger(t);
 			t->retx_at_ns = NEVER;
 			t->end_at_ns = sip_txn__now_ns(s) + 64 * s->cfg.timers.t1_ns; /* Timer M */
 			sip_txn__keep(t, NULL, 0);
@@ -281,6 +292,7 @@ static void nict_response(struct sip_txn *t, const struct sip_msg *resp)
 		return;
 	}
 	t->state = SIP_TS_COMPLETED;
+	sip_txn__linger(t);
 	t->retx_at_ns = NEVER;
 	t->end_at_ns = sip_txn__now_ns(s) + s->cfg.timers.t4_ns; /* Timer K */
 	sip_txn__keep(t, NULL, 0);

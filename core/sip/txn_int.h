@@ -17,6 +17,8 @@ enum {
 	F_ACKED = 1 << 3, /* IST Accepted: the TU saw the 2xx's ACK */
 	F_IN_CB = 1 << 4, /* inside on_request: defer freeing req */
 	F_DROP_REQ = 1 << 5,
+	F_LINGER = 1 << 6,    /* final response done: counted in txn_lingering */
+	F_STATELESS = 1 << 7, /* on the C stack, not pooled: no timer, nothing kept */
 };
 
 /* Kept small: at 10K calls/s a NIST sits 32 s in Completed, so this struct
@@ -49,8 +51,16 @@ struct sip_stack {
 	uint64_t tag_seq;
 	char sent_by[SY_ADDR_STRLEN]; /* our Via sent-by, "host:port" */
 	size_t sent_by_len;
+	uint32_t txn_cap;		  /* pool objects: txn_max, or what mem_max holds */
+	uint64_t held_bytes;		  /* raw and buf of live transactions, as allocated */
+	uint64_t lag_win_ns;		  /* start of the current 1 s lag window */
+	uint64_t lag_cur_ns, lag_prev_ns; /* latest timer in this window, the one before */
 	struct sip_stack_stats stats;
 };
+
+/* Who wants a transaction: new work stops at admit_pct of the limits,
+ * work inside a dialog may use the reserve above it. */
+enum txn_class { TXN_NEW, TXN_DIALOG };
 
 _Static_assert(sizeof(struct sip_txn) <= 160, "keep transactions small");
 
@@ -66,10 +76,17 @@ enum sy_rc sip_txn__send_msg(struct sip_stack *s, osip_message_t *m, const struc
 			     uint32_t *keep_len);
 uint64_t sip_txn__sent_by_hash(const struct sip_stack *s, const osip_message_t *m);
 void sip_txn__server_sent(struct sip_txn *st, int code, char *buf, uint32_t len);
-struct sip_txn *sip_txn__alloc(struct sip_stack *s);
+struct sip_txn *sip_txn__alloc(struct sip_stack *s, enum txn_class cls);
+void sip_txn__held(struct sip_stack *s, int64_t delta);
+int64_t sip_txn__held_of(const char *p, uint32_t len);
+uint64_t sip_txn__lag_recent(const struct sip_stack *s, uint64_t now);
+void sip_txn__linger(struct sip_txn *t);
 void sip_txn__arm(struct sip_txn *t);
 void sip_txn__free_req(struct sip_txn *t);
 void sip_txn__keep(struct sip_txn *t, char *buf, uint32_t len);
 uint64_t sip_txn__key(const struct sip_stack *s, const struct sip_msg *m);
+enum sy_rc sip_txn__respond_stateless(struct sip_stack *s, const struct sip_msg *req, const struct sy_addr *from,
+				      const struct sip_reply *r);
+size_t sip_txn__retry_after(const struct sip_stack *s, char *buf, size_t n);
 
 #endif

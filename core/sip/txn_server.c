@@ -45,26 +45,82 @@ static void recv_ack(struct sip_stack *s, const struct sip_msg *req, const struc
 	tu_request(s, NULL, req, from);
 }
 
-static void server_new(struct sip_stack *s, struct sip_msg *req, const struct sy_addr *from, uint64_t key,
-		       uint64_t sent_by)
+/* Inside a dialog: a To tag, or a CANCEL (it names an INVITE in progress). */
+static bool in_dialog(const struct sip_msg *req)
 {
-	struct sip_txn *t = sip_txn__alloc(s);
-	if (t == NULL) {
-		s->stats.txn_full++;
-		sip_stack_respond_stateless(s, req, from, 503, NULL);
-		return;
-	}
+	return req->to_tag.len > 0 || req->method == SIP_M_CANCEL;
+}
+
+/* No room for a new out-of-dialog request: 503 with Retry-After. */
+static void server_refuse(struct sip_stack *s, struct sip_msg *req, const struct sy_addr *from)
+{
+	char ra[40];
+	struct sip_reply r = {.status = 503};
+	r.extra = (struct sy_str){ra, sip_txn__retry_after(s, ra, sizeof(ra))};
+	s->stats.txn_full++;
+	s->stats.rejected[SIP_OVL_TXN]++;
+	sip_txn__respond_stateless(s, req, from, &r);
+}
+
+/* Takes the request's bytes (Via fixed: responses are built from them). */
+static void server_take_raw(struct sip_txn *t, const struct sip_msg *req, const struct sy_addr *from)
+{
+	size_t cap = req->raw.len + SY_ADDR_STRLEN + 32;
+	t->raw = osip_malloc(cap);
+	if (t->raw != NULL)
+		t->raw_len = (uint32_t)sip_raw_fix_via(req->raw, from, t->raw, cap);
+	if (t->raw != NULL && !(t->flags & F_STATELESS))
+		sip_txn__held(t->stack, sip_txn__held_of(t->raw, t->raw_len));
+}
+
+static void server_init(struct sip_txn *t, struct sip_msg *req, const struct sy_addr *from, uint64_t key,
+			uint64_t sent_by)
+{
 	t->kind = req->method == SIP_M_INVITE ? SIP_TXN_IST : SIP_TXN_NIST;
 	t->state = t->kind == SIP_TXN_IST ? SIP_TS_PROCEEDING : SIP_TS_TRYING;
 	t->method = (uint8_t)req->method;
 	t->key = key;
 	t->sent_by = sent_by;
 	sip_response_dest(req->m, from, &t->peer);
-	/* Responses are built from these bytes (sip_txn_reply). */
-	size_t cap = req->raw.len + SY_ADDR_STRLEN + 32;
-	t->raw = osip_malloc(cap);
-	if (t->raw != NULL)
-		t->raw_len = (uint32_t)sip_raw_fix_via(req->raw, from, t->raw, cap);
+	server_take_raw(t, req, from);
+}
+
+/* Even the reserve is used up: a BYE or CANCEL is still served, by a
+ * transaction on this stack frame that lives for the TU's callback only
+ * (sip_txn_stateless), so the TU must answer it there. Its retransmissions
+ * are served again the same way; a BYE for a known call is never refused
+ * for want of memory. Other in-dialog requests (re-INVITE, UPDATE, INFO),
+ * which a TU may relay and answer later, get the 503 instead. */
+static void server_stateless(struct sip_stack *s, struct sip_msg *req, const struct sy_addr *from, uint64_t key,
+			     uint64_t sent_by)
+{
+	struct sip_txn t = {.stack = s, .flags = F_STATELESS | F_IN_CB};
+	t.retx_at_ns = t.end_at_ns = NEVER;
+	server_init(&t, req, from, key, sent_by);
+	t.req = req->m; /* borrowed: the datagram's */
+	s->stats.served_stateless++;
+	tu_request(s, &t, req, from);
+	t.req = NULL;
+	if (t.raw != NULL)
+		osip_free(t.raw);
+	if (t.buf != NULL)
+		osip_free(t.buf);
+}
+
+static void server_new(struct sip_stack *s, struct sip_msg *req, const struct sy_addr *from, uint64_t key,
+		       uint64_t sent_by)
+{
+	bool dialog = in_dialog(req);
+	struct sip_txn *t = sip_txn__alloc(s, dialog ? TXN_DIALOG : TXN_NEW);
+	if (t == NULL && dialog && (req->method == SIP_M_BYE || req->method == SIP_M_CANCEL)) {
+		server_stateless(s, req, from, key, sent_by);
+		return;
+	}
+	if (t == NULL) {
+		server_refuse(s, req, from);
+		return;
+	}
+	server_init(t, req, from, key, sent_by);
 	t->req = req->m;
 	req->m = NULL; /* the transaction owns it now */
 	sip_txn__hash_insert(s, t);
@@ -172,6 +228,12 @@ void sip_txn__server_sent(struct sip_txn *st, int code, char *buf, uint32_t len)
 		st->state = SIP_TS_PROCEEDING;
 		return;
 	}
+	if (st->flags & F_STATELESS) { /* nothing lingers: retransmissions are served anew */
+		st->state = SIP_TS_COMPLETED;
+		sip_txn__free_req(st);
+		return;
+	}
+	sip_txn__linger(st);
 	if (st->kind == SIP_TXN_NIST) {
 		st->state = SIP_TS_COMPLETED;
 		st->end_at_ns = now + 64 * t1; /* Timer J */
@@ -184,6 +246,11 @@ void sip_txn__server_sent(struct sip_txn *st, int code, char *buf, uint32_t len)
 	}
 	sip_txn__arm(st);
 	sip_txn__free_req(st);
+}
+
+bool sip_txn_stateless(const struct sip_txn *st)
+{
+	return (st->flags & F_STATELESS) != 0;
 }
 
 void sip_txn_acked(struct sip_txn *st)
