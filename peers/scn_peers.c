@@ -38,6 +38,7 @@ void scn_peers_uac(const struct world *w, struct sy_addr local, struct sy_addr t
 	out->start_ns = v->start_ns;
 	out->stop_ns = v->start_ns + dur;
 	out->max_calls = v->calls_max;
+	out->bye_loss_ppm = v->bye_loss_ppm;
 	out->calls_max = calls_max;
 	out->t1_ns = s->run.t1_ns;
 }

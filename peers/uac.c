@@ -366,6 +366,11 @@ static void on_guard(void *arg)
 		arm_guard(c, 64 * u->cfg.t1_ns);
 		break;
 	case C_UP: /* hold time over */
+		if (u->cfg.bye_loss_ppm != 0 && sy_rng_below(&u->rng, 1000000) < u->cfg.bye_loss_ppm) {
+			u->st.bye_failed++; /* every copy of the BYE lost: the caller gives up */
+			call_release(c, false);
+			break;
+		}
 		start_bye(c);
 		break;
 	case C_BYE: /* timer F */
@@ -626,12 +631,16 @@ static void on_request(struct uac *u, const struct sip_ua_msg *m, const struct s
 {
 	if (sy_str_ieq(m->method, SY_STR("ACK")))
 		return;
+	uint64_t call_no = 0;
+	struct uac_call *c = find_call(u, m->call_id, &call_no);
+	if (sy_str_ieq(m->method, SY_STR("UPDATE"))) { /* a session refresh */
+		respond(u, m, from, c != NULL && c->state == C_UP ? 200 : 481);
+		return;
+	}
 	if (!sy_str_ieq(m->method, SY_STR("BYE"))) {
 		respond(u, m, from, 501);
 		return;
 	}
-	uint64_t call_no = 0;
-	struct uac_call *c = find_call(u, m->call_id, &call_no);
 	/* A BYE for one of our Call-IDs whose call is gone is a retransmission
 	 * whose 200 was lost: answer 200 again. */
 	respond(u, m, from, call_no != 0 ? 200 : 481);

@@ -32,6 +32,7 @@ struct uac_cfg {
 	uint32_t calls_max;   /* pool of concurrent calls */
 	uint64_t t1_ns;	      /* default 500 ms; T2 is 8 * T1 */
 	uint64_t ring_timeout_ns; /* CANCEL a call ringing this long; 0 = never */
+	uint32_t bye_loss_ppm;	  /* hang-ups whose BYE is lost on the way, every copy (a zombie maker) */
 };
 
 struct uac_call_result {

@@ -493,6 +493,12 @@ static void on_bye(struct uas *s, const struct sip_ua_msg *m, const struct sy_ad
 	}
 }
 
+static void on_update(struct uas *s, const struct sip_ua_msg *m, const struct sy_addr *from)
+{
+	struct uas_call *c = find(s, m->call_id);
+	respond(s, m, from, c != NULL && (c->state == S_ANSWERED || c->state == S_CONFIRMED) ? 200 : 481);
+}
+
 static void on_recv(void *arg, struct sy_dgram *sock, const struct sy_addr *from, const uint8_t *buf, size_t len)
 {
 	struct uas *s = arg;
@@ -513,6 +519,8 @@ static void on_recv(void *arg, struct sy_dgram *sock, const struct sy_addr *from
 		on_cancel(s, &m, from);
 	else if (sy_str_ieq(m.method, SY_STR("OPTIONS")))
 		respond(s, &m, from, 200);
+	else if (sy_str_ieq(m.method, SY_STR("UPDATE"))) /* a session refresh */
+		on_update(s, &m, from);
 	else
 		respond(s, &m, from, 501);
 }

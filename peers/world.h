@@ -69,6 +69,7 @@ struct world_traffic_voice {
 	uint64_t start_ns;	      /* default 0 */
 	uint64_t duration_ns;	      /* 0 = [run] duration */
 	uint64_t calls_max;	      /* 0 = no cap */
+	uint32_t bye_loss_ppm;	      /* callers whose BYE never arrives (they give up) */
 	char account[SCN_NAME_MAX];   /* the callers belong to this [account]; "" = none */
 	uint32_t account_line;
 };

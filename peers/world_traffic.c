@@ -110,6 +110,7 @@ static const struct scn_key_def voice_keys[] = {
     {"start", scn_key_duration, VOICE(start_ns), 0, false},
     {"duration", scn_key_duration_nz, VOICE(duration_ns), 0, false},
     {"calls", scn_key_u64, VOICE(calls_max), 0, false},
+    {"bye_loss", scn_key_pct, VOICE(bye_loss_ppm), 0, false},
     {"account", k_account_ref, VOICE(account), VOICE(account_line), false},
 };
 

@@ -215,7 +215,7 @@ uint64_t sim_run__sms_unreceipted(const struct sim_run *r)
 
 /* A counter added to b2bua_stats or sip_stack_stats must be summed below too;
  * the sizes make a forgotten one fail the build. */
-_Static_assert(sizeof(struct b2bua_stats) == 19 * 8 + 700 * 4 + 2 * sizeof(struct sy_hist),
+_Static_assert(sizeof(struct b2bua_stats) == 24 * 8 + 700 * 4 + 2 * sizeof(struct sy_hist),
 	       "b2bua_stats changed: update b2bua_add()");
 _Static_assert(sizeof(struct sip_stack_stats) == (12 + SIP_OVL_N + 6) * 8 + sizeof(struct sy_hist),
 	       "sip_stack_stats changed: update sip_add()");
@@ -266,6 +266,11 @@ static void b2bua_add(struct b2bua_stats *t, const struct b2bua_stats *b)
 	t->stray_2xx += b->stray_2xx;
 	t->bill_declined += b->bill_declined;
 	t->bill_cutoffs += b->bill_cutoffs;
+	t->refreshes += b->refreshes;
+	t->session_expired += b->session_expired;
+	t->bye_timeouts += b->bye_timeouts;
+	t->too_small += b->too_small;
+	t->relayed += b->relayed;
 	for (int i = 0; i < 700; i++)
 		t->final_by_code[i] += b->final_by_code[i];
 	sy_hist_merge(&t->pdd, &b->pdd);

@@ -7,9 +7,13 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "core/billing/callbill.h"
+#include "core/conf/node.h"
+#include "core/conf/scn.h"
 #include "core/sip/b2bua.h"
 #include "tests/testenv.h"
 
@@ -482,6 +486,33 @@ static void carrier_respond(struct fx *f, struct ua *u, const struct sip_msg *re
 		from, to, cid, cseq, code > 100 && code < 300 && req->method == SIP_M_INVITE ? "Contact: <sip:gw@" : "",
 		code > 100 && code < 300 && req->method == SIP_M_INVITE ? host : "",
 		code > 100 && code < 300 && req->method == SIP_M_INVITE ? ">\n" : "", extra != NULL ? extra : "");
+}
+
+/* The caller's response to a request the switch sent it (BYE, UPDATE):
+ * Vias, From, To, Call-ID and CSeq copied. */
+static void caller_respond(struct fx *f, const struct sip_msg *req, int code)
+{
+	char vias[1024] = "", *s = NULL, from[256], to[256], cid[128], cseq[64];
+	size_t vl = 0;
+	for (int i = 0; i < osip_list_size(&req->m->vias); i++) {
+		assert_int_equal(osip_via_to_str(osip_list_get(&req->m->vias, i), &s), 0);
+		vl += (size_t)snprintf(vias + vl, sizeof(vias) - vl, "Via: %s\n", s);
+		osip_free(s);
+	}
+	assert_int_equal(osip_from_to_str(req->m->from, &s), 0);
+	snprintf(from, sizeof(from), "%s", s);
+	osip_free(s);
+	assert_int_equal(osip_to_to_str(req->m->to, &s), 0);
+	snprintf(to, sizeof(to), "%s", s);
+	osip_free(s);
+	assert_int_equal(osip_call_id_to_str(req->m->call_id, &s), 0);
+	snprintf(cid, sizeof(cid), "%s", s);
+	osip_free(s);
+	assert_int_equal(osip_cseq_to_str(req->m->cseq, &s), 0);
+	snprintf(cseq, sizeof(cseq), "%s", s);
+	osip_free(s);
+	injectf(f, &f->caller, NULL, "SIP/2.0 %d Whatever\n%sFrom: %s\nTo: %s\nCall-ID: %s\nCSeq: %s\n", code, vias, from,
+		to, cid, cseq);
 }
 
 static void carrier_invite_resp(struct fx *f, struct ua *u, int code, const char *body)
@@ -958,7 +989,7 @@ static void test_in_dialog_requests(void **state)
 		int status;
 	} cases[] = {
 	    {"OPTIONS", SIP_M_OPTIONS, 200}, {"INFO", SIP_M_INFO, 200},
-	    {"UPDATE", SIP_M_UPDATE, 200},   {"INVITE", SIP_M_INVITE, 488}, /* re-INVITE refused, session unchanged */
+	    {"UPDATE", SIP_M_UPDATE, 200}, /* no body: a session refresh, answered here */
 	    {"MESSAGE", SIP_M_OTHER, 501},
 	};
 	for (size_t i = 0; i < SY_ARRAY_LEN(cases); i++) {
@@ -974,7 +1005,10 @@ static void test_in_dialog_requests(void **state)
 	assert_int_equal(f->ncdr, 0);
 	caller_req(f, &u, "BYE", 20);
 	assert_response(take(f, &f->caller), 200, SIP_M_BYE, 20);
-	assert_request(take(f, u.car), SIP_M_BYE, 2);
+	struct sip_msg *bye = take(f, u.car);
+	assert_request(bye, SIP_M_BYE, 2);
+	assert_int_equal(f->ncdr, 0); /* until the carrier answers our BYE */
+	carrier_respond(f, &u, bye, 200, NULL, NULL);
 	assert_int_equal(f->ncdr, 1);
 	assert_cdr(last_cdr(f), CDR_DISP_ANSWERED, 200, "carrier1", CDR_SIDE_CALLER);
 }
@@ -1639,6 +1673,7 @@ static void test_ack_timeout(void **state)
 			assert_request(m, SIP_M_BYE, m->cseq);
 			assert_str_is(m->call_id, u.cid);
 			assert_str_is(m->from_tag, u.tag);
+			caller_respond(f, m, 200);
 			break;
 		}
 		assert_response(m, 200, SIP_M_INVITE, 1);
@@ -1646,11 +1681,13 @@ static void test_ack_timeout(void **state)
 	struct sip_msg *bye = take(f, u.car);
 	assert_request(bye, SIP_M_BYE, 2);
 	assert_str_is(bye->call_id, u.b_cid);
+	testenv_advance(&f->te, 20 * MS);
+	carrier_respond(f, &u, bye, 200, NULL, NULL);
 	expect_quiet(f);
 	assert_int_equal(f->ncdr, 1);
 	const struct cdr *c = last_cdr(f);
 	assert_cdr(c, CDR_DISP_ANSWERED, 200, "carrier1", CDR_SIDE_SYSTEM);
-	assert_int_equal(c->duration_ms, 32000);
+	assert_int_equal(c->duration_ms, 32000); /* ended when the BYEs left */
 	assert_int_equal(st(f)->ack_timeouts, 1);
 	assert_int_equal(st(f)->active, 0);
 }
@@ -1678,6 +1715,9 @@ static void test_max_call_duration(void **state)
 	assert_str_is(b2->from_tag, u.tag);
 	assert_str_is(b2->to_tag, u.ftag);
 	expect_quiet(f);
+	assert_int_equal(f->ncdr, 0); /* the CDR waits for both BYEs' answers */
+	carrier_respond(f, &u, b1, 200, NULL, NULL);
+	caller_respond(f, b2, 200);
 	const struct cdr *c = last_cdr(f);
 	assert_cdr(c, CDR_DISP_ANSWERED, 200, "carrier1", CDR_SIDE_SYSTEM);
 	assert_int_equal(c->duration_ms, 120000);
@@ -1721,6 +1761,484 @@ static void test_hangup_all(void **state)
 /* ---- 10. one CDR per attempt over many mixed calls ---- */
 
 enum mix_kind { MIX_ANSWER, MIX_BUSY, MIX_NO_ROUTE, MIX_CANCEL, MIX_FAILOVER, MIX_TIMEOUT, MIX_KINDS };
+
+/* Shutdown ends calls in every state, each with one CDR and its billing
+ * closed: connected, answered but not yet ACKed, ringing, proceeding with no
+ * 1xx, and cancelled by the caller but still waiting for the carrier's final
+ * response (which hangup_all once skipped: no CDR, the hold left open). A
+ * 200 that then crosses the shutdown CANCEL is ACKed and BYEd. */
+static const char hang_tariff[] = "Prefix,Description,Rate,Connection Fee,Increments,Minimum,Band,Service,Currency\n"
+				  "1,USA,0.0600,0,6/6,0,,voice,USD\n"
+				  "44,UK,0.0600,0,6/6,0,,voice,USD\n";
+
+static struct callbill *hang_billing(struct fx *f, struct scn **scn, struct node_cfg **node, char *dir)
+{
+	char path[96], text[512], err[256];
+	struct callbill *cb = NULL;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/t.csv", dir);
+	FILE *t = fopen(path, "w");
+	assert_non_null(t);
+	fputs(hang_tariff, t);
+	fclose(t);
+	snprintf(text, sizeof(text), "[tariff retail]\nfile = %s\n\n[account alice]\ncallers = +4420001\nbalance = 0.33 USD\n",
+		 path);
+	assert_int_equal(scn_parse_string(text, "hang.scn", scn, err, sizeof(err)), SY_OK);
+	assert_non_null(*node = conf_node_new(*scn));
+	struct callbill_cfg c = {.env = &f->te.env, .billing = &(*node)->billing, .slice_s = 60, .guard_s = 10};
+	assert_int_equal(callbill_create(&c, &cb, err, sizeof(err)), SY_OK);
+	assert_non_null(cb);
+	unlink(path);
+	return cb;
+}
+
+static void test_hangup_every_state(void **state)
+{
+	struct fx *f = *state;
+	struct scn *scn = NULL;
+	struct node_cfg *node = NULL;
+	char dir[] = "/tmp/sy-b2bua-hang.XXXXXX";
+	f->cfg.bill = hang_billing(f, &scn, &node, dir);
+	f->cfg.invite_timeout_ns = 0; /* the call without a 1xx stays in setup */
+	fx_start(f);
+	struct ua up, unack, ring, early, canc;
+	call_setup(f, &up, "15550001", 0);
+	call_ring(f, &up);
+	call_answer(f, &up);
+	call_setup(f, &unack, "15550002", 0);
+	call_ring(f, &unack);
+	carrier_invite_resp(f, &unack, 200, SDP_B);
+	assert_request(take(f, unack.car), SIP_M_ACK, 1);
+	assert_response(take(f, &f->caller), 200, SIP_M_INVITE, 1);
+	call_setup(f, &ring, "15550003", 0);
+	call_ring(f, &ring);
+	call_setup(f, &early, "15550004", 0);
+	call_setup(f, &canc, "15550005", 0);
+	call_ring(f, &canc);
+	caller_cancel(f, &canc);
+	assert_response(take(f, &f->caller), 200, SIP_M_CANCEL, 1);
+	assert_response(take(f, &f->caller), 487, SIP_M_INVITE, 1);
+	expect_b_cancel(f, &canc);
+	expect_quiet(f);
+	assert_int_equal(st(f)->active, 5);
+	testenv_advance(&f->te, 12 * SEC);
+	/* retransmissions meanwhile: INVITE and CANCEL to the carrier (timers
+	 * A, E), the unACKed 200 and the 487 to the caller (timer G) */
+	while (unread_to(f, &f->c[0]) > 0) {
+		struct sip_msg *m = take(f, &f->c[0]);
+		assert_true(m->method == SIP_M_INVITE || m->method == SIP_M_CANCEL);
+	}
+	while (unread_to(f, &f->caller) > 0) {
+		struct sip_msg *m = take(f, &f->caller);
+		assert_true(m->status == 200 || m->status == 487);
+	}
+	b2bua_hangup_all(f->b);
+	assert_int_equal(f->ncdr, 5);
+	assert_int_equal(st(f)->active, 0);
+	assert_int_equal(f->car[0].active, 0);
+	enum cdr_disposition want[] = {CDR_DISP_ANSWERED, CDR_DISP_ANSWERED, CDR_DISP_FAILED, CDR_DISP_FAILED,
+				       CDR_DISP_CANCELLED};
+	for (size_t i = 0; i < 5; i++) {
+		if (f->cdrs[i].disposition != want[i])
+			fail_msg("CDR %zu: %s", i, cdr_disposition_name(f->cdrs[i].disposition));
+	}
+	for (size_t i = 0; i < 2; i++)
+		assert_int_not_equal(f->cdrs[i].tariff_id, 0); /* rated and charged */
+	assert_int_equal(f->cdrs[0].rated_ms, 12000);
+	assert_int_equal(f->cdrs[0].cost_micros, 12000); /* 12 s at 0.06/min */
+	assert_int_equal(f->cdrs[4].rated_ms, 0);
+	struct callbill_stats bs;
+	callbill_stats(f->cfg.bill, &bs);
+	assert_int_equal(bs.revenue_micros, 24000); /* the two answered calls, nothing held */
+	int64_t charged, decrease;
+	assert_true(callbill_conserved(f->cfg.bill, &charged, &decrease));
+	/* every hold was released: 0.33 - 0.024 still pays five first slices
+	 * of 0.06 (one hold left open would leave room for four) */
+	for (int i = 0; i < 5; i++) {
+		char cid[32];
+		uint16_t status = 0;
+		const char *why = NULL;
+		struct callbill_call bc;
+		snprintf(cid, sizeof(cid), "after-%d", i);
+		assert_int_equal(callbill_authorize(f->cfg.bill, SY_STR("4420001"), SY_STR("15559999"), sy_str_from(cid),
+						    &bc, &status, &why),
+				 SY_OK);
+	}
+	/* BYE both legs of the two answered calls; 503 and CANCEL for the
+	 * ringing one; 503 (its CANCEL waits for a 1xx) for the one without */
+	for (int i = 0; i < 2; i++) {
+		assert_request(take(f, &f->c[0]), SIP_M_BYE, 2);
+		assert_request(take(f, &f->caller), SIP_M_BYE, 1);
+	}
+	assert_response(take(f, &f->caller), 503, SIP_M_INVITE, 1);
+	expect_b_cancel(f, &ring);
+	assert_response(take(f, &f->caller), 503, SIP_M_INVITE, 1);
+	expect_quiet(f);
+	/* the cancelled call's carrier answers after all: ACK and BYE */
+	carrier_invite_resp(f, &canc, 200, SDP_B);
+	assert_request(take(f, canc.car), SIP_M_ACK, 1);
+	struct sip_msg *bye = take(f, canc.car);
+	assert_request(bye, SIP_M_BYE, 2);
+	assert_str_is(bye->call_id, canc.b_cid);
+	assert_str_is(bye->to_tag, canc.car_tag);
+	carrier_invite_resp(f, &canc, 200, SDP_B); /* its retransmission: ACK only */
+	assert_request(take(f, canc.car), SIP_M_ACK, 1);
+	assert_int_equal(f->ncdr, 5);
+	b2bua_destroy(f->b);
+	f->b = NULL;
+	callbill_destroy(f->cfg.bill);
+	scn_free(scn);
+	free(node);
+	rmdir(dir);
+}
+
+/* ---- session timers (RFC 4028) and the end of a call ---- */
+
+static bool raw_has(const struct sip_msg *m, const char *text)
+{
+	return memmem(m->raw.p, m->raw.len, text, strlen(text)) != NULL;
+}
+
+/* Both legs' UPDATEs at a refresh: returns them (A's, B's). */
+static void take_updates(struct fx *f, struct ua *u, struct sip_msg **a, struct sip_msg **b)
+{
+	*a = take(f, &f->caller);
+	assert_request(*a, SIP_M_UPDATE, (*a)->cseq);
+	assert_str_is((*a)->call_id, u->cid);
+	assert_str_is((*a)->to_tag, u->ftag);
+	assert_true(raw_has(*a, "Session-Expires: 90;refresher=uac"));
+	*b = take(f, u->car);
+	assert_request(*b, SIP_M_UPDATE, (*b)->cseq);
+	assert_str_is((*b)->call_id, u->b_cid);
+	assert_str_is((*b)->to_tag, u->car_tag);
+}
+
+/* The switch asks the carrier for a 90 s session it refreshes itself, and
+ * refreshes the caller's leg too: UPDATE on both every 45 s. A 481 to a
+ * refresh (the carrier lost the call) ends it: BYE both, SESSION_EXPIRED. */
+static void test_session_refresh(void **state)
+{
+	struct fx *f = *state;
+	f->cfg.session_expires_s = 90;
+	f->cfg.min_se_s = 90;
+	fx_start(f);
+	struct ua u;
+	call_setup(f, &u, "15551234", 0);
+	assert_true(raw_has(u.binv, "Session-Expires: 90;refresher=uac"));
+	assert_true(raw_has(u.binv, "Min-SE: 90"));
+	assert_true(raw_has(u.binv, "Supported: timer"));
+	call_ring(f, &u);
+	call_answer(f, &u);
+	struct sip_msg *ok = f->kept[f->nkept - 1]; /* call_answer's 200 to the caller */
+	assert_true(raw_has(ok, "Session-Expires: 90;refresher=uas"));
+	testenv_advance(&f->te, 45 * SEC - 1);
+	expect_quiet(f);
+	testenv_advance(&f->te, 1);
+	struct sip_msg *ua, *ub;
+	take_updates(f, &u, &ua, &ub);
+	caller_respond(f, ua, 200);
+	carrier_respond(f, &u, ub, 200, NULL, NULL);
+	expect_quiet(f);
+	testenv_advance(&f->te, 45 * SEC);
+	take_updates(f, &u, &ua, &ub);
+	caller_respond(f, ua, 200);
+	carrier_respond(f, &u, ub, 481, NULL, NULL);
+	struct sip_msg *bb = take(f, u.car), *ba = take(f, &f->caller);
+	assert_request(bb, SIP_M_BYE, ub->cseq + 1);
+	assert_request(ba, SIP_M_BYE, ua->cseq + 1);
+	expect_quiet(f);
+	carrier_respond(f, &u, bb, 481, NULL, NULL);
+	caller_respond(f, ba, 200);
+	assert_int_equal(f->ncdr, 1);
+	const struct cdr *c = last_cdr(f);
+	assert_cdr(c, CDR_DISP_SESSION_EXPIRED, 200, "carrier1", CDR_SIDE_SYSTEM);
+	assert_int_equal(c->duration_ms, 90000);
+	assert_int_equal(st(f)->session_expired, 1);
+	assert_int_equal(st(f)->refreshes, 4);
+	assert_int_equal(st(f)->active, 0);
+}
+
+/* A caller without UPDATE answers our refreshes 501: it still holds the
+ * dialog, so the call lives on past the interval (only a timeout, 408 or
+ * 481 ends it). */
+static void test_session_update_refused(void **state)
+{
+	struct fx *f = *state;
+	f->cfg.session_expires_s = 90;
+	f->cfg.min_se_s = 90;
+	fx_start(f);
+	struct ua u;
+	call_setup(f, &u, "15551234", 0);
+	call_ring(f, &u);
+	call_answer(f, &u);
+	for (int i = 0; i < 4; i++) { /* 45, 90, 135, 180 s */
+		testenv_advance(&f->te, 45 * SEC);
+		struct sip_msg *ua, *ub;
+		take_updates(f, &u, &ua, &ub);
+		caller_respond(f, ua, 501);
+		carrier_respond(f, &u, ub, 200, NULL, NULL);
+		expect_quiet(f);
+	}
+	assert_int_equal(st(f)->session_expired, 0);
+	assert_int_equal(st(f)->active, 1);
+	caller_req(f, &u, "BYE", 2);
+	assert_response(take(f, &f->caller), 200, SIP_M_BYE, 2);
+	struct sip_msg *bye = take(f, u.car);
+	assert_request(bye, SIP_M_BYE, 6); /* after four UPDATEs */
+	carrier_respond(f, &u, bye, 200, NULL, NULL);
+	expect_quiet(f);
+	assert_cdr(last_cdr(f), CDR_DISP_ANSWERED, 200, "carrier1", CDR_SIDE_CALLER);
+	assert_int_equal(last_cdr(f)->duration_ms, 180000);
+}
+
+/* The carrier vanishes mid-call: the refresh UPDATE times out (timer F),
+ * the call ends; the BYE to the dead carrier times out too. A peer's own
+ * UPDATE refreshes its leg. */
+static void test_session_carrier_vanishes(void **state)
+{
+	struct fx *f = *state;
+	f->cfg.session_expires_s = 90;
+	f->cfg.min_se_s = 90;
+	fx_start(f);
+	struct ua u;
+	call_setup(f, &u, "15551234", 0);
+	call_ring(f, &u);
+	call_answer(f, &u);
+	testenv_advance(&f->te, 10 * SEC);
+	caller_req(f, &u, "UPDATE", 2);
+	assert_response(take(f, &f->caller), 200, SIP_M_UPDATE, 2);
+	testenv_advance(&f->te, 35 * SEC);
+	struct sip_msg *ua, *ub;
+	take_updates(f, &u, &ua, &ub);
+	caller_respond(f, ua, 200);
+	testenv_advance(&f->te, 32 * SEC); /* timer F: 64 * T1 */
+	size_t byes = 0;
+	while (unread_to(f, u.car) > 0) { /* UPDATE resent, then the BYE */
+		struct sip_msg *m = take(f, u.car);
+		byes += m->method == SIP_M_BYE;
+		assert_request(m, m->method == SIP_M_BYE ? SIP_M_BYE : SIP_M_UPDATE, ub->cseq + (m->method == SIP_M_BYE));
+	}
+	assert_true(byes > 0);
+	assert_int_equal(st(f)->session_expired, 1);
+	struct sip_msg *ba = take(f, &f->caller);
+	assert_request(ba, SIP_M_BYE, ua->cseq + 1);
+	caller_respond(f, ba, 200);
+	assert_int_equal(f->ncdr, 0); /* the carrier's BYE is still out */
+	testenv_advance(&f->te, 32 * SEC);
+	while (unread_to(f, u.car) > 0)
+		assert_request(take(f, u.car), SIP_M_BYE, ub->cseq + 1);
+	expect_quiet(f);
+	assert_int_equal(f->ncdr, 1);
+	const struct cdr *c = last_cdr(f);
+	assert_cdr(c, CDR_DISP_SESSION_EXPIRED, 200, "carrier1", CDR_SIDE_SYSTEM);
+	assert_int_equal(c->duration_ms, 77000); /* to when the BYEs left */
+	assert_int_equal(st(f)->bye_timeouts, 1);
+	assert_int_equal(st(f)->active, 0);
+}
+
+/* The caller hangs up and the carrier never answers our BYE: the call ends
+ * at timer F with BYE_TIMEOUT, its duration up to the BYE. */
+static void test_bye_timeout(void **state)
+{
+	struct fx *f = *state;
+	fx_start(f);
+	struct ua u;
+	call_setup(f, &u, "15551234", 0);
+	call_ring(f, &u);
+	call_answer(f, &u);
+	testenv_advance(&f->te, 5 * SEC);
+	caller_req(f, &u, "BYE", 2);
+	assert_response(take(f, &f->caller), 200, SIP_M_BYE, 2);
+	testenv_advance(&f->te, 32 * SEC - 1);
+	while (unread_to(f, u.car) > 0)
+		assert_request(take(f, u.car), SIP_M_BYE, 2);
+	assert_int_equal(f->ncdr, 0);
+	assert_int_equal(st(f)->active, 1);
+	testenv_advance(&f->te, 1);
+	assert_int_equal(f->ncdr, 1);
+	const struct cdr *c = last_cdr(f);
+	assert_cdr(c, CDR_DISP_BYE_TIMEOUT, 200, "carrier1", CDR_SIDE_CALLER);
+	assert_int_equal(c->duration_ms, 5000);
+	assert_int_equal(st(f)->active, 0);
+	assert_int_equal(f->car[0].active, 0);
+}
+
+/* 422: a caller's interval below min_se is refused with Min-SE; a
+ * carrier's 422 is retried once, on the same carrier, with its Min-SE. */
+static void test_session_422(void **state)
+{
+	struct fx *f = *state;
+	f->cfg.session_expires_s = 120;
+	f->cfg.min_se_s = 90;
+	fx_start(f);
+	injectf(f, &f->caller, SDP_A,
+		"INVITE sip:15551234@10.0.0.1:5060 SIP/2.0\n"
+		"Via: SIP/2.0/UDP 10.0.0.100:5060;branch=z9hG4bKse1\n"
+		"Max-Forwards: 70\n"
+		"From: <sip:4420001@10.0.0.100>;tag=se1\n"
+		"To: <sip:15551234@10.0.0.1>\n"
+		"Call-ID: se1@10.0.0.100\n"
+		"CSeq: 1 INVITE\n"
+		"Supported: timer\n"
+		"Session-Expires: 30\n"
+		"Contact: <sip:alice@10.0.0.100:5060>\n"
+		"Content-Type: application/sdp\n");
+	struct sip_msg *r = take(f, &f->caller);
+	assert_response(r, 422, SIP_M_INVITE, 1);
+	assert_true(raw_has(r, "Min-SE: 90"));
+	expect_quiet(f);
+	assert_int_equal(st(f)->too_small, 1);
+	assert_cdr(last_cdr(f), CDR_DISP_FAILED, 422, "", CDR_SIDE_SYSTEM);
+	struct ua u;
+	call_setup(f, &u, "15551234", 0);
+	assert_true(raw_has(u.binv, "Session-Expires: 120;refresher=uac"));
+	carrier_respond(f, &u, u.binv, 422, NULL, "Min-SE: 300\n");
+	expect_err_ack(f, &u);
+	struct sip_msg *again = take(f, u.car);
+	assert_request(again, SIP_M_INVITE, 1);
+	assert_true(raw_has(again, "Session-Expires: 300;refresher=uac"));
+	assert_true(raw_has(again, "Min-SE: 300"));
+	u.binv = again;
+	copy_str(u.b_cid, sizeof(u.b_cid), again->call_id);
+	copy_str(u.b_ftag, sizeof(u.b_ftag), again->from_tag);
+	carrier_respond(f, &u, again, 422, NULL, "Min-SE: 600\n"); /* asked again: a failure */
+	expect_err_ack(f, &u);
+	r = take(f, &f->caller);
+	assert_response(r, 422, SIP_M_INVITE, 1);
+	expect_quiet(f);
+	assert_int_equal(st(f)->active, 0);
+}
+
+/* ---- re-INVITE and UPDATE relayed end to end ---- */
+
+static const char SDP_HOLD[] = "v=0\r\no=alice 1 2 IN IP4 10.0.0.100\r\ns=-\r\nc=IN IP4 10.0.0.100\r\n"
+			       "t=0 0\r\nm=audio 40000 RTP/AVP 0 8\r\na=sendonly\r\n";
+static const char SDP_HELD[] = "v=0\r\no=gw 7 8 IN IP4 10.0.1.1\r\ns=-\r\nc=IN IP4 10.0.1.50\r\n"
+			       "t=0 0\r\nm=audio 50000 RTP/AVP 8\r\na=recvonly\r\n";
+
+static void caller_req_body(struct fx *f, struct ua *u, const char *method, uint32_t cseq, const char *body)
+{
+	injectf(f, &f->caller, body,
+		"%s sip:switchyard@10.0.0.1:5060 SIP/2.0\n"
+		"Via: SIP/2.0/UDP 10.0.0.100:5060;branch=z9hG4bKcr%d\n"
+		"Max-Forwards: 70\n"
+		"From: \"Alice\" <sip:4420001@10.0.0.100>;tag=%s\n"
+		"To: <sip:%s@10.0.0.1>;tag=%s\n"
+		"Call-ID: %s\n"
+		"CSeq: %u %s\n"
+		"Contact: <sip:alice@10.0.0.100:5060>\n"
+		"%s",
+		method, ++f->br_seq, u->ftag, u->callee, u->tag, u->cid, cseq, method,
+		body != NULL ? "Content-Type: application/sdp\n" : "");
+}
+
+static void carrier_req(struct fx *f, struct ua *u, const char *method, uint32_t cseq, const char *body)
+{
+	char *from = NULL, *to = NULL, host[SY_ADDR_STRLEN];
+	assert_int_equal(osip_to_to_str(u->binv->m->to, &from), 0);
+	assert_int_equal(osip_from_to_str(u->binv->m->from, &to), 0);
+	sy_addr_fmt(u->car, host, sizeof(host));
+	injectf(f, u->car, body,
+		"%s sip:switchyard@10.0.0.1:5060 SIP/2.0\n"
+		"Via: SIP/2.0/UDP %s;branch=z9hG4bKcq%d\n"
+		"Max-Forwards: 70\n"
+		"From: %s;tag=%s\n"
+		"To: %s\n"
+		"Call-ID: %s\n"
+		"CSeq: %u %s\n"
+		"Contact: <sip:gw@%s>\n"
+		"%s",
+		method, host, ++f->br_seq, from, u->car_tag, to, u->b_cid, cseq, method, host,
+		body != NULL ? "Content-Type: application/sdp\n" : "");
+	osip_free(from);
+	osip_free(to);
+}
+
+/* Hold and resume: the caller's re-INVITE (a=sendonly) reaches the carrier
+ * with its SDP, the carrier's answer (a=recvonly) comes back; the switch
+ * ACKs the carrier and absorbs the caller's ACK. A second re-INVITE while
+ * one is open gets 491. Then the carrier resumes with a bodiless re-INVITE
+ * (offer in the 2xx, answer in the ACK, relayed), and the caller changes
+ * its SDP with UPDATE. The call still ends normally. */
+static void test_reinvite_relay(void **state)
+{
+	struct fx *f = *state;
+	fx_start(f);
+	struct ua u;
+	call_setup(f, &u, "15551234", 0);
+	call_ring(f, &u);
+	call_answer(f, &u);
+	caller_req_body(f, &u, "INVITE", 2, SDP_HOLD);
+	struct sip_msg *ri = take(f, u.car);
+	assert_request(ri, SIP_M_INVITE, 2);
+	assert_str_is(ri->call_id, u.b_cid);
+	assert_str_is(ri->to_tag, u.car_tag);
+	assert_body(ri, SDP_HOLD);
+	caller_req_body(f, &u, "INVITE", 3, SDP_A); /* glare: one at a time */
+	assert_response(take(f, &f->caller), 491, SIP_M_INVITE, 3);
+	carrier_respond(f, &u, ri, 200, SDP_HELD, "Content-Type: application/sdp\n");
+	assert_request(take(f, u.car), SIP_M_ACK, 2);
+	struct sip_msg *ok = take(f, &f->caller);
+	assert_response(ok, 200, SIP_M_INVITE, 2);
+	assert_body(ok, SDP_HELD);
+	caller_req(f, &u, "ACK", 2);
+	expect_quiet(f);
+	/* the carrier resumes, offer in our 200 (delayed offer) */
+	carrier_req(f, &u, "INVITE", 2, NULL);
+	struct sip_msg *ra = take(f, &f->caller);
+	assert_request(ra, SIP_M_INVITE, ra->cseq);
+	assert_str_is(ra->call_id, u.cid);
+	caller_respond(f, ra, 200); /* (a real caller would offer here) */
+	struct sip_msg *ok2 = take(f, u.car);
+	assert_response(ok2, 200, SIP_M_INVITE, 2);
+	expect_quiet(f); /* no ACK to the caller before the carrier's */
+	carrier_req(f, &u, "ACK", 2, SDP_B);
+	struct sip_msg *ack = take(f, &f->caller);
+	assert_request(ack, SIP_M_ACK, ra->cseq);
+	assert_body(ack, SDP_B);
+	/* UPDATE with a new SDP from the caller: relayed, answered */
+	caller_req_body(f, &u, "UPDATE", 4, SDP_A);
+	struct sip_msg *up = take(f, u.car);
+	assert_request(up, SIP_M_UPDATE, 3);
+	assert_body(up, SDP_A);
+	carrier_respond(f, &u, up, 200, SDP_B, "Content-Type: application/sdp\n");
+	struct sip_msg *uok = take(f, &f->caller);
+	assert_response(uok, 200, SIP_M_UPDATE, 4);
+	assert_body(uok, SDP_B);
+	expect_quiet(f);
+	assert_int_equal(st(f)->relayed, 3);
+	caller_req(f, &u, "BYE", 5);
+	assert_response(take(f, &f->caller), 200, SIP_M_BYE, 5);
+	struct sip_msg *bye = take(f, u.car);
+	assert_request(bye, SIP_M_BYE, 4);
+	carrier_respond(f, &u, bye, 200, NULL, NULL);
+	expect_quiet(f);
+	assert_cdr(last_cdr(f), CDR_DISP_ANSWERED, 200, "carrier1", CDR_SIDE_CALLER);
+	assert_int_equal(st(f)->active, 0);
+}
+
+/* A refused re-INVITE (488 from the carrier) is passed back; the session
+ * stays as it was and a later one goes through. */
+static void test_reinvite_refused(void **state)
+{
+	struct fx *f = *state;
+	fx_start(f);
+	struct ua u;
+	call_setup(f, &u, "15551234", 0);
+	call_ring(f, &u);
+	call_answer(f, &u);
+	caller_req_body(f, &u, "INVITE", 2, SDP_HOLD);
+	struct sip_msg *ri = take(f, u.car);
+	carrier_respond(f, &u, ri, 488, NULL, NULL);
+	assert_request(take(f, u.car), SIP_M_ACK, 2); /* the stack's ACK of a non-2xx */
+	struct sip_msg *r = take(f, &f->caller);
+	assert_response(r, 488, SIP_M_INVITE, 2);
+	caller_ack_err(f, &u, r);
+	expect_quiet(f);
+	caller_req_body(f, &u, "INVITE", 3, SDP_HOLD);
+	assert_request(take(f, u.car), SIP_M_INVITE, 3);
+	assert_int_equal(st(f)->relayed, 2);
+}
 
 struct mix_expect {
 	uint64_t answered, failed, no_route, cancelled, timeouts, failovers, completed;
@@ -2133,6 +2651,14 @@ int main(void)
 	    T(test_ack_timeout),
 	    T(test_max_call_duration),
 	    T(test_hangup_all),
+	    T(test_hangup_every_state),
+	    T(test_session_refresh),
+	    T(test_session_carrier_vanishes),
+	    T(test_session_update_refused),
+	    T(test_bye_timeout),
+	    T(test_session_422),
+	    T(test_reinvite_relay),
+	    T(test_reinvite_refused),
 	    T(test_cdr_per_attempt),
 	    T(test_invite_retransmission),
 	    T(test_183_early_media),

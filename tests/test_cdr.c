@@ -167,7 +167,7 @@ static void test_names(void **state)
 {
 	(void)state;
 	static const char *const want[] = {"NONE",	"ANSWERED", "BUSY",    "NO_ANSWER", "FAILED",
-					   "CANCELLED", "NO_ROUTE", "TIMEOUT", "CONGESTION"};
+					   "CANCELLED", "NO_ROUTE", "TIMEOUT", "CONGESTION", "SESSION_EXPIRED", "BYE_TIMEOUT"};
 	_Static_assert(SY_ARRAY_LEN(want) == CDR_DISP_COUNT, "one name per disposition");
 	for (int d = 0; d < CDR_DISP_COUNT; d++)
 		assert_string_equal(cdr_disposition_name((enum cdr_disposition)d), want[d]);

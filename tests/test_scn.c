@@ -574,6 +574,26 @@ static void test_node_cfg(void **state)
 	assert_int_equal(n->smsc_accounts[0].count, 3);
 	free(n);
 	sim_scenario_free(sc);
+	/* RFC 4028 session timers: 1800 s / 90 s by default; 0 turns them
+	 * off; Min-SE never below 90 s; the interval never below Min-SE */
+	static const struct {
+		const char *text;
+		uint32_t se, min_se;
+	} st[] = {
+	    {"[node]\n", 1800, 90},
+	    {"[node]\nsession_expires = 0\n", 0, 90},
+	    {"[node]\nsession_expires = 10m\nmin_se = 2m\n", 600, 120},
+	    {"[node]\nsession_expires = 60s\nmin_se = 30s\n", 90, 90},
+	};
+	for (size_t i = 0; i < SY_ARRAY_LEN(st); i++) {
+		sc = parse_ok(st[i].text);
+		n = conf_node_new(sc->world->scn);
+		assert_non_null(n);
+		assert_int_equal(n->sw.session_expires_s, st[i].se);
+		assert_int_equal(n->sw.min_se_s, st[i].min_se);
+		free(n);
+		sim_scenario_free(sc);
+	}
 }
 
 int main(void)

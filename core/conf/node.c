@@ -43,6 +43,11 @@ static void build_switch(const struct scn *s, struct switch_cfg *o)
 	o->invite_timeout_ns = s->node.invite_timeout_ns;
 	o->ring_timeout_ns = s->node.ring_timeout_ns;
 	o->max_call_ns = s->node.max_call_ns;
+	/* RFC 4028 5: no interval below 90 s; ours is at least our own Min-SE */
+	o->min_se_s = (uint32_t)SY_MAX(s->node.min_se_ns / SY_NS_PER_S, 90u);
+	o->session_expires_s = s->node.session_expires_ns == 0
+				   ? 0
+				   : (uint32_t)SY_MAX(s->node.session_expires_ns / SY_NS_PER_S, (uint64_t)o->min_se_s);
 	o->calls_max = s->run.calls_max;
 	o->txn_max = s->run.txn_max;
 	o->t1_ns = s->run.t1_ns;

@@ -23,7 +23,7 @@ void b2bua__respond_code(struct b2bua *b, struct sip_txn *st, int code, const ch
 	b2b_token(b, "s", tag, sizeof(tag));
 	struct sip_reply r = {.status = code, .reason = reason, .to_tag = sy_str_from(tag)};
 	if (code == 405) /* RFC 3261 21.4.6: a 405 lists what we do accept */
-		r.extra = SY_STR("Allow: INVITE, ACK, CANCEL, BYE, OPTIONS\r\n");
+		r.extra = SY_STR("Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE\r\n");
 	sip_txn_reply(st, &r);
 }
 
@@ -88,30 +88,53 @@ void b2bua__carrier_release(struct b2bua *b, struct call *c)
 
 /* ---- CDRs ---- */
 
+/* The CDR's times, numbers, carrier and Call-IDs. */
+static void cdr_fill(struct b2bua *b, struct call *c, struct cdr *r)
+{
+	uint64_t now = c->ending ? c->t_end_ns : sy_env_now_ns(b->env); /* ended when its BYE left */
+	memset(r, 0, sizeof(*r));
+	r->start_ns = c->wall_start_ns;
+	r->answer_ns = c->wall_answer_ns;
+	r->end_ns = c->wall_start_ns + (now - c->t_invite_ns);
+	if (c->answered)
+		r->duration_ms = (uint32_t)((now - c->t_answer_ns) / SY_NS_PER_MS);
+	uint64_t pdd_end = c->got_18x ? c->t_18x_ns : now;
+	r->pdd_ms = (uint32_t)((pdd_end - c->t_invite_ns) / SY_NS_PER_MS);
+	r->disposition = c->disposition;
+	r->sip_status = (uint16_t)c->final_code;
+	r->hangup = c->hangup;
+	if (c->last_carrier >= 0)
+		cdr_set_str(r->carrier, sizeof(r->carrier), sy_str_from(b->cfg.carriers[c->last_carrier].name));
+	cdr_set_str(r->caller, sizeof(r->caller), cs(c, c->caller));
+	cdr_set_str(r->callee, sizeof(r->callee), cs(c, c->callee));
+	cdr_set_str(r->a_call_id, sizeof(r->a_call_id), cs(c, c->a_call_id));
+	cdr_set_str(r->b_call_id, sizeof(r->b_call_id), cs(c, c->b_call_id));
+}
+
+/* Charges the call and releases the rest of its hold, when it ends (not
+ * when the answers to its BYEs come): the account's money is free at once. */
+void b2bua__bill_close(struct b2bua *b, struct call *c)
+{
+	struct cdr r;
+	if (b->cfg.bill == NULL || c->billed)
+		return;
+	cdr_fill(b, c, &r);
+	callbill_end(b->cfg.bill, &c->bill, r.duration_ms, r.carrier, c->cut_off, &r);
+	c->billed = true;
+	c->bill_cost = r.cost_micros;
+	c->bill_tariff = r.tariff_id;
+	c->bill_rated = r.rated_ms;
+}
+
 static void call_emit_cdr(struct b2bua *b, struct call *c)
 {
-	uint64_t now = sy_env_now_ns(b->env);
 	struct cdr r;
-	memset(&r, 0, sizeof(r));
+	b2bua__bill_close(b, c); /* before the CDR leaves */
+	cdr_fill(b, c, &r);
 	r.id = ++b->cdr_seq;
-	r.start_ns = c->wall_start_ns;
-	r.answer_ns = c->wall_answer_ns;
-	r.end_ns = c->wall_start_ns + (now - c->t_invite_ns);
-	if (c->answered)
-		r.duration_ms = (uint32_t)((now - c->t_answer_ns) / SY_NS_PER_MS);
-	uint64_t pdd_end = c->got_18x ? c->t_18x_ns : now;
-	r.pdd_ms = (uint32_t)((pdd_end - c->t_invite_ns) / SY_NS_PER_MS);
-	r.disposition = c->disposition;
-	r.sip_status = (uint16_t)c->final_code;
-	r.hangup = c->hangup;
-	if (c->last_carrier >= 0)
-		cdr_set_str(r.carrier, sizeof(r.carrier), sy_str_from(b->cfg.carriers[c->last_carrier].name));
-	cdr_set_str(r.caller, sizeof(r.caller), cs(c, c->caller));
-	cdr_set_str(r.callee, sizeof(r.callee), cs(c, c->callee));
-	cdr_set_str(r.a_call_id, sizeof(r.a_call_id), cs(c, c->a_call_id));
-	cdr_set_str(r.b_call_id, sizeof(r.b_call_id), cs(c, c->b_call_id));
-	if (b->cfg.bill != NULL) /* charge the account before the CDR leaves */
-		callbill_end(b->cfg.bill, &c->bill, r.duration_ms, r.carrier, c->cut_off, &r);
+	r.cost_micros = c->bill_cost;
+	r.tariff_id = c->bill_tariff;
+	r.rated_ms = c->bill_rated;
 	b->st.cdrs++;
 	if (b->cfg.on_cdr != NULL)
 		b->cfg.on_cdr(b->cfg.cdr_arg, &r);
@@ -130,6 +153,7 @@ void b2bua__call_free(struct b2bua *b, struct call *c)
 	sy_env_timer_cancel(b->env, c->max_timer);
 	sy_env_timer_cancel(b->env, c->setup_timer);
 	sy_env_timer_cancel(b->env, c->bill_timer);
+	b2bua__st_detach(b, c);
 	if (c->a_linked)
 		sy_htab_remove(&b->by_call_id, &c->a_node.h);
 	b2bua__b_unlink(b, c);
@@ -192,19 +216,29 @@ void b2bua__a_respond(struct b2bua *b, struct call *c, int code, const char *rea
 	b2bua__a_respond_x(b, c, code, reason, body_from, SY_STR_NULL);
 }
 
-void b2bua__send_b_bye(struct b2bua *b, struct call *c)
+void b2bua__send_b_bye_x(struct b2bua *b, struct call *c, struct sip_txn **out)
 {
 	struct sip_request rq;
 	struct sy_str routes[B2BUA_ROUTES_MAX];
 	b2b_b_indialog(c, "BYE", ++c->b_cseq, &rq, routes);
-	b2bua__send_request(b, &rq, &c->b_dst, NULL);
+	b2bua__send_request(b, &rq, &c->b_dst, out);
+}
+
+void b2bua__send_a_bye_x(struct b2bua *b, struct call *c, struct sip_txn **out)
+{
+	struct sip_request rq;
+	b2b_a_bye(c, &rq);
+	b2bua__send_request(b, &rq, &c->a_src, out);
+}
+
+void b2bua__send_b_bye(struct b2bua *b, struct call *c)
+{
+	b2bua__send_b_bye_x(b, c, NULL);
 }
 
 void b2bua__send_a_bye(struct b2bua *b, struct call *c)
 {
-	struct sip_request rq;
-	b2b_a_bye(c, &rq);
-	b2bua__send_request(b, &rq, &c->a_src, NULL);
+	b2bua__send_a_bye_x(b, c, NULL);
 }
 
 void b2bua__send_b_ack(struct b2bua *b, struct call *c)
@@ -271,20 +305,40 @@ out_free:
 	return SY_ERR_NOMEM;
 }
 
+/* Shutdown: every call in the pool ends now, whatever its state, with its
+ * CDR and its billing closed. A connected call gets BYE on both legs; a
+ * call in setup gets 503 and its B leg a CANCEL; a call already cancelled
+ * (waiting for the carrier's final response to our CANCEL) keeps the
+ * disposition it has. A B-leg INVITE still pending is marked orphaned, so a
+ * 2xx that crosses the CANCEL is ACKed and ended with BYE, never kept. */
 void b2bua_hangup_all(struct b2bua *b)
 {
 	for (uint32_t i = 0; i < sy_pool_used(&b->calls); i++) {
 		struct call *c = sy_pool_at(&b->calls, i);
-		if (c->state == CALL_ANSWERED || c->state == CALL_CONFIRMED) {
+		struct sip_txn *ict = c->b_ict;
+		switch (c->state) {
+		case CALL_FREE:
+			continue;
+		case CALL_ANSWERED:
+		case CALL_CONFIRMED:
 			c->hangup = CDR_SIDE_SYSTEM;
 			b2bua__send_b_bye(b, c);
 			b2bua__send_a_bye(b, c);
+			b->st.completed++;
 			b2bua__call_free(b, c);
-		} else if (c->state == CALL_PROCEEDING) {
-			if (c->b_ict != NULL)
-				sip_txn_client_cancel(c->b_ict);
+			break;
+		case CALL_PROCEEDING:
+			if (ict != NULL)
+				sip_txn_client_cancel(ict);
 			b2bua__call_fail(b, c, 503, "Shutting Down", CDR_DISP_FAILED);
+			break;
+		case CALL_CANCELLING:
+		case CALL_ENDING: /* its BYEs are out: no time to wait for answers */
+			b2bua__call_free(b, c);
+			break;
 		}
+		if (ict != NULL)
+			sip_txn_set_user(ict, &b->orphan);
 	}
 }
 

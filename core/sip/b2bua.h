@@ -46,6 +46,8 @@ struct b2bua_cfg {
 	void *cdr_arg;
 	bool failover;	     /* try the next carrier on 5xx / timeout (the switch sets true) */
 	uint64_t max_call_ns; /* a connected call is ended after this long; 0 = never */
+	uint32_t session_expires_s; /* RFC 4028 session interval we ask for; 0 = no session timers */
+	uint32_t min_se_s;	    /* the least we accept from a caller (422 below it) */
 	uint64_t invite_timeout_ns; /* no 1xx from the carrier: try the next; 0 = timer B only */
 	uint64_t ring_timeout_ns;   /* ringing too long: CANCEL, 480 to the caller; 0 = never */
 	uint64_t cdr_id_base; /* CDR ids continue after this (the store's last id) */
@@ -76,6 +78,11 @@ struct b2bua_stats {
 	uint64_t stray_2xx;	 /* 2xx for calls we gave up: ACKed and ended with BYE */
 	uint64_t bill_declined;	 /* INVITEs refused by billing (402/403) */
 	uint64_t bill_cutoffs;	 /* calls ended because the money ran out */
+	uint64_t refreshes;	 /* session refreshes (UPDATE) we sent */
+	uint64_t session_expired; /* calls ended: a refresh failed or none came */
+	uint64_t bye_timeouts;	 /* BYEs of ours that got no answer (timer F) */
+	uint64_t too_small;	 /* 422 Session Interval Too Small sent to callers */
+	uint64_t relayed;	 /* re-INVITEs and UPDATEs (with a body) relayed to the other leg */
 	uint32_t final_by_code[700]; /* final status sent to callers */
 	struct sy_hist pdd;	 /* INVITE in -> first 18x (or final) out */
 	struct sy_hist setup;	 /* INVITE in -> 200 out */
@@ -87,7 +94,9 @@ enum sy_rc b2bua_create(const struct b2bua_cfg *cfg, struct b2bua **out);
 void b2bua_destroy(struct b2bua *b);
 const struct b2bua_stats *b2bua_stats(const struct b2bua *b);
 struct sip_stack *b2bua_stack(struct b2bua *b);
-/* Ends every call with BYE on both legs (shutdown); CDRs are emitted. */
+/* Shutdown: ends every call in every state (connected: BYE on both legs;
+ * in setup: 503 and CANCEL; cancelled and waiting for the carrier: ended
+ * as it is), each with its CDR and its billing closed. */
 void b2bua_hangup_all(struct b2bua *b);
 
 #endif

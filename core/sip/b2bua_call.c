@@ -54,11 +54,13 @@ static bool b_leg_start(struct b2bua *b, struct call *c)
 		car->active++;
 		car->attempts++;
 		struct sip_request rq;
+		char extra[256];
 		b2bua__b_unlink(b, c);
 		if (a_inv.len == 0 || b2b_b_invite(b, c, a_inv, &rq) != SY_OK) {
 			b2bua__carrier_release(b, c);
 			return false;
 		}
+		b2bua__st_invite_extra(b, c, &rq, extra, sizeof(extra));
 		c->b_dst = car->addr;
 		sy_htab_insert(&b->by_call_id, &c->b_node.h, cs(c, c->b_call_id));
 		c->b_linked = true;
@@ -126,10 +128,8 @@ static void bill_fire(void *arg)
 	c->cut_off = true;
 	c->hangup = CDR_SIDE_SYSTEM;
 	b->st.bill_cutoffs++;
-	b2bua__send_b_bye(b, c);
-	b2bua__send_a_bye(b, c);
 	b->st.completed++;
-	b2bua__call_free(b, c);
+	b2bua__call_end(b, c, true, true);
 }
 
 /* Overload control (issue 9): a new call is refused with 503 and
@@ -187,6 +187,8 @@ void b2bua__new_invite(struct b2bua *b, struct sip_txn *st, const struct sip_msg
 	}
 	sy_htab_insert(&b->by_call_id, &c->a_node.h, cs(c, c->a_call_id));
 	c->a_linked = true;
+	if (!b2bua__st_check_a(b, c, req))
+		return; /* 422: the caller's session interval is too small */
 	b2bua__a_respond(b, c, 100, NULL, NULL);
 	if (b->cfg.bill != NULL && !bill_authorize(b, c))
 		return;
@@ -215,8 +217,7 @@ static void b_answered(struct b2bua *b, struct call *c, const struct sip_msg *re
 	}
 	b2bua__send_b_ack(b, c);
 	if (c->state == CALL_CANCELLING) { /* 200 crossed our CANCEL */
-		b2bua__send_b_bye(b, c);
-		b2bua__call_free(b, c);
+		b2bua__call_end(b, c, false, true);
 		return;
 	}
 	c->state = CALL_ANSWERED;
@@ -226,7 +227,10 @@ static void b_answered(struct b2bua *b, struct call *c, const struct sip_msg *re
 	c->wall_answer_ns = sy_env_wall_ns(b->env);
 	c->disposition = CDR_DISP_ANSWERED;
 	b->st.answered++;
-	b2bua__a_respond(b, c, resp->status, NULL, resp);
+	char extra[96];
+	struct sy_str se;
+	b2bua__st_answered(b, c, resp, extra, sizeof(extra), &se);
+	b2bua__a_respond_x(b, c, resp->status, NULL, resp, se);
 	if (b->cfg.max_call_ns != 0)
 		c->max_timer = sy_env_timer_start(b->env, b->cfg.max_call_ns, b2bua__max_call_fire, c);
 	if (b->cfg.bill != NULL && c->bill.resv != 0)
@@ -249,6 +253,11 @@ void b2bua__b_failed(struct b2bua *b, struct call *c, int code, const char *reas
 		b2bua__call_free(b, c);
 		return;
 	}
+	if (c->se_retry) { /* 422: the same carrier, with the interval it asked for */
+		c->se_retry = false;
+		if (b_leg_start(b, c))
+			return;
+	}
 	if (b->cfg.failover && failover_code(code) && c->route_pos < c->route_n) {
 		b->st.failovers++;
 		if (b_leg_start(b, c))
@@ -265,7 +274,7 @@ void b2bua__on_b_response(struct b2bua *b, struct call *c, struct sip_txn *ct, c
 	if (code >= 200 && code < 300) {
 		if (c->state == CALL_PROCEEDING || c->state == CALL_CANCELLING)
 			b_answered(b, c, resp);
-		else
+		else if (resp->cseq == c->b_invite_cseq)
 			b2bua__send_b_ack(b, c); /* a retransmitted 2xx: ACK again */
 		return;
 	}
@@ -286,6 +295,8 @@ void b2bua__on_b_response(struct b2bua *b, struct call *c, struct sip_txn *ct, c
 		size_t n = rp != NULL ? strnlen(rp, sizeof(reason) - 1) : 0;
 		memcpy(reason, rp != NULL ? rp : "", n);
 		reason[n] = '\0';
+		if (code == 422)
+			b2bua__st_on_422(c, resp);
 		b2bua__b_failed(b, c, code, n > 0 ? reason : NULL);
 	}
 }

@@ -24,6 +24,7 @@ enum call_state {
 	CALL_ANSWERED,	 /* 200 relayed to A, waiting for A's ACK */
 	CALL_CONFIRMED,	 /* both legs up */
 	CALL_CANCELLING, /* A cancelled; waiting for B's final response */
+	CALL_ENDING,	 /* ended; waiting for the answers to our BYEs (CDR then) */
 };
 
 enum call_leg { LEG_A = 0, LEG_B = 1 };
@@ -70,6 +71,27 @@ struct call {
 	struct cstr a_local; /* our side of the A dialog: A's To with our tag */
 	struct cstr b_call_id, b_from, b_to, b_target, b_routes;
 	struct cstr caller, callee;
+	/* RFC 4028 session timers (b2bua_timer.c) and the end of the call */
+	uint32_t a_se_s, b_se_s; /* session interval of each leg; 0 = none */
+	uint32_t b_min_se_s;	 /* Min-SE we ask of the carrier */
+	bool a_timer;		 /* the caller said Supported: timer */
+	bool se_retry;		 /* the carrier's 422 asked for more: retry it */
+	bool se_retried;	 /* ...once */
+	bool ending;		 /* t_end_ns is set */
+	bool billed;		 /* callbill_end done: its results below */
+	int64_t bill_cost;
+	uint32_t bill_tariff, bill_rated;
+	uint8_t byes_pending;
+	uint64_t a_fresh_ns, b_fresh_ns; /* last refresh (or answer) of each leg */
+	uint64_t t_end_ns;		  /* when the first BYE left: the CDR's end */
+	sy_timer_id refresh_timer;
+	struct sip_txn *a_upd, *b_upd; /* our refresh UPDATEs in flight */
+	struct sip_txn *a_bye, *b_bye; /* our BYEs in flight */
+	/* a relayed re-INVITE / UPDATE (b2bua_relay.c) */
+	struct sip_txn *rl_st, *rl_ct; /* the originator's, ours on the other leg */
+	uint32_t rl_in_cseq, rl_out_cseq;
+	uint8_t rl_from; /* enum call_leg of the originator */
+	bool rl_invite, rl_offer, rl_wait_ack;
 	uint16_t used;
 	char buf[CALL_BUF];
 };
@@ -88,6 +110,9 @@ struct b2bua {
 	char host[64];	  /* our host as text, for Contact / Call-ID */
 	char contact[96]; /* "<sip:switchyard@host:port>" */
 	struct b2bua_stats st;
+	/* The user of a B-leg INVITE whose call ended before its final
+	 * response (shutdown): a 2xx on it is ACKed and BYEd, never relayed. */
+	struct call orphan;
 };
 
 #define CALL_NONE UINT32_MAX
@@ -139,5 +164,37 @@ void b2bua__send_b_bye(struct b2bua *b, struct call *c);
 void b2bua__send_request(struct b2bua *b, const struct sip_request *rq, const struct sy_addr *to, struct sip_txn **out);
 void b2bua__setup_fire(void *arg);
 void b2bua__setup_timer_set(struct b2bua *b, struct call *c, uint64_t ns);
+void b2bua__send_b_bye_x(struct b2bua *b, struct call *c, struct sip_txn **out);
+void b2bua__send_a_bye_x(struct b2bua *b, struct call *c, struct sip_txn **out);
+
+/* b2bua_timer.c: session timers (RFC 4028) and the end of a call. */
+/* BYE to the legs asked, then the CDR when they answer (or time out). */
+void b2bua__call_end(struct b2bua *b, struct call *c, bool bye_a, bool bye_b);
+/* b2bua.c: the call's charge, once (at its end; the CDR reads it). */
+void b2bua__bill_close(struct b2bua *b, struct call *c);
+/* The caller's Session-Expires / Min-SE; false: answered 422, call ended. */
+bool b2bua__st_check_a(struct b2bua *b, struct call *c, const struct sip_msg *inv);
+/* Our B-leg INVITE's extra headers (Allow, and the session timer's). */
+void b2bua__st_invite_extra(struct b2bua *b, struct call *c, struct sip_request *rq, char *buf, size_t n);
+/* The carrier's 422: true when the INVITE is to be retried with its Min-SE. */
+bool b2bua__st_on_422(struct call *c, const struct sip_msg *resp);
+/* At answer: the session intervals, our 200's headers, the refresh timer. */
+void b2bua__st_answered(struct b2bua *b, struct call *c, const struct sip_msg *resp, char *extra, size_t n,
+			struct sy_str *out);
+/* A BYE or UPDATE of ours got a response / timed out: true when handled. */
+bool b2bua__st_response(struct b2bua *b, struct call *c, struct sip_txn *ct, const struct sip_msg *resp);
+bool b2bua__st_timeout(struct b2bua *b, struct call *c, struct sip_txn *t);
+/* A refresh (UPDATE or re-INVITE) from the peer on leg was accepted. */
+void b2bua__st_refreshed(struct b2bua *b, struct call *c, enum call_leg leg);
+/* b2bua_relay.c: re-INVITE and UPDATE relayed between the legs. */
+bool b2bua__relay_request(struct b2bua *b, struct call *c, enum call_leg leg, struct sip_txn *st,
+			  const struct sip_msg *req);
+bool b2bua__relay_response(struct b2bua *b, struct call *c, struct sip_txn *ct, const struct sip_msg *resp);
+bool b2bua__relay_ack(struct b2bua *b, struct call *c, enum call_leg leg, const struct sip_msg *ack);
+bool b2bua__relay_timeout(struct b2bua *b, struct call *c, struct sip_txn *t);
+bool b2bua__relay_terminated(struct call *c, struct sip_txn *t);
+void b2bua__relay_detach(struct call *c);
+/* Detaches the call's BYE and UPDATE transactions (the call is freed). */
+void b2bua__st_detach(struct b2bua *b, struct call *c);
 
 #endif

@@ -151,7 +151,7 @@ static void routes_of(const struct call *c, struct sy_str *out, size_t max, size
 	}
 }
 
-static const char allow[] = "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS\r\n";
+static const char allow[] = "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE\r\n";
 
 /* Our INVITE to the carrier: a fresh dialog (own Call-ID and From tag),
  * Request-URI sip:CALLEE@carrier, the caller's number in From, the caller's

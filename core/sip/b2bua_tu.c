@@ -14,12 +14,8 @@ static void end_call_from(struct b2bua *b, struct call *c, enum call_leg leg, st
 	if (c->state == CALL_ANSWERED && c->a_ist != NULL)
 		sip_txn_acked(c->a_ist); /* a BYE implies the ACK was sent */
 	c->hangup = leg == LEG_A ? CDR_SIDE_CALLER : CDR_SIDE_CALLEE;
-	if (leg == LEG_A)
-		b2bua__send_b_bye(b, c);
-	else
-		b2bua__send_a_bye(b, c);
 	b->st.completed++;
-	b2bua__call_free(b, c);
+	b2bua__call_end(b, c, leg == LEG_B, leg == LEG_A);
 }
 
 static void in_dialog(struct b2bua *b, struct sip_txn *st, const struct sip_msg *req)
@@ -27,6 +23,8 @@ static void in_dialog(struct b2bua *b, struct sip_txn *st, const struct sip_msg 
 	enum call_leg leg;
 	struct call *c = b2bua__call_find(b, req->call_id, &leg);
 	if (req->method == SIP_M_ACK) {
+		if (c != NULL && b2bua__relay_ack(b, c, leg, req))
+			return;
 		if (c != NULL && leg == LEG_A && c->state == CALL_ANSWERED && c->a_ist != NULL) {
 			sip_txn_acked(c->a_ist);
 			c->state = CALL_CONFIRMED;
@@ -39,7 +37,11 @@ static void in_dialog(struct b2bua *b, struct sip_txn *st, const struct sip_msg 
 		b2bua__cancel_call(b, c);
 		return;
 	}
-	if (c == NULL || c->state == CALL_PROCEEDING || c->state == CALL_CANCELLING) {
+	if (c != NULL && c->state == CALL_ENDING && req->method == SIP_M_BYE) {
+		b2bua__respond_code(b, st, 200, NULL); /* crossed ours: both ends agree */
+		return;
+	}
+	if (c == NULL || c->state == CALL_PROCEEDING || c->state == CALL_CANCELLING || c->state == CALL_ENDING) {
 		b->st.stray++;
 		b2bua__respond_code(b, st, 481, NULL);
 		return;
@@ -48,13 +50,20 @@ static void in_dialog(struct b2bua *b, struct sip_txn *st, const struct sip_msg 
 	case SIP_M_BYE:
 		end_call_from(b, c, leg, st);
 		break;
-	case SIP_M_INVITE:
-		/* A refused re-INVITE leaves the session as it was (RFC 3261
-		 * 14.2); relaying offers across legs comes with media anchoring. */
-		b2bua__respond_code(b, st, 488, "Re-INVITE Not Supported");
+	case SIP_M_INVITE: /* hold, resume, a new offer: to the other leg */
+		if (c->state != CALL_CONFIRMED) {
+			b2bua__respond_code(b, st, 491, NULL); /* our 200 is not ACKed yet */
+			break;
+		}
+		b2bua__relay_request(b, c, leg, st, req);
+		break;
+	case SIP_M_UPDATE: /* with a body: relayed; without: a session refresh (RFC 4028) */
+		if (b2bua__relay_request(b, c, leg, st, req))
+			break;
+		b2bua__st_refreshed(b, c, leg);
+		b2bua__respond_code(b, st, 200, NULL);
 		break;
 	case SIP_M_OPTIONS:
-	case SIP_M_UPDATE:
 	case SIP_M_INFO:
 		b2bua__respond_code(b, st, 200, NULL);
 		break;
@@ -170,6 +179,13 @@ void b2bua__on_response(void *arg, struct sip_txn *ct, const struct sip_msg *res
 {
 	struct b2bua *b = arg;
 	struct call *c = ct != NULL ? sip_txn_user(ct) : NULL;
+	if (c == &b->orphan) { /* its call ended at shutdown, before any BYE */
+		if (resp->status >= 200 && resp->status < 300 && resp->method == SIP_M_INVITE) {
+			sip_txn_set_user(ct, NULL); /* a retransmission is only ACKed */
+			end_stray_2xx(b, resp, true);
+		}
+		return;
+	}
 	if (c == NULL && resp->status >= 200 && resp->status < 300 && resp->method == SIP_M_INVITE) {
 		enum call_leg leg;
 		c = b2bua__call_find(b, resp->call_id, &leg); /* 2xx retransmission after the ICT ended */
@@ -180,7 +196,7 @@ void b2bua__on_response(void *arg, struct sip_txn *ct, const struct sip_msg *res
 			return;
 		}
 	}
-	if (c != NULL)
+	if (c != NULL && !b2bua__st_response(b, c, ct, resp) && !b2bua__relay_response(b, c, ct, resp))
 		b2bua__on_b_response(b, c, ct, resp);
 }
 
@@ -188,7 +204,7 @@ void b2bua__on_timeout(void *arg, struct sip_txn *t)
 {
 	struct b2bua *b = arg;
 	struct call *c = sip_txn_user(t);
-	if (c == NULL)
+	if (c == NULL || c == &b->orphan || b2bua__st_timeout(b, c, t) || b2bua__relay_timeout(b, c, t))
 		return;
 	if (t == c->b_ict) { /* the carrier never answered */
 		b->st.timeouts++;
@@ -197,17 +213,15 @@ void b2bua__on_timeout(void *arg, struct sip_txn *t)
 	} else if (t == c->a_ist && c->state == CALL_ANSWERED) { /* no ACK from the caller */
 		b->st.ack_timeouts++;
 		c->hangup = CDR_SIDE_SYSTEM;
-		b2bua__send_b_bye(b, c);
-		b2bua__send_a_bye(b, c);
-		b2bua__call_free(b, c);
+		b2bua__call_end(b, c, true, true);
 	}
 }
 
 void b2bua__on_terminated(void *arg, struct sip_txn *t)
 {
-	(void)arg;
+	struct b2bua *b = arg;
 	struct call *c = sip_txn_user(t);
-	if (c == NULL)
+	if (c == NULL || c == &b->orphan || b2bua__relay_terminated(c, t))
 		return;
 	if (c->a_ist == t)
 		c->a_ist = NULL;
@@ -250,8 +264,6 @@ void b2bua__max_call_fire(void *arg)
 	struct b2bua *b = c->owner;
 	c->max_timer = 0;
 	c->hangup = CDR_SIDE_SYSTEM;
-	b2bua__send_b_bye(b, c);
-	b2bua__send_a_bye(b, c);
 	b->st.completed++;
-	b2bua__call_free(b, c);
+	b2bua__call_end(b, c, true, true);
 }

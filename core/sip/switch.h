@@ -38,6 +38,8 @@ struct switch_cfg {
 	uint64_t invite_timeout_ns; /* no 1xx from a carrier by then: next carrier */
 	uint64_t ring_timeout_ns;   /* ringing this long: CANCEL, 480 to the caller */
 	uint64_t max_call_ns;	    /* connected calls are ended after this */
+	uint32_t session_expires_s; /* RFC 4028 session interval; 0 = no session timers */
+	uint32_t min_se_s;	    /* least interval accepted from a caller (422 below) */
 	uint32_t calls_max;	    /* 0 = auto */
 	uint32_t txn_max;	    /* 0 = auto */
 	uint64_t t1_ns;		    /* SIP T1 */

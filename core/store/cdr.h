@@ -30,6 +30,8 @@ enum cdr_disposition {
 	CDR_DISP_NO_ROUTE,
 	CDR_DISP_TIMEOUT,
 	CDR_DISP_CONGESTION,
+	CDR_DISP_SESSION_EXPIRED, /* answered; a session refresh failed or none came (RFC 4028) */
+	CDR_DISP_BYE_TIMEOUT,	  /* answered; the BYE sent to end it got no answer (timer F) */
 	CDR_DISP_COUNT
 };
 
