@@ -52,6 +52,7 @@ struct sim_ev *sim_ev_alloc(struct sim *s, struct sim_node *node)
 	ev->node = node;
 	ev->epoch = node->epoch;
 	ev->tq_id = 0;
+	ev->first_ns = 0;
 	return ev;
 }
 
@@ -325,6 +326,8 @@ static void ev_timer_fire(void *arg)
 	sy_timer_fn fn = ev->u.t.fn;
 	void *farg = ev->u.t.arg;
 	bool stale = ev->epoch != n->epoch;
+	if (!stale && sim_cpu_defer(n, ev, ev_timer_fire, n->cpu.timer_ns))
+		return; /* the node is busy: the timer fires when it is free */
 	sim_ev_release(s, ev);
 	if (stale) {
 		s->stats.timers_dropped++;
@@ -408,6 +411,7 @@ void sim_node_crash(struct sim_node *n)
 		return;
 	n->up = false;
 	n->epoch++; /* pending timers of the old epoch are discarded when reached */
+	sim_cpu_reset(n);
 	for (struct sim_sock *k = s->socks; k; k = k->next)
 		if (k->node == n)
 			sim_sock_unbind(s, k);
