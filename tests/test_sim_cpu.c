@@ -1,7 +1,8 @@
 /* test_sim_cpu.c: the CPU model of a simulated node (sim/cpu.c). A node
  * that costs rx per datagram received and tx per datagram sent handles a
  * burst one datagram at a time, its replies leave as each is done, a timer
- * due while it is busy fires when its earlier work is done, a full receive
+ * due while it is busy fires when its earlier work is done (and one
+ * cancelled while it waits does not fire), a full receive
  * buffer drops what does not fit, and with the model off everything happens
  * at the instant it arrives. Exact virtual times: the model is integer
  * nanoseconds. */
@@ -27,7 +28,8 @@ struct world {
 	struct sy_addr sw_addr, peer_addr;
 	uint64_t sw_at[BURST], echo_at[BURST];
 	uint32_t sw_n, echo_n;
-	uint64_t timer_at;
+	uint64_t timer_at, cancelled_at;
+	sy_timer_id cancel_me;
 };
 
 static void timer_fn(void *arg)
@@ -36,11 +38,22 @@ static void timer_fn(void *arg)
 	w->timer_at = sim_now(w->sim);
 }
 
+static void cancelled_fn(void *arg)
+{
+	struct world *w = arg;
+	w->cancelled_at = sim_now(w->sim);
+}
+
 static void sw_recv(void *arg, struct sy_dgram *s, const struct sy_addr *from, const uint8_t *buf, size_t len)
 {
 	struct world *w = arg;
 	if (w->sw_n == 0)
 		sy_env_timer_start(sim_node_env(w->sw), 20 * US, timer_fn, w);
+	/* due while the node is busy, then cancelled while it waits: never fires */
+	if (w->sw_n == 1)
+		w->cancel_me = sy_env_timer_start(sim_node_env(w->sw), 5 * US, cancelled_fn, w);
+	if (w->sw_n == 2)
+		sy_env_timer_cancel(sim_node_env(w->sw), w->cancel_me);
 	w->sw_at[w->sw_n++] = sim_now(w->sim);
 	assert_int_equal(sy_env_dgram_send(sim_node_env(w->sw), s, from, buf, len), SY_OK);
 }
@@ -88,11 +101,12 @@ static void test_burst_queues(void **state)
 	}
 	/* due at t0 + 20us, while the burst keeps the node busy to t0 + 70us */
 	assert_int_equal(w.timer_at, t0 + BURST * 14 * US);
+	assert_int_equal(w.cancelled_at, 0);
 	const struct sim_cpu_stats *c = sim_node_cpu_stats(w.sw);
 	assert_int_equal(c->busy_ns, BURST * 14 * US + 3 * US);
 	assert_int_equal(c->rx, BURST);
 	assert_int_equal(c->tx, BURST);
-	assert_int_equal(c->timers, 1);
+	assert_int_equal(c->timers, 1); /* the cancelled one did not run */
 	assert_int_equal(c->wait_max_ns, (BURST - 1) * 14 * US);
 	assert_int_equal(c->rcvbuf_drops, 0);
 	sim_destroy(w.sim);
