@@ -119,6 +119,10 @@ enum sim_cpu_verdict sim_cpu_rx(struct sim_node *n, struct sim_ev *ev, sy_timer_
 			ev->epoch = n->epoch;
 		}
 	}
+	if (ev->cpu_wait && ev->epoch != n->epoch) { /* its buffer died with the crashed process */
+		cpu_gate(n, ev, fn, 0, true);
+		return SIM_CPU_DROP;
+	}
 	bool was_waiting = ev->cpu_wait;
 	enum sim_cpu_verdict v = cpu_gate(n, ev, fn, n->cpu.rx_ns, false);
 	if (v == SIM_CPU_RUN && was_waiting && ev->epoch == n->epoch)

@@ -89,7 +89,10 @@ void sim_ev_dgram_fire(void *arg)
 	struct sim_buf *b = ev->u.d.buf;
 	uint32_t len = ev->u.d.len;
 	struct sim_sock *k = sim_map_get(&s->socks_by_addr, sim_addr_key(&b->dst));
-	enum sim_cpu_verdict v = k != NULL ? sim_cpu_rx(k->node, ev, sim_ev_dgram_fire, len) : SIM_CPU_RUN;
+	/* one that waited for its node's CPU leaves the node's queue even if its socket is gone */
+	enum sim_cpu_verdict v = SIM_CPU_RUN;
+	if (k != NULL || ev->cpu_wait)
+		v = sim_cpu_rx(ev->node, ev, sim_ev_dgram_fire, len);
 	if (v == SIM_CPU_WAIT)
 		return; /* in the receive buffer until the node is free */
 	sim_ev_release(s, ev);

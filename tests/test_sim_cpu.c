@@ -139,12 +139,58 @@ static void test_rcvbuf_drops(void **state)
 	sim_destroy(w.sim);
 }
 
+static void sw_restarted(void *arg, struct sim_node *node)
+{
+	struct world *w = arg;
+	assert_int_equal(sy_env_dgram_open(sim_node_env(node), &w->sw_addr, sw_recv, w, &w->sw_sock), SY_OK);
+}
+
+/* A crash while datagrams wait: they die with the process's socket, and
+ * the restarted switch (a new socket on the same port) never sees them. */
+static void test_crash_drops_waiting(void **state)
+{
+	struct world w;
+	memset(&w, 0, sizeof(w));
+	w.sim = sim_create(1, 0);
+	w.sw = sim_node_add(w.sim, "sw", NULL);
+	w.peer = sim_node_add(w.sim, "peer", NULL);
+	sim_node_set_cpu(w.sw, &(struct sim_cpu_cost){.rx_ns = 10 * US, .tx_ns = 4 * US});
+	sim_node_set_hooks(w.sw, NULL, sw_restarted, &w);
+	w.sw_addr = sim_node_addr(w.sw, 5060);
+	w.peer_addr = sim_node_addr(w.peer, 5060);
+	assert_int_equal(sy_env_dgram_open(sim_node_env(w.sw), &w.sw_addr, sw_recv, &w, &w.sw_sock), SY_OK);
+	assert_int_equal(sy_env_dgram_open(sim_node_env(w.peer), &w.peer_addr, peer_recv, &w, &w.peer_sock), SY_OK);
+	sim_at(w.sim, SEC, burst_fn, &w);
+	sim_run_until(w.sim, SEC + SEC / 2);
+	uint64_t t0 = w.sw_at[0];
+	assert_int_equal(w.sw_n, BURST);
+	/* again, crashing 20us after the first arrives: two were taken by then */
+	sim_destroy(w.sim);
+	memset(&w, 0, sizeof(w));
+	w.sim = sim_create(1, 0);
+	w.sw = sim_node_add(w.sim, "sw", NULL);
+	w.peer = sim_node_add(w.sim, "peer", NULL);
+	sim_node_set_cpu(w.sw, &(struct sim_cpu_cost){.rx_ns = 10 * US, .tx_ns = 4 * US});
+	sim_node_set_hooks(w.sw, NULL, sw_restarted, &w);
+	w.sw_addr = sim_node_addr(w.sw, 5060);
+	w.peer_addr = sim_node_addr(w.peer, 5060);
+	assert_int_equal(sy_env_dgram_open(sim_node_env(w.sw), &w.sw_addr, sw_recv, &w, &w.sw_sock), SY_OK);
+	assert_int_equal(sy_env_dgram_open(sim_node_env(w.peer), &w.peer_addr, peer_recv, &w, &w.peer_sock), SY_OK);
+	sim_at(w.sim, SEC, burst_fn, &w);
+	sim_node_crash_at(w.sw, t0 + 20 * US, 5 * US);
+	sim_run_until(w.sim, 2 * SEC);
+	assert_int_equal(w.sw_n, 2);
+	assert_true(sim_node_is_up(w.sw));
+	sim_destroy(w.sim);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_burst_queues),
 	    cmocka_unit_test(test_off_is_instant),
 	    cmocka_unit_test(test_rcvbuf_drops),
+	    cmocka_unit_test(test_crash_drops_waiting),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
