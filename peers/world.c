@@ -194,6 +194,7 @@ void world_ext(struct world *w, struct scn_ext *out)
 	w->secs[0] = world_voice_sec;
 	w->secs[1] = world_fault_sec;
 	w->secs[2] = world_sms_sec;
+	w->secs[3] = world_model_sec;
 	*out = (struct scn_ext){w->secs, SY_ARRAY_LEN(w->secs), node_keys, SY_ARRAY_LEN(node_keys), world_finish, w};
 }
 
@@ -209,6 +210,7 @@ void world_init(struct world *w)
 	w->sms.length_max = 140;
 	w->sms.dlr = true;
 	w->sms.validity_ns = 24 * 3600 * SY_NS_PER_S;
+	world_model_init(&w->model);
 }
 
 /* [expect] for the tools that do not check it: its lines are kept out of

@@ -120,6 +120,18 @@ struct world_fault {
 	int32_t carrier; /* index into scn.carriers / scn.smpp_carriers, resolved after parsing; -1 if none */
 };
 
+/* [model] (world_model.c): the simulated switch's host. The defaults are
+ * calibrated from the live switch (docs/operations.md, "Capacity in the
+ * simulator"); all costs 0 (cpu = off) is a switch with infinite CPU. */
+#define WORLD_CPU_RX_NS	   8000u
+#define WORLD_CPU_TX_NS	   5000u
+#define WORLD_CPU_TIMER_NS 1000u
+#define WORLD_RCVBUF_BYTES (8u * 1024 * 1024) /* serve asks 4 MB; Linux doubles it */
+struct world_model {
+	uint64_t rx_ns, tx_ns, timer_ns; /* per datagram received, sent; per timer callback */
+	uint64_t rcvbuf_bytes;		 /* the switch's UDP receive buffer; 0 = unbounded */
+};
+
 struct world {
 	struct scn *scn;				 /* the node's sections, parsed in the same pass */
 	struct world_carrier carriers[SCN_CARRIERS_MAX]; /* as scn->carriers */
@@ -129,7 +141,8 @@ struct world {
 	struct world_traffic_sms sms;
 	struct world_fault faults[WORLD_FAULTS_MAX];
 	uint32_t fault_n;
-	struct scn_sec_def secs[3]; /* the extension's sections (world_ext) */
+	struct world_model model;
+	struct scn_sec_def secs[4]; /* the extension's sections (world_ext) */
 };
 
 /* Parses a scenario file: the node's sections into w->scn, the world into
@@ -153,6 +166,8 @@ void world_ext(struct world *w, struct scn_ext *out);
 extern const struct scn_sec_def world_fault_sec;
 enum sy_rc world_fault_check(struct scn_pctx *c, const struct scn *s, struct world *w);
 extern const struct scn_sec_def world_voice_sec, world_sms_sec;
+extern const struct scn_sec_def world_model_sec;
+void world_model_init(struct world_model *m);
 enum sy_rc world_traffic_check(struct scn_pctx *c, const struct scn *s, const struct world *w);
 enum sy_rc world_key_link(struct scn_pctx *c, void *obj, const struct scn_key_def *k, struct sy_str v);
 

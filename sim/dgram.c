@@ -88,9 +88,17 @@ void sim_ev_dgram_fire(void *arg)
 	struct sim *s = ev->node->sim;
 	struct sim_buf *b = ev->u.d.buf;
 	uint32_t len = ev->u.d.len;
-	sim_ev_release(s, ev);
 	struct sim_sock *k = sim_map_get(&s->socks_by_addr, sim_addr_key(&b->dst));
-	if (k == NULL) {
+	/* one that waited for its node's CPU leaves the node's queue even if its socket is gone */
+	enum sim_cpu_verdict v = SIM_CPU_RUN;
+	if (k != NULL || ev->cpu_wait)
+		v = sim_cpu_rx(ev->node, ev, sim_ev_dgram_fire, len);
+	if (v == SIM_CPU_WAIT)
+		return; /* in the receive buffer until the node is free */
+	sim_ev_release(s, ev);
+	if (v == SIM_CPU_DROP) {
+		sim_digest_drop(&s->digest, s->now_ns, SIM_DROP_RCVBUF, &b->src, &b->dst, len);
+	} else if (k == NULL) {
 		s->stats.dgrams_no_socket++;
 		sim_digest_drop(&s->digest, s->now_ns, SIM_DROP_NO_SOCKET, &b->src, &b->dst, len);
 	} else {
@@ -139,7 +147,9 @@ enum sy_rc sim_dgram_send(void *ctx, struct sy_dgram *d, const struct sy_addr *t
 	struct sim_link *l = sim_net__get(s->net, n->idx, dn->idx, n->name, dn->name);
 	uint64_t at[2];
 	int copies = 0;
-	enum sim_tx tx = sim_net__dgram(l, s->now_ns + sim_node_stall_ns(n), len, at, &copies);
+	uint64_t busy = sim_cpu_tx(n); /* it leaves once the work before it is done */
+	uint64_t late = SY_MAX(sim_node_stall_ns(n), busy);
+	enum sim_tx tx = sim_net__dgram(l, s->now_ns + late, len, at, &copies);
 	if (tx != SIM_TX_OK) {
 		enum sim_drop_reason why = tx == SIM_TX_LOST ? SIM_DROP_LOSS : SIM_DROP_LINK_DOWN;
 		if (tx == SIM_TX_LOST)

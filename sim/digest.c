@@ -140,6 +140,7 @@ const char *sim_drop_reason_str(enum sim_drop_reason why)
 	case SIM_DROP_NO_SOCKET: return "no-socket";
 	case SIM_DROP_NO_ROUTE: return "no-route";
 	case SIM_DROP_STREAM_CLOSED: return "stream-closed";
+	case SIM_DROP_RCVBUF: return "rcvbuf";
 	}
 	return "?";
 }

@@ -13,11 +13,12 @@
 struct sim;
 
 enum sim_drop_reason {
-	SIM_DROP_LOSS = 1,     /* the link model lost it */
-	SIM_DROP_LINK_DOWN,    /* the link was down */
-	SIM_DROP_NO_SOCKET,    /* nothing bound at the destination address */
-	SIM_DROP_NO_ROUTE,     /* no node owns the destination IP */
-	SIM_DROP_STREAM_CLOSED /* stream bytes arrived at a closed end */
+	SIM_DROP_LOSS = 1,	/* the link model lost it */
+	SIM_DROP_LINK_DOWN,	/* the link was down */
+	SIM_DROP_NO_SOCKET,	/* nothing bound at the destination address */
+	SIM_DROP_NO_ROUTE,	/* no node owns the destination IP */
+	SIM_DROP_STREAM_CLOSED, /* stream bytes arrived at a closed end */
+	SIM_DROP_RCVBUF		/* the receiver was busy and its receive buffer full (CPU model) */
 };
 
 enum sim_stream_what { SIM_STREAM_OPEN = 1, SIM_STREAM_DATA, SIM_STREAM_CLOSE, SIM_STREAM_RESET };

@@ -282,6 +282,24 @@ static void collect_disk(const struct sim_run *r, struct metrics *ms)
 	put(ms, "mdr.lost", EXPECT_UNIT_COUNT, (int64_t)(finals > rows ? finals - rows : 0));
 }
 
+/* The switch's CPU model (sim/cpu.c): its work, how long work waited for
+ * it, and what its full receive buffer dropped. cpu.load is over the whole
+ * run, drain included. */
+static void collect_cpu(const struct sim_run *r, struct metrics *ms)
+{
+	const struct sim_cpu_stats *c = sim_node_cpu_stats(r->sw_node);
+	uint64_t span = sim_now(r->sim) ? sim_now(r->sim) : 1;
+	put(ms, "cpu.rx", EXPECT_UNIT_COUNT, (int64_t)c->rx);
+	put(ms, "cpu.tx", EXPECT_UNIT_COUNT, (int64_t)c->tx);
+	put(ms, "cpu.timers", EXPECT_UNIT_COUNT, (int64_t)c->timers);
+	put(ms, "cpu.busy", EXPECT_UNIT_NS, (int64_t)c->busy_ns);
+	put(ms, "cpu.load", EXPECT_UNIT_PPM, (int64_t)(c->busy_ns * 1000000 / span));
+	put(ms, "cpu.waited", EXPECT_UNIT_COUNT, (int64_t)c->waited);
+	put(ms, "cpu.wait_max", EXPECT_UNIT_NS, (int64_t)c->wait_max_ns);
+	put(ms, "cpu.rcvbuf_max", EXPECT_UNIT_COUNT, (int64_t)c->rcvbuf_max);
+	put(ms, "cpu.rcvbuf_drops", EXPECT_UNIT_COUNT, (int64_t)c->rcvbuf_drops);
+}
+
 static void text_sms(FILE *f, const struct metrics *ms)
 {
 	static const char *const names[] = {
@@ -635,6 +653,7 @@ size_t sim_run_finish(struct sim_run *r, FILE *text, const char *json_path)
 		collect_billing(r, &ms);
 	collect_sms(r, &ms);
 	collect_disk(r, &ms);
+	collect_cpu(r, &ms);
 	size_t fails = expect_eval(r->expects, r->scn->file, lookup, &ms, res);
 	sim_digest_hex(r->sim, digest);
 	if (text != NULL)

@@ -445,6 +445,8 @@ enum sy_rc sim_run_create(const struct sim_scenario *sc, const struct sim_run_op
 	r->calls_max = scn->run.calls_max ? scn->run.calls_max : scn_peers_calls_max(w);
 	r->sw_node = sim_node_add(r->sim, "switch", "10.0.0.1");
 	sim_node_set_timer_late(r->sw_node, o->switch_timer_late_ns);
+	const struct world_model *m = &w->model;
+	sim_node_set_cpu(r->sw_node, &(struct sim_cpu_cost){m->rx_ns, m->tx_ns, m->timer_ns, m->rcvbuf_bytes});
 	if ((rc = add_carriers(r, addrs, err, errlen)) != SY_OK)
 		goto out_free;
 	uint64_t cps = w->voice.cps_milli / 1000 + 1;

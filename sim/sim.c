@@ -52,6 +52,8 @@ struct sim_ev *sim_ev_alloc(struct sim *s, struct sim_node *node)
 	ev->node = node;
 	ev->epoch = node->epoch;
 	ev->tq_id = 0;
+	ev->cpu_wait = false;
+	ev->cancelled = false;
 	return ev;
 }
 
@@ -146,6 +148,8 @@ void sim_destroy(struct sim *s)
 	uint64_t at;
 	sy_timer_fn fn;
 	void *arg;
+	for (uint32_t i = 0; i < s->nnodes; i++)
+		sim_cpu_discard(s->nodes[i]);
 	while (sy_tq_pop(&s->q, UINT64_MAX, &at, &fn, &arg))
 		ev_discard(s, fn, arg);
 	while (s->conns) {
@@ -324,8 +328,12 @@ static void ev_timer_fire(void *arg)
 	struct sim *s = n->sim;
 	sy_timer_fn fn = ev->u.t.fn;
 	void *farg = ev->u.t.arg;
-	bool stale = ev->epoch != n->epoch;
+	bool stale = ev->epoch != n->epoch, cancelled = ev->cancelled;
+	if (sim_cpu_timer(n, ev, ev_timer_fire, stale || cancelled))
+		return; /* the node is busy: the timer fires when it is free */
 	sim_ev_release(s, ev);
+	if (cancelled)
+		return;
 	if (stale) {
 		s->stats.timers_dropped++;
 		return;
@@ -353,7 +361,13 @@ static void node_timer_cancel(struct sim *s, sy_timer_id id)
 	if (idx == 0 || idx > s->nchunks * EV_CHUNK)
 		return;
 	struct sim_ev *ev = ev_at(s, idx - 1);
-	if (ev->gen != (uint32_t)(id >> 32) || ev->tq_id == 0)
+	if (ev->gen != (uint32_t)(id >> 32))
+		return;
+	if (ev->cpu_wait) { /* in its node's CPU queue: dropped when reached */
+		ev->cancelled = true;
+		return;
+	}
+	if (ev->tq_id == 0)
 		return;
 	if (sy_tq_cancel(&s->q, ev->tq_id))
 		sim_ev_release(s, ev);
@@ -408,6 +422,7 @@ void sim_node_crash(struct sim_node *n)
 		return;
 	n->up = false;
 	n->epoch++; /* pending timers of the old epoch are discarded when reached */
+	sim_cpu_reset(n);
 	for (struct sim_sock *k = s->socks; k; k = k->next)
 		if (k->node == n)
 			sim_sock_unbind(s, k);

@@ -78,6 +78,29 @@ void sim_node_restart(struct sim_node *node);
  * fires late_ns after its deadline, as when the process is busy or
  * descheduled. 0 (the default) fires timers on time. */
 void sim_node_set_timer_late(struct sim_node *node, uint64_t late_ns);
+/* The CPU model (sim/cpu.c): a node is one single-threaded event loop.
+ * Each datagram it receives costs rx_ns of virtual CPU, each it sends tx_ns,
+ * each timer callback timer_ns. While the node is busy, what arrives waits
+ * (in arrival order) and its timers fire late; what it sends leaves when
+ * the work before it is done. Datagrams waiting hold up to rcvbuf_bytes of
+ * the socket's receive buffer (each counted as its length + 768 bytes of
+ * kernel overhead, as an skb's truesize); beyond it they are dropped, as
+ * the kernel drops them. All zero (the default) is a free, infinitely fast
+ * node. */
+struct sim_cpu_cost {
+	uint64_t rx_ns, tx_ns, timer_ns;
+	uint64_t rcvbuf_bytes; /* 0: unbounded */
+};
+struct sim_cpu_stats {
+	uint64_t rx, tx, timers; /* datagrams received and sent, timer callbacks (counted with the model off too) */
+	uint64_t busy_ns;	 /* virtual CPU time spent */
+	uint64_t waited;	 /* callbacks that found the node busy */
+	uint64_t wait_max_ns;	 /* the longest any of them waited */
+	uint64_t rcvbuf_drops;	 /* datagrams dropped on a full receive buffer */
+	uint64_t rcvbuf_max;	 /* the most bytes ever waiting */
+};
+void sim_node_set_cpu(struct sim_node *node, const struct sim_cpu_cost *cost);
+const struct sim_cpu_stats *sim_node_cpu_stats(const struct sim_node *node);
 /* World-level helpers: crash at t, restart at t + down_ns. */
 void sim_node_crash_at(struct sim_node *node, uint64_t t_ns, uint64_t down_ns);
 

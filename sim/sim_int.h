@@ -35,6 +35,11 @@ struct sim_ev {
 	uint32_t idx, gen;
 	uint32_t epoch; /* node epoch at scheduling time */
 	uint32_t next_free;
+	/* the CPU model (cpu.c): waiting in its node's FIFO, since first_ns */
+	bool cpu_wait, cancelled; /* cancelled: a timer cancelled while it waited */
+	uint64_t first_ns;
+	sy_timer_fn wait_fn;
+	struct sim_ev *wait_next;
 	union {
 		struct {
 			sy_timer_fn fn;
@@ -127,6 +132,12 @@ struct sim_node {
 	uint64_t timer_late_ns;	  /* the loaded-event-loop fault */
 	uint64_t stall_until_ns;  /* a slow disk blocked the node until then */
 	uint64_t disk_last_event; /* 1 + the event that last stalled it */
+	struct sim_cpu_cost cpu;  /* all zero: the CPU model is off */
+	bool cpu_on;
+	uint64_t busy_until_ns; /* the CPU model: busy with earlier work until then */
+	uint64_t rcvbuf_used;	/* bytes of datagrams waiting for the CPU */
+	struct sim_ev *wait_head, *wait_tail; /* what came due while it was busy */
+	struct sim_cpu_stats cpu_st;
 	char name[48];
 };
 
@@ -206,5 +217,13 @@ enum sy_rc sim_file_unlink(void *ctx, const char *path);
 bool sim_file_exists(void *ctx, const char *path);
 enum sy_rc sim_dir_make(void *ctx, const char *path);
 uint64_t sim_node_stall_ns(const struct sim_node *n);
+
+/* cpu.c */
+bool sim_cpu_timer(struct sim_node *n, struct sim_ev *ev, sy_timer_fn fn, bool skip);
+enum sim_cpu_verdict { SIM_CPU_RUN = 0, SIM_CPU_WAIT, SIM_CPU_DROP };
+enum sim_cpu_verdict sim_cpu_rx(struct sim_node *n, struct sim_ev *ev, sy_timer_fn fn, uint32_t len);
+uint64_t sim_cpu_tx(struct sim_node *n);
+void sim_cpu_reset(struct sim_node *n);
+void sim_cpu_discard(struct sim_node *n);
 
 #endif

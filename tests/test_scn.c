@@ -452,6 +452,47 @@ static void test_extensions(void **state)
 	assert_null(w);
 }
 
+/* [model]: the calibrated CPU costs by default, 'cpu = off', partial
+ * overrides, and bad values refused with file:line. */
+static void test_model(void **state)
+{
+	struct world *w = NULL;
+	char err[SCN_ERR_MAX] = "";
+	static const char none[] = "[run]\nduration = 1s\n";
+	assert_int_equal(world_parse_buf(none, sizeof(none) - 1, "m.scn", NULL, 0, &w, err, sizeof(err)), SY_OK);
+	assert_int_equal(w->model.rx_ns, WORLD_CPU_RX_NS);
+	assert_int_equal(w->model.tx_ns, WORLD_CPU_TX_NS);
+	assert_int_equal(w->model.timer_ns, WORLD_CPU_TIMER_NS);
+	assert_int_equal(w->model.rcvbuf_bytes, WORLD_RCVBUF_BYTES);
+	world_free(w);
+	static const char some[] = "[model]\ncpu = tx 7us rx 20us\nrcvbuf = 1000\n";
+	assert_int_equal(world_parse_buf(some, sizeof(some) - 1, "m.scn", NULL, 0, &w, err, sizeof(err)), SY_OK);
+	assert_int_equal(w->model.rx_ns, 20 * SY_NS_PER_US);
+	assert_int_equal(w->model.tx_ns, 7 * SY_NS_PER_US);
+	assert_int_equal(w->model.timer_ns, WORLD_CPU_TIMER_NS);
+	assert_int_equal(w->model.rcvbuf_bytes, 1000);
+	world_free(w);
+	static const char off[] = "[model]\ncpu = off\n";
+	assert_int_equal(world_parse_buf(off, sizeof(off) - 1, "m.scn", NULL, 0, &w, err, sizeof(err)), SY_OK);
+	assert_int_equal(w->model.rx_ns + w->model.tx_ns + w->model.timer_ns, 0);
+	world_free(w);
+	static const struct {
+		const char *text, *err;
+	} bad[] = {
+	    {"[model]\ncpu = fast\n", "m.scn:2: expected 'cpu = off' or 'cpu = rx 8us tx 5us timer 1us', got 'fast'"},
+	    {"[model]\ncpu = rx\n", "m.scn:2: expected 'cpu = off' or 'cpu = rx 8us tx 5us timer 1us', got 'rx'"},
+	    {"[model]\ncpu = rx 2s\n", "m.scn:2: bad cost (a duration up to 1s, e.g. 8us) '2s' for 'cpu'"},
+	    {"\n[model]\ncpu =\n", "m.scn:3: empty value for 'cpu'"},
+	    {"[model]\nrcvbuf = lots\n", NULL},
+	};
+	for (size_t i = 0; i < SY_ARRAY_LEN(bad); i++) {
+		assert_int_equal(world_parse_buf(bad[i].text, strlen(bad[i].text), "m.scn", NULL, 0, &w, err, sizeof(err)),
+				 SY_ERR_PARSE);
+		if (bad[i].err != NULL)
+			assert_string_equal(err, bad[i].err);
+	}
+}
+
 /* The engine's contract for an extension, on a made-up one: a section of
  * its own, a required key added to a node section (reported at the
  * section's header), its finish check after the whole file, and the
@@ -604,7 +645,7 @@ int main(void)
 		cmocka_unit_test(test_nul_byte),    cmocka_unit_test(test_truncations),
 		cmocka_unit_test(test_expect_eval), cmocka_unit_test(test_fmt_values),
 		cmocka_unit_test(test_extensions), cmocka_unit_test(test_extension_contract),
-		cmocka_unit_test(test_node_cfg),
+		cmocka_unit_test(test_node_cfg),    cmocka_unit_test(test_model),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
