@@ -94,6 +94,12 @@ struct sy_env_ops {
 	/* The run's master seed; components derive their own stream from it
 	 * with sy_rng_init_split(), so adding one does not shift the others. */
 	uint64_t (*seed)(void *ctx);
+	/* Unpredictable bytes for what an attacker must not guess: Call-IDs,
+	 * tags, branches, nonces, hash seeds. Live: the OS CSPRNG (OpenSSL's
+	 * RAND_bytes, seeded by getrandom); sim: a stream of the node's seed,
+	 * so a run stays reproducible. Never fails (live aborts if the OS
+	 * has no entropy to give: nothing secure can be made without it). */
+	void (*random)(void *ctx, void *buf, size_t len);
 
 	void (*log)(void *ctx, enum sy_log_level level, const char *fmt, va_list ap);
 
@@ -222,6 +228,17 @@ static inline void sy_env_stream_peer(const struct sy_env *e, struct sy_stream *
 static inline uint64_t sy_env_seed(const struct sy_env *e)
 {
 	return e->ops->seed(e->ctx);
+}
+static inline void sy_env_random(const struct sy_env *e, void *buf, size_t len)
+{
+	SY_ASSERT(buf != NULL || len == 0);
+	e->ops->random(e->ctx, buf, len);
+}
+static inline uint64_t sy_env_random_u64(const struct sy_env *e)
+{
+	uint64_t v;
+	e->ops->random(e->ctx, &v, sizeof(v));
+	return v;
 }
 static inline void sy_env_event(const struct sy_env *e, const char *kind, const void *data, size_t len)
 {

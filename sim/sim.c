@@ -5,6 +5,7 @@
 #include "sim/sim_int.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/rng.h"
 #include "core/timerq.h"
@@ -267,6 +268,7 @@ struct sim_node *sim_node_add(struct sim *s, const char *name, const char *ip)
 	strcpy(n->name, name);
 	/* Per-node seed: two nodes running the same component get different streams. */
 	n->seed = sy_hash64(name, strlen(name), s->seed);
+	sy_rng_init_split(&n->rnd, n->seed, "env.random", 0);
 	s->nodes[s->nnodes++] = n;
 	sim_map_put(&s->by_ip, addr, n);
 	return n;
@@ -505,6 +507,20 @@ static uint64_t env_seed(void *ctx)
 	return ((struct sim_node *)ctx)->seed;
 }
 
+/* The node's unpredictable bytes: predictable from its seed only. */
+static void env_random(void *ctx, void *buf, size_t len)
+{
+	struct sim_node *n = ctx;
+	uint8_t *p = buf;
+	while (len > 0) {
+		uint64_t v = sy_rng_next(&n->rnd);
+		size_t k = len < sizeof(v) ? len : sizeof(v);
+		memcpy(p, &v, k);
+		p += k;
+		len -= k;
+	}
+}
+
 static void env_log(void *ctx, enum sy_log_level level, const char *fmt, va_list ap)
 {
 	static const char *names[] = {"ERROR", "WARN", "INFO", "DEBUG"};
@@ -542,6 +558,7 @@ static const struct sy_env_ops sim_env_ops = {
     .stream_close = sim_stream_close,
     .stream_peer = sim_stream_peer,
     .seed = env_seed,
+    .random = env_random,
     .log = env_log,
     .event = env_event,
     .file_open = sim_file_open,

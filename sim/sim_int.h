@@ -4,6 +4,7 @@
 #ifndef SIM_SIM_INT_H
 #define SIM_SIM_INT_H
 
+#include "core/rng.h"
 #include "core/timerq.h"
 #include "sim/digest.h"
 #include "sim/sim.h"
@@ -127,6 +128,7 @@ struct sim_node {
 	bool up;
 	uint16_t next_port;
 	uint64_t seed;
+	struct sy_rng rnd; /* env random: a stream of seed */
 	sim_node_hook on_crash, on_restart;
 	void *hook_arg;
 	uint64_t timer_late_ns;	  /* the loaded-event-loop fault */

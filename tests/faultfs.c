@@ -1,4 +1,5 @@
 /* faultfs.c: see faultfs.h. */
+#include "core/rng.h"
 #include "tests/faultfs.h"
 
 #include "core/live/live.h"
@@ -83,6 +84,15 @@ static enum sy_rc ff_dir_make(void *ctx, const char *path)
 	return real()->dir_make(NULL, path);
 }
 
+/* Reproducible filler: nothing here needs unpredictable bytes. */
+static void ff_random(void *ctx, void *buf, size_t len)
+{
+	static uint64_t st = 1;
+	uint8_t *b = buf;
+	for (size_t i = 0; i < len; i++)
+		b[i] = (uint8_t)sy_splitmix64(&st);
+}
+
 static uint64_t ff_seed(void *ctx)
 {
 	return 1;
@@ -99,7 +109,7 @@ static void ff_log(void *ctx, enum sy_log_level level, const char *fmt, va_list 
 
 static const struct sy_env_ops ff_ops = {
     .wall_ns = ff_wall_ns,
-    .seed = ff_seed,
+    .seed = ff_seed, .random = ff_random,
     .log = ff_log,
     .file_open = ff_open,
     .file_read = ff_read,

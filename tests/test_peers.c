@@ -441,6 +441,15 @@ static void f_dgram_local(void *ctx, struct sy_dgram *s, struct sy_addr *out)
 {
 	*out = ((struct fake_sock *)s)->addr;
 }
+/* Reproducible filler: nothing here needs unpredictable bytes. */
+static void f_random(void *ctx, void *buf, size_t len)
+{
+	static uint64_t st = 1;
+	uint8_t *b = buf;
+	for (size_t i = 0; i < len; i++)
+		b[i] = (uint8_t)sy_splitmix64(&st);
+}
+
 static uint64_t f_seed(void *ctx)
 {
 	return 42;
@@ -454,7 +463,7 @@ static void f_log(void *ctx, enum sy_log_level level, const char *fmt, va_list a
 static const struct sy_env_ops fake_ops = {
 	.now_ns = f_now, .wall_ns = f_wall, .timer_start = f_timer_start, .timer_cancel = f_timer_cancel,
 	.dgram_open = f_dgram_open, .dgram_send = f_dgram_send, .dgram_close = f_dgram_close,
-	.dgram_local = f_dgram_local, .seed = f_seed, .log = f_log,
+	.dgram_local = f_dgram_local, .seed = f_seed, .random = f_random, .log = f_log,
 };
 
 /* Runs events until the queue is empty or until limit_ns. */

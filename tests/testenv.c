@@ -3,6 +3,7 @@
  * use malloc freely and abort on exhaustion. */
 #include "core/live/live.h"
 #include "tests/testenv.h"
+#include "core/rng.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,6 +130,20 @@ static uint64_t te_seed(void *ctx)
 	return ((struct testenv *)ctx)->seed;
 }
 
+/* Reproducible "random" bytes: a counter through splitmix64. */
+static void te_random(void *ctx, void *buf, size_t len)
+{
+	struct testenv *te = ctx;
+	uint8_t *p = buf;
+	for (size_t i = 0; i < len; i++) {
+		if (te->rnd_left == 0) {
+			te->rnd_word = sy_splitmix64(&te->rnd_state);
+			te->rnd_left = 8;
+		}
+		p[i] = (uint8_t)(te->rnd_word >> (8 * --te->rnd_left));
+	}
+}
+
 static void te_log(void *ctx, enum sy_log_level level, const char *fmt, va_list ap)
 {
 	if (level > SY_LOG_WARN)
@@ -158,6 +173,7 @@ static struct sy_env_ops te_ops = {
     .stream_close = te_stream_close,
     .stream_peer = te_stream_peer,
     .seed = te_seed,
+    .random = te_random,
     .log = te_log,
     .event = NULL,
 };

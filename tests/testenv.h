@@ -48,6 +48,8 @@ struct testenv {
 	uint64_t now_ns;
 	uint64_t wall_base_ns; /* wall_ns() = wall_base_ns + now_ns */
 	uint64_t seed;
+	uint64_t rnd_state, rnd_word; /* te_random */
+	unsigned rnd_left;
 	struct sy_tq tq;
 	struct testenv_sock socks[TESTENV_SOCKS_MAX];
 	uint32_t nsocks;
