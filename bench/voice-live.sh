@@ -11,7 +11,9 @@
 #   rss_mb                   serve's peak RSS, sampled every SY_VOICE_LIVE_SAMPLE s
 #   rss_tail_first_mb/last_mb, rss_tail_slope_mb_per_min
 #                            the samples over the run's last 200 s (or last
-#                            two thirds of a shorter run): flat means no leak
+#                            two thirds of a shorter run): flat means no leak;
+#                            rss_tail_halves_slope_mb_per_min: each half's slope
+#                            (a leak keeps its rate, the allocator settling slows)
 #   drain_s, calls_active    seconds after SIPp ended until /metrics said
 #                            switchyard_calls_active 0 (bound 40 s), and the value then
 #   cdrs                     CDR rows in sqlite after a clean SIGTERM
@@ -151,13 +153,18 @@ peak = max((m for _, m in samples), default=0.0)
 run_end = float(t1) - float(t0)
 tail_from = run_end - min(200.0, run_end * 2 / 3)
 tail = [(t, m) for t, m in samples if tail_from <= t <= run_end]
-slope = 0.0
-if len(tail) >= 2:
-    n = len(tail)
-    mt = sum(t for t, _ in tail) / n
-    mm = sum(m for _, m in tail) / n
-    var = sum((t - mt) ** 2 for t, _ in tail)
-    slope = sum((t - mt) * (m - mm) for t, m in tail) / var * 60 if var else 0.0
+def fit(pts):  # least-squares slope, MB per minute
+    if len(pts) < 2:
+        return 0.0
+    n = len(pts)
+    mt = sum(t for t, _ in pts) / n
+    mm = sum(m for _, m in pts) / n
+    var = sum((t - mt) ** 2 for t, _ in pts)
+    return sum((t - mt) * (m - mm) for t, m in pts) / var * 60 if var else 0.0
+slope = fit(tail)
+# Each half of the tail on its own: a leak grows at a steady rate, the
+# allocator settling into its working set grows ever slower.
+half = len(tail) // 2
 per = lambda cpu_s: round(cpu_s * 1e6 / placed, 1) if placed > 0 else None
 ok = (failed == 0 and placed == cps * secs and active == "0" and cdrs == placed
       and uac_rc == "0" and serve_rc == "0")
@@ -168,6 +175,7 @@ print(json.dumps({
     "rss_tail_first_mb": round(tail[0][1], 1) if tail else None,
     "rss_tail_last_mb": round(tail[-1][1], 1) if tail else None,
     "rss_tail_slope_mb_per_min": round(slope, 2),
+    "rss_tail_halves_slope_mb_per_min": [round(fit(tail[:half]), 2), round(fit(tail[half:]), 2)],
     "sipp_uac_us_per_call": per(float(uac_cpu or 0)),
     "wall_s": round(float(t1) - float(t0), 1),
     "drain_s": round(float(t2) - float(t1), 1), "calls_active": int(active) if active.isdigit() else None,
