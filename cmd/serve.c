@@ -1,4 +1,5 @@
 /* serve.c: `switchyard serve CONFIG`: the voice switch on real sockets. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@ struct serve {
 	struct vswitch *sw;
 	struct smsc *smsc;
 	sy_timer_id status_timer;
+	uint64_t grace_ns; /* [node] shutdown_grace */
 };
 
 #define STATUS_EVERY_NS (10 * SY_NS_PER_S)
@@ -113,6 +115,30 @@ static int write_ready(struct serve *s, const struct scn *scn, const char *path)
 	return sy_live_ready_write(s->live, path, text) == SY_OK ? 0 : -1;
 }
 
+/* The BYEs and CANCELs hangup_all sent are retransmitted (Timer E) and
+ * answered while the loop runs on: until no transaction is left
+ * unfinished, the grace is over, or a second signal says stop now. New
+ * INVITEs meanwhile get 503 (b2bua closing). */
+static void serve_drain(struct serve *s)
+{
+	uint64_t t0 = sy_env_now_ns(s->env), end = t0 + s->grace_ns;
+	uint64_t pending = b2bua_requests_pending(s->sw->b2bua), first = pending;
+	while (pending > 0 && sy_env_now_ns(s->env) < end) {
+		sy_live_run_for(s->live, 20 * SY_NS_PER_MS);
+		if (sy_live_stopped_by(s->live) != 0) {
+			SY_LOG(s->env, SY_LOG_WARN, "second signal: not waiting for %" PRIu64 " transactions", pending);
+			return;
+		}
+		pending = b2bua_requests_pending(s->sw->b2bua);
+	}
+	if (pending > 0)
+		SY_LOG(s->env, SY_LOG_WARN, "shutdown grace over: %" PRIu64 " of %" PRIu64 " transactions unanswered",
+		       pending, first);
+	else
+		SY_LOG(s->env, SY_LOG_INFO, "shutdown: %" PRIu64 " transactions finished in %" PRIu64 " ms", first,
+		       (uint64_t)((sy_env_now_ns(s->env) - t0) / SY_NS_PER_MS));
+}
+
 /* Runs until SIGINT/SIGTERM, then ends every call and flushes every store. */
 static int serve_run(struct serve *s, const struct cmd_opts *o)
 {
@@ -125,6 +151,7 @@ static int serve_run(struct serve *s, const struct cmd_opts *o)
 	SY_LOG(s->env, SY_LOG_INFO, "stopping (signal %d): ending calls, flushing CDRs", sy_live_stopped_by(s->live));
 	sy_env_timer_cancel(s->env, s->status_timer);
 	b2bua_hangup_all(s->sw->b2bua);
+	serve_drain(s);
 	int rc = vswitch_flush(s->sw) == SY_OK ? 0 : 1;
 	if (s->smsc != NULL && smsc_flush(s->smsc) != SY_OK)
 		rc = 1;
@@ -198,6 +225,7 @@ int cmd_serve(const struct cmd_opts *o)
 		node->sw.limits.osip_max = 0; /* the environment overrides [node] osip_memory */
 	if (node != NULL && check_addresses(scn, addrs) == 0) {
 		rc = 1;
+		s.grace_ns = scn->node.shutdown_grace_ns;
 		if (serve_start(&s, o, scn, node, addrs) == 0)
 			rc = serve_run(&s, o);
 		serve_teardown(&s);

@@ -87,6 +87,7 @@ static const struct scn_key_def node_keys[] = {
     {"invite_timeout", scn_key_duration_nz, NODE(invite_timeout_ns), 0, false},
     {"ring_timeout", scn_key_duration_nz, NODE(ring_timeout_ns), 0, false},
     {"max_call", scn_key_duration_nz, NODE(max_call_ns), 0, false},
+    {"shutdown_grace", scn_key_duration, NODE(shutdown_grace_ns), 0, false},
     {"session_expires", scn_key_duration, NODE(session_expires_ns), 0, false},
     {"min_se", scn_key_duration_nz, NODE(min_se_ns), 0, false},
     {"smpp", scn_key_addr, NODE(smpp), NODE(smpp_addr), false},
@@ -352,6 +353,7 @@ void scn_defaults(struct scn *s)
 	s->node.invite_timeout_ns = 3 * SY_NS_PER_S;
 	s->node.ring_timeout_ns = 120 * SY_NS_PER_S;
 	s->node.max_call_ns = 4 * 3600 * SY_NS_PER_S;
+	s->node.shutdown_grace_ns = 2 * SY_NS_PER_S;
 	s->node.session_expires_ns = 1800 * SY_NS_PER_S;
 	s->node.min_se_ns = 90 * SY_NS_PER_S;
 	SY_ASSERT(sy_addr_parse(s->node.sip, 5060, &s->node.sip_addr) == SY_OK);

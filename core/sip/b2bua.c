@@ -313,6 +313,7 @@ out_free:
  * 2xx that crosses the CANCEL is ACKed and ended with BYE, never kept. */
 void b2bua_hangup_all(struct b2bua *b)
 {
+	b->closing = true;
 	for (uint32_t i = 0; i < sy_pool_used(&b->calls); i++) {
 		struct call *c = sy_pool_at(&b->calls, i);
 		struct sip_txn *ict = c->b_ict;
@@ -340,6 +341,12 @@ void b2bua_hangup_all(struct b2bua *b)
 		if (ict != NULL)
 			sip_txn_set_user(ict, &b->orphan);
 	}
+}
+
+uint64_t b2bua_requests_pending(const struct b2bua *b)
+{
+	const struct sip_stack_stats *st = sip_stack_stats(b->stack);
+	return st->txn_active - st->txn_lingering;
 }
 
 void b2bua_destroy(struct b2bua *b)

@@ -98,5 +98,9 @@ struct sip_stack *b2bua_stack(struct b2bua *b);
  * in setup: 503 and CANCEL; cancelled and waiting for the carrier: ended
  * as it is), each with its CDR and its billing closed. */
 void b2bua_hangup_all(struct b2bua *b);
+/* Client transactions still waiting for a final response (the BYEs and
+ * CANCELs hangup_all sent): serve keeps its loop running until none are
+ * left, or its shutdown grace is over. */
+uint64_t b2bua_requests_pending(const struct b2bua *b);
 
 #endif

@@ -156,6 +156,11 @@ void b2bua__new_invite(struct b2bua *b, struct sip_txn *st, const struct sip_msg
 		b2bua__respond_code(b, st, 483, NULL);
 		return;
 	}
+	if (b->closing) { /* shutting down: the BYEs in flight finish, nothing new starts */
+		b->st.final_by_code[503]++;
+		b2bua__respond_code(b, st, 503, "Shutting Down");
+		return;
+	}
 	if (!admit_or_reject(b, st))
 		return;
 	if (b->cfg.admit != NULL && !b->cfg.admit(b->cfg.admit_arg)) {

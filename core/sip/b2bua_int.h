@@ -113,6 +113,7 @@ struct b2bua {
 	/* The user of a B-leg INVITE whose call ended before its final
 	 * response (shutdown): a 2xx on it is ACKed and BYEd, never relayed. */
 	struct call orphan;
+	bool closing; /* b2bua_hangup_all ran: new INVITEs get 503 */
 };
 
 #define CALL_NONE UINT32_MAX
