@@ -10,6 +10,8 @@
 #   - 200 idle TCP connections from one source (127.0.0.2) do not keep a good
 #     ESME (127.0.0.1) from binding and submitting;
 #   - a connection that never binds is closed (smpp_bind_timeout).
+# And `switchyard passwd` against Python's hashlib; the account's password in
+# the config is its output, so the good binds also check it end to end.
 # Each attack uses its own loopback source, so one's backoff never touches
 # another. Prints ok:/FAIL: lines and PASS at the end; exit 1 on any FAIL.
 set -u
@@ -23,6 +25,17 @@ require_tool node
 [ -d "$npm_dir/node_modules/smpp" ] ||
 	fail "the npm package smpp is missing in $npm_dir (bash ci/install-deps.sh runs npm ci)"
 
+# switchyard passwd: what it prints is what Python's hashlib computes.
+hashed=$(echo s3cret | "$SY" passwd --iter 1000)
+check "passwd: PBKDF2-SHA256 as hashlib computes it" "$(python3 -c '
+import hashlib, sys
+_, kind, it, salt, h = sys.argv[1].split("$")
+print(kind == "pbkdf2-sha256" and len(salt) == 32 and hashlib.pbkdf2_hmac("sha256", b"s3cret", bytes.fromhex(salt), int(it)).hex() == h)
+' "$hashed")" True
+check "passwd: two runs, two salts" "$([ "$hashed" != "$(echo s3cret | "$SY" passwd --iter 1000)" ] && echo yes)" yes
+check "passwd --token: SHA-256" "$(echo tok-123 | "$SY" passwd --token)" "\$sha256\$$(printf tok-123 | sha256sum | cut -d' ' -f1)"
+check "passwd: empty input refused" "$(printf '\n' | "$SY" passwd 2>/dev/null; echo $?)" 2
+
 pick_ports 4
 sip=${PORTS[0]} smpp=${PORTS[1]} http=${PORTS[2]} up=${PORTS[3]}
 cat >"$TMP/sms.scn" <<CONF
@@ -35,7 +48,7 @@ smpp_bind_timeout = 2s
 
 [account app]
 smpp = yes
-password = $(echo s3cret | "$SY" passwd --iter 1000)
+password = $hashed
 
 [account voice]
 password = vpass
