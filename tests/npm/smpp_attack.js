@@ -100,19 +100,21 @@ function modeGuess() {
 
 function modeFlood() {
 	const n = Number(o.pos[2]);
-	let open = 0, closed = 0, settled = 0;
+	let settled = 0, last = Date.now();
 	const socks = [];
 	for (let i = 0; i < n; i++) {
 		const c = net.connect({ host: o.host, port: o.port, localAddress: o.from });
 		socks.push(c);
 		c.on('error', () => {});
-		c.on('connect', () => { open++; });
-		c.on('close', () => { closed++; });
+		c.on('connect', () => { settled++; last = Date.now(); });
+		c.on('close', () => { last = Date.now(); });
 	}
-	// The refusals are immediate; give them a moment, bounded, then the good ESME.
+	// Settled: every socket connected, and no close for 500 ms (the
+	// refusals come at once), within the bound; then the good ESME.
 	const t0 = Date.now();
 	const poll = setInterval(() => {
-		if (open + closed >= n && (closed > 0 || Date.now() - t0 > 2000) || Date.now() - t0 > WAIT_MS) {
+		const now = Date.now();
+		if ((settled >= n && now - last > 500) || now - t0 > WAIT_MS) {
 			clearInterval(poll);
 			good();
 		}
