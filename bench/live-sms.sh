@@ -25,6 +25,7 @@ http = 127.0.0.1:$((base + 2))
 out = $tmp/out
 
 [account app]
+smpp = yes
 password = secret
 
 [smpp-carrier up]

@@ -57,7 +57,8 @@ static int start_smsc(struct serve *s, const struct scn *scn, const struct node_
 			     .store_dir = out,
 			     .msgs_max = 262144,
 			     .rate = s->sw->bill != NULL ? callbill_rate_sms : NULL,
-			     .rate_arg = s->sw->bill};
+			     .rate_arg = s->sw->bill,
+			     .guard = node->smsc_guard};
 	if (smsc_create(&c, &s->smsc, err, sizeof(err)) != SY_OK) {
 		fprintf(stderr, "switchyard: SMSC: %s\n", err);
 		return -1;

@@ -34,6 +34,9 @@ static void usage(FILE *f)
 		"      sockets until SIGINT/SIGTERM.\n"
 		"  switchyard rate CDRS.csv --tariff T.csv [--out RATED.csv] [--currency CCY]\n"
 		"      re-rate a CDR file in batch (docs/billing.md).\n"
+		"  switchyard passwd [--token] [--iter N]\n"
+		"      print the stored form of a password read from stdin, for [account]\n"
+		"      password ($pbkdf2-sha256$, salted) or token ($sha256$, --token).\n"
 		"  switchyard --help | --version\n"
 		"\n"
 		"options:\n"
@@ -135,6 +138,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "rate") == 0)
 		return cmd_rate(argc, argv);
+	if (strcmp(argv[1], "passwd") == 0)
+		return cmd_passwd(argc, argv);
 	if (strcmp(argv[1], "load") == 0 || strcmp(argv[1], "carriers") == 0)
 		return strcmp(argv[1], "load") == 0 ? cmd_load(argc, argv) : cmd_carriers(argc, argv);
 	struct cmd_opts o;

@@ -194,5 +194,9 @@ enum sy_rc world_traffic_check(struct scn_pctx *c, const struct scn *s, const st
 				   w->voice.account);
 	if (w->sms.present && scn_account_find(s, w->sms.account) < 0)
 		return scn_fail_at(c, w->sms.account_line, "[traffic sms] names unknown account '%s'", w->sms.account);
+	/* The simulated ESMEs bind over SMPP: without smpp = yes they never could. */
+	if (w->sms.present && !s->accounts[scn_account_find(s, w->sms.account)].smpp)
+		return scn_fail_at(c, w->sms.account_line, "[traffic sms] account '%s' has no smpp = yes",
+				   w->sms.account);
 	return SY_OK;
 }

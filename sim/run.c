@@ -162,6 +162,7 @@ static enum sy_rc smsc_start(struct sim_run *r, char *err, size_t errlen)
 		.msgs_max = (uint32_t)SY_MIN(SY_MAX(r->world->sms.tps_milli / 1000 * 8, 65536u), 4000000u),
 		.rate = r->sw != NULL && r->sw->bill != NULL ? callbill_rate_sms : NULL,
 		.rate_arg = r->sw != NULL ? r->sw->bill : NULL,
+		.guard = r->node->smsc_guard,
 	};
 	return smsc_create(&c, &r->smsc, err, errlen);
 }

@@ -31,6 +31,7 @@ http = 127.0.0.1:$http
 out = $tmp/out
 
 [account app]
+smpp = yes
 password = secret
 
 [smpp-carrier up]

@@ -238,11 +238,21 @@ static const struct {
 	{"[traffic fax]\n", "x.scn:1: unknown section [traffic fax]"},
 	{"[traffic sms]\n", "x.scn:1: [traffic sms] needs 'account'"},
 	{"[traffic sms]\naccount = app\ntps = 10\nto = +1XXX\n", "x.scn:2: [traffic sms] names unknown account 'app'"},
+	{"[account app]\npassword = pw\n[traffic sms]\naccount = app\ntps = 10\nto = +1XXX\n",
+	 "x.scn:4: [traffic sms] account 'app' has no smpp = yes"},
 	{"[account a]\nbalance = 1.0.0 USD\n", "x.scn:2: bad amount '1.0.0 USD' for 'balance'"},
 	{"[smpp-carrier a]\nprefixes = 1\ndedup = maybe\n", "x.scn:3: bad value 'maybe' for 'dedup' (on or off)"},
 	{"[account a]\ntype = gift\n", "x.scn:2: bad type 'gift' for 'type' (prepaid or postpaid)"},
 	{"[account a]\ncount = 10\n", "x.scn:1: [account a] with count needs 'callers' (the number prefix)"},
 	{"[account a]\ntariff = t9\n", "x.scn:1: [account a] names unknown tariff 't9'"},
+	{"[node]\n\n[account a]\nsmpp = yes\n", "x.scn:3: [account a] smpp = yes needs a non-empty password"},
+	{"[account a]\nsmpp = yes\npassword = toolongpw\n",
+	 "x.scn:1: [account a] password is longer than SMPP's 8 characters"},
+	{"[account a]\nsmpp = yes\npassword = $pbkdf2-sha256$10$00$00\n",
+	 "x.scn:1: [account a] password: pbkdf2-sha256: iterations must be 1000..10000000"},
+	{"[account a]\nsmpp = maybe\n", "x.scn:2: bad value 'maybe' for 'smpp' (on or off)"},
+	{"[node]\nsmpp_fail_backoff = 5m..1s\n",
+	 "x.scn:2: bad range MIN..MAX of durations (1s..5m) '5m..1s' for 'smpp_fail_backoff'"},
 	{"[smpp-carrier s]\nprefixes = 1\nbinds = 0\n", "x.scn:1: [smpp-carrier s] binds must be 1..64"},
 	{"[smpp-carrier s]\nprefixes = 1\ndelivery = 90% after 2s\n",
 	 "x.scn:3: expected 'delivery = PERCENT delay DISTRIBUTION', got '90% after 2s'"},
@@ -613,6 +623,19 @@ static void test_node_cfg(void **state)
 	assert_string_equal(n->smsc_accounts[0].token, "tk");
 	assert_int_equal(n->smsc_accounts[0].tps, 7);
 	assert_int_equal(n->smsc_accounts[0].count, 3);
+	assert_false(n->smsc_accounts[0].smpp); /* SMPP access is explicit */
+	free(n);
+	sim_scenario_free(sc);
+	sc = parse_ok("[node]\nsmpp_bind_timeout = 2s\nsmpp_conns_per_source = 3\nsmpp_fail_backoff = 500ms..1m\n"
+		      "[account app]\nsmpp = yes\npassword = pw\nbinds = 4\n");
+	n = conf_node_new(sc->world->scn);
+	assert_non_null(n);
+	assert_true(n->smsc_accounts[0].smpp);
+	assert_int_equal(n->smsc_accounts[0].binds, 4);
+	assert_int_equal(n->smsc_guard.bind_timeout_ns, 2 * SY_NS_PER_S);
+	assert_int_equal(n->smsc_guard.conns_per_source, 3);
+	assert_int_equal(n->smsc_guard.fail_backoff_ns, 500 * SY_NS_PER_MS);
+	assert_int_equal(n->smsc_guard.fail_backoff_max_ns, 60 * SY_NS_PER_S);
 	free(n);
 	sim_scenario_free(sc);
 	/* RFC 4028 session timers: 1800 s / 90 s by default; 0 turns them

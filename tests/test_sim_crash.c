@@ -203,7 +203,7 @@ static void test_crash_counters_summed(void **state)
 }
 
 static const char sms_crash[] = "[run]\nduration = 12s\nseed = 5\ndrain = 40s\n\n"
-				"[account app]\npassword = secret\ntps = 2000\n\n"
+				"[account app]\nsmpp = yes\npassword = secret\ntps = 2000\n\n"
 				"[smpp-carrier alpha]\nprefixes = 1\nbinds = 2\nwindow = 50\ndedup = %s\n"
 				"delivery = 100%% delay 500ms..3s\nlink = latency 10ms jitter 2ms\n\n"
 				"[traffic sms]\naccount = app\ntps = 400\nbinds = 2\nwindow = 20\n"

@@ -99,8 +99,14 @@ static void build_smsc(const struct scn *s, struct node_cfg *o)
 		COPY(d->token, a->token);
 		d->tps = a->tps;
 		d->count = a->count;
+		d->smpp = a->smpp;
+		d->binds = a->binds;
 	}
 	o->smsc_account_n = s->account_n;
+	o->smsc_guard = (struct smsc_guard_cfg){.bind_timeout_ns = s->node.smpp_bind_timeout_ns,
+						.conns_per_source = s->node.smpp_conns_per_source,
+						.fail_backoff_ns = s->node.smpp_fail_backoff_ns,
+						.fail_backoff_max_ns = s->node.smpp_fail_backoff_max_ns};
 	for (uint32_t i = 0; i < s->smpp_carrier_n; i++) {
 		const struct scn_smpp_carrier *c = &s->smpp_carriers[i];
 		struct smsc_carrier_cfg *d = &o->smsc_carriers[i];

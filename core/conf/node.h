@@ -18,6 +18,7 @@ struct node_cfg {
 	uint32_t smsc_account_n;
 	struct smsc_carrier_cfg smsc_carriers[SCN_SMPP_CARRIERS_MAX];
 	uint32_t smsc_carrier_n;
+	struct smsc_guard_cfg smsc_guard; /* for smsc_cfg.guard */
 };
 
 /* Fills *out from s (every field: no defaults are left to the caller). */

@@ -4,6 +4,8 @@
  * table, not new parsing code. The engine is parse.c, the value types
  * keys.c; the simulated world and [expect] come as extensions (scn_ext.h). */
 #include "core/conf/scn_int.h"
+#include "core/sec/secret.h"
+#include "core/smpp/pdu.h"
 
 #include <stdio.h>
 
@@ -74,6 +76,23 @@ static enum sy_rc k_seconds(struct scn_pctx *c, void *obj, const struct scn_key_
 	return SY_OK;
 }
 
+/* "1s..5m": the first failed bind's backoff and its cap. */
+static enum sy_rc k_backoff(struct scn_pctx *c, void *obj, const struct scn_key_def *k, struct sy_str v)
+{
+	struct scn_node *n = obj;
+	size_t i = 0;
+	while (i + 1 < v.len && !(v.p[i] == '.' && v.p[i + 1] == '.'))
+		i++;
+	uint64_t lo, hi;
+	if (i + 2 >= v.len || sy_duration_parse_str((struct sy_str){v.p, i}, &lo) != SY_OK ||
+	    sy_duration_parse_str((struct sy_str){v.p + i + 2, v.len - i - 2}, &hi) != SY_OK || lo == 0 || hi < lo ||
+	    hi > 86400 * SY_NS_PER_S)
+		return scn_bad(c, "range MIN..MAX of durations (1s..5m)", v, k);
+	n->smpp_fail_backoff_ns = lo;
+	n->smpp_fail_backoff_max_ns = hi;
+	return SY_OK;
+}
+
 #define NODE(f) offsetof(struct scn_node, f)
 static const struct scn_key_def node_keys[] = {
     {"sip_memory", k_bytes, NODE(sip_memory), 0, false},
@@ -92,6 +111,9 @@ static const struct scn_key_def node_keys[] = {
     {"min_se", scn_key_duration_nz, NODE(min_se_ns), 0, false},
     {"smpp", scn_key_addr, NODE(smpp), NODE(smpp_addr), false},
     {"http", scn_key_addr, NODE(http), NODE(http_addr), false},
+    {"smpp_bind_timeout", scn_key_duration_nz, NODE(smpp_bind_timeout_ns), 0, false},
+    {"smpp_conns_per_source", scn_key_u32, NODE(smpp_conns_per_source), 0, false},
+    {"smpp_fail_backoff", k_backoff, 0, 0, false},
 };
 
 static void *node_begin(struct scn_pctx *c, void *arg, struct sy_str name)
@@ -227,6 +249,8 @@ static const struct scn_key_def account_keys[] = {
     {"password", scn_key_str, ACC(password), SCN_SECRET_MAX, false},
     {"token", scn_key_str, ACC(token), SCN_SECRET_MAX, false},
     {"tps", scn_key_u32, ACC(tps), 0, false},
+    {"smpp", scn_key_bool, ACC(smpp), 0, false},
+    {"binds", scn_key_u32, ACC(binds), 0, false},
 };
 
 static void *account_begin(struct scn_pctx *c, void *arg, struct sy_str name)
@@ -238,6 +262,27 @@ static void *account_begin(struct scn_pctx *c, void *arg, struct sy_str name)
 	return a;
 }
 
+/* SMPP access is explicit, and never without a password the bind can
+ * carry (SMPP 3.4: 8 octets) in a form core/sec/secret.h reads. */
+static enum sy_rc account_smpp_check(struct scn_pctx *c, const struct scn_account *a)
+{
+	struct sy_secret sec;
+	char why[128] = "";
+	if (!a->smpp)
+		return SY_OK;
+	if (a->count > 1)
+		return scn_fail_at(c, a->line, "[account %s] smpp = yes is for one account, not a group (count)",
+				   a->name);
+	if (a->password[0] == '\0')
+		return scn_fail_at(c, a->line, "[account %s] smpp = yes needs a non-empty password", a->name);
+	if (sy_secret_parse(&sec, a->password, strlen(a->password), why, sizeof(why)) != SY_OK)
+		return scn_fail_at(c, a->line, "[account %s] password: %s", a->name, why);
+	if (sec.kind == SY_SECRET_PLAIN && strlen(a->password) > SMPP_PASSWORD_MAX)
+		return scn_fail_at(c, a->line, "[account %s] password is longer than SMPP's %d characters", a->name,
+				   SMPP_PASSWORD_MAX);
+	return SY_OK;
+}
+
 static enum sy_rc account_end(struct scn_pctx *c, void *obj)
 {
 	struct scn_account *a = obj;
@@ -247,7 +292,7 @@ static enum sy_rc account_end(struct scn_pctx *c, void *obj)
 		return scn_fail_at(c, a->line, "[account %s] count %u is over 1000000", a->name, a->count);
 	if (a->count > 1 && a->callers[0] == '\0')
 		return scn_fail_at(c, a->line, "[account %s] with count needs 'callers' (the number prefix)", a->name);
-	return SY_OK;
+	return account_smpp_check(c, a);
 }
 
 /* ---- [tariff NAME] ---- */

@@ -42,7 +42,7 @@ struct scn_carrier {
 #define SCN_ACCOUNTS_MAX      64
 #define SCN_SMPP_CARRIERS_MAX 32
 #define SCN_TARIFFS_MAX	      8
-#define SCN_SECRET_MAX	      64
+#define SCN_SECRET_MAX	      160 /* a $pbkdf2-sha256$ string fits */
 
 enum scn_account_type { SCN_ACCOUNT_PREPAID = 0, SCN_ACCOUNT_POSTPAID };
 
@@ -59,9 +59,11 @@ struct scn_account {
 	char callers[SCN_PATTERN_MAX]; /* caller-number prefix (digits) owned by the account */
 	uint32_t count;		       /* 0: a single account */
 	char tariff[SCN_NAME_MAX];     /* "" = the first [tariff] */
-	char password[SCN_SECRET_MAX]; /* SMPP bind password; system_id is the name */
+	char password[SCN_SECRET_MAX]; /* SMPP bind password (clear or $pbkdf2-sha256$); system_id is the name */
 	char token[SCN_SECRET_MAX];    /* HTTP API bearer token */
 	uint32_t tps;		       /* SMPP submit_sm per second; 0 = unlimited */
+	bool smpp;		       /* smpp = yes: may bind over SMPP (needs a password) */
+	uint32_t binds;		       /* SMPP sessions bound at once; 0 = 8 */
 };
 
 /* [tariff NAME]: a rate sheet in the CSV carriers exchange. */
@@ -117,6 +119,10 @@ struct scn_node {
 	uint64_t overload_lag_ns; /* event-loop lag where new INVITEs get 503; 0 = 200ms */
 	uint64_t retry_after_ns;  /* Retry-After of those 503s (whole seconds); 0 = 5s */
 	uint64_t osip_memory;	  /* osip's pool limit; 0 = 512 MiB (or SWITCHYARD_OSIP_POOL_MB) */
+	uint64_t smpp_bind_timeout_ns;	   /* an SMPP stream must bind within; 0 = 5s */
+	uint32_t smpp_conns_per_source;	   /* SMPP streams per source IP; 0 = 16 */
+	uint64_t smpp_fail_backoff_ns;	   /* a failed bind blocks its source, doubling; 0 = 1s */
+	uint64_t smpp_fail_backoff_max_ns; /* up to; 0 = 5m */
 };
 
 struct scn {

@@ -151,6 +151,8 @@ struct smpp_session *smpp_sess__alloc(struct smpp_pool *p, bool is_server)
 	s->is_server = is_server;
 	s->broken = false;
 	s->bind_type = 0;
+	s->bind_fails = 0;
+	s->peer = (struct sy_addr){0};
 	s->stream = NULL;
 	s->next_seq = 1;
 	s->last_rx_ns = sy_env_now_ns(p->env);
@@ -435,4 +437,9 @@ void smpp_session_set_user(struct smpp_session *s, void *user)
 struct smpp_pool *smpp_session_pool(const struct smpp_session *s)
 {
 	return s->pool;
+}
+
+const struct sy_addr *smpp_session_peer(const struct smpp_session *s)
+{
+	return &s->peer;
 }

@@ -68,6 +68,10 @@ bool smpp_tbucket_take(struct smpp_tbucket *tb, uint64_t now_ns);
  * owner makes. A PDU given to a callback (its sy_str fields) is valid only
  * during the call: copy what you keep. */
 struct smpp_sess_ops {
+	/* Server: a stream was accepted (smpp_session_peer() says from where).
+	 * false closes it at once, and no on_close follows; true: on_close
+	 * comes when it ends (not on smpp_pool_destroy()). Optional. */
+	bool (*on_accept)(void *arg, struct smpp_session *s);
 	/* Server: checks a bind. Returns ESME_ROK or the bind_resp status
 	 * (ESME_RINVPASWD, ESME_RINVSYSID, ESME_RBINDFAIL ...). On ESME_ROK it
 	 * may set *tb to the account's token bucket (it must outlive the
@@ -107,6 +111,7 @@ struct smpp_pool_cfg {
 	uint64_t enquire_timeout_ns;  /* enquire_link_resp due within (default resp_timeout_ns) */
 	uint32_t idle_intervals_max;  /* close when nothing arrives for this many intervals (default 3) */
 	uint64_t bind_timeout_ns;     /* server: an accepted stream must bind within (default 10 s) */
+	uint32_t bind_fails_max;      /* server: close after this many failed binds on a session (0 = never) */
 	bool no_keepalive;	      /* true: never send enquire_link (still answers the peer's) */
 	struct sy_str system_id;      /* server: system_id in bind_resp (copied; default "switchyard") */
 	const struct smpp_sess_ops *ops;
@@ -120,6 +125,7 @@ struct smpp_pool_stats {
 	uint64_t throttled, in_window_full, window_full; /* window_full: sends refused with SY_AGAIN */
 	uint64_t resp_timeouts, stray_resps, enquire_sent, enquire_answered, tx_errors;
 	uint64_t closed_bad_length, closed_dead_peer, closed_idle;
+	uint64_t closed_bind_fails; /* server: closed after bind_fails_max failed binds */
 };
 
 enum sy_rc smpp_pool_create(const struct smpp_pool_cfg *cfg, struct smpp_pool **out);
@@ -182,5 +188,7 @@ uint32_t smpp_session_unanswered(const struct smpp_session *s);
 void *smpp_session_user(const struct smpp_session *s);
 void smpp_session_set_user(struct smpp_session *s, void *user);
 struct smpp_pool *smpp_session_pool(const struct smpp_session *s);
+/* Server: the address the stream came from (zero for client sessions). */
+const struct sy_addr *smpp_session_peer(const struct smpp_session *s);
 
 #endif

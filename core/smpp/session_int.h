@@ -24,7 +24,9 @@ struct smpp_session {
 	enum smpp_sess_state state;
 	enum smpp_bind_type bind_type;
 	bool is_server, broken;
-	uint32_t busy; /* depth of env callbacks running for this session */
+	uint32_t bind_fails; /* server: failed binds on this stream */
+	struct sy_addr peer; /* server: where the stream came from */
+	uint32_t busy;	     /* depth of env callbacks running for this session */
 	struct sy_stream *stream;
 	uint32_t next_seq;
 	uint64_t last_rx_ns;

@@ -64,6 +64,12 @@ static void sess_on_bind(struct smpp_session *s, const struct smpp_pdu *req)
 	if (status != ESME_ROK) {
 		p->st.binds_failed++;
 		smpp_sess__reply_err(s, rcmd, status, req->sequence_number);
+		/* One stream is not a free guessing channel: the resp goes out
+		 * (the close flushes it), then the stream ends. */
+		if (p->cfg.bind_fails_max > 0 && ++s->bind_fails >= p->cfg.bind_fails_max) {
+			p->st.closed_bind_fails++;
+			smpp_sess__end(s, SMPP_CLOSE_BIND_FAILED);
+		}
 		return;
 	}
 	SY_ASSERT(req->system_id.len <= SMPP_SYSTEM_ID_MAX);
@@ -338,6 +344,11 @@ static void st_on_accept(void *arg, struct sy_stream *st)
 	}
 	s->stream = st;
 	s->state = SMPP_SS_OPEN;
+	sy_env_stream_peer(p->env, st, &s->peer);
+	if (p->cfg.ops->on_accept != NULL && !p->cfg.ops->on_accept(p->cfg.arg, s)) {
+		smpp_session_close(s); /* closes st; no callbacks */
+		return;
+	}
 	sy_env_stream_set_arg(p->env, st, s);
 	s->t_bind = sy_env_timer_start(p->env, p->cfg.bind_timeout_ns, smpp_sess__bind_fire, s);
 }

@@ -540,6 +540,8 @@ static enum sy_rc smsc_listen(struct smsc *s)
 				   .window = s->cfg.dlr_window,
 				   .in_window = s->cfg.esme_window,
 				   .enquire_interval_ns = s->cfg.enquire_interval_ns,
+				   .bind_timeout_ns = s->cfg.guard.bind_timeout_ns,
+				   .bind_fails_max = s->cfg.guard.bind_fails_max,
 				   .system_id = sy_str_from(s->cfg.system_id),
 				   .ops = &smsc__srv_ops,
 				   .arg = s};
@@ -569,6 +571,8 @@ enum sy_rc smsc_create(const struct smsc_cfg *cfg, struct smsc **out, char *err,
 		snprintf(err, errlen, "smsc: out of memory");
 		goto out_destroy;
 	}
+	if ((rc = smsc__guard_setup(s, err, errlen)) != SY_OK)
+		goto out_destroy;
 	if ((rc = smsc_open_store(s, err, errlen)) != SY_OK)
 		goto out_destroy;
 	if ((rc = smsc__carriers_start(s, err, errlen)) != SY_OK)
@@ -606,6 +610,7 @@ void smsc_destroy(struct smsc *s)
 		smpp_pool_destroy(s->srv);
 	if (s->cli != NULL)
 		smpp_pool_destroy(s->cli);
+	smsc__guard_free(s); /* after the pool: its sessions held connection counts */
 	/* As a crash: the pending batches were never acknowledged, and a clean
 	 * stop calls smsc_flush() first. */
 	smsq_abandon(s->q);

@@ -16,7 +16,7 @@
 #define SMSC_STATUS_NO_ROUTE ESME_RINVDSTADR
 
 #define SMSC_NAME_MAX 32
-#define SMSC_SECRET_MAX 64
+#define SMSC_SECRET_MAX 160 /* a $pbkdf2-sha256$ string fits */
 #define SMSC_ADDR_MAX 64
 #define SMSC_CARRIERS_MAX 32
 #define SMSC_PREFIXES_MAX 64 /* per carrier */
@@ -26,10 +26,22 @@
 /* An ESME account: SMPP credentials and its submit rate. */
 struct smsc_account_cfg {
 	char name[SMSC_NAME_MAX];	/* system_id */
-	char password[SMSC_SECRET_MAX]; /* bind password */
+	char password[SMSC_SECRET_MAX]; /* bind password: clear, $pbkdf2-sha256$ or $sha256$ (core/sec/secret.h) */
 	char token[SMSC_SECRET_MAX];	/* HTTP API bearer token; "" = none */
 	uint32_t tps;			/* submit_sm per second; 0 = unlimited */
 	uint32_t count;			/* > 1: a group of callers, not an SMPP account (skipped) */
+	bool smpp;			/* may bind over SMPP (needs a password); default no */
+	uint32_t binds;			/* sessions bound at once; 0 = 8 */
+};
+
+/* Who may bind, and how fast a source may fail (smsc_bind.c). Zero fields
+ * take the defaults given. */
+struct smsc_guard_cfg {
+	uint64_t bind_timeout_ns;   /* an accepted stream must bind within (default 5 s) */
+	uint32_t conns_per_source;  /* open streams per source IP (default 16) */
+	uint32_t bind_fails_max;    /* failed binds before the stream is closed (default 3) */
+	uint64_t fail_backoff_ns;   /* a failed bind blocks its source this long, doubling (default 1 s) */
+	uint64_t fail_backoff_max_ns; /* (default 5 min) */
 };
 
 /* An upstream SMSC the node binds to, and the destinations it takes. */
@@ -75,6 +87,7 @@ struct smsc_cfg {
 	uint32_t http_max;	      /* smsc_submit_text() calls awaiting their commit (default 256) */
 	uint32_t big_max;	      /* in-memory bodies over 254 octets (default 1024) */
 	const char *system_id;	      /* ours in bind_resp (default "switchyard") */
+	struct smsc_guard_cfg guard;
 	/* Rates one message part to dst for the account (the MDR's cost);
 	 * NULL: MDRs carry cost 0. */
 	int64_t (*rate)(void *arg, const char *account, struct sy_str dst, uint64_t wall_ns);
@@ -111,6 +124,16 @@ struct smsc_stats {
 	uint64_t in_flight;			       /* gauge: messages in memory */
 	uint64_t carrier_bound[SMSC_CARRIERS_MAX]; /* gauge: bound sessions per carrier */
 	uint64_t http_submitted;
+	/* ESME binds (smsc_bind.c) */
+	uint64_t binds_ok;
+	uint64_t bind_failures;	     /* binds refused: unknown id, bad password, no SMPP access, blocked source */
+	uint64_t bind_checks;	     /* secrets checked (a dummy one for unknown ids: same cost) */
+	uint64_t binds_over_cap;     /* right password, but the account's binds were all in use */
+	uint64_t bind_closed_fails;  /* streams closed after bind_fails_max failures */
+	uint64_t bind_timeouts;	     /* streams closed for not binding in time */
+	uint64_t conns_refused_source; /* streams refused: the source's connection cap */
+	uint64_t conns_refused_blocked; /* streams refused: the source was backing off */
+	uint64_t sources_blocked;    /* failed binds that (re)blocked their source */
 	int64_t revenue_micros; /* rated cost of the MDRs written */
 	struct sy_hist submit_resp; /* submit_sm received -> submit_sm_resp sent */
 };

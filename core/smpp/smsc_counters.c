@@ -29,6 +29,14 @@ static const struct sy_counter c[] = {
     {"switchyard_mdr_store_errors_total", "mdr.store_errors", "MDR writes the disk refused (retried, never dropped)", SY_CTR_COUNTER, SY_UNIT_COUNT, M(mdr_errors)},
     {"switchyard_sms_mdrs_written_total", NULL, "MDRs written", SY_CTR_COUNTER, SY_UNIT_COUNT, M(mdrs)},
     {"switchyard_sms_revenue", "billing.sms_revenue", "rated cost of the MDRs written (money units)", SY_CTR_COUNTER, SY_UNIT_MONEY, M(revenue_micros)},
+    {"switchyard_smpp_binds_total", NULL, "ESME binds accepted", SY_CTR_COUNTER, SY_UNIT_COUNT, M(binds_ok)},
+    {"switchyard_smpp_bind_failures_total", NULL, "ESME binds refused (ESME_RBINDFAIL): unknown id, bad password, no SMPP access, source backing off", SY_CTR_COUNTER, SY_UNIT_COUNT, M(bind_failures)},
+    {"switchyard_smpp_binds_over_cap_total", NULL, "ESME binds refused: the account's binds were all in use", SY_CTR_COUNTER, SY_UNIT_COUNT, M(binds_over_cap)},
+    {"switchyard_smpp_bind_fail_closes_total", NULL, "SMPP streams closed after their third failed bind", SY_CTR_COUNTER, SY_UNIT_COUNT, M(bind_closed_fails)},
+    {"switchyard_smpp_bind_timeouts_total", NULL, "SMPP streams closed for not binding in time", SY_CTR_COUNTER, SY_UNIT_COUNT, M(bind_timeouts)},
+    {"switchyard_smpp_conns_refused_source_total", NULL, "SMPP streams refused: the source's connection cap", SY_CTR_COUNTER, SY_UNIT_COUNT, M(conns_refused_source)},
+    {"switchyard_smpp_conns_refused_blocked_total", NULL, "SMPP streams refused: the source was backing off after failed binds", SY_CTR_COUNTER, SY_UNIT_COUNT, M(conns_refused_blocked)},
+    {"switchyard_smpp_sources_blocked_total", NULL, "failed binds that blocked their source (backoff started)", SY_CTR_COUNTER, SY_UNIT_COUNT, M(sources_blocked)},
     {"switchyard_sms_submit_resp_seconds", NULL, "submit_sm received to submit_sm_resp sent", SY_CTR_HIST, SY_UNIT_NS, M(submit_resp)},
 };
 /* clang-format on */

@@ -1,5 +1,5 @@
-/* smsc_esme.c: the SMSC's ESME side: bind authentication against the
- * accounts, submit_sm/data_sm validation and durable acceptance (the resp
+/* smsc_esme.c: the SMSC's ESME side (binds are checked in smsc_bind.c):
+ * submit_sm/data_sm validation and durable acceptance (the resp
  * goes out only from the store's commit callback), concatenation counting,
  * receipts back to the ESME, and the HTTP submit entry point. */
 #include <stdio.h>
@@ -9,21 +9,6 @@
 #include "core/smpp/text.h"
 
 /* ---- binds ---- */
-
-static uint32_t srv_auth(void *arg, struct smpp_session *ss, struct sy_str system_id, struct sy_str password,
-			 enum smpp_bind_type type, struct smpp_tbucket **tb)
-{
-	struct smsc *s = arg;
-	int32_t i = smsc__account_find(s, system_id);
-	if (i < 0)
-		return ESME_RINVSYSID;
-	struct smsc_account *a = &s->accts[i];
-	if (!sy_str_eq(sy_str_from(a->cfg->password), password))
-		return ESME_RINVPASWD;
-	*tb = &a->tb;
-	smpp_session_set_user(ss, a);
-	return ESME_ROK;
-}
 
 static void srv_on_bound(void *arg, struct smpp_session *ss, uint32_t status)
 {
@@ -42,6 +27,7 @@ static void srv_on_bound(void *arg, struct smpp_session *ss, uint32_t status)
 
 static void srv_on_close(void *arg, struct smpp_session *ss, enum smpp_close_reason why)
 {
+	smsc__bind_closed(arg, ss, why);
 	struct smsc_account *a = smpp_session_user(ss);
 	if (a == NULL)
 		return;
@@ -359,7 +345,8 @@ static const struct smsc_msg *msg_of_tag(struct smsc *s, uint64_t tag)
 }
 
 const struct smpp_sess_ops smsc__srv_ops = {
-    .auth = srv_auth,
+    .on_accept = smsc__bind_accept,
+    .auth = smsc__bind_auth,
     .on_bound = srv_on_bound,
     .on_request = srv_on_request,
     .on_response = srv_on_response,

@@ -7,6 +7,8 @@
 #include "core/htab.h"
 #include "core/pool.h"
 #include "core/route/route.h"
+#include "core/sec/limit.h"
+#include "core/sec/secret.h"
 #include "core/smpp/session.h"
 #include "core/smpp/smsc.h"
 #include "core/store/mdr.h"
@@ -79,6 +81,8 @@ struct smsc_msg {
 
 struct smsc_account {
 	const struct smsc_account_cfg *cfg;
+	struct sy_secret secret; /* parsed cfg->password; NONE when not an SMPP account */
+	uint32_t bound;		 /* sessions bound now (cfg->binds caps it) */
 	struct smpp_tbucket tb;
 	uint64_t rx_sess[SMSC_ACCT_SESS_MAX]; /* bound RX/TRX session ids, 0 free */
 	uint32_t rr;
@@ -134,6 +138,8 @@ struct smsc {
 	struct smpp_pool *srv, *cli;
 	struct smsc_account *accts;
 	uint32_t acct_n;
+	struct sy_srclimit *src; /* per-source streams and failed-bind backoff */
+	struct sy_secret dummy;	 /* checked for unknown system_ids: the same work */
 	struct smsc_carrier *carriers;
 	uint32_t carrier_n;
 	struct route_table rt;
@@ -180,6 +186,14 @@ void smsc__ready(struct smsc *s, struct smsc_msg *m);
 int32_t smsc__account_find(const struct smsc *s, struct sy_str name);
 uint32_t smsc__route(const struct smsc *s, struct sy_str dst, struct smsc_msg *m);
 void smsc__fill_qmsg(const struct smsc *s, const struct smsc_msg *m, struct smsq_msg *qm);
+
+/* smsc_bind.c */
+enum sy_rc smsc__guard_setup(struct smsc *s, char *err, size_t errlen);
+void smsc__guard_free(struct smsc *s);
+bool smsc__bind_accept(void *arg, struct smpp_session *ss);
+uint32_t smsc__bind_auth(void *arg, struct smpp_session *ss, struct sy_str system_id, struct sy_str password,
+			 enum smpp_bind_type type, struct smpp_tbucket **tb);
+void smsc__bind_closed(struct smsc *s, struct smpp_session *ss, enum smpp_close_reason why);
 
 /* smsc_esme.c */
 extern const struct smpp_sess_ops smsc__srv_ops;
