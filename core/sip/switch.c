@@ -170,6 +170,7 @@ enum sy_rc vswitch_create(const struct vswitch_cfg *cfg, struct vswitch **out, c
 		.ring_timeout_ns = s->ring_timeout_ns,
 		.cdr_id_base = v->store != NULL ? cdr_store_last_id(v->store) : 0,
 		.bill = v->bill,
+		.access = &s->access,
 		.admit = admit_cb,
 		.admit_arg = v,
 	};
