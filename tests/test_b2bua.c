@@ -71,6 +71,7 @@ struct fx {
 	struct b2bua *b;
 	struct sy_dgram *sock;
 	struct b2bua_carrier car[3];
+	struct sip_access_cfg access; /* the caller is a trunk (default deny) */
 	struct sy_addr sw, caller, c[3];
 	uint32_t route_calls;
 	struct cdr cdrs[CDRS_MAX];
@@ -118,7 +119,13 @@ static int fx_setup(void **state)
 	    .invite_timeout_ns = 3 * SEC,
 	    .ring_timeout_ns = 60 * SEC,
 	    .cdr_id_base = 1000,
+	    .access = &f->access,
 	};
+	snprintf(f->access.trunks[0].name, SIP_AUTH_NAME_MAX, "callers");
+	f->access.trunks[0].nets[0] = (struct sip_net){f->caller, 32};
+	f->access.trunks[0].nets[0].addr.port = 0;
+	f->access.trunks[0].net_n = 1;
+	f->access.trunk_n = 1;
 	*state = f;
 	return 0;
 }
@@ -935,7 +942,7 @@ static const struct {
     {"BYE without To tag", "BYE", "sip:switchyard@10.0.0.1:5060", NULL, 2, 481, SIP_M_BYE},
     {"ACK, unknown dialog", "ACK", "sip:switchyard@10.0.0.1:5060", "nosuch", 1, 0, SIP_M_ACK},
     {"CANCEL matching no INVITE", "CANCEL", "sip:1555@10.0.0.1:5060", NULL, 1, 481, SIP_M_CANCEL},
-    {"REGISTER (not served)", "REGISTER", "sip:10.0.0.1", NULL, 1, 405, SIP_M_REGISTER},
+    {"REGISTER (a trunk does not register; no users: 403)", "REGISTER", "sip:10.0.0.1", NULL, 1, 403, SIP_M_REGISTER},
 };
 
 static void test_options_and_stray(void **state)
@@ -1799,6 +1806,7 @@ static void test_hangup_every_state(void **state)
 	struct node_cfg *node = NULL;
 	char dir[] = "/tmp/sy-b2bua-hang.XXXXXX";
 	f->cfg.bill = hang_billing(f, &scn, &node, dir);
+	snprintf(f->access.trunks[0].account, SIP_AUTH_NAME_MAX, "alice");
 	f->cfg.invite_timeout_ns = 0; /* the call without a 1xx stays in setup */
 	fx_start(f);
 	struct ua up, unack, ring, early, canc;
@@ -1860,7 +1868,7 @@ static void test_hangup_every_state(void **state)
 		const char *why = NULL;
 		struct callbill_call bc;
 		snprintf(cid, sizeof(cid), "after-%d", i);
-		assert_int_equal(callbill_authorize(f->cfg.bill, SY_STR("4420001"), SY_STR("15559999"), sy_str_from(cid),
+		assert_int_equal(callbill_authorize(f->cfg.bill, SY_STR("alice"), SY_STR("4420001"), SY_STR("15559999"), sy_str_from(cid),
 						    &bc, &status, &why),
 				 SY_OK);
 	}

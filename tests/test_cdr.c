@@ -40,6 +40,7 @@ static void gen_cdr(uint32_t i, struct cdr *c)
 	CDR_SET_STR(c, a_call_id, sy_str_from(buf));
 	snprintf(buf, sizeof buf, "b-%u@carrier", i);
 	CDR_SET_STR(c, b_call_id, sy_str_from(buf));
+	CDR_SET_STR(c, account, i % 2 ? SY_STR("trunk-a") : SY_STR(""));
 	if (i % 3 == 0) {
 		c->end_ns = c->start_ns + 2 * SY_NS_PER_S;
 		c->disposition = CDR_DISP_BUSY;
@@ -59,9 +60,9 @@ static void gen_cdr(uint32_t i, struct cdr *c)
 /* Written by hand from gen_cdr's rules, not by running the formatter. */
 static const char line_id6[] = "6,2026-03-15T10:00:00.005Z,2026-03-15T10:00:00.605Z,2026-03-15T10:00:05.855Z,5250,105,"
 			       "ANSWERED,200,\"Acme, \"\"Tier1\"\"\",+44200000005,+15550000005,a-5@sy.example,"
-			       "b-5@carrier,caller,52500,7,6000\n";
+			       "b-5@carrier,trunk-a,caller,52500,7,6000\n";
 static const char line_id4[] = "4,2026-03-15T10:00:00.003Z,,2026-03-15T10:00:02.003Z,0,103,BUSY,486,tier2,"
-			       "+44200000003,+15550000003,a-3@sy.example,b-3@carrier,caller,0,0,0\n";
+			       "+44200000003,+15550000003,a-3@sy.example,b-3@carrier,trunk-a,caller,0,0,0\n";
 
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
