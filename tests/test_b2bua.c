@@ -653,6 +653,43 @@ static void check_b_invite(const struct ua *u, const char *sdp)
 	assert_uri(contact_uri(inv), "switchyard", "10.0.0.1", "5060");
 }
 
+/* Default deny: an INVITE from an address no trunk lists, with no users
+ * configured, is answered 403 before anything is allocated: no carrier
+ * hears of it, no route is looked up, no CDR. */
+static void test_identity_unknown_source_403(void **state)
+{
+	struct fx *f = *state;
+	f->access.trunks[0].nets[0].addr = sy_addr_v4(10, 0, 0, 99, 0); /* the caller is 10.0.0.100 */
+	fx_start(f);
+	struct ua u;
+	caller_invite(f, &u, "15551234");
+	assert_response(take(f, &f->caller), 403, SIP_M_INVITE, 1);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(unread_to(f, &f->c[i]), 0);
+	expect_quiet(f);
+	assert_int_equal(f->route_calls, 0);
+	assert_int_equal(f->ncdr, 0);
+	assert_int_equal(st(f)->attempts, 0);
+	assert_int_equal(b2bua_auth_stats(f->b)->rejected, 1);
+	assert_int_equal(b2bua_auth_stats(f->b)->by_trunk, 0);
+}
+
+/* The CDR names the account of the trunk the call came from. */
+static void test_identity_cdr_account(void **state)
+{
+	struct fx *f = *state;
+	snprintf(f->access.trunks[0].account, SIP_AUTH_NAME_MAX, "acme");
+	fx_start(f);
+	struct ua u;
+	call_setup(f, &u, "15551234", 0);
+	call_ring(f, &u);
+	call_answer(f, &u);
+	call_bye_from_caller(f, &u);
+	assert_int_equal(f->ncdr, 1);
+	assert_string_equal(last_cdr(f)->account, "acme");
+	assert_int_equal(b2bua_auth_stats(f->b)->by_trunk, 1);
+}
+
 static void test_basic_call(void **state)
 {
 	struct fx *f = *state;
@@ -2631,6 +2668,8 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 	const struct CMUnitTest tests[] = {
 	    T(test_basic_call),
+	    T(test_identity_unknown_source_403),
+	    T(test_identity_cdr_account),
 	    T(test_answer_without_ringing),
 	    T(test_bye_from_carrier),
 	    T(test_no_route),
