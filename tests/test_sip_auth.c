@@ -271,6 +271,25 @@ static void test_digest_md5_and_stored_ha1(void **state)
 	assert_int_equal(sip_auth_stats(f->a)->bad_credentials, 1);
 }
 
+/* auth_algorithms = MD5: one challenge; a SHA-256 answer is a downgrade
+ * attempt's mirror image and refused just the same (not offered). */
+static void test_algorithms_offered(void **state)
+{
+	struct fx *f = *state;
+	char nonce[80], cred[512];
+	user(f, "alice", "s3cret");
+	f->cfg.algs[0] = SIP_ALG_MD5;
+	f->cfg.alg_n = 1;
+	start(f);
+	assert_int_equal(ask(f, "INVITE", "198.51.100.1:5060", ""), SIP_AUTH_CHALLENGE);
+	assert_null(strstr(f->hdr, "SHA-256"));
+	nonce_of(f, "MD5", nonce);
+	answer(cred, sizeof(cred), false, SIP_ALG_SHA256, "alice", "s3cret", nonce, "00000001", "INVITE");
+	assert_int_equal(ask(f, "INVITE", "198.51.100.1:5060", cred), SIP_AUTH_CHALLENGE);
+	answer(cred, sizeof(cred), false, SIP_ALG_MD5, "alice", "s3cret", nonce, "00000001", "INVITE");
+	assert_int_equal(ask(f, "INVITE", "198.51.100.1:5060", cred), SIP_AUTH_OK);
+}
+
 static void test_wrong_password_and_forged_nonce(void **state)
 {
 	struct fx *f = *state;
@@ -412,6 +431,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_auth_unknown_challenge, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_digest_both_algorithms, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_digest_md5_and_stored_ha1, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_algorithms_offered, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_wrong_password_and_forged_nonce, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stale_nonce, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_nc_replay, setup, teardown),

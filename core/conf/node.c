@@ -54,6 +54,9 @@ static void build_access(const struct scn *s, struct sip_access_cfg *o)
 	o->challenge_unknown = s->node.auth_challenge;
 	o->nonce_ttl_ns = s->node.nonce_ttl_ns;
 	o->register_max_s = (uint32_t)(s->node.register_max_ns / SY_NS_PER_S);
+	for (uint8_t i = 0; i < s->node.auth_alg_n; i++) /* the parser's 1 / 0 are sip_digest_alg's */
+		o->algs[i] = s->node.auth_algs[i] == 1 ? SIP_ALG_SHA256 : SIP_ALG_MD5;
+	o->alg_n = s->node.auth_alg_n;
 }
 
 static void build_switch(const struct scn *s, struct switch_cfg *o)

@@ -86,6 +86,29 @@ static enum sy_rc k_auth_unknown(struct scn_pctx *c, void *obj, const struct scn
 	return SY_OK;
 }
 
+/* "SHA-256 MD5": the digest algorithms offered, most preferred first. */
+static enum sy_rc k_auth_algs(struct scn_pctx *c, void *obj, const struct scn_key_def *k, struct sy_str v)
+{
+	struct scn_node *n = obj;
+	struct sy_str rest = v, tok;
+	n->auth_alg_n = 0;
+	while (scn_next_tok(&rest, &tok, true)) {
+		uint8_t alg;
+		if (sy_str_eq(tok, SY_STR("SHA-256")))
+			alg = 1;
+		else if (sy_str_eq(tok, SY_STR("MD5")))
+			alg = 0;
+		else
+			return scn_bad(c, "digest algorithm (SHA-256, MD5)", tok, k);
+		if (n->auth_alg_n == 2 || (n->auth_alg_n == 1 && n->auth_algs[0] == alg))
+			return scn_fail(c, "'%s' lists an algorithm twice", k->name);
+		n->auth_algs[n->auth_alg_n++] = alg;
+	}
+	if (n->auth_alg_n == 0)
+		return scn_bad(c, "digest algorithm (SHA-256, MD5)", v, k);
+	return SY_OK;
+}
+
 #define NODE(f) offsetof(struct scn_node, f)
 static const struct scn_key_def node_keys[] = {
     {"sip_memory", k_bytes, NODE(sip_memory), 0, false},
@@ -105,6 +128,7 @@ static const struct scn_key_def node_keys[] = {
     {"http", scn_key_addr, NODE(http), NODE(http_addr), false},
     {"realm", scn_key_str, NODE(realm), sizeof(((struct scn_node *)0)->realm), false},
     {"auth_unknown", k_auth_unknown, 0, 0, false},
+    {"auth_algorithms", k_auth_algs, 0, 0, false},
     {"nonce_ttl", k_seconds, NODE(nonce_ttl_ns), 0, false},
     {"register_max", k_seconds, NODE(register_max_ns), 0, false},
 };

@@ -149,6 +149,8 @@ struct scn_node {
 	bool auth_challenge;	       /* auth_unknown = challenge (default reject: 403) */
 	uint64_t nonce_ttl_ns;	       /* digest nonce lifetime; default 300s */
 	uint64_t register_max_ns;      /* longest registration granted; default 3600s */
+	uint8_t auth_algs[2];	       /* digest algorithms offered, preferred first: 1 = SHA-256, 0 = MD5 */
+	uint8_t auth_alg_n;	       /* 0 = SHA-256 MD5 */
 };
 
 struct scn {

@@ -127,6 +127,11 @@ struct sip_auth *sip_auth_create(const struct sy_env *env, const struct sip_acce
 	if (a->cfg.register_max_s == 0)
 		a->cfg.register_max_s = 3600;
 	a->ttl_ns = cfg->nonce_ttl_ns != 0 ? cfg->nonce_ttl_ns : 300 * SY_NS_PER_S;
+	if (a->cfg.alg_n == 0 || a->cfg.alg_n > 2) {
+		a->cfg.algs[0] = SIP_ALG_SHA256;
+		a->cfg.algs[1] = SIP_ALG_MD5;
+		a->cfg.alg_n = 2;
+	}
 	for (uint32_t t = 0; t < cfg->trunk_n; t++)
 		for (uint32_t i = 0; i < cfg->trunks[t].net_n; i++)
 			a->nets[a->net_n++] = (struct auth_net){cfg->trunks[t].nets[i], (uint16_t)t};
@@ -255,12 +260,12 @@ static size_t challenge(struct sip_auth *a, bool www, bool stale, char *hdr, siz
 {
 	char nonce[NONCE_HEX + 1];
 	const char *name = www ? "WWW-Authenticate" : "Proxy-Authenticate";
-	static const char *const algs[] = {"SHA-256", "MD5"}; /* RFC 8760: preferred first */
+	static const char *const alg_name[] = {[SIP_ALG_MD5] = "MD5", [SIP_ALG_SHA256] = "SHA-256"};
 	size_t n = 0;
 	nonce_make(a, nonce);
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < a->cfg.alg_n; i++) { /* RFC 8760: preferred first */
 		int w = snprintf(hdr + n, cap - n, "%s: Digest realm=\"%s\", nonce=\"%s\", qop=\"auth\", algorithm=%s%s\r\n",
-				 name, a->cfg.realm, nonce, algs[i], stale ? ", stale=true" : "");
+				 name, a->cfg.realm, nonce, alg_name[a->cfg.algs[i] & 1], stale ? ", stale=true" : "");
 		if (w < 0 || (size_t)w >= cap - n)
 			return n;
 		n += (size_t)w;
@@ -290,7 +295,15 @@ struct creds {
 	char response[65], cnonce[128], qop[16], nc[9];
 };
 
-/* The first credentials for our realm with an algorithm we speak. */
+static bool alg_offered(const struct sip_auth *a, enum sip_digest_alg alg)
+{
+	for (int i = 0; i < a->cfg.alg_n; i++)
+		if (a->cfg.algs[i] == alg)
+			return true;
+	return false;
+}
+
+/* The first credentials for our realm with an algorithm we offer. */
 static bool creds_find(const struct sip_auth *a, const struct sip_msg *req, struct creds *cr)
 {
 	const osip_list_t *l = req->method == SIP_M_REGISTER ? &req->m->authorizations : &req->m->proxy_authorizations;
@@ -308,6 +321,8 @@ static bool creds_find(const struct sip_auth *a, const struct sip_msg *req, stru
 		else if (strcasecmp(alg, "SHA-256") == 0)
 			cr->alg = SIP_ALG_SHA256;
 		else
+			continue;
+		if (!alg_offered(a, cr->alg))
 			continue;
 		unq(h->username, cr->user, sizeof(cr->user));
 		unq(h->nonce, cr->nonce, sizeof(cr->nonce));

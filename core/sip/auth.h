@@ -31,6 +31,8 @@
 #define SIP_REG_CONTACT_MAX  128 /* bytes of a contact URI */
 #define SIP_NONCE_SLOTS	     8192 /* recent nonces whose nc is tracked */
 
+enum sip_digest_alg { SIP_ALG_MD5 = 0, SIP_ALG_SHA256 = 1 };
+
 /* An address or a network: addr with its first bits significant; a port
  * of 0 matches any source port. */
 struct sip_net {
@@ -63,6 +65,11 @@ struct sip_access_cfg {
 	bool challenge_unknown;	   /* auth_unknown = challenge: 407 instead of 403 */
 	uint64_t nonce_ttl_ns;	   /* 0 = 300 s */
 	uint32_t register_max_s;   /* 0 = 3600 s */
+	/* digest algorithms offered, most preferred first (enum
+	 * sip_digest_alg); alg_n 0 = SHA-256 then MD5 (RFC 8760). An answer
+	 * with an algorithm not offered is refused (no downgrade). */
+	uint8_t algs[2];
+	uint8_t alg_n;
 };
 
 struct sip_auth_stats {
@@ -126,8 +133,6 @@ int sip_reg_update(struct sip_auth *a, const struct sip_ident *id, const struct 
 bool sip_reg_lookup(struct sip_auth *a, struct sy_str user, struct sy_str *contact, struct sy_addr *dst);
 
 /* ---- digest arithmetic (exposed for the unit tests) ---- */
-
-enum sip_digest_alg { SIP_ALG_MD5 = 0, SIP_ALG_SHA256 = 1 };
 
 /* The qop=auth response in lowercase hex (32 or 64 chars + NUL in out). */
 void sip_digest_response(enum sip_digest_alg alg, const char *ha1_hex, const char *nonce, const char *nc,
