@@ -6,7 +6,6 @@
 #include "core/sec/secret.h"
 
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -49,22 +48,30 @@ static bool unhex(const char *s, size_t len, uint8_t *out)
 	return true;
 }
 
-/* H(a:b:c...) of NUL-terminated parts joined by ':' into hex. */
-static void h_join(enum sip_digest_alg alg, const char *const *parts, size_t n, char *out)
+_Static_assert(NET_SLOTS >= 2 * SIP_TRUNKS_MAX * SIP_TRUNK_NETS_MAX, "the trunk hash stays half empty");
+
+/* H(a:b:c...) of NUL-terminated parts joined by ':' into hex, on a reused
+ * context and a fetched algorithm. */
+static void h_join_ctx(EVP_MD_CTX *ctx, const EVP_MD *md, const char *const *parts, size_t n, char *out)
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	uint8_t md[EVP_MAX_MD_SIZE];
+	uint8_t d[EVP_MAX_MD_SIZE];
 	unsigned len = 0;
-	SY_ASSERT(ctx != NULL);
-	EVP_DigestInit_ex(ctx, alg == SIP_ALG_SHA256 ? EVP_sha256() : EVP_md5(), NULL);
+	EVP_DigestInit_ex(ctx, md, NULL);
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0)
 			EVP_DigestUpdate(ctx, ":", 1);
 		EVP_DigestUpdate(ctx, parts[i], strlen(parts[i]));
 	}
-	EVP_DigestFinal_ex(ctx, md, &len);
+	EVP_DigestFinal_ex(ctx, d, &len);
+	hex_of(d, len, out);
+}
+
+static void h_join(enum sip_digest_alg alg, const char *const *parts, size_t n, char *out)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	SY_ASSERT(ctx != NULL);
+	h_join_ctx(ctx, alg == SIP_ALG_SHA256 ? EVP_sha256() : EVP_md5(), parts, n, out);
 	EVP_MD_CTX_free(ctx);
-	hex_of(md, len, out);
 }
 
 void sip_digest_ha1(enum sip_digest_alg alg, const char *user, const char *realm, const char *password, char *out)
@@ -73,26 +80,82 @@ void sip_digest_ha1(enum sip_digest_alg alg, const char *user, const char *realm
 	h_join(alg, p, 3, out);
 }
 
-void sip_digest_response(enum sip_digest_alg alg, const char *ha1_hex, const char *nonce, const char *nc,
+static void response_ctx(EVP_MD_CTX *ctx, const EVP_MD *md, const char *ha1_hex, const char *nonce, const char *nc,
 			 const char *cnonce, const char *qop, const char *method, const char *uri, char *out)
 {
 	char ha2[65];
 	const char *p2[] = {method, uri};
-	h_join(alg, p2, 2, ha2);
+	h_join_ctx(ctx, md, p2, 2, ha2);
 	const char *p[] = {ha1_hex, nonce, nc, cnonce, qop, ha2};
-	h_join(alg, p, 6, out);
+	h_join_ctx(ctx, md, p, 6, out);
+}
+
+void sip_digest_response(enum sip_digest_alg alg, const char *ha1_hex, const char *nonce, const char *nc,
+			 const char *cnonce, const char *qop, const char *method, const char *uri, char *out)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	SY_ASSERT(ctx != NULL);
+	response_ctx(ctx, alg == SIP_ALG_SHA256 ? EVP_sha256() : EVP_md5(), ha1_hex, nonce, nc, cnonce, qop, method,
+		     uri, out);
+	EVP_MD_CTX_free(ctx);
 }
 
 /* ---- setup ---- */
 
-static int net_cmp(const void *x, const void *y)
+/* The address with only its first bits kept. */
+static struct sy_addr masked(const struct sy_addr *a, uint8_t bits)
 {
-	const struct auth_net *a = x, *b = y;
-	if (a->net.bits != b->net.bits)
-		return a->net.bits > b->net.bits ? -1 : 1;
-	if ((a->net.addr.port != 0) != (b->net.addr.port != 0))
-		return a->net.addr.port != 0 ? -1 : 1;
-	return a->trunk < b->trunk ? -1 : a->trunk > b->trunk;
+	struct sy_addr m = {.family = a->family};
+	unsigned full = bits / 8, rest = bits % 8;
+	memcpy(m.ip, a->ip, full);
+	if (rest != 0)
+		m.ip[full] = (uint8_t)(a->ip[full] & (0xffu << (8 - rest)));
+	return m;
+}
+
+static uint32_t net_hash(const struct sy_addr *m, uint8_t bits, uint16_t port)
+{
+	uint32_t h = 2166136261u ^ (uint32_t)(m->family << 8 | bits) ^ (uint32_t)port << 16;
+	for (int i = 0; i < 16; i++)
+		h = (h ^ m->ip[i]) * 16777619u;
+	return h;
+}
+
+static bool net_same(const struct sip_net *n, const struct sy_addr *m, uint8_t bits, uint16_t port)
+{
+	return n->bits == bits && n->addr.family == m->family && n->addr.port == port &&
+	       memcmp(n->addr.ip, m->ip, sizeof(m->ip)) == 0;
+}
+
+static int net_find(const struct sip_auth *a, const struct sy_addr *m, uint8_t bits, uint16_t port)
+{
+	for (uint32_t i = net_hash(m, bits, port) % NET_SLOTS;; i = (i + 1) % NET_SLOTS) {
+		const struct auth_net *e = &a->nets[i];
+		if (e->trunk1 == 0)
+			return -1;
+		if (net_same(&e->net, m, bits, port))
+			return e->trunk1 - 1;
+	}
+}
+
+/* Adds a network (the first trunk listing it keeps it) and its length. */
+static void net_add(struct sip_auth *a, const struct sip_net *n, uint16_t trunk)
+{
+	struct sy_addr m = masked(&n->addr, n->bits);
+	uint32_t i = net_hash(&m, n->bits, n->addr.port) % NET_SLOTS;
+	for (; a->nets[i].trunk1 != 0; i = (i + 1) % NET_SLOTS)
+		if (net_same(&a->nets[i].net, &m, n->bits, n->addr.port))
+			return;
+	m.port = n->addr.port;
+	a->nets[i] = (struct auth_net){{m, n->bits}, (uint16_t)(trunk + 1)};
+	for (uint32_t k = 0; k < a->len_n; k++)
+		if (a->lens[k].family == m.family && a->lens[k].bits == n->bits)
+			return;
+	SY_ASSERT(a->len_n < NET_LENS_MAX);
+	uint32_t k = a->len_n++;
+	for (; k > 0 && a->lens[k - 1].bits < n->bits; k--) /* longest first */
+		a->lens[k] = a->lens[k - 1];
+	a->lens[k] = (struct auth_len){m.family, n->bits};
 }
 
 /* The user's HA1 per algorithm: computed from a clear password, or the
@@ -134,8 +197,14 @@ struct sip_auth *sip_auth_create(const struct sy_env *env, const struct sip_acce
 	}
 	for (uint32_t t = 0; t < cfg->trunk_n; t++)
 		for (uint32_t i = 0; i < cfg->trunks[t].net_n; i++)
-			a->nets[a->net_n++] = (struct auth_net){cfg->trunks[t].nets[i], (uint16_t)t};
-	qsort(a->nets, a->net_n, sizeof(a->nets[0]), net_cmp);
+			net_add(a, &cfg->trunks[t].nets[i], (uint16_t)t);
+	a->md_ctx = EVP_MD_CTX_new();
+	a->md[SIP_ALG_MD5] = EVP_MD_fetch(NULL, "MD5", NULL);
+	a->md[SIP_ALG_SHA256] = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (a->md_ctx == NULL || a->md[0] == NULL || a->md[1] == NULL) {
+		sip_auth_destroy(a);
+		return NULL;
+	}
 	for (uint32_t u = 0; u < cfg->user_n; u++)
 		user_keys(a, &cfg->users[u], &a->keys[u]);
 	sy_env_random(env, a->secret, sizeof(a->secret));
@@ -144,6 +213,11 @@ struct sip_auth *sip_auth_create(const struct sy_env *env, const struct sip_acce
 
 void sip_auth_destroy(struct sip_auth *a)
 {
+	if (a == NULL)
+		return;
+	EVP_MD_CTX_free(a->md_ctx);
+	EVP_MD_free(a->md[0]);
+	EVP_MD_free(a->md[1]);
 	free(a);
 }
 
@@ -154,24 +228,20 @@ const struct sip_auth_stats *sip_auth_stats(const struct sip_auth *a)
 
 /* ---- trunks ---- */
 
-static bool net_holds(const struct sip_net *n, const struct sy_addr *src)
-{
-	if (n->addr.family != src->family || (n->addr.port != 0 && n->addr.port != src->port))
-		return false;
-	unsigned full = n->bits / 8, rest = n->bits % 8;
-	if (memcmp(n->addr.ip, src->ip, full) != 0)
-		return false;
-	if (rest == 0)
-		return true;
-	uint8_t mask = (uint8_t)(0xffu << (8 - rest));
-	return (n->addr.ip[full] & mask) == (src->ip[full] & mask);
-}
-
+/* One probe per prefix length in use, longest first; at each length the
+ * entry for the source port before the any-port one. */
 int sip_auth_trunk_match(const struct sip_auth *a, const struct sy_addr *src)
 {
-	for (uint32_t i = 0; i < a->net_n; i++) /* most specific first */
-		if (net_holds(&a->nets[i].net, src))
-			return a->nets[i].trunk;
+	for (uint32_t k = 0; k < a->len_n; k++) {
+		if (a->lens[k].family != src->family)
+			continue;
+		struct sy_addr m = masked(src, a->lens[k].bits);
+		int t = net_find(a, &m, a->lens[k].bits, src->port);
+		if (t < 0)
+			t = net_find(a, &m, a->lens[k].bits, 0);
+		if (t >= 0)
+			return t;
+	}
 	return -1;
 }
 
@@ -185,11 +255,18 @@ int sip_auth__user_find(const struct sip_auth *a, struct sy_str name)
 
 /* ---- nonces ---- */
 
+/* SHA-256(secret | head | secret), cut to 16 bytes: a MAC over an input
+ * of fixed length (no length extension to fear), one hash on the reused
+ * context. */
 static void nonce_mac(const struct sip_auth *a, const uint8_t *head16, uint8_t *mac16)
 {
 	uint8_t md[32];
 	unsigned len = 0;
-	HMAC(EVP_sha256(), a->secret, (int)sizeof(a->secret), head16, 16, md, &len);
+	EVP_DigestInit_ex(a->md_ctx, a->md[SIP_ALG_SHA256], NULL);
+	EVP_DigestUpdate(a->md_ctx, a->secret, sizeof(a->secret));
+	EVP_DigestUpdate(a->md_ctx, head16, 16);
+	EVP_DigestUpdate(a->md_ctx, a->secret, sizeof(a->secret));
+	EVP_DigestFinal_ex(a->md_ctx, md, &len);
 	memcpy(mac16, md, 16);
 }
 
@@ -361,8 +438,8 @@ static enum digest_verdict digest_verify(struct sip_auth *a, const struct sip_ms
 	    cr->cnonce[0] == '\0' || cr->uri[0] == '\0' || !parse_nc(cr->nc, &nc) || !nonce_open(a, cr->nonce, &ts, tag))
 		return DG_BAD;
 	const char *method = req->m->sip_method != NULL ? req->m->sip_method : "";
-	sip_digest_response(cr->alg, a->keys[*user].ha1[cr->alg], cr->nonce, cr->nc, cr->cnonce, cr->qop, method,
-			    cr->uri, want);
+	response_ctx(a->md_ctx, a->md[cr->alg], a->keys[*user].ha1[cr->alg], cr->nonce, cr->nc, cr->cnonce, cr->qop,
+		     method, cr->uri, want);
 	size_t wl = strlen(want);
 	char got[65];
 	snprintf(got, sizeof(got), "%s", cr->response);

@@ -5,12 +5,23 @@
 
 #include "auth.h"
 
+#include <openssl/evp.h>
+
 #define NONCE_WAYS 4 /* slots per bucket of the nc table */
 
-/* A trunk network, sorted most specific first. */
+#define NET_SLOTS   4096 /* hash slots for trunk networks: >= 2x the most there can be */
+#define NET_LENS_MAX 64	 /* distinct (family, prefix length) pairs looked up */
+
+/* A trunk network in the hash: the address masked to its bits, its port
+ * (0: any) and its trunk + 1 (0: a free slot). */
 struct auth_net {
 	struct sip_net net;
-	uint16_t trunk;
+	uint16_t trunk1;
+};
+
+/* A prefix length in use, most specific first. */
+struct auth_len {
+	uint8_t family, bits;
 };
 
 /* HA1 of a user per algorithm, lowercase hex; "" when not known (a
@@ -39,8 +50,13 @@ struct sip_auth {
 	const struct sy_env *env;
 	struct sip_access_cfg cfg;
 	uint64_t ttl_ns;
-	struct auth_net nets[SIP_TRUNKS_MAX * SIP_TRUNK_NETS_MAX];
-	uint32_t net_n;
+	/* trunk networks: one hash probe per prefix length in use, longest first */
+	struct auth_net nets[NET_SLOTS];
+	struct auth_len lens[NET_LENS_MAX];
+	uint32_t len_n;
+	/* hashing contexts, fetched once (a fetch per hash costs more than the hash) */
+	EVP_MD_CTX *md_ctx;
+	EVP_MD *md[2]; /* per enum sip_digest_alg */
 	struct auth_keys keys[SIP_USERS_MAX];
 	uint8_t secret[32];
 	struct nonce_slot slots[SIP_NONCE_SLOTS];
