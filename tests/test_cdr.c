@@ -291,6 +291,46 @@ static void check_row_id6(sqlite3 *db)
 	sqlite3_finalize(st6);
 }
 
+/* A schema-1 file (before the account column) is upgraded in place: its
+ * rows stay, new rows carry the account. */
+static void test_store_upgrade_v1(void **state)
+{
+	const char *dir = *state;
+	sqlite3 *db;
+	char *path = path_in(dir, "cdrs.sqlite");
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+				      "CREATE TABLE cdrs (id INTEGER NOT NULL, start_ns INTEGER NOT NULL, answer_ns INTEGER "
+				      "NOT NULL DEFAULT 0, end_ns INTEGER NOT NULL, duration_ms INTEGER NOT NULL DEFAULT 0, "
+				      "pdd_ms INTEGER NOT NULL DEFAULT 0, disposition TEXT NOT NULL, sip_status INTEGER NOT "
+				      "NULL DEFAULT 0, carrier TEXT NOT NULL DEFAULT '', caller TEXT NOT NULL DEFAULT '', "
+				      "callee TEXT NOT NULL DEFAULT '', a_call_id TEXT NOT NULL DEFAULT '', b_call_id TEXT "
+				      "NOT NULL DEFAULT '', hangup TEXT NOT NULL DEFAULT '', cost_micros INTEGER NOT NULL "
+				      "DEFAULT 0, tariff_id INTEGER NOT NULL DEFAULT 0, rated_ms INTEGER NOT NULL DEFAULT 0);"
+				      "INSERT INTO cdrs (id,start_ns,end_ns,disposition) VALUES (1,1,2,'BUSY');"
+				      "PRAGMA user_version=1;",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	write_cdrs(dir, 1, 6, NULL); /* ids 2..6; id 6 is gen_cdr(5): trunk-a */
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*), sum(account = 'trunk-a'), sum(id = 1 AND account = '')"
+						" FROM cdrs",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int64(st, 0), 6);
+	assert_int_equal(sqlite3_column_int64(st, 1), 3); /* gen_cdr 1, 3, 5 */
+	assert_int_equal(sqlite3_column_int64(st, 2), 1);
+	sqlite3_finalize(st);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int64(st, 0), 2);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
 static void test_store_10k(void **state)
 {
 	const char *dir = *state;
@@ -583,6 +623,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_store_unwritable, setup_dir, teardown_dir),
 	    cmocka_unit_test_setup_teardown(test_store_full_then_retry, setup_dir, teardown_dir),
 	    cmocka_unit_test_setup_teardown(test_store_fsync_fail, setup_dir, teardown_dir),
+	    cmocka_unit_test_setup_teardown(test_store_upgrade_v1, setup_dir, teardown_dir),
 	    cmocka_unit_test_setup_teardown(test_store_locked_against_other_process, setup_dir, teardown_dir),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,7 +5,7 @@
  * SHA-256 and MD5, qop=auth). Anyone else gets 403, or, with users
  * configured or auth_unknown = challenge, a 407 (401 for REGISTER).
  *
- * Nonces are stateless: time, random bytes and a MAC under a secret from
+ * Nonces are stateless: time, random bytes and a keyed SHA-256 under a secret from
  * the env's random source, so any nonce the switch issued is checked
  * without a table, and an expired one is answered stale=true. Replays are
  * refused by a bounded table of recent nonces and the highest nc each has
