@@ -690,6 +690,68 @@ static void test_identity_cdr_account(void **state)
 	assert_int_equal(b2bua_auth_stats(f->b)->by_trunk, 1);
 }
 
+/* A REGISTER from the phone of digest user 4471234 (behind NAT: its
+ * Contact names a private address); auth is "" or a credentials line. */
+static void phone_register(struct fx *f, const struct sy_addr *phone, int cseq, const char *auth)
+{
+	injectf(f, phone, NULL,
+		"REGISTER sip:10.0.0.1 SIP/2.0\n"
+		"Via: SIP/2.0/UDP 10.0.0.200:5062;branch=z9hG4bKreg%d\n"
+		"Max-Forwards: 70\n"
+		"From: <sip:4471234@10.0.0.1>;tag=ph\n"
+		"To: <sip:4471234@10.0.0.1>\n"
+		"Call-ID: reg-1@10.0.0.200\n"
+		"CSeq: %d REGISTER\n"
+		"Contact: <sip:4471234@192.168.1.20:5062>\n"
+		"Expires: 600\n"
+		"%s",
+		cseq, cseq, auth);
+}
+
+/* The registrar end to end: 401, REGISTER with the digest, 200 listing
+ * the contact; then a call from the trunk to 4471234 goes to the phone's
+ * packet source with its Contact as Request-URI, not to a carrier. */
+static void test_identity_registered_user(void **state)
+{
+	struct fx *f = *state;
+	struct sip_user_cfg *usr = &f->access.users[f->access.user_n++];
+	snprintf(usr->name, sizeof(usr->name), "4471234");
+	snprintf(usr->password, sizeof(usr->password), "phone-pw");
+	fx_start(f);
+	struct sy_addr phone = sy_addr_v4(10, 0, 0, 200, 5062);
+	phone_register(f, &phone, 1, "");
+	struct sip_msg *r = take(f, &phone);
+	assert_response(r, 401, SIP_M_REGISTER, 1);
+	const char *np = memmem(r->raw.p, r->raw.len, "nonce=\"", 7);
+	assert_non_null(np);
+	char nonce[80], ha1[65], resp[65], auth[512];
+	size_t nl = (size_t)((const char *)memchr(np + 7, '"', 70) - (np + 7));
+	memcpy(nonce, np + 7, nl);
+	nonce[nl] = '\0';
+	sip_digest_ha1(SIP_ALG_SHA256, "4471234", "switchyard", "phone-pw", ha1);
+	sip_digest_response(SIP_ALG_SHA256, ha1, nonce, "00000001", "abc", "auth", "REGISTER", "sip:10.0.0.1", resp);
+	snprintf(auth, sizeof(auth),
+		 "Authorization: Digest username=\"4471234\", realm=\"switchyard\", nonce=\"%s\", uri=\"sip:10.0.0.1\", "
+		 "response=\"%s\", algorithm=SHA-256, qop=auth, nc=00000001, cnonce=\"abc\"\n",
+		 nonce, resp);
+	phone_register(f, &phone, 2, auth);
+	r = take(f, &phone);
+	assert_response(r, 200, SIP_M_REGISTER, 2);
+	assert_non_null(memmem(r->raw.p, r->raw.len, "Contact: <sip:4471234@192.168.1.20:5062>;expires=600", 52));
+	assert_int_equal(b2bua_auth_stats(f->b)->bindings, 1);
+	/* a call from the trunk to the registered user */
+	struct ua u;
+	caller_invite(f, &u, "4471234");
+	assert_response(take(f, &f->caller), 100, SIP_M_INVITE, 1);
+	struct sip_msg *inv = take(f, &phone);
+	assert_request(inv, SIP_M_INVITE, 1);
+	assert_uri(inv->m->req_uri, "4471234", "192.168.1.20", "5062");
+	assert_int_equal(f->route_calls, 0); /* no carrier route was looked up */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(unread_to(f, &f->c[i]), 0);
+	assert_int_equal(b2bua_auth_stats(f->b)->reg_routed, 1);
+}
+
 static void test_basic_call(void **state)
 {
 	struct fx *f = *state;
@@ -2670,6 +2732,7 @@ int main(void)
 	    T(test_basic_call),
 	    T(test_identity_unknown_source_403),
 	    T(test_identity_cdr_account),
+	    T(test_identity_registered_user),
 	    T(test_answer_without_ringing),
 	    T(test_bye_from_carrier),
 	    T(test_no_route),
