@@ -149,12 +149,11 @@ static void nonce_of(const struct fx *f, const char *alg, char *out)
 	fail_msg("no %s challenge in: %s", alg, f->hdr);
 }
 
-/* The credentials line answering nonce with password. */
-static void answer(char *out, size_t cap, bool www, enum sip_digest_alg alg, const char *user, const char *password,
-		   const char *nonce, const char *nc, const char *method)
+/* The credentials line answering nonce with password, for uri. */
+static void answer_uri(char *out, size_t cap, bool www, enum sip_digest_alg alg, const char *user,
+		       const char *password, const char *nonce, const char *nc, const char *method, const char *uri)
 {
 	char ha1[65], resp[65];
-	const char *uri = "sip:15551234567@sy.example";
 	sip_digest_ha1(alg, user, "sy.example", password, ha1);
 	sip_digest_response(alg, ha1, nonce, nc, "0a4f113b", "auth", method, uri, resp);
 	snprintf(out, cap,
@@ -162,6 +161,13 @@ static void answer(char *out, size_t cap, bool www, enum sip_digest_alg alg, con
 		 "algorithm=%s, qop=auth, nc=%s, cnonce=\"0a4f113b\"\r\n",
 		 www ? "Authorization" : "Proxy-Authorization", user, nonce, uri, resp,
 		 alg == SIP_ALG_SHA256 ? "SHA-256" : "MD5", nc);
+}
+
+/* ...for the Request-URI ask() sends. */
+static void answer(char *out, size_t cap, bool www, enum sip_digest_alg alg, const char *user, const char *password,
+		   const char *nonce, const char *nc, const char *method)
+{
+	answer_uri(out, cap, www, alg, user, password, nonce, nc, method, "sip:15551234567@sy.example");
 }
 
 /* ---- trunks ---- */
@@ -249,6 +255,14 @@ static void test_digest_both_algorithms(void **state)
 	assert_int_equal(f->id.kind, SIP_IDENT_USER);
 	assert_string_equal(f->id.name, "alice");
 	assert_string_equal(f->id.account, "acct-alice");
+	/* a uri of the host alone (what SIPp 3.6 sends) names the same resource */
+	answer_uri(cred, sizeof(cred), false, SIP_ALG_SHA256, "alice", "s3cret", nonce, "00000002", "INVITE",
+		   "sip:sy.example");
+	assert_int_equal(ask(f, "INVITE", "198.51.100.1:5060", cred), SIP_AUTH_OK);
+	/* another host does not */
+	answer_uri(cred, sizeof(cred), false, SIP_ALG_SHA256, "alice", "s3cret", nonce, "00000003", "INVITE",
+		   "sip:other.example");
+	assert_int_equal(ask(f, "INVITE", "198.51.100.1:5060", cred), SIP_AUTH_CHALLENGE);
 }
 
 static void test_digest_md5_and_stored_ha1(void **state)
@@ -311,8 +325,13 @@ static void test_wrong_password_and_forged_nonce(void **state)
 	nonce[5] = nonce[5] == '0' ? '1' : '0';
 	answer(cred, sizeof(cred), false, SIP_ALG_SHA256, "alice", "s3cret", nonce, "00000001", "REGISTER");
 	assert_int_equal(ask(f, "INVITE", "198.51.100.1:5060", cred), SIP_AUTH_CHALLENGE);
+	/* a valid digest for another Request-URI (the request was redirected
+	 * to another number on the way, the credentials kept) */
+	answer_uri(cred, sizeof(cred), false, SIP_ALG_SHA256, "alice", "s3cret", nonce, "00000001", "INVITE",
+		   "sip:19005550000@sy.example");
+	assert_int_equal(ask(f, "INVITE", "198.51.100.1:5060", cred), SIP_AUTH_CHALLENGE);
 	const struct sip_auth_stats *s = sip_auth_stats(f->a);
-	assert_int_equal(s->bad_credentials, 4);
+	assert_int_equal(s->bad_credentials, 5);
 	assert_int_equal(s->by_digest, 0);
 }
 

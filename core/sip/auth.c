@@ -422,6 +422,33 @@ static bool parse_nc(const char *s, uint32_t *out)
 	return *out != 0;
 }
 
+/* The digest covers its uri parameter, not the Request-URI: unless they
+ * name the same resource, whoever sees an authenticated INVITE in flight
+ * could send it to another number under the same credentials (RFC 2617
+ * 3.2.2.5). Same resource: the request line's Request-URI byte for byte,
+ * or, for a uri without a user part (SIPp 3.6 sends "sip:HOST:PORT"), the
+ * Request-URI's host:port: then the dialed number is outside the digest,
+ * and only the nc table stands against a replay (docs/security/sipauth.md). */
+static bool uri_is_request_uri(const struct sip_msg *req, const char *uri)
+{
+	const char *p = memchr(req->raw.p, ' ', req->raw.len);
+	if (p == NULL)
+		return false;
+	p++;
+	size_t rest = req->raw.len - (size_t)(p - req->raw.p), n = 0, ul = strlen(uri);
+	while (n < rest && p[n] != ' ' && p[n] != '\r' && p[n] != '\n')
+		n++;
+	if (n == ul && memcmp(p, uri, n) == 0)
+		return true;
+	const char *at = memchr(p, '@', n);
+	if (strchr(uri, '@') != NULL || at == NULL || ul < 4 || memcmp(uri, "sip:", 4) != 0)
+		return false;
+	size_t hl = 0;
+	for (at++; at + hl < p + n && at[hl] != ';' && at[hl] != '?'; hl++)
+		;
+	return hl == ul - 4 && memcmp(at, uri + 4, hl) == 0;
+}
+
 enum digest_verdict { DG_OK, DG_BAD, DG_STALE, DG_REPLAY };
 
 /* Checks the credentials: the user, the nonce's MAC, the response, then
@@ -435,7 +462,8 @@ static enum digest_verdict digest_verify(struct sip_auth *a, const struct sip_ms
 	char want[65];
 	*user = sip_auth__user_find(a, sy_str_from(cr->user));
 	if (*user < 0 || a->keys[*user].ha1[cr->alg][0] == '\0' || strcmp(cr->qop, "auth") != 0 ||
-	    cr->cnonce[0] == '\0' || cr->uri[0] == '\0' || !parse_nc(cr->nc, &nc) || !nonce_open(a, cr->nonce, &ts, tag))
+	    cr->cnonce[0] == '\0' || !uri_is_request_uri(req, cr->uri) || !parse_nc(cr->nc, &nc) ||
+	    !nonce_open(a, cr->nonce, &ts, tag))
 		return DG_BAD;
 	const char *method = req->m->sip_method != NULL ? req->m->sip_method : "";
 	response_ctx(a->md_ctx, a->md[cr->alg], a->keys[*user].ha1[cr->alg], cr->nonce, cr->nc, cr->cnonce, cr->qop,
