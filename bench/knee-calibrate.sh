@@ -21,6 +21,9 @@ sip = 127.0.0.1:$sw
 http = 127.0.0.1:$http
 out = $TMP/out
 
+[trunk local]
+address = 127.0.0.1
+
 [carrier sipp-uas]
 prefixes = 1 44
 address = 127.0.0.1:$uas

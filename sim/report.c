@@ -123,6 +123,7 @@ static void collect_switch(const struct sim_run *r, struct metrics *ms)
 	collect_cdrs(r, ms);
 	sy_counters_visit(&sip_stack_counters, &totals.sip, put_ctr, ms);
 	sy_counters_visit(&vswitch_disk_counters, &totals.disk, put_ctr, ms);
+	sy_counters_visit(&sip_auth_counters, &totals.auth, put_ctr, ms);
 }
 
 static const struct metric *find(const struct metrics *ms, const char *name);
@@ -500,6 +501,7 @@ static void text_counters(FILE *f, const struct sim_run *r, bool voice)
 		sy_counters_text(&o, "b2bua", &b2bua_counters, &totals.b2b, 110);
 		sy_counters_text(&o, "sip", &sip_stack_counters, &totals.sip, 110);
 		sy_counters_text(&o, "switch-disk", &vswitch_disk_counters, &totals.disk, 110);
+		sy_counters_text(&o, "sip-auth", &sip_auth_counters, &totals.auth, 110);
 	}
 	if (totals.billed)
 		sy_counters_text(&o, "billing", &callbill_counters, &totals.bill, 110);

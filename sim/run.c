@@ -221,7 +221,7 @@ _Static_assert(sizeof(struct b2bua_stats) == 24 * 8 + 700 * 4 + 2 * sizeof(struc
 _Static_assert(sizeof(struct sip_stack_stats) == (12 + SIP_OVL_N + 6) * 8 + sizeof(struct sy_hist),
 	       "sip_stack_stats changed: update sip_add()");
 
-_Static_assert(sizeof(struct callbill_stats) == 12 * 8, "callbill_stats changed: update bill_add()");
+_Static_assert(sizeof(struct callbill_stats) == 13 * 8, "callbill_stats changed: update bill_add()");
 
 static void bill_add(struct sim_voice_totals *t, const struct callbill *cb)
 {
@@ -238,6 +238,7 @@ static void bill_add(struct sim_voice_totals *t, const struct callbill *cb)
 	t->bill.declined_unknown += b.declined_unknown;
 	t->bill.declined_tariff += b.declined_tariff;
 	t->bill.declined_store += b.declined_store;
+	t->bill.declined_caller += b.declined_caller;
 	t->bill.extends += b.extends;
 	t->bill.cutoffs += b.cutoffs;
 	t->bill.cutoff_late_max_ns = SY_MAX(t->bill.cutoff_late_max_ns, b.cutoff_late_max_ns);
@@ -278,6 +279,23 @@ static void b2bua_add(struct b2bua_stats *t, const struct b2bua_stats *b)
 	sy_hist_merge(&t->setup, &b->setup);
 }
 
+_Static_assert(sizeof(struct sip_auth_stats) == 11 * 8, "sip_auth_stats changed: update auth_add()");
+
+static void auth_add(struct sip_auth_stats *t, const struct sip_auth_stats *s)
+{
+	t->by_trunk += s->by_trunk;
+	t->by_digest += s->by_digest;
+	t->challenged += s->challenged;
+	t->rejected += s->rejected;
+	t->bad_credentials += s->bad_credentials;
+	t->stale += s->stale;
+	t->replays += s->replays;
+	t->registers += s->registers;
+	t->bindings = s->bindings; /* a gauge */
+	t->reg_full += s->reg_full;
+	t->reg_routed += s->reg_routed;
+}
+
 static void sip_add(struct sip_stack_stats *t, const struct sip_stack_stats *s)
 {
 	t->rx_msgs += s->rx_msgs;
@@ -307,6 +325,7 @@ void sim_run__voice_add(struct sim_voice_totals *t, const struct vswitch *v)
 {
 	b2bua_add(&t->b2b, b2bua_stats(v->b2bua));
 	sip_add(&t->sip, sip_stack_stats(b2bua_stack(v->b2bua)));
+	auth_add(&t->auth, b2bua_auth_stats(v->b2bua));
 	for (uint32_t i = 0; i < v->carrier_n; i++) {
 		struct b2bua_carrier *c = &t->carriers[i];
 		const struct b2bua_carrier *vc = &v->carriers[i];

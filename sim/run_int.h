@@ -29,6 +29,7 @@ enum sim_run_col { COL_OFFERED, COL_ATTEMPTS, COL_ANSWERED, COL_FAILED, COL_COMP
 struct sim_voice_totals {
 	struct b2bua_stats b2b;
 	struct sip_stack_stats sip;
+	struct sip_auth_stats auth; /* trunks, digest, registrar */
 	struct b2bua_carrier carriers[SCN_CARRIERS_MAX];
 	uint32_t carrier_n;
 	uint64_t cdrs_emitted; /* CDRs the switches produced (caller and switch saw the end) */

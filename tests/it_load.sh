@@ -57,6 +57,9 @@ http = 127.0.0.1:$http
 smpp = 127.0.0.1:$smpp
 out = $TMP/out
 
+[trunk local]
+address = 127.0.0.1
+
 [carrier far]
 prefixes = 1
 address = 127.0.0.1:$car

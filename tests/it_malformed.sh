@@ -11,7 +11,7 @@ require_tool python3
 
 pick_ports 2
 port=${PORTS[0]} http=${PORTS[1]}
-printf '[node]\nsip = 127.0.0.1:%s\nhttp = 127.0.0.1:%s\nout = %s/out\n\n[carrier c]\nprefixes = 1\naddress = 127.0.0.1:9\n' \
+printf '[node]\nsip = 127.0.0.1:%s\nhttp = 127.0.0.1:%s\nout = %s/out\n\n[trunk local]\naddress = 127.0.0.1\n\n[carrier c]\nprefixes = 1\naddress = 127.0.0.1:9\n' \
 	"$port" "$http" "$TMP" >"$TMP/serve.scn"
 start_switchyard serve serve "$TMP/serve.scn"
 python3 - "$port" <<'PY'

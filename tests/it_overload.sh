@@ -28,6 +28,9 @@ retry_after = 7s
 osip_memory = 64MB
 out = $TMP/out
 
+[trunk local]
+address = 127.0.0.1
+
 [carrier sipp-uas]
 prefixes = 1
 address = 127.0.0.1:$uas

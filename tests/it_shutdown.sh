@@ -23,6 +23,9 @@ http = 127.0.0.1:$http
 out = $TMP/out
 shutdown_grace = 10s
 
+[trunk local]
+address = 127.0.0.1
+
 [carrier sipp]
 prefixes = 1
 address = 127.0.0.1:$uas

@@ -17,7 +17,7 @@ require_run "sipp" '^ *SIPp v[0-9]' sipp -v
 
 pick_ports 4
 sw=${PORTS[0]} uas=${PORTS[1]} uac=${PORTS[2]} http=${PORTS[3]}
-printf '[node]\nsip = 127.0.0.1:%s\nhttp = 127.0.0.1:%s\nout = %s/out\n\n[carrier c]\nprefixes = 1\naddress = 127.0.0.1:%s\n' \
+printf '[node]\nsip = 127.0.0.1:%s\nhttp = 127.0.0.1:%s\nout = %s/out\n\n[trunk local]\naddress = 127.0.0.1\n\n[carrier c]\nprefixes = 1\naddress = 127.0.0.1:%s\n' \
 	"$sw" "$http" "$TMP" "$uas" >"$TMP/serve.scn"
 chmod 777 "$TMP" # dumpcap may drop privileges to write the capture
 start tshark tshark -q -i lo -f "udp and (port $sw or port $uas or port $uac)" -w "$TMP/cap.pcapng"

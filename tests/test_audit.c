@@ -33,7 +33,7 @@ static const char scn_fmt[] = "[run]\nduration = 4s\nseed = 7\ndrain = 120s\n\n"
 			      "[account sub]\ntype = prepaid\ncount = 10\ncallers = +1555000\n"
 			      "balance = %s USD\ntariff = retail\n\n"
 			      "[carrier tier1]\nprefixes = 1\nanswer = 100%% ring 1s..2s\nrate = 0.0050/min\n"
-			      "link = latency 10ms\n\n"
+			      "link = latency 10ms\n\n[trunk callers]\naddress = 10.0.2.1\naccount = sub\n\n"
 			      "[traffic voice]\ncps = 5\naccount = sub\nfrom = +1555000X\nto = +1XXXXXXXXXX\n"
 			      "hold = exp 60s\nlink = latency 5ms\n\n"
 			      "[expect]\n%s";

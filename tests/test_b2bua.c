@@ -71,6 +71,7 @@ struct fx {
 	struct b2bua *b;
 	struct sy_dgram *sock;
 	struct b2bua_carrier car[3];
+	struct sip_access_cfg access; /* the caller is a trunk (default deny) */
 	struct sy_addr sw, caller, c[3];
 	uint32_t route_calls;
 	struct cdr cdrs[CDRS_MAX];
@@ -118,7 +119,13 @@ static int fx_setup(void **state)
 	    .invite_timeout_ns = 3 * SEC,
 	    .ring_timeout_ns = 60 * SEC,
 	    .cdr_id_base = 1000,
+	    .access = &f->access,
 	};
+	snprintf(f->access.trunks[0].name, SIP_AUTH_NAME_MAX, "callers");
+	f->access.trunks[0].nets[0] = (struct sip_net){f->caller, 32};
+	f->access.trunks[0].nets[0].addr.port = 0;
+	f->access.trunks[0].net_n = 1;
+	f->access.trunk_n = 1;
 	*state = f;
 	return 0;
 }
@@ -646,6 +653,105 @@ static void check_b_invite(const struct ua *u, const char *sdp)
 	assert_uri(contact_uri(inv), "switchyard", "10.0.0.1", "5060");
 }
 
+/* Default deny: an INVITE from an address no trunk lists, with no users
+ * configured, is answered 403 before anything is allocated: no carrier
+ * hears of it, no route is looked up, no CDR. */
+static void test_identity_unknown_source_403(void **state)
+{
+	struct fx *f = *state;
+	f->access.trunks[0].nets[0].addr = sy_addr_v4(10, 0, 0, 99, 0); /* the caller is 10.0.0.100 */
+	fx_start(f);
+	struct ua u;
+	caller_invite(f, &u, "15551234");
+	assert_response(take(f, &f->caller), 403, SIP_M_INVITE, 1);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(unread_to(f, &f->c[i]), 0);
+	expect_quiet(f);
+	assert_int_equal(f->route_calls, 0);
+	assert_int_equal(f->ncdr, 0);
+	assert_int_equal(st(f)->attempts, 0);
+	assert_int_equal(b2bua_auth_stats(f->b)->rejected, 1);
+	assert_int_equal(b2bua_auth_stats(f->b)->by_trunk, 0);
+}
+
+/* The CDR names the account of the trunk the call came from. */
+static void test_identity_cdr_account(void **state)
+{
+	struct fx *f = *state;
+	snprintf(f->access.trunks[0].account, SIP_AUTH_NAME_MAX, "acme");
+	fx_start(f);
+	struct ua u;
+	call_setup(f, &u, "15551234", 0);
+	call_ring(f, &u);
+	call_answer(f, &u);
+	call_bye_from_caller(f, &u);
+	assert_int_equal(f->ncdr, 1);
+	assert_string_equal(last_cdr(f)->account, "acme");
+	assert_int_equal(b2bua_auth_stats(f->b)->by_trunk, 1);
+}
+
+/* A REGISTER from the phone of digest user 4471234 (behind NAT: its
+ * Contact names a private address); auth is "" or a credentials line. */
+static void phone_register(struct fx *f, const struct sy_addr *phone, int cseq, const char *auth)
+{
+	injectf(f, phone, NULL,
+		"REGISTER sip:10.0.0.1 SIP/2.0\n"
+		"Via: SIP/2.0/UDP 10.0.0.200:5062;branch=z9hG4bKreg%d\n"
+		"Max-Forwards: 70\n"
+		"From: <sip:4471234@10.0.0.1>;tag=ph\n"
+		"To: <sip:4471234@10.0.0.1>\n"
+		"Call-ID: reg-1@10.0.0.200\n"
+		"CSeq: %d REGISTER\n"
+		"Contact: <sip:4471234@192.168.1.20:5062>\n"
+		"Expires: 600\n"
+		"%s",
+		cseq, cseq, auth);
+}
+
+/* The registrar end to end: 401, REGISTER with the digest, 200 listing
+ * the contact; then a call from the trunk to 4471234 goes to the phone's
+ * packet source with its Contact as Request-URI, not to a carrier. */
+static void test_identity_registered_user(void **state)
+{
+	struct fx *f = *state;
+	struct sip_user_cfg *usr = &f->access.users[f->access.user_n++];
+	snprintf(usr->name, sizeof(usr->name), "4471234");
+	snprintf(usr->password, sizeof(usr->password), "phone-pw");
+	fx_start(f);
+	struct sy_addr phone = sy_addr_v4(10, 0, 0, 200, 5062);
+	phone_register(f, &phone, 1, "");
+	struct sip_msg *r = take(f, &phone);
+	assert_response(r, 401, SIP_M_REGISTER, 1);
+	const char *np = memmem(r->raw.p, r->raw.len, "nonce=\"", 7);
+	assert_non_null(np);
+	char nonce[80], ha1[65], resp[65], auth[512];
+	size_t nl = (size_t)((const char *)memchr(np + 7, '"', 70) - (np + 7));
+	memcpy(nonce, np + 7, nl);
+	nonce[nl] = '\0';
+	sip_digest_ha1(SIP_ALG_SHA256, "4471234", "switchyard", "phone-pw", ha1);
+	sip_digest_response(SIP_ALG_SHA256, ha1, nonce, "00000001", "abc", "auth", "REGISTER", "sip:10.0.0.1", resp);
+	snprintf(auth, sizeof(auth),
+		 "Authorization: Digest username=\"4471234\", realm=\"switchyard\", nonce=\"%s\", uri=\"sip:10.0.0.1\", "
+		 "response=\"%s\", algorithm=SHA-256, qop=auth, nc=00000001, cnonce=\"abc\"\n",
+		 nonce, resp);
+	phone_register(f, &phone, 2, auth);
+	r = take(f, &phone);
+	assert_response(r, 200, SIP_M_REGISTER, 2);
+	assert_non_null(memmem(r->raw.p, r->raw.len, "Contact: <sip:4471234@192.168.1.20:5062>;expires=600", 52));
+	assert_int_equal(b2bua_auth_stats(f->b)->bindings, 1);
+	/* a call from the trunk to the registered user */
+	struct ua u;
+	caller_invite(f, &u, "4471234");
+	assert_response(take(f, &f->caller), 100, SIP_M_INVITE, 1);
+	struct sip_msg *inv = take(f, &phone);
+	assert_request(inv, SIP_M_INVITE, 1);
+	assert_uri(inv->m->req_uri, "4471234", "192.168.1.20", "5062");
+	assert_int_equal(f->route_calls, 0); /* no carrier route was looked up */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(unread_to(f, &f->c[i]), 0);
+	assert_int_equal(b2bua_auth_stats(f->b)->reg_routed, 1);
+}
+
 static void test_basic_call(void **state)
 {
 	struct fx *f = *state;
@@ -935,7 +1041,7 @@ static const struct {
     {"BYE without To tag", "BYE", "sip:switchyard@10.0.0.1:5060", NULL, 2, 481, SIP_M_BYE},
     {"ACK, unknown dialog", "ACK", "sip:switchyard@10.0.0.1:5060", "nosuch", 1, 0, SIP_M_ACK},
     {"CANCEL matching no INVITE", "CANCEL", "sip:1555@10.0.0.1:5060", NULL, 1, 481, SIP_M_CANCEL},
-    {"REGISTER (not served)", "REGISTER", "sip:10.0.0.1", NULL, 1, 405, SIP_M_REGISTER},
+    {"REGISTER (a trunk does not register; no users: 403)", "REGISTER", "sip:10.0.0.1", NULL, 1, 403, SIP_M_REGISTER},
 };
 
 static void test_options_and_stray(void **state)
@@ -1799,6 +1905,7 @@ static void test_hangup_every_state(void **state)
 	struct node_cfg *node = NULL;
 	char dir[] = "/tmp/sy-b2bua-hang.XXXXXX";
 	f->cfg.bill = hang_billing(f, &scn, &node, dir);
+	snprintf(f->access.trunks[0].account, SIP_AUTH_NAME_MAX, "alice");
 	f->cfg.invite_timeout_ns = 0; /* the call without a 1xx stays in setup */
 	fx_start(f);
 	struct ua up, unack, ring, early, canc;
@@ -1860,7 +1967,7 @@ static void test_hangup_every_state(void **state)
 		const char *why = NULL;
 		struct callbill_call bc;
 		snprintf(cid, sizeof(cid), "after-%d", i);
-		assert_int_equal(callbill_authorize(f->cfg.bill, SY_STR("4420001"), SY_STR("15559999"), sy_str_from(cid),
+		assert_int_equal(callbill_authorize(f->cfg.bill, SY_STR("alice"), SY_STR("4420001"), SY_STR("15559999"), sy_str_from(cid),
 						    &bc, &status, &why),
 				 SY_OK);
 	}
@@ -2623,6 +2730,9 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 	const struct CMUnitTest tests[] = {
 	    T(test_basic_call),
+	    T(test_identity_unknown_source_403),
+	    T(test_identity_cdr_account),
+	    T(test_identity_registered_user),
 	    T(test_answer_without_ringing),
 	    T(test_bye_from_carrier),
 	    T(test_no_route),

@@ -67,12 +67,25 @@ static int teardown(void **state)
 	return 0;
 }
 
-static enum sy_rc auth(struct fx *f, const char *caller, const char *callee, const char *cid,
-		       struct callbill_call *c, uint16_t *status)
+/* The account is the caller's authenticated identity (a trunk's or a
+ * digest user's), which the switch passes; the test names it. */
+static enum sy_rc auth_as(struct fx *f, const char *account, const char *caller, const char *callee, const char *cid,
+			  struct callbill_call *c, uint16_t *status)
 {
 	const char *why = NULL;
 	*status = 0;
-	return callbill_authorize(f->cb, sy_str_from(caller), sy_str_from(callee), sy_str_from(cid), c, status, &why);
+	return callbill_authorize(f->cb, sy_str_from(account), sy_str_from(caller), sy_str_from(callee),
+				  sy_str_from(cid), c, status, &why);
+}
+
+/* The account owning caller in this fixture's config. */
+static enum sy_rc auth(struct fx *f, const char *caller, const char *callee, const char *cid,
+		       struct callbill_call *c, uint16_t *status)
+{
+	const char *acct = strncmp(caller, "1666", 4) == 0 ? "grp" : strncmp(caller, "1555999", 7) == 0 ? "poor"
+							     : strncmp(caller, "1555000", 7) == 0 ? "alice"
+											       : "nobody";
+	return auth_as(f, acct, caller, callee, cid, c, status);
 }
 
 /* 0.10 pays 96 s in 6-second blocks (102 s would cost 0.102): the first
@@ -170,7 +183,7 @@ static void test_refusals(void **state)
 	struct callbill_call c;
 	uint16_t st;
 	assert_int_equal(auth(f, "19990000", "12125550100", "x", &c, &st), SY_DECLINED);
-	assert_int_equal(st, 403); /* no account owns the caller */
+	assert_int_equal(st, 403); /* no such account */
 	assert_int_equal(auth(f, "15550001", "33123456", "x", &c, &st), SY_DECLINED);
 	assert_int_equal(st, 403); /* no tariff for France */
 	assert_int_equal(auth(f, "15559990", "12125550100", "x", &c, &st), SY_DECLINED);
@@ -216,7 +229,7 @@ static void test_ledger_disk_full(void **state)
 	for (uint32_t i = 0; i < 8; i++) {
 		char cid[8];
 		snprintf(cid, sizeof(cid), "c%u", i);
-		enum sy_rc rc = callbill_authorize(cb, sy_str_from("16660000"), sy_str_from("12125550100"),
+		enum sy_rc rc = callbill_authorize(cb, sy_str_from("grp"), sy_str_from("16660000"), sy_str_from("12125550100"),
 						   sy_str_from(cid), &calls[i], &st, &why);
 		if (rc == SY_OK) {
 			ok++;
@@ -236,6 +249,36 @@ static void test_ledger_disk_full(void **state)
 	unlink(path);
 	strcat(path, "-wal");
 	unlink(path);
+}
+
+/* The billed account is the authenticated one, never the From digits: a
+ * single account pays whatever number its caller shows, and a group's
+ * member is picked by the caller number among that group only. */
+static void test_identity_not_digits(void **state)
+{
+	struct fx *f = *state;
+	struct callbill_call c;
+	uint16_t st;
+	/* alice's trunk sends a number of grp (member 0): alice pays, grp is untouched */
+	assert_int_equal(auth_as(f, "alice", "16660003", "12125550100", "i1", &c, &st), SY_OK);
+	assert_int_equal(c.account, 1); /* alice is book index 0 */
+	callbill_end(f->cb, &c, 0, NULL, false, NULL);
+	/* grp's own member 3 owns +16663 (one digit: count 10) */
+	assert_int_equal(auth_as(f, "grp", "16663", "12125550100", "i2", &c, &st), SY_OK);
+	assert_int_equal(c.account, 2 + 3 + 1); /* after alice and poor */
+	callbill_end(f->cb, &c, 0, NULL, false, NULL);
+	/* grp shows alice's number: no member of grp owns it */
+	assert_int_equal(auth_as(f, "grp", "15550001", "12125550100", "i3", &c, &st), SY_DECLINED);
+	assert_int_equal(st, 403);
+	/* no number at all in a group */
+	assert_int_equal(auth_as(f, "grp", "", "12125550100", "i4", &c, &st), SY_DECLINED);
+	struct callbill_stats s;
+	callbill_stats(f->cb, &s);
+	assert_int_equal(s.declined_caller, 2);
+	assert_int_equal(s.declined_unknown, 0);
+	/* an identity without an account is never billed to anyone */
+	assert_int_equal(auth_as(f, "", "15550001", "12125550100", "i5", &c, &st), SY_DECLINED);
+	assert_int_equal(st, 403);
 }
 
 /* Unanswered calls release their hold; connection fees and 60/60 blocks. */
@@ -266,6 +309,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cutoff_late_timer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_calls_share, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_identity_not_digits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release_and_fee, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -40,6 +40,7 @@ static void gen_cdr(uint32_t i, struct cdr *c)
 	CDR_SET_STR(c, a_call_id, sy_str_from(buf));
 	snprintf(buf, sizeof buf, "b-%u@carrier", i);
 	CDR_SET_STR(c, b_call_id, sy_str_from(buf));
+	CDR_SET_STR(c, account, i % 2 ? SY_STR("trunk-a") : SY_STR(""));
 	if (i % 3 == 0) {
 		c->end_ns = c->start_ns + 2 * SY_NS_PER_S;
 		c->disposition = CDR_DISP_BUSY;
@@ -59,9 +60,9 @@ static void gen_cdr(uint32_t i, struct cdr *c)
 /* Written by hand from gen_cdr's rules, not by running the formatter. */
 static const char line_id6[] = "6,2026-03-15T10:00:00.005Z,2026-03-15T10:00:00.605Z,2026-03-15T10:00:05.855Z,5250,105,"
 			       "ANSWERED,200,\"Acme, \"\"Tier1\"\"\",+44200000005,+15550000005,a-5@sy.example,"
-			       "b-5@carrier,caller,52500,7,6000\n";
+			       "b-5@carrier,trunk-a,caller,52500,7,6000\n";
 static const char line_id4[] = "4,2026-03-15T10:00:00.003Z,,2026-03-15T10:00:02.003Z,0,103,BUSY,486,tier2,"
-			       "+44200000003,+15550000003,a-3@sy.example,b-3@carrier,caller,0,0,0\n";
+			       "+44200000003,+15550000003,a-3@sy.example,b-3@carrier,trunk-a,caller,0,0,0\n";
 
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -288,6 +289,46 @@ static void check_row_id6(sqlite3 *db)
 	assert_int_equal(sqlite3_column_int64(st6, 15), 6000);
 	assert_int_equal(sqlite3_step(st6), SQLITE_DONE); /* ids are unique */
 	sqlite3_finalize(st6);
+}
+
+/* A schema-1 file (before the account column) is upgraded in place: its
+ * rows stay, new rows carry the account. */
+static void test_store_upgrade_v1(void **state)
+{
+	const char *dir = *state;
+	sqlite3 *db;
+	char *path = path_in(dir, "cdrs.sqlite");
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+				      "CREATE TABLE cdrs (id INTEGER NOT NULL, start_ns INTEGER NOT NULL, answer_ns INTEGER "
+				      "NOT NULL DEFAULT 0, end_ns INTEGER NOT NULL, duration_ms INTEGER NOT NULL DEFAULT 0, "
+				      "pdd_ms INTEGER NOT NULL DEFAULT 0, disposition TEXT NOT NULL, sip_status INTEGER NOT "
+				      "NULL DEFAULT 0, carrier TEXT NOT NULL DEFAULT '', caller TEXT NOT NULL DEFAULT '', "
+				      "callee TEXT NOT NULL DEFAULT '', a_call_id TEXT NOT NULL DEFAULT '', b_call_id TEXT "
+				      "NOT NULL DEFAULT '', hangup TEXT NOT NULL DEFAULT '', cost_micros INTEGER NOT NULL "
+				      "DEFAULT 0, tariff_id INTEGER NOT NULL DEFAULT 0, rated_ms INTEGER NOT NULL DEFAULT 0);"
+				      "INSERT INTO cdrs (id,start_ns,end_ns,disposition) VALUES (1,1,2,'BUSY');"
+				      "PRAGMA user_version=1;",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	write_cdrs(dir, 1, 6, NULL); /* ids 2..6; id 6 is gen_cdr(5): trunk-a */
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*), sum(account = 'trunk-a'), sum(id = 1 AND account = '')"
+						" FROM cdrs",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int64(st, 0), 6);
+	assert_int_equal(sqlite3_column_int64(st, 1), 3); /* gen_cdr 1, 3, 5 */
+	assert_int_equal(sqlite3_column_int64(st, 2), 1);
+	sqlite3_finalize(st);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int64(st, 0), 2);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
 }
 
 static void test_store_10k(void **state)
@@ -582,6 +623,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_store_unwritable, setup_dir, teardown_dir),
 	    cmocka_unit_test_setup_teardown(test_store_full_then_retry, setup_dir, teardown_dir),
 	    cmocka_unit_test_setup_teardown(test_store_fsync_fail, setup_dir, teardown_dir),
+	    cmocka_unit_test_setup_teardown(test_store_upgrade_v1, setup_dir, teardown_dir),
 	    cmocka_unit_test_setup_teardown(test_store_locked_against_other_process, setup_dir, teardown_dir),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

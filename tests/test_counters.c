@@ -28,6 +28,7 @@ static const struct {
     {&b2bua_counters, sizeof(struct b2bua_stats)},	 {&sip_stack_counters, sizeof(struct sip_stack_stats)},
     {&vswitch_counters, sizeof(struct vswitch)},	 {&vswitch_disk_counters, sizeof(struct vswitch_disk_stats)},	 {&smsc_counters, sizeof(struct smsc_stats)},
     {&callbill_counters, sizeof(struct callbill_stats)},
+    {&sip_auth_counters, sizeof(struct sip_auth_stats)},
 };
 
 #define PAGE_MAX (256 * 1024)

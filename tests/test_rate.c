@@ -223,7 +223,7 @@ static void test_batch_csv(void **state)
 	assert_int_equal(out_len, want_len);
 	assert_memory_equal(out, want, want_len);
 	assert_string_equal(e.text, "cdrs.csv:7: bad duration_ms 'abc'\n"
-				    "cdrs.csv:10: expected 17 fields, got 16\n"
+				    "cdrs.csv:10: expected 18 fields, got 17\n"
 				    "cdrs.csv:12: bad start '2024-13-01T12:00:00.000Z'\n");
 	assert_int_equal(st.rows, 12);
 	assert_int_equal(st.rated, 8);
@@ -256,11 +256,11 @@ static void test_batch_errors(void **state)
 	    {"", SY_ERR_PARSE, "cdrs.csv:1: empty file: no CDR CSV header\n"},
 	    {"id,start\n1,2\n", SY_ERR_PARSE, "cdrs.csv:1: not a switchyard CDR CSV: the header must be '"},
 	    {"id,start,answer,end,duration_ms,pdd_ms,disposition,sip_status,carrier,caller,callee,a_call_id,"
-	     "b_call_id,hangup,cost_micros,tariff_id,rated_ms\r\n\n1,\"unterminated",
+	     "b_call_id,account,hangup,cost_micros,tariff_id,rated_ms\r\n\n1,\"unterminated",
 	     SY_OK, "cdrs.csv:3: unterminated quote\n"},
 	    {"id,start,answer,end,duration_ms,pdd_ms,disposition,sip_status,carrier,caller,callee,a_call_id,"
-	     "b_call_id,hangup,cost_micros,tariff_id,rated_ms\n1,2\n",
-	     SY_OK, "cdrs.csv:2: expected 17 fields, got 2\n"},
+	     "b_call_id,account,hangup,cost_micros,tariff_id,rated_ms\n1,2\n",
+	     SY_OK, "cdrs.csv:2: expected 18 fields, got 2\n"},
 	};
 	for (size_t i = 0; i < SY_ARRAY_LEN(cases); i++) {
 		struct errs e;

@@ -312,6 +312,14 @@ static const struct {
 	{"[expect]\npdd.p99 <= 5\n", "x.scn:2: unit mismatch: 'pdd.p99' is a duration, '5' is a count"},
 	{"[expect]\nasr >= 65x\n", "x.scn:2: bad value '65x' in 'asr >= 65x'"},
 	{"[expect]\nasr\n", "x.scn:2: expected 'METRIC OP VALUE', got 'asr'"},
+	{"[trunk t]\naddress = 10.0.0.0/33\n",
+	 "x.scn:2: bad address or network (10.0.2.1, 192.0.2.0/24, 10.1.1.1:5070, [2001:db8::]/32) '10.0.0.0/33' for "
+	 "'address'"},
+	{"[trunk t]\naccount = a\n", "x.scn:1: [trunk t] needs 'address'"},
+	{"[trunk t]\naddress = 10.0.0.1\naccount = nobody\n", "x.scn:1: [trunk t] names unknown account 'nobody'"},
+	{"[user u]\npassword = md5:abc\n", "x.scn:1: [user u] password: md5: takes 32 hex digits, sha256: 64"},
+	{"[node]\nauth_unknown = maybe\n", "x.scn:2: bad value 'maybe' for 'auth_unknown' (reject or challenge)"},
+	{"[node]\nauth_algorithms = MD5 MD5\n", "x.scn:2: 'auth_algorithms' lists an algorithm twice"},
 	{"[run]\nseed = 1\0\n", NULL}, /* NUL: see test_nul_byte */
 };
 
@@ -606,6 +614,37 @@ static void test_node_cfg(void **state)
 	assert_int_equal(n->billing.account_n, sc->world->scn->account_n);
 	assert_int_equal(n->smsc_account_n, sc->world->scn->account_n);
 	assert_int_equal(n->smsc_carrier_n, sc->world->scn->smpp_carrier_n);
+	free(n);
+	sim_scenario_free(sc);
+	/* [trunk], [user] and the [node] keys of authentication */
+	sc = NULL;
+	assert_int_equal(sim_scenario_parse_string("[node]\nname = pop1\nauth_unknown = challenge\nnonce_ttl = 60s\n"
+						   "register_max = 600s\nauth_algorithms = MD5\n"
+						   "[account bob]\n[account acme]\n"
+						   "[trunk t]\naddress = 192.0.2.0/24, 10.1.1.1:5070 [2001:db8::]/32\naccount = acme\n"
+						   "[user bob]\npassword = pw\n[user eve]\npassword = sha256:"
+						   "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n",
+						   "a.scn", &sc, err, sizeof(err)),
+			 SY_OK);
+	n = conf_node_new(sc->world->scn);
+	const struct sip_access_cfg *ac = &n->sw.access;
+	assert_int_equal(ac->trunk_n, 1);
+	assert_int_equal(ac->trunks[0].net_n, 3);
+	assert_int_equal(ac->trunks[0].nets[0].bits, 24);
+	assert_int_equal(ac->trunks[0].nets[1].bits, 32);
+	assert_int_equal(ac->trunks[0].nets[1].addr.port, 5070);
+	assert_int_equal(ac->trunks[0].nets[2].addr.family, SY_AF_INET6);
+	assert_int_equal(ac->trunks[0].nets[2].bits, 32);
+	assert_string_equal(ac->trunks[0].account, "acme");
+	assert_int_equal(ac->user_n, 2);
+	assert_string_equal(ac->users[0].account, "bob"); /* the account of its own name */
+	assert_string_equal(ac->users[1].account, "");	  /* there is no [account eve] */
+	assert_string_equal(ac->realm, "pop1");
+	assert_true(ac->challenge_unknown);
+	assert_int_equal(ac->nonce_ttl_ns, 60 * SY_NS_PER_S);
+	assert_int_equal(ac->register_max_s, 600);
+	assert_int_equal(ac->alg_n, 1);
+	assert_int_equal(ac->algs[0], SIP_ALG_MD5);
 	free(n);
 	sim_scenario_free(sc);
 	/* accounts: SMPP credentials to the SMSC, money to billing */

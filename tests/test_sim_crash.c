@@ -157,7 +157,7 @@ static int64_t json_metric(const char *dir, const char *name)
 }
 
 static const char voice_crash[] = "[run]\nduration = 12s\nseed = 7\ndrain = 40s\n\n"
-				  "[carrier tier1]\nprefixes = 1\nanswer = 90% ring 1s..2s\n\n"
+				  "[carrier tier1]\nprefixes = 1\nanswer = 90% ring 1s..2s\n\n[trunk callers]\naddress = 10.0.2.1\n\n"
 				  "[traffic voice]\ncps = 30\nto = +1XXXXXXXXXX\nhold = exp 6s\n\n"
 				  "[fault]\nat = 5s\nnode = switch crash 1s\n";
 
@@ -252,7 +252,7 @@ static const char billed_crash[] = "[run]\nduration = 12s\nseed = 5\ndrain = 60s
 				   "[tariff retail]\nfile = scenarios/tariffs/retail.csv\n\n"
 				   "[account sub]\ntype = prepaid\ncount = 100\ncallers = +15550000\n"
 				   "balance = 0.005 USD\ntariff = retail\n\n"
-				   "[carrier tier1]\nprefixes = 1\nanswer = 90% ring 1s..2s\n\n"
+				   "[carrier tier1]\nprefixes = 1\nanswer = 90% ring 1s..2s\n\n[trunk callers]\naddress = 10.0.2.1\naccount = sub\n\n"
 				   "[traffic voice]\ncps = 20\naccount = sub\nfrom = +15550000XXX\n"
 				   "to = +1XXXXXXXXXX\nhold = exp 30s\n\n"
 				   "[fault]\nat = 6s\nnode = switch crash 1s\n";

@@ -49,6 +49,17 @@ static void on_cdr(void *arg, const struct cdr *cdr)
 	((struct fx *)arg)->cdrs++;
 }
 
+/* Default deny: the caller (10.0.0.100) is a trunk. */
+static const struct sip_access_cfg *callers_trunk(void)
+{
+	static struct sip_access_cfg c = {
+	    .trunks = {{.name = "callers", .nets = {{.addr = {.family = SY_AF_INET, .ip = {10, 0, 0, 100}}, .bits = 32}},
+			.net_n = 1}},
+	    .trunk_n = 1,
+	};
+	return &c;
+}
+
 static struct fx *fx_new(void)
 {
 	struct fx *f = calloc(1, sizeof(*f));
@@ -68,6 +79,7 @@ static struct fx *fx_new(void)
 	    .carriers = &f->car,
 	    .carriers_n = 1,
 	    .route = route_fn,
+	    .access = callers_trunk(),
 	    .on_cdr = on_cdr,
 	    .cdr_arg = f,
 	};
@@ -331,6 +343,7 @@ static void test_calls_threshold(void **state)
 	    .carriers = &f->car,
 	    .carriers_n = 1,
 	    .route = route_fn,
+	    .access = callers_trunk(),
 	};
 	assert_int_equal(b2bua_create(&cfg, &f->b), SY_OK);
 	f->sock = (struct sy_dgram *)&f->te.socks[f->te.nsocks - 1];
@@ -397,6 +410,7 @@ static void test_lingering_bytes(void **state)
 	    .carriers = &f->car,
 	    .carriers_n = 1,
 	    .route = route_fn,
+	    .access = callers_trunk(),
 	};
 	assert_int_equal(b2bua_create(&cfg, &f->b), SY_OK);
 	f->sock = (struct sy_dgram *)&f->te.socks[f->te.nsocks - 1];

@@ -52,6 +52,7 @@ enum sy_rc api_metrics(struct api *a, char *buf, size_t cap, size_t *len)
 		sy_counters_prom(&o, &vswitch_disk_counters, &a->sw->disk);
 		sy_counters_prom(&o, &b2bua_counters, b2bua_stats(a->sw->b2bua));
 		sy_counters_prom(&o, &sip_stack_counters, sip_stack_stats(b2bua_stack(a->sw->b2bua)));
+		sy_counters_prom(&o, &sip_auth_counters, b2bua_auth_stats(a->sw->b2bua));
 		if (a->sw->bill != NULL) {
 			struct callbill_stats bs;
 			callbill_stats(a->sw->bill, &bs);

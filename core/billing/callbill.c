@@ -21,6 +21,10 @@ struct callbill {
 	uint16_t *acct_tariff;		  /* per account index */
 	char (*acct_name)[NAME_MAX_];	  /* per account index */
 	uint32_t acct_n;
+	/* [account] k's members are book indexes grp_first[k] ..
+	 * grp_first[k + 1] - 1: a caller number picks a member of its own
+	 * authenticated group only */
+	uint32_t grp_first[BILLING_ACCOUNTS_MAX + 1];
 	sy_timer_id commit_timer;
 	struct callbill_stats st;
 	uint64_t cutoff_violations;
@@ -107,6 +111,7 @@ static enum sy_rc add_accounts(struct callbill *cb, char *err, size_t errlen)
 	for (uint32_t k = 0; k < s->account_n; k++) {
 		const struct billing_account_cfg *a = &s->accounts[k];
 		uint32_t n = a->count > 1 ? a->count : 1;
+		cb->grp_first[k] = cb->acct_n;
 		for (uint32_t i = 0; i < n; i++) {
 			enum sy_rc rc = add_member(cb, a, i, err, errlen);
 			if (rc != SY_OK)
@@ -258,15 +263,48 @@ static enum sy_rc decline(struct callbill *cb, enum bill_why why, uint16_t *stat
 	return SY_DECLINED;
 }
 
-enum sy_rc callbill_authorize(struct callbill *cb, struct sy_str caller, struct sy_str callee, struct sy_str call_id,
-			      struct callbill_call *out, uint16_t *status, const char **reason)
+/* The book member that pays: the authenticated account itself, or, for a
+ * group, the member that owns the caller number, looked up among that
+ * group's own members only (never across all accounts). */
+static bool member_of(struct callbill *cb, struct sy_str account, struct sy_str caller, uint32_t *idx, bool *foreign)
+{
+	const struct billing_cfg *s = cb->cfg.billing;
+	*foreign = false;
+	for (uint32_t k = 0; k < s->account_n; k++) {
+		if (!sy_str_eq(account, sy_str_from(s->accounts[k].name)))
+			continue;
+		uint32_t first = cb->grp_first[k], n = s->accounts[k].count > 1 ? s->accounts[k].count : 1, idx1;
+		size_t len;
+		if (n == 1) {
+			*idx = first;
+			return true;
+		}
+		if (route_lookup(&cb->callers, caller, &idx1, &len) && idx1 > first && idx1 <= first + n) {
+			*idx = idx1 - 1;
+			return true;
+		}
+		*foreign = true;
+		return false;
+	}
+	return false;
+}
+
+enum sy_rc callbill_authorize(struct callbill *cb, struct sy_str account, struct sy_str caller, struct sy_str callee,
+			      struct sy_str call_id, struct callbill_call *out, uint16_t *status, const char **reason)
 {
 	memset(out, 0, sizeof(*out));
-	uint32_t idx1;
-	size_t len;
-	if (!route_lookup(&cb->callers, caller, &idx1, &len) || idx1 == 0)
-		return decline(cb, BILL_WHY_UNKNOWN, status, reason);
-	uint32_t idx = idx1 - 1;
+	uint32_t idx;
+	bool foreign;
+	if (!member_of(cb, account, caller, &idx, &foreign)) {
+		if (!foreign)
+			return decline(cb, BILL_WHY_UNKNOWN, status, reason);
+		cb->st.declined++;
+		cb->st.declined_caller++;
+		*status = 403;
+		*reason = "caller number not owned by the account";
+		return SY_DECLINED;
+	}
+	uint32_t idx1 = idx + 1;
 	const struct bill_tariff *t = &cb->tariffs[cb->acct_tariff[idx]];
 	uint64_t now_s = sy_env_wall_ns(cb->env) / SY_NS_PER_S;
 	const struct bill_tariff_entry *e = bill_tariff_lookup(t, BILL_SVC_VOICE, callee, now_s);

@@ -96,6 +96,7 @@ struct callbill_stats {
 	int64_t cost_micros;	/* owed to carriers */
 	uint64_t authorized, declined, declined_funds, declined_unknown, declined_tariff;
 	uint64_t declined_store; /* 503: the ledger could not record the reservation (disk) */
+	uint64_t declined_caller; /* 403: a caller number the authenticated group does not own */
 	uint64_t extends, cutoffs;
 	/* CDR end - the money-out instant (answer + the seconds the money
 	 * covers), over calls cut for money: measured, not assumed */
@@ -111,10 +112,13 @@ struct callbill_stats {
 enum sy_rc callbill_create(const struct callbill_cfg *cfg, struct callbill **out, char *err, size_t errlen);
 void callbill_destroy(struct callbill *cb);
 
-/* At INVITE: finds the caller's account and the callee's rate and reserves
- * the first slice. SY_DECLINED sets *status (402/403) and *reason. */
-enum sy_rc callbill_authorize(struct callbill *cb, struct sy_str caller, struct sy_str callee, struct sy_str call_id,
-			      struct callbill_call *out, uint16_t *status, const char **reason);
+/* At INVITE: account is the caller's authenticated identity's account (a
+ * trunk's or a digest user's, never read from the request); for a group
+ * (count > 1) the member is the one owning the caller number, among that
+ * group only: a number it does not own is 403. Finds the callee's rate and
+ * reserves the first slice. SY_DECLINED sets *status (402/403) and *reason. */
+enum sy_rc callbill_authorize(struct callbill *cb, struct sy_str account, struct sy_str caller, struct sy_str callee,
+			      struct sy_str call_id, struct callbill_call *out, uint16_t *status, const char **reason);
 /* At answer: returns how long until the switch must call callbill_tick
  * (to extend) or, when c->final, end the call (the cut-off). */
 uint64_t callbill_answered(struct callbill *cb, struct callbill_call *c, uint64_t wall_ns);

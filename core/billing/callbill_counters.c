@@ -26,6 +26,7 @@ static const struct sy_counter c[] = {
     {"switchyard_billing_declined_unknown_total", "billing.declined_unknown", "calls refused 403: unknown or suspended account", SY_CTR_COUNTER, SY_UNIT_COUNT, C(declined_unknown)},
     {"switchyard_billing_declined_tariff_total", "billing.declined_tariff", "calls refused 403: no tariff for the destination", SY_CTR_COUNTER, SY_UNIT_COUNT, C(declined_tariff)},
     {"switchyard_billing_declined_store_total", "billing.declined_store", "calls refused 503: the ledger could not record them (disk)", SY_CTR_COUNTER, SY_UNIT_COUNT, C(declined_store)},
+    {"switchyard_billing_declined_caller_total", "billing.declined_caller", "calls refused 403: a caller number the authenticated account group does not own", SY_CTR_COUNTER, SY_UNIT_COUNT, C(declined_caller)},
     {"switchyard_billing_authorized_total", "billing.authorized", "calls billing authorized", SY_CTR_COUNTER, SY_UNIT_COUNT, C(authorized)},
 };
 /* clang-format on */

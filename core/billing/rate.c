@@ -127,12 +127,12 @@ bool bill_parse_iso8601(struct sy_str s, uint64_t *epoch_s)
 
 /* ---- batch ---- */
 
-#define CDR_COLS     17 /* cdr_csv_header */
+#define CDR_COLS     18 /* cdr_csv_header */
 #define COL_START    1
 #define COL_ANSWER   2
 #define COL_DURATION 4
 #define COL_CALLEE   10
-#define COL_COST     14
+#define COL_COST     15
 
 struct rec {
 	const char *f[CDR_COLS];

@@ -21,7 +21,43 @@ _Static_assert(SMSC_SECRET_MAX >= SCN_SECRET_MAX && BILLING_PATTERN_MAX >= SCN_P
 		   SWITCH_ADDR_MAX >= SCN_ADDR_MAX && SMSC_ADDR_MAX >= SCN_ADDR_MAX,
 	       "strings fit");
 
+_Static_assert(SIP_TRUNKS_MAX >= SCN_TRUNKS_MAX && SIP_TRUNK_NETS_MAX >= SCN_TRUNK_NETS_MAX &&
+		   SIP_USERS_MAX >= SCN_USERS_MAX && SIP_PASSWORD_MAX >= SCN_PASSWORD_MAX &&
+		   SIP_AUTH_NAME_MAX >= SCN_NAME_MAX && SIP_REALM_MAX >= SCN_NAME_MAX + 32,
+	       "every [trunk] and [user] fits");
+
 #define COPY(dst, src) snprintf((dst), sizeof(dst), "%s", (src))
+
+/* Trunks, users and the [node] keys of authentication. A user's account
+ * defaults to the [account] of its own name, when there is one. */
+static void build_access(const struct scn *s, struct sip_access_cfg *o)
+{
+	for (uint32_t i = 0; i < s->trunk_n; i++) {
+		const struct scn_trunk *t = &s->trunks[i];
+		struct sip_trunk_cfg *d = &o->trunks[i];
+		COPY(d->name, t->name);
+		COPY(d->account, t->account);
+		for (uint32_t n = 0; n < t->net_n; n++)
+			d->nets[n] = (struct sip_net){t->nets[n].addr, t->nets[n].bits};
+		d->net_n = t->net_n;
+	}
+	o->trunk_n = s->trunk_n;
+	for (uint32_t i = 0; i < s->user_n; i++) {
+		const struct scn_user *u = &s->users[i];
+		struct sip_user_cfg *d = &o->users[i];
+		COPY(d->name, u->name);
+		COPY(d->password, u->password);
+		COPY(d->account, u->account[0] != '\0' || scn_account_find(s, u->name) < 0 ? u->account : u->name);
+	}
+	o->user_n = s->user_n;
+	COPY(o->realm, s->node.realm[0] != '\0' ? s->node.realm : s->node.name[0] != '\0' ? s->node.name : "switchyard");
+	o->challenge_unknown = s->node.auth_challenge;
+	o->nonce_ttl_ns = s->node.nonce_ttl_ns;
+	o->register_max_s = (uint32_t)(s->node.register_max_ns / SY_NS_PER_S);
+	for (uint8_t i = 0; i < s->node.auth_alg_n; i++) /* the parser's 1 / 0 are sip_digest_alg's */
+		o->algs[i] = s->node.auth_algs[i] == 1 ? SIP_ALG_SHA256 : SIP_ALG_MD5;
+	o->alg_n = s->node.auth_alg_n;
+}
 
 static void build_switch(const struct scn *s, struct switch_cfg *o)
 {
@@ -58,6 +94,7 @@ static void build_switch(const struct scn *s, struct switch_cfg *o)
 	    .retry_after_s = (uint32_t)(s->node.retry_after_ns / SY_NS_PER_S),
 	    .osip_max = s->node.osip_memory,
 	};
+	build_access(s, &o->access);
 }
 
 static void build_billing(const struct scn *s, struct billing_cfg *o)

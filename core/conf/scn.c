@@ -93,6 +93,41 @@ static enum sy_rc k_backoff(struct scn_pctx *c, void *obj, const struct scn_key_
 	return SY_OK;
 }
 
+static enum sy_rc k_auth_unknown(struct scn_pctx *c, void *obj, const struct scn_key_def *k, struct sy_str v)
+{
+	struct scn_node *n = obj;
+	if (sy_str_eq(v, SY_STR("reject")))
+		n->auth_challenge = false;
+	else if (sy_str_eq(v, SY_STR("challenge")))
+		n->auth_challenge = true;
+	else
+		return scn_fail(c, "bad value '%.*s' for '%s' (reject or challenge)", SCN_SV(v), k->name);
+	return SY_OK;
+}
+
+/* "SHA-256 MD5": the digest algorithms offered, most preferred first. */
+static enum sy_rc k_auth_algs(struct scn_pctx *c, void *obj, const struct scn_key_def *k, struct sy_str v)
+{
+	struct scn_node *n = obj;
+	struct sy_str rest = v, tok;
+	n->auth_alg_n = 0;
+	while (scn_next_tok(&rest, &tok, true)) {
+		uint8_t alg;
+		if (sy_str_eq(tok, SY_STR("SHA-256")))
+			alg = 1;
+		else if (sy_str_eq(tok, SY_STR("MD5")))
+			alg = 0;
+		else
+			return scn_bad(c, "digest algorithm (SHA-256, MD5)", tok, k);
+		if (n->auth_alg_n == 2 || (n->auth_alg_n == 1 && n->auth_algs[0] == alg))
+			return scn_fail(c, "'%s' lists an algorithm twice", k->name);
+		n->auth_algs[n->auth_alg_n++] = alg;
+	}
+	if (n->auth_alg_n == 0)
+		return scn_bad(c, "digest algorithm (SHA-256, MD5)", v, k);
+	return SY_OK;
+}
+
 #define NODE(f) offsetof(struct scn_node, f)
 static const struct scn_key_def node_keys[] = {
     {"sip_memory", k_bytes, NODE(sip_memory), 0, false},
@@ -114,6 +149,11 @@ static const struct scn_key_def node_keys[] = {
     {"smpp_bind_timeout", scn_key_duration_nz, NODE(smpp_bind_timeout_ns), 0, false},
     {"smpp_conns_per_source", scn_key_u32, NODE(smpp_conns_per_source), 0, false},
     {"smpp_fail_backoff", k_backoff, 0, 0, false},
+    {"realm", scn_key_str, NODE(realm), sizeof(((struct scn_node *)0)->realm), false},
+    {"auth_unknown", k_auth_unknown, 0, 0, false},
+    {"auth_algorithms", k_auth_algs, 0, 0, false},
+    {"nonce_ttl", k_seconds, NODE(nonce_ttl_ns), 0, false},
+    {"register_max", k_seconds, NODE(register_max_ns), 0, false},
 };
 
 static void *node_begin(struct scn_pctx *c, void *arg, struct sy_str name)
@@ -359,6 +399,118 @@ static enum sy_rc smpp_carrier_end(struct scn_pctx *c, void *obj)
 	return SY_OK;
 }
 
+/* ---- [trunk NAME] and [user NAME]: who may send calls ---- */
+
+/* One "ADDR[/BITS]" token: ADDR as sy_addr_parse takes it (a port makes
+ * the entry port-specific), BITS up to the family's width. */
+static bool parse_net(struct sy_str t, struct scn_net *out)
+{
+	char buf[SCN_ADDR_MAX];
+	const char *slash = memchr(t.p, '/', t.len);
+	size_t hl = slash != NULL ? (size_t)(slash - t.p) : t.len;
+	uint64_t bits = 0;
+	if (hl == 0 || hl >= sizeof(buf))
+		return false;
+	memcpy(buf, t.p, hl);
+	buf[hl] = '\0';
+	if (sy_addr_parse(buf, 0, &out->addr) != SY_OK)
+		return false;
+	unsigned width = out->addr.family == SY_AF_INET ? 32 : 128;
+	if (slash == NULL)
+		bits = width;
+	else if (!scn_parse_uint((struct sy_str){slash + 1, t.len - hl - 1}, width, &bits))
+		return false;
+	out->bits = (uint8_t)bits;
+	return true;
+}
+
+static enum sy_rc k_trunk_address(struct scn_pctx *c, void *obj, const struct scn_key_def *k, struct sy_str v)
+{
+	struct scn_trunk *t = obj;
+	struct sy_str rest = v, tok;
+	t->net_n = 0;
+	while (scn_next_tok(&rest, &tok, true)) {
+		if (t->net_n == SCN_TRUNK_NETS_MAX)
+			return scn_fail(c, "too many addresses for '%s' (max %d)", k->name, SCN_TRUNK_NETS_MAX);
+		if (!parse_net(tok, &t->nets[t->net_n]))
+			return scn_bad(c, "address or network (10.0.2.1, 192.0.2.0/24, 10.1.1.1:5070, [2001:db8::]/32)",
+				       tok, k);
+		t->net_n++;
+	}
+	return SY_OK;
+}
+
+#define TRK(f) offsetof(struct scn_trunk, f)
+static const struct scn_key_def trunk_keys[] = {
+    {"address", k_trunk_address, 0, 0, true},
+    {"account", scn_key_str, TRK(account), SCN_NAME_MAX, false},
+};
+
+static void *trunk_begin(struct scn_pctx *c, void *arg, struct sy_str name)
+{
+	struct scn *s = arg;
+	struct scn_trunk *t = named_add(c, s->trunks, &s->trunk_n, SCN_TRUNKS_MAX, sizeof(*t), "trunk", name);
+	if (t != NULL)
+		t->line = scn_pctx_line(c);
+	return t;
+}
+
+#define USR(f) offsetof(struct scn_user, f)
+static const struct scn_key_def user_keys[] = {
+    {"password", scn_key_str, USR(password), SCN_PASSWORD_MAX, true},
+    {"account", scn_key_str, USR(account), SCN_NAME_MAX, false},
+};
+
+static void *user_begin(struct scn_pctx *c, void *arg, struct sy_str name)
+{
+	struct scn *s = arg;
+	struct scn_user *u = named_add(c, s->users, &s->user_n, SCN_USERS_MAX, sizeof(*u), "user", name);
+	if (u != NULL)
+		u->line = scn_pctx_line(c);
+	return u;
+}
+
+/* A stored HA1 must be the digest's length in hex. */
+static bool ha1_ok(const char *pw)
+{
+	size_t want = strncmp(pw, "md5:", 4) == 0 ? 32 : strncmp(pw, "sha256:", 7) == 0 ? 64 : 0;
+	if (want == 0)
+		return true; /* clear text */
+	const char *h = strchr(pw, ':') + 1;
+	if (strlen(h) != want)
+		return false;
+	for (; *h != '\0'; h++)
+		if (!((*h >= '0' && *h <= '9') || (*h >= 'a' && *h <= 'f') || (*h >= 'A' && *h <= 'F')))
+			return false;
+	return true;
+}
+
+static enum sy_rc user_end(struct scn_pctx *c, void *obj)
+{
+	struct scn_user *u = obj;
+	if (u->password[0] == '\0')
+		return scn_fail_at(c, u->line, "[user %s] needs a non-empty password", u->name);
+	if (!ha1_ok(u->password))
+		return scn_fail_at(c, u->line, "[user %s] password: md5: takes 32 hex digits, sha256: 64", u->name);
+	return SY_OK;
+}
+
+/* Trunks' and users' accounts name [account] sections. */
+static enum sy_rc access_finish(struct scn_pctx *c, const struct scn *s)
+{
+	for (uint32_t i = 0; i < s->trunk_n; i++) {
+		const struct scn_trunk *t = &s->trunks[i];
+		if (t->account[0] != '\0' && scn_account_find(s, t->account) < 0)
+			return scn_fail_at(c, t->line, "[trunk %s] names unknown account '%s'", t->name, t->account);
+	}
+	for (uint32_t i = 0; i < s->user_n; i++) {
+		const struct scn_user *u = &s->users[i];
+		if (u->account[0] != '\0' && scn_account_find(s, u->account) < 0)
+			return scn_fail_at(c, u->line, "[user %s] names unknown account '%s'", u->name, u->account);
+	}
+	return SY_OK;
+}
+
 /* ---- the section table ---- */
 
 /* Names that refer to other sections, once the whole file is read. */
@@ -372,7 +524,7 @@ static enum sy_rc node_finish(struct scn_pctx *c, const struct scn *s, void *arg
 		if (!found)
 			return scn_fail_at(c, a->line, "[account %s] names unknown tariff '%s'", a->name, a->tariff);
 	}
-	return SY_OK;
+	return access_finish(c, s);
 }
 
 #define KEYS(t) (t), SY_ARRAY_LEN(t)
@@ -383,6 +535,8 @@ static const struct scn_sec_def node_secs[] = {
     {"account", "*", KEYS(account_keys), account_begin, account_end, NULL, true},
     {"tariff", "*", KEYS(tariff_keys), tariff_begin, NULL, NULL, true},
     {"smpp-carrier", "*", KEYS(smpp_carrier_keys), smpp_carrier_begin, smpp_carrier_end, NULL, true},
+    {"trunk", "*", KEYS(trunk_keys), trunk_begin, NULL, NULL, true},
+    {"user", "*", KEYS(user_keys), user_begin, user_end, NULL, true},
 };
 
 const struct scn_ext scn_node_ext = {.secs = node_secs, .sec_n = SY_ARRAY_LEN(node_secs), .finish = node_finish};
@@ -401,6 +555,8 @@ void scn_defaults(struct scn *s)
 	s->node.shutdown_grace_ns = 2 * SY_NS_PER_S;
 	s->node.session_expires_ns = 1800 * SY_NS_PER_S;
 	s->node.min_se_ns = 90 * SY_NS_PER_S;
+	s->node.nonce_ttl_ns = 300 * SY_NS_PER_S;
+	s->node.register_max_ns = 3600 * SY_NS_PER_S;
 	SY_ASSERT(sy_addr_parse(s->node.sip, 5060, &s->node.sip_addr) == SY_OK);
 	strcpy(s->node.smpp, "127.0.0.1:2775");
 	SY_ASSERT(sy_addr_parse(s->node.smpp, 2775, &s->node.smpp_addr) == SY_OK);

@@ -89,6 +89,35 @@ struct scn_smpp_carrier {
 	uint64_t rate_micros; /* what the carrier charges per message */
 };
 
+#define SCN_TRUNKS_MAX	    64
+#define SCN_TRUNK_NETS_MAX  16
+#define SCN_USERS_MAX	    256
+#define SCN_PASSWORD_MAX    96
+
+/* An address or network of a trunk: the first bits of addr, and its port
+ * (0: any). */
+struct scn_net {
+	struct sy_addr addr;
+	uint8_t bits;
+};
+
+/* [trunk NAME]: a peer allowed by its source address. */
+struct scn_trunk {
+	char name[SCN_NAME_MAX];
+	uint32_t line;
+	struct scn_net nets[SCN_TRUNK_NETS_MAX];
+	uint32_t net_n;
+	char account[SCN_NAME_MAX]; /* billed [account]; "" = none */
+};
+
+/* [user NAME]: a SIP digest user (username NAME). */
+struct scn_user {
+	char name[SCN_NAME_MAX];
+	uint32_t line;
+	char password[SCN_PASSWORD_MAX]; /* clear text, or md5:HA1 / sha256:HA1 */
+	char account[SCN_NAME_MAX];	 /* billed [account]; "" = NAME when it exists */
+};
+
 struct scn_run {
 	uint64_t duration_ns; /* default 60s */
 	uint64_t seed;	      /* default 1 */
@@ -123,6 +152,12 @@ struct scn_node {
 	uint32_t smpp_conns_per_source;	   /* SMPP streams per source IP; 0 = 16 */
 	uint64_t smpp_fail_backoff_ns;	   /* a failed bind blocks its source, doubling; 0 = 1s */
 	uint64_t smpp_fail_backoff_max_ns; /* up to; 0 = 5m */
+	char realm[SCN_NAME_MAX + 32]; /* digest realm; "" = the node's name, or "switchyard" */
+	bool auth_challenge;	       /* auth_unknown = challenge (default reject: 403) */
+	uint64_t nonce_ttl_ns;	       /* digest nonce lifetime; default 300s */
+	uint64_t register_max_ns;      /* longest registration granted; default 3600s */
+	uint8_t auth_algs[2];	       /* digest algorithms offered, preferred first: 1 = SHA-256, 0 = MD5 */
+	uint8_t auth_alg_n;	       /* 0 = SHA-256 MD5 */
 };
 
 struct scn {
@@ -137,6 +172,10 @@ struct scn {
 	uint32_t tariff_n;
 	struct scn_smpp_carrier smpp_carriers[SCN_SMPP_CARRIERS_MAX];
 	uint32_t smpp_carrier_n;
+	struct scn_trunk trunks[SCN_TRUNKS_MAX];
+	uint32_t trunk_n;
+	struct scn_user users[SCN_USERS_MAX];
+	uint32_t user_n;
 };
 
 /* Parses text (len bytes, NUL bytes refused) into a new struct scn, with no

@@ -106,6 +106,8 @@ static void cdr_fill(struct b2bua *b, struct call *c, struct cdr *r)
 	if (c->last_carrier >= 0)
 		cdr_set_str(r->carrier, sizeof(r->carrier), sy_str_from(b->cfg.carriers[c->last_carrier].name));
 	cdr_set_str(r->caller, sizeof(r->caller), cs(c, c->caller));
+	if (c->who.account != NULL)
+		cdr_set_str(r->account, sizeof(r->account), sy_str_from(c->who.account));
 	cdr_set_str(r->callee, sizeof(r->callee), cs(c, c->callee));
 	cdr_set_str(r->a_call_id, sizeof(r->a_call_id), cs(c, c->a_call_id));
 	cdr_set_str(r->b_call_id, sizeof(r->b_call_id), cs(c, c->b_call_id));
@@ -271,6 +273,9 @@ enum sy_rc b2bua_create(const struct b2bua_cfg *cfg, struct b2bua **out)
 	sy_hist_init(&b->st.pdd);
 	sy_hist_init(&b->st.setup);
 	b->free_head = CALL_NONE;
+	static const struct sip_access_cfg nobody; /* default deny */
+	if ((b->auth = sip_auth_create(b->env, cfg->access != NULL ? cfg->access : &nobody)) == NULL)
+		goto out_free;
 	if (sy_pool_init(&b->calls, sizeof(struct call), cfg->calls_max) != SY_OK ||
 	    sy_htab_init(&b->by_call_id, (uint64_t)cfg->calls_max * 2) != SY_OK)
 		goto out_free;
@@ -299,6 +304,7 @@ enum sy_rc b2bua_create(const struct b2bua_cfg *cfg, struct b2bua **out)
 out_close:
 	sy_env_dgram_close(b->env, b->sock);
 out_free:
+	sip_auth_destroy(b->auth);
 	sy_htab_free(&b->by_call_id);
 	sy_pool_free(&b->calls);
 	free(b);
@@ -357,6 +363,7 @@ void b2bua_destroy(struct b2bua *b)
 	sy_env_dgram_close(b->env, b->sock);
 	sy_htab_free(&b->by_call_id);
 	sy_pool_free(&b->calls);
+	sip_auth_destroy(b->auth);
 	free(b);
 }
 
@@ -368,4 +375,9 @@ const struct b2bua_stats *b2bua_stats(const struct b2bua *b)
 struct sip_stack *b2bua_stack(struct b2bua *b)
 {
 	return b->stack;
+}
+
+const struct sip_auth_stats *b2bua_auth_stats(const struct b2bua *b)
+{
+	return sip_auth_stats(b->auth);
 }

@@ -12,6 +12,7 @@
 #include "core/billing/callbill.h"
 #include "core/metrics/hist.h"
 #include "core/store/cdr.h"
+#include "auth.h"
 #include "txn.h"
 
 #define B2BUA_CARRIER_NAME_MAX 32
@@ -52,6 +53,9 @@ struct b2bua_cfg {
 	uint64_t ring_timeout_ns;   /* ringing too long: CANCEL, 480 to the caller; 0 = never */
 	uint64_t cdr_id_base; /* CDR ids continue after this (the store's last id) */
 	struct callbill *bill; /* real-time billing; NULL = calls are not charged */
+	/* Who may call (trunks, digest users, the registrar's limits); NULL
+	 * is an empty list: every INVITE is refused (default deny). */
+	const struct sip_access_cfg *access;
 	/* Optional: asked before a new call is created; false answers 503
 	 * with no call and no CDR (the switch: no room for its CDR). */
 	bool (*admit)(void *arg);
@@ -94,6 +98,8 @@ enum sy_rc b2bua_create(const struct b2bua_cfg *cfg, struct b2bua **out);
 void b2bua_destroy(struct b2bua *b);
 const struct b2bua_stats *b2bua_stats(const struct b2bua *b);
 struct sip_stack *b2bua_stack(struct b2bua *b);
+/* Authentication and registrar counters (auth.h). */
+const struct sip_auth_stats *b2bua_auth_stats(const struct b2bua *b);
 /* Shutdown: ends every call in every state (connected: BYE on both legs;
  * in setup: 503 and CANCEL; cancelled and waiting for the carrier: ended
  * as it is), each with its CDR and its billing closed. */

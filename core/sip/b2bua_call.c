@@ -56,7 +56,7 @@ static bool b_leg_start(struct b2bua *b, struct call *c)
 		struct sip_request rq;
 		char extra[256];
 		b2bua__b_unlink(b, c);
-		if (a_inv.len == 0 || b2b_b_invite(b, c, a_inv, &rq) != SY_OK) {
+		if (a_inv.len == 0 || b2b_b_invite(b, c, a_inv, &car->addr, SY_STR_NULL, &rq) != SY_OK) {
 			b2bua__carrier_release(b, c);
 			return false;
 		}
@@ -79,6 +79,28 @@ static bool b_leg_start(struct b2bua *b, struct call *c)
 	return false;
 }
 
+/* The B leg to a registered user's contact (no carrier, no failover). */
+static bool b_leg_user(struct b2bua *b, struct call *c, struct sy_str contact, const struct sy_addr *dst)
+{
+	struct sy_str a_inv = c->a_ist != NULL ? sip_txn_request_raw(c->a_ist) : SY_STR_NULL;
+	struct sip_request rq;
+	char extra[256];
+	if (a_inv.len == 0 || b2b_b_invite(b, c, a_inv, dst, contact, &rq) != SY_OK)
+		return false;
+	b2bua__st_invite_extra(b, c, &rq, extra, sizeof(extra));
+	c->b_dst = *dst;
+	sy_htab_insert(&b->by_call_id, &c->b_node.h, cs(c, c->b_call_id));
+	c->b_linked = true;
+	c->b_ict = NULL;
+	b2bua__send_request(b, &rq, &c->b_dst, &c->b_ict);
+	if (c->b_ict == NULL)
+		return false;
+	sip_txn_set_user(c->b_ict, c);
+	c->b_provisional = false;
+	b2bua__setup_timer_set(b, c, b->cfg.invite_timeout_ns);
+	return true;
+}
+
 void b2bua__max_call_fire(void *arg);
 void b2bua__setup_fire(void *arg);
 
@@ -94,7 +116,8 @@ static bool bill_authorize(struct b2bua *b, struct call *c)
 {
 	uint16_t status = 0;
 	const char *why = NULL;
-	if (callbill_authorize(b->cfg.bill, cs(c, c->caller), cs(c, c->callee), cs(c, c->a_call_id), &c->bill, &status,
+	struct sy_str acct = sy_str_from(c->who.account != NULL ? c->who.account : "");
+	if (callbill_authorize(b->cfg.bill, acct, cs(c, c->caller), cs(c, c->callee), cs(c, c->a_call_id), &c->bill, &status,
 			       &why) == SY_OK)
 		return true;
 	char extra[160];
@@ -149,6 +172,63 @@ static bool admit_or_reject(struct b2bua *b, struct sip_txn *st)
 	return false;
 }
 
+/* Default deny: a new request is served only for a trunk or a user whose
+ * digest verified; anyone else gets 403 or a challenge, before any state
+ * is allocated for them. */
+static bool authenticate(struct b2bua *b, struct sip_txn *st, const struct sip_msg *req, const struct sy_addr *from,
+			 struct sip_ident *who)
+{
+	char hdr[640], tag[48];
+	size_t n = 0;
+	int status = 403;
+	switch (sip_auth_check(b->auth, req, from, who, &status, hdr, sizeof(hdr), &n)) {
+	case SIP_AUTH_OK:
+		return true;
+	case SIP_AUTH_FORBIDDEN:
+		b2bua__respond_code(b, st, 403, NULL);
+		return false;
+	case SIP_AUTH_CHALLENGE:
+		break;
+	}
+	if (sip_txn_request_raw(st).len == 0)
+		return false;
+	b2b_token(b, "s", tag, sizeof(tag));
+	struct sip_reply r = {.status = status, .to_tag = sy_str_from(tag), .extra = {hdr, n}};
+	sip_txn_reply(st, &r);
+	return false;
+}
+
+void b2bua__register(struct b2bua *b, struct sip_txn *st, const struct sip_msg *req, const struct sy_addr *from)
+{
+	struct sip_ident who;
+	if (!authenticate(b, st, req, from, &who))
+		return;
+	char hdr[SIP_REG_PER_USER * (SIP_REG_CONTACT_MAX + 40)], tag[48];
+	size_t n = 0;
+	int code = sip_reg_update(b->auth, &who, req, from, hdr, sizeof(hdr), &n);
+	if (sip_txn_request_raw(st).len == 0)
+		return;
+	b2b_token(b, "s", tag, sizeof(tag));
+	struct sip_reply r = {.status = code, .to_tag = sy_str_from(tag), .extra = {hdr, n}};
+	sip_txn_reply(st, &r);
+}
+
+/* The callee's user part when it names a registered user: the B leg goes
+ * to that user's contact instead of a carrier. */
+static bool route_to_user(struct b2bua *b, struct call *c, const struct sip_msg *req)
+{
+	const osip_uri_t *u = req->m->req_uri;
+	struct sy_str contact;
+	struct sy_addr dst;
+	if (u == NULL || u->username == NULL || !sip_reg_lookup(b->auth, sy_str_from(u->username), &contact, &dst))
+		return false;
+	if (!b_leg_user(b, c, contact, &dst)) {
+		b->st.congestion++;
+		b2bua__call_fail(b, c, 503, "Service Unavailable", CDR_DISP_CONGESTION);
+	}
+	return true;
+}
+
 void b2bua__new_invite(struct b2bua *b, struct sip_txn *st, const struct sip_msg *req, const struct sy_addr *from)
 {
 	b->st.invites++;
@@ -161,6 +241,9 @@ void b2bua__new_invite(struct b2bua *b, struct sip_txn *st, const struct sip_msg
 		b2bua__respond_code(b, st, 503, "Shutting Down");
 		return;
 	}
+	struct sip_ident who;
+	if (!authenticate(b, st, req, from, &who))
+		return;
 	if (!admit_or_reject(b, st))
 		return;
 	if (b->cfg.admit != NULL && !b->cfg.admit(b->cfg.admit_arg)) {
@@ -179,6 +262,7 @@ void b2bua__new_invite(struct b2bua *b, struct sip_txn *st, const struct sip_msg
 	c->state = CALL_PROCEEDING;
 	c->a_ist = st;
 	c->a_src = *from;
+	c->who = who;
 	c->t_invite_ns = sy_env_now_ns(b->env);
 	c->wall_start_ns = sy_env_wall_ns(b->env);
 	c->max_forwards = req->max_forwards > 0 ? req->max_forwards - 1 : 69;
@@ -197,6 +281,8 @@ void b2bua__new_invite(struct b2bua *b, struct sip_txn *st, const struct sip_msg
 	b2bua__a_respond(b, c, 100, NULL, NULL);
 	if (b->cfg.bill != NULL && !bill_authorize(b, c))
 		return;
+	if (route_to_user(b, c, req))
+		return;
 	c->route_n = (uint8_t)b->cfg.route(b->cfg.route_arg, cs(c, c->callee), c->route_ids, B2BUA_ROUTE_MAX);
 	if (c->route_n == 0) {
 		b->st.no_route++;
@@ -211,8 +297,8 @@ void b2bua__new_invite(struct b2bua *b, struct sip_txn *st, const struct sip_msg
 
 static void b_answered(struct b2bua *b, struct call *c, const struct sip_msg *resp)
 {
-	struct b2bua_carrier *car = &b->cfg.carriers[c->carrier];
-	car->answered++;
+	if (c->carrier >= 0)
+		b->cfg.carriers[c->carrier].answered++;
 	if (b2b_store_b_dialog(c, resp) != SY_OK) {
 		/* cannot keep the dialog: ACK what we can and hang up */
 		b2bua__send_b_ack(b, c);
@@ -250,8 +336,8 @@ static bool failover_code(int code)
 void b2bua__b_failed(struct b2bua *b, struct call *c, int code, const char *reason)
 {
 	b2bua__setup_timer_set(b, c, 0);
-	struct b2bua_carrier *car = &b->cfg.carriers[c->carrier];
-	car->failed++;
+	if (c->carrier >= 0)
+		b->cfg.carriers[c->carrier].failed++;
 	b2bua__carrier_release(b, c);
 	c->b_ict = NULL;
 	if (c->state == CALL_CANCELLING) {

@@ -64,6 +64,7 @@ struct call {
 	bool b_provisional;
 	bool cut_off; /* ended by billing: the money ran out */
 	struct callbill_call bill;
+	struct sip_ident who; /* the authenticated caller: trunk or user, and its account */
 	sy_timer_id bill_timer; /* next slice extension, or the cut-off */
 	bool answered, got_18x; /* t_answer_ns / t_18x_ns are set (0 is a valid time) */ /* the carrier sent a 1xx */
 	uint64_t seq;									 /* call number on this node */
@@ -101,6 +102,7 @@ struct b2bua {
 	const struct sy_env *env;
 	struct sy_dgram *sock;
 	struct sip_stack *stack;
+	struct sip_auth *auth; /* who may send new requests; the registrar */
 	struct sy_rng rng;
 	struct sy_pool calls; /* grown as calls arrive, up to calls_max */
 	uint32_t free_head;   /* recycled calls, LIFO; CALL_NONE: grow the pool */
@@ -130,7 +132,9 @@ const char *call_cstr(const struct call *c, struct cstr s, char *tmp, size_t n);
 
 /* b2bua_msg.c: each leg's messages as sip_request values pointing into the
  * call record (valid until the call record changes). */
-enum sy_rc b2b_b_invite(struct b2bua *b, struct call *c, struct sy_str a_inv, struct sip_request *rq);
+/* To dst; the Request-URI is target, or sip:CALLEE@dst when target is empty. */
+enum sy_rc b2b_b_invite(struct b2bua *b, struct call *c, struct sy_str a_inv, const struct sy_addr *dst,
+			struct sy_str target, struct sip_request *rq);
 void b2b_b_indialog(struct call *c, const char *method, uint32_t cseq, struct sip_request *rq, struct sy_str *routes);
 void b2b_a_bye(struct call *c, struct sip_request *rq);
 enum sy_rc b2b_store_a(struct call *c, const struct sip_msg *inv, struct sy_str tag);
@@ -152,6 +156,8 @@ void b2bua__call_free(struct b2bua *b, struct call *c);
 void b2bua__cancel_call(struct b2bua *b, struct call *c);
 void b2bua__carrier_release(struct b2bua *b, struct call *c);
 void b2bua__max_call_fire(void *arg);
+/* A REGISTER (b2bua_call.c: authenticated, then the registrar). */
+void b2bua__register(struct b2bua *b, struct sip_txn *st, const struct sip_msg *req, const struct sy_addr *from);
 void b2bua__new_invite(struct b2bua *b, struct sip_txn *st, const struct sip_msg *req, const struct sy_addr *from);
 void b2bua__on_b_response(struct b2bua *b, struct call *c, struct sip_txn *ct, const struct sip_msg *resp);
 void b2bua__on_request(void *arg, struct sip_txn *st, const struct sip_msg *req, const struct sy_addr *from);

@@ -157,13 +157,13 @@ static const char allow[] = "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE\r\
  * Request-URI sip:CALLEE@carrier, the caller's number in From, the caller's
  * SDP offer (from the A leg's raw INVITE), and Max-Forwards one less than
  * received. */
-enum sy_rc b2b_b_invite(struct b2bua *b, struct call *c, struct sy_str a_inv, struct sip_request *rq)
+enum sy_rc b2b_b_invite(struct b2bua *b, struct call *c, struct sy_str a_inv, const struct sy_addr *dst,
+			struct sy_str target, struct sip_request *rq)
 {
-	const struct b2bua_carrier *car = &b->cfg.carriers[c->carrier];
 	char host[SY_ADDR_STRLEN], tag[48], cid[48], tmp[256];
 	struct sip_wbuf hw, w;
 	sip_w_init(&hw, host, sizeof(host));
-	sip_w_addr(&hw, &car->addr);
+	sip_w_addr(&hw, dst);
 	struct sy_str callee = cs(c, c->callee), caller = cs(c, c->caller), h = {host, hw.len};
 	b2b_token(b, "b", tag, sizeof(tag));
 	b2b_token(b, "", cid, sizeof(cid));
@@ -187,10 +187,14 @@ enum sy_rc b2b_b_invite(struct b2bua *b, struct call *c, struct sy_str a_inv, st
 	if (w.over || !call_put(c, &c->b_from, tmp, w.len))
 		return SY_ERR_INVAL;
 	sip_w_init(&w, tmp, sizeof(tmp));
-	sip_w_lit(&w, "sip:");
-	sip_w_str(&w, callee);
-	sip_w_lit(&w, "@");
-	sip_w_str(&w, h);
+	if (target.len > 0) { /* a registered user: its contact */
+		sip_w_str(&w, target);
+	} else {
+		sip_w_lit(&w, "sip:");
+		sip_w_str(&w, callee);
+		sip_w_lit(&w, "@");
+		sip_w_str(&w, h);
+	}
 	if (w.over || !call_put(c, &c->b_target, tmp, w.len))
 		return SY_ERR_INVAL;
 	sip_w_init(&w, tmp, sizeof(tmp));

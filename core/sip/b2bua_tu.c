@@ -111,6 +111,9 @@ void b2bua__on_request(void *arg, struct sip_txn *st, const struct sip_msg *req,
 	case SIP_M_INVITE:
 		b2bua__new_invite(b, st, req, from);
 		break;
+	case SIP_M_REGISTER:
+		b2bua__register(b, st, req, from);
+		break;
 	case SIP_M_CANCEL:
 		on_cancel(b, st);
 		break;
@@ -208,7 +211,8 @@ void b2bua__on_timeout(void *arg, struct sip_txn *t)
 		return;
 	if (t == c->b_ict) { /* the carrier never answered */
 		b->st.timeouts++;
-		b->cfg.carriers[c->carrier].timeouts++;
+		if (c->carrier >= 0) /* -1: a registered user's contact */
+			b->cfg.carriers[c->carrier].timeouts++;
 		b2bua__b_failed(b, c, 408, NULL);
 	} else if (t == c->a_ist && c->state == CALL_ANSWERED) { /* no ACK from the caller */
 		b->st.ack_timeouts++;
@@ -244,7 +248,8 @@ void b2bua__setup_fire(void *arg)
 		c->b_ict = NULL;
 		sip_txn_abandon(t);
 		b->st.timeouts++;
-		b->cfg.carriers[c->carrier].timeouts++;
+		if (c->carrier >= 0) /* -1: a registered user's contact */
+			b->cfg.carriers[c->carrier].timeouts++;
 		b2bua__b_failed(b, c, 408, "Carrier Timeout");
 		return;
 	}

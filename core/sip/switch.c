@@ -169,7 +169,7 @@ enum sy_rc vswitch_create(const struct vswitch_cfg *cfg, struct vswitch **out, c
 		.invite_timeout_ns = s->invite_timeout_ns,
 		.ring_timeout_ns = s->ring_timeout_ns,
 		.cdr_id_base = v->store != NULL ? cdr_store_last_id(v->store) : 0,
-		.bill = v->bill,
+		.bill = v->bill, .access = &s->access, /* who may call */
 		.admit = admit_cb,
 		.admit_arg = v,
 	};

@@ -44,6 +44,7 @@ struct switch_cfg {
 	uint32_t txn_max;	    /* 0 = auto */
 	uint64_t t1_ns;		    /* SIP T1 */
 	struct sip_limits limits;   /* [node] sip_memory, overload_at, overload_lag, retry_after */
+	struct sip_access_cfg access; /* [trunk], [user], [node] realm, auth_unknown, nonce_ttl, register_max */
 };
 
 struct vswitch_cfg {

@@ -82,8 +82,12 @@ static enum sy_rc store_batch_open_db(struct store_batch *s, const char *path, c
 				       (unsigned long long)version, d->schema_version);
 	char set_version[48];
 	snprintf(set_version, sizeof set_version, "PRAGMA user_version=%d", d->schema_version);
+	for (uint64_t v = version; v != 0 && v < (uint64_t)d->schema_version; v++)
+		if (d->upgrade != NULL && d->upgrade[v - 1] != NULL && store_db_exec(s->db, d->upgrade[v - 1]) != SY_OK)
+			return store_batch_err(s, "%s: upgrade from schema %llu: %s", path, (unsigned long long)v,
+					       store_db_errmsg(s->db));
 	if (store_db_exec(s->db, d->create_sql) != SY_OK ||
-	    (version == 0 && store_db_exec(s->db, set_version) != SY_OK))
+	    (version != (uint64_t)d->schema_version && store_db_exec(s->db, set_version) != SY_OK))
 		return store_batch_err(s, "%s: %s", path, store_db_errmsg(s->db));
 	if (d->last_id_sql == NULL)
 		return SY_OK;

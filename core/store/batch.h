@@ -24,6 +24,9 @@ struct store_batch_def {
 	uint32_t batch_limit;	/* the largest batch_max accepted */
 	int schema_version;	/* PRAGMA user_version of a new file; newer files are refused */
 	const char *create_sql; /* CREATE TABLE IF NOT EXISTS ... */
+	/* upgrade[v - 1] takes a file of schema version v to v + 1 (NULL
+	 * entries: nothing to do); the array has schema_version - 1 entries */
+	const char *const *upgrade;
 	const char *insert_sql; /* one prepared INSERT, bound per record */
 	const char *csv_header; /* written (with its "\n") only into a new file */
 	/* Optional: a query whose one integer is the largest id already stored,

@@ -115,7 +115,7 @@ size_t cdr_fmt_iso8601(uint64_t epoch_ns, char *buf)
 }
 
 const char cdr_csv_header[] = "id,start,answer,end,duration_ms,pdd_ms,disposition,sip_status,carrier,caller,callee,"
-			      "a_call_id,b_call_id,hangup,cost_micros,tariff_id,rated_ms\n";
+			      "a_call_id,b_call_id,account,hangup,cost_micros,tariff_id,rated_ms\n";
 
 size_t cdr_csv_line(const struct cdr *c, char *buf)
 {
@@ -145,6 +145,8 @@ size_t cdr_csv_line(const struct cdr *c, char *buf)
 	p = STORE_CSV_PUT_STR(p, c, a_call_id);
 	*p++ = ',';
 	p = STORE_CSV_PUT_STR(p, c, b_call_id);
+	*p++ = ',';
+	p = STORE_CSV_PUT_STR(p, c, account);
 	*p++ = ',';
 	p = store_csv_put_lit(p, cdr_side_name(c->hangup));
 	*p++ = ',';
@@ -176,15 +178,19 @@ static const char cdr_schema[] = "CREATE TABLE IF NOT EXISTS cdrs ("
 				 "callee TEXT NOT NULL DEFAULT '',"
 				 "a_call_id TEXT NOT NULL DEFAULT '',"
 				 "b_call_id TEXT NOT NULL DEFAULT '',"
+				 "account TEXT NOT NULL DEFAULT '',"
 				 "hangup TEXT NOT NULL DEFAULT '',"
 				 "cost_micros INTEGER NOT NULL DEFAULT 0,"
 				 "tariff_id INTEGER NOT NULL DEFAULT 0,"
 				 "rated_ms INTEGER NOT NULL DEFAULT 0);";
 
+/* 1 -> 2: the authenticated account (issue 10). */
+static const char *const cdr_upgrade[] = {"ALTER TABLE cdrs ADD COLUMN account TEXT NOT NULL DEFAULT '';"};
+
 static const char cdr_insert_sql[] =
     "INSERT INTO cdrs (id,start_ns,answer_ns,end_ns,duration_ms,pdd_ms,disposition,sip_status,carrier,"
-    "caller,callee,a_call_id,b_call_id,hangup,cost_micros,tariff_id,rated_ms) "
-    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    "caller,callee,a_call_id,b_call_id,account,hangup,cost_micros,tariff_id,rated_ms) "
+    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 
 static int cdr_bind(sqlite3_stmt *st, const void *rec)
 {
@@ -203,10 +209,11 @@ static int cdr_bind(sqlite3_stmt *st, const void *rec)
 	rc |= STORE_BIND_STR(st, 11, c, callee);
 	rc |= STORE_BIND_STR(st, 12, c, a_call_id);
 	rc |= STORE_BIND_STR(st, 13, c, b_call_id);
-	rc |= sqlite3_bind_text(st, 14, side, -1, SQLITE_STATIC);
-	rc |= sqlite3_bind_int64(st, 15, c->cost_micros);
-	rc |= sqlite3_bind_int64(st, 16, c->tariff_id);
-	rc |= sqlite3_bind_int64(st, 17, c->rated_ms);
+	rc |= STORE_BIND_STR(st, 14, c, account);
+	rc |= sqlite3_bind_text(st, 15, side, -1, SQLITE_STATIC);
+	rc |= sqlite3_bind_int64(st, 16, c->cost_micros);
+	rc |= sqlite3_bind_int64(st, 17, c->tariff_id);
+	rc |= sqlite3_bind_int64(st, 18, c->rated_ms);
 	return rc; /* SQLITE_OK is 0, so any failure leaves a bit set */
 }
 
@@ -227,8 +234,9 @@ static const struct store_batch_def cdr_def = {
     .csv_line_max = CDR_CSV_LINE_MAX,
     .batch_default = CDR_STORE_BATCH_DEFAULT,
     .batch_limit = CDR_STORE_BATCH_MAX,
-    .schema_version = 1,
+    .schema_version = 2,
     .create_sql = cdr_schema,
+    .upgrade = cdr_upgrade,
     .insert_sql = cdr_insert_sql,
     .csv_header = cdr_csv_header,
     /* Rows go in id order, so the last row holds the largest id; reading it

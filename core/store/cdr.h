@@ -59,6 +59,7 @@ struct cdr {
 	char callee[CDR_NUMBER_MAX];
 	char a_call_id[CDR_CALLID_MAX]; /* caller leg */
 	char b_call_id[CDR_CALLID_MAX]; /* carrier leg; "" when none was sent */
+	char account[CDR_CARRIER_MAX];	/* the authenticated caller's account ("" = none) */
 };
 
 /* "ANSWERED", "BUSY", ... ("NONE" for 0, "?" out of range). */
@@ -84,7 +85,7 @@ size_t cdr_fmt_iso8601(uint64_t epoch_ns, char *buf);
  * "\n"): RFC 4180 quoting for fields holding a comma, quote, CR or LF; an
  * empty answer field when unanswered. buf must hold CDR_CSV_LINE_MAX bytes;
  * returns the length written (no NUL added). */
-#define CDR_CSV_LINE_MAX (512 + 2 * (CDR_CARRIER_MAX + 2 * CDR_NUMBER_MAX + 2 * CDR_CALLID_MAX))
+#define CDR_CSV_LINE_MAX (512 + 2 * (2 * CDR_CARRIER_MAX + 2 * CDR_NUMBER_MAX + 2 * CDR_CALLID_MAX))
 extern const char cdr_csv_header[];
 size_t cdr_csv_line(const struct cdr *c, char *buf);
 
