@@ -167,9 +167,14 @@ void b2bua__call_free(struct b2bua *b, struct call *c)
 
 /* ---- sending ---- */
 
+uint64_t b2b_branch(struct b2bua *b)
+{
+	return sy_env_random_u64(b->env);
+}
+
 void b2bua__send_request(struct b2bua *b, const struct sip_request *rq, const struct sy_addr *to, struct sip_txn **out)
 {
-	uint64_t branch = sy_rng_next(&b->rng);
+	uint64_t branch = b2b_branch(b);
 	if (strcmp(rq->method, "ACK") == 0)
 		sip_stack_send_request(b->stack, rq, branch, to);
 	else
@@ -267,13 +272,13 @@ enum sy_rc b2bua_create(const struct b2bua_cfg *cfg, struct b2bua **out)
 	b->cfg = *cfg;
 	b->env = cfg->env;
 	b->cdr_seq = cfg->cdr_id_base;
-	sy_rng_init_split(&b->rng, sy_env_seed(b->env), "b2bua", 0);
 	sy_hist_init(&b->st.pdd);
 	sy_hist_init(&b->st.setup);
 	b->free_head = CALL_NONE;
 	if (sy_pool_init(&b->calls, sizeof(struct call), cfg->calls_max) != SY_OK ||
 	    sy_htab_init(&b->by_call_id, (uint64_t)cfg->calls_max * 2) != SY_OK)
 		goto out_free;
+	sy_htab_seed(&b->by_call_id, sy_env_random_u64(b->env)); /* Call-IDs are chosen by strangers */
 	if (sy_env_dgram_open(b->env, &cfg->listen, on_datagram, b, &b->sock) != SY_OK)
 		goto out_free;
 	struct sy_addr local;

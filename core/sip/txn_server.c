@@ -175,10 +175,12 @@ void sip_stack_recv(struct sip_stack *s, const struct sy_addr *from, const uint8
 		sip_msg_free(&msg);
 		return;
 	}
+	s->rx_from = from;
 	if (msg.status != 0)
 		sip_txn__recv_response(s, &msg);
 	else
 		recv_request(s, &msg, from);
+	s->rx_from = NULL;
 	sip_msg_free(&msg);
 }
 
@@ -222,6 +224,7 @@ enum sy_rc sip_txn_reply(struct sip_txn *st, const struct sip_reply *r)
 void sip_txn__server_sent(struct sip_txn *st, int code, char *buf, uint32_t len)
 {
 	struct sip_stack *s = st->stack;
+	bool first = st->buf == NULL; /* no provisional response went out before */
 	sip_txn__keep(st, buf, len);
 	uint64_t now = sip_txn__now_ns(s), t1 = s->cfg.timers.t1_ns;
 	if (code < 200) {
@@ -243,9 +246,24 @@ void sip_txn__server_sent(struct sip_txn *st, int code, char *buf, uint32_t len)
 		st->retx_ival_ns = t1;
 		st->retx_at_ns = now + t1;
 		st->end_at_ns = now + 64 * t1;
+		if (code >= 300 && first) {
+			/* A refusal before any 1xx (403, 503, 483, 422 ...): the
+			 * caller is still retransmitting its INVITE (Timer A), and
+			 * each copy is answered again (server_absorb), so Timer G
+			 * would only add 10 unsolicited copies over 32 s toward a
+			 * source nobody has vouched for (RFC 3261 17.2.1 keeps its
+			 * reliability: docs/security/sipwire.md). */
+			st->retx_at_ns = NEVER;
+			s->stats.finals_once++;
+		}
 	}
 	sip_txn__arm(st);
 	sip_txn__free_req(st);
+}
+
+const struct sy_addr *sip_stack_rx_source(const struct sip_stack *s)
+{
+	return s->rx_from;
 }
 
 bool sip_txn_stateless(const struct sip_txn *st)
