@@ -58,6 +58,7 @@ static void build_switch(const struct scn *s, struct switch_cfg *o)
 	    .retry_after_s = (uint32_t)(s->node.retry_after_ns / SY_NS_PER_S),
 	    .osip_max = s->node.osip_memory,
 	};
+	o->pike = s->node.pike;
 }
 
 static void build_billing(const struct scn *s, struct billing_cfg *o)

@@ -74,6 +74,52 @@ static enum sy_rc k_seconds(struct scn_pctx *c, void *obj, const struct scn_key_
 	return SY_OK;
 }
 
+/* "200/s burst 400 block 60s" (burst and block optional) or "off". */
+static enum sy_rc k_pike(struct scn_pctx *c, void *obj, const struct scn_key_def *k, struct sy_str v)
+{
+	struct sip_pike_cfg *p = FIELD(struct sip_pike_cfg, obj, k->off);
+	struct sy_str rest = v, tok, num;
+	uint64_t x;
+	if (sy_str_eq(v, SY_STR("off"))) {
+		p->off = true;
+		return SY_OK;
+	}
+	if (!scn_next_tok(&rest, &tok, false) || !scn_ends_with(tok, "/s", &num) ||
+	    !scn_parse_uint(num, 10000000, &x) || x == 0)
+		goto bad;
+	p->off = false;
+	p->rate = (uint32_t)x;
+	p->burst = (uint32_t)(2 * x);
+	p->block_ns = 0;
+	while (scn_next_tok(&rest, &tok, false)) {
+		struct sy_str val;
+		if (!scn_next_tok(&rest, &val, false))
+			goto bad;
+		if (sy_str_eq(tok, SY_STR("burst")) && scn_parse_uint(val, 20000000, &x) && x >= p->rate)
+			p->burst = (uint32_t)x;
+		else if (!sy_str_eq(tok, SY_STR("block")) || sy_duration_parse_str(val, &p->block_ns) != SY_OK ||
+			 p->block_ns == 0)
+			goto bad;
+	}
+	return SY_OK;
+bad:
+	return scn_bad(c, "RATE/s [burst N >= RATE] [block DURATION], or off", v, k);
+}
+
+/* "10.0.2.0/24 192.0.2.7 [2001:db8::]/32": sources pike never counts. */
+static enum sy_rc k_pike_exempt(struct scn_pctx *c, void *obj, const struct scn_key_def *k, struct sy_str v)
+{
+	struct sip_pike_cfg *p = FIELD(struct sip_pike_cfg, obj, k->off);
+	struct sy_str rest = v, tok;
+	p->exempt_n = 0;
+	while (scn_next_tok(&rest, &tok, true)) {
+		if (p->exempt_n == SIP_PIKE_EXEMPT_MAX || sip_net_parse(tok, &p->exempt[p->exempt_n]) != SY_OK)
+			return scn_bad(c, "up to 32 addresses or CIDR prefixes (10.0.0.0/8, [2001:db8::]/32)", v, k);
+		p->exempt_n++;
+	}
+	return SY_OK;
+}
+
 #define NODE(f) offsetof(struct scn_node, f)
 static const struct scn_key_def node_keys[] = {
     {"sip_memory", k_bytes, NODE(sip_memory), 0, false},
@@ -81,6 +127,8 @@ static const struct scn_key_def node_keys[] = {
     {"overload_lag", scn_key_duration_nz, NODE(overload_lag_ns), 0, false},
     {"retry_after", k_seconds, NODE(retry_after_ns), 0, false},
     {"osip_memory", k_bytes, NODE(osip_memory), 0, false},
+    {"pike", k_pike, NODE(pike), 0, false},
+    {"pike_exempt", k_pike_exempt, NODE(pike), 0, false},
     {"sip", scn_key_addr, NODE(sip), NODE(sip_addr), false},
     {"out", scn_key_str, NODE(out), SCN_PATH_MAX, false},
     {"name", scn_key_str, NODE(name), SCN_NAME_MAX, false},

@@ -14,6 +14,7 @@
 
 #include "core/dist.h"
 #include "core/env.h"
+#include "core/sip/pike.h"
 
 #define SCN_CARRIERS_MAX   64
 #define SCN_PREFIXES_MAX   64 /* per carrier */
@@ -116,6 +117,7 @@ struct scn_node {
 	uint64_t overload_lag_ns; /* event-loop lag where new INVITEs get 503; 0 = 200ms */
 	uint64_t retry_after_ns;  /* Retry-After of those 503s (whole seconds); 0 = 5s */
 	uint64_t osip_memory;	  /* osip's pool limit; 0 = 512 MiB (or SWITCHYARD_OSIP_POOL_MB) */
+	struct sip_pike_cfg pike; /* per-source request limit; default on (pike.h) */
 };
 
 struct scn {

@@ -12,6 +12,7 @@
 #include "core/billing/callbill.h"
 #include "core/metrics/hist.h"
 #include "core/store/cdr.h"
+#include "pike.h"
 #include "txn.h"
 
 #define B2BUA_CARRIER_NAME_MAX 32
@@ -56,6 +57,9 @@ struct b2bua_cfg {
 	 * with no call and no CDR (the switch: no room for its CDR). */
 	bool (*admit)(void *arg);
 	void *admit_arg;
+	/* Per-source request rate limit before parsing ([node] pike,
+	 * pike_exempt); the carriers' addresses are exempt too. */
+	struct sip_pike_cfg pike;
 };
 
 /* Why an in-dialog request found no call (st.dlg_refused, each 481). */

@@ -49,11 +49,3 @@ struct call *b2bua__dialog_match(struct b2bua *b, const struct sip_msg *req, con
 	b->st.dlg_refused[*why]++;
 	return NULL;
 }
-
-bool b2bua__cancel_from_caller(struct b2bua *b, const struct call *c, const struct sy_addr *from)
-{
-	if (sy_addr_eq(from, &c->a_src))
-		return true;
-	b->st.dlg_refused[B2BUA_REFUSED_SOURCE]++;
-	return false;
-}

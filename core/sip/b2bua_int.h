@@ -103,6 +103,7 @@ struct b2bua {
 	const struct sy_env *env;
 	struct sy_dgram *sock;
 	struct sip_stack *stack;
+	struct sip_pike *pike; /* NULL: pike = off */
 	struct sy_pool calls; /* grown as calls arrive, up to calls_max */
 	uint32_t free_head;   /* recycled calls, LIFO; CALL_NONE: grow the pool */
 	struct sy_htab by_call_id;
@@ -118,6 +119,12 @@ struct b2bua {
 };
 
 #define CALL_NONE UINT32_MAX
+
+/* Stray 2xx answered per second, and the burst: a legitimate one is rare
+ * (a carrier answering after we gave up), a flood of forged ones must not
+ * make us a traffic source. */
+#define STRAY_2XX_RATE	20
+#define STRAY_2XX_BURST 40
 
 static inline struct sy_str cs(const struct call *c, struct cstr s)
 {
@@ -177,8 +184,6 @@ void b2bua__send_a_bye_x(struct b2bua *b, struct call *c, struct sip_txn **out);
  * the reason counted in st.dlg_refused and returned in *why. */
 struct call *b2bua__dialog_match(struct b2bua *b, const struct sip_msg *req, const struct sy_addr *from,
 				 enum call_leg *leg, enum b2bua_refusal *why);
-/* A CANCEL must come from where its INVITE came from (counted if not). */
-bool b2bua__cancel_from_caller(struct b2bua *b, const struct call *c, const struct sy_addr *from);
 
 /* b2bua_timer.c: session timers (RFC 4028) and the end of a call. */
 /* BYE to the legs asked, then the CDR when they answer (or time out). */

@@ -73,11 +73,11 @@ static void in_dialog(struct b2bua *b, struct sip_txn *st, const struct sip_msg 
 	}
 }
 
-static void on_cancel(struct b2bua *b, struct sip_txn *st, const struct sy_addr *from)
+static void on_cancel(struct b2bua *b, struct sip_txn *st)
 {
 	struct sip_txn *inv = sip_txn_cancel_target(st);
 	struct call *c = inv != NULL ? sip_txn_user(inv) : NULL;
-	if (c == NULL || !b2bua__cancel_from_caller(b, c, from)) {
+	if (c == NULL) { /* also from another source: txn_server.c source_hash */
 		b2bua__respond_code(b, st, 481, NULL);
 		return;
 	}
@@ -113,7 +113,7 @@ void b2bua__on_request(void *arg, struct sip_txn *st, const struct sip_msg *req,
 		b2bua__new_invite(b, st, req, from);
 		break;
 	case SIP_M_CANCEL:
-		on_cancel(b, st, from);
+		on_cancel(b, st);
 		break;
 	case SIP_M_OPTIONS:
 		b2bua__respond_code(b, st, 200, NULL);
@@ -145,17 +145,12 @@ static bool uri_addr(struct sy_str uri, struct sy_addr *out)
 	return sy_addr_parse(buf, 5060, out) == SY_OK;
 }
 
-/* Stray 2xx answered per second, and the burst: a legitimate one is rare
- * (a carrier answering after we gave up), a flood of forged ones must not
- * make us a traffic source. */
-#define STRAY_2XX_RATE	20
-#define STRAY_2XX_BURST 40
 
 static bool stray_2xx_admit(struct b2bua *b)
 {
 	uint64_t now = sy_env_now_ns(b->env), cap = (uint64_t)STRAY_2XX_BURST * SY_NS_PER_S;
 	uint64_t gain = (now - b->stray_at_ns) * STRAY_2XX_RATE;
-	if (b->stray_at_ns == 0 || gain > cap)
+	if (now - b->stray_at_ns > (uint64_t)STRAY_2XX_BURST * SY_NS_PER_S)
 		gain = cap;
 	b->stray_tokens = SY_MIN(cap, b->stray_tokens + gain);
 	b->stray_at_ns = now;

@@ -44,6 +44,7 @@ struct switch_cfg {
 	uint32_t txn_max;	    /* 0 = auto */
 	uint64_t t1_ns;		    /* SIP T1 */
 	struct sip_limits limits;   /* [node] sip_memory, overload_at, overload_lag, retry_after */
+	struct sip_pike_cfg pike;   /* [node] pike, pike_exempt */
 };
 
 struct vswitch_cfg {

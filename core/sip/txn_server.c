@@ -135,10 +135,21 @@ static void server_new(struct sip_stack *s, struct sip_msg *req, const struct sy
 	}
 }
 
+static uint64_t source_hash(const struct sip_stack *s, const struct sy_addr *from)
+{
+	uint8_t k[19] = {from->family, (uint8_t)(from->port >> 8), (uint8_t)from->port};
+	memcpy(k + 3, from->ip, 16);
+	return sy_hash64(k, sizeof(k), s->hash_seed ^ 0x5352435ull) * 3u;
+}
+
 static void recv_request(struct sip_stack *s, struct sip_msg *req, const struct sy_addr *from)
 {
 	sip_via_fix_received(req->m, from);
-	uint64_t key = sip_txn__key(s, req), sent_by = sip_txn__sent_by_hash(s, req->m);
+	/* The source is part of the transaction's identity (with the Via's
+	 * sent-by, RFC 3261 17.2.3): a copy of a branch from elsewhere is
+	 * another transaction, so a forged CANCEL or ACK with a known branch
+	 * neither finds the INVITE nor absorbs the real one. */
+	uint64_t key = sip_txn__key(s, req), sent_by = sip_txn__sent_by_hash(s, req->m) ^ source_hash(s, from);
 	if (req->method == SIP_M_ACK) {
 		recv_ack(s, req, from, key, sent_by);
 		return;
