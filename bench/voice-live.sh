@@ -1,8 +1,6 @@
 #!/usr/bin/env bash
 # bench/voice-live.sh BUILD_DIR: sustained voice over real sockets on
 # loopback, default settings: `sipp -sn uac` -> `switchyard serve` (a [node]
-# the load generator is one source at hundreds of requests a second: exempt from pike
-pike_exempt = 127.0.0.1
 # with one [carrier]) -> `sipp -sn uas`, at CPS calls per second for SECONDS
 # (default 5,000 for 300 s, the acceptance test of issue 9; override with
 # SY_VOICE_LIVE_CPS and SY_VOICE_LIVE_SECONDS). Prints one JSON line:
@@ -44,6 +42,8 @@ tick=$(getconf CLK_TCK)
 
 cat >"$tmp/serve.scn" <<CONF
 [node]
+# the load generator is one source at hundreds of requests a second: exempt from pike
+pike_exempt = 127.0.0.1
 sip = 127.0.0.1:$sw
 http = 127.0.0.1:$http
 out = $tmp/out

@@ -1,8 +1,6 @@
 #!/usr/bin/env bash
 # it_overload.sh: overload control on the live switch (issue 9). `serve`
 # with a transaction memory far too small for the offered rate ([node]
-# the load generator is one source at hundreds of requests a second: exempt from pike
-pike_exempt = 127.0.0.1
 # sip_memory = 1MB: about 1,000 lingering transactions' worth, against
 # SIPp's 300 calls/s that leave 4 transactions each for 32 s). New INVITEs
 # past 90% of it must get 503 with Retry-After, counted as "txn"; every
@@ -23,6 +21,8 @@ sw=${PORTS[0]} uas=${PORTS[1]} uac=${PORTS[2]} http=${PORTS[3]}
 
 cat >"$TMP/serve.scn" <<CONF
 [node]
+# the load generator is one source at hundreds of requests a second: exempt from pike
+pike_exempt = 127.0.0.1
 sip = 127.0.0.1:$sw
 http = 127.0.0.1:$http
 sip_memory = 1MB

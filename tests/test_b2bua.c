@@ -2822,6 +2822,30 @@ static void test_pike_block(void **state)
 	expect_quiet(f);
 }
 
+/* A 2xx carrying the B leg's Call-ID after its transaction ended, from
+ * somewhere other than the carrier: a stray (ACK+BYE to its source), not
+ * a retransmission of the carrier's answer; the call stays up. */
+static void test_forged_b_2xx(void **state)
+{
+	struct fx *f = *state;
+	struct ua u;
+	connected_call(f, &u);
+	testenv_advance(&f->te, 40 * SEC); /* the B leg's ICT is gone (Timer M) */
+	struct sy_addr evil = sy_addr_v4(192, 0, 2, 66, 5060);
+	struct ua fake = u;
+	fake.car = &evil;
+	carrier_invite_resp(f, &fake, 200, SDP_B);
+	assert_request(take(f, &evil), SIP_M_ACK, 1);
+	assert_request(take(f, &evil), SIP_M_BYE, 2);
+	expect_quiet(f); /* nothing to the carrier or the caller */
+	assert_int_equal(st(f)->stray_2xx, 1);
+	carrier_invite_resp(f, &u, 200, SDP_B); /* the carrier's own: ACKed again */
+	assert_request(take(f, u.car), SIP_M_ACK, 1);
+	expect_quiet(f);
+	assert_int_equal(st(f)->active, 1);
+	call_bye_from_caller(f, &u);
+}
+
 int main(void)
 {
 	sip_global_init();
@@ -2878,6 +2902,7 @@ int main(void)
 	    T(test_response_to_source_not_via),
 	    T(test_stray_2xx_source),
 	    T(test_pike_block),
+	    T(test_forged_b_2xx),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,6 +26,11 @@ static bool source_match(const struct call *c, enum call_leg leg, const struct s
 	return from->family == d->family && memcmp(from->ip, d->ip, d->family == SY_AF_INET6 ? 16 : 4) == 0;
 }
 
+bool b2bua__from_b_peer(const struct call *c, const struct sy_addr *from)
+{
+	return from != NULL && source_match(c, LEG_B, from);
+}
+
 static struct call *leg_call(struct sy_hnode *n, enum call_leg *leg)
 {
 	struct leg_node *ln = SY_CONTAINER_OF(n, struct leg_node, h);

@@ -185,6 +185,9 @@ void b2bua__send_a_bye_x(struct b2bua *b, struct call *c, struct sip_txn **out);
 struct call *b2bua__dialog_match(struct b2bua *b, const struct sip_msg *req, const struct sy_addr *from,
 				 enum call_leg *leg, enum b2bua_refusal *why);
 
+/* A datagram from the carrier the call's B leg was sent to (its IP). */
+bool b2bua__from_b_peer(const struct call *c, const struct sy_addr *from);
+
 /* b2bua_timer.c: session timers (RFC 4028) and the end of a call. */
 /* BYE to the legs asked, then the CDR when they answer (or time out). */
 void b2bua__call_end(struct b2bua *b, struct call *c, bool bye_a, bool bye_b);

@@ -9,7 +9,8 @@ bool call_put(struct call *c, struct cstr *dst, const char *p, size_t len)
 {
 	if (len > (size_t)CALL_BUF - c->used)
 		return false;
-	memcpy(c->buf + c->used, p, len);
+	if (len > 0) /* an absent value (a From without tag) may be NULL */
+		memcpy(c->buf + c->used, p, len);
 	dst->off = c->used;
 	dst->len = (uint16_t)len;
 	c->used = (uint16_t)(c->used + len);

@@ -219,6 +219,8 @@ void b2bua__on_response(void *arg, struct sip_txn *ct, const struct sip_msg *res
 	if (c == NULL && resp->status >= 200 && resp->status < 300 && resp->method == SIP_M_INVITE) {
 		enum call_leg leg;
 		c = b2bua__call_find(b, resp->call_id, &leg); /* 2xx retransmission after the ICT ended */
+		if (c != NULL && leg == LEG_B && !b2bua__from_b_peer(c, sip_stack_rx_source(b->stack)))
+			c = NULL; /* the B leg's Call-ID from elsewhere than its carrier: a stray */
 		if (c == NULL || leg != LEG_B) {
 			/* With a transaction, the call was ours and has already
 			 * ended (its BYE is out): only the ACK is owed. */
