@@ -13,7 +13,14 @@ enum sy_rc sy_htab_init(struct sy_htab *t, uint64_t expected)
 		return SY_ERR_NOMEM;
 	t->mask = n - 1;
 	t->count = 0;
+	t->seed = SY_HTAB_SEED;
 	return SY_OK;
+}
+
+void sy_htab_seed(struct sy_htab *t, uint64_t seed)
+{
+	SY_ASSERT(t->count == 0);
+	t->seed = seed;
 }
 
 void sy_htab_free(struct sy_htab *t)
@@ -26,7 +33,7 @@ void sy_htab_free(struct sy_htab *t)
 void sy_htab_insert(struct sy_htab *t, struct sy_hnode *n, struct sy_str key)
 {
 	n->key = key;
-	n->hash = sy_htab_hash(key);
+	n->hash = sy_hash64(key.p, key.len, t->seed);
 	struct sy_hnode **b = &t->buckets[n->hash & t->mask];
 	n->next = *b;
 	*b = n;
@@ -35,10 +42,19 @@ void sy_htab_insert(struct sy_htab *t, struct sy_hnode *n, struct sy_str key)
 
 struct sy_hnode *sy_htab_find(const struct sy_htab *t, struct sy_str key)
 {
-	uint64_t h = sy_htab_hash(key);
+	uint64_t h = sy_hash64(key.p, key.len, t->seed);
 	for (struct sy_hnode *n = t->buckets[h & t->mask]; n != NULL; n = n->next)
 		if (n->hash == h && sy_str_eq(n->key, key))
 			return n;
+	return NULL;
+}
+
+struct sy_hnode *sy_htab_find_next(const struct sy_htab *t, const struct sy_hnode *n)
+{
+	(void)t;
+	for (struct sy_hnode *m = n->next; m != NULL; m = m->next)
+		if (m->hash == n->hash && sy_str_eq(m->key, n->key))
+			return m;
 	return NULL;
 }
 

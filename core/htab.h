@@ -18,7 +18,10 @@ struct sy_htab {
 	struct sy_hnode **buckets;
 	uint64_t mask;
 	uint64_t count;
+	uint64_t seed; /* hash seed: SY_HTAB_SEED, or sy_htab_seed's */
 };
+
+#define SY_HTAB_SEED 0x5357595244ull
 
 enum sy_rc sy_htab_init(struct sy_htab *t, uint64_t expected);
 void sy_htab_free(struct sy_htab *t);
@@ -26,9 +29,15 @@ static inline uint64_t sy_htab_hash(struct sy_str key)
 {
 	return sy_hash64(key.p, key.len, 0x5357595244ull);
 }
+/* Keys chosen by strangers (SIP Call-IDs) must not be able to pile into
+ * one bucket: such a table takes an unpredictable seed (sy_env_random)
+ * while it is still empty. */
+void sy_htab_seed(struct sy_htab *t, uint64_t seed);
 /* Links n under key (n->key is set to key; the bytes must outlive the link). */
 void sy_htab_insert(struct sy_htab *t, struct sy_hnode *n, struct sy_str key);
 struct sy_hnode *sy_htab_find(const struct sy_htab *t, struct sy_str key);
+/* The next node after n linked under the same key (keys may repeat). */
+struct sy_hnode *sy_htab_find_next(const struct sy_htab *t, const struct sy_hnode *n);
 /* Unlinks n; n must be linked. */
 void sy_htab_remove(struct sy_htab *t, struct sy_hnode *n);
 

@@ -216,9 +216,9 @@ uint64_t sim_run__sms_unreceipted(const struct sim_run *r)
 
 /* A counter added to b2bua_stats or sip_stack_stats must be summed below too;
  * the sizes make a forgotten one fail the build. */
-_Static_assert(sizeof(struct b2bua_stats) == 24 * 8 + 700 * 4 + 2 * sizeof(struct sy_hist),
+_Static_assert(sizeof(struct b2bua_stats) == (24 + B2BUA_REFUSED_N + 4) * 8 + 700 * 4 + 2 * sizeof(struct sy_hist),
 	       "b2bua_stats changed: update b2bua_add()");
-_Static_assert(sizeof(struct sip_stack_stats) == (12 + SIP_OVL_N + 6) * 8 + sizeof(struct sy_hist),
+_Static_assert(sizeof(struct sip_stack_stats) == (12 + SIP_OVL_N + 7) * 8 + sizeof(struct sy_hist),
 	       "sip_stack_stats changed: update sip_add()");
 
 _Static_assert(sizeof(struct callbill_stats) == 13 * 8, "callbill_stats changed: update bill_add()");
@@ -273,6 +273,12 @@ static void b2bua_add(struct b2bua_stats *t, const struct b2bua_stats *b)
 	t->bye_timeouts += b->bye_timeouts;
 	t->too_small += b->too_small;
 	t->relayed += b->relayed;
+	for (int i = 0; i < B2BUA_REFUSED_N; i++)
+		t->dlg_refused[i] += b->dlg_refused[i];
+	t->stray_2xx_limited += b->stray_2xx_limited;
+	t->pike_limited += b->pike_limited;
+	t->pike_dropped += b->pike_dropped;
+	t->pike_tracked = b->pike_tracked; /* a gauge */
 	for (int i = 0; i < 700; i++)
 		t->final_by_code[i] += b->final_by_code[i];
 	sy_hist_merge(&t->pdd, &b->pdd);
@@ -314,6 +320,7 @@ static void sip_add(struct sip_stack_stats *t, const struct sip_stack_stats *s)
 		t->rejected[i] += s->rejected[i];
 	t->served_stateless += s->served_stateless;
 	t->sent_stateless += s->sent_stateless;
+	t->finals_once += s->finals_once;
 	t->txn_lingering = s->txn_lingering; /* gauges */
 	t->mem_bytes = s->mem_bytes;
 	t->mem_limit = s->mem_limit;

@@ -21,6 +21,8 @@ sw=${PORTS[0]} uas=${PORTS[1]} uac=${PORTS[2]} http=${PORTS[3]}
 
 cat >"$TMP/serve.scn" <<CONF
 [node]
+# the load generator is one source at hundreds of requests a second: exempt from pike
+pike_exempt = 127.0.0.1
 sip = 127.0.0.1:$sw
 http = 127.0.0.1:$http
 sip_memory = 1MB

@@ -2724,6 +2724,235 @@ static void test_bug_late_2xx_after_abandon(void **state)
 	assert_str_is(bye->call_id, u.b_cid);
 }
 
+/* ---- issue 10: dialogs, reflection, stray 2xx, pike (docs/security/sipwire.md) ---- */
+
+/* An in-dialog request on the A leg with the tags and source given. */
+static void forged_req(struct fx *f, const struct sy_addr *from, struct ua *u, const char *method, const char *ftag,
+		       const char *totag, uint32_t cseq)
+{
+	injectf(f, from, NULL,
+		"%s sip:switchyard@10.0.0.1:5060 SIP/2.0\n"
+		"Via: SIP/2.0/UDP 10.0.0.100:5060;branch=z9hG4bKfg%d\n"
+		"Max-Forwards: 70\n"
+		"From: \"Alice\" <sip:4420001@10.0.0.100>;tag=%s\n"
+		"To: <sip:%s@10.0.0.1>;tag=%s\n"
+		"Call-ID: %s\n"
+		"CSeq: %u %s\n",
+		method, ++f->br_seq, ftag, u->callee, totag, u->cid, cseq, method);
+}
+
+static void connected_call(struct fx *f, struct ua *u)
+{
+	fx_start(f);
+	call_setup(f, u, "15551234", 0);
+	call_ring(f, u);
+	call_answer(f, u);
+}
+
+/* A BYE with the right Call-ID but a wrong tag gets 481; the call stays. */
+static void test_forged_bye_wrong_tag(void **state)
+{
+	struct fx *f = *state;
+	struct ua u;
+	connected_call(f, &u);
+	forged_req(f, &f->caller, &u, "BYE", "guess", u.tag, 2); /* wrong From tag */
+	assert_response(take(f, &f->caller), 481, SIP_M_BYE, 2);
+	forged_req(f, &f->caller, &u, "BYE", u.ftag, "a1guess", 2); /* wrong To tag */
+	assert_response(take(f, &f->caller), 481, SIP_M_BYE, 2);
+	expect_quiet(f);
+	assert_int_equal(st(f)->dlg_refused[B2BUA_REFUSED_TAG], 2);
+	assert_int_equal(st(f)->active, 1);
+	assert_int_equal(f->ncdr, 0);
+	call_bye_from_caller(f, &u); /* the real caller still hangs up */
+	assert_int_equal(st(f)->completed, 1);
+}
+
+/* The right tags from another source (another port behind the same IP,
+ * another IP) get 481, answered to that source; the call stays. A B-leg
+ * BYE must come from the carrier's address. */
+static void test_forged_bye_other_source(void **state)
+{
+	struct fx *f = *state;
+	struct ua u;
+	connected_call(f, &u);
+	struct sy_addr port2 = sy_addr_v4(10, 0, 0, 100, 5062), evil = sy_addr_v4(192, 0, 2, 66, 5060);
+	forged_req(f, &port2, &u, "BYE", u.ftag, u.tag, 2);
+	assert_response(take(f, &port2), 481, SIP_M_BYE, 2);
+	forged_req(f, &evil, &u, "BYE", u.ftag, u.tag, 2);
+	assert_response(take(f, &evil), 481, SIP_M_BYE, 2);
+	struct ua fake = u;
+	fake.car = &evil; /* carrier_bye sends from u->car */
+	carrier_bye(f, &fake);
+	assert_response(take(f, &evil), 481, SIP_M_BYE, 1);
+	forged_req(f, &evil, &u, "ACK", u.ftag, u.tag, 1);
+	expect_quiet(f);
+	assert_int_equal(st(f)->dlg_refused[B2BUA_REFUSED_SOURCE], 4);
+	assert_int_equal(st(f)->active, 1);
+	assert_int_equal(f->ncdr, 0);
+	call_bye_from_caller(f, &u);
+	assert_int_equal(st(f)->completed, 1);
+}
+
+/* A CANCEL with the INVITE's branch, from another source: 481. */
+static void test_forged_cancel_other_source(void **state)
+{
+	struct fx *f = *state;
+	fx_start(f);
+	struct ua u;
+	call_setup(f, &u, "15551234", 0);
+	struct sy_addr caller = f->caller;
+	f->caller = sy_addr_v4(10, 0, 0, 100, 5999);
+	caller_cancel(f, &u);
+	assert_response(take(f, &f->caller), 481, SIP_M_CANCEL, 1);
+	f->caller = caller;
+	expect_quiet(f);
+	assert_int_equal(st(f)->cancelled, 0); /* the source is part of the transaction's identity */
+	caller_cancel(f, &u); /* the caller's own CANCEL works */
+	assert_response(take(f, &f->caller), 200, SIP_M_CANCEL, 1);
+	assert_int_equal(st(f)->cancelled, 1);
+}
+
+/* Every response goes to the packet's source: a Via naming a third party
+ * (no rport) gets nothing, and a refusal before any 1xx is sent once per
+ * INVITE copy, never by Timer G. */
+static void test_response_to_source_not_via(void **state)
+{
+	struct fx *f = *state;
+	f->cfg.calls_max = 1; /* the second call is refused 503 before any 1xx */
+	fx_start(f);
+	struct ua u;
+	call_setup(f, &u, "15551234", 0);
+	struct sy_addr victim = sy_addr_v4(192, 0, 2, 99, 5099);
+	for (int copy = 0; copy < 2; copy++) {
+		injectf(f, &f->caller, SDP_A,
+			"INVITE sip:15551234@10.0.0.1:5060 SIP/2.0\n"
+			"Via: SIP/2.0/UDP 192.0.2.99:5099;branch=z9hG4bKrefl\n"
+			"Max-Forwards: 70\n"
+			"From: <sip:4420001@192.0.2.99>;tag=refl\n"
+			"To: <sip:15551234@10.0.0.1>\n"
+			"Call-ID: refl@192.0.2.99\n"
+			"CSeq: 1 INVITE\n"
+			"Content-Type: application/sdp\n");
+		uint64_t at;
+		assert_response(take_at(f, &f->caller, &at), 503, SIP_M_INVITE, 1);
+		assert_int_equal(at, f->te.now_ns);
+		testenv_advance(&f->te, 1 * SEC);
+	}
+	testenv_advance(&f->te, 40 * SEC);
+	for (int c = 0; c < 3; c++) /* the first call's B-leg INVITEs (no answer: failover) */
+		while (unread_to(f, &f->c[c]) > 0)
+			assert_int_equal(take(f, &f->c[c])->method, SIP_M_INVITE);
+	while (unread_to(f, &f->caller) > 0) /* the first call's end */
+		take(f, &f->caller);
+	assert_int_equal(unread_to(f, &victim), 0);
+	expect_quiet(f);
+	assert_int_equal(sip_stack_stats(b2bua_stack(f->b))->finals_once, 1);
+}
+
+/* A 2xx with an unknown Call-ID: one ACK and one BYE to its source (not
+ * its Contact), no transaction, then at most 20/s with a burst of 40. */
+static void test_stray_2xx_source(void **state)
+{
+	struct fx *f = *state;
+	fx_start(f);
+	struct sy_addr src = sy_addr_v4(198, 51, 100, 7, 5060), contact = sy_addr_v4(192, 0, 2, 50, 5060);
+	for (int i = 0; i < 100; i++)
+		injectf(f, &src, NULL,
+			"SIP/2.0 200 OK\n"
+			"Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKnosuch%d\n"
+			"From: <sip:a@10.0.0.1>;tag=x\n"
+			"To: <sip:b@192.0.2.50>;tag=y\n"
+			"Call-ID: stray%d@192.0.2.50\n"
+			"CSeq: 1 INVITE\n"
+			"Contact: <sip:b@192.0.2.50:5060>\n",
+			i, i);
+	for (int i = 0; i < 40; i++) {
+		assert_request(take(f, &src), SIP_M_ACK, 1);
+		struct sip_msg *bye = take(f, &src);
+		assert_request(bye, SIP_M_BYE, 2);
+		assert_str_is(bye->to_tag, "y");
+	}
+	assert_int_equal(sip_stack_stats(b2bua_stack(f->b))->txn_active, 0);
+	testenv_advance(&f->te, 40 * SEC); /* nothing retransmitted */
+	assert_int_equal(unread_to(f, &contact), 0);
+	expect_quiet(f);
+	assert_int_equal(st(f)->stray_2xx, 40);
+	assert_int_equal(st(f)->stray_2xx_limited, 60);
+}
+
+static void options_from(struct fx *f, const struct sy_addr *from, int i)
+{
+	injectf(f, from, NULL,
+		"OPTIONS sip:10.0.0.1 SIP/2.0\n"
+		"Via: SIP/2.0/UDP 10.9.9.9:5060;branch=z9hG4bKpk%d\n"
+		"Max-Forwards: 70\n"
+		"From: <sip:p@10.9.9.9>;tag=p%d\n"
+		"To: <sip:10.0.0.1>\n"
+		"Call-ID: pike%d@10.9.9.9\n"
+		"CSeq: 1 OPTIONS\n",
+		i, i, i);
+}
+
+/* pike = 10/s burst 20 block 60s: the 21st request at t=0 blocks the
+ * source until t=60s exactly; other sources and carriers are served. */
+static void test_pike_block(void **state)
+{
+	struct fx *f = *state;
+	f->cfg.pike = (struct sip_pike_cfg){.rate = 10, .burst = 20, .block_ns = 60 * SEC};
+	fx_start(f);
+	struct sy_addr flood = sy_addr_v4(203, 0, 113, 9, 40000), other = sy_addr_v4(203, 0, 113, 10, 5060);
+	int i = 0;
+	for (; i < 30; i++)
+		options_from(f, &flood, i);
+	for (int k = 0; k < 20; k++)
+		assert_response(take(f, &flood), 200, SIP_M_OPTIONS, 1);
+	expect_quiet(f);
+	assert_int_equal(st(f)->pike_limited, 1);
+	assert_int_equal(st(f)->pike_dropped, 10);
+	flood.port = 40001; /* the block is per IP, whatever the port */
+	options_from(f, &flood, i++);
+	options_from(f, &other, i++);
+	assert_response(take(f, &other), 200, SIP_M_OPTIONS, 1);
+	for (int k = 0; k < 50; k++) /* the carrier is exempt */
+		options_from(f, &f->c[0], i++);
+	assert_int_equal(unread_to(f, &f->c[0]), 50);
+	while (unread_to(f, &f->c[0]) > 0)
+		take(f, &f->c[0]);
+	testenv_advance(&f->te, 60 * SEC - 1);
+	options_from(f, &flood, i++);
+	expect_quiet(f);
+	testenv_advance(&f->te, 1);
+	options_from(f, &flood, i++);
+	assert_response(take(f, &flood), 200, SIP_M_OPTIONS, 1);
+	assert_int_equal(st(f)->pike_dropped, 12);
+	assert_int_equal(st(f)->pike_tracked, 2);
+	expect_quiet(f);
+}
+
+/* A 2xx carrying the B leg's Call-ID after its transaction ended, from
+ * somewhere other than the carrier: a stray (ACK+BYE to its source), not
+ * a retransmission of the carrier's answer; the call stays up. */
+static void test_forged_b_2xx(void **state)
+{
+	struct fx *f = *state;
+	struct ua u;
+	connected_call(f, &u);
+	testenv_advance(&f->te, 40 * SEC); /* the B leg's ICT is gone (Timer M) */
+	struct sy_addr evil = sy_addr_v4(192, 0, 2, 66, 5060);
+	struct ua fake = u;
+	fake.car = &evil;
+	carrier_invite_resp(f, &fake, 200, SDP_B);
+	assert_request(take(f, &evil), SIP_M_ACK, 1);
+	assert_request(take(f, &evil), SIP_M_BYE, 2);
+	expect_quiet(f); /* nothing to the carrier or the caller */
+	assert_int_equal(st(f)->stray_2xx, 1);
+	carrier_invite_resp(f, &u, 200, SDP_B); /* the carrier's own: ACKed again */
+	assert_request(take(f, u.car), SIP_M_ACK, 1);
+	expect_quiet(f);
+	assert_int_equal(st(f)->active, 1);
+	call_bye_from_caller(f, &u);
+}
+
 int main(void)
 {
 	sip_global_init();
@@ -2777,6 +3006,13 @@ int main(void)
 	    T(test_number_normalisation),
 	    T(test_bug_answer_at_time_zero),
 	    T(test_bug_late_2xx_after_abandon),
+	    T(test_forged_bye_wrong_tag),
+	    T(test_forged_bye_other_source),
+	    T(test_forged_cancel_other_source),
+	    T(test_response_to_source_not_via),
+	    T(test_stray_2xx_source),
+	    T(test_pike_block),
+	    T(test_forged_b_2xx),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -444,14 +444,17 @@ struct dest_case {
 	const char *want; /* "ip:port" */
 };
 
+/* Symmetric response (docs/security/sipwire.md): whatever the Via says
+ * (sent-by, received, rport or none), the answer goes to the source. */
 static const struct dest_case dest_cases[] = {
-    {"SIP/2.0/UDP 10.0.0.1:5070;branch=z9hG4bK1", "10.0.0.1:5070"},
-    {"SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1", "10.0.0.1:5060"},
-    {"SIP/2.0/UDP 10.0.0.1:5070;branch=z9hG4bK1;received=198.51.100.9", "198.51.100.9:5070"},
-    {"SIP/2.0/UDP 10.0.0.1:5070;branch=z9hG4bK1;received=198.51.100.9;rport=40000", "198.51.100.9:40000"},
-    {"SIP/2.0/UDP 10.0.0.1:5070;branch=z9hG4bK1;rport", "10.0.0.1:3333"},
-    {"SIP/2.0/UDP host.example:5070;branch=z9hG4bK1", "203.0.113.5:5070"},
+    {"SIP/2.0/UDP 10.0.0.1:5070;branch=z9hG4bK1", "203.0.113.5:3333"},
+    {"SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1", "203.0.113.5:3333"},
+    {"SIP/2.0/UDP 10.0.0.1:5070;branch=z9hG4bK1;received=198.51.100.9", "203.0.113.5:3333"},
+    {"SIP/2.0/UDP 10.0.0.1:5070;branch=z9hG4bK1;received=198.51.100.9;rport=40000", "203.0.113.5:3333"},
+    {"SIP/2.0/UDP 10.0.0.1:5070;branch=z9hG4bK1;rport", "203.0.113.5:3333"},
+    {"SIP/2.0/UDP host.example:5070;branch=z9hG4bK1", "203.0.113.5:3333"},
     {"SIP/2.0/UDP host.example;branch=z9hG4bK1;rport", "203.0.113.5:3333"},
+    {"SIP/2.0/UDP 192.0.2.66:9;branch=z9hG4bK1;rport=9;received=192.0.2.66", "203.0.113.5:3333"},
 };
 
 static void test_response_dest(void **state)
@@ -476,10 +479,10 @@ static void test_response_dest(void **state)
 	osip_message_t *resp;
 	assert_int_equal(sip_response_build(req, 200, NULL, "x", &resp), SY_OK);
 	struct sy_addr other = sy_addr_v4(1, 1, 1, 1, 1);
-	sip_response_dest(resp, &other, &out);
+	sip_response_dest(resp, &other, &out); /* the source, never the Via */
 	char got[SY_ADDR_STRLEN];
 	sy_addr_fmt(&out, got, sizeof(got));
-	assert_string_equal(got, "203.0.113.5:3333");
+	assert_string_equal(got, "1.1.1.1:1");
 	osip_message_free(resp);
 	osip_message_free(req);
 }

@@ -344,6 +344,7 @@ static void test_calls_threshold(void **state)
 	    .carriers_n = 1,
 	    .route = route_fn,
 	    .access = callers_trunk(),
+	    .pike = {.off = true}, /* 600 requests at one instant from one caller */
 	};
 	assert_int_equal(b2bua_create(&cfg, &f->b), SY_OK);
 	f->sock = (struct sy_dgram *)&f->te.socks[f->te.nsocks - 1];
@@ -411,6 +412,7 @@ static void test_lingering_bytes(void **state)
 	    .carriers_n = 1,
 	    .route = route_fn,
 	    .access = callers_trunk(),
+	    .pike = {.off = true}, /* 600 requests at one instant from one caller */
 	};
 	assert_int_equal(b2bua_create(&cfg, &f->b), SY_OK);
 	f->sock = (struct sy_dgram *)&f->te.socks[f->te.nsocks - 1];

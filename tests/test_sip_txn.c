@@ -465,12 +465,34 @@ static void test_ist_timer_h(void **state)
 	(void)state;
 	struct fx *f = fx_new(16);
 	req_in(f, "INVITE", "z9hG4bKs2");
+	respond(last_st(f), 180); /* the caller stopped retransmitting: Timer G it is */
 	respond(last_st(f), 603);
 	testenv_advance(&f->te, 40 * SEC);
 	static const uint64_t at[] = {0, 500, 1500, 3500, 7500, 11500, 15500, 19500, 23500, 27500, 31500};
-	expect_sends(f, 0, "SIP/2.0 603 Decline", at, SY_ARRAY_LEN(at));
+	expect_sends(f, 1, "SIP/2.0 603 Decline", at, SY_ARRAY_LEN(at));
 	assert_int_equal(last_ev(f, EV_TIMEOUT)->at_ns, 32 * SEC);
 	assert_int_equal(last_ev(f, EV_TERMINATED)->at_ns, 32 * SEC);
+	assert_int_equal(sip_stack_stats(f->s)->finals_once, 0);
+	fx_free(f);
+}
+
+/* A refusal before any 1xx (docs/security/sipwire.md): sent once, and
+ * again for each copy of the INVITE that arrives, never by Timer G, so
+ * an INVITE with a forged source yields one datagram, not eleven. */
+static void test_ist_refusal_once(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(16);
+	req_in(f, "INVITE", "z9hG4bKs9");
+	respond(last_st(f), 403);
+	testenv_advance(&f->te, 2 * SEC);
+	req_in(f, "INVITE", "z9hG4bKs9"); /* the caller's Timer A copy: answered again */
+	testenv_advance(&f->te, 40 * SEC);
+	static const uint64_t at[] = {0, 2000};
+	expect_sends(f, 0, "SIP/2.0 403 Forbidden", at, SY_ARRAY_LEN(at));
+	assert_int_equal(count_ev(f, EV_REQUEST), 1);
+	assert_int_equal(last_ev(f, EV_TERMINATED)->at_ns, 32 * SEC); /* Timer H still bounds it */
+	assert_int_equal(sip_stack_stats(f->s)->finals_once, 1);
 	fx_free(f);
 }
 
@@ -741,6 +763,7 @@ int main(void)
 	    cmocka_unit_test(test_client_cancel_no_answer),
 	    cmocka_unit_test(test_ist_provisional_and_timer_g_i),
 	    cmocka_unit_test(test_ist_timer_h),
+	    cmocka_unit_test(test_ist_refusal_once),
 	    cmocka_unit_test(test_ist_accepted_acked),
 	    cmocka_unit_test(test_ist_accepted_timer_l),
 	    cmocka_unit_test(test_nist_timer_j),

@@ -38,7 +38,7 @@ static void build_access(const struct scn *s, struct sip_access_cfg *o)
 		COPY(d->name, t->name);
 		COPY(d->account, t->account);
 		for (uint32_t n = 0; n < t->net_n; n++)
-			d->nets[n] = (struct sip_net){t->nets[n].addr, t->nets[n].bits};
+			d->nets[n] = t->nets[n];
 		d->net_n = t->net_n;
 	}
 	o->trunk_n = s->trunk_n;
@@ -95,6 +95,7 @@ static void build_switch(const struct scn *s, struct switch_cfg *o)
 	    .osip_max = s->node.osip_memory,
 	};
 	build_access(s, &o->access);
+	o->pike = s->node.pike;
 }
 
 static void build_billing(const struct scn *s, struct billing_cfg *o)

@@ -128,6 +128,52 @@ static enum sy_rc k_auth_algs(struct scn_pctx *c, void *obj, const struct scn_ke
 	return SY_OK;
 }
 
+/* "200/s burst 400 block 60s" (burst and block optional) or "off". */
+static enum sy_rc k_pike(struct scn_pctx *c, void *obj, const struct scn_key_def *k, struct sy_str v)
+{
+	struct sip_pike_cfg *p = FIELD(struct sip_pike_cfg, obj, k->off);
+	struct sy_str rest = v, tok, num;
+	uint64_t x;
+	if (sy_str_eq(v, SY_STR("off"))) {
+		p->off = true;
+		return SY_OK;
+	}
+	if (!scn_next_tok(&rest, &tok, false) || !scn_ends_with(tok, "/s", &num) ||
+	    !scn_parse_uint(num, 10000000, &x) || x == 0)
+		goto bad;
+	p->off = false;
+	p->rate = (uint32_t)x;
+	p->burst = (uint32_t)(2 * x);
+	p->block_ns = 0;
+	while (scn_next_tok(&rest, &tok, false)) {
+		struct sy_str val;
+		if (!scn_next_tok(&rest, &val, false))
+			goto bad;
+		if (sy_str_eq(tok, SY_STR("burst")) && scn_parse_uint(val, 20000000, &x) && x >= p->rate)
+			p->burst = (uint32_t)x;
+		else if (!sy_str_eq(tok, SY_STR("block")) || sy_duration_parse_str(val, &p->block_ns) != SY_OK ||
+			 p->block_ns == 0)
+			goto bad;
+	}
+	return SY_OK;
+bad:
+	return scn_bad(c, "RATE/s [burst N >= RATE] [block DURATION], or off", v, k);
+}
+
+/* "10.0.2.0/24 192.0.2.7 [2001:db8::]/32": sources pike never counts. */
+static enum sy_rc k_pike_exempt(struct scn_pctx *c, void *obj, const struct scn_key_def *k, struct sy_str v)
+{
+	struct sip_pike_cfg *p = FIELD(struct sip_pike_cfg, obj, k->off);
+	struct sy_str rest = v, tok;
+	p->exempt_n = 0;
+	while (scn_next_tok(&rest, &tok, true)) {
+		if (p->exempt_n == SIP_PIKE_EXEMPT_MAX || sip_net_parse(tok, &p->exempt[p->exempt_n]) != SY_OK)
+			return scn_bad(c, "up to 32 addresses or CIDR prefixes (10.0.0.0/8, [2001:db8::]/32)", v, k);
+		p->exempt_n++;
+	}
+	return SY_OK;
+}
+
 #define NODE(f) offsetof(struct scn_node, f)
 static const struct scn_key_def node_keys[] = {
     {"sip_memory", k_bytes, NODE(sip_memory), 0, false},
@@ -135,6 +181,8 @@ static const struct scn_key_def node_keys[] = {
     {"overload_lag", scn_key_duration_nz, NODE(overload_lag_ns), 0, false},
     {"retry_after", k_seconds, NODE(retry_after_ns), 0, false},
     {"osip_memory", k_bytes, NODE(osip_memory), 0, false},
+    {"pike", k_pike, NODE(pike), 0, false},
+    {"pike_exempt", k_pike_exempt, NODE(pike), 0, false},
     {"sip", scn_key_addr, NODE(sip), NODE(sip_addr), false},
     {"out", scn_key_str, NODE(out), SCN_PATH_MAX, false},
     {"name", scn_key_str, NODE(name), SCN_NAME_MAX, false},
@@ -401,29 +449,6 @@ static enum sy_rc smpp_carrier_end(struct scn_pctx *c, void *obj)
 
 /* ---- [trunk NAME] and [user NAME]: who may send calls ---- */
 
-/* One "ADDR[/BITS]" token: ADDR as sy_addr_parse takes it (a port makes
- * the entry port-specific), BITS up to the family's width. */
-static bool parse_net(struct sy_str t, struct scn_net *out)
-{
-	char buf[SCN_ADDR_MAX];
-	const char *slash = memchr(t.p, '/', t.len);
-	size_t hl = slash != NULL ? (size_t)(slash - t.p) : t.len;
-	uint64_t bits = 0;
-	if (hl == 0 || hl >= sizeof(buf))
-		return false;
-	memcpy(buf, t.p, hl);
-	buf[hl] = '\0';
-	if (sy_addr_parse(buf, 0, &out->addr) != SY_OK)
-		return false;
-	unsigned width = out->addr.family == SY_AF_INET ? 32 : 128;
-	if (slash == NULL)
-		bits = width;
-	else if (!scn_parse_uint((struct sy_str){slash + 1, t.len - hl - 1}, width, &bits))
-		return false;
-	out->bits = (uint8_t)bits;
-	return true;
-}
-
 static enum sy_rc k_trunk_address(struct scn_pctx *c, void *obj, const struct scn_key_def *k, struct sy_str v)
 {
 	struct scn_trunk *t = obj;
@@ -432,7 +457,7 @@ static enum sy_rc k_trunk_address(struct scn_pctx *c, void *obj, const struct sc
 	while (scn_next_tok(&rest, &tok, true)) {
 		if (t->net_n == SCN_TRUNK_NETS_MAX)
 			return scn_fail(c, "too many addresses for '%s' (max %d)", k->name, SCN_TRUNK_NETS_MAX);
-		if (!parse_net(tok, &t->nets[t->net_n]))
+		if (sip_net_parse(tok, &t->nets[t->net_n]) != SY_OK)
 			return scn_bad(c, "address or network (10.0.2.1, 192.0.2.0/24, 10.1.1.1:5070, [2001:db8::]/32)",
 				       tok, k);
 		t->net_n++;

@@ -14,6 +14,7 @@
 
 #include "core/dist.h"
 #include "core/env.h"
+#include "core/sip/pike.h"
 
 #define SCN_CARRIERS_MAX   64
 #define SCN_PREFIXES_MAX   64 /* per carrier */
@@ -94,18 +95,11 @@ struct scn_smpp_carrier {
 #define SCN_USERS_MAX	    256
 #define SCN_PASSWORD_MAX    96
 
-/* An address or network of a trunk: the first bits of addr, and its port
- * (0: any). */
-struct scn_net {
-	struct sy_addr addr;
-	uint8_t bits;
-};
-
 /* [trunk NAME]: a peer allowed by its source address. */
 struct scn_trunk {
 	char name[SCN_NAME_MAX];
 	uint32_t line;
-	struct scn_net nets[SCN_TRUNK_NETS_MAX];
+	struct sip_net nets[SCN_TRUNK_NETS_MAX];
 	uint32_t net_n;
 	char account[SCN_NAME_MAX]; /* billed [account]; "" = none */
 };
@@ -158,6 +152,7 @@ struct scn_node {
 	uint64_t register_max_ns;      /* longest registration granted; default 3600s */
 	uint8_t auth_algs[2];	       /* digest algorithms offered, preferred first: 1 = SHA-256, 0 = MD5 */
 	uint8_t auth_alg_n;	       /* 0 = SHA-256 MD5 */
+	struct sip_pike_cfg pike; /* per-source request limit; default on (pike.h) */
 };
 
 struct scn {

@@ -119,7 +119,9 @@ enum sy_src_verdict sy_srclimit_hit(struct sy_srclimit *l, const struct sy_addr 
 		return SY_SRC_FULL;
 	}
 	if (e->block_until_ns > now_ns) {
-		e->last_ns = e->last_ns > now_ns ? e->last_ns : now_ns;
+		/* last_ns stays: the bucket refills over the block, so a source
+		 * is served again when its block ends (Kamailio's pike), not
+		 * blocked anew by its first request for an empty bucket. */
 		l->st.dropped++;
 		return SY_SRC_BLOCKED;
 	}

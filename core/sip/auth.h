@@ -19,6 +19,7 @@
 
 #include "core/base.h"
 #include "core/env.h"
+#include "core/sip/net.h"
 #include "msg.h"
 
 #define SIP_TRUNKS_MAX	     64
@@ -32,13 +33,6 @@
 #define SIP_NONCE_SLOTS	     8192 /* recent nonces whose nc is tracked */
 
 enum sip_digest_alg { SIP_ALG_MD5 = 0, SIP_ALG_SHA256 = 1 };
-
-/* An address or a network: addr with its first bits significant; a port
- * of 0 matches any source port. */
-struct sip_net {
-	struct sy_addr addr;
-	uint8_t bits;
-};
 
 /* [trunk NAME]: a peer recognised by its source address. */
 struct sip_trunk_cfg {

@@ -169,9 +169,14 @@ void b2bua__call_free(struct b2bua *b, struct call *c)
 
 /* ---- sending ---- */
 
+uint64_t b2b_branch(struct b2bua *b)
+{
+	return sy_env_random_u64(b->env);
+}
+
 void b2bua__send_request(struct b2bua *b, const struct sip_request *rq, const struct sy_addr *to, struct sip_txn **out)
 {
-	uint64_t branch = sy_rng_next(&b->rng);
+	uint64_t branch = b2b_branch(b);
 	if (strcmp(rq->method, "ACK") == 0)
 		sip_stack_send_request(b->stack, rq, branch, to);
 	else
@@ -257,7 +262,28 @@ static void on_datagram(void *arg, struct sy_dgram *sock, const struct sy_addr *
 {
 	struct b2bua *b = arg;
 	(void)sock;
+	if (b->pike != NULL && !sip_pike_pass(b->pike, from, buf, len)) {
+		const struct sy_srclimit_stats *ps = sip_pike_stats(b->pike);
+		b->st.pike_limited = ps->limited;
+		b->st.pike_dropped = ps->dropped;
+		b->st.pike_tracked = ps->tracked;
+		return; /* blocked: dropped unparsed and unanswered */
+	}
 	sip_stack_recv(b->stack, from, buf, len);
+}
+
+/* pike, with every carrier's address exempt: they are the switch's own
+ * peers, and their requests (BYE, re-INVITE) come at carrier rates. */
+static enum sy_rc pike_start(struct b2bua *b)
+{
+	if (sip_pike_create(b->env, &b->cfg.pike, &b->pike) != SY_OK)
+		return SY_ERR_NOMEM;
+	for (uint32_t i = 0; b->pike != NULL && i < b->cfg.carriers_n; i++) {
+		const struct sy_addr *a = &b->cfg.carriers[i].addr;
+		struct sip_net n = {.addr = *a, .bits = a->family == SY_AF_INET6 ? 128 : 32};
+		sip_pike_exempt(b->pike, &n);
+	}
+	return SY_OK;
 }
 
 enum sy_rc b2bua_create(const struct b2bua_cfg *cfg, struct b2bua **out)
@@ -269,7 +295,6 @@ enum sy_rc b2bua_create(const struct b2bua_cfg *cfg, struct b2bua **out)
 	b->cfg = *cfg;
 	b->env = cfg->env;
 	b->cdr_seq = cfg->cdr_id_base;
-	sy_rng_init_split(&b->rng, sy_env_seed(b->env), "b2bua", 0);
 	sy_hist_init(&b->st.pdd);
 	sy_hist_init(&b->st.setup);
 	b->free_head = CALL_NONE;
@@ -278,6 +303,11 @@ enum sy_rc b2bua_create(const struct b2bua_cfg *cfg, struct b2bua **out)
 		goto out_free;
 	if (sy_pool_init(&b->calls, sizeof(struct call), cfg->calls_max) != SY_OK ||
 	    sy_htab_init(&b->by_call_id, (uint64_t)cfg->calls_max * 2) != SY_OK)
+		goto out_free;
+	sy_htab_seed(&b->by_call_id, sy_env_random_u64(b->env)); /* Call-IDs are chosen by strangers */
+	b->stray_tokens = (uint64_t)STRAY_2XX_BURST * SY_NS_PER_S;
+	b->stray_at_ns = sy_env_now_ns(b->env);
+	if (pike_start(b) != SY_OK)
 		goto out_free;
 	if (sy_env_dgram_open(b->env, &cfg->listen, on_datagram, b, &b->sock) != SY_OK)
 		goto out_free;
@@ -305,6 +335,7 @@ out_close:
 	sy_env_dgram_close(b->env, b->sock);
 out_free:
 	sip_auth_destroy(b->auth);
+	sip_pike_destroy(b->pike);
 	sy_htab_free(&b->by_call_id);
 	sy_pool_free(&b->calls);
 	free(b);
@@ -361,6 +392,7 @@ void b2bua_destroy(struct b2bua *b)
 		return;
 	sip_stack_destroy(b->stack);
 	sy_env_dgram_close(b->env, b->sock);
+	sip_pike_destroy(b->pike);
 	sy_htab_free(&b->by_call_id);
 	sy_pool_free(&b->calls);
 	sip_auth_destroy(b->auth);
@@ -369,6 +401,8 @@ void b2bua_destroy(struct b2bua *b)
 
 const struct b2bua_stats *b2bua_stats(const struct b2bua *b)
 {
+	if (b->pike != NULL) /* tracked moves with every request: read it now */
+		((struct b2bua *)b)->st.pike_tracked = sip_pike_stats(b->pike)->tracked;
 	return &b->st;
 }
 

@@ -13,6 +13,7 @@
 #include "core/metrics/hist.h"
 #include "core/store/cdr.h"
 #include "auth.h"
+#include "pike.h"
 #include "txn.h"
 
 #define B2BUA_CARRIER_NAME_MAX 32
@@ -60,6 +61,17 @@ struct b2bua_cfg {
 	 * with no call and no CDR (the switch: no room for its CDR). */
 	bool (*admit)(void *arg);
 	void *admit_arg;
+	/* Per-source request rate limit before parsing ([node] pike,
+	 * pike_exempt); the carriers' addresses are exempt too. */
+	struct sip_pike_cfg pike;
+};
+
+/* Why an in-dialog request found no call (st.dlg_refused, each 481). */
+enum b2bua_refusal {
+	B2BUA_REFUSED_NO_DIALOG = 0, /* no call has its Call-ID */
+	B2BUA_REFUSED_TAG,	     /* the Call-ID is known, its tags are not */
+	B2BUA_REFUSED_SOURCE,	     /* right tags from the wrong transport source */
+	B2BUA_REFUSED_N,
 };
 
 struct b2bua_stats {
@@ -87,6 +99,11 @@ struct b2bua_stats {
 	uint64_t bye_timeouts;	 /* BYEs of ours that got no answer (timer F) */
 	uint64_t too_small;	 /* 422 Session Interval Too Small sent to callers */
 	uint64_t relayed;	 /* re-INVITEs and UPDATEs (with a body) relayed to the other leg */
+	uint64_t dlg_refused[B2BUA_REFUSED_N]; /* in-dialog requests matching no call, by reason */
+	uint64_t stray_2xx_limited; /* stray 2xx left unanswered: past the rate of ACK+BYE replies */
+	uint64_t pike_limited;	    /* sources blocked for their request rate ([node] pike) */
+	uint64_t pike_dropped;	    /* requests dropped unparsed: their source blocked */
+	uint64_t pike_tracked;	    /* gauge: sources in pike's table */
 	uint32_t final_by_code[700]; /* final status sent to callers */
 	struct sy_hist pdd;	 /* INVITE in -> first 18x (or final) out */
 	struct sy_hist setup;	 /* INVITE in -> 200 out */

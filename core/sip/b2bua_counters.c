@@ -36,6 +36,14 @@ static const struct sy_counter c[] = {
     {"switchyard_setup_seconds", "setup", "INVITE to answer", SY_CTR_HIST, SY_UNIT_NS, B(setup)},
     {"switchyard_calls_declined_by_billing_total", NULL, "INVITEs refused by billing (402/403)", SY_CTR_COUNTER, SY_UNIT_COUNT, B(bill_declined)},
     {"switchyard_calls_stray_total", NULL, "in-dialog requests for unknown dialogs (481)", SY_CTR_COUNTER, SY_UNIT_COUNT, B(stray)},
+    {"switchyard_sip_pike_sources_limited_total", NULL, "sources blocked for their request rate ([node] pike)", SY_CTR_COUNTER, SY_UNIT_COUNT, B(pike_limited)},
+    {"switchyard_sip_pike_dropped_total", NULL, "requests dropped unparsed and unanswered: their source over its rate or blocked", SY_CTR_COUNTER, SY_UNIT_COUNT, B(pike_dropped)},
+    {"switchyard_sip_pike_tracked_sources", NULL, "sources in pike's table now", SY_CTR_GAUGE, SY_UNIT_COUNT, B(pike_tracked)},
+    {"switchyard_sip_stray_2xx_total", NULL, "2xx matching no call: ACKed and ended with BYE", SY_CTR_COUNTER, SY_UNIT_COUNT, B(stray_2xx)},
+    {"switchyard_sip_stray_2xx_limited_total", NULL, "2xx matching no transaction left unanswered: past 20 ACK+BYE per second", SY_CTR_COUNTER, SY_UNIT_COUNT, B(stray_2xx_limited)},
+    {"switchyard_sip_dialog_refused_no_dialog_total", NULL, "in-dialog requests refused (481): no call has the Call-ID", SY_CTR_COUNTER, SY_UNIT_COUNT, B(dlg_refused[B2BUA_REFUSED_NO_DIALOG])},
+    {"switchyard_sip_dialog_refused_tag_total", NULL, "in-dialog requests refused (481): known Call-ID, wrong tags", SY_CTR_COUNTER, SY_UNIT_COUNT, B(dlg_refused[B2BUA_REFUSED_TAG])},
+    {"switchyard_sip_dialog_refused_source_total", NULL, "in-dialog requests refused (481): right dialog, wrong transport source", SY_CTR_COUNTER, SY_UNIT_COUNT, B(dlg_refused[B2BUA_REFUSED_SOURCE])},
 };
 /* clang-format on */
 

@@ -8,7 +8,6 @@
 #include "b2bua.h"
 #include "core/htab.h"
 #include "core/pool.h"
-#include "core/rng.h"
 
 #define CALL_BUF	 1400
 #define B2BUA_ROUTES_MAX 8 /* Route headers kept for the B leg */
@@ -70,6 +69,9 @@ struct call {
 	uint64_t seq;									 /* call number on this node */
 	struct cstr a_call_id, a_from, a_tag, a_contact;
 	struct cstr a_local; /* our side of the A dialog: A's To with our tag */
+	struct cstr a_rtag;  /* the caller's From tag (the A dialog's remote tag) */
+	struct cstr b_ltag;  /* our From tag on the B leg */
+	struct cstr b_rtag;  /* the carrier's To tag, once it answered */
 	struct cstr b_call_id, b_from, b_to, b_target, b_routes;
 	struct cstr caller, callee;
 	/* RFC 4028 session timers (b2bua_timer.c) and the end of the call */
@@ -103,7 +105,7 @@ struct b2bua {
 	struct sy_dgram *sock;
 	struct sip_stack *stack;
 	struct sip_auth *auth; /* who may send new requests; the registrar */
-	struct sy_rng rng;
+	struct sip_pike *pike; /* NULL: pike = off */
 	struct sy_pool calls; /* grown as calls arrive, up to calls_max */
 	uint32_t free_head;   /* recycled calls, LIFO; CALL_NONE: grow the pool */
 	struct sy_htab by_call_id;
@@ -112,6 +114,7 @@ struct b2bua {
 	char host[64];	  /* our host as text, for Contact / Call-ID */
 	char contact[96]; /* "<sip:switchyard@host:port>" */
 	struct b2bua_stats st;
+	uint64_t stray_tokens, stray_at_ns; /* stray 2xx replies' bucket (ns x replies) */
 	/* The user of a B-leg INVITE whose call ended before its final
 	 * response (shutdown): a 2xx on it is ACKed and BYEd, never relayed. */
 	struct call orphan;
@@ -119,6 +122,12 @@ struct b2bua {
 };
 
 #define CALL_NONE UINT32_MAX
+
+/* Stray 2xx answered per second, and the burst: a legitimate one is rare
+ * (a carrier answering after we gave up), a flood of forged ones must not
+ * make us a traffic source. */
+#define STRAY_2XX_RATE	20
+#define STRAY_2XX_BURST 40
 
 static inline struct sy_str cs(const struct call *c, struct cstr s)
 {
@@ -141,6 +150,9 @@ enum sy_rc b2b_store_a(struct call *c, const struct sip_msg *inv, struct sy_str 
 enum sy_rc b2b_store_b_dialog(struct call *c, const struct sip_msg *resp);
 void b2b_number(const osip_uri_t *u, char *out, size_t n);
 void b2b_token(struct b2bua *b, const char *prefix, char *out, size_t n);
+void b2b_call_id_token(struct b2bua *b, char *out, size_t n);
+/* A branch id: 64 bits from the env's random() (sy_env_random). */
+uint64_t b2b_branch(struct b2bua *b);
 
 /* Shared by b2bua.c (pool, CDRs, sending, setup), b2bua_call.c (a new
  * call, its B leg and billing) and b2bua_tu.c (the TU callbacks). */
@@ -173,6 +185,15 @@ void b2bua__setup_fire(void *arg);
 void b2bua__setup_timer_set(struct b2bua *b, struct call *c, uint64_t ns);
 void b2bua__send_b_bye_x(struct b2bua *b, struct call *c, struct sip_txn **out);
 void b2bua__send_a_bye_x(struct b2bua *b, struct call *c, struct sip_txn **out);
+
+/* b2bua_dialog.c: the call an in-dialog request names (Call-ID, both
+ * tags, and the source the dialog was made with); NULL when none, with
+ * the reason counted in st.dlg_refused and returned in *why. */
+struct call *b2bua__dialog_match(struct b2bua *b, const struct sip_msg *req, const struct sy_addr *from,
+				 enum call_leg *leg, enum b2bua_refusal *why);
+
+/* A datagram from the carrier the call's B leg was sent to (its IP). */
+bool b2bua__from_b_peer(const struct call *c, const struct sy_addr *from);
 
 /* b2bua_timer.c: session timers (RFC 4028) and the end of a call. */
 /* BYE to the legs asked, then the CDR when they answer (or time out). */

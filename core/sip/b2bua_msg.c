@@ -9,7 +9,8 @@ bool call_put(struct call *c, struct cstr *dst, const char *p, size_t len)
 {
 	if (len > (size_t)CALL_BUF - c->used)
 		return false;
-	memcpy(c->buf + c->used, p, len);
+	if (len > 0) /* an absent value (a From without tag) may be NULL */
+		memcpy(c->buf + c->used, p, len);
 	dst->off = c->used;
 	dst->len = (uint16_t)len;
 	c->used = (uint16_t)(c->used + len);
@@ -24,17 +25,31 @@ const char *call_cstr(const struct call *c, struct cstr s, char *tmp, size_t n)
 	return tmp;
 }
 
-/* A token unique on this node and across restarts: a call counter plus 64
- * bits from the B2BUA's own random stream (seeded: deterministic in sim). */
-void b2b_token(struct b2bua *b, const char *prefix, char *out, size_t n)
+/* A token unique on this node and across restarts, that nobody off the
+ * path can guess (a forged BYE needs the tags): a call counter plus
+ * `words` x 64 bits from the env's random() (the OS CSPRNG live; the
+ * seed's stream in sim, so runs stay deterministic). Tags take one word,
+ * Call-IDs two (RFC 3261 8.1.1.4, 19.3: globally unique, >= 32 bits). */
+static void token_words(struct b2bua *b, const char *prefix, unsigned words, char *out, size_t n)
 {
 	struct sip_wbuf w;
-	SY_ASSERT(n >= 40);
+	SY_ASSERT(n >= 24 + 16 * words);
 	sip_w_init(&w, out, n - 1);
 	sip_w_cstr(&w, prefix);
 	sip_w_hex(&w, b->call_seq);
-	sip_w_hex64(&w, sy_rng_next(&b->rng));
+	for (unsigned i = 0; i < words; i++)
+		sip_w_hex64(&w, sy_env_random_u64(b->env));
 	out[w.over ? 0 : w.len] = '\0';
+}
+
+void b2b_token(struct b2bua *b, const char *prefix, char *out, size_t n)
+{
+	token_words(b, prefix, 1, out, n);
+}
+
+void b2b_call_id_token(struct b2bua *b, char *out, size_t n)
+{
+	token_words(b, "", 2, out, n);
 }
 
 /* The digits of a SIP or tel URI's user part: "+1 (415) 555" -> "1415555". */
@@ -87,7 +102,8 @@ enum sy_rc b2b_store_a(struct call *c, const struct sip_msg *inv, struct sy_str 
 		return SY_ERR_INVAL;
 	if (!call_put(c, &c->a_call_id, inv->call_id.p, inv->call_id.len) ||
 	    !call_put(c, &c->a_from, from.p, from.len) || !call_put(c, &c->a_local, local, w.len) ||
-	    !call_put(c, &c->a_tag, tag.p, tag.len) || !call_put(c, &c->a_contact, contact.p, contact.len))
+	    !call_put(c, &c->a_tag, tag.p, tag.len) || !call_put(c, &c->a_contact, contact.p, contact.len) ||
+	    !call_put(c, &c->a_rtag, inv->from_tag.p, inv->from_tag.len))
 		return SY_ERR_INVAL;
 	b2b_number(m->req_uri, num, sizeof(num));
 	if (!call_put(c, &c->callee, num, strlen(num)))
@@ -127,7 +143,8 @@ static enum sy_rc store_routes(struct call *c, osip_message_t *m)
 enum sy_rc b2b_store_b_dialog(struct call *c, const struct sip_msg *resp)
 {
 	struct sy_str to = SY_STR_NULL, contact = SY_STR_NULL;
-	if (!sip_raw_find(resp->raw, SIP_H_TO, &to) || !call_put(c, &c->b_to, to.p, to.len))
+	if (!sip_raw_find(resp->raw, SIP_H_TO, &to) || !call_put(c, &c->b_to, to.p, to.len) ||
+	    !call_put(c, &c->b_rtag, resp->to_tag.p, resp->to_tag.len))
 		return SY_ERR_INVAL;
 	if (sip_raw_find(resp->raw, SIP_H_CONTACT, &contact) && (contact = sip_raw_uri_of(contact)).len > 0 &&
 	    !call_put(c, &c->b_target, contact.p, contact.len))
@@ -160,16 +177,18 @@ static const char allow[] = "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE\r\
 enum sy_rc b2b_b_invite(struct b2bua *b, struct call *c, struct sy_str a_inv, const struct sy_addr *dst,
 			struct sy_str target, struct sip_request *rq)
 {
-	char host[SY_ADDR_STRLEN], tag[48], cid[48], tmp[256];
+	char host[SY_ADDR_STRLEN], tag[48], cid[64], tmp[256];
 	struct sip_wbuf hw, w;
 	sip_w_init(&hw, host, sizeof(host));
 	sip_w_addr(&hw, dst);
 	struct sy_str callee = cs(c, c->callee), caller = cs(c, c->caller), h = {host, hw.len};
 	b2b_token(b, "b", tag, sizeof(tag));
-	b2b_token(b, "", cid, sizeof(cid));
+	b2b_call_id_token(b, cid, sizeof(cid));
 	c->b_cseq = 1;
 	c->b_invite_cseq = 1;
-	c->b_from.len = c->b_to.len = c->b_target.len = c->b_routes.len = 0;
+	c->b_from.len = c->b_to.len = c->b_target.len = c->b_routes.len = c->b_rtag.len = 0;
+	if (!call_put(c, &c->b_ltag, tag, strlen(tag)))
+		return SY_ERR_INVAL;
 	/* each value is written to tmp, then kept in the call record */
 	sip_w_init(&w, tmp, sizeof(tmp));
 	sip_w_cstr(&w, cid);

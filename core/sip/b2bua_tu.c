@@ -18,10 +18,11 @@ static void end_call_from(struct b2bua *b, struct call *c, enum call_leg leg, st
 	b2bua__call_end(b, c, leg == LEG_B, leg == LEG_A);
 }
 
-static void in_dialog(struct b2bua *b, struct sip_txn *st, const struct sip_msg *req)
+static void in_dialog(struct b2bua *b, struct sip_txn *st, const struct sip_msg *req, const struct sy_addr *from)
 {
 	enum call_leg leg;
-	struct call *c = b2bua__call_find(b, req->call_id, &leg);
+	enum b2bua_refusal why;
+	struct call *c = b2bua__dialog_match(b, req, from, &leg, &why);
 	if (req->method == SIP_M_ACK) {
 		if (c != NULL && b2bua__relay_ack(b, c, leg, req))
 			return;
@@ -76,7 +77,7 @@ static void on_cancel(struct b2bua *b, struct sip_txn *st)
 {
 	struct sip_txn *inv = sip_txn_cancel_target(st);
 	struct call *c = inv != NULL ? sip_txn_user(inv) : NULL;
-	if (c == NULL) {
+	if (c == NULL) { /* also from another source: txn_server.c source_hash */
 		b2bua__respond_code(b, st, 481, NULL);
 		return;
 	}
@@ -104,7 +105,7 @@ void b2bua__on_request(void *arg, struct sip_txn *st, const struct sip_msg *req,
 {
 	struct b2bua *b = arg;
 	if (req->to_tag.len > 0 || req->method == SIP_M_ACK) {
-		in_dialog(b, st, req);
+		in_dialog(b, st, req, from);
 		return;
 	}
 	switch (req->method) {
@@ -147,20 +148,46 @@ static bool uri_addr(struct sy_str uri, struct sy_addr *out)
 	return sy_addr_parse(buf, 5060, out) == SY_OK;
 }
 
+
+static bool stray_2xx_admit(struct b2bua *b)
+{
+	uint64_t now = sy_env_now_ns(b->env), cap = (uint64_t)STRAY_2XX_BURST * SY_NS_PER_S;
+	uint64_t gain = (now - b->stray_at_ns) * STRAY_2XX_RATE;
+	if (now - b->stray_at_ns > (uint64_t)STRAY_2XX_BURST * SY_NS_PER_S)
+		gain = cap;
+	b->stray_tokens = SY_MIN(cap, b->stray_tokens + gain);
+	b->stray_at_ns = now;
+	if (b->stray_tokens < SY_NS_PER_S) {
+		b->st.stray_2xx_limited++;
+		return false;
+	}
+	b->stray_tokens -= SY_NS_PER_S;
+	return true;
+}
+
 /* A 2xx to an INVITE that belongs to no call (a carrier we gave up on
  * answered late, or a 2xx crossed a shutdown CANCEL): RFC 3261 13.2.2.4
  * says ACK it, and the unwanted dialog is then ended with BYE, so the
- * carrier does not keep (and bill) a call no CDR records. */
-static void end_stray_2xx(struct b2bua *b, const struct sip_msg *resp, bool bye)
+ * carrier does not keep (and bill) a call no CDR records. With a matched
+ * transaction (ours, to our carrier) the ACK and the BYE go to the
+ * Contact, the BYE in a transaction. With none (`stray`: anyone can send
+ * that 2xx) one ACK and one BYE go to the 2xx's source, never to the
+ * Contact it names, with no transaction and at STRAY_2XX_RATE at most. */
+static void end_stray_2xx(struct b2bua *b, const struct sip_msg *resp, bool bye, bool stray)
 {
 	struct sy_str from, to, cid, contact, cseq;
 	struct sy_addr dst;
+	const struct sy_addr *src = sip_stack_rx_source(b->stack);
 	if (!sip_raw_find(resp->raw, SIP_H_FROM, &from) || !sip_raw_find(resp->raw, SIP_H_TO, &to) ||
 	    !sip_raw_find(resp->raw, SIP_H_CALL_ID, &cid) || !sip_raw_find(resp->raw, SIP_H_CSEQ, &cseq) ||
 	    !sip_raw_find(resp->raw, SIP_H_CONTACT, &contact))
 		return;
 	struct sy_str ruri = sip_raw_uri_of(contact);
-	if (!uri_addr(ruri, &dst))
+	if (stray && src != NULL)
+		dst = *src;
+	else if (!uri_addr(ruri, &dst))
+		return;
+	if (stray && !stray_2xx_admit(b))
 		return;
 	struct sip_request rq = {.method = "ACK",
 				 .ruri = ruri,
@@ -169,12 +196,15 @@ static void end_stray_2xx(struct b2bua *b, const struct sip_msg *resp, bool bye)
 				 .call_id = cid,
 				 .cseq = resp->cseq,
 				 .max_forwards = 70};
-	sip_stack_send_request(b->stack, &rq, sy_rng_next(&b->rng), &dst);
+	sip_stack_send_request(b->stack, &rq, b2b_branch(b), &dst);
 	if (!bye)
 		return;
 	rq.method = "BYE";
 	rq.cseq = resp->cseq + 1;
-	sip_txn_client_send(b->stack, &rq, sy_rng_next(&b->rng), &dst, NULL, NULL);
+	if (stray)
+		sip_stack_send_request(b->stack, &rq, b2b_branch(b), &dst);
+	else
+		sip_txn_client_send(b->stack, &rq, b2b_branch(b), &dst, NULL, NULL);
 	b->st.stray_2xx++;
 }
 
@@ -185,17 +215,19 @@ void b2bua__on_response(void *arg, struct sip_txn *ct, const struct sip_msg *res
 	if (c == &b->orphan) { /* its call ended at shutdown, before any BYE */
 		if (resp->status >= 200 && resp->status < 300 && resp->method == SIP_M_INVITE) {
 			sip_txn_set_user(ct, NULL); /* a retransmission is only ACKed */
-			end_stray_2xx(b, resp, true);
+			end_stray_2xx(b, resp, true, false);
 		}
 		return;
 	}
 	if (c == NULL && resp->status >= 200 && resp->status < 300 && resp->method == SIP_M_INVITE) {
 		enum call_leg leg;
 		c = b2bua__call_find(b, resp->call_id, &leg); /* 2xx retransmission after the ICT ended */
+		if (c != NULL && leg == LEG_B && !b2bua__from_b_peer(c, sip_stack_rx_source(b->stack)))
+			c = NULL; /* the B leg's Call-ID from elsewhere than its carrier: a stray */
 		if (c == NULL || leg != LEG_B) {
 			/* With a transaction, the call was ours and has already
 			 * ended (its BYE is out): only the ACK is owed. */
-			end_stray_2xx(b, resp, ct == NULL);
+			end_stray_2xx(b, resp, ct == NULL, ct == NULL);
 			return;
 		}
 	}

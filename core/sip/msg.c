@@ -590,27 +590,10 @@ enum sy_rc sip_via_fix_received(osip_message_t *req, const struct sy_addr *from)
 
 void sip_response_dest(const osip_message_t *resp, const struct sy_addr *from, struct sy_addr *out)
 {
-	osip_via_t *via = resp ? osip_list_get(&resp->vias, 0) : NULL;
-	osip_generic_param_t *rcv = NULL, *rport = NULL;
-	uint64_t port = 0;
+	/* Symmetric response (RFC 3581 behaviour whether or not the Via asks
+	 * for it): the Via's sent-by is the sender's word, and sending to it
+	 * would let anyone aim our responses at a third party. The packet's
+	 * source is where a NATed caller listens anyway. */
+	(void)resp;
 	*out = *from;
-	if (via == NULL || via->host == NULL)
-		return;
-	osip_via_param_get_byname(via, "received", &rcv);
-	osip_via_param_get_byname(via, "rport", &rport);
-	const char *host = (rcv != NULL && rcv->gvalue != NULL) ? rcv->gvalue : via->host;
-	struct sy_addr a;
-	/* Without DNS a host name cannot be reached: fall back to the source. */
-	if (sy_addr_parse(host, 5060, &a) == SY_OK) {
-		memcpy(out->ip, a.ip, sizeof(a.ip));
-		out->family = a.family;
-	}
-	if (rport != NULL && rport->gvalue != NULL && parse_uint(rport->gvalue, 5, &port) && port <= 65535)
-		out->port = (uint16_t)port;
-	else if (rport != NULL)
-		out->port = from->port;
-	else if (via->port != NULL && parse_uint(via->port, 5, &port) && port <= 65535)
-		out->port = (uint16_t)port;
-	else
-		out->port = 5060;
 }

@@ -72,8 +72,10 @@ enum sy_rc sip_via_push(osip_message_t *req, const struct sy_addr *local, const 
 /* Writes a fresh RFC 3261 branch ("z9hG4bK" + 16 hex digits of n). */
 void sip_branch_make(char *out, size_t n, uint64_t id);
 
-/* Where to send a response: RFC 3261 18.2.2 plus RFC 3581 rport: received/
- * rport of the top Via when present, else its sent-by, else `from`. */
+/* Where to send a response: always the request's source address `from`
+ * (RFC 3581's symmetric response, with or without rport), never a Via
+ * host that differs from it: a forged Via must not turn the switch into
+ * a reflector (docs/security/sipwire.md). */
 void sip_response_dest(const osip_message_t *resp, const struct sy_addr *from, struct sy_addr *out);
 
 /* ---- extensions (h1) ---- */

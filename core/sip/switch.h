@@ -45,6 +45,7 @@ struct switch_cfg {
 	uint64_t t1_ns;		    /* SIP T1 */
 	struct sip_limits limits;   /* [node] sip_memory, overload_at, overload_lag, retry_after */
 	struct sip_access_cfg access; /* [trunk], [user], [node] realm, auth_unknown, nonce_ttl, register_max */
+	struct sip_pike_cfg pike;   /* [node] pike, pike_exempt */
 };
 
 struct vswitch_cfg {

@@ -399,7 +399,9 @@ enum sy_rc sip_stack_create(const struct sip_stack_cfg *cfg, struct sip_stack **
 		sip_stack_destroy(s);
 		return SY_ERR_NOMEM;
 	}
-	s->hash_seed = sy_env_seed(s->env) ^ 0x5349505458ull;
+	/* Branches and Call-IDs are chosen by strangers: an unguessable seed
+	 * keeps them from piling into one bucket (sim: the seed's stream). */
+	s->hash_seed = sy_env_random_u64(s->env);
 	struct sip_wbuf w;
 	sip_w_init(&w, s->sent_by, sizeof(s->sent_by));
 	sip_w_addr(&w, &s->cfg.local);
@@ -458,6 +460,16 @@ char *sip_txn__reply_bytes(struct sy_str req, const struct sip_reply *r, uint32_
 	return out;
 }
 
+/* A To tag for a response the stack makes itself: 64 random bits (an
+ * off-path attacker must not guess the dialog it names). */
+void sip_txn__tag(struct sip_stack *s, const char *prefix, struct sip_wbuf *w, char *buf, size_t n)
+{
+	SY_ASSERT(n >= 20);
+	sip_w_init(w, buf, n);
+	sip_w_cstr(w, prefix);
+	sip_w_hex64(w, sy_env_random_u64(s->env));
+}
+
 /* A response with no transaction, from the datagram's own bytes. */
 enum sy_rc sip_txn__respond_stateless(struct sip_stack *s, const struct sip_msg *req, const struct sy_addr *from,
 				      const struct sip_reply *rin)
@@ -466,11 +478,8 @@ enum sy_rc sip_txn__respond_stateless(struct sip_stack *s, const struct sip_msg 
 	struct sy_addr to;
 	if (req->raw.p == NULL || rin->status < 100 || rin->status > 699)
 		return SY_ERR_INVAL;
-	/* Deterministic and unique per stack: a counter, not a random draw. */
 	struct sip_wbuf tw;
-	sip_w_init(&tw, tag, sizeof(tag));
-	sip_w_lit(&tw, "sl");
-	sip_w_hex(&tw, ++s->tag_seq);
+	sip_txn__tag(s, "sl", &tw, tag, sizeof(tag));
 	char *fixed = malloc(req->raw.len + SY_ADDR_STRLEN + 32);
 	if (fixed == NULL)
 		return SY_ERR_NOMEM;
@@ -534,9 +543,7 @@ enum sy_rc sip_txn_reject(struct sip_txn *st, enum sip_overload why)
 	struct sip_stack *s = st->stack;
 	char tag[24], ra[40];
 	struct sip_wbuf tw;
-	sip_w_init(&tw, tag, sizeof(tag));
-	sip_w_lit(&tw, "ov");
-	sip_w_hex(&tw, ++s->tag_seq);
+	sip_txn__tag(s, "ov", &tw, tag, sizeof(tag));
 	struct sip_reply r = {.status = 503, .to_tag = {tag, tw.len}};
 	r.extra = (struct sy_str){ra, sip_txn__retry_after(s, ra, sizeof(ra))};
 	s->stats.rejected[why]++;

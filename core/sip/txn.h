@@ -106,6 +106,9 @@ struct sip_stack_stats {
 	 * non-INVITE requests sent once with no transaction for the same. */
 	uint64_t rejected[SIP_OVL_N];
 	uint64_t served_stateless, sent_stateless;
+	/* issue 10: INVITE refusals sent before any 1xx, answered once per
+	 * INVITE copy received and never retransmitted by Timer G. */
+	uint64_t finals_once;
 	uint64_t txn_lingering; /* gauge: final response done, absorbing retransmissions */
 	uint64_t mem_bytes;	/* gauge: slabs plus the bytes transactions keep */
 	uint64_t mem_limit;	/* the configured mem_max */
@@ -159,6 +162,10 @@ enum sy_rc sip_txn_client_send(struct sip_stack *s, const struct sip_request *rq
 			       const struct sy_addr *to, void *user, struct sip_txn **out);
 enum sy_rc sip_stack_send_request(struct sip_stack *s, const struct sip_request *rq, uint64_t branch_id,
 				  const struct sy_addr *to);
+/* The source address of the datagram being received (valid inside a TU
+ * callback made from sip_stack_recv; NULL elsewhere): where a response
+ * that matched nothing came from. */
+const struct sy_addr *sip_stack_rx_source(const struct sip_stack *s);
 /* st lives only during on_request (the pool and its reserve were full;
  * only BYE and CANCEL are served so): answer it there or not at all. */
 bool sip_txn_stateless(const struct sip_txn *st);

@@ -52,6 +52,7 @@ static const struct sy_counter c[] = {
     {"switchyard_sip_rejected_memory_total", NULL, "new INVITEs answered 503 Retry-After: osip's memory past the threshold", SY_CTR_COUNTER, SY_UNIT_COUNT, S(rejected[SIP_OVL_MEMORY])},
     {"switchyard_sip_served_stateless_total", NULL, "in-dialog requests served with no transaction: pool and reserve full", SY_CTR_COUNTER, SY_UNIT_COUNT, S(served_stateless)},
     {"switchyard_sip_sent_stateless_total", NULL, "BYE/CANCEL sent once with no transaction: pool and reserve full", SY_CTR_COUNTER, SY_UNIT_COUNT, S(sent_stateless)},
+    {"switchyard_sip_finals_once_total", NULL, "INVITE refusals sent before any 1xx: answered per INVITE copy, never retransmitted (Timer G off)", SY_CTR_COUNTER, SY_UNIT_COUNT, S(finals_once)},
     {"switchyard_sip_loop_lag_seconds", NULL, "event loop lag: how late transaction timers fire", SY_CTR_HIST, SY_UNIT_NS, S(lag)},
 };
 /* clang-format on */

@@ -48,7 +48,7 @@ struct sip_stack {
 	uint32_t mask;
 	uint32_t free_head; /* index + 1 of a recycled txn; 0: grow the pool */
 	uint64_t hash_seed;
-	uint64_t tag_seq;
+	const struct sy_addr *rx_from; /* the datagram being received, or NULL */
 	char sent_by[SY_ADDR_STRLEN]; /* our Via sent-by, "host:port" */
 	size_t sent_by_len;
 	uint32_t txn_cap;		  /* pool objects: txn_max, or what mem_max holds */
@@ -87,6 +87,7 @@ void sip_txn__keep(struct sip_txn *t, char *buf, uint32_t len);
 uint64_t sip_txn__key(const struct sip_stack *s, const struct sip_msg *m);
 enum sy_rc sip_txn__respond_stateless(struct sip_stack *s, const struct sip_msg *req, const struct sy_addr *from,
 				      const struct sip_reply *r);
+void sip_txn__tag(struct sip_stack *s, const char *prefix, struct sip_wbuf *w, char *buf, size_t n);
 size_t sip_txn__retry_after(const struct sip_stack *s, char *buf, size_t n);
 
 #endif

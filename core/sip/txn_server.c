@@ -135,10 +135,21 @@ static void server_new(struct sip_stack *s, struct sip_msg *req, const struct sy
 	}
 }
 
+static uint64_t source_hash(const struct sip_stack *s, const struct sy_addr *from)
+{
+	uint8_t k[19] = {from->family, (uint8_t)(from->port >> 8), (uint8_t)from->port};
+	memcpy(k + 3, from->ip, 16);
+	return sy_hash64(k, sizeof(k), s->hash_seed ^ 0x5352435ull) * 3u;
+}
+
 static void recv_request(struct sip_stack *s, struct sip_msg *req, const struct sy_addr *from)
 {
 	sip_via_fix_received(req->m, from);
-	uint64_t key = sip_txn__key(s, req), sent_by = sip_txn__sent_by_hash(s, req->m);
+	/* The source is part of the transaction's identity (with the Via's
+	 * sent-by, RFC 3261 17.2.3): a copy of a branch from elsewhere is
+	 * another transaction, so a forged CANCEL or ACK with a known branch
+	 * neither finds the INVITE nor absorbs the real one. */
+	uint64_t key = sip_txn__key(s, req), sent_by = sip_txn__sent_by_hash(s, req->m) ^ source_hash(s, from);
 	if (req->method == SIP_M_ACK) {
 		recv_ack(s, req, from, key, sent_by);
 		return;
@@ -175,10 +186,12 @@ void sip_stack_recv(struct sip_stack *s, const struct sy_addr *from, const uint8
 		sip_msg_free(&msg);
 		return;
 	}
+	s->rx_from = from;
 	if (msg.status != 0)
 		sip_txn__recv_response(s, &msg);
 	else
 		recv_request(s, &msg, from);
+	s->rx_from = NULL;
 	sip_msg_free(&msg);
 }
 
@@ -222,6 +235,7 @@ enum sy_rc sip_txn_reply(struct sip_txn *st, const struct sip_reply *r)
 void sip_txn__server_sent(struct sip_txn *st, int code, char *buf, uint32_t len)
 {
 	struct sip_stack *s = st->stack;
+	bool first = st->buf == NULL; /* no provisional response went out before */
 	sip_txn__keep(st, buf, len);
 	uint64_t now = sip_txn__now_ns(s), t1 = s->cfg.timers.t1_ns;
 	if (code < 200) {
@@ -243,9 +257,24 @@ void sip_txn__server_sent(struct sip_txn *st, int code, char *buf, uint32_t len)
 		st->retx_ival_ns = t1;
 		st->retx_at_ns = now + t1;
 		st->end_at_ns = now + 64 * t1;
+		if (code >= 300 && first) {
+			/* A refusal before any 1xx (403, 503, 483, 422 ...): the
+			 * caller is still retransmitting its INVITE (Timer A), and
+			 * each copy is answered again (server_absorb), so Timer G
+			 * would only add 10 unsolicited copies over 32 s toward a
+			 * source nobody has vouched for (RFC 3261 17.2.1 keeps its
+			 * reliability: docs/security/sipwire.md). */
+			st->retx_at_ns = NEVER;
+			s->stats.finals_once++;
+		}
 	}
 	sip_txn__arm(st);
 	sip_txn__free_req(st);
+}
+
+const struct sy_addr *sip_stack_rx_source(const struct sip_stack *s)
+{
+	return s->rx_from;
 }
 
 bool sip_txn_stateless(const struct sip_txn *st)
