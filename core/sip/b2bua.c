@@ -272,8 +272,15 @@ static void on_datagram(void *arg, struct sy_dgram *sock, const struct sy_addr *
 	sip_stack_recv(b->stack, from, buf, len);
 }
 
-/* pike, with every carrier's address exempt: they are the switch's own
- * peers, and their requests (BYE, re-INVITE) come at carrier rates. */
+/* pike, with every carrier's address exempt and every [trunk]'s source
+ * trusted: they are the switch's contracted peers, whose requests come at
+ * carrier rates; pike is for everyone else (digest users, strangers). */
+static bool pike_trunk(void *arg, const struct sy_addr *from)
+{
+	const struct b2bua *b = arg;
+	return b->auth != NULL && sip_auth_trunk_match(b->auth, from) >= 0;
+}
+
 static enum sy_rc pike_start(struct b2bua *b)
 {
 	if (sip_pike_create(b->env, &b->cfg.pike, &b->pike) != SY_OK)
@@ -283,6 +290,7 @@ static enum sy_rc pike_start(struct b2bua *b)
 		struct sip_net n = {.addr = *a, .bits = a->family == SY_AF_INET6 ? 128 : 32};
 		sip_pike_exempt(b->pike, &n);
 	}
+	sip_pike_trust(b->pike, pike_trunk, b);
 	return SY_OK;
 }
 

@@ -17,6 +17,8 @@ struct sip_pike {
 	struct sy_srclimit *lim;
 	struct exempt exempt[SIP_PIKE_EXEMPT_MAX * 2];
 	uint32_t exempt_n;
+	bool (*trusted)(void *arg, const struct sy_addr *from); /* a [trunk]'s source */
+	void *trusted_arg;
 };
 
 static uint32_t be32(const uint8_t *p)
@@ -82,7 +84,17 @@ bool sip_pike_pass(struct sip_pike *p, const struct sy_addr *from, const uint8_t
 		if (e->family == SY_AF_INET ? (ip4 & e->mask4) == e->net4 : sip_net_has(&e->n, from))
 			return true;
 	}
+	if (p->trusted != NULL && p->trusted(p->trusted_arg, from))
+		return true;
 	return sy_srclimit_hit(p->lim, from, sy_env_now_ns(p->env)) == SY_SRC_OK;
+}
+
+void sip_pike_trust(struct sip_pike *p, bool (*trusted)(void *arg, const struct sy_addr *from), void *arg)
+{
+	if (p == NULL)
+		return;
+	p->trusted = trusted;
+	p->trusted_arg = arg;
 }
 
 const struct sy_srclimit_stats *sip_pike_stats(const struct sip_pike *p)

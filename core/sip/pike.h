@@ -35,6 +35,11 @@ void sip_pike_destroy(struct sip_pike *p);
 /* Exempts one more network (the switch adds its carriers' addresses,
  * each with its port: a carrier on a shared host exempts no one else). */
 void sip_pike_exempt(struct sip_pike *p, const struct sip_net *n);
+/* Sources the callback vouches for pass uncounted, like exempt ones: the
+ * switch trusts its [trunk]s (contracted peers, whose rates are a matter
+ * of their contract, not of flood protection); checked after the exempt
+ * list, before the source's bucket. */
+void sip_pike_trust(struct sip_pike *p, bool (*trusted)(void *arg, const struct sy_addr *from), void *arg);
 /* One datagram from `from`: true when it may be parsed. Responses and
  * exempt sources always pass; a request counts against its source. */
 bool sip_pike_pass(struct sip_pike *p, const struct sy_addr *from, const uint8_t *buf, size_t len);

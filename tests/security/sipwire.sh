@@ -29,6 +29,11 @@ http = 127.0.0.1:$http
 out = $TMP/out
 ${SIPWIRE_PIKE-pike = 50/s burst 100 block 30s}
 
+# the caller (and the attacker using another of its ports); 127.0.0.2
+# and 127.0.0.3 are strangers, counted by pike
+[trunk caller]
+address = 127.0.0.1
+
 [carrier c]
 prefixes = 1
 address = 127.0.0.1:$car
