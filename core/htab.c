@@ -5,6 +5,11 @@
 
 enum sy_rc sy_htab_init(struct sy_htab *t, uint64_t expected)
 {
+	return sy_htab_init_seeded(t, expected, SY_HTAB_SEED_FIXED);
+}
+
+enum sy_rc sy_htab_init_seeded(struct sy_htab *t, uint64_t expected, uint64_t seed)
+{
 	uint64_t n = 16;
 	while (n < expected)
 		n <<= 1;
@@ -13,6 +18,7 @@ enum sy_rc sy_htab_init(struct sy_htab *t, uint64_t expected)
 		return SY_ERR_NOMEM;
 	t->mask = n - 1;
 	t->count = 0;
+	t->seed = seed;
 	return SY_OK;
 }
 
@@ -26,7 +32,7 @@ void sy_htab_free(struct sy_htab *t)
 void sy_htab_insert(struct sy_htab *t, struct sy_hnode *n, struct sy_str key)
 {
 	n->key = key;
-	n->hash = sy_htab_hash(key);
+	n->hash = sy_hash64(key.p, key.len, t->seed);
 	struct sy_hnode **b = &t->buckets[n->hash & t->mask];
 	n->next = *b;
 	*b = n;
@@ -35,7 +41,7 @@ void sy_htab_insert(struct sy_htab *t, struct sy_hnode *n, struct sy_str key)
 
 struct sy_hnode *sy_htab_find(const struct sy_htab *t, struct sy_str key)
 {
-	uint64_t h = sy_htab_hash(key);
+	uint64_t h = sy_hash64(key.p, key.len, t->seed);
 	for (struct sy_hnode *n = t->buckets[h & t->mask]; n != NULL; n = n->next)
 		if (n->hash == h && sy_str_eq(n->key, key))
 			return n;

@@ -14,6 +14,7 @@
 
 #include "core/dist.h"
 #include "core/env.h"
+#include "core/sec/secret.h"
 
 #define SCN_CARRIERS_MAX   64
 #define SCN_PREFIXES_MAX   64 /* per carrier */
@@ -60,7 +61,7 @@ struct scn_account {
 	uint32_t count;		       /* 0: a single account */
 	char tariff[SCN_NAME_MAX];     /* "" = the first [tariff] */
 	char password[SCN_SECRET_MAX]; /* SMPP bind password; system_id is the name */
-	char token[SCN_SECRET_MAX];    /* HTTP API bearer token */
+	struct sy_secret token;	       /* HTTP API bearer token (clear or $sha256$); NONE = no HTTP */
 	uint32_t tps;		       /* SMPP submit_sm per second; 0 = unlimited */
 };
 
@@ -116,6 +117,15 @@ struct scn_node {
 	uint64_t overload_lag_ns; /* event-loop lag where new INVITEs get 503; 0 = 200ms */
 	uint64_t retry_after_ns;  /* Retry-After of those 503s (whole seconds); 0 = 5s */
 	uint64_t osip_memory;	  /* osip's pool limit; 0 = 512 MiB (or SWITCHYARD_OSIP_POOL_MB) */
+	/* HTTP API limits (docs/security/http.md); defaults in scn_defaults() */
+	uint64_t http_timeout_ns;      /* a request must arrive whole within it; default 10s */
+	uint32_t http_max_header;      /* bytes of request line + headers; default 8192 */
+	uint32_t http_max_body;	       /* bytes; default 65536 */
+	uint32_t http_max_conns;       /* open connections, all sources; default 512 */
+	uint32_t http_conns_per_source; /* open connections per source IP; default 32 */
+	bool metrics_auth;	       /* GET /metrics needs metrics_token; default: set when it is */
+	bool metrics_auth_set;
+	struct sy_secret metrics_token; /* the scraper's bearer token (clear or $sha256$) */
 };
 
 struct scn {
