@@ -58,7 +58,8 @@ struct api_http_stats {
 	uint64_t unauthorized;	 /* 401: no token, or a wrong one */
 	uint64_t backoff;	 /* 429: the source is blocked after failed tokens */
 	uint64_t throttled;	 /* 429: the account is over its tps */
-	uint64_t too_large;	 /* 413: header or body over the limits */
+	uint64_t too_large;	 /* 413: body over http_max_body */
+	uint64_t bad_request;	 /* 400 from the parser: malformed, or header over http_max_header */
 	uint64_t timeouts;	 /* connections closed by http_timeout */
 	uint64_t conns_accepted; /* connections taken */
 	uint64_t conns_refused;	 /* closed at once: over http_max_conns or per source */

@@ -139,16 +139,22 @@ static void conn_deadline(evutil_socket_t fd, short what, void *arg)
 	evhttp_connection_free(c->evcon); /* conn_closed frees c */
 }
 
-/* Counts libevent's own 413 answers (over max_header or max_body), which
- * never reach the handler: a response starts in an empty output buffer. */
+/* Counts the answers libevent's parser gives itself, for requests that
+ * never reach the handler: 413 for a body over max_body, 400 for a
+ * malformed request or a header over max_header (libevent 2.1 has no 431).
+ * A response starts in an empty output buffer; the handler's own are
+ * written while its request is still pending. */
 static void out_sniff(struct evbuffer *b, const struct evbuffer_cb_info *info, void *arg)
 {
 	struct http_conn *c = arg;
-	char line[13];
-	if (info->orig_size != 0 || info->n_added < 12 || evbuffer_copyout(b, line, 12) != 12)
+	char line[12];
+	if (c->pending != NULL || info->orig_size != 0 || info->n_added < 12 || evbuffer_copyout(b, line, 12) != 12 ||
+	    memcmp(line, "HTTP/1.", 7) != 0)
 		return;
-	if (memcmp(line, "HTTP/1.", 7) == 0 && memcmp(line + 8, " 413", 4) == 0)
+	if (memcmp(line + 8, " 413", 4) == 0)
 		c->h->lim.stats->too_large++;
+	else if (memcmp(line + 8, " 400", 4) == 0)
+		c->h->lim.stats->bad_request++;
 }
 
 /* Whether the connection may stay: under the global cap, and under its
@@ -404,11 +410,15 @@ void sy_http_stop(struct sy_http *h)
 		return;
 	/* Orphan what the handler holds: evhttp_free() frees those requests,
 	 * and a store commit may still answer them (serve flushes after this). */
-	for (struct http_req *r = h->pending; r != NULL; r = r->next) {
+	uint32_t orphans = 0;
+	for (struct http_req *r = h->pending; r != NULL; r = r->next, orphans++) {
 		r->req = NULL;
 		r->conn = NULL;
 	}
 	h->pending = NULL;
+	if (orphans > 0)
+		SY_LOG(h->env, SY_LOG_INFO, "http: %u requests in flight at stop: connections closed, answers dropped",
+		       orphans);
 	while (h->fresh != NULL) { /* evhttp_free() frees their connections */
 		struct http_conn *c = h->fresh;
 		h->fresh = c->next_fresh;
