@@ -24,7 +24,7 @@ def request(src, method, path, token=None, body=None, headers=None):
         c.request(method, path, body=data, headers=h)
         r = c.getresponse()
         return r.status, r.getheader("WWW-Authenticate"), r.getheader("Retry-After"), r.read().decode()
-    except (ConnectionError, http.client.HTTPException, socket.timeout) as e:
+    except (OSError, http.client.HTTPException) as e:
         return "closed", None, None, type(e).__name__
     finally:
         c.close()
@@ -114,6 +114,23 @@ def tps():
     check("POST /sms under it", codes[0][0], 202)
 
 
+def sigpipe():
+    """Pipelined requests, then close without reading: the node writes the
+    later answers to a socket the peer has reset (EPIPE; SIGPIPE unless
+    ignored, which would kill it)."""
+    req = b"GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer scrape-tok-789\r\n\r\n" * 200
+    for i in range(20):
+        s = socket.create_connection(("127.0.0.1", port), timeout=5, source_address=("127.0.0.17", 0))
+        s.sendall(req)
+        s.close()
+    deadline = time.time() + 10
+    st = None
+    while time.time() < deadline and st not in (200, "closed"):
+        st = request("127.0.0.18", "GET", "/health")[0]
+        time.sleep(0.05)
+    check("node alive after peers closed under its writes", st, 200)
+
+
 def counters():
     m = metrics()
     for k in ("unauthorized", "backoff", "throttled", "too_large", "bad_request", "timeouts"):
@@ -135,7 +152,7 @@ def post_loop(started):
             if st == "closed" and ok[0]:
                 return
 
-    ts = [threading.Thread(target=one, args=("127.0.1.%d" % i,), daemon=True) for i in range(1, 7)]
+    ts = [threading.Thread(target=one, args=("127.0.1.%d" % i,), daemon=True) for i in range(1, 17)]
     for t in ts:
         t.start()
     for t in ts:
@@ -150,5 +167,6 @@ sizes()
 slowloris()
 flood()
 tps()
+sigpipe()
 counters()
 sys.exit(1 if fails else 0)
