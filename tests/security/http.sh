@@ -66,12 +66,13 @@ orphaned=0
 for round in 1 2 3 4 5 6; do
 	[ "$round" = 1 ] || start_switchyard serve serve "$TMP/sec.scn"
 	rm -f "$TMP/flood.started"
-	python3 tests/security/http_probe.py "$http" flood "$TMP/flood.started" &
-	flood=$!
+	start flood python3 tests/security/http_probe.py "$http" flood "$TMP/flood.started"
+	flood=${PID[flood]}
 	sy_wait serve "POST /sms loop running" 30 test -s "$TMP/flood.started"
 	stop serve TERM
 	kill "$flood" 2>/dev/null
 	wait "$flood" 2>/dev/null
+	PID[flood]=
 	check "round $round: serve exit status after SIGTERM during POST /sms" "$STATUS" 0
 	orphaned=$(grep -c 'requests in flight at stop' "$TMP/serve.log")
 	[ "$orphaned" = 0 ] || break

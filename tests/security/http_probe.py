@@ -35,6 +35,8 @@ MSG = {"from": "+15551234", "to": "+447700900123", "text": "hi"}
 
 def metrics():
     st, _, _, text = request("127.0.0.9", "GET", "/metrics", "scrape-tok-789")
+    if st != 200:
+        return {}
     return {l.split()[0]: l.split()[1] for l in text.splitlines() if l and not l.startswith("#")}
 
 
@@ -144,7 +146,8 @@ def post_loop(started):
     ok = [0]
 
     def one(src):
-        while True:
+        end = time.time() + 60  # bounded even if the node never answers
+        while time.time() < end:
             st = request(src, "POST", "/sms", "tok-shop-123", MSG)[0]
             if st == 202 and ok[0] == 0:
                 ok[0] = 1
