@@ -263,12 +263,13 @@ static bool authorize(struct api *a, struct api_req *r, api_fn fn, const char **
 	}
 	struct sy_str tok = bearer(r);
 	uint8_t h[32];
-	SHA256((const unsigned char *)tok.p, tok.len, h);
-	bool ok;
-	if (fn == metrics_route)
-		ok = tok.len > 0 && token_is(&a->metrics_token, h, tok);
-	else
-		ok = tok.len > 0 && (*account = token_account(a, tok, h)) != NULL;
+	bool ok = tok.len > 0;
+	if (ok)
+		SHA256((const unsigned char *)tok.p, tok.len, h);
+	if (ok && fn == metrics_route)
+		ok = token_is(&a->metrics_token, h, tok);
+	else if (ok)
+		ok = (*account = token_account(a, tok, h)) != NULL;
 	if (!ok) {
 		unauthorized(a, r);
 		return false;
