@@ -88,19 +88,33 @@ static void http_request(void *arg, struct api_req *r)
 
 /* HTTP is a listener like the others: a switch without its API and
  * /metrics is not the one the operator configured, so it is fatal too. */
-static int start_http(struct serve *s, const struct scn *scn)
+static int start_http(struct serve *s, const struct scn *scn, const struct node_cfg *node)
 {
-	struct api_cfg ac = {.sw = s->sw, .smsc = s->smsc};
+	struct api_cfg ac = {.sw = s->sw,
+			     .smsc = s->smsc,
+			     .accounts = node->api_accounts,
+			     .account_n = node->api_account_n,
+			     .metrics_auth = node->metrics_auth,
+			     .metrics_token = node->metrics_token,
+			     .seed = sy_env_random_u64(s->env)};
 	if (api_create(&ac, &s->api) != SY_OK) {
 		fprintf(stderr, "switchyard: out of memory for the HTTP API\n");
 		return -1;
 	}
-	if (sy_http_start(s->live, &scn->node.http_addr, http_request, s->api, &s->http) != SY_OK) {
+	const struct scn_node *n = &scn->node;
+	struct sy_http_limits lim = {.timeout_ns = n->http_timeout_ns,
+				     .max_header = n->http_max_header,
+				     .max_body = n->http_max_body,
+				     .max_conns = n->http_max_conns,
+				     .conns_per_source = n->http_conns_per_source,
+				     .stats = api_http_stats(s->api)};
+	if (sy_http_start(s->live, &n->http_addr, &lim, http_request, s->api, &s->http) != SY_OK) {
 		fprintf(stderr, "switchyard: cannot listen for HTTP on %s (set [node] http to a free address)\n",
-			scn->node.http);
+			n->http);
 		return -1;
 	}
-	SY_LOG(s->env, SY_LOG_INFO, "HTTP API and /metrics on http://%s", scn->node.http);
+	SY_LOG(s->env, SY_LOG_INFO, "HTTP API and /metrics on http://%s (%u accounts with a token, /metrics %s)",
+	       n->http, node->api_account_n, node->metrics_auth ? "needs metrics_token" : "open");
 	return 0;
 }
 
@@ -192,7 +206,7 @@ static int serve_start(struct serve *s, const struct cmd_opts *o, const struct s
 	}
 	SY_LOG(s->env, SY_LOG_INFO, "serving SIP on udp:%s, %u carriers, CDRs in %s", scn->node.sip, scn->carrier_n,
 	       out);
-	if (start_smsc(s, scn, node, out) != 0 || start_http(s, scn) != 0)
+	if (start_smsc(s, scn, node, out) != 0 || start_http(s, scn, node) != 0)
 		return -1;
 	if (o->ready_file != NULL && write_ready(s, scn, o->ready_file) != 0)
 		return -1;

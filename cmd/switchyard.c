@@ -1,4 +1,5 @@
 /* switchyard.c: the command line: `sim`, `serve`, `--help`. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +128,9 @@ static int osip_pool_from_env(void)
 
 int main(int argc, char **argv)
 {
+	/* A peer that closes its TCP connection (HTTP, SMPP) while we write
+	 * must cost that connection an EPIPE, never the process. */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
 		usage(argc < 2 ? stderr : stdout);

@@ -5,6 +5,11 @@
 
 enum sy_rc sy_htab_init(struct sy_htab *t, uint64_t expected)
 {
+	return sy_htab_init_seeded(t, expected, SY_HTAB_SEED_FIXED);
+}
+
+enum sy_rc sy_htab_init_seeded(struct sy_htab *t, uint64_t expected, uint64_t seed)
+{
 	uint64_t n = 16;
 	while (n < expected)
 		n <<= 1;
@@ -13,14 +18,8 @@ enum sy_rc sy_htab_init(struct sy_htab *t, uint64_t expected)
 		return SY_ERR_NOMEM;
 	t->mask = n - 1;
 	t->count = 0;
-	t->seed = SY_HTAB_SEED;
-	return SY_OK;
-}
-
-void sy_htab_seed(struct sy_htab *t, uint64_t seed)
-{
-	SY_ASSERT(t->count == 0);
 	t->seed = seed;
+	return SY_OK;
 }
 
 void sy_htab_free(struct sy_htab *t)

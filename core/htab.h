@@ -18,21 +18,22 @@ struct sy_htab {
 	struct sy_hnode **buckets;
 	uint64_t mask;
 	uint64_t count;
-	uint64_t seed; /* hash seed: SY_HTAB_SEED, or sy_htab_seed's */
+	uint64_t seed; /* of the hash: per table, unpredictable in live */
 };
 
-#define SY_HTAB_SEED 0x5357595244ull
+#define SY_HTAB_SEED_FIXED 0x5357595244ull
 
+/* A fixed seed: only for tables whose keys no peer chooses. */
 enum sy_rc sy_htab_init(struct sy_htab *t, uint64_t expected);
+/* Tables keyed by what peers send (message ids, names, numbers) take a
+ * seed from sy_env_random_u64(): with a fixed one, anyone can compute keys
+ * that all land in one bucket and turn every lookup into a list walk. */
+enum sy_rc sy_htab_init_seeded(struct sy_htab *t, uint64_t expected, uint64_t seed);
 void sy_htab_free(struct sy_htab *t);
 static inline uint64_t sy_htab_hash(struct sy_str key)
 {
-	return sy_hash64(key.p, key.len, 0x5357595244ull);
+	return sy_hash64(key.p, key.len, SY_HTAB_SEED_FIXED);
 }
-/* Keys chosen by strangers (SIP Call-IDs) must not be able to pile into
- * one bucket: such a table takes an unpredictable seed (sy_env_random)
- * while it is still empty. */
-void sy_htab_seed(struct sy_htab *t, uint64_t seed);
 /* Links n under key (n->key is set to key; the bytes must outlive the link). */
 void sy_htab_insert(struct sy_htab *t, struct sy_hnode *n, struct sy_str key);
 struct sy_hnode *sy_htab_find(const struct sy_htab *t, struct sy_str key);

@@ -36,11 +36,6 @@ struct fuzz_srv {
 	uint64_t next_id;
 };
 
-static const char *fake_token(void *ctx, struct sy_str token)
-{
-	return sy_str_eq(token, SY_STR("tok-acme")) ? "acme" : NULL;
-}
-
 static enum sy_rc fake_submit(void *ctx, const struct smsc_text_req *q)
 {
 	struct fuzz_srv *f = ctx;
@@ -122,15 +117,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct sy_live *l = live_once();
 	struct fuzz_srv f = {.defer = size > 0 && (data[0] & 1)};
-	struct api_sms_ops sms = {fake_token, fake_submit, &f};
-	struct api_cfg ac = {.sms = &sms};
+	struct api_sms_ops sms = {fake_submit, &f};
+	struct api_account acct = {.name = "acme"};
+	SY_ASSERT(sy_secret_parse(&acct.token, "tok-acme", 8, NULL, 0) == SY_OK);
+	struct api_cfg ac = {.sms = &sms, .accounts = &acct, .account_n = 1};
 	struct api *api;
 	struct sy_http *h;
 	int lfd, cfd;
 	if (size > 0)
 		data++, size--;
 	SY_ASSERT(api_create(&ac, &api) == SY_OK);
-	SY_ASSERT(sy_http_start(l, NULL, http_request, api, &h) == SY_OK);
+	SY_ASSERT(sy_http_start(l, NULL, NULL, http_request, api, &h) == SY_OK);
 	connect_pair(&lfd, &cfd);
 	SY_ASSERT(sy_http_listen_fd(h, lfd) == SY_OK);
 	size_t sent = 0;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # it_http_sms.sh: POST /sms on the live HTTP API. A message with the
 # account's bearer token gets 202 and a message id once it is durable, and
-# reaches the upstream carrier (`switchyard carriers`); a bad token gets 401,
+# reaches the upstream carrier (`switchyard carriers`); a bad token gets 401
+# (and its source backs off: 429),
 # a bad body 400, a destination no carrier serves 422; /metrics counts the
 # messages submitted over HTTP and the parts delivered; /health answers,
 # an unknown path is 404 and a known one with the wrong method 405.
@@ -62,7 +63,6 @@ check("message id given", "message_id" in body, True)
 st, body2 = post({"from": "+15551234", "to": "+447700900124", "text": "x" * 400})
 check("long text is split", (st, body2.get("parts")), (202, 3))
 check("distinct message ids", body.get("message_id") != body2.get("message_id"), True)
-check("bad token", post({"from": "1", "to": "44", "text": "x"}, token="nope")[0], 401)
 check("bad JSON", post("{\"from\": ", raw=True)[0], 400)
 check("missing text", post({"from": "1", "to": "447700900123"})[0], 400)
 check("no route", post({"from": "1", "to": "+33123456789", "text": "x"})[0], 422)
@@ -93,6 +93,11 @@ check("GET /health", get("/health"), (200, '{"status":"ok","sip":true,"smpp":tru
 check("unknown path", get("/nope")[0], 404)
 check("GET on POST-only /sms", get("/sms")[0], 405)
 check("POST on GET-only /metrics", get("/metrics", "POST")[0], 405)
+# Last, as a wrong token makes this source back off (429) for a while.
+st, body = post({"from": "1", "to": "44", "text": "x"}, token="nope")
+check("bad token", (st, body.get("error")), (401, "missing or unknown bearer token"))
+check("right token while backing off", post({"from": "1", "to": "447700900123", "text": "x"})[0], 429)
+check("/metrics refused tokens", metrics().get("switchyard_http_unauthorized_total"), "1")
 types = {l.split()[2]: l.split()[3] for l in metrics_text().splitlines() if l.startswith("# TYPE ")}
 check("/metrics pdd summary", types.get("switchyard_pdd_seconds"), "summary")
 check("/metrics in-flight gauge", types.get("switchyard_sms_in_flight"), "gauge")

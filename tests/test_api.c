@@ -19,13 +19,25 @@ struct fake_req {
 	struct api_req api;
 	const char *auth;
 	int replies, code;
-	char type[64], body[512];
+	char type[64], body[512], www[64], retry[16];
 };
 
 static const char *fake_header(void *ctx, const char *name)
 {
 	struct fake_req *f = ctx;
 	return strcmp(name, "Authorization") == 0 ? f->auth : NULL;
+}
+
+static void fake_add_header(void *ctx, const char *name, const char *value)
+{
+	struct fake_req *f = ctx;
+	assert_int_equal(f->replies, 0);
+	if (strcmp(name, "WWW-Authenticate") == 0)
+		snprintf(f->www, sizeof(f->www), "%s", value);
+	else if (strcmp(name, "Retry-After") == 0)
+		snprintf(f->retry, sizeof(f->retry), "%s", value);
+	else
+		fail_msg("unexpected header %s", name);
 }
 
 static void fake_reply(void *ctx, int code, const char *type, const char *body, size_t len)
@@ -37,13 +49,13 @@ static void fake_reply(void *ctx, int code, const char *type, const char *body, 
 	snprintf(f->body, sizeof(f->body), "%.*s", (int)len, body);
 }
 
-static const struct api_req_ops fake_ops = {fake_header, fake_reply};
+static const struct api_req_ops fake_ops = {fake_header, fake_add_header, fake_reply};
 
 static void req_init(struct fake_req *f, const char *method, const char *path, const char *auth, const char *body)
 {
 	memset(f, 0, sizeof(*f));
 	f->auth = auth;
-	f->api = (struct api_req){&fake_ops, f, method, sy_str_from(path), sy_str_from(body ? body : "")};
+	f->api = (struct api_req){&fake_ops, f, method, sy_str_from(path), sy_str_from(body ? body : ""), NULL, 0};
 }
 
 /* ---- an SMSC that answers as told ---- */
@@ -52,20 +64,15 @@ struct fake_smsc {
 	enum sy_rc rc; /* what submit returns */
 	bool defer;    /* SY_OK: hold the done callback */
 	struct smsc_text_req held;
-	char to[32];
+	char to[32], account[32];
 	int submits;
 };
-
-static const char *fake_token(void *ctx, struct sy_str token)
-{
-	return sy_str_eq(token, SY_STR("tok-1")) ? "shop" : NULL;
-}
 
 static enum sy_rc fake_submit(void *ctx, const struct smsc_text_req *q)
 {
 	struct fake_smsc *m = ctx;
 	m->submits++;
-	assert_string_equal(q->account, "shop");
+	snprintf(m->account, sizeof(m->account), "%s", q->account);
 	snprintf(m->to, sizeof(m->to), "%.*s", (int)q->to.len, q->to.p);
 	if (m->rc != SY_OK)
 		return m->rc;
@@ -79,17 +86,46 @@ static enum sy_rc fake_submit(void *ctx, const struct smsc_text_req *q)
 struct world {
 	struct fake_smsc smsc;
 	struct api_sms_ops ops;
+	struct api_account accts[2];
 	struct api *api;
 };
 
-static int setup(void **state)
+/* SHA-256("tok-v"), as sha256sum prints it. */
+#define VIP_HASH "$sha256$5d0316ea078469e8dddfb1706702bf96a45346b2cd124a887f7ea7152f99382f"
+
+static void accounts_init(struct world *w)
+{
+	char stored[80];
+	snprintf(w->accts[0].name, sizeof(w->accts[0].name), "shop");
+	assert_int_equal(sy_secret_parse(&w->accts[0].token, "tok-1", 5, NULL, 0), SY_OK);
+	snprintf(w->accts[1].name, sizeof(w->accts[1].name), "vip");
+	assert_true(sy_secret_format(stored, sizeof(stored), "tok-v", 5, NULL, 0, 0) > 0);
+	assert_string_equal(stored, VIP_HASH);
+	assert_int_equal(sy_secret_parse(&w->accts[1].token, stored, strlen(stored), NULL, 0), SY_OK);
+	assert_int_equal(w->accts[1].token.kind, SY_SECRET_SHA256);
+}
+
+static int setup_with(void **state, bool metrics_auth)
 {
 	struct world *w = calloc(1, sizeof(*w));
-	w->ops = (struct api_sms_ops){fake_token, fake_submit, &w->smsc};
-	struct api_cfg c = {.sms = &w->ops};
+	accounts_init(w);
+	w->ops = (struct api_sms_ops){fake_submit, &w->smsc};
+	struct api_cfg c = {.sms = &w->ops, .accounts = w->accts, .account_n = 2, .metrics_auth = metrics_auth};
+	if (metrics_auth)
+		assert_int_equal(sy_secret_parse(&c.metrics_token, "scrape", 6, NULL, 0), SY_OK);
 	assert_int_equal(api_create(&c, &w->api), SY_OK);
 	*state = w;
 	return 0;
+}
+
+static int setup(void **state)
+{
+	return setup_with(state, false);
+}
+
+static int setup_metrics_auth(void **state)
+{
+	return setup_with(state, true);
 }
 
 static int teardown(void **state)
@@ -126,10 +162,10 @@ static void test_routes(void **state)
 	assert_int_equal(f->code, 200);
 	assert_string_equal(f->type, "application/json");
 	assert_string_equal(f->body, "{\"status\":\"ok\",\"sip\":false,\"smpp\":false}\n");
-	f = call(w, "GET", "/metrics", NULL, NULL);
+	f = call(w, "GET", "/metrics", NULL, NULL); /* metrics_auth off: open */
 	assert_int_equal(f->code, 200);
 	assert_string_equal(f->type, "text/plain; version=0.0.4");
-	assert_string_equal(f->body, ""); /* no component: no counters */
+	assert_non_null(strstr(f->body, "switchyard_http_requests_total 5\n")); /* no component: the API's own */
 	f = call(w, "GET", "/metricsx", NULL, NULL);
 	assert_int_equal(f->code, 404);
 }
@@ -157,8 +193,11 @@ static void test_sms_refused(void **state)
 		const char *want;
 	} cases[] = {
 	    {NULL, NULL, SY_OK, 401, "{\"error\":\"missing or unknown bearer token\"}\n"},
-	    {"Bearer tok-2", NULL, SY_OK, 401, NULL},
+	    {"Bearer tok-2", NULL, SY_OK, 401, "{\"error\":\"missing or unknown bearer token\"}\n"},
 	    {"Basic tok-1", NULL, SY_OK, 401, NULL},
+	    {"Bearer ", NULL, SY_OK, 401, NULL},
+	    {"Bearer tok-12", NULL, SY_OK, 401, NULL},
+	    {"Bearer " VIP_HASH, NULL, SY_OK, 401, NULL}, /* the stored form is not the token */
 	    {"Bearer tok-1", "{\"from\": ", SY_OK, 400, NULL},
 	    {"Bearer tok-1", "{\"from\":\"1\",\"to\":\"44\"}", SY_OK, 400,
 	     "{\"error\":\"from, to and text are required strings\"}\n"},
@@ -177,8 +216,11 @@ static void test_sms_refused(void **state)
 		assert_true(strncmp(f->body, "{\"error\":\"", 10) == 0);
 		if (cases[i].want != NULL)
 			assert_string_equal(f->body, cases[i].want);
+		assert_string_equal(f->www, f->code == 401 ? "Bearer realm=\"switchyard\"" : "");
 	}
+	assert_int_equal(api_http_stats(w->api)->unauthorized, 6);
 	assert_int_equal(w->smsc.submits, 3); /* only the three with a good token and body reached it */
+	assert_string_equal(w->smsc.account, "shop");
 }
 
 static void test_sms_accepted_now(void **state)
@@ -209,6 +251,82 @@ static void test_sms_accepted_later(void **state)
 	assert_int_equal(f->code, 503);
 }
 
+/* The token picks the account: clear and $sha256$-stored alike, and the
+ * body cannot name another one. */
+static void test_sms_account_is_the_token(void **state)
+{
+	struct world *w = *state;
+	struct fake_req *f = call(w, "POST", "/sms", "Bearer tok-v", msg);
+	assert_int_equal(f->code, 202);
+	assert_string_equal(w->smsc.account, "vip");
+	f = call(w, "POST", "/sms", "bearer  tok-1 ", msg); /* the scheme is case-insensitive */
+	assert_int_equal(f->code, 202);
+	assert_string_equal(w->smsc.account, "shop");
+	f = call(w, "POST", "/sms", "Bearer tok-1",
+		 "{\"account\":\"vip\",\"from\":\"1\",\"to\":\"447700900123\",\"text\":\"x\"}");
+	assert_int_equal(f->code, 403);
+	f = call(w, "POST", "/sms", "Bearer tok-1",
+		 "{\"account\":\"shop\",\"from\":\"1\",\"to\":\"447700900123\",\"text\":\"x\"}");
+	assert_int_equal(f->code, 202);
+	assert_int_equal(w->smsc.submits, 3);
+}
+
+static void test_sms_over_tps(void **state)
+{
+	struct world *w = *state;
+	w->smsc.rc = SY_AGAIN;
+	struct fake_req *f = call(w, "POST", "/sms", "Bearer tok-1", msg);
+	assert_int_equal(f->code, 429);
+	assert_string_equal(f->retry, "1");
+	assert_int_equal(api_http_stats(w->api)->throttled, 1);
+}
+
+static void test_metrics_auth(void **state)
+{
+	struct world *w = *state;
+	struct fake_req *f = call(w, "GET", "/metrics", NULL, NULL);
+	assert_int_equal(f->code, 401);
+	assert_string_equal(f->www, "Bearer realm=\"switchyard\"");
+	f = call(w, "GET", "/metrics", "Bearer tok-1", NULL); /* an account's token is not the scraper's */
+	assert_int_equal(f->code, 401);
+	f = call(w, "GET", "/metrics", "Bearer scrape", NULL);
+	assert_int_equal(f->code, 200);
+	assert_non_null(strstr(f->body, "switchyard_http_unauthorized_total 2\n"));
+	f = call(w, "GET", "/health", NULL, NULL);
+	assert_int_equal(f->code, 200);
+}
+
+/* A failed token blocks its source, right token or not, for 1 s, then 2 s;
+ * another source is not affected; a success resets the count. */
+static void test_backoff(void **state)
+{
+	struct world *w = *state;
+	struct sy_addr a, b;
+	assert_int_equal(sy_addr_parse("192.0.2.1:4000", 0, &a), SY_OK);
+	assert_int_equal(sy_addr_parse("192.0.2.2:4000", 0, &b), SY_OK);
+	const struct {
+		const struct sy_addr *from;
+		uint64_t at_ms;
+		const char *auth;
+		int code;
+	} steps[] = {
+	    {&a, 0, "Bearer nope", 401},   {&a, 500, "Bearer tok-1", 429}, {&b, 500, "Bearer tok-1", 202},
+	    {&a, 1000, "Bearer nope", 401}, {&a, 2999, "Bearer tok-1", 429}, {&a, 3000, "Bearer tok-1", 202},
+	    {&a, 3000, "Bearer nope", 401}, {&a, 4000, "Bearer tok-1", 202},
+	};
+	for (size_t i = 0; i < SY_ARRAY_LEN(steps); i++) {
+		static struct fake_req f;
+		req_init(&f, "POST", "/sms", steps[i].auth, msg);
+		f.api.from = steps[i].from;
+		f.api.now_ns = steps[i].at_ms * SY_NS_PER_MS;
+		api_handle(w->api, &f.api);
+		if (f.code != steps[i].code)
+			fail_msg("step %zu: %d, want %d", i, f.code, steps[i].code);
+		assert_string_equal(f.retry, f.code == 429 ? "1" : "");
+	}
+	assert_int_equal(api_http_stats(w->api)->backoff, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -217,6 +335,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_sms_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sms_accepted_now, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sms_accepted_later, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sms_account_is_the_token, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sms_over_tps, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_metrics_auth, setup_metrics_auth, teardown),
+	    cmocka_unit_test_setup_teardown(test_backoff, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "core/api/api.h"
 #include "core/billing/callbill.h"
 #include "core/metrics/counters.h"
 #include "core/sip/b2bua.h"
@@ -29,6 +30,7 @@ static const struct {
     {&vswitch_counters, sizeof(struct vswitch)},	 {&vswitch_disk_counters, sizeof(struct vswitch_disk_stats)},	 {&smsc_counters, sizeof(struct smsc_stats)},
     {&callbill_counters, sizeof(struct callbill_stats)},
     {&sip_auth_counters, sizeof(struct sip_auth_stats)},
+    {&api_http_counters, sizeof(struct api_http_stats)},
 };
 
 #define PAGE_MAX (256 * 1024)

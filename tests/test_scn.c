@@ -589,6 +589,60 @@ static void test_extension_contract(void **state)
 	}
 }
 
+/* The HTTP API's keys: tokens clear or $sha256$ (never PBKDF2), only on
+ * single accounts; /metrics guarded by default exactly when a
+ * metrics_token is set; the limits and their defaults. */
+static void test_http_keys(void **state)
+{
+	char err[SCN_ERR_MAX] = "";
+	struct sim_scenario *sc = parse_ok("[account a]\ntoken = tk\n[account b]\n");
+	struct node_cfg *n = conf_node_new(sc->world->scn);
+	const struct scn_node *nd = &sc->world->scn->node;
+	assert_int_equal(n->api_account_n, 1);
+	assert_string_equal(n->api_accounts[0].name, "a");
+	assert_true(sy_secret_check(&n->api_accounts[0].token, "tk", 2));
+	assert_false(n->metrics_auth);
+	assert_int_equal(nd->http_timeout_ns, 10 * SY_NS_PER_S);
+	assert_int_equal(nd->http_max_header, 8192);
+	assert_int_equal(nd->http_max_body, 65536);
+	assert_int_equal(nd->http_max_conns, 512);
+	assert_int_equal(nd->http_conns_per_source, 32);
+	free(n);
+	sim_scenario_free(sc);
+	sc = parse_ok("[node]\nmetrics_token = $sha256$5d0316ea078469e8dddfb1706702bf96a45346b2cd124a887f7ea7152f99382f\n"
+		      "http_timeout = 3s\nhttp_max_header = 4096\nhttp_max_body = 1024\nhttp_max_conns = 9\n"
+		      "http_conns_per_source = 2\n");
+	n = conf_node_new(sc->world->scn);
+	nd = &sc->world->scn->node;
+	assert_true(n->metrics_auth);
+	assert_true(sy_secret_check(&n->metrics_token, "tok-v", 5));
+	assert_int_equal(nd->http_timeout_ns, 3 * SY_NS_PER_S);
+	assert_int_equal(nd->http_max_header, 4096);
+	assert_int_equal(nd->http_max_body, 1024);
+	assert_int_equal(nd->http_max_conns, 9);
+	assert_int_equal(nd->http_conns_per_source, 2);
+	free(n);
+	sim_scenario_free(sc);
+	sc = parse_ok("[node]\nmetrics_token = s\nmetrics_auth = no\n");
+	n = conf_node_new(sc->world->scn);
+	assert_false(n->metrics_auth);
+	free(n);
+	sim_scenario_free(sc);
+	static const char *const bad[] = {
+	    "[account a]\ntoken = $pbkdf2-sha256$1000$00$" /* slow hashes are refused for tokens */
+	    "0000000000000000000000000000000000000000000000000000000000000000\n",
+	    "[account a]\ntoken = $sha256$12\n",
+	    "[account a]\ncallers = 1\ncount = 2\ntoken = tk\n",
+	    "[node]\nmetrics_auth = yes\n",
+	    "[node]\nhttp_max_body = 10\n",
+	};
+	for (size_t i = 0; i < SY_ARRAY_LEN(bad); i++) {
+		struct sim_scenario *s = NULL;
+		if (sim_scenario_parse_string(bad[i], "t.scn", &s, err, sizeof(err)) != SY_ERR_PARSE)
+			fail_msg("case %zu parsed", i);
+	}
+}
+
 /* The components' configs carry what the file says, nothing of the world. */
 static void test_node_cfg(void **state)
 {
@@ -649,7 +703,7 @@ static void test_node_cfg(void **state)
 	sim_scenario_free(sc);
 	/* accounts: SMPP credentials to the SMSC, money to billing */
 	sc = parse_ok("[account acme]\ntype = postpaid\ncredit_limit = 5.00 EUR\ncallers = +1666\ncount = 3\n"
-		      "password = pw\ntoken = tk\ntps = 7\n");
+		      "password = pw\ntps = 7\n");
 	n = conf_node_new(sc->world->scn);
 	assert_non_null(n);
 	assert_int_equal(n->billing.accounts[0].kind, BILL_POSTPAID);
@@ -659,7 +713,6 @@ static void test_node_cfg(void **state)
 	assert_int_equal(n->billing.accounts[0].count, 3);
 	assert_string_equal(n->smsc_accounts[0].name, "acme");
 	assert_string_equal(n->smsc_accounts[0].password, "pw");
-	assert_string_equal(n->smsc_accounts[0].token, "tk");
 	assert_int_equal(n->smsc_accounts[0].tps, 7);
 	assert_int_equal(n->smsc_accounts[0].count, 3);
 	assert_false(n->smsc_accounts[0].smpp); /* SMPP access is explicit */
@@ -707,7 +760,7 @@ int main(void)
 		cmocka_unit_test(test_nul_byte),    cmocka_unit_test(test_truncations),
 		cmocka_unit_test(test_expect_eval), cmocka_unit_test(test_fmt_values),
 		cmocka_unit_test(test_extensions), cmocka_unit_test(test_extension_contract),
-		cmocka_unit_test(test_node_cfg),    cmocka_unit_test(test_model),
+		cmocka_unit_test(test_node_cfg),    cmocka_unit_test(test_http_keys), cmocka_unit_test(test_model),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

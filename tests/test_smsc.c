@@ -398,7 +398,7 @@ static struct world *w_new(bool store, uint32_t esme_window)
 	w->nesme = sim_node_add(w->sim, "esme", "10.0.0.2");
 	w->ncar = sim_node_add(w->sim, "carrier", "10.0.0.3");
 	sim_node_set_hooks(w->nsmsc, w_on_crash, w_on_restart, w);
-	w->accts[0] = (struct smsc_account_cfg){.name = "acme", .password = "secret", .token = "tok1", .smpp = true};
+	w->accts[0] = (struct smsc_account_cfg){.name = "acme", .password = "secret", .smpp = true};
 	w->accts[1] = (struct smsc_account_cfg){.name = "slow", .password = "pw", .tps = 10, .smpp = true};
 	w->accts[2] = (struct smsc_account_cfg){.name = "callers", .password = "x", .count = 5};
 	w->car[0] = (struct smsc_carrier_cfg){

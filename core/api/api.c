@@ -3,13 +3,16 @@
  * /sms and /health, Prometheus text for /metrics. */
 #include "api.h"
 
+#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/billing/callbill.h"
 #include "core/json.h"
 #include "core/metrics/counters.h"
+#include "core/sec/limit.h"
 #include "core/sip/switch.h"
 
 #define API_METRICS_MAX_DEFAULT (256 * 1024)
@@ -18,6 +21,12 @@ struct api {
 	struct vswitch *sw;
 	struct smsc *smsc;
 	struct api_sms_ops sms; /* submit NULL: no POST /sms */
+	struct api_account *accts;
+	uint32_t acct_n;
+	bool metrics_auth;
+	struct sy_secret metrics_token;
+	struct sy_srclimit *fails; /* failed tokens per source */
+	struct api_http_stats st;
 	char *page;		/* the /metrics page, rendered per request */
 	size_t page_max;
 	uint64_t last_attempts; /* at the last status line */
@@ -61,6 +70,7 @@ enum sy_rc api_metrics(struct api *a, char *buf, size_t cap, size_t *len)
 	}
 	if (a->smsc != NULL)
 		sy_counters_prom(&o, &smsc_counters, smsc_stats(a->smsc));
+	sy_counters_prom(&o, &api_http_counters, &a->st);
 	*len = o.len;
 	return o.cut ? SY_ERR_FULL : SY_OK;
 }
@@ -137,21 +147,10 @@ static int submit_status(enum sy_rc rc)
 	return rc == SY_ERR_FULL ? 503 : 400;
 }
 
-static const char *sms_account(struct api *a, struct api_req *r)
+/* Sent as the token's account (api_handle checked it). A body that names
+ * an account must name that one: never another account's traffic. */
+static void sms_post(struct api *a, struct api_req *r, const char *account)
 {
-	const char *auth = r->ops->header(r->ctx, "Authorization");
-	if (auth == NULL || strncmp(auth, "Bearer ", 7) != 0)
-		return NULL;
-	return a->sms.account_by_token(a->sms.ctx, sy_str_from(auth + 7));
-}
-
-static void sms_post(struct api *a, struct api_req *r)
-{
-	const char *account = sms_account(a, r);
-	if (account == NULL) {
-		reply_json(r, 401, "{\"error\":\"%s\"}\n", "missing or unknown bearer token");
-		return;
-	}
 	struct sy_str body = r->body, from, to, text;
 	char *scratch = malloc(body.len + 1), err[96];
 	struct json_obj o;
@@ -167,31 +166,136 @@ static void sms_post(struct api *a, struct api_req *r)
 			   rc != SY_OK ? err : "from, to and text are required strings");
 		return;
 	}
+	struct sy_str named;
+	if (json_get_str(&o, "account", &named) && !sy_str_eq(named, sy_str_from(account))) {
+		free(scratch);
+		reply_json(r, 403, "{\"error\":\"%s\"}\n", "the token does not belong to that account");
+		return;
+	}
 	struct smsc_text_req q = {
 	    .account = account, .from = from, .to = to, .text = text, .dlr = true, .done = sms_done, .arg = r};
 	rc = a->sms.submit(a->sms.ctx, &q);
 	free(scratch); /* the SMSC copied what it keeps */
-	if (rc != SY_OK)
+	if (rc == SY_AGAIN) {
+		a->st.throttled++;
+		r->ops->add_header(r->ctx, "Retry-After", "1");
+		reply_json(r, 429, "{\"error\":\"%s\"}\n", "over the account's tps");
+	} else if (rc != SY_OK) {
 		reply_json(r, submit_status(rc), "{\"error\":\"%s\"}\n",
 			   rc == SY_DECLINED ? "no route for destination" : sy_rc_str(rc));
+	}
 }
+
+/* ---- who is asking: bearer tokens (RFC 6750) ---- */
+
+/* The token of "Authorization: Bearer TOKEN", or len 0. */
+static struct sy_str bearer(struct api_req *r)
+{
+	const char *v = r->ops->header(r->ctx, "Authorization");
+	if (v == NULL || strncasecmp(v, "Bearer ", 7) != 0)
+		return (struct sy_str){NULL, 0};
+	v += 7;
+	while (*v == ' ')
+		v++;
+	size_t n = strlen(v);
+	while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+		n--;
+	return (struct sy_str){v, n};
+}
+
+/* Whether the token digest h matches s, in constant time. Clear and
+ * $sha256$ tokens are both kept as SHA-256 (secret.h), so one digest per
+ * request serves every account; PBKDF2 (not accepted by the config for
+ * tokens) would take its own slow path. */
+static bool token_is(const struct sy_secret *s, const uint8_t h[32], struct sy_str tok)
+{
+	if (s->kind == SY_SECRET_PLAIN || s->kind == SY_SECRET_SHA256)
+		return sy_ct_equal(h, s->hash, 32);
+	return s->kind == SY_SECRET_PBKDF2 && sy_secret_check(s, tok.p, tok.len);
+}
+
+/* The account the token belongs to, or NULL. Every account is compared,
+ * so the time taken says nothing about which one matched. */
+static const char *token_account(struct api *a, struct sy_str tok, const uint8_t h[32])
+{
+	const char *who = NULL;
+	for (uint32_t i = 0; i < a->acct_n; i++)
+		if (token_is(&a->accts[i].token, h, tok) && who == NULL)
+			who = a->accts[i].name;
+	return who;
+}
+
+/* One answer for a missing and a wrong token, so a prober learns nothing. */
+static void unauthorized(struct api *a, struct api_req *r)
+{
+	a->st.unauthorized++;
+	if (r->from != NULL)
+		sy_srclimit_fail(a->fails, r->from, r->now_ns, API_FAIL_BACKOFF_NS, API_FAIL_BACKOFF_MAX_NS);
+	r->ops->add_header(r->ctx, "WWW-Authenticate", "Bearer realm=\"" API_REALM "\"");
+	reply_json(r, 401, "{\"error\":\"%s\"}\n", "missing or unknown bearer token");
+}
+
+/* Checks the request's token for route fn: false when it was answered
+ * (401, or 429 for a source backing off). *account: POST /sms's account. */
+static bool authorize(struct api *a, struct api_req *r, api_fn fn, const char **account);
 
 /* ---- routing ---- */
 
+static void sms_route(struct api *a, struct api_req *r)
+{
+	const char *account = NULL;
+	if (authorize(a, r, sms_route, &account))
+		sms_post(a, r, account);
+}
+
+static void metrics_route(struct api *a, struct api_req *r)
+{
+	if (!a->metrics_auth || authorize(a, r, metrics_route, NULL))
+		metrics_get(a, r);
+}
+
+static bool authorize(struct api *a, struct api_req *r, api_fn fn, const char **account)
+{
+	if (r->from != NULL && sy_srclimit_blocked(a->fails, r->from, r->now_ns)) {
+		a->st.backoff++;
+		r->ops->add_header(r->ctx, "Retry-After", "1");
+		reply_json(r, 429, "{\"error\":\"%s\"}\n", "too many failed tokens from this address");
+		return false;
+	}
+	struct sy_str tok = bearer(r);
+	uint8_t h[32];
+	bool ok = tok.len > 0;
+	if (ok)
+		SHA256((const unsigned char *)tok.p, tok.len, h);
+	if (ok && fn == metrics_route)
+		ok = token_is(&a->metrics_token, h, tok);
+	else if (ok)
+		ok = (*account = token_account(a, tok, h)) != NULL;
+	if (!ok) {
+		unauthorized(a, r);
+		return false;
+	}
+	if (r->from != NULL)
+		sy_srclimit_success(a->fails, r->from);
+	return true;
+}
+
+/* Every route but /health needs a token (GET /metrics: when metrics_auth). */
 static const struct api_route routes[] = {
-    {"GET", "/metrics", metrics_get},
+    {"GET", "/metrics", metrics_route},
     {"GET", "/health", health_get},
-    {"POST", "/sms", sms_post},
+    {"POST", "/sms", sms_route},
 };
 
 static bool route_on(const struct api *a, const struct api_route *rt)
 {
-	return rt->fn != sms_post || a->sms.submit != NULL;
+	return rt->fn != sms_route || a->sms.submit != NULL;
 }
 
 void api_handle(struct api *a, struct api_req *r)
 {
 	bool path_known = false;
+	a->st.requests++;
 	for (size_t i = 0; i < SY_ARRAY_LEN(routes); i++) {
 		const struct api_route *rt = &routes[i];
 		if (!route_on(a, rt) || !sy_str_eq(r->path, sy_str_from(rt->path)))
@@ -208,12 +312,12 @@ void api_handle(struct api *a, struct api_req *r)
 		reply(r, 404, "text/plain", "Not Found\n", 10);
 }
 
-/* ---- the SMSC behind POST /sms ---- */
-
-static const char *smsc_token(void *ctx, struct sy_str token)
+struct api_http_stats *api_http_stats(struct api *a)
 {
-	return smsc_account_by_token(ctx, token);
+	return &a->st;
 }
+
+/* ---- the SMSC behind POST /sms ---- */
 
 static enum sy_rc smsc_submit(void *ctx, const struct smsc_text_req *req)
 {
@@ -230,14 +334,20 @@ enum sy_rc api_create(const struct api_cfg *cfg, struct api **out)
 	if (cfg->sms != NULL)
 		a->sms = *cfg->sms;
 	else if (cfg->smsc != NULL)
-		a->sms = (struct api_sms_ops){smsc_token, smsc_submit, cfg->smsc};
-	SY_ASSERT(a->sms.submit == NULL || a->sms.account_by_token != NULL);
+		a->sms = (struct api_sms_ops){smsc_submit, cfg->smsc};
+	a->metrics_auth = cfg->metrics_auth;
+	a->metrics_token = cfg->metrics_token;
+	a->acct_n = cfg->account_n;
 	a->page_max = cfg->metrics_max ? cfg->metrics_max : API_METRICS_MAX_DEFAULT;
 	a->page = malloc(a->page_max);
-	if (a->page == NULL) {
-		free(a);
+	a->accts = calloc(cfg->account_n ? cfg->account_n : 1, sizeof(*a->accts));
+	struct sy_srclimit_cfg lc = {.slots = 4096, .seed = cfg->seed};
+	if (a->page == NULL || a->accts == NULL || sy_srclimit_create(&lc, &a->fails) != SY_OK) {
+		api_destroy(a);
 		return SY_ERR_NOMEM;
 	}
+	if (cfg->account_n > 0)
+		memcpy(a->accts, cfg->accounts, cfg->account_n * sizeof(*a->accts));
 	*out = a;
 	return SY_OK;
 }
@@ -246,6 +356,8 @@ void api_destroy(struct api *a)
 {
 	if (a == NULL)
 		return;
+	sy_srclimit_destroy(a->fails);
+	free(a->accts);
 	free(a->page);
 	free(a);
 }

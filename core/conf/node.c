@@ -134,7 +134,6 @@ static void build_smsc(const struct scn *s, struct node_cfg *o)
 		struct smsc_account_cfg *d = &o->smsc_accounts[i];
 		COPY(d->name, a->name);
 		COPY(d->password, a->password);
-		COPY(d->token, a->token);
 		d->tps = a->tps;
 		d->count = a->count;
 		d->smpp = a->smpp;
@@ -163,12 +162,28 @@ static void build_smsc(const struct scn *s, struct node_cfg *o)
 	o->smsc_carrier_n = s->smpp_carrier_n;
 }
 
+static void build_api(const struct scn *s, struct node_cfg *o)
+{
+	for (uint32_t i = 0; i < s->account_n; i++) {
+		const struct scn_account *a = &s->accounts[i];
+		if (a->token.kind == SY_SECRET_NONE)
+			continue;
+		struct api_account *d = &o->api_accounts[o->api_account_n++];
+		COPY(d->name, a->name);
+		d->token = a->token;
+	}
+	o->metrics_token = s->node.metrics_token;
+	o->metrics_auth = s->node.metrics_auth_set ? s->node.metrics_auth
+						    : s->node.metrics_token.kind != SY_SECRET_NONE;
+}
+
 void conf_node_build(const struct scn *s, struct node_cfg *out)
 {
 	memset(out, 0, sizeof(*out));
 	build_switch(s, &out->sw);
 	build_billing(s, &out->billing);
 	build_smsc(s, out);
+	build_api(s, out);
 }
 
 struct node_cfg *conf_node_new(const struct scn *s)

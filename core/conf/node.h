@@ -4,6 +4,7 @@
 #ifndef SY_CONF_NODE_H
 #define SY_CONF_NODE_H
 
+#include "core/api/api.h"
 #include "core/billing/callbill.h"
 #include "core/conf/scn.h"
 #include "core/sip/switch.h"
@@ -19,6 +20,11 @@ struct node_cfg {
 	struct smsc_carrier_cfg smsc_carriers[SCN_SMPP_CARRIERS_MAX];
 	uint32_t smsc_carrier_n;
 	struct smsc_guard_cfg smsc_guard; /* for smsc_cfg.guard */
+	/* for api_cfg: the accounts with an HTTP token, and /metrics' guard */
+	struct api_account api_accounts[SCN_ACCOUNTS_MAX];
+	uint32_t api_account_n;
+	bool metrics_auth; /* [node] metrics_auth, by default whether metrics_token is set */
+	struct sy_secret metrics_token;
 };
 
 /* Fills *out from s (every field: no defaults are left to the caller). */

@@ -174,6 +174,38 @@ static enum sy_rc k_pike_exempt(struct scn_pctx *c, void *obj, const struct scn_
 	return SY_OK;
 }
 
+/* A bearer token as stored: clear text or $sha256$HEX. Not PBKDF2: a
+ * token is checked on every request, and a slow hash there is a lever for
+ * anyone to burn the node's CPU; tokens are long and random, so a salt and
+ * iterations add nothing (secret.h). */
+static enum sy_rc k_token(struct scn_pctx *c, void *obj, const struct scn_key_def *k, struct sy_str v)
+{
+	char err[96];
+	struct sy_secret *t = FIELD(struct sy_secret, obj, k->off);
+	if (sy_secret_parse(t, v.p, v.len, err, sizeof(err)) != SY_OK)
+		return scn_fail(c, "bad '%s': %s", k->name, err);
+	if (t->kind == SY_SECRET_PBKDF2)
+		return scn_fail(c, "'%s' takes clear text or $sha256$HEX, not $pbkdf2-sha256$ (checked per request)",
+				k->name);
+	return SY_OK;
+}
+
+static enum sy_rc k_metrics_auth(struct scn_pctx *c, void *obj, const struct scn_key_def *k, struct sy_str v)
+{
+	struct scn_node *n = obj;
+	n->metrics_auth_set = true;
+	return scn_key_bool(c, obj, k, v);
+}
+
+static enum sy_rc k_size(struct scn_pctx *c, void *obj, const struct scn_key_def *k, struct sy_str v)
+{
+	uint64_t b;
+	if (!scn_parse_uint(v, 1u << 30, &b) || b < 256)
+		return scn_bad(c, "byte count from 256 to 1073741824", v, k);
+	*FIELD(uint32_t, obj, k->off) = (uint32_t)b;
+	return SY_OK;
+}
+
 #define NODE(f) offsetof(struct scn_node, f)
 static const struct scn_key_def node_keys[] = {
     {"sip_memory", k_bytes, NODE(sip_memory), 0, false},
@@ -202,6 +234,13 @@ static const struct scn_key_def node_keys[] = {
     {"auth_algorithms", k_auth_algs, 0, 0, false},
     {"nonce_ttl", k_seconds, NODE(nonce_ttl_ns), 0, false},
     {"register_max", k_seconds, NODE(register_max_ns), 0, false},
+    {"http_timeout", scn_key_duration_nz, NODE(http_timeout_ns), 0, false},
+    {"http_max_header", k_size, NODE(http_max_header), 0, false},
+    {"http_max_body", k_size, NODE(http_max_body), 0, false},
+    {"http_max_conns", scn_key_u32, NODE(http_max_conns), 0, false},
+    {"http_conns_per_source", scn_key_u32, NODE(http_conns_per_source), 0, false},
+    {"metrics_auth", k_metrics_auth, NODE(metrics_auth), 0, false},
+    {"metrics_token", k_token, NODE(metrics_token), 0, false},
 };
 
 static void *node_begin(struct scn_pctx *c, void *arg, struct sy_str name)
@@ -335,7 +374,7 @@ static const struct scn_key_def account_keys[] = {
     {"count", scn_key_u32, ACC(count), 0, false},
     {"tariff", scn_key_str, ACC(tariff), SCN_NAME_MAX, false},
     {"password", scn_key_str, ACC(password), SCN_SECRET_MAX, false},
-    {"token", scn_key_str, ACC(token), SCN_SECRET_MAX, false},
+    {"token", k_token, ACC(token), 0, false},
     {"tps", scn_key_u32, ACC(tps), 0, false},
     {"smpp", scn_key_bool, ACC(smpp), 0, false},
     {"binds", scn_key_u32, ACC(binds), 0, false},
@@ -548,7 +587,11 @@ static enum sy_rc node_finish(struct scn_pctx *c, const struct scn *s, void *arg
 			found = strcmp(s->tariffs[t].name, a->tariff) == 0;
 		if (!found)
 			return scn_fail_at(c, a->line, "[account %s] names unknown tariff '%s'", a->name, a->tariff);
+		if (a->count > 1 && a->token.kind != SY_SECRET_NONE)
+			return scn_fail_at(c, a->line, "[account %s] with count cannot have an HTTP token", a->name);
 	}
+	if (s->node.metrics_auth_set && s->node.metrics_auth && s->node.metrics_token.kind == SY_SECRET_NONE)
+		return scn_fail(c, "[node] metrics_auth = yes needs metrics_token (the scraper's bearer token)");
 	return access_finish(c, s);
 }
 
@@ -587,6 +630,11 @@ void scn_defaults(struct scn *s)
 	SY_ASSERT(sy_addr_parse(s->node.smpp, 2775, &s->node.smpp_addr) == SY_OK);
 	strcpy(s->node.http, "127.0.0.1:8080");
 	SY_ASSERT(sy_addr_parse(s->node.http, 8080, &s->node.http_addr) == SY_OK);
+	s->node.http_timeout_ns = 10 * SY_NS_PER_S;
+	s->node.http_max_header = 8192;
+	s->node.http_max_body = 65536;
+	s->node.http_max_conns = 512;
+	s->node.http_conns_per_source = 32;
 }
 
 int scn_carrier_find(const struct scn *s, const char *name)

@@ -15,6 +15,7 @@
 #include "core/dist.h"
 #include "core/env.h"
 #include "core/sip/pike.h"
+#include "core/sec/secret.h"
 
 #define SCN_CARRIERS_MAX   64
 #define SCN_PREFIXES_MAX   64 /* per carrier */
@@ -61,7 +62,7 @@ struct scn_account {
 	uint32_t count;		       /* 0: a single account */
 	char tariff[SCN_NAME_MAX];     /* "" = the first [tariff] */
 	char password[SCN_SECRET_MAX]; /* SMPP bind password (clear or $pbkdf2-sha256$); system_id is the name */
-	char token[SCN_SECRET_MAX];    /* HTTP API bearer token */
+	struct sy_secret token;	       /* HTTP API bearer token (clear or $sha256$); NONE = no HTTP */
 	uint32_t tps;		       /* SMPP submit_sm per second; 0 = unlimited */
 	bool smpp;		       /* smpp = yes: may bind over SMPP (needs a password) */
 	uint32_t binds;		       /* SMPP sessions bound at once; 0 = 8 */
@@ -153,6 +154,15 @@ struct scn_node {
 	uint8_t auth_algs[2];	       /* digest algorithms offered, preferred first: 1 = SHA-256, 0 = MD5 */
 	uint8_t auth_alg_n;	       /* 0 = SHA-256 MD5 */
 	struct sip_pike_cfg pike; /* per-source request limit; default on (pike.h) */
+	/* HTTP API limits (docs/security/http.md); defaults in scn_defaults() */
+	uint64_t http_timeout_ns;      /* a request must arrive whole within it; default 10s */
+	uint32_t http_max_header;      /* bytes of request line + headers; default 8192 */
+	uint32_t http_max_body;	       /* bytes; default 65536 */
+	uint32_t http_max_conns;       /* open connections, all sources; default 512 */
+	uint32_t http_conns_per_source; /* open connections per source IP; default 32 */
+	bool metrics_auth;	       /* GET /metrics needs metrics_token; default: set when it is */
+	bool metrics_auth_set;
+	struct sy_secret metrics_token; /* the scraper's bearer token (clear or $sha256$) */
 };
 
 struct scn {

@@ -310,9 +310,9 @@ enum sy_rc b2bua_create(const struct b2bua_cfg *cfg, struct b2bua **out)
 	if ((b->auth = sip_auth_create(b->env, cfg->access != NULL ? cfg->access : &nobody)) == NULL)
 		goto out_free;
 	if (sy_pool_init(&b->calls, sizeof(struct call), cfg->calls_max) != SY_OK ||
-	    sy_htab_init(&b->by_call_id, (uint64_t)cfg->calls_max * 2) != SY_OK)
+	    /* Call-IDs are chosen by strangers: an unpredictable seed */
+	    sy_htab_init_seeded(&b->by_call_id, (uint64_t)cfg->calls_max * 2, sy_env_random_u64(b->env)) != SY_OK)
 		goto out_free;
-	sy_htab_seed(&b->by_call_id, sy_env_random_u64(b->env)); /* Call-IDs are chosen by strangers */
 	b->stray_tokens = (uint64_t)STRAY_2XX_BURST * SY_NS_PER_S;
 	b->stray_at_ns = sy_env_now_ns(b->env);
 	if (pike_start(b) != SY_OK)

@@ -298,16 +298,6 @@ int32_t smsc__account_find(const struct smsc *s, struct sy_str name)
 	return -1;
 }
 
-const char *smsc_account_by_token(const struct smsc *s, struct sy_str token)
-{
-	if (token.len == 0)
-		return NULL;
-	for (uint32_t i = 0; i < s->acct_n; i++)
-		if (sy_str_eq(sy_str_from(s->accts[i].cfg->token), token))
-			return s->accts[i].cfg->name;
-	return NULL;
-}
-
 int smsc_carrier_index(const struct smsc *s, const char *name)
 {
 	for (uint32_t i = 0; i < s->carrier_n; i++)
@@ -491,9 +481,13 @@ static enum sy_rc smsc_setup_pools(struct smsc *s)
 	    s->http == NULL)
 		return SY_ERR_NOMEM;
 	s->early = calloc(SMSC_EARLY_MAX, sizeof(*s->early));
-	if (s->early == NULL || sy_htab_init(&s->early_h, SMSC_EARLY_MAX) != SY_OK)
+	/* Keyed by carriers' message ids and ESMEs' concatenation references:
+	 * seeds no peer can predict (htab.h). */
+	const struct sy_env *e = c->env;
+	if (s->early == NULL || sy_htab_init_seeded(&s->early_h, SMSC_EARLY_MAX, sy_env_random_u64(e)) != SY_OK)
 		return SY_ERR_NOMEM;
-	if (sy_htab_init(&s->up, c->msgs_max) != SY_OK || sy_htab_init(&s->reasm_h, c->reasm_max) != SY_OK)
+	if (sy_htab_init_seeded(&s->up, c->msgs_max, sy_env_random_u64(e)) != SY_OK ||
+	    sy_htab_init_seeded(&s->reasm_h, c->reasm_max, sy_env_random_u64(e)) != SY_OK)
 		return SY_ERR_NOMEM;
 	return route_table_init(&s->rt, 0);
 }

@@ -27,7 +27,6 @@
 struct smsc_account_cfg {
 	char name[SMSC_NAME_MAX];	/* system_id */
 	char password[SMSC_SECRET_MAX]; /* bind password: clear, $pbkdf2-sha256$ or $sha256$ (core/sec/secret.h) */
-	char token[SMSC_SECRET_MAX];	/* HTTP API bearer token; "" = none */
 	uint32_t tps;			/* submit_sm per second; 0 = unlimited */
 	uint32_t count;			/* > 1: a group of callers, not an SMPP account (skipped) */
 	bool smpp;			/* may bind over SMPP (needs a password); default no */
@@ -158,7 +157,8 @@ int smsc_carrier_index(const struct smsc *s, const char *name);
  * every part, and calls done(arg, rc, first id, parts) once all are durable
  * (rc SY_OK) or failed. Returns SY_OK when done will be called;
  * SY_ERR_NOTFOUND unknown account, SY_ERR_INVAL bad number/text or over 255
- * parts, SY_DECLINED no route, SY_ERR_FULL overload (done is not called). */
+ * parts, SY_DECLINED no route, SY_ERR_FULL overload, SY_AGAIN over the
+ * account's tps (done is not called). */
 typedef void (*smsc_done_fn)(void *arg, enum sy_rc rc, uint64_t first_id, uint32_t parts);
 struct smsc_text_req {
 	const char *account;
@@ -169,7 +169,5 @@ struct smsc_text_req {
 };
 enum sy_rc smsc_submit_text(struct smsc *s, const struct smsc_text_req *req);
 
-/* The account an HTTP token belongs to ("" tokens never match), or NULL. */
-const char *smsc_account_by_token(const struct smsc *s, struct sy_str token);
 
 #endif

@@ -552,6 +552,10 @@ static enum sy_rc text_check(struct smsc *s, const struct smsc_text_req *r, int3
 	*acct = r->account != NULL ? smsc__account_find(s, sy_str_from(r->account)) : -1;
 	if (*acct < 0)
 		return SY_ERR_NOTFOUND;
+	/* The account's one TPS bucket, shared with its SMPP sessions: a POST
+	 * counts as one submit, whatever its parts. */
+	if (!smpp_tbucket_take(&s->accts[*acct].tb, sy_env_now_ns(s->env)))
+		return SY_AGAIN;
 	if (!digits_ok(r->to) || r->from.len == 0 || r->from.len >= SMSQ_ADDR_MAX || r->done == NULL)
 		return SY_ERR_INVAL;
 	struct smsc_msg probe;
