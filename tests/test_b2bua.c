@@ -2724,7 +2724,7 @@ static void test_bug_late_2xx_after_abandon(void **state)
 	assert_str_is(bye->call_id, u.b_cid);
 }
 
-/* ---- issue 10: dialogs, reflection, stray 2xx, pike (docs/security/sipwire.md) ---- */
+/* ---- issue 10: dialogs, reflection, stray 2xx, pike (docs/security.md) ---- */
 
 /* An in-dialog request on the A leg with the tags and source given. */
 static void forged_req(struct fx *f, const struct sy_addr *from, struct ua *u, const char *method, const char *ftag,

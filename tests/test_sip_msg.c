@@ -444,7 +444,7 @@ struct dest_case {
 	const char *want; /* "ip:port" */
 };
 
-/* Symmetric response (docs/security/sipwire.md): whatever the Via says
+/* Symmetric response (docs/security.md): whatever the Via says
  * (sent-by, received, rport or none), the answer goes to the source. */
 static const struct dest_case dest_cases[] = {
     {"SIP/2.0/UDP 10.0.0.1:5070;branch=z9hG4bK1", "203.0.113.5:3333"},

@@ -476,7 +476,7 @@ static void test_ist_timer_h(void **state)
 	fx_free(f);
 }
 
-/* A refusal before any 1xx (docs/security/sipwire.md): sent once, and
+/* A refusal before any 1xx (docs/security.md): sent once, and
  * again for each copy of the INVITE that arrives, never by Timer G, so
  * an INVITE with a forged source yields one datagram, not eleven. */
 static void test_ist_refusal_once(void **state)

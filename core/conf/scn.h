@@ -154,7 +154,7 @@ struct scn_node {
 	uint8_t auth_algs[2];	       /* digest algorithms offered, preferred first: 1 = SHA-256, 0 = MD5 */
 	uint8_t auth_alg_n;	       /* 0 = SHA-256 MD5 */
 	struct sip_pike_cfg pike; /* per-source request limit; default on (pike.h) */
-	/* HTTP API limits (docs/security/http.md); defaults in scn_defaults() */
+	/* HTTP API limits (docs/security.md); defaults in scn_defaults() */
 	uint64_t http_timeout_ns;      /* a request must arrive whole within it; default 10s */
 	uint32_t http_max_header;      /* bytes of request line + headers; default 8192 */
 	uint32_t http_max_body;	       /* bytes; default 65536 */

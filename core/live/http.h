@@ -5,7 +5,7 @@
  * durable commit), through the request's reply op, exactly once.
  *
  * It also keeps the peers in bounds before a request reaches the API
- * (docs/security/http.md): a connection cap, global and per source IP; a
+ * (docs/security.md): a connection cap, global and per source IP; a
  * deadline by which each request must have arrived whole (slowloris);
  * header and body size limits (413). Requests still in the handler's
  * hands when the server stops are orphaned, never freed under it: their

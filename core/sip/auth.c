@@ -428,7 +428,7 @@ static bool parse_nc(const char *s, uint32_t *out)
  * 3.2.2.5). Same resource: the request line's Request-URI byte for byte,
  * or, for a uri without a user part (SIPp 3.6 sends "sip:HOST:PORT"), the
  * Request-URI's host:port: then the dialed number is outside the digest,
- * and only the nc table stands against a replay (docs/security/sipauth.md). */
+ * and only the nc table stands against a replay (docs/security.md). */
 static bool uri_is_request_uri(const struct sip_msg *req, const char *uri)
 {
 	const char *p = memchr(req->raw.p, ' ', req->raw.len);

@@ -5,7 +5,7 @@
  * and port for the A leg (a caller behind NAT keeps its binding for the
  * call), the carrier's address for the B leg (its IP: a carrier's SBC may
  * answer from another port of the same host). Anyone who learns a
- * Call-ID can no longer hang up a call (docs/security/sipwire.md). */
+ * Call-ID can no longer hang up a call (docs/security.md). */
 #include "b2bua_int.h"
 
 static bool tags_match(const struct call *c, enum call_leg leg, const struct sip_msg *req)

@@ -75,7 +75,7 @@ void sip_branch_make(char *out, size_t n, uint64_t id);
 /* Where to send a response: always the request's source address `from`
  * (RFC 3581's symmetric response, with or without rport), never a Via
  * host that differs from it: a forged Via must not turn the switch into
- * a reflector (docs/security/sipwire.md). */
+ * a reflector (docs/security.md). */
 void sip_response_dest(const osip_message_t *resp, const struct sy_addr *from, struct sy_addr *out);
 
 /* ---- extensions (h1) ---- */

@@ -263,7 +263,7 @@ void sip_txn__server_sent(struct sip_txn *st, int code, char *buf, uint32_t len)
 			 * each copy is answered again (server_absorb), so Timer G
 			 * would only add 10 unsolicited copies over 32 s toward a
 			 * source nobody has vouched for (RFC 3261 17.2.1 keeps its
-			 * reliability: docs/security/sipwire.md). */
+			 * reliability: docs/security.md). */
 			st->retx_at_ns = NEVER;
 			s->stats.finals_once++;
 		}

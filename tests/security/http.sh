@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/security/http.sh: attacks on the HTTP API of a live `serve`, each of
-# which must fail (docs/security/http.md): POST /sms without a token and
+# which must fail (docs/security.md): POST /sms without a token and
 # with a wrong one (401, one answer for both), /metrics without the
 # scraper's token, an account named in the body that is not the token's,
 # oversize header and body (413), a slowloris (one header byte a second:

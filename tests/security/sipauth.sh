@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/security/sipauth.sh: attacks on who may use the voice switch, against
-# a live `serve` on loopback (docs/security/sipauth.md). Two configs:
+# a live `serve` on loopback (docs/security.md). Two configs:
 #   trunk:  [trunk ok] address = 127.0.0.2, no users: an INVITE from any
 #           other address gets 403 and the carrier receives nothing;
 #   digest: the same trunk and [user alice]: no credentials or a wrong

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/security/sipwire.sh: the SIP wire attacks of issue 10 against a live
 # `serve` (python probes over UDP on loopback: tests/security/sipwire_probe.py),
-# each of which must fail (docs/security/sipwire.md):
+# each of which must fail (docs/security.md):
 #  - a forged BYE (right Call-ID and tags from another source port; a wrong
 #    tag from the caller's source) -> 481, the carrier gets no BYE, the call
 #    stays up; the caller's real BYE still ends it;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/security/smpp.sh: attacks on the SMSC's SMPP binds against a live
-# `switchyard serve` (docs/security/smpp.md), with the npm package `smpp` and
+# `switchyard serve` (docs/security.md), with the npm package `smpp` and
 # raw TCP (tests/npm/smpp_attack.js). Every attack must fail:
 #   - a bind with an empty password is refused (ESME_RBINDFAIL);
 #   - a voice account (no smpp = yes) cannot bind with its password;
