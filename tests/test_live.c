@@ -30,6 +30,29 @@ static struct sy_live *live_new(void)
 
 /* --- create, clock, seed --------------------------------------------- */
 
+/* Random bytes come from a buffer refilled 4 KB at a time: draws across
+ * refills are all handed out once (no repeat of a 16-byte window over
+ * 12 KB, which a reused buffer would show), and two processes' streams
+ * differ (a fresh live, a fresh CSPRNG state). */
+static void test_random_buffered(void **state)
+{
+	struct sy_live *a = live_new(), *b = live_new();
+	static uint8_t x[12288], y[16];
+	size_t off = 0;
+	for (size_t k = 1; off < sizeof(x); k = k % 37 + 1) { /* odd sizes across the 4 KB boundaries */
+		size_t n = SY_MIN(k, sizeof(x) - off);
+		sy_env_random(sy_live_env(a), x + off, n);
+		off += n;
+	}
+	for (size_t i = 0; i + 16 <= sizeof(x); i += 16)
+		for (size_t j = i + 16; j + 16 <= sizeof(x); j += 16)
+			assert_false(memcmp(x + i, x + j, 16) == 0);
+	sy_env_random(sy_live_env(b), y, sizeof(y));
+	assert_false(memcmp(x, y, 16) == 0);
+	sy_live_destroy(a);
+	sy_live_destroy(b);
+}
+
 static void test_create_seed_clock(void **state)
 {
 	struct sy_live_cfg cfg = {.seed = 0, .log_level = SY_LOG_ERROR};
@@ -890,6 +913,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_create_seed_clock),
+	    cmocka_unit_test(test_random_buffered),
 	    cmocka_unit_test(test_timers_order_cancel),
 	    cmocka_unit_test(test_timers_many_in_order),
 	    cmocka_unit_test(test_timers_restart_and_cancel_inside),

@@ -33,6 +33,8 @@ struct sy_live {
 	uint64_t now_ns, wall_ns, seed;
 	enum sy_log_level log_level;
 	FILE *trace;
+	uint8_t rnd[4096]; /* live_random: CSPRNG bytes not yet handed out */
+	size_t rnd_pos;	   /* sizeof(rnd): empty */
 
 	struct sy_tq tq;
 	struct event *timer_ev;
