@@ -29,6 +29,12 @@ static inline bool sy_str_eq(struct sy_str a, struct sy_str b)
 
 bool sy_str_ieq(struct sy_str a, struct sy_str b);
 uint64_t sy_hash64(const void *p, size_t len, uint64_t seed);
+/* Hex: one digit's value (-1 if not a hex digit, either case); exactly
+ * 2 * n digits into out[n] (false on any other length or digit); n bytes
+ * as 2 * n lowercase digits and a NUL (out holds 2 * n + 1). */
+int sy_hex_digit(char c);
+bool sy_unhex(const char *p, size_t len, uint8_t *out, size_t n);
+void sy_hex(char *out, const uint8_t *b, size_t n);
 
 /* Operating errors are values (nginx's NGX_OK / NGX_AGAIN / NGX_DECLINED). */
 enum sy_rc {

@@ -24,24 +24,13 @@ static void skip_ws(struct jp *j)
 		j->p++;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool hex4(struct jp *j, uint32_t *out)
 {
 	if (j->end - j->p < 4)
 		return false;
 	uint32_t v = 0;
 	for (int i = 0; i < 4; i++) {
-		int h = hexval(j->p[i]);
+		int h = sy_hex_digit(j->p[i]);
 		if (h < 0)
 			return false;
 		v = v << 4 | (uint32_t)h;

@@ -19,41 +19,6 @@ bool sy_ct_equal(const void *a, const void *b, size_t n)
 	return d == 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Exactly 2 * n hex digits into out[n]. */
-static bool unhex(const char *p, size_t len, uint8_t *out, size_t n)
-{
-	if (len != 2 * n)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		int hi = hexval(p[2 * i]), lo = hexval(p[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return false;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return true;
-}
-
-static size_t hex(char *out, const uint8_t *b, size_t n)
-{
-	static const char d[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = d[b[i] >> 4];
-		out[2 * i + 1] = d[b[i] & 15];
-	}
-	return 2 * n;
-}
-
 static enum sy_rc fail(char *err, size_t cap, const char *why)
 {
 	if (err != NULL && cap > 0)
@@ -74,10 +39,10 @@ static enum sy_rc parse_pbkdf2(struct sy_secret *out, const char *p, const char 
 		p++;
 	size_t salt_hex = (size_t)(p - salt);
 	if (p >= end || salt_hex < 16 || salt_hex > 2 * SY_SECRET_SALT_MAX || salt_hex % 2 != 0 ||
-	    !unhex(salt, salt_hex, out->salt, salt_hex / 2))
+	    !sy_unhex(salt, salt_hex, out->salt, salt_hex / 2))
 		return fail(err, cap, "pbkdf2-sha256: the salt must be 8..32 bytes in hex");
 	p++;
-	if (!unhex(p, (size_t)(end - p), out->hash, sizeof(out->hash)))
+	if (!sy_unhex(p, (size_t)(end - p), out->hash, sizeof(out->hash)))
 		return fail(err, cap, "pbkdf2-sha256: the hash must be 32 bytes in hex");
 	out->kind = SY_SECRET_PBKDF2;
 	out->iter = (uint32_t)iter;
@@ -95,7 +60,7 @@ enum sy_rc sy_secret_parse(struct sy_secret *out, const char *text, size_t len, 
 	if (len > tp && memcmp(text, PBKDF2_TAG, tp) == 0)
 		return parse_pbkdf2(out, text + tp, end, err, errcap);
 	if (len > ts && memcmp(text, SHA256_TAG, ts) == 0) {
-		if (!unhex(text + ts, len - ts, out->hash, sizeof(out->hash)))
+		if (!sy_unhex(text + ts, len - ts, out->hash, sizeof(out->hash)))
 			return fail(err, errcap, "sha256: the hash must be 32 bytes in hex");
 		out->kind = SY_SECRET_SHA256;
 		return SY_OK;
@@ -135,15 +100,15 @@ size_t sy_secret_format(char *out, size_t cap, const void *password, size_t len,
 	char salt_hex[2 * SY_SECRET_SALT_MAX + 1], hash_hex[65];
 	if (salt_len == 0) {
 		SHA256(password, len, h);
-		hash_hex[hex(hash_hex, h, 32)] = '\0';
+		sy_hex(hash_hex, h, 32);
 		int n = snprintf(out, cap, SHA256_TAG "%s", hash_hex);
 		return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 	}
 	if (salt_len < 8 || salt_len > SY_SECRET_SALT_MAX || iter < 1000 || iter > 10000000 ||
 	    !pbkdf2(h, password, len, salt, salt_len, iter))
 		return 0;
-	salt_hex[hex(salt_hex, salt, salt_len)] = '\0';
-	hash_hex[hex(hash_hex, h, 32)] = '\0';
+	sy_hex(salt_hex, salt, salt_len);
+	sy_hex(hash_hex, h, 32);
 	int n = snprintf(out, cap, PBKDF2_TAG "%u$%s$%s", iter, salt_hex, hash_hex);
 	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }

@@ -14,40 +14,6 @@
 
 /* ---- hashing ---- */
 
-static void hex_of(const uint8_t *p, size_t n, char *out)
-{
-	static const char d[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = d[p[i] >> 4];
-		out[2 * i + 1] = d[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-static int unhex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static bool unhex(const char *s, size_t len, uint8_t *out)
-{
-	if (len % 2 != 0)
-		return false;
-	for (size_t i = 0; i < len / 2; i++) {
-		int h = unhex_digit(s[2 * i]), l = unhex_digit(s[2 * i + 1]);
-		if (h < 0 || l < 0)
-			return false;
-		out[i] = (uint8_t)(h << 4 | l);
-	}
-	return true;
-}
-
 _Static_assert(NET_SLOTS >= 2 * SIP_TRUNKS_MAX * SIP_TRUNK_NETS_MAX, "the trunk hash stays half empty");
 
 /* H(a:b:c...) of NUL-terminated parts joined by ':' into hex, on a reused
@@ -63,7 +29,7 @@ static void h_join_ctx(EVP_MD_CTX *ctx, const EVP_MD *md, const char *const *par
 		EVP_DigestUpdate(ctx, parts[i], strlen(parts[i]));
 	}
 	EVP_DigestFinal_ex(ctx, d, &len);
-	hex_of(d, len, out);
+	sy_hex(out, d, len);
 }
 
 static void h_join(enum sip_digest_alg alg, const char *const *parts, size_t n, char *out)
@@ -278,14 +244,14 @@ static void nonce_make(struct sip_auth *a, char *out)
 		raw[i] = (uint8_t)(ts >> (56 - 8 * i));
 	sy_env_random(a->env, raw + 8, 8);
 	nonce_mac(a, raw, raw + 16);
-	hex_of(raw, NONCE_RAW, out);
+	sy_hex(out, raw, NONCE_RAW);
 }
 
 /* A nonce of ours: its issue time and MAC; false when forged or garbled. */
 static bool nonce_open(const struct sip_auth *a, const char *nonce, uint64_t *ts, uint8_t *tag)
 {
 	uint8_t raw[NONCE_RAW], mac[16];
-	if (strlen(nonce) != NONCE_HEX || !unhex(nonce, NONCE_HEX, raw))
+	if (strlen(nonce) != NONCE_HEX || !sy_unhex(nonce, NONCE_HEX, raw, NONCE_RAW))
 		return false;
 	nonce_mac(a, raw, mac);
 	if (!sy_ct_equal(mac, raw + 16, 16))
@@ -416,7 +382,7 @@ static bool creds_find(const struct sip_auth *a, const struct sip_msg *req, stru
 static bool parse_nc(const char *s, uint32_t *out)
 {
 	uint8_t b[4];
-	if (strlen(s) != 8 || !unhex(s, 8, b))
+	if (strlen(s) != 8 || !sy_unhex(s, 8, b, 4))
 		return false;
 	*out = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 	return *out != 0;
