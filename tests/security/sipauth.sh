@@ -25,6 +25,7 @@ run_mode() {
 sip = 127.0.0.1:$sw
 http = 127.0.0.1:$http
 realm = sy.test
+out = $TMP/$mode-out
 
 [trunk ok]
 address = 127.0.0.2
