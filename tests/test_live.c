@@ -307,26 +307,6 @@ static void test_signal_stops(void **state)
 	sy_live_destroy(l);
 }
 
-/* --- folders ---------------------------------------------------------- */
-
-/* A store's folder is made with every missing parent ("out/serve" on a
- * fresh clone, where out/ does not exist); made twice is fine. */
-static void test_dir_make_all(void **state)
-{
-	char dir[] = "/tmp/sy_test_live_dirs_XXXXXX", path[128], cmd[160];
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/a/b//c", dir);
-	struct sy_live *l = live_new();
-	const struct sy_env *e = sy_live_env(l);
-	assert_int_not_equal(sy_env_dir_make(e, path), SY_OK); /* one level cannot */
-	assert_int_equal(sy_env_dir_make_all(e, path), SY_OK);
-	assert_true(sy_env_file_exists(e, path));
-	assert_int_equal(sy_env_dir_make_all(e, path), SY_OK);
-	sy_live_destroy(l);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	assert_int_equal(system(cmd), 0);
-}
-
 /* --- ready file -------------------------------------------------------- */
 
 static void test_ready_file(void **state)
@@ -934,7 +914,6 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_create_seed_clock),
 	    cmocka_unit_test(test_random_buffered),
-	    cmocka_unit_test(test_dir_make_all),
 	    cmocka_unit_test(test_timers_order_cancel),
 	    cmocka_unit_test(test_timers_many_in_order),
 	    cmocka_unit_test(test_timers_restart_and_cancel_inside),
