@@ -157,22 +157,3 @@ out_close:
 	sy_env_file_close(e, f);
 	return rc;
 }
-
-enum sy_rc sy_env_dir_make_all(const struct sy_env *e, const char *path)
-{
-	char buf[4096];
-	size_t n = strlen(path);
-	if (n == 0 || n >= sizeof(buf))
-		return SY_ERR_INVAL;
-	memcpy(buf, path, n + 1);
-	for (size_t i = 1; i < n; i++) {
-		if (buf[i] != '/' || buf[i - 1] == '/')
-			continue;
-		buf[i] = '\0';
-		enum sy_rc r = sy_env_dir_make(e, buf);
-		buf[i] = '/';
-		if (r != SY_OK)
-			return r;
-	}
-	return sy_env_dir_make(e, buf);
-}

@@ -303,8 +303,6 @@ static inline enum sy_rc sy_env_dir_make(const struct sy_env *e, const char *pat
 {
 	return e->ops->dir_make(e->ctx, path);
 }
-/* Makes path and every missing folder above it ("out/serve" without "out"). */
-enum sy_rc sy_env_dir_make_all(const struct sy_env *e, const char *path);
 /* A file operation's rc in an operator's words. */
 static inline const char *sy_env_file_err(enum sy_rc rc)
 {

@@ -127,7 +127,7 @@ static enum sy_rc store_batch_open_csv(struct store_batch *s, const char *path)
 
 static enum sy_rc store_batch_paths(struct store_batch *s, const char *dir, char *db_path, char *csv_path)
 {
-	enum sy_rc r = sy_env_dir_make_all(s->env, dir);
+	enum sy_rc r = sy_env_dir_make(s->env, dir);
 	if (r != SY_OK) {
 		store_batch_err(s, "cannot create directory %s: %s", dir, sy_env_file_err(r));
 		return SY_ERR_IO;
