@@ -96,7 +96,8 @@ static int start_http(struct serve *s, const struct scn *scn, const struct node_
 			     .account_n = node->api_account_n,
 			     .metrics_auth = node->metrics_auth,
 			     .metrics_token = node->metrics_token,
-			     .seed = sy_env_random_u64(s->env)};
+			     .seed = sy_env_random_u64(s->env),
+			     .process = sy_live_process_stats};
 	if (api_create(&ac, &s->api) != SY_OK) {
 		fprintf(stderr, "switchyard: out of memory for the HTTP API\n");
 		return -1;

@@ -57,6 +57,12 @@ check "SIPp failed calls" "${failed:-none}" 0
 # The switch's own counters, as Prometheus scrapes them.
 check "/metrics calls completed" "$(metric_settles "$http" switchyard_calls_completed_total "$calls")" "$calls"
 check "/metrics calls active" "$(metric_settles "$http" switchyard_calls_active 0)" 0
+# the process as dashboards read it: memory, heap, descriptors, CPU time
+check_ge "/metrics process_resident_memory_bytes" "$(metric "$http" process_resident_memory_bytes)" 1000000
+check_ge "/metrics switchyard_heap_inuse_bytes" "$(metric "$http" switchyard_heap_inuse_bytes)" 100000
+check_ge "/metrics process_open_fds (sockets, stores)" "$(metric "$http" process_open_fds)" 5
+cpu=$(metric "$http" process_cpu_seconds_total)
+check "/metrics process_cpu_seconds_total above 0" "$(awk -v v="$cpu" 'BEGIN {print (v > 0) ? "yes" : v}')" yes
 alive uas || { show_log uas; fail "sipp uas died during the run"; }
 
 # Stop the switch cleanly: it flushes its CDRs on SIGTERM.

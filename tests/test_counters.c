@@ -31,6 +31,7 @@ static const struct {
     {&callbill_counters, sizeof(struct callbill_stats)},
     {&sip_auth_counters, sizeof(struct sip_auth_stats)},
     {&api_http_counters, sizeof(struct api_http_stats)},
+    {&process_counters, sizeof(struct sy_process_stats)},
 };
 
 #define PAGE_MAX (256 * 1024)
@@ -57,11 +58,15 @@ static void test_names_unique(void **state)
 			assert_true(c->field != SY_CTR_FN || c->get != NULL);
 			assert_true((c->type == SY_CTR_HIST) == (c->field == SY_CTR_HISTF));
 			if (c->prom != NULL) {
-				assert_true(strncmp(c->prom, "switchyard_", 11) == 0 && name_ok(c->prom, ""));
-				/* Prometheus naming: counters end in _total, others do not */
+				/* ours, or the process_* names every Prometheus client exports */
+				assert_true((strncmp(c->prom, "switchyard_", 11) == 0 || strncmp(c->prom, "process_", 8) == 0) &&
+					    name_ok(c->prom, ""));
+				/* Prometheus naming: counters of events or seconds end in
+				 * _total, others (gauges, money sums) do not */
 				size_t n = strlen(c->prom);
 				bool total = n > 6 && strcmp(c->prom + n - 6, "_total") == 0;
-				assert_true(total == (c->type == SY_CTR_COUNTER && c->unit == SY_UNIT_COUNT));
+				assert_true(total == (c->type == SY_CTR_COUNTER &&
+						      (c->unit == SY_UNIT_COUNT || c->unit == SY_UNIT_NS)));
 				for (size_t k = 0; k < np; k++)
 					if (strcmp(prom[k], c->prom) == 0)
 						fail_msg("Prometheus name %s twice", c->prom);

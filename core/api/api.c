@@ -30,6 +30,7 @@ struct api {
 	char *page;		/* the /metrics page, rendered per request */
 	size_t page_max;
 	uint64_t last_attempts; /* at the last status line */
+	sy_process_stats_fn process;
 };
 
 typedef void (*api_fn)(struct api *a, struct api_req *r);
@@ -71,6 +72,11 @@ enum sy_rc api_metrics(struct api *a, char *buf, size_t cap, size_t *len)
 	if (a->smsc != NULL)
 		sy_counters_prom(&o, &smsc_counters, smsc_stats(a->smsc));
 	sy_counters_prom(&o, &api_http_counters, &a->st);
+	if (a->process != NULL) {
+		struct sy_process_stats ps;
+		a->process(&ps);
+		sy_counters_prom(&o, &process_counters, &ps);
+	}
 	*len = o.len;
 	return o.cut ? SY_ERR_FULL : SY_OK;
 }
@@ -336,6 +342,7 @@ enum sy_rc api_create(const struct api_cfg *cfg, struct api **out)
 	else if (cfg->smsc != NULL)
 		a->sms = (struct api_sms_ops){smsc_submit, cfg->smsc};
 	a->metrics_auth = cfg->metrics_auth;
+	a->process = cfg->process;
 	a->metrics_token = cfg->metrics_token;
 	a->acct_n = cfg->account_n;
 	a->page_max = cfg->metrics_max ? cfg->metrics_max : API_METRICS_MAX_DEFAULT;

@@ -8,6 +8,7 @@
 #define SY_API_H
 
 #include "core/base.h"
+#include "core/metrics/process.h"
 #include "core/sec/secret.h"
 #include "core/smpp/smsc.h"
 
@@ -82,6 +83,7 @@ struct api_cfg {
 	bool metrics_auth;		/* GET /metrics needs metrics_token */
 	struct sy_secret metrics_token; /* NONE with metrics_auth: /metrics always 401 */
 	uint64_t seed;			/* hash seed of the per-source failure table */
+	sy_process_stats_fn process;	/* the process's figures on /metrics; NULL: none */
 };
 
 struct api;

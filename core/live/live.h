@@ -87,4 +87,9 @@ void sy_live_listener_local(struct sy_live *l, struct sy_listener *ls, struct sy
 enum sy_rc sy_live_ready_clear(struct sy_live *l, const char *path);
 enum sy_rc sy_live_ready_write(struct sy_live *l, const char *path, const char *text);
 
+/* The process's RSS, CPU time, open descriptors and heap (process.h),
+ * for the API's /metrics (api_cfg.process). */
+#include "core/metrics/process.h"
+void sy_live_process_stats(struct sy_process_stats *out);
+
 #endif

@@ -68,6 +68,7 @@ extern const struct sy_counter_table smsc_counters;	 /* struct smsc_stats */
 extern const struct sy_counter_table callbill_counters;	 /* struct callbill_stats */
 extern const struct sy_counter_table sip_auth_counters;	 /* struct sip_auth_stats */
 extern const struct sy_counter_table api_http_counters;	 /* struct api_http_stats */
+extern const struct sy_counter_table process_counters;	 /* struct sy_process_stats */
 
 /* A value (SY_CTR_HIST: its count); a histogram entry's struct. */
 int64_t sy_counter_value(const struct sy_counter *c, const void *stats);
