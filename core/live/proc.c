@@ -32,6 +32,11 @@ static uint64_t open_fds(void)
 	return n > 0 ? n - 1 : 0; /* the directory's own descriptor */
 }
 
+/* Under ASan, malloc is the sanitizer's and mallinfo2 reports zeros: its
+ * own figures are the heap then (weak: absent in a plain build). */
+extern size_t __sanitizer_get_current_allocated_bytes(void) __attribute__((weak));
+extern size_t __sanitizer_get_heap_size(void) __attribute__((weak));
+
 void sy_live_process_stats(struct sy_process_stats *out)
 {
 	struct rusage ru;
@@ -39,6 +44,11 @@ void sy_live_process_stats(struct sy_process_stats *out)
 	if (getrusage(RUSAGE_SELF, &ru) == 0)
 		out->cpu_ns = ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) * SY_NS_PER_S +
 			      ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000u;
+	if (__sanitizer_get_current_allocated_bytes != NULL && __sanitizer_get_heap_size != NULL) {
+		out->heap_inuse_bytes = __sanitizer_get_current_allocated_bytes();
+		out->heap_bytes = __sanitizer_get_heap_size();
+		return;
+	}
 	struct mallinfo2 mi = mallinfo2();
 	out->heap_inuse_bytes = mi.uordblks + mi.hblkhd;
 	out->heap_bytes = mi.arena + mi.hblkhd;
