@@ -56,6 +56,7 @@ static int start_smsc(struct serve *s, const struct scn *scn, const struct node_
 			     .carrier_n = node->smsc_carrier_n,
 			     .store_dir = out,
 			     .msgs_max = 262144,
+			     .commit_interval_ns = scn->node.sms_commit_interval_ns,
 			     .rate = s->sw->bill != NULL ? callbill_rate_sms : NULL,
 			     .rate_arg = s->sw->bill,
 			     .guard = node->smsc_guard};

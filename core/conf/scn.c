@@ -222,6 +222,7 @@ static const struct scn_key_def node_keys[] = {
     {"ring_timeout", scn_key_duration_nz, NODE(ring_timeout_ns), 0, false},
     {"max_call", scn_key_duration_nz, NODE(max_call_ns), 0, false},
     {"shutdown_grace", scn_key_duration, NODE(shutdown_grace_ns), 0, false},
+    {"sms_commit_interval", scn_key_duration_nz, NODE(sms_commit_interval_ns), 0, false},
     {"session_expires", scn_key_duration, NODE(session_expires_ns), 0, false},
     {"min_se", scn_key_duration_nz, NODE(min_se_ns), 0, false},
     {"smpp", scn_key_addr, NODE(smpp), NODE(smpp_addr), false},
