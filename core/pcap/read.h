@@ -33,17 +33,17 @@ struct pcap_msg {
 };
 
 struct pcap_read_cfg {
-	const char *filter;	/* a BPF expression (tcpdump syntax); NULL = every frame */
-	uint16_t smpp_ports[4]; /* TCP ports framed as SMPP; all 0 = 2775 */
-	size_t tcp_buffer_max;	/* bytes held per TCP direction awaiting a gap; 0 = 1 MiB */
-	uint64_t frames_max;	/* stop after this many frames; 0 = all */
+	const char *filter;	 /* a BPF expression (tcpdump syntax); NULL = every frame */
+	uint16_t smpp_ports[4];	 /* TCP ports framed as SMPP; all 0 = 2775 */
+	size_t tcp_buffer_max;	 /* bytes held per TCP direction awaiting a gap; 0 = 1 MiB */
+	uint64_t frames_max;	 /* stop after this many frames; 0 = all */
 };
 
 struct pcap_read_stats {
 	uint32_t linktype; /* LINKTYPE_* of the (first) interface */
 	uint64_t frames, bytes;
 	uint64_t first_ts_ns, last_ts_ns;
-	uint64_t ts_backwards;		      /* frames stamped earlier than the frame before */
+	uint64_t ts_backwards; /* frames stamped earlier than the frame before */
 	uint64_t ipv4, ipv6, udp, tcp, other; /* frames by what they carry */
 	uint64_t fragments, reassembled;      /* IP fragments; datagrams rebuilt from them */
 	uint64_t tcp_segments, tcp_retrans, tcp_out_of_order, tcp_gaps;
@@ -51,7 +51,7 @@ struct pcap_read_stats {
 	uint64_t malformed; /* frames that did not decode, skipped */
 	uint64_t first_malformed_frame;
 	char first_malformed_why[96];
-	/* Added by the reader: */
+	/* Added by the reader (h11-read): */
 	uint64_t frag_overlaps;	 /* fragments overlapping bytes already held (first copy kept) */
 	uint64_t frag_dropped;	 /* datagrams given up: timed out, over a bound, contradictory, unfinished */
 	uint64_t tcp_streams;	 /* TCP directions seen (a connection is two) */
@@ -64,14 +64,14 @@ typedef enum sy_rc (*pcap_msg_fn)(void *arg, const struct pcap_msg *m);
 /* Reads PATH through env's files, calling fn for each message in capture
  * order. SY_ERR_NOTFOUND when the file is missing; SY_ERR_PARSE when
  * libpcap rejects it or it is truncated (err: "PATH: frame N: why"). */
-enum sy_rc pcap_read_file(const struct sy_env *env, const char *path, const struct pcap_read_cfg *cfg, pcap_msg_fn fn,
-			  void *arg, struct pcap_read_stats *stats, char *err, size_t errlen);
+enum sy_rc pcap_read_file(const struct sy_env *env, const char *path, const struct pcap_read_cfg *cfg,
+			  pcap_msg_fn fn, void *arg, struct pcap_read_stats *stats, char *err, size_t errlen);
 
 /* The decoder alone, fed frame by frame (the fuzz harness and the unit
  * tests use it; pcap_read_file drives it from libpcap). */
 struct pcap_decoder;
-struct pcap_decoder *pcap_decoder_create(const struct pcap_read_cfg *cfg, uint32_t linktype, pcap_msg_fn fn, void *arg,
-					 struct pcap_read_stats *stats);
+struct pcap_decoder *pcap_decoder_create(const struct pcap_read_cfg *cfg, uint32_t linktype, pcap_msg_fn fn,
+					 void *arg, struct pcap_read_stats *stats);
 /* caplen bytes at data were captured of a frame wire_len long. */
 enum sy_rc pcap_decoder_frame(struct pcap_decoder *d, uint64_t frame, uint64_t ts_ns, const uint8_t *data,
 			      size_t caplen, size_t wire_len);
