@@ -325,7 +325,7 @@ struct pcap_decoder *pcap_decoder_create(const struct pcap_read_cfg *cfg, uint32
 	d->stats = stats;
 	memset(stats, 0, sizeof(*stats));
 	stats->linktype = d->linktype;
-	if (sy_htab_init(&d->tcp, 1024) != SY_OK) {
+	if (sy_htab_init(&d->tcp, 4096) != SY_OK) {
 		free(d);
 		return NULL;
 	}
