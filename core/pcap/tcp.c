@@ -125,6 +125,8 @@ static void dir_key(const struct pcap_ip *ip, uint16_t sport, uint16_t dport, ui
 static void buf_consume(struct pcap_tcp_dir *t, size_t n)
 {
 	SY_ASSERT(n <= t->len);
+	if (n == 0)
+		return;
 	memmove(t->buf, t->buf + n, t->len - n);
 	t->len -= n;
 }
@@ -192,6 +194,8 @@ static enum sy_rc dir_next_msg(struct pcap_tcp_dir *t, size_t *mlen)
 
 static void dir_frame(struct pcap_decoder *d, struct pcap_tcp_dir *t)
 {
+	if (t->len == 0)
+		return;
 	if (!t->app_known) {
 		if (!dir_app(d, t))
 			return;
