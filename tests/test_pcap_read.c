@@ -651,6 +651,73 @@ static void test_tcp_gap(void **state)
 	free(big);
 }
 
+static void test_tcp_rst_and_midstream(void **state)
+{
+	struct dec x;
+	dec_open(&x, 1, NULL);
+	/* Capture started in the middle of a message: framing starts at the
+	 * next message, the bytes before it are counted as lost. */
+	char text[1024];
+	snprintf(text, sizeof(text), "%s%s", INVITE + 10, OK200);
+	seg(&x, 40000, 5060, 7777, ACK, text, strlen(text));
+	assert_int_equal(x.g.n, 1);
+	assert_msg(&x.g, 0, PCAP_APP_SIP, OK200);
+	assert_int_equal(x.st.tcp_bytes_lost, strlen(INVITE) - 10);
+	/* RST: the direction is closed at once, what it held (the first 40
+	 * bytes of an INVITE) handed over; a late copy of its bytes is dropped. */
+	uint32_t end = 7777 + (uint32_t)strlen(text);
+	seg(&x, 40000, 5060, end, ACK, INVITE, 40);
+	assert_int_equal(x.g.n, 1);
+	seg(&x, 40000, 5060, end + 40, RST, NULL, 0);
+	assert_int_equal(x.g.n, 2);
+	assert_int_equal(x.g.msgs[1].m.len, 40);
+	seg(&x, 40000, 5060, 7777, ACK, text, strlen(text));
+	assert_int_equal(x.g.n, 2);
+	assert_int_equal(x.st.tcp_retrans, 1);
+	/* A new connection on the same ports (a new SYN) starts afresh, and a
+	 * repeated SYN does not reset it. */
+	seg(&x, 40000, 5060, 5000, SYN, NULL, 0);
+	seg(&x, 40000, 5060, 5001, ACK, INVITE, 40);
+	seg(&x, 40000, 5060, 5000, SYN, NULL, 0);
+	seg(&x, 40000, 5060, 5041, ACK | FIN, INVITE + 40, strlen(INVITE) - 40);
+	assert_int_equal(x.g.n, 3);
+	assert_msg(&x.g, 2, PCAP_APP_SIP, INVITE);
+	dec_close(&x);
+	assert_int_equal(x.st.tcp_streams, 1);
+	assert_int_equal(x.st.malformed, 0);
+	dec_free(&x);
+}
+
+static void test_ipv6_ext_headers(void **state)
+{
+	/* Hop-by-hop (8 bytes of padding options) then destination options
+	 * (16 bytes) before UDP; then a chain that runs past the packet. */
+	struct buf b = {0};
+	size_t n = strlen(INVITE);
+	ether(&b, 0x86dd, 0);
+	put32(&b, 0x60000000);
+	put16(&b, (uint16_t)(8 + 16 + 8 + n));
+	put8(&b, 0);
+	put8(&b, 64);
+	put(&b, V6_A, 16);
+	put(&b, V6_B, 16);
+	put8(&b, 60), put8(&b, 0), put16(&b, 0x0104), put32(&b, 0);
+	put8(&b, 17), put8(&b, 1), put16(&b, 0x010c), put32(&b, 0), put32(&b, 0), put32(&b, 0);
+	udp_hdr(&b, n);
+	put(&b, INVITE, n);
+	struct dec x;
+	dec_open(&x, 1, NULL);
+	dec_feed(&x, &b);
+	b.b[14 + 40 + 8 + 1] = 200; /* destination options now 1608 bytes long */
+	dec_feed(&x, &b);
+	dec_close(&x);
+	assert_int_equal(x.g.n, 1);
+	assert_msg(&x.g, 0, PCAP_APP_SIP, INVITE);
+	assert_int_equal(x.st.malformed, 1);
+	assert_string_equal(x.st.first_malformed_why, "ipv6: bad extension header");
+	dec_free(&x);
+}
+
 /* ---- capture files ---- */
 
 static char tmpdir[64];
@@ -920,6 +987,8 @@ int main(void)
 	    cmocka_unit_test(test_tcp_sip_packed),
 	    cmocka_unit_test(test_tcp_smpp),
 	    cmocka_unit_test(test_tcp_gap),
+	    cmocka_unit_test(test_tcp_rst_and_midstream),
+	    cmocka_unit_test(test_ipv6_ext_headers),
 	    cmocka_unit_test(test_file_pcap_and_pcapng),
 	    cmocka_unit_test(test_real_captures),
 	    cmocka_unit_test(test_real_smpp),
