@@ -850,6 +850,9 @@ static void test_real_captures(void **state)
 			      (unsigned long long)st.frames, (unsigned long long)st.msgs_sip,
 			      (unsigned long long)st.msgs_smpp, (unsigned long long)st.msgs_other);
 		assert_int_equal(st.linktype, r->linktype);
+		char name[32];
+		assert_string_equal(pcap_linktype_name(st.linktype, name, sizeof(name)),
+				    r->linktype == 1 ? "Ethernet" : "Linux cooked (SLL)");
 		assert_int_equal(st.frames, r->frames);
 		assert_int_equal(st.bytes, r->bytes);
 		assert_int_equal(st.ipv4, r->ipv4);
@@ -956,6 +959,8 @@ static void test_bad_files(void **state)
 	tmp_path(path, sizeof(path), "missing.pcap");
 	assert_int_equal(read_path(path, NULL, &g, &st, err, sizeof(err)), SY_ERR_NOTFOUND);
 	assert_int_equal(g.total, 0);
+	char name[32];
+	assert_string_equal(pcap_linktype_name(147, name, sizeof(name)), "LINKTYPE 147");
 	free(p);
 }
 

@@ -68,6 +68,10 @@ typedef enum sy_rc (*pcap_msg_fn)(void *arg, const struct pcap_msg *m);
 enum sy_rc pcap_read_file(const struct sy_env *env, const char *path, const struct pcap_read_cfg *cfg,
 			  pcap_msg_fn fn, void *arg, struct pcap_read_stats *stats, char *err, size_t errlen);
 
+/* A link type's name for reports: "Ethernet", "Linux cooked (SLL)", ...;
+ * "LINKTYPE N" (in buf) for one the decoder does not know. */
+const char *pcap_linktype_name(uint32_t linktype, char *buf, size_t n);
+
 /* The decoder alone, fed frame by frame (the fuzz harness and the unit
  * tests use it; pcap_read_file drives it from libpcap). */
 struct pcap_decoder;
