@@ -90,6 +90,9 @@ struct sy_env_ops {
 	size_t (*stream_queued)(void *ctx, struct sy_stream *s);
 	void (*stream_close)(void *ctx, struct sy_stream *s);
 	void (*stream_peer)(void *ctx, struct sy_stream *s, struct sy_addr *out);
+	/* The stream's own address (getsockname); may be NULL in a backend
+	 * without one (sy_env_stream_local then gives a zeroed address). */
+	void (*stream_local)(void *ctx, struct sy_stream *s, struct sy_addr *out);
 
 	/* The run's master seed; components derive their own stream from it
 	 * with sy_rng_init_split(), so adding one does not shift the others. */
@@ -224,6 +227,13 @@ static inline void sy_env_stream_close(const struct sy_env *e, struct sy_stream 
 static inline void sy_env_stream_peer(const struct sy_env *e, struct sy_stream *s, struct sy_addr *out)
 {
 	e->ops->stream_peer(e->ctx, s, out);
+}
+static inline void sy_env_stream_local(const struct sy_env *e, struct sy_stream *s, struct sy_addr *out)
+{
+	if (e->ops->stream_local != NULL)
+		e->ops->stream_local(e->ctx, s, out);
+	else
+		memset(out, 0, sizeof(*out));
 }
 static inline uint64_t sy_env_seed(const struct sy_env *e)
 {
