@@ -10,6 +10,8 @@
 #include "core/conf/node.h"
 #include "core/live/http.h"
 #include "core/live/live.h"
+#include "core/pcap/hep.h"
+#include "core/pcap/tap.h"
 #include "core/sip/switch.h"
 #include "core/smpp/smsc.h"
 #include "peers/world.h"
@@ -21,6 +23,8 @@ struct serve {
 	const struct sy_env *env;
 	struct vswitch *sw;
 	struct smsc *smsc;
+	struct pcap_node_tap tap; /* made only when a sink is added ([node] hep) */
+	struct hep_exporter *hep;
 	sy_timer_id status_timer;
 	uint64_t grace_ns; /* [node] shutdown_grace */
 };
@@ -99,6 +103,8 @@ static int start_http(struct serve *s, const struct scn *scn, const struct node_
 			     .metrics_token = node->metrics_token,
 			     .seed = sy_env_random_u64(s->env),
 			     .process = sy_live_process_stats};
+	if (s->hep != NULL)
+		ac.tables[ac.table_n++] = (struct api_table){&hep_counters, hep_exporter_stats(s->hep)};
 	if (api_create(&ac, &s->api) != SY_OK) {
 		fprintf(stderr, "switchyard: out of memory for the HTTP API\n");
 		return -1;
@@ -117,6 +123,27 @@ static int start_http(struct serve *s, const struct scn *scn, const struct node_
 	}
 	SY_LOG(s->env, SY_LOG_INFO, "HTTP API and /metrics on http://%s (%u accounts with a token, /metrics %s)",
 	       n->http, node->api_account_n, node->metrics_auth ? "needs metrics_token" : "open");
+	return 0;
+}
+
+/* [node] hep: a HEPv3 copy of every SIP message to the collector. The
+ * exporter sends on the live env itself, not the tap's: its packets are
+ * not the switch's traffic and must not be copied in turn. */
+static int start_hep(struct serve *s, const struct scn *scn, const struct node_cfg *node)
+{
+	char err[256];
+	if (!node->hep.on)
+		return 0;
+	if (hep_exporter_create(s->tap.inner, &node->hep, &s->hep, err, sizeof(err)) != SY_OK) {
+		fprintf(stderr, "switchyard: %s\n", err);
+		return -1;
+	}
+	if (pcap_node_tap_add(&s->tap, hep_exporter_sink(s->hep)) != SY_OK) {
+		fprintf(stderr, "switchyard: out of memory for the HEP tap\n");
+		return -1;
+	}
+	SY_LOG(s->env, SY_LOG_INFO, "HEPv3 copies of SIP to udp:%s (capture id %u%s)", scn->node.hep,
+	       node->hep.capture_id, node->hep.auth_key[0] != '\0' ? ", auth key sent in clear" : "");
 	return 0;
 }
 
@@ -193,6 +220,10 @@ static int serve_start(struct serve *s, const struct cmd_opts *o, const struct s
 	}
 	s->env = sy_live_env(s->live);
 	sy_live_handle_signals(s->live);
+	pcap_node_tap_init(&s->tap, s->env);
+	if (start_hep(s, scn, node) != 0)
+		return -1;
+	s->env = pcap_node_tap_env(&s->tap); /* the components' env: tapped when a sink is set */
 	if (o->ready_file != NULL && sy_live_ready_clear(s->live, o->ready_file) != SY_OK)
 		return -1;
 	const char *out = o->out ? o->out : scn->node.out[0] ? scn->node.out : "out/serve";
@@ -222,6 +253,8 @@ static void serve_teardown(struct serve *s)
 	api_destroy(s->api);
 	smsc_destroy(s->smsc);
 	vswitch_destroy(s->sw);
+	pcap_node_tap_close(&s->tap);
+	hep_exporter_destroy(s->hep);
 	sy_live_destroy(s->live);
 }
 

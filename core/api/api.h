@@ -25,10 +25,10 @@ struct api_req_ops {
 
 struct api_req {
 	const struct api_req_ops *ops;
-	void *ctx;	    /* the backend's request */
-	const char *method; /* "GET", "POST", ... */
-	struct sy_str path; /* without query string or fragment */
-	struct sy_str body; /* NUL-terminated at body.p[body.len] */
+	void *ctx;		    /* the backend's request */
+	const char *method;	    /* "GET", "POST", ... */
+	struct sy_str path;	    /* without query string or fragment */
+	struct sy_str body;	    /* NUL-terminated at body.p[body.len] */
 	const struct sy_addr *from; /* the peer; NULL: unknown (no per-source backoff) */
 	uint64_t now_ns;	    /* the env's clock when it arrived */
 };
@@ -73,17 +73,27 @@ struct api_http_stats {
 #define API_FAIL_BACKOFF_MAX_NS (30 * SY_NS_PER_S)
 #define API_REALM		"switchyard"
 
+struct sy_counter_table; /* core/metrics/counters.h */
+#define API_TABLES_MAX 4
+
 struct api_cfg {
-	struct vswitch *sw;	       /* its counters in /metrics; NULL: none */
-	struct smsc *smsc;	       /* its counters, and POST /sms; NULL: none */
-	const struct api_sms_ops *sms; /* instead of smsc for POST /sms (tests, fuzz) */
-	size_t metrics_max;	       /* /metrics page buffer (default 256 KiB) */
+	struct vswitch *sw;		    /* its counters in /metrics; NULL: none */
+	struct smsc *smsc;		    /* its counters, and POST /sms; NULL: none */
+	const struct api_sms_ops *sms;	    /* instead of smsc for POST /sms (tests, fuzz) */
+	size_t metrics_max;		    /* /metrics page buffer (default 256 KiB) */
 	const struct api_account *accounts; /* copied */
 	uint32_t account_n;
 	bool metrics_auth;		/* GET /metrics needs metrics_token */
 	struct sy_secret metrics_token; /* NONE with metrics_auth: /metrics always 401 */
 	uint64_t seed;			/* hash seed of the per-source failure table */
 	sy_process_stats_fn process;	/* the process's figures on /metrics; NULL: none */
+	/* more tables on /metrics, each read from its stats at scrape time
+	 * (an optional part's: the HEP exporter's) */
+	struct api_table {
+		const struct sy_counter_table *t;
+		const void *stats;
+	} tables[API_TABLES_MAX];
+	uint32_t table_n;
 };
 
 struct api;

@@ -210,24 +210,30 @@ static size_t dir_frame(const struct hep_dir *d)
 	return d->len >= hdr + cl ? hdr + cl : 0;
 }
 
-/* Decides what an unknown direction carries, from its first line. */
-static void dir_classify(struct hep_exporter *h, struct hep_dir *d)
+/* Whether the buffered bytes start with a SIP start line: 1 yes, -1 no,
+ * 0 not known until more arrives. SIP starts with a method or "SIP/2.0",
+ * upper case; SMPP with a length's zero byte: no waiting for a line end
+ * that never comes. */
+static int dir_starts_sip(const struct hep_dir *d)
 {
 	size_t look = SY_MIN(d->len, (size_t)HEP_LINE_MAX);
-	/* SIP starts with a method or "SIP/2.0", upper case; SMPP with a
-	 * length's zero byte: no need to wait for a line end that never comes */
-	bool maybe = d->buf[0] >= 'A' && d->buf[0] <= 'Z';
-	if (maybe && memchr(d->buf, '\n', look) == NULL && look < HEP_LINE_MAX)
-		return; /* the first line is not all there */
-	if (maybe && hep_looks_sip(d->buf, d->len)) {
-		d->kind = HEP_DIR_SIP;
-	} else {
-		d->kind = HEP_DIR_OTHER;
-		h->st.not_sip++;
-		d->len = 0;
-	}
+	if (d->buf[0] < 'A' || d->buf[0] > 'Z')
+		return -1;
+	if (memchr(d->buf, '\n', look) == NULL && look < HEP_LINE_MAX)
+		return 0;
+	return hep_looks_sip(d->buf, d->len) ? 1 : -1;
 }
 
+static void dir_resync(struct hep_exporter *h, struct hep_dir *d)
+{
+	h->st.tcp_lost += d->len;
+	d->len = 0;
+	d->kind = HEP_DIR_RESYNC;
+}
+
+/* Sends every whole message the direction holds. The first line decides
+ * what a new direction carries; on a SIP stream, a message that does not
+ * start with a start line means the framing was lost. */
 static void dir_drain(struct hep_exporter *h, struct hep_dir *d, const struct pcap_seg *s)
 {
 	for (;;) {
@@ -237,17 +243,25 @@ static void dir_drain(struct hep_exporter *h, struct hep_dir *d, const struct pc
 		dir_consume(d, skip);
 		if (d->len == 0)
 			return;
-		if (d->kind == HEP_DIR_UNKNOWN)
-			dir_classify(h, d);
-		if (d->kind != HEP_DIR_SIP)
+		int sip = dir_starts_sip(d);
+		if (sip == 0)
 			return;
+		if (sip < 0 && d->kind == HEP_DIR_UNKNOWN) {
+			d->kind = HEP_DIR_OTHER;
+			h->st.not_sip++;
+			d->len = 0;
+			return;
+		}
+		if (sip < 0) {
+			dir_resync(h, d);
+			return;
+		}
+		d->kind = HEP_DIR_SIP;
 		size_t n = dir_frame(d);
 		if (n == 0)
 			return;
 		if (n == SIZE_MAX) {
-			h->st.tcp_lost += d->len;
-			d->len = 0;
-			d->kind = HEP_DIR_RESYNC;
+			dir_resync(h, d);
 			return;
 		}
 		h->st.tcp_msgs++;
@@ -273,9 +287,8 @@ static void hep_tcp_data(struct hep_exporter *h, const struct pcap_seg *s)
 		d->kind = HEP_DIR_SIP;
 	}
 	if (s->len > HEP_TCP_BUF - d->len) {
-		h->st.tcp_lost += d->len + s->len;
-		d->len = 0;
-		d->kind = HEP_DIR_RESYNC;
+		h->st.tcp_lost += s->len;
+		dir_resync(h, d);
 		return;
 	}
 	memcpy(d->buf + d->len, s->data, s->len);
