@@ -27,11 +27,13 @@ static const struct {
 	const struct sy_counter_table *t;
 	size_t size;
 } tables[] = {
-    {&b2bua_counters, sizeof(struct b2bua_stats)},	  {&sip_stack_counters, sizeof(struct sip_stack_stats)},
-    {&vswitch_counters, sizeof(struct vswitch)},	  {&vswitch_disk_counters, sizeof(struct vswitch_disk_stats)},
-    {&smsc_counters, sizeof(struct smsc_stats)},	  {&callbill_counters, sizeof(struct callbill_stats)},
-    {&sip_auth_counters, sizeof(struct sip_auth_stats)},  {&api_http_counters, sizeof(struct api_http_stats)},
-    {&process_counters, sizeof(struct sy_process_stats)}, {&hep_counters, sizeof(struct hep_stats)},
+    {&b2bua_counters, sizeof(struct b2bua_stats)},	 {&sip_stack_counters, sizeof(struct sip_stack_stats)},
+    {&vswitch_counters, sizeof(struct vswitch)},	 {&vswitch_disk_counters, sizeof(struct vswitch_disk_stats)},	 {&smsc_counters, sizeof(struct smsc_stats)},
+    {&callbill_counters, sizeof(struct callbill_stats)},
+    {&sip_auth_counters, sizeof(struct sip_auth_stats)},
+    {&api_http_counters, sizeof(struct api_http_stats)},
+    {&process_counters, sizeof(struct sy_process_stats)},
+    {&hep_counters, sizeof(struct hep_stats)},
 };
 
 #define PAGE_MAX (256 * 1024)
@@ -59,8 +61,7 @@ static void test_names_unique(void **state)
 			assert_true((c->type == SY_CTR_HIST) == (c->field == SY_CTR_HISTF));
 			if (c->prom != NULL) {
 				/* ours, or the process_* names every Prometheus client exports */
-				assert_true((strncmp(c->prom, "switchyard_", 11) == 0 ||
-					     strncmp(c->prom, "process_", 8) == 0) &&
+				assert_true((strncmp(c->prom, "switchyard_", 11) == 0 || strncmp(c->prom, "process_", 8) == 0) &&
 					    name_ok(c->prom, ""));
 				/* Prometheus naming: counters of events or seconds end in
 				 * _total, others (gauges, money sums) do not */

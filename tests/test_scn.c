@@ -123,11 +123,11 @@ static void check_expects(const struct expect_set *s)
 		int64_t value;
 		enum expect_unit unit;
 	} want[] = {
-	    {"asr", EXPECT_OP_GE, 650000, EXPECT_UNIT_PPM},
-	    {"pdd.p99", EXPECT_OP_LE, 200 * (int64_t)SY_NS_PER_MS, EXPECT_UNIT_NS},
-	    {"cdr.lost", EXPECT_OP_EQ, 0, EXPECT_UNIT_COUNT},
-	    {"calls.completed", EXPECT_OP_GT, 1000, EXPECT_UNIT_COUNT},
-	    {"pdd.p50", EXPECT_OP_LT, 1500 * (int64_t)SY_NS_PER_MS, EXPECT_UNIT_NS},
+		{"asr", EXPECT_OP_GE, 650000, EXPECT_UNIT_PPM},
+		{"pdd.p99", EXPECT_OP_LE, 200 * (int64_t)SY_NS_PER_MS, EXPECT_UNIT_NS},
+		{"cdr.lost", EXPECT_OP_EQ, 0, EXPECT_UNIT_COUNT},
+		{"calls.completed", EXPECT_OP_GT, 1000, EXPECT_UNIT_COUNT},
+		{"pdd.p50", EXPECT_OP_LT, 1500 * (int64_t)SY_NS_PER_MS, EXPECT_UNIT_NS},
 	};
 	assert_int_equal(s->n, SY_ARRAY_LEN(want));
 	for (size_t i = 0; i < SY_ARRAY_LEN(want); i++) {
@@ -182,7 +182,7 @@ static void test_smpp_carrier_dedup(void **state)
 {
 	(void)state;
 	struct sim_scenario *sc =
-	    parse_ok("[smpp-carrier a]\nprefixes = 1\n\n[smpp-carrier b]\nprefixes = 2\ndedup = no\n");
+		parse_ok("[smpp-carrier a]\nprefixes = 1\n\n[smpp-carrier b]\nprefixes = 2\ndedup = no\n");
 	assert_int_equal(sc->world->scn->smpp_carrier_n, 2);
 	assert_true(sc->world->smpp_carriers[0].dedup);
 	assert_false(sc->world->smpp_carriers[1].dedup);
@@ -234,92 +234,93 @@ static void test_disk_fault_forms(void **state)
 static const struct {
 	const char *text, *err;
 } bad_cases[] = {
-    {"[run]\nduration = 60s\n[bogus]\n", "x.scn:3: unknown section [bogus]"},
-    {"[traffic fax]\n", "x.scn:1: unknown section [traffic fax]"},
-    {"[traffic sms]\n", "x.scn:1: [traffic sms] needs 'account'"},
-    {"[traffic sms]\naccount = app\ntps = 10\nto = +1XXX\n", "x.scn:2: [traffic sms] names unknown account 'app'"},
-    {"[account app]\npassword = pw\n[traffic sms]\naccount = app\ntps = 10\nto = +1XXX\n",
-     "x.scn:4: [traffic sms] account 'app' has no smpp = yes"},
-    {"[account a]\nbalance = 1.0.0 USD\n", "x.scn:2: bad amount '1.0.0 USD' for 'balance'"},
-    {"[smpp-carrier a]\nprefixes = 1\ndedup = maybe\n", "x.scn:3: bad value 'maybe' for 'dedup' (on or off)"},
-    {"[account a]\ntype = gift\n", "x.scn:2: bad type 'gift' for 'type' (prepaid or postpaid)"},
-    {"[account a]\ncount = 10\n", "x.scn:1: [account a] with count needs 'callers' (the number prefix)"},
-    {"[account a]\ntariff = t9\n", "x.scn:1: [account a] names unknown tariff 't9'"},
-    {"[node]\n\n[account a]\nsmpp = yes\n", "x.scn:3: [account a] smpp = yes needs a non-empty password"},
-    {"[account a]\nsmpp = yes\npassword = toolongpw\n",
-     "x.scn:1: [account a] password is longer than SMPP's 8 characters"},
-    {"[account a]\nsmpp = yes\npassword = $pbkdf2-sha256$10$00$00\n",
-     "x.scn:1: [account a] password: pbkdf2-sha256: iterations must be 1000..10000000"},
-    {"[account a]\nsmpp = maybe\n", "x.scn:2: bad value 'maybe' for 'smpp' (on or off)"},
-    {"[node]\nsmpp_fail_backoff = 5m..1s\n",
-     "x.scn:2: bad range MIN..MAX of durations (1s..5m) '5m..1s' for 'smpp_fail_backoff'"},
-    {"[smpp-carrier s]\nprefixes = 1\nbinds = 0\n", "x.scn:1: [smpp-carrier s] binds must be 1..64"},
-    {"[smpp-carrier s]\nprefixes = 1\ndelivery = 90% after 2s\n",
-     "x.scn:3: expected 'delivery = PERCENT delay DISTRIBUTION', got '90% after 2s'"},
-    {"[fault]\nat = 1s\nsmpp-carrier = s drop 5s\n", "x.scn:3: [fault] names unknown smpp-carrier 's'"},
-    {"[fault]\nat = 1s\nnode = db crash 5s\n", "x.scn:3: [fault] names unknown node 'db' (the switch is 'switch')"},
-    {"[expect]\nbilling.revenue >= 10%\n",
-     "x.scn:2: unit mismatch: 'billing.revenue' is an amount, '10%' is a percentage"},
-    {"[carrier]\n", "x.scn:1: section [carrier] needs a name"},
-    {"[run\n", "x.scn:1: bad section header '[run'"},
-    {"[run]\n[run]\n", "x.scn:2: duplicate section [run]"},
-    {"duration = 1s\n", "x.scn:1: 'duration = 1s' outside any section"},
-    {"\n[traffic voice]\ncps = 5\ncpss = 5\n", "x.scn:4: unknown key 'cpss' in [traffic voice]"},
-    {"[traffic voice]\ncps = 1\nto = +1X\n\n\n\nhold = 10x\n", "x.scn:7: bad duration '10x' for 'hold'"},
-    {"[run]\nduration 60s\n", "x.scn:2: expected 'key = value', got 'duration 60s'"},
-    {"[run]\nseed = 1\nseed = 2\n", "x.scn:3: duplicate key 'seed' in [run]"},
-    {"[run]\nseed =\n", "x.scn:2: empty value for 'seed'"},
-    {"[run]\nseed = -1\n", "x.scn:2: bad number '-1' for 'seed'"},
-    {"[run]\nduration = 0s\n", "x.scn:2: bad duration '0s' for 'duration'"},
-    {"[run]\nepoch = 2026-02-30T00:00:00Z\n", "x.scn:2: bad UTC timestamp '2026-02-30T00:00:00Z' for 'epoch'"},
-    {"[node]\nsip = nowhere:99999\n", "x.scn:2: bad address 'nowhere:99999' for 'sip'"},
-    {"[carrier a]\nprefixes = 1\nanswer = 70 ring 2s\n", "x.scn:3: bad percentage '70' for 'answer'"},
-    {"[carrier a]\nprefixes = 1\nanswer = 170%\n", "x.scn:3: bad percentage '170%' for 'answer'"},
-    {"[carrier a]\nprefixes = 1\nanswer = 70% rung 2s\n",
-     "x.scn:3: expected 'answer = PERCENT ring DISTRIBUTION', got '70% rung 2s'"},
-    {"[carrier a]\nprefixes = 1\nlink = loss 0.1\n", "x.scn:3: bad percentage '0.1' for 'link'"},
-    {"[carrier a]\nprefixes = 1\nlink = latency 20ms speed 5\n", "x.scn:3: bad latency '20ms speed 5' for 'link'"},
-    {"[carrier a]\nprefixes = 1\nlink = speed 5\n",
-     "x.scn:3: unknown link setting 'speed' for 'link' (use latency, jitter, loss)"},
-    {"[carrier a]\nprefixes = 1\nreject = 486 60% 503 30%\n", "x.scn:3: shares for 'reject' sum to 90%, not 100%"},
-    {"[carrier a]\nprefixes = 1\nreject = 200\n", "x.scn:3: bad status '200' for 'reject'"},
-    {"[carrier a]\nprefixes = 1\nrate = 0.0000001/min\n", "x.scn:3: bad rate '0.0000001/min' for 'rate'"},
-    {"[carrier a]\nprefixes = 1\ncapacity = 20 lines\n", "x.scn:3: bad capacity '20 lines' for 'capacity'"},
-    {"[carrier a]\nprefixes = 1 4a\n", "x.scn:2: bad prefix '4a' for 'prefixes'"},
-    {"[carrier a]\ncapacity = 1\n", "x.scn:1: [carrier a] needs 'prefixes'"},
-    {"[carrier a]\nprefixes = 1\n[carrier a]\nprefixes = 2\n", "x.scn:3: duplicate section [carrier a]"},
-    {"[traffic voice]\ncps = 1\nto = +1XX 70% +44XX 20%\n", "x.scn:3: weights for 'to' sum to 90%, not 100%"},
-    {"[traffic voice]\ncps = 1\nto = +1XX 70% +44XX\n",
-     "x.scn:3: weights for 'to' must be given for every pattern or for none"},
-    {"[traffic voice]\ncps = 1\nto = 30% +1XX\n", "x.scn:3: bad weight '30%' for 'to'"},
-    {"[traffic voice]\ncps = 1\nto = +1Y\n", "x.scn:3: bad number pattern '+1Y' for 'to'"},
-    {"[traffic voice]\ncps = 0\n", "x.scn:2: bad rate '0' for 'cps'"},
-    {"[traffic voice]\ncps = 1\n", "x.scn:1: [traffic voice] needs 'to'"},
-    {"[carrier tier1]\nprefixes = 1\n[fault]\nat = 3s\n\n\n\n\ncarrier = tier9 down 10s\n",
-     "x.scn:9: [fault] names unknown carrier 'tier9'"},
-    {"[fault]\nat = 3s\n", "x.scn:1: [fault] says no fault (e.g. carrier = NAME down 10s)"},
-    {"[fault]\ncarrier = a up\n", "x.scn:2: expected 'carrier = NAME down DURATION', got 'a up'"},
-    {"[fault]\ndisk = full for 10s\n",
-     "x.scn:1: [fault] needs 'at' (when it starts: 'at = 20s', or 'disk = full at 20s')"},
-    {"[fault]\nat = 5s\ndisk = full at 6s\n", "x.scn:3: 'at' given twice"},
-    {"[fault]\ndisk = full at 5s for 0s\n", "x.scn:2: 'for' needs a duration after it (above 0)"},
-    {"[fault]\ndisk = slow at 5s\n", "x.scn:2: expected 'disk = slow LATENCY', 'full' or 'fsync-fail', then optional "
-				     "'at TIME' and 'for DURATION', got 'slow at 5s'"},
-    {"[expect]\nasr => 65%\n", "x.scn:2: bad operator '=>' in 'asr => 65%' (use >= <= == != > <)"},
-    {"[expect]\nasr = 65%\n", "x.scn:2: bad operator '=' in 'asr = 65%' (use >= <= == != > <)"},
-    {"[expect]\nasr <= 200ms\n", "x.scn:2: unit mismatch: 'asr' is a percentage, '200ms' is a duration"},
-    {"[expect]\npdd.p99 <= 5\n", "x.scn:2: unit mismatch: 'pdd.p99' is a duration, '5' is a count"},
-    {"[expect]\nasr >= 65x\n", "x.scn:2: bad value '65x' in 'asr >= 65x'"},
-    {"[expect]\nasr\n", "x.scn:2: expected 'METRIC OP VALUE', got 'asr'"},
-    {"[trunk t]\naddress = 10.0.0.0/33\n",
-     "x.scn:2: bad address or network (10.0.2.1, 192.0.2.0/24, 10.1.1.1:5070, [2001:db8::]/32) '10.0.0.0/33' for "
-     "'address'"},
-    {"[trunk t]\naccount = a\n", "x.scn:1: [trunk t] needs 'address'"},
-    {"[trunk t]\naddress = 10.0.0.1\naccount = nobody\n", "x.scn:1: [trunk t] names unknown account 'nobody'"},
-    {"[user u]\npassword = md5:abc\n", "x.scn:1: [user u] password: md5: takes 32 hex digits, sha256: 64"},
-    {"[node]\nauth_unknown = maybe\n", "x.scn:2: bad value 'maybe' for 'auth_unknown' (reject or challenge)"},
-    {"[node]\nauth_algorithms = MD5 MD5\n", "x.scn:2: 'auth_algorithms' lists an algorithm twice"},
-    {"[run]\nseed = 1\0\n", NULL}, /* NUL: see test_nul_byte */
+	{"[run]\nduration = 60s\n[bogus]\n", "x.scn:3: unknown section [bogus]"},
+	{"[traffic fax]\n", "x.scn:1: unknown section [traffic fax]"},
+	{"[traffic sms]\n", "x.scn:1: [traffic sms] needs 'account'"},
+	{"[traffic sms]\naccount = app\ntps = 10\nto = +1XXX\n", "x.scn:2: [traffic sms] names unknown account 'app'"},
+	{"[account app]\npassword = pw\n[traffic sms]\naccount = app\ntps = 10\nto = +1XXX\n",
+	 "x.scn:4: [traffic sms] account 'app' has no smpp = yes"},
+	{"[account a]\nbalance = 1.0.0 USD\n", "x.scn:2: bad amount '1.0.0 USD' for 'balance'"},
+	{"[smpp-carrier a]\nprefixes = 1\ndedup = maybe\n", "x.scn:3: bad value 'maybe' for 'dedup' (on or off)"},
+	{"[account a]\ntype = gift\n", "x.scn:2: bad type 'gift' for 'type' (prepaid or postpaid)"},
+	{"[account a]\ncount = 10\n", "x.scn:1: [account a] with count needs 'callers' (the number prefix)"},
+	{"[account a]\ntariff = t9\n", "x.scn:1: [account a] names unknown tariff 't9'"},
+	{"[node]\n\n[account a]\nsmpp = yes\n", "x.scn:3: [account a] smpp = yes needs a non-empty password"},
+	{"[account a]\nsmpp = yes\npassword = toolongpw\n",
+	 "x.scn:1: [account a] password is longer than SMPP's 8 characters"},
+	{"[account a]\nsmpp = yes\npassword = $pbkdf2-sha256$10$00$00\n",
+	 "x.scn:1: [account a] password: pbkdf2-sha256: iterations must be 1000..10000000"},
+	{"[account a]\nsmpp = maybe\n", "x.scn:2: bad value 'maybe' for 'smpp' (on or off)"},
+	{"[node]\nsmpp_fail_backoff = 5m..1s\n",
+	 "x.scn:2: bad range MIN..MAX of durations (1s..5m) '5m..1s' for 'smpp_fail_backoff'"},
+	{"[smpp-carrier s]\nprefixes = 1\nbinds = 0\n", "x.scn:1: [smpp-carrier s] binds must be 1..64"},
+	{"[smpp-carrier s]\nprefixes = 1\ndelivery = 90% after 2s\n",
+	 "x.scn:3: expected 'delivery = PERCENT delay DISTRIBUTION', got '90% after 2s'"},
+	{"[fault]\nat = 1s\nsmpp-carrier = s drop 5s\n", "x.scn:3: [fault] names unknown smpp-carrier 's'"},
+	{"[fault]\nat = 1s\nnode = db crash 5s\n", "x.scn:3: [fault] names unknown node 'db' (the switch is 'switch')"},
+	{"[expect]\nbilling.revenue >= 10%\n",
+	 "x.scn:2: unit mismatch: 'billing.revenue' is an amount, '10%' is a percentage"},
+	{"[carrier]\n", "x.scn:1: section [carrier] needs a name"},
+	{"[run\n", "x.scn:1: bad section header '[run'"},
+	{"[run]\n[run]\n", "x.scn:2: duplicate section [run]"},
+	{"duration = 1s\n", "x.scn:1: 'duration = 1s' outside any section"},
+	{"\n[traffic voice]\ncps = 5\ncpss = 5\n", "x.scn:4: unknown key 'cpss' in [traffic voice]"},
+	{"[traffic voice]\ncps = 1\nto = +1X\n\n\n\nhold = 10x\n", "x.scn:7: bad duration '10x' for 'hold'"},
+	{"[run]\nduration 60s\n", "x.scn:2: expected 'key = value', got 'duration 60s'"},
+	{"[run]\nseed = 1\nseed = 2\n", "x.scn:3: duplicate key 'seed' in [run]"},
+	{"[run]\nseed =\n", "x.scn:2: empty value for 'seed'"},
+	{"[run]\nseed = -1\n", "x.scn:2: bad number '-1' for 'seed'"},
+	{"[run]\nduration = 0s\n", "x.scn:2: bad duration '0s' for 'duration'"},
+	{"[run]\nepoch = 2026-02-30T00:00:00Z\n",
+	 "x.scn:2: bad UTC timestamp '2026-02-30T00:00:00Z' for 'epoch'"},
+	{"[node]\nsip = nowhere:99999\n", "x.scn:2: bad address 'nowhere:99999' for 'sip'"},
+	{"[carrier a]\nprefixes = 1\nanswer = 70 ring 2s\n", "x.scn:3: bad percentage '70' for 'answer'"},
+	{"[carrier a]\nprefixes = 1\nanswer = 170%\n", "x.scn:3: bad percentage '170%' for 'answer'"},
+	{"[carrier a]\nprefixes = 1\nanswer = 70% rung 2s\n",
+	 "x.scn:3: expected 'answer = PERCENT ring DISTRIBUTION', got '70% rung 2s'"},
+	{"[carrier a]\nprefixes = 1\nlink = loss 0.1\n", "x.scn:3: bad percentage '0.1' for 'link'"},
+	{"[carrier a]\nprefixes = 1\nlink = latency 20ms speed 5\n",
+	 "x.scn:3: bad latency '20ms speed 5' for 'link'"},
+	{"[carrier a]\nprefixes = 1\nlink = speed 5\n",
+	 "x.scn:3: unknown link setting 'speed' for 'link' (use latency, jitter, loss)"},
+	{"[carrier a]\nprefixes = 1\nreject = 486 60% 503 30%\n", "x.scn:3: shares for 'reject' sum to 90%, not 100%"},
+	{"[carrier a]\nprefixes = 1\nreject = 200\n", "x.scn:3: bad status '200' for 'reject'"},
+	{"[carrier a]\nprefixes = 1\nrate = 0.0000001/min\n", "x.scn:3: bad rate '0.0000001/min' for 'rate'"},
+	{"[carrier a]\nprefixes = 1\ncapacity = 20 lines\n", "x.scn:3: bad capacity '20 lines' for 'capacity'"},
+	{"[carrier a]\nprefixes = 1 4a\n", "x.scn:2: bad prefix '4a' for 'prefixes'"},
+	{"[carrier a]\ncapacity = 1\n", "x.scn:1: [carrier a] needs 'prefixes'"},
+	{"[carrier a]\nprefixes = 1\n[carrier a]\nprefixes = 2\n", "x.scn:3: duplicate section [carrier a]"},
+	{"[traffic voice]\ncps = 1\nto = +1XX 70% +44XX 20%\n", "x.scn:3: weights for 'to' sum to 90%, not 100%"},
+	{"[traffic voice]\ncps = 1\nto = +1XX 70% +44XX\n",
+	 "x.scn:3: weights for 'to' must be given for every pattern or for none"},
+	{"[traffic voice]\ncps = 1\nto = 30% +1XX\n", "x.scn:3: bad weight '30%' for 'to'"},
+	{"[traffic voice]\ncps = 1\nto = +1Y\n", "x.scn:3: bad number pattern '+1Y' for 'to'"},
+	{"[traffic voice]\ncps = 0\n", "x.scn:2: bad rate '0' for 'cps'"},
+	{"[traffic voice]\ncps = 1\n", "x.scn:1: [traffic voice] needs 'to'"},
+	{"[carrier tier1]\nprefixes = 1\n[fault]\nat = 3s\n\n\n\n\ncarrier = tier9 down 10s\n",
+	 "x.scn:9: [fault] names unknown carrier 'tier9'"},
+	{"[fault]\nat = 3s\n", "x.scn:1: [fault] says no fault (e.g. carrier = NAME down 10s)"},
+	{"[fault]\ncarrier = a up\n", "x.scn:2: expected 'carrier = NAME down DURATION', got 'a up'"},
+	{"[fault]\ndisk = full for 10s\n", "x.scn:1: [fault] needs 'at' (when it starts: 'at = 20s', or 'disk = full at 20s')"},
+	{"[fault]\nat = 5s\ndisk = full at 6s\n", "x.scn:3: 'at' given twice"},
+	{"[fault]\ndisk = full at 5s for 0s\n", "x.scn:2: 'for' needs a duration after it (above 0)"},
+	{"[fault]\ndisk = slow at 5s\n", "x.scn:2: expected 'disk = slow LATENCY', 'full' or 'fsync-fail', then optional "
+					 "'at TIME' and 'for DURATION', got 'slow at 5s'"},
+	{"[expect]\nasr => 65%\n", "x.scn:2: bad operator '=>' in 'asr => 65%' (use >= <= == != > <)"},
+	{"[expect]\nasr = 65%\n", "x.scn:2: bad operator '=' in 'asr = 65%' (use >= <= == != > <)"},
+	{"[expect]\nasr <= 200ms\n", "x.scn:2: unit mismatch: 'asr' is a percentage, '200ms' is a duration"},
+	{"[expect]\npdd.p99 <= 5\n", "x.scn:2: unit mismatch: 'pdd.p99' is a duration, '5' is a count"},
+	{"[expect]\nasr >= 65x\n", "x.scn:2: bad value '65x' in 'asr >= 65x'"},
+	{"[expect]\nasr\n", "x.scn:2: expected 'METRIC OP VALUE', got 'asr'"},
+	{"[trunk t]\naddress = 10.0.0.0/33\n",
+	 "x.scn:2: bad address or network (10.0.2.1, 192.0.2.0/24, 10.1.1.1:5070, [2001:db8::]/32) '10.0.0.0/33' for "
+	 "'address'"},
+	{"[trunk t]\naccount = a\n", "x.scn:1: [trunk t] needs 'address'"},
+	{"[trunk t]\naddress = 10.0.0.1\naccount = nobody\n", "x.scn:1: [trunk t] names unknown account 'nobody'"},
+	{"[user u]\npassword = md5:abc\n", "x.scn:1: [user u] password: md5: takes 32 hex digits, sha256: 64"},
+	{"[node]\nauth_unknown = maybe\n", "x.scn:2: bad value 'maybe' for 'auth_unknown' (reject or challenge)"},
+	{"[node]\nauth_algorithms = MD5 MD5\n", "x.scn:2: 'auth_algorithms' lists an algorithm twice"},
+	{"[run]\nseed = 1\0\n", NULL}, /* NUL: see test_nul_byte */
 };
 
 static void test_bad_inputs(void **state)
@@ -387,20 +388,23 @@ static void test_expect_eval(void **state)
 	struct sim_scenario *s = parse_ok("[expect]\nasr >= 65%\npdd.p99 <= 200ms\ncdr.lost == 0\n"
 					  "fraud.recall >= 95%\nspeed >= 2\npdd.p50 == 0\n");
 	static const struct fake_metric metrics[] = {
-	    {"asr", {701200, EXPECT_UNIT_PPM}},	  {"pdd.p99", {231400000, EXPECT_UNIT_NS}},
-	    {"cdr.lost", {0, EXPECT_UNIT_COUNT}}, {"speed", {15, EXPECT_UNIT_PPM}},
-	    {"pdd.p50", {0, EXPECT_UNIT_NS}},	  {NULL, {0, 0}},
+		{"asr", {701200, EXPECT_UNIT_PPM}},
+		{"pdd.p99", {231400000, EXPECT_UNIT_NS}},
+		{"cdr.lost", {0, EXPECT_UNIT_COUNT}},
+		{"speed", {15, EXPECT_UNIT_PPM}},
+		{"pdd.p50", {0, EXPECT_UNIT_NS}},
+		{NULL, {0, 0}},
 	};
 	static const struct {
 		bool pass;
 		const char *report;
 	} want[] = {
-	    {true, "PASS asr >= 65% (actual 70.12%)"},
-	    {false, "FAIL pdd.p99 <= 200ms (actual 231.4ms)"},
-	    {true, "PASS cdr.lost == 0 (actual 0)"},
-	    {false, "FAIL fraud.recall >= 95% (t.scn:5: unknown metric 'fraud.recall')"},
-	    {false, "FAIL speed >= 2 (t.scn:6: unit mismatch: 'speed' is a percentage, actual 0.0015%)"},
-	    {true, "PASS pdd.p50 == 0s (actual 0s)"},
+		{true, "PASS asr >= 65% (actual 70.12%)"},
+		{false, "FAIL pdd.p99 <= 200ms (actual 231.4ms)"},
+		{true, "PASS cdr.lost == 0 (actual 0)"},
+		{false, "FAIL fraud.recall >= 95% (t.scn:5: unknown metric 'fraud.recall')"},
+		{false, "FAIL speed >= 2 (t.scn:6: unit mismatch: 'speed' is a percentage, actual 0.0015%)"},
+		{true, "PASS pdd.p50 == 0s (actual 0s)"},
 	};
 	struct expect_result res[EXPECTS_MAX];
 	assert_int_equal(expect_eval(&s->expects, "t.scn", fake_lookup, (void *)metrics, res), 3);
@@ -421,10 +425,9 @@ static void test_fmt_values(void **state)
 		struct expect_value v;
 		const char *s;
 	} cases[] = {
-	    {{1500000000, EXPECT_UNIT_NS}, "1.5s"}, {{999, EXPECT_UNIT_NS}, "999ns"},
-	    {{1000, EXPECT_UNIT_NS}, "1us"},	    {{1234567, EXPECT_UNIT_NS}, "1.234ms"},
-	    {{1000000, EXPECT_UNIT_PPM}, "100%"},   {{1, EXPECT_UNIT_PPM}, "0.0001%"},
-	    {{-42, EXPECT_UNIT_COUNT}, "-42"},
+		{{1500000000, EXPECT_UNIT_NS}, "1.5s"}, {{999, EXPECT_UNIT_NS}, "999ns"},   {{1000, EXPECT_UNIT_NS}, "1us"},
+		{{1234567, EXPECT_UNIT_NS}, "1.234ms"}, {{1000000, EXPECT_UNIT_PPM}, "100%"}, {{1, EXPECT_UNIT_PPM}, "0.0001%"},
+		{{-42, EXPECT_UNIT_COUNT}, "-42"},
 	};
 	for (size_t i = 0; i < SY_ARRAY_LEN(cases); i++) {
 		char buf[64];
@@ -440,11 +443,11 @@ static void test_extensions(void **state)
 	static const struct {
 		const char *text, *err;
 	} node_only[] = {
-	    {"[traffic voice]\ncps = 1\nto = +1X\n", "n.scn:1: unknown section [traffic voice]"},
-	    {"[carrier a]\nprefixes = 1\nanswer = 50%\n", "n.scn:3: unknown key 'answer' in [carrier a]"},
-	    {"[smpp-carrier a]\nprefixes = 1\ndedup = no\n", "n.scn:3: unknown key 'dedup' in [smpp-carrier a]"},
-	    {"[fault]\nat = 1s\n", "n.scn:1: unknown section [fault]"},
-	    {"[expect]\nasr >= 1%\n", "n.scn:1: unknown section [expect]"},
+		{"[traffic voice]\ncps = 1\nto = +1X\n", "n.scn:1: unknown section [traffic voice]"},
+		{"[carrier a]\nprefixes = 1\nanswer = 50%\n", "n.scn:3: unknown key 'answer' in [carrier a]"},
+		{"[smpp-carrier a]\nprefixes = 1\ndedup = no\n", "n.scn:3: unknown key 'dedup' in [smpp-carrier a]"},
+		{"[fault]\nat = 1s\n", "n.scn:1: unknown section [fault]"},
+		{"[expect]\nasr >= 1%\n", "n.scn:1: unknown section [expect]"},
 	};
 	for (size_t i = 0; i < SY_ARRAY_LEN(node_only); i++) {
 		struct scn *s = NULL;
@@ -501,9 +504,8 @@ static void test_model(void **state)
 	    {"[model]\nrcvbuf = lots\n", NULL},
 	};
 	for (size_t i = 0; i < SY_ARRAY_LEN(bad); i++) {
-		assert_int_equal(
-		    world_parse_buf(bad[i].text, strlen(bad[i].text), "m.scn", NULL, 0, &w, err, sizeof(err)),
-		    SY_ERR_PARSE);
+		assert_int_equal(world_parse_buf(bad[i].text, strlen(bad[i].text), "m.scn", NULL, 0, &w, err, sizeof(err)),
+				 SY_ERR_PARSE);
 		if (bad[i].err != NULL)
 			assert_string_equal(err, bad[i].err);
 	}
@@ -535,11 +537,11 @@ static enum sy_rc probe_finish(struct scn_pctx *c, const struct scn *s, void *ar
 }
 
 static const struct scn_key_def probe_keys[] = {
-    {"level", scn_key_u32, offsetof(struct probe, level), 0, false},
-    {"tag", scn_key_str, offsetof(struct probe, tag), sizeof(((struct probe *)0)->tag), false},
+	{"level", scn_key_u32, offsetof(struct probe, level), 0, false},
+	{"tag", scn_key_str, offsetof(struct probe, tag), sizeof(((struct probe *)0)->tag), false},
 };
 static const struct scn_key_def probe_node_keys[] = {
-    {"extra", scn_key_duration, offsetof(struct probe, extra_ns), 0, true},
+	{"extra", scn_key_duration, offsetof(struct probe, extra_ns), 0, true},
 };
 static const struct scn_sec_def probe_sec = {"probe", NULL, probe_keys, 2, probe_begin, NULL, NULL, false};
 static const struct scn_ext_keys probe_more = {"node", probe_node_keys, 1, probe_begin};
@@ -572,15 +574,14 @@ static void test_extension_contract(void **state)
 	static const struct {
 		const char *text, *err;
 	} bad[] = {
-	    {"[node]\nname = n1\n", "p.scn:1: [node] needs 'extra'"},
-	    {"[node]\nextra = 1s\nextra = 2s\n", "p.scn:3: duplicate key 'extra' in [node]"},
-	    {"[node]\nextra = 1s\n[probe]\n[probe]\n", "p.scn:4: duplicate section [probe]"},
-	    {"[node]\nextra = 1s\n[probe]\ntag = too-long\n", "p.scn:4: value too long for 'tag' (max 7)"},
-	    {"[node]\nextra = 1s\n[probe]\nlevel = 12\n", "p.scn:1: [probe] level 12 is over 9"},
-	    /* the node's own cross-check runs after the extension's */
-	    {"[node]\nextra = 1s\n[probe]\nlevel = 12\n[account a]\ntariff = t\n",
-	     "p.scn:1: [probe] level 12 is over 9"},
-	    {"[node]\nextra = 1s\n[account a]\ntariff = t\n", "p.scn:3: [account a] names unknown tariff 't'"},
+		{"[node]\nname = n1\n", "p.scn:1: [node] needs 'extra'"},
+		{"[node]\nextra = 1s\nextra = 2s\n", "p.scn:3: duplicate key 'extra' in [node]"},
+		{"[node]\nextra = 1s\n[probe]\n[probe]\n", "p.scn:4: duplicate section [probe]"},
+		{"[node]\nextra = 1s\n[probe]\ntag = too-long\n", "p.scn:4: value too long for 'tag' (max 7)"},
+		{"[node]\nextra = 1s\n[probe]\nlevel = 12\n", "p.scn:1: [probe] level 12 is over 9"},
+		/* the node's own cross-check runs after the extension's */
+		{"[node]\nextra = 1s\n[probe]\nlevel = 12\n[account a]\ntariff = t\n", "p.scn:1: [probe] level 12 is over 9"},
+		{"[node]\nextra = 1s\n[account a]\ntariff = t\n", "p.scn:3: [account a] names unknown tariff 't'"},
 	};
 	for (size_t i = 0; i < SY_ARRAY_LEN(bad); i++) {
 		assert_int_equal(probe_parse(bad[i].text, &p, err, name), SY_ERR_PARSE);
@@ -608,10 +609,9 @@ static void test_http_keys(void **state)
 	assert_int_equal(nd->http_conns_per_source, 32);
 	free(n);
 	sim_scenario_free(sc);
-	sc = parse_ok(
-	    "[node]\nmetrics_token = $sha256$5d0316ea078469e8dddfb1706702bf96a45346b2cd124a887f7ea7152f99382f\n"
-	    "http_timeout = 3s\nhttp_max_header = 4096\nhttp_max_body = 1024\nhttp_max_conns = 9\n"
-	    "http_conns_per_source = 2\n");
+	sc = parse_ok("[node]\nmetrics_token = $sha256$5d0316ea078469e8dddfb1706702bf96a45346b2cd124a887f7ea7152f99382f\n"
+		      "http_timeout = 3s\nhttp_max_header = 4096\nhttp_max_body = 1024\nhttp_max_conns = 9\n"
+		      "http_conns_per_source = 2\n");
 	n = conf_node_new(sc->world->scn);
 	nd = &sc->world->scn->node;
 	assert_true(n->metrics_auth);
@@ -712,14 +712,13 @@ static void test_node_cfg(void **state)
 	sim_scenario_free(sc);
 	/* [trunk], [user] and the [node] keys of authentication */
 	sc = NULL;
-	assert_int_equal(sim_scenario_parse_string(
-			     "[node]\nname = pop1\nauth_unknown = challenge\nnonce_ttl = 60s\n"
-			     "register_max = 600s\nauth_algorithms = MD5\n"
-			     "[account bob]\n[account acme]\n"
-			     "[trunk t]\naddress = 192.0.2.0/24, 10.1.1.1:5070 [2001:db8::]/32\naccount = acme\n"
-			     "[user bob]\npassword = pw\n[user eve]\npassword = sha256:"
-			     "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n",
-			     "a.scn", &sc, err, sizeof(err)),
+	assert_int_equal(sim_scenario_parse_string("[node]\nname = pop1\nauth_unknown = challenge\nnonce_ttl = 60s\n"
+						   "register_max = 600s\nauth_algorithms = MD5\n"
+						   "[account bob]\n[account acme]\n"
+						   "[trunk t]\naddress = 192.0.2.0/24, 10.1.1.1:5070 [2001:db8::]/32\naccount = acme\n"
+						   "[user bob]\npassword = pw\n[user eve]\npassword = sha256:"
+						   "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n",
+						   "a.scn", &sc, err, sizeof(err)),
 			 SY_OK);
 	n = conf_node_new(sc->world->scn);
 	const struct sip_access_cfg *ac = &n->sw.access;
@@ -796,14 +795,12 @@ static void test_node_cfg(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_full_file),	       cmocka_unit_test(test_defaults),
-	    cmocka_unit_test(test_disk_fault_forms),   cmocka_unit_test(test_equal_weights),
-	    cmocka_unit_test(test_smpp_carrier_dedup), cmocka_unit_test(test_bad_inputs),
-	    cmocka_unit_test(test_nul_byte),	       cmocka_unit_test(test_truncations),
-	    cmocka_unit_test(test_expect_eval),	       cmocka_unit_test(test_fmt_values),
-	    cmocka_unit_test(test_extensions),	       cmocka_unit_test(test_extension_contract),
-	    cmocka_unit_test(test_node_cfg),	       cmocka_unit_test(test_http_keys),
-	    cmocka_unit_test(test_hep_keys),	       cmocka_unit_test(test_model),
+		cmocka_unit_test(test_full_file),   cmocka_unit_test(test_defaults), cmocka_unit_test(test_disk_fault_forms),
+		cmocka_unit_test(test_equal_weights), cmocka_unit_test(test_smpp_carrier_dedup), cmocka_unit_test(test_bad_inputs),
+		cmocka_unit_test(test_nul_byte),    cmocka_unit_test(test_truncations),
+		cmocka_unit_test(test_expect_eval), cmocka_unit_test(test_fmt_values),
+		cmocka_unit_test(test_extensions), cmocka_unit_test(test_extension_contract),
+		cmocka_unit_test(test_node_cfg),    cmocka_unit_test(test_http_keys), cmocka_unit_test(test_hep_keys), cmocka_unit_test(test_model),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

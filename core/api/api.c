@@ -27,7 +27,7 @@ struct api {
 	struct sy_secret metrics_token;
 	struct sy_srclimit *fails; /* failed tokens per source */
 	struct api_http_stats st;
-	char *page; /* the /metrics page, rendered per request */
+	char *page;		/* the /metrics page, rendered per request */
 	size_t page_max;
 	uint64_t last_attempts; /* at the last status line */
 	sy_process_stats_fn process;

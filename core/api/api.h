@@ -25,10 +25,10 @@ struct api_req_ops {
 
 struct api_req {
 	const struct api_req_ops *ops;
-	void *ctx;		    /* the backend's request */
-	const char *method;	    /* "GET", "POST", ... */
-	struct sy_str path;	    /* without query string or fragment */
-	struct sy_str body;	    /* NUL-terminated at body.p[body.len] */
+	void *ctx;	    /* the backend's request */
+	const char *method; /* "GET", "POST", ... */
+	struct sy_str path; /* without query string or fragment */
+	struct sy_str body; /* NUL-terminated at body.p[body.len] */
 	const struct sy_addr *from; /* the peer; NULL: unknown (no per-source backoff) */
 	uint64_t now_ns;	    /* the env's clock when it arrived */
 };
@@ -77,10 +77,10 @@ struct sy_counter_table; /* core/metrics/counters.h */
 #define API_TABLES_MAX 4
 
 struct api_cfg {
-	struct vswitch *sw;		    /* its counters in /metrics; NULL: none */
-	struct smsc *smsc;		    /* its counters, and POST /sms; NULL: none */
-	const struct api_sms_ops *sms;	    /* instead of smsc for POST /sms (tests, fuzz) */
-	size_t metrics_max;		    /* /metrics page buffer (default 256 KiB) */
+	struct vswitch *sw;	       /* its counters in /metrics; NULL: none */
+	struct smsc *smsc;	       /* its counters, and POST /sms; NULL: none */
+	const struct api_sms_ops *sms; /* instead of smsc for POST /sms (tests, fuzz) */
+	size_t metrics_max;	       /* /metrics page buffer (default 256 KiB) */
 	const struct api_account *accounts; /* copied */
 	uint32_t account_n;
 	bool metrics_auth;		/* GET /metrics needs metrics_token */

@@ -50,9 +50,7 @@ static void build_access(const struct scn *s, struct sip_access_cfg *o)
 		COPY(d->account, u->account[0] != '\0' || scn_account_find(s, u->name) < 0 ? u->account : u->name);
 	}
 	o->user_n = s->user_n;
-	COPY(o->realm, s->node.realm[0] != '\0'	 ? s->node.realm
-		       : s->node.name[0] != '\0' ? s->node.name
-						 : "switchyard");
+	COPY(o->realm, s->node.realm[0] != '\0' ? s->node.realm : s->node.name[0] != '\0' ? s->node.name : "switchyard");
 	o->challenge_unknown = s->node.auth_challenge;
 	o->nonce_ttl_ns = s->node.nonce_ttl_ns;
 	o->register_max_s = (uint32_t)(s->node.register_max_ns / SY_NS_PER_S);
@@ -175,8 +173,8 @@ static void build_api(const struct scn *s, struct node_cfg *o)
 		d->token = a->token;
 	}
 	o->metrics_token = s->node.metrics_token;
-	o->metrics_auth =
-	    s->node.metrics_auth_set ? s->node.metrics_auth : s->node.metrics_token.kind != SY_SECRET_NONE;
+	o->metrics_auth = s->node.metrics_auth_set ? s->node.metrics_auth
+						    : s->node.metrics_token.kind != SY_SECRET_NONE;
 }
 
 _Static_assert(HEP_KEY_MAX >= SCN_HEP_TEXT_MAX && HEP_NODE_MAX >= SCN_HEP_TEXT_MAX, "hep_password and hep_node fit");

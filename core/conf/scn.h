@@ -91,10 +91,10 @@ struct scn_smpp_carrier {
 	uint64_t rate_micros; /* what the carrier charges per message */
 };
 
-#define SCN_TRUNKS_MAX	   64
-#define SCN_TRUNK_NETS_MAX 16
-#define SCN_USERS_MAX	   256
-#define SCN_PASSWORD_MAX   96
+#define SCN_TRUNKS_MAX	    64
+#define SCN_TRUNK_NETS_MAX  16
+#define SCN_USERS_MAX	    256
+#define SCN_PASSWORD_MAX    96
 #define SCN_HEP_TEXT_MAX   64 /* [node] hep_password, hep_node */
 
 /* [trunk NAME]: a peer allowed by its source address. */
@@ -129,40 +129,40 @@ struct scn_node {
 	struct sy_addr sip_addr;
 	char out[SCN_PATH_MAX]; /* output folder; "" = none */
 	char name[SCN_NAME_MAX];
-	uint64_t invite_timeout_ns;	 /* no 1xx from a carrier by then: next carrier; default 3s */
-	uint64_t ring_timeout_ns;	 /* ringing this long: CANCEL, 480 to the caller; default 120s */
-	uint64_t max_call_ns;		 /* connected calls are ended after this; default 4h */
-	uint64_t shutdown_grace_ns;	 /* serve, on SIGTERM: how long the BYEs sent may take; default 2s */
+	uint64_t invite_timeout_ns; /* no 1xx from a carrier by then: next carrier; default 3s */
+	uint64_t ring_timeout_ns;   /* ringing this long: CANCEL, 480 to the caller; default 120s */
+	uint64_t max_call_ns;	    /* connected calls are ended after this; default 4h */
+	uint64_t shutdown_grace_ns; /* serve, on SIGTERM: how long the BYEs sent may take; default 2s */
 	uint64_t sms_commit_interval_ns; /* SMS queue group commit period; 0 = the SMSC's 5 ms */
-	uint64_t session_expires_ns;	 /* RFC 4028 session interval; 0 = off; default 1800s */
-	uint64_t min_se_ns;		 /* least session interval accepted (422 below); default 90s */
-	char smpp[SCN_ADDR_MAX];	 /* SMPP listen address; default 127.0.0.1:2775 */
+	uint64_t session_expires_ns; /* RFC 4028 session interval; 0 = off; default 1800s */
+	uint64_t min_se_ns;	     /* least session interval accepted (422 below); default 90s */
+	char smpp[SCN_ADDR_MAX];    /* SMPP listen address; default 127.0.0.1:2775 */
 	struct sy_addr smpp_addr;
 	char http[SCN_ADDR_MAX]; /* HTTP API and /metrics; default 127.0.0.1:8080 */
 	struct sy_addr http_addr;
-	uint64_t sip_memory;		   /* bytes for SIP transactions; 0 = 256 MiB */
-	uint32_t overload_at;		   /* percent of a limit where new INVITEs get 503; 0 = 90 */
-	uint64_t overload_lag_ns;	   /* event-loop lag where new INVITEs get 503; 0 = 200ms */
-	uint64_t retry_after_ns;	   /* Retry-After of those 503s (whole seconds); 0 = 5s */
-	uint64_t osip_memory;		   /* osip's pool limit; 0 = 512 MiB (or SWITCHYARD_OSIP_POOL_MB) */
+	uint64_t sip_memory;	  /* bytes for SIP transactions; 0 = 256 MiB */
+	uint32_t overload_at;	  /* percent of a limit where new INVITEs get 503; 0 = 90 */
+	uint64_t overload_lag_ns; /* event-loop lag where new INVITEs get 503; 0 = 200ms */
+	uint64_t retry_after_ns;  /* Retry-After of those 503s (whole seconds); 0 = 5s */
+	uint64_t osip_memory;	  /* osip's pool limit; 0 = 512 MiB (or SWITCHYARD_OSIP_POOL_MB) */
 	uint64_t smpp_bind_timeout_ns;	   /* an SMPP stream must bind within; 0 = 5s */
 	uint32_t smpp_conns_per_source;	   /* SMPP streams per source IP; 0 = 16 */
 	uint64_t smpp_fail_backoff_ns;	   /* a failed bind blocks its source, doubling; 0 = 1s */
 	uint64_t smpp_fail_backoff_max_ns; /* up to; 0 = 5m */
-	char realm[SCN_NAME_MAX + 32];	   /* digest realm; "" = the node's name, or "switchyard" */
-	bool auth_challenge;		   /* auth_unknown = challenge (default reject: 403) */
-	uint64_t nonce_ttl_ns;		   /* digest nonce lifetime; default 300s */
-	uint64_t register_max_ns;	   /* longest registration granted; default 3600s */
-	uint8_t auth_algs[2];		   /* digest algorithms offered, preferred first: 1 = SHA-256, 0 = MD5 */
-	uint8_t auth_alg_n;		   /* 0 = SHA-256 MD5 */
-	struct sip_pike_cfg pike;	   /* per-source request limit; default on (pike.h) */
+	char realm[SCN_NAME_MAX + 32]; /* digest realm; "" = the node's name, or "switchyard" */
+	bool auth_challenge;	       /* auth_unknown = challenge (default reject: 403) */
+	uint64_t nonce_ttl_ns;	       /* digest nonce lifetime; default 300s */
+	uint64_t register_max_ns;      /* longest registration granted; default 3600s */
+	uint8_t auth_algs[2];	       /* digest algorithms offered, preferred first: 1 = SHA-256, 0 = MD5 */
+	uint8_t auth_alg_n;	       /* 0 = SHA-256 MD5 */
+	struct sip_pike_cfg pike; /* per-source request limit; default on (pike.h) */
 	/* HTTP API limits (docs/security.md); defaults in scn_defaults() */
-	uint64_t http_timeout_ns;	/* a request must arrive whole within it; default 10s */
-	uint32_t http_max_header;	/* bytes of request line + headers; default 8192 */
-	uint32_t http_max_body;		/* bytes; default 65536 */
-	uint32_t http_max_conns;	/* open connections, all sources; default 512 */
+	uint64_t http_timeout_ns;      /* a request must arrive whole within it; default 10s */
+	uint32_t http_max_header;      /* bytes of request line + headers; default 8192 */
+	uint32_t http_max_body;	       /* bytes; default 65536 */
+	uint32_t http_max_conns;       /* open connections, all sources; default 512 */
 	uint32_t http_conns_per_source; /* open connections per source IP; default 32 */
-	bool metrics_auth;		/* GET /metrics needs metrics_token; default: set when it is */
+	bool metrics_auth;	       /* GET /metrics needs metrics_token; default: set when it is */
 	bool metrics_auth_set;
 	struct sy_secret metrics_token; /* the scraper's bearer token (clear or $sha256$) */
 	/* HEPv3 export (docs/pcap.md): a copy of every SIP message to a collector */
