@@ -10,6 +10,7 @@
 #include "core/conf/node.h"
 #include "core/live/http.h"
 #include "core/live/live.h"
+#include "core/pcap/tap.h"
 #include "core/sip/switch.h"
 #include "core/smpp/smsc.h"
 #include "peers/world.h"
@@ -18,7 +19,8 @@ struct serve {
 	struct sy_live *live;
 	struct sy_http *http;
 	struct api *api;
-	const struct sy_env *env;
+	const struct sy_env *env; /* the loop's, or the --pcap tap's over it */
+	struct pcap_node_tap tap;
 	struct vswitch *sw;
 	struct smsc *smsc;
 	sy_timer_id status_timer;
@@ -191,7 +193,13 @@ static int serve_start(struct serve *s, const struct cmd_opts *o, const struct s
 		fprintf(stderr, "switchyard: cannot start the event loop\n");
 		return -1;
 	}
-	s->env = sy_live_env(s->live);
+	pcap_node_tap_init(&s->tap, sy_live_env(s->live));
+	if (o->pcap != NULL &&
+	    pcap_node_tap_pcap(&s->tap, sy_live_files(), o->pcap, sy_live_env(s->live), err, sizeof(err)) != SY_OK) {
+		fprintf(stderr, "switchyard: --pcap %s\n", err);
+		return -1;
+	}
+	s->env = pcap_node_tap_env(&s->tap);
 	sy_live_handle_signals(s->live);
 	if (o->ready_file != NULL && sy_live_ready_clear(s->live, o->ready_file) != SY_OK)
 		return -1;
@@ -215,14 +223,20 @@ static int serve_start(struct serve *s, const struct cmd_opts *o, const struct s
 	return 0;
 }
 
-/* The one teardown, whatever serve_start() got to: each step takes NULL. */
-static void serve_teardown(struct serve *s)
+/* The one teardown, whatever serve_start() got to: each step takes NULL.
+ * The capture is closed (flushed) after the last component is gone, so it
+ * holds the shutdown's BYEs and unbinds; -1 when it could not be written. */
+static int serve_teardown(struct serve *s, const char *pcap)
 {
 	sy_http_stop(s->http);
 	api_destroy(s->api);
 	smsc_destroy(s->smsc);
 	vswitch_destroy(s->sw);
+	enum sy_rc rc = pcap_node_tap_close(&s->tap);
+	if (rc != SY_OK)
+		fprintf(stderr, "switchyard: --pcap %s: %s\n", pcap, sy_env_file_err(rc));
 	sy_live_destroy(s->live);
+	return rc == SY_OK ? 0 : -1;
 }
 
 int cmd_serve(const struct cmd_opts *o)
@@ -245,7 +259,8 @@ int cmd_serve(const struct cmd_opts *o)
 		s.grace_ns = scn->node.shutdown_grace_ns;
 		if (serve_start(&s, o, scn, node, addrs) == 0)
 			rc = serve_run(&s, o);
-		serve_teardown(&s);
+		if (serve_teardown(&s, o->pcap) != 0 && rc == 0)
+			rc = 1;
 	}
 	free(node);
 	world_free(w);
