@@ -20,11 +20,11 @@ struct serve {
 	struct sy_live *live;
 	struct sy_http *http;
 	struct api *api;
-	const struct sy_env *env;
+	const struct sy_env *env; /* the loop's, or the --pcap tap's over it */
+	struct pcap_node_tap tap;
 	struct vswitch *sw;
 	struct smsc *smsc;
-	struct pcap_node_tap tap; /* made only when a sink is added ([node] hep) */
-	struct hep_exporter *hep;
+	struct hep_exporter *hep; /* [node] hep: a sink of the tap */
 	sy_timer_id status_timer;
 	uint64_t grace_ns; /* [node] shutdown_grace */
 };
@@ -142,7 +142,7 @@ static int start_hep(struct serve *s, const struct scn *scn, const struct node_c
 		fprintf(stderr, "switchyard: out of memory for the HEP tap\n");
 		return -1;
 	}
-	SY_LOG(s->env, SY_LOG_INFO, "HEPv3 copies of SIP to udp:%s (capture id %u%s)", scn->node.hep,
+	SY_LOG(s->tap.inner, SY_LOG_INFO, "HEPv3 copies of SIP to udp:%s (capture id %u%s)", scn->node.hep,
 	       node->hep.capture_id, node->hep.auth_key[0] != '\0' ? ", auth key sent in clear" : "");
 	return 0;
 }
@@ -218,12 +218,16 @@ static int serve_start(struct serve *s, const struct cmd_opts *o, const struct s
 		fprintf(stderr, "switchyard: cannot start the event loop\n");
 		return -1;
 	}
-	s->env = sy_live_env(s->live);
-	sy_live_handle_signals(s->live);
-	pcap_node_tap_init(&s->tap, s->env);
+	pcap_node_tap_init(&s->tap, sy_live_env(s->live));
+	if (o->pcap != NULL &&
+	    pcap_node_tap_pcap(&s->tap, sy_live_files(), o->pcap, sy_live_env(s->live), err, sizeof(err)) != SY_OK) {
+		fprintf(stderr, "switchyard: --pcap %s\n", err);
+		return -1;
+	}
 	if (start_hep(s, scn, node) != 0)
 		return -1;
-	s->env = pcap_node_tap_env(&s->tap); /* the components' env: tapped when a sink is set */
+	s->env = pcap_node_tap_env(&s->tap); /* one tap for --pcap and hep; none without them */
+	sy_live_handle_signals(s->live);
 	if (o->ready_file != NULL && sy_live_ready_clear(s->live, o->ready_file) != SY_OK)
 		return -1;
 	const char *out = o->out ? o->out : scn->node.out[0] ? scn->node.out : "out/serve";
@@ -246,16 +250,21 @@ static int serve_start(struct serve *s, const struct cmd_opts *o, const struct s
 	return 0;
 }
 
-/* The one teardown, whatever serve_start() got to: each step takes NULL. */
-static void serve_teardown(struct serve *s)
+/* The one teardown, whatever serve_start() got to: each step takes NULL.
+ * The capture is closed (flushed) after the last component is gone, so it
+ * holds the shutdown's BYEs and unbinds; -1 when it could not be written. */
+static int serve_teardown(struct serve *s, const char *pcap)
 {
 	sy_http_stop(s->http);
 	api_destroy(s->api);
 	smsc_destroy(s->smsc);
 	vswitch_destroy(s->sw);
-	pcap_node_tap_close(&s->tap);
-	hep_exporter_destroy(s->hep);
+	enum sy_rc rc = pcap_node_tap_close(&s->tap);
+	if (rc != SY_OK)
+		fprintf(stderr, "switchyard: --pcap %s: %s\n", pcap, sy_env_file_err(rc));
+	hep_exporter_destroy(s->hep); /* after the tap: no segment reaches it any more */
 	sy_live_destroy(s->live);
+	return rc == SY_OK ? 0 : -1;
 }
 
 int cmd_serve(const struct cmd_opts *o)
@@ -278,7 +287,8 @@ int cmd_serve(const struct cmd_opts *o)
 		s.grace_ns = scn->node.shutdown_grace_ns;
 		if (serve_start(&s, o, scn, node, addrs) == 0)
 			rc = serve_run(&s, o);
-		serve_teardown(&s);
+		if (serve_teardown(&s, o->pcap) != 0 && rc == 0)
+			rc = 1;
 	}
 	free(node);
 	world_free(w);

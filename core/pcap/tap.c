@@ -364,18 +364,10 @@ static void lsn_on_open(void *arg, struct sy_stream *s)
 	ts_on_open(ts, s);
 }
 
-/* Only on_open is ever called with the listener's context: it switches the
- * stream to its wrapper before anything else can happen on it. */
-static void lsn_on_data(void *arg, struct sy_stream *s, const uint8_t *buf, size_t len)
-{
-	SY_ASSERT(!"tap: data before open on an accepted stream");
-}
-static void lsn_on_close(void *arg, struct sy_stream *s, enum sy_rc why)
-{
-	SY_ASSERT(!"tap: close before open on an accepted stream");
-}
-
-static const struct sy_stream_cbs lsn_cbs = {lsn_on_open, lsn_on_data, lsn_on_close};
+/* An accepted stream keeps the listener's callbacks: on_open comes with the
+ * listener's context and switches the stream's to its wrapper, which the
+ * other two then get. */
+static const struct sy_stream_cbs lsn_cbs = {lsn_on_open, ts_on_data, ts_on_close};
 
 static enum sy_rc tap_stream_listen(void *ctx, const struct sy_addr *local, const struct sy_stream_cbs *cbs, void *arg,
 				    struct sy_listener **out)

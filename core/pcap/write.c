@@ -52,6 +52,10 @@ struct pcap_writer {
 	struct sy_htab conns;
 	struct pcap_writer_stats st;
 	uint8_t frame[FRAME_MAX];
+	/* stdio's buffer, ours: glibc ignores the size given with a NULL one
+	 * and writes a record that overflows its own in pieces, which a kill
+	 * would cut in the middle. This one holds a flush's worth and a frame. */
+	char iobuf[PCAP_WRITER_FLUSH_BYTES + 2 * FRAME_MAX];
 };
 
 /* ---- the cookie FILE: stdio's writes become env file writes ---- */
@@ -341,7 +345,7 @@ static enum sy_rc writer_file(struct pcap_writer *w, const char *path, char *err
 		snprintf(err, errlen, "%s: out of memory", path);
 		return SY_ERR_NOMEM;
 	}
-	setvbuf(w->fp, NULL, _IOFBF, 4 * PCAP_WRITER_FLUSH_BYTES);
+	setvbuf(w->fp, w->iobuf, _IOFBF, sizeof(w->iobuf));
 	return SY_OK;
 }
 
