@@ -12,8 +12,10 @@
 #      protocol, addresses and ports, a time within the run, and a payload
 #      that starts with a SIP start line.
 # The Lua dissector is itself checked on a packet hep-js encoded, so tshark
-# does not merely read back what switchyard's encoder meant. Last, a serve
-# without `hep` exports nothing and has no hep counters (off by default).
+# does not merely read back what switchyard's encoder meant. The same serve
+# writes --pcap: one tap, both sinks, and the HEP packets are not in the
+# capture. Last, a serve without `hep` exports nothing and has no hep
+# counters (off by default).
 set -u
 source "$(dirname "$0")/lib.sh"
 calls=${HEP_CALLS:-10}
@@ -72,7 +74,7 @@ s.send(pkt, port, '127.0.0.1', (e) => { s.close(); process.exit(e ? 1 : 0); });
 JS
 
 t0=$(date +%s)
-start_switchyard serve serve "$TMP/serve.scn"
+start_switchyard serve serve "$TMP/serve.scn" --pcap "$TMP/serve.pcap"
 grep -q "HEPv3 copies of SIP to udp:127.0.0.1:$hep (capture id $hep_id, auth key sent in clear)" "$TMP/serve.log" ||
 	{ show_log serve; fail "serve did not say where HEP goes"; }
 start uas sipp -sn uas -i 127.0.0.1 -p "$uas" -nostdin
@@ -159,6 +161,12 @@ check "packets hep-js could not decode" "${js_err:-none}" 0
 check "packets with a field hep-js read wrong" "${js_bad:-none}" 0
 check "INVITEs hep-js saw (both legs)" "${js_inv:-none}" $((2 * calls))
 stop_clean serve
+
+# --pcap and hep share one tap: the capture has every SIP message and none
+# of the HEP packets (the exporter sends beside the tap, not through it).
+pcap_count() { tshark -r "$TMP/serve.pcap" -d "udp.port==$sw,sip" -Y "$1" 2>/dev/null | grep -c .; }
+check "SIP messages in serve's --pcap capture" "$(pcap_count sip)" "$sent"
+check "HEP packets in serve's --pcap capture" "$(pcap_count "udp.port == $hep")" 0
 
 # Off by default: no hep line, no HEP counters, nothing sent.
 conf "" >"$TMP/plain.scn"
