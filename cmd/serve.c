@@ -202,6 +202,11 @@ static int serve_run(struct serve *s, const struct cmd_opts *o)
 	char line[API_LINE_MAX];
 	api_summary_line(s->api, line, sizeof(line));
 	SY_LOG(s->env, SY_LOG_INFO, "%s", line);
+	if (s->hep != NULL) { /* the hep table in the report's form: "hep hep.sent 130, ..." */
+		struct sy_ctr_out co = {line, sizeof(line), 0, false};
+		sy_counters_text(&co, "hep", &hep_counters, hep_exporter_stats(s->hep), sizeof(line));
+		SY_LOG(s->env, SY_LOG_INFO, "%.*s", (int)(co.len > 0 ? co.len - 1 : 0), line);
+	}
 	return rc;
 }
 

@@ -161,6 +161,7 @@ check "packets hep-js could not decode" "${js_err:-none}" 0
 check "packets with a field hep-js read wrong" "${js_bad:-none}" 0
 check "INVITEs hep-js saw (both legs)" "${js_inv:-none}" $((2 * calls))
 stop_clean serve
+check "serve's exit line of hep counters" "$(grep -oE 'hep +hep\.sent [0-9]+, hep\.bytes [0-9]+, hep\.dropped 0' "$TMP/serve.log" | grep -oE 'sent [0-9]+')" "sent $sent"
 
 # --pcap and hep share one tap: the capture has every SIP message and none
 # of the HEP packets (the exporter sends beside the tap, not through it).
