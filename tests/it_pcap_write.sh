@@ -42,11 +42,16 @@ count() {
 	tshark_run "$1" -Y "$2" || fail "$TS_ERR"
 	COUNT=$(printf '%s' "$TS_OUT" | grep -c .)
 }
-# clean FILE WHAT: no frame malformed or with an expert item >= warning.
+# clean FILE WHAT: no frame malformed or with an expert item of warning or
+# worse, with tshark validating the IP, UDP and TCP checksums (off by
+# default: a bad checksum is otherwise no expert item at all).
+CSUM=(-o ip.check_checksum:TRUE -o udp.check_checksum:TRUE -o tcp.check_checksum:TRUE)
 clean() {
-	count "$1" '_ws.malformed || _ws.expert.severity >= warning'
-	check "$2: frames malformed or with an expert warning/error" "$COUNT" 0
-	[ "$COUNT" = 0 ] || tshark -r "$1" -Y '_ws.malformed || _ws.expert.severity >= warning' -V 2>&1 | head -60
+	local bad='_ws.malformed || _ws.expert.severity >= warning'
+	tshark_run "$1" "${CSUM[@]}" -Y "$bad" || fail "$TS_ERR"
+	check "$2: frames malformed or with an expert warning/error (checksums validated)" \
+		"$(printf '%s' "$TS_OUT" | grep -c .)" 0
+	[ -z "$TS_OUT" ] || tshark -r "$1" "${CSUM[@]}" -Y "$bad" -V 2>&1 | head -60
 }
 # frames FILE: FRAMES = every frame in the file.
 frames() {

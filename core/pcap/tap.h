@@ -38,6 +38,9 @@ struct pcap_tap;
 struct pcap_tap *pcap_tap_create(const struct sy_env *inner, struct sy_env *out);
 enum sy_rc pcap_tap_add_sink(struct pcap_tap *t, struct pcap_sink sink);
 void pcap_tap_destroy(struct pcap_tap *t);
+/* Stream wrappers alive: an owner's stream from its open until on_close or
+ * its close (a simulated crash leaves some until pcap_tap_destroy). */
+uint32_t pcap_tap_streams(const struct pcap_tap *t);
 
 /* A sink writing a pcap file (libpcap's writer over the env's files). */
 struct pcap_writer;
