@@ -127,7 +127,15 @@ static void test_no_sink_no_tap(void **state)
 	struct rec r = {0};
 	pcap_node_tap_init(&nt, &te.env);
 	assert_int_equal(pcap_node_tap_add(&nt, (struct pcap_sink){rec_seg, &r}), SY_OK);
-	assert_ptr_not_equal(pcap_node_tap_env(&nt), &te.env);
+	const struct sy_env *tenv = pcap_node_tap_env(&nt);
+	assert_ptr_not_equal(tenv, &te.env);
+	/* Every operation is forwarded: an op added to env.h and not to the
+	 * tap would be NULL here (the table is function pointers only). */
+	uintptr_t ops[sizeof(struct sy_env_ops) / sizeof(uintptr_t)];
+	_Static_assert(sizeof(struct sy_env_ops) % sizeof(uintptr_t) == 0, "pointers only");
+	memcpy(ops, tenv->ops, sizeof(ops));
+	for (size_t i = 0; i < SY_ARRAY_LEN(ops); i++)
+		assert_true(ops[i] != 0);
 	assert_int_equal(pcap_node_tap_close(&nt), SY_OK);
 	testenv_free(&te);
 }

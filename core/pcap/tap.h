@@ -92,7 +92,9 @@ enum sy_rc pcap_node_tap_add(struct pcap_node_tap *nt, struct pcap_sink sink);
  * (a live node's own), or NULL. err: "PATH: why". */
 enum sy_rc pcap_node_tap_pcap(struct pcap_node_tap *nt, const struct sy_env *file_env, const char *path,
 			      const struct sy_env *timer_env, char *err, size_t errlen);
-/* The env to hand to the node's components: the tap's, or inner. */
+/* The env to hand to the node's components: the tap's, or inner. Add
+ * every sink first: the env changes from inner to the tap's with the
+ * first one. */
 const struct sy_env *pcap_node_tap_env(const struct pcap_node_tap *nt);
 /* After the components are gone: frees the tap, closes the writer; its
  * first write error, if any, is returned. */
