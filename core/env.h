@@ -63,6 +63,8 @@ struct sy_stream_cbs {
 	void (*on_close)(void *arg, struct sy_stream *s, enum sy_rc why);
 };
 
+/* An operation added here is forwarded by the capture tap too
+ * (core/pcap/tap.c; test_pcap_write fails on one it leaves NULL). */
 struct sy_env_ops {
 	/* Monotonic time (virtual in sim), cached per event dispatch. */
 	uint64_t (*now_ns)(void *ctx);

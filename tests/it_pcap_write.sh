@@ -14,6 +14,8 @@
 #     the file complete after SIGTERM; a second serve killed with SIGKILL
 #     leaves a capture tshark still reads without a word (flushed on frame
 #     boundaries at least every second).
+#  5. `load --pcap` calling `carriers --pcap`: each capture clean, with the
+#     20 INVITEs and 20 BYE 200s of the run.
 # Every tshark run must exit 0 with nothing on stderr but its root warning
 # (as tests/it_tshark.sh): a filter tshark rejects is a failure.
 set -u
@@ -42,11 +44,16 @@ count() {
 	tshark_run "$1" -Y "$2" || fail "$TS_ERR"
 	COUNT=$(printf '%s' "$TS_OUT" | grep -c .)
 }
-# clean FILE WHAT: no frame malformed or with an expert item >= warning.
+# clean FILE WHAT: no frame malformed or with an expert item of warning or
+# worse, with tshark validating the IP, UDP and TCP checksums (off by
+# default: a bad checksum is otherwise no expert item at all).
+CSUM=(-o ip.check_checksum:TRUE -o udp.check_checksum:TRUE -o tcp.check_checksum:TRUE)
 clean() {
-	count "$1" '_ws.malformed || _ws.expert.severity >= warning'
-	check "$2: frames malformed or with an expert warning/error" "$COUNT" 0
-	[ "$COUNT" = 0 ] || tshark -r "$1" -Y '_ws.malformed || _ws.expert.severity >= warning' -V 2>&1 | head -60
+	local bad='_ws.malformed || _ws.expert.severity >= warning'
+	tshark_run "$1" "${CSUM[@]}" -Y "$bad" || fail "$TS_ERR"
+	check "$2: frames malformed or with an expert warning/error (checksums validated)" \
+		"$(printf '%s' "$TS_OUT" | grep -c .)" 0
+	[ -z "$TS_OUT" ] || tshark -r "$1" "${CSUM[@]}" -Y "$bad" -V 2>&1 | head -60
 }
 # frames FILE: FRAMES = every frame in the file.
 frames() {
@@ -133,4 +140,22 @@ stop serve2 KILL
 tshark_run "$TMP/killed.pcap" -T fields -e frame.number || fail "after SIGKILL: $TS_ERR"
 check_ge "frames readable in the capture of a killed serve" "$(printf '%s' "$TS_OUT" | grep -c .)" 1
 clean "$TMP/killed.pcap" "killed.pcap"
-finish serve uas
+stop uas
+
+# ---- 5. load calling carriers, each writing its side ----
+pick_ports 1
+car=${PORTS[0]}
+printf '[run]\nduration = 5s\ndrain = 10s\n\n[carrier c]\nprefixes = 1\naddress = 127.0.0.1:%s\nanswer = 100%% ring 100ms..200ms\n\n[traffic voice]\ncps = 20\ncalls = 20\nto = +1XXXXXXXXXX\nhold = 200ms..500ms\n' \
+	"$car" >"$TMP/lc.scn"
+start_switchyard carriers carriers "$TMP/lc.scn" --pcap "$TMP/carriers.pcap"
+timeout 120 "$SY" load "$TMP/lc.scn" --target "127.0.0.1:$car" --pcap "$TMP/load.pcap" >"$TMP/load.log" 2>&1
+check "load --pcap exit status" "$?" 0
+stop_clean carriers
+for side in load carriers; do
+	clean "$TMP/$side.pcap" "$side.pcap"
+	count "$TMP/$side.pcap" "sip.Method == \"INVITE\" && udp.dstport == $car"
+	check "$side.pcap INVITEs to the carrier" "$COUNT" 20
+	count "$TMP/$side.pcap" "sip.Status-Code == 200 && sip.CSeq.method == \"BYE\""
+	check "$side.pcap 200s to BYE" "$COUNT" 20
+done
+finish serve uas carriers

@@ -52,6 +52,7 @@ struct pcap_tap {
 	struct tap_lsn *lsns;
 	struct tap_stream *streams;
 	uint64_t next_conn;
+	uint32_t nstreams;
 };
 
 static inline struct tap_stream *ts_of(struct sy_stream *s)
@@ -258,6 +259,8 @@ static void ts_unlink_free(struct tap_stream *ts)
 		t->streams = ts->next;
 	if (ts->next != NULL)
 		ts->next->prev = ts->prev;
+	SY_ASSERT(t->nstreams > 0);
+	t->nstreams--;
 	free(ts);
 }
 
@@ -270,6 +273,7 @@ static struct tap_stream *ts_new(struct pcap_tap *t, const struct sy_stream_cbs 
 	if (t->streams != NULL)
 		t->streams->prev = ts;
 	t->streams = ts;
+	t->nstreams++;
 	return ts;
 }
 
@@ -515,6 +519,11 @@ enum sy_rc pcap_tap_add_sink(struct pcap_tap *t, struct pcap_sink sink)
 		return SY_ERR_FULL;
 	t->sinks[t->nsinks++] = sink;
 	return SY_OK;
+}
+
+uint32_t pcap_tap_streams(const struct pcap_tap *t)
+{
+	return t->nstreams;
 }
 
 /* After the components on the tap's env are gone: what is left are the

@@ -38,6 +38,9 @@ struct pcap_tap;
 struct pcap_tap *pcap_tap_create(const struct sy_env *inner, struct sy_env *out);
 enum sy_rc pcap_tap_add_sink(struct pcap_tap *t, struct pcap_sink sink);
 void pcap_tap_destroy(struct pcap_tap *t);
+/* Stream wrappers alive: an owner's stream from its open until on_close or
+ * its close (a simulated crash leaves some until pcap_tap_destroy). */
+uint32_t pcap_tap_streams(const struct pcap_tap *t);
 
 /* A sink writing a pcap file (libpcap's writer over the env's files). */
 struct pcap_writer;
@@ -89,7 +92,9 @@ enum sy_rc pcap_node_tap_add(struct pcap_node_tap *nt, struct pcap_sink sink);
  * (a live node's own), or NULL. err: "PATH: why". */
 enum sy_rc pcap_node_tap_pcap(struct pcap_node_tap *nt, const struct sy_env *file_env, const char *path,
 			      const struct sy_env *timer_env, char *err, size_t errlen);
-/* The env to hand to the node's components: the tap's, or inner. */
+/* The env to hand to the node's components: the tap's, or inner. Add
+ * every sink first: the env changes from inner to the tap's with the
+ * first one. */
 const struct sy_env *pcap_node_tap_env(const struct pcap_node_tap *nt);
 /* After the components are gone: frees the tap, closes the writer; its
  * first write error, if any, is returned. */
