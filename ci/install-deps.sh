@@ -24,12 +24,12 @@ else
 	echo "install-deps: all packages present"
 fi
 
-# The independent SMPP client for tests/it_smpp_npm.sh: the npm package smpp,
-# pinned by tests/npm/package-lock.json (`npm ci`). Nothing is fetched when
-# it is already installed.
+# The independent peers of the npm tests, pinned by tests/npm/package-lock.json
+# (`npm ci`): smpp (an ESME for tests/it_smpp_npm.sh) and hep-js (a HEP
+# collector for tests/it_hep.sh). Nothing is fetched when both are installed.
 npm_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/npm"
-if [ -d "$npm_dir/node_modules/smpp" ]; then
-	echo "install-deps: npm package smpp present"
+if [ -d "$npm_dir/node_modules/smpp" ] && [ -d "$npm_dir/node_modules/hep-js" ]; then
+	echo "install-deps: npm packages smpp and hep-js present"
 else
 	if ! command -v npm >/dev/null; then
 		echo "install-deps: installing nodejs npm"

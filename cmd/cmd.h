@@ -16,6 +16,7 @@ struct cmd_opts {
 	const char *trace;	/* --trace FILE: event log as text */
 	const char *target;	/* --target HOST:PORT (load) */
 	const char *ready_file;	/* --ready-file PATH (serve): written once every listener is open */
+	const char *pcap;	/* --pcap FILE: the node's traffic as a capture (sim: the switch's) */
 };
 
 int cmd_sim(const struct cmd_opts *o);

@@ -12,6 +12,7 @@
 
 #include "cmd.h"
 #include "core/live/live.h"
+#include "core/pcap/tap.h"
 #include "peers/scn_peers.h"
 
 #define STEP_NS		  (100 * SY_NS_PER_MS)
@@ -21,7 +22,7 @@
 #define SMPP_DEFAULT_PORT 2775
 
 struct peers_args {
-	const char *file, *target, *smpp_target, *bench, *acked, *keys, *ready_file;
+	const char *file, *target, *smpp_target, *bench, *acked, *keys, *ready_file, *pcap;
 	uint64_t seed;
 	bool seed_set, verbose;
 };
@@ -31,7 +32,7 @@ struct peers_args {
 static void load_usage(FILE *f)
 {
 	fprintf(f, "usage: switchyard load SCENARIO --target HOST:PORT [--smpp-target HOST:PORT] [--seed N]\n"
-		   "                       [--bench NAME] [--acked FILE] [-v]\n"
+		   "                       [--bench NAME] [--acked FILE] [--pcap FILE] [-v]\n"
 		   "  runs the scenario's [traffic voice] callers (SIP/UDP to --target) and\n"
 		   "  [traffic sms] applications (SMPP to --smpp-target, default --target's host\n"
 		   "  port 2775) on real sockets for the traffic duration plus [run] drain,\n"
@@ -40,11 +41,12 @@ static void load_usage(FILE *f)
 
 static void carriers_usage(FILE *f)
 {
-	fprintf(f, "usage: switchyard carriers SCENARIO [--keys FILE] [--ready-file PATH] [--seed N] [-v]\n"
-		   "  the scenario's [carrier] (SIP UAS) and [smpp-carrier] (SMSC) sections that\n"
-		   "  have an address, listening there until SIGINT/SIGTERM; --keys FILE gets\n"
-		   "  one line per message the SMSCs accepted (\"KEY\" or \"KEY dup\");\n"
-		   "  --ready-file PATH is written once every carrier listens (one line each).\n");
+	fprintf(f,
+		"usage: switchyard carriers SCENARIO [--keys FILE] [--ready-file PATH] [--seed N] [--pcap FILE] [-v]\n"
+		"  the scenario's [carrier] (SIP UAS) and [smpp-carrier] (SMSC) sections that\n"
+		"  have an address, listening there until SIGINT/SIGTERM; --keys FILE gets\n"
+		"  one line per message the SMSCs accepted (\"KEY\" or \"KEY dup\");\n"
+		"  --ready-file PATH is written once every carrier listens (one line each).\n");
 }
 
 static int value_opt(const char *a, const char *next, struct peers_args *pa)
@@ -55,6 +57,7 @@ static int value_opt(const char *a, const char *next, struct peers_args *pa)
 			    : strcmp(a, "--acked") == 0	      ? &pa->acked
 			    : strcmp(a, "--keys") == 0	      ? &pa->keys
 			    : strcmp(a, "--ready-file") == 0  ? &pa->ready_file
+			    : strcmp(a, "--pcap") == 0	      ? &pa->pcap
 							      : NULL;
 	if (slot != NULL) {
 		*slot = next;
@@ -120,6 +123,29 @@ static struct sy_live *live_start(const struct peers_args *pa, const struct scn 
 	return l;
 }
 
+/* --pcap: the peers' side of the traffic, on the loop's env, flushed every
+ * second and at exit. Without it the env is the loop's own. */
+static const struct sy_env *capture_start(struct sy_live *l, const char *path, struct pcap_node_tap *nt)
+{
+	char err[512];
+	pcap_node_tap_init(nt, sy_live_env(l));
+	if (path != NULL && pcap_node_tap_pcap(nt, sy_live_files(), path, sy_live_env(l), err, sizeof(err)) != SY_OK) {
+		fprintf(stderr, "switchyard: --pcap %s\n", err);
+		return NULL;
+	}
+	return pcap_node_tap_env(nt);
+}
+
+/* After the peers are gone; 0, or -1 when the capture is incomplete. */
+static int capture_end(struct pcap_node_tap *nt, const char *path)
+{
+	enum sy_rc rc = pcap_node_tap_close(nt);
+	if (rc == SY_OK)
+		return 0;
+	fprintf(stderr, "switchyard: --pcap %s: %s\n", path, sy_env_file_err(rc));
+	return -1;
+}
+
 /* The local address the kernel would send to target from (port 0): the SIP
  * callers put it in Via and Contact, so it must be reachable, not 0.0.0.0. */
 static struct sy_addr local_for(const struct sy_addr *target)
@@ -172,6 +198,7 @@ struct load {
 	const struct world *world;
 	struct sy_live *live;
 	const struct sy_env *env;
+	struct pcap_node_tap tap;
 	struct uac *uac;
 	struct esme *esme;
 	struct uac_dest dests[WORLD_DESTS_MAX];
@@ -195,8 +222,8 @@ static enum sy_rc load_voice(struct load *ld, const struct sy_addr *target)
 	scn_peers_uac(ld->world, local_for(target), *target, calls_max, ld->dests, &u);
 	enum sy_rc rc = uac_create(ld->env, &u, &ld->uac);
 	if (rc != SY_OK)
-		fprintf(stderr, "%s:%u: cannot start the callers of [traffic voice]: %s\n", s->file, ld->world->voice.line,
-			sy_rc_str(rc));
+		fprintf(stderr, "%s:%u: cannot start the callers of [traffic voice]: %s\n", s->file,
+			ld->world->voice.line, sy_rc_str(rc));
 	return rc;
 }
 
@@ -209,8 +236,8 @@ static enum sy_rc load_sms(struct load *ld, const struct sy_addr *target)
 	ec.acked_out = ld->acked;
 	enum sy_rc rc = esme_create(ld->env, &ec, &ld->esme);
 	if (rc != SY_OK)
-		fprintf(stderr, "%s:%u: cannot start the applications of [traffic sms]: %s\n", s->file, ld->world->sms.line,
-			sy_rc_str(rc));
+		fprintf(stderr, "%s:%u: cannot start the applications of [traffic sms]: %s\n", s->file,
+			ld->world->sms.line, sy_rc_str(rc));
 	return rc;
 }
 
@@ -459,7 +486,8 @@ static int load_setup(struct load *ld, const struct peers_args *pa)
 	ld->live = live_start(pa, s, SY_LOG_WARN, w->sms.present ? 0 : SY_NS_PER_MS);
 	if (ld->live == NULL)
 		return 1;
-	ld->env = sy_live_env(ld->live);
+	if ((ld->env = capture_start(ld->live, pa->pcap, &ld->tap)) == NULL)
+		return 1;
 	if (w->voice.present && load_voice(ld, &sip) != SY_OK)
 		return 1;
 	if (w->sms.present && load_sms(ld, &smpp) != SY_OK)
@@ -469,7 +497,8 @@ static int load_setup(struct load *ld, const struct peers_args *pa)
 
 int cmd_load(int argc, char **argv)
 {
-	static const char *const allowed[] = {"--target", "--smpp-target", "--seed", "--bench", "--acked", NULL};
+	static const char *const allowed[] = {"--target", "--smpp-target", "--seed", "--bench",
+					      "--acked",  "--pcap",	   NULL};
 	struct peers_args pa = {0};
 	int a = peers_args(argc, argv, &pa, allowed);
 	if (a != 0) {
@@ -508,6 +537,8 @@ int cmd_load(int argc, char **argv)
 	esme_destroy(ld.esme);
 	if (ld.uac != NULL)
 		uac_destroy(ld.uac);
+	if (capture_end(&ld.tap, pa.pcap) != 0)
+		rc = 1;
 	sy_live_destroy(ld.live);
 	world_free(w);
 	return rc;
@@ -520,6 +551,8 @@ struct carriers {
 	const struct world *world;
 	struct sy_live *live;
 	const struct sy_env *env;
+	struct pcap_node_tap tap;
+	const char *pcap;
 	struct uas *uas[SCN_CARRIERS_MAX];
 	struct smsc_peer *smsc[SCN_SMPP_CARRIERS_MAX];
 	FILE *keys;
@@ -619,16 +652,18 @@ static int carriers_ready(struct carriers *c, const char *path)
 	return rc;
 }
 
-static void carriers_free(struct carriers *c)
+static int carriers_free(struct carriers *c)
 {
 	for (uint32_t i = 0; i < SCN_CARRIERS_MAX; i++)
 		if (c->uas[i] != NULL)
 			uas_destroy(c->uas[i]);
 	for (uint32_t i = 0; i < SCN_SMPP_CARRIERS_MAX; i++)
 		smsc_peer_destroy(c->smsc[i]);
+	int rc = capture_end(&c->tap, c->pcap);
 	sy_live_destroy(c->live);
 	if (c->keys != NULL)
 		fclose(c->keys);
+	return rc;
 }
 
 static bool any_address(const struct scn *s)
@@ -644,7 +679,7 @@ static bool any_address(const struct scn *s)
 
 int cmd_carriers(int argc, char **argv)
 {
-	static const char *const allowed[] = {"--keys", "--seed", "--ready-file", NULL};
+	static const char *const allowed[] = {"--keys", "--seed", "--ready-file", "--pcap", NULL};
 	struct peers_args pa = {0};
 	int a = peers_args(argc, argv, &pa, allowed);
 	if (a != 0) {
@@ -658,7 +693,7 @@ int cmd_carriers(int argc, char **argv)
 		return 2;
 	}
 	const struct scn *scn = w->scn;
-	struct carriers c = {.scn = scn, .world = w};
+	struct carriers c = {.scn = scn, .world = w, .pcap = pa.pcap};
 	int rc = 2;
 	if (!any_address(scn)) {
 		fprintf(stderr, "%s: no [carrier] or [smpp-carrier] with an address: nothing to run\n", scn->file);
@@ -674,7 +709,8 @@ int cmd_carriers(int argc, char **argv)
 	rc = 1;
 	if ((c.live = live_start(&pa, scn, SY_LOG_INFO, 0)) == NULL)
 		goto out;
-	c.env = sy_live_env(c.live);
+	if ((c.env = capture_start(c.live, pa.pcap, &c.tap)) == NULL)
+		goto out;
 	if (pa.ready_file != NULL && sy_live_ready_clear(c.live, pa.ready_file) != SY_OK)
 		goto out;
 	if (carriers_start(&c) != 0)
@@ -690,7 +726,8 @@ int cmd_carriers(int argc, char **argv)
 	carriers_counts(&c, stdout, "");
 	rc = 0;
 out:
-	carriers_free(&c);
+	if (carriers_free(&c) != 0 && rc == 0)
+		rc = 1;
 	world_free(w);
 	return rc;
 }

@@ -10,6 +10,8 @@
 #include "core/conf/node.h"
 #include "core/live/http.h"
 #include "core/live/live.h"
+#include "core/pcap/hep.h"
+#include "core/pcap/tap.h"
 #include "core/sip/switch.h"
 #include "core/smpp/smsc.h"
 #include "peers/world.h"
@@ -18,9 +20,11 @@ struct serve {
 	struct sy_live *live;
 	struct sy_http *http;
 	struct api *api;
-	const struct sy_env *env;
+	const struct sy_env *env; /* the loop's, or the --pcap tap's over it */
+	struct pcap_node_tap tap;
 	struct vswitch *sw;
 	struct smsc *smsc;
+	struct hep_exporter *hep; /* [node] hep: a sink of the tap */
 	sy_timer_id status_timer;
 	uint64_t grace_ns; /* [node] shutdown_grace */
 };
@@ -99,6 +103,8 @@ static int start_http(struct serve *s, const struct scn *scn, const struct node_
 			     .metrics_token = node->metrics_token,
 			     .seed = sy_env_random_u64(s->env),
 			     .process = sy_live_process_stats};
+	if (s->hep != NULL)
+		ac.tables[ac.table_n++] = (struct api_table){&hep_counters, hep_exporter_stats(s->hep)};
 	if (api_create(&ac, &s->api) != SY_OK) {
 		fprintf(stderr, "switchyard: out of memory for the HTTP API\n");
 		return -1;
@@ -117,6 +123,27 @@ static int start_http(struct serve *s, const struct scn *scn, const struct node_
 	}
 	SY_LOG(s->env, SY_LOG_INFO, "HTTP API and /metrics on http://%s (%u accounts with a token, /metrics %s)",
 	       n->http, node->api_account_n, node->metrics_auth ? "needs metrics_token" : "open");
+	return 0;
+}
+
+/* [node] hep: a HEPv3 copy of every SIP message to the collector. The
+ * exporter sends on the live env itself, not the tap's: its packets are
+ * not the switch's traffic and must not be copied in turn. */
+static int start_hep(struct serve *s, const struct scn *scn, const struct node_cfg *node)
+{
+	char err[256];
+	if (!node->hep.on)
+		return 0;
+	if (hep_exporter_create(s->tap.inner, &node->hep, &s->hep, err, sizeof(err)) != SY_OK) {
+		fprintf(stderr, "switchyard: %s\n", err);
+		return -1;
+	}
+	if (pcap_node_tap_add(&s->tap, hep_exporter_sink(s->hep)) != SY_OK) {
+		fprintf(stderr, "switchyard: out of memory for the HEP tap\n");
+		return -1;
+	}
+	SY_LOG(s->tap.inner, SY_LOG_INFO, "HEPv3 copies of SIP to udp:%s (capture id %u%s)", scn->node.hep,
+	       node->hep.capture_id, node->hep.auth_key[0] != '\0' ? ", auth key sent in clear" : "");
 	return 0;
 }
 
@@ -175,6 +202,11 @@ static int serve_run(struct serve *s, const struct cmd_opts *o)
 	char line[API_LINE_MAX];
 	api_summary_line(s->api, line, sizeof(line));
 	SY_LOG(s->env, SY_LOG_INFO, "%s", line);
+	if (s->hep != NULL) { /* the hep table in the report's form: "hep hep.sent 130, ..." */
+		struct sy_ctr_out co = {line, sizeof(line), 0, false};
+		sy_counters_text(&co, "hep", &hep_counters, hep_exporter_stats(s->hep), sizeof(line));
+		SY_LOG(s->env, SY_LOG_INFO, "%.*s", (int)(co.len > 0 ? co.len - 1 : 0), line);
+	}
 	return rc;
 }
 
@@ -191,7 +223,15 @@ static int serve_start(struct serve *s, const struct cmd_opts *o, const struct s
 		fprintf(stderr, "switchyard: cannot start the event loop\n");
 		return -1;
 	}
-	s->env = sy_live_env(s->live);
+	pcap_node_tap_init(&s->tap, sy_live_env(s->live));
+	if (o->pcap != NULL &&
+	    pcap_node_tap_pcap(&s->tap, sy_live_files(), o->pcap, sy_live_env(s->live), err, sizeof(err)) != SY_OK) {
+		fprintf(stderr, "switchyard: --pcap %s\n", err);
+		return -1;
+	}
+	if (start_hep(s, scn, node) != 0)
+		return -1;
+	s->env = pcap_node_tap_env(&s->tap); /* one tap for --pcap and hep; none without them */
 	sy_live_handle_signals(s->live);
 	if (o->ready_file != NULL && sy_live_ready_clear(s->live, o->ready_file) != SY_OK)
 		return -1;
@@ -215,14 +255,21 @@ static int serve_start(struct serve *s, const struct cmd_opts *o, const struct s
 	return 0;
 }
 
-/* The one teardown, whatever serve_start() got to: each step takes NULL. */
-static void serve_teardown(struct serve *s)
+/* The one teardown, whatever serve_start() got to: each step takes NULL.
+ * The capture is closed (flushed) after the last component is gone, so it
+ * holds the shutdown's BYEs and unbinds; -1 when it could not be written. */
+static int serve_teardown(struct serve *s, const char *pcap)
 {
 	sy_http_stop(s->http);
 	api_destroy(s->api);
 	smsc_destroy(s->smsc);
 	vswitch_destroy(s->sw);
+	enum sy_rc rc = pcap_node_tap_close(&s->tap);
+	if (rc != SY_OK)
+		fprintf(stderr, "switchyard: --pcap %s: %s\n", pcap, sy_env_file_err(rc));
+	hep_exporter_destroy(s->hep); /* after the tap: no segment reaches it any more */
 	sy_live_destroy(s->live);
+	return rc == SY_OK ? 0 : -1;
 }
 
 int cmd_serve(const struct cmd_opts *o)
@@ -245,7 +292,8 @@ int cmd_serve(const struct cmd_opts *o)
 		s.grace_ns = scn->node.shutdown_grace_ns;
 		if (serve_start(&s, o, scn, node, addrs) == 0)
 			rc = serve_run(&s, o);
-		serve_teardown(&s);
+		if (serve_teardown(&s, o->pcap) != 0 && rc == 0)
+			rc = 1;
 	}
 	free(node);
 	world_free(w);

@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "core/live/live.h"
+#include "core/pcap/tap.h"
 #include "sim/run.h"
 
 #define STEP_NS (100 * SY_NS_PER_MS)
@@ -70,6 +72,18 @@ static void bench_line(const char *name, const struct sim_run *r, double wall, d
 		(unsigned long long)sim_run_events(r), rss_mb());
 }
 
+/* --pcap: a capture that could not be written in full is an error. */
+static int capture_close(struct pcap_writer *w, const char *path)
+{
+	if (w == NULL)
+		return 0;
+	enum sy_rc rc = pcap_writer_close(w);
+	if (rc == SY_OK)
+		return 0;
+	fprintf(stderr, "switchyard: %s: %s\n", path, sy_env_file_err(rc));
+	return -1;
+}
+
 int cmd_sim(const struct cmd_opts *o)
 {
 	char err[512];
@@ -86,12 +100,18 @@ int cmd_sim(const struct cmd_opts *o)
 	}
 	struct sim_run_opts ro = {.seed = o->seed, .seed_set = o->seed_set != 0, .out_dir = o->out,
 				  .trace = trace, .log_level = o->verbose ? SY_LOG_DEBUG : SY_LOG_WARN};
+	struct pcap_writer *pw = NULL;
+	struct pcap_sink sink;
 	struct sim_run *r = NULL;
-	if (sim_run_create(sc, &ro, &r, err, sizeof(err)) != SY_OK) {
-		fprintf(stderr, "switchyard: %s\n", err);
-		sim_scenario_free(sc);
-		return 2;
+	if (o->pcap != NULL && pcap_writer_open(sy_live_files(), o->pcap, &pw, err, sizeof(err)) != SY_OK)
+		goto out_err;
+	if (pw != NULL) {
+		sink = pcap_writer_sink(pw);
+		ro.sinks = &sink;
+		ro.sink_n = 1;
 	}
+	if (sim_run_create(sc, &ro, &r, err, sizeof(err)) != SY_OK)
+		goto out_err;
 	int show = !o->quiet && isatty(STDERR_FILENO);
 	double t0 = wall_s(), c0 = cpu_s(), last = t0, wall_traffic = 0;
 	int shown = 0;
@@ -114,5 +134,12 @@ int cmd_sim(const struct cmd_opts *o)
 	if (trace != NULL)
 		fclose(trace);
 	sim_scenario_free(sc);
-	return fails == 0 ? 0 : 1;
+	return capture_close(pw, o->pcap) != 0 ? 2 : fails == 0 ? 0 : 1;
+out_err:
+	fprintf(stderr, "switchyard: %s\n", err);
+	pcap_writer_close(pw);
+	if (trace != NULL)
+		fclose(trace);
+	sim_scenario_free(sc);
+	return 2;
 }

@@ -18,11 +18,11 @@ static void usage(FILE *f)
 		"switchyard %s: a carrier-grade telecom core (SIP B2BUA, SMPP SMSC, billing)\n"
 		"\n"
 		"usage:\n"
-		"  switchyard sim SCENARIO [--seed N] [--out DIR] [--json FILE] [--quiet]\n"
+		"  switchyard sim SCENARIO [--seed N] [--out DIR] [--json FILE] [--pcap FILE] [--quiet]\n"
 		"      run a scenario in the discrete-event simulator (virtual time), print\n"
 		"      its report; the last line is the determinism digest. Exit 1 when an\n"
 		"      [expect] line fails, 2 on a bad scenario file.\n"
-		"  switchyard serve CONFIG [--seed N] [--out DIR] [--ready-file PATH] [-v]\n"
+		"  switchyard serve CONFIG [--seed N] [--out DIR] [--ready-file PATH] [--pcap FILE] [-v]\n"
 		"      run the switch on real sockets: SIP over UDP, SMPP ([smpp-carrier]),\n"
 		"      the HTTP API (POST /sms, GET /metrics), billing ([account], [tariff]);\n"
 		"      same file format; SIGINT/SIGTERM end calls and flush every store.\n"
@@ -45,6 +45,9 @@ static void usage(FILE *f)
 		"  --out DIR     output folder: report, CDRs (sqlite + CSV), time series\n"
 		"  --json FILE   also write the run report as JSON to FILE\n"
 		"  --trace FILE  write the ordered event log as text (debugging)\n"
+		"  --pcap FILE   (sim, serve, load, carriers) write every SIP datagram and SMPP\n"
+		"                stream segment the node sent or received as a pcap (sim: the\n"
+		"                switch's, with virtual time and the simulated addresses)\n"
 		"  --quiet       no progress line\n"
 		"  --ready-file PATH  (serve, carriers) write PATH once every listener is\n"
 		"                open, one line per listener (\"sip udp HOST:PORT\"); it is\n"
@@ -80,6 +83,9 @@ static int parse_opts(int argc, char **argv, struct cmd_opts *o)
 			i++;
 		} else if (strcmp(a, "--trace") == 0 && next) {
 			o->trace = next;
+			i++;
+		} else if (strcmp(a, "--pcap") == 0 && next) {
+			o->pcap = next;
 			i++;
 		} else if (strcmp(a, "--target") == 0 && next) {
 			o->target = next;

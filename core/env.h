@@ -63,6 +63,8 @@ struct sy_stream_cbs {
 	void (*on_close)(void *arg, struct sy_stream *s, enum sy_rc why);
 };
 
+/* An operation added here is forwarded by the capture tap too
+ * (core/pcap/tap.c; test_pcap_write fails on one it leaves NULL). */
 struct sy_env_ops {
 	/* Monotonic time (virtual in sim), cached per event dispatch. */
 	uint64_t (*now_ns)(void *ctx);
@@ -90,6 +92,9 @@ struct sy_env_ops {
 	size_t (*stream_queued)(void *ctx, struct sy_stream *s);
 	void (*stream_close)(void *ctx, struct sy_stream *s);
 	void (*stream_peer)(void *ctx, struct sy_stream *s, struct sy_addr *out);
+	/* The stream's own address (getsockname); may be NULL in a backend
+	 * without one (sy_env_stream_local then gives a zeroed address). */
+	void (*stream_local)(void *ctx, struct sy_stream *s, struct sy_addr *out);
 
 	/* The run's master seed; components derive their own stream from it
 	 * with sy_rng_init_split(), so adding one does not shift the others. */
@@ -224,6 +229,13 @@ static inline void sy_env_stream_close(const struct sy_env *e, struct sy_stream 
 static inline void sy_env_stream_peer(const struct sy_env *e, struct sy_stream *s, struct sy_addr *out)
 {
 	e->ops->stream_peer(e->ctx, s, out);
+}
+static inline void sy_env_stream_local(const struct sy_env *e, struct sy_stream *s, struct sy_addr *out)
+{
+	if (e->ops->stream_local != NULL)
+		e->ops->stream_local(e->ctx, s, out);
+	else
+		memset(out, 0, sizeof(*out));
 }
 static inline uint64_t sy_env_seed(const struct sy_env *e)
 {

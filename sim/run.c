@@ -152,7 +152,7 @@ static void tick(void *arg);
 static enum sy_rc smsc_start(struct sim_run *r, char *err, size_t errlen)
 {
 	struct smsc_cfg c = {
-		.env = sim_node_env(r->sw_node),
+		.env = pcap_node_tap_env(&r->sw_tap),
 		.listen = sim_node_addr(r->sw_node, SMPP_PORT),
 		.accounts = r->node->smsc_accounts,
 		.account_n = r->node->smsc_account_n,
@@ -443,6 +443,23 @@ static enum sy_rc out_dir_init(struct sim_run *r, const char *dir, char *err, si
 	return rc;
 }
 
+/* The switch's host: its timing faults, its CPU model, and the tap its
+ * components run on when the run is captured (the switch's view). */
+static enum sy_rc switch_node_add(struct sim_run *r, const struct sim_run_opts *o)
+{
+	const struct world_model *m = &r->world->model;
+	r->sw_node = sim_node_add(r->sim, "switch", "10.0.0.1");
+	sim_node_set_timer_late(r->sw_node, o->switch_timer_late_ns);
+	sim_node_set_cpu(r->sw_node, &(struct sim_cpu_cost){m->rx_ns, m->tx_ns, m->timer_ns, m->rcvbuf_bytes});
+	pcap_node_tap_init(&r->sw_tap, sim_node_env(r->sw_node));
+	for (uint32_t i = 0; i < o->sink_n; i++) {
+		enum sy_rc rc = pcap_node_tap_add(&r->sw_tap, o->sinks[i]);
+		if (rc != SY_OK)
+			return rc;
+	}
+	return SY_OK;
+}
+
 enum sy_rc sim_run_create(const struct sim_scenario *sc, const struct sim_run_opts *o, struct sim_run **out,
 			  char *err, size_t errlen)
 {
@@ -470,16 +487,14 @@ enum sy_rc sim_run_create(const struct sim_scenario *sc, const struct sim_run_op
 	if (o->trace != NULL)
 		sim_set_event_text(r->sim, o->trace);
 	r->calls_max = scn->run.calls_max ? scn->run.calls_max : scn_peers_calls_max(w);
-	r->sw_node = sim_node_add(r->sim, "switch", "10.0.0.1");
-	sim_node_set_timer_late(r->sw_node, o->switch_timer_late_ns);
-	const struct world_model *m = &w->model;
-	sim_node_set_cpu(r->sw_node, &(struct sim_cpu_cost){m->rx_ns, m->tx_ns, m->timer_ns, m->rcvbuf_bytes});
+	if ((rc = switch_node_add(r, o)) != SY_OK)
+		goto out_free;
 	if ((rc = add_carriers(r, addrs, err, errlen)) != SY_OK)
 		goto out_free;
 	uint64_t cps = w->voice.cps_milli / 1000 + 1;
 	memcpy(r->sw_carrier_addrs, addrs, sizeof(addrs));
 	r->sw_cfg = (struct vswitch_cfg){
-		.env = sim_node_env(r->sw_node),
+		.env = pcap_node_tap_env(&r->sw_tap),
 		.sw = &r->node->sw,
 		.billing = &r->node->billing,
 		.listen = sim_node_addr(r->sw_node, SIP_PORT),
@@ -634,6 +649,7 @@ void sim_run_destroy(struct sim_run *r)
 		if (r->uas[i] != NULL)
 			uas_destroy(r->uas[i]);
 	vswitch_destroy(r->sw);
+	pcap_node_tap_close(&r->sw_tap); /* the sinks are the caller's: only the tap goes */
 	if (r->sim != NULL)
 		sim_destroy(r->sim);
 	if (r->series.ncols > 0)

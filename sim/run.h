@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 
+#include "core/pcap/tap.h"
 #include "expect.h"
 #include "peers/world.h"
 
@@ -36,6 +37,11 @@ struct sim_run_opts {
 	FILE *trace;	    /* event log as text; NULL = off */
 	uint64_t switch_timer_late_ns; /* fault: the switch's timers fire this late (sim_node_set_timer_late) */
 	enum sy_log_level log_level;
+	/* Sinks of the switch node's traffic (tap.h): the --pcap writer, over
+	 * real files, so the capture leaves the simulated disk and the digest
+	 * alone. The sinks outlive the run. */
+	const struct pcap_sink *sinks;
+	uint32_t sink_n;
 };
 
 /* sc outlives the run. */

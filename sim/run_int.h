@@ -4,6 +4,7 @@
 #define SIM_RUN_INT_H
 
 #include "core/conf/node.h"
+#include "core/pcap/tap.h"
 #include "core/sip/switch.h"
 #include "core/smpp/smsc.h"
 #include "digest.h"
@@ -52,6 +53,7 @@ struct sim_run {
 	struct sim_node *sw_node, *callers_node, *carrier_nodes[SCN_CARRIERS_MAX];
 	struct vswitch *sw;
 	struct vswitch_cfg sw_cfg; /* to build it again after a crash */
+	struct pcap_node_tap sw_tap; /* the switch's traffic to --pcap (and HEP); no sink, no tap */
 	struct sy_addr sw_carrier_addrs[SCN_CARRIERS_MAX];
 	struct uac *uac;
 	struct uas *uas[SCN_CARRIERS_MAX];

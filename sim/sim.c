@@ -557,6 +557,7 @@ static const struct sy_env_ops sim_env_ops = {
     .stream_queued = sim_stream_queued,
     .stream_close = sim_stream_close,
     .stream_peer = sim_stream_peer,
+    .stream_local = sim_stream_local,
     .seed = env_seed,
     .random = env_random,
     .log = env_log,

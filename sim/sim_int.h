@@ -195,6 +195,7 @@ void sim_stream_close(void *ctx, struct sy_stream *st);
 void sim_stream_set_arg(void *ctx, struct sy_stream *st, void *arg);
 size_t sim_stream_queued(void *ctx, struct sy_stream *st);
 void sim_stream_peer(void *ctx, struct sy_stream *st, struct sy_addr *out);
+void sim_stream_local(void *ctx, struct sy_stream *st, struct sy_addr *out);
 enum sy_rc sim_stream_listen(void *ctx, const struct sy_addr *local, const struct sy_stream_cbs *cbs, void *arg,
 			     struct sy_listener **out);
 void sim_lsn_unbind(struct sim *s, struct sim_lsn *l);

@@ -222,6 +222,11 @@ void sim_stream_peer(void *ctx, struct sy_stream *st, struct sy_addr *out)
 	*out = end_of(st)->peer;
 }
 
+void sim_stream_local(void *ctx, struct sy_stream *st, struct sy_addr *out)
+{
+	*out = end_of(st)->local;
+}
+
 enum sy_rc sim_stream_listen(void *ctx, const struct sy_addr *local, const struct sy_stream_cbs *cbs, void *arg,
 			     struct sy_listener **out)
 {

@@ -16,6 +16,7 @@
 #include "core/api/api.h"
 #include "core/billing/callbill.h"
 #include "core/metrics/counters.h"
+#include "core/pcap/hep.h"
 #include "core/sip/b2bua.h"
 #include "core/sip/switch.h"
 #include "core/sip/txn.h"
@@ -32,6 +33,7 @@ static const struct {
     {&sip_auth_counters, sizeof(struct sip_auth_stats)},
     {&api_http_counters, sizeof(struct api_http_stats)},
     {&process_counters, sizeof(struct sy_process_stats)},
+    {&hep_counters, sizeof(struct hep_stats)},
 };
 
 #define PAGE_MAX (256 * 1024)

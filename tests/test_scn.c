@@ -643,6 +643,46 @@ static void test_http_keys(void **state)
 	}
 }
 
+/* [node] hep and its companions: off by default (capture id 2001 waiting);
+ * the collector's port defaults to 9060; names are refused, not resolved. */
+static void test_hep_keys(void **state)
+{
+	char err[SCN_ERR_MAX] = "";
+	struct sim_scenario *sc = parse_ok("[node]\n");
+	struct node_cfg *n = conf_node_new(sc->world->scn);
+	assert_false(n->hep.on);
+	assert_int_equal(n->hep.capture_id, 2001);
+	free(n);
+	sim_scenario_free(sc);
+	sc = parse_ok("[node]\nhep = 192.0.2.7\nhep_id = 77\nhep_password = k1\nhep_node = sw-a\n");
+	n = conf_node_new(sc->world->scn);
+	struct sy_addr want = sy_addr_v4(192, 0, 2, 7, 9060);
+	assert_true(n->hep.on && sy_addr_eq(&n->hep.collector, &want));
+	assert_int_equal(n->hep.capture_id, 77);
+	assert_string_equal(n->hep.auth_key, "k1");
+	assert_string_equal(n->hep.node_name, "sw-a");
+	free(n);
+	sim_scenario_free(sc);
+	sc = parse_ok("[node]\nhep = [2001:db8::9]:19060\n");
+	n = conf_node_new(sc->world->scn);
+	assert_true(n->hep.on && n->hep.collector.family == SY_AF_INET6 && n->hep.collector.port == 19060);
+	assert_string_equal(n->hep.auth_key, "");
+	free(n);
+	sim_scenario_free(sc);
+	static const char *const bad[] = {
+	    "[node]\nhep = homer.example:9060\n",
+	    "[node]\nhep = 192.0.2.7:0\n",
+	    "[node]\nhep_id = -1\n",
+	    "[node]\nhep_node = 01234567890123456789012345678901234567890123456789012345678901234\n",
+	};
+	for (size_t i = 0; i < SY_ARRAY_LEN(bad); i++) {
+		struct sim_scenario *s = NULL;
+		if (sim_scenario_parse_string(bad[i], "t.scn", &s, err, sizeof(err)) != SY_ERR_PARSE)
+			fail_msg("case %zu parsed", i);
+		assert_non_null(strstr(err, "t.scn:2: "));
+	}
+}
+
 /* The components' configs carry what the file says, nothing of the world. */
 static void test_node_cfg(void **state)
 {
@@ -760,7 +800,7 @@ int main(void)
 		cmocka_unit_test(test_nul_byte),    cmocka_unit_test(test_truncations),
 		cmocka_unit_test(test_expect_eval), cmocka_unit_test(test_fmt_values),
 		cmocka_unit_test(test_extensions), cmocka_unit_test(test_extension_contract),
-		cmocka_unit_test(test_node_cfg),    cmocka_unit_test(test_http_keys), cmocka_unit_test(test_model),
+		cmocka_unit_test(test_node_cfg),    cmocka_unit_test(test_http_keys), cmocka_unit_test(test_hep_keys), cmocka_unit_test(test_model),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -172,6 +172,7 @@ static struct sy_env_ops te_ops = {
     .stream_queued = te_stream_queued,
     .stream_close = te_stream_close,
     .stream_peer = te_stream_peer,
+    .stream_local = te_stream_peer,
     .seed = te_seed,
     .random = te_random,
     .log = te_log,

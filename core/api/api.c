@@ -31,6 +31,8 @@ struct api {
 	size_t page_max;
 	uint64_t last_attempts; /* at the last status line */
 	sy_process_stats_fn process;
+	struct api_table tables[API_TABLES_MAX];
+	uint32_t table_n;
 };
 
 typedef void (*api_fn)(struct api *a, struct api_req *r);
@@ -72,6 +74,8 @@ enum sy_rc api_metrics(struct api *a, char *buf, size_t cap, size_t *len)
 	if (a->smsc != NULL)
 		sy_counters_prom(&o, &smsc_counters, smsc_stats(a->smsc));
 	sy_counters_prom(&o, &api_http_counters, &a->st);
+	for (uint32_t i = 0; i < a->table_n; i++)
+		sy_counters_prom(&o, a->tables[i].t, a->tables[i].stats);
 	if (a->process != NULL) {
 		struct sy_process_stats ps;
 		a->process(&ps);
@@ -343,6 +347,9 @@ enum sy_rc api_create(const struct api_cfg *cfg, struct api **out)
 		a->sms = (struct api_sms_ops){smsc_submit, cfg->smsc};
 	a->metrics_auth = cfg->metrics_auth;
 	a->process = cfg->process;
+	SY_ASSERT(cfg->table_n <= API_TABLES_MAX);
+	memcpy(a->tables, cfg->tables, sizeof(a->tables));
+	a->table_n = cfg->table_n;
 	a->metrics_token = cfg->metrics_token;
 	a->acct_n = cfg->account_n;
 	a->page_max = cfg->metrics_max ? cfg->metrics_max : API_METRICS_MAX_DEFAULT;

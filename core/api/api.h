@@ -73,6 +73,9 @@ struct api_http_stats {
 #define API_FAIL_BACKOFF_MAX_NS (30 * SY_NS_PER_S)
 #define API_REALM		"switchyard"
 
+struct sy_counter_table; /* core/metrics/counters.h */
+#define API_TABLES_MAX 4
+
 struct api_cfg {
 	struct vswitch *sw;	       /* its counters in /metrics; NULL: none */
 	struct smsc *smsc;	       /* its counters, and POST /sms; NULL: none */
@@ -84,6 +87,13 @@ struct api_cfg {
 	struct sy_secret metrics_token; /* NONE with metrics_auth: /metrics always 401 */
 	uint64_t seed;			/* hash seed of the per-source failure table */
 	sy_process_stats_fn process;	/* the process's figures on /metrics; NULL: none */
+	/* more tables on /metrics, each read from its stats at scrape time
+	 * (an optional part's: the HEP exporter's) */
+	struct api_table {
+		const struct sy_counter_table *t;
+		const void *stats;
+	} tables[API_TABLES_MAX];
+	uint32_t table_n;
 };
 
 struct api;

@@ -177,6 +177,17 @@ static void build_api(const struct scn *s, struct node_cfg *o)
 						    : s->node.metrics_token.kind != SY_SECRET_NONE;
 }
 
+_Static_assert(HEP_KEY_MAX >= SCN_HEP_TEXT_MAX && HEP_NODE_MAX >= SCN_HEP_TEXT_MAX, "hep_password and hep_node fit");
+
+static void build_hep(const struct scn *s, struct hep_cfg *o)
+{
+	o->on = s->node.hep[0] != '\0';
+	o->collector = s->node.hep_addr;
+	o->capture_id = s->node.hep_id;
+	COPY(o->auth_key, s->node.hep_password);
+	COPY(o->node_name, s->node.hep_node);
+}
+
 void conf_node_build(const struct scn *s, struct node_cfg *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -184,6 +195,7 @@ void conf_node_build(const struct scn *s, struct node_cfg *out)
 	build_billing(s, &out->billing);
 	build_smsc(s, out);
 	build_api(s, out);
+	build_hep(s, &out->hep);
 }
 
 struct node_cfg *conf_node_new(const struct scn *s)

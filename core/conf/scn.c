@@ -206,6 +206,19 @@ static enum sy_rc k_size(struct scn_pctx *c, void *obj, const struct scn_key_def
 	return SY_OK;
 }
 
+/* "HOST:PORT" of a HEP collector (port 9060 when left out): an IP
+ * literal, since the node resolves no names. */
+static enum sy_rc k_hep(struct scn_pctx *c, void *obj, const struct scn_key_def *k, struct sy_str v)
+{
+	struct scn_node *n = obj;
+	if (!scn_copy_str(n->hep, sizeof(n->hep), v) || sy_addr_parse(n->hep, 9060, &n->hep_addr) != SY_OK ||
+	    n->hep_addr.port == 0) {
+		n->hep[0] = '\0';
+		return scn_bad(c, "collector address IP:PORT or [IPv6]:PORT (port 9060 when left out)", v, k);
+	}
+	return SY_OK;
+}
+
 #define NODE(f) offsetof(struct scn_node, f)
 static const struct scn_key_def node_keys[] = {
     {"sip_memory", k_bytes, NODE(sip_memory), 0, false},
@@ -242,6 +255,10 @@ static const struct scn_key_def node_keys[] = {
     {"http_conns_per_source", scn_key_u32, NODE(http_conns_per_source), 0, false},
     {"metrics_auth", k_metrics_auth, NODE(metrics_auth), 0, false},
     {"metrics_token", k_token, NODE(metrics_token), 0, false},
+    {"hep", k_hep, 0, 0, false},
+    {"hep_id", scn_key_u32, NODE(hep_id), 0, false},
+    {"hep_password", scn_key_str, NODE(hep_password), SCN_HEP_TEXT_MAX + 1, false},
+    {"hep_node", scn_key_str, NODE(hep_node), SCN_HEP_TEXT_MAX + 1, false},
 };
 
 static void *node_begin(struct scn_pctx *c, void *arg, struct sy_str name)
@@ -636,6 +653,7 @@ void scn_defaults(struct scn *s)
 	s->node.http_max_body = 65536;
 	s->node.http_max_conns = 512;
 	s->node.http_conns_per_source = 32;
+	s->node.hep_id = 2001;
 }
 
 int scn_carrier_find(const struct scn *s, const char *name)

@@ -95,6 +95,7 @@ struct scn_smpp_carrier {
 #define SCN_TRUNK_NETS_MAX  16
 #define SCN_USERS_MAX	    256
 #define SCN_PASSWORD_MAX    96
+#define SCN_HEP_TEXT_MAX   64 /* [node] hep_password, hep_node */
 
 /* [trunk NAME]: a peer allowed by its source address. */
 struct scn_trunk {
@@ -164,6 +165,12 @@ struct scn_node {
 	bool metrics_auth;	       /* GET /metrics needs metrics_token; default: set when it is */
 	bool metrics_auth_set;
 	struct sy_secret metrics_token; /* the scraper's bearer token (clear or $sha256$) */
+	/* HEPv3 export (docs/pcap.md): a copy of every SIP message to a collector */
+	char hep[SCN_ADDR_MAX]; /* "" = off (the default) */
+	struct sy_addr hep_addr;
+	uint32_t hep_id;			 /* capture agent id; default 2001 */
+	char hep_password[SCN_HEP_TEXT_MAX + 1]; /* auth key chunk, sent in clear; "" = none */
+	char hep_node[SCN_HEP_TEXT_MAX + 1];	 /* node name chunk; "" = none */
 };
 
 struct scn {

@@ -301,6 +301,7 @@ static const struct sy_env_ops live_ops = {
     .stream_queued = live__stream_queued,
     .stream_close = live__stream_close,
     .stream_peer = live__stream_peer,
+    .stream_local = live__stream_local,
     .seed = live_seed,
     .random = live_random,
     .log = live_log,

@@ -105,6 +105,7 @@ void live__stream_set_arg(void *ctx, struct sy_stream *s, void *arg);
 size_t live__stream_queued(void *ctx, struct sy_stream *s);
 void live__stream_close(void *ctx, struct sy_stream *s);
 void live__stream_peer(void *ctx, struct sy_stream *s, struct sy_addr *out);
+void live__stream_local(void *ctx, struct sy_stream *s, struct sy_addr *out);
 void live__stream_close_all(struct sy_live *l);
 
 #endif

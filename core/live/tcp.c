@@ -298,6 +298,16 @@ void live__stream_peer(void *ctx, struct sy_stream *s, struct sy_addr *out)
 	*out = s->peer;
 }
 
+void live__stream_local(void *ctx, struct sy_stream *s, struct sy_addr *out)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	evutil_socket_t fd = bufferevent_getfd(s->bev);
+	memset(out, 0, sizeof(*out));
+	if (fd >= 0 && getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+		live__addr((struct sockaddr *)&ss, out);
+}
+
 void live__stream_close_all(struct sy_live *l)
 {
 	while (l->streams.next != &l->streams) {
