@@ -13,6 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "core/live/live.h"
 #include "core/pcap/flows.h"
 #include "core/smpp/pdu.h"
 
@@ -190,7 +191,8 @@ static void test_retransmissions(void **state)
 	pcap_flows_free(f);
 }
 
-/* The ACK of a 3xx-6xx shares its INVITE's branch and belongs to it. */
+/* The ACK of a 3xx-6xx shares its INVITE's branch and belongs to it; the
+ * ACK of a 2xx does not, even with the same branch. */
 static void test_ack_non2xx(void **state)
 {
 	struct pcap_flows *f = made();
@@ -198,9 +200,16 @@ static void test_ack_non2xx(void **state)
 	req(f, a, b, T0, "INVITE", "z9hG4bKn1", 1, "c3", "ft", "");
 	resp(f, b, a, T0 + MS, 486, "INVITE", "z9hG4bKn1", 1, "c3", "ft", "tt");
 	req(f, a, b, T0 + 2 * MS, "ACK", "z9hG4bKn1", 1, "c3", "ft", "tt");
+	/* a UA that reuses the INVITE's branch for the ACK of a 2xx: still its own */
+	req(f, a, b, T0 + 3 * MS, "INVITE", "z9hG4bKn2", 2, "c3", "ft", "tt");
+	resp(f, b, a, T0 + 4 * MS, 200, "INVITE", "z9hG4bKn2", 2, "c3", "ft", "tt");
+	req(f, a, b, T0 + 5 * MS, "ACK", "z9hG4bKn2", 2, "c3", "ft", "tt");
 	pcap_flows_finish(f);
 	const struct pcap_dialog *d = &f->dialogs[0];
-	assert_int_equal(d->txn_n, 1);
+	assert_int_equal(d->txn_n, 3);
+	assert_int_equal(d->msgs[5].txn, 2);
+	assert_string_equal(d->txns[2].method, "ACK");
+	assert_int_equal(d->txns[1].final_code, 200);
 	assert_int_equal(d->msgs[2].txn, 0);
 	assert_string_equal(d->msgs[2].method, "ACK");
 	assert_int_equal(d->txns[0].final_code, 486);
@@ -480,15 +489,172 @@ static void test_smpp_bind_rejected(void **state)
 	pcap_flows_free(f);
 }
 
+/* ---- the real captures of pcaps/, through the reader ---- */
+
+static struct pcap_flows *load(const char *path)
+{
+	struct pcap_flows *f = NULL;
+	char err[256] = "";
+	enum sy_rc rc = pcap_flows_load(sy_live_files(), path, &(struct pcap_read_cfg){0}, &f, err, sizeof(err));
+	if (rc != SY_OK)
+		fail_msg("%s: %s", path, err);
+	return f;
+}
+
+static bool addr_is(const struct sy_addr *a, const char *s)
+{
+	char b[SY_ADDR_STRLEN];
+	sy_addr_fmt(a, b, sizeof(b));
+	return strcmp(b, s) == 0;
+}
+
+/* One INVITE dialog over TCP; the callee hangs up (tshark agrees). */
+static void test_capture_tcp(void **state)
+{
+	struct pcap_flows *f = load("pcaps/sip_ipv4_tcp.pcap");
+	assert_int_equal(f->dialog_n, 1);
+	assert_int_equal(f->sip_malformed, 0);
+	const struct pcap_dialog *d = &f->dialogs[0];
+	assert_string_equal(d->call_id, "158936656982201062716@10.33.6.100");
+	assert_string_equal(d->method, "INVITE");
+	assert_int_equal(d->proto, PCAP_PROTO_TCP);
+	assert_true(addr_is(&d->caller, "10.33.6.100:64802"));
+	assert_true(addr_is(&d->callee, "10.33.6.101:5060"));
+	assert_string_equal(d->from_user, "101");
+	assert_string_equal(d->to_user, "201");
+	assert_int_equal(d->msg_n, 7);
+	uint64_t frames[7] = {3, 5, 7, 9, 11, 81, 83};
+	for (uint32_t i = 0; i < 7; i++)
+		assert_int_equal(d->msgs[i].frame, frames[i]);
+	assert_int_equal(d->txn_n, 3);
+	assert_int_equal(d->txns[0].final_code, 200);
+	assert_int_equal(d->txns[0].provisional_n, 2);
+	assert_string_equal(d->txns[1].method, "ACK");
+	assert_string_equal(d->txns[2].method, "BYE");
+	assert_int_equal(d->txns[2].from, PCAP_SIDE_CALLEE);
+	assert_int_equal(d->txns[2].final_code, 200);
+	assert_true(d->complete);
+	/* frame 3 at .562096 s, frame 83 at 6.526263 s after it */
+	assert_int_equal(d->duration_ns, 6526263000ull);
+	assert_int_equal(f->ts_jumps, 0);
+	pcap_flows_free(f);
+}
+
+/* REGISTER, 401, REGISTER, 200, seen on both sides of a proxy. */
+static void test_capture_register_two_hops(void **state)
+{
+	struct pcap_flows *f = load("pcaps/sip_ipv4_tcp_retrans.pcap");
+	assert_int_equal(f->dialog_n, 1);
+	const struct pcap_dialog *d = &f->dialogs[0];
+	assert_string_equal(d->method, "REGISTER");
+	assert_true(addr_is(&d->caller, "172.168.0.252:52795"));
+	assert_true(addr_is(&d->callee, "172.168.0.228:5060"));
+	assert_int_equal(d->leg_n, 2);
+	assert_true(addr_is(&d->legs[1].caller, "172.168.0.228:5160"));
+	assert_true(addr_is(&d->legs[1].callee, "172.168.0.227:5060"));
+	assert_int_equal(d->msg_n, 8);
+	assert_int_equal(d->txn_n, 4);
+	uint16_t finals[4] = {401, 401, 200, 200};
+	uint8_t legs[4] = {0, 1, 0, 1};
+	for (uint32_t i = 0; i < 4; i++) {
+		assert_int_equal(d->txns[i].final_code, finals[i]);
+		assert_int_equal(d->txns[i].leg, legs[i]);
+		assert_int_equal(d->txns[i].from, PCAP_SIDE_CALLER);
+	}
+	assert_int_equal(d->retrans_n, 0); /* the TCP retransmission is the reader's to drop */
+	pcap_flows_free(f);
+}
+
+/* IPv6 over UDP, the ACK of the 200 reusing the INVITE's branch, and
+ * stamps years apart: warned about, never a negative time. */
+static void test_capture_ipv6_timing(void **state)
+{
+	struct pcap_flows *f = load("pcaps/sip_ipv6_udp.pcap");
+	assert_int_equal(f->dialog_n, 1);
+	const struct pcap_dialog *d = &f->dialogs[0];
+	assert_int_equal(d->caller.family, SY_AF_INET6);
+	assert_int_equal(d->msg_n, 6);
+	assert_int_equal(d->txn_n, 3);
+	assert_string_equal(d->txns[1].method, "ACK");
+	assert_string_equal(d->txns[2].method, "BYE");
+	assert_int_equal(d->txns[2].final_code, 200);
+	assert_true(f->ts_jumps >= 1);
+	assert_int_equal(f->first_ts_jump_frame, 2);
+	assert_true(f->max_gap_ns > 365ull * 86400 * SY_NS_PER_S);
+	for (uint32_t i = 1; i < d->msg_n; i++)
+		assert_true(d->msgs[i].at_ns >= d->msgs[i - 1].at_ns);
+	pcap_flows_free(f);
+}
+
+/* Two calls and two registrations among 4,000 RTP frames. */
+static void test_capture_rtp(void **state)
+{
+	struct pcap_flows *f = load("pcaps/rtp_rtcp_sip_ipv4_udp.pcap");
+	const char *ids[4] = {"12013223@200.57.7.195", "46E1C3CB36304F84A020CF6DD3F96461@Verso.com",
+			      "D3A26FC3974B44ECB5A96E07282903E3@bestel.com", "12015624@200.57.7.195"};
+	const char *methods[4] = {"INVITE", "REGISTER", "REGISTER", "INVITE"};
+	assert_int_equal(f->dialog_n, 4);
+	for (uint32_t i = 0; i < 4; i++) {
+		assert_string_equal(f->dialogs[i].call_id, ids[i]);
+		assert_string_equal(f->dialogs[i].method, methods[i]);
+	}
+	assert_true(f->dialogs[0].complete);
+	assert_false(f->dialogs[3].complete); /* the capture ends at its 180 */
+	assert_int_equal(f->dialogs[1].txn_n, 2);
+	assert_int_equal(f->sip_msgs, 14);
+	assert_int_equal(f->stats.frames, 4269);
+	pcap_flows_free(f);
+}
+
+/* A missing file and a cut one: errors naming the file (and the frame). */
+static void test_capture_errors(void **state)
+{
+	struct pcap_flows *f = (struct pcap_flows *)1;
+	char err[256] = "";
+	assert_int_equal(pcap_flows_load(sy_live_files(), "pcaps/no-such.pcap", NULL, &f, err, sizeof(err)),
+			 SY_ERR_NOTFOUND);
+	assert_null(f);
+	assert_non_null(strstr(err, "pcaps/no-such.pcap"));
+	FILE *in = fopen("pcaps/sip_ipv4_tcp.pcap", "rb");
+	assert_non_null(in);
+	static uint8_t buf[4000];
+	size_t n = fread(buf, 1, sizeof(buf), in);
+	fclose(in);
+	assert_int_equal(n, sizeof(buf));
+	char path[] = "/tmp/sy_test_pcap_flows.XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	FILE *out = fdopen(fd, "wb");
+	assert_int_equal(fwrite(buf, 1, 3001, out), 3001); /* inside a frame */
+	fclose(out);
+	enum sy_rc rc = pcap_flows_load(sy_live_files(), path, NULL, &f, err, sizeof(err));
+	remove(path);
+	assert_int_equal(rc, SY_ERR_PARSE);
+	assert_null(f);
+	assert_non_null(strstr(err, path));
+	assert_non_null(strstr(err, "frame "));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_invite_dialog), cmocka_unit_test(test_retransmissions),
-	    cmocka_unit_test(test_ack_non2xx),	  cmocka_unit_test(test_rfc2543),
-	    cmocka_unit_test(test_cancel),	  cmocka_unit_test(test_register_401),
-	    cmocka_unit_test(test_two_legs),	  cmocka_unit_test(test_response_first),
-	    cmocka_unit_test(test_timing),	  cmocka_unit_test(test_malformed),
-	    cmocka_unit_test(test_smpp_binds),	  cmocka_unit_test(test_smpp_bind_rejected),
+	    cmocka_unit_test(test_invite_dialog),
+	    cmocka_unit_test(test_retransmissions),
+	    cmocka_unit_test(test_ack_non2xx),
+	    cmocka_unit_test(test_rfc2543),
+	    cmocka_unit_test(test_cancel),
+	    cmocka_unit_test(test_register_401),
+	    cmocka_unit_test(test_two_legs),
+	    cmocka_unit_test(test_response_first),
+	    cmocka_unit_test(test_timing),
+	    cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_smpp_binds),
+	    cmocka_unit_test(test_smpp_bind_rejected),
+	    cmocka_unit_test(test_capture_tcp),
+	    cmocka_unit_test(test_capture_register_two_hops),
+	    cmocka_unit_test(test_capture_ipv6_timing),
+	    cmocka_unit_test(test_capture_rtp),
+	    cmocka_unit_test(test_capture_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

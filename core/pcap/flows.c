@@ -219,8 +219,10 @@ static enum sy_rc txn_new(struct pcap_flows *f, uint32_t d, uint8_t leg, const c
 }
 
 /* The transaction of msg: found, or made. The ACK of a 3xx-6xx shares its
- * INVITE's branch (RFC 3261 17.1.1.3) or, from an RFC 2543 peer, its CSeq;
- * the ACK of a 2xx is a transaction of its own. */
+ * INVITE's branch (RFC 3261 17.1.1.3) or, from an RFC 2543 peer, its CSeq,
+ * and belongs to it; the ACK of a 2xx is a transaction of its own, even
+ * from a UA that reuses the INVITE's branch for it (pcaps/sip_ipv6_udp.pcap
+ * does). */
 static enum sy_rc txn_of(struct pcap_flows *f, uint32_t d, struct pcap_sip *msg, const struct sip_ua_msg *u,
 			 uint32_t *out)
 {
@@ -229,7 +231,7 @@ static enum sy_rc txn_of(struct pcap_flows *f, uint32_t d, struct pcap_sip *msg,
 	uint32_t t = UINT32_MAX;
 	if (msg->request && strcmp(msg->method, "ACK") == 0) {
 		t = txn_find(f, d, msg->leg, "INVITE", key);
-		if (t != UINT32_MAX && key.p == buf && f->dialogs[d].txns[t].final_code < 300)
+		if (t != UINT32_MAX && f->dialogs[d].txns[t].final_code < 300)
 			t = UINT32_MAX;
 	}
 	if (t == UINT32_MAX)

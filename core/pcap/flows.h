@@ -42,7 +42,7 @@ struct pcap_sip_leg {
  * branch, CSeq method) when the branch has RFC 3261's magic cookie, else by
  * (leg, CSeq number, CSeq method) (RFC 2543). The ACK of a 3xx-6xx belongs
  * to its INVITE's transaction; the ACK of a 2xx is a transaction of its own
- * (no response). */
+ * (no response), whatever its branch. */
 struct pcap_sip_txn {
 	uint8_t from; /* enum pcap_side of the request's sender */
 	uint8_t leg;
