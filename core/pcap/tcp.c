@@ -151,15 +151,19 @@ static bool dir_app(struct pcap_decoder *d, struct pcap_tcp_dir *t)
 
 /* Finds the next message start in an unsynchronised stream: true when
  * the buffer now opens with one. */
-static bool dir_resync(struct pcap_tcp_dir *t)
+static bool dir_resync(struct pcap_decoder *d, struct pcap_tcp_dir *t)
 {
-	if (t->app == PCAP_APP_SIP) {
-		buf_consume(t, pcap__sip_resync(t->buf, t->len));
+	size_t skip = t->app == PCAP_APP_SIP ? pcap__sip_resync(t->buf, t->len) : pcap__smpp_resync(t->buf, t->len);
+	size_t lost = skip;
+	/* CRLF keep-alives ahead of a first message are not lost bytes. */
+	for (size_t i = 0; i < skip && t->app == PCAP_APP_SIP && (t->buf[i] == '\r' || t->buf[i] == '\n'); i++)
+		lost--;
+	d->stats->tcp_bytes_lost += lost;
+	buf_consume(t, skip);
+	if (t->app == PCAP_APP_SIP)
 		t->synced = t->len > 0 && pcap__sip_start(t->buf, t->len) == 1;
-	} else {
-		buf_consume(t, pcap__smpp_resync(t->buf, t->len));
+	else
 		t->synced = pcap__smpp_header_ok(t->buf, t->len);
-	}
 	return t->synced;
 }
 
@@ -199,7 +203,7 @@ static void dir_frame(struct pcap_decoder *d, struct pcap_tcp_dir *t)
 			t->len = 0;
 			return;
 		}
-		if (!t->synced && !dir_resync(t))
+		if (!t->synced && !dir_resync(d, t))
 			return;
 		size_t mlen = 0;
 		enum sy_rc rc = dir_next_msg(t, &mlen);
@@ -210,6 +214,7 @@ static void dir_frame(struct pcap_decoder *d, struct pcap_tcp_dir *t)
 								  : "tcp: SMPP stream out of step");
 			t->synced = false;
 			buf_consume(t, 1); /* resync from the next byte on */
+			d->stats->tcp_bytes_lost++;
 			continue;
 		}
 		pcap__emit(d, &t->ip, t->sport, t->dport, PCAP_PROTO_TCP, t->app, t->buf, mlen);
