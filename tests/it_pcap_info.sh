@@ -2,7 +2,8 @@
 # it_pcap_info.sh: `switchyard pcap info` finds in each capture of pcaps/
 # that carries SIP the dialogs tshark finds: the same Call-IDs, and per
 # Call-ID the same request methods and status codes (tshark -Y sip is the
-# reference). --filter keeps what tshark's filter keeps. A cut capture, a
+# reference); in each that carries SMPP, the PDUs by command and the bind's
+# system_id tshark decodes. --filter keeps what tshark's filter keeps. A cut capture, a
 # capture header followed by random bytes, random bytes alone, a missing
 # file and a bad filter exit 2 with an error naming the file (and the frame
 # where there is one).
@@ -68,6 +69,46 @@ for f in pcaps/*.pcap; do
 		"summary: $dialogs dialogs $msgs SIP messages "
 done
 check "captures with SIP in pcaps/" "$n_files" 4
+
+# SMPP: each capture's PDUs by command and the bind's system_id, as tshark
+# decodes them (port 2775 is SMPP's registered port). tshark's heuristic
+# also takes two TCP frames of the RTP capture for a replace_sm it then
+# flags malformed: those are not SMPP.
+n_smpp=0
+for f in pcaps/*.pcap; do
+	ref=$(tshark -r "$f" -Y 'smpp && !_ws.malformed' -T fields -E separator='|' -e smpp.command_id -e smpp.system_id 2>"$TMP/ts.err") ||
+		fail "tshark -r $f failed: $(cat "$TMP/ts.err")"
+	[ -n "$ref" ] || continue
+	n_smpp=$((n_smpp + 1))
+	name=$(basename "$f" .pcap)
+	"$SY" pcap info "$f" --json >"$TMP/$name.json"
+	check "$name: pcap info --json exit status" "$?" 0
+	want=$(printf '%s\n' "$ref" | python3 -c '
+import sys
+n = {"pdus": 0, "submits": 0, "submit_resps": 0, "delivers": 0, "deliver_resps": 0}
+ids = []
+for line in sys.stdin:
+    cmds, sid = line.rstrip("\n").split("|")
+    for c in cmds.split(","):
+        n["pdus"] += 1
+        k = {0x4: "submits", 0x80000004: "submit_resps", 0x5: "delivers", 0x80000005: "deliver_resps"}.get(int(c, 16))
+        if k:
+            n[k] += 1
+        if int(c, 16) in (1, 2, 9):
+            ids.append(sid)
+print(" ".join("%s=%d" % kv for kv in sorted(n.items())), "system_ids=" + ",".join(sorted(ids)))
+')
+	got=$(python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+keys = ["pdus", "submits", "submit_resps", "delivers", "deliver_resps"]
+n = {k: sum(b[k] for b in j["binds"]) for k in keys}
+ids = [b["system_id"] for b in j["binds"] if b["bind"]]
+print(" ".join("%s=%d" % kv for kv in sorted(n.items())), "system_ids=" + ",".join(sorted(ids)))
+' "$TMP/$name.json" 2>&1)
+	check "$name: SMPP PDUs by command and system_ids, as tshark" "$got" "$want"
+done
+check_ge "captures with SMPP in pcaps/" "$n_smpp" 1
 
 # --filter: only the proxy's UDP leg of the two-hop registration.
 f=pcaps/sip_ipv4_tcp_retrans.pcap
