@@ -189,6 +189,16 @@ static void test_retransmissions(void **state)
 	assert_int_equal(d->txns[0].final_code, 200);
 	assert_int_equal(d->txns[0].msg_n, 7);
 	pcap_flows_free(f);
+	/* a copy of the INVITE after its 100 and 180: still a copy */
+	f = made();
+	req(f, a, b, T0, "INVITE", "z9hG4bKr9", 1, "c2b", "ft", "");
+	resp(f, b, a, T0 + 100 * MS, 100, "INVITE", "z9hG4bKr9", 1, "c2b", "ft", "");
+	resp(f, b, a, T0 + 200 * MS, 180, "INVITE", "z9hG4bKr9", 1, "c2b", "ft", "tt");
+	req(f, a, b, T0 + 500 * MS, "INVITE", "z9hG4bKr9", 1, "c2b", "ft", "");
+	pcap_flows_finish(f);
+	assert_true(f->dialogs[0].msgs[3].retrans);
+	assert_int_equal(f->dialogs[0].retrans_n, 1);
+	pcap_flows_free(f);
 }
 
 /* The ACK of a 3xx-6xx shares its INVITE's branch and belongs to it; the
