@@ -85,6 +85,8 @@ struct buf {
 static void put(struct buf *b, const void *p, size_t n)
 {
 	assert_true(b->n + n <= sizeof(b->b));
+	if (n == 0)
+		return; /* p may be NULL */
 	memcpy(b->b + b->n, p, n);
 	b->n += n;
 }
@@ -185,8 +187,10 @@ static const char INVITE[] = "INVITE sip:bob@example.com SIP/2.0\r\n"
 static const char OK200[] = "SIP/2.0 200 OK\r\n"
 			    "Call-ID: a@b\r\n"
 			    "CSeq: 1 INVITE\r\n"
-			    "l: 0\r\n"
-			    "\r\n";
+			    "c: text/plain\r\n"
+			    "l  : 5\r\n"
+			    "\r\n"
+			    "hello";
 
 struct dec {
 	struct pcap_read_stats st;
@@ -433,9 +437,13 @@ static void test_ipv4_fragments(void **state)
 	struct buf h0 = {0};
 	v4_fragment(&h0, &dgram, 79, 0, 512);
 	dec_feed(&x, &h0);
+	assert_int_equal(x.st.frag_dropped, 1);
+	/* The rest of the timed-out datagram comes too late to complete it. */
+	dec_feed(&x, &g[1]);
+	dec_feed(&x, &g[2]);
 	dec_close(&x);
 	assert_int_equal(x.g.n, 0);
-	assert_int_equal(x.st.frag_dropped, 2);
+	assert_int_equal(x.st.frag_dropped, 3);
 	assert_int_equal(x.st.reassembled, 0);
 	dec_free(&x);
 	free(text);
@@ -501,7 +509,8 @@ static void test_tcp_sip_out_of_order(void **state)
 	seg(&x, 40000, 5060, ISN, SYN, NULL, 0);
 	size_t n = strlen(INVITE), a = 20, b = 50;
 	const uint32_t s0 = ISN + 1;
-	/* Three pieces, delivered 3, 1, 1 again (a retransmission), 2. */
+	/* Three pieces, delivered 3, 3 again, 1, 1 again, 2. */
+	seg(&x, 40000, 5060, s0 + (uint32_t)b, ACK | PSH, INVITE + b, n - b);
 	seg(&x, 40000, 5060, s0 + (uint32_t)b, ACK | PSH, INVITE + b, n - b);
 	seg(&x, 40000, 5060, s0, ACK | PSH, INVITE, a);
 	seg(&x, 40000, 5060, s0, ACK | PSH, INVITE, a);
@@ -509,7 +518,7 @@ static void test_tcp_sip_out_of_order(void **state)
 	seg(&x, 40000, 5060, s0 + (uint32_t)a, ACK | PSH, INVITE + a, b - a);
 	assert_int_equal(x.g.n, 1);
 	assert_msg(&x.g, 0, PCAP_APP_SIP, INVITE);
-	assert_int_equal(x.g.msgs[0].m.frame, 5);
+	assert_int_equal(x.g.msgs[0].m.frame, 6);
 	assert_int_equal(x.g.msgs[0].m.proto, PCAP_PROTO_TCP);
 	assert_int_equal(x.g.msgs[0].m.src.port, 40000);
 	/* A segment overlapping old and new bytes: only the new ones count. */
@@ -521,10 +530,10 @@ static void test_tcp_sip_out_of_order(void **state)
 	assert_int_equal(x.g.n, 2);
 	assert_msg(&x.g, 1, PCAP_APP_SIP, OK200);
 	assert_int_equal(x.st.tcp_out_of_order, 1);
-	assert_int_equal(x.st.tcp_retrans, 2);
+	assert_int_equal(x.st.tcp_retrans, 3);
 	assert_int_equal(x.st.tcp_gaps, 0);
-	assert_int_equal(x.st.tcp_segments, 5);
-	assert_int_equal(x.st.tcp, 7);
+	assert_int_equal(x.st.tcp_segments, 6);
+	assert_int_equal(x.st.tcp, 8);
 	assert_int_equal(x.st.tcp_streams, 1);
 	assert_int_equal(x.st.msgs_sip, 2);
 	dec_free(&x);
@@ -629,6 +638,7 @@ static void test_tcp_gap(void **state)
 	size_t after = n + strlen(OK200);
 	seg(&x, 40000, 5060, s0 + (uint32_t)after + 100, ACK, big, 250);
 	assert_int_equal(x.st.tcp_gaps, 1);
+	assert_int_equal(x.st.malformed, 0); /* a gap is not a malformed frame */
 	assert_int_equal(x.g.n, 1);
 	assert_msg(&x.g, 0, PCAP_APP_SIP, OK200);
 	assert_int_equal(x.st.tcp_bytes_lost, 30 + 30 + (n - 60));
@@ -641,6 +651,73 @@ static void test_tcp_gap(void **state)
 	assert_memory_equal(x.g.msgs[1].m.data, big, 250);
 	dec_free(&x);
 	free(big);
+}
+
+static void test_tcp_rst_and_midstream(void **state)
+{
+	struct dec x;
+	dec_open(&x, 1, NULL);
+	/* Capture started in the middle of a message: framing starts at the
+	 * next message, the bytes before it are counted as lost. */
+	char text[1024];
+	snprintf(text, sizeof(text), "%s%s", INVITE + 10, OK200);
+	seg(&x, 40000, 5060, 7777, ACK, text, strlen(text));
+	assert_int_equal(x.g.n, 1);
+	assert_msg(&x.g, 0, PCAP_APP_SIP, OK200);
+	assert_int_equal(x.st.tcp_bytes_lost, strlen(INVITE) - 10);
+	/* RST: the direction is closed at once, what it held (the first 40
+	 * bytes of an INVITE) handed over; a late copy of its bytes is dropped. */
+	uint32_t end = 7777 + (uint32_t)strlen(text);
+	seg(&x, 40000, 5060, end, ACK, INVITE, 40);
+	assert_int_equal(x.g.n, 1);
+	seg(&x, 40000, 5060, end + 40, RST, NULL, 0);
+	assert_int_equal(x.g.n, 2);
+	assert_int_equal(x.g.msgs[1].m.len, 40);
+	seg(&x, 40000, 5060, 7777, ACK, text, strlen(text));
+	assert_int_equal(x.g.n, 2);
+	assert_int_equal(x.st.tcp_retrans, 1);
+	/* A new connection on the same ports (a new SYN) starts afresh, and a
+	 * repeated SYN does not reset it. */
+	seg(&x, 40000, 5060, 5000, SYN, NULL, 0);
+	seg(&x, 40000, 5060, 5001, ACK, INVITE, 40);
+	seg(&x, 40000, 5060, 5000, SYN, NULL, 0);
+	seg(&x, 40000, 5060, 5041, ACK | FIN, INVITE + 40, strlen(INVITE) - 40);
+	assert_int_equal(x.g.n, 3);
+	assert_msg(&x.g, 2, PCAP_APP_SIP, INVITE);
+	dec_close(&x);
+	assert_int_equal(x.st.tcp_streams, 1);
+	assert_int_equal(x.st.malformed, 0);
+	dec_free(&x);
+}
+
+static void test_ipv6_ext_headers(void **state)
+{
+	/* Hop-by-hop (8 bytes of padding options) then destination options
+	 * (16 bytes) before UDP; then a chain that runs past the packet. */
+	struct buf b = {0};
+	size_t n = strlen(INVITE);
+	ether(&b, 0x86dd, 0);
+	put32(&b, 0x60000000);
+	put16(&b, (uint16_t)(8 + 16 + 8 + n));
+	put8(&b, 0);
+	put8(&b, 64);
+	put(&b, V6_A, 16);
+	put(&b, V6_B, 16);
+	put8(&b, 60), put8(&b, 0), put16(&b, 0x0104), put32(&b, 0);
+	put8(&b, 17), put8(&b, 1), put16(&b, 0x010c), put32(&b, 0), put32(&b, 0), put32(&b, 0);
+	udp_hdr(&b, n);
+	put(&b, INVITE, n);
+	struct dec x;
+	dec_open(&x, 1, NULL);
+	dec_feed(&x, &b);
+	b.b[14 + 40 + 8 + 1] = 200; /* destination options now 1608 bytes long */
+	dec_feed(&x, &b);
+	dec_close(&x);
+	assert_int_equal(x.g.n, 1);
+	assert_msg(&x.g, 0, PCAP_APP_SIP, INVITE);
+	assert_int_equal(x.st.malformed, 1);
+	assert_string_equal(x.st.first_malformed_why, "ipv6: bad extension header");
+	dec_free(&x);
 }
 
 /* ---- capture files ---- */
@@ -775,6 +852,9 @@ static void test_real_captures(void **state)
 			      (unsigned long long)st.frames, (unsigned long long)st.msgs_sip,
 			      (unsigned long long)st.msgs_smpp, (unsigned long long)st.msgs_other);
 		assert_int_equal(st.linktype, r->linktype);
+		char name[32];
+		assert_string_equal(pcap_linktype_name(st.linktype, name, sizeof(name)),
+				    r->linktype == 1 ? "Ethernet" : "Linux cooked (SLL)");
 		assert_int_equal(st.frames, r->frames);
 		assert_int_equal(st.bytes, r->bytes);
 		assert_int_equal(st.ipv4, r->ipv4);
@@ -881,6 +961,8 @@ static void test_bad_files(void **state)
 	tmp_path(path, sizeof(path), "missing.pcap");
 	assert_int_equal(read_path(path, NULL, &g, &st, err, sizeof(err)), SY_ERR_NOTFOUND);
 	assert_int_equal(g.total, 0);
+	char name[32];
+	assert_string_equal(pcap_linktype_name(147, name, sizeof(name)), "LINKTYPE 147");
 	free(p);
 }
 
@@ -912,6 +994,8 @@ int main(void)
 	    cmocka_unit_test(test_tcp_sip_packed),
 	    cmocka_unit_test(test_tcp_smpp),
 	    cmocka_unit_test(test_tcp_gap),
+	    cmocka_unit_test(test_tcp_rst_and_midstream),
+	    cmocka_unit_test(test_ipv6_ext_headers),
 	    cmocka_unit_test(test_file_pcap_and_pcapng),
 	    cmocka_unit_test(test_real_captures),
 	    cmocka_unit_test(test_real_smpp),

@@ -125,6 +125,8 @@ static void dir_key(const struct pcap_ip *ip, uint16_t sport, uint16_t dport, ui
 static void buf_consume(struct pcap_tcp_dir *t, size_t n)
 {
 	SY_ASSERT(n <= t->len);
+	if (n == 0)
+		return;
 	memmove(t->buf, t->buf + n, t->len - n);
 	t->len -= n;
 }
@@ -143,7 +145,8 @@ static bool dir_app(struct pcap_decoder *d, struct pcap_tcp_dir *t)
 	int s = pcap__sip_start(t->buf + at, t->len - at);
 	if (s == -1 && t->len < 1024)
 		return false;
-	bool sip_port = t->sport == 5060 || t->dport == 5060 || t->sport == 5061 || t->dport == 5061;
+	/* 5060 only: 5061 is SIP over TLS, which no capture lets us read. */
+	bool sip_port = t->sport == 5060 || t->dport == 5060;
 	bool has_sip = t->len >= 7 && memmem(t->buf, t->len, "SIP/2.0", 7) != NULL;
 	t->app = s == 1 || sip_port || has_sip ? PCAP_APP_SIP : PCAP_APP_OTHER;
 	return true;
@@ -192,6 +195,8 @@ static enum sy_rc dir_next_msg(struct pcap_tcp_dir *t, size_t *mlen)
 
 static void dir_frame(struct pcap_decoder *d, struct pcap_tcp_dir *t)
 {
+	if (t->len == 0)
+		return;
 	if (!t->app_known) {
 		if (!dir_app(d, t))
 			return;
