@@ -169,10 +169,10 @@ static void text_bind(struct pcap_text *t, const struct pcap_smpp_bind *b, uint3
 static void text_capture(struct pcap_text *t, const struct pcap_flows *f, const char *name)
 {
 	const struct pcap_read_stats *st = &f->stats;
-	char date[40], dur[32];
+	char date[40], dur[32], lt[32];
 	pcap_text_printf(t, "capture: %s\n", name);
-	pcap_text_printf(t, "  %llu frames, %llu bytes, link type %u, from %s, %s\n", (unsigned long long)st->frames,
-			 (unsigned long long)st->bytes, st->linktype,
+	pcap_text_printf(t, "  %llu frames, %llu bytes, %s, from %s, %s\n", (unsigned long long)st->frames,
+			 (unsigned long long)st->bytes, pcap_linktype_name(st->linktype, lt, sizeof(lt)),
 			 pcap_info_date(date, sizeof(date), st->frames ? st->first_ts_ns : f->start_ns),
 			 pcap_info_dur(dur, sizeof(dur), pcap_info_duration(f)));
 	pcap_text_printf(t,
