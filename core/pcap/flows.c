@@ -211,7 +211,7 @@ static enum sy_rc txn_new(struct pcap_flows *f, uint32_t d, uint8_t leg, const c
 	dl->tx[t] = (struct flows_txn){.key = flows_strdup(f, key), .last_msg = UINT32_MAX};
 	if (dl->tx[t].key == NULL || !flows_idx_put(&im->idx, txn_hash(d, leg, method, key), FLOWS_K_TXN, d, t))
 		return SY_ERR_NOMEM;
-	dg->txns[t] = (struct pcap_sip_txn){.leg = leg, .first_msg = dg->msg_n};
+	dg->txns[t] = (struct pcap_sip_txn){.leg = leg, .first_msg = dg->msg_n, .final_msg = UINT32_MAX};
 	memcpy(dg->txns[t].method, method, sizeof(dg->txns[t].method));
 	dg->txn_n++;
 	*out = t;
@@ -277,16 +277,19 @@ static void mark_retrans(struct pcap_flows *f, uint32_t d, uint32_t mi)
 	}
 }
 
-static void txn_count(struct pcap_dialog *dg, const struct pcap_sip *msg)
+static void txn_count(struct pcap_dialog *dg, uint32_t mi)
 {
+	const struct pcap_sip *msg = &dg->msgs[mi];
 	struct pcap_sip_txn *t = &dg->txns[msg->txn];
 	t->msg_n++;
 	if (msg->retrans || msg->request)
 		return;
-	if (msg->code < 200)
+	if (msg->code < 200) {
 		t->provisional_n++;
-	else if (t->final_code == 0)
+	} else if (t->final_code == 0) {
 		t->final_code = msg->code;
+		t->final_msg = mi;
+	}
 }
 
 /* The callee's tag: the first To tag of a message going the caller's way,
@@ -371,7 +374,7 @@ static enum sy_rc sip_place(struct pcap_flows *f, const struct pcap_msg *m, cons
 	mark_retrans(f, d, mi);
 	dg->msg_n++;
 	dg->legs[msg->leg].msg_n++;
-	txn_count(dg, msg);
+	txn_count(dg, mi);
 	dg->complete = dg->txns[0].final_code != 0;
 	f->sip_msgs++;
 	return hosts_count(f, m);

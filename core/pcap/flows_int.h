@@ -13,6 +13,7 @@ enum flows_key_kind {
 	FLOWS_K_TXN,	     /* a = dialog, b = txn */
 	FLOWS_K_HOST,	     /* a = host */
 	FLOWS_K_CONN,	     /* a = bind */
+	FLOWS_K_SMPP_REQ,    /* a = bind, b = PDU: a request, by sequence number */
 };
 
 struct flows_slot {

@@ -161,9 +161,11 @@ static void text_bind(struct pcap_text *t, const struct pcap_smpp_bind *b, uint3
 		pcap_text_printf(t, "  %s: %s\n", smpp_cmd_name(b->bind_command), smpp_status_name(b->bind_status));
 	else
 		pcap_text_printf(t, "  the bind was not captured\n");
-	pcap_text_printf(t, "  %u PDUs, %s: submit_sm %u (resp %u), deliver_sm %u (resp %u)\n", b->pdu_n,
-			 pcap_info_dur(dur, sizeof(dur), b->duration_ns), b->submits, b->submit_resps, b->delivers,
-			 b->deliver_resps);
+	pcap_text_printf(t,
+			 "  %u PDUs, %s: submit_sm %u (resp %u, %u refused), deliver_sm %u (resp %u, %u refused), "
+			 "%u requests unanswered\n",
+			 b->pdu_n, pcap_info_dur(dur, sizeof(dur), b->duration_ns), b->submits, b->submit_resps,
+			 b->submit_errors, b->delivers, b->deliver_resps, b->deliver_errors, b->unanswered);
 }
 
 static void text_capture(struct pcap_text *t, const struct pcap_flows *f, const char *name)

@@ -132,6 +132,9 @@ static void json_bind(struct pcap_text *t, const struct pcap_smpp_bind *b)
 	json_u(t, "submit_resps", b->submit_resps);
 	json_u(t, "delivers", b->delivers);
 	json_u(t, "deliver_resps", b->deliver_resps);
+	json_u(t, "submit_errors", b->submit_errors);
+	json_u(t, "deliver_errors", b->deliver_errors);
+	json_u(t, "unanswered", b->unanswered);
 	pcap_text_printf(t, "}");
 }
 
