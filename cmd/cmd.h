@@ -24,5 +24,6 @@ int cmd_rate(int argc, char **argv); /* switchyard rate: batch CDR re-rating */
 int cmd_load(int argc, char **argv);	/* switchyard load: peers as a load generator (peers.c) */
 int cmd_passwd(int argc, char **argv);   /* switchyard passwd: stored secrets for the config (passwd.c) */
 int cmd_carriers(int argc, char **argv); /* switchyard carriers: carrier peers on real sockets (peers.c) */
+int cmd_pcap(int argc, char **argv);	 /* switchyard pcap info: what a capture holds (pcap.c) */
 
 #endif

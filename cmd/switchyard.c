@@ -38,6 +38,10 @@ static void usage(FILE *f)
 		"  switchyard passwd [--token] [--iter N]\n"
 		"      print the stored form of a password read from stdin, for [account]\n"
 		"      password ($pbkdf2-sha256$, salted) or token ($sha256$, --token).\n"
+		"  switchyard pcap info FILE [--filter BPF] [--json]\n"
+		"      what a capture holds: SIP dialogs (caller -> callee, transactions,\n"
+		"      final codes), SMPP binds, hosts, malformed frames, timing; a summary\n"
+		"      line last. Exit 2 when the capture cannot be read (docs/pcap.md).\n"
 		"  switchyard --help | --version\n"
 		"\n"
 		"options:\n"
@@ -144,6 +148,8 @@ int main(int argc, char **argv)
 		return cmd_rate(argc, argv);
 	if (strcmp(argv[1], "passwd") == 0)
 		return cmd_passwd(argc, argv);
+	if (strcmp(argv[1], "pcap") == 0)
+		return cmd_pcap(argc, argv);
 	if (strcmp(argv[1], "load") == 0 || strcmp(argv[1], "carriers") == 0)
 		return strcmp(argv[1], "load") == 0 ? cmd_load(argc, argv) : cmd_carriers(argc, argv);
 	struct cmd_opts o;

@@ -51,6 +51,11 @@ struct pcap_read_stats {
 	uint64_t malformed; /* frames that did not decode, skipped */
 	uint64_t first_malformed_frame;
 	char first_malformed_why[96];
+	/* Added by the reader (h11-read): */
+	uint64_t frag_overlaps;	 /* fragments overlapping bytes already held (first copy kept) */
+	uint64_t frag_dropped;	 /* datagrams given up: timed out, over a bound, contradictory, unfinished */
+	uint64_t tcp_streams;	 /* TCP directions seen (a connection is two) */
+	uint64_t tcp_bytes_lost; /* stream bytes skipped over at gaps */
 };
 
 /* Return SY_OK to go on; anything else stops the read with that code. */
