@@ -36,15 +36,15 @@ struct replay_cfg {
 	struct sy_addr local;
 	struct sy_addr target; /* callers: where every request goes */
 	enum replay_pace pace;
-	uint64_t rate_milli;	/* REPLAY_PACE_RATE: dialogs per 1000 s */
-	uint32_t factor_milli;	/* REPLAY_PACE_FACTOR: x1000 (x10 = 10000) */
-	uint32_t loop;		/* passes over the capture; 0 = 1 */
-	uint64_t limit;		/* at most this many dialogs started; 0 = loop x dialogs */
-	uint64_t max_gap_ns;	/* a captured gap longer than this is cut to it; 0 = 5 s */
-	enum replay_key key;	/* carriers: called number or round-robin */
-	uint32_t calls_max;	/* concurrent dialogs; 0 = sized from the pace */
-	uint64_t t1_ns;		/* default 500 ms */
-	uint64_t start_ns;	/* first dialog this long after replay_uac_start() */
+	uint64_t rate_milli;   /* REPLAY_PACE_RATE: dialogs per 1000 s */
+	uint32_t factor_milli; /* REPLAY_PACE_FACTOR: x1000 (x10 = 10000) */
+	uint32_t loop;	       /* passes over the capture; 0 = 1 */
+	uint64_t limit;	       /* at most this many dialogs started; 0 = loop x dialogs */
+	uint64_t max_gap_ns;   /* a captured gap longer than this is cut to it; 0 = 5 s */
+	enum replay_key key;   /* carriers: called number or round-robin */
+	uint32_t calls_max;    /* concurrent dialogs; 0 = sized from the pace */
+	uint64_t t1_ns;	       /* default 500 ms */
+	uint64_t start_ns;     /* first dialog this long after replay_uac_start() */
 };
 
 /* One dialog whose final codes differed from the capture's. */
@@ -55,19 +55,19 @@ struct replay_divergence {
 };
 
 struct replay_stats {
-	uint64_t dialogs;	/* started */
-	uint64_t completed;	/* ran to their end: matching + divergent */
-	uint64_t matching;	/* every final code as captured */
-	uint64_t divergent;	/* a final code differed (or a transaction the capture had did not happen) */
-	uint64_t failed;	/* timed out: a response or a request the capture had never came */
-	uint64_t skipped;	/* copies not started: the pool was full */
-	uint64_t active;	/* dialogs in progress now */
-	uint64_t requests;	/* requests sent (first copies) */
-	uint64_t retransmits;	/* requests or responses sent again by timer */
-	uint64_t answered;	/* requests of the far side answered with the captured code */
-	uint64_t unmatched;	/* carriers: initial requests no captured dialog answers (404) */
-	uint64_t gaps_clamped;	/* captured gaps cut to max_gap */
-	uint64_t rx_bad;	/* datagrams that did not scan or matched nothing */
+	uint64_t dialogs;      /* started */
+	uint64_t completed;    /* ran to their end: matching + divergent */
+	uint64_t matching;     /* every final code as captured */
+	uint64_t divergent;    /* a final code differed (or a transaction the capture had did not happen) */
+	uint64_t failed;       /* timed out: a response or a request the capture had never came */
+	uint64_t skipped;      /* copies not started: the pool was full */
+	uint64_t active;       /* dialogs in progress now */
+	uint64_t requests;     /* requests sent (first copies) */
+	uint64_t retransmits;  /* requests or responses sent again by timer */
+	uint64_t answered;     /* requests of the far side answered with the captured code */
+	uint64_t unmatched;    /* carriers: initial requests no captured dialog answers (404) */
+	uint64_t gaps_clamped; /* captured gaps cut to max_gap */
+	uint64_t rx_bad;       /* datagrams that did not scan or matched nothing */
 	uint32_t div_n;
 	struct replay_divergence div[REPLAY_DIVERGENCES_MAX];
 };
@@ -116,20 +116,20 @@ size_t replay_seq_fmt(const struct pcap_dialog *d, const uint16_t *codes, char *
 
 /* What replay_rw_request puts in place of the capture's. */
 struct replay_rw {
-	struct sy_str ruri;	  /* the whole new Request-URI */
-	struct sy_str via_host;	  /* our sent-by, "ip:port" */
-	struct sy_str branch;	  /* z9hG4bK... */
+	struct sy_str ruri;	/* the whole new Request-URI */
+	struct sy_str via_host; /* our sent-by, "ip:port" */
+	struct sy_str branch;	/* z9hG4bK... */
 	struct sy_str call_id;
-	struct sy_str from_tag;	  /* replaces From's tag */
-	struct sy_str to_tag;	  /* replaces To's tag; empty: To goes without one */
-	struct sy_str from_host;  /* From's URI host:port ("" = keep) */
-	struct sy_str to_host;	  /* To's URI host:port ("" = keep) */
-	struct sy_str contact_host; /* our "ip:port" for Contact */
+	struct sy_str from_tag;	     /* replaces From's tag */
+	struct sy_str to_tag;	     /* replaces To's tag; empty: To goes without one */
+	struct sy_str from_host;     /* From's URI host:port ("" = keep) */
+	struct sy_str to_host;	     /* To's URI host:port ("" = keep) */
+	struct sy_str contact_host;  /* our "ip:port" for Contact */
 	const struct sy_str *routes; /* Route values to write (in-dialog), in order */
 	size_t route_n;
 	const struct sy_addr *sdp_from; /* the capture's address in SDP c=/o= (NULL = none) */
-	const char *sdp_to;   /* ours, bare */
-	bool sdp_ipv6;	      /* ours is IPv6 */
+	const char *sdp_to;		/* ours, bare */
+	bool sdp_ipv6;			/* ours is IPv6 */
 };
 
 /* Rewrites one captured request (see docs/pcap.md for the rules). Returns
@@ -140,7 +140,6 @@ size_t replay_rw_request(struct sy_str msg, const struct replay_rw *rw, char *ou
  * it is not a sip:/sips: URI or does not fit. */
 size_t replay_rw_uri(struct sy_str uri, struct sy_str hostport, char *out, size_t cap);
 /* An SDP body with "IN IP4|IP6 <from>" in c= and o= lines made ours. */
-size_t replay_rw_sdp(struct sy_str body, const struct sy_addr *from, const char *to, bool ipv6, char *out,
-		     size_t cap);
+size_t replay_rw_sdp(struct sy_str body, const struct sy_addr *from, const char *to, bool ipv6, char *out, size_t cap);
 
 #endif

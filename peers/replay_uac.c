@@ -15,8 +15,8 @@
 
 enum { R_FREE = 0, R_STEP, R_WAIT };
 enum { W_FINAL = 1, W_REQ };
-#define NO_SLOT UINT32_MAX
-#define NO_TXN	UINT32_MAX
+#define NO_SLOT	 UINT32_MAX
+#define NO_TXN	 UINT32_MAX
 #define RR_BYTES 384
 
 struct rp_call {
@@ -276,6 +276,22 @@ static void send_ack_non2xx(struct rp_call *c, const struct sip_ua_msg *m)
 		send_buf(u, len);
 }
 
+/* The ACK of a non-2xx final for a copy already gone: from the response alone. */
+static void ack_stray(struct replay_uac *u, const struct sip_ua_msg *m)
+{
+	struct sip_ua_req r = {.method = SY_STR("ACK"),
+			       .ruri = sip_raw_uri_of(m->to),
+			       .via_host = sy_str_from(u->host),
+			       .branch = m->branch,
+			       .from = m->from,
+			       .to = m->to,
+			       .call_id = m->call_id,
+			       .cseq = m->cseq};
+	size_t len;
+	if (sip_ua_request(&r, u->buf, sizeof(u->buf), &len) == SY_OK)
+		send_buf(u, len);
+}
+
 static void respond(struct replay_uac *u, const struct sip_ua_msg *m, const struct sy_addr *to, int status)
 {
 	struct sip_ua_resp r;
@@ -415,7 +431,8 @@ static bool step_one(struct rp_call *c, const struct pcap_sip *m)
 			wait_for(c, W_REQ, m->txn, g);
 			return true;
 		}
-		if (!m->request && m->code >= 200 && mine && c->codes[m->txn] == 0 && d->txns[m->txn].from == PCAP_SIDE_CALLER) {
+		if (!m->request && m->code >= 200 && mine && c->codes[m->txn] == 0 &&
+		    d->txns[m->txn].from == PCAP_SIDE_CALLER) {
 			wait_for(c, W_FINAL, m->txn, g);
 			return true;
 		}
@@ -435,6 +452,40 @@ static bool step_one(struct rp_call *c, const struct pcap_sip *m)
 	return true;
 }
 
+/* The script is over with an INVITE of the caller's still unanswered (the
+ * capture ends while it rings): CANCEL it, so the target does not ring for
+ * its whole ring timeout. The 487 finds the copy gone and is ACKed then. */
+static void cancel_open(struct rp_call *c)
+{
+	const struct pcap_dialog *d = dlg(c);
+	char inv[4096];
+	struct sip_ua_msg m;
+	for (uint32_t i = 0; i < d->msg_n; i++) {
+		const struct pcap_sip *p = &d->msgs[i];
+		if (!p->request || strcmp(p->method, "INVITE") != 0 || p->txn >= REPLAY_TXN_MAX ||
+		    c->codes[p->txn] != 0)
+			continue;
+		size_t n = build_req(c, i);
+		if (n == 0 || n > sizeof(inv))
+			return;
+		memcpy(inv, c->u->buf, n);
+		if (sip_ua_parse(inv, n, &m) != SY_OK)
+			return;
+		struct sip_ua_req r = {.method = SY_STR("CANCEL"),
+				       .ruri = m.ruri,
+				       .via_host = sy_str_from(c->u->host),
+				       .branch = m.branch,
+				       .from = m.from,
+				       .to = m.to,
+				       .call_id = m.call_id,
+				       .cseq = m.cseq};
+		size_t len;
+		if (sip_ua_request(&r, c->u->buf, sizeof(c->u->buf), &len) == SY_OK)
+			send_buf(c->u, len);
+		return;
+	}
+}
+
 static void advance(struct rp_call *c)
 {
 	const struct pcap_dialog *d = dlg(c);
@@ -444,6 +495,7 @@ static void advance(struct rp_call *c)
 			return;
 		c->cur++;
 	}
+	cancel_open(c);
 	finish(c, false);
 }
 
@@ -552,7 +604,8 @@ static void off_script(struct rp_call *c, const struct sip_ua_msg *m)
 		const char *meth[2] = {"ACK", "BYE"};
 		for (int k = 0; k < 2; k++) {
 			r.method = sy_str_from(meth[k]);
-			r.branch = fmt(br, sizeof(br), "z9hG4bK-%s-%llu-x%d", u->cfg.name, (unsigned long long)c->copy, k);
+			r.branch =
+			    fmt(br, sizeof(br), "z9hG4bK-%s-%llu-x%d", u->cfg.name, (unsigned long long)c->copy, k);
 			r.cseq = m->cseq + (uint32_t)k;
 			if (sip_ua_request(&r, u->buf, sizeof(u->buf), &len) == SY_OK)
 				send_buf(u, len);
@@ -605,6 +658,8 @@ static void on_response(struct replay_uac *u, const struct sip_ua_msg *m)
 	struct rp_call *c = find_call(u, m->call_id, &copy);
 	if (c == NULL) {
 		u->st.rx_bad += copy == 0;
+		if (copy != 0 && m->status >= 300 && sy_str_ieq(m->cseq_method, SY_STR("INVITE")))
+			ack_stray(u, m); /* the 487 of a CANCEL at the end, or a late final */
 		return;
 	}
 	uint32_t t = caller_txn(dlg(c), m->cseq, m->cseq_method);

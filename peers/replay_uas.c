@@ -147,7 +147,8 @@ static size_t build_resp(struct rs_call *c, const struct pcap_sip *m)
 	struct sy_str ctype, cbody;
 	sip_raw_body((struct sy_str){(const char *)m->text, m->len}, &ctype, &cbody);
 	if (cbody.len) {
-		size_t n = replay_rw_sdp(cbody, &c->d->callee, s->ip, s->local.family == SY_AF_INET6, body, sizeof(body));
+		size_t n =
+		    replay_rw_sdp(cbody, &c->d->callee, s->ip, s->local.family == SY_AF_INET6, body, sizeof(body));
 		r.content_type = ctype;
 		r.body = n ? (struct sy_str){body, n} : cbody;
 	}
@@ -298,6 +299,10 @@ static bool step_one(struct rs_call *c, const struct pcap_sip *m)
 		return false;
 	}
 	c->waiting = false;
+	/* 100 Trying is hop by hop (RFC 3261 17.2.1: within 200 ms): a
+	 * switch's INVITE timer must not see the capture's delay of it */
+	if (!m->request && m->code == 100)
+		g = c->pending_ns = 0;
 	c->t_step = sy_env_timer_start(c->s->env, c->pending_ns + g, on_step, c);
 	return true;
 }
@@ -309,6 +314,10 @@ static void advance(struct rs_call *c)
 		if (!m->retrans && step_one(c, m))
 			return;
 		c->cur++;
+	}
+	if (c->final == 0 && sy_str_ieq(c->inv.method, SY_STR("INVITE"))) {
+		wait_here(c, 0); /* the capture ends while it rings: the caller's CANCEL ends it */
+		return;
 	}
 	c->s->st.completed++;
 	call_free(c);
@@ -449,7 +458,8 @@ static void on_request(struct replay_uas *s, const struct sip_ua_msg *m, const c
 {
 	struct rs_call *c = find(s, m->call_id);
 	if (c == NULL) {
-		if (m->to_tag.len == 0 && !sy_str_ieq(m->method, SY_STR("ACK")) && !sy_str_ieq(m->method, SY_STR("CANCEL")))
+		if (m->to_tag.len == 0 && !sy_str_ieq(m->method, SY_STR("ACK")) &&
+		    !sy_str_ieq(m->method, SY_STR("CANCEL")))
 			on_initial(s, m, buf, len, from);
 		else if (!sy_str_ieq(m->method, SY_STR("ACK")))
 			answer(s, m, from, sy_str_ieq(m->method, SY_STR("BYE")) ? 200 : 481);
@@ -466,8 +476,12 @@ static void on_request(struct replay_uas *s, const struct sip_ua_msg *m, const c
 		c->acked = true;
 		sy_env_timer_cancel(s->env, c->t_retx);
 		c->t_retx = 0;
-		if (first)
+		if (first && c->cur >= c->d->msg_n) { /* the ACK of our 487: the end */
+			s->st.completed++;
+			call_free(c);
+		} else if (first) {
 			arrived(c, caller_txn(c, SY_STR("ACK")));
+		}
 		return;
 	}
 	uint32_t t = caller_txn(c, m->method);

@@ -17,13 +17,15 @@ enum sy_rc sim_replay_load(struct sim_run *r, char *err, size_t errlen)
 		const struct world_replay *wr = &w->replays[i];
 		struct pcap_read_cfg rc = {.filter = wr->filter[0] ? wr->filter : NULL};
 		char why[256];
-		enum sy_rc rv = pcap_flows_load(sim_world_env(r->sim), wr->pcap, &rc, &r->rp_flows[i], why, sizeof(why));
+		enum sy_rc rv =
+		    pcap_flows_load(sim_world_env(r->sim), wr->pcap, &rc, &r->rp_flows[i], why, sizeof(why));
 		if (rv != SY_OK) {
 			snprintf(err, errlen, "%s:%u: [replay]: %s", r->scn->file, wr->line, why);
 			return rv;
 		}
 		if (r->rp_flows[i]->dialog_n == 0) {
-			snprintf(err, errlen, "%s:%u: [replay]: %s holds no SIP dialog", r->scn->file, wr->line, wr->pcap);
+			snprintf(err, errlen, "%s:%u: [replay]: %s holds no SIP dialog", r->scn->file, wr->line,
+				 wr->pcap);
 			return SY_ERR_INVAL;
 		}
 	}
@@ -72,7 +74,8 @@ enum sy_rc sim_replay_callers(struct sim_run *r, char *err, size_t errlen)
 		cfg.name = "rp";
 		enum sy_rc rc = replay_uac_create(sim_node_env(r->rp_node), &cfg, &r->rp_uac[k]);
 		if (rc != SY_OK) {
-			snprintf(err, errlen, "%s:%u: cannot replay %s: %s", r->scn->file, wr->line, wr->pcap, sy_rc_str(rc));
+			snprintf(err, errlen, "%s:%u: cannot replay %s: %s", r->scn->file, wr->line, wr->pcap,
+				 sy_rc_str(rc));
 			return rc;
 		}
 		r->traffic_end_ns = SY_MAX(r->traffic_end_ns, replay_uac_span_ns(r->rp_uac[k]) + SY_NS_PER_S);

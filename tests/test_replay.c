@@ -14,6 +14,7 @@
 
 #include "core/sip/wire.h"
 #include "peers/replay.h"
+#include "peers/world.h"
 #include "tests/testenv.h"
 
 /* ---- hand-built flows ---- */
@@ -28,15 +29,20 @@
 	"To: <sip:4321@" V6_CALLEE ">" totag "\r\n"                                                                    \
 	"Via: SIP/2.0/UDP " V6_CALLER ":5060;branch=z9hG4bKkdjuw8376\r\n"                                              \
 	"Max-Forwards: 70\r\n"
-#define SDP_V6(who) "v=0\r\no=Valid8 8521 32 IN IP6 " who "\r\ns=SIP-Call\r\nc=IN IP6 " who "\r\nt=0 0\r\nm=audio 5008 RTP/AVP 0\r\n"
+#define SDP_V6(who)                                                                                                    \
+	"v=0\r\no=Valid8 8521 32 IN IP6 " who "\r\ns=SIP-Call\r\nc=IN IP6 " who                                        \
+	"\r\nt=0 0\r\nm=audio 5008 RTP/AVP 0\r\n"
 
-static const char v6_invite[] = "INVITE sip:4321@" V6_CALLEE ":5060 SIP/2.0\r\n" HDRS("INVITE", "1", "")
-				"Authorization: Digest username=\"x\"\r\n"
-				"Content-Type: application/sdp\r\nContent-Length: 143\r\n\r\n" SDP_V6(V6_CALLER);
-static const char v6_200[] = "SIP/2.0 200 OK\r\n" HDRS("INVITE", "1", ";tag=b7") "Content-Type: application/sdp\r\n"
-			     "Content-Length: 141\r\n\r\n" SDP_V6(V6_CALLEE);
-static const char v6_ack[] = "ACK sip:4321@" V6_CALLEE " SIP/2.0\r\n" HDRS("ACK", "1", ";tag=b7") "Content-Length: 0\r\n\r\n";
-static const char v6_bye[] = "BYE sip:4321@" V6_CALLEE " SIP/2.0\r\n" HDRS("BYE", "2", ";tag=b7") "Content-Length: 0\r\n\r\n";
+static const char v6_invite[] = "INVITE sip:4321@" V6_CALLEE ":5060 SIP/2.0\r\n" HDRS(
+    "INVITE", "1", "") "Authorization: Digest username=\"x\"\r\n"
+		       "Content-Type: application/sdp\r\nContent-Length: 143\r\n\r\n" SDP_V6(V6_CALLER);
+static const char v6_200[] =
+    "SIP/2.0 200 OK\r\n" HDRS("INVITE", "1", ";tag=b7") "Content-Type: application/sdp\r\n"
+							"Content-Length: 141\r\n\r\n" SDP_V6(V6_CALLEE);
+static const char v6_ack[] =
+    "ACK sip:4321@" V6_CALLEE " SIP/2.0\r\n" HDRS("ACK", "1", ";tag=b7") "Content-Length: 0\r\n\r\n";
+static const char v6_bye[] =
+    "BYE sip:4321@" V6_CALLEE " SIP/2.0\r\n" HDRS("BYE", "2", ";tag=b7") "Content-Length: 0\r\n\r\n";
 static const char v6_bye200[] = "SIP/2.0 200 OK\r\n" HDRS("BYE", "2", ";tag=b7") "Content-Length: 0\r\n\r\n";
 static const char v6_100[] = "SIP/2.0 100 Trying\r\n" HDRS("INVITE", "1", "") "Content-Length: 0\r\n\r\n";
 
@@ -253,8 +259,12 @@ static void pair_run(struct pair *p, const struct pcap_flows *callers, const str
 {
 	testenv_init(&p->te, 7);
 	struct replay_cfg sc = {.flows = callees, .local = sy_addr_v4(10, 0, 1, 1, 5060)};
-	struct replay_cfg cc = {.flows = callers, .local = sy_addr_v4(10, 0, 3, 1, 5060), .target = sc.local,
-				.pace = REPLAY_PACE_RATE, .rate_milli = 100000, .loop = loop};
+	struct replay_cfg cc = {.flows = callers,
+				.local = sy_addr_v4(10, 0, 3, 1, 5060),
+				.target = sc.local,
+				.pace = REPLAY_PACE_RATE,
+				.rate_milli = 100000,
+				.loop = loop};
 	p->s = NULL;
 	if (carrier_up)
 		assert_int_equal(replay_uas_create(&p->te.env, &sc, &p->s), SY_OK);
@@ -306,7 +316,8 @@ static void test_replay_matches(void **state)
 
 static void test_replay_diverges(void **state)
 {
-	static const char busy[] = "SIP/2.0 486 Busy Here\r\n" HDRS("INVITE", "1", ";tag=b7") "Content-Length: 0\r\n\r\n";
+	static const char busy[] =
+	    "SIP/2.0 486 Busy Here\r\n" HDRS("INVITE", "1", ";tag=b7") "Content-Length: 0\r\n\r\n";
 	struct hflows callers, callees;
 	v6_dialog(&callers, v6_200);
 	const struct hmsg m[] = {{0, PCAP_SIDE_CALLER, v6_invite, 0}, {300, PCAP_SIDE_CALLEE, busy, 0}};
@@ -341,12 +352,94 @@ static void test_replay_times_out(void **state)
 	pair_free(&p);
 }
 
+/* The capture ends while the INVITE rings: the copy CANCELs it, the
+ * callee answers 487, the copy (gone) ACKs it; both sides end. */
+static void test_replay_cancels_open_invite(void **state)
+{
+	static const char ringing[] =
+	    "SIP/2.0 180 Ringing\r\n" HDRS("INVITE", "1", ";tag=b7") "Content-Length: 0\r\n\r\n";
+	struct hflows h;
+	const struct hmsg m[] = {
+	    {0, PCAP_SIDE_CALLER, v6_invite, 0}, {5, PCAP_SIDE_CALLEE, v6_100, 0}, {40, PCAP_SIDE_CALLEE, ringing, 0}};
+	hflows_build(&h, m, 3, 1);
+	h.txns[0].final_code = 0;
+	struct pair p;
+	pair_run(&p, &h.f, &h.f, 3, true);
+	const struct replay_stats *st = replay_uac_stats(p.u);
+	assert_int_equal(st->matching, 3); /* INVITE - as captured */
+	assert_int_equal(st->failed, 0);
+	const struct replay_stats *ss = replay_uas_stats(p.s);
+	assert_int_equal(ss->completed, 3);
+	assert_int_equal(ss->active, 0);
+	size_t cancels = 0, acks = 0;
+	for (size_t i = 0; i < testenv_sent_count(&p.te); i++) {
+		const char *b = (const char *)testenv_sent(&p.te, i)->buf;
+		cancels += strncmp(b, "CANCEL ", 7) == 0;
+		acks += strncmp(b, "ACK ", 4) == 0;
+	}
+	assert_int_equal(cancels, 3);
+	assert_int_equal(acks, 3);
+	pair_free(&p);
+}
+
+/* ---- [replay] sections ---- */
+
+static void parse_err(const char *text, const char *want)
+{
+	struct world *w = NULL;
+	char err[512];
+	assert_int_equal(world_parse_buf(text, strlen(text), "sc/r.scn", NULL, 0, &w, err, sizeof(err)), SY_ERR_PARSE);
+	if (strstr(err, want) == NULL)
+		fail_msg("error '%s' does not say '%s'", err, want);
+}
+
+static void test_section(void **state)
+{
+	static const char text[] = "[run]\nduration = 1s\n[carrier c]\nprefixes = 1\n"
+				   "[replay]\npcap = x.pcap\npace = 2000/s\nloop = 10\nlimit = 7\nmax_gap = 1s\n"
+				   "[replay c]\npcap = /abs/y.pcap\nrole = carriers\npace = x2.5\nkey = round-robin\n"
+				   "carrier = c\nfilter = udp port 5060\n";
+	struct world *w = NULL;
+	char err[512];
+	assert_int_equal(world_parse_buf(text, sizeof(text) - 1, "sc/r.scn", NULL, 0, &w, err, sizeof(err)), SY_OK);
+	assert_int_equal(w->replay_n, 2);
+	assert_string_equal(w->replays[0].pcap, "sc/x.pcap"); /* relative to the scenario's folder */
+	struct replay_cfg c;
+	world_replay_cfg(&w->replays[0], &c);
+	assert_int_equal(c.pace, REPLAY_PACE_RATE);
+	assert_int_equal(c.rate_milli, 2000000);
+	assert_int_equal(c.loop, 10);
+	assert_int_equal(c.limit, 7);
+	assert_int_equal(c.max_gap_ns, SY_NS_PER_S);
+	assert_int_equal(w->replays[1].role, WORLD_REPLAY_CARRIERS);
+	assert_string_equal(w->replays[1].pcap, "/abs/y.pcap");
+	assert_string_equal(w->replays[1].filter, "udp port 5060");
+	world_replay_cfg(&w->replays[1], &c);
+	assert_int_equal(c.pace, REPLAY_PACE_FACTOR);
+	assert_int_equal(c.factor_milli, 2500);
+	assert_int_equal(c.key, REPLAY_KEY_ROUND_ROBIN);
+	assert_int_equal(c.max_gap_ns, REPLAY_MAX_GAP_NS);
+	world_free(w);
+	parse_err("[replay]\nrole = callers\n", "pcap");
+	parse_err("[replay]\npcap = a\npace = fast\n", "r.scn:3: bad pace 'fast'");
+	parse_err("[replay]\npcap = a\nrole = both\n", "bad role");
+	parse_err("[replay]\npcap = a\nkey = name\n", "bad key");
+	parse_err("[replay]\npcap = a\nrole = carriers\ncarrier = nope\n", "r.scn:4: no [carrier nope]");
+	parse_err("[replay]\npcap = a\ncarrier = nope\n", "role = carriers");
+	parse_err("[replay]\npcap = a\nmax_gap = 0s\n", "max_gap");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_rw_uri),	      cmocka_unit_test(test_rw_request),
-	    cmocka_unit_test(test_pacing),	      cmocka_unit_test(test_replay_matches),
-	    cmocka_unit_test(test_replay_diverges), cmocka_unit_test(test_replay_times_out),
+	    cmocka_unit_test(test_rw_uri),
+	    cmocka_unit_test(test_rw_request),
+	    cmocka_unit_test(test_pacing),
+	    cmocka_unit_test(test_replay_matches),
+	    cmocka_unit_test(test_replay_diverges),
+	    cmocka_unit_test(test_replay_times_out),
+	    cmocka_unit_test(test_replay_cancels_open_invite),
+	    cmocka_unit_test(test_section),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
