@@ -16,7 +16,7 @@ shift
 out=build/fuzz
 mkdir -p "$out/artifacts" "$out/logs"
 # Bigger inputs are not more interesting; HTTP needs room for a 64 KB body.
-max_len() { case $1 in http) echo 70000 ;; scn) echo 16384 ;; *) echo 8192 ;; esac; }
+max_len() { case $1 in http) echo 70000 ;; scn) echo 16384 ;; pcap) echo 65536 ;; *) echo 8192 ;; esac; }
 failed=()
 summary=()
 for name in "$@"; do

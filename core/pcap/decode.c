@@ -300,6 +300,31 @@ uint32_t pcap__linktype(int dlt)
 	return dlt < 0 ? UINT32_MAX : (uint32_t)dlt;
 }
 
+const char *pcap_linktype_name(uint32_t linktype, char *buf, size_t n)
+{
+	switch (linktype == 12 || linktype == 14 ? PCAP_LT_RAW : linktype) {
+	case PCAP_LT_NULL:
+		return "BSD loopback (NULL)";
+	case PCAP_LT_ETHERNET:
+		return "Ethernet";
+	case PCAP_LT_RAW:
+		return "raw IP";
+	case PCAP_LT_LOOP:
+		return "BSD loopback (LOOP)";
+	case PCAP_LT_SLL:
+		return "Linux cooked (SLL)";
+	case PCAP_LT_IPV4:
+		return "raw IPv4";
+	case PCAP_LT_IPV6:
+		return "raw IPv6";
+	case PCAP_LT_SLL2:
+		return "Linux cooked (SLL2)";
+	default:
+		snprintf(buf, n, "LINKTYPE %u", linktype);
+		return buf;
+	}
+}
+
 /* ---- the decoder ---- */
 
 struct pcap_decoder *pcap_decoder_create(const struct pcap_read_cfg *cfg, uint32_t linktype, pcap_msg_fn fn, void *arg,
@@ -325,7 +350,7 @@ struct pcap_decoder *pcap_decoder_create(const struct pcap_read_cfg *cfg, uint32
 	d->stats = stats;
 	memset(stats, 0, sizeof(*stats));
 	stats->linktype = d->linktype;
-	if (sy_htab_init(&d->tcp, 1024) != SY_OK) {
+	if (sy_htab_init(&d->tcp, 4096) != SY_OK) {
 		free(d);
 		return NULL;
 	}

@@ -62,10 +62,15 @@ struct pcap_read_stats {
 typedef enum sy_rc (*pcap_msg_fn)(void *arg, const struct pcap_msg *m);
 
 /* Reads PATH through env's files, calling fn for each message in capture
- * order. SY_ERR_NOTFOUND when the file is missing; SY_ERR_PARSE when
+ * order. Any env with file operations will do: sy_live_files() in cmd/
+ * (core/live/live.h), a simulated node's env in sim/, the tests' testenv. SY_ERR_NOTFOUND when the file is missing; SY_ERR_PARSE when
  * libpcap rejects it or it is truncated (err: "PATH: frame N: why"). */
 enum sy_rc pcap_read_file(const struct sy_env *env, const char *path, const struct pcap_read_cfg *cfg,
 			  pcap_msg_fn fn, void *arg, struct pcap_read_stats *stats, char *err, size_t errlen);
+
+/* A link type's name for reports: "Ethernet", "Linux cooked (SLL)", ...;
+ * "LINKTYPE N" (in buf) for one the decoder does not know. */
+const char *pcap_linktype_name(uint32_t linktype, char *buf, size_t n);
 
 /* The decoder alone, fed frame by frame (the fuzz harness and the unit
  * tests use it; pcap_read_file drives it from libpcap). */

@@ -125,6 +125,8 @@ static void dir_key(const struct pcap_ip *ip, uint16_t sport, uint16_t dport, ui
 static void buf_consume(struct pcap_tcp_dir *t, size_t n)
 {
 	SY_ASSERT(n <= t->len);
+	if (n == 0)
+		return;
 	memmove(t->buf, t->buf + n, t->len - n);
 	t->len -= n;
 }
@@ -143,7 +145,8 @@ static bool dir_app(struct pcap_decoder *d, struct pcap_tcp_dir *t)
 	int s = pcap__sip_start(t->buf + at, t->len - at);
 	if (s == -1 && t->len < 1024)
 		return false;
-	bool sip_port = t->sport == 5060 || t->dport == 5060 || t->sport == 5061 || t->dport == 5061;
+	/* 5060 only: 5061 is SIP over TLS, which no capture lets us read. */
+	bool sip_port = t->sport == 5060 || t->dport == 5060;
 	bool has_sip = t->len >= 7 && memmem(t->buf, t->len, "SIP/2.0", 7) != NULL;
 	t->app = s == 1 || sip_port || has_sip ? PCAP_APP_SIP : PCAP_APP_OTHER;
 	return true;
@@ -151,15 +154,19 @@ static bool dir_app(struct pcap_decoder *d, struct pcap_tcp_dir *t)
 
 /* Finds the next message start in an unsynchronised stream: true when
  * the buffer now opens with one. */
-static bool dir_resync(struct pcap_tcp_dir *t)
+static bool dir_resync(struct pcap_decoder *d, struct pcap_tcp_dir *t)
 {
-	if (t->app == PCAP_APP_SIP) {
-		buf_consume(t, pcap__sip_resync(t->buf, t->len));
+	size_t skip = t->app == PCAP_APP_SIP ? pcap__sip_resync(t->buf, t->len) : pcap__smpp_resync(t->buf, t->len);
+	size_t lost = skip;
+	/* CRLF keep-alives ahead of a first message are not lost bytes. */
+	for (size_t i = 0; i < skip && t->app == PCAP_APP_SIP && (t->buf[i] == '\r' || t->buf[i] == '\n'); i++)
+		lost--;
+	d->stats->tcp_bytes_lost += lost;
+	buf_consume(t, skip);
+	if (t->app == PCAP_APP_SIP)
 		t->synced = t->len > 0 && pcap__sip_start(t->buf, t->len) == 1;
-	} else {
-		buf_consume(t, pcap__smpp_resync(t->buf, t->len));
+	else
 		t->synced = pcap__smpp_header_ok(t->buf, t->len);
-	}
 	return t->synced;
 }
 
@@ -188,6 +195,8 @@ static enum sy_rc dir_next_msg(struct pcap_tcp_dir *t, size_t *mlen)
 
 static void dir_frame(struct pcap_decoder *d, struct pcap_tcp_dir *t)
 {
+	if (t->len == 0)
+		return;
 	if (!t->app_known) {
 		if (!dir_app(d, t))
 			return;
@@ -199,7 +208,7 @@ static void dir_frame(struct pcap_decoder *d, struct pcap_tcp_dir *t)
 			t->len = 0;
 			return;
 		}
-		if (!t->synced && !dir_resync(t))
+		if (!t->synced && !dir_resync(d, t))
 			return;
 		size_t mlen = 0;
 		enum sy_rc rc = dir_next_msg(t, &mlen);
@@ -210,6 +219,7 @@ static void dir_frame(struct pcap_decoder *d, struct pcap_tcp_dir *t)
 								  : "tcp: SMPP stream out of step");
 			t->synced = false;
 			buf_consume(t, 1); /* resync from the next byte on */
+			d->stats->tcp_bytes_lost++;
 			continue;
 		}
 		pcap__emit(d, &t->ip, t->sport, t->dport, PCAP_PROTO_TCP, t->app, t->buf, mlen);
