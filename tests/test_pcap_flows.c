@@ -606,6 +606,38 @@ static void test_capture_rtp(void **state)
 	pcap_flows_free(f);
 }
 
+/* The npm smpp client bound to switchyard serve: 5 submits, 5 receipts. */
+static void test_capture_smpp(void **state)
+{
+	struct pcap_flows *f = load("pcaps/smpp_loopback.pcap");
+	assert_int_equal(f->dialog_n, 0);
+	assert_int_equal(f->bind_n, 1);
+	assert_int_equal(f->smpp_malformed, 0);
+	const struct pcap_smpp_bind *b = &f->binds[0];
+	assert_true(addr_is(&b->esme, "127.0.0.1:35912"));
+	assert_true(addr_is(&b->smsc, "127.0.0.1:2775"));
+	assert_string_equal(b->system_id, "app");
+	assert_int_equal(b->bind_command, SMPP_BIND_TRANSCEIVER);
+	assert_int_equal(b->bind_status, 0);
+	assert_int_equal(b->pdu_n, 24);
+	assert_int_equal(b->submits, 5);
+	assert_int_equal(b->submit_resps, 5);
+	assert_int_equal(b->delivers, 5);
+	assert_int_equal(b->deliver_resps, 5);
+	for (uint32_t i = 0; i < b->pdu_n; i++) {
+		const struct pcap_smpp *p = &b->pdus[i];
+		bool esme_sends = p->command_id == SMPP_SUBMIT_SM || p->command_id == SMPP_DELIVER_SM_RESP ||
+				  p->command_id == SMPP_BIND_TRANSCEIVER;
+		bool smsc_sends = p->command_id == SMPP_SUBMIT_SM_RESP || p->command_id == SMPP_DELIVER_SM;
+		if (esme_sends)
+			assert_int_equal(p->from, PCAP_SIDE_CALLER);
+		if (smsc_sends)
+			assert_int_equal(p->from, PCAP_SIDE_CALLEE);
+		assert_true(i == 0 || p->at_ns >= b->pdus[i - 1].at_ns);
+	}
+	pcap_flows_free(f);
+}
+
 /* A missing file and a cut one: errors naming the file (and the frame). */
 static void test_capture_errors(void **state)
 {
@@ -654,6 +686,7 @@ int main(void)
 	    cmocka_unit_test(test_capture_register_two_hops),
 	    cmocka_unit_test(test_capture_ipv6_timing),
 	    cmocka_unit_test(test_capture_rtp),
+	    cmocka_unit_test(test_capture_smpp),
 	    cmocka_unit_test(test_capture_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
