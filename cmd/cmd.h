@@ -33,9 +33,10 @@ struct world;
 struct replay_cfg;
 /* The local address the kernel would send to target from (port 0) (peers.c). */
 struct sy_addr cmd_local_for(const struct sy_addr *target);
-/* The callers of a replay to target on real sockets; the exit status (replay.c). */
-int cmd_replay_callers(const struct replay_cfg *cfg, const struct sy_addr *target, bool verbose);
+/* The callers of a replay on real sockets (SIP to target, SMPP to smpp); the exit status (replay.c). */
+int cmd_replay_callers(const struct replay_cfg *cfg, const struct sy_addr *target, const struct sy_addr *smpp,
+		       bool verbose);
 /* `load --target` of a scenario with [replay] sections (replay.c). */
-int cmd_replay_world(const struct world *w, const struct sy_addr *target, bool verbose);
+int cmd_replay_world(const struct world *w, const struct sy_addr *target, const struct sy_addr *smpp, bool verbose);
 
 #endif

@@ -445,7 +445,7 @@ static int load_setup(struct load *ld, const struct peers_args *pa)
 	if (load_targets(pa, &sip, &smpp) != 0)
 		return 2;
 	if (!w->voice.present && !w->sms.present && w->replay_n > 0)
-		return cmd_replay_world(w, &sip, pa->verbose) + 10; /* the load was a replay: done */
+		return cmd_replay_world(w, &sip, &smpp, pa->verbose) + 10; /* the load was a replay: done */
 	if (!w->voice.present && !w->sms.present) {
 		fprintf(stderr, "%s: no [traffic voice] or [traffic sms] section: nothing to load\n", s->file);
 		return 2;

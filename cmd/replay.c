@@ -16,7 +16,7 @@
 #define STEP_NS (100 * SY_NS_PER_MS)
 
 struct replay_args {
-	const char *file, *target, *listen, *filter, *ready_file;
+	const char *file, *target, *smpp_target, *listen, *filter, *ready_file;
 	struct replay_cfg cfg;
 	enum replay_role role;
 	bool verbose;
@@ -24,15 +24,19 @@ struct replay_args {
 
 static void replay_usage(FILE *f)
 {
-	fprintf(f, "usage: switchyard replay FILE --target HOST:PORT [--role callers|carriers]\n"
-		   "                         [--pace original|N/s|xK] [--loop N] [--limit N] [--max-gap DURATION]\n"
-		   "                         [--key number|round-robin] [--filter BPF] [--listen HOST:PORT]\n"
-		   "                         [--ready-file PATH] [-v]\n"
-		   "  callers (default): the capture's dialogs sent again to --target over UDP, each\n"
-		   "  copy with its own Call-ID, tags and branches; the final codes that come back\n"
-		   "  are compared with the capture's. Exit 0 when no dialog failed or diverged.\n"
-		   "  carriers: answers on --listen (default 0.0.0.0:5060) the way the capture's\n"
-		   "  callees did, until SIGINT/SIGTERM. docs/pcap.md, \"Replay\".\n");
+	fprintf(
+	    f,
+	    "usage: switchyard replay FILE --target HOST:PORT [--role callers|carriers]\n"
+	    "                         [--pace original|N/s|xK] [--loop N] [--limit N] [--max-gap DURATION]\n"
+	    "                         [--key number|round-robin] [--filter BPF] [--listen HOST:PORT]\n"
+	    "                         [--ready-file PATH] [--smpp-target HOST:PORT --system-id ID --password PW] [-v]\n"
+	    "  callers (default): the capture's dialogs sent again to --target over UDP, each\n"
+	    "  copy with its own Call-ID, tags and branches; the final codes that come back\n"
+	    "  are compared with the capture's. SMPP binds: their submit_sm sent again to\n"
+	    "  --smpp-target (default --target's host, port 2775), bound with --system-id\n"
+	    "  and --password. Exit 0 when no dialog or bind failed or diverged.\n"
+	    "  carriers: answers on --listen (default 0.0.0.0:5060) the way the capture's\n"
+	    "  callees did, until SIGINT/SIGTERM. docs/pcap.md, \"Replay\".\n");
 }
 
 /* "original", "2000/s", "x10". */
@@ -69,9 +73,16 @@ static bool parse_u64(const char *v, uint64_t *out)
 static bool value_opt(struct replay_args *a, const char *o, const char *v)
 {
 	uint64_t n;
-	if (strcmp(o, "--target") == 0 || strcmp(o, "--listen") == 0 || strcmp(o, "--filter") == 0 ||
-	    strcmp(o, "--ready-file") == 0) {
-		*(o[2] == 't' ? &a->target : o[2] == 'l' ? &a->listen : o[2] == 'f' ? &a->filter : &a->ready_file) = v;
+	const char **slot = strcmp(o, "--target") == 0	      ? &a->target
+			    : strcmp(o, "--smpp-target") == 0 ? &a->smpp_target
+			    : strcmp(o, "--listen") == 0      ? &a->listen
+			    : strcmp(o, "--filter") == 0      ? &a->filter
+			    : strcmp(o, "--ready-file") == 0  ? &a->ready_file
+			    : strcmp(o, "--system-id") == 0   ? &a->cfg.system_id
+			    : strcmp(o, "--password") == 0    ? &a->cfg.password
+							      : NULL;
+	if (slot != NULL) {
+		*slot = v;
 		return true;
 	}
 	if (strcmp(o, "--role") == 0) {
@@ -141,31 +152,54 @@ static struct sy_live *live_new(bool verbose)
 	return l;
 }
 
-/* Plays cfg's callers (flows, pacing set) to target; the exit status. */
-int cmd_replay_callers(const struct replay_cfg *base, const struct sy_addr *target, bool verbose)
+static int verdict(const char *label, const struct replay_stats *s, int sig)
+{
+	print_stats(label, s);
+	int out = s->failed == 0 && s->divergent == 0 && s->skipped == 0 && s->dialogs > 0 && sig == 0 ? 0 : 1;
+	printf("%s: %s\n", label, out == 0 ? "PASS" : "FAIL");
+	return out;
+}
+
+/* Plays cfg's callers (flows, pacing set): SIP dialogs to target, SMPP
+ * binds to smpp (with cfg's system_id); the exit status. */
+int cmd_replay_callers(const struct replay_cfg *base, const struct sy_addr *target, const struct sy_addr *smpp,
+		       bool verbose)
 {
 	struct sy_live *l = live_new(verbose);
 	if (l == NULL)
 		return 1;
 	struct replay_cfg cfg = *base;
+	struct replay_uac *u = NULL;
+	struct replay_esme *e = NULL;
+	enum sy_rc rc = SY_OK;
 	cfg.target = *target;
 	cfg.local = cmd_local_for(target);
-	struct replay_uac *u = NULL;
-	enum sy_rc rc = replay_uac_create(sy_live_env(l), &cfg, &u);
-	if (rc != SY_OK) {
-		fprintf(stderr, "switchyard replay: cannot start the callers: %s\n", sy_rc_str(rc));
-		sy_live_destroy(l);
-		return 1;
+	if (cfg.flows->dialog_n > 0)
+		rc = replay_uac_create(sy_live_env(l), &cfg, &u);
+	cfg.target = *smpp;
+	if (rc == SY_OK && cfg.flows->bind_n > 0 && cfg.system_id != NULL)
+		rc = replay_esme_create(sy_live_env(l), &cfg, &e);
+	int out = 1, sig = 0;
+	if (rc != SY_OK || (u == NULL && e == NULL)) {
+		fprintf(stderr, "switchyard replay: cannot start the callers: %s\n",
+			rc != SY_OK ? sy_rc_str(rc) : "no SIP dialog, and SMPP binds need --system-id and --password");
+		goto out;
 	}
-	replay_uac_start(u);
-	int sig = 0;
-	while (!replay_uac_done(u) && (sig = sy_live_stopped_by(l)) == 0)
+	if (u != NULL)
+		replay_uac_start(u);
+	if (e != NULL)
+		replay_esme_start(e);
+	while (((u != NULL && !replay_uac_done(u)) || (e != NULL && !replay_esme_done(e))) &&
+	       (sig = sy_live_stopped_by(l)) == 0)
 		sy_live_run_for(l, STEP_NS);
-	const struct replay_stats *s = replay_uac_stats(u);
-	print_stats("replay", s);
-	int out = s->failed == 0 && s->divergent == 0 && s->skipped == 0 && s->dialogs > 0 && sig == 0 ? 0 : 1;
-	printf("replay: %s\n", out == 0 ? "PASS" : "FAIL");
+	out = 0;
+	if (u != NULL)
+		out |= verdict("replay", replay_uac_stats(u), sig);
+	if (e != NULL)
+		out |= verdict("replay-smpp", replay_esme_stats(e), sig);
+out:
 	replay_uac_destroy(u);
+	replay_esme_destroy(e);
 	sy_live_destroy(l);
 	return out;
 }
@@ -207,6 +241,14 @@ out:
 	return out;
 }
 
+/* --smpp-target, or --target's host on port 2775. */
+static enum sy_rc smpp_target(const char *arg, const struct sy_addr *sip, struct sy_addr *out)
+{
+	*out = *sip;
+	out->port = 2775;
+	return arg == NULL ? SY_OK : sy_addr_parse(arg, 2775, out);
+}
+
 int cmd_replay(int argc, char **argv)
 {
 	struct replay_args a = {0};
@@ -215,9 +257,14 @@ int cmd_replay(int argc, char **argv)
 		replay_usage(r > 0 ? stdout : stderr);
 		return r > 0 ? 0 : 2;
 	}
-	struct sy_addr target;
-	if (a.target != NULL && sy_addr_parse(a.target, 5060, &target) != SY_OK) {
-		fprintf(stderr, "switchyard replay: bad --target '%s' (want host:port)\n", a.target);
+	struct sy_addr target, smpp;
+	if (a.target != NULL &&
+	    (sy_addr_parse(a.target, 5060, &target) != SY_OK || smpp_target(a.smpp_target, &target, &smpp) != SY_OK)) {
+		fprintf(stderr, "switchyard replay: bad --target or --smpp-target (want host:port)\n");
+		return 2;
+	}
+	if ((a.cfg.system_id == NULL) != (a.cfg.password == NULL)) {
+		fprintf(stderr, "switchyard replay: --system-id and --password go together\n");
 		return 2;
 	}
 	struct pcap_read_cfg rc = {.filter = a.filter};
@@ -228,19 +275,20 @@ int cmd_replay(int argc, char **argv)
 		return 2;
 	}
 	int out = 2;
-	if (f->dialog_n == 0) {
-		fprintf(stderr, "%s: no SIP dialog to replay\n", a.file);
+	if (f->dialog_n == 0 && (a.role == REPLAY_CARRIERS || f->bind_n == 0)) {
+		fprintf(stderr, "%s: no SIP dialog%s to replay\n", a.file,
+			a.role == REPLAY_CARRIERS ? "" : " or SMPP bind");
 		goto done;
 	}
 	a.cfg.flows = f;
-	out = a.role == REPLAY_CARRIERS ? run_carriers(&a) : cmd_replay_callers(&a.cfg, &target, a.verbose);
+	out = a.role == REPLAY_CARRIERS ? run_carriers(&a) : cmd_replay_callers(&a.cfg, &target, &smpp, a.verbose);
 done:
 	pcap_flows_free(f);
 	return out;
 }
 
 /* `load --target` with [replay] sections: each callers section in turn. */
-int cmd_replay_world(const struct world *w, const struct sy_addr *target, bool verbose)
+int cmd_replay_world(const struct world *w, const struct sy_addr *target, const struct sy_addr *smpp, bool verbose)
 {
 	int out = 0, ran = 0;
 	for (uint32_t i = 0; i < w->replay_n; i++) {
@@ -258,7 +306,7 @@ int cmd_replay_world(const struct world *w, const struct sy_addr *target, bool v
 		world_replay_cfg(wr, &cfg);
 		cfg.flows = f;
 		printf("replay: %s\n", wr->pcap);
-		int r = f->dialog_n ? cmd_replay_callers(&cfg, target, verbose) : 1;
+		int r = cmd_replay_callers(&cfg, target, smpp, verbose);
 		out = out ? out : r;
 		ran++;
 		pcap_flows_free(f);

@@ -45,6 +45,7 @@ struct replay_cfg {
 	uint32_t calls_max;    /* concurrent dialogs; 0 = sized from the pace */
 	uint64_t t1_ns;	       /* default 500 ms */
 	uint64_t start_ns;     /* first dialog this long after replay_uac_start() */
+	const char *system_id, *password; /* SMPP: our bind's credentials (the capture's are not ours) */
 };
 
 /* One dialog whose final codes differed from the capture's. */
@@ -84,6 +85,15 @@ bool replay_uac_done(const struct replay_uac *u);
 uint64_t replay_uac_span_ns(const struct replay_uac *u);
 const struct replay_stats *replay_uac_stats(const struct replay_uac *u);
 void replay_uac_destroy(struct replay_uac *u);
+
+/* ---- callers of SMPP binds (replay_esme.c): an ESME per captured bind ---- */
+struct replay_esme;
+enum sy_rc replay_esme_create(const struct sy_env *env, const struct replay_cfg *cfg, struct replay_esme **out);
+void replay_esme_start(struct replay_esme *e);
+bool replay_esme_done(const struct replay_esme *e);
+uint64_t replay_esme_span_ns(const struct replay_esme *e);
+const struct replay_stats *replay_esme_stats(const struct replay_esme *e);
+void replay_esme_destroy(struct replay_esme *e);
 
 /* ---- carriers ---- */
 struct replay_uas;

@@ -153,6 +153,8 @@ struct world_replay {
 	char filter[SCN_VALUE_MAX];
 	char carrier[SCN_NAME_MAX]; /* role carriers: this [carrier] only; "" = every one */
 	uint32_t carrier_line;
+	char system_id[SCN_NAME_MAX]; /* SMPP binds: ours (an [account] with smpp = yes) */
+	char password[SCN_NAME_MAX];
 };
 
 struct world {

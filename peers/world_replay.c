@@ -76,6 +76,9 @@ static const struct scn_key_def replay_keys[] = {
     {"key", k_key, 0, 0, false},
     {"filter", scn_key_str, RP(filter), SCN_VALUE_MAX, false},
     {"carrier", k_carrier, RP(carrier), SCN_NAME_MAX, false},
+    {"system_id", scn_key_str, RP(system_id), SCN_NAME_MAX, false},
+    {"account", scn_key_str, RP(system_id), SCN_NAME_MAX, false},
+    {"password", scn_key_str, RP(password), SCN_NAME_MAX, false},
 };
 
 static void *replay_begin(struct scn_pctx *c, void *arg, struct sy_str name)
@@ -131,4 +134,6 @@ void world_replay_cfg(const struct world_replay *r, struct replay_cfg *out)
 	out->max_gap_ns = r->max_gap_ns;
 	out->start_ns = r->start_ns;
 	out->key = r->key_round_robin ? REPLAY_KEY_ROUND_ROBIN : REPLAY_KEY_NUMBER;
+	out->system_id = r->system_id[0] ? r->system_id : NULL;
+	out->password = r->system_id[0] ? r->password : NULL;
 }

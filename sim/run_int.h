@@ -82,6 +82,7 @@ struct sim_run {
 	 * their own host, the carriers answering from a capture */
 	struct pcap_flows *rp_flows[WORLD_REPLAYS_MAX];
 	struct replay_uac *rp_uac[WORLD_REPLAYS_MAX];
+	struct replay_esme *rp_esme[WORLD_REPLAYS_MAX];
 	struct replay_uas *rp_uas[SCN_CARRIERS_MAX];
 	struct sim_node *rp_node;
 };

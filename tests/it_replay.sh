@@ -8,6 +8,9 @@
 #  2. The same through `switchyard load --target` of a scenario with a
 #     [replay] section.
 #  3. The callers of pcaps/sip_ipv6_udp.pcap against SIPp's uas directly.
+#  4. The submit_sm traffic of pcaps/smpp_loopback.pcap (binds with our
+#     account) against serve's SMSC, `switchyard carriers` upstream: every
+#     submit_sm_resp as captured, every receipt back.
 set -u
 source "$(dirname "$0")/lib.sh"
 dialogs=${REPLAY_DIALOGS:-4000}
@@ -79,5 +82,36 @@ check "sipp: replay.dialogs" "$(field replay.dialogs "$TMP/sipp.log")" 1000
 check "sipp: replay.failed" "$(field replay.failed "$TMP/sipp.log")" 0
 check "sipp: replay.matching" "$(field replay.matching "$TMP/sipp.log")" 1000
 grep -q "gaps_clamped [1-9]" "$TMP/sipp.log" || fail "the capture's gaps of years were not clamped"
-[ "$SY_FAILS" = 0 ] || { show_log callers 20; show_log sipp 20; }
-finish uas
+stop uas
+
+# 4. SMPP: the capture's submit_sm, bound with our account
+pick_ports 4
+sip=${PORTS[0]} smpp=${PORTS[1]} http=${PORTS[2]} up=${PORTS[3]}
+cat >"$TMP/sms.scn" <<CONF
+[node]
+sip = 127.0.0.1:$sip
+smpp = 127.0.0.1:$smpp
+http = 127.0.0.1:$http
+out = $TMP/out-sms
+
+[account app]
+smpp = yes
+password = secret
+
+[smpp-carrier up]
+prefixes = 1
+address = 127.0.0.1:$up
+system_id = upstream
+password = uppass
+delivery = 100% delay 50ms..300ms
+CONF
+start_switchyard smsc-up carriers "$TMP/sms.scn"
+start_switchyard smsc serve "$TMP/sms.scn"
+timeout 120 "$SY" replay "$root/pcaps/smpp_loopback.pcap" --target "127.0.0.1:$sip" --smpp-target "127.0.0.1:$smpp" \
+	--system-id app --password secret --loop 20 --pace 5/s >"$TMP/smpp.log" 2>&1
+check "replay exit status (SMPP against serve)" "$?" 0
+check "smpp: binds replayed" "$(field replay.dialogs "$TMP/smpp.log")" 20
+check "smpp: binds matching" "$(field replay.matching "$TMP/smpp.log")" 20
+check "switch: submit_sm accepted" "$(metric "$http" switchyard_sms_accepted_total)" 100
+[ "$SY_FAILS" = 0 ] || { show_log callers 20; show_log sipp 20; show_log smpp 20; }
+finish smsc

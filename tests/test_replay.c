@@ -144,17 +144,17 @@ static size_t rw_v6_invite(char *out, size_t cap, const struct sy_addr *caller)
 	static const struct sy_str routes[] = {SY_STR("<sip:10.0.0.9;lr>")};
 	struct replay_rw rw = {
 	    .ruri = SY_STR("sip:4321@10.0.0.1:5060"),
-	    .via_host = SY_STR("10.0.3.1:5060"),
+	    .via_host = SY_STR("10.0.5.1:5060"),
 	    .branch = SY_STR("z9hG4bK-rp-7-0"),
 	    .call_id = SY_STR("7-3@rp"),
 	    .from_tag = SY_STR("rf7"),
-	    .from_host = SY_STR("10.0.3.1:5060"),
+	    .from_host = SY_STR("10.0.5.1:5060"),
 	    .to_host = SY_STR("10.0.0.1:5060"),
-	    .contact_host = SY_STR("10.0.3.1:5060"),
+	    .contact_host = SY_STR("10.0.5.1:5060"),
 	    .routes = routes,
 	    .route_n = 1,
 	    .sdp_from = caller,
-	    .sdp_to = "10.0.3.1",
+	    .sdp_to = "10.0.5.1",
 	};
 	return replay_rw_request(SY_STR(v6_invite), &rw, out, cap);
 }
@@ -170,18 +170,18 @@ static void test_rw_request(void **state)
 	struct sip_ua_msg m;
 	assert_int_equal(sip_ua_parse(out, n, &m), SY_OK); /* Content-Length matches the new body */
 	assert_int_equal(m.via_n, 1);
-	assert_true(sy_str_eq(m.via[0], SY_STR("SIP/2.0/UDP 10.0.3.1:5060;branch=z9hG4bK-rp-7-0;rport")));
+	assert_true(sy_str_eq(m.via[0], SY_STR("SIP/2.0/UDP 10.0.5.1:5060;branch=z9hG4bK-rp-7-0;rport")));
 	assert_true(sy_str_eq(m.ruri, SY_STR("sip:4321@10.0.0.1:5060")));
 	assert_true(sy_str_eq(m.call_id, SY_STR("7-3@rp")));
 	assert_true(sy_str_eq(m.from_tag, SY_STR("rf7")));
 	assert_int_equal(m.to_tag.len, 0);
-	assert_true(sy_str_eq(m.from, SY_STR("<sip:9876@10.0.3.1:5060>;tag=rf7")));
+	assert_true(sy_str_eq(m.from, SY_STR("<sip:9876@10.0.5.1:5060>;tag=rf7")));
 	assert_true(sy_str_eq(m.to, SY_STR("<sip:4321@10.0.0.1:5060>")));
-	assert_true(sy_str_eq(m.contact_uri, SY_STR("sip:9876@10.0.3.1:5060")));
+	assert_true(sy_str_eq(m.contact_uri, SY_STR("sip:9876@10.0.5.1:5060")));
 	assert_int_equal(m.cseq, 1);
 	assert_int_equal(m.content_length, m.body.len);
-	assert_non_null(strstr(out, "c=IN IP4 10.0.3.1\r\n"));
-	assert_non_null(strstr(out, "o=Valid8 8521 32 IN IP4 10.0.3.1\r\n"));
+	assert_non_null(strstr(out, "c=IN IP4 10.0.5.1\r\n"));
+	assert_non_null(strstr(out, "o=Valid8 8521 32 IN IP4 10.0.5.1\r\n"));
 	assert_non_null(strstr(out, "Route: <sip:10.0.0.9;lr>\r\n"));
 	assert_non_null(strstr(out, "Max-Forwards: 70\r\n"));
 	assert_null(strstr(out, V6_CALLER)); /* no trace of the capture's caller left */
