@@ -40,7 +40,10 @@ static void check_dialog(const struct pcap_dialog *d)
 	SY_ASSERT(n == d->retrans_n);
 	n = 0;
 	for (uint32_t i = 0; i < d->txn_n; i++) {
-		SY_ASSERT(d->txns[i].first_msg < d->msg_n && d->txns[i].leg < d->leg_n);
+		const struct pcap_sip_txn *x = &d->txns[i];
+		SY_ASSERT(x->first_msg < d->msg_n && x->leg < d->leg_n && d->msgs[x->first_msg].txn == i);
+		SY_ASSERT(x->final_msg == UINT32_MAX ? x->final_code == 0
+						     : d->msgs[x->final_msg].code == x->final_code);
 		n += d->txns[i].msg_n;
 	}
 	SY_ASSERT(n == d->msg_n);
@@ -60,8 +63,11 @@ static void check_flows(const struct pcap_flows *f)
 	}
 	for (uint32_t i = 0; i < f->bind_n; i++) {
 		const struct pcap_smpp_bind *b = &f->binds[i];
-		for (uint32_t k = 0; k < b->pdu_n; k++)
-			SY_ASSERT(k == 0 || b->pdus[k].at_ns >= b->pdus[k - 1].at_ns);
+		for (uint32_t k = 0; k < b->pdu_n; k++) {
+			const struct pcap_smpp *p = &b->pdus[k];
+			SY_ASSERT(k == 0 || p->at_ns >= b->pdus[k - 1].at_ns);
+			SY_ASSERT(p->pair == UINT32_MAX || (p->pair < b->pdu_n && b->pdus[p->pair].pair == k));
+		}
 		smpp += b->pdu_n;
 	}
 	SY_ASSERT(sip == f->sip_msgs && smpp == f->smpp_pdus);

@@ -22,29 +22,33 @@ tshark_sip() {
 	printf '%s\n' "$out"
 }
 
-# ladders: each Call-ID with its sorted, distinct methods and codes, one per
-# line, from tshark's fields (stdin) or from `pcap info --json` (file $1).
+# ladders: each Call-ID with its methods and codes and how many times each
+# was seen, one Call-ID per line, from tshark's fields (stdin) or from
+# `pcap info --json` (file $1).
 ladders_tshark() {
 	python3 -c '
-import sys
-d = {}
+import collections, sys
+d = collections.defaultdict(collections.Counter)
 for line in sys.stdin:
     line = line.rstrip("\n")
     if not line:
         continue
-    cid, method, code = line.split("|")
-    d.setdefault(cid, set()).add(method or code)
+    cids, methods, codes = line.split("|")
+    for cid in set(cids.split(",")):  # a TCP segment may carry more than one message
+        for tok in methods.split(",") + codes.split(","):
+            if tok:
+                d[cid][tok] += 1
 for cid in sorted(d):
-    print(cid, " ".join(sorted(d[cid])))
+    print(cid, " ".join("%s*%d" % kv for kv in sorted(d[cid].items())))
 '
 }
 ladders_info() {
 	python3 -c '
-import json, sys
+import collections, json, sys
 j = json.load(open(sys.argv[1]))
 for dg in sorted(j["dialogs"], key=lambda x: x["call_id"]):
-    s = set(m.get("method") or str(m.get("code")) for m in dg["messages"])
-    print(dg["call_id"], " ".join(sorted(s)))
+    c = collections.Counter(m.get("method") or str(m.get("code")) for m in dg["messages"])
+    print(dg["call_id"], " ".join("%s*%d" % kv for kv in sorted(c.items())))
 ' "$1"
 }
 
@@ -58,7 +62,7 @@ for f in pcaps/*.pcap; do
 	check "$name: pcap info --json exit status" "$?" 0
 	want=$(printf '%s\n' "$ref" | ladders_tshark)
 	got=$(ladders_info "$TMP/$name.json" 2>&1)
-	check "$name: Call-IDs with their methods and codes, as tshark" "$got" "$want"
+	check "$name: Call-IDs with their methods and codes (counted), as tshark" "$got" "$want"
 	"$SY" pcap info "$f" >"$TMP/$name.txt" 2>"$TMP/$name.err"
 	check "$name: pcap info exit status" "$?" 0
 	dialogs=$(printf '%s\n' "$ref" | cut -d'|' -f1 | sort -u | wc -l)

@@ -138,8 +138,10 @@ static void test_invite_dialog(void **state)
 	assert_int_equal(inv->provisional_n, 2);
 	assert_int_equal(inv->from, PCAP_SIDE_CALLER);
 	assert_int_equal(inv->msg_n, 4);
+	assert_int_equal(inv->final_msg, 3);
 	assert_string_equal(ack->method, "ACK"); /* the ACK of a 2xx: its own */
 	assert_int_equal(ack->final_code, 0);
+	assert_int_equal(ack->final_msg, UINT32_MAX);
 	assert_int_equal(d->msgs[4].txn, 1);
 	assert_string_equal(bye_t->method, "BYE");
 	assert_int_equal(bye_t->from, PCAP_SIDE_CALLEE);
@@ -188,6 +190,16 @@ static void test_retransmissions(void **state)
 	assert_int_equal(d->txns[0].provisional_n, 2); /* 180 and 183, not the copy */
 	assert_int_equal(d->txns[0].final_code, 200);
 	assert_int_equal(d->txns[0].msg_n, 7);
+	pcap_flows_free(f);
+	/* a copy of the INVITE after its 100 and 180: still a copy */
+	f = made();
+	req(f, a, b, T0, "INVITE", "z9hG4bKr9", 1, "c2b", "ft", "");
+	resp(f, b, a, T0 + 100 * MS, 100, "INVITE", "z9hG4bKr9", 1, "c2b", "ft", "");
+	resp(f, b, a, T0 + 200 * MS, 180, "INVITE", "z9hG4bKr9", 1, "c2b", "ft", "tt");
+	req(f, a, b, T0 + 500 * MS, "INVITE", "z9hG4bKr9", 1, "c2b", "ft", "");
+	pcap_flows_finish(f);
+	assert_true(f->dialogs[0].msgs[3].retrans);
+	assert_int_equal(f->dialogs[0].retrans_n, 1);
 	pcap_flows_free(f);
 }
 
@@ -460,6 +472,13 @@ static void test_smpp_binds(void **state)
 	assert_int_equal(b->submit_resps, 1);
 	assert_int_equal(b->pdus[1].from, PCAP_SIDE_CALLEE);
 	assert_int_equal(b->pdus[3].at_ns, 4 * MS);
+	uint32_t pairs[4] = {1, 0, 3, 2};
+	for (uint32_t i = 0; i < 4; i++)
+		assert_int_equal(b->pdus[i].pair, pairs[i]);
+	assert_int_equal(b->unanswered, 0);
+	assert_int_equal(b2->pdus[0].pair, UINT32_MAX); /* the enquire_link got no answer */
+	assert_int_equal(b2->pdus[1].pair, 2);
+	assert_int_equal(b2->unanswered, 1);
 	assert_true(sy_addr_eq(&b2->esme, &esme2) && sy_addr_eq(&b2->smsc, &smsc));
 	assert_string_equal(b2->system_id, "");
 	assert_int_equal(b2->bind_command, 0);
@@ -484,8 +503,16 @@ static void test_smpp_bind_rejected(void **state)
 	f = made();
 	add_pdu(f, esme, smsc, T0, SMPP_BIND_TRANSMITTER, 1, 0, "acme");
 	add_pdu(f, smsc, esme, T0, SMPP_BIND_TRANSMITTER_RESP, 1, 0x0E, NULL);
+	/* a submit_sm anyway, refused; then one answered by a generic_nack */
+	add_pdu(f, esme, smsc, T0, SMPP_SUBMIT_SM, 2, 0, NULL);
+	add_pdu(f, smsc, esme, T0, SMPP_SUBMIT_SM_RESP, 2, 0x04, NULL);
+	add_pdu(f, esme, smsc, T0, SMPP_SUBMIT_SM, 3, 0, NULL);
+	add_pdu(f, smsc, esme, T0, SMPP_GENERIC_NACK, 3, 0x03, NULL);
 	pcap_flows_finish(f);
 	assert_int_equal(f->binds[0].bind_status, 0x0E);
+	assert_int_equal(f->binds[0].submit_errors, 1);
+	assert_int_equal(f->binds[0].pdus[4].pair, 5);
+	assert_int_equal(f->binds[0].unanswered, 0);
 	pcap_flows_free(f);
 }
 
@@ -634,7 +661,10 @@ static void test_capture_smpp(void **state)
 		if (smsc_sends)
 			assert_int_equal(p->from, PCAP_SIDE_CALLEE);
 		assert_true(i == 0 || p->at_ns >= b->pdus[i - 1].at_ns);
+		assert_true(p->pair < b->pdu_n && b->pdus[p->pair].pair == i); /* each answered */
 	}
+	assert_int_equal(b->unanswered, 0);
+	assert_int_equal(b->submit_errors, 0);
 	pcap_flows_free(f);
 }
 

@@ -85,6 +85,8 @@ struct buf {
 static void put(struct buf *b, const void *p, size_t n)
 {
 	assert_true(b->n + n <= sizeof(b->b));
+	if (n == 0)
+		return; /* p may be NULL */
 	memcpy(b->b + b->n, p, n);
 	b->n += n;
 }

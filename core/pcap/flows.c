@@ -190,7 +190,7 @@ static uint32_t txn_find(struct pcap_flows *f, uint32_t d, uint8_t leg, const ch
 		if (s->kind != FLOWS_K_TXN || s->a != d)
 			continue;
 		const struct pcap_sip_txn *t = &dg->txns[s->b];
-		const char *k = im->dlgs[d].txn_keys[s->b];
+		const char *k = im->dlgs[d].tx[s->b].key;
 		if (t->leg == leg && strcmp(t->method, method) == 0 && strlen(k) == key.len &&
 		    memcmp(k, key.p, key.len) == 0)
 			return s->b;
@@ -206,12 +206,12 @@ static enum sy_rc txn_new(struct pcap_flows *f, uint32_t d, uint8_t leg, const c
 	struct pcap_dialog *dg = &f->dialogs[d];
 	uint32_t t = dg->txn_n;
 	if (!flows_grow((void **)&dg->txns, &dl->txn_cap, t, sizeof(*dg->txns)) ||
-	    !flows_grow((void **)&dl->txn_keys, &dl->key_cap, t, sizeof(*dl->txn_keys)))
+	    !flows_grow((void **)&dl->tx, &dl->tx_cap, t, sizeof(*dl->tx)))
 		return SY_ERR_NOMEM;
-	dl->txn_keys[t] = flows_strdup(f, key);
-	if (dl->txn_keys[t] == NULL || !flows_idx_put(&im->idx, txn_hash(d, leg, method, key), FLOWS_K_TXN, d, t))
+	dl->tx[t] = (struct flows_txn){.key = flows_strdup(f, key), .last_msg = UINT32_MAX};
+	if (dl->tx[t].key == NULL || !flows_idx_put(&im->idx, txn_hash(d, leg, method, key), FLOWS_K_TXN, d, t))
 		return SY_ERR_NOMEM;
-	dg->txns[t] = (struct pcap_sip_txn){.leg = leg, .first_msg = dg->msg_n};
+	dg->txns[t] = (struct pcap_sip_txn){.leg = leg, .first_msg = dg->msg_n, .final_msg = UINT32_MAX};
 	memcpy(dg->txns[t].method, method, sizeof(dg->txns[t].method));
 	dg->txn_n++;
 	*out = t;
@@ -254,38 +254,42 @@ static enum sy_rc txn_of(struct pcap_flows *f, uint32_t d, struct pcap_sip *msg,
 	return SY_OK;
 }
 
-/* A retransmission is the same bytes again in the same transaction; the
- * first copy is indexed. */
-static enum sy_rc mark_retrans(struct pcap_flows *f, uint32_t d, uint32_t mi)
+/* A retransmission is the same bytes again in the same transaction: mi
+ * is compared with the transaction's earlier messages, newest first. */
+static void mark_retrans(struct pcap_flows *f, uint32_t d, uint32_t mi)
 {
-	struct flows_impl *im = flows_impl(f);
+	struct flows_dlg *dl = &flows_impl(f)->dlgs[d];
 	struct pcap_dialog *dg = &f->dialogs[d];
 	struct pcap_sip *msg = &dg->msgs[mi];
-	uint64_t h = flows_hash(FLOWS_K_MSG, d, (struct sy_str){(const char *)msg->text, msg->len});
-	uint32_t pos = 0;
-	struct flows_slot *s;
-	while ((s = flows_idx_next(&im->idx, h, &pos)) != NULL) {
-		const struct pcap_sip *o = &dg->msgs[s->b];
-		if (s->kind == FLOWS_K_MSG && s->a == d && o->txn == msg->txn && o->len == msg->len &&
-		    memcmp(o->text, msg->text, msg->len) == 0) {
+	struct flows_msg *mx = &dl->mx[mi];
+	struct flows_txn *tx = &dl->tx[msg->txn];
+	mx->hash = sy_hash64(msg->text, msg->len, 0);
+	mx->prev = tx->last_msg;
+	tx->last_msg = mi;
+	uint32_t o = mx->prev;
+	for (uint32_t n = 0; o != UINT32_MAX && n < FLOWS_RETRANS_WINDOW; o = dl->mx[o].prev, n++) {
+		const struct pcap_sip *om = &dg->msgs[o];
+		if (dl->mx[o].hash == mx->hash && om->len == msg->len && memcmp(om->text, msg->text, msg->len) == 0) {
 			msg->retrans = true;
 			dg->retrans_n++;
-			return SY_OK;
+			return;
 		}
 	}
-	return flows_idx_put(&im->idx, h, FLOWS_K_MSG, d, mi) ? SY_OK : SY_ERR_NOMEM;
 }
 
-static void txn_count(struct pcap_dialog *dg, const struct pcap_sip *msg)
+static void txn_count(struct pcap_dialog *dg, uint32_t mi)
 {
+	const struct pcap_sip *msg = &dg->msgs[mi];
 	struct pcap_sip_txn *t = &dg->txns[msg->txn];
 	t->msg_n++;
 	if (msg->retrans || msg->request)
 		return;
-	if (msg->code < 200)
+	if (msg->code < 200) {
 		t->provisional_n++;
-	else if (t->final_code == 0)
+	} else if (t->final_code == 0) {
 		t->final_code = msg->code;
+		t->final_msg = mi;
+	}
 }
 
 /* The callee's tag: the first To tag of a message going the caller's way,
@@ -313,7 +317,8 @@ static enum sy_rc msg_new(struct pcap_flows *f, uint32_t d, const struct pcap_ms
 	struct flows_dlg *dl = &flows_impl(f)->dlgs[d];
 	struct pcap_dialog *dg = &f->dialogs[d];
 	uint32_t mi = dg->msg_n;
-	if (!flows_grow((void **)&dg->msgs, &dl->msg_cap, mi, sizeof(*dg->msgs)))
+	if (!flows_grow((void **)&dg->msgs, &dl->msg_cap, mi, sizeof(*dg->msgs)) ||
+	    !flows_grow((void **)&dl->mx, &dl->mx_cap, mi, sizeof(*dl->mx)))
 		return SY_ERR_NOMEM;
 	struct pcap_sip *msg = &dg->msgs[mi];
 	*msg = (struct pcap_sip){.frame = m->frame, .request = u->is_request, .cseq = u->cseq, .len = m->len};
@@ -363,14 +368,13 @@ static enum sy_rc sip_place(struct pcap_flows *f, const struct pcap_msg *m, cons
 	if (rc == SY_OK)
 		rc = txn_of(f, d, msg, u, &msg->txn);
 	if (rc == SY_OK)
-		rc = mark_retrans(f, d, mi);
-	if (rc == SY_OK)
 		rc = note_tags(f, dg, u);
 	if (rc != SY_OK)
 		return rc;
+	mark_retrans(f, d, mi);
 	dg->msg_n++;
 	dg->legs[msg->leg].msg_n++;
-	txn_count(dg, msg);
+	txn_count(dg, mi);
 	dg->complete = dg->txns[0].final_code != 0;
 	f->sip_msgs++;
 	return hosts_count(f, m);
@@ -462,7 +466,8 @@ void pcap_flows_free(struct pcap_flows *f)
 		free(f->dialogs[i].msgs);
 		free(f->dialogs[i].txns);
 		free(f->dialogs[i].legs);
-		free(im->dlgs[i].txn_keys);
+		free(im->dlgs[i].tx);
+		free(im->dlgs[i].mx);
 	}
 	free(f->dialogs);
 	free(im->dlgs);

@@ -53,6 +53,7 @@ struct pcap_sip_txn {
 	uint32_t provisional_n; /* distinct provisional responses (not retransmissions) */
 	uint32_t msg_n;		/* messages, retransmissions included */
 	uint32_t first_msg;	/* index into the dialog's msgs */
+	uint32_t final_msg;	/* the first final response's index; UINT32_MAX: none */
 };
 
 struct pcap_dialog {
@@ -84,6 +85,7 @@ struct pcap_smpp {
 	uint32_t command_id, status, seq;
 	const uint8_t *pdu; /* the whole PDU, header included */
 	size_t len;
+	uint32_t pair; /* the response of a request, the request of a response (index into pdus); UINT32_MAX: none */
 };
 
 struct pcap_smpp_bind {
@@ -95,6 +97,8 @@ struct pcap_smpp_bind {
 	struct pcap_smpp *pdus;
 	uint32_t pdu_n;
 	uint32_t submits, submit_resps, delivers, deliver_resps;
+	uint32_t submit_errors, deliver_errors; /* responses with a command_status other than ESME_ROK */
+	uint32_t unanswered;			/* requests without a captured response */
 };
 
 /* An address that sent or received SIP or SMPP messages. */

@@ -1,7 +1,7 @@
 /* flows_int.h: what the flows builder keeps beside the public struct: an
  * arena for the copied text, growable arrays, and one hash index shared by
- * Call-IDs, transaction keys, message copies, hosts and connections (each
- * kind tells its entries apart by `kind`). Shared by flows.c (SIP),
+ * Call-IDs, transaction keys, hosts and connections (each kind tells its
+ * entries apart by `kind`). Shared by flows.c (SIP),
  * flows_smpp.c and flows_mem.c. */
 #ifndef SY_PCAP_FLOWS_INT_H
 #define SY_PCAP_FLOWS_INT_H
@@ -11,9 +11,9 @@
 enum flows_key_kind {
 	FLOWS_K_CALL_ID = 1, /* a = dialog */
 	FLOWS_K_TXN,	     /* a = dialog, b = txn */
-	FLOWS_K_MSG,	     /* a = dialog, b = message (retransmission check) */
 	FLOWS_K_HOST,	     /* a = host */
 	FLOWS_K_CONN,	     /* a = bind */
+	FLOWS_K_SMPP_REQ,    /* a = bind, b = PDU: a request, by sequence number */
 };
 
 struct flows_slot {
@@ -32,12 +32,31 @@ struct flows_chunk {
 	uint8_t data[];
 };
 
+/* Per transaction, while building. */
+struct flows_txn {
+	const char *key;   /* its branch or "#CSEQ" (arena text) */
+	uint32_t last_msg; /* its latest message: the head of the msgs' prev chain */
+};
+
+/* Per message, while building: the retransmission check walks a
+ * transaction's messages back through prev, comparing hashes first. */
+struct flows_msg {
+	uint64_t hash;
+	uint32_t prev; /* the transaction's message before; UINT32_MAX at its first */
+};
+
+/* How many earlier messages of its transaction a message is compared with:
+ * an INVITE's retransmissions are a handful (RFC 3261 timer B), so this
+ * only bounds what a hostile capture can make one message cost. */
+#define FLOWS_RETRANS_WINDOW 32
+
 /* Per dialog, while building. */
 struct flows_dlg {
-	uint32_t msg_cap, txn_cap, leg_cap, key_cap;
-	const char **txn_keys; /* per txn: its branch or "#CSEQ" (arena text) */
-	uint32_t first_txn;    /* the first request's transaction; UINT32_MAX before it */
-	uint64_t last_ns;      /* the last message's time as kept (never decreasing) */
+	uint32_t msg_cap, txn_cap, leg_cap, tx_cap, mx_cap;
+	struct flows_txn *tx;
+	struct flows_msg *mx;
+	uint32_t first_txn; /* the first request's transaction; UINT32_MAX before it */
+	uint64_t last_ns;   /* the last message's time as kept (never decreasing) */
 	bool has_request;
 };
 

@@ -139,6 +139,46 @@ static enum sy_rc bind_note(struct pcap_flows *f, struct pcap_smpp_bind *bd, con
 	return SY_OK;
 }
 
+static bool no_response(uint32_t cmd)
+{
+	return cmd == SMPP_OUTBIND || cmd == SMPP_ALERT_NOTIFICATION;
+}
+
+static uint64_t seq_hash(uint32_t b, uint32_t seq)
+{
+	uint8_t k[4] = {(uint8_t)(seq >> 24), (uint8_t)(seq >> 16), (uint8_t)(seq >> 8), (uint8_t)seq};
+	return flows_hash(FLOWS_K_SMPP_REQ, b, (struct sy_str){(const char *)k, 4});
+}
+
+/* A response answers the other end's open request with its sequence
+ * number and command (any command for a generic_nack). */
+static enum sy_rc pair_up(struct pcap_flows *f, uint32_t b, uint32_t pi)
+{
+	struct flows_index *x = &flows_impl(f)->idx;
+	struct pcap_smpp_bind *bd = &f->binds[b];
+	struct pcap_smpp *p = &bd->pdus[pi];
+	uint64_t h = seq_hash(b, p->seq);
+	if (!smpp_cmd_is_resp(p->command_id))
+		return no_response(p->command_id) || flows_idx_put(x, h, FLOWS_K_SMPP_REQ, b, pi) ? SY_OK
+												  : SY_ERR_NOMEM;
+	uint32_t pos = 0;
+	struct flows_slot *s;
+	while ((s = flows_idx_next(x, h, &pos)) != NULL) {
+		struct pcap_smpp *q = s->kind == FLOWS_K_SMPP_REQ && s->a == b ? &bd->pdus[s->b] : NULL;
+		if (q == NULL || q->seq != p->seq || q->from == p->from || q->pair != UINT32_MAX ||
+		    (p->command_id != SMPP_GENERIC_NACK && (q->command_id | SMPP_RESP_BIT) != p->command_id))
+			continue;
+		q->pair = pi;
+		p->pair = s->b;
+		break;
+	}
+	if (p->status != ESME_ROK && p->command_id == SMPP_SUBMIT_SM_RESP)
+		bd->submit_errors++;
+	if (p->status != ESME_ROK && p->command_id == SMPP_DELIVER_SM_RESP)
+		bd->deliver_errors++;
+	return SY_OK;
+}
+
 static enum sy_rc pdu_new(struct pcap_flows *f, uint32_t b, const struct pcap_msg *m)
 {
 	struct flows_bind *bl = &flows_impl(f)->bnds[b];
@@ -156,11 +196,14 @@ static enum sy_rc pdu_new(struct pcap_flows *f, uint32_t b, const struct pcap_ms
 				.status = be32(m->data + 8),
 				.seq = be32(m->data + 12),
 				.pdu = copy,
-				.len = m->len};
+				.len = m->len,
+				.pair = UINT32_MAX};
 	flows_step(f, &bl->last_ns, m->ts_ns, m->frame);
 	p->at_ns = bl->last_ns - bd->start_ns;
 	bd->duration_ns = p->at_ns;
 	enum sy_rc rc = bind_note(f, bd, p);
+	if (rc == SY_OK)
+		rc = pair_up(f, b, bd->pdu_n);
 	if (rc == SY_OK)
 		bd->pdu_n++;
 	return rc;
@@ -204,9 +247,16 @@ static int bind_order_cmp(const void *a, const void *b)
 	return x->i < y->i ? -1 : x->i > y->i;
 }
 
-/* Binds by start time, capture order among equals. */
+/* Binds by start time, capture order among equals; their requests left
+ * without a response counted. */
 void flows_smpp_finish(struct pcap_flows *f)
 {
+	for (uint32_t i = 0; i < f->bind_n; i++) {
+		struct pcap_smpp_bind *b = &f->binds[i];
+		for (uint32_t k = 0; k < b->pdu_n; k++)
+			b->unanswered += !smpp_cmd_is_resp(b->pdus[k].command_id) &&
+					 !no_response(b->pdus[k].command_id) && b->pdus[k].pair == UINT32_MAX;
+	}
 	uint32_t n = f->bind_n;
 	if (n < 2)
 		return;

@@ -161,18 +161,20 @@ static void text_bind(struct pcap_text *t, const struct pcap_smpp_bind *b, uint3
 		pcap_text_printf(t, "  %s: %s\n", smpp_cmd_name(b->bind_command), smpp_status_name(b->bind_status));
 	else
 		pcap_text_printf(t, "  the bind was not captured\n");
-	pcap_text_printf(t, "  %u PDUs, %s: submit_sm %u (resp %u), deliver_sm %u (resp %u)\n", b->pdu_n,
-			 pcap_info_dur(dur, sizeof(dur), b->duration_ns), b->submits, b->submit_resps, b->delivers,
-			 b->deliver_resps);
+	pcap_text_printf(t,
+			 "  %u PDUs, %s: submit_sm %u (resp %u, %u refused), deliver_sm %u (resp %u, %u refused), "
+			 "%u requests unanswered\n",
+			 b->pdu_n, pcap_info_dur(dur, sizeof(dur), b->duration_ns), b->submits, b->submit_resps,
+			 b->submit_errors, b->delivers, b->deliver_resps, b->deliver_errors, b->unanswered);
 }
 
 static void text_capture(struct pcap_text *t, const struct pcap_flows *f, const char *name)
 {
 	const struct pcap_read_stats *st = &f->stats;
-	char date[40], dur[32];
+	char date[40], dur[32], lt[32];
 	pcap_text_printf(t, "capture: %s\n", name);
-	pcap_text_printf(t, "  %llu frames, %llu bytes, link type %u, from %s, %s\n", (unsigned long long)st->frames,
-			 (unsigned long long)st->bytes, st->linktype,
+	pcap_text_printf(t, "  %llu frames, %llu bytes, %s, from %s, %s\n", (unsigned long long)st->frames,
+			 (unsigned long long)st->bytes, pcap_linktype_name(st->linktype, lt, sizeof(lt)),
 			 pcap_info_date(date, sizeof(date), st->frames ? st->first_ts_ns : f->start_ns),
 			 pcap_info_dur(dur, sizeof(dur), pcap_info_duration(f)));
 	pcap_text_printf(t,

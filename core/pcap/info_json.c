@@ -132,6 +132,9 @@ static void json_bind(struct pcap_text *t, const struct pcap_smpp_bind *b)
 	json_u(t, "submit_resps", b->submit_resps);
 	json_u(t, "delivers", b->delivers);
 	json_u(t, "deliver_resps", b->deliver_resps);
+	json_u(t, "submit_errors", b->submit_errors);
+	json_u(t, "deliver_errors", b->deliver_errors);
+	json_u(t, "unanswered", b->unanswered);
 	pcap_text_printf(t, "}");
 }
 
@@ -141,6 +144,9 @@ static void json_capture(struct pcap_text *t, const struct pcap_flows *f)
 	json_u(t, "frames", st->frames);
 	json_u(t, "bytes", st->bytes);
 	json_u(t, "linktype", st->linktype);
+	char lt[32];
+	pcap_text_printf(t, ",");
+	json_kv(t, "linktype_name", pcap_linktype_name(st->linktype, lt, sizeof(lt)));
 	json_u(t, "start_ns", st->frames ? st->first_ts_ns : f->start_ns);
 	json_u(t, "duration_ns", pcap_info_duration(f));
 	json_u(t, "sip_messages", f->sip_msgs);
