@@ -690,6 +690,30 @@ static void test_tcp_rst_and_midstream(void **state)
 	dec_free(&x);
 }
 
+static void test_tcp_total_bound(void **state)
+{
+	/* Ten directions each holding the first 2,000 bytes of a message
+	 * with a 3,000-byte body: with 8 KiB for all, the least recently
+	 * active give way, closed and their partial messages handed over. */
+	char *big = big_invite(3000);
+	struct pcap_read_cfg cfg = {.tcp_total_max = 8192};
+	struct dec x;
+	dec_open(&x, 1, &cfg);
+	for (uint16_t i = 0; i < 10; i++)
+		seg(&x, (uint16_t)(41000 + i), 5060, ISN, ACK, big, 2000);
+	assert_true(x.g.n >= 6);
+	for (size_t i = 0; i < x.g.n; i++) {
+		assert_int_equal(x.g.msgs[i].m.len, 2000);
+		assert_int_equal(x.g.msgs[i].m.src.port, 41000 + i);
+	}
+	size_t early = x.g.n;
+	dec_close(&x);
+	assert_int_equal(x.g.n, 10);
+	print_message("%zu of 10 directions gave way before the end\n", early);
+	dec_free(&x);
+	free(big);
+}
+
 static void test_ipv6_ext_headers(void **state)
 {
 	/* Hop-by-hop (8 bytes of padding options) then destination options
@@ -995,6 +1019,7 @@ int main(void)
 	    cmocka_unit_test(test_tcp_smpp),
 	    cmocka_unit_test(test_tcp_gap),
 	    cmocka_unit_test(test_tcp_rst_and_midstream),
+	    cmocka_unit_test(test_tcp_total_bound),
 	    cmocka_unit_test(test_ipv6_ext_headers),
 	    cmocka_unit_test(test_file_pcap_and_pcapng),
 	    cmocka_unit_test(test_real_captures),

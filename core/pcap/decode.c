@@ -338,6 +338,8 @@ struct pcap_decoder *pcap_decoder_create(const struct pcap_read_cfg *cfg, uint32
 		d->cfg = *cfg;
 	if (d->cfg.tcp_buffer_max == 0)
 		d->cfg.tcp_buffer_max = 1u << 20;
+	if (d->cfg.tcp_total_max == 0)
+		d->cfg.tcp_total_max = 256u << 20;
 	bool ports = false;
 	for (size_t i = 0; i < SY_ARRAY_LEN(d->cfg.smpp_ports); i++)
 		ports |= d->cfg.smpp_ports[i] != 0;
@@ -391,6 +393,7 @@ void pcap_decoder_destroy(struct pcap_decoder *d)
 		return;
 	pcap__tcp_free_all(d);
 	pcap__frag_free_all(d);
+	SY_ASSERT(d->tcp_held == 0 && d->frag_bytes == 0 && d->frag_n == 0);
 	sy_htab_free(&d->tcp);
 	free(d);
 }

@@ -71,6 +71,7 @@ struct pcap_decoder {
 	struct pcap_tcp_dir *tcp_lru; /* least recently active first */
 	struct pcap_tcp_dir *tcp_mru;
 	uint32_t tcp_n;
+	size_t tcp_held; /* stream and out-of-order buffer bytes of all directions */
 };
 
 /* decode.c */

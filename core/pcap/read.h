@@ -37,6 +37,7 @@ struct pcap_read_cfg {
 	uint16_t smpp_ports[4];	 /* TCP ports framed as SMPP; all 0 = 2775 */
 	size_t tcp_buffer_max;	 /* bytes held per TCP direction awaiting a gap; 0 = 1 MiB */
 	uint64_t frames_max;	 /* stop after this many frames; 0 = all */
+	size_t tcp_total_max;	 /* bytes held by all TCP directions together; 0 = 256 MiB (added by the reader) */
 };
 
 struct pcap_read_stats {

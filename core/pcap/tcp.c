@@ -86,8 +86,9 @@ static void lru_push(struct pcap_decoder *d, struct pcap_tcp_dir *t)
 	d->tcp_mru = t;
 }
 
-static void dir_clear(struct pcap_tcp_dir *t)
+static void dir_clear(struct pcap_decoder *d, struct pcap_tcp_dir *t)
 {
+	d->tcp_held -= t->cap + t->ooo_bytes;
 	while (t->ooo != NULL) {
 		struct pcap_tcp_seg *s = t->ooo;
 		t->ooo = s->next;
@@ -104,7 +105,7 @@ static void dir_free(struct pcap_decoder *d, struct pcap_tcp_dir *t)
 {
 	sy_htab_remove(&d->tcp, &t->node);
 	lru_unlink(d, t);
-	dir_clear(t);
+	dir_clear(d, t);
 	d->tcp_n--;
 	free(t);
 }
@@ -251,6 +252,7 @@ static void buf_append(struct pcap_decoder *d, struct pcap_tcp_dir *t, const uin
 			d->stats->tcp_bytes_lost += n;
 			return;
 		}
+		d->tcp_held += cap - t->cap;
 		t->buf = b;
 		t->cap = cap;
 	}
@@ -266,6 +268,7 @@ static void ooo_drain(struct pcap_decoder *d, struct pcap_tcp_dir *t)
 		t->ooo = s->next;
 		t->ooo_n--;
 		t->ooo_bytes -= s->len;
+		d->tcp_held -= s->len;
 		uint32_t end = s->seq + s->len;
 		if (seq_diff(end, t->next_seq) > 0) {
 			uint32_t skip = t->next_seq - s->seq;
@@ -308,6 +311,7 @@ static bool ooo_insert(struct pcap_decoder *d, struct pcap_tcp_dir *t, uint32_t 
 	*pp = s;
 	t->ooo_n++;
 	t->ooo_bytes += n;
+	d->tcp_held += n;
 	return true;
 }
 
@@ -368,7 +372,7 @@ static void dir_close(struct pcap_decoder *d, struct pcap_tcp_dir *t)
 	else if (t->len > 0)
 		d->stats->tcp_bytes_lost += t->len;
 	t->closed = true;
-	dir_clear(t);
+	dir_clear(d, t);
 }
 
 /* ---- segments ---- */
@@ -413,11 +417,11 @@ static void dir_expire(struct pcap_decoder *d)
 }
 
 /* A SYN opens the direction afresh unless it repeats the one we saw. */
-static void dir_syn(struct pcap_tcp_dir *t, uint32_t seq)
+static void dir_syn(struct pcap_decoder *d, struct pcap_tcp_dir *t, uint32_t seq)
 {
 	if (t->syn_seen && t->isn == seq)
 		return; /* a retransmitted SYN, or the SYN-ACK's copy */
-	dir_clear(t);
+	dir_clear(d, t);
 	t->syn_seen = true;
 	t->isn = seq;
 	t->seq_known = true;
@@ -449,7 +453,7 @@ void pcap__tcp_segment(struct pcap_decoder *d, const struct pcap_ip *ip, const u
 	lru_unlink(d, t);
 	lru_push(d, t);
 	if (flags & TCP_SYN) {
-		dir_syn(t, seq);
+		dir_syn(d, t, seq);
 		seq++;
 	}
 	if (len > 0)
@@ -461,6 +465,13 @@ void pcap__tcp_segment(struct pcap_decoder *d, const struct pcap_ip *ip, const u
 	/* Closed once every byte before the FIN is in, or at once on RST. */
 	if ((flags & TCP_RST) || (t->fin_seen && t->seq_known && seq_diff(t->next_seq, t->fin_seq) >= 0))
 		dir_close(d, t);
+	/* All directions together hold at most cfg.tcp_total_max: the least
+	 * recently active give way (closed, what they hold handed over). */
+	while (d->tcp_held > d->cfg.tcp_total_max && d->tcp_lru != t) {
+		struct pcap_tcp_dir *old = d->tcp_lru;
+		dir_close(d, old);
+		dir_free(d, old);
+	}
 }
 
 void pcap__tcp_finish(struct pcap_decoder *d)
