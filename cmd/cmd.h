@@ -2,6 +2,7 @@
 #ifndef SY_CMD_H
 #define SY_CMD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct cmd_opts {
@@ -26,5 +27,17 @@ int cmd_load(int argc, char **argv);	/* switchyard load: peers as a load generat
 int cmd_passwd(int argc, char **argv);   /* switchyard passwd: stored secrets for the config (passwd.c) */
 int cmd_carriers(int argc, char **argv); /* switchyard carriers: carrier peers on real sockets (peers.c) */
 int cmd_pcap(int argc, char **argv);	 /* switchyard pcap info: what a capture holds (pcap.c) */
+int cmd_replay(int argc, char **argv);	 /* switchyard replay: a capture played on real sockets (replay.c) */
+
+struct sy_addr;
+struct world;
+struct replay_cfg;
+/* The local address the kernel would send to target from (port 0) (peers.c). */
+struct sy_addr cmd_local_for(const struct sy_addr *target);
+/* The callers of a replay on real sockets (SIP to target, SMPP to smpp); the exit status (replay.c). */
+int cmd_replay_callers(const struct replay_cfg *cfg, const struct sy_addr *target, const struct sy_addr *smpp,
+		       bool verbose);
+/* `load --target` of a scenario with [replay] sections (replay.c). */
+int cmd_replay_world(const struct world *w, const struct sy_addr *target, const struct sy_addr *smpp, bool verbose);
 
 #endif

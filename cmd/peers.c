@@ -36,7 +36,9 @@ static void load_usage(FILE *f)
 		   "  runs the scenario's [traffic voice] callers (SIP/UDP to --target) and\n"
 		   "  [traffic sms] applications (SMPP to --smpp-target, default --target's host\n"
 		   "  port 2775) on real sockets for the traffic duration plus [run] drain,\n"
-		   "  prints a report; exit 0 when nothing was lost, 1 otherwise, 2 usage.\n");
+		   "  prints a report; exit 0 when nothing was lost, 1 otherwise, 2 usage.\n"
+		   "  A scenario with [replay] sections and no [traffic] replays their callers\n"
+		   "  against --target (docs/pcap.md, \"Replay\").\n");
 }
 
 static void carriers_usage(FILE *f)
@@ -148,7 +150,7 @@ static int capture_end(struct pcap_node_tap *nt, const char *path)
 
 /* The local address the kernel would send to target from (port 0): the SIP
  * callers put it in Via and Contact, so it must be reachable, not 0.0.0.0. */
-static struct sy_addr local_for(const struct sy_addr *target)
+struct sy_addr cmd_local_for(const struct sy_addr *target)
 {
 	struct sy_addr out = *target;
 	out.port = 0;
@@ -219,7 +221,7 @@ static enum sy_rc load_voice(struct load *ld, const struct sy_addr *target)
 	const struct scn *s = ld->scn;
 	struct uac_cfg u;
 	uint32_t calls_max = s->run.calls_max ? s->run.calls_max : scn_peers_calls_max(ld->world);
-	scn_peers_uac(ld->world, local_for(target), *target, calls_max, ld->dests, &u);
+	scn_peers_uac(ld->world, cmd_local_for(target), *target, calls_max, ld->dests, &u);
 	enum sy_rc rc = uac_create(ld->env, &u, &ld->uac);
 	if (rc != SY_OK)
 		fprintf(stderr, "%s:%u: cannot start the callers of [traffic voice]: %s\n", s->file,
@@ -469,6 +471,8 @@ static int load_setup(struct load *ld, const struct peers_args *pa)
 	const struct world *w = ld->world;
 	if (load_targets(pa, &sip, &smpp) != 0)
 		return 2;
+	if (!w->voice.present && !w->sms.present && w->replay_n > 0)
+		return cmd_replay_world(w, &sip, &smpp, pa->verbose) + 10; /* the load was a replay: done */
 	if (!w->voice.present && !w->sms.present) {
 		fprintf(stderr, "%s: no [traffic voice] or [traffic sms] section: nothing to load\n", s->file);
 		return 2;
@@ -514,6 +518,10 @@ int cmd_load(int argc, char **argv)
 	const struct scn *scn = w->scn;
 	struct load ld = {.scn = scn, .world = w};
 	int rc = load_setup(&ld, &pa);
+	if (rc >= 10) { /* [replay] only: it ran */
+		world_free(w);
+		return rc - 10;
+	}
 	if (rc == 0) {
 		ld.t0_ns = sy_env_now_ns(ld.env);
 		ld.voice_end_ns = ld.t0_ns + traffic_end(scn, w->voice.start_ns, w->voice.duration_ns);

@@ -42,6 +42,11 @@ static void usage(FILE *f)
 		"      what a capture holds: SIP dialogs (caller -> callee, transactions,\n"
 		"      final codes), SMPP binds, hosts, malformed frames, timing; a summary\n"
 		"      line last. Exit 2 when the capture cannot be read (docs/pcap.md).\n"
+		"  switchyard replay FILE --target HOST:PORT [--role callers|carriers] [--pace P]\n"
+		"                    [--loop N] [--limit N] [--max-gap D] [--listen HOST:PORT]\n"
+		"      a capture's callers sent again to a switch (final codes compared with\n"
+		"      the capture's; exit 0 when none failed or diverged), or its callees\n"
+		"      answering one (docs/pcap.md, \"Replay\").\n"
 		"  switchyard --help | --version\n"
 		"\n"
 		"options:\n"
@@ -156,6 +161,8 @@ int main(int argc, char **argv)
 		return cmd_passwd(argc, argv);
 	if (strcmp(argv[1], "pcap") == 0)
 		return cmd_pcap(argc, argv);
+	if (strcmp(argv[1], "replay") == 0)
+		return cmd_replay(argc, argv);
 	if (strcmp(argv[1], "load") == 0 || strcmp(argv[1], "carriers") == 0)
 		return strcmp(argv[1], "load") == 0 ? cmd_load(argc, argv) : cmd_carriers(argc, argv);
 	struct cmd_opts o;

@@ -132,6 +132,31 @@ struct world_model {
 	uint64_t rcvbuf_bytes;		 /* the switch's UDP receive buffer; 0 = unbounded */
 };
 
+/* [replay] or [replay NAME] (world_replay.c): a capture played again,
+ * docs/pcap.md "Replay". Several may be given (callers and carriers, the
+ * same or different captures). */
+#define WORLD_REPLAYS_MAX 4
+enum world_replay_role { WORLD_REPLAY_CALLERS = 0, WORLD_REPLAY_CARRIERS };
+enum world_replay_pace { WORLD_PACE_ORIGINAL = 0, WORLD_PACE_RATE, WORLD_PACE_FACTOR };
+struct world_replay {
+	uint32_t line;
+	char name[SCN_NAME_MAX];
+	char pcap[SCN_PATH_MAX]; /* relative to the scenario's folder */
+	uint8_t role, pace;
+	uint64_t rate_milli;   /* pace = N/s */
+	uint32_t factor_milli; /* pace = xK */
+	uint32_t loop;	       /* default 1 */
+	uint64_t limit;	       /* 0 = none */
+	uint64_t max_gap_ns;   /* default 5s */
+	uint64_t start_ns;
+	bool key_round_robin; /* key = round-robin; default number */
+	char filter[SCN_VALUE_MAX];
+	char carrier[SCN_NAME_MAX]; /* role carriers: this [carrier] only; "" = every one */
+	uint32_t carrier_line;
+	char system_id[SCN_NAME_MAX]; /* SMPP binds: ours (an [account] with smpp = yes) */
+	char password[SCN_NAME_MAX];
+};
+
 struct world {
 	struct scn *scn;				 /* the node's sections, parsed in the same pass */
 	struct world_carrier carriers[SCN_CARRIERS_MAX]; /* as scn->carriers */
@@ -142,7 +167,9 @@ struct world {
 	struct world_fault faults[WORLD_FAULTS_MAX];
 	uint32_t fault_n;
 	struct world_model model;
-	struct scn_sec_def secs[4]; /* the extension's sections (world_ext) */
+	struct world_replay replays[WORLD_REPLAYS_MAX];
+	uint32_t replay_n;
+	struct scn_sec_def secs[6]; /* the extension's sections (world_ext) */
 };
 
 /* Parses a scenario file: the node's sections into w->scn, the world into
@@ -167,6 +194,11 @@ extern const struct scn_sec_def world_fault_sec;
 enum sy_rc world_fault_check(struct scn_pctx *c, const struct scn *s, struct world *w);
 extern const struct scn_sec_def world_voice_sec, world_sms_sec;
 extern const struct scn_sec_def world_model_sec;
+extern const struct scn_sec_def world_replay_sec, world_replay_named_sec;
+enum sy_rc world_replay_check(struct scn_pctx *c, const struct scn *s, const struct world *w);
+struct replay_cfg;
+/* The section's pacing and limits (flows, addresses and name left to the caller). */
+void world_replay_cfg(const struct world_replay *r, struct replay_cfg *out);
 void world_model_init(struct world_model *m);
 enum sy_rc world_traffic_check(struct scn_pctx *c, const struct scn *s, const struct world *w);
 enum sy_rc world_key_link(struct scn_pctx *c, void *obj, const struct scn_key_def *k, struct sy_str v);

@@ -29,6 +29,7 @@ static const struct metric_def metrics[] = {
     {"billing.cutoff_violations", EXPECT_UNIT_COUNT},
     {"billing.declined", EXPECT_UNIT_COUNT},
     {"accounts.negative", EXPECT_UNIT_COUNT},
+    {"replay.", EXPECT_UNIT_COUNT},
 };
 
 bool expect_metric_unit(const char *metric, enum expect_unit *out)

@@ -117,6 +117,32 @@ static void collect_cdrs(const struct sim_run *r, struct metrics *ms)
 	put(ms, "crash.ledger_ops_dropped", EXPECT_UNIT_COUNT, (int64_t)r->crash.ledger_ops_dropped);
 }
 
+/* [replay]: the callers' replays summed (replay.divergent == 0 is the gate). */
+static struct replay_stats rp_callers, rp_carriers;
+
+static void collect_replay(const struct sim_run *r, struct metrics *ms)
+{
+	if (sim_replay_totals(r, &rp_callers, &rp_carriers))
+		sy_counters_visit(&replay_counters, &rp_callers, put_ctr, ms);
+}
+
+static void text_replay(FILE *f, const struct sim_run *r)
+{
+	if (r->world->replay_n == 0)
+		return;
+	const struct replay_stats *s = &rp_callers;
+	fprintf(f, "replay    dialogs %" PRIu64 ", completed %" PRIu64 ", matching %" PRIu64 ", divergent %" PRIu64
+		   ", failed %" PRIu64 ", gaps clamped %" PRIu64 "\n",
+		s->dialogs, s->completed, s->matching, s->divergent, s->failed, s->gaps_clamped);
+	if (rp_carriers.dialogs || rp_carriers.unmatched)
+		fprintf(f, "          carriers: dialogs %" PRIu64 ", completed %" PRIu64 ", timed out %" PRIu64
+			   ", unmatched %" PRIu64 "\n",
+			rp_carriers.dialogs, rp_carriers.completed, rp_carriers.failed, rp_carriers.unmatched);
+	for (uint32_t i = 0; i < s->div_n; i++)
+		fprintf(f, "          diverged: %s (copy %" PRIu64 "): want %s, got %s\n", s->div[i].call_id,
+			s->div[i].copy, s->div[i].want, s->div[i].got);
+}
+
 static void collect_switch(const struct sim_run *r, struct metrics *ms)
 {
 	sy_counters_visit(&b2bua_counters, &totals.b2b, put_ctr, ms);
@@ -507,6 +533,8 @@ static void text_counters(FILE *f, const struct sim_run *r, bool voice)
 		sy_counters_text(&o, "billing", &callbill_counters, &totals.bill, 110);
 	if (r->esme != NULL)
 		sy_counters_text(&o, "smsc", &smsc_counters, sms_totals(r), 110);
+	if (r->world->replay_n > 0)
+		sy_counters_text(&o, "replay", &replay_counters, &rp_callers, 110);
 	if (o.len > 0)
 		fprintf(f, "counters\n%s%s", buf, o.cut ? "  ...\n" : "");
 }
@@ -529,6 +557,7 @@ static void text_report(FILE *f, const struct sim_run *r, const struct metrics *
 	}
 	text_billing(f, ms);
 	text_sms(f, ms);
+	text_replay(f, r);
 	fmt_metric(ms, "cdr.count", cdr, sizeof(cdr));
 	fmt_metric(ms, "cdr.lost", lost, sizeof(lost));
 	fmt_metric(ms, "crash.calls_lost", clost, sizeof(clost));
@@ -656,6 +685,7 @@ size_t sim_run_finish(struct sim_run *r, FILE *text, const char *json_path)
 	collect_sms(r, &ms);
 	collect_disk(r, &ms);
 	collect_cpu(r, &ms);
+	collect_replay(r, &ms);
 	size_t fails = expect_eval(r->expects, r->scn->file, lookup, &ms, res);
 	sim_digest_hex(r->sim, digest);
 	if (text != NULL)

@@ -27,7 +27,7 @@ static struct sim_link_cfg link_cfg(const struct world_link *l)
 	return c;
 }
 
-static void link_both(struct sim *sim, struct sim_node *a, struct sim_node *b, const struct world_link *l)
+void sim_run__link_both(struct sim *sim, struct sim_node *a, struct sim_node *b, const struct world_link *l)
 {
 	struct sim_link_cfg c = link_cfg(l);
 	sim_net_link_set(sim_net_link(sim, a, b), &c);
@@ -80,11 +80,13 @@ static enum sy_rc add_carriers(struct sim_run *r, struct sy_addr *addrs, char *e
 		r->carrier_nodes[i] = sim_node_add(r->sim, name, ip);
 		if (r->carrier_nodes[i] == NULL)
 			return SY_ERR_INVAL;
-		link_both(r->sim, r->sw_node, r->carrier_nodes[i], &r->world->carriers[i].link);
+		sim_run__link_both(r->sim, r->sw_node, r->carrier_nodes[i], &r->world->carriers[i].link);
 		addrs[i] = sim_node_addr(r->carrier_nodes[i], SIP_PORT);
 		struct uas_cfg u;
 		scn_peers_uas(r->world, i, addrs[i], r->calls_max, &u);
-		enum sy_rc rc = uas_create(sim_node_env(r->carrier_nodes[i]), &u, &r->uas[i]);
+		int k = sim_replay_carrier(r, i);
+		enum sy_rc rc = k >= 0 ? sim_replay_uas(r, i, k, addrs[i])
+				       : uas_create(sim_node_env(r->carrier_nodes[i]), &u, &r->uas[i]);
 		if (rc != SY_OK) {
 			snprintf(err, errlen, "%s:%u: cannot simulate [carrier %s]: %s", s->file, c->line, c->name,
 				 sy_rc_str(rc));
@@ -99,7 +101,7 @@ static enum sy_rc add_callers(struct sim_run *r, char *err, size_t errlen)
 	const struct scn *s = r->scn;
 	const struct world_traffic_voice *v = &r->world->voice;
 	r->callers_node = sim_node_add(r->sim, "callers", "10.0.2.1");
-	link_both(r->sim, r->callers_node, r->sw_node, &v->link);
+	sim_run__link_both(r->sim, r->callers_node, r->sw_node, &v->link);
 	uint64_t dur = v->duration_ns ? v->duration_ns : s->run.duration_ns;
 	struct uac_cfg u;
 	scn_peers_uac(r->world, sim_node_addr(r->callers_node, SIP_PORT), sim_node_addr(r->sw_node, SIP_PORT), r->calls_max,
@@ -178,7 +180,7 @@ static enum sy_rc add_sms(struct sim_run *r, char *err, size_t errlen)
 		r->sms_nodes[i] = sim_node_add(r->sim, name, ip);
 		if (r->sms_nodes[i] == NULL)
 			return SY_ERR_INVAL;
-		link_both(r->sim, r->sw_node, r->sms_nodes[i], &r->world->smpp_carriers[i].link);
+		sim_run__link_both(r->sim, r->sw_node, r->sms_nodes[i], &r->world->smpp_carriers[i].link);
 		r->sms_carriers[i] = r->node->smsc_carriers[i];
 		r->sms_carriers[i].addr = sim_node_addr(r->sms_nodes[i], SMPP_PORT);
 		struct smsc_peer_cfg pc;
@@ -194,7 +196,7 @@ static enum sy_rc add_sms(struct sim_run *r, char *err, size_t errlen)
 	if (rc != SY_OK || !t->present)
 		return rc;
 	r->apps_node = sim_node_add(r->sim, "apps", "10.0.4.1");
-	link_both(r->sim, r->apps_node, r->sw_node, &t->link);
+	sim_run__link_both(r->sim, r->apps_node, r->sw_node, &t->link);
 	struct esme_cfg ec;
 	scn_peers_esme(r->world, sim_node_addr(r->sw_node, SMPP_PORT), r->esme_patterns, &ec);
 	if ((rc = esme_create(sim_node_env(r->apps_node), &ec, &r->esme)) != SY_OK) {
@@ -489,7 +491,7 @@ enum sy_rc sim_run_create(const struct sim_scenario *sc, const struct sim_run_op
 	r->calls_max = scn->run.calls_max ? scn->run.calls_max : scn_peers_calls_max(w);
 	if ((rc = switch_node_add(r, o)) != SY_OK)
 		goto out_free;
-	if ((rc = add_carriers(r, addrs, err, errlen)) != SY_OK)
+	if ((rc = sim_replay_load(r, err, errlen)) != SY_OK || (rc = add_carriers(r, addrs, err, errlen)) != SY_OK)
 		goto out_free;
 	uint64_t cps = w->voice.cps_milli / 1000 + 1;
 	memcpy(r->sw_carrier_addrs, addrs, sizeof(addrs));
@@ -507,6 +509,8 @@ enum sy_rc sim_run_create(const struct sim_scenario *sc, const struct sim_run_op
 		goto out_free;
 	if (w->voice.present && (rc = add_callers(r, err, errlen)) != SY_OK)
 		goto out_free;
+	if ((rc = sim_replay_callers(r, err, errlen)) != SY_OK)
+		goto out_free;
 	if ((w->sms.present || scn->smpp_carrier_n > 0) && (rc = add_sms(r, err, errlen)) != SY_OK)
 		goto out_free;
 	sim_node_set_hooks(r->sw_node, switch_crashed, switch_restarted, r);
@@ -518,6 +522,7 @@ enum sy_rc sim_run_create(const struct sim_scenario *sc, const struct sim_run_op
 		r->cols[i] = sim_series_col_add(&r->series, col_names[i]);
 	if (r->uac != NULL)
 		uac_start(r->uac);
+	sim_replay_start(r);
 	if (r->esme != NULL)
 		esme_start(r->esme);
 	sim_at(r->sim, TICK_NS, tick, r);
@@ -563,7 +568,7 @@ static void tick(void *arg)
 	/* Checked only once traffic has stopped: counting unreceipted messages
 	 * walks every segment record of the applications. */
 	bool idle = now >= r->traffic_end_ns && (r->sw == NULL || b2bua_stats(r->sw->b2bua)->active == 0) &&
-		    (r->uac == NULL || uac_stats(r->uac)->active == 0) &&
+		    (r->uac == NULL || uac_stats(r->uac)->active == 0) && sim_replay_idle(r) &&
 		    (r->esme == NULL || (esme_in_flight(r->esme) == 0 && sim_run__sms_unreceipted(r) == 0));
 	if (idle) {
 		r->done = true;
@@ -636,6 +641,7 @@ void sim_run_destroy(struct sim_run *r)
 	if (r == NULL)
 		return;
 	uac_destroy(r->uac);
+	sim_replay_destroy(r);
 	if (r->esme != NULL)
 		esme_destroy(r->esme);
 	for (uint32_t i = 0; i < SCN_SMPP_CARRIERS_MAX; i++)

@@ -13,6 +13,7 @@
 #include "peers/scn_peers.h"
 #include "peers/smsc_peer.h"
 #include "peers/uas.h"
+#include "peers/replay.h"
 #include "run.h"
 #include "series.h"
 #include "sim.h"
@@ -79,6 +80,13 @@ struct sim_run {
 	 * each crash took (summed). r->sw is NULL while the node is down. */
 	struct sim_voice_totals dead;
 	struct vswitch_crash crash;
+	/* [replay] (replay.c): the captures' flows, the callers' replays on
+	 * their own host, the carriers answering from a capture */
+	struct pcap_flows *rp_flows[WORLD_REPLAYS_MAX];
+	struct replay_uac *rp_uac[WORLD_REPLAYS_MAX];
+	struct replay_esme *rp_esme[WORLD_REPLAYS_MAX];
+	struct replay_uas *rp_uas[SCN_CARRIERS_MAX];
+	struct sim_node *rp_node;
 };
 
 uint64_t sim_run__counter(const struct sim_run *r, int col);
@@ -88,5 +96,16 @@ void sim_run__voice_totals(const struct sim_run *r, struct sim_voice_totals *out
 void sim_run__voice_add(struct sim_voice_totals *t, const struct vswitch *v);
 /* Messages accepted by the switch whose receipt never reached the app. */
 uint64_t sim_run__sms_unreceipted(const struct sim_run *r);
+void sim_run__link_both(struct sim *sim, struct sim_node *a, struct sim_node *b, const struct world_link *l);
+
+/* replay.c */
+enum sy_rc sim_replay_load(struct sim_run *r, char *err, size_t errlen);
+int sim_replay_carrier(const struct sim_run *r, uint32_t i);
+enum sy_rc sim_replay_uas(struct sim_run *r, uint32_t i, int k, struct sy_addr local);
+enum sy_rc sim_replay_callers(struct sim_run *r, char *err, size_t errlen);
+void sim_replay_start(struct sim_run *r);
+bool sim_replay_idle(const struct sim_run *r);
+bool sim_replay_totals(const struct sim_run *r, struct replay_stats *callers, struct replay_stats *carriers);
+void sim_replay_destroy(struct sim_run *r);
 
 #endif
