@@ -895,6 +895,23 @@ static void test_real_captures(void **state)
 	}
 }
 
+/* pcaps/sip_ipv6_udp.pcap stamps its last frames past 2038: a classic
+ * pcap's 32-bit seconds are unsigned (tshark -T fields -e frame.time_epoch
+ * gives 1328589362.251758 for frame 1 and 3867576602.251758 for frame 6);
+ * libpcap hands them over sign-extended. */
+static void test_real_stamps_past_2038(void **state)
+{
+	(void)state;
+	struct got g = {0};
+	struct pcap_read_stats st;
+	char err[256];
+	assert_int_equal(read_path("pcaps/sip_ipv6_udp.pcap", NULL, &g, &st, err, sizeof(err)), SY_OK);
+	assert_int_equal(st.first_ts_ns, 1328589362251758000ull);
+	assert_int_equal(st.last_ts_ns, 3867576602251758000ull);
+	assert_int_equal(st.ts_backwards, 0);
+	got_free(&g);
+}
+
 static void test_real_smpp(void **state)
 {
 	struct got g = {0};
@@ -1024,6 +1041,7 @@ int main(void)
 	    cmocka_unit_test(test_file_pcap_and_pcapng),
 	    cmocka_unit_test(test_real_captures),
 	    cmocka_unit_test(test_real_smpp),
+	    cmocka_unit_test(test_real_stamps_past_2038),
 	    cmocka_unit_test(test_filter),
 	    cmocka_unit_test(test_bad_files),
 	};

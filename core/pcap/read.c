@@ -103,7 +103,12 @@ static enum sy_rc rd_frames(struct rd_run *r, char *err, size_t errlen)
 			return SY_OK;
 		if (r->filtered && pcap_offline_filter(&r->prog, h, data) == 0)
 			continue;
-		uint64_t ts = h->ts.tv_sec < 0 ? 0 : (uint64_t)h->ts.tv_sec * SY_NS_PER_S + (uint64_t)h->ts.tv_usec;
+		/* A classic pcap stores seconds in 32 bits that libpcap reads as
+		 * signed: a stamp past 2038 comes back negative. The format means
+		 * them unsigned (tshark reads them so); pcapng's are 64-bit. */
+		int64_t sec = (int64_t)h->ts.tv_sec;
+		uint64_t secs = sec < 0 && sec >= INT32_MIN ? (uint64_t)(uint32_t)sec : sec < 0 ? 0 : (uint64_t)sec;
+		uint64_t ts = secs * SY_NS_PER_S + (uint64_t)h->ts.tv_usec;
 		enum sy_rc rc = pcap_decoder_frame(r->dec, frame, ts, data, h->caplen, h->len);
 		if (rc != SY_OK) {
 			snprintf(err, errlen, "%s: frame %llu: stopped (%s)", r->path, (unsigned long long)frame,
