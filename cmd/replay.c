@@ -271,7 +271,7 @@ int cmd_replay(int argc, char **argv)
 	struct pcap_flows *f = NULL;
 	char err[512];
 	if (pcap_flows_load(sy_live_files(), a.file, &rc, &f, err, sizeof(err)) != SY_OK) {
-		fprintf(stderr, "%s\n", err);
+		fprintf(stderr, "switchyard replay: %s\n", err);
 		return 2;
 	}
 	int out = 2;
