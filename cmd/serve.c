@@ -115,7 +115,8 @@ static int start_http(struct serve *s, const struct scn *scn, const struct node_
 				     .max_body = n->http_max_body,
 				     .max_conns = n->http_max_conns,
 				     .conns_per_source = n->http_conns_per_source,
-				     .stats = api_http_stats(s->api)};
+				     .stats = api_http_stats(s->api),
+				     .capture = s->tap.tap}; /* NULL without --pcap and hep */
 	if (sy_http_start(s->live, &n->http_addr, &lim, http_request, s->api, &s->http) != SY_OK) {
 		fprintf(stderr, "switchyard: cannot listen for HTTP on %s (set [node] http to a free address)\n",
 			n->http);

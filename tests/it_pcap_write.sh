@@ -10,8 +10,12 @@
 #     sequence numbers, FINs without a complaint); submit_sm PDUs from the
 #     applications' host (10.0.4.1) = the report's submitted parts.
 #  4. `serve --pcap` while SIPp calls through it: the same checks against
-#     /metrics' switchyard_sip_rx_total + _tx_total and SIPp's call count,
-#     the file complete after SIGTERM; a second serve killed with SIGKILL
+#     /metrics' switchyard_sip_rx_total + _tx_total (the UDP frames) and
+#     SIPp's call count, the file complete after SIGTERM. Its HTTP API is
+#     in it too: curl's GET /health and POST /sms (202 with the account's
+#     token, 401 without) decode as HTTP with their status codes, and every
+#     request tshark sees (the /metrics scrapes too) has its response in
+#     the capture; a second serve killed with SIGKILL
 #     leaves a capture tshark still reads without a word (flushed on frame
 #     boundaries at least every second).
 #  5. `load --pcap` calling `carriers --pcap`: each capture clean, with the
@@ -23,7 +27,7 @@ source "$(dirname "$0")/lib.sh"
 calls=${PCAP_CALLS:-50}
 
 require_switchyard
-require_tool tshark sipp python3
+require_tool tshark sipp python3 curl
 require_run "tshark" '^TShark \(Wireshark\) [0-9]' tshark -v
 require_run "sipp" '^ *SIPp v[0-9]' sipp -v
 
@@ -106,10 +110,34 @@ count "$TMP/sms.pcap" 'tcp.len > 0 && !smpp'
 check "sms.pcap data segments not decoded as SMPP" "$COUNT" 0
 
 # ---- 4. serve ----
-pick_ports 4
-sw=${PORTS[0]} uas=${PORTS[1]} uac=${PORTS[2]} http=${PORTS[3]}
-printf '[node]\nsip = 127.0.0.1:%s\nhttp = 127.0.0.1:%s\nout = %s/out\n\n[trunk local]\naddress = 127.0.0.1\n\n[carrier c]\nprefixes = 1\naddress = 127.0.0.1:%s\n' \
-	"$sw" "$http" "$TMP" "$uas" >"$TMP/serve.scn"
+pick_ports 6
+sw=${PORTS[0]} uas=${PORTS[1]} uac=${PORTS[2]} http=${PORTS[3]} smpp=${PORTS[4]} up=${PORTS[5]}
+# The SMS upstream ($up) is never started: POST /sms answers 202 once the
+# message is stored, and a connection that never opens leaves no frame.
+cat >"$TMP/serve.scn" <<CONF
+[node]
+sip = 127.0.0.1:$sw
+smpp = 127.0.0.1:$smpp
+http = 127.0.0.1:$http
+out = $TMP/out
+
+[trunk local]
+address = 127.0.0.1
+
+[carrier c]
+prefixes = 1
+address = 127.0.0.1:$uas
+
+[account shop]
+password = secret
+token = tok-123
+
+[smpp-carrier up]
+prefixes = 44
+address = 127.0.0.1:$up
+system_id = upstream
+password = uppass
+CONF
 start_switchyard serve serve "$TMP/serve.scn" --pcap "$TMP/serve.pcap"
 start uas sipp -sn uas -i 127.0.0.1 -p "$uas" -nostdin
 wait_port uas udp "$uas"
@@ -119,10 +147,34 @@ check "sipp uac exit status (0: every call succeeded)" "$?" 0
 check "calls active once SIPp is done" "$(metric_settles "$http" switchyard_calls_active 0)" 0
 srx=$(metric "$http" switchyard_sip_rx_total)
 stx=$(metric "$http" switchyard_sip_tx_total)
+# http_code URL CURL-ARGS...: the status curl got.
+http_code() { curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$@"; }
+check "GET /health" "$(http_code "http://127.0.0.1:$http/health")" 200
+sms='{"from":"+15551234","to":"+447700900123","text":"captured"}'
+check "POST /sms with the token" "$(http_code -H 'Authorization: Bearer tok-123' -H 'Content-Type: application/json' \
+	-d "$sms" "http://127.0.0.1:$http/sms")" 202
+check "POST /sms with a wrong token" "$(http_code -H 'Authorization: Bearer nope' -H 'Content-Type: application/json' \
+	-d "$sms" "http://127.0.0.1:$http/sms")" 401
 stop_clean serve
 clean "$TMP/serve.pcap" "serve.pcap"
-frames "$TMP/serve.pcap"
-check "serve.pcap frames = /metrics sip rx + tx ($srx + $stx)" "$FRAMES" $((srx + stx))
+count "$TMP/serve.pcap" udp
+check "serve.pcap UDP frames = /metrics sip rx + tx ($srx + $stx)" "$COUNT" $((srx + stx))
+count "$TMP/serve.pcap" 'http.request.method == "GET" && http.request.uri == "/health"'
+check "serve.pcap GET /health requests" "$COUNT" 1
+count "$TMP/serve.pcap" 'http.request.method == "POST" && http.request.uri == "/sms"'
+check "serve.pcap POST /sms requests" "$COUNT" 2
+tshark_run "$TMP/serve.pcap" -Y "http.response && tcp.srcport == $http" -T fields -e http.response.code \
+	-e http.response_for.uri || fail "$TS_ERR"
+for want in "200	http://127.0.0.1:$http/health" "202	http://127.0.0.1:$http/sms" "401	http://127.0.0.1:$http/sms"; do
+	check "serve.pcap responses \"$want\"" "$(printf '%s\n' "$TS_OUT" | grep -cxF "$want")" 1
+done
+count "$TMP/serve.pcap" 'http.request'
+check_ge "serve.pcap HTTP requests (the /metrics scrapes with curl's)" "$COUNT" 5
+nreq=$COUNT
+count "$TMP/serve.pcap" "http.response && tcp.srcport == $http"
+check "serve.pcap HTTP responses = requests" "$COUNT" "$nreq"
+tshark_run "$TMP/serve.pcap" -2 -Y 'http.request && !http.response_in' || fail "$TS_ERR" # -2: links need both passes
+check "serve.pcap HTTP requests without their response" "$(printf '%s' "$TS_OUT" | grep -c .)" 0
 tshark_run "$TMP/serve.pcap" -d "udp.port==$sw,sip" -d "udp.port==$uas,sip" -Y 'sip.Method == "INVITE"' \
 	-T fields -e sip.Call-ID || fail "$TS_ERR"
 check "serve.pcap distinct INVITE Call-IDs (one per leg and call)" \

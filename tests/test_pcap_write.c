@@ -380,6 +380,46 @@ static void test_stream_connected(void **state)
 	testenv_free(&te);
 }
 
+/* Segments from beside the env (serve's HTTP): conn ids that no stream of
+ * the tap has, every sink given the segment, stamped with the tap's clock
+ * when the caller gives none. */
+static void test_record_from_outside(void **state)
+{
+	struct testenv te;
+	testenv_init(&te, 1);
+	struct fake f;
+	fake_init(&f, &te);
+	struct rec r = {0}, r2 = {0};
+	struct sy_env tenv;
+	struct pcap_tap *t = pcap_tap_create(&f.env, &tenv);
+	assert_int_equal(pcap_tap_add_sink(t, (struct pcap_sink){rec_seg, &r}), SY_OK);
+	assert_int_equal(pcap_tap_add_sink(t, (struct pcap_sink){rec_seg, &r2}), SY_OK);
+	struct owner o = {.env = &tenv};
+	struct sy_addr smsc = sy_addr_v4(10, 0, 3, 1, 2775), api = sy_addr_v4(10, 0, 1, 1, 8080),
+		       cli = sy_addr_v4(10, 0, 9, 9, 40000);
+	struct sy_stream *h;
+	assert_int_equal(sy_env_stream_connect(&tenv, &smsc, &own_cbs, &o, &h), SY_OK);
+	uint64_t id1 = pcap_tap_conn_id(t), id2 = pcap_tap_conn_id(t);
+	assert_int_equal(sy_env_stream_write(&tenv, h, "x", 1), SY_OK); /* the stream's OPEN and DATA */
+	assert_int_not_equal(id1, 0);
+	assert_int_not_equal(id1, id2);
+	assert_int_not_equal(id1, r.s[0].conn);
+	assert_int_not_equal(id2, r.s[0].conn);
+	pcap_tap_record(t, &(struct pcap_seg){0, PCAP_PROTO_TCP, PCAP_SEG_DATA, cli, api, id1, (const uint8_t *)"GET", 3});
+	pcap_tap_record(t, &(struct pcap_seg){42, PCAP_PROTO_TCP, PCAP_SEG_CLOSE, api, cli, id1, NULL, 0});
+	assert_int_equal(r.n, 4);
+	assert_int_equal(r2.n, 4);
+	assert_seg(&r, 2, PCAP_PROTO_TCP, PCAP_SEG_DATA, &cli, &api, "GET");
+	assert_seg(&r2, 2, PCAP_PROTO_TCP, PCAP_SEG_DATA, &cli, &api, "GET");
+	assert_int_equal(r.s[2].conn, id1);
+	assert_int_equal(r.s[2].ts_ns, sy_env_wall_ns(&te.env));
+	assert_seg(&r, 3, PCAP_PROTO_TCP, PCAP_SEG_CLOSE, &api, &cli, NULL);
+	assert_int_equal(r.s[3].ts_ns, 42);
+	sy_env_stream_close(&tenv, h);
+	pcap_tap_destroy(t);
+	testenv_free(&te);
+}
+
 /* ---- the writer's file, read back ---- */
 
 struct frame {
@@ -571,6 +611,7 @@ int main(void)
 	    cmocka_unit_test(test_no_sink_no_tap),
 	    cmocka_unit_test(test_stream_accepted),
 	    cmocka_unit_test(test_stream_connected),
+	    cmocka_unit_test(test_record_from_outside),
 	    cmocka_unit_test(test_writer_frames),
 	    cmocka_unit_test(test_writer_open_error),
 	};

@@ -6,7 +6,12 @@
  * connection's bufferevent is noted, and a zero-delay event (which runs
  * before the loop polls again, so before any byte of it is read) looks
  * up its socket, its peer and its evhttp connection, then keeps it (with a
- * close callback and a deadline timer) or frees it at once. */
+ * close callback and a deadline timer) or frees it at once.
+ *
+ * Those sockets are libevent's, not the env's, so a tap (--pcap, hep)
+ * cannot see them: with limits.capture set, a kept TCP/IP connection's
+ * buffers carry callbacks that copy what is read and what is queued to be
+ * sent to the tap (capture_*() below). Without it nothing is added. */
 #include "http.h"
 
 #include <event2/buffer.h>
@@ -19,8 +24,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "core/htab.h"
+#include "core/pcap/tap.h"
 #include "core/sec/limit.h"
 #include "live.h"
 #include "live_int.h"
@@ -39,6 +46,15 @@ struct http_conn {
 	struct evbuffer_cb_entry *sniff;
 	struct http_req *pending; /* the request in the handler's hands */
 	struct http_conn *next_fresh;
+	/* Captured (limits.capture, an IP peer): its connection in the tap,
+	 * our address, the callbacks on its buffers, and what evhttp queued
+	 * since the loop last ran, recorded as one segment (evhttp queues a
+	 * response a header line at a time; the socket sends it at once). */
+	uint64_t cap_conn;
+	struct sy_addr cap_local;
+	struct evbuffer_cb_entry *cap_in, *cap_out;
+	struct evbuffer *cap_pend;
+	struct event *cap_flush;
 };
 
 struct sy_http {
@@ -106,6 +122,127 @@ static void deadline_arm(struct http_conn *c)
 	evtimer_add(c->deadline, &tv);
 }
 
+/* ---- capture (limits.capture) ---- */
+
+/* The peer's address (for the caps) and, when capturing, ours. */
+static void conn_addrs(struct http_conn *c, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
+		live__addr((struct sockaddr *)&ss, &c->from);
+	sl = sizeof(ss);
+	if (c->h->lim.capture != NULL && c->from.family != 0 && getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+		live__addr((struct sockaddr *)&ss, &c->cap_local);
+}
+
+static void capture_seg(struct http_conn *c, enum pcap_seg_kind kind, bool from_peer, const void *data, size_t len)
+{
+	struct pcap_seg s = {.proto = PCAP_PROTO_TCP,
+			     .kind = kind,
+			     .src = from_peer ? c->from : c->cap_local,
+			     .dst = from_peer ? c->cap_local : c->from,
+			     .conn = c->cap_conn,
+			     .data = data,
+			     .len = len};
+	pcap_tap_record(c->h->lim.capture, &s);
+}
+
+/* The n bytes just appended to b, copied (NULL: out of memory). */
+static uint8_t *capture_tail(struct evbuffer *b, size_t n)
+{
+	size_t len = evbuffer_get_length(b);
+	struct evbuffer_ptr pos;
+	uint8_t *copy = n <= len ? malloc(n) : NULL;
+	if (copy != NULL && (evbuffer_ptr_set(b, &pos, len - n, EVBUFFER_PTR_SET) != 0 ||
+			     evbuffer_copyout_from(b, &pos, copy, n) != (ev_ssize_t)n)) {
+		free(copy);
+		return NULL;
+	}
+	return copy;
+}
+
+/* Bytes read from the peer: recorded as they come (one read, one
+ * segment). evhttp only takes bytes out of this buffer. */
+static void capture_in(struct evbuffer *b, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct http_conn *c = arg;
+	uint8_t *copy = info->n_added > 0 ? capture_tail(b, info->n_added) : NULL;
+	if (copy != NULL)
+		capture_seg(c, PCAP_SEG_DATA, true, copy, info->n_added);
+	free(copy);
+}
+
+static void capture_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_conn *c = arg;
+	size_t n = evbuffer_get_length(c->cap_pend);
+	uint8_t *p = n > 0 ? evbuffer_pullup(c->cap_pend, -1) : NULL;
+	if (p != NULL)
+		capture_seg(c, PCAP_SEG_DATA, false, p, n);
+	evbuffer_drain(c->cap_pend, n);
+}
+
+/* Bytes evhttp queued for the peer: kept until the callbacks of this loop
+ * pass are done (the socket writes them on a later one), then recorded. */
+static void capture_out(struct evbuffer *b, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct http_conn *c = arg;
+	uint8_t *copy = info->n_added > 0 ? capture_tail(b, info->n_added) : NULL;
+	if (copy == NULL)
+		return;
+	if (evbuffer_get_length(c->cap_pend) == 0)
+		event_active(c->cap_flush, EV_TIMEOUT, 0);
+	evbuffer_add(c->cap_pend, copy, info->n_added);
+	free(copy);
+}
+
+/* A kept connection: its handshake, then both directions. */
+static void capture_start(struct http_conn *c)
+{
+	if (c->h->lim.capture == NULL || c->from.family == 0 || c->cap_local.family == 0)
+		return;
+	c->cap_pend = evbuffer_new();
+	c->cap_flush = event_new(sy_live_base(c->h->live), -1, 0, capture_flush, c);
+	if (c->cap_pend == NULL || c->cap_flush == NULL) {
+		SY_LOG(c->h->env, SY_LOG_WARN, "http: out of memory: a connection left out of the capture");
+		return; /* capture_close frees what was made */
+	}
+	c->cap_conn = pcap_tap_conn_id(c->h->lim.capture);
+	capture_seg(c, PCAP_SEG_OPEN, true, NULL, 0);
+	c->cap_in = evbuffer_add_cb(bufferevent_get_input(c->bev), capture_in, c);
+	c->cap_out = evbuffer_add_cb(bufferevent_get_output(c->bev), capture_out, c);
+}
+
+/* The connection is going: what is still queued, then the FIN of the side
+ * that closed (the peer, when its FIN is what is left to read). */
+static void capture_close(struct http_conn *c)
+{
+	if (c->cap_conn != 0) {
+		char b;
+		int fd = bufferevent_getfd(c->bev);
+		bool peer = fd >= 0 && recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+		capture_flush(-1, 0, c);
+		capture_seg(c, PCAP_SEG_CLOSE, peer, NULL, 0);
+		evbuffer_remove_cb_entry(bufferevent_get_input(c->bev), c->cap_in);
+		evbuffer_remove_cb_entry(bufferevent_get_output(c->bev), c->cap_out);
+	}
+	if (c->cap_flush != NULL)
+		event_free(c->cap_flush);
+	if (c->cap_pend != NULL)
+		evbuffer_free(c->cap_pend);
+}
+
+/* A connection over a cap: accepted by the kernel, closed by us at once. */
+static void capture_refused(struct http_conn *c)
+{
+	if (c->h->lim.capture == NULL || c->from.family == 0 || c->cap_local.family == 0)
+		return;
+	c->cap_conn = pcap_tap_conn_id(c->h->lim.capture);
+	capture_seg(c, PCAP_SEG_OPEN, true, NULL, 0);
+	capture_seg(c, PCAP_SEG_CLOSE, false, NULL, 0);
+}
+
 static struct sy_str conn_key(struct evhttp_connection *const *evcon)
 {
 	return (struct sy_str){(const char *)evcon, sizeof(*evcon)};
@@ -124,6 +261,7 @@ static void conn_closed(struct evhttp_connection *evcon, void *arg)
 	h->lim.stats->conns_open = h->open;
 	if (c->pending != NULL)
 		c->pending->conn = NULL;
+	capture_close(c);
 	evbuffer_remove_cb_entry(bufferevent_get_output(c->bev), c->sniff);
 	event_free(c->deadline);
 	free(c);
@@ -159,14 +297,10 @@ static void out_sniff(struct evbuffer *b, const struct evbuffer_cb_info *info, v
 
 /* Whether the connection may stay: under the global cap, and under its
  * source's cap. */
-static bool conn_admit(struct sy_http *h, struct http_conn *c, int fd)
+static bool conn_admit(struct sy_http *h, struct http_conn *c)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
 	if (h->open >= h->lim.max_conns)
 		return false;
-	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
-		live__addr((struct sockaddr *)&ss, &c->from);
 	if (c->from.family != 0) { /* unix sockets (tests, fuzz) have no source */
 		if (!sy_srclimit_conn_open(h->per_source, &c->from, sy_env_now_ns(h->env)))
 			return false;
@@ -177,6 +311,7 @@ static bool conn_admit(struct sy_http *h, struct http_conn *c, int fd)
 
 static void conn_keep(struct sy_http *h, struct http_conn *c)
 {
+	capture_start(c);
 	h->open++;
 	h->lim.stats->conns_open = h->open;
 	sy_htab_insert(&h->by_evcon, &c->node, conn_key(&c->evcon));
@@ -200,8 +335,11 @@ static void check_fresh(evutil_socket_t fd_unused, short what, void *arg)
 		int fd = bufferevent_getfd(c->bev);
 		c->deadline = evtimer_new(sy_live_base(h->live), conn_deadline, c);
 		h->lim.stats->conns_accepted++;
-		if (c->evcon == NULL || fd < 0 || c->deadline == NULL || !conn_admit(h, c, fd)) {
+		if (fd >= 0)
+			conn_addrs(c, fd);
+		if (c->evcon == NULL || fd < 0 || c->deadline == NULL || !conn_admit(h, c)) {
 			h->lim.stats->conns_refused++;
+			capture_refused(c);
 			if (c->deadline != NULL)
 				event_free(c->deadline);
 			if (c->evcon != NULL)

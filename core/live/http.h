@@ -18,6 +18,7 @@
 
 struct sy_live;
 struct sy_http;
+struct pcap_tap;
 
 typedef void (*sy_http_fn)(void *arg, struct api_req *r);
 
@@ -29,6 +30,10 @@ struct sy_http_limits {
 	uint32_t max_conns;	   /* open connections; 0 = 512 */
 	uint32_t conns_per_source; /* open connections per source IP; 0 = 32 */
 	struct api_http_stats *stats; /* where to count; NULL: nowhere */
+	/* --pcap / hep: each TCP/IP connection's opening, bytes both ways and
+	 * close go to the tap's sinks (evhttp's sockets are not the env's, so
+	 * the tap cannot see them itself). NULL: nothing recorded, no cost. */
+	struct pcap_tap *capture;
 };
 
 /* addr NULL: no listener; connections come only through sy_http_listen_fd().

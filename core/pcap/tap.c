@@ -269,7 +269,7 @@ static struct tap_stream *ts_new(struct pcap_tap *t, const struct sy_stream_cbs 
 	struct tap_stream *ts = calloc(1, sizeof(*ts));
 	if (ts == NULL)
 		return NULL;
-	*ts = (struct tap_stream){.t = t, .cbs = *cbs, .arg = arg, .conn = ++t->next_conn, .next = t->streams};
+	*ts = (struct tap_stream){.t = t, .cbs = *cbs, .arg = arg, .conn = pcap_tap_conn_id(t), .next = t->streams};
 	if (t->streams != NULL)
 		t->streams->prev = ts;
 	t->streams = ts;
@@ -524,6 +524,20 @@ enum sy_rc pcap_tap_add_sink(struct pcap_tap *t, struct pcap_sink sink)
 uint32_t pcap_tap_streams(const struct pcap_tap *t)
 {
 	return t->nstreams;
+}
+
+uint64_t pcap_tap_conn_id(struct pcap_tap *t)
+{
+	return ++t->next_conn;
+}
+
+void pcap_tap_record(struct pcap_tap *t, const struct pcap_seg *s)
+{
+	struct pcap_seg seg = *s;
+	if (seg.ts_ns == 0)
+		seg.ts_ns = sy_env_wall_ns(&t->inner);
+	for (uint32_t i = 0; i < t->nsinks; i++)
+		t->sinks[i].seg(t->sinks[i].arg, &seg);
 }
 
 /* After the components on the tap's env are gone: what is left are the

@@ -41,6 +41,13 @@ void pcap_tap_destroy(struct pcap_tap *t);
 /* Stream wrappers alive: an owner's stream from its open until on_close or
  * its close (a simulated crash leaves some until pcap_tap_destroy). */
 uint32_t pcap_tap_streams(const struct pcap_tap *t);
+/* For traffic that does not pass through the env (serve's HTTP API runs
+ * on libevent's HTTP server, core/live/http.c): a fresh connection id,
+ * unique within the tap beside its own streams', and a segment given to
+ * every sink as the tap's own would be. s->ts_ns 0: stamped with the
+ * wall clock of the env the tap wraps. */
+uint64_t pcap_tap_conn_id(struct pcap_tap *t);
+void pcap_tap_record(struct pcap_tap *t, const struct pcap_seg *s);
 
 /* A sink writing a pcap file (libpcap's writer over the env's files). */
 struct pcap_writer;
