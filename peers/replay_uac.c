@@ -545,19 +545,10 @@ void replay_uac_start(struct replay_uac *u)
 /* Parses "COPY-SLOT@name"; the copy number is returned even when it is gone. */
 static struct rp_call *find_call(struct replay_uac *u, struct sy_str cid, uint64_t *copy)
 {
-	uint64_t n = 0, s = 0;
-	size_t i = 0, name_len = strlen(u->cfg.name);
-	for (; i < cid.len && cid.p[i] >= '0' && cid.p[i] <= '9' && n < UINT64_MAX / 10; i++)
-		n = n * 10 + (uint64_t)(cid.p[i] - '0');
-	if (i == 0 || i >= cid.len || cid.p[i++] != '-')
+	uint64_t s;
+	if (!sip_ua_cid_parse(cid, u->cfg.name, copy, &s))
 		return NULL;
-	size_t j = i;
-	for (; i < cid.len && cid.p[i] >= '0' && cid.p[i] <= '9' && s < UINT32_MAX; i++)
-		s = s * 10 + (uint64_t)(cid.p[i] - '0');
-	if (i == j || cid.len - i != name_len + 1 || cid.p[i] != '@' || memcmp(cid.p + i + 1, u->cfg.name, name_len))
-		return NULL;
-	*copy = n;
-	if (s >= u->cfg.calls_max || u->calls[s].copy != n || u->calls[s].state == R_FREE)
+	if (s >= u->cfg.calls_max || u->calls[s].copy != *copy || u->calls[s].state == R_FREE)
 		return NULL;
 	return &u->calls[s];
 }

@@ -508,19 +508,10 @@ void uac_stop_and_hangup(struct uac *u)
 /* Parses "N-S@name"; the call number is returned even when the call is gone. */
 static struct uac_call *find_call(struct uac *u, struct sy_str cid, uint64_t *call_no)
 {
-	uint64_t n = 0, s = 0;
-	size_t i = 0, name_len = strlen(u->cfg.name);
-	for (; i < cid.len && cid.p[i] >= '0' && cid.p[i] <= '9' && n < UINT64_MAX / 10; i++)
-		n = n * 10 + (uint64_t)(cid.p[i] - '0');
-	if (i == 0 || i >= cid.len || cid.p[i++] != '-')
+	uint64_t s;
+	if (!sip_ua_cid_parse(cid, u->cfg.name, call_no, &s))
 		return NULL;
-	size_t j = i;
-	for (; i < cid.len && cid.p[i] >= '0' && cid.p[i] <= '9' && s < UINT32_MAX; i++)
-		s = s * 10 + (uint64_t)(cid.p[i] - '0');
-	if (i == j || cid.len - i != name_len + 1 || cid.p[i] != '@' || memcmp(cid.p + i + 1, u->cfg.name, name_len))
-		return NULL;
-	*call_no = n;
-	if (s >= u->cfg.calls_max || u->calls[s].call_no != n || u->calls[s].state == C_FREE)
+	if (s >= u->cfg.calls_max || u->calls[s].call_no != *call_no || u->calls[s].state == C_FREE)
 		return NULL;
 	return &u->calls[s];
 }

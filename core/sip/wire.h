@@ -244,6 +244,9 @@ enum sy_rc sip_ua_response(const struct sip_ua_resp *r, char *buf, size_t cap, s
 /* Fills the header fields of a response from a scanned request. */
 void sip_ua_resp_from_msg(struct sip_ua_resp *r, const struct sip_ua_msg *m, int status);
 
+/* The simulated callers' Call-IDs are "N-S@NAME" (N the call number, S
+ * its slot): parses one, false when it is not of that form or not NAME's. */
+bool sip_ua_cid_parse(struct sy_str cid, const char *name, uint64_t *n, uint64_t *slot);
 /* A small audio offer/answer (PCMU, PCMA, telephone-event). ip is a bare
  * host; ipv6 selects "IN IP6". Returns the length (the text is also
  * NUL-terminated), 0 if it does not fit. */

@@ -332,3 +332,21 @@ size_t sip_ua_sdp(char *buf, size_t cap, const char *ip, bool ipv6, uint16_t por
 	buf[w.len] = '\0';
 	return w.len;
 }
+
+bool sip_ua_cid_parse(struct sy_str cid, const char *name, uint64_t *n_out, uint64_t *slot_out)
+{
+	uint64_t n = 0, s = 0;
+	size_t i = 0, name_len = strlen(name);
+	for (; i < cid.len && cid.p[i] >= '0' && cid.p[i] <= '9' && n < UINT64_MAX / 10; i++)
+		n = n * 10 + (uint64_t)(cid.p[i] - '0');
+	if (i == 0 || i >= cid.len || cid.p[i++] != '-')
+		return false;
+	size_t j = i;
+	for (; i < cid.len && cid.p[i] >= '0' && cid.p[i] <= '9' && s < UINT32_MAX; i++)
+		s = s * 10 + (uint64_t)(cid.p[i] - '0');
+	if (i == j || cid.len - i != name_len + 1 || cid.p[i] != '@' || memcmp(cid.p + i + 1, name, name_len) != 0)
+		return false;
+	*n_out = n;
+	*slot_out = s;
+	return true;
+}
