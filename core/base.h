@@ -57,8 +57,19 @@ void sy_assert_fail(const char *expr, const char *file, int line);
 #define SY_ASSERT(c) ((c) ? (void)0 : sy_assert_fail(#c, __FILE__, __LINE__))
 
 #define SY_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#define SY_MIN(a, b) ((a) < (b) ? (a) : (b))
-#define SY_MAX(a, b) ((a) > (b) ? (a) : (b))
+/* Each argument is evaluated once (an argument with a side effect or a
+ * costly call is safe), both converted to the type `a < b` compares in,
+ * as before; the names carry __COUNTER__ so nesting does not shadow.
+ * Not for constant expressions (array sizes, static initialisers). */
+#define SY_MINMAX_(a, b, op, n)                                                                                      \
+	__extension__({                                                                                              \
+		__typeof__(1 ? (a) : (b)) sy_a_##n = (a);                                                            \
+		__typeof__(1 ? (a) : (b)) sy_b_##n = (b);                                                            \
+		sy_a_##n op sy_b_##n ? sy_a_##n : sy_b_##n;                                                          \
+	})
+#define SY_MINMAX(a, b, op, n) SY_MINMAX_(a, b, op, n)
+#define SY_MIN(a, b) SY_MINMAX(a, b, <, __COUNTER__)
+#define SY_MAX(a, b) SY_MINMAX(a, b, >, __COUNTER__)
 #define SY_CONTAINER_OF(ptr, type, member) ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 
 #define SY_NS_PER_US 1000ull
