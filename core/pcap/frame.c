@@ -22,7 +22,10 @@ static int sip_status_line(const uint8_t *p, size_t n)
 {
 	if (n < 12)
 		return -1;
-	for (int i = 8; i < 11; i++)
+	/* RFC 3261 25.1: three digits, the first a class 1 to 6 */
+	if (p[8] < '1' || p[8] > '6')
+		return 0;
+	for (int i = 9; i < 11; i++)
 		if (p[i] < '0' || p[i] > '9')
 			return 0;
 	return p[11] == ' ' || p[11] == '\r' || p[11] == '\n' ? 1 : 0;

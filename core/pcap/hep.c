@@ -1,5 +1,6 @@
 /* hep.c: the HEPv3 encoder and decoder (hep.h). Pure: every length from
  * the wire is checked before it is used; nothing is allocated. */
+#include "core/pcap/decode_int.h"
 #include "core/pcap/hep.h"
 
 static uint8_t *put16(uint8_t *p, uint16_t v)
@@ -249,29 +250,7 @@ enum sy_rc hep_decode(const uint8_t *buf, size_t len, struct hep_msg *out, size_
 
 /* ---- telling SIP ---- */
 
-static bool is_token_char(uint8_t c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-	       (c != 0 && strchr("-.!%*_+`'~", c) != NULL);
-}
-
 bool hep_looks_sip(const uint8_t *p, size_t len)
 {
-	static const char ver[] = "SIP/2.0";
-	const size_t vl = sizeof(ver) - 1;
-	/* a status line */
-	if (len >= vl + 5 && memcmp(p, ver, vl) == 0 && p[vl] == ' ')
-		return p[vl + 1] >= '1' && p[vl + 1] <= '6';
-	/* a request line: a method token, a space, a URI, " SIP/2.0" and CRLF */
-	size_t i = 0;
-	while (i < len && i < 32 && is_token_char(p[i]))
-		i++;
-	if (i == 0 || i >= len || p[i] != ' ')
-		return false;
-	size_t eol = i;
-	while (eol < len && eol < 8192 && p[eol] != '\r' && p[eol] != '\n')
-		eol++;
-	if (eol >= len || eol < i + 2 + vl)
-		return false;
-	return p[eol - vl - 1] == ' ' && memcmp(p + eol - vl, ver, vl) == 0;
+	return pcap__sip_start(p, len) == 1; /* the reader's test (core/pcap/frame.c) */
 }

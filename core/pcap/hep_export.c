@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/pcap/decode_int.h" /* the reader's SIP stream framing */
 #include "core/pcap/hep.h"
 
 #define HEP_TCP_SLOTS 64	  /* stream directions framed at once */
@@ -145,69 +146,17 @@ static void dir_consume(struct hep_dir *d, size_t n)
 	d->len -= n;
 }
 
-static bool ieq_prefix(const uint8_t *p, size_t len, const char *name)
-{
-	size_t n = strlen(name);
-	if (len < n)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		uint8_t c = p[i];
-		if (c >= 'A' && c <= 'Z')
-			c = (uint8_t)(c - 'A' + 'a');
-		if (c != (uint8_t)name[i])
-			return false;
-	}
-	return true;
-}
-
-/* The Content-Length of the header block [p, p+len) (compact form "l"
- * too); 0 when absent, as RFC 3261 18.3 lets a stream assume nothing
- * else; SIZE_MAX when the value is not a number. */
-static size_t header_content_length(const uint8_t *p, size_t len)
-{
-	for (size_t at = 0; at < len;) {
-		const uint8_t *line = p + at;
-		const uint8_t *eol = memchr(line, '\n', len - at);
-		size_t ll = eol != NULL ? (size_t)(eol - line) : len - at;
-		size_t name = ieq_prefix(line, ll, "content-length") ? 14 : ieq_prefix(line, ll, "l") ? 1 : 0;
-		size_t i = name;
-		while (name > 0 && i < ll && (line[i] == ' ' || line[i] == '\t'))
-			i++;
-		if (name > 0 && i < ll && line[i] == ':') {
-			size_t v = 0;
-			for (i++; i < ll && (line[i] == ' ' || line[i] == '\t'); i++)
-				;
-			if (i >= ll || line[i] < '0' || line[i] > '9')
-				return SIZE_MAX;
-			for (; i < ll && line[i] >= '0' && line[i] <= '9' && v < HEP_TCP_BUF; i++)
-				v = v * 10 + (size_t)(line[i] - '0');
-			return v;
-		}
-		at += ll + 1;
-	}
-	return 0;
-}
-
-static const uint8_t *find_blank_line(const uint8_t *p, size_t len)
-{
-	for (size_t i = 0; i + 4 <= len; i++)
-		if (p[i] == '\r' && memcmp(p + i, "\r\n\r\n", 4) == 0)
-			return p + i + 4;
-	return NULL;
-}
-
 /* The first message's length in d, 0 when it is not all there yet,
  * SIZE_MAX when it can never be framed (the stream must resync). */
 static size_t dir_frame(const struct hep_dir *d)
 {
-	const uint8_t *end = find_blank_line(d->buf, d->len);
-	if (end == NULL)
-		return d->len == HEP_TCP_BUF ? SIZE_MAX : 0;
-	size_t hdr = (size_t)(end - d->buf);
-	size_t cl = header_content_length(d->buf, hdr);
-	if (cl == SIZE_MAX || cl > HEP_TCP_BUF - hdr)
+	size_t len = 0;
+	enum sy_rc rc = pcap__sip_frame(d->buf, d->len, &len);
+	if (rc == SY_ERR_PARSE || len > HEP_TCP_BUF)
 		return SIZE_MAX;
-	return d->len >= hdr + cl ? hdr + cl : 0;
+	if (rc == SY_AGAIN)
+		return d->len == HEP_TCP_BUF ? SIZE_MAX : 0;
+	return len;
 }
 
 /* Whether the buffered bytes start with a SIP start line: 1 yes, -1 no,
