@@ -54,6 +54,7 @@ static void test_example_file(void **state)
 	assert_int_equal(t->n, 26);
 	assert_int_equal(t->dup_n, 0);
 	assert_int_equal(t->refs, 1);
+	print_message("example: %u prefixes, %u trie nodes, %zu bytes\n", t->n, t->trie.node_n, fraud_ranges_bytes(t));
 	expect(t, NULL, "+88212345678", FRAUD_RISK_HIGH, "882", "International Networks");
 	expect(t, NULL, "+88234567890", FRAUD_RISK_MEDIUM, "8823", NULL);
 	expect(t, NULL, "+88299000111", FRAUD_RISK_NONE, "88299", "carve-out example (own service)");
@@ -251,8 +252,9 @@ static void test_memory(void **state)
 	}
 	struct fraud_ranges *t = must_load(buf);
 	size_t bytes = fraud_ranges_bytes(t);
-	print_message("fraud ranges: %u prefixes (%u repeats), %zu bytes, %.1f bytes per prefix\n", t->n, t->dup_n,
-		      bytes, (double)bytes / t->n);
+	print_message("fraud ranges: %u prefixes (%u repeats), %u trie nodes (%.1f per prefix), %zu bytes "
+		      "allocated, %.1f bytes per prefix\n",
+		      t->n, t->dup_n, t->trie.node_n, (double)t->trie.node_n / t->n, bytes, (double)bytes / t->n);
 	assert_true(t->n > 90000);
 	assert_true(bytes / t->n < 8 * 44 + 64); /* at most ~one trie node per digit */
 	fraud_ranges_release(t);

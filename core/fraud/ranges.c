@@ -224,6 +224,27 @@ static void ranges_free(struct fraud_ranges *t)
 	free(t);
 }
 
+/* A loaded table never grows again: give back the doubling slack of its
+ * three arrays (a failed realloc keeps the larger block). */
+static void shrink(struct fraud_ranges *t)
+{
+	struct route_node *nodes = realloc(t->trie.nodes, (size_t)t->trie.node_n * sizeof *nodes);
+	if (nodes != NULL) {
+		t->trie.nodes = nodes;
+		t->trie.node_cap = t->trie.node_n;
+	}
+	struct fraud_range_entry *e = t->n > 0 ? realloc(t->e, (size_t)t->n * sizeof *e) : NULL;
+	if (e != NULL) {
+		t->e = e;
+		t->cap = t->n;
+	}
+	char *text = t->text_len > 0 ? realloc(t->text, t->text_len) : NULL;
+	if (text != NULL) {
+		t->text = text;
+		t->text_cap = t->text_len;
+	}
+}
+
 enum sy_rc fraud_ranges_load_mem(const char *name, const char *buf, size_t len, const struct fraud_ranges_opts *opts,
 				 struct fraud_ranges **out)
 {
@@ -244,6 +265,7 @@ enum sy_rc fraud_ranges_load_mem(const char *name, const char *buf, size_t len, 
 			goto fail;
 		pos = end + 1;
 	}
+	shrink(ld.t);
 	ld.t->refs = 1;
 	*out = ld.t;
 	return SY_OK;

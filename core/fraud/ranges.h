@@ -59,7 +59,8 @@ struct fraud_range_entry {
 
 /* A loaded table. Memory: 12 bytes per entry, its prefix and label bytes,
  * and at most one 44-byte trie node per prefix digit (prefixes share the
- * nodes of their common digits; measured in docs/fraud.md). */
+ * nodes of their common digits; arrays trimmed to size after the load;
+ * measured in docs/fraud.md: 218 bytes per prefix on random prefixes). */
 struct fraud_ranges {
 	struct route_trie trie; /* value = entry index */
 	struct fraud_range_entry *e;
