@@ -1,0 +1,150 @@
+/* hll.c: HyperLogLog and its windowed ring (hll.h). */
+#include "core/fraud/hll.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "core/fraud/cms.h" /* fraud_mix64 */
+
+enum sy_rc fraud_hll_init(struct fraud_hll *h, uint32_t p)
+{
+	if (p < FRAUD_HLL_P_MIN || p > FRAUD_HLL_P_MAX)
+		return SY_ERR_INVAL;
+	memset(h, 0, fraud_hll_bytes(p));
+	h->p = (uint8_t)p;
+	return SY_OK;
+}
+
+void fraud_hll_add(struct fraud_hll *h, uint64_t key, uint64_t seed)
+{
+	uint64_t x = fraud_mix64(key ^ fraud_mix64(seed ^ 0x9e3779b97f4a7c15ull));
+	uint32_t p = h->p;
+	uint64_t idx = x >> (64 - p);
+	/* The rest of the bits, with a stop bit so the rank is at most 65 - p. */
+	uint64_t w = (x << p) | ((uint64_t)1 << (p - 1));
+	uint8_t rank = (uint8_t)(__builtin_clzll(w) + 1);
+	if (h->reg[idx] < rank)
+		h->reg[idx] = rank;
+}
+
+enum sy_rc fraud_hll_merge(struct fraud_hll *dst, const struct fraud_hll *src)
+{
+	if (dst->p != src->p)
+		return SY_ERR_INVAL;
+	size_t m = (size_t)1 << dst->p;
+	for (size_t i = 0; i < m; i++)
+		if (dst->reg[i] < src->reg[i])
+			dst->reg[i] = src->reg[i];
+	return SY_OK;
+}
+
+/* The estimate from the register sums: raw HLL, or linear counting for
+ * small counts (Flajolet et al., figure 3). */
+static uint64_t estimate(uint32_t p, double inv_sum, uint32_t zeros)
+{
+	double m = (double)((uint64_t)1 << p);
+	double alpha = p == 4 ? 0.673 : p == 5 ? 0.697 : p == 6 ? 0.709 : 0.7213 / (1.0 + 1.079 / m);
+	double e = alpha * m * m / inv_sum;
+	if (e <= 2.5 * m && zeros > 0)
+		e = m * log(m / (double)zeros);
+	return (uint64_t)(e + 0.5);
+}
+
+/* Sum of 2^-reg over the registers of `n` sketches taken as one (their
+ * register max), and the count of zero registers. */
+static uint64_t estimate_of(const struct fraud_hll *const *hs, uint32_t n)
+{
+	uint32_t p = hs[0]->p;
+	size_t m = (size_t)1 << p;
+	double inv = 0;
+	uint32_t zeros = 0;
+	for (size_t i = 0; i < m; i++) {
+		uint8_t r = 0;
+		for (uint32_t j = 0; j < n; j++)
+			r = hs[j]->reg[i] > r ? hs[j]->reg[i] : r;
+		inv += ldexp(1.0, -(int)r);
+		zeros += r == 0;
+	}
+	return estimate(p, inv, zeros);
+}
+
+uint64_t fraud_hll_estimate(const struct fraud_hll *h)
+{
+	return estimate_of(&h, 1);
+}
+
+struct fraud_hllw {
+	struct fraud_hllw_cfg cfg;
+	uint64_t epoch; /* the newest epoch seen */
+	size_t stride;	/* fraud_hll_bytes(p), rounded to 8 */
+	uint8_t *ring;	/* n sketches; epoch e lives at e % n */
+};
+
+enum sy_rc fraud_hllw_create(const struct fraud_hllw_cfg *cfg, struct fraud_hllw **out)
+{
+	if (cfg->p < FRAUD_HLL_P_MIN || cfg->p > FRAUD_HLL_P_MAX || cfg->n < 1 || cfg->n > FRAUD_HLLW_N_MAX ||
+	    cfg->epoch_ns == 0)
+		return SY_ERR_INVAL;
+	struct fraud_hllw *w = calloc(1, sizeof(*w));
+	if (w == NULL)
+		return SY_ERR_NOMEM;
+	w->cfg = *cfg;
+	w->stride = (fraud_hll_bytes(cfg->p) + 7) & ~(size_t)7;
+	w->ring = calloc(cfg->n, w->stride);
+	if (w->ring == NULL)
+		goto out_free_w;
+	for (uint32_t i = 0; i < cfg->n; i++)
+		fraud_hll_init((struct fraud_hll *)(void *)(w->ring + i * w->stride), cfg->p);
+	*out = w;
+	return SY_OK;
+out_free_w:
+	free(w);
+	return SY_ERR_NOMEM;
+}
+
+void fraud_hllw_destroy(struct fraud_hllw *w)
+{
+	if (w == NULL)
+		return;
+	free(w->ring);
+	free(w);
+}
+
+size_t fraud_hllw_bytes(const struct fraud_hllw *w)
+{
+	return sizeof(*w) + w->cfg.n * w->stride;
+}
+
+static struct fraud_hll *slot(const struct fraud_hllw *w, uint64_t epoch)
+{
+	return (struct fraud_hll *)(void *)(w->ring + (epoch % w->cfg.n) * w->stride);
+}
+
+void fraud_hllw_add(struct fraud_hllw *w, uint64_t key, uint64_t now_ns)
+{
+	uint64_t e = now_ns / w->cfg.epoch_ns;
+	if (e > w->epoch) { /* clear the sketches of the epochs passed over */
+		uint64_t ahead = e - w->epoch;
+		for (uint64_t i = 1; i <= ahead && i <= w->cfg.n; i++)
+			fraud_hll_init(slot(w, w->epoch + i), w->cfg.p);
+		w->epoch = e;
+	}
+	fraud_hll_add(slot(w, w->epoch), key, w->cfg.seed);
+}
+
+uint64_t fraud_hllw_estimate(const struct fraud_hllw *w, uint64_t now_ns)
+{
+	uint64_t e = now_ns / w->cfg.epoch_ns;
+	e = e < w->epoch ? w->epoch : e;
+	const struct fraud_hll *hs[FRAUD_HLLW_N_MAX];
+	uint32_t n = 0;
+	/* Epochs e - N + 1 .. newest seen; those after it are empty. */
+	for (uint64_t k = 0; k < w->cfg.n && k <= w->epoch; k++) {
+		uint64_t ep = w->epoch - k;
+		if (e - ep < w->cfg.n)
+			hs[n++] = slot(w, ep);
+	}
+	if (n == 0)
+		return 0;
+	return estimate_of(hs, n);
+}
