@@ -258,6 +258,12 @@ static void test_hll_merge(void **state)
 	for (uint64_t i = 10000; i < 20000; i++)
 		fraud_hll_add(b, i, 1); /* b also 10000..19999: overlap */
 	assert_int_equal(fraud_hll_merge(a, c), SY_ERR_INVAL);
+	/* The running sum kept by add equals the one merge recomputes. */
+	struct fraud_hll *e0 = hll(11);
+	assert_int_equal(fraud_hll_merge(e0, b), SY_OK);
+	assert_int_equal(fraud_hll_estimate(e0), fraud_hll_estimate(b));
+	assert_true(e0->sum == b->sum && e0->zeros == b->zeros);
+	free(e0);
 	assert_int_equal(fraud_hll_merge(a, b), SY_OK);
 	double e = (double)fraud_hll_estimate(a), sigma = 1.04 / sqrt(2048.0);
 	assert_true(fabs(e - 30000) <= 3 * sigma * 30000);

@@ -6,12 +6,22 @@
 
 #include "core/fraud/cms.h" /* fraud_mix64 */
 
+/* Register value r's share of the sum of 2^-r, in units of 2^-(63 - p):
+ * exact for every r <= 63 - p; the two rarest values above (probability
+ * 2^-(63 - 2p) per item) count 0. m registers at 0 sum to 2^63. */
+static inline uint64_t share(uint32_t p, uint32_t r)
+{
+	return r <= 63 - p ? (uint64_t)1 << (63 - p - r) : 0;
+}
+
 enum sy_rc fraud_hll_init(struct fraud_hll *h, uint32_t p)
 {
 	if (p < FRAUD_HLL_P_MIN || p > FRAUD_HLL_P_MAX)
 		return SY_ERR_INVAL;
 	memset(h, 0, fraud_hll_bytes(p));
 	h->p = (uint8_t)p;
+	h->zeros = (uint32_t)1 << p;
+	h->sum = (uint64_t)1 << 63;
 	return SY_OK;
 }
 
@@ -22,9 +32,12 @@ void fraud_hll_add(struct fraud_hll *h, uint64_t key, uint64_t seed)
 	uint64_t idx = x >> (64 - p);
 	/* The rest of the bits, with a stop bit so the rank is at most 65 - p. */
 	uint64_t w = (x << p) | ((uint64_t)1 << (p - 1));
-	uint8_t rank = (uint8_t)(__builtin_clzll(w) + 1);
-	if (h->reg[idx] < rank)
-		h->reg[idx] = rank;
+	uint8_t rank = (uint8_t)(__builtin_clzll(w) + 1), old = h->reg[idx];
+	if (old >= rank)
+		return;
+	h->reg[idx] = rank;
+	h->sum = h->sum - share(p, old) + share(p, rank);
+	h->zeros -= old == 0;
 }
 
 enum sy_rc fraud_hll_merge(struct fraud_hll *dst, const struct fraud_hll *src)
@@ -32,45 +45,49 @@ enum sy_rc fraud_hll_merge(struct fraud_hll *dst, const struct fraud_hll *src)
 	if (dst->p != src->p)
 		return SY_ERR_INVAL;
 	size_t m = (size_t)1 << dst->p;
-	for (size_t i = 0; i < m; i++)
+	uint64_t sum = 0;
+	uint32_t zeros = 0;
+	for (size_t i = 0; i < m; i++) {
 		if (dst->reg[i] < src->reg[i])
 			dst->reg[i] = src->reg[i];
+		sum += share(dst->p, dst->reg[i]);
+		zeros += dst->reg[i] == 0;
+	}
+	dst->sum = sum, dst->zeros = zeros;
 	return SY_OK;
 }
 
-/* The estimate from the register sums: raw HLL, or linear counting for
+/* The estimate from the register sum: raw HLL, or linear counting for
  * small counts (Flajolet et al., figure 3). */
-static uint64_t estimate(uint32_t p, double inv_sum, uint32_t zeros)
+static uint64_t estimate(uint32_t p, uint64_t sum, uint32_t zeros)
 {
 	double m = (double)((uint64_t)1 << p);
 	double alpha = p == 4 ? 0.673 : p == 5 ? 0.697 : p == 6 ? 0.709 : 0.7213 / (1.0 + 1.079 / m);
-	double e = alpha * m * m / inv_sum;
+	double e = alpha * m * m / ldexp((double)sum, -(int)(63 - p));
 	if (e <= 2.5 * m && zeros > 0)
 		e = m * log(m / (double)zeros);
 	return (uint64_t)(e + 0.5);
 }
 
-/* Sum of 2^-reg over the registers of `n` sketches taken as one (their
- * register max), and the count of zero registers. */
+uint64_t fraud_hll_estimate(const struct fraud_hll *h)
+{
+	return estimate(h->p, h->sum, h->zeros);
+}
+
+/* The estimate of `n` sketches taken as one (their register max). */
 static uint64_t estimate_of(const struct fraud_hll *const *hs, uint32_t n)
 {
-	uint32_t p = hs[0]->p;
+	uint32_t p = hs[0]->p, zeros = 0;
 	size_t m = (size_t)1 << p;
-	double inv = 0;
-	uint32_t zeros = 0;
+	uint64_t sum = 0;
 	for (size_t i = 0; i < m; i++) {
 		uint8_t r = 0;
 		for (uint32_t j = 0; j < n; j++)
 			r = hs[j]->reg[i] > r ? hs[j]->reg[i] : r;
-		inv += ldexp(1.0, -(int)r);
+		sum += share(p, r);
 		zeros += r == 0;
 	}
-	return estimate(p, inv, zeros);
-}
-
-uint64_t fraud_hll_estimate(const struct fraud_hll *h)
-{
-	return estimate_of(&h, 1);
+	return estimate(p, sum, zeros);
 }
 
 struct fraud_hllw {
@@ -146,5 +163,5 @@ uint64_t fraud_hllw_estimate(const struct fraud_hllw *w, uint64_t now_ns)
 	}
 	if (n == 0)
 		return 0;
-	return estimate_of(hs, n);
+	return n == 1 ? fraud_hll_estimate(hs[0]) : estimate_of(hs, n);
 }
