@@ -293,6 +293,15 @@ static void test_hllw_forgets(void **state)
 		fraud_hllw_add(w, i, E + 1); /* epoch 1, the same keys */
 	for (uint64_t i = 0; i < 2000; i++)
 		fraud_hllw_add(w, 50000 + i, 2 * E); /* epoch 2, new keys */
+	/* In the newest epoch the window's own sketch answers (O(1)): the same
+	 * registers as one plain sketch fed every key. */
+	struct fraud_hll *all = hll(10);
+	for (uint64_t i = 0; i < 1000; i++)
+		fraud_hll_add(all, i, 8);
+	for (uint64_t i = 0; i < 2000; i++)
+		fraud_hll_add(all, 50000 + i, 8);
+	assert_int_equal(fraud_hllw_estimate(w, 3 * E - 1), fraud_hll_estimate(all));
+	free(all);
 	assert_true(near(fraud_hllw_estimate(w, 3 * E), 3000));
 	assert_true(near(fraud_hllw_estimate(w, 4 * E - 1), 3000));
 	assert_true(near(fraud_hllw_estimate(w, 4 * E), 3000)); /* epoch 0 left, its keys were in 1 */

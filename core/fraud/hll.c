@@ -94,8 +94,16 @@ struct fraud_hllw {
 	struct fraud_hllw_cfg cfg;
 	uint64_t epoch; /* the newest epoch seen */
 	size_t stride;	/* fraud_hll_bytes(p), rounded to 8 */
-	uint8_t *ring;	/* n sketches; epoch e lives at e % n */
+	uint8_t *ring;	/* n sketches (epoch e at e % n), then the window's */
 };
+
+/* The window's sketch: the register max of the n live ones, kept as they
+ * are added to and rebuilt when an epoch leaves, so that an estimate in
+ * the newest epoch is O(1). */
+static struct fraud_hll *win(const struct fraud_hllw *w)
+{
+	return (struct fraud_hll *)(void *)(w->ring + w->cfg.n * w->stride);
+}
 
 enum sy_rc fraud_hllw_create(const struct fraud_hllw_cfg *cfg, struct fraud_hllw **out)
 {
@@ -107,10 +115,10 @@ enum sy_rc fraud_hllw_create(const struct fraud_hllw_cfg *cfg, struct fraud_hllw
 		return SY_ERR_NOMEM;
 	w->cfg = *cfg;
 	w->stride = (fraud_hll_bytes(cfg->p) + 7) & ~(size_t)7;
-	w->ring = calloc(cfg->n, w->stride);
+	w->ring = calloc(cfg->n + 1, w->stride);
 	if (w->ring == NULL)
 		goto out_free_w;
-	for (uint32_t i = 0; i < cfg->n; i++)
+	for (uint32_t i = 0; i <= cfg->n; i++)
 		fraud_hll_init((struct fraud_hll *)(void *)(w->ring + i * w->stride), cfg->p);
 	*out = w;
 	return SY_OK;
@@ -129,7 +137,7 @@ void fraud_hllw_destroy(struct fraud_hllw *w)
 
 size_t fraud_hllw_bytes(const struct fraud_hllw *w)
 {
-	return sizeof(*w) + w->cfg.n * w->stride;
+	return sizeof(*w) + (w->cfg.n + 1) * w->stride;
 }
 
 static struct fraud_hll *slot(const struct fraud_hllw *w, uint64_t epoch)
@@ -145,14 +153,20 @@ void fraud_hllw_add(struct fraud_hllw *w, uint64_t key, uint64_t now_ns)
 		for (uint64_t i = 1; i <= ahead && i <= w->cfg.n; i++)
 			fraud_hll_init(slot(w, w->epoch + i), w->cfg.p);
 		w->epoch = e;
+		fraud_hll_init(win(w), w->cfg.p);
+		for (uint32_t i = 0; i < w->cfg.n; i++)
+			fraud_hll_merge(win(w), (const struct fraud_hll *)(const void *)(w->ring + i * w->stride));
 	}
 	fraud_hll_add(slot(w, w->epoch), key, w->cfg.seed);
+	fraud_hll_add(win(w), key, w->cfg.seed);
 }
 
 uint64_t fraud_hllw_estimate(const struct fraud_hllw *w, uint64_t now_ns)
 {
 	uint64_t e = now_ns / w->cfg.epoch_ns;
 	e = e < w->epoch ? w->epoch : e;
+	if (e == w->epoch)
+		return fraud_hll_estimate(win(w));
 	const struct fraud_hll *hs[FRAUD_HLLW_N_MAX];
 	uint32_t n = 0;
 	/* Epochs e - N + 1 .. newest seen; those after it are empty. */

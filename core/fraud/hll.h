@@ -19,11 +19,13 @@
  * added at t counts while floor(now/epoch) - floor(t/epoch) < N). A now
  * earlier than the newest epoch seen is taken as that epoch.
  *
- * Memory: fraud_hll_bytes(p) = 16 + 2^p bytes; windowed: N of them + 64.
+ * Memory: fraud_hll_bytes(p) = 16 + 2^p bytes; windowed: N + 1 of them
+ * (the ring and the window's register max) + 64.
  * Cost: add O(1) (one hash, one register, the running sum); estimate O(1);
- * merge O(m); the windowed estimate merges on the fly: O(N x m) (p = 10,
- * N = 4: about 1.3 us, bench/fraud_state.c), so a detector reads it once
- * per decision at most, or keeps a plain sketch per epoch. */
+ * merge O(m). Windowed: add O(1), but the add that enters a new epoch
+ * rebuilds the window's sketch, O(N x m) once per epoch; an estimate in the
+ * newest epoch added to is O(1), a later one (no add since) merges the live
+ * sketches on the fly, O(N x m). */
 #ifndef SY_FRAUD_HLL_H
 #define SY_FRAUD_HLL_H
 
