@@ -16,6 +16,7 @@
 #include "core/fraud/ftab.h"
 #include "core/fraud/fwin.h"
 #include "core/fraud/hll.h"
+#include "core/fraud/mix.h"
 
 #define S  SY_NS_PER_S
 #define MS SY_NS_PER_MS

@@ -26,6 +26,7 @@
 #define SY_FRAUD_CMS_H
 
 #include "core/base.h"
+#include "core/fraud/mix.h"
 
 struct fraud_cms_cfg {
 	uint32_t depth;	   /* d, 1..16 */
@@ -49,16 +50,5 @@ uint64_t fraud_cms_estimate(const struct fraud_cms *c, uint64_t key, uint64_t no
 uint64_t fraud_cms_total(const struct fraud_cms *c, uint64_t now_ns);
 
 size_t fraud_cms_bytes(const struct fraud_cms *c);
-
-/* A 64-bit mix (splitmix64's finaliser) for keys and seeds. */
-static inline uint64_t fraud_mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebull;
-	x ^= x >> 31;
-	return x;
-}
 
 #endif

@@ -4,7 +4,7 @@
 
 #include <stdlib.h>
 
-#include "core/fraud/cms.h" /* fraud_mix64 */
+#include "core/fraud/mix.h"
 
 struct fraud_ftab {
 	struct fraud_ftab_cfg cfg;

@@ -4,7 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "core/fraud/cms.h" /* fraud_mix64 */
+#include "core/fraud/mix.h"
 
 /* Register value r's share of the sum of 2^-r, in units of 2^-(63 - p):
  * exact for every r <= 63 - p; the two rarest values above (probability
