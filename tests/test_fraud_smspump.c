@@ -171,17 +171,17 @@ static void test_surge_idle(void **state)
 	fraud_smspump_destroy(p);
 }
 
-/* A huge factor with a large baseline does not overflow into a small
- * limit; count and sum stay exact. */
+/* A huge factor times the baseline's sum does not wrap into a small limit:
+ * 20,000 x 2^27 is 0 modulo 2^32. */
 static void test_surge_overflow(void **state)
 {
 	struct fraud_sms_cfg c = cfg_small();
 	only(&c, false, true, false);
-	c.surge_factor_pct = UINT32_MAX;
+	c.surge_factor_pct = 1u << 27;
 	struct fraud_smspump *p = make(&c);
 	for (uint64_t k = 0; k < 4; k++)
 		burst(p, 1, 44750000000ull, 5000, k * STEP);
-	/* Baseline 5,000 x 42,949,672.95: nothing in reach fires. */
+	/* Baseline 5,000 x 1,342,177: nothing in reach fires. */
 	assert_int_equal(burst(p, 1, 44750000000ull, 20000, 4 * STEP), 20000);
 	fraud_smspump_destroy(p);
 }
