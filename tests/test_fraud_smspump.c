@@ -217,8 +217,9 @@ static void test_dlr_ratio(void **state)
 	fraud_smspump_destroy(p);
 }
 
-/* The receipts window: 600 s in 12 buckets of 50 s; receipts at 3 s leave
- * at 600 s. The route named is the one with the lowest ratio. */
+/* The receipts window: 600 s in 6 buckets of 100 s; receipts at 3 s leave
+ * at 600 s, those at 100 s at 700 s. The route named is the one with the
+ * lowest ratio, while its last receipt is less than a window old. */
 static void test_dlr_window_and_route(void **state)
 {
 	struct fraud_sms_cfg c = cfg_small();
@@ -238,7 +239,8 @@ static void test_dlr_window_and_route(void **state)
 	/* carrier-b's last receipt is a window old at 603 s: no longer named. */
 	assert_int_equal(sub(p, 1, "23276000002", 650 * S), FRAUD_FLAG);
 	assert_string_equal(why, "sms_pump.dlr: 0% of 12 receipts delivered in 600s to 23276");
-	/* At 700 s all have left. */
+	/* At 700 s all have left (699.999 s: not yet). */
+	assert_int_equal(sub(p, 1, "23276000002", 700 * S - 1), FRAUD_FLAG);
 	assert_int_equal(sub(p, 1, "23276000002", 700 * S), FRAUD_ALLOW);
 	fraud_smspump_destroy(p);
 }
