@@ -175,9 +175,10 @@ static enum fraud_action seq_check(struct fraud_smspump *p, uint64_t acct_key, s
  * unless the step fired (then nothing: an attack does not teach the
  * baseline that it is normal), and a 0 for every idle step in between.
  * Since a step that fired teaches nothing, a busy prefix first seen above
- * surge.max would fire for ever; so for its first baseline_steps steps
- * (from its first message) the detector only learns: the prefixes of the
- * normal traffic find their level before anything is judged. */
+ * surge.max would fire for ever; so for its first min(baseline_steps,
+ * FRAUD_SMS_WARMUP_STEPS) steps (from its first message) the detector only
+ * learns: the prefixes of the normal traffic find their level before
+ * anything is judged. */
 
 static void learn(const struct fraud_smspump *p, struct sp_prefix *px, uint32_t v)
 {
@@ -230,7 +231,8 @@ static enum fraud_action surge_check(struct fraud_smspump *p, struct sp_prefix *
 		return FRAUD_ALLOW;
 	uint64_t step = now_ns / c->surge.window_ns;
 	if (p->warm_step == 0)
-		p->warm_step = step + c->baseline_steps;
+		p->warm_step =
+		    step + (c->baseline_steps < FRAUD_SMS_WARMUP_STEPS ? c->baseline_steps : FRAUD_SMS_WARMUP_STEPS);
 	roll(p, px, step);
 	px->cur += px->cur < UINT32_MAX;
 	if (step < p->warm_step || !surging(c, px))

@@ -9,9 +9,9 @@
  *          with no history has a baseline of 0, so surge.max is the least
  *          count per step before it can fire); a step that fired is not
  *          learned (an attack never becomes the baseline), and for the
- *          first baseline_steps steps after its first message the
- *          detector only learns (warm-up: the normal traffic's prefixes
- *          find their level before anything is judged);
+ *          first min(baseline_steps, FRAUD_SMS_WARMUP_STEPS) steps after
+ *          its first message the detector only learns (warm-up: the normal
+ *          traffic's prefixes find their level before anything is judged);
  *   dlr    a destination prefix whose delivery receipts (over all routes:
  *          the route is not known at submit) say "delivered" for fewer
  *          than dlr_min_pct of at least dlr.max receipts in the window:
@@ -44,6 +44,7 @@
 #define SY_FRAUD_SMSPUMP_H
 #include "core/fraud/fraud.h"
 
+#define FRAUD_SMS_WARMUP_STEPS 5u
 #define FRAUD_SMS_BASELINE_MAX 720u /* steps in the moving baseline (a prefix's blob stays under 4 KiB) */
 
 struct fraud_smspump;
