@@ -6,7 +6,7 @@
  * flooding source range is refused for callback_ns.
  *
  * State: a fixed table of source ranges (cfg->ranges_max, an ftab with a
- * sliding window of short calls and a small distinct-callee sketch each)
+ * sliding window of short calls and its last distinct callees each)
  * and the ranges under protection (with their expiry). Deterministic: the
  * seed comes from the caller (sy_env_random in fraud.c; fixed in tests).
  * Numbers given here are already normalised (digits, no '+').
