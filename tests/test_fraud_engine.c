@@ -71,6 +71,12 @@ static void test_create_errors(void **state)
 	assert_int_equal(fraud_create(&x->te.env, &x->cfg, NULL, NULL, NULL, &f, err, sizeof err), SY_ERR_INVAL);
 	assert_string_equal(err, "fraud: no fraud-rule #1 for the default");
 	x->cfg.default_rule = 0;
+	/* A module's bad setting, named by its key. */
+	x->cfg.wangiri.on = true;
+	x->cfg.wangiri.distinct_min = 1000;
+	assert_int_equal(fraud_create(&x->te.env, &x->cfg, NULL, NULL, NULL, &f, err, sizeof err), SY_ERR_INVAL);
+	assert_true(strncmp(err, "fraud: wangiri_distinct must be at most 64", 42) == 0);
+	x->cfg.wangiri.on = false;
 	fx_create(x);
 	/* A call with no numbers at all (empty slices without pointers). */
 	struct fraud_call st;
