@@ -10,6 +10,7 @@
 #define SY_SIP_B2BUA_H
 
 #include "core/billing/callbill.h"
+#include "core/fraud/fraud.h"
 #include "core/metrics/hist.h"
 #include "core/store/cdr.h"
 #include "auth.h"
@@ -64,6 +65,9 @@ struct b2bua_cfg {
 	/* Per-source request rate limit before parsing ([node] pike,
 	 * pike_exempt); the carriers' addresses are exempt too. */
 	struct sip_pike_cfg pike;
+	/* Fraud detection (core/fraud/fraud.h), shared with the node's SMSC;
+	 * NULL = off: no call is asked about, nothing else changes. */
+	struct fraud *fraud;
 };
 
 /* Why an in-dialog request found no call (st.dlg_refused, each 481). */
@@ -104,6 +108,8 @@ struct b2bua_stats {
 	uint64_t pike_limited;	    /* sources blocked for their request rate ([node] pike) */
 	uint64_t pike_dropped;	    /* requests dropped unparsed: their source blocked */
 	uint64_t pike_tracked;	    /* gauge: sources in pike's table */
+	uint64_t fraud_refused;	    /* INVITEs refused by fraud (block 403 / throttle 503) */
+	uint64_t fraud_teardowns;   /* running calls ended by a fraud check (BYE both legs) */
 	uint32_t final_by_code[700]; /* final status sent to callers */
 	struct sy_hist pdd;	 /* INVITE in -> first 18x (or final) out */
 	struct sy_hist setup;	 /* INVITE in -> 200 out */
