@@ -295,6 +295,7 @@ static const struct scn_key_def fraud_keys[] = {
     {"ranges", k_ranges, FR(ranges_path), 0, false},
     {"intl_prefix", k_intl, 0, 0, false},
     {"accounts", k_accounts, 0, 0, false},
+    {"bursts", k_count, FR(bursts_max), 1u << 24, false},
     {"retry_after", k_retry_after, FR(retry_after_s), 0, false},
     {"block_sip", k_sip_status, FR(block_sip), 0, false},
     {"block_smpp", k_smpp_status, FR(block_smpp), 0, false},
@@ -361,10 +362,8 @@ static void *rule_begin(struct scn_pctx *c, void *arg, struct sy_str name)
 		return NULL;
 	}
 	struct fraud_rule_cfg *r = &f->rules[f->rule_n];
-	*r = (struct fraud_rule_cfg){.risk_min = FRAUD_RISK_HIGH,
-				     .blocked_class = FRAUD_BLOCK,
-				     .premium_action = FRAUD_BLOCK,
-				     .line = scn_pctx_line(c)};
+	fraud_rule_defaults(r);
+	r->line = scn_pctx_line(c);
 	if (!scn_copy_str(r->name, sizeof(r->name), name)) {
 		scn_fail(c, "fraud rule name too long '%.*s' (max %d)", SCN_SV(name), FRAUD_NAME_MAX - 1);
 		return NULL;

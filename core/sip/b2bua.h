@@ -108,8 +108,6 @@ struct b2bua_stats {
 	uint64_t pike_limited;	    /* sources blocked for their request rate ([node] pike) */
 	uint64_t pike_dropped;	    /* requests dropped unparsed: their source blocked */
 	uint64_t pike_tracked;	    /* gauge: sources in pike's table */
-	uint64_t fraud_refused;	    /* INVITEs refused by fraud (block 403 / throttle 503) */
-	uint64_t fraud_teardowns;   /* running calls ended by a fraud check (BYE both legs) */
 	uint32_t final_by_code[700]; /* final status sent to callers */
 	struct sy_hist pdd;	 /* INVITE in -> first 18x (or final) out */
 	struct sy_hist setup;	 /* INVITE in -> 200 out */

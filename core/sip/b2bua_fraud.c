@@ -56,7 +56,6 @@ static void fraud_refuse(struct b2bua *b, struct call *c, const struct fraud_dec
 	if (n < 0)
 		n = 0;
 	n += (int)b2bua__fraud_reason_hdr(c, code, extra + n, sizeof(extra) - (size_t)n);
-	b->st.fraud_refused++;
 	c->disposition = CDR_DISP_FAILED;
 	c->hangup = CDR_SIDE_SYSTEM;
 	b2bua__a_respond_x(b, c, code, throttle ? "Service Unavailable" : "Forbidden", NULL,
@@ -107,7 +106,6 @@ static void fraud_fire(void *arg)
 	}
 	c->fraud_teardown = true;
 	c->hangup = CDR_SIDE_SYSTEM;
-	b->st.fraud_teardowns++;
 	b->st.completed++;
 	b2bua__call_end(b, c, true, true);
 }
