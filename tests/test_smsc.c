@@ -997,8 +997,12 @@ static void test_fraud_flag_mdr(void **state)
 	char text[200];
 	memset(text, 'x', 199);
 	text[199] = '\0';
-	struct smsc_text_req q = {
-	    .account = "acme", .from = SY_STR("Shop"), .to = SY_STR("+447701"), .text = sy_str_from(text), .done = http_done, .arg = &r};
+	struct smsc_text_req q = {.account = "acme",
+				  .from = SY_STR("Shop"),
+				  .to = SY_STR("+447701"),
+				  .text = sy_str_from(text),
+				  .done = http_done,
+				  .arg = &r};
 	assert_int_equal(smsc_submit_text(w->smsc, &q), SY_OK);
 	w_run(w, 5 * SEC);
 	assert_int_equal(r.rc, SY_OK);
