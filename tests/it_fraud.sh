@@ -102,16 +102,18 @@ reasons() {
 		sed 's/.*fraud: //' | sort | uniq -c | awk '{print $2, $1}'
 }
 
-# alerts FILE: what the receiver got: "lines ok" where ok counts the alerts
-# that are a call block by irsf.risky_calls to +882 for acme with a Call-ID.
+# alerts FILE ACTION: what the receiver got: "lines ok" where ok counts the
+# alerts that are a call with verdict block (applied as ACTION) by
+# irsf.risky_calls to +882 for acme with a Call-ID.
 alerts() {
-	python3 - "$1" <<'PY'
-import json, sys
+	python3 - "$1" "$2" <<'PY'
+import json, os, sys
 n = ok = 0
-for line in open(sys.argv[1]) if __import__('os').path.exists(sys.argv[1]) else []:
+for line in open(sys.argv[1]) if os.path.exists(sys.argv[1]) else []:
     n += 1
     a = json.loads(line)
-    ok += (a.get('kind') == 'call' and a.get('action') == 'block' and a.get('detector') == 'irsf'
+    ok += (a.get('kind') == 'call' and a.get('action') == sys.argv[2] and a.get('verdict') == 'block'
+           and a.get('detector') == 'irsf'
            and a.get('reason', '').startswith('irsf.risky_calls') and a.get('account') == 'acme'
            and a.get('callee', '').startswith('88216') and a.get('call_id', '') != ''
            and a['_rx'] == {'method': 'POST', 'path': '/alerts', 'type': 'application/json'})
@@ -154,8 +156,8 @@ check "enforce: the 403s' Reason" "$(reasons run1)" "irsf.risky_calls $BLOCKED"
 check "enforce: /metrics calls completed (the carrier got only the allowed)" \
 	"$(metric_settles "$http" switchyard_calls_completed_total "$ALLOWED")" "$ALLOWED"
 check "/metrics fraud decisions" "$(metric "$http" switchyard_fraud_decisions_total)" "$CALLS"
-check "/metrics fraud blocks" "$(metric "$http" 'switchyard_fraud_actions_total{action="block"}')" "$BLOCKED"
-check "/metrics fraud blocks by irsf" "$(metric "$http" 'switchyard_fraud_blocked_total{detector="irsf"}')" "$BLOCKED"
+check "/metrics fraud blocks" "$(metric "$http" switchyard_fraud_blocked_total)" "$BLOCKED"
+check "/metrics fraud blocks by irsf" "$(metric "$http" switchyard_fraud_blocked_irsf_total)" "$BLOCKED"
 sent=$(metric "$http" switchyard_fraud_alerts_total)
 supp=$(metric "$http" switchyard_fraud_alerts_suppressed_total)
 check "/metrics fraud alerts + suppressed = blocks" "$((sent + supp))" "$BLOCKED"
@@ -163,7 +165,7 @@ check_ge "/metrics fraud alerts (the burst at least)" "$sent" 3
 check "/metrics webhook sent = alerts" "$(metric_settles "$http" switchyard_fraud_webhook_sent_total "$sent")" "$sent"
 check "/metrics webhook failed" "$(metric "$http" switchyard_fraud_webhook_failed_total)" 0
 check "/metrics webhook dropped" "$(metric "$http" switchyard_fraud_webhook_dropped_total)" 0
-check "receiver: alerts, and alerts that are this block" "$(alerts "$TMP/alerts.jsonl")" "$sent $sent"
+check "receiver: alerts, and alerts that are this block" "$(alerts "$TMP/alerts.jsonl" block)" "$sent $sent"
 
 # ---- 2. reload ------------------------------------------------------------
 cp "$TMP/ranges_no882.csv" "$TMP/ranges.csv"
@@ -198,8 +200,14 @@ sipp_calls run4 "$CALLS" 300
 read -r answered refused failed < <(counts run4)
 check "monitor: calls answered" "$answered" "$CALLS"
 check "monitor: calls refused" "$refused" 0
-check "monitor: /metrics fraud blocks" "$(metric "$http" 'switchyard_fraud_actions_total{action="block"}')" 0
-check "monitor: /metrics fraud flags" "$(metric "$http" 'switchyard_fraud_actions_total{action="flag"}')" "$BLOCKED"
+check "monitor: /metrics fraud blocks" "$(metric "$http" switchyard_fraud_blocked_total)" 0
+check "monitor: /metrics fraud flags" "$(metric "$http" switchyard_fraud_flagged_total)" "$BLOCKED"
+# monitor alerts too: the verdict was block, applied as flag
+sent=$(metric "$http" switchyard_fraud_alerts_total)
+supp=$(metric "$http" switchyard_fraud_alerts_suppressed_total)
+check "monitor: /metrics fraud alerts + suppressed = would-be blocks" "$((sent + supp))" "$BLOCKED"
+check "monitor: /metrics webhook sent = alerts" "$(metric_settles "$http" switchyard_fraud_webhook_sent_total "$sent")" "$sent"
+check "monitor: receiver: alerts, and alerts that are this flag" "$(alerts "$TMP/alerts.jsonl" flag)" "$sent $sent"
 stop_clean serve2
 check "monitor: CDRs" "$(cdrs "$TMP/out-monitor/cdrs.csv")" \
 	"$CALLS allow=$ALLOWED flag=$BLOCKED named=$BLOCKED block-not-403=0"
