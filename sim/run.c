@@ -165,6 +165,7 @@ static enum sy_rc smsc_start(struct sim_run *r, char *err, size_t errlen)
 		.rate = r->sw != NULL && r->sw->bill != NULL ? callbill_rate_sms : NULL,
 		.rate_arg = r->sw != NULL ? r->sw->bill : NULL,
 		.guard = r->node->smsc_guard,
+		.fraud = r->fraud,
 	};
 	return smsc_create(&c, &r->smsc, err, errlen);
 }
@@ -384,12 +385,15 @@ static void switch_crashed(void *arg, struct sim_node *node)
 	}
 	smsc_destroy(r->smsc);
 	r->smsc = NULL;
-	if (r->sw == NULL)
+	if (r->sw == NULL) {
+		sim_fraud_crash(r);
 		return;
+	}
 	struct vswitch_crash c;
 	sim_run__voice_add(&r->dead, r->sw);
 	vswitch_abandon(r->sw, &c);
 	r->sw = NULL;
+	sim_fraud_crash(r); /* after both components that held it */
 	r->crash.calls_lost += c.calls_lost;
 	r->crash.cdrs_dropped += c.cdrs_dropped;
 	r->crash.ledger_ops_dropped += c.ledger_ops_dropped;
@@ -406,7 +410,7 @@ static void switch_restarted(void *arg, struct sim_node *node)
 	struct sim_run *r = arg;
 	char err[256];
 	SY_ASSERT(r->sw == NULL);
-	if (vswitch_create(&r->sw_cfg, &r->sw, err, sizeof(err)) != SY_OK) {
+	if (sim_fraud_start(r, err, sizeof(err)) != SY_OK || vswitch_create(&r->sw_cfg, &r->sw, err, sizeof(err)) != SY_OK) {
 		SY_LOG(sim_node_env(node), SY_LOG_ERROR, "restart: %s", err);
 		r->sw = NULL; /* stays down: the report covers the instances that ran */
 		return;
@@ -505,7 +509,8 @@ enum sy_rc sim_run_create(const struct sim_scenario *sc, const struct sim_run_op
 		.calls_max = r->calls_max,
 		.txn_max = scn->run.txn_max ? scn->run.txn_max : (uint32_t)SY_MIN(cps * 120 + 20000, 16000000u),
 	};
-	if ((rc = vswitch_create(&r->sw_cfg, &r->sw, err, errlen)) != SY_OK)
+	/* the evaluator's observers (r->fraud_on_decision) are set before this */
+	if ((rc = sim_fraud_start(r, err, errlen)) != SY_OK || (rc = vswitch_create(&r->sw_cfg, &r->sw, err, errlen)) != SY_OK)
 		goto out_free;
 	if (w->voice.present && (rc = add_callers(r, err, errlen)) != SY_OK)
 		goto out_free;
@@ -655,6 +660,7 @@ void sim_run_destroy(struct sim_run *r)
 		if (r->uas[i] != NULL)
 			uas_destroy(r->uas[i]);
 	vswitch_destroy(r->sw);
+	sim_fraud_destroy(r); /* after the switch and the SMSC */
 	pcap_node_tap_close(&r->sw_tap); /* the sinks are the caller's: only the tap goes */
 	if (r->sim != NULL)
 		sim_destroy(r->sim);
