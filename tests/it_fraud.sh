@@ -15,6 +15,9 @@
 #     broken ranges file on SIGHUP: the old table stays (calls still pass),
 #     the log names file:line, the failure is counted.
 #  3. monitor mode, the same 12 calls: none refused, the 7 CDRs say `flag`.
+# Break-once hooks (how each check was seen to fail; docs/fraud.md): FRAUD_RULE
+# (the rule's line), FRAUD_RX (the receiver's mode), FRAUD_MODE2 (part 3's
+# mode), FRAUD_BROKEN (the broken file's bad line).
 set -u
 source "$(dirname "$0")/lib.sh"
 ALLOWED=5 CALLS=12
@@ -31,7 +34,7 @@ sw=${PORTS[0]} uas=${PORTS[1]} uac=${PORTS[2]} http=${PORTS[3]} rx=${PORTS[4]} u
 # The ranges: +882 high; the reload removes it; the broken file is wrong on line 4.
 printf 'prefix,class,label\n+882,high,International Networks\n+1900,premium,US premium rate\n' >"$TMP/ranges.csv"
 printf 'prefix,class,label\n+1900,premium,US premium rate\n' >"$TMP/ranges_no882.csv"
-printf 'prefix,class,label\n+882,high,International Networks\n+1900,premium,US premium rate\n+53,sky-high,Cuba\n' \
+printf 'prefix,class,label\n+882,high,International Networks\n+1900,premium,US premium rate\n%s\n' "${FRAUD_BROKEN:-+53,sky-high,Cuba}" \
 	>"$TMP/ranges_broken.csv"
 
 # write_conf MODE OUT: the switch's config with [fraud] mode = MODE.
@@ -60,7 +63,7 @@ alert_url = http://127.0.0.1:$rx/alerts
 alert_rate = 1/s burst 3
 
 [fraud-rule trunks]
-risky_calls = $ALLOWED/10m block
+${FRAUD_RULE:-risky_calls = $ALLOWED/10m block}
 
 [carrier sipp-uas]
 prefixes = 882 1 44
@@ -121,16 +124,26 @@ print(n, ok)
 PY
 }
 
-# cdrs FILE: "rows action-counts": e.g. "12 allow=5 block=7", and how many
-# rows with an action carry a reason naming the rule.
+# cdrs FILE FIRST ALERTS: "rows action-counts named=N block-not-403=N
+# order=A-B alerted=N" (e.g. "12 allow=5 block=7 named=7 block-not-403=0
+# order=6-12 alerted=3"): how many rows with an action carry a reason naming
+# the rule, blocks that are not FAILED 403, which calls of the run to
+# 88216FIRSTn have an action (n from 1), and the alerts whose Call-ID is the
+# Call-ID of a row with an action.
 cdrs() {
-	python3 - "$1" <<'PY'
-import csv, sys, collections
+	python3 - "$@" <<'PY'
+import csv, json, sys, collections
 r = list(csv.DictReader(open(sys.argv[1])))
 act = collections.Counter(x['fraud'] or 'allow' for x in r)
 named = sum(1 for x in r if x['fraud'] and x['fraud_reason'].startswith('irsf.risky_calls'))
 bad = sum(1 for x in r if x['fraud'] == 'block' and (x['disposition'] != 'FAILED' or x['sip_status'] != '403'))
-print(len(r), ' '.join('%s=%d' % kv for kv in sorted(act.items())), 'named=%d' % named, 'block-not-403=%d' % bad)
+pre = '88216' + sys.argv[2]
+hit = sorted(int(x['callee'][8:]) for x in r if x['callee'].startswith(pre) and x['fraud'])
+out = [str(len(r)), ' '.join('%s=%d' % kv for kv in sorted(act.items())), 'named=%d' % named,
+       'block-not-403=%d' % bad, 'order=%s' % ('%d-%d' % (hit[0], hit[-1]) if hit and hit == list(range(hit[0], hit[-1] + 1)) else hit)]
+ids = {x['a_call_id'] for x in r if x['fraud']}
+out.append('alerted=%d' % sum(json.loads(l).get('call_id') in ids for l in open(sys.argv[3])))
+print(' '.join(out))
 PY
 }
 
@@ -141,7 +154,7 @@ metric_is() {
 
 start uas sipp -sn uas -i 127.0.0.1 -p "$uas" -nostdin -trace_stat -stf "$TMP/uas_stat.csv" -fd 1
 wait_port uas udp "$uas"
-start rx node tests/npm/webhook_rx.js "$rx" "$TMP/alerts.jsonl"
+start rx node tests/npm/webhook_rx.js "$rx" "$TMP/alerts.jsonl" "${FRAUD_RX:-ok}"
 wait_log rx "^listening $rx"
 
 # ---- 1. enforce ---------------------------------------------------------
@@ -188,14 +201,15 @@ check "after a broken reload: calls refused" "$refused" 0
 alive uas || { show_log uas; fail "sipp uas died during the run"; }
 stop_clean serve
 check "enforce: CDRs (rows, actions, reasons naming the rule, blocks not FAILED 403)" \
-	"$(cdrs "$TMP/out/cdrs.csv")" "$((CALLS + 6)) allow=$((ALLOWED + 6)) block=$BLOCKED named=$BLOCKED block-not-403=0"
+	"$(cdrs "$TMP/out/cdrs.csv" 000 "$TMP/alerts.jsonl")" \
+	"$((CALLS + 6)) allow=$((ALLOWED + 6)) block=$BLOCKED named=$BLOCKED block-not-403=0 order=$((ALLOWED + 1))-$CALLS alerted=$sent"
 
 # ---- 3. monitor -------------------------------------------------------------
 cp "$TMP/ranges_broken.csv" "$TMP/ranges.csv"
 sed -i '$d' "$TMP/ranges.csv" # the good lines: +882 high again
-write_conf monitor "$TMP/out-monitor"
+write_conf "${FRAUD_MODE2:-monitor}" "$TMP/out-monitor"
 : >"$TMP/alerts.jsonl"
-start_switchyard serve2 serve "$TMP/serve-monitor.scn"
+start_switchyard serve2 serve "$TMP/serve-${FRAUD_MODE2:-monitor}.scn"
 sipp_calls run4 "$CALLS" 300
 read -r answered refused failed < <(counts run4)
 check "monitor: calls answered" "$answered" "$CALLS"
@@ -209,7 +223,7 @@ check "monitor: /metrics fraud alerts + suppressed = would-be blocks" "$((sent +
 check "monitor: /metrics webhook sent = alerts" "$(metric_settles "$http" switchyard_fraud_webhook_sent_total "$sent")" "$sent"
 check "monitor: receiver: alerts, and alerts that are this flag" "$(alerts "$TMP/alerts.jsonl" flag)" "$sent $sent"
 stop_clean serve2
-check "monitor: CDRs" "$(cdrs "$TMP/out-monitor/cdrs.csv")" \
-	"$CALLS allow=$ALLOWED flag=$BLOCKED named=$BLOCKED block-not-403=0"
+check "monitor: CDRs" "$(cdrs "$TMP/out-monitor/cdrs.csv" 300 "$TMP/alerts.jsonl")" \
+	"$CALLS allow=$ALLOWED flag=$BLOCKED named=$BLOCKED block-not-403=0 order=$((ALLOWED + 1))-$CALLS alerted=$sent"
 [ "$SY_FAILS" = 0 ] || show_log run1 20
 finish serve serve2 rx
