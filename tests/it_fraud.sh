@@ -132,7 +132,7 @@ PY
 # Call-ID of a row with an action.
 cdrs() {
 	python3 - "$@" <<'PY'
-import csv, json, sys, collections
+import collections, csv, json, os, sys
 r = list(csv.DictReader(open(sys.argv[1])))
 act = collections.Counter(x['fraud'] or 'allow' for x in r)
 named = sum(1 for x in r if x['fraud'] and x['fraud_reason'].startswith('irsf.risky_calls'))
@@ -142,14 +142,19 @@ hit = sorted(int(x['callee'][8:]) for x in r if x['callee'].startswith(pre) and 
 out = [str(len(r)), ' '.join('%s=%d' % kv for kv in sorted(act.items())), 'named=%d' % named,
        'block-not-403=%d' % bad, 'order=%s' % ('%d-%d' % (hit[0], hit[-1]) if hit and hit == list(range(hit[0], hit[-1] + 1)) else hit)]
 ids = {x['a_call_id'] for x in r if x['fraud']}
-out.append('alerted=%d' % sum(json.loads(l).get('call_id') in ids for l in open(sys.argv[3])))
+lines = open(sys.argv[3]).read().splitlines() if os.path.exists(sys.argv[3]) else []
+out.append('alerted=%d' % sum(json.loads(l).get('call_id') in ids for l in lines))
 print(' '.join(out))
 PY
 }
 
-# metric_is PORT NAME VALUE: a poll for sy_wait (a failed scrape is false).
-metric_is() {
-	[ "$(metric "$1" "$2" 2>/dev/null)" = "$3" ]
+# reloads_are N: a poll for sy_wait: serve has handled N SIGHUPs (the
+# ranges reloaded or refused; a failed scrape is false).
+reloads_are() {
+	local ok bad
+	ok=$(metric "$http" switchyard_fraud_ranges_reloads_total 2>/dev/null) || return 1
+	bad=$(metric "$http" switchyard_fraud_ranges_reload_failed_total 2>/dev/null) || return 1
+	[ $((ok + bad)) = "$1" ]
 }
 
 start uas sipp -sn uas -i 127.0.0.1 -p "$uas" -nostdin -trace_stat -stf "$TMP/uas_stat.csv" -fd 1
@@ -183,15 +188,16 @@ check "receiver: alerts, and alerts that are this block" "$(alerts "$TMP/alerts.
 # ---- 2. reload ------------------------------------------------------------
 cp "$TMP/ranges_no882.csv" "$TMP/ranges.csv"
 kill -HUP "${PID[serve]}"
-sy_wait serve "ranges reloaded" "$READY_TIMEOUT" metric_is "$http" switchyard_fraud_ranges_reloads_total 1
+sy_wait serve "SIGHUP handled" "$READY_TIMEOUT" reloads_are 1
+check "reload: /metrics ranges reloads" "$(metric "$http" switchyard_fraud_ranges_reloads_total)" 1
 sipp_calls run2 3 100
 read -r answered refused failed < <(counts run2)
 check "after reload without +882: calls answered" "$answered" 3
 check "after reload without +882: calls refused" "$refused" 0
 cp "$TMP/ranges_broken.csv" "$TMP/ranges.csv"
 kill -HUP "${PID[serve]}"
-sy_wait serve "ranges reload failed" "$READY_TIMEOUT" \
-	metric_is "$http" switchyard_fraud_ranges_reload_failed_total 1
+sy_wait serve "second SIGHUP handled" "$READY_TIMEOUT" reloads_are 2
+check "broken ranges: /metrics reloads refused" "$(metric "$http" switchyard_fraud_ranges_reload_failed_total)" 1
 check "broken ranges: the log names file:line" \
 	"$(grep -cF "$TMP/ranges.csv:4" "$TMP/serve.log")" 1
 sipp_calls run3 3 200
