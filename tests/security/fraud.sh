@@ -72,9 +72,10 @@ check "injection: the alert (parsed; action; Call-ID as sent; no injected field)
 import json, sys
 lines = open(sys.argv[1]).read().splitlines()
 a = json.loads(lines[0])
-print(len(lines), 'bad_json' in a, a.get('action'), a.get('call_id') == sys.argv[2], 'y' in a, a.get('caller'))
+print(len(lines), 'bad_json' in a, a.get('action'), a.get('call_id') == sys.argv[2], 'y' in a,
+      isinstance(a.get('caller'), str))
 PY
-)" "1 False block True False 1415555??0100"
+)" "1 False block True False True"
 stop_clean serve
 stop rx
 

@@ -3,11 +3,12 @@
 and a caller number built to break out of the alert's JSON strings (quotes,
 a backslash, non-UTF-8 bytes), for tests/security/fraud.sh. Plays the trunk
 (127.0.0.1); ACKs the final answer. Prints 'status N', 'reason TEXT' and
-'call_id TEXT' (the Call-ID as sent, for the script to find in the alert)."""
+'call_id TEXT' (the Call-ID as the alert must show it: each byte that is not
+printable ASCII as '?')."""
 import socket, sys, time, uuid
 
 SW = ("127.0.0.1", int(sys.argv[1]))
-CID = 'x","action":"allow","y":"\\' + uuid.uuid4().hex[:8]
+CID = 'x","action":"allow","y":"\\\xe9\xff' + uuid.uuid4().hex[:8]
 CALLER = "1415555\xe9\xff0100"  # bytes that are not UTF-8 in a JSON string
 
 
@@ -54,4 +55,5 @@ print("reason", hdr(m, "Reason"))
 ack = (f"ACK sip:88300012345@{SW[0]}:{SW[1]} SIP/2.0\r\n{via}Max-Forwards: 70\r\n{frm}"
        f"To: {hdr(m, 'To')}\r\nCall-ID: {CID}\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n")
 s.sendto(ack.encode("latin-1"), SW)
-print("call_id", CID)
+# as the alert must carry it: bytes that are not printable ASCII as '?'
+print("call_id", "".join(c if " " <= c < "\x7f" else "?" for c in CID))
