@@ -410,7 +410,8 @@ static void switch_restarted(void *arg, struct sim_node *node)
 	struct sim_run *r = arg;
 	char err[256];
 	SY_ASSERT(r->sw == NULL);
-	if (sim_fraud_start(r, err, sizeof(err)) != SY_OK || vswitch_create(&r->sw_cfg, &r->sw, err, sizeof(err)) != SY_OK) {
+	if (sim_fraud_start(r, err, sizeof(err)) != SY_OK ||
+	    vswitch_create(&r->sw_cfg, &r->sw, err, sizeof(err)) != SY_OK) {
 		SY_LOG(sim_node_env(node), SY_LOG_ERROR, "restart: %s", err);
 		r->sw = NULL; /* stays down: the report covers the instances that ran */
 		return;
@@ -510,7 +511,8 @@ enum sy_rc sim_run_create(const struct sim_scenario *sc, const struct sim_run_op
 		.txn_max = scn->run.txn_max ? scn->run.txn_max : (uint32_t)SY_MIN(cps * 120 + 20000, 16000000u),
 	};
 	/* the evaluator's observers (r->fraud_on_decision) are set before this */
-	if ((rc = sim_fraud_start(r, err, errlen)) != SY_OK || (rc = vswitch_create(&r->sw_cfg, &r->sw, err, errlen)) != SY_OK)
+	if ((rc = sim_fraud_start(r, err, errlen)) != SY_OK ||
+	    (rc = vswitch_create(&r->sw_cfg, &r->sw, err, errlen)) != SY_OK)
 		goto out_free;
 	if (w->voice.present && (rc = add_callers(r, err, errlen)) != SY_OK)
 		goto out_free;

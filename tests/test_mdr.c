@@ -167,12 +167,14 @@ static void test_store_csv_and_sqlite(void **state)
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	sqlite3_stmt *st;
-	assert_int_equal(sqlite3_prepare_v2(db,
-					    "SELECT id,account,src,dst,segments,data_coding,submit_ns,done_ns,state,"
-					    "error_code,carrier,upstream_id,cost_micros,(SELECT count(*) FROM mdrs),fraud,fraud_reason "
-					    "FROM mdrs WHERE id=1003",
-					    -1, &st, NULL),
-			 SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_prepare_v2(
+		db,
+		"SELECT id,account,src,dst,segments,data_coding,submit_ns,done_ns,state,"
+		"error_code,carrier,upstream_id,cost_micros,(SELECT count(*) FROM mdrs),fraud,fraud_reason "
+		"FROM mdrs WHERE id=1003",
+		-1, &st, NULL),
+	    SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	struct mdr m;
 	gen_mdr(3, &m);
