@@ -442,7 +442,7 @@ static enum sy_rc fraud_finish(struct scn_pctx *c, const struct scn *cs, void *a
 			continue;
 		struct fraud_account_cfg *d = &f->accounts[f->account_n++];
 		memset(d, 0, sizeof(*d));
-		snprintf(d->name, sizeof(d->name), "%s", s->accounts[i].name);
+		memcpy(d->name, s->accounts[i].name, strlen(s->accounts[i].name) + 1); /* fits: asserted above */
 		d->rule = rule;
 		memcpy(d->own, a->own, sizeof(d->own));
 		d->own_n = a->own_n;
