@@ -11,6 +11,7 @@
 #include "core/fraud/fraud.h"
 #include "core/live/http.h"
 #include "core/live/live.h"
+#include "core/live/webhook.h"
 #include "core/pcap/hep.h"
 #include "core/pcap/tap.h"
 #include "core/sip/switch.h"
@@ -29,6 +30,7 @@ struct serve {
 	struct fraud *fraud;	    /* [fraud] enabled: one for the switch and the SMSC; NULL off */
 	fraud_event_fn fraud_alert; /* blocks within [fraud] alert_rate (the webhook); NULL none */
 	void *fraud_alert_arg;
+	struct sy_webhook *webhook; /* [fraud] alert_url: fraud_alert's POSTs */
 	sy_timer_id status_timer;
 	uint64_t grace_ns; /* [node] shutdown_grace */
 };
@@ -112,6 +114,8 @@ static int start_http(struct serve *s, const struct scn *scn, const struct node_
 		ac.tables[ac.table_n++] = (struct api_table){&hep_counters, hep_exporter_stats(s->hep)};
 	if (s->fraud != NULL)
 		ac.tables[ac.table_n++] = (struct api_table){&fraud_counters, fraud_stats(s->fraud)};
+	if (s->webhook != NULL)
+		ac.tables[ac.table_n++] = (struct api_table){&webhook_counters, sy_webhook_stats(s->webhook)};
 	if (api_create(&ac, &s->api) != SY_OK) {
 		fprintf(stderr, "switchyard: out of memory for the HTTP API\n");
 		return -1;
@@ -166,6 +170,27 @@ static void fraud_hup(void *arg)
 		       fraud_stats(s->fraud)->ranges_reloads);
 	else
 		SY_LOG(s->env, SY_LOG_ERROR, "fraud: ranges reload failed, the previous ranges stay: %s", err);
+}
+
+/* [fraud] alert_url: each alert POSTed as JSON from the loop, never
+ * waited for (core/live/webhook.h). A bad URL or a host that does not
+ * resolve is fatal, like a listener that cannot open: the operator asked
+ * for alerts. */
+static int start_webhook(struct serve *s, const struct node_cfg *node)
+{
+	char err[512];
+	const struct fraud_alert_cfg *a = &node->fraud.alert;
+	if (!node->fraud.on || a->url[0] == '\0')
+		return 0;
+	struct sy_webhook_cfg wc = {.url = a->url, .timeout_ns = a->timeout_ns};
+	if (sy_webhook_create(s->live, &wc, &s->webhook, err, sizeof(err)) != SY_OK) {
+		fprintf(stderr, "switchyard: fraud: %s\n", err);
+		return -1;
+	}
+	s->fraud_alert = sy_webhook_fraud_alert;
+	s->fraud_alert_arg = s->webhook;
+	SY_LOG(s->env, SY_LOG_INFO, "fraud alerts to %s (at most %u/s, burst %u)", a->url, a->per_s, a->burst);
+	return 0;
 }
 
 /* [fraud] enabled: the node's one fraud component, before the switch and
@@ -290,7 +315,7 @@ static int serve_start(struct serve *s, const struct cmd_opts *o, const struct s
 				 .listen = scn->node.sip_addr,
 				 .out_dir = out,
 				 .carrier_addrs = addrs};
-	if (start_fraud(s, node) != 0)
+	if (start_webhook(s, node) != 0 || start_fraud(s, node) != 0)
 		return -1;
 	vc.fraud = s->fraud;
 	if (vswitch_create(&vc, &s->sw, err, sizeof(err)) != SY_OK) {
@@ -317,6 +342,7 @@ static int serve_teardown(struct serve *s, const char *pcap)
 	vswitch_destroy(s->sw);
 	if (s->fraud != NULL)
 		fraud_destroy(s->fraud); /* after both components that consult it */
+	sy_webhook_destroy(s->webhook);	 /* after the fraud component that posts to it */
 	enum sy_rc rc = pcap_node_tap_close(&s->tap);
 	if (rc != SY_OK)
 		fprintf(stderr, "switchyard: --pcap %s: %s\n", pcap, sy_env_file_err(rc));
