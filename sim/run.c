@@ -480,6 +480,8 @@ enum sy_rc sim_run_create(const struct sim_scenario *sc, const struct sim_run_op
 	sy_hist_init(&r->dead.b2b.pdd);
 	sy_hist_init(&r->dead.b2b.setup);
 	r->seed = o->seed_set ? o->seed : scn->run.seed;
+	r->fraud_off = o->fraud_off;
+	r->log_level = o->log_level;
 	if ((rc = out_dir_init(r, o->out_dir, err, errlen)) != SY_OK)
 		goto out_free;
 	struct sim_opts so = {.log_level = o->log_level};
@@ -505,7 +507,8 @@ enum sy_rc sim_run_create(const struct sim_scenario *sc, const struct sim_run_op
 		.calls_max = r->calls_max,
 		.txn_max = scn->run.txn_max ? scn->run.txn_max : (uint32_t)SY_MIN(cps * 120 + 20000, 16000000u),
 	};
-	if ((rc = vswitch_create(&r->sw_cfg, &r->sw, err, errlen)) != SY_OK)
+	if ((rc = sim_fraud_init(r, err, errlen)) != SY_OK ||
+	    (rc = vswitch_create(&r->sw_cfg, &r->sw, err, errlen)) != SY_OK)
 		goto out_free;
 	if (w->voice.present && (rc = add_callers(r, err, errlen)) != SY_OK)
 		goto out_free;
@@ -513,6 +516,9 @@ enum sy_rc sim_run_create(const struct sim_scenario *sc, const struct sim_run_op
 		goto out_free;
 	if ((w->sms.present || scn->smpp_carrier_n > 0) && (rc = add_sms(r, err, errlen)) != SY_OK)
 		goto out_free;
+	if ((rc = sim_fraud_attacks(r, err, errlen)) != SY_OK)
+		goto out_free;
+	r->traffic_end_ns = SY_MAX(r->traffic_end_ns, sim_fraud_end(r));
 	sim_node_set_hooks(r->sw_node, switch_crashed, switch_restarted, r);
 	add_faults(r);
 	r->drain_end_ns = r->traffic_end_ns + scn->run.drain_ns;
@@ -525,6 +531,7 @@ enum sy_rc sim_run_create(const struct sim_scenario *sc, const struct sim_run_op
 	sim_replay_start(r);
 	if (r->esme != NULL)
 		esme_start(r->esme);
+	sim_fraud_start(r);
 	sim_at(r->sim, TICK_NS, tick, r);
 	*out = r;
 	return SY_OK;
@@ -569,7 +576,8 @@ static void tick(void *arg)
 	 * walks every segment record of the applications. */
 	bool idle = now >= r->traffic_end_ns && (r->sw == NULL || b2bua_stats(r->sw->b2bua)->active == 0) &&
 		    (r->uac == NULL || uac_stats(r->uac)->active == 0) && sim_replay_idle(r) &&
-		    (r->esme == NULL || (esme_in_flight(r->esme) == 0 && sim_run__sms_unreceipted(r) == 0));
+		    (r->esme == NULL || (esme_in_flight(r->esme) == 0 && sim_run__sms_unreceipted(r) == 0)) &&
+		    !sim_fraud_busy(r);
 	if (idle) {
 		r->done = true;
 		return;
@@ -580,6 +588,7 @@ static void tick(void *arg)
 			uac_stop_and_hangup(r->uac);
 		if (r->esme != NULL)
 			esme_stop(r->esme);
+		sim_fraud_hangup(r);
 	}
 	if (now >= r->hard_end_ns) {
 		r->done = true;
@@ -655,6 +664,7 @@ void sim_run_destroy(struct sim_run *r)
 		if (r->uas[i] != NULL)
 			uas_destroy(r->uas[i]);
 	vswitch_destroy(r->sw);
+	sim_fraud_destroy(r); /* after the switch's last CDRs, before the hosts' sim */
 	pcap_node_tap_close(&r->sw_tap); /* the sinks are the caller's: only the tap goes */
 	if (r->sim != NULL)
 		sim_destroy(r->sim);
