@@ -8,6 +8,7 @@
 #include "cmd.h"
 #include "core/api/api.h"
 #include "core/conf/node.h"
+#include "core/fraud/fraud.h"
 #include "core/live/http.h"
 #include "core/live/live.h"
 #include "core/pcap/hep.h"
@@ -25,6 +26,9 @@ struct serve {
 	struct vswitch *sw;
 	struct smsc *smsc;
 	struct hep_exporter *hep; /* [node] hep: a sink of the tap */
+	struct fraud *fraud;	  /* [fraud] enabled: one for the switch and the SMSC; NULL off */
+	fraud_event_fn fraud_alert; /* blocks within [fraud] alert_rate (the webhook); NULL none */
+	void *fraud_alert_arg;
 	sy_timer_id status_timer;
 	uint64_t grace_ns; /* [node] shutdown_grace */
 };
@@ -63,7 +67,8 @@ static int start_smsc(struct serve *s, const struct scn *scn, const struct node_
 			     .commit_interval_ns = scn->node.sms_commit_interval_ns,
 			     .rate = s->sw->bill != NULL ? callbill_rate_sms : NULL,
 			     .rate_arg = s->sw->bill,
-			     .guard = node->smsc_guard};
+			     .guard = node->smsc_guard,
+			     .fraud = s->fraud};
 	if (smsc_create(&c, &s->smsc, err, sizeof(err)) != SY_OK) {
 		fprintf(stderr, "switchyard: SMSC: %s\n", err);
 		return -1;
@@ -105,6 +110,8 @@ static int start_http(struct serve *s, const struct scn *scn, const struct node_
 			     .process = sy_live_process_stats};
 	if (s->hep != NULL)
 		ac.tables[ac.table_n++] = (struct api_table){&hep_counters, hep_exporter_stats(s->hep)};
+	if (s->fraud != NULL)
+		ac.tables[ac.table_n++] = (struct api_table){&fraud_counters, fraud_stats(s->fraud)};
 	if (api_create(&ac, &s->api) != SY_OK) {
 		fprintf(stderr, "switchyard: out of memory for the HTTP API\n");
 		return -1;
@@ -145,6 +152,40 @@ static int start_hep(struct serve *s, const struct scn *scn, const struct node_c
 	}
 	SY_LOG(s->tap.inner, SY_LOG_INFO, "HEPv3 copies of SIP to udp:%s (capture id %u%s)", scn->node.hep,
 	       node->hep.capture_id, node->hep.auth_key[0] != '\0' ? ", auth key sent in clear" : "");
+	return 0;
+}
+
+/* SIGHUP: the risk-range file again. New calls use the new table, calls
+ * in progress keep theirs; a bad file leaves the old one in force. */
+static void fraud_hup(void *arg)
+{
+	struct serve *s = arg;
+	char err[FRAUD_ERR_MAX + 64];
+	if (fraud_reload_ranges(s->fraud, err, sizeof(err)) == SY_OK)
+		SY_LOG(s->env, SY_LOG_INFO, "fraud: ranges reloaded (reload %" PRIu64 ")",
+		       fraud_stats(s->fraud)->ranges_reloads);
+	else
+		SY_LOG(s->env, SY_LOG_ERROR, "fraud: ranges reload failed, the previous ranges stay: %s", err);
+}
+
+/* [fraud] enabled: the node's one fraud component, before the switch and
+ * the SMSC that consult it; SIGHUP reloads its ranges. */
+static int start_fraud(struct serve *s, const struct node_cfg *node)
+{
+	char err[512];
+	if (!node->fraud.on)
+		return 0;
+	if (fraud_create(s->env, &node->fraud, NULL, s->fraud_alert, s->fraud_alert_arg, &s->fraud, err,
+			 sizeof(err)) != SY_OK) {
+		fprintf(stderr, "switchyard: fraud: %s\n", err);
+		return -1;
+	}
+	if (sy_live_on_hup(s->live, fraud_hup, s) != SY_OK) {
+		fprintf(stderr, "switchyard: cannot handle SIGHUP\n");
+		return -1;
+	}
+	SY_LOG(s->env, SY_LOG_INFO, "fraud detection on (%s): %u rules, ranges %s", node->fraud.monitor ? "monitor" : "enforce",
+	       node->fraud.rule_n, node->fraud.ranges_path[0] != '\0' ? node->fraud.ranges_path : "none");
 	return 0;
 }
 
@@ -208,6 +249,11 @@ static int serve_run(struct serve *s, const struct cmd_opts *o)
 		sy_counters_text(&co, "hep", &hep_counters, hep_exporter_stats(s->hep), sizeof(line));
 		SY_LOG(s->env, SY_LOG_INFO, "%.*s", (int)(co.len > 0 ? co.len - 1 : 0), line);
 	}
+	if (s->fraud != NULL) { /* "fraud fraud.decisions 1200, ..." */
+		struct sy_ctr_out co = {line, sizeof(line), 0, false};
+		sy_counters_text(&co, "fraud", &fraud_counters, fraud_stats(s->fraud), sizeof(line));
+		SY_LOG(s->env, SY_LOG_INFO, "%.*s", (int)(co.len > 0 ? co.len - 1 : 0), line);
+	}
 	return rc;
 }
 
@@ -243,6 +289,9 @@ static int serve_start(struct serve *s, const struct cmd_opts *o, const struct s
 				 .listen = scn->node.sip_addr,
 				 .out_dir = out,
 				 .carrier_addrs = addrs};
+	if (start_fraud(s, node) != 0)
+		return -1;
+	vc.fraud = s->fraud;
 	if (vswitch_create(&vc, &s->sw, err, sizeof(err)) != SY_OK) {
 		fprintf(stderr, "switchyard: %s\n", err);
 		return -1;
@@ -265,6 +314,8 @@ static int serve_teardown(struct serve *s, const char *pcap)
 	api_destroy(s->api);
 	smsc_destroy(s->smsc);
 	vswitch_destroy(s->sw);
+	if (s->fraud != NULL)
+		fraud_destroy(s->fraud); /* after both components that consult it */
 	enum sy_rc rc = pcap_node_tap_close(&s->tap);
 	if (rc != SY_OK)
 		fprintf(stderr, "switchyard: --pcap %s: %s\n", pcap, sy_env_file_err(rc));

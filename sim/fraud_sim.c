@@ -18,7 +18,7 @@ struct fraud_sim {
 	struct attack *atk[WORLD_ATTACKS_MAX];
 };
 
-enum sy_rc sim_fraud_init(struct sim_run *r, char *err, size_t errlen)
+enum sy_rc sim_attacks_init(struct sim_run *r, char *err, size_t errlen)
 {
 	if (r->world->attack_n == 0)
 		return SY_OK;
@@ -31,13 +31,9 @@ enum sy_rc sim_fraud_init(struct sim_run *r, char *err, size_t errlen)
 		return rc;
 	r->sw_cfg.on_cdr = fraud_eval_on_cdr;
 	r->sw_cfg.cdr_arg = fs->eval;
+	r->fraud_on_decision = fraud_eval_on_decision;
+	r->fraud_on_decision_arg = fs->eval;
 	return SY_OK;
-}
-
-void sim_fraud_observer(const struct sim_run *r, fraud_event_fn *fn, void **arg)
-{
-	*fn = r->fsim != NULL ? fraud_eval_on_decision : NULL;
-	*arg = r->fsim != NULL ? r->fsim->eval : NULL;
 }
 
 /* A host of the attack's own, or the one already at that address (the
@@ -85,7 +81,7 @@ fail:
 	return SY_ERR_INVAL;
 }
 
-enum sy_rc sim_fraud_attacks(struct sim_run *r, char *err, size_t errlen)
+enum sy_rc sim_attacks_create(struct sim_run *r, char *err, size_t errlen)
 {
 	struct fraud_sim *fs = r->fsim;
 	for (uint32_t i = 0; fs != NULL && i < r->world->attack_n; i++) {
@@ -111,19 +107,19 @@ enum sy_rc sim_fraud_attacks(struct sim_run *r, char *err, size_t errlen)
 	return SY_OK;
 }
 
-void sim_fraud_start(struct sim_run *r)
+void sim_attacks_start(struct sim_run *r)
 {
 	for (uint32_t i = 0; r->fsim != NULL && i < r->world->attack_n; i++)
 		attack_start(r->fsim->atk[i]);
 }
 
-void sim_fraud_hangup(struct sim_run *r)
+void sim_attacks_hangup(struct sim_run *r)
 {
 	for (uint32_t i = 0; r->fsim != NULL && i < r->world->attack_n; i++)
 		attack_stop(r->fsim->atk[i]);
 }
 
-bool sim_fraud_busy(const struct sim_run *r)
+bool sim_attacks_busy(const struct sim_run *r)
 {
 	for (uint32_t i = 0; r->fsim != NULL && i < r->world->attack_n; i++)
 		if (attack_busy(r->fsim->atk[i]))
@@ -131,7 +127,7 @@ bool sim_fraud_busy(const struct sim_run *r)
 	return false;
 }
 
-uint64_t sim_fraud_end(const struct sim_run *r)
+uint64_t sim_attacks_end(const struct sim_run *r)
 {
 	uint64_t end = 0;
 	for (uint32_t i = 0; i < r->world->attack_n; i++) {
@@ -142,7 +138,7 @@ uint64_t sim_fraud_end(const struct sim_run *r)
 	return end;
 }
 
-void sim_fraud_destroy(struct sim_run *r)
+void sim_attacks_destroy(struct sim_run *r)
 {
 	struct fraud_sim *fs = r->fsim;
 	if (fs == NULL)
@@ -193,7 +189,7 @@ static void off_run(struct sim_run *r)
 	free(sc);
 }
 
-void sim_fraud_metrics(struct sim_run *r, feval_put_fn put, void *arg)
+void sim_attacks_metrics(struct sim_run *r, feval_put_fn put, void *arg)
 {
 	if (r->fsim == NULL)
 		return;
@@ -202,7 +198,7 @@ void sim_fraud_metrics(struct sim_run *r, feval_put_fn put, void *arg)
 	fraud_eval_metrics(r->fsim->eval, put, arg);
 }
 
-void sim_fraud_text(struct sim_run *r, FILE *f)
+void sim_attacks_text(struct sim_run *r, FILE *f)
 {
 	if (r->fsim != NULL)
 		fraud_eval_text(r->fsim->eval, f);

@@ -8,23 +8,22 @@
 
 struct sim_run;
 
-/* Before the switch is built: the evaluator (when the scenario has
- * attacks) and its CDR feed. */
-enum sy_rc sim_fraud_init(struct sim_run *r, char *err, size_t errlen);
-/* The observer to give the fraud component as on_decision (fn NULL: none). */
-void sim_fraud_observer(const struct sim_run *r, fraud_event_fn *fn, void **arg);
+/* Before the switch and its fraud component are built: the evaluator
+ * (when the scenario has attacks), its CDR feed and its decision observer
+ * (r->fraud_on_decision, run_fraud.c's seam). */
+enum sy_rc sim_attacks_init(struct sim_run *r, char *err, size_t errlen);
 /* After the callers and applications: the attacks' hosts and peers. */
-enum sy_rc sim_fraud_attacks(struct sim_run *r, char *err, size_t errlen);
-void sim_fraud_start(struct sim_run *r);
-void sim_fraud_hangup(struct sim_run *r);
-bool sim_fraud_busy(const struct sim_run *r);
+enum sy_rc sim_attacks_create(struct sim_run *r, char *err, size_t errlen);
+void sim_attacks_start(struct sim_run *r);
+void sim_attacks_hangup(struct sim_run *r);
+bool sim_attacks_busy(const struct sim_run *r);
 /* When the last attack's traffic stops (virtual ns; 0 = none). */
-uint64_t sim_fraud_end(const struct sim_run *r);
-void sim_fraud_destroy(struct sim_run *r);
+uint64_t sim_attacks_end(const struct sim_run *r);
+void sim_attacks_destroy(struct sim_run *r);
 
 /* The figures as metrics (running the scenario again with fraud off
  * first when an [expect] line names fraud.normal_asr_*). */
-void sim_fraud_metrics(struct sim_run *r, feval_put_fn put, void *arg);
-void sim_fraud_text(struct sim_run *r, FILE *f);
+void sim_attacks_metrics(struct sim_run *r, feval_put_fn put, void *arg);
+void sim_attacks_text(struct sim_run *r, FILE *f);
 
 #endif

@@ -133,6 +133,16 @@ static void collect_replay(const struct sim_run *r, struct metrics *ms)
 		sy_counters_visit(&replay_counters, &rp_callers, put_ctr, ms);
 }
 
+/* [fraud]: the component's counters over every instance (run_fraud.c). */
+static struct fraud_stats fraud_tot;
+static bool fraud_on;
+
+static void collect_fraud(const struct sim_run *r, struct metrics *ms)
+{
+	if ((fraud_on = sim_fraud_totals(r, &fraud_tot)))
+		sy_counters_visit(&fraud_counters, &fraud_tot, put_ctr, ms);
+}
+
 static void text_replay(FILE *f, const struct sim_run *r)
 {
 	if (r->world->replay_n == 0)
@@ -542,6 +552,8 @@ static void text_counters(FILE *f, const struct sim_run *r, bool voice)
 		sy_counters_text(&o, "smsc", &smsc_counters, sms_totals(r), 110);
 	if (r->world->replay_n > 0)
 		sy_counters_text(&o, "replay", &replay_counters, &rp_callers, 110);
+	if (fraud_on)
+		sy_counters_text(&o, "fraud", &fraud_counters, &fraud_tot, 110);
 	if (o.len > 0)
 		fprintf(f, "counters\n%s%s", buf, o.cut ? "  ...\n" : "");
 }
@@ -564,7 +576,7 @@ static void text_report(FILE *f, const struct sim_run *r, const struct metrics *
 	}
 	text_billing(f, ms);
 	text_sms(f, ms);
-	sim_fraud_text((struct sim_run *)r, f);
+	sim_attacks_text((struct sim_run *)r, f);
 	text_replay(f, r);
 	fmt_metric(ms, "cdr.count", cdr, sizeof(cdr));
 	fmt_metric(ms, "cdr.lost", lost, sizeof(lost));
@@ -694,7 +706,8 @@ size_t sim_run_finish(struct sim_run *r, FILE *text, const char *json_path)
 	collect_disk(r, &ms);
 	collect_cpu(r, &ms);
 	collect_replay(r, &ms);
-	sim_fraud_metrics(r, put_fraud, &ms);
+	collect_fraud(r, &ms);
+	sim_attacks_metrics(r, put_fraud, &ms);
 	size_t fails = expect_eval(r->expects, r->scn->file, lookup, &ms, res);
 	sim_digest_hex(r->sim, digest);
 	if (text != NULL)

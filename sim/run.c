@@ -165,6 +165,7 @@ static enum sy_rc smsc_start(struct sim_run *r, char *err, size_t errlen)
 		.rate = r->sw != NULL && r->sw->bill != NULL ? callbill_rate_sms : NULL,
 		.rate_arg = r->sw != NULL ? r->sw->bill : NULL,
 		.guard = r->node->smsc_guard,
+		.fraud = r->fraud,
 	};
 	return smsc_create(&c, &r->smsc, err, errlen);
 }
@@ -384,12 +385,15 @@ static void switch_crashed(void *arg, struct sim_node *node)
 	}
 	smsc_destroy(r->smsc);
 	r->smsc = NULL;
-	if (r->sw == NULL)
+	if (r->sw == NULL) {
+		sim_fraud_crash(r);
 		return;
+	}
 	struct vswitch_crash c;
 	sim_run__voice_add(&r->dead, r->sw);
 	vswitch_abandon(r->sw, &c);
 	r->sw = NULL;
+	sim_fraud_crash(r); /* after both components that held it */
 	r->crash.calls_lost += c.calls_lost;
 	r->crash.cdrs_dropped += c.cdrs_dropped;
 	r->crash.ledger_ops_dropped += c.ledger_ops_dropped;
@@ -406,7 +410,7 @@ static void switch_restarted(void *arg, struct sim_node *node)
 	struct sim_run *r = arg;
 	char err[256];
 	SY_ASSERT(r->sw == NULL);
-	if (vswitch_create(&r->sw_cfg, &r->sw, err, sizeof(err)) != SY_OK) {
+	if (sim_fraud_start(r, err, sizeof(err)) != SY_OK || vswitch_create(&r->sw_cfg, &r->sw, err, sizeof(err)) != SY_OK) {
 		SY_LOG(sim_node_env(node), SY_LOG_ERROR, "restart: %s", err);
 		r->sw = NULL; /* stays down: the report covers the instances that ran */
 		return;
@@ -507,7 +511,8 @@ enum sy_rc sim_run_create(const struct sim_scenario *sc, const struct sim_run_op
 		.calls_max = r->calls_max,
 		.txn_max = scn->run.txn_max ? scn->run.txn_max : (uint32_t)SY_MIN(cps * 120 + 20000, 16000000u),
 	};
-	if ((rc = sim_fraud_init(r, err, errlen)) != SY_OK ||
+	/* the evaluator's observers (r->fraud_on_decision) are set before the component */
+	if ((rc = sim_attacks_init(r, err, errlen)) != SY_OK || (rc = sim_fraud_start(r, err, errlen)) != SY_OK ||
 	    (rc = vswitch_create(&r->sw_cfg, &r->sw, err, errlen)) != SY_OK)
 		goto out_free;
 	if (w->voice.present && (rc = add_callers(r, err, errlen)) != SY_OK)
@@ -516,9 +521,9 @@ enum sy_rc sim_run_create(const struct sim_scenario *sc, const struct sim_run_op
 		goto out_free;
 	if ((w->sms.present || scn->smpp_carrier_n > 0) && (rc = add_sms(r, err, errlen)) != SY_OK)
 		goto out_free;
-	if ((rc = sim_fraud_attacks(r, err, errlen)) != SY_OK)
+	if ((rc = sim_attacks_create(r, err, errlen)) != SY_OK)
 		goto out_free;
-	r->traffic_end_ns = SY_MAX(r->traffic_end_ns, sim_fraud_end(r));
+	r->traffic_end_ns = SY_MAX(r->traffic_end_ns, sim_attacks_end(r));
 	sim_node_set_hooks(r->sw_node, switch_crashed, switch_restarted, r);
 	add_faults(r);
 	r->drain_end_ns = r->traffic_end_ns + scn->run.drain_ns;
@@ -531,7 +536,7 @@ enum sy_rc sim_run_create(const struct sim_scenario *sc, const struct sim_run_op
 	sim_replay_start(r);
 	if (r->esme != NULL)
 		esme_start(r->esme);
-	sim_fraud_start(r);
+	sim_attacks_start(r);
 	sim_at(r->sim, TICK_NS, tick, r);
 	*out = r;
 	return SY_OK;
@@ -577,7 +582,7 @@ static void tick(void *arg)
 	bool idle = now >= r->traffic_end_ns && (r->sw == NULL || b2bua_stats(r->sw->b2bua)->active == 0) &&
 		    (r->uac == NULL || uac_stats(r->uac)->active == 0) && sim_replay_idle(r) &&
 		    (r->esme == NULL || (esme_in_flight(r->esme) == 0 && sim_run__sms_unreceipted(r) == 0)) &&
-		    !sim_fraud_busy(r);
+		    !sim_attacks_busy(r);
 	if (idle) {
 		r->done = true;
 		return;
@@ -588,7 +593,7 @@ static void tick(void *arg)
 			uac_stop_and_hangup(r->uac);
 		if (r->esme != NULL)
 			esme_stop(r->esme);
-		sim_fraud_hangup(r);
+		sim_attacks_hangup(r);
 	}
 	if (now >= r->hard_end_ns) {
 		r->done = true;
@@ -664,7 +669,8 @@ void sim_run_destroy(struct sim_run *r)
 		if (r->uas[i] != NULL)
 			uas_destroy(r->uas[i]);
 	vswitch_destroy(r->sw);
-	sim_fraud_destroy(r); /* after the switch's last CDRs, before the hosts' sim */
+	sim_fraud_destroy(r);	/* after the switch and the SMSC */
+	sim_attacks_destroy(r); /* after the switch's last CDRs, before the hosts' sim */
 	pcap_node_tap_close(&r->sw_tap); /* the sinks are the caller's: only the tap goes */
 	if (r->sim != NULL)
 		sim_destroy(r->sim);

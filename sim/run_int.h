@@ -92,6 +92,13 @@ struct sim_run {
 	struct fraud_sim *fsim;
 	bool fraud_off; /* sim_run_opts.fraud_off */
 	enum sy_log_level log_level;
+	/* [fraud] (run_fraud.c): the node's component, NULL when off or the
+	 * node is down; the instances a crash took; the observers, set before
+	 * the switch is built (the evaluator's seam) */
+	struct fraud *fraud;
+	struct fraud_stats fraud_dead;
+	fraud_event_fn fraud_on_decision, fraud_on_alert;
+	void *fraud_on_decision_arg; /* for both */
 };
 
 uint64_t sim_run__counter(const struct sim_run *r, int col);
@@ -102,6 +109,13 @@ void sim_run__voice_add(struct sim_voice_totals *t, const struct vswitch *v);
 /* Messages accepted by the switch whose receipt never reached the app. */
 uint64_t sim_run__sms_unreceipted(const struct sim_run *r);
 void sim_run__link_both(struct sim *sim, struct sim_node *a, struct sim_node *b, const struct world_link *l);
+
+/* run_fraud.c */
+enum sy_rc sim_fraud_start(struct sim_run *r, char *err, size_t errlen);
+void sim_fraud_crash(struct sim_run *r);
+/* Counters over every instance; false when [fraud] is off. */
+bool sim_fraud_totals(const struct sim_run *r, struct fraud_stats *out);
+void sim_fraud_destroy(struct sim_run *r);
 
 /* replay.c */
 enum sy_rc sim_replay_load(struct sim_run *r, char *err, size_t errlen);

@@ -15,6 +15,7 @@
 
 #include "core/api/api.h"
 #include "core/billing/callbill.h"
+#include "core/fraud/fraud.h"
 #include "core/metrics/counters.h"
 #include "core/pcap/hep.h"
 #include "core/sip/b2bua.h"
@@ -34,6 +35,7 @@ static const struct {
     {&api_http_counters, sizeof(struct api_http_stats)},
     {&process_counters, sizeof(struct sy_process_stats)},
     {&hep_counters, sizeof(struct hep_stats)},
+    {&fraud_counters, sizeof(struct fraud_stats)},
 };
 
 #define PAGE_MAX (256 * 1024)

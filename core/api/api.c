@@ -157,6 +157,25 @@ static int submit_status(enum sy_rc rc)
 	return rc == SY_ERR_FULL ? 503 : 400;
 }
 
+/* Refused by fraud detection: 403 with the reason (block), or 429 with
+ * its Retry-After (throttle). The reason is made JSON-safe: it holds
+ * numbers and range labels others wrote. */
+static void sms_fraud_reply(struct api *a, struct api_req *r, const struct fraud_decision *fd)
+{
+	char why[FRAUD_REASON_MAX], secs[16];
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof(why) - 1 && fd->reason[i] != '\0'; i++)
+		if ((unsigned char)fd->reason[i] >= 0x20 && fd->reason[i] != 0x7f)
+			why[n++] = fd->reason[i] == '"' || fd->reason[i] == '\\' ? '\'' : fd->reason[i];
+	why[n] = '\0';
+	if (fd->action == FRAUD_THROTTLE) {
+		a->st.throttled++;
+		snprintf(secs, sizeof(secs), "%u", fd->retry_after_s > 0 ? fd->retry_after_s : 1);
+		r->ops->add_header(r->ctx, "Retry-After", secs);
+	}
+	reply_json(r, fd->action == FRAUD_THROTTLE ? 429 : 403, "{\"error\":\"fraud: %s\"}\n", why);
+}
+
 /* Sent as the token's account (api_handle checked it). A body that names
  * an account must name that one: never another account's traffic. */
 static void sms_post(struct api *a, struct api_req *r, const char *account)
@@ -182,11 +201,20 @@ static void sms_post(struct api *a, struct api_req *r, const char *account)
 		reply_json(r, 403, "{\"error\":\"%s\"}\n", "the token does not belong to that account");
 		return;
 	}
-	struct smsc_text_req q = {
-	    .account = account, .from = from, .to = to, .text = text, .dlr = true, .done = sms_done, .arg = r};
+	struct fraud_decision fd = {.action = FRAUD_ALLOW};
+	struct smsc_text_req q = {.account = account,
+				  .from = from,
+				  .to = to,
+				  .text = text,
+				  .dlr = true,
+				  .done = sms_done,
+				  .arg = r,
+				  .fraud = &fd};
 	rc = a->sms.submit(a->sms.ctx, &q);
 	free(scratch); /* the SMSC copied what it keeps */
-	if (rc == SY_AGAIN) {
+	if (fd.action == FRAUD_BLOCK || fd.action == FRAUD_THROTTLE) {
+		sms_fraud_reply(a, r, &fd);
+	} else if (rc == SY_AGAIN) {
 		a->st.throttled++;
 		r->ops->add_header(r->ctx, "Retry-After", "1");
 		reply_json(r, 429, "{\"error\":\"%s\"}\n", "over the account's tps");

@@ -127,12 +127,14 @@ bool bill_parse_iso8601(struct sy_str s, uint64_t *epoch_s)
 
 /* ---- batch ---- */
 
-#define CDR_COLS     18 /* cdr_csv_header */
+#define CDR_COLS     20 /* cdr_csv_header */
+#define CDR_COLS_V2  18 /* the header without ",fraud,fraud_reason" (before issue 12) */
 #define COL_START    1
 #define COL_ANSWER   2
 #define COL_DURATION 4
 #define COL_CALLEE   10
-#define COL_COST     15
+#define COL_COST     15 /* then tariff_id, rated_ms */
+#define COL_FRAUD    18 /* fraud, fraud_reason: copied as they are */
 
 struct rec {
 	const char *f[CDR_COLS];
@@ -209,6 +211,7 @@ struct batch {
 	uint64_t in_off, out_off; /* where the next read and write go */
 	char *out;
 	size_t out_len;
+	size_t cols; /* CDR_COLS, or CDR_COLS_V2 for a file from before the fraud columns */
 };
 
 #if defined(__GNUC__)
@@ -269,8 +272,8 @@ static bool batch_parse(struct batch *b, const struct rec *r, struct bill_call *
 		batch_err(b, "unterminated quote");
 		return false;
 	}
-	if (r->nf != CDR_COLS) {
-		batch_err(b, "expected %d fields, got %zu", CDR_COLS, r->nf);
+	if (r->nf != b->cols) {
+		batch_err(b, "expected %zu fields, got %zu", b->cols, r->nf);
 		return false;
 	}
 	if (!bill_parse_iso8601(RF(r, COL_START), &start_s)) {
@@ -294,7 +297,8 @@ static bool batch_parse(struct batch *b, const struct rec *r, struct bill_call *
 	return true;
 }
 
-/* The row with its last three columns replaced; the buffer has room. */
+/* The row with its three rating columns replaced and the fraud columns
+ * after them copied; the buffer has room (+64: the numbers may grow). */
 static void batch_emit(struct batch *b, const char *p, const struct rec *r, const struct bill_rating *rt)
 {
 	size_t keep = (size_t)(r->f[COL_COST] - p);
@@ -308,22 +312,32 @@ static void batch_emit(struct batch *b, const char *p, const struct rec *r, cons
 	o = put_u64(o, rt->tariff_id);
 	*o++ = ',';
 	o = put_u64(o, rt->rated_ms);
+	for (size_t i = COL_FRAUD; i < b->cols; i++) { /* as they are (a CR before the newline dropped) */
+		*o++ = ',';
+		memcpy(o, r->f[i], r->flen[i]);
+		o += r->flen[i];
+	}
 	*o++ = '\n';
 	b->out_len = (size_t)(o - b->out);
 }
 
+/* The current header, or the one before the fraud columns: an old file is
+ * rated as it is and keeps its columns. */
 static bool batch_header(struct batch *b, const char *p, const struct rec *r)
 {
 	size_t want = strlen(cdr_csv_header) - 1; /* without its "\n" */
+	size_t old = want - strlen(",fraud,fraud_reason");
 	size_t got = r->len;
 	while (got > 0 && (p[got - 1] == '\n' || p[got - 1] == '\r'))
 		got--;
-	if (got != want || memcmp(p, cdr_csv_header, want) != 0) {
+	if ((got != want && got != old) || memcmp(p, cdr_csv_header, got) != 0) {
 		batch_err(b, "not a switchyard CDR CSV: the header must be '%.*s'", (int)want, cdr_csv_header);
 		return false;
 	}
-	memcpy(b->out, cdr_csv_header, want + 1);
-	b->out_len = want + 1;
+	b->cols = got == want ? CDR_COLS : CDR_COLS_V2;
+	memcpy(b->out, cdr_csv_header, got);
+	b->out[got] = '\n';
+	b->out_len = got + 1;
 	return true;
 }
 

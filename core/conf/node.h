@@ -7,6 +7,7 @@
 #include "core/api/api.h"
 #include "core/billing/callbill.h"
 #include "core/conf/scn.h"
+#include "core/fraud/fraud.h"
 #include "core/pcap/hep.h"
 #include "core/sip/switch.h"
 #include "core/smpp/smsc.h"
@@ -27,6 +28,7 @@ struct node_cfg {
 	bool metrics_auth; /* [node] metrics_auth, by default whether metrics_token is set */
 	struct sy_secret metrics_token;
 	struct hep_cfg hep; /* [node] hep, hep_id, hep_password, hep_node; .on false = no export */
+	struct fraud_cfg fraud; /* [fraud], [fraud-rule]; .on false = no fraud component */
 };
 
 /* Fills *out from s (every field: no defaults are left to the caller). */

@@ -14,13 +14,13 @@ struct scn_pctx {
 	uint32_t line;
 	char *err;
 	size_t errlen;
-	const struct scn_ext *exts[SCN_EXTS_MAX + 1]; /* [0] is the node's own */
+	const struct scn_ext *exts[SCN_EXTS_MAX + 2]; /* [0], [1]: the node's own (scn.c, scn_fraud.c) */
 	size_t ext_n;
 	const struct scn_sec_def *sec; /* current section, NULL before the first */
 	void *obj;
 	/* extra keys of other extensions for the current section */
-	const struct scn_ext_keys *more[SCN_EXTS_MAX + 1];
-	void *more_obj[SCN_EXTS_MAX + 1];
+	const struct scn_ext_keys *more[SCN_EXTS_MAX + 2];
+	void *more_obj[SCN_EXTS_MAX + 2];
 	uint64_t seen_keys;
 	uint32_t sec_line;
 	char label[SCN_NAME_MAX + 32]; /* "[carrier tier1]" */
@@ -281,12 +281,14 @@ enum sy_rc scn_parse_buf_ext(const char *text, size_t len, const char *name, con
 	}
 	snprintf(s->file, sizeof(s->file), "%s", name);
 	scn_defaults(s);
-	struct scn_pctx c = {.s = s, .file = name, .err = err, .errlen = errlen, .ext_n = ext_n + 1};
-	struct scn_ext own = scn_node_ext;
+	struct scn_pctx c = {.s = s, .file = name, .err = err, .errlen = errlen, .ext_n = ext_n + 2};
+	struct scn_ext own = scn_node_ext, fraud = scn_fraud_ext;
 	own.arg = s;
+	fraud.arg = s;
 	c.exts[0] = &own;
+	c.exts[1] = &fraud;
 	for (size_t e = 0; e < ext_n; e++)
-		c.exts[e + 1] = exts[e];
+		c.exts[e + 2] = exts[e];
 	enum sy_rc rc = parse_lines(&c, text, len);
 	if (rc != SY_OK) {
 		free(s);

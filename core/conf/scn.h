@@ -14,6 +14,7 @@
 
 #include "core/dist.h"
 #include "core/env.h"
+#include "core/fraud/fraud.h"
 #include "core/sip/pike.h"
 #include "core/sec/secret.h"
 
@@ -173,6 +174,15 @@ struct scn_node {
 	char hep_node[SCN_HEP_TEXT_MAX + 1];	 /* node name chunk; "" = none */
 };
 
+/* [account NAME] fraud_class and numbers, by the account's index; turned
+ * into fraud_cfg.accounts when the file is read (core/conf/scn_fraud.c). */
+struct scn_fraud_account {
+	char fraud_class[SCN_NAME_MAX]; /* a [fraud-rule] name; "" = the default rule */
+	uint32_t class_line;
+	char own[FRAUD_OWN_MAX][FRAUD_NUM_MAX + 2]; /* numbers: "+4420" as written */
+	uint32_t own_n;
+};
+
 struct scn {
 	char file[SCN_PATH_MAX]; /* name used in messages */
 	struct scn_run run;
@@ -189,6 +199,10 @@ struct scn {
 	uint32_t trunk_n;
 	struct scn_user users[SCN_USERS_MAX];
 	uint32_t user_n;
+	/* [fraud], [fraud-rule NAME] and the [account] fraud keys, ready for
+	 * fraud_create (fraud.on false: no [fraud] or enabled = no) */
+	struct fraud_cfg fraud;
+	struct scn_fraud_account fraud_accounts[SCN_ACCOUNTS_MAX];
 };
 
 /* Parses text (len bytes, NUL bytes refused) into a new struct scn, with no

@@ -8,6 +8,9 @@
 /* The node's own sections: [run], [node], [carrier], [account], [tariff],
  * [smpp-carrier]. */
 extern const struct scn_ext scn_node_ext;
+/* [fraud], [fraud-rule NAME], [account] fraud_class and numbers
+ * (scn_fraud.c); its arg is the struct scn too. */
+extern const struct scn_ext scn_fraud_ext;
 void scn_defaults(struct scn *s);
 
 #endif

@@ -164,6 +164,7 @@ struct fraud_cfg {
 	uint32_t ranges_line;		  /* for messages */
 	struct fraud_num_cfg num;	  /* intl_prefix */
 	uint64_t accounts_max;		  /* tracked accounts (default 1,000,000) */
+	uint32_t bursts_max;		  /* (account, risky range) pairs for range_burst (default 65,536) */
 	uint32_t retry_after_s;		  /* throttle's Retry-After (default 60) */
 	uint16_t block_sip;		  /* default 403 */
 	uint32_t block_smpp;		  /* default 0x45 ESME_RSUBMITFAIL */
@@ -179,6 +180,9 @@ struct fraud_cfg {
 
 /* Fills the defaults above (on = false; no rules). */
 void fraud_cfg_defaults(struct fraud_cfg *cfg);
+/* A new rule's defaults: every limit off, risk_min high, blocked_class
+ * block, premium_action block, caller-ID checks off. */
+void fraud_rule_defaults(struct fraud_rule_cfg *r);
 
 /* What to do with one call or message. */
 struct fraud_decision {
@@ -205,6 +209,11 @@ struct fraud_call {
 	uint8_t risk;	     /* enum fraud_risk of the callee */
 	bool begun, counted; /* counted: in the account's concurrent calls */
 	uint16_t ranges_gen; /* ranges generation at begin (a reload mid-call keeps the old class) */
+	/* Added by the engine (issue 12): fraud_call_end feeds Wangiri the
+	 * numbers (wangiri.h wants them, fraud_call_end is not given them). */
+	bool proceeded;			/* allow or flag applied: the call went on */
+	char caller[FRAUD_NUM_MAX + 1]; /* normalised, cut at FRAUD_NUM_MAX */
+	char callee[FRAUD_NUM_MAX + 1];
 };
 
 /* A new call (every INVITE that passed authentication). */

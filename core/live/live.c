@@ -432,6 +432,8 @@ void sy_live_destroy(struct sy_live *l)
 	for (unsigned i = 0; i < SY_ARRAY_LEN(l->sig_ev); i++)
 		if (l->sig_ev[i] != NULL)
 			event_free(l->sig_ev[i]);
+	if (l->hup_ev != NULL)
+		event_free(l->hup_ev);
 	event_free(l->timer_ev);
 	event_free(l->deadline_ev);
 	event_base_free(l->base);
@@ -538,6 +540,26 @@ enum sy_rc sy_live_handle_signals(struct sy_live *l)
 		if (l->sig_ev[i] == NULL || event_add(l->sig_ev[i], NULL) != 0)
 			return SY_ERR_IO;
 	}
+	return SY_OK;
+}
+
+static void live_hup_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct sy_live *l = arg;
+	sy_live_time_update(l);
+	live__log(l, SY_LOG_INFO, "signal %d (SIGHUP): reloading", (int)sig);
+	l->hup_fn(l->hup_arg);
+}
+
+/* A persistent event: every SIGHUP reloads, not only the first. */
+enum sy_rc sy_live_on_hup(struct sy_live *l, void (*fn)(void *arg), void *arg)
+{
+	SY_ASSERT(fn != NULL && l->hup_ev == NULL);
+	l->hup_fn = fn;
+	l->hup_arg = arg;
+	l->hup_ev = evsignal_new(l->base, SIGHUP, live_hup_cb, l);
+	if (l->hup_ev == NULL || event_add(l->hup_ev, NULL) != 0)
+		return SY_ERR_IO;
 	return SY_OK;
 }
 

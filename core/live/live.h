@@ -70,6 +70,9 @@ void sy_live_stop(struct sy_live *l);
  * handler itself stays async-signal-safe). The signal events count as
  * events: after this, sy_live_run() only ends by stop or signal. */
 enum sy_rc sy_live_handle_signals(struct sy_live *l);
+/* SIGHUP calls fn(arg) from the loop (a callback like any other), for a
+ * reload; the loop goes on. Without it SIGHUP keeps its default action. */
+enum sy_rc sy_live_on_hup(struct sy_live *l, void (*fn)(void *arg), void *arg);
 /* The signal that stopped the loop, or 0. */
 int sy_live_stopped_by(const struct sy_live *l);
 

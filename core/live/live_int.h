@@ -43,6 +43,9 @@ struct sy_live {
 	bool firing;	   /* inside the timer batch: re-arm once at its end */
 
 	struct event *sig_ev[2];
+	struct event *hup_ev; /* sy_live_on_hup() */
+	void (*hup_fn)(void *arg);
+	void *hup_arg;
 	struct event *deadline_ev; /* sy_live_run_for() */
 	int stopped_by;
 	bool stop, deadline_hit;

@@ -111,6 +111,11 @@ static void cdr_fill(struct b2bua *b, struct call *c, struct cdr *r)
 	cdr_set_str(r->callee, sizeof(r->callee), cs(c, c->callee));
 	cdr_set_str(r->a_call_id, sizeof(r->a_call_id), cs(c, c->a_call_id));
 	cdr_set_str(r->b_call_id, sizeof(r->b_call_id), cs(c, c->b_call_id));
+	if (c->fraud_action != FRAUD_ALLOW) {
+		r->fraud_action = c->fraud_action;
+		r->fraud_detector = c->fraud_detector;
+		cdr_set_str(r->fraud_reason, sizeof(r->fraud_reason), cs(c, c->fraud_reason));
+	}
 }
 
 /* Charges the call and releases the rest of its hold, when it ends (not
@@ -148,6 +153,8 @@ void b2bua__call_free(struct b2bua *b, struct call *c)
 {
 	SY_ASSERT(c->state != CALL_FREE);
 	call_emit_cdr(b, c);
+	if (c->fraud.begun) /* never with fraud off */
+		b2bua__fraud_end(b, c);
 	if (c->a_ist != NULL)
 		sip_txn_set_user(c->a_ist, NULL);
 	if (c->b_ict != NULL)
@@ -223,18 +230,29 @@ void b2bua__a_respond(struct b2bua *b, struct call *c, int code, const char *rea
 	b2bua__a_respond_x(b, c, code, reason, body_from, SY_STR_NULL);
 }
 
+/* A teardown's BYEs say why (RFC 3326 Reason, cause 403). */
+static void bye_reason(const struct call *c, struct sip_request *rq, char *buf, size_t n)
+{
+	if (c->fraud_teardown)
+		rq->extra = (struct sy_str){buf, b2bua__fraud_reason_hdr(c, 403, buf, n)};
+}
+
 void b2bua__send_b_bye_x(struct b2bua *b, struct call *c, struct sip_txn **out)
 {
 	struct sip_request rq;
 	struct sy_str routes[B2BUA_ROUTES_MAX];
+	char reason[48 + FRAUD_REASON_MAX];
 	b2b_b_indialog(c, "BYE", ++c->b_cseq, &rq, routes);
+	bye_reason(c, &rq, reason, sizeof(reason));
 	b2bua__send_request(b, &rq, &c->b_dst, out);
 }
 
 void b2bua__send_a_bye_x(struct b2bua *b, struct call *c, struct sip_txn **out)
 {
 	struct sip_request rq;
+	char reason[48 + FRAUD_REASON_MAX];
 	b2b_a_bye(c, &rq);
+	bye_reason(c, &rq, reason, sizeof(reason));
 	b2bua__send_request(b, &rq, &c->a_src, out);
 }
 

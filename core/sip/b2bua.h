@@ -10,6 +10,7 @@
 #define SY_SIP_B2BUA_H
 
 #include "core/billing/callbill.h"
+#include "core/fraud/fraud.h"
 #include "core/metrics/hist.h"
 #include "core/store/cdr.h"
 #include "auth.h"
@@ -64,6 +65,9 @@ struct b2bua_cfg {
 	/* Per-source request rate limit before parsing ([node] pike,
 	 * pike_exempt); the carriers' addresses are exempt too. */
 	struct sip_pike_cfg pike;
+	/* Fraud detection (core/fraud/fraud.h), shared with the node's SMSC;
+	 * NULL = off: no call is asked about, nothing else changes. */
+	struct fraud *fraud;
 };
 
 /* Why an in-dialog request found no call (st.dlg_refused, each 481). */

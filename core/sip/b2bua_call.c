@@ -279,6 +279,8 @@ void b2bua__new_invite(struct b2bua *b, struct sip_txn *st, const struct sip_msg
 	if (!b2bua__st_check_a(b, c, req))
 		return; /* 422: the caller's session interval is too small */
 	b2bua__a_respond(b, c, 100, NULL, NULL);
+	if (b->cfg.fraud != NULL && !b2bua__fraud_begin(b, c))
+		return; /* refused: 403 (block) or 503 (throttle), CDR written */
 	if (b->cfg.bill != NULL && !bill_authorize(b, c))
 		return;
 	if (route_to_user(b, c, req))
@@ -326,6 +328,8 @@ static void b_answered(struct b2bua *b, struct call *c, const struct sip_msg *re
 		c->max_timer = sy_env_timer_start(b->env, b->cfg.max_call_ns, b2bua__max_call_fire, c);
 	if (b->cfg.bill != NULL && c->bill.resv != 0)
 		bill_schedule(b, c, callbill_answered(b->cfg.bill, &c->bill, c->wall_answer_ns));
+	if (c->fraud.begun)
+		b2bua__fraud_answered(b, c);
 }
 
 static bool failover_code(int code)

@@ -95,6 +95,13 @@ struct call {
 	uint32_t rl_in_cseq, rl_out_cseq;
 	uint8_t rl_from; /* enum call_leg of the originator */
 	bool rl_invite, rl_offer, rl_wait_ack;
+	/* fraud (b2bua_fraud.c): the component's per-call state, the decision
+	 * the CDR records (reason in buf), the running call's check */
+	struct fraud_call fraud;
+	uint8_t fraud_action, fraud_detector;
+	bool fraud_teardown; /* ended by a check: our BYEs carry a Reason */
+	struct cstr fraud_reason;
+	sy_timer_id fraud_timer;
 	uint16_t used;
 	char buf[CALL_BUF];
 };
@@ -222,6 +229,14 @@ bool b2bua__relay_ack(struct b2bua *b, struct call *c, enum call_leg leg, const 
 bool b2bua__relay_timeout(struct b2bua *b, struct call *c, struct sip_txn *t);
 bool b2bua__relay_terminated(struct call *c, struct sip_txn *t);
 void b2bua__relay_detach(struct call *c);
+/* b2bua_fraud.c (only with cfg.fraud): the INVITE's decision (false: the
+ * call was refused and freed), the answer (schedules the running checks),
+ * the end (fraud_call_end, once per call begun), and the Reason header of
+ * a refusal or a teardown's BYEs. */
+bool b2bua__fraud_begin(struct b2bua *b, struct call *c);
+void b2bua__fraud_answered(struct b2bua *b, struct call *c);
+void b2bua__fraud_end(struct b2bua *b, struct call *c);
+size_t b2bua__fraud_reason_hdr(const struct call *c, int cause, char *buf, size_t n);
 /* Detaches the call's BYE and UPDATE transactions (the call is freed). */
 void b2bua__st_detach(struct b2bua *b, struct call *c);
 

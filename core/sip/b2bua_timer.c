@@ -271,7 +271,8 @@ void b2bua__call_end(struct b2bua *b, struct call *c, bool bye_a, bool bye_b)
 	sy_env_timer_cancel(b->env, c->setup_timer);
 	sy_env_timer_cancel(b->env, c->bill_timer);
 	sy_env_timer_cancel(b->env, c->refresh_timer);
-	c->max_timer = c->setup_timer = c->bill_timer = c->refresh_timer = 0;
+	sy_env_timer_cancel(b->env, c->fraud_timer);
+	c->max_timer = c->setup_timer = c->bill_timer = c->refresh_timer = c->fraud_timer = 0;
 	b2bua__bill_close(b, c);
 	if (bye_b) {
 		b2bua__send_b_bye_x(b, c, &c->b_bye);

@@ -63,6 +63,9 @@ struct vswitch_cfg {
 	/* Extra CDR consumer (the simulator's metrics); may be NULL. */
 	b2bua_cdr_fn on_cdr;
 	void *cdr_arg;
+	/* The node's fraud component (the node's assembly creates it and
+	 * gives the same one to the SMSC); NULL = fraud off. */
+	struct fraud *fraud;
 };
 
 /* The CDR buffer: CDRs the store could not take (a full or failing disk),

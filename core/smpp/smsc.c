@@ -87,6 +87,8 @@ void smsc__msg_free(struct smsc *s, struct smsc_msg *m)
 		s->big_used--;
 	}
 	m->big = NULL;
+	free(m->fraud_reason);
+	m->fraud_reason = NULL;
 	m->phase = SMSC_P_FREE;
 	smsc__list_push(&s->free_msgs, m);
 }

@@ -8,6 +8,7 @@
 #define SY_SMPP_SMSC_H
 
 #include "core/env.h"
+#include "core/fraud/fraud.h"
 #include "core/metrics/hist.h"
 
 /* SMPP 5.0 status for an unsupported data_coding (3.4 has none). */
@@ -92,6 +93,9 @@ struct smsc_cfg {
 	int64_t (*rate)(void *arg, const char *account, struct sy_str dst, uint64_t wall_ns);
 	void *rate_arg;
 	bool sync_full;		      /* fsync every commit */
+	/* Fraud detection (core/fraud/fraud.h), the node's one component,
+	 * shared with the B2BUA; NULL = off. */
+	struct fraud *fraud;
 };
 
 struct smsc_stats {
@@ -134,6 +138,8 @@ struct smsc_stats {
 	uint64_t conns_refused_blocked; /* streams refused: the source was backing off */
 	uint64_t sources_blocked;    /* failed binds that (re)blocked their source */
 	int64_t revenue_micros; /* rated cost of the MDRs written */
+	uint64_t fraud_blocked;	/* submits refused by fraud (block: its status) */
+	uint64_t fraud_throttled; /* submits answered ESME_RTHROTTLED by fraud */
 	struct sy_hist submit_resp; /* submit_sm received -> submit_sm_resp sent */
 };
 
@@ -166,6 +172,10 @@ struct smsc_text_req {
 	bool dlr;		      /* receipt to the account's bound RX/TRX session */
 	smsc_done_fn done;
 	void *arg;
+	/* Optional: the fraud decision, filled when fraud refused the
+	 * message (then the call returns SY_ERR_STATE for block, SY_AGAIN
+	 * for throttle). */
+	struct fraud_decision *fraud;
 };
 enum sy_rc smsc_submit_text(struct smsc *s, const struct smsc_text_req *req);
 

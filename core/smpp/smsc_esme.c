@@ -246,6 +246,9 @@ static void srv_submit(struct smsc *s, struct smpp_session *ss, const struct smp
 	m->phase = SMSC_P_STORING;
 	m->account = (int32_t)(a - s->accts);
 	uint32_t st = submit_parse(s, m, req);
+	struct fraud_decision fd;
+	if (st == ESME_ROK && s->cfg.fraud != NULL) /* one part, one decision */
+		st = smsc__fraud_submit(s, m, 1, &fd);
 	if (st != ESME_ROK) {
 		smsc__msg_free(s, m);
 		reject(s, ss, req->sequence_number, st);
@@ -565,6 +568,26 @@ static enum sy_rc text_check(struct smsc *s, const struct smsc_text_req *r, int3
 	return smsc__route(s, to, &probe) == 0 ? SY_DECLINED : SY_OK;
 }
 
+/* One decision for the whole text (its parts as segments), made on a
+ * probe message; a flag is kept by every part's MDR. */
+static enum sy_rc text_fraud(struct smsc *s, const struct smsc_text_req *r, int32_t acct, uint32_t parts,
+			     struct fraud_decision *fd)
+{
+	struct smsc_msg probe = {.account = acct};
+	bool alpha = !digits_ok(r->from);
+	struct smpp_addr src = {alpha ? SMPP_TON_ALPHANUMERIC : SMPP_TON_INTERNATIONAL, alpha ? 0 : 1, r->from};
+	struct smpp_addr dst = {SMPP_TON_INTERNATIONAL, SMPP_NPI_E164, r->to};
+	addr_copy(&probe.src, &src);
+	addr_copy(&probe.dst, &dst);
+	uint32_t st = smsc__fraud_submit(s, &probe, parts, fd);
+	free(probe.fraud_reason);
+	if (st == ESME_ROK)
+		return SY_OK;
+	if (r->fraud != NULL)
+		*r->fraud = *fd;
+	return fd->action == FRAUD_THROTTLE ? SY_AGAIN : SY_ERR_STATE;
+}
+
 enum sy_rc smsc_submit_text(struct smsc *s, const struct smsc_text_req *r)
 {
 	int32_t acct;
@@ -582,6 +605,9 @@ enum sy_rc smsc_submit_text(struct smsc *s, const struct smsc_text_req *r)
 	}
 	if (smsc__msgs_free(s) < parts + 1)
 		return SY_ERR_FULL;
+	struct fraud_decision fd = {.action = FRAUD_ALLOW};
+	if (s->cfg.fraud != NULL && (rc = text_fraud(s, r, acct, parts, &fd)) != SY_OK)
+		return rc;
 	struct smsc_http *h = http_alloc(s, &hidx);
 	if (h == NULL)
 		return SY_ERR_FULL;
@@ -598,6 +624,8 @@ enum sy_rc smsc_submit_text(struct smsc *s, const struct smsc_text_req *r)
 		if (i == 1)
 			h->first_id = m->id;
 		m->http = hidx;
+		if (fd.action == FRAUD_FLAG)
+			smsc__fraud_keep(m, &fd);
 		reasm_count(s, m);
 		if (smsc__put(s, m) != SY_OK) {
 			/* Parts already put still report through the callback. */

@@ -76,6 +76,9 @@ struct smsc_msg {
 	uint8_t ukey[SMSC_UKEY_MAX];
 	uint32_t body_len;
 	uint8_t *big; /* malloc'd when body_len > SMPP_SM_LEN_MAX */
+	/* fraud's flag, for the MDR (smsc_fraud.c); the reason malloc'd */
+	uint8_t fraud_action, fraud_detector;
+	char *fraud_reason;
 	uint8_t body[SMPP_SM_LEN_MAX];
 };
 
@@ -225,5 +228,13 @@ struct smsc_early {
 	uint32_t seq;
 	uint8_t key[SMSC_UKEY_MAX];
 };
+
+/* smsc_fraud.c (only with cfg.fraud): the submit's decision (ESME_ROK, or
+ * the status to refuse it with; a flag is kept with m for its MDR), a
+ * carrier receipt, and the MDR's fraud fields. */
+uint32_t smsc__fraud_submit(struct smsc *s, struct smsc_msg *m, uint32_t segments, struct fraud_decision *d);
+void smsc__fraud_receipt(struct smsc *s, const struct smsc_carrier *c, const struct smsc_msg *m, bool delivered);
+void smsc__fraud_mdr(const struct smsc_msg *m, struct mdr *r);
+void smsc__fraud_keep(struct smsc_msg *m, const struct fraud_decision *d);
 
 #endif

@@ -483,6 +483,8 @@ static bool cli_receipt(struct smsc *s, struct smsc_carrier *c, struct smpp_sess
 		return false;
 	m->rcpt_sess = smpp_session_id(ss);
 	m->rcpt_seq = req->sequence_number;
+	if (s->cfg.fraud != NULL)
+		smsc__fraud_receipt(s, c, m, fs == SMSQ_DELIVERED);
 	smsc__finalize(s, m, fs, fs == SMSQ_DELIVERED ? 0 : err);
 	return true;
 }
@@ -557,6 +559,8 @@ static bool mdr_write(struct smsc *s, const struct smsc_msg *m)
 	if (m->carrier >= 0)
 		MDR_SET_STR(&r, carrier, sy_str_from(s->carriers[m->carrier].cfg->name));
 	MDR_SET_STR(&r, upstream_id, sy_str_from(m->upstream_id));
+	if (m->fraud_action != FRAUD_ALLOW)
+		smsc__fraud_mdr(m, &r);
 	if (mdr_store_add(s->mdr, &r) != SY_OK) {
 		s->st.mdr_errors++;
 		SY_LOG(s->env, SY_LOG_ERROR, "smsc: mdr: %s", mdr_store_errmsg(s->mdr));

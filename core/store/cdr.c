@@ -20,6 +20,18 @@ static const char *const cdr_side_names[CDR_SIDE_COUNT] = {
     [CDR_SIDE_SYSTEM] = "system",
 };
 
+/* Not fraud_action_name(): an allowed call's column stays empty, so a
+ * CDR file without fraud reads as before. */
+static const char *const cdr_fraud_names[] = {"", "flag", "throttle", "block"};
+_Static_assert(SY_ARRAY_LEN(cdr_fraud_names) == FRAUD_ACTION_COUNT && FRAUD_ALLOW == 0 && FRAUD_FLAG == 1 &&
+		   FRAUD_THROTTLE == 2 && FRAUD_BLOCK == 3,
+	       "one name per enum fraud_action");
+
+const char *cdr_fraud_name(uint8_t action)
+{
+	return action < FRAUD_ACTION_COUNT ? cdr_fraud_names[action] : "";
+}
+
 const char *cdr_disposition_name(enum cdr_disposition d)
 {
 	return (unsigned)d < CDR_DISP_COUNT ? cdr_disp_names[d] : "?";
@@ -115,7 +127,7 @@ size_t cdr_fmt_iso8601(uint64_t epoch_ns, char *buf)
 }
 
 const char cdr_csv_header[] = "id,start,answer,end,duration_ms,pdd_ms,disposition,sip_status,carrier,caller,callee,"
-			      "a_call_id,b_call_id,account,hangup,cost_micros,tariff_id,rated_ms\n";
+			      "a_call_id,b_call_id,account,hangup,cost_micros,tariff_id,rated_ms,fraud,fraud_reason\n";
 
 size_t cdr_csv_line(const struct cdr *c, char *buf)
 {
@@ -155,6 +167,10 @@ size_t cdr_csv_line(const struct cdr *c, char *buf)
 	p = store_csv_put_u64(p, c->tariff_id);
 	*p++ = ',';
 	p = store_csv_put_u64(p, c->rated_ms);
+	*p++ = ',';
+	p = store_csv_put_lit(p, cdr_fraud_name(c->fraud_action));
+	*p++ = ',';
+	p = STORE_CSV_PUT_STR(p, c, fraud_reason);
 	*p++ = '\n';
 	SY_ASSERT((size_t)(p - buf) <= CDR_CSV_LINE_MAX);
 	return (size_t)(p - buf);
@@ -182,15 +198,22 @@ static const char cdr_schema[] = "CREATE TABLE IF NOT EXISTS cdrs ("
 				 "hangup TEXT NOT NULL DEFAULT '',"
 				 "cost_micros INTEGER NOT NULL DEFAULT 0,"
 				 "tariff_id INTEGER NOT NULL DEFAULT 0,"
-				 "rated_ms INTEGER NOT NULL DEFAULT 0);";
+				 "rated_ms INTEGER NOT NULL DEFAULT 0,"
+				 "fraud TEXT NOT NULL DEFAULT '',"
+				 "fraud_reason TEXT NOT NULL DEFAULT '');";
 
-/* 1 -> 2: the authenticated account (issue 10). */
-static const char *const cdr_upgrade[] = {"ALTER TABLE cdrs ADD COLUMN account TEXT NOT NULL DEFAULT '';"};
+/* 1 -> 2: the authenticated account (issue 10); 2 -> 3: the fraud
+ * decision (issue 12). */
+static const char *const cdr_upgrade[] = {
+    "ALTER TABLE cdrs ADD COLUMN account TEXT NOT NULL DEFAULT '';",
+    "ALTER TABLE cdrs ADD COLUMN fraud TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE cdrs ADD COLUMN fraud_reason TEXT NOT NULL DEFAULT '';",
+};
 
 static const char cdr_insert_sql[] =
     "INSERT INTO cdrs (id,start_ns,answer_ns,end_ns,duration_ms,pdd_ms,disposition,sip_status,carrier,"
-    "caller,callee,a_call_id,b_call_id,account,hangup,cost_micros,tariff_id,rated_ms) "
-    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    "caller,callee,a_call_id,b_call_id,account,hangup,cost_micros,tariff_id,rated_ms,fraud,fraud_reason) "
+    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 
 static int cdr_bind(sqlite3_stmt *st, const void *rec)
 {
@@ -214,6 +237,8 @@ static int cdr_bind(sqlite3_stmt *st, const void *rec)
 	rc |= sqlite3_bind_int64(st, 16, c->cost_micros);
 	rc |= sqlite3_bind_int64(st, 17, c->tariff_id);
 	rc |= sqlite3_bind_int64(st, 18, c->rated_ms);
+	rc |= sqlite3_bind_text(st, 19, cdr_fraud_name(c->fraud_action), -1, SQLITE_STATIC);
+	rc |= STORE_BIND_STR(st, 20, c, fraud_reason);
 	return rc; /* SQLITE_OK is 0, so any failure leaves a bit set */
 }
 
@@ -234,7 +259,7 @@ static const struct store_batch_def cdr_def = {
     .csv_line_max = CDR_CSV_LINE_MAX,
     .batch_default = CDR_STORE_BATCH_DEFAULT,
     .batch_limit = CDR_STORE_BATCH_MAX,
-    .schema_version = 2,
+    .schema_version = 3,
     .create_sql = cdr_schema,
     .upgrade = cdr_upgrade,
     .insert_sql = cdr_insert_sql,

@@ -14,6 +14,7 @@
 #define SY_STORE_CDR_H
 
 #include "core/env.h"
+#include "core/fraud/fraud.h"
 
 /* String field capacities, including the terminating NUL. */
 #define CDR_CARRIER_MAX 32
@@ -60,12 +61,21 @@ struct cdr {
 	char a_call_id[CDR_CALLID_MAX]; /* caller leg */
 	char b_call_id[CDR_CALLID_MAX]; /* carrier leg; "" when none was sent */
 	char account[CDR_CARRIER_MAX];	/* the authenticated caller's account ("" = none) */
+	/* Fraud (core/fraud/fraud.h): the decision applied to the call; all
+	 * zero when fraud detection is off or allowed it. */
+	uint8_t fraud_action;		      /* enum fraud_action */
+	uint8_t fraud_detector;		      /* enum fraud_detector behind it */
+	char fraud_reason[FRAUD_REASON_MAX]; /* "" on allow */
 };
 
 /* "ANSWERED", "BUSY", ... ("NONE" for 0, "?" out of range). */
 const char *cdr_disposition_name(enum cdr_disposition d);
 /* "caller", "callee", "system"; "" for none, "?" out of range. */
 const char *cdr_side_name(enum cdr_side s);
+
+/* The CSV/sqlite `fraud` column: "" for allow (and out of range), else
+ * "flag", "throttle", "block". Shared with the MDR. */
+const char *cdr_fraud_name(uint8_t action);
 
 /* Copies s into dst (capacity cap including the NUL), truncating to cap-1
  * bytes without splitting a UTF-8 sequence; stops at an embedded NUL. */
@@ -85,7 +95,8 @@ size_t cdr_fmt_iso8601(uint64_t epoch_ns, char *buf);
  * "\n"): RFC 4180 quoting for fields holding a comma, quote, CR or LF; an
  * empty answer field when unanswered. buf must hold CDR_CSV_LINE_MAX bytes;
  * returns the length written (no NUL added). */
-#define CDR_CSV_LINE_MAX (512 + 2 * (2 * CDR_CARRIER_MAX + 2 * CDR_NUMBER_MAX + 2 * CDR_CALLID_MAX))
+#define CDR_CSV_LINE_MAX \
+	(512 + 2 * (2 * CDR_CARRIER_MAX + 2 * CDR_NUMBER_MAX + 2 * CDR_CALLID_MAX + FRAUD_REASON_MAX))
 extern const char cdr_csv_header[];
 size_t cdr_csv_line(const struct cdr *c, char *buf);
 

@@ -7,7 +7,7 @@
 #include "cdr.h"
 
 const char mdr_csv_header[] =
-    "id,account,from,to,segments,data_coding,submit,done,state,error_code,carrier,upstream_id,cost_micros\n";
+    "id,account,from,to,segments,data_coding,submit,done,state,error_code,carrier,upstream_id,cost_micros,fraud,fraud_reason\n";
 
 size_t mdr_csv_line(const struct mdr *m, char *buf)
 {
@@ -37,6 +37,10 @@ size_t mdr_csv_line(const struct mdr *m, char *buf)
 	p = STORE_CSV_PUT_STR(p, m, upstream_id);
 	*p++ = ',';
 	p = store_csv_put_i64(p, m->cost_micros);
+	*p++ = ',';
+	p = store_csv_put_lit(p, cdr_fraud_name(m->fraud_action));
+	*p++ = ',';
+	p = STORE_CSV_PUT_STR(p, m, fraud_reason);
 	*p++ = '\n';
 	SY_ASSERT((size_t)(p - buf) <= MDR_CSV_LINE_MAX);
 	return (size_t)(p - buf);
@@ -59,11 +63,19 @@ static const char mdr_schema[] = "CREATE TABLE IF NOT EXISTS mdrs ("
 				 "error_code INTEGER NOT NULL DEFAULT 0,"
 				 "carrier TEXT NOT NULL DEFAULT '',"
 				 "upstream_id TEXT NOT NULL DEFAULT '',"
-				 "cost_micros INTEGER NOT NULL DEFAULT 0);";
+				 "cost_micros INTEGER NOT NULL DEFAULT 0,"
+				 "fraud TEXT NOT NULL DEFAULT '',"
+				 "fraud_reason TEXT NOT NULL DEFAULT '');";
+
+/* 1 -> 2: the fraud decision (issue 12). */
+static const char *const mdr_upgrade[] = {
+    "ALTER TABLE mdrs ADD COLUMN fraud TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE mdrs ADD COLUMN fraud_reason TEXT NOT NULL DEFAULT '';",
+};
 
 static const char mdr_insert_sql[] = "INSERT INTO mdrs (id,account,src,dst,segments,data_coding,submit_ns,done_ns,"
-				     "state,error_code,carrier,upstream_id,cost_micros) "
-				     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)";
+				     "state,error_code,carrier,upstream_id,cost_micros,fraud,fraud_reason) "
+				     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 
 static int mdr_bind(sqlite3_stmt *st, const void *rec)
 {
@@ -81,6 +93,8 @@ static int mdr_bind(sqlite3_stmt *st, const void *rec)
 	rc |= STORE_BIND_STR(st, 11, m, carrier);
 	rc |= STORE_BIND_STR(st, 12, m, upstream_id);
 	rc |= sqlite3_bind_int64(st, 13, m->cost_micros);
+	rc |= sqlite3_bind_text(st, 14, cdr_fraud_name(m->fraud_action), -1, SQLITE_STATIC);
+	rc |= STORE_BIND_STR(st, 15, m, fraud_reason);
 	return rc; /* SQLITE_OK is 0, so any failure leaves a bit set */
 }
 
@@ -97,8 +111,9 @@ static const struct store_batch_def mdr_def = {
     .csv_line_max = MDR_CSV_LINE_MAX,
     .batch_default = MDR_STORE_BATCH_DEFAULT,
     .batch_limit = MDR_STORE_BATCH_MAX,
-    .schema_version = 1,
+    .schema_version = 2,
     .create_sql = mdr_schema,
+    .upgrade = mdr_upgrade,
     .insert_sql = mdr_insert_sql,
     .csv_header = mdr_csv_header,
     .bind = mdr_bind,
