@@ -11,12 +11,33 @@
  *   dlr    a route and prefix whose delivery receipts say "delivered" for
  *          fewer than dlr_min_pct of at least dlr.max receipts in the
  *          window: pumped numbers rarely exist.
- * The strongest action of the three is returned. Numbers given here are
- * normalised (digits, no '+'). State in fixed memory (prefixes_max each);
- * deterministic with the given seed. */
+ * The strongest action of the three is returned (on a tie the first of
+ * seq, surge, dlr). Numbers given here are normalised (digits, no '+');
+ * numbers not longer than seq_digits have no block, numbers shorter than
+ * prefix_digits no prefix (those checks skip them). A check whose max is 0
+ * is off (its window may then be 0). Deterministic with the given seed.
+ *
+ * Windows: seq counts in a count-min sketch (depth 4, width the power of
+ * two >= prefixes_max) of two epochs of seq.window_ns / 2, so its count
+ * covers between half a window and a window (never more than seq.window_ns:
+ * a fire means more than seq.max messages within at most that time). The
+ * surge step is now / surge.window_ns. The receipts windows are fwins of up
+ * to 12 buckets (exact at window / B granularity).
+ *
+ * Memory, fixed at create: the seq sketch 32 x width bytes; per tracked
+ * prefix a blob of 48 + 4 x baseline_steps + 2 x (16 + 8 B) bytes
+ * (defaults 60 steps, B = 12: 512) in an ftab (16 bytes more per slot, 2
+ * slots per prefix at prefixes_max = 65,536); the (route, prefix) receipts
+ * for the reason: prefixes_max / 4 entries of 2 x (16 + 8 B) bytes.
+ * fraud_smspump_bytes says what one instance holds.
+ * Cost: submit O(1): a sketch add (4 counters), one ftab get, the step's
+ * count, two window sums; a prefix idle for k steps first learns
+ * min(k, baseline_steps) zeros. receipt: two ftab gets, four window adds. */
 #ifndef SY_FRAUD_SMSPUMP_H
 #define SY_FRAUD_SMSPUMP_H
 #include "core/fraud/fraud.h"
+
+#define FRAUD_SMS_BASELINE_MAX 720u /* steps in the moving baseline (a prefix's blob stays under 4 KiB) */
 
 struct fraud_smspump;
 

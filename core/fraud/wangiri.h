@@ -9,10 +9,28 @@
  * sliding window of short calls and a small distinct-callee sketch each)
  * and the ranges under protection (with their expiry). Deterministic: the
  * seed comes from the caller (sy_env_random in fraud.c; fixed in tests).
- * Numbers given here are already normalised (digits, no '+'). */
+ * Numbers given here are already normalised (digits, no '+').
+ *
+ * Distinct callees: each range keeps the distinct_min callees it called
+ * last (a 24-bit fingerprint and the window bucket each, 4 bytes), so
+ * "at least distinct_min distinct callees within the window" is exact (up
+ * to fingerprint collisions, which can only under-count); hence
+ * distinct_min is at most FRAUD_WANGIRI_DISTINCT_MAX.
+ * Memory per tracked range: 4 x distinct_min bytes (rounded up to 8) + a
+ * sliding window of B <= 12 buckets (16 + 8 B); with the defaults (20, 60 s
+ * in 12 buckets of 5 s) a 192-byte blob, 208 bytes per ftab slot, 2 slots
+ * per range at ranges_max = 65,536 (27 MiB). Ranges under protection:
+ * max(16, ranges_max / 64) at once, 32 bytes each in a table twice that
+ * size (more evict the one that expires first).
+ * Cost: call_end O(distinct_min) (one ftab get, one scan of the callee
+ * set, one fwin add); inbound the same without the insert; callback one
+ * probe of the protection table (a sweep of that table when a protection
+ * has expired since the last sweep). No allocation after create. */
 #ifndef SY_FRAUD_WANGIRI_H
 #define SY_FRAUD_WANGIRI_H
 #include "core/fraud/fraud.h"
+
+#define FRAUD_WANGIRI_DISTINCT_MAX 64u
 
 struct fraud_wangiri;
 
@@ -30,6 +48,11 @@ uint64_t fraud_wangiri_src_key(const struct fraud_wangiri *w, struct sy_str call
  * (again from the latest crossing). */
 void fraud_wangiri_call_end(struct fraud_wangiri *w, struct sy_str caller, struct sy_str callee,
 			    const struct fraud_call_end *e, uint64_t now_ns);
+/* The same with keys: src_key from fraud_wangiri_src_key (0: not
+ * grouped, ignored), callee_key any 64-bit hash of the callee number (the
+ * engine's fraud_call.dest_key), so fraud.c need not keep the strings. */
+void fraud_wangiri_call_end_keys(struct fraud_wangiri *w, uint64_t src_key, uint64_t callee_key,
+				 const struct fraud_call_end *e, uint64_t now_ns);
 
 /* A new call from caller: FRAUD_ALLOW, or cfg->flood.action when its
  * source range is flooding now (reason written, at most reason_len bytes
