@@ -271,10 +271,27 @@ void fraud_eval_on_decision(void *arg, const struct fraud_event *ev)
 
 /* ---- CDRs ---- */
 
+/* A running call's check carries no Call-ID (fraud_call keeps none): a
+ * call torn down by one shows in its CDR (answered, fraud block), which
+ * folds the teardown and its detector into the call's unit. */
+static void cdr_fraud(struct fraud_eval *e, struct feval_item *u, const struct cdr *c)
+{
+	bool torn = c->answer_ns != 0 && c->fraud_action == FRAUD_BLOCK;
+	if (c->fraud_action < FRAUD_FLAG || c->fraud_detector >= FRAUD_DET_COUNT)
+		return;
+	if (u == NULL)
+		u = insert(e, sy_str_from(c->a_call_id)); /* a normal call: a false positive */
+	if (u == NULL)
+		return;
+	u->fired |= 1u << c->fraud_detector;
+	u->torn_down |= torn && u->attack != 0;
+}
+
 void fraud_eval_on_cdr(void *arg, const struct cdr *c)
 {
 	struct fraud_eval *e = arg;
 	struct feval_item *u = find(e, sy_str_from(c->a_call_id));
+	cdr_fraud(e, u, c);
 	if (u == NULL || u->attack == 0) {
 		e->normal_cdrs++;
 		e->normal_answered += c->answer_ns != 0;
