@@ -446,7 +446,6 @@ void fraud_eval_metrics(struct fraud_eval *e, feval_put_fn put, void *arg)
 {
 	score(e);
 	struct totals t = money_totals(e);
-	put(arg, "fraud.decisions", EXPECT_UNIT_COUNT, (int64_t)e->decisions);
 	for (int d = 1; d < FRAUD_DET_COUNT; d++)
 		put_det(e, d, put, arg);
 	for (uint32_t i = 0; i < e->w->attack_n; i++)
