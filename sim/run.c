@@ -466,6 +466,34 @@ static enum sy_rc switch_node_add(struct sim_run *r, const struct sim_run_opts *
 	return SY_OK;
 }
 
+/* The callers, replays, applications and attacks (which may run past
+ * the callers: the traffic ends with the last of them). */
+static enum sy_rc add_traffic(struct sim_run *r, char *err, size_t errlen)
+{
+	const struct world *w = r->world;
+	enum sy_rc rc;
+	if (w->voice.present && (rc = add_callers(r, err, errlen)) != SY_OK)
+		return rc;
+	if ((rc = sim_replay_callers(r, err, errlen)) != SY_OK)
+		return rc;
+	if ((w->sms.present || r->scn->smpp_carrier_n > 0) && (rc = add_sms(r, err, errlen)) != SY_OK)
+		return rc;
+	if ((rc = sim_attacks_create(r, err, errlen)) != SY_OK)
+		return rc;
+	r->traffic_end_ns = SY_MAX(r->traffic_end_ns, sim_attacks_end(r));
+	return SY_OK;
+}
+
+static void start_traffic(struct sim_run *r)
+{
+	if (r->uac != NULL)
+		uac_start(r->uac);
+	sim_replay_start(r);
+	if (r->esme != NULL)
+		esme_start(r->esme);
+	sim_attacks_start(r);
+}
+
 enum sy_rc sim_run_create(const struct sim_scenario *sc, const struct sim_run_opts *o, struct sim_run **out,
 			  char *err, size_t errlen)
 {
@@ -515,15 +543,8 @@ enum sy_rc sim_run_create(const struct sim_scenario *sc, const struct sim_run_op
 	if ((rc = sim_attacks_init(r, err, errlen)) != SY_OK || (rc = sim_fraud_start(r, err, errlen)) != SY_OK ||
 	    (rc = vswitch_create(&r->sw_cfg, &r->sw, err, errlen)) != SY_OK)
 		goto out_free;
-	if (w->voice.present && (rc = add_callers(r, err, errlen)) != SY_OK)
+	if ((rc = add_traffic(r, err, errlen)) != SY_OK)
 		goto out_free;
-	if ((rc = sim_replay_callers(r, err, errlen)) != SY_OK)
-		goto out_free;
-	if ((w->sms.present || scn->smpp_carrier_n > 0) && (rc = add_sms(r, err, errlen)) != SY_OK)
-		goto out_free;
-	if ((rc = sim_attacks_create(r, err, errlen)) != SY_OK)
-		goto out_free;
-	r->traffic_end_ns = SY_MAX(r->traffic_end_ns, sim_attacks_end(r));
 	sim_node_set_hooks(r->sw_node, switch_crashed, switch_restarted, r);
 	add_faults(r);
 	r->drain_end_ns = r->traffic_end_ns + scn->run.drain_ns;
@@ -531,12 +552,7 @@ enum sy_rc sim_run_create(const struct sim_scenario *sc, const struct sim_run_op
 	sim_series_init(&r->series, (uint32_t)(r->hard_end_ns / SY_NS_PER_S + 2));
 	for (int i = 0; i < COL_N; i++)
 		r->cols[i] = sim_series_col_add(&r->series, col_names[i]);
-	if (r->uac != NULL)
-		uac_start(r->uac);
-	sim_replay_start(r);
-	if (r->esme != NULL)
-		esme_start(r->esme);
-	sim_attacks_start(r);
+	start_traffic(r);
 	sim_at(r->sim, TICK_NS, tick, r);
 	*out = r;
 	return SY_OK;
