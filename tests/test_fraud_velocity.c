@@ -77,6 +77,10 @@ static void test_concurrent(void **state)
 	assert_int_equal(fx_call(x, "acme", A_NUM, "+442079460007", &b, &d), FRAUD_ALLOW);
 	fx_end(x, &a, 0, 0);
 	fx_end(x, &b, 0, 0);
+	/* Throttles are not alerted (blocks are). */
+	assert_int_equal(x->alerts, 0);
+	assert_int_equal(fraud_stats(x->f)->alerts_suppressed, 0);
+	assert_int_equal(fraud_stats(x->f)->by_action[FRAUD_THROTTLE], 3);
 	fx_free(x);
 }
 

@@ -101,16 +101,19 @@ static void test_what_is_short(void **state)
 	    {.answered = true, .ring_ns = 1 * S, .duration_ns = 5 * S},	  /* talked exactly short_ns */
 	    {.answered = true, .ring_ns = 1 * S, .duration_ns = 120 * S}, /* a normal call */
 	};
-	for (unsigned i = 0; i < 40; i++)
-		fraud_wangiri_call_end(w, SY_STR(SRC), sy_str_from(i % 2 ? "442070000001" : "442070000002"),
-				       &not_short[i % 4], S + i);
+	char to[24];
+	for (unsigned i = 0; i < 40; i++) { /* 10 of each to 40 callees: any one counted would flood */
+		snprintf(to, sizeof(to), "4420700%05u", i);
+		fraud_wangiri_call_end(w, SY_STR(SRC), sy_str_from(to), &not_short[i / 10], S + i);
+		if (i % 10 == 9)
+			assert_int_equal(inbound(w, SRC, S + i, why), FRAUD_ALLOW);
+	}
 	assert_int_equal(inbound(w, SRC, 2 * S, why), FRAUD_ALLOW);
 	struct fraud_call_end is_short[] = {
 	    {.answered = false, .ring_ns = 5 * S - 1},
 	    {.answered = true, .ring_ns = 4 * S, .duration_ns = 5 * S - 1},
 	    {.answered = false, .ring_ns = 0}, /* refused at once */
 	};
-	char to[24];
 	for (unsigned i = 0; i < 6; i++) {
 		snprintf(to, sizeof(to), "4420700%05u", i);
 		fraud_wangiri_call_end(w, SY_STR(SRC), sy_str_from(to), &is_short[i % 3], 3 * S);
@@ -315,6 +318,69 @@ static void test_backwards(void **state)
 	fraud_wangiri_destroy(w);
 }
 
+static uint64_t rng_next(uint64_t *x)
+{
+	*x ^= *x >> 12, *x ^= *x << 25, *x ^= *x >> 27;
+	return *x * 0x2545f4914f6cdd1dull;
+}
+
+/* Two minutes of normal traffic with the engine's defaults (8 digits,
+ * more than 30 short calls in 60 s to at least 20 callees, 24 h): 1,000
+ * calls a second from random callers in 8 countries, plus an enterprise
+ * block (44207946xxxx) making 20 calls a minute; 35% of all calls short
+ * (unanswered within 5 s, busy, or answered briefly). Nothing floods. Then
+ * 37259123xxxx rings 2 subscribers a second for 1 s each: its 31st short
+ * call floods it, calls back to it are blocked, nobody else's. */
+static void test_normal_traffic_then_flood(void **state)
+{
+	struct fraud_wangiri_cfg c = {.on = true,
+				      .source_digits = 8,
+				      .short_ns = 5 * S,
+				      .flood = {30, 60 * S, FRAUD_BLOCK},
+				      .distinct_min = 20,
+				      .callback_ns = 24 * HOUR,
+				      .callback = FRAUD_BLOCK,
+				      .ranges_max = 65536};
+	struct fraud_wangiri *w = make(&c);
+	static const char *const cc[] = {"44", "1", "49", "33", "372", "234", "91", "86"};
+	uint64_t x = 0x9e3779b97f4a7c15ull, flooded = 0;
+	char from[24], to[24], why[FRAUD_REASON_MAX];
+	for (uint64_t n = 0; n < 120000; n++) {
+		uint64_t now = n * (S / 1000), r = rng_next(&x);
+		if (n % 3000 == 0)
+			snprintf(from, sizeof(from), "44207946%04u", (unsigned)(r % 10000));
+		else
+			snprintf(from, sizeof(from), "%s%09llu", cc[r % 8],
+				 (unsigned long long)((r >> 8) % 1000000000));
+		snprintf(to, sizeof(to), "4420%07u", (unsigned)((r >> 40) % 10000000));
+		bool is_short = (r >> 20) % 100 < 35;
+		struct fraud_call_end e = {.answered = !is_short, .ring_ns = 3 * S, .duration_ns = 90 * S};
+		flooded += fraud_wangiri_inbound(w, sy_str_from(from), now, why, sizeof(why)) != FRAUD_ALLOW;
+		fraud_wangiri_call_end(w, sy_str_from(from), sy_str_from(to), &e, now + 3 * S);
+	}
+	assert_int_equal(flooded, 0);
+	assert_int_equal(fraud_wangiri_protected(w, 123 * S), 0);
+	const uint64_t t0 = 200 * S;
+	unsigned first = 0;
+	for (unsigned k = 0; k < 120; k++) {
+		uint64_t now = t0 + k * (S / 2), r = rng_next(&x);
+		snprintf(from, sizeof(from), "37259123%04u", (unsigned)(r % 10000));
+		snprintf(to, sizeof(to), "4420%07u", (unsigned)((r >> 40) % 10000000));
+		if (fraud_wangiri_inbound(w, sy_str_from(from), now, why, sizeof(why)) != FRAUD_ALLOW && first == 0)
+			first = k + 1;
+		fraud_wangiri_call_end(w, sy_str_from(from), sy_str_from(to), &unanswered, now + S);
+	}
+	assert_int_equal(first, 32); /* the 31st ended at 16 s: the 32nd's INVITE (15.5 s) came before */
+	assert_int_equal(fraud_wangiri_protected(w, t0 + 60 * S), 1);
+	assert_int_equal(callback(w, "372591230042", t0 + 2 * HOUR, why), FRAUD_BLOCK);
+	/* The last crossing: the 120th call's end at 260.5 s, when the window
+	 * (buckets 205 .. 265 s) no longer holds the 8 that ended before 205 s. */
+	assert_string_equal(why, "wangiri.callback: +37259123... flooded us 118m ago (112 short calls to 20+ numbers)");
+	assert_int_equal(callback(w, "372591240042", t0 + 2 * HOUR, why), FRAUD_ALLOW);
+	assert_int_equal(callback(w, "442079460001", t0 + 2 * HOUR, why), FRAUD_ALLOW);
+	fraud_wangiri_destroy(w);
+}
+
 static void test_config(void **state)
 {
 	struct fraud_wangiri *w = NULL;
@@ -361,12 +427,19 @@ static void test_config(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_flood_threshold),	cmocka_unit_test(test_what_is_short),
-	    cmocka_unit_test(test_one_callee_no_flood), cmocka_unit_test(test_window_edges),
-	    cmocka_unit_test(test_callback_expiry),	cmocka_unit_test(test_recrossing_extends),
-	    cmocka_unit_test(test_short_numbers),	cmocka_unit_test(test_table_eviction),
-	    cmocka_unit_test(test_protection_full),	cmocka_unit_test(test_saturation),
-	    cmocka_unit_test(test_backwards),		cmocka_unit_test(test_config),
+	    cmocka_unit_test(test_flood_threshold),
+	    cmocka_unit_test(test_what_is_short),
+	    cmocka_unit_test(test_one_callee_no_flood),
+	    cmocka_unit_test(test_window_edges),
+	    cmocka_unit_test(test_callback_expiry),
+	    cmocka_unit_test(test_recrossing_extends),
+	    cmocka_unit_test(test_short_numbers),
+	    cmocka_unit_test(test_table_eviction),
+	    cmocka_unit_test(test_protection_full),
+	    cmocka_unit_test(test_saturation),
+	    cmocka_unit_test(test_backwards),
+	    cmocka_unit_test(test_normal_traffic_then_flood),
+	    cmocka_unit_test(test_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -43,12 +43,13 @@ struct fraud_smspump {
 	size_t ring_off, rcv_off, dlv_off; /* in a prefix's blob */
 };
 
+/* The most buckets (<= 6) that divide the window: a receipt leaves its
+ * window at most window / B early (10 min of an hour), at 8 B per bucket. */
 static uint32_t pick_buckets(uint64_t window_ns)
 {
-	static const uint32_t c[] = {12, 10, 8, 6, 5, 4, 3, 2};
-	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++)
-		if (window_ns % c[i] == 0)
-			return c[i];
+	for (uint32_t b = 6; b > 1; b--)
+		if (window_ns % b == 0)
+			return b;
 	return 1;
 }
 
@@ -174,9 +175,10 @@ static enum fraud_action seq_check(struct fraud_smspump *p, uint64_t acct_key, s
  * unless the step fired (then nothing: an attack does not teach the
  * baseline that it is normal), and a 0 for every idle step in between.
  * Since a step that fired teaches nothing, a busy prefix first seen above
- * surge.max would fire for ever; so for its first baseline_steps steps
- * (from its first message) the detector only learns: the prefixes of the
- * normal traffic find their level before anything is judged. */
+ * surge.max would fire for ever; so for its first min(baseline_steps,
+ * FRAUD_SMS_WARMUP_STEPS) steps (from its first message) the detector only
+ * learns: the prefixes of the normal traffic find their level before
+ * anything is judged. */
 
 static void learn(const struct fraud_smspump *p, struct sp_prefix *px, uint32_t v)
 {
@@ -229,7 +231,8 @@ static enum fraud_action surge_check(struct fraud_smspump *p, struct sp_prefix *
 		return FRAUD_ALLOW;
 	uint64_t step = now_ns / c->surge.window_ns;
 	if (p->warm_step == 0)
-		p->warm_step = step + c->baseline_steps;
+		p->warm_step =
+		    step + (c->baseline_steps < FRAUD_SMS_WARMUP_STEPS ? c->baseline_steps : FRAUD_SMS_WARMUP_STEPS);
 	roll(p, px, step);
 	px->cur += px->cur < UINT32_MAX;
 	if (step < p->warm_step || !surging(c, px))

@@ -7,10 +7,16 @@
  *          more messages per step than its own moving baseline (an average
  *          over baseline_steps steps, learned as traffic flows; a prefix
  *          with no history has a baseline of 0, so surge.max is the least
- *          count per step before it can fire);
- *   dlr    a route and prefix whose delivery receipts say "delivered" for
- *          fewer than dlr_min_pct of at least dlr.max receipts in the
- *          window: pumped numbers rarely exist.
+ *          count per step before it can fire); a step that fired is not
+ *          learned (an attack never becomes the baseline), and for the
+ *          first min(baseline_steps, FRAUD_SMS_WARMUP_STEPS) steps after
+ *          its first message the detector only learns (warm-up: the normal
+ *          traffic's prefixes find their level before anything is judged);
+ *   dlr    a destination prefix whose delivery receipts (over all routes:
+ *          the route is not known at submit) say "delivered" for fewer
+ *          than dlr_min_pct of at least dlr.max receipts in the window:
+ *          pumped numbers rarely exist. The reason names the route with
+ *          the lowest ratio to that prefix.
  * The strongest action of the three is returned (on a tie the first of
  * seq, surge, dlr). Numbers given here are normalised (digits, no '+');
  * numbers not longer than seq_digits have no block, numbers shorter than
@@ -22,14 +28,15 @@
  * covers between half a window and a window (never more than seq.window_ns:
  * a fire means more than seq.max messages within at most that time). The
  * surge step is now / surge.window_ns. The receipts windows are fwins of up
- * to 12 buckets (exact at window / B granularity).
+ * to 6 buckets (exact at window / B granularity: an hour in 10 minutes).
  *
- * Memory, fixed at create: the seq sketch 32 x width bytes; per tracked
- * prefix a blob of 48 + 4 x baseline_steps + 2 x (16 + 8 B) bytes
- * (defaults 60 steps, B = 12: 512) in an ftab (16 bytes more per slot, 2
- * slots per prefix at prefixes_max = 65,536); the (route, prefix) receipts
- * for the reason: prefixes_max / 4 entries of 2 x (16 + 8 B) bytes.
- * fraud_smspump_bytes says what one instance holds.
+ * Memory, fixed at create: the seq sketch 32 x width bytes (2 MiB at
+ * 65,536); per tracked prefix a blob of 64 + 4 x baseline_steps + 2 x
+ * (16 + 8 B) bytes (defaults 60 steps, B = 6: 432) in an ftab (16 bytes
+ * more per slot, 2 slots per prefix at prefixes_max = 65,536: 56 MiB); the
+ * (route, prefix) receipts that name the worst route in the dlr reason:
+ * prefixes_max / 4 entries of 2 x (16 + 8 B) bytes (4.5 MiB). With the
+ * defaults 65.5 MB in all (fraud_smspump_bytes).
  * Cost: submit O(1): a sketch add (4 counters), one ftab get, the step's
  * count, two window sums; a prefix idle for k steps first learns
  * min(k, baseline_steps) zeros. receipt: two ftab gets, four window adds. */
@@ -37,6 +44,7 @@
 #define SY_FRAUD_SMSPUMP_H
 #include "core/fraud/fraud.h"
 
+#define FRAUD_SMS_WARMUP_STEPS 5u
 #define FRAUD_SMS_BASELINE_MAX 720u /* steps in the moving baseline (a prefix's blob stays under 4 KiB) */
 
 struct fraud_smspump;

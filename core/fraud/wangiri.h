@@ -17,11 +17,12 @@
  * to fingerprint collisions, which can only under-count); hence
  * distinct_min is at most FRAUD_WANGIRI_DISTINCT_MAX.
  * Memory per tracked range: 4 x distinct_min bytes (rounded up to 8) + a
- * sliding window of B <= 12 buckets (16 + 8 B); with the defaults (20, 60 s
- * in 12 buckets of 5 s) a 192-byte blob, 208 bytes per ftab slot, 2 slots
- * per range at ranges_max = 65,536 (27 MiB). Ranges under protection:
- * max(16, ranges_max / 64) at once, 32 bytes each in a table twice that
- * size (more evict the one that expires first).
+ * sliding window of B <= 12 buckets (16 + 8 B); with the defaults (20
+ * callees, 60 s in 12 buckets of 5 s) a 192-byte blob, 208 bytes per ftab
+ * slot, 2 slots per range at ranges_max = 65,536: 26 MiB. Ranges under
+ * protection: max(16, ranges_max / 64) at once (1,024), 32 bytes each in
+ * a table of twice as many slots (64 KiB); more evict the one that expires
+ * first. 27.3 MB in all with the defaults (fraud_wangiri_bytes).
  * Cost: call_end O(distinct_min) (one ftab get, one scan of the callee
  * set, one fwin add); inbound the same without the insert; callback one
  * probe of the protection table (a sweep of that table when a protection
