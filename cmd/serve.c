@@ -25,8 +25,8 @@ struct serve {
 	struct pcap_node_tap tap;
 	struct vswitch *sw;
 	struct smsc *smsc;
-	struct hep_exporter *hep; /* [node] hep: a sink of the tap */
-	struct fraud *fraud;	  /* [fraud] enabled: one for the switch and the SMSC; NULL off */
+	struct hep_exporter *hep;   /* [node] hep: a sink of the tap */
+	struct fraud *fraud;	    /* [fraud] enabled: one for the switch and the SMSC; NULL off */
 	fraud_event_fn fraud_alert; /* blocks within [fraud] alert_rate (the webhook); NULL none */
 	void *fraud_alert_arg;
 	sy_timer_id status_timer;
@@ -175,8 +175,8 @@ static int start_fraud(struct serve *s, const struct node_cfg *node)
 	char err[512];
 	if (!node->fraud.on)
 		return 0;
-	if (fraud_create(s->env, &node->fraud, NULL, s->fraud_alert, s->fraud_alert_arg, &s->fraud, err,
-			 sizeof(err)) != SY_OK) {
+	if (fraud_create(s->env, &node->fraud, NULL, s->fraud_alert, s->fraud_alert_arg, &s->fraud, err, sizeof(err)) !=
+	    SY_OK) {
 		fprintf(stderr, "switchyard: fraud: %s\n", err);
 		return -1;
 	}
@@ -184,8 +184,9 @@ static int start_fraud(struct serve *s, const struct node_cfg *node)
 		fprintf(stderr, "switchyard: cannot handle SIGHUP\n");
 		return -1;
 	}
-	SY_LOG(s->env, SY_LOG_INFO, "fraud detection on (%s): %u rules, ranges %s", node->fraud.monitor ? "monitor" : "enforce",
-	       node->fraud.rule_n, node->fraud.ranges_path[0] != '\0' ? node->fraud.ranges_path : "none");
+	SY_LOG(s->env, SY_LOG_INFO, "fraud detection on (%s): %u rules, ranges %s",
+	       node->fraud.monitor ? "monitor" : "enforce", node->fraud.rule_n,
+	       node->fraud.ranges_path[0] != '\0' ? node->fraud.ranges_path : "none");
 	return 0;
 }
 

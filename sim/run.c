@@ -410,7 +410,8 @@ static void switch_restarted(void *arg, struct sim_node *node)
 	struct sim_run *r = arg;
 	char err[256];
 	SY_ASSERT(r->sw == NULL);
-	if (sim_fraud_start(r, err, sizeof(err)) != SY_OK || vswitch_create(&r->sw_cfg, &r->sw, err, sizeof(err)) != SY_OK) {
+	if (sim_fraud_start(r, err, sizeof(err)) != SY_OK ||
+	    vswitch_create(&r->sw_cfg, &r->sw, err, sizeof(err)) != SY_OK) {
 		SY_LOG(sim_node_env(node), SY_LOG_ERROR, "restart: %s", err);
 		r->sw = NULL; /* stays down: the report covers the instances that ran */
 		return;

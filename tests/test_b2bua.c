@@ -81,6 +81,8 @@ struct fx {
 	size_t nkept;
 	int ua_seq, br_seq;
 	bool echo; /* print injected datagrams (evidence in the bug tests) */
+	struct fraud *fraud; /* the fraud tests' component (cfg.fraud) */
+	char fraud_path[96];
 };
 
 static void on_cdr(void *arg, const struct cdr *cdr)
@@ -149,6 +151,10 @@ static int fx_teardown(void **state)
 {
 	struct fx *f = *state;
 	b2bua_destroy(f->b);
+	if (f->fraud != NULL) {
+		fraud_destroy(f->fraud);
+		unlink(f->fraud_path);
+	}
 	fx_release(f);
 	testenv_free(&f->te);
 	free(f);
@@ -2953,6 +2959,197 @@ static void test_forged_b_2xx(void **state)
 	call_bye_from_caller(f, &u);
 }
 
+/* ---- fraud in the call path (b2bua_fraud.c) ---- */
+
+/* A fraud component on the fixture's env: a ranges file (4477 premium,
+ * 4479 blocked) and the rule "default" as the test sets it, for the trunk
+ * "callers" (no account: keyed by the trunk). */
+static struct fraud_rule_cfg *fraud_rule(struct fx *f, struct fraud_cfg *c)
+{
+	static const char ranges[] = "prefix,class,label\n+4477,premium,UK premium\n+4479,blocked,never\n";
+	struct sy_file *fl;
+	snprintf(f->fraud_path, sizeof(f->fraud_path), "/tmp/sy-b2bua-fraud-%d.csv", (int)getpid());
+	assert_int_equal(sy_env_file_open(&f->te.env, f->fraud_path, SY_FILE_WRITE | SY_FILE_CREATE, &fl), SY_OK);
+	assert_int_equal(sy_env_file_write(&f->te.env, fl, 0, ranges, strlen(ranges)), SY_OK);
+	sy_env_file_close(&f->te.env, fl);
+	fraud_cfg_defaults(c);
+	c->on = true;
+	c->accounts_max = 64;
+	snprintf(c->ranges_path, sizeof(c->ranges_path), "%s", f->fraud_path);
+	fraud_rule_defaults(&c->rules[0]);
+	snprintf(c->rules[0].name, sizeof(c->rules[0].name), "default");
+	c->rule_n = 1;
+	c->default_rule = 0;
+	return &c->rules[0];
+}
+
+static void fraud_start(struct fx *f, const struct fraud_cfg *c)
+{
+	char err[256];
+	if (fraud_create(&f->te.env, c, NULL, NULL, NULL, &f->fraud, err, sizeof(err)) != SY_OK)
+		fail_msg("fraud_create: %s", err);
+	f->cfg.fraud = f->fraud;
+	fx_start(f);
+}
+
+/* The message holds this header line (whole, with its CRLF). */
+static void assert_header(const struct sip_msg *m, const char *line)
+{
+	if (memmem(m->raw.p, m->raw.len, line, strlen(line)) == NULL) {
+		dump_msg(m);
+		fail_msg("no '%s'", line);
+	}
+}
+
+/* Block: a call to a blocked range is refused 403 with the Reason, before
+ * any carrier hears of it; its CDR says FAILED, 403 and why. */
+static void test_fraud_block_403(void **state)
+{
+	struct fx *f = *state;
+	struct fraud_cfg c;
+	fraud_rule(f, &c);
+	fraud_start(f, &c);
+	struct ua u;
+	caller_invite(f, &u, "447900123456");
+	assert_response(take(f, &f->caller), 100, SIP_M_INVITE, 1);
+	struct sip_msg *r = take(f, &f->caller);
+	assert_response(r, 403, SIP_M_INVITE, 1);
+	assert_header(r, "Reason: SIP;cause=403;text=\"fraud: irsf.blocked_class: +447900123456 is in blocked range");
+	caller_ack_err(f, &u, r);
+	expect_quiet(f); /* no B leg */
+	assert_int_equal(f->route_calls, 0);
+	const struct cdr *cd = last_cdr(f);
+	assert_cdr(cd, CDR_DISP_FAILED, 403, "", CDR_SIDE_SYSTEM);
+	assert_int_equal(cd->fraud_action, FRAUD_BLOCK);
+	assert_int_equal(cd->fraud_detector, FRAUD_DET_IRSF);
+	assert_true(strncmp(cd->fraud_reason, "irsf.blocked_class: +447900123456", 33) == 0);
+	assert_int_equal(fraud_stats(f->fraud)->by_action[FRAUD_BLOCK], 1);
+	assert_int_equal(st(f)->active, 0);
+}
+
+/* Throttle: over the account's call rate a call gets 503 with the
+ * configured Retry-After; the one before it goes through untouched. */
+static void test_fraud_throttle_503(void **state)
+{
+	struct fx *f = *state;
+	struct fraud_cfg c;
+	struct fraud_rule_cfg *r = fraud_rule(f, &c);
+	r->calls = (struct fraud_limit){.max = 1, .window_ns = 10 * SEC, .action = FRAUD_THROTTLE};
+	c.retry_after_s = 42;
+	fraud_start(f, &c);
+	struct ua a, b;
+	call_setup(f, &a, "15551234", 0);
+	assert_int_equal(f->ncdr, 0);
+	caller_invite(f, &b, "15551235");
+	assert_response(take(f, &f->caller), 100, SIP_M_INVITE, 1);
+	struct sip_msg *t = take(f, &f->caller);
+	assert_response(t, 503, SIP_M_INVITE, 1);
+	assert_header(t, "Retry-After: 42\r\n");
+	assert_header(t, "Reason: SIP;cause=503;text=\"fraud: velocity.calls: ");
+	caller_ack_err(f, &b, t);
+	expect_quiet(f);
+	const struct cdr *cd = last_cdr(f);
+	assert_cdr(cd, CDR_DISP_FAILED, 503, "", CDR_SIDE_SYSTEM);
+	assert_int_equal(cd->fraud_action, FRAUD_THROTTLE);
+	assert_int_equal(cd->fraud_detector, FRAUD_DET_VELOCITY);
+	call_ring(f, &a);
+	call_answer(f, &a);
+	call_bye_from_caller(f, &a);
+	assert_int_equal(last_cdr(f)->fraud_action, FRAUD_ALLOW);
+	assert_string_equal(last_cdr(f)->fraud_reason, "");
+}
+
+/* A premium-range call that runs past premium_max is torn down on virtual
+ * time: BYE to both legs, each with the Reason, the CDR says why. */
+static void test_fraud_premium_teardown(void **state)
+{
+	struct fx *f = *state;
+	struct fraud_cfg c;
+	struct fraud_rule_cfg *r = fraud_rule(f, &c);
+	r->premium_max_ns = 60 * SEC;
+	fraud_start(f, &c);
+	struct ua u;
+	call_setup(f, &u, "447712345678", 1); /* 4477: carrier2 */
+	call_ring(f, &u);
+	call_answer(f, &u);
+	testenv_advance(&f->te, 60 * SEC - 1);
+	expect_quiet(f);
+	testenv_advance(&f->te, 1);
+	struct sip_msg *b1 = take(f, u.car);
+	assert_request(b1, SIP_M_BYE, 2);
+	assert_str_is(b1->call_id, u.b_cid);
+	assert_header(b1, "Reason: SIP;cause=403;text=\"fraud: irsf.premium_max: ");
+	struct sip_msg *b2 = take(f, &f->caller);
+	assert_request(b2, SIP_M_BYE, b2->cseq);
+	assert_str_is(b2->call_id, u.cid);
+	assert_header(b2, "Reason: SIP;cause=403;text=\"fraud: irsf.premium_max: ");
+	expect_quiet(f);
+	carrier_respond(f, &u, b1, 200, NULL, NULL);
+	caller_respond(f, b2, 200);
+	const struct cdr *cd = last_cdr(f);
+	assert_cdr(cd, CDR_DISP_ANSWERED, 200, "carrier2", CDR_SIDE_SYSTEM);
+	assert_int_equal(cd->duration_ms, 60000);
+	assert_int_equal(cd->fraud_action, FRAUD_BLOCK);
+	assert_int_equal(cd->fraud_detector, FRAUD_DET_IRSF);
+	assert_true(strncmp(cd->fraud_reason, "irsf.premium_max: ", 18) == 0);
+	assert_int_equal(fraud_stats(f->fraud)->teardowns, 1);
+	assert_int_equal(st(f)->active, 0);
+}
+
+/* Every call begun is ended once with the component, whatever became of
+ * it (refused, cancelled, answered, torn down): with at most one call at
+ * once, the account's count is back to 0 after each, so a lone call goes
+ * through and a second one at the same time is still refused. */
+static void test_fraud_end_every_call(void **state)
+{
+	struct fx *f = *state;
+	struct fraud_cfg c;
+	struct fraud_rule_cfg *r = fraud_rule(f, &c);
+	r->concurrent = (struct fraud_limit){.max = 1, .action = FRAUD_BLOCK};
+	r->premium_max_ns = 30 * SEC;
+	fraud_start(f, &c);
+	struct ua u;
+	caller_invite(f, &u, "447900000001"); /* refused: blocked range */
+	assert_response(take(f, &f->caller), 100, SIP_M_INVITE, 1);
+	caller_ack_err(f, &u, take(f, &f->caller));
+	call_setup(f, &u, "15550001", 0); /* cancelled while ringing */
+	call_ring(f, &u);
+	caller_cancel(f, &u);
+	assert_response(take(f, &f->caller), 200, SIP_M_CANCEL, 1);
+	struct sip_msg *term = take(f, &f->caller);
+	assert_response(term, 487, SIP_M_INVITE, 1);
+	caller_ack_err(f, &u, term);
+	carrier_respond(f, &u, expect_b_cancel(f, &u), 200, NULL, NULL);
+	carrier_invite_resp(f, &u, 487, NULL);
+	expect_err_ack(f, &u);
+	call_setup(f, &u, "447700000002", 1); /* torn down */
+	call_ring(f, &u);
+	call_answer(f, &u);
+	testenv_advance(&f->te, 30 * SEC);
+	carrier_respond(f, &u, take(f, u.car), 200, NULL, NULL);
+	caller_respond(f, take(f, &f->caller), 200);
+	call_setup(f, &u, "15550003", 0); /* answered, hung up by the caller */
+	call_ring(f, &u);
+	call_answer(f, &u);
+	call_bye_from_caller(f, &u);
+	expect_quiet(f);
+	assert_int_equal(f->ncdr, 4);
+	assert_int_equal(st(f)->active, 0);
+	struct ua a, b;
+	call_setup(f, &a, "15550004", 0); /* one at a time: allowed */
+	caller_invite(f, &b, "15550005"); /* two at once: refused */
+	assert_response(take(f, &f->caller), 100, SIP_M_INVITE, 1);
+	struct sip_msg *t = take(f, &f->caller);
+	assert_response(t, 403, SIP_M_INVITE, 1);
+	assert_header(t, "Reason: SIP;cause=403;text=\"fraud: velocity.concurrent: 2 calls in progress (max 1)\"\r\n");
+	caller_ack_err(f, &b, t);
+	call_ring(f, &a);
+	call_answer(f, &a);
+	call_bye_from_caller(f, &a);
+	expect_quiet(f);
+	assert_int_equal(fraud_stats(f->fraud)->decisions, 6);
+}
+
 int main(void)
 {
 	sip_global_init();
@@ -3013,6 +3210,10 @@ int main(void)
 	    T(test_stray_2xx_source),
 	    T(test_pike_block),
 	    T(test_forged_b_2xx),
+	    T(test_fraud_block_403),
+	    T(test_fraud_throttle_503),
+	    T(test_fraud_premium_teardown),
+	    T(test_fraud_end_every_call),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

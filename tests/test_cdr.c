@@ -55,14 +55,20 @@ static void gen_cdr(uint32_t i, struct cdr *c)
 	c->cost_micros = (int64_t)c->duration_ms * 10;
 	c->tariff_id = 7;
 	c->rated_ms = (c->duration_ms + 999) / 1000 * 1000;
+	if (i % 5 == 0) { /* flagged by fraud, with a reason that needs quoting */
+		c->fraud_action = FRAUD_FLAG;
+		c->fraud_detector = FRAUD_DET_IRSF;
+		CDR_SET_STR(c, fraud_reason, SY_STR("irsf.risky_calls: 11 calls, \"premium\""));
+	}
 }
 
 /* Written by hand from gen_cdr's rules, not by running the formatter. */
 static const char line_id6[] = "6,2026-03-15T10:00:00.005Z,2026-03-15T10:00:00.605Z,2026-03-15T10:00:05.855Z,5250,105,"
 			       "ANSWERED,200,\"Acme, \"\"Tier1\"\"\",+44200000005,+15550000005,a-5@sy.example,"
-			       "b-5@carrier,trunk-a,caller,52500,7,6000\n";
+			       "b-5@carrier,trunk-a,caller,52500,7,6000,flag,"
+			       "\"irsf.risky_calls: 11 calls, \"\"premium\"\"\"\n";
 static const char line_id4[] = "4,2026-03-15T10:00:00.003Z,,2026-03-15T10:00:02.003Z,0,103,BUSY,486,tier2,"
-			       "+44200000003,+15550000003,a-3@sy.example,b-3@carrier,trunk-a,caller,0,0,0\n";
+			       "+44200000003,+15550000003,a-3@sy.example,b-3@carrier,trunk-a,caller,0,0,0,,\n";
 
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -291,8 +297,9 @@ static void check_row_id6(sqlite3 *db)
 	sqlite3_finalize(st6);
 }
 
-/* A schema-1 file (before the account column) is upgraded in place: its
- * rows stay, new rows carry the account. */
+/* A schema-1 file (before the account column) is upgraded in place, two
+ * steps (account, then the fraud columns): its rows stay, new rows carry
+ * the account and the fraud decision. */
 static void test_store_upgrade_v1(void **state)
 {
 	const char *dir = *state;
@@ -315,7 +322,8 @@ static void test_store_upgrade_v1(void **state)
 	write_cdrs(dir, 1, 6, NULL); /* ids 2..6; id 6 is gen_cdr(5): trunk-a */
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	sqlite3_stmt *st;
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*), sum(account = 'trunk-a'), sum(id = 1 AND account = '')"
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*), sum(account = 'trunk-a'), sum(id = 1 AND account = ''),"
+						" sum(fraud = 'flag' AND fraud_reason LIKE 'irsf.%'), sum(fraud = '')"
 						" FROM cdrs",
 					    -1, &st, NULL),
 			 SQLITE_OK);
@@ -323,10 +331,12 @@ static void test_store_upgrade_v1(void **state)
 	assert_int_equal(sqlite3_column_int64(st, 0), 6);
 	assert_int_equal(sqlite3_column_int64(st, 1), 3); /* gen_cdr 1, 3, 5 */
 	assert_int_equal(sqlite3_column_int64(st, 2), 1);
+	assert_int_equal(sqlite3_column_int64(st, 3), 1); /* id 6: gen_cdr(5) */
+	assert_int_equal(sqlite3_column_int64(st, 4), 5); /* the old row too */
 	sqlite3_finalize(st);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int64(st, 0), 2);
+	assert_int_equal(sqlite3_column_int64(st, 0), 3);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 }

@@ -22,58 +22,58 @@ static struct scn *parse_ok(const char *text)
 	return s;
 }
 
-static const char full[] = "[fraud]\n"				  /* 1 */
-			   "enabled = yes\n"			  /* 2 */
-			   "mode = monitor\n"			  /* 3 */
-			   "ranges = risk.csv\n"		  /* 4 */
-			   "intl_prefix = 011\n"		  /* 5 */
-			   "accounts = 5000\n"			  /* 6 */
-			   "retry_after = 30s\n"		  /* 7 */
-			   "block_sip = 603\n"			  /* 8 */
-			   "block_smpp = 0x58\n"		  /* 9 */
-			   "wangiri = yes\n"			  /* 10 */
-			   "wangiri_source_digits = 7\n"	  /* 11 */
-			   "wangiri_short = 3s\n"		  /* 12 */
-			   "wangiri_flood = 40/2m flag\n"	  /* 13 */
-			   "wangiri_distinct = 25\n"		  /* 14 */
-			   "wangiri_callback = 12h throttle\n"	  /* 15 */
-			   "wangiri_ranges = 1000\n"		  /* 16 */
-			   "sms_pump = yes\n"			  /* 17 */
-			   "sms_seq_digits = 2\n"		  /* 18 */
-			   "sms_seq = 15/30s\n"			  /* 19 */
-			   "sms_prefix_digits = 6\n"		  /* 20 */
-			   "sms_surge = 50/1m flag\n"		  /* 21 */
-			   "sms_surge_factor = 400%\n"		  /* 22 */
-			   "sms_baseline_steps = 30\n"		  /* 23 */
-			   "sms_dlr = 100/10m block\n"		  /* 24 */
-			   "sms_dlr_min = 25%\n"		  /* 25 */
-			   "sms_prefixes = 2048\n"		  /* 26 */
+static const char full[] = "[fraud]\n"				      /* 1 */
+			   "enabled = yes\n"			      /* 2 */
+			   "mode = monitor\n"			      /* 3 */
+			   "ranges = risk.csv\n"		      /* 4 */
+			   "intl_prefix = 011\n"		      /* 5 */
+			   "accounts = 5000\n"			      /* 6 */
+			   "retry_after = 30s\n"		      /* 7 */
+			   "block_sip = 603\n"			      /* 8 */
+			   "block_smpp = 0x58\n"		      /* 9 */
+			   "wangiri = yes\n"			      /* 10 */
+			   "wangiri_source_digits = 7\n"	      /* 11 */
+			   "wangiri_short = 3s\n"		      /* 12 */
+			   "wangiri_flood = 40/2m flag\n"	      /* 13 */
+			   "wangiri_distinct = 25\n"		      /* 14 */
+			   "wangiri_callback = 12h throttle\n"	      /* 15 */
+			   "wangiri_ranges = 1000\n"		      /* 16 */
+			   "sms_pump = yes\n"			      /* 17 */
+			   "sms_seq_digits = 2\n"		      /* 18 */
+			   "sms_seq = 15/30s\n"			      /* 19 */
+			   "sms_prefix_digits = 6\n"		      /* 20 */
+			   "sms_surge = 50/1m flag\n"		      /* 21 */
+			   "sms_surge_factor = 400%\n"		      /* 22 */
+			   "sms_baseline_steps = 30\n"		      /* 23 */
+			   "sms_dlr = 100/10m block\n"		      /* 24 */
+			   "sms_dlr_min = 25%\n"		      /* 25 */
+			   "sms_prefixes = 2048\n"		      /* 26 */
 			   "alert_url = http://127.0.0.1:9000/hook\n" /* 27 */
-			   "alert_rate = 5/s burst 9\n"		  /* 28 */
-			   "alert_timeout = 500ms\n"		  /* 29 */
-			   "[fraud-rule default]\n"		  /* 30 */
-			   "calls = 20/s block\n"		  /* 31 */
-			   "concurrent = 30 throttle\n"		  /* 32 */
-			   "spend = 50 USD/1h flag\n"		  /* 33 */
-			   "new_dest = 100/1h flag\n"		  /* 34 */
-			   "[fraud-rule wholesale]\n"		  /* 35 */
-			   "risk_min = medium\n"		  /* 36 */
-			   "risky_calls = 10/10m\n"		  /* 37 */
-			   "risky_spend = 2.50/1h flag\n"	  /* 38 */
-			   "range_burst = 20/10m block\n"	  /* 39 */
-			   "blocked_class = flag\n"		  /* 40 */
-			   "premium_max = 10m\n"		  /* 41 */
-			   "cli_malformed = flag\n"		  /* 42 */
-			   "cli_same = block\n"			  /* 43 */
-			   "cli_foreign = throttle\n"		  /* 44 */
-			   "sms = 100/1s throttle\n"		  /* 45 */
-			   "[account acme]\n"			  /* 46 */
-			   "callers = 4420\n"			  /* 47 */
-			   "fraud_class = wholesale\n"		  /* 48 */
-			   "numbers = +4420 4421, 004422\n"	  /* 49 */
-			   "[account plain]\n"			  /* 50 */
-			   "[account owned]\n"			  /* 51 */
-			   "numbers = +33\n";			  /* 52 */
+			   "alert_rate = 5/s burst 9\n"		      /* 28 */
+			   "alert_timeout = 500ms\n"		      /* 29 */
+			   "[fraud-rule default]\n"		      /* 30 */
+			   "calls = 20/s block\n"		      /* 31 */
+			   "concurrent = 30 throttle\n"		      /* 32 */
+			   "spend = 50 USD/1h flag\n"		      /* 33 */
+			   "new_dest = 100/1h flag\n"		      /* 34 */
+			   "[fraud-rule wholesale]\n"		      /* 35 */
+			   "risk_min = medium\n"		      /* 36 */
+			   "risky_calls = 10/10m\n"		      /* 37 */
+			   "risky_spend = 2.50/1h flag\n"	      /* 38 */
+			   "range_burst = 20/10m block\n"	      /* 39 */
+			   "blocked_class = flag\n"		      /* 40 */
+			   "premium_max = 10m\n"		      /* 41 */
+			   "cli_malformed = flag\n"		      /* 42 */
+			   "cli_same = block\n"			      /* 43 */
+			   "cli_foreign = throttle\n"		      /* 44 */
+			   "sms = 100/1s throttle\n"		      /* 45 */
+			   "[account acme]\n"			      /* 46 */
+			   "callers = 4420\n"			      /* 47 */
+			   "fraud_class = wholesale\n"		      /* 48 */
+			   "numbers = +4420 4421, 004422\n"	      /* 49 */
+			   "[account plain]\n"			      /* 50 */
+			   "[account owned]\n"			      /* 51 */
+			   "numbers = +33\n";			      /* 52 */
 
 static void check_fraud_keys(const struct fraud_cfg *f)
 {
@@ -235,7 +235,8 @@ static void test_bad(void **state)
 	    {"[fraud]\nblock_smpp = 0\n", "f.conf:2: bad SMPP command_status (e.g. 0x45; not 0) '0'"},
 	    {"[fraud]\nretry_after = 1500ms\n", "f.conf:2: bad whole number of seconds"},
 	    {"[fraud]\naccounts = 0\n", "f.conf:2: bad account count"},
-	    {"[fraud]\nsms_dlr_min = 120%\n", "f.conf:2: bad value '120%' for 'sms_dlr_min' (a whole percentage, 1% to 100%)"},
+	    {"[fraud]\nsms_dlr_min = 120%\n",
+	     "f.conf:2: bad value '120%' for 'sms_dlr_min' (a whole percentage, 1% to 100%)"},
 	    {"[fraud]\nalert_url = https://x/\n", "f.conf:2: bad webhook URL"},
 	    {"[fraud]\nalert_rate = 10/s burst 5\n", "f.conf:2: bad alert rate (N/s [burst M >= N]) '10/s burst 5'"},
 	    {"[fraud]\nwangiri_callback = soon\n", "f.conf:2: bad DURATION [ACTION] (e.g. 10m block) 'soon'"},
@@ -247,7 +248,8 @@ static void test_bad(void **state)
 	    {"[fraud-rule a]\nconcurrent = 30/1s\n", "f.conf:2: bad limit (N [ACTION], e.g. 30 block; or off) '30/1s'"},
 	    {"[fraud-rule a]\nspend = 50 US/1h\n", "f.conf:2: bad spend limit"},
 	    {"[fraud-rule a]\nspend = 50\n", "f.conf:2: bad spend limit"},
-	    {"[fraud-rule a]\nrisk_min = scary\n", "f.conf:2: bad risk class (low, medium, high, premium, blocked) 'scary'"},
+	    {"[fraud-rule a]\nrisk_min = scary\n",
+	     "f.conf:2: bad risk class (low, medium, high, premium, blocked) 'scary'"},
 	    {"[fraud-rule a]\ncli_same = maybe\n", "f.conf:2: bad action (allow, flag, throttle, block) 'maybe'"},
 	    {"[fraud-rule a]\n[fraud-rule a]\n", "f.conf:2: duplicate section [fraud-rule a]"},
 	    {"[fraud-rule]\n", "f.conf:1: section [fraud-rule] needs a name"},

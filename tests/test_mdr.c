@@ -38,13 +38,19 @@ static void gen_mdr(uint32_t i, struct mdr *m)
 	MDR_SET_STR(m, carrier, SY_STR("tier1"));
 	snprintf(buf, sizeof buf, "up-%u", i);
 	MDR_SET_STR(m, upstream_id, sy_str_from(buf));
+	if (i % 4 == 3) { /* flagged by fraud */
+		m->fraud_action = FRAUD_FLAG;
+		m->fraud_detector = FRAUD_DET_SMS_PUMP;
+		MDR_SET_STR(m, fraud_reason, SY_STR("sms_pump.seq: 21 to 1555000,000"));
+	}
 }
 
 /* Written by hand from gen_mdr's rules, not by running the formatter. */
 static const char line_0[] = "1000,\"acme,\"\"x\"\"\",44200000000,15550000000,1,0,2026-03-15T10:00:00.000Z,"
-			     "2026-03-15T10:00:01.500Z,DELIVERED,0,tier1,up-0,0\n";
+			     "2026-03-15T10:00:01.500Z,DELIVERED,0,tier1,up-0,0,,\n";
 static const char line_3[] = "1003,acme,44200000003,15550000003,1,8,2026-03-15T10:00:00.003Z,"
-			     "2026-03-15T10:00:01.503Z,UNDELIVERABLE,11,tier1,up-3,0\n";
+			     "2026-03-15T10:00:01.503Z,UNDELIVERABLE,11,tier1,up-3,0,flag,"
+			     "\"sms_pump.seq: 21 to 1555000,000\"\n";
 
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -103,7 +109,7 @@ static void test_csv_line_text(void **state)
 	m.submit_ns = 0;
 	m.state = SMSQ_STATE_COUNT;
 	m.cost_micros = -1500;
-	static const char want[] = "7,,,,0,0,1970-01-01T00:00:00.000Z,,?,0,,,-1500\n";
+	static const char want[] = "7,,,,0,0,1970-01-01T00:00:00.000Z,,?,0,,,-1500,,\n";
 	n = mdr_csv_line(&m, buf);
 	assert_int_equal(n, strlen(want));
 	assert_memory_equal(buf, want, n);
@@ -161,12 +167,14 @@ static void test_store_csv_and_sqlite(void **state)
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	sqlite3_stmt *st;
-	assert_int_equal(sqlite3_prepare_v2(db,
-					    "SELECT id,account,src,dst,segments,data_coding,submit_ns,done_ns,state,"
-					    "error_code,carrier,upstream_id,cost_micros,(SELECT count(*) FROM mdrs) "
-					    "FROM mdrs WHERE id=1003",
-					    -1, &st, NULL),
-			 SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_prepare_v2(
+		db,
+		"SELECT id,account,src,dst,segments,data_coding,submit_ns,done_ns,state,"
+		"error_code,carrier,upstream_id,cost_micros,(SELECT count(*) FROM mdrs),fraud,fraud_reason "
+		"FROM mdrs WHERE id=1003",
+		-1, &st, NULL),
+	    SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	struct mdr m;
 	gen_mdr(3, &m);
@@ -184,6 +192,8 @@ static void test_store_csv_and_sqlite(void **state)
 	assert_string_equal((const char *)sqlite3_column_text(st, 11), "up-3");
 	assert_int_equal(sqlite3_column_int64(st, 12), 0);
 	assert_int_equal(sqlite3_column_int64(st, 13), 6);
+	assert_string_equal((const char *)sqlite3_column_text(st, 14), "flag");
+	assert_string_equal((const char *)sqlite3_column_text(st, 15), "sms_pump.seq: 21 to 1555000,000");
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 }

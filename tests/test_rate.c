@@ -244,6 +244,44 @@ static void test_batch_csv(void **state)
 	bill_tariff_free(&t);
 }
 
+/* The current CDR CSV (issue 12: fraud, fraud_reason after the rating
+ * columns): rated the same, the fraud columns copied as they are (a CR
+ * line end normalised like the rest); a row without them is refused. */
+static void test_batch_fraud_columns(void **state)
+{
+	struct bill_tariff t;
+	load_sample(&t);
+	static const char in[] =
+	    "id,start,answer,end,duration_ms,pdd_ms,disposition,sip_status,carrier,caller,callee,a_call_id,b_call_id,"
+	    "account,hangup,cost_micros,tariff_id,rated_ms,fraud,fraud_reason\n"
+	    "1,2024-01-01T08:59:58.000Z,2024-01-01T09:00:00.500Z,2024-01-01T09:01:05.500Z,65000,120,ANSWERED,200,"
+	    "tier1,+15551230000,+442079460000,a1@x,b1@y,,caller,0,0,0,flag,\"irsf.premium_max: 11m, \"\"x\"\"\"\r\n"
+	    "2,2024-01-01T10:00:00.000Z,,2024-01-01T10:00:20.000Z,0,300,NO_ANSWER,480,tier1,+15551230000,12125550100,"
+	    "a2@x,b2@y,,system,0,0,0,,\n"
+	    "3,2024-01-01T10:00:00.000Z,,2024-01-01T10:00:20.000Z,0,300,NO_ANSWER,480,tier1,+15551230000,12125550100,"
+	    "a2@x,b2@y,,system,0,0,0\n";
+	static const char want[] =
+	    "id,start,answer,end,duration_ms,pdd_ms,disposition,sip_status,carrier,caller,callee,a_call_id,b_call_id,"
+	    "account,hangup,cost_micros,tariff_id,rated_ms,fraud,fraud_reason\n"
+	    "1,2024-01-01T08:59:58.000Z,2024-01-01T09:00:00.500Z,2024-01-01T09:01:05.500Z,65000,120,ANSWERED,200,"
+	    "tier1,+15551230000,+442079460000,a1@x,b1@y,,caller,26500,3,66000,flag,\"irsf.premium_max: 11m, "
+	    "\"\"x\"\"\"\n"
+	    "2,2024-01-01T10:00:00.000Z,,2024-01-01T10:00:20.000Z,0,300,NO_ANSWER,480,tier1,+15551230000,12125550100,"
+	    "a2@x,b2@y,,system,0,1,0,,\n";
+	struct errs e;
+	struct bill_batch_stats st;
+	char *out;
+	size_t out_len;
+	assert_int_equal(rate_text(&t, in, strlen(in), &out, &out_len, &e, &st), SY_OK);
+	assert_int_equal(out_len, strlen(want));
+	assert_memory_equal(out, want, out_len);
+	assert_string_equal(e.text, "cdrs.csv:4: expected 20 fields, got 18\n");
+	assert_int_equal(st.rows, 3);
+	assert_int_equal(st.bad, 1);
+	free(out);
+	bill_tariff_free(&t);
+}
+
 static void test_batch_errors(void **state)
 {
 	struct bill_tariff t;
@@ -310,9 +348,13 @@ static void test_batch_mutations(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_charge_tables), cmocka_unit_test(test_rate_calls_and_events),
-	    cmocka_unit_test(test_iso8601),	  cmocka_unit_test(test_batch_csv),
-	    cmocka_unit_test(test_batch_errors),  cmocka_unit_test(test_batch_mutations),
+	    cmocka_unit_test(test_charge_tables),
+	    cmocka_unit_test(test_rate_calls_and_events),
+	    cmocka_unit_test(test_iso8601),
+	    cmocka_unit_test(test_batch_csv),
+	    cmocka_unit_test(test_batch_fraud_columns),
+	    cmocka_unit_test(test_batch_errors),
+	    cmocka_unit_test(test_batch_mutations),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

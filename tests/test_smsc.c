@@ -921,6 +921,117 @@ static void test_sim_peers(void **state)
 	w_free(w);
 }
 
+/* ---- fraud on submits (core/smpp/smsc_fraud.c) ---- */
+
+/* The component on the SMSC's node, the rule "default" limiting each
+ * account to 2 messages a minute with the action given. */
+static struct fraud *fraud_on(struct world *w, enum fraud_action act)
+{
+	struct fraud_cfg c;
+	struct fraud *f = NULL;
+	char err[256];
+	fraud_cfg_defaults(&c);
+	c.on = true;
+	c.accounts_max = 64;
+	fraud_rule_defaults(&c.rules[0]);
+	strcpy(c.rules[0].name, "default");
+	c.rules[0].sms = (struct fraud_limit){.max = 2, .window_ns = 60 * SEC, .action = act};
+	c.rule_n = 1;
+	c.default_rule = 0;
+	if (fraud_create(sim_node_env(w->nsmsc), &c, NULL, NULL, NULL, &f, err, sizeof(err)) != SY_OK)
+		fail_msg("fraud_create: %s", err);
+	w->cfg.fraud = f;
+	return f;
+}
+
+/* Block: past the rule, submit_sm gets block_smpp (ESME_RSUBMITFAIL) and
+ * POST /sms SY_ERR_STATE with the decision; throttle: ESME_RTHROTTLED. */
+static void test_fraud_block_throttle(void **state)
+{
+	static const struct {
+		enum fraud_action act;
+		uint32_t status;
+	} cases[] = {{FRAUD_BLOCK, ESME_RSUBMITFAIL}, {FRAUD_THROTTLE, ESME_RTHROTTLED}};
+	for (size_t i = 0; i < SY_ARRAY_LEN(cases); i++) {
+		struct world *w = w_new(false, 10);
+		struct fraud *f = fraud_on(w, cases[i].act);
+		w_smsc_start(w);
+		w_start_esme(w, 5);
+		w_run(w, 2 * SEC);
+		assert_int_equal(w->te->resp_ok, 2);
+		assert_int_equal(w->te->status_n[cases[i].status & 0xFF], 3);
+		const struct smsc_stats *st = smsc_stats(w->smsc);
+		assert_int_equal(cases[i].act == FRAUD_BLOCK ? st->fraud_blocked : st->fraud_throttled, 3);
+		assert_int_equal(w->tc->accepted, 2); /* the refused never left */
+		struct http_res r = {0};
+		struct fraud_decision d = {0};
+		struct smsc_text_req q = {.account = "acme",
+					  .from = SY_STR("Shop"),
+					  .to = SY_STR("+447701"),
+					  .text = SY_STR("hi"),
+					  .done = http_done,
+					  .arg = &r,
+					  .fraud = &d};
+		assert_int_equal(smsc_submit_text(w->smsc, &q), cases[i].act == FRAUD_BLOCK ? SY_ERR_STATE : SY_AGAIN);
+		assert_int_equal(d.action, cases[i].act);
+		assert_string_equal(d.reason, "velocity.sms: 6 messages in 60s (max 2)");
+		w_run(w, SEC);
+		assert_int_equal(r.calls, 0);
+		assert_int_equal(fraud_stats(f)->decisions, 6);
+		w_free(w);
+		fraud_destroy(f);
+	}
+}
+
+/* Flag: every message goes on; the flagged ones' MDRs carry the decision
+ * and its reason (submit_sm, and each part of a POST /sms). */
+static void test_fraud_flag_mdr(void **state)
+{
+	struct world *w = w_new(true, 10);
+	struct fraud *f = fraud_on(w, FRAUD_FLAG);
+	w_smsc_start(w);
+	w_start_esme(w, 3);
+	w_run(w, 2 * SEC);
+	assert_int_equal(w->te->resp_ok, 3);
+	struct http_res r = {0};
+	char text[200];
+	memset(text, 'x', 199);
+	text[199] = '\0';
+	struct smsc_text_req q = {.account = "acme",
+				  .from = SY_STR("Shop"),
+				  .to = SY_STR("+447701"),
+				  .text = sy_str_from(text),
+				  .done = http_done,
+				  .arg = &r};
+	assert_int_equal(smsc_submit_text(w->smsc, &q), SY_OK);
+	w_run(w, 5 * SEC);
+	assert_int_equal(r.rc, SY_OK);
+	assert_int_equal(r.parts, 2);
+	assert_int_equal(smsc_flush(w->smsc), SY_OK);
+	assert_int_equal(smsc_stats(w->smsc)->mdrs, 5);
+	char path[200], line[1024];
+	snprintf(path, sizeof(path), "%s/mdrs.csv", w->dir);
+	FILE *fp = fopen(path, "r");
+	assert_non_null(fp);
+	uint32_t flagged = 0, plain = 0, n = 0;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		if (n++ == 0)
+			continue; /* the header */
+		if (strstr(line, ",flag,velocity.sms: 3 messages in 60s (max 2)\n") != NULL ||
+		    strstr(line, ",flag,velocity.sms: 4 messages in 60s (max 2)\n") != NULL)
+			flagged++;
+		else if (strstr(line, ",0,,\n") != NULL)
+			plain++;
+		else
+			fail_msg("MDR: %s", line);
+	}
+	fclose(fp);
+	assert_int_equal(flagged, 3); /* the third submit_sm, both parts of the POST */
+	assert_int_equal(plain, 2);
+	w_free(w);
+	fraud_destroy(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -934,6 +1045,8 @@ int main(void)
 	    cmocka_unit_test(test_receipt_waits_for_bind),
 	    cmocka_unit_test(test_restart_exactly_once),
 	    cmocka_unit_test(test_sim_peers),
+	    cmocka_unit_test(test_fraud_block_throttle),
+	    cmocka_unit_test(test_fraud_flag_mdr),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

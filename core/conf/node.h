@@ -27,7 +27,7 @@ struct node_cfg {
 	uint32_t api_account_n;
 	bool metrics_auth; /* [node] metrics_auth, by default whether metrics_token is set */
 	struct sy_secret metrics_token;
-	struct hep_cfg hep; /* [node] hep, hep_id, hep_password, hep_node; .on false = no export */
+	struct hep_cfg hep;	/* [node] hep, hep_id, hep_password, hep_node; .on false = no export */
 	struct fraud_cfg fraud; /* [fraud], [fraud-rule]; .on false = no fraud component */
 };
 

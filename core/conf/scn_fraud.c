@@ -84,8 +84,9 @@ static enum sy_rc k_limit(struct scn_pctx *c, void *obj, const struct scn_key_de
 		goto bad;
 	return SY_OK;
 bad:
-	return scn_bad(c, windowed ? "limit (N/WINDOW [ACTION], e.g. 20/1s block; or off)"
-				   : "limit (N [ACTION], e.g. 30 block; or off)",
+	return scn_bad(c,
+		       windowed ? "limit (N/WINDOW [ACTION], e.g. 20/1s block; or off)"
+				: "limit (N [ACTION], e.g. 30 block; or off)",
 		       v, k);
 }
 

@@ -171,8 +171,7 @@ enum sy_rc vswitch_create(const struct vswitch_cfg *cfg, struct vswitch **out, c
 		.cdr_id_base = v->store != NULL ? cdr_store_last_id(v->store) : 0,
 		.bill = v->bill, .access = &s->access, /* who may call */
 		.admit = admit_cb, .admit_arg = v,
-		.pike = s->pike,
-		.fraud = cfg->fraud,
+		.pike = s->pike, .fraud = cfg->fraud,
 	};
 	if ((rc = b2bua_create(&bc, &v->b2bua)) != SY_OK) {
 		char a[SY_ADDR_STRLEN];

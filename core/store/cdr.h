@@ -63,8 +63,8 @@ struct cdr {
 	char account[CDR_CARRIER_MAX];	/* the authenticated caller's account ("" = none) */
 	/* Fraud (core/fraud/fraud.h): the decision applied to the call; all
 	 * zero when fraud detection is off or allowed it. */
-	uint8_t fraud_action;		      /* enum fraud_action */
-	uint8_t fraud_detector;		      /* enum fraud_detector behind it */
+	uint8_t fraud_action;		     /* enum fraud_action */
+	uint8_t fraud_detector;		     /* enum fraud_detector behind it */
 	char fraud_reason[FRAUD_REASON_MAX]; /* "" on allow */
 };
 
@@ -95,8 +95,7 @@ size_t cdr_fmt_iso8601(uint64_t epoch_ns, char *buf);
  * "\n"): RFC 4180 quoting for fields holding a comma, quote, CR or LF; an
  * empty answer field when unanswered. buf must hold CDR_CSV_LINE_MAX bytes;
  * returns the length written (no NUL added). */
-#define CDR_CSV_LINE_MAX \
-	(512 + 2 * (2 * CDR_CARRIER_MAX + 2 * CDR_NUMBER_MAX + 2 * CDR_CALLID_MAX + FRAUD_REASON_MAX))
+#define CDR_CSV_LINE_MAX (512 + 2 * (2 * CDR_CARRIER_MAX + 2 * CDR_NUMBER_MAX + 2 * CDR_CALLID_MAX + FRAUD_REASON_MAX))
 extern const char cdr_csv_header[];
 size_t cdr_csv_line(const struct cdr *c, char *buf);
 

@@ -6,8 +6,8 @@
 #include "batch.h"
 #include "cdr.h"
 
-const char mdr_csv_header[] =
-    "id,account,from,to,segments,data_coding,submit,done,state,error_code,carrier,upstream_id,cost_micros,fraud,fraud_reason\n";
+const char mdr_csv_header[] = "id,account,from,to,segments,data_coding,submit,done,state,error_code,carrier,upstream_"
+			      "id,cost_micros,fraud,fraud_reason\n";
 
 size_t mdr_csv_line(const struct mdr *m, char *buf)
 {

@@ -40,8 +40,8 @@ struct mdr {
 	char upstream_id[MDR_UPSTREAM_ID_MAX];
 	/* Fraud (core/fraud/fraud.h): the decision on the submit; zero when off
 	 * or allowed. */
-	uint8_t fraud_action;		      /* enum fraud_action */
-	uint8_t fraud_detector;		      /* enum fraud_detector */
+	uint8_t fraud_action;		     /* enum fraud_action */
+	uint8_t fraud_detector;		     /* enum fraud_detector */
 	char fraud_reason[FRAUD_REASON_MAX]; /* "" on allow */
 };
 
@@ -51,7 +51,7 @@ struct mdr {
  * times as ISO 8601 UTC with milliseconds, an empty done field when 0, RFC
  * 4180 quoting where needed. buf holds MDR_CSV_LINE_MAX bytes; returns the
  * length (no NUL added). */
-#define MDR_CSV_LINE_MAX \
+#define MDR_CSV_LINE_MAX                                                                                               \
 	(256 + 2 * (MDR_ACCOUNT_MAX + 2 * MDR_NUMBER_MAX + MDR_CARRIER_MAX + MDR_UPSTREAM_ID_MAX + FRAUD_REASON_MAX))
 extern const char mdr_csv_header[];
 size_t mdr_csv_line(const struct mdr *m, char *buf);
