@@ -247,12 +247,76 @@ static void test_counters(void **state)
 	fx_free(x);
 }
 
+/* The Wangiri module through the component: short calls that went on
+ * from one source range to several subscribers flood it; then a call from
+ * that range is refused (inbound) and a call to it too (callback). A
+ * refused call does not feed the module. */
+static void test_wangiri(void **state)
+{
+	struct fx *x = fx_new(NULL);
+	x->cfg.wangiri = (struct fraud_wangiri_cfg){.on = true,
+						    .source_digits = 8,
+						    .short_ns = 5 * S,
+						    .flood = {5, 60 * S, FRAUD_BLOCK},
+						    .distinct_min = 3,
+						    .callback_ns = 3600 * S,
+						    .callback = FRAUD_BLOCK,
+						    .ranges_max = 1024};
+	fx_create(x);
+	struct fraud_call st;
+	struct fraud_decision d;
+	char callee[32];
+	for (int i = 0; i < 6; i++) {
+		snprintf(callee, sizeof callee, "+4479000000%02d", i);
+		assert_int_equal(fx_call(x, "carrierX", "+23212345100", callee, &st, &d), FRAUD_ALLOW);
+		assert_true(st.src_key != 0);
+		struct fraud_call_end e = {.ring_ns = 2 * S}; /* one ring and cut */
+		fraud_call_end(x->f, &st, &e);
+	}
+	assert_int_equal(fx_call1(x, "carrierX", "+23212345999", "+447900000099", &d), FRAUD_BLOCK);
+	assert_int_equal(d.detector, FRAUD_DET_WANGIRI);
+	assert_true(strncmp(d.reason, "wangiri.flood: 6 short calls in 60s from ", 41) == 0);
+	/* A subscriber calls back: refused. Another range: allowed. */
+	assert_int_equal(fx_call1(x, "subscriber", "+447900000001", "+23212345100", &d), FRAUD_BLOCK);
+	assert_true(strncmp(d.reason, "wangiri.callback: +23212345... flooded us", 41) == 0);
+	assert_int_equal(fx_call1(x, "subscriber", "+447900000001", "+23212346100", &d), FRAUD_ALLOW);
+	fx_at(x, 30 * 60 * S);
+	fraud_call_begin(x->f, &(struct fraud_call_req){.caller = SY_STR("+447900000001")}, &st, &d);
+	assert_int_equal(fraud_stats(x->f)->wangiri_sources, 1);
+	fx_free(x);
+}
+
+/* The SMS pumping module through the component: one account walking a
+ * block of numbers is blocked with the SMPP error; receipts pass through. */
+static void test_sms_pump(void **state)
+{
+	struct fx *x = fx_new(NULL);
+	x->cfg.sms.on = true;
+	x->cfg.sms.seq = (struct fraud_limit){3, 60 * S, FRAUD_BLOCK};
+	x->cfg.block_smpp = 0x0b;
+	fx_create(x);
+	struct fraud_decision d;
+	char to[32];
+	for (int i = 0; i < 4; i++) {
+		snprintf(to, sizeof to, "+4475000000%03d", i);
+		struct fraud_sms_req rq = {SY_STR("pumper"), SY_STR("Brand"), sy_str_from(to), 1};
+		fraud_sms_submit(x->f, &rq, &d);
+		fraud_sms_receipt(x->f, SY_STR("routeA"), sy_str_from(to), false);
+	}
+	assert_int_equal(d.action, FRAUD_BLOCK);
+	assert_int_equal(d.detector, FRAUD_DET_SMS_PUMP);
+	assert_int_equal(d.smpp_status, 0x0b);
+	assert_true(strncmp(d.reason, "sms_pump.seq: 4 messages in ", 28) == 0);
+	assert_int_equal(fraud_stats(x->f)->blocked_by[FRAUD_DET_SMS_PUMP], 1);
+	fx_free(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_names),    cmocka_unit_test(test_create_errors), cmocka_unit_test(test_precedence),
 	    cmocka_unit_test(test_monitor),  cmocka_unit_test(test_alert_rate),	   cmocka_unit_test(test_eviction),
-	    cmocka_unit_test(test_counters),
+	    cmocka_unit_test(test_counters),	  cmocka_unit_test(test_wangiri),	cmocka_unit_test(test_sms_pump),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -209,9 +209,10 @@ struct fraud_call {
 	uint8_t risk;	     /* enum fraud_risk of the callee */
 	bool begun, counted; /* counted: in the account's concurrent calls */
 	uint16_t ranges_gen; /* ranges generation at begin (a reload mid-call keeps the old class) */
-	/* Added by the engine (issue 12): fraud_call_end feeds Wangiri the
-	 * numbers (wangiri.h wants them, fraud_call_end is not given them). */
-	bool proceeded;			/* allow or flag applied: the call went on */
+	/* Added by the engine (issue 12): whether the call went on (only those
+	 * feed Wangiri at their end), and the numbers for the running-call
+	 * check's reason and event (no strings are kept by the caller). */
+	bool proceeded;			/* allow or flag applied */
 	char caller[FRAUD_NUM_MAX + 1]; /* normalised, cut at FRAUD_NUM_MAX */
 	char callee[FRAUD_NUM_MAX + 1];
 };
