@@ -185,6 +185,28 @@ static void on_numbers(void *arg, char *src, char *dst, size_t cap)
 	k->cfg.label(k->cfg.label_arg, &it);
 }
 
+/* Through the application's ESME: Poisson arrivals of our own. */
+static void on_pump(void *arg);
+
+static void pump_schedule(struct attack *k)
+{
+	const struct sy_env *env = k->cfg.env;
+	uint64_t now = sy_env_now_ns(env);
+	k->pump_next_ns += (uint64_t)(sy_rng_exp(&k->rng, 1e12 / (double)k->a->rate_milli) + 0.5);
+	if (k->pump_next_ns >= k->pump_stop_ns)
+		return;
+	k->t_pump = sy_env_timer_start(env, k->pump_next_ns > now ? k->pump_next_ns - now : 0, on_pump, k);
+}
+
+static void on_pump(void *arg)
+{
+	struct attack *k = arg;
+	k->t_pump = 0;
+	k->pumped++;
+	esme_inject(k->cfg.app, on_numbers, k);
+	pump_schedule(k);
+}
+
 static enum sy_rc pump_create(struct attack *k)
 {
 	const struct world_attack *a = k->a;
@@ -194,6 +216,10 @@ static enum sy_rc pump_create(struct attack *k)
 	SY_ASSERT(acct >= 0); /* world_attack_check */
 	snprintf(k->sms_to, sizeof(k->sms_to), "%s", digits(a->to[0].pattern));
 	snprintf(k->sms_from, sizeof(k->sms_from), "%s", digits(a->from));
+	if (k->cfg.app != NULL) {
+		sy_rng_init_split(&k->rng, sy_env_seed(k->cfg.env), "pump", k->cfg.index);
+		return SY_OK;
+	}
 	memset(&e, 0, sizeof(e));
 	e.name = "pump";
 	e.index = 1000 + k->cfg.index;
@@ -254,6 +280,12 @@ void attack_start(struct attack *k)
 		uac_start(k->cb);
 	if (k->esme != NULL)
 		esme_start(k->esme);
+	if (k->a->type == WORLD_ATTACK_SMS_PUMP && k->cfg.app != NULL) {
+		uint64_t now = sy_env_now_ns(k->cfg.env);
+		k->pump_next_ns = now + k->a->start_ns;
+		k->pump_stop_ns = now + k->a->start_ns + k->a->duration_ns;
+		pump_schedule(k);
+	}
 }
 
 void attack_stop(struct attack *k)
@@ -264,6 +296,8 @@ void attack_stop(struct attack *k)
 			uac_stop_and_hangup(u[i]);
 	if (k->esme != NULL)
 		esme_stop(k->esme);
+	sy_env_timer_cancel(k->cfg.env, k->t_pump);
+	k->t_pump = 0;
 }
 
 bool attack_busy(const struct attack *k)
@@ -284,7 +318,7 @@ uint64_t attack_sent(const struct attack *k)
 		n += uac_stats(k->cb)->attempted;
 	if (k->esme != NULL)
 		n += esme_stats(k->esme)->msgs_submitted;
-	return n;
+	return n + k->pumped;
 }
 
 void attack_destroy(struct attack *k)
@@ -296,6 +330,8 @@ void attack_destroy(struct attack *k)
 	uac_destroy(k->cb);
 	if (k->esme != NULL)
 		esme_destroy(k->esme);
+	if (k->t_pump != 0)
+		sy_env_timer_cancel(k->cfg.env, k->t_pump);
 	free(k->ring);
 	free(k);
 }

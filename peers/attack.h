@@ -13,13 +13,16 @@
  *                      after callback_delay a share of the rung subscribers
  *                      calling the numbers that rang them (from the
  *                      subscribers' host);
- *   sms-pump           a second set of binds of the application's own
- *                      account, walking the X digits of `to` in order.
+ *   sms-pump           messages through the application's own binds
+ *                      (its [traffic sms] ESME, esme_inject), or binds of
+ *                      its own on the same account without one, walking
+ *                      the X digits of `to` in order.
  *
  * Written against the env seam like the peers it uses. */
 #ifndef SY_PEERS_ATTACK_H
 #define SY_PEERS_ATTACK_H
 
+#include "core/rng.h"
 #include "esme.h"
 #include "uac.h"
 #include "world.h"
@@ -51,6 +54,10 @@ struct attack_cfg {
 	struct sy_addr cb_local;      /* its SIP socket for the callbacks */
 	struct sy_addr sip_target;    /* the switch */
 	struct sy_addr smpp_target;
+	/* sms-pump: the application's own ESME ([traffic sms] of the same
+	 * account), which sends the pumped messages beside its own; NULL: the
+	 * pump binds on its own */
+	struct esme *app;
 	uint64_t run_ns; /* [run] duration: the baseline runs throughout */
 	uint64_t t1_ns;
 	attack_label_fn label;
@@ -68,6 +75,9 @@ struct attack {
 	struct uac_dest dests[WORLD_DESTS_MAX], base_dests[WORLD_DESTS_MAX], cb_dest[1];
 	char sms_to[WORLD_PATTERN_MAX], sms_from[WORLD_PATTERN_MAX];
 	uint64_t sms_seq;
+	struct sy_rng rng; /* sms-pump through app: arrivals */
+	sy_timer_id t_pump;
+	uint64_t pump_next_ns, pump_stop_ns, pumped;
 	/* wangiri: (caller, subscriber) of flood calls not yet called back */
 	char (*ring)[2][UAC_NUM_MAX];
 	uint32_t ring_head, ring_len;

@@ -110,6 +110,11 @@ uint64_t esme_in_flight(const struct esme *e);
  * cap bytes with the NUL. */
 typedef void (*esme_numbers_fn)(void *arg, char *src, char *dst, size_t cap);
 void esme_on_numbers(struct esme *e, esme_numbers_fn fn, void *arg);
+/* One message now, beside the arrivals, from the same binds (so its
+ * receipt finds it): drawn and queued like an arrival, with fn (called once,
+ * now) picking its numbers. The simulator's SMS pumping through the
+ * application's own account. */
+void esme_inject(struct esme *e, esme_numbers_fn fn, void *arg);
 
 /* Every accepted part still without a final receipt ('lost' accounting),
  * in record order (deterministic). Returns the count; fn may be NULL. */

@@ -358,6 +358,17 @@ static void msg_arrive(struct esme *e)
 	esme__pump(e);
 }
 
+void esme_inject(struct esme *e, esme_numbers_fn fn, void *arg)
+{
+	esme_numbers_fn keep = e->numbers_fn;
+	void *keep_arg = e->numbers_arg;
+	e->numbers_fn = fn;
+	e->numbers_arg = arg;
+	msg_arrive(e);
+	e->numbers_fn = keep;
+	e->numbers_arg = keep_arg;
+}
+
 static bool arrivals_over(const struct esme *e)
 {
 	return e->stopping || (e->cfg.max_msgs != 0 && e->st.arrivals >= e->cfg.max_msgs);

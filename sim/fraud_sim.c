@@ -95,6 +95,10 @@ enum sy_rc sim_attacks_create(struct sim_run *r, char *err, size_t errlen)
 		    .label = fraud_eval_label,
 		    .label_arg = fs->eval,
 		};
+		const struct world_attack *a = &r->world->attacks[i];
+		if (a->type == WORLD_ATTACK_SMS_PUMP && r->esme != NULL &&
+		    strcmp(a->account, r->world->sms.account) == 0)
+			c.app = r->esme; /* through the application's own binds */
 		enum sy_rc rc = attack_hosts(r, i, &c, err, errlen);
 		if (rc != SY_OK)
 			return rc;
