@@ -51,29 +51,30 @@ static const char full[] = "[fraud]\n"				      /* 1 */
 			   "alert_url = http://127.0.0.1:9000/hook\n" /* 27 */
 			   "alert_rate = 5/s burst 9\n"		      /* 28 */
 			   "alert_timeout = 500ms\n"		      /* 29 */
-			   "[fraud-rule default]\n"		      /* 30 */
-			   "calls = 20/s block\n"		      /* 31 */
-			   "concurrent = 30 throttle\n"		      /* 32 */
-			   "spend = 50 USD/1h flag\n"		      /* 33 */
-			   "new_dest = 100/1h flag\n"		      /* 34 */
-			   "[fraud-rule wholesale]\n"		      /* 35 */
-			   "risk_min = medium\n"		      /* 36 */
-			   "risky_calls = 10/10m\n"		      /* 37 */
-			   "risky_spend = 2.50/1h flag\n"	      /* 38 */
-			   "range_burst = 20/10m block\n"	      /* 39 */
-			   "blocked_class = flag\n"		      /* 40 */
-			   "premium_max = 10m\n"		      /* 41 */
-			   "cli_malformed = flag\n"		      /* 42 */
-			   "cli_same = block\n"			      /* 43 */
-			   "cli_foreign = throttle\n"		      /* 44 */
-			   "sms = 100/1s throttle\n"		      /* 45 */
-			   "[account acme]\n"			      /* 46 */
-			   "callers = 4420\n"			      /* 47 */
-			   "fraud_class = wholesale\n"		      /* 48 */
-			   "numbers = +4420 4421, 004422\n"	      /* 49 */
-			   "[account plain]\n"			      /* 50 */
-			   "[account owned]\n"			      /* 51 */
-			   "numbers = +33\n";			      /* 52 */
+			   "bursts = 100\n"			      /* 30 */
+			   "[fraud-rule default]\n"		      /* 31 */
+			   "calls = 20/s block\n"		      /* 32 */
+			   "concurrent = 30 throttle\n"		      /* 33 */
+			   "spend = 50 USD/1h flag\n"		      /* 34 */
+			   "new_dest = 100/1h flag\n"		      /* 35 */
+			   "[fraud-rule wholesale]\n"		      /* 36 */
+			   "risk_min = medium\n"		      /* 37 */
+			   "risky_calls = 10/10m\n"		      /* 38 */
+			   "risky_spend = 2.50/1h flag\n"	      /* 39 */
+			   "range_burst = 20/10m block\n"	      /* 40 */
+			   "blocked_class = flag\n"		      /* 41 */
+			   "premium_max = 10m\n"		      /* 42 */
+			   "cli_malformed = flag\n"		      /* 43 */
+			   "cli_same = block\n"			      /* 44 */
+			   "cli_foreign = throttle\n"		      /* 45 */
+			   "sms = 100/1s throttle\n"		      /* 46 */
+			   "[account acme]\n"			      /* 47 */
+			   "callers = 4420\n"			      /* 48 */
+			   "fraud_class = wholesale\n"		      /* 49 */
+			   "numbers = +4420 4421, 004422\n"	      /* 50 */
+			   "[account plain]\n"			      /* 51 */
+			   "[account owned]\n"			      /* 52 */
+			   "numbers = +33\n";			      /* 53 */
 
 static void check_fraud_keys(const struct fraud_cfg *f)
 {
@@ -114,6 +115,7 @@ static void check_fraud_keys(const struct fraud_cfg *f)
 	assert_int_equal(f->alert.per_s, 5);
 	assert_int_equal(f->alert.burst, 9);
 	assert_int_equal(f->alert.timeout_ns, 500 * SY_NS_PER_MS);
+	assert_int_equal(f->bursts_max, 100);
 }
 
 static void check_rules(const struct fraud_cfg *f)
@@ -122,7 +124,7 @@ static void check_rules(const struct fraud_cfg *f)
 	assert_int_equal(f->default_rule, 0);
 	const struct fraud_rule_cfg *d = &f->rules[0], *w = &f->rules[1];
 	assert_string_equal(d->name, "default");
-	assert_int_equal(d->line, 30);
+	assert_int_equal(d->line, 31);
 	assert_int_equal(d->calls.max, 20);
 	assert_int_equal(d->calls.window_ns, SY_NS_PER_S); /* "20/s" */
 	assert_int_equal(d->calls.action, FRAUD_BLOCK);

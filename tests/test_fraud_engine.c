@@ -262,10 +262,22 @@ static void test_wangiri(void **state)
 						    .callback_ns = 3600 * S,
 						    .callback = FRAUD_BLOCK,
 						    .ranges_max = 1024};
+	fx_rule(x, "one_call")->calls = (struct fraud_limit){1, 3600 * S, FRAUD_BLOCK};
+	fx_account(x, "limited", 0, NULL, NULL); /* the only account with a rule */
 	fx_create(x);
 	struct fraud_call st;
 	struct fraud_decision d;
 	char callee[32];
+	/* Seven short calls from one range, six of them refused (velocity):
+	 * only the one that went on reaches Wangiri, no flood. */
+	for (int i = 0; i < 7; i++) {
+		snprintf(callee, sizeof callee, "+4479000001%02d", i);
+		fx_call(x, "limited", "+23299999100", callee, &st, &d);
+		assert_int_equal(d.action, i == 0 ? FRAUD_ALLOW : FRAUD_BLOCK);
+		struct fraud_call_end e = {.ring_ns = 1 * S};
+		fraud_call_end(x->f, &st, &e);
+	}
+	assert_int_equal(fx_call1(x, "carrierX", "+23299999200", "+447900000099", &d), FRAUD_ALLOW);
 	for (int i = 0; i < 6; i++) {
 		snprintf(callee, sizeof callee, "+4479000000%02d", i);
 		assert_int_equal(fx_call(x, "carrierX", "+23212345100", callee, &st, &d), FRAUD_ALLOW);
@@ -316,7 +328,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_names),    cmocka_unit_test(test_create_errors), cmocka_unit_test(test_precedence),
 	    cmocka_unit_test(test_monitor),  cmocka_unit_test(test_alert_rate),	   cmocka_unit_test(test_eviction),
-	    cmocka_unit_test(test_counters),	  cmocka_unit_test(test_wangiri),	cmocka_unit_test(test_sms_pump),
+	    cmocka_unit_test(test_counters), cmocka_unit_test(test_wangiri),	   cmocka_unit_test(test_sms_pump),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

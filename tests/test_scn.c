@@ -153,6 +153,14 @@ static void test_full_file(void **state)
 	check_carriers(s, sc->world);
 	check_traffic_faults(sc->world);
 	check_expects(&sc->expects);
+	const struct fraud_cfg *fr = &s->fraud;
+	assert_true(fr->on && fr->monitor);
+	assert_int_equal(fr->accounts_max, 1000);
+	assert_int_equal(fr->wangiri.flood.action, FRAUD_FLAG);
+	assert_int_equal(fr->rules[0].calls.action, FRAUD_THROTTLE);
+	assert_int_equal(fr->rules[0].spend.max, 50000000);
+	assert_int_equal(fr->account_n, 1);
+	assert_string_equal(fr->accounts[0].own[1], "+4421");
 	sim_scenario_free(sc);
 }
 

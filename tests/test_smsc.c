@@ -1032,6 +1032,39 @@ static void test_fraud_flag_mdr(void **state)
 	fraud_destroy(f);
 }
 
+/* Receipts reach the component: all undeliverable, so once 5 came back the
+ * next message to that prefix is flagged by the receipt ratio (sms_pump.dlr),
+ * naming the route. */
+static void test_fraud_receipts(void **state)
+{
+	struct world *w = w_new(false, 10);
+	struct fraud_cfg c;
+	struct fraud *f = NULL;
+	char err[256];
+	fraud_cfg_defaults(&c);
+	c.on = true;
+	c.accounts_max = 64;
+	c.sms.on = true;
+	c.sms.prefixes_max = 1024;
+	c.sms.dlr = (struct fraud_limit){.max = 5, .window_ns = 600 * SEC, .action = FRAUD_FLAG};
+	if (fraud_create(sim_node_env(w->nsmsc), &c, NULL, NULL, NULL, &f, err, sizeof(err)) != SY_OK)
+		fail_msg("fraud_create: %s", err);
+	w->cfg.fraud = f;
+	w->tc->rcpt_state = SMPP_STATE_UNDELIVERABLE;
+	w_smsc_start(w);
+	w_start_esme(w, 6);
+	w_run(w, 2 * SEC);
+	assert_int_equal(w->te->receipts, 6);
+	assert_int_equal(fraud_stats(f)->fired[FRAUD_DET_SMS_PUMP], 0);
+	w->te->n = 7; /* one more to the same prefix */
+	w_run(w, 2 * SEC);
+	assert_int_equal(w->te->resp_ok, 7); /* flag: it went on */
+	assert_int_equal(fraud_stats(f)->fired[FRAUD_DET_SMS_PUMP], 1);
+	assert_int_equal(fraud_stats(f)->by_action[FRAUD_FLAG], 1);
+	w_free(w);
+	fraud_destroy(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1047,6 +1080,7 @@ int main(void)
 	    cmocka_unit_test(test_sim_peers),
 	    cmocka_unit_test(test_fraud_block_throttle),
 	    cmocka_unit_test(test_fraud_flag_mdr),
+	    cmocka_unit_test(test_fraud_receipts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

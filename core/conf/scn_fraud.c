@@ -442,7 +442,9 @@ static enum sy_rc fraud_finish(struct scn_pctx *c, const struct scn *cs, void *a
 			continue;
 		struct fraud_account_cfg *d = &f->accounts[f->account_n++];
 		memset(d, 0, sizeof(*d));
-		snprintf(d->name, sizeof(d->name), "%s", s->accounts[i].name);
+		size_t name_len = strnlen(s->accounts[i].name, sizeof(d->name) - 1); /* gcc -Wrestrict on snprintf */
+		memcpy(d->name, s->accounts[i].name, name_len);
+		d->name[name_len] = '\0';
 		d->rule = rule;
 		memcpy(d->own, a->own, sizeof(d->own));
 		d->own_n = a->own_n;

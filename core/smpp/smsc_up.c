@@ -329,6 +329,8 @@ void smsc__enroute(struct smsc *s, struct smsc_msg *m)
 		e->used = false;
 		m->rcpt_sess = e->sess;
 		m->rcpt_seq = e->seq;
+		if (s->cfg.fraud != NULL)
+			smsc__fraud_receipt(s, &s->carriers[m->carrier], m, e->state == SMSQ_DELIVERED);
 		smsc__finalize(s, m, (enum smsq_state)e->state, e->err);
 	}
 }
