@@ -279,6 +279,34 @@ static void test_sms(void **state)
 	assert_int_equal(metric(f, "fraud.irsf.tn"), 0);
 }
 
+/* [attack] errors name the file and line. */
+static void test_parse_errors(void **state)
+{
+	static const struct {
+		const char *text, *want;
+	} bad[] = {
+	    {"[attack a]\ntype = irsf2\nduration = 1s\nrate = 1\nto = +1X\n", "t.scn:2: unknown attack type 'irsf2'"},
+	    {"[attack a]\ntype = irsf\nduration = 1s\nrate = 1\nto = +1X\n", "t.scn:1: [attack a] needs 'address'"},
+	    {"[attack a]\ntype = sms-pump\nduration = 1s\nrate = 1\nto = +1X\n",
+	     "t.scn:1: [attack a] type sms-pump needs 'account'"},
+	    {"[attack a]\ntype = irsf\naddress = 10.0.5.1:5060\n", "t.scn:3: bad IPv4 address '10.0.5.1:5060'"},
+	    {"[attack a]\ntype = wangiri\naddress = 10.0.5.1\nduration = 1s\nrate = 1\nto = +1X\n",
+	     "callbacks come from the [traffic voice] callers"},
+	    {"[attack a]\ntype = compromised\naddress = 10.0.5.1\nduration = 1s\nrate = 1\nto = +1X\nbaseline = 1\n",
+	     "t.scn:1: [attack a] 'baseline' needs 'baseline_to'"},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct world *w = NULL;
+		char err[256] = "";
+		assert_int_not_equal(
+		    world_parse_buf(bad[i].text, strlen(bad[i].text), "t.scn", NULL, 0, &w, err, sizeof(err)), SY_OK);
+		assert_null(w);
+		if (strstr(err, bad[i].want) == NULL)
+			fail_msg("case %zu: got '%s', want '%s'", i, err, bad[i].want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -287,6 +315,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_normal_asr, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_no_off_run, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sms, setup, teardown),
+	    cmocka_unit_test(test_parse_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
