@@ -81,9 +81,22 @@ fail:
 	return SY_ERR_INVAL;
 }
 
+/* The normal callers draw each call's hold at its INVITE (a start hook
+ * does that, peers/uac.h) instead of at its answer: their random stream
+ * then does not depend on which calls are answered when, so the run with
+ * fraud off offers the same normal calls, and the ASR delta measures what
+ * fraud did to them rather than a reshuffle. */
+static void normal_call_start(void *arg, struct uac_call_info *ci)
+{
+	(void)arg;
+	(void)ci;
+}
+
 enum sy_rc sim_attacks_create(struct sim_run *r, char *err, size_t errlen)
 {
 	struct fraud_sim *fs = r->fsim;
+	if (fs != NULL && r->uac != NULL)
+		uac_on_call_start(r->uac, normal_call_start, NULL);
 	for (uint32_t i = 0; fs != NULL && i < r->world->attack_n; i++) {
 		struct attack_cfg c = {
 		    .w = r->world,
