@@ -67,7 +67,23 @@ static void test_create_errors(void **state)
 	assert_int_equal(fraud_create(&x->te.env, &x->cfg, NULL, NULL, NULL, &f, err, sizeof err), SY_ERR_INVAL);
 	assert_string_equal(err, "account acme: no fraud-rule #3");
 	x->cfg.accounts[0].rule = 0;
+	x->cfg.default_rule = 1;
+	assert_int_equal(fraud_create(&x->te.env, &x->cfg, NULL, NULL, NULL, &f, err, sizeof err), SY_ERR_INVAL);
+	assert_string_equal(err, "fraud: no fraud-rule #1 for the default");
+	x->cfg.default_rule = 0;
+	/* A module's bad setting, named by its key. */
+	x->cfg.wangiri.on = true;
+	x->cfg.wangiri.distinct_min = 1000;
+	assert_int_equal(fraud_create(&x->te.env, &x->cfg, NULL, NULL, NULL, &f, err, sizeof err), SY_ERR_INVAL);
+	assert_true(strncmp(err, "fraud: wangiri_distinct must be at most 64", 42) == 0);
+	x->cfg.wangiri.on = false;
 	fx_create(x);
+	/* A call with no numbers at all (empty slices without pointers). */
+	struct fraud_call st;
+	struct fraud_decision d;
+	fraud_call_begin(x->f, &(struct fraud_call_req){0}, &st, &d);
+	assert_int_equal(d.action, FRAUD_ALLOW);
+	fx_end(x, &st, 0, 0);
 	assert_true(fraud_stats(x->f)->bytes > 0);
 	/* No ranges file: a reload says so. */
 	assert_int_equal(fraud_reload_ranges(x->f, err, sizeof err), SY_ERR_INVAL);
@@ -320,6 +336,10 @@ static void test_sms_pump(void **state)
 	assert_int_equal(d.smpp_status, 0x0b);
 	assert_true(strncmp(d.reason, "sms_pump.seq: 4 messages in ", 28) == 0);
 	assert_int_equal(fraud_stats(x->f)->blocked_by[FRAUD_DET_SMS_PUMP], 1);
+	/* A message with nothing in it, and its receipt. */
+	fraud_sms_submit(x->f, &(struct fraud_sms_req){0}, &d);
+	assert_int_equal(d.action, FRAUD_ALLOW);
+	fraud_sms_receipt(x->f, SY_STR_NULL, SY_STR_NULL, true);
 	fx_free(x);
 }
 

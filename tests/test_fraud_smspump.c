@@ -386,18 +386,33 @@ static void test_config(void **state)
 	struct fraud_sms_cfg c = cfg_small();
 	c.baseline_steps = FRAUD_SMS_BASELINE_MAX + 1;
 	assert_int_equal(fraud_smspump_create(&c, SEED, &p), SY_ERR_INVAL);
+	char err[96] = "";
+	assert_false(fraud_smspump_cfg_check(&c, err, sizeof(err)));
+	assert_string_equal(err, "sms_baseline_steps must be 1 to 720");
+	c.surge.max = 0; /* surge off: its ring is not kept, any length will do */
+	c.baseline_steps = 2000;
+	assert_true(fraud_smspump_cfg_check(&c, err, sizeof(err)));
+	assert_int_equal(fraud_smspump_create(&c, SEED, &p), SY_OK);
+	fraud_smspump_destroy(p);
+	c = cfg_small();
+	c.prefixes_max = (1u << 24) + 1;
+	assert_false(fraud_smspump_cfg_check(&c, err, sizeof(err)));
+	assert_string_equal(err, "sms_prefixes must be 1 to 16777216");
 	c = cfg_small();
 	c.baseline_steps = 0;
 	assert_int_equal(fraud_smspump_create(&c, SEED, &p), SY_ERR_INVAL);
 	c = cfg_small();
 	c.dlr_min_pct = 101;
 	assert_int_equal(fraud_smspump_create(&c, SEED, &p), SY_ERR_INVAL);
+	assert_false(fraud_smspump_cfg_check(&c, err, sizeof(err)));
+	assert_string_equal(err, "sms_dlr_min must be at most 100%");
 	c = cfg_small();
 	c.prefix_digits = 0;
 	assert_int_equal(fraud_smspump_create(&c, SEED, &p), SY_ERR_INVAL);
 	c = cfg_small();
 	c.seq.window_ns = 0;
 	assert_int_equal(fraud_smspump_create(&c, SEED, &p), SY_ERR_INVAL);
+	assert_false(fraud_smspump_cfg_check(&c, NULL, 0));
 	/* Each check off (max 0) may leave its window 0. */
 	c = cfg_small();
 	only(&c, false, false, false);

@@ -387,12 +387,18 @@ static void test_config(void **state)
 	struct fraud_wangiri_cfg c = cfg_small();
 	c.distinct_min = FRAUD_WANGIRI_DISTINCT_MAX + 1;
 	assert_int_equal(fraud_wangiri_create(&c, SEED, &w), SY_ERR_INVAL);
+	char err[96] = "";
+	assert_false(fraud_wangiri_cfg_check(&c, err, sizeof(err)));
+	assert_string_equal(err, "wangiri_distinct must be at most 64 (the callees each range keeps)");
+	c.distinct_min = FRAUD_WANGIRI_DISTINCT_MAX;
+	assert_true(fraud_wangiri_cfg_check(&c, err, sizeof(err)));
 	c = cfg_small();
 	c.source_digits = 0;
 	assert_int_equal(fraud_wangiri_create(&c, SEED, &w), SY_ERR_INVAL);
 	c = cfg_small();
 	c.ranges_max = 0;
 	assert_int_equal(fraud_wangiri_create(&c, SEED, &w), SY_ERR_INVAL);
+	assert_false(fraud_wangiri_cfg_check(&c, NULL, 0));
 	/* Off: created, counts nothing, holds no tables. */
 	c = cfg_small();
 	c.on = false;

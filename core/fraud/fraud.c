@@ -215,10 +215,15 @@ enum sy_rc fraud_create(const struct sy_env *env, const struct fraud_cfg *cfg, f
 	*out = NULL;
 	if (errlen > 0)
 		err[0] = '\0';
-	struct fraud *f = calloc(1, sizeof(*f));
+	SY_ASSERT(cfg->rule_n <= FRAUD_RULES_MAX && cfg->account_n <= FRAUD_ACCOUNTS_MAX);
+	if (cfg->default_rule >= (int32_t)cfg->rule_n) {
+		snprintf(err, errlen, "fraud: no fraud-rule #%d for the default", cfg->default_rule);
+		return SY_ERR_INVAL;
+	}
+	struct fraud *f = calloc(1, sizeof(*f)); /* large (the config's copy): never on the stack */
 	if (f == NULL)
 		return SY_ERR_NOMEM;
-	*f = (struct fraud){.env = env, .cfg = *cfg, .on_decision = on_decision, .on_alert = on_alert, .arg = arg};
+	f->env = env, f->cfg = *cfg, f->on_decision = on_decision, f->on_alert = on_alert, f->arg = arg;
 	uint64_t dest_epoch, burst_epoch;
 	enum sy_rc rc = plan_rules(f, &dest_epoch, &burst_epoch, err, errlen);
 	if (rc != SY_OK)

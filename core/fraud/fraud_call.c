@@ -9,7 +9,8 @@
 static void keep_num(char *dst, struct sy_str s)
 {
 	size_t n = s.len < FRAUD_NUM_MAX ? s.len : FRAUD_NUM_MAX;
-	memcpy(dst, s.p, n);
+	if (n > 0) /* an empty number may have no pointer at all */
+		memcpy(dst, s.p, n);
 	dst[n] = '\0';
 }
 

@@ -8,13 +8,24 @@
 #include "core/fraud/smspump.h"
 #include "core/fraud/wangiri.h"
 
+/* A module's bad setting is named by its own check ("fraud: wangiri_distinct
+ * must be at most 64 ..."), before anything is allocated. */
 enum sy_rc fraud__mod_create(struct fraud *f, char *err, size_t errlen)
 {
+	char why[160] = "";
 	enum sy_rc rc = SY_OK;
-	if (f->cfg.wangiri.on && (rc = fraud_wangiri_create(&f->cfg.wangiri, sy_env_random_u64(f->env), &f->wangiri)))
-		snprintf(err, errlen, "fraud: wangiri: %s", sy_rc_str(rc));
-	else if (f->cfg.sms.on && (rc = fraud_smspump_create(&f->cfg.sms, sy_env_random_u64(f->env), &f->smspump)))
-		snprintf(err, errlen, "fraud: sms: %s", sy_rc_str(rc));
+	if (f->cfg.wangiri.on && !fraud_wangiri_cfg_check(&f->cfg.wangiri, why, sizeof why))
+		rc = SY_ERR_INVAL;
+	else if (f->cfg.sms.on && !fraud_smspump_cfg_check(&f->cfg.sms, why, sizeof why))
+		rc = SY_ERR_INVAL;
+	else if (f->cfg.wangiri.on &&
+		 (rc = fraud_wangiri_create(&f->cfg.wangiri, sy_env_random_u64(f->env), &f->wangiri)) != SY_OK)
+		snprintf(why, sizeof why, "wangiri: %s", sy_rc_str(rc));
+	else if (f->cfg.sms.on &&
+		 (rc = fraud_smspump_create(&f->cfg.sms, sy_env_random_u64(f->env), &f->smspump)) != SY_OK)
+		snprintf(why, sizeof why, "sms: %s", sy_rc_str(rc));
+	if (rc != SY_OK)
+		snprintf(err, errlen, "fraud: %s", why);
 	return rc;
 }
 

@@ -58,14 +58,29 @@ static size_t round8(size_t n)
 	return (n + 7) & ~(size_t)7;
 }
 
-static bool cfg_ok(const struct fraud_sms_cfg *c)
+bool fraud_smspump_cfg_check(const struct fraud_sms_cfg *c, char *err, size_t errlen)
 {
-	bool seq = c->seq.max == 0 || (c->seq_digits >= 1 && c->seq_digits < FRAUD_NUM_MAX && c->seq.window_ns >= 2);
-	bool surge = c->surge.max == 0 || (c->surge.window_ns > 0 && c->baseline_steps >= 1);
-	bool dlr = c->dlr.max == 0 || (c->dlr.window_ns > 0 && c->dlr_min_pct <= 100);
-	bool prefix =
-	    (c->surge.max == 0 && c->dlr.max == 0) || (c->prefix_digits >= 1 && c->prefix_digits <= FRAUD_NUM_MAX);
-	return seq && surge && dlr && prefix && c->baseline_steps <= FRAUD_SMS_BASELINE_MAX && c->prefixes_max >= 1;
+	bool prefixes = c->surge.max > 0 || c->dlr.max > 0;
+	const char *why = NULL;
+	if (c->seq.max > 0 && (c->seq_digits < 1 || c->seq_digits >= FRAUD_NUM_MAX))
+		why = "sms_seq_digits must be 1 to 14";
+	else if (c->seq.max > 0 && c->seq.window_ns < 2)
+		why = "sms_seq needs a window";
+	else if (c->surge.max > 0 && c->surge.window_ns == 0)
+		why = "sms_surge needs a step";
+	else if (c->surge.max > 0 && (c->baseline_steps < 1 || c->baseline_steps > FRAUD_SMS_BASELINE_MAX))
+		why = "sms_baseline_steps must be 1 to 720";
+	else if (c->dlr.max > 0 && c->dlr.window_ns == 0)
+		why = "sms_dlr needs a window";
+	else if (c->dlr.max > 0 && c->dlr_min_pct > 100)
+		why = "sms_dlr_min must be at most 100%";
+	else if (prefixes && (c->prefix_digits < 1 || c->prefix_digits > FRAUD_NUM_MAX))
+		why = "sms_prefix_digits must be 1 to 15";
+	else if (c->prefixes_max < 1 || c->prefixes_max > (1u << 24))
+		why = "sms_prefixes must be 1 to 16777216";
+	if (why != NULL && err != NULL)
+		snprintf(err, errlen, "%s", why);
+	return why == NULL;
 }
 
 /* An unused window (its check is off) still sizes its structure. */
@@ -90,7 +105,8 @@ static enum sy_rc make_tables(struct fraud_smspump *p)
 		return rc;
 	size_t win = fraud_fwin_bytes(p->dlr.buckets);
 	p->ring_off = round8(sizeof(struct sp_prefix));
-	p->rcv_off = round8(p->ring_off + (size_t)c->baseline_steps * sizeof(uint32_t));
+	size_t steps = c->surge.max > 0 ? c->baseline_steps : 0; /* surge off: no ring */
+	p->rcv_off = round8(p->ring_off + steps * sizeof(uint32_t));
 	p->dlv_off = p->rcv_off + win;
 	struct fraud_ftab_cfg tc = {.keys = c->prefixes_max, .blob = (uint32_t)(p->dlv_off + win), .seed = p->seed};
 	rc = fraud_ftab_create(&tc, &p->prefix);
@@ -104,7 +120,7 @@ static enum sy_rc make_tables(struct fraud_smspump *p)
 
 enum sy_rc fraud_smspump_create(const struct fraud_sms_cfg *cfg, uint64_t seed, struct fraud_smspump **out)
 {
-	if (cfg->on && !cfg_ok(cfg))
+	if (cfg->on && !fraud_smspump_cfg_check(cfg, NULL, 0))
 		return SY_ERR_INVAL;
 	struct fraud_smspump *p = calloc(1, sizeof(*p));
 	if (p == NULL)

@@ -49,6 +49,10 @@
 
 struct fraud_smspump;
 
+/* Whether create would accept cfg (its on aside); when not, err (may be
+ * NULL) says why, naming the config key ("sms_baseline_steps must be 1 to
+ * 720"). create returns SY_ERR_INVAL for the same. */
+bool fraud_smspump_cfg_check(const struct fraud_sms_cfg *cfg, char *err, size_t errlen);
 enum sy_rc fraud_smspump_create(const struct fraud_sms_cfg *cfg, uint64_t seed, struct fraud_smspump **out);
 void fraud_smspump_destroy(struct fraud_smspump *p);
 

@@ -44,11 +44,20 @@ static uint32_t pick_buckets(uint64_t window_ns)
 	return 1;
 }
 
-static bool cfg_ok(const struct fraud_wangiri_cfg *c)
+bool fraud_wangiri_cfg_check(const struct fraud_wangiri_cfg *c, char *err, size_t errlen)
 {
-	return c->source_digits >= 1 && c->source_digits <= FRAUD_NUM_MAX &&
-	       (c->flood.max == 0 || c->flood.window_ns > 0) && c->distinct_min <= FRAUD_WANGIRI_DISTINCT_MAX &&
-	       c->ranges_max >= 1;
+	const char *why = NULL;
+	if (c->source_digits < 1 || c->source_digits > FRAUD_NUM_MAX)
+		why = "wangiri_source_digits must be 1 to 15";
+	else if (c->flood.max > 0 && c->flood.window_ns == 0)
+		why = "wangiri_flood needs a window";
+	else if (c->distinct_min > FRAUD_WANGIRI_DISTINCT_MAX)
+		why = "wangiri_distinct must be at most 64 (the callees each range keeps)";
+	else if (c->ranges_max < 1 || c->ranges_max > (1u << 28))
+		why = "wangiri_ranges must be 1 to 268435456";
+	if (why != NULL && err != NULL)
+		snprintf(err, errlen, "%s", why);
+	return why == NULL;
 }
 
 static enum sy_rc make_tables(struct fraud_wangiri *w)
@@ -82,7 +91,7 @@ static enum sy_rc make_tables(struct fraud_wangiri *w)
 
 enum sy_rc fraud_wangiri_create(const struct fraud_wangiri_cfg *cfg, uint64_t seed, struct fraud_wangiri **out)
 {
-	if (cfg->on && !cfg_ok(cfg))
+	if (cfg->on && !fraud_wangiri_cfg_check(cfg, NULL, 0))
 		return SY_ERR_INVAL;
 	struct fraud_wangiri *w = calloc(1, sizeof(*w));
 	if (w == NULL)

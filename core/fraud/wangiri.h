@@ -6,7 +6,7 @@
  * flooding source range is refused for callback_ns.
  *
  * State: a fixed table of source ranges (cfg->ranges_max, an ftab with a
- * sliding window of short calls and a small distinct-callee sketch each)
+ * sliding window of short calls and its last distinct callees each)
  * and the ranges under protection (with their expiry). Deterministic: the
  * seed comes from the caller (sy_env_random in fraud.c; fixed in tests).
  * Numbers given here are already normalised (digits, no '+').
@@ -35,6 +35,10 @@
 
 struct fraud_wangiri;
 
+/* Whether create would accept cfg (its on aside); when not, err (may be
+ * NULL) says why, naming the config key: "wangiri_distinct must be at
+ * most 64 (...)". create returns SY_ERR_INVAL for the same. */
+bool fraud_wangiri_cfg_check(const struct fraud_wangiri_cfg *cfg, char *err, size_t errlen);
 enum sy_rc fraud_wangiri_create(const struct fraud_wangiri_cfg *cfg, uint64_t seed, struct fraud_wangiri **out);
 void fraud_wangiri_destroy(struct fraud_wangiri *w);
 
