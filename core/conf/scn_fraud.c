@@ -442,9 +442,7 @@ static enum sy_rc fraud_finish(struct scn_pctx *c, const struct scn *cs, void *a
 			continue;
 		struct fraud_account_cfg *d = &f->accounts[f->account_n++];
 		memset(d, 0, sizeof(*d));
-		size_t name_len = strnlen(s->accounts[i].name, sizeof(d->name) - 1); /* gcc -Wrestrict on snprintf */
-		memcpy(d->name, s->accounts[i].name, name_len);
-		d->name[name_len] = '\0';
+		memcpy(d->name, s->accounts[i].name, strlen(s->accounts[i].name) + 1); /* fits: asserted above */
 		d->rule = rule;
 		memcpy(d->own, a->own, sizeof(d->own));
 		d->own_n = a->own_n;
