@@ -105,6 +105,17 @@ uint32_t esme_bound(const struct esme *e);
 /* Parts queued or awaiting their submit_sm_resp (0 when the run drained). */
 uint64_t esme_in_flight(const struct esme *e);
 
+/* A message's numbers, drawn: a hook may rewrite them in place (the
+ * simulator's SMS pumping walks a range, peers/attack.c). src and dst hold
+ * cap bytes with the NUL. */
+typedef void (*esme_numbers_fn)(void *arg, char *src, char *dst, size_t cap);
+void esme_on_numbers(struct esme *e, esme_numbers_fn fn, void *arg);
+/* One message now, beside the arrivals, from the same binds (so its
+ * receipt finds it): drawn and queued like an arrival, with fn (called once,
+ * now) picking its numbers. The simulator's SMS pumping through the
+ * application's own account. */
+void esme_inject(struct esme *e, esme_numbers_fn fn, void *arg);
+
 /* Every accepted part still without a final receipt ('lost' accounting),
  * in record order (deterministic). Returns the count; fn may be NULL. */
 typedef void (*esme_id_fn)(void *arg, struct sy_str message_id, uint64_t msg_no, uint32_t part);

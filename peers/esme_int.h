@@ -49,6 +49,8 @@ struct esme {
 	const struct sy_env *env;
 	struct esme_cfg cfg;
 	struct sy_rng rng;
+	esme_numbers_fn numbers_fn; /* may be NULL */
+	void *numbers_arg;
 	struct smpp_pool *pool;
 	struct esme_bind binds[ESME_BINDS_MAX];
 	uint32_t rr;

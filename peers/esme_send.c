@@ -164,6 +164,12 @@ static size_t text_units(enum smpp_text_enc enc, size_t octets)
 
 /* ---- sending ---- */
 
+void esme_on_numbers(struct esme *e, esme_numbers_fn fn, void *arg)
+{
+	e->numbers_fn = fn;
+	e->numbers_arg = arg;
+}
+
 static void expand(struct esme *e, const char *pat, char *out, size_t n)
 {
 	size_t i = 0;
@@ -292,6 +298,8 @@ static void arrival_draw(struct esme *e, struct arrival *a)
 {
 	expand(e, pick_dest(e), a->dst, sizeof(a->dst));
 	expand(e, e->cfg.src_pattern, a->src, sizeof(a->src));
+	if (e->numbers_fn != NULL)
+		e->numbers_fn(e->numbers_arg, a->src, a->dst, sizeof(a->dst));
 	a->ucs2 = sy_rng_chance_ppm(&e->rng, e->cfg.ucs2_ppm);
 	a->chars = (uint32_t)sy_rng_range(&e->rng, e->cfg.text_len_min, e->cfg.text_len_max);
 	a->text_seed = sy_rng_next(&e->rng);
@@ -348,6 +356,17 @@ static void msg_arrive(struct esme *e)
 		return;
 	}
 	esme__pump(e);
+}
+
+void esme_inject(struct esme *e, esme_numbers_fn fn, void *arg)
+{
+	esme_numbers_fn keep = e->numbers_fn;
+	void *keep_arg = e->numbers_arg;
+	e->numbers_fn = fn;
+	e->numbers_arg = arg;
+	msg_arrive(e);
+	e->numbers_fn = keep;
+	e->numbers_arg = keep_arg;
 }
 
 static bool arrivals_over(const struct esme *e)

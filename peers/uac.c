@@ -17,12 +17,13 @@ struct uac_call {
 	uint64_t call_no;
 	uint32_t slot, next_free;
 	uint8_t state;
-	bool pdd_done, timed_out;
+	bool pdd_done, timed_out, hold_set;
 	uint8_t to_tag_len, contact_len;
+	uint64_t hold_ns; /* drawn at the start when a start hook is set */
 	uint64_t invite_ns, pdd_ns, setup_ns, retx_ns;
 	int status;
 	sy_timer_id t_retx, t_guard;
-	char dest[32], from[32];
+	char dest[UAC_NUM_MAX], from[UAC_NUM_MAX];
 	char to_tag[64];
 	char contact[128];
 };
@@ -44,6 +45,8 @@ struct uac {
 	struct uac_stats st;
 	uac_call_done_fn done_fn;
 	void *done_arg;
+	uac_call_start_fn start_fn;
+	void *start_arg;
 	char buf[4096];
 	char tmp[4][160];
 };
@@ -133,6 +136,12 @@ void uac_on_call_done(struct uac *u, uac_call_done_fn fn, void *arg)
 {
 	u->done_fn = fn;
 	u->done_arg = arg;
+}
+
+void uac_on_call_start(struct uac *u, uac_call_start_fn fn, void *arg)
+{
+	u->start_fn = fn;
+	u->start_arg = arg;
 }
 
 const struct uac_stats *uac_stats(const struct uac *u)
@@ -411,6 +420,23 @@ static const char *pick_dest(struct uac *u)
 	return u->cfg.dest[u->cfg.dest_n - 1].pattern;
 }
 
+/* The start hook: the hold is drawn now so the hook knows it. */
+static void call_hook(struct uac_call *c)
+{
+	struct uac *u = c->u;
+	char cid[64];
+	struct uac_call_info ci = {
+	    .call_id = call_id(c, cid, sizeof(cid)),
+	    .from = c->from,
+	    .dest = c->dest,
+	    .hold_ns = sy_dist_sample(&u->cfg.hold, &u->rng),
+	    .start_ns = c->invite_ns,
+	};
+	u->start_fn(u->start_arg, &ci);
+	c->hold_ns = ci.hold_ns;
+	c->from[sizeof(c->from) - 1] = c->dest[sizeof(c->dest) - 1] = '\0';
+}
+
 static void call_start(struct uac *u)
 {
 	u->st.attempted++;
@@ -431,6 +457,9 @@ static void call_start(struct uac *u)
 	c->invite_ns = sy_env_now_ns(u->env);
 	expand(u, pick_dest(u), c->dest, sizeof(c->dest));
 	expand(u, u->cfg.from_pattern, c->from, sizeof(c->from));
+	c->hold_set = u->start_fn != NULL;
+	if (c->hold_set)
+		call_hook(c);
 	c->state = C_CALLING;
 	u->st.active++;
 	send_invite(c);
@@ -552,7 +581,7 @@ static void on_answer(struct uac_call *c, const struct sip_ua_msg *m)
 	if (u->stopping)
 		start_bye(c);
 	else
-		arm_guard(c, sy_dist_sample(&u->cfg.hold, &u->rng));
+		arm_guard(c, c->hold_set ? c->hold_ns : sy_dist_sample(&u->cfg.hold, &u->rng));
 }
 
 static void count_failure(struct uac *u, int status)

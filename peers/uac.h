@@ -71,11 +71,26 @@ struct uac_stats {
 struct uac;
 typedef void (*uac_call_done_fn)(void *arg, const struct uac_call_result *r);
 
+/* A call about to send its INVITE, for a hook that labels calls or picks
+ * their numbers (the simulator's attacks, peers/attack.c). from and dest
+ * may be rewritten in place (NUL-terminated, < UAC_NUM_MAX bytes); hold_ns
+ * is the hold the call will keep if answered, drawn now when a hook is set
+ * (without one it is drawn at the answer, as always), and may be changed. */
+#define UAC_NUM_MAX 32
+struct uac_call_info {
+	struct sy_str call_id;
+	char *from, *dest;
+	uint64_t hold_ns;
+	uint64_t start_ns;
+};
+typedef void (*uac_call_start_fn)(void *arg, struct uac_call_info *ci);
+
 /* Copies cfg (the pattern strings must outlive the uac). Allocates the pool
  * and opens the socket. SY_ERR_INVAL on a bad cfg, SY_ERR_NOMEM, or the
  * transport's error. */
 enum sy_rc uac_create(const struct sy_env *env, const struct uac_cfg *cfg, struct uac **out);
 void uac_on_call_done(struct uac *u, uac_call_done_fn fn, void *arg);
+void uac_on_call_start(struct uac *u, uac_call_start_fn fn, void *arg);
 void uac_start(struct uac *u);
 /* Stops new arrivals and sends BYE on every answered call; calls still
  * ringing are left to finish (their answer then gets ACK + BYE). */

@@ -188,6 +188,8 @@ static enum sy_rc world_finish(struct scn_pctx *c, const struct scn *s, void *ar
 	enum sy_rc rc = world_fault_check(c, s, w);
 	if (rc == SY_OK)
 		rc = world_replay_check(c, s, w);
+	if (rc == SY_OK)
+		rc = world_attack_check(c, s, w);
 	return rc != SY_OK ? rc : world_traffic_check(c, s, w);
 }
 
@@ -199,6 +201,7 @@ void world_ext(struct world *w, struct scn_ext *out)
 	w->secs[3] = world_model_sec;
 	w->secs[4] = world_replay_sec;
 	w->secs[5] = world_replay_named_sec;
+	w->secs[6] = world_attack_sec;
 	*out = (struct scn_ext){w->secs, SY_ARRAY_LEN(w->secs), node_keys, SY_ARRAY_LEN(node_keys), world_finish, w};
 }
 

@@ -157,6 +157,47 @@ struct world_replay {
 	char password[SCN_NAME_MAX];
 };
 
+/* [attack NAME] (world_attack.c): labelled fraud mixed into the traffic;
+ * docs/fraud.md "Labelled attacks in the simulator". */
+#define WORLD_ATTACKS_MAX 8
+enum world_attack_type {
+	WORLD_ATTACK_NONE = 0,
+	WORLD_ATTACK_IRSF,	  /* a compromised account pumping calls to premium/high-risk ranges */
+	WORLD_ATTACK_WANGIRI,	  /* one-ring floods to our subscribers, then their callbacks */
+	WORLD_ATTACK_SMS_PUMP,	  /* an application's account texting sequential expensive numbers */
+	WORLD_ATTACK_COMPROMISED, /* a small account suddenly calling fast (velocity) */
+	WORLD_ATTACK_TYPE_COUNT
+};
+/* "irsf", "wangiri", "sms-pump", "compromised". */
+const char *world_attack_type_name(enum world_attack_type t);
+
+struct world_attack {
+	char name[SCN_NAME_MAX];
+	uint32_t line;
+	uint8_t type;	      /* enum world_attack_type */
+	uint64_t start_ns;    /* after the run's start (default 0) */
+	uint64_t duration_ns; /* required */
+	uint64_t rate_milli;  /* calls or messages per second x 1000; required */
+	struct world_dest to[WORLD_DESTS_MAX]; /* callees; sms-pump: X digits walked in order */
+	uint32_t to_n;
+	char from[WORLD_PATTERN_MAX]; /* caller numbers (sms: source address) */
+	struct sy_dist hold;	      /* planned hold of an answered call (default exp 10m) */
+	char address[SCN_ADDR_MAX];   /* the attacking host's IP (a [trunk] names it) */
+	char account[SCN_NAME_MAX];   /* sms-pump: the SMPP account; calls: the account to rate with */
+	uint32_t account_line;
+	/* the victim's own calls from the same host, unlabelled (irsf, compromised); 0 = none */
+	uint64_t baseline_milli;
+	struct world_dest baseline_to[WORLD_DESTS_MAX];
+	uint32_t baseline_to_n;
+	/* wangiri */
+	uint64_t cancel_ns;	       /* the flood caller hangs up after ringing this long (default 2s) */
+	uint32_t callback_ppm;	       /* flooded subscribers who call back (default 10%) */
+	uint64_t callback_delay_ns;    /* callbacks begin this long after the flood (default 30s) */
+	char callback_address[SCN_ADDR_MAX]; /* the subscribers' host (default the [traffic voice] callers') */
+	/* sms-pump */
+	uint32_t binds; /* default 1 */
+};
+
 struct world {
 	struct scn *scn;				 /* the node's sections, parsed in the same pass */
 	struct world_carrier carriers[SCN_CARRIERS_MAX]; /* as scn->carriers */
@@ -169,7 +210,9 @@ struct world {
 	struct world_model model;
 	struct world_replay replays[WORLD_REPLAYS_MAX];
 	uint32_t replay_n;
-	struct scn_sec_def secs[6]; /* the extension's sections (world_ext) */
+	struct world_attack attacks[WORLD_ATTACKS_MAX];
+	uint32_t attack_n;
+	struct scn_sec_def secs[7]; /* the extension's sections (world_ext) */
 };
 
 /* Parses a scenario file: the node's sections into w->scn, the world into
@@ -193,6 +236,13 @@ void world_ext(struct world *w, struct scn_ext *out);
 extern const struct scn_sec_def world_fault_sec;
 enum sy_rc world_fault_check(struct scn_pctx *c, const struct scn *s, struct world *w);
 extern const struct scn_sec_def world_voice_sec, world_sms_sec;
+extern const struct scn_sec_def world_attack_sec;
+enum sy_rc world_attack_check(struct scn_pctx *c, const struct scn *s, const struct world *w);
+/* Shared key handlers of world_traffic.c: a number pattern; `to` patterns
+ * with weights (array at k->off, count at k->off2); a rate per second. */
+enum sy_rc world_key_pattern(struct scn_pctx *c, void *obj, const struct scn_key_def *k, struct sy_str v);
+enum sy_rc world_key_to(struct scn_pctx *c, void *obj, const struct scn_key_def *k, struct sy_str v);
+enum sy_rc world_key_rate(struct scn_pctx *c, void *obj, const struct scn_key_def *k, struct sy_str v);
 extern const struct scn_sec_def world_model_sec;
 extern const struct scn_sec_def world_replay_sec, world_replay_named_sec;
 enum sy_rc world_replay_check(struct scn_pctx *c, const struct scn *s, const struct world *w);

@@ -17,7 +17,7 @@ static bool pattern_ok(struct sy_str t)
 	return true;
 }
 
-static enum sy_rc k_pattern(struct scn_pctx *c, void *obj, const struct scn_key_def *k, struct sy_str v)
+enum sy_rc world_key_pattern(struct scn_pctx *c, void *obj, const struct scn_key_def *k, struct sy_str v)
 {
 	if (!pattern_ok(v))
 		return scn_bad(c, "number pattern", v, k);
@@ -51,7 +51,7 @@ static enum sy_rc to_weights(struct scn_pctx *c, struct dests *t, uint32_t weigh
 
 /* "+1XXXXXXXXXX 70% +44XXXXXXXXXX 30%" or patterns without weights; the
  * array is at k->off and its count at k->off2. */
-static enum sy_rc k_to(struct scn_pctx *c, void *obj, const struct scn_key_def *k, struct sy_str v)
+enum sy_rc world_key_to(struct scn_pctx *c, void *obj, const struct scn_key_def *k, struct sy_str v)
 {
 	struct dests dd = {FIELD(struct world_dest, obj, k->off), 0}, *t = &dd;
 	uint32_t *to_n = FIELD(uint32_t, obj, k->off2);
@@ -82,7 +82,7 @@ static enum sy_rc k_to(struct scn_pctx *c, void *obj, const struct scn_key_def *
 	return rc;
 }
 
-static enum sy_rc k_cps(struct scn_pctx *c, void *obj, const struct scn_key_def *k, struct sy_str v)
+enum sy_rc world_key_rate(struct scn_pctx *c, void *obj, const struct scn_key_def *k, struct sy_str v)
 {
 	uint64_t *cps = FIELD(uint64_t, obj, k->off);
 	if (sy_decimal_parse(v, 3, cps) != SY_OK || *cps == 0)
@@ -102,9 +102,9 @@ static enum sy_rc k_account_ref(struct scn_pctx *c, void *obj, const struct scn_
 
 #define VOICE(f) offsetof(struct world_traffic_voice, f)
 static const struct scn_key_def voice_keys[] = {
-    {"cps", k_cps, VOICE(cps_milli), 0, true},
-    {"to", k_to, VOICE(to), VOICE(to_n), true},
-    {"from", k_pattern, VOICE(from), 0, false},
+    {"cps", world_key_rate, VOICE(cps_milli), 0, true},
+    {"to", world_key_to, VOICE(to), VOICE(to_n), true},
+    {"from", world_key_pattern, VOICE(from), 0, false},
     {"hold", scn_key_dist, VOICE(hold), 0, false},
     {"link", world_key_link, VOICE(link), 0, false},
     {"start", scn_key_duration, VOICE(start_ns), 0, false},
@@ -150,11 +150,11 @@ static enum sy_rc k_length(struct scn_pctx *c, void *obj, const struct scn_key_d
 #define SMS(f) offsetof(struct world_traffic_sms, f)
 static const struct scn_key_def sms_keys[] = {
     {"account", k_account_ref, SMS(account), SMS(account_line), true},
-    {"tps", k_cps, SMS(tps_milli), 0, true},
+    {"tps", world_key_rate, SMS(tps_milli), 0, true},
     {"binds", scn_key_u32, SMS(binds), 0, false},
     {"window", scn_key_u32, SMS(window), 0, false},
-    {"to", k_to, SMS(to), SMS(to_n), true},
-    {"from", k_pattern, SMS(from), 0, false},
+    {"to", world_key_to, SMS(to), SMS(to_n), true},
+    {"from", world_key_pattern, SMS(from), 0, false},
     {"length", k_length, 0, 0, false},
     {"ucs2", scn_key_pct, SMS(ucs2_ppm), 0, false},
     {"dlr", scn_key_bool, SMS(dlr), 0, false},

@@ -30,6 +30,13 @@ static const struct metric_def metrics[] = {
     {"billing.declined", EXPECT_UNIT_COUNT},
     {"accounts.negative", EXPECT_UNIT_COUNT},
     {"replay.", EXPECT_UNIT_COUNT},
+    /* the fraud evaluator (sim/fraud_eval.c); per detector and attack below */
+    {"fraud.money_stopped", EXPECT_UNIT_PPM},
+    {"fraud.money_at_risk", EXPECT_UNIT_MONEY},
+    {"fraud.money_through", EXPECT_UNIT_MONEY},
+    {"fraud.normal_asr", EXPECT_UNIT_PPM},
+    {"fraud.normal_asr_off", EXPECT_UNIT_PPM},
+    {"fraud.normal_asr_delta", EXPECT_UNIT_PPM},
 };
 
 bool expect_metric_unit(const char *metric, enum expect_unit *out)

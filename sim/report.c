@@ -18,7 +18,7 @@ struct metric {
 	int64_t v;
 };
 
-#define METRICS_MAX (64 + 6 * SCN_CARRIERS_MAX)
+#define METRICS_MAX (64 + 6 * SCN_CARRIERS_MAX + 48 + 10 * WORLD_ATTACKS_MAX)
 
 struct metrics {
 	struct metric m[METRICS_MAX];
@@ -58,6 +58,13 @@ static void put_ctr(void *arg, const char *key, enum sy_ctr_unit unit, int64_t v
 	char *name = ms->ctr_names[ms->n]; /* key lives only during the call */
 	memcpy(name, key, strlen(key) + 1);
 	put(ms, name, unit_scn(unit), v);
+}
+
+/* The fraud evaluator's figures (sim/fraud_eval.c); names copied as the
+ * counter tables' are. */
+static void put_fraud(void *arg, const char *name, enum expect_unit unit, int64_t v)
+{
+	put_ctr(arg, name, unit_ctr(unit), v);
 }
 
 static const char *dyn_name(struct metrics *ms, const char *carrier, const char *what)
@@ -569,6 +576,7 @@ static void text_report(FILE *f, const struct sim_run *r, const struct metrics *
 	}
 	text_billing(f, ms);
 	text_sms(f, ms);
+	sim_attacks_text((struct sim_run *)r, f);
 	text_replay(f, r);
 	fmt_metric(ms, "cdr.count", cdr, sizeof(cdr));
 	fmt_metric(ms, "cdr.lost", lost, sizeof(lost));
@@ -699,6 +707,7 @@ size_t sim_run_finish(struct sim_run *r, FILE *text, const char *json_path)
 	collect_cpu(r, &ms);
 	collect_replay(r, &ms);
 	collect_fraud(r, &ms);
+	sim_attacks_metrics(r, put_fraud, &ms);
 	size_t fails = expect_eval(r->expects, r->scn->file, lookup, &ms, res);
 	sim_digest_hex(r->sim, digest);
 	if (text != NULL)

@@ -467,6 +467,34 @@ static enum sy_rc switch_node_add(struct sim_run *r, const struct sim_run_opts *
 	return SY_OK;
 }
 
+/* The callers, replays, applications and attacks (which may run past
+ * the callers: the traffic ends with the last of them). */
+static enum sy_rc add_traffic(struct sim_run *r, char *err, size_t errlen)
+{
+	const struct world *w = r->world;
+	enum sy_rc rc;
+	if (w->voice.present && (rc = add_callers(r, err, errlen)) != SY_OK)
+		return rc;
+	if ((rc = sim_replay_callers(r, err, errlen)) != SY_OK)
+		return rc;
+	if ((w->sms.present || r->scn->smpp_carrier_n > 0) && (rc = add_sms(r, err, errlen)) != SY_OK)
+		return rc;
+	if ((rc = sim_attacks_create(r, err, errlen)) != SY_OK)
+		return rc;
+	r->traffic_end_ns = SY_MAX(r->traffic_end_ns, sim_attacks_end(r));
+	return SY_OK;
+}
+
+static void start_traffic(struct sim_run *r)
+{
+	if (r->uac != NULL)
+		uac_start(r->uac);
+	sim_replay_start(r);
+	if (r->esme != NULL)
+		esme_start(r->esme);
+	sim_attacks_start(r);
+}
+
 enum sy_rc sim_run_create(const struct sim_scenario *sc, const struct sim_run_opts *o, struct sim_run **out,
 			  char *err, size_t errlen)
 {
@@ -485,6 +513,8 @@ enum sy_rc sim_run_create(const struct sim_scenario *sc, const struct sim_run_op
 	sy_hist_init(&r->dead.b2b.pdd);
 	sy_hist_init(&r->dead.b2b.setup);
 	r->seed = o->seed_set ? o->seed : scn->run.seed;
+	r->fraud_off = o->fraud_off;
+	r->log_level = o->log_level;
 	if ((rc = out_dir_init(r, o->out_dir, err, errlen)) != SY_OK)
 		goto out_free;
 	struct sim_opts so = {.log_level = o->log_level};
@@ -510,15 +540,11 @@ enum sy_rc sim_run_create(const struct sim_scenario *sc, const struct sim_run_op
 		.calls_max = r->calls_max,
 		.txn_max = scn->run.txn_max ? scn->run.txn_max : (uint32_t)SY_MIN(cps * 120 + 20000, 16000000u),
 	};
-	/* the evaluator's observers (r->fraud_on_decision) are set before this */
-	if ((rc = sim_fraud_start(r, err, errlen)) != SY_OK ||
+	/* the evaluator's observers (r->fraud_on_decision) are set before the component */
+	if ((rc = sim_attacks_init(r, err, errlen)) != SY_OK || (rc = sim_fraud_start(r, err, errlen)) != SY_OK ||
 	    (rc = vswitch_create(&r->sw_cfg, &r->sw, err, errlen)) != SY_OK)
 		goto out_free;
-	if (w->voice.present && (rc = add_callers(r, err, errlen)) != SY_OK)
-		goto out_free;
-	if ((rc = sim_replay_callers(r, err, errlen)) != SY_OK)
-		goto out_free;
-	if ((w->sms.present || scn->smpp_carrier_n > 0) && (rc = add_sms(r, err, errlen)) != SY_OK)
+	if ((rc = add_traffic(r, err, errlen)) != SY_OK)
 		goto out_free;
 	sim_node_set_hooks(r->sw_node, switch_crashed, switch_restarted, r);
 	add_faults(r);
@@ -527,11 +553,7 @@ enum sy_rc sim_run_create(const struct sim_scenario *sc, const struct sim_run_op
 	sim_series_init(&r->series, (uint32_t)(r->hard_end_ns / SY_NS_PER_S + 2));
 	for (int i = 0; i < COL_N; i++)
 		r->cols[i] = sim_series_col_add(&r->series, col_names[i]);
-	if (r->uac != NULL)
-		uac_start(r->uac);
-	sim_replay_start(r);
-	if (r->esme != NULL)
-		esme_start(r->esme);
+	start_traffic(r);
 	sim_at(r->sim, TICK_NS, tick, r);
 	*out = r;
 	return SY_OK;
@@ -576,7 +598,8 @@ static void tick(void *arg)
 	 * walks every segment record of the applications. */
 	bool idle = now >= r->traffic_end_ns && (r->sw == NULL || b2bua_stats(r->sw->b2bua)->active == 0) &&
 		    (r->uac == NULL || uac_stats(r->uac)->active == 0) && sim_replay_idle(r) &&
-		    (r->esme == NULL || (esme_in_flight(r->esme) == 0 && sim_run__sms_unreceipted(r) == 0));
+		    (r->esme == NULL || (esme_in_flight(r->esme) == 0 && sim_run__sms_unreceipted(r) == 0)) &&
+		    !sim_attacks_busy(r);
 	if (idle) {
 		r->done = true;
 		return;
@@ -587,6 +610,7 @@ static void tick(void *arg)
 			uac_stop_and_hangup(r->uac);
 		if (r->esme != NULL)
 			esme_stop(r->esme);
+		sim_attacks_hangup(r);
 	}
 	if (now >= r->hard_end_ns) {
 		r->done = true;
@@ -662,7 +686,8 @@ void sim_run_destroy(struct sim_run *r)
 		if (r->uas[i] != NULL)
 			uas_destroy(r->uas[i]);
 	vswitch_destroy(r->sw);
-	sim_fraud_destroy(r); /* after the switch and the SMSC */
+	sim_fraud_destroy(r);	/* after the switch and the SMSC */
+	sim_attacks_destroy(r); /* after the switch's last CDRs, before the hosts' sim */
 	pcap_node_tap_close(&r->sw_tap); /* the sinks are the caller's: only the tap goes */
 	if (r->sim != NULL)
 		sim_destroy(r->sim);

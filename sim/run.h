@@ -42,6 +42,9 @@ struct sim_run_opts {
 	 * alone. The sinks outlive the run. */
 	const struct pcap_sink *sinks;
 	uint32_t sink_n;
+	/* The node without its fraud component, whatever [fraud] says (the
+	 * second run behind fraud.normal_asr_delta, sim/fraud_sim.c). */
+	bool fraud_off;
 };
 
 /* sc outlives the run. */

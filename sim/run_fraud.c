@@ -15,7 +15,7 @@
 
 enum sy_rc sim_fraud_start(struct sim_run *r, char *err, size_t errlen)
 {
-	if (!r->node->fraud.on)
+	if (!r->node->fraud.on || r->fraud_off) /* fraud_off: the evaluator's run without it */
 		return SY_OK;
 	char why[256];
 	enum sy_rc rc = fraud_create(pcap_node_tap_env(&r->sw_tap), &r->node->fraud, r->fraud_on_decision,

@@ -8,6 +8,7 @@
 #include "core/sip/switch.h"
 #include "core/smpp/smsc.h"
 #include "digest.h"
+#include "fraud_sim.h"
 #include "peers/uac.h"
 #include "peers/esme.h"
 #include "peers/scn_peers.h"
@@ -87,6 +88,10 @@ struct sim_run {
 	struct replay_esme *rp_esme[WORLD_REPLAYS_MAX];
 	struct replay_uas *rp_uas[SCN_CARRIERS_MAX];
 	struct sim_node *rp_node;
+	/* [attack] sections and the evaluator (fraud_sim.c); NULL without */
+	struct fraud_sim *fsim;
+	bool fraud_off; /* sim_run_opts.fraud_off */
+	enum sy_log_level log_level;
 	/* [fraud] (run_fraud.c): the node's component, NULL when off or the
 	 * node is down; the instances a crash took; the observers, set before
 	 * the switch is built (the evaluator's seam) */
