@@ -23,7 +23,7 @@ static void test_names(void **state)
 	struct fraud_cfg c;
 	fraud_cfg_defaults(&c);
 	assert_false(c.on);
-	assert_int_equal(c.accounts_max, 1000000);
+	assert_int_equal(c.accounts_max, 100000);
 	assert_int_equal(c.block_sip, 403);
 	assert_int_equal(c.block_smpp, 0x45);
 	assert_int_equal(c.retry_after_s, 60);

@@ -46,7 +46,7 @@ void fraud_rule_defaults(struct fraud_rule_cfg *r)
 void fraud_cfg_defaults(struct fraud_cfg *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->accounts_max = 1000000;
+	cfg->accounts_max = 100000;
 	cfg->bursts_max = FRAUD_BURSTS_DEF;
 	cfg->retry_after_s = 60;
 	cfg->block_sip = 403;

@@ -163,7 +163,7 @@ struct fraud_cfg {
 	char ranges_path[FRAUD_PATH_MAX]; /* "" = no ranges (IRSF sees nothing risky) */
 	uint32_t ranges_line;		  /* for messages */
 	struct fraud_num_cfg num;	  /* intl_prefix */
-	uint64_t accounts_max;		  /* tracked accounts (default 1,000,000) */
+	uint64_t accounts_max;		  /* tracked accounts (default 100,000) */
 	uint32_t bursts_max;		  /* (account, risky range) pairs for range_burst (default 65,536) */
 	uint32_t retry_after_s;		  /* throttle's Retry-After (default 60) */
 	uint16_t block_sip;		  /* default 403 */
