@@ -1,24 +1,19 @@
 /* cdr_insert.c: CDR store throughput on one core: N CDRs through
  * cdr_store_add() in default batches into sqlite (WAL) and CSV in a temp dir.
  * Prints one JSON line; usage: cdr_insert [N] (default 1000000). */
+#include "bench/bench.h"
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
+#include "core/live/live.h"
 #include "core/store/cdr.h"
 
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
 	(void)sb, (void)flag, (void)ftw;
 	return remove(path);
-}
-
-static uint64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * SY_NS_PER_S + (uint64_t)ts.tv_nsec;
 }
 
 /* Writes prefix + v as `width` digits + suffix into dst (NUL-terminated):
@@ -64,22 +59,22 @@ int main(int argc, char **argv)
 				   .no_sqlite = getenv("SY_BENCH_NO_SQLITE") != NULL,
 				   .no_csv = getenv("SY_BENCH_NO_CSV") != NULL};
 	struct cdr_store *s;
-	if (cdr_store_open(dir, &o, &s) != SY_OK) {
+	if (cdr_store_open(sy_live_files(), dir, &o, &s) != SY_OK) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
 	struct cdr c = {.hangup = CDR_SIDE_CALLER, .tariff_id = 3};
 	snprintf(c.carrier, sizeof c.carrier, "tier1");
 	int rc = 0;
-	uint64_t t0 = clock_ns(CLOCK_MONOTONIC), c0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+	uint64_t t0 = bench_ns(CLOCK_MONOTONIC), c0 = bench_ns(CLOCK_PROCESS_CPUTIME_ID);
 	for (uint64_t i = 0; i < n && rc == 0; i++) {
 		fill(&c, i);
 		rc = cdr_store_add(s, &c) != SY_OK;
 	}
 	if (cdr_store_close(s) != SY_OK)
 		rc = 1;
-	double wall_s = (double)(clock_ns(CLOCK_MONOTONIC) - t0) / 1e9;
-	double cpu_s = (double)(clock_ns(CLOCK_PROCESS_CPUTIME_ID) - c0) / 1e9;
+	double wall_s = (double)(bench_ns(CLOCK_MONOTONIC) - t0) / 1e9;
+	double cpu_s = (double)(bench_ns(CLOCK_PROCESS_CPUTIME_ID) - c0) / 1e9;
 	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	if (rc != 0) {
 		fprintf(stderr, "cdr_insert: store error\n");

@@ -7,6 +7,7 @@
  * timed with clock_gettime. Virtual time moves 1 ms a call (1,000 CPS).
  * Prints {"bench":"fraud","decisions":N,"ns_p50":...,"ns_p99":...,
  * "accounts":1000000,"rss_mb":...}; usage: fraud [N]. */
+#include "bench/bench.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -55,25 +56,6 @@ static void b_log(void *ctx, enum sy_log_level level, const char *fmt, va_list a
 }
 
 static struct sy_env_ops ops = {.now_ns = b_now, .wall_ns = b_wall, .seed = b_seed, .random = b_random, .log = b_log};
-
-static uint64_t clock_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * SY_NS_PER_S + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t rss_bytes(void)
-{
-	FILE *f = fopen("/proc/self/statm", "r");
-	unsigned long long size = 0, res = 0;
-	if (f == NULL)
-		return 0;
-	if (fscanf(f, "%llu %llu", &size, &res) != 2)
-		res = 0;
-	fclose(f);
-	return res * 4096;
-}
 
 /* A ranges file of PREFIXES entries under country codes commonly seen in
  * IRSF lists, 5 to 8 digits, mostly high, some medium, premium, blocked
@@ -175,11 +157,11 @@ static uint32_t one_call(struct fraud *f, uint32_t i, uint64_t r, uint64_t *begi
 				   .ring_ns = 4 * SY_NS_PER_S,
 				   .duration_ns = (r & 3) ? 90 * SY_NS_PER_S : 0,
 				   .cost_micros = (r & 3) ? 12000 : 0};
-	uint64_t t0 = clock_ns();
+	uint64_t t0 = bench_ns(CLOCK_MONOTONIC);
 	fraud_call_begin(f, &rq, &st, &d);
-	uint64_t t1 = clock_ns();
+	uint64_t t1 = bench_ns(CLOCK_MONOTONIC);
 	fraud_call_end(f, &st, &e);
-	uint64_t t2 = clock_ns();
+	uint64_t t2 = bench_ns(CLOCK_MONOTONIC);
 	*begin_ns = t1 - t0;
 	return (uint32_t)(t2 - t0);
 }
@@ -206,7 +188,7 @@ int main(int argc, char **argv)
 	cfg.wangiri.on = cfg.sms.on = true;
 	struct fraud *f;
 	char err[256];
-	uint64_t rss0 = rss_bytes();
+	uint64_t rss0 = bench_rss_bytes();
 	if (fraud_create(&env, &cfg, NULL, NULL, NULL, &f, err, sizeof err) != SY_OK) {
 		fprintf(stderr, "fraud_create: %s\n", err);
 		return 1;
@@ -232,10 +214,11 @@ int main(int argc, char **argv)
 	       "\"prefixes\":%u,\"wangiri_sms\":%s,\"blocked\":%llu,\"flagged\":%llu,\"evicted\":%llu,"
 	       "\"blocked_irsf\":%llu,\"blocked_wangiri\":%llu,\"blocked_velocity\":%llu,\"blocked_callerid\":%llu}\n",
 	       (unsigned long long)n, t[n / 2], t[n * 99 / 100], t[n * 999 / 1000], t[n - 1], tb[n / 2],
-	       tb[n * 99 / 100], (unsigned)s->accounts_tracked, (double)(rss_bytes() - rss0) / 1e6, (double)s->bytes / 1e6, PREFIXES + 24,
-	       cfg.wangiri.on ? "true" : "false", (unsigned long long)s->by_action[FRAUD_BLOCK],
-	       (unsigned long long)s->by_action[FRAUD_FLAG], (unsigned long long)s->accounts_evicted,
-	       (unsigned long long)s->blocked_by[FRAUD_DET_IRSF], (unsigned long long)s->blocked_by[FRAUD_DET_WANGIRI],
+	       tb[n * 99 / 100], (unsigned)s->accounts_tracked, (double)(bench_rss_bytes() - rss0) / 1e6,
+	       (double)s->bytes / 1e6, PREFIXES + 24, cfg.wangiri.on ? "true" : "false",
+	       (unsigned long long)s->by_action[FRAUD_BLOCK], (unsigned long long)s->by_action[FRAUD_FLAG],
+	       (unsigned long long)s->accounts_evicted, (unsigned long long)s->blocked_by[FRAUD_DET_IRSF],
+	       (unsigned long long)s->blocked_by[FRAUD_DET_WANGIRI],
 	       (unsigned long long)s->blocked_by[FRAUD_DET_VELOCITY],
 	       (unsigned long long)s->blocked_by[FRAUD_DET_CALLERID]);
 	fraud_destroy(f);

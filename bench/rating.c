@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/billing/rate.h"
+#include "core/live/live.h"
 #include "core/rng.h"
 #include "core/store/cdr.h"
 
@@ -165,8 +166,18 @@ static int bench_csv(const struct bill_tariff *t, const struct bcdr *cdrs, size_
 	lseek(in_fd, 0, SEEK_SET);
 	struct bill_batch_stats st;
 	uint64_t t0 = mono_ns();
-	enum sy_rc rc = bill_rate_csv(t, in_fd, in_path, out_fd, NULL, NULL, &st);
+	const struct sy_env *env = sy_live_files();
+	struct sy_file *in_f = NULL, *out_f = NULL;
+	enum sy_rc rc = sy_env_file_open(env, in_path, SY_FILE_READ, &in_f);
+	if (rc == SY_OK)
+		rc = sy_env_file_open(env, out_path, SY_FILE_WRITE | SY_FILE_CREATE, &out_f);
+	if (rc == SY_OK)
+		rc = bill_rate_csv(t, env, in_f, in_path, out_f, NULL, NULL, &st);
 	double wall = (double)(mono_ns() - t0) / 1e9;
+	if (in_f != NULL)
+		sy_env_file_close(env, in_f);
+	if (out_f != NULL)
+		sy_env_file_close(env, out_f);
 	fclose(f);
 	close(out_fd);
 	unlink(in_path);

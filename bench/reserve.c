@@ -3,23 +3,18 @@
  * ledger in a temp dir with a batch committed every 1000 calls (the owner's
  * timer). Also times the same path in memory only (no journal). Prints one
  * JSON line; usage: reserve [N] (default 200000). */
+#include "bench/bench.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "core/live/live.h"
 #include "core/store/ledger.h"
 
 #define ACCOUNTS	1000
 #define CALLS_PER_BATCH 1000
 #define U		BILL_MICROS_PER_UNIT
-
-static uint64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * SY_NS_PER_S + (uint64_t)ts.tv_nsec;
-}
 
 static void acct_name(char *buf, uint64_t i)
 {
@@ -58,7 +53,7 @@ static int one_call(struct bill_book *b, uint64_t i)
 /* Runs n calls; with l, commits a batch every CALLS_PER_BATCH calls. */
 static int run(struct bill_book *b, struct ledger *l, uint64_t n, double *wall_s, double *cpu_s)
 {
-	uint64_t t0 = clock_ns(CLOCK_MONOTONIC), c0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+	uint64_t t0 = bench_ns(CLOCK_MONOTONIC), c0 = bench_ns(CLOCK_PROCESS_CPUTIME_ID);
 	for (uint64_t i = 0; i < n; i++) {
 		if (one_call(b, i) != 0)
 			return 1;
@@ -67,8 +62,8 @@ static int run(struct bill_book *b, struct ledger *l, uint64_t n, double *wall_s
 	}
 	if (l != NULL && ledger_commit(l) != SY_OK)
 		return 1;
-	*wall_s = (double)(clock_ns(CLOCK_MONOTONIC) - t0) / 1e9;
-	*cpu_s = (double)(clock_ns(CLOCK_PROCESS_CPUTIME_ID) - c0) / 1e9;
+	*wall_s = (double)(bench_ns(CLOCK_MONOTONIC) - t0) / 1e9;
+	*cpu_s = (double)(bench_ns(CLOCK_PROCESS_CPUTIME_ID) - c0) / 1e9;
 	return 0;
 }
 
@@ -85,8 +80,8 @@ int main(int argc, char **argv)
 	struct bill_book *mem, *b;
 	struct ledger *l;
 	if (bill_book_new(&bo, &mem) != SY_OK || bill_book_new(&bo, &b) != SY_OK || setup_accounts(mem) != 0 ||
-	    ledger_open(path, NULL, &l, err, sizeof err) != SY_OK || ledger_recover(l, b, NULL) != SY_OK ||
-	    setup_accounts(b) != 0 || ledger_commit(l) != SY_OK) {
+	    ledger_open(sy_live_files(), path, NULL, &l, err, sizeof err) != SY_OK ||
+	    ledger_recover(l, b, NULL) != SY_OK || setup_accounts(b) != 0 || ledger_commit(l) != SY_OK) {
 		fprintf(stderr, "reserve: setup failed: %s\n", err);
 		return 1;
 	}

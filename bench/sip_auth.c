@@ -4,19 +4,13 @@
  * the response recomputed, the nc table) on INVITEs parsed beforehand, each
  * with its own nc. The SIP parse is the switch's cost either way and is
  * left out. Prints JSON lines; usage: sip_auth [N] (default 20000). */
+#include "bench/bench.h"
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "core/sip/auth.h"
-
-static uint64_t clock_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * SY_NS_PER_S + (uint64_t)ts.tv_nsec;
-}
 
 /* The env: a clock that stands still and a counter for random bytes (a
  * bench needs neither to be real). */
@@ -51,11 +45,11 @@ static void trunks(struct sip_access_cfg *c)
 static double trunk_ns(struct sip_auth *a, const struct sy_addr *src, uint64_t n)
 {
 	volatile int sink = 0;
-	uint64_t t0 = clock_ns();
+	uint64_t t0 = bench_ns(CLOCK_MONOTONIC);
 	for (uint64_t i = 0; i < n; i++)
 		sink += sip_auth_trunk_match(a, src);
 	(void)sink;
-	return (double)(clock_ns() - t0) / (double)n;
+	return (double)(bench_ns(CLOCK_MONOTONIC) - t0) / (double)n;
 }
 
 /* A challenge's nonce (the first one: SHA-256 by default). */
@@ -72,10 +66,11 @@ static struct sip_msg *invites(struct sip_auth *a, enum sip_digest_alg alg, uint
 	struct sip_msg *m = calloc(n, sizeof(*m)), ch;
 	char buf[2048], err[64], hdr[1024], nonce[80], ha1[65], resp[65], nc[9];
 	const char *uri = "sip:15551234567@sy.example";
-	int len = snprintf(buf, sizeof(buf),
-			   "INVITE %s SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1\r\nFrom: <sip:a@x>;tag=1\r\n"
-			   "To: <sip:b@x>\r\nCall-ID: c@x\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
-			   uri);
+	int len =
+	    snprintf(buf, sizeof(buf),
+		     "INVITE %s SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1\r\nFrom: <sip:a@x>;tag=1\r\n"
+		     "To: <sip:b@x>\r\nCall-ID: c@x\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
+		     uri);
 	struct sip_ident id;
 	int status;
 	size_t hl;
@@ -88,12 +83,13 @@ static struct sip_msg *invites(struct sip_auth *a, enum sip_digest_alg alg, uint
 	for (uint32_t i = 0; i < n; i++) {
 		snprintf(nc, sizeof(nc), "%08x", i + 1);
 		sip_digest_response(alg, ha1, nonce, nc, "c0ffee", "auth", "INVITE", uri, resp);
-		len = snprintf(buf, sizeof(buf),
-			       "INVITE %s SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1\r\nFrom: <sip:a@x>;tag=1\r\n"
-			       "To: <sip:b@x>\r\nCall-ID: c@x\r\nCSeq: 1 INVITE\r\nProxy-Authorization: Digest "
-			       "username=\"alice\", realm=\"switchyard\", nonce=\"%s\", uri=\"%s\", response=\"%s\", "
-			       "algorithm=%s, qop=auth, nc=%s, cnonce=\"c0ffee\"\r\nContent-Length: 0\r\n\r\n",
-			       uri, nonce, uri, resp, alg == SIP_ALG_SHA256 ? "SHA-256" : "MD5", nc);
+		len = snprintf(
+		    buf, sizeof(buf),
+		    "INVITE %s SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1\r\nFrom: <sip:a@x>;tag=1\r\n"
+		    "To: <sip:b@x>\r\nCall-ID: c@x\r\nCSeq: 1 INVITE\r\nProxy-Authorization: Digest "
+		    "username=\"alice\", realm=\"switchyard\", nonce=\"%s\", uri=\"%s\", response=\"%s\", "
+		    "algorithm=%s, qop=auth, nc=%s, cnonce=\"c0ffee\"\r\nContent-Length: 0\r\n\r\n",
+		    uri, nonce, uri, resp, alg == SIP_ALG_SHA256 ? "SHA-256" : "MD5", nc);
 		SY_ASSERT(sip_msg_parse((uint8_t *)buf, (size_t)len, &m[i], err, sizeof(err)) == SY_OK);
 	}
 	return m;
@@ -108,10 +104,10 @@ static double digest_ns(struct sip_auth *a, enum sip_digest_alg alg, uint32_t n)
 	int status;
 	size_t hl;
 	uint32_t ok = 0;
-	uint64_t t0 = clock_ns();
+	uint64_t t0 = bench_ns(CLOCK_MONOTONIC);
 	for (uint32_t i = 0; i < n; i++)
 		ok += sip_auth_check(a, &m[i], &src, &id, &status, hdr, sizeof(hdr), &hl) == SIP_AUTH_OK;
-	double per = (double)(clock_ns() - t0) / (double)n;
+	double per = (double)(bench_ns(CLOCK_MONOTONIC) - t0) / (double)n;
 	for (uint32_t i = 0; i < n; i++)
 		sip_msg_free(&m[i]);
 	free(m);
@@ -135,7 +131,8 @@ int main(int argc, char **argv)
 	printf("{\"bench\":\"sip-auth-trunk\",\"nets\":256,\"ns_per_match_last\":%.1f,\"ns_per_match_none\":%.1f}\n",
 	       trunk_ns(a, &last, 2000000), trunk_ns(a, &none, 2000000));
 	double sha = digest_ns(a, SIP_ALG_SHA256, n), md5 = digest_ns(a, SIP_ALG_MD5, n);
-	printf("{\"bench\":\"sip-auth-digest\",\"invites\":%u,\"ns_per_sha256\":%.0f,\"ns_per_md5\":%.0f}\n", n, sha, md5);
+	printf("{\"bench\":\"sip-auth-digest\",\"invites\":%u,\"ns_per_sha256\":%.0f,\"ns_per_md5\":%.0f}\n", n, sha,
+	       md5);
 	sip_auth_destroy(a);
 	free(c);
 	return 0;

@@ -4,6 +4,7 @@
  * on its first bytes). 10,000 sources take turns, so the table is not one
  * cache line; the clock advances 10 us a datagram (100k datagrams/s, 10/s
  * a source: none is blocked). Prints JSON lines; usage: sip_pike [N]. */
+#include "bench/bench.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -24,27 +25,20 @@ static void random_fn(void *ctx, void *buf, size_t len)
 	memset(buf, 0x5a, len);
 }
 
-static uint64_t clock_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * SY_NS_PER_S + (uint64_t)ts.tv_nsec;
-}
-
 static const char REQ[] = "INVITE sip:1555@10.0.0.1 SIP/2.0\r\n";
 static const char RESP[] = "SIP/2.0 200 OK\r\n";
 
 /* ns per datagram over n datagrams from 10,000 sources in 10.1.0.0/16. */
 static double run(struct sip_pike *p, uint64_t n, const char *msg, uint8_t net, uint32_t sources, uint64_t *passed)
 {
-	uint64_t t0 = clock_ns();
+	uint64_t t0 = bench_ns(CLOCK_MONOTONIC);
 	for (uint64_t i = 0; i < n; i++) {
 		uint32_t src = (uint32_t)(i % sources);
 		struct sy_addr a = sy_addr_v4(10, net, (uint8_t)(src >> 8), (uint8_t)src, 5060);
 		fake_now += 10 * SY_NS_PER_US;
 		*passed += sip_pike_pass(p, &a, (const uint8_t *)msg, strlen(msg));
 	}
-	return (double)(clock_ns() - t0) / (double)n;
+	return (double)(bench_ns(CLOCK_MONOTONIC) - t0) / (double)n;
 }
 
 int main(int argc, char **argv)

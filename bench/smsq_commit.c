@@ -4,11 +4,13 @@
  * ENROUTE, DELIVERED with a receipt owed, receipt sent) as the SMSC writes it.
  * Usage: smsq_commit [N] (default 1000000). Prints JSON lines.
  * SY_BENCH_NO_LIFECYCLE=1 skips the second line. */
+#include "bench/bench.h"
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
+#include "core/live/live.h"
 #include "core/store/smsq.h"
 
 struct bench {
@@ -27,13 +29,6 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
 {
 	(void)sb, (void)flag, (void)ftw;
 	return remove(path);
-}
-
-static uint64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * SY_NS_PER_S + (uint64_t)ts.tv_nsec;
 }
 
 /* Writes prefix + v as `width` digits into dst (NUL-terminated): snprintf
@@ -71,7 +66,7 @@ static int run(const char *path, uint64_t n, int phase)
 	char err[SMSQ_ERRMSG_MAX];
 	struct smsq_opts o = {.on_done = on_done, .arg = &b, .err = err, .err_len = sizeof err};
 	struct smsq *q;
-	if (smsq_open(path, &o, &q) != SY_OK) {
+	if (smsq_open(sy_live_files(), path, &o, &q) != SY_OK) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
@@ -89,7 +84,7 @@ static int run(const char *path, uint64_t n, int phase)
 	 * key alone makes re-sends safe and no mark precedes the send. */
 	bool with_enroute = getenv("SY_BENCH_NO_ENROUTE") == NULL;
 	int rc = 0;
-	uint64_t writes = 0, t0 = clock_ns(CLOCK_MONOTONIC), c0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+	uint64_t writes = 0, t0 = bench_ns(CLOCK_MONOTONIC), c0 = bench_ns(CLOCK_PROCESS_CPUTIME_ID);
 	for (uint64_t i = 0; i < n && rc == 0; i++) {
 		fill(&m, i);
 		rc |= smsq_put(q, &m, i) != SY_OK;
@@ -111,7 +106,7 @@ static int run(const char *path, uint64_t n, int phase)
 	}
 	if (smsq_close(q) != SY_OK || b.failed != 0 || b.done != writes)
 		rc = 1;
-	uint64_t wall = clock_ns(CLOCK_MONOTONIC) - t0, cpu = clock_ns(CLOCK_PROCESS_CPUTIME_ID) - c0;
+	uint64_t wall = bench_ns(CLOCK_MONOTONIC) - t0, cpu = bench_ns(CLOCK_PROCESS_CPUTIME_ID) - c0;
 	if (rc != 0) {
 		fprintf(stderr, "smsq_commit: store error (%llu done, %llu failed)\n", (unsigned long long)b.done,
 			(unsigned long long)b.failed);
