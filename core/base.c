@@ -1,6 +1,7 @@
 /* base.c: the few out-of-line helpers of base.h. */
 #include "base.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -102,4 +103,27 @@ void sy_hex(char *out, const uint8_t *b, size_t n)
 		out[2 * i + 1] = d[b[i] & 15];
 	}
 	out[2 * n] = '\0';
+}
+
+struct sy_str sy_str_trim_blank(struct sy_str s)
+{
+	while (s.len > 0 && (s.p[0] == ' ' || s.p[0] == '\t'))
+		s.p++, s.len--;
+	while (s.len > 0 && (s.p[s.len - 1] == ' ' || s.p[s.len - 1] == '\t' || s.p[s.len - 1] == '\r'))
+		s.len--;
+	return s;
+}
+
+enum sy_rc sy_parse_err(char *buf, size_t len, const char *name, uint32_t line, const char *fmt, ...)
+{
+	if (buf == NULL || len == 0)
+		return SY_ERR_PARSE;
+	int n = snprintf(buf, len, "%s:%u: ", name, line);
+	if (n >= 0 && (size_t)n < len) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(buf + n, len - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return SY_ERR_PARSE;
 }

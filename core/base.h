@@ -76,4 +76,17 @@ void sy_assert_fail(const char *expr, const char *file, int line);
 #define SY_NS_PER_MS 1000000ull
 #define SY_NS_PER_S 1000000000ull
 
+/* s without leading blanks (space, tab) and trailing blanks and CR: a
+ * field or line of a CSV file read with either line ending. */
+struct sy_str sy_str_trim_blank(struct sy_str s);
+
+/* A load error in a file: writes "name:line: " and the formatted message
+ * into buf (len bytes, truncated, always NUL-terminated; nothing when buf
+ * is NULL or len 0). Returns SY_ERR_PARSE, so a loader can
+ * `return sy_parse_err(...)`. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 5, 6)))
+#endif
+enum sy_rc sy_parse_err(char *buf, size_t len, const char *name, uint32_t line, const char *fmt, ...);
+
 #endif

@@ -95,38 +95,13 @@ struct tload {
 	size_t nf;
 };
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static enum sy_rc
-tload_err(struct tload *ld, const char *fmt, ...)
-{
-	if (ld->o->err == NULL || ld->o->err_len == 0)
-		return SY_ERR_PARSE;
-	int n = snprintf(ld->o->err, ld->o->err_len, "%s:%u: ", ld->name, ld->line);
-	if (n >= 0 && (size_t)n < ld->o->err_len) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(ld->o->err + n, ld->o->err_len - (size_t)n, fmt, ap);
-		va_end(ap);
-	}
-	return SY_ERR_PARSE;
-}
+/* "name:line: message" into the caller's err buffer; SY_ERR_PARSE. */
+#define tload_err(ld, ...) sy_parse_err((ld)->o->err, (ld)->o->err_len, (ld)->name, (ld)->line, __VA_ARGS__)
 
 /* A field quoted for an error message: at most 40 bytes, so a binary blob
  * cannot flood the log. */
 #define FLD(s) (int)SY_MIN((s).len, 40), (s).p
 
-static struct sy_str str_trim(struct sy_str s)
-{
-	while (s.len > 0 && (s.p[0] == ' ' || s.p[0] == '\t')) {
-		s.p++;
-		s.len--;
-	}
-	while (s.len > 0 && (s.p[s.len - 1] == ' ' || s.p[s.len - 1] == '\t' || s.p[s.len - 1] == '\r'))
-		s.len--;
-	return s;
-}
 
 /* Splits one line into ld->f (RFC 4180 quotes kept on the slice; see
  * field_value). Fields past TFIELDS_MAX are dropped: no column we read is
@@ -166,7 +141,7 @@ static bool tload_split(struct tload *ld, struct sy_str line)
  * through text_put, which undoubles. */
 static struct sy_str field_value(struct sy_str s, bool *quoted)
 {
-	s = str_trim(s);
+	s = sy_str_trim_blank(s);
 	*quoted = false;
 	if (s.len >= 2 && s.p[0] == '"' && s.p[s.len - 1] == '"') {
 		*quoted = true;
@@ -659,7 +634,7 @@ static enum sy_rc tload_lines(struct tload *ld, const char *buf, size_t len)
 			line.p += 3; /* a UTF-8 byte order mark, as spreadsheets write */
 			line.len -= 3;
 		}
-		line = str_trim(line);
+		line = sy_str_trim_blank(line);
 		enum sy_rc rc = SY_OK;
 		if (line.len == 0)
 			continue;

@@ -38,36 +38,13 @@ struct rload {
 	bool data_seen; /* a header is accepted before the first data line only */
 };
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static enum sy_rc
-rload_err(struct rload *ld, const char *fmt, ...)
-{
-	if (ld->o->err == NULL || ld->o->err_len == 0)
-		return SY_ERR_PARSE;
-	int n = snprintf(ld->o->err, ld->o->err_len, "%s:%u: ", ld->name, ld->line);
-	if (n >= 0 && (size_t)n < ld->o->err_len) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(ld->o->err + n, ld->o->err_len - (size_t)n, fmt, ap);
-		va_end(ap);
-	}
-	return SY_ERR_PARSE;
-}
+/* "name:line: message" into the caller's err buffer; SY_ERR_PARSE. */
+#define rload_err(ld, ...) sy_parse_err((ld)->o->err, (ld)->o->err_len, (ld)->name, (ld)->line, __VA_ARGS__)
 
 /* A field quoted in a message: at most 32 bytes, so a binary line cannot
  * flood the log. */
 #define FLD(s) (int)SY_MIN((s).len, 32), (s).p
 
-static struct sy_str trim(struct sy_str s)
-{
-	while (s.len > 0 && (s.p[0] == ' ' || s.p[0] == '\t'))
-		s.p++, s.len--;
-	while (s.len > 0 && (s.p[s.len - 1] == ' ' || s.p[s.len - 1] == '\t' || s.p[s.len - 1] == '\r'))
-		s.len--;
-	return s;
-}
 
 /* Splits s at its first comma: the field before it (trimmed) is returned,
  * s keeps what follows. has_comma says whether there was one. */
@@ -77,7 +54,7 @@ static struct sy_str cut(struct sy_str *s, bool *has_comma)
 	*has_comma = c != NULL;
 	struct sy_str f = {s->p, c != NULL ? (size_t)(c - s->p) : s->len};
 	*s = c != NULL ? (struct sy_str){c + 1, s->len - f.len - 1} : SY_STR_NULL;
-	return trim(f);
+	return sy_str_trim_blank(f);
 }
 
 static bool is_header(struct sy_str line)
@@ -178,7 +155,7 @@ static enum sy_rc check_dup(struct rload *ld, struct sy_str prefix, enum fraud_r
 
 static enum sy_rc rload_line(struct rload *ld, struct sy_str line)
 {
-	line = trim(line);
+	line = sy_str_trim_blank(line);
 	if (line.len == 0 || line.p[0] == '#')
 		return SY_OK;
 	if (line.len > FRAUD_LINE_MAX)
@@ -194,7 +171,7 @@ static enum sy_rc rload_line(struct rload *ld, struct sy_str line)
 	if (!comma)
 		return rload_err(ld, "want 'prefix,class[,label]' (got '%.*s')", FLD(line));
 	struct sy_str cls = cut(&rest, &comma);
-	struct sy_str label = trim(rest);
+	struct sy_str label = sy_str_trim_blank(rest);
 	enum fraud_risk risk;
 	enum sy_rc rc = check_prefix(ld, &prefix);
 	if (rc != SY_OK)
