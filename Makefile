@@ -9,7 +9,7 @@ OPT     ?= -O2
 # simulator's few floating-point draws bit for bit alike (tests/golden/).
 CFLAGS  += -std=c17 $(OPT) -g -ffp-contract=off -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE -I. \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(EXTRA_CFLAGS)
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -losipparser2 -lm $(EXTRA_LDLIBS)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -losipparser2 -lhttp_parser -lm $(EXTRA_LDLIBS)
 
 CORE_SRC := $(shell find core -name '*.c' -not -path 'core/live/*' | sort)
 LIVE_SRC := $(shell find core/live -name '*.c' | sort)

@@ -5,7 +5,7 @@ set -euo pipefail
 
 pkgs=(build-essential pkg-config libevent-dev libosip2-dev libpcap-dev libsrtp2-dev
       libssl-dev libsqlite3-dev libcmocka-dev sqlite3 gnuplot-nox sip-tester tshark
-      python3 procps clang)
+      libhttp-parser-dev python3 procps clang)
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -25,11 +25,13 @@ else
 fi
 
 # The independent peers of the npm tests, pinned by tests/npm/package-lock.json
-# (`npm ci`): smpp (an ESME for tests/it_smpp_npm.sh) and hep-js (a HEP
-# collector for tests/it_hep.sh). Nothing is fetched when both are installed.
+# (`npm ci`): smpp (an ESME for tests/it_smpp_npm.sh), hep-js (a HEP
+# collector for tests/it_hep.sh) and ussd-menu-builder (a USSD application
+# for tests/it_ussd.sh). Nothing is fetched when all are installed.
 npm_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/npm"
-if [ -d "$npm_dir/node_modules/smpp" ] && [ -d "$npm_dir/node_modules/hep-js" ]; then
-	echo "install-deps: npm packages smpp and hep-js present"
+if [ -d "$npm_dir/node_modules/smpp" ] && [ -d "$npm_dir/node_modules/hep-js" ] &&
+	[ -d "$npm_dir/node_modules/ussd-menu-builder" ]; then
+	echo "install-deps: npm packages smpp, hep-js and ussd-menu-builder present"
 else
 	if ! command -v npm >/dev/null; then
 		echo "install-deps: installing nodejs npm"

@@ -29,6 +29,7 @@ struct node_cfg {
 	struct sy_secret metrics_token;
 	struct hep_cfg hep;	/* [node] hep, hep_id, hep_password, hep_node; .on false = no export */
 	struct fraud_cfg fraud; /* [fraud], [fraud-rule]; .on false = no fraud component */
+	struct ussd_cfg ussd;	/* [ussd] and its sections; .on false = no USSD gateway */
 };
 
 /* Fills *out from s (every field: no defaults are left to the caller). */

@@ -654,6 +654,7 @@ void scn_defaults(struct scn *s)
 	s->node.http_max_conns = 512;
 	s->node.http_conns_per_source = 32;
 	s->node.hep_id = 2001;
+	ussd_cfg_defaults(&s->ussd);
 	fraud_cfg_defaults(&s->fraud);
 	s->fraud.on = false; /* until a [fraud] section */
 	s->fraud.default_rule = -1;

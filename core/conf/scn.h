@@ -15,6 +15,7 @@
 #include "core/dist.h"
 #include "core/env.h"
 #include "core/fraud/fraud.h"
+#include "core/ussd/ussd.h"
 #include "core/sip/pike.h"
 #include "core/sec/secret.h"
 
@@ -202,6 +203,8 @@ struct scn {
 	/* [fraud], [fraud-rule NAME] and the [account] fraud keys, ready for
 	 * fraud_create (fraud.on false: no [fraud] or enabled = no) */
 	struct fraud_cfg fraud;
+	/* [ussd], [ussd-link], [ussd-service], [ussd-menu] (scn_ussd.c) */
+	struct ussd_cfg ussd;
 	struct scn_fraud_account fraud_accounts[SCN_ACCOUNTS_MAX];
 };
 

@@ -70,6 +70,8 @@ extern const struct sy_counter_table sip_auth_counters;	 /* struct sip_auth_stat
 extern const struct sy_counter_table api_http_counters;	 /* struct api_http_stats */
 extern const struct sy_counter_table process_counters;	 /* struct sy_process_stats */
 extern const struct sy_counter_table fraud_counters;	 /* struct fraud_stats (core/fraud/fraud.h) */
+extern const struct sy_counter_table ussd_counters;	 /* struct ussd_stats (core/ussd/ussd.h) */
+extern const struct sy_counter_table ussd_http_counters; /* struct ussd_http_stats (core/ussd/http.h) */
 
 /* A value (SY_CTR_HIST: its count); a histogram entry's struct. */
 int64_t sy_counter_value(const struct sy_counter *c, const void *stats);

@@ -1,0 +1,49 @@
+/* ussd_int.h: the gateway's parts inside core/ussd/: the session engine
+ * (ussd.c, sess.c: the sessions, their states and timers, the applications,
+ * charging, records) and the links (link.c: SMPP toward the operators' USSD
+ * nodes: accepting their binds with authentication and per-source limits,
+ * or binding to them; PDUs <-> struct ussd_msg through codec.h; a queue per
+ * link while the window is full). */
+#ifndef SY_USSD_INT_H
+#define SY_USSD_INT_H
+
+#include "core/ussd/codec.h"
+#include "core/ussd/ussd.h"
+
+struct ussd_links;
+
+/* ---- link.c, called by the engine ---- */
+
+struct ussd_links_cfg {
+	const struct sy_env *env;
+	const struct ussd_cfg *cfg;
+	struct ussd *u;	       /* for the callbacks below */
+	struct ussd_stats *st; /* counters the links keep: rx_msgs, tx_msgs, rx_bad, links_up, binds_*, tx_queue_full */
+};
+enum sy_rc ussd_links_create(const struct ussd_links_cfg *c, struct ussd_links **out, char *err, size_t errlen);
+/* Listens on cfg->listen (accept-mode links) and starts binding the
+ * bind-mode links (reconnecting with backoff, 1 s doubling to 30 s). */
+enum sy_rc ussd_links_start(struct ussd_links *l, char *err, size_t errlen);
+/* Unbinds every session; no callbacks after it. */
+void ussd_links_stop(struct ussd_links *l);
+void ussd_links_destroy(struct ussd_links *l);
+/* Sends m toward the node of link li (as submit_sm on one of its bound
+ * SMPP sessions; queued while the windows are full). SY_OK: sent or queued.
+ * SY_ERR_STATE: the link has no bound session. SY_ERR_FULL: its queue is
+ * full (counted tx_queue_full). */
+enum sy_rc ussd_link_send(struct ussd_links *l, uint16_t li, const struct ussd_msg *m);
+/* Memory the links hold (pools, queues), for stats.bytes. */
+uint64_t ussd_links_bytes(const struct ussd_links *l);
+
+/* ---- ussd.c, called by the links ---- */
+
+/* A dialogue message from link li (decoded). Returns the status for the
+ * deliver_sm_resp: ESME_ROK, or ESME_RMSGQFUL/ESME_RSYSERR when it cannot be
+ * taken at all (the engine answers refusals in the dialogue itself, with a
+ * release text, and returns ESME_ROK). */
+uint32_t ussd__on_msg(struct ussd *u, uint16_t li, const struct ussd_msg *m);
+/* The last bound SMPP session of link li went away: its open sessions end
+ * NETWORK_ABORT (nothing can be sent to their handsets). */
+void ussd__on_link_down(struct ussd *u, uint16_t li);
+
+#endif
