@@ -6,7 +6,7 @@
  * applications in this convention do. Behaviour for the simulator and for
  * `load`'s world: latency per request, a share of 500s, and outage windows
  * in which the application hangs (reads, never answers: the gateway's
- * timeout fires) or refuses connections. */
+ * timeout fires), refuses connections, or answers 503 at once. */
 #ifndef SY_PEERS_USSD_APP_H
 #define SY_PEERS_USSD_APP_H
 
@@ -19,6 +19,7 @@
 enum ussd_app_outage_mode {
 	USSD_APP_OUTAGE_HANG = 0, /* connections accepted, requests read and never answered */
 	USSD_APP_OUTAGE_REFUSE,	  /* the listener is closed and open connections dropped */
+	USSD_APP_OUTAGE_ERROR,	  /* every request answered 503 at once (a front that lost its backend) */
 };
 
 /* A window in which the application is down, from ussd_app_start(). */
@@ -43,18 +44,19 @@ struct ussd_app_cfg {
 };
 
 struct ussd_app_stats {
-	uint64_t requests;   /* complete requests read (any method or path) */
-	uint64_t answered;   /* 200 with CON or END */
-	uint64_t continued;  /* of answered: CON */
-	uint64_t ended;	     /* of answered: END */
-	uint64_t failed;     /* answered 500 (fail_ppm) */
-	uint64_t dropped;    /* never answered: read during a hang outage, or the connection went first */
-	uint64_t bad;	     /* answered 400/404/405/413 (not a form POST, bad framing, too long) */
-	uint64_t refused;    /* connections closed at accept (conns_max, or during a refuse outage) */
-	uint64_t conns;	     /* connections accepted */
-	uint64_t conns_open; /* gauge */
-	uint64_t outages;    /* outage windows begun */
-	bool down;	     /* gauge: inside an outage window now */
+	uint64_t requests;    /* complete requests read (any method or path) */
+	uint64_t answered;    /* 200 with CON or END */
+	uint64_t continued;   /* of answered: CON */
+	uint64_t ended;	      /* of answered: END */
+	uint64_t failed;      /* answered 500 (fail_ppm) */
+	uint64_t unavailable; /* answered 503 (an error outage) */
+	uint64_t dropped;     /* never answered: read during a hang outage, or the connection went first */
+	uint64_t bad;	      /* answered 400/404/405/413 (not a form POST, bad framing, too long) */
+	uint64_t refused;     /* connections closed at accept (conns_max, or during a refuse outage) */
+	uint64_t conns;	      /* connections accepted */
+	uint64_t conns_open;  /* gauge */
+	uint64_t outages;     /* outage windows begun */
+	bool down;	      /* gauge: inside an outage window now */
 };
 
 struct ussd_app;
