@@ -83,6 +83,11 @@ struct ussd_service_cfg {
 	 * the code's digits (a row wins: fee + rate * units); 0 and no row: free */
 	int64_t price_micros;
 	char account[USSD_NAME_MAX]; /* "" = the subscriber's own [account] (by caller number); else this one */
+
+	/* for messages and reports: the menu's name (kind MENU), the line of
+	 * the menu or url key */
+	char menu_name[USSD_NAME_MAX];
+	uint32_t app_line;
 };
 
 struct ussd_guard_cfg {
@@ -113,6 +118,8 @@ struct ussd_cfg {
 	uint32_t service_n;
 	struct ussd_menu_cfg menus[USSD_MENUS_MAX];
 	uint32_t menu_n;
+
+	uint32_t line; /* of the [ussd] header, for messages (0: no [ussd]) */
 };
 
 /* Fills the defaults above (on = false, no links/services/menus). */
