@@ -185,5 +185,11 @@ void ussd_destroy(struct ussd *u);
 /* The record store's pending rows to disk now (also done on a timer). */
 enum sy_rc ussd_flush(struct ussd *u);
 const struct ussd_stats *ussd_stats(const struct ussd *u);
+/* The HTTP application client's counters (struct ussd_http_stats, http.h),
+ * for /metrics' ussd_http_counters table; NULL when no service is HTTP.
+ * Like ussd_stats(), a pointer to live counters, read at scrape time.
+ * (Added by h13-live for cmd/serve.c; implemented by the engine.) */
+struct ussd_http_stats;
+const struct ussd_http_stats *ussd_http_stats_of(const struct ussd *u);
 
 #endif
