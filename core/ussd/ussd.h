@@ -81,6 +81,11 @@ struct ussd_service_cfg {
 	enum ussd_charge charge;
 	int64_t price_micros;	     /* per session or per step */
 	char account[USSD_NAME_MAX]; /* "" = the subscriber's own [account] (by caller number); else this one */
+
+	/* for messages and reports: the menu's name (kind MENU), the line of
+	 * the menu or url key */
+	char menu_name[USSD_NAME_MAX];
+	uint32_t app_line;
 };
 
 struct ussd_guard_cfg {
@@ -111,6 +116,8 @@ struct ussd_cfg {
 	uint32_t service_n;
 	struct ussd_menu_cfg menus[USSD_MENUS_MAX];
 	uint32_t menu_n;
+
+	uint32_t line; /* of the [ussd] header, for messages (0: no [ussd]) */
 };
 
 /* Fills the defaults above (on = false, no links/services/menus). */
