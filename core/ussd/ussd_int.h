@@ -19,6 +19,12 @@ struct ussd_links_cfg {
 	const struct ussd_cfg *cfg;
 	struct ussd *u;	       /* for the callbacks below */
 	struct ussd_stats *st; /* counters the links keep: rx_msgs, tx_msgs, rx_bad, links_up, binds_*, tx_queue_full */
+	/* The engine's half below, called through these (required): ussd.c
+	 * sets .on_msg = ussd__on_msg, .on_link_down = ussd__on_link_down.
+	 * link.c never names those functions, so tests drive the links alone
+	 * and libsycore.a links without the engine. */
+	uint32_t (*on_msg)(struct ussd *u, uint16_t li, const struct ussd_msg *m);
+	void (*on_link_down)(struct ussd *u, uint16_t li);
 };
 enum sy_rc ussd_links_create(const struct ussd_links_cfg *c, struct ussd_links **out, char *err, size_t errlen);
 /* Listens on cfg->listen (accept-mode links) and starts binding the
@@ -35,7 +41,7 @@ enum sy_rc ussd_link_send(struct ussd_links *l, uint16_t li, const struct ussd_m
 /* Memory the links hold (pools, queues), for stats.bytes. */
 uint64_t ussd_links_bytes(const struct ussd_links *l);
 
-/* ---- ussd.c, called by the links ---- */
+/* ---- ussd.c, called by the links (through ussd_links_cfg.on_msg/on_link_down) ---- */
 
 /* A dialogue message from link li (decoded). Returns the status for the
  * deliver_sm_resp: ESME_ROK, or ESME_RMSGQFUL/ESME_RSYSERR when it cannot be
