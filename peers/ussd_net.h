@@ -38,7 +38,7 @@
 #include "core/ussd/ussd.h"
 
 #define USSD_NET_CODES_MAX    16
-#define USSD_NET_PATHS_MAX    64 /* over all codes */
+#define USSD_NET_PATHS_MAX    64  /* over all codes */
 #define USSD_NET_PATH_MAX     128 /* a path's text, "2*0722000111*100*1", with the NUL */
 #define USSD_NET_INPUTS_MAX   32  /* inputs in one path */
 #define USSD_NET_BINDS_MAX    16
@@ -79,17 +79,18 @@ struct ussd_net_cfg {
 	 * (password checked in constant time; "" = any password) */
 	const char *system_id; /* required, <= 15 chars */
 	const char *password;  /* <= 8 chars (default "") */
-	uint32_t binds;	       /* BIND: transceiver sessions (default 1); ACCEPT: sessions accepted at most (default 4) */
-	uint32_t window;       /* our outstanding deliver_sm per session (default 1000) */
+	uint32_t binds;	 /* BIND: transceiver sessions (default 1); ACCEPT: sessions accepted at most (default 4) */
+	uint32_t window; /* our outstanding deliver_sm per session (default 1000) */
 	enum ussd_ref_kind ref;
-	uint8_t release_op; /* ussd_service_op of a release (default 0x20; USSD_NET_RELEASE_END_BIT: the end bit only) */
+	uint8_t
+	    release_op; /* ussd_service_op of a release (default 0x20; USSD_NET_RELEASE_END_BIT: the end bit only) */
 
 	/* traffic */
 	uint64_t rate_milli; /* new dialogues per 1000 s; required */
 	enum ussd_net_arrivals arrivals;
-	uint64_t start_ns;	/* first arrival after ussd_net_start() + start_ns */
-	uint64_t stop_ns;	/* no arrivals from ussd_net_start() + stop_ns; 0 = never */
-	uint64_t sessions_max;	/* arrivals at most; 0 = unbounded */
+	uint64_t start_ns;     /* first arrival after ussd_net_start() + start_ns */
+	uint64_t stop_ns;      /* no arrivals from ussd_net_start() + stop_ns; 0 = never */
+	uint64_t sessions_max; /* arrivals at most; 0 = unbounded */
 	struct ussd_net_code codes[USSD_NET_CODES_MAX];
 	uint32_t code_n; /* >= 1 */
 	struct ussd_net_path paths[USSD_NET_PATHS_MAX];
@@ -100,10 +101,10 @@ struct ussd_net_cfg {
 
 	/* handsets: MSISDN = msisdn with its X digits replaced by the handset's
 	 * index, zero-padded ("2547XXXXXXXX": 254700000000, 254700000001, ...) */
-	const char *msisdn;	/* default "2547XXXXXXXX"; <= 20 chars, at least one X */
-	uint32_t handsets;	/* default 100,000; <= 10^(X count) */
-	uint32_t open_max;	/* dialogues open at once (default handsets); beyond: skipped */
-	uint64_t tick_ns;	/* the timer wheel's resolution (default 1 ms) */
+	const char *msisdn; /* default "2547XXXXXXXX"; <= 20 chars, at least one X */
+	uint32_t handsets;  /* default 100,000; <= 10^(X count) */
+	uint32_t open_max;  /* dialogues open at once (default handsets); beyond: skipped */
+	uint64_t tick_ns;   /* the timer wheel's resolution (default 1 ms) */
 
 	/* the SMPP sessions */
 	uint64_t resp_timeout_ns;     /* deliver_sm_resp due within (session default 10 s) */
@@ -116,16 +117,16 @@ struct ussd_net_cfg {
 /* How a handset's dialogue ended. */
 enum ussd_net_end {
 	USSD_NET_END_NONE = 0,
-	USSD_NET_END_COMPLETED,	  /* an END (PSSR response or end bit) after the whole path */
-	USSD_NET_END_EARLY,	  /* an END or release from the gateway before the path was done (a timeout, error or
-				     busy text) */
-	USSD_NET_END_ABANDONED,	  /* the user released instead of answering (abandon_ppm) */
-	USSD_NET_END_NO_ANSWER,	  /* the gateway stayed silent for handset_timeout_ns; we released */
-	USSD_NET_END_OVERRUN,	  /* a screen after the path's last input: the user had nothing more to say; we
-				     released */
-	USSD_NET_END_FAILED,	  /* a deliver_sm answered with an error status or not at all */
-	USSD_NET_END_LINK_LOST,	  /* the last SMPP session went away with the dialogue open */
-	USSD_NET_END_STOPPED,	  /* ussd_net_stop_all() with the dialogue open; we released */
+	USSD_NET_END_COMPLETED, /* an END (PSSR response or end bit) after the whole path */
+	USSD_NET_END_EARLY,	/* an END or release from the gateway before the path was done (a timeout, error or
+				   busy text) */
+	USSD_NET_END_ABANDONED, /* the user released instead of answering (abandon_ppm) */
+	USSD_NET_END_NO_ANSWER, /* the gateway stayed silent for handset_timeout_ns; we released */
+	USSD_NET_END_OVERRUN,	/* a screen after the path's last input: the user had nothing more to say; we
+				   released */
+	USSD_NET_END_FAILED,	/* a deliver_sm answered with an error status or not at all */
+	USSD_NET_END_LINK_LOST, /* the last SMPP session went away with the dialogue open */
+	USSD_NET_END_STOPPED,	/* ussd_net_stop_all() with the dialogue open; we released */
 	USSD_NET_END_COUNT
 };
 /* "completed", "ended_early", ... */
@@ -159,9 +160,9 @@ struct ussd_net_stats {
 	uint64_t skipped_busy;	  /* no idle handset, or open_max reached */
 	uint64_t skipped_unbound; /* no bound SMPP session */
 	uint64_t ended[USSD_NET_END_COUNT];
-	uint64_t inputs;  /* USSR confirms sent */
-	uint64_t screens; /* USSR requests received (CON) */
-	uint64_t ends;	  /* PSSR responses / end bits received (END) */
+	uint64_t inputs;	   /* USSR confirms sent */
+	uint64_t screens;	   /* USSR requests received (CON) */
+	uint64_t ends;		   /* PSSR responses / end bits received (END) */
 	uint64_t notifications;	   /* USSN requests received (answered with a USSN confirm) */
 	uint64_t releases;	   /* releases sent */
 	uint64_t rx_msgs, tx_msgs; /* submit_sm received, deliver_sm sent */
@@ -182,8 +183,8 @@ struct ussd_net;
 /* Copies cfg (its strings must outlive the node) and allocates the tables;
  * ACCEPT mode listens here. SY_ERR_INVAL on a bad cfg (err says what),
  * SY_ERR_NOMEM, or the transport's error. Nothing is sent before start. */
-enum sy_rc ussd_net_create(const struct sy_env *env, const struct ussd_net_cfg *cfg, struct ussd_net **out,
-			   char *err, size_t errlen);
+enum sy_rc ussd_net_create(const struct sy_env *env, const struct ussd_net_cfg *cfg, struct ussd_net **out, char *err,
+			   size_t errlen);
 void ussd_net_on_session_end(struct ussd_net *n, ussd_net_end_fn fn, void *arg);
 /* BIND mode: binds; both: starts the arrivals. */
 void ussd_net_start(struct ussd_net *n);

@@ -37,9 +37,9 @@ struct world_ussd_traffic {
 	int8_t path_code[USSD_NET_PATHS_MAX]; /* index into codes, -1: every code */
 	uint32_t path_n;
 	uint32_t paths_line;
-	struct sy_dist think;	     /* default fixed 2s */
-	uint32_t abandon_ppm;	     /* per screen */
-	uint64_t handset_timeout_ns; /* default 200s */
+	struct sy_dist think;	      /* default fixed 2s */
+	uint32_t abandon_ppm;	      /* per screen */
+	uint64_t handset_timeout_ns;  /* default 200s */
 	char msisdn[USSD_MSISDN_MAX]; /* default 2547XXXXXXXX */
 	uint32_t handsets;	      /* default 100000 */
 	/* the gateway link the node serves: a [ussd-link] name ("" = the first) */
@@ -47,7 +47,7 @@ struct world_ussd_traffic {
 	uint32_t ussd_link_line;
 	/* node = bind|accept: how the node meets the gateway (default: the
 	 * opposite of the link's mode; without a [ussd-link], bind) */
-	int8_t node_mode; /* -1 = from the link; else enum ussd_net_mode */
+	int8_t node_mode;		    /* -1 = from the link; else enum ussd_net_mode */
 	char system_id[USSD_SYSTEM_ID_MAX]; /* default: the link's */
 	char password[USSD_PASSWORD_MAX];   /* default: the link's (in the clear: the node sends it) */
 	int8_t ref;			    /* -1 = the link's; else enum ussd_ref_kind */
@@ -73,11 +73,11 @@ struct world_ussd_app {
 	struct sy_addr listen_addr;
 	char menu[USSD_MENU_NAME_MAX]; /* the [ussd-menu] it answers from */
 	uint32_t menu_line;
-	int32_t menu_index; /* resolved after parsing */
+	int32_t menu_index;	/* resolved after parsing */
 	struct sy_dist latency; /* request -> reply (default fixed 0) */
 	uint32_t fail_ppm;	/* requests answered 500 */
 	uint64_t outage_start_ns, outage_ns;
-	uint8_t outage_mode; /* enum world_ussd_outage_mode */
+	uint8_t outage_mode;	/* enum world_ussd_outage_mode */
 	struct world_link link; /* the app host <-> switch network */
 };
 
