@@ -422,8 +422,8 @@ static enum sy_rc service_end(struct scn_pctx *c, void *obj)
 /* ---- [ussd-menu NAME] ---- */
 
 /* While the section is open, start holds MENU_START_FIRST | node when it
- * was taken from the first screen (an explicit start replaces it), or
- * MENU_START_NONE before any. */
+ * was taken from the first screen (or end, while there is no screen; an
+ * explicit start replaces it), or MENU_START_NONE before any. */
 #define MENU_START_NONE	 UINT16_MAX
 #define MENU_START_FIRST 0x8000u
 
@@ -466,7 +466,10 @@ static enum sy_rc menu_declare(struct scn_pctx *c, struct ussd_menu_cfg *m, enum
 	const char *why = text_unescape(nd->text, sizeof(nd->text), text);
 	if (why != NULL)
 		return scn_fail(c, "bad text for '%s': %s", nd->name, why);
-	if (kind == USSD_NODE_SCREEN && m->start == MENU_START_NONE)
+	/* by default the first screen, or the first end when there is none */
+	bool taken = m->start != MENU_START_NONE && (m->start & MENU_START_FIRST) &&
+		     m->nodes[m->start & ~MENU_START_FIRST].kind == USSD_NODE_END;
+	if (m->start == MENU_START_NONE || (taken && kind == USSD_NODE_SCREEN))
 		m->start = (uint16_t)(MENU_START_FIRST | (uint32_t)i);
 	return SY_OK;
 }
@@ -607,7 +610,7 @@ static enum sy_rc menu_end(struct scn_pctx *c, void *obj)
 	char why[160];
 	int32_t at;
 	if (m->start == MENU_START_NONE)
-		return scn_fail_at(c, m->line, "[ussd-menu %s] has no screen", m->name);
+		return scn_fail_at(c, m->line, "[ussd-menu %s] has no screen or end", m->name);
 	m->start &= (uint16_t)~MENU_START_FIRST;
 	if (ussd_menu_check_at(m, &at, why, sizeof(why)) != SY_OK)
 		return scn_fail_at(c, at >= 0 ? m->nodes[at].line : m->line, "%s", why);
