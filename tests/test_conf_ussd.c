@@ -221,6 +221,13 @@ static void test_defaults(void **state)
 	assert_string_equal(s->ussd.menus[0].nodes[0].text, "Dial *100# or #100#.");
 	assert_string_equal(s->ussd.menus[0].invalid_text, "Invalid choice.");
 	scn_free(s);
+	/* Links and menus without [ussd]: a scenario's simulated node and
+	 * applications against another gateway. The gateway stays off. */
+	s = parse_ok("[ussd-link gw]\npassword = x\n[ussd-menu m]\nend e = Hello.\n");
+	assert_false(s->ussd.on);
+	assert_int_equal(s->ussd.link_n, 1);
+	assert_int_equal(s->ussd.menu_n, 1);
+	scn_free(s);
 }
 
 /* The example the others copy: parses, and its menu walks as designed. */
@@ -315,7 +322,8 @@ static const struct {
     {"[ussd]\n[ussd-link a]\npassword = x\n", "f.conf:2: [ussd-link a] mode = accept needs [ussd] listen"},
     {U "[ussd-link a]\npassword = x\nsystem_id = n\n[ussd-link b]\npassword = y\nsystem_id = n\n",
      "f.conf:6: [ussd-link b] has the system_id of [ussd-link a]"},
-    {"[ussd-link a]\npassword = x\n", "f.conf:1: USSD sections need a [ussd] section (the gateway's settings)"},
+    {"[ussd-service *1#]\nurl = http://1.2.3.4/\n",
+     "f.conf:1: [ussd-service *1#] needs a [ussd] section (the gateway)"},
     /* [ussd-service CODE] */
     {U "[ussd-service 123]\n", "f.conf:3: bad service code '123' (like *123# or *123*4#)"},
     {U "[ussd-service *12**3#]\n", "f.conf:3: bad service code '*12**3#'"},

@@ -670,20 +670,17 @@ static enum sy_rc links_finish(struct scn_pctx *c, const struct ussd_cfg *u)
 	return SY_OK;
 }
 
+/* Links and menus may stand without [ussd] (a scenario's simulated
+ * operator node and applications use them against another gateway);
+ * services are the gateway's alone. */
 static enum sy_rc ussd_finish(struct scn_pctx *c, const struct scn *cs, void *arg)
 {
 	struct scn *s = arg;
 	struct ussd_cfg *u = &s->ussd;
-	if (u->line == 0) {
-		uint32_t line = u->link_n      ? u->links[0].line
-				: u->service_n ? u->services[0].line
-				: u->menu_n    ? u->menus[0].line
-					       : 0;
-		if (line != 0)
-			return scn_fail_at(c, line, "USSD sections need a [ussd] section (the gateway's settings)");
-		return SY_OK;
-	}
-	enum sy_rc rc = links_finish(c, u);
+	if (u->line == 0 && u->service_n > 0)
+		return scn_fail_at(c, u->services[0].line, "[ussd-service %s] needs a [ussd] section (the gateway)",
+				   u->services[0].code);
+	enum sy_rc rc = u->line != 0 ? links_finish(c, u) : SY_OK;
 	return rc == SY_OK ? services_finish(c, s, u) : rc;
 }
 
