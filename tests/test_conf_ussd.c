@@ -297,6 +297,9 @@ static const struct {
     {"[ussd]\nfail_backoff = 10s\nfail_backoff_max = 5s\n",
      "f.conf:1: [ussd] fail_backoff_max must be at least fail_backoff"},
     {"[ussd]\n[ussd]\n", "f.conf:2: duplicate section [ussd]"},
+    {"[ussd]\nlisten = 127.0.0.1:2775\n", "f.conf:1: [ussd] listen 127.0.0.1:2775 is also [node] smpp"},
+    {"[node]\nhttp = 0.0.0.0:9000\n[ussd]\nlisten = 0.0.0.0:9000\n",
+     "f.conf:3: [ussd] listen 0.0.0.0:9000 is also [node] http"},
     {"[ussd]\nport = 1\n", "f.conf:2: unknown key 'port' in [ussd]"},
     /* [ussd-link NAME] */
     {U "[ussd-link a]\nmode = both\n", "f.conf:4: bad mode (accept or bind) 'both' for 'mode'"},

@@ -431,15 +431,18 @@ static enum sy_rc service_end(struct scn_pctx *c, void *obj)
  * first place it was named. -1 after an error. */
 static int32_t node_ref(struct scn_pctx *c, struct ussd_menu_cfg *m, struct sy_str n)
 {
-	if (!name_ok(n, USSD_MENU_NAME_MAX))
-		return scn_fail(c, "bad screen name '%.*s' (letters, digits, - _ ., at most %d)", SCN_SV(n),
-				USSD_MENU_NAME_MAX - 1),
-		       -1;
+	if (!name_ok(n, USSD_MENU_NAME_MAX)) {
+		scn_fail(c, "bad screen name '%.*s' (letters, digits, - _ ., at most %d)", SCN_SV(n),
+			 USSD_MENU_NAME_MAX - 1);
+		return -1;
+	}
 	for (uint16_t i = 0; i < m->node_n; i++)
 		if (sy_str_eq(n, sy_str_from(m->nodes[i].name)))
 			return i;
-	if (m->node_n == USSD_MENU_NODES_MAX)
-		return scn_fail(c, "too many screens in [ussd-menu %s] (max %d)", m->name, USSD_MENU_NODES_MAX), -1;
+	if (m->node_n == USSD_MENU_NODES_MAX) {
+		scn_fail(c, "too many screens in [ussd-menu %s] (max %d)", m->name, USSD_MENU_NODES_MAX);
+		return -1;
+	}
 	struct ussd_menu_node *nd = &m->nodes[m->node_n];
 	memset(nd, 0, sizeof(*nd));
 	scn_copy_str(nd->name, sizeof(nd->name), n);
@@ -670,6 +673,26 @@ static enum sy_rc links_finish(struct scn_pctx *c, const struct ussd_cfg *u)
 	return SY_OK;
 }
 
+/* [ussd] listen is a TCP port of its own: not the SMSC's or the API's. */
+static enum sy_rc listen_finish(struct scn_pctx *c, const struct scn *s, const struct ussd_cfg *u)
+{
+	const struct {
+		const char *key;
+		const struct sy_addr *addr;
+	} others[] = {{"smpp", &s->node.smpp_addr}, {"http", &s->node.http_addr}};
+	struct sy_addr a;
+	char mine[SCN_ADDR_MAX + 8], theirs[SCN_ADDR_MAX + 8];
+	if (u->listen[0] == '\0' || sy_addr_parse(u->listen, 0, &a) != SY_OK)
+		return SY_OK;
+	sy_addr_fmt(&a, mine, sizeof(mine));
+	for (size_t i = 0; i < SY_ARRAY_LEN(others); i++) {
+		sy_addr_fmt(others[i].addr, theirs, sizeof(theirs));
+		if (strcmp(mine, theirs) == 0)
+			return scn_fail_at(c, u->line, "[ussd] listen %s is also [node] %s", u->listen, others[i].key);
+	}
+	return SY_OK;
+}
+
 /* Links and menus may stand without [ussd] (a scenario's simulated
  * operator node and applications use them against another gateway);
  * services are the gateway's alone. */
@@ -681,6 +704,8 @@ static enum sy_rc ussd_finish(struct scn_pctx *c, const struct scn *cs, void *ar
 		return scn_fail_at(c, u->services[0].line, "[ussd-service %s] needs a [ussd] section (the gateway)",
 				   u->services[0].code);
 	enum sy_rc rc = u->line != 0 ? links_finish(c, u) : SY_OK;
+	if (rc == SY_OK)
+		rc = listen_finish(c, s, u);
 	return rc == SY_OK ? services_finish(c, s, u) : rc;
 }
 
