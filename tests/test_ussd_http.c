@@ -195,8 +195,16 @@ static struct world *world_new(uint64_t timeout_ns, uint32_t retries, uint32_t i
 	return w;
 }
 
+/* Every request accepted is told exactly once, cancelled, or still out. */
+static void stats_balanced(const struct ussd_http_stats *st)
+{
+	assert_int_equal(st->requests, st->ok + st->timeouts + st->connect_failed + st->http_errors + st->bad_replies +
+					   st->cancelled + st->in_flight);
+}
+
 static void world_free(struct world *w)
 {
+	stats_balanced(ussd_http_stats(w->h));
 	ussd_http_destroy(w->h);
 	sy_env_listener_close(w->srv.env, w->srv.l);
 	sim_destroy(w->sim);
