@@ -79,7 +79,9 @@ struct ussd_service_cfg {
 	uint64_t retry_delay_ns; /* before each retry (default 200 ms) */
 	uint32_t in_flight_max;	 /* requests to this application at once (default 1000); more: app_overload */
 	enum ussd_charge charge;
-	int64_t price_micros;	     /* per session or per step */
+	/* per session or per step when the payer's tariff has no `ussd` row for
+	 * the code's digits (a row wins: fee + rate * units); 0 and no row: free */
+	int64_t price_micros;
 	char account[USSD_NAME_MAX]; /* "" = the subscriber's own [account] (by caller number); else this one */
 
 	/* for messages and reports: the menu's name (kind MENU), the line of
@@ -141,7 +143,7 @@ enum ussd_end {
 	USSD_END_APP_ERROR,	  /* the application failed (unreachable, HTTP error, bad reply) */
 	USSD_END_APP_TIMEOUT,	  /* no application reply within timeout_ns */
 	USSD_END_SESSION_TIMEOUT, /* session_timeout_ns passed */
-	USSD_END_REFUSED,	  /* never began: unknown code, sessions_max, no funds, duplicate */
+	USSD_END_REFUSED,	  /* never began: unknown code, sessions_max, no funds; or (charge step) a step the money could not pay */
 	USSD_END_SHUTDOWN,	  /* the node stopped with the session open */
 	USSD_END_COUNT
 };
@@ -151,6 +153,7 @@ const char *ussd_end_name(enum ussd_end e);
 struct ussd_stats {
 	uint64_t started, completed, user_aborts, network_aborts, app_errors, app_timeouts, session_timeouts;
 	uint64_t refused, refused_unknown, refused_full, refused_funds, shutdown;
+	uint64_t refused_account; /* charged service: no [account] for the subscriber, or it is suspended */
 	uint64_t steps; /* application replies that continued or ended a dialogue */
 	uint64_t app_requests, app_retries, app_overload;
 	uint64_t rx_msgs, tx_msgs, rx_bad; /* dialogue messages from / to the nodes; undecodable ones */
