@@ -208,7 +208,7 @@ struct world {
 	struct world_attack attacks[WORLD_ATTACKS_MAX];
 	uint32_t attack_n;
 	struct world_ussd ussd; /* [traffic ussd], [ussd-app NAME] (world_ussd.c) */
-	struct scn_sec_def secs[7]; /* the extension's sections (world_ext) */
+	struct scn_sec_def secs[9]; /* the extension's sections (world_ext) */
 };
 
 /* Parses a scenario file: the node's sections into w->scn, the world into

@@ -66,17 +66,20 @@ enum world_ussd_outage_mode {
 };
 
 /* [ussd-app NAME] */
+#define WORLD_USSD_OUTAGES_MAX 8
 struct world_ussd_app {
 	char name[SCN_NAME_MAX];
 	uint32_t line;
-	char listen[SCN_ADDR_MAX]; /* host:port on its own sim host (what [ussd-service] url names) */
+	char listen[SCN_ADDR_MAX]; /* IP:PORT of its own sim host (what [ussd-service] url names) */
 	struct sy_addr listen_addr;
+	char path[SCN_NAME_MAX];       /* answers POSTs to this path only ("" = any) */
 	char menu[USSD_MENU_NAME_MAX]; /* the [ussd-menu] it answers from */
 	uint32_t menu_line;
 	int32_t menu_index;	/* resolved after parsing */
 	struct sy_dist latency; /* request -> reply (default fixed 0) */
 	uint32_t fail_ppm;	/* requests answered 500 */
-	uint64_t outage_start_ns, outage_ns;
+	uint64_t outage_start_ns[WORLD_USSD_OUTAGES_MAX], outage_ns[WORLD_USSD_OUTAGES_MAX];
+	uint32_t outage_n;
 	uint8_t outage_mode;	/* enum world_ussd_outage_mode */
 	struct world_link link; /* the app host <-> switch network */
 };
