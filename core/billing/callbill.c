@@ -1,35 +1,12 @@
 /* callbill.c: real-time billing in the call path; see callbill.h. */
 #include "callbill.h"
+#include "callbill_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "core/route/route.h"
 #include "core/store/ledger.h"
-
-#define NAME_MAX_ (BILLING_NAME_MAX + 12)
-
-struct callbill {
-	struct sy_log_limit log_ledger; /* ledger failures: a line per 10 s */
-	struct callbill_cfg cfg;
-	const struct sy_env *env;
-	struct bill_book *book;
-	struct ledger *ledger;
-	struct route_trie callers; /* caller prefix -> account index + 1 */
-	struct bill_tariff tariffs[BILLING_TARIFFS_MAX];
-	uint32_t tariff_n;
-	uint16_t *acct_tariff;		  /* per account index */
-	char (*acct_name)[NAME_MAX_];	  /* per account index */
-	uint32_t acct_n;
-	/* [account] k's members are book indexes grp_first[k] ..
-	 * grp_first[k + 1] - 1: a caller number picks a member of its own
-	 * authenticated group only */
-	uint32_t grp_first[BILLING_ACCOUNTS_MAX + 1];
-	sy_timer_id commit_timer;
-	struct callbill_stats st;
-	uint64_t cutoff_violations;
-	struct sy_hist cutoff_late; /* CDR end - money-out, per cut call */
-};
 
 static void commit_fire(void *arg)
 {
@@ -266,7 +243,7 @@ static enum sy_rc decline(struct callbill *cb, enum bill_why why, uint16_t *stat
 /* The book member that pays: the authenticated account itself, or, for a
  * group, the member that owns the caller number, looked up among that
  * group's own members only (never across all accounts). */
-static bool member_of(struct callbill *cb, struct sy_str account, struct sy_str caller, uint32_t *idx, bool *foreign)
+bool callbill__member_of(struct callbill *cb, struct sy_str account, struct sy_str caller, uint32_t *idx, bool *foreign)
 {
 	const struct billing_cfg *s = cb->cfg.billing;
 	*foreign = false;
@@ -295,7 +272,7 @@ enum sy_rc callbill_authorize(struct callbill *cb, struct sy_str account, struct
 	memset(out, 0, sizeof(*out));
 	uint32_t idx;
 	bool foreign;
-	if (!member_of(cb, account, caller, &idx, &foreign)) {
+	if (!callbill__member_of(cb, account, caller, &idx, &foreign)) {
 		if (!foreign)
 			return decline(cb, BILL_WHY_UNKNOWN, status, reason);
 		cb->st.declined++;

@@ -157,4 +157,35 @@ uint64_t callbill_cutoff_violations(const struct callbill *cb);
 /* Prepaid accounts below zero (must be 0). */
 uint32_t callbill_negative_accounts(const struct callbill *cb);
 
+/* ---- USSD sessions (ussdbill.c) ----
+ * The gateway (core/ussd/) charges per session or per step: it finds the
+ * payer once, holds money at the begin, extends the hold as steps go on,
+ * and commits the charge at the end (or releases it). Payers are book
+ * members, numbered index + 1 (0: none). */
+
+/* The payer: account's member (for a group, the member owning caller), or
+ * with account "" the [account] that owns caller's number (longest prefix,
+ * as calls find callers). SY_ERR_NOTFOUND: none. */
+enum sy_rc callbill_ussd_payer(struct callbill *cb, struct sy_str account, struct sy_str caller, uint32_t *payer);
+/* The charge of n (>= 1) units (sessions or steps) of service code on the
+ * payer's tariff at epoch_s: its `ussd` row for the code's digits ("*100*2#"
+ * -> "1002", longest prefix) gives fee + rate * n; without a row,
+ * flat_micros * n. 0 for n == 0. */
+int64_t callbill_ussd_price(const struct callbill *cb, uint32_t payer, struct sy_str code, uint64_t epoch_s,
+			    uint32_t n, int64_t flat_micros);
+/* Holds min(want, available), at least min, under ref (unique per session).
+ * SY_DECLINED: *why (funds, suspended, unknown); SY_ERR_FULL: reservation
+ * pool full; SY_ERR_IO/STATE: the ledger refused. */
+enum sy_rc callbill_ussd_hold(struct callbill *cb, uint32_t payer, struct sy_str ref, int64_t want_micros,
+			      int64_t min_micros, bill_resv_id *resv, enum bill_why *why);
+/* What the hold holds now (0 for a stale id). */
+int64_t callbill_ussd_held(const struct callbill *cb, bill_resv_id resv);
+/* Adds up to amount to the hold; *held is the hold after (granted or not). */
+enum sy_rc callbill_ussd_extend(struct callbill *cb, bill_resv_id resv, int64_t amount_micros, int64_t *held);
+/* Charges (the rest of the hold released); returns what was charged. */
+int64_t callbill_ussd_commit(struct callbill *cb, bill_resv_id resv, int64_t charge_micros);
+void callbill_ussd_release(struct callbill *cb, bill_resv_id resv);
+/* The payer's book name ("" for 0). */
+const char *callbill_payer_name(const struct callbill *cb, uint32_t payer);
+
 #endif

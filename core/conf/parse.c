@@ -8,19 +8,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#define SCN_OWN_EXTS 3 /* scn_node_ext, scn_fraud_ext, scn_ussd_ext */
+
 struct scn_pctx {
 	struct scn *s;
 	const char *file;
 	uint32_t line;
 	char *err;
 	size_t errlen;
-	const struct scn_ext *exts[SCN_EXTS_MAX + 2]; /* [0], [1]: the node's own (scn.c, scn_fraud.c) */
+	const struct scn_ext
+	    *exts[SCN_EXTS_MAX + SCN_OWN_EXTS]; /* the node's own first (scn.c, scn_fraud.c, scn_ussd.c) */
 	size_t ext_n;
 	const struct scn_sec_def *sec; /* current section, NULL before the first */
 	void *obj;
 	/* extra keys of other extensions for the current section */
-	const struct scn_ext_keys *more[SCN_EXTS_MAX + 2];
-	void *more_obj[SCN_EXTS_MAX + 2];
+	const struct scn_ext_keys *more[SCN_EXTS_MAX + SCN_OWN_EXTS];
+	void *more_obj[SCN_EXTS_MAX + SCN_OWN_EXTS];
 	uint64_t seen_keys;
 	uint32_t sec_line;
 	char label[SCN_NAME_MAX + 32]; /* "[carrier tier1]" */
@@ -226,11 +229,27 @@ static enum sy_rc key_line(struct scn_pctx *c, struct sy_str line)
 	return scn_fail(c, "unknown key '%.*s' in %s", SCN_SV(key), c->label);
 }
 
+/* Where a comment starts: a '#' first on the line or after a blank, so
+ * that a USSD code's '#' ("*123#", in a header or a text) is not one;
+ * inside a section header's brackets there is none ("[ussd-service #100#]"). */
+static size_t comment_at(struct sy_str line)
+{
+	size_t i = 0, from = 0;
+	while (i < line.len && (line.p[i] == ' ' || line.p[i] == '\t'))
+		i++;
+	if (i < line.len && line.p[i] == '[') {
+		const char *close = memchr(line.p + i, ']', line.len - i);
+		from = close ? (size_t)(close - line.p) + 1 : line.len;
+	}
+	for (i = from; i < line.len; i++)
+		if (line.p[i] == '#' && (i == from || line.p[i - 1] == ' ' || line.p[i - 1] == '\t'))
+			return i;
+	return line.len;
+}
+
 static enum sy_rc do_line(struct scn_pctx *c, struct sy_str line)
 {
-	const char *hash = memchr(line.p, '#', line.len);
-	if (hash)
-		line.len = (size_t)(hash - line.p);
+	line.len = comment_at(line);
 	line = scn_trim(line);
 	if (line.len == 0)
 		return SY_OK;
@@ -281,14 +300,16 @@ enum sy_rc scn_parse_buf_ext(const char *text, size_t len, const char *name, con
 	}
 	snprintf(s->file, sizeof(s->file), "%s", name);
 	scn_defaults(s);
-	struct scn_pctx c = {.s = s, .file = name, .err = err, .errlen = errlen, .ext_n = ext_n + 2};
-	struct scn_ext own = scn_node_ext, fraud = scn_fraud_ext;
+	struct scn_pctx c = {.s = s, .file = name, .err = err, .errlen = errlen, .ext_n = ext_n + SCN_OWN_EXTS};
+	struct scn_ext own = scn_node_ext, fraud = scn_fraud_ext, ussd = scn_ussd_ext;
 	own.arg = s;
 	fraud.arg = s;
+	ussd.arg = s;
 	c.exts[0] = &own;
 	c.exts[1] = &fraud;
+	c.exts[2] = &ussd;
 	for (size_t e = 0; e < ext_n; e++)
-		c.exts[e + 2] = exts[e];
+		c.exts[e + SCN_OWN_EXTS] = exts[e];
 	enum sy_rc rc = parse_lines(&c, text, len);
 	if (rc != SY_OK) {
 		free(s);

@@ -11,6 +11,9 @@ extern const struct scn_ext scn_node_ext;
 /* [fraud], [fraud-rule NAME], [account] fraud_class and numbers
  * (scn_fraud.c); its arg is the struct scn too. */
 extern const struct scn_ext scn_fraud_ext;
+/* [ussd], [ussd-link NAME], [ussd-service CODE], [ussd-menu NAME]
+ * (scn_ussd.c); its arg is the struct scn too. */
+extern const struct scn_ext scn_ussd_ext;
 void scn_defaults(struct scn *s);
 
 #endif

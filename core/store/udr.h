@@ -35,6 +35,7 @@ struct udr {
 extern const char udr_csv_header[];
 size_t udr_csv_line(const struct udr *r, char *buf);
 
+#define UDR_STORE_ERRMSG_MAX	320 /* udr_store_errmsg() strings fit */
 #define UDR_STORE_BATCH_DEFAULT 4096
 #define UDR_STORE_BATCH_MAX	16384
 
@@ -63,6 +64,9 @@ enum sy_rc udr_store_close(struct udr_store *s);
 uint64_t udr_store_abandon(struct udr_store *s);
 const char *udr_store_errmsg(const struct udr_store *s);
 void udr_store_stats(const struct udr_store *s, struct udr_store_stats *out);
+/* The largest id stored at open or added since (0: none), for a gateway
+ * whose session ids come from a counter to resume after a restart. */
+uint64_t udr_store_last_id(const struct udr_store *s);
 enum sy_rc udr_store_count_rows(const struct sy_env *env, const char *dir, uint64_t *rows, char *err, size_t err_len);
 
 #endif

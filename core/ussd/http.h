@@ -25,7 +25,7 @@ enum ussd_app_result {
 	USSD_APP_OK = 0,   /* a 2xx with "CON ..." or "END ..." */
 	USSD_APP_TIMEOUT,  /* no complete reply within the service's timeout */
 	USSD_APP_CONNECT,  /* could not connect (after the retries) */
-	USSD_APP_HTTP,	   /* a non-2xx status (after the retries for 502/503/504) */
+	USSD_APP_STATUS,   /* a non-2xx status (after the retries for 502/503/504) */
 	USSD_APP_BAD,	   /* a 2xx whose body is not CON/END, is too long, or does not parse */
 	USSD_APP_OVERLOAD, /* in_flight_max reached: not sent */
 };

@@ -16,6 +16,7 @@
 #define USSD_MENU_KEY_MAX   8	/* an option's input ("1", "00"), with the NUL */
 #define USSD_MENU_TEXT_MAX  192 /* a screen's UTF-8 text, with the NUL (a USSD string is <= 182 GSM chars) */
 #define USSD_MENU_NAME_MAX  32
+#define USSD_MENU_CHARS_MAX 182 /* characters in one USSD string (GSM 03.38 7-bit, 160 octets) */
 
 enum ussd_node_kind {
 	USSD_NODE_SCREEN = 1, /* shows text and waits for an input (CON) */
@@ -57,16 +58,26 @@ struct ussd_menu_out {
 
 /* The start screen; *node is set to it. */
 void ussd_menu_begin(const struct ussd_menu_cfg *m, uint16_t *node, struct ussd_menu_out *out);
-/* One input at *node: moves *node and renders where it leads (an invalid
- * input leaves *node and renders invalid_text and the screen). */
+/* One input at *node (a screen): moves *node and renders where it leads.
+ * The input is trimmed of blanks and matched exactly against the options,
+ * then any non-empty input goes to any_next. An invalid input leaves *node
+ * and renders invalid_text, a newline and the screen; "{input}" in that
+ * screen shows as nothing (the input that led there is not kept). */
 void ussd_menu_input(const struct ussd_menu_cfg *m, uint16_t *node, struct sy_str input, struct ussd_menu_out *out);
 /* The whole path from the start ("" = the start screen; "1*2*100": three
  * inputs joined by '*'), as an HTTP application sees it; inputs past an END
- * are ignored. */
+ * are ignored, an invalid input in the middle stays on its screen (the
+ * output is the last step's). */
 void ussd_menu_walk(const struct ussd_menu_cfg *m, struct sy_str path, struct ussd_menu_out *out);
 /* Checks a menu built by the parser: start and every opt_next / any_next
  * in range, every screen reachable from start leads to at least one END,
  * texts fit a USSD string. SY_ERR_INVAL with err naming the node. */
 enum sy_rc ussd_menu_check(const struct ussd_menu_cfg *m, char *err, size_t errlen);
+/* A text fits one USSD string: valid UTF-8, at most USSD_MENU_CHARS_MAX
+ * characters. */
+bool ussd_menu_text_ok(const char *text);
+/* The same, and *at = the index of the node at fault (-1: the menu
+ * itself), so the parser can name that node's line. */
+enum sy_rc ussd_menu_check_at(const struct ussd_menu_cfg *m, int32_t *at, char *err, size_t errlen);
 
 #endif

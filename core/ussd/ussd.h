@@ -79,8 +79,15 @@ struct ussd_service_cfg {
 	uint64_t retry_delay_ns; /* before each retry (default 200 ms) */
 	uint32_t in_flight_max;	 /* requests to this application at once (default 1000); more: app_overload */
 	enum ussd_charge charge;
-	int64_t price_micros;	     /* per session or per step */
+	/* per session or per step when the payer's tariff has no `ussd` row for
+	 * the code's digits (a row wins: fee + rate * units); 0 and no row: free */
+	int64_t price_micros;
 	char account[USSD_NAME_MAX]; /* "" = the subscriber's own [account] (by caller number); else this one */
+
+	/* for messages and reports: the menu's name (kind MENU), the line of
+	 * the menu or url key */
+	char menu_name[USSD_NAME_MAX];
+	uint32_t app_line;
 };
 
 struct ussd_guard_cfg {
@@ -111,6 +118,8 @@ struct ussd_cfg {
 	uint32_t service_n;
 	struct ussd_menu_cfg menus[USSD_MENUS_MAX];
 	uint32_t menu_n;
+
+	uint32_t line; /* of the [ussd] header, for messages (0: no [ussd]) */
 };
 
 /* Fills the defaults above (on = false, no links/services/menus). */
@@ -134,7 +143,7 @@ enum ussd_end {
 	USSD_END_APP_ERROR,	  /* the application failed (unreachable, HTTP error, bad reply) */
 	USSD_END_APP_TIMEOUT,	  /* no application reply within timeout_ns */
 	USSD_END_SESSION_TIMEOUT, /* session_timeout_ns passed */
-	USSD_END_REFUSED,	  /* never began: unknown code, sessions_max, no funds, duplicate */
+	USSD_END_REFUSED,	  /* never began: unknown code, sessions_max, no funds; or (charge step) a step the money could not pay */
 	USSD_END_SHUTDOWN,	  /* the node stopped with the session open */
 	USSD_END_COUNT
 };
@@ -144,6 +153,7 @@ const char *ussd_end_name(enum ussd_end e);
 struct ussd_stats {
 	uint64_t started, completed, user_aborts, network_aborts, app_errors, app_timeouts, session_timeouts;
 	uint64_t refused, refused_unknown, refused_full, refused_funds, shutdown;
+	uint64_t refused_account; /* charged service: no [account] for the subscriber, or it is suspended */
 	uint64_t steps; /* application replies that continued or ended a dialogue */
 	uint64_t app_requests, app_retries, app_overload;
 	uint64_t rx_msgs, tx_msgs, rx_bad; /* dialogue messages from / to the nodes; undecodable ones */
@@ -185,5 +195,11 @@ void ussd_destroy(struct ussd *u);
 /* The record store's pending rows to disk now (also done on a timer). */
 enum sy_rc ussd_flush(struct ussd *u);
 const struct ussd_stats *ussd_stats(const struct ussd *u);
+/* The HTTP application client's counters (struct ussd_http_stats, http.h),
+ * for /metrics' ussd_http_counters table; NULL when no service is HTTP.
+ * Like ussd_stats(), a pointer to live counters, read at scrape time.
+ * (Added by h13-live for cmd/serve.c; implemented by the engine.) */
+struct ussd_http_stats;
+const struct ussd_http_stats *ussd_http_stats_of(const struct ussd *u);
 
 #endif

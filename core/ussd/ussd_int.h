@@ -8,6 +8,7 @@
 #define SY_USSD_INT_H
 
 #include "core/ussd/codec.h"
+#include "core/ussd/http.h"
 #include "core/ussd/ussd.h"
 
 struct ussd_links;
@@ -51,5 +52,24 @@ uint32_t ussd__on_msg(struct ussd *u, uint16_t li, const struct ussd_msg *m);
 /* The last bound SMPP session of link li went away: its open sessions end
  * NETWORK_ABORT (nothing can be sent to their handsets). */
 void ussd__on_link_down(struct ussd *u, uint16_t li);
+
+/* ---- seams for tests (tests/test_ussd_session.c) ---- */
+
+/* Outgoing dialogue messages go to fn instead of ussd_link_send (fn NULL:
+ * back to the links). fn's rc is taken as ussd_link_send's. */
+typedef enum sy_rc (*ussd_tx_fn)(void *arg, uint16_t li, const struct ussd_msg *m);
+void ussd__set_tx(struct ussd *u, ussd_tx_fn fn, void *arg);
+
+/* HTTP services' requests go to request/cancel instead of the HTTP client
+ * (request NULL: back to it); the test answers by calling ussd__app_done
+ * with the token, as the client would. request's rc as ussd_http_request's. */
+struct ussd_app_seam {
+	enum sy_rc (*request)(void *arg, uint16_t service, uint64_t token, const struct ussd_app_req *req);
+	void (*cancel)(void *arg, uint64_t token);
+	void *arg;
+};
+void ussd__set_app(struct ussd *u, const struct ussd_app_seam *s);
+/* The HTTP client's done callback (arg is the struct ussd). */
+void ussd__app_done(void *arg, uint64_t token, const struct ussd_app_reply *reply);
 
 #endif
