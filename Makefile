@@ -35,7 +35,7 @@ PEERS_LIB:= $(BUILD)/libsypeers.a
 BIN      := $(BUILD)/switchyard
 # The live peers alone (load, carriers): no simulator linked (tests/it_layering.sh).
 LOAD_BIN := $(BUILD)/switchyard-load
-LOAD_OBJ := $(call obj,cmd/load/main.c cmd/peers.c cmd/replay.c)
+LOAD_OBJ := $(call obj,cmd/load/main.c cmd/peers.c cmd/replay.c cmd/load_ussd.c)
 TESTS    := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 BENCHES  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 ALL_LIBS := $(SIM_LIB) $(PEERS_LIB) $(LIVE_LIB) $(CORE_LIB)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "cmd/load_ussd.h"
 #include "core/live/live.h"
 #include "core/pcap/tap.h"
 #include "peers/scn_peers.h"
@@ -22,7 +23,7 @@
 #define SMPP_DEFAULT_PORT 2775
 
 struct peers_args {
-	const char *file, *target, *smpp_target, *bench, *acked, *keys, *ready_file, *pcap;
+	const char *file, *target, *smpp_target, *bench, *acked, *keys, *ready_file, *pcap, *ussd_target, *ussd_log;
 	uint64_t seed;
 	bool seed_set, verbose;
 };
@@ -32,10 +33,13 @@ struct peers_args {
 static void load_usage(FILE *f)
 {
 	fprintf(f, "usage: switchyard load SCENARIO --target HOST:PORT [--smpp-target HOST:PORT] [--seed N]\n"
+		   "                       [--ussd-target HOST:PORT] [--ussd-log FILE]\n"
 		   "                       [--bench NAME] [--acked FILE] [--pcap FILE] [-v]\n"
-		   "  runs the scenario's [traffic voice] callers (SIP/UDP to --target) and\n"
+		   "  runs the scenario's [traffic voice] callers (SIP/UDP to --target),\n"
 		   "  [traffic sms] applications (SMPP to --smpp-target, default --target's host\n"
-		   "  port 2775) on real sockets for the traffic duration plus [run] drain,\n"
+		   "  port 2775) and [traffic ussd] handsets (an operator USSD node binding over\n"
+		   "  SMPP to --ussd-target, default --target's host port 2776; --ussd-log FILE:\n"
+		   "  one JSON line per ended dialogue) on real sockets for the traffic duration plus [run] drain,\n"
 		   "  prints a report; exit 0 when nothing was lost, 1 otherwise, 2 usage.\n"
 		   "  A scenario with [replay] sections and no [traffic] replays their callers\n"
 		   "  against --target (docs/pcap.md, \"Replay\").\n");
@@ -60,6 +64,8 @@ static int value_opt(const char *a, const char *next, struct peers_args *pa)
 			    : strcmp(a, "--keys") == 0	      ? &pa->keys
 			    : strcmp(a, "--ready-file") == 0  ? &pa->ready_file
 			    : strcmp(a, "--pcap") == 0	      ? &pa->pcap
+			    : strcmp(a, "--ussd-target") == 0 ? &pa->ussd_target
+			    : strcmp(a, "--ussd-log") == 0    ? &pa->ussd_log
 							      : NULL;
 	if (slot != NULL) {
 		*slot = next;
@@ -203,6 +209,7 @@ struct load {
 	struct pcap_node_tap tap;
 	struct uac *uac;
 	struct esme *esme;
+	struct load_ussd ussd; /* [traffic ussd]: ussd.net NULL without */
 	struct uac_dest dests[WORLD_DESTS_MAX];
 	char patterns[WORLD_DESTS_MAX][WORLD_PATTERN_MAX];
 	FILE *acked;
@@ -243,7 +250,7 @@ static enum sy_rc load_sms(struct load *ld, const struct sy_addr *target)
 	return rc;
 }
 
-static int load_targets(const struct peers_args *pa, struct sy_addr *sip, struct sy_addr *smpp)
+static int load_targets(const struct peers_args *pa, struct sy_addr *sip, struct sy_addr *smpp, struct sy_addr *ussd)
 {
 	if (pa->target == NULL) {
 		fprintf(stderr, "switchyard load: --target HOST:PORT is required\n");
@@ -257,6 +264,12 @@ static int load_targets(const struct peers_args *pa, struct sy_addr *sip, struct
 	smpp->port = SMPP_DEFAULT_PORT;
 	if (pa->smpp_target != NULL && sy_addr_parse(pa->smpp_target, SMPP_DEFAULT_PORT, smpp) != SY_OK) {
 		fprintf(stderr, "switchyard load: bad --smpp-target '%s' (want host:port)\n", pa->smpp_target);
+		return -1;
+	}
+	*ussd = *sip;
+	ussd->port = LOAD_USSD_DEFAULT_PORT;
+	if (pa->ussd_target != NULL && sy_addr_parse(pa->ussd_target, LOAD_USSD_DEFAULT_PORT, ussd) != SY_OK) {
+		fprintf(stderr, "switchyard load: bad --ussd-target '%s' (want host:port)\n", pa->ussd_target);
 		return -1;
 	}
 	return 0;
@@ -305,6 +318,8 @@ static bool load_drained(struct load *ld, uint64_t now)
 			ld->sms_done_ns = now;
 		done &= ld->sms_done_ns != 0;
 	}
+	if (ld->ussd.net != NULL)
+		done &= load_ussd_drained(&ld->ussd, now);
 	return done;
 }
 
@@ -322,13 +337,15 @@ static void load_progress(const struct load *ld, uint64_t now)
 			(unsigned long long)e->segs_submitted, (unsigned long long)e->segs_accepted,
 			(unsigned long long)sms_receipts(e), esme_bound(ld->esme));
 	}
+	if (ld->ussd.net != NULL)
+		load_ussd_progress(&ld->ussd, stderr);
 	fputc('\n', stderr);
 }
 
 /* Runs traffic then drain; returns the signal that stopped it, or 0. */
 static int load_loop(struct load *ld)
 {
-	uint64_t end = SY_MAX(ld->voice_end_ns, ld->sms_end_ns);
+	uint64_t end = SY_MAX(SY_MAX(ld->voice_end_ns, ld->sms_end_ns), ld->ussd.end_ns);
 	uint64_t drain_end = end + ld->scn->run.drain_ns, next_progress = ld->t0_ns + PROGRESS_EVERY_NS;
 	for (;;) {
 		sy_live_run_for(ld->live, STEP_NS);
@@ -358,10 +375,12 @@ static void load_wind_down(struct load *ld)
 			sy_live_time_update(ld->live);
 		}
 	}
-	if (ld->esme != NULL) {
+	if (ld->ussd.net != NULL)
+		load_ussd_wind_down(&ld->ussd);
+	if (ld->esme != NULL)
 		esme_unbind(ld->esme);
+	if (ld->esme != NULL || ld->ussd.net != NULL)
 		sy_live_run_for(ld->live, UNBIND_GRACE_NS / 4);
-	}
 }
 
 static uint64_t elapsed_or(uint64_t at_ns, uint64_t t0_ns, uint64_t fallback_ns)
@@ -437,7 +456,7 @@ static int load_report(struct load *ld, const char *bench)
 	sy_live_time_update(ld->live);
 	uint64_t now = sy_env_now_ns(ld->env);
 	char name[128];
-	bool both = ld->uac != NULL && ld->esme != NULL;
+	bool both = (ld->uac != NULL) + (ld->esme != NULL) + (ld->ussd.net != NULL) > 1;
 	int rc = 0;
 	if (ld->uac != NULL) {
 		snprintf(name, sizeof(name), "%s%s", bench ? bench : "", both ? "-voice" : "");
@@ -460,21 +479,32 @@ static int load_report(struct load *ld, const char *bench)
 		else if (e->segs_accepted == 0)
 			printf("sms: no message was accepted\n");
 	}
+	if (ld->ussd.net != NULL) {
+		snprintf(name, sizeof(name), "%s%s", bench ? bench : "", both ? "-ussd" : "");
+		uint64_t bad = load_ussd_report(&ld->ussd, now, bench ? name : NULL);
+		if (bad > 0)
+			rc = 1;
+		if (bad > 0)
+			printf("ussd: %llu dialogues did not end properly (or none started)\n",
+			       (unsigned long long)bad);
+	}
 	printf("load: %s\n", rc == 0 ? "PASS" : "FAIL");
 	return rc;
 }
 
 static int load_setup(struct load *ld, const struct peers_args *pa)
 {
-	struct sy_addr sip, smpp;
+	struct sy_addr sip, smpp, ussd;
 	const struct scn *s = ld->scn;
 	const struct world *w = ld->world;
-	if (load_targets(pa, &sip, &smpp) != 0)
+	bool any = w->voice.present || w->sms.present || w->ussd.traffic.present;
+	if (load_targets(pa, &sip, &smpp, &ussd) != 0)
 		return 2;
-	if (!w->voice.present && !w->sms.present && w->replay_n > 0)
+	if (!any && w->replay_n > 0)
 		return cmd_replay_world(w, &sip, &smpp, pa->verbose) + 10; /* the load was a replay: done */
-	if (!w->voice.present && !w->sms.present) {
-		fprintf(stderr, "%s: no [traffic voice] or [traffic sms] section: nothing to load\n", s->file);
+	if (!any) {
+		fprintf(stderr, "%s: no [traffic voice], [traffic sms] or [traffic ussd] section: nothing to load\n",
+			s->file);
 		return 2;
 	}
 	if (pa->acked != NULL && (ld->acked = fopen(pa->acked, "w")) == NULL) {
@@ -496,13 +526,15 @@ static int load_setup(struct load *ld, const struct peers_args *pa)
 		return 1;
 	if (w->sms.present && load_sms(ld, &smpp) != SY_OK)
 		return 1;
+	if (w->ussd.traffic.present && load_ussd_create(&ld->ussd, ld->env, w, &ussd, pa->ussd_log) != 0)
+		return 1;
 	return 0;
 }
 
 int cmd_load(int argc, char **argv)
 {
-	static const char *const allowed[] = {"--target", "--smpp-target", "--seed", "--bench",
-					      "--acked",  "--pcap",	   NULL};
+	static const char *const allowed[] = {"--target", "--smpp-target", "--seed",	 "--bench", "--acked",
+					      "--pcap",	  "--ussd-target", "--ussd-log", NULL};
 	struct peers_args pa = {0};
 	int a = peers_args(argc, argv, &pa, allowed);
 	if (a != 0) {
@@ -530,6 +562,10 @@ int cmd_load(int argc, char **argv)
 			uac_start(ld.uac);
 		if (ld.esme != NULL)
 			esme_start(ld.esme);
+		const struct world_ussd_traffic *ut = &w->ussd.traffic;
+		if (ld.ussd.net != NULL)
+			load_ussd_start(&ld.ussd, ld.t0_ns, ld.t0_ns + traffic_end(scn, ut->start_ns, ut->duration_ns),
+					ut->sessions_max);
 		int sig = load_loop(&ld);
 		load_wind_down(&ld);
 		if (sig != 0)
@@ -543,6 +579,10 @@ int cmd_load(int argc, char **argv)
 		rc = 1;
 	}
 	esme_destroy(ld.esme);
+	if (load_ussd_destroy(&ld.ussd) != 0) {
+		fprintf(stderr, "switchyard load: error writing %s\n", pa.ussd_log);
+		rc = 1;
+	}
 	if (ld.uac != NULL)
 		uac_destroy(ld.uac);
 	if (capture_end(&ld.tap, pa.pcap) != 0)

@@ -16,6 +16,7 @@
 #include "core/pcap/tap.h"
 #include "core/sip/switch.h"
 #include "core/smpp/smsc.h"
+#include "core/ussd/ussd.h"
 #include "peers/world.h"
 
 struct serve {
@@ -31,6 +32,7 @@ struct serve {
 	fraud_event_fn fraud_alert; /* blocks within [fraud] alert_rate (the webhook); NULL none */
 	void *fraud_alert_arg;
 	struct sy_webhook *webhook; /* [fraud] alert_url: fraud_alert's POSTs */
+	struct ussd *ussd;	    /* [ussd]: the USSD gateway; NULL off */
 	sy_timer_id status_timer;
 	uint64_t grace_ns; /* [node] shutdown_grace */
 };
@@ -116,6 +118,12 @@ static int start_http(struct serve *s, const struct scn *scn, const struct node_
 		ac.tables[ac.table_n++] = (struct api_table){&fraud_counters, fraud_stats(s->fraud)};
 	if (s->webhook != NULL)
 		ac.tables[ac.table_n++] = (struct api_table){&webhook_counters, sy_webhook_stats(s->webhook)};
+	if (s->ussd != NULL) {
+		ac.tables[ac.table_n++] = (struct api_table){&ussd_counters, ussd_stats(s->ussd)};
+		const struct ussd_http_stats *hs = ussd_http_stats_of(s->ussd);
+		if (hs != NULL) /* only with an HTTP service */
+			ac.tables[ac.table_n++] = (struct api_table){&ussd_http_counters, hs};
+	}
 	if (api_create(&ac, &s->api) != SY_OK) {
 		fprintf(stderr, "switchyard: out of memory for the HTTP API\n");
 		return -1;
@@ -215,13 +223,59 @@ static int start_fraud(struct serve *s, const struct node_cfg *node)
 	return 0;
 }
 
+/* [ussd]: the USSD gateway on the loop's env, its UDRs next to the CDRs
+ * and MDRs, charged through the node's billing (the tariff's ussd rows)
+ * when there are accounts. A listener that cannot open or a config the
+ * engine refuses is fatal, like the SMSC's. */
+static int start_ussd(struct serve *s, const struct node_cfg *node, const char *out)
+{
+	char err[512];
+	const struct ussd_cfg *c = &node->ussd;
+	if (!c->on)
+		return 0;
+	struct ussd_deps d = {.env = s->env, .cfg = c, .store_dir = out, .bill = s->sw->bill};
+	if (ussd_create(&d, &s->ussd, err, sizeof(err)) != SY_OK || ussd_start(s->ussd, err, sizeof(err)) != SY_OK) {
+		fprintf(stderr, "switchyard: USSD: %s\n", err);
+		return -1;
+	}
+	SY_LOG(s->env, SY_LOG_INFO, "USSD gateway: links on tcp:%s, %u links, %u services, %u menus, UDRs in %s",
+	       c->listen[0] != '\0' ? c->listen : "(none)", c->link_n, c->service_n, c->menu_n, out);
+	return 0;
+}
+
+/* The releases and unbinds ussd_stop() wrote go out when the loop runs:
+ * it runs in short steps while streams are still closing (each closed
+ * stream is freed once its output is flushed), at most a second. */
+#define USSD_FLUSH_STEP_NS (20 * SY_NS_PER_MS)
+#define USSD_FLUSH_MAX_NS  SY_NS_PER_S
+
+static void ussd_wind_down(struct serve *s)
+{
+	struct sy_live_stats a, b;
+	sy_live_stats(s->live, &a);
+	ussd_stop(s->ussd);
+	for (uint64_t t = 0; t < USSD_FLUSH_MAX_NS; t += USSD_FLUSH_STEP_NS) {
+		sy_live_run_for(s->live, USSD_FLUSH_STEP_NS);
+		sy_live_stats(s->live, &b);
+		if (b.streams_closed == a.streams_closed && b.stream_tx_bytes == a.stream_tx_bytes)
+			break; /* a step with nothing written or closed: done */
+		a = b;
+	}
+	const struct ussd_stats *st = ussd_stats(s->ussd);
+	SY_LOG(s->env, SY_LOG_INFO,
+	       "USSD stopped: %" PRIu64 " sessions started, %" PRIu64 " completed, %" PRIu64 " released at shutdown",
+	       st->started, st->completed, st->shutdown);
+}
+
 /* --ready-file: one line per open listener, written after the last one. */
 static int write_ready(struct serve *s, const struct scn *scn, const char *path)
 {
-	char text[64 + 3 * (16 + SCN_ADDR_MAX)]; /* three lines of at most "smpp tcp ADDR\n" */
+	char text[64 + 4 * (16 + SCN_ADDR_MAX)]; /* four lines of at most "smpp tcp ADDR\n" */
 	int n = snprintf(text, sizeof(text), "pid %ld\nsip udp %s\n", (long)getpid(), scn->node.sip);
 	if (s->smsc != NULL)
 		n += snprintf(text + n, sizeof(text) - (size_t)n, "smpp tcp %s\n", scn->node.smpp);
+	if (s->ussd != NULL && scn->ussd.listen[0] != '\0')
+		n += snprintf(text + n, sizeof(text) - (size_t)n, "ussd tcp %s\n", scn->ussd.listen);
 	n += snprintf(text + n, sizeof(text) - (size_t)n, "http tcp %s\n", scn->node.http);
 	SY_ASSERT(n > 0 && (size_t)n < sizeof(text));
 	return sy_live_ready_write(s->live, path, text) == SY_OK ? 0 : -1;
@@ -267,6 +321,11 @@ static int serve_run(struct serve *s, const struct cmd_opts *o)
 	int rc = vswitch_flush(s->sw) == SY_OK ? 0 : 1;
 	if (s->smsc != NULL && smsc_flush(s->smsc) != SY_OK)
 		rc = 1;
+	if (s->ussd != NULL) { /* open sessions released toward their handsets, UDRs flushed */
+		ussd_wind_down(s);
+		if (ussd_flush(s->ussd) != SY_OK)
+			rc = 1;
+	}
 	char line[API_LINE_MAX];
 	api_summary_line(s->api, line, sizeof(line));
 	SY_LOG(s->env, SY_LOG_INFO, "%s", line);
@@ -278,6 +337,11 @@ static int serve_run(struct serve *s, const struct cmd_opts *o)
 	if (s->fraud != NULL) { /* "fraud fraud.decisions 1200, ..." */
 		struct sy_ctr_out co = {line, sizeof(line), 0, false};
 		sy_counters_text(&co, "fraud", &fraud_counters, fraud_stats(s->fraud), sizeof(line));
+		SY_LOG(s->env, SY_LOG_INFO, "%.*s", (int)(co.len > 0 ? co.len - 1 : 0), line);
+	}
+	if (s->ussd != NULL) { /* "ussd ussd.started 200, ..." */
+		struct sy_ctr_out co = {line, sizeof(line), 0, false};
+		sy_counters_text(&co, "ussd", &ussd_counters, ussd_stats(s->ussd), sizeof(line));
 		SY_LOG(s->env, SY_LOG_INFO, "%.*s", (int)(co.len > 0 ? co.len - 1 : 0), line);
 	}
 	return rc;
@@ -324,7 +388,7 @@ static int serve_start(struct serve *s, const struct cmd_opts *o, const struct s
 	}
 	SY_LOG(s->env, SY_LOG_INFO, "serving SIP on udp:%s, %u carriers, CDRs in %s", scn->node.sip, scn->carrier_n,
 	       out);
-	if (start_smsc(s, scn, node, out) != 0 || start_http(s, scn, node) != 0)
+	if (start_smsc(s, scn, node, out) != 0 || start_ussd(s, node, out) != 0 || start_http(s, scn, node) != 0)
 		return -1;
 	if (o->ready_file != NULL && write_ready(s, scn, o->ready_file) != 0)
 		return -1;
@@ -339,6 +403,8 @@ static int serve_teardown(struct serve *s, const char *pcap)
 	sy_http_stop(s->http);
 	api_destroy(s->api);
 	smsc_destroy(s->smsc);
+	if (s->ussd != NULL)
+		ussd_destroy(s->ussd); /* before the switch: it charges through the switch's billing */
 	vswitch_destroy(s->sw);
 	if (s->fraud != NULL)
 		fraud_destroy(s->fraud); /* after both components that consult it */

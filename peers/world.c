@@ -190,6 +190,8 @@ static enum sy_rc world_finish(struct scn_pctx *c, const struct scn *s, void *ar
 		rc = world_replay_check(c, s, w);
 	if (rc == SY_OK)
 		rc = world_attack_check(c, s, w);
+	if (rc == SY_OK)
+		rc = world_ussd_check(c, s, &w->ussd);
 	return rc != SY_OK ? rc : world_traffic_check(c, s, w);
 }
 
@@ -202,6 +204,8 @@ void world_ext(struct world *w, struct scn_ext *out)
 	w->secs[4] = world_replay_sec;
 	w->secs[5] = world_replay_named_sec;
 	w->secs[6] = world_attack_sec;
+	w->secs[7] = world_ussd_traffic_sec;
+	w->secs[8] = world_ussd_app_sec;
 	*out = (struct scn_ext){w->secs, SY_ARRAY_LEN(w->secs), node_keys, SY_ARRAY_LEN(node_keys), world_finish, w};
 }
 
@@ -218,6 +222,7 @@ void world_init(struct world *w)
 	w->sms.dlr = true;
 	w->sms.validity_ns = 24 * 3600 * SY_NS_PER_S;
 	world_model_init(&w->model);
+	world_ussd_init(&w->ussd);
 }
 
 /* [expect] for the tools that do not check it: its lines are kept out of

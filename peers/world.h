@@ -10,19 +10,14 @@
 #define SY_PEERS_WORLD_H
 
 #include "core/conf/scn_ext.h"
+#include "peers/world_link.h"
+#include "peers/world_ussd.h"
 
 #define WORLD_FAULTS_MAX  32
 #define WORLD_DESTS_MAX	  16 /* `to` patterns of one traffic section */
 #define WORLD_REJECTS_MAX 8
 #define WORLD_PATTERN_MAX SCN_PATTERN_MAX
 
-/* A network path model: latency distribution, jitter (normal sd), loss. */
-struct world_link {
-	bool set;
-	struct sy_dist latency;
-	uint64_t jitter_ns;
-	uint32_t loss_ppm;
-};
 
 /* One SIP status with its share of the rejected calls. */
 struct world_share {
@@ -212,7 +207,8 @@ struct world {
 	uint32_t replay_n;
 	struct world_attack attacks[WORLD_ATTACKS_MAX];
 	uint32_t attack_n;
-	struct scn_sec_def secs[7]; /* the extension's sections (world_ext) */
+	struct world_ussd ussd; /* [traffic ussd], [ussd-app NAME] (world_ussd.c) */
+	struct scn_sec_def secs[9]; /* the extension's sections (world_ext) */
 };
 
 /* Parses a scenario file: the node's sections into w->scn, the world into

@@ -74,7 +74,7 @@ struct api_http_stats {
 #define API_REALM		"switchyard"
 
 struct sy_counter_table; /* core/metrics/counters.h */
-#define API_TABLES_MAX 4
+#define API_TABLES_MAX 8 /* hep, fraud, webhook, ussd, ussd_http and room */
 
 struct api_cfg {
 	struct vswitch *sw;	       /* its counters in /metrics; NULL: none */

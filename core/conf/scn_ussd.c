@@ -422,8 +422,8 @@ static enum sy_rc service_end(struct scn_pctx *c, void *obj)
 /* ---- [ussd-menu NAME] ---- */
 
 /* While the section is open, start holds MENU_START_FIRST | node when it
- * was taken from the first screen (an explicit start replaces it), or
- * MENU_START_NONE before any. */
+ * was taken from the first screen (or end, while there is no screen; an
+ * explicit start replaces it), or MENU_START_NONE before any. */
 #define MENU_START_NONE	 UINT16_MAX
 #define MENU_START_FIRST 0x8000u
 
@@ -431,15 +431,18 @@ static enum sy_rc service_end(struct scn_pctx *c, void *obj)
  * first place it was named. -1 after an error. */
 static int32_t node_ref(struct scn_pctx *c, struct ussd_menu_cfg *m, struct sy_str n)
 {
-	if (!name_ok(n, USSD_MENU_NAME_MAX))
-		return scn_fail(c, "bad screen name '%.*s' (letters, digits, - _ ., at most %d)", SCN_SV(n),
-				USSD_MENU_NAME_MAX - 1),
-		       -1;
+	if (!name_ok(n, USSD_MENU_NAME_MAX)) {
+		scn_fail(c, "bad screen name '%.*s' (letters, digits, - _ ., at most %d)", SCN_SV(n),
+			 USSD_MENU_NAME_MAX - 1);
+		return -1;
+	}
 	for (uint16_t i = 0; i < m->node_n; i++)
 		if (sy_str_eq(n, sy_str_from(m->nodes[i].name)))
 			return i;
-	if (m->node_n == USSD_MENU_NODES_MAX)
-		return scn_fail(c, "too many screens in [ussd-menu %s] (max %d)", m->name, USSD_MENU_NODES_MAX), -1;
+	if (m->node_n == USSD_MENU_NODES_MAX) {
+		scn_fail(c, "too many screens in [ussd-menu %s] (max %d)", m->name, USSD_MENU_NODES_MAX);
+		return -1;
+	}
 	struct ussd_menu_node *nd = &m->nodes[m->node_n];
 	memset(nd, 0, sizeof(*nd));
 	scn_copy_str(nd->name, sizeof(nd->name), n);
@@ -466,7 +469,10 @@ static enum sy_rc menu_declare(struct scn_pctx *c, struct ussd_menu_cfg *m, enum
 	const char *why = text_unescape(nd->text, sizeof(nd->text), text);
 	if (why != NULL)
 		return scn_fail(c, "bad text for '%s': %s", nd->name, why);
-	if (kind == USSD_NODE_SCREEN && m->start == MENU_START_NONE)
+	/* by default the first screen, or the first end when there is none */
+	bool taken = m->start != MENU_START_NONE && (m->start & MENU_START_FIRST) &&
+		     m->nodes[m->start & ~MENU_START_FIRST].kind == USSD_NODE_END;
+	if (m->start == MENU_START_NONE || (taken && kind == USSD_NODE_SCREEN))
 		m->start = (uint16_t)(MENU_START_FIRST | (uint32_t)i);
 	return SY_OK;
 }
@@ -607,7 +613,7 @@ static enum sy_rc menu_end(struct scn_pctx *c, void *obj)
 	char why[160];
 	int32_t at;
 	if (m->start == MENU_START_NONE)
-		return scn_fail_at(c, m->line, "[ussd-menu %s] has no screen", m->name);
+		return scn_fail_at(c, m->line, "[ussd-menu %s] has no screen or end", m->name);
 	m->start &= (uint16_t)~MENU_START_FIRST;
 	if (ussd_menu_check_at(m, &at, why, sizeof(why)) != SY_OK)
 		return scn_fail_at(c, at >= 0 ? m->nodes[at].line : m->line, "%s", why);
@@ -667,20 +673,39 @@ static enum sy_rc links_finish(struct scn_pctx *c, const struct ussd_cfg *u)
 	return SY_OK;
 }
 
+/* [ussd] listen is a TCP port of its own: not the SMSC's or the API's. */
+static enum sy_rc listen_finish(struct scn_pctx *c, const struct scn *s, const struct ussd_cfg *u)
+{
+	const struct {
+		const char *key;
+		const struct sy_addr *addr;
+	} others[] = {{"smpp", &s->node.smpp_addr}, {"http", &s->node.http_addr}};
+	struct sy_addr a;
+	char mine[SCN_ADDR_MAX + 8], theirs[SCN_ADDR_MAX + 8];
+	if (u->listen[0] == '\0' || sy_addr_parse(u->listen, 0, &a) != SY_OK)
+		return SY_OK;
+	sy_addr_fmt(&a, mine, sizeof(mine));
+	for (size_t i = 0; i < SY_ARRAY_LEN(others); i++) {
+		sy_addr_fmt(others[i].addr, theirs, sizeof(theirs));
+		if (strcmp(mine, theirs) == 0)
+			return scn_fail_at(c, u->line, "[ussd] listen %s is also [node] %s", u->listen, others[i].key);
+	}
+	return SY_OK;
+}
+
+/* Links and menus may stand without [ussd] (a scenario's simulated
+ * operator node and applications use them against another gateway);
+ * services are the gateway's alone. */
 static enum sy_rc ussd_finish(struct scn_pctx *c, const struct scn *cs, void *arg)
 {
 	struct scn *s = arg;
 	struct ussd_cfg *u = &s->ussd;
-	if (u->line == 0) {
-		uint32_t line = u->link_n      ? u->links[0].line
-				: u->service_n ? u->services[0].line
-				: u->menu_n    ? u->menus[0].line
-					       : 0;
-		if (line != 0)
-			return scn_fail_at(c, line, "USSD sections need a [ussd] section (the gateway's settings)");
-		return SY_OK;
-	}
-	enum sy_rc rc = links_finish(c, u);
+	if (u->line == 0 && u->service_n > 0)
+		return scn_fail_at(c, u->services[0].line, "[ussd-service %s] needs a [ussd] section (the gateway)",
+				   u->services[0].code);
+	enum sy_rc rc = u->line != 0 ? links_finish(c, u) : SY_OK;
+	if (rc == SY_OK)
+		rc = listen_finish(c, s, u);
 	return rc == SY_OK ? services_finish(c, s, u) : rc;
 }
 

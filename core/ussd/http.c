@@ -84,7 +84,7 @@ static void conn_on_data(void *arg, struct sy_stream *s, const uint8_t *buf, siz
 static void conn_on_close(void *arg, struct sy_stream *s, enum sy_rc why);
 static const struct sy_stream_cbs conn_cbs = {conn_on_open, conn_on_data, conn_on_close};
 
-static void req_dispatch(struct http_req *r);
+static void req_dispatch(struct http_req *r, bool fresh);
 static void req_step_fn(void *arg);
 
 const char *ussd_app_result_name(enum ussd_app_result r)
@@ -277,7 +277,7 @@ static void req_step_fn(void *arg)
 	enum http_step step = r->step;
 	r->step = STEP_NONE;
 	if (step == STEP_RETRY)
-		req_dispatch(r);
+		req_dispatch(r, false);
 	else
 		req_failed(r, r->fail, 0, r->fail_retryable);
 }
@@ -332,15 +332,16 @@ static struct http_conn *conn_take_idle(struct http_svc *v)
 	return c;
 }
 
-/* Sends r: on an idle connection of its service when there is one, else on
- * a new one (the in-flight bound keeps connections <= in_flight_max). */
-static void req_dispatch(struct http_req *r)
+/* Sends r: on an idle connection of its service when there is one (unless
+ * fresh), else on a new one (the in-flight bound keeps connections <=
+ * in_flight_max). */
+static void req_dispatch(struct http_req *r, bool fresh)
 {
 	struct ussd_http *h = r->h;
 	struct http_svc *v = &h->svcs[r->svc];
 	struct http_conn *c;
 	r->attempts++;
-	while ((c = conn_take_idle(v)) != NULL) {
+	while (!fresh && (c = conn_take_idle(v)) != NULL) {
 		h->st.conns_reused++;
 		if (req_send_on(r, c))
 			return;
@@ -458,8 +459,9 @@ static void conn_lost(struct http_conn *c, struct http_req *r)
 		req_free(r);
 	} else if (stale) {
 		r->resent = true;
-		r->attempts--; /* the same attempt, on a fresh connection */
-		req_dispatch(r);
+		r->attempts--; /* the same attempt, on a new connection (the other
+				* idle ones may be closing too) */
+		req_dispatch(r, true);
 	} else if (started) {
 		req_finish(r, USSD_APP_BAD, st, false, SY_STR_NULL);
 	} else {
@@ -603,7 +605,7 @@ enum sy_rc ussd_http_request(struct ussd_http *h, uint16_t service, uint64_t tok
 		req_fail_later(r, USSD_APP_BAD, false);
 		return SY_OK;
 	}
-	req_dispatch(r);
+	req_dispatch(r, false);
 	return SY_OK;
 }
 
