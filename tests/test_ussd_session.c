@@ -245,6 +245,7 @@ static void test_menu_dialogue(void **state)
 	assert_int_equal(st->completed, 1);
 	assert_int_equal(st->steps, 5);
 	assert_int_equal(f->ntx, 5);
+	assert_int_equal(testenv_timers_pending(&f->te), 0); /* the timeout timer went with the last session */
 	assert_int_equal(f->nend, 1);
 	const struct udr *r = last_end(f);
 	assert_int_equal(r->end, USSD_END_COMPLETED);
