@@ -28,7 +28,11 @@
 #define USSD_INPUTS_MAX_TEST 1100
 
 struct fx {
-	struct testenv te;
+	struct testenv te; /* first: the faulty env's ops find the fx from their ctx */
+	/* the gateway's env: the testenv's, with writes that fail on demand */
+	struct sy_env fenv;
+	struct sy_env_ops fops;
+	bool disk_fail;
 	struct scn *scn;
 	struct node_cfg *node;
 	struct callbill *cb;
@@ -118,6 +122,14 @@ static void app_cancel(void *arg, uint64_t token)
 	f->cancelled[f->ncancel++ % APP_KEEP] = token;
 }
 
+static enum sy_rc write_faulty(void *ctx, struct sy_file *file, uint64_t off, const void *buf, size_t len)
+{
+	struct fx *f = ctx;
+	if (f->disk_fail)
+		return SY_ERR_FULL;
+	return f->te.env.ops->file_write(ctx, file, off, buf, len);
+}
+
 static struct fx *fx_new(uint32_t sessions_max, bool store)
 {
 	struct fx *f = calloc(1, sizeof(*f));
@@ -133,11 +145,15 @@ static struct fx *fx_new(uint32_t sessions_max, bool store)
 	if (scn_parse_string(text, "ussd.scn", &f->scn, err, sizeof(err)) != SY_OK)
 		fail_msg("%s", err);
 	testenv_init(&f->te, 7);
+	f->fops = *f->te.env.ops;
+	f->fops.file_write = write_faulty;
+	f->fenv = (struct sy_env){.ops = &f->fops, .ctx = f->te.env.ctx};
+	assert_ptr_equal(f->te.env.ctx, &f->te);
 	assert_non_null(f->node = conf_node_new(f->scn));
 	struct callbill_cfg c = {.env = &f->te.env, .billing = &f->node->billing};
 	assert_int_equal(callbill_create(&c, &f->cb, err, sizeof(err)), SY_OK);
 	assert_non_null(f->cb);
-	struct ussd_deps d = {.env = &f->te.env,
+	struct ussd_deps d = {.env = &f->fenv,
 			      .cfg = &f->node->ussd,
 			      .store_dir = store ? f->store : NULL,
 			      .bill = f->cb,
@@ -657,6 +673,34 @@ static void test_records_stored(void **state)
 	fx_free(f);
 }
 
+/* A failing disk: sessions go on, the records stay pending and are
+ * retried until the disk is back, none lost, none twice. */
+static void test_records_disk_fails(void **state)
+{
+	struct fx *f = fx_new(64, true);
+	char err[256], num[32];
+	uint64_t rows = 0;
+	dial(f, "+254711000001", 1, "*123*1#");
+	testenv_advance(&f->te, 200 * SY_NS_PER_MS);
+	assert_int_equal(udr_store_count_rows(&f->te.env, f->store, &rows, err, sizeof(err)), SY_OK);
+	assert_int_equal(rows, 1);
+	f->disk_fail = true;
+	for (int i = 2; i <= 5; i++) {
+		snprintf(num, sizeof(num), "+25471100000%d", i);
+		dial(f, num, 1, "*123*1#");
+		expect_end(f, "Your balance is 100.");
+	}
+	testenv_advance(&f->te, 3 * SY_NS_PER_S); /* the flush and its retries fail */
+	assert_int_equal(ussd_stats(f->u)->completed, 5);
+	assert_int_equal(ussd_stats(f->u)->records, 5);
+	f->disk_fail = false;
+	testenv_advance(&f->te, SY_NS_PER_S); /* the next retry goes through */
+	assert_int_equal(udr_store_count_rows(&f->te.env, f->store, &rows, err, sizeof(err)), SY_OK);
+	assert_int_equal(rows, 5);
+	assert_int_equal(testenv_timers_pending(&f->te), 0);
+	fx_free(f);
+}
+
 /* 100,000 open menu sessions: memory measured at the peak. */
 static void test_bytes_per_session(void **state)
 {
@@ -702,6 +746,7 @@ int main(void)
 	    cmocka_unit_test(test_charge_session),
 	    cmocka_unit_test(test_charge_step),
 	    cmocka_unit_test(test_records_stored),
+	    cmocka_unit_test(test_records_disk_fails),
 	    cmocka_unit_test(test_bytes_per_session),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

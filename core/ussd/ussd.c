@@ -131,7 +131,8 @@ static void flush_fire(void *arg)
 {
 	struct ussd *u = arg;
 	u->flush_timer = 0;
-	(void)ussd_flush(u);
+	if (ussd_flush(u) != SY_OK)
+		u->flush_timer = sy_env_timer_start(u->env, USSD_FLUSH_RETRY_NS, flush_fire, u);
 	ussd__bytes(u);
 }
 

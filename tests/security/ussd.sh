@@ -82,7 +82,7 @@ check "a good node from 127.0.0.1 binds" "$(field bind "$r")" 0
 check "... its PSSR indication is taken" "$(field resp "$r")" 0
 check "... and the menu comes back as a USSR request" "$(field op "$r"),$(field text "$r")" "2,Welcome|1._Balance"
 
-r=$(probe idle "$ussd" 127.0.0.7 10)
+r=$(probe idle "$ussd" 127.0.0.7 6)
 check "a connection that never binds is closed" "$(field closed_by_server "$r")" 1
 
 r=$(probe malformed "$ussd" 127.0.0.8 ussdnode Node2026 fuzz/corpus/ussd)
