@@ -19,7 +19,7 @@ emit() { # add the run's context to a bench JSON line
 }
 
 # Scenario benchmarks: the simulator at the target rates.
-for spec in "voice-sim:bench/voice-10k.scn" "voice-sim-fraud:bench/voice-10k-fraud.scn" "sms-sim:bench/sms-100k.scn" "voice-knee:bench/voice-knee.scn" ${SY_BENCH_EXTRA_SCN:-}; do
+for spec in "voice-sim:bench/voice-10k.scn" "voice-sim-fraud:bench/voice-10k-fraud.scn" "sms-sim:bench/sms-100k.scn" "voice-knee:bench/voice-knee.scn" "ussd-sim:bench/ussd-sim.scn" ${SY_BENCH_EXTRA_SCN:-}; do
 	name=${spec%%:*} scn=${spec#*:}
 	[ -f "$scn" ] || continue
 	echo "bench: $name ($scn) ..." >&2

@@ -54,6 +54,18 @@ static void progress(const struct sim_run *r, double t0, int final)
  * calls, SMS-only runs count message parts. */
 static void bench_line(const char *name, const struct sim_run *r, double wall, double wall_traffic, double cpu)
 {
+	struct sim_run_ussd_figures u;
+	if (sim_run_ussd_figures(r, &u)) { /* USSD: sessions held at once, and what each costs */
+		fprintf(stderr,
+			"{\"bench\":\"%s\",\"concurrent\":%llu,\"sessions\":%llu,\"steps\":%llu,\"bytes_per_session\":%llu,"
+			"\"handsets_bytes\":%llu,\"rss_mb\":%ld,\"speed\":%.3f,\"virtual_s\":%.1f,\"wall_s\":%.2f,"
+			"\"events\":%llu}\n",
+			name, (unsigned long long)u.concurrent, (unsigned long long)u.sessions, (unsigned long long)u.steps,
+			(unsigned long long)u.bytes_per_session, (unsigned long long)u.handsets_bytes, rss_mb(),
+			(double)sim_run_now(r) / 1e9 / wall, (double)sim_run_now(r) / 1e9, wall,
+			(unsigned long long)sim_run_events(r));
+		return;
+	}
 	double virt = (double)sim_run_now(r) / 1e9, traffic = (double)sim_run_traffic_end(r) / 1e9;
 	unsigned long long calls = (unsigned long long)sim_run_calls(r);
 	bool sms = calls == 0 && sim_run_messages(r) > 0;

@@ -78,7 +78,7 @@ static enum sy_rc cfg_check(const struct ussd_net_cfg *c, char *err, size_t errl
 		return bad(err, errlen, "an SMPP password is at most 8 characters");
 	if (c->rate_milli == 0)
 		return bad(err, errlen, "the dialogue rate must be above 0");
-	if (c->binds > USSD_NET_BINDS_MAX)
+	if (c->binds > USSD_NET_BINDS_MAX || c->fail_text_n > USSD_NET_FAIL_TEXTS_MAX)
 		return bad(err, errlen, "at most 16 SMPP sessions");
 	if (c->abandon_ppm > 1000000 || c->ref > USSD_REF_USER_MESSAGE_REFERENCE)
 		return bad(err, errlen, "bad abandon share or reference kind");

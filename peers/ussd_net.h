@@ -34,16 +34,18 @@
 
 #include "core/dist.h"
 #include "core/env.h"
+#include "core/metrics/counters.h"
 #include "core/metrics/hist.h"
 #include "core/ussd/ussd.h"
 
-#define USSD_NET_CODES_MAX    16
-#define USSD_NET_PATHS_MAX    64  /* over all codes */
-#define USSD_NET_PATH_MAX     128 /* a path's text, "2*0722000111*100*1", with the NUL */
-#define USSD_NET_INPUTS_MAX   32  /* inputs in one path */
-#define USSD_NET_BINDS_MAX    16
-#define USSD_NET_LOG_STEPS    64   /* transcript entries kept per dialogue (on_session_end) */
-#define USSD_NET_LOG_TEXT_MAX 4096 /* transcript text bytes kept per dialogue */
+#define USSD_NET_CODES_MAX	16
+#define USSD_NET_PATHS_MAX	64  /* over all codes */
+#define USSD_NET_PATH_MAX	128 /* a path's text, "2*0722000111*100*1", with the NUL */
+#define USSD_NET_INPUTS_MAX	32  /* inputs in one path */
+#define USSD_NET_BINDS_MAX	16
+#define USSD_NET_LOG_STEPS	64   /* transcript entries kept per dialogue (on_session_end) */
+#define USSD_NET_LOG_TEXT_MAX	4096 /* transcript text bytes kept per dialogue */
+#define USSD_NET_FAIL_TEXTS_MAX 4
 
 enum ussd_net_mode {
 	USSD_NET_BIND = 0, /* the node binds to the gateway (the gateway's accept-mode link) */
@@ -98,6 +100,11 @@ struct ussd_net_cfg {
 	struct sy_dist think;	     /* screen received -> answer sent (default fixed 2 s) */
 	uint32_t abandon_ppm;	     /* per screen: the user releases instead of answering */
 	uint64_t handset_timeout_ns; /* no screen this long after a send: give up, release (default 200 s) */
+	/* END texts that mean the gateway gave up (its timeout, error, busy
+	 * and unknown-service texts): such an END is an early end even after
+	 * the whole path. The handset cannot tell them apart otherwise. */
+	const char *fail_texts[USSD_NET_FAIL_TEXTS_MAX];
+	uint32_t fail_text_n;
 
 	/* handsets: MSISDN = msisdn with its X digits replaced by the handset's
 	 * index, zero-padded ("2547XXXXXXXX": 254700000000, 254700000001, ...) */
@@ -117,7 +124,7 @@ struct ussd_net_cfg {
 /* How a handset's dialogue ended. */
 enum ussd_net_end {
 	USSD_NET_END_NONE = 0,
-	USSD_NET_END_COMPLETED, /* an END (PSSR response or end bit) after the whole path */
+	USSD_NET_END_COMPLETED, /* an END (PSSR response or end bit) after the whole path, not a fail_texts one */
 	USSD_NET_END_EARLY,	/* an END or release from the gateway before the path was done (a timeout, error or
 				   busy text) */
 	USSD_NET_END_ABANDONED, /* the user released instead of answering (abandon_ppm) */
@@ -177,6 +184,9 @@ struct ussd_net_stats {
 	struct sy_hist step;	  /* a send (dial or input) -> the gateway's next screen or END */
 	struct sy_hist dialogue;  /* dial -> the end, completed dialogues */
 };
+
+/* The counters' table (ussd_net_counters.c): handsets.* in reports. */
+extern const struct sy_counter_table ussd_net_counters;
 
 struct ussd_net;
 

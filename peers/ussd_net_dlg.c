@@ -486,6 +486,14 @@ static void on_screen(struct ussd_net *n, uint32_t i)
 	wheel_add(n, i, sy_dist_sample(&n->cfg.think, &n->rng));
 }
 
+static bool fail_text(const struct ussd_net *n, const char *text)
+{
+	for (uint32_t i = 0; i < n->cfg.fail_text_n; i++)
+		if (n->cfg.fail_texts[i] != NULL && strcmp(n->cfg.fail_texts[i], text) == 0)
+			return true;
+	return false;
+}
+
 void un__on_msg(struct ussd_net *n, const struct ussd_msg *m)
 {
 	uint32_t h = msisdn_parse(n, m->msisdn);
@@ -509,7 +517,7 @@ void un__on_msg(struct ussd_net *n, const struct ussd_msg *m)
 		return;
 	}
 	n->st.ends++;
-	bool whole = waited && d->step >= n->paths[d->path].n;
+	bool whole = waited && d->step >= n->paths[d->path].n && !fail_text(n, m->text);
 	dlg_end(n, i, whole ? USSD_NET_END_COMPLETED : USSD_NET_END_EARLY, false);
 }
 

@@ -546,6 +546,12 @@ enum sy_rc world_ussd_net_cfg(const struct world *w, struct ussd_net_cfg *out, c
 	};
 	int op = t->release_op >= 0 ? t->release_op : l != NULL ? l->release_op : 0x20;
 	out->release_op = op == 0 ? USSD_NET_RELEASE_END_BIT : (uint8_t)op;
+	const struct ussd_cfg *g = &w->scn->ussd;
+	if (g->on) { /* the gateway's own release texts, when the scenario has them */
+		const char *texts[] = {g->timeout_text, g->error_text, g->busy_text, g->unknown_text};
+		for (uint32_t i = 0; i < SY_ARRAY_LEN(texts); i++)
+			out->fail_texts[out->fail_text_n++] = texts[i];
+	}
 	net_paths(t, out);
 	return SY_OK;
 }

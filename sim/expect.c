@@ -30,6 +30,16 @@ static const struct metric_def metrics[] = {
     {"billing.declined", EXPECT_UNIT_COUNT},
     {"accounts.negative", EXPECT_UNIT_COUNT},
     {"replay.", EXPECT_UNIT_COUNT},
+    /* USSD (sim/run_ussd.c): the handsets' table, the figures comparing
+     * them with the gateway's (whose own table, ussd.*, is checked when
+     * evaluated) */
+    {"handsets.step.", EXPECT_UNIT_NS},
+    {"handsets.dialogue.", EXPECT_UNIT_NS},
+    {"handsets.", EXPECT_UNIT_COUNT},
+    {"ussd.completion_ratio", EXPECT_UNIT_PPM},
+    {"ussd.unreleased", EXPECT_UNIT_COUNT},
+    {"ussd.open_at_end", EXPECT_UNIT_COUNT},
+    {"ussd.udr_missing", EXPECT_UNIT_COUNT},
     /* the fraud evaluator (sim/fraud_eval.c); per detector and attack below */
     {"fraud.money_stopped", EXPECT_UNIT_PPM},
     {"fraud.money_at_risk", EXPECT_UNIT_MONEY},

@@ -18,7 +18,7 @@ struct metric {
 	int64_t v;
 };
 
-#define METRICS_MAX (64 + 6 * SCN_CARRIERS_MAX + 48 + 10 * WORLD_ATTACKS_MAX)
+#define METRICS_MAX (64 + 6 * SCN_CARRIERS_MAX + 48 + 10 * WORLD_ATTACKS_MAX + 128 /* USSD */)
 
 struct metrics {
 	struct metric m[METRICS_MAX];
@@ -554,6 +554,7 @@ static void text_counters(FILE *f, const struct sim_run *r, bool voice)
 		sy_counters_text(&o, "replay", &replay_counters, &rp_callers, 110);
 	if (fraud_on)
 		sy_counters_text(&o, "fraud", &fraud_counters, &fraud_tot, 110);
+	sim_ussd_counters_text(r, &o);
 	if (o.len > 0)
 		fprintf(f, "counters\n%s%s", buf, o.cut ? "  ...\n" : "");
 }
@@ -577,6 +578,7 @@ static void text_report(FILE *f, const struct sim_run *r, const struct metrics *
 	text_billing(f, ms);
 	text_sms(f, ms);
 	sim_attacks_text((struct sim_run *)r, f);
+	sim_ussd_text(r, f);
 	text_replay(f, r);
 	fmt_metric(ms, "cdr.count", cdr, sizeof(cdr));
 	fmt_metric(ms, "cdr.lost", lost, sizeof(lost));
@@ -708,6 +710,7 @@ size_t sim_run_finish(struct sim_run *r, FILE *text, const char *json_path)
 	collect_replay(r, &ms);
 	collect_fraud(r, &ms);
 	sim_attacks_metrics(r, put_fraud, &ms);
+	sim_ussd_metrics(r, put_ctr, &ms);
 	size_t fails = expect_eval(r->expects, r->scn->file, lookup, &ms, res);
 	sim_digest_hex(r->sim, digest);
 	if (text != NULL)

@@ -60,7 +60,7 @@ static void clear_outputs(const char *dir)
 		"cdrs.sqlite",	"cdrs.sqlite-wal", "cdrs.sqlite-shm", "cdrs.csv",	    "ledger.sqlite",
 		"ledger.sqlite-wal", "ledger.sqlite-shm", "smsq.sqlite", "smsq.sqlite-wal", "smsq.sqlite-shm",
 		"mdrs.sqlite",	"mdrs.sqlite-wal", "mdrs.sqlite-shm", "mdrs.csv",	    "report.txt",
-		"report.json",	"series.csv",
+		"report.json",	"series.csv", "udrs.sqlite", "udrs.sqlite-wal", "udrs.sqlite-shm", "udrs.csv",
 	};
 	char p[SCN_PATH_MAX + 96];
 	for (size_t i = 0; i < SY_ARRAY_LEN(files); i++) {
@@ -385,6 +385,7 @@ static void switch_crashed(void *arg, struct sim_node *node)
 	}
 	smsc_destroy(r->smsc);
 	r->smsc = NULL;
+	sim_ussd_crash(r);
 	if (r->sw == NULL) {
 		sim_fraud_crash(r);
 		return;
@@ -418,6 +419,7 @@ static void switch_restarted(void *arg, struct sim_node *node)
 	}
 	if (r->scn->smpp_carrier_n > 0 && smsc_start(r, err, sizeof(err)) != SY_OK)
 		SY_LOG(sim_node_env(node), SY_LOG_ERROR, "restart: %s", err);
+	sim_ussd_restart(r);
 }
 
 /* An SMPP link drop: the carrier cuts every bind now and keeps cutting
@@ -479,7 +481,7 @@ static enum sy_rc add_traffic(struct sim_run *r, char *err, size_t errlen)
 		return rc;
 	if ((w->sms.present || r->scn->smpp_carrier_n > 0) && (rc = add_sms(r, err, errlen)) != SY_OK)
 		return rc;
-	if ((rc = sim_attacks_create(r, err, errlen)) != SY_OK)
+	if ((rc = sim_attacks_create(r, err, errlen)) != SY_OK || (rc = sim_ussd_create(r, err, errlen)) != SY_OK)
 		return rc;
 	r->traffic_end_ns = SY_MAX(r->traffic_end_ns, sim_attacks_end(r));
 	return SY_OK;
@@ -493,6 +495,7 @@ static void start_traffic(struct sim_run *r)
 	if (r->esme != NULL)
 		esme_start(r->esme);
 	sim_attacks_start(r);
+	sim_ussd_start(r);
 }
 
 enum sy_rc sim_run_create(const struct sim_scenario *sc, const struct sim_run_opts *o, struct sim_run **out,
@@ -599,7 +602,7 @@ static void tick(void *arg)
 	bool idle = now >= r->traffic_end_ns && (r->sw == NULL || b2bua_stats(r->sw->b2bua)->active == 0) &&
 		    (r->uac == NULL || uac_stats(r->uac)->active == 0) && sim_replay_idle(r) &&
 		    (r->esme == NULL || (esme_in_flight(r->esme) == 0 && sim_run__sms_unreceipted(r) == 0)) &&
-		    !sim_attacks_busy(r);
+		    !sim_attacks_busy(r) && sim_ussd_idle(r);
 	if (idle) {
 		r->done = true;
 		return;
@@ -611,6 +614,7 @@ static void tick(void *arg)
 		if (r->esme != NULL)
 			esme_stop(r->esme);
 		sim_attacks_hangup(r);
+		sim_ussd_hangup(r);
 	}
 	if (now >= r->hard_end_ns) {
 		r->done = true;
@@ -685,6 +689,7 @@ void sim_run_destroy(struct sim_run *r)
 	for (uint32_t i = 0; i < SCN_CARRIERS_MAX; i++)
 		if (r->uas[i] != NULL)
 			uas_destroy(r->uas[i]);
+	sim_ussd_destroy(r); /* before the switch: the gateway charges through its billing */
 	vswitch_destroy(r->sw);
 	sim_fraud_destroy(r);	/* after the switch and the SMSC */
 	sim_attacks_destroy(r); /* after the switch's last CDRs, before the hosts' sim */

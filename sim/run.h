@@ -64,6 +64,14 @@ uint64_t sim_run_calls(const struct sim_run *r);
 uint64_t sim_run_completed(const struct sim_run *r);
 /* SMS parts the applications submitted. */
 uint64_t sim_run_messages(const struct sim_run *r);
+/* The USSD gateway's figures for --bench: false when the run has none. */
+struct sim_run_ussd_figures {
+	uint64_t concurrent;	    /* the gateway's peak of open sessions */
+	uint64_t sessions, steps;   /* begun; application replies */
+	uint64_t bytes_per_session; /* the gateway's memory at its peak over the sessions then open */
+	uint64_t handsets_bytes;    /* the handsets' node: records, handset table, wheel */
+};
+bool sim_run_ussd_figures(const struct sim_run *r, struct sim_run_ussd_figures *out);
 /* Ends the run: flushes CDRs, evaluates [expect], writes report.txt,
  * report.json and series.csv into the output folder and the text report to
  * `text`. Returns the number of failed expectations. */

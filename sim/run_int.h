@@ -4,6 +4,7 @@
 #define SIM_RUN_INT_H
 
 #include "core/conf/node.h"
+#include "core/metrics/counters.h"
 #include "core/pcap/tap.h"
 #include "core/sip/switch.h"
 #include "core/smpp/smsc.h"
@@ -99,6 +100,8 @@ struct sim_run {
 	struct fraud_stats fraud_dead;
 	fraud_event_fn fraud_on_decision, fraud_on_alert;
 	void *fraud_on_decision_arg; /* for both */
+	/* [ussd], [traffic ussd], [ussd-app] (run_ussd.c); NULL without */
+	struct sim_ussd *ussd;
 };
 
 uint64_t sim_run__counter(const struct sim_run *r, int col);
@@ -116,6 +119,19 @@ void sim_fraud_crash(struct sim_run *r);
 /* Counters over every instance; false when [fraud] is off. */
 bool sim_fraud_totals(const struct sim_run *r, struct fraud_stats *out);
 void sim_fraud_destroy(struct sim_run *r);
+
+/* run_ussd.c: the gateway on the switch node, the operator's USSD node
+ * and its handsets, the simulated applications; the report's USSD part */
+enum sy_rc sim_ussd_create(struct sim_run *r, char *err, size_t errlen);
+void sim_ussd_start(struct sim_run *r);
+bool sim_ussd_idle(const struct sim_run *r);
+void sim_ussd_hangup(struct sim_run *r);
+void sim_ussd_crash(struct sim_run *r);
+void sim_ussd_restart(struct sim_run *r);
+void sim_ussd_destroy(struct sim_run *r);
+void sim_ussd_metrics(struct sim_run *r, sy_ctr_visit_fn put, void *arg);
+void sim_ussd_text(const struct sim_run *r, FILE *f);
+void sim_ussd_counters_text(const struct sim_run *r, struct sy_ctr_out *o);
 
 /* replay.c */
 enum sy_rc sim_replay_load(struct sim_run *r, char *err, size_t errlen);

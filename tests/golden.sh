@@ -29,7 +29,7 @@ golden_print() { # bin scenario outdir
 		return 1
 	}
 	local f
-	for f in report.json cdrs.csv mdrs.csv series.csv; do
+	for f in report.json cdrs.csv mdrs.csv udrs.csv series.csv; do
 		[ -f "$out/$f" ] || continue
 		printf '%-12s sha256:%s\n' "$f" "$(sha256sum <"$out/$f" | cut -d' ' -f1)"
 	done

@@ -7,7 +7,7 @@
 # explicit, so a part cannot drop out silently.
 set -u
 source "$(dirname "$0")/lib.sh"
-parts=(sipauth sipwire smpp http fraud)
+parts=(sipauth sipwire smpp http fraud ussd)
 failed=()
 for p in "${parts[@]}"; do
 	s="tests/security/$p.sh"

@@ -22,6 +22,7 @@
 #include "core/sip/switch.h"
 #include "core/sip/txn.h"
 #include "core/smpp/smsc.h"
+#include "core/ussd/http.h"
 
 /* Each table and the size of the stats struct it indexes. */
 static const struct {
@@ -36,6 +37,7 @@ static const struct {
     {&process_counters, sizeof(struct sy_process_stats)},
     {&hep_counters, sizeof(struct hep_stats)},
     {&fraud_counters, sizeof(struct fraud_stats)},
+    {&ussd_http_counters, sizeof(struct ussd_http_stats)},
 };
 
 #define PAGE_MAX (256 * 1024)

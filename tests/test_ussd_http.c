@@ -762,6 +762,7 @@ static void test_body_parse(void **state)
 	    {"END Bye\r\n\r\n", true, true, "Bye"},
 	    {"CON\nA\nB", true, false, "A\nB"},
 	    {"CON\r\nA\r\nB", true, false, "A\nB"},
+	    {"CON A\r\r\nB\rC\r", true, false, "A\n\nB\nC"}, /* a lone CR is a line end too (fuzz) */
 	    {"END ", true, true, ""},
 	    {"CON  two spaces", true, false, " two spaces"},
 	    {"END", false, false, NULL},

@@ -17,8 +17,8 @@ struct callbill {
 	struct route_trie callers; /* caller prefix -> account index + 1 */
 	struct bill_tariff tariffs[BILLING_TARIFFS_MAX];
 	uint32_t tariff_n;
-	uint16_t *acct_tariff;		  /* per account index */
-	char (*acct_name)[NAME_MAX_];	  /* per account index */
+	uint16_t *acct_tariff;	      /* per account index */
+	char (*acct_name)[NAME_MAX_]; /* per account index */
 	uint32_t acct_n;
 	/* [account] k's members are book indexes grp_first[k] ..
 	 * grp_first[k + 1] - 1: a caller number picks a member of its own

@@ -35,8 +35,8 @@ static size_t code_digits(struct sy_str code, char *out, size_t cap)
 	return n;
 }
 
-int64_t callbill_ussd_price(const struct callbill *cb, uint32_t payer, struct sy_str code, uint64_t epoch_s,
-			    uint32_t n, int64_t flat_micros)
+int64_t callbill_ussd_price(const struct callbill *cb, uint32_t payer, struct sy_str code, uint64_t epoch_s, uint32_t n,
+			    int64_t flat_micros)
 {
 	SY_ASSERT(payer >= 1 && payer <= cb->acct_n);
 	if (n == 0)
@@ -55,8 +55,8 @@ enum sy_rc callbill_ussd_hold(struct callbill *cb, uint32_t payer, struct sy_str
 {
 	SY_ASSERT(payer >= 1 && payer <= cb->acct_n && min_micros <= want_micros);
 	*why = BILL_WHY_NONE;
-	enum sy_rc rc = bill_reserve(cb->book, sy_str_from(cb->acct_name[payer - 1]), ref, want_micros, min_micros,
-				     resv, why);
+	enum sy_rc rc =
+	    bill_reserve(cb->book, sy_str_from(cb->acct_name[payer - 1]), ref, want_micros, min_micros, resv, why);
 	if (rc == SY_OK) {
 		cb->st.authorized++;
 		return SY_OK;

@@ -66,9 +66,9 @@ enum sy_rc ussd_http_resp_feed(struct ussd_http_resp *r, const uint8_t *p, size_
 enum sy_rc ussd_http_resp_eof(struct ussd_http_resp *r);
 
 /* A 2xx body: "CON <text>" or "END <text>" (also "CON"/"END" then a line
- * end). Line ends "\r\n" become "\n" and trailing ones are dropped,
- * rewriting body in place; text points into it. SY_ERR_PARSE for any
- * other body or text that is not UTF-8. */
+ * end). Line ends CR LF and a lone CR become LF and trailing ones are
+ * dropped, rewriting body in place; text points into it and holds no CR.
+ * SY_ERR_PARSE for any other body or text that is not UTF-8. */
 enum sy_rc ussd_http_body_parse(char *body, size_t len, bool *end, struct sy_str *text);
 
 #endif

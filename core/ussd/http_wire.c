@@ -270,14 +270,15 @@ enum sy_rc ussd_http_body_parse(char *body, size_t len, bool *end, struct sy_str
 		at += 2;
 	else
 		return SY_ERR_PARSE;
-	/* "\r\n" -> "\n", in place (the text only gets shorter). */
+	/* CR LF -> LF and a lone CR -> LF, in place (the text only gets
+	 * shorter): a handset shows lines, and no CR reaches it. */
 	size_t o = at;
 	for (size_t i = at; i < len; i++) {
 		if (body[i] == '\r' && i + 1 < len && body[i + 1] == '\n')
 			continue;
-		body[o++] = body[i];
+		body[o++] = body[i] == '\r' ? '\n' : body[i];
 	}
-	while (o > at && (body[o - 1] == '\n' || body[o - 1] == '\r'))
+	while (o > at && body[o - 1] == '\n')
 		o--;
 	if (!utf8_valid((const unsigned char *)body + at, o - at))
 		return SY_ERR_PARSE;

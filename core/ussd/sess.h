@@ -20,6 +20,9 @@ struct udr_store;
 #define USSD_STEP_HOLD 4
 /* pending records go to disk this long after the first of a batch */
 #define USSD_FLUSH_NS (200 * SY_NS_PER_MS)
+/* after a failed flush (disk full, failing): the records stay pending and
+ * the flush is tried again this often */
+#define USSD_FLUSH_RETRY_NS SY_NS_PER_S
 
 struct ussd_chunk {
 	uint32_t next; /* index + 1; 0 = last */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/billing/callbill.h"
 #include "core/store/udr.h"
 #include "core/ussd/sess.h"
 
@@ -55,15 +56,32 @@ static void udr_text(struct udr *r, const char *text)
 static void count_end(struct ussd_stats *st, enum ussd_end end)
 {
 	switch (end) {
-	case USSD_END_COMPLETED: st->completed++; break;
-	case USSD_END_USER_ABORT: st->user_aborts++; break;
-	case USSD_END_NETWORK_ABORT: st->network_aborts++; break;
-	case USSD_END_APP_ERROR: st->app_errors++; break;
-	case USSD_END_APP_TIMEOUT: st->app_timeouts++; break;
-	case USSD_END_SESSION_TIMEOUT: st->session_timeouts++; break;
-	case USSD_END_REFUSED: st->refused++; break;
-	case USSD_END_SHUTDOWN: st->shutdown++; break;
-	default: SY_ASSERT(!"an end a session cannot have");
+	case USSD_END_COMPLETED:
+		st->completed++;
+		break;
+	case USSD_END_USER_ABORT:
+		st->user_aborts++;
+		break;
+	case USSD_END_NETWORK_ABORT:
+		st->network_aborts++;
+		break;
+	case USSD_END_APP_ERROR:
+		st->app_errors++;
+		break;
+	case USSD_END_APP_TIMEOUT:
+		st->app_timeouts++;
+		break;
+	case USSD_END_SESSION_TIMEOUT:
+		st->session_timeouts++;
+		break;
+	case USSD_END_REFUSED:
+		st->refused++;
+		break;
+	case USSD_END_SHUTDOWN:
+		st->shutdown++;
+		break;
+	default:
+		SY_ASSERT(!"an end a session cannot have");
 	}
 }
 
@@ -83,8 +101,7 @@ void ussd__end(struct ussd *u, struct ussd_sess *s, enum ussd_end end, const cha
 	SY_ASSERT(s->state != USSD_ST_DONE);
 	if (s->state == USSD_ST_APP)
 		app_cancel(u, s);
-	if (text != NULL && send_to(u, s, SMPP_USSD_PSSR_RESP, sy_str_from(text)) != SY_OK &&
-	    end == USSD_END_COMPLETED)
+	if (text != NULL && send_to(u, s, SMPP_USSD_PSSR_RESP, sy_str_from(text)) != SY_OK && end == USSD_END_COMPLETED)
 		end = USSD_END_NETWORK_ABORT; /* the END text never left: the handset did not see it */
 	struct udr r = {
 	    .id = s->id,

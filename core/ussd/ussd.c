@@ -45,7 +45,12 @@ enum sy_rc ussd_create(const struct ussd_deps *d, struct ussd **out, char *err, 
 		snprintf(err, errlen, "ussd: no memory for the session table");
 		goto out_destroy;
 	}
-	struct ussd_links_cfg lc = {.env = u->env, .cfg = u->cfg, .u = u, .st = &u->st};
+	struct ussd_links_cfg lc = {.env = u->env,
+				    .cfg = u->cfg,
+				    .u = u,
+				    .st = &u->st,
+				    .on_msg = ussd__on_msg,
+				    .on_link_down = ussd__on_link_down};
 	if ((rc = ussd_links_create(&lc, &u->links, err, errlen)) != SY_OK)
 		goto out_destroy;
 	if (any_http(u->cfg) &&
@@ -117,11 +122,17 @@ const struct ussd_stats *ussd_stats(const struct ussd *u)
 	return &u->st;
 }
 
+const struct ussd_http_stats *ussd_http_stats_of(const struct ussd *u)
+{
+	return u->http != NULL ? ussd_http_stats(u->http) : NULL;
+}
+
 static void flush_fire(void *arg)
 {
 	struct ussd *u = arg;
 	u->flush_timer = 0;
-	(void)ussd_flush(u);
+	if (ussd_flush(u) != SY_OK)
+		u->flush_timer = sy_env_timer_start(u->env, USSD_FLUSH_RETRY_NS, flush_fire, u);
 	ussd__bytes(u);
 }
 
