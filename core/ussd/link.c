@@ -445,8 +445,6 @@ static enum sy_rc pools_create(struct ussd_links *ls, char *err, size_t errlen)
 		snprintf(err, errlen, "ussd: SMPP session pools: out of memory");
 		return SY_ERR_NOMEM;
 	}
-	ls->pool_bytes = (uint64_t)(acc > 0 ? sc.sess_max : 0) * (16384 + win_acc * 32u + 100 * 32u) +
-			 (uint64_t)bnd * (16384 + win_bnd * 32u + 100 * 32u);
 	return SY_OK;
 }
 
@@ -521,7 +519,11 @@ void ussd_links_destroy(struct ussd_links *ls)
 
 uint64_t ussd_links_bytes(const struct ussd_links *ls)
 {
-	uint64_t b = sizeof(*ls) + ls->pool_bytes;
+	uint64_t b = sizeof(*ls);
+	if (ls->srv != NULL)
+		b += smpp_pool_bytes(ls->srv);
+	if (ls->cli != NULL)
+		b += smpp_pool_bytes(ls->cli);
 	for (uint32_t i = 0; i < ls->n; i++)
 		b += ls->link[i].q.cap;
 	return b;
