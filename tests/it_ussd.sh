@@ -423,6 +423,8 @@ f = [json.loads(l)["received"][-1] == "Service unavailable. Try later." for l in
 print(f.count(False), f.count(True))' "$TMP/outage.jsonl")
 check_ge "outage: dialogues that completed with the application's END" "$ok_n" 10
 check_ge "outage: dialogues ended by the gateway's error text" "$failed_n" 1
+check "outage: the handsets' completed (load's view) = dialogues with the application's END" \
+	"$(grep -c '"end":"completed"' "$TMP/outage.jsonl")" "$ok_n"
 run_checks "whole run, after stop (sqlite too)" "$TMP/both.jsonl" 1
 want_err="app_error=$app_errors"
 break_on outage && want_err="app_error=$((app_errors + 1))"
