@@ -23,12 +23,15 @@
 #     handset timeout): completed with its END text, or the gateway's error
 #     text with UDR end app_error, or (*385#) its error text with UDR end
 #     app_timeout; no session is left open.
+#  3. SIGTERM to serve with 10 dialogues open: each handset gets the error
+#     text (a clean release), each session a UDR with outcome shutdown,
+#     serve exits 0.
 # Break-once hooks, each seen to fail (USSD_BREAK=NAME, names below in
 # break_on calls): screens, order, dial, udr, udr_sqlite, applog, metrics,
-# outage, open.
+# outage, open, shutdown.
 set -u
 source "$(dirname "$0")/lib.sh"
-SESSIONS=200 RATE=20 SESSIONS2=120 RATE2=15
+SESSIONS=200 RATE=20 SESSIONS2=120 RATE2=15 SESSIONS3=10
 
 require_switchyard
 [ -x "$PWD/$BUILD/switchyard-load" ] || fail "$BUILD/switchyard-load is missing: build it first"
@@ -431,4 +434,37 @@ break_on outage && want_err="app_error=$((app_errors + 1))"
 check "UDR ends: app_error as /metrics" "$(grep -oE 'app_error=[0-9]+' <<<"$UDR_ENDS")" "$want_err"
 check "UDR ends: app_timeout as /metrics" "$(grep -oE 'app_timeout=[0-9]+' <<<"$UDR_ENDS")" "app_timeout=$app_timeouts"
 check "UDR ends: nothing else failed" "$(tr ' ' '\n' <<<"$UDR_ENDS" | grep -vcE '^(completed|app_error|app_timeout)=')" 0
-finish serve load1 load2 app
+
+# ---- 3. SIGTERM with dialogues open ---------------------------------------------
+# The declared menu (no application needed), users who think for a minute:
+# once all are open, serve is stopped; each handset must get the error text
+# (a clean release), each session a UDR with outcome shutdown.
+write_load load3 "$SESSIONS3" 20 "*100#" "2*1 100%"
+sed -i 's/^think = .*/think = 60s/' "$TMP/load3.scn"
+start_switchyard serve3 serve "$TMP/serve.scn" --out "$TMP/out3"
+start load3 "$LOAD" load "$TMP/load3.scn" --target "127.0.0.1:$sip" --ussd-target "127.0.0.1:$link" \
+	--ussd-log "$TMP/shutdown.jsonl" --seed 15
+all_open() { [ "$(m sessions_active 2>/dev/null)" = "$SESSIONS3" ]; }
+sy_wait load3 "$SESSIONS3 dialogues open at the gateway" 60 all_open
+stop_clean serve3
+check "shutdown: serve logs the releases" \
+	"$(grep -c "USSD stopped: $SESSIONS3 sessions started, 0 completed, $SESSIONS3 released at shutdown" "$TMP/serve3.log")" 1
+wait_exit load3 120
+check "shutdown: load exit status (every dialogue released cleanly)" "$STATUS" 0
+grep '^ussd:' "$TMP/load3.log"
+want_outcome=shutdown
+break_on shutdown && want_outcome=completed
+check "shutdown: the handsets' dialogues: ended early with the error text after the first screen" \
+	"$(python3 -c '
+import json, sys
+print(sum(1 for l in open(sys.argv[1]) for t in [json.loads(l)]
+          if t["end"] == "ended_early" and t["received"] == ["Data bundles\n1. Daily\n2. Weekly\n3. Gift",
+                                                           "Service unavailable. Try later."]))' "$TMP/shutdown.jsonl")" \
+	"$SESSIONS3"
+check "shutdown: UDRs (outcome, code, steps, last text: count)" \
+	"$(python3 -c '
+import collections, csv, sys
+print(collections.Counter((r["outcome"], r["code"], r["steps"], r["last_text"]) for r in csv.DictReader(open(sys.argv[1]))))
+' "$TMP/out3/udrs.csv")" \
+	"Counter({('$want_outcome', '*100#', '1', 'Service unavailable. Try later.'): $SESSIONS3})"
+finish serve serve3 load1 load2 load3 app
