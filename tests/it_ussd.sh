@@ -374,7 +374,7 @@ check "ready file: the USSD link listener" "$(grep -c "^ussd tcp 127.0.0.1:$link
 
 # ---- 1. every path, every screen ---------------------------------------------
 start load1 "$LOAD" load "$TMP/load1.scn" --target "127.0.0.1:$sip" --ussd-target "127.0.0.1:$link" \
-	--ussd-log "$TMP/full.jsonl" --seed 13
+	--ussd-log "$TMP/full.jsonl" --seed 13 --bench it-ussd
 wait_exit load1 180
 grep '^ussd:' "$TMP/load1.log"
 [ "$STATUS" = 0 ] || { show_log load1; fail "load: exit status $STATUS (want 0)"; }
@@ -384,6 +384,10 @@ check "/metrics ussd records = dialogues (UDRs queued)" "$(metric_settles "$http
 sy_wait serve "$N1 UDRs in udrs.csv (flushed on a timer)" 30 udrs_at_least "$N1"
 run_checks full "$TMP/full.jsonl" 0
 check "every dialogue completed" "$ENDS" "completed=$N1"
+check "load's bench line: started, completed, improper" "$(python3 -c '
+import json, sys
+b = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{\"bench\":\"it-ussd\"")]
+print(len(b), b[0]["started"], b[0]["completed"], b[0]["improper"])' "$TMP/load1.log")" "1 $N1 $N1 0"
 check_ge "distinct paths walked (of 11)" "$PATHS" 11
 want_started=$N1
 break_on metrics && want_started=$((N1 + 1))
