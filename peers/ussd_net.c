@@ -245,7 +245,6 @@ void ussd_net_on_session_end(struct ussd_net *n, ussd_net_end_fn fn, void *arg)
 
 const struct ussd_net_stats *ussd_net_stats(const struct ussd_net *n)
 {
-	((struct ussd_net *)n)->st.bytes = un__bytes(n);
 	return &n->st;
 }
 

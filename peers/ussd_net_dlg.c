@@ -11,6 +11,14 @@ _Static_assert(sizeof(struct un_dlg) == 64, "a dialogue record is 64 bytes: keep
 
 /* ---- tables ---- */
 
+/* The gauge, kept current as the tables grow. */
+static void bytes_count(struct ussd_net *n)
+{
+	n->st.bytes = (uint64_t)n->slab_n * UN_SLAB * sizeof(struct un_dlg) +
+		      (uint64_t)n->cfg.handsets * (sizeof(*n->hs_dlg) + sizeof(*n->hs_ref)) +
+		      UN_WHEEL * sizeof(*n->wheel);
+}
+
 enum sy_rc un__tables_init(struct ussd_net *n)
 {
 	n->hs_dlg = malloc((size_t)n->cfg.handsets * sizeof(*n->hs_dlg));
@@ -22,6 +30,7 @@ enum sy_rc un__tables_init(struct ussd_net *n)
 	memset(n->wheel, 0xFF, UN_WHEEL * sizeof(*n->wheel));
 	n->dlg_free = n->q_head = n->q_tail = UN_NIL;
 	n->origin_ns = sy_env_now_ns(n->env);
+	bytes_count(n);
 	return SY_OK;
 }
 
@@ -36,12 +45,6 @@ void un__tables_free(struct ussd_net *n)
 	free(n->hs_dlg);
 	free(n->hs_ref);
 	free(n->wheel);
-}
-
-uint64_t un__bytes(const struct ussd_net *n)
-{
-	return (uint64_t)n->slab_n * UN_SLAB * sizeof(struct un_dlg) +
-	       (uint64_t)n->cfg.handsets * (sizeof(*n->hs_dlg) + sizeof(*n->hs_ref)) + UN_WHEEL * sizeof(*n->wheel);
 }
 
 size_t ussd_net_sess_bytes(void)
@@ -61,6 +64,7 @@ static bool slab_grow(struct ussd_net *n)
 		s[k].q_next = k + 1 < UN_SLAB ? base + k + 1 : n->dlg_free; /* q_next links the free list */
 	n->slabs[n->slab_n++] = s;
 	n->dlg_free = base;
+	bytes_count(n);
 	return true;
 }
 

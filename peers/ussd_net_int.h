@@ -122,7 +122,6 @@ void un__send_failed(struct ussd_net *n, uint64_t tag);
 /* Ends every open dialogue (release sent when release is true and a
  * session is bound). */
 void un__end_all(struct ussd_net *n, enum ussd_net_end why, bool release);
-uint64_t un__bytes(const struct ussd_net *n);
 
 /* ussd_net.c */
 /* A bound session with a free window slot, or NULL. */
