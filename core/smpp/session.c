@@ -118,6 +118,14 @@ enum sy_rc smpp_pool_create(const struct smpp_pool_cfg *cfg, struct smpp_pool **
 	return SY_OK;
 }
 
+uint64_t smpp_pool_bytes(const struct smpp_pool *p)
+{
+	const struct smpp_pool_cfg *c = &p->cfg;
+	uint64_t per = sizeof(*p->sess) + c->inbuf_max + (uint64_t)c->window * sizeof(*p->outs) +
+		       (uint64_t)c->in_window * sizeof(*p->ins);
+	return sizeof(*p) + c->sess_max * per;
+}
+
 void smpp_pool_destroy(struct smpp_pool *p)
 {
 	if (p == NULL)

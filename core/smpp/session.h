@@ -132,6 +132,8 @@ enum sy_rc smpp_pool_create(const struct smpp_pool_cfg *cfg, struct smpp_pool **
 /* Closes every session (no callbacks) and any listener, frees the pool. */
 void smpp_pool_destroy(struct smpp_pool *p);
 const struct smpp_pool_stats *smpp_pool_stats(const struct smpp_pool *p);
+/* Memory the pool allocated at create (sessions, input buffers, windows). */
+uint64_t smpp_pool_bytes(const struct smpp_pool *p);
 
 /* Server: accepts streams on local; each becomes an unbound session that
  * must bind within bind_timeout_ns. A full pool closes the new stream. */

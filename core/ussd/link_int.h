@@ -54,7 +54,6 @@ struct ussd_links {
 	struct sy_secret dummy; /* checked for an unknown system_id */
 	struct sy_srclimit *src;
 	struct smpp_pool *srv, *cli; /* accept-mode and bind-mode sessions (NULL when none) */
-	uint64_t pool_bytes;
 	bool stopping;
 	struct ussd_msg rx, tx; /* scratch: a decoded request; a queued message going out */
 	uint8_t tbuf[2 * USSD_TEXT_UTF8_MAX];
