@@ -13,10 +13,10 @@
 
 #define APP_URL_MAX	  512
 #define APP_BODY_MAX	  4096
-#define APP_IN_MAX	  8192 /* bytes read ahead of the reply being worked on */
+#define APP_IN_MAX	  4096 /* bytes read ahead of the reply being worked on */
 #define APP_OUT_MAX	  (USSD_MENU_TEXT_MAX * 2 + 256)
 #define APP_FIELD_MAX	  1024
-#define APP_CONNS_DEFAULT 4096
+#define APP_CONNS_DEFAULT 16384
 
 struct app_conn {
 	struct ussd_app *a;

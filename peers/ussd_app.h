@@ -40,7 +40,7 @@ struct ussd_app_cfg {
 	struct ussd_app_outage outages[USSD_APP_OUTAGES_MAX];
 	uint32_t outage_n;
 	enum ussd_app_outage_mode outage_mode;
-	uint32_t conns_max; /* open connections at once; more are closed at accept (default 4096) */
+	uint32_t conns_max; /* open connections at once; more are closed at accept (default 16384) */
 };
 
 struct ussd_app_stats {
