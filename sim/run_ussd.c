@@ -258,7 +258,9 @@ void sim_ussd_metrics(struct sim_run *r, sy_ctr_visit_fn put, void *arg)
 		fprintf(stderr, "report: %s\n", u->udr_err); /* counted as missing: nothing proven on disk */
 	u->udr_read = true;
 	sy_counters_visit(&ussd_counters, ussd_stats(u->gw), put, arg);
-	sy_counters_visit(&ussd_http_counters, ussd_http_stats_of(u->gw), put, arg);
+	const struct ussd_http_stats *hs = ussd_http_stats_of(u->gw); /* NULL: no HTTP service */
+	if (hs != NULL)
+		sy_counters_visit(&ussd_http_counters, hs, put, arg);
 	put_derived(u, put, arg);
 }
 
@@ -307,7 +309,8 @@ void sim_ussd_counters_text(const struct sim_run *r, struct sy_ctr_out *o)
 		return;
 	if (u->gw != NULL) {
 		sy_counters_text(o, "ussd", &ussd_counters, ussd_stats(u->gw), 110);
-		sy_counters_text(o, "ussd-app", &ussd_http_counters, ussd_http_stats_of(u->gw), 110);
+		if (ussd_http_stats_of(u->gw) != NULL) /* NULL: no HTTP service */
+			sy_counters_text(o, "ussd-app", &ussd_http_counters, ussd_http_stats_of(u->gw), 110);
 	}
 	if (u->net != NULL)
 		sy_counters_text(o, "handsets", &ussd_net_counters, ussd_net_stats(u->net), 110);

@@ -244,7 +244,7 @@ static void test_text_codings_in(void **state)
 	struct smpp_pdu p;
 	struct ussd_msg m;
 	uint32_t st;
-	uint8_t wire[512];
+	uint8_t wire[512] = {0};
 	memcpy(wire, node_pssr, sizeof(node_pssr));
 	wire[51] = SMPP_DC_LATIN1; /* data_coding */
 	wire[58] = 0xE9;	   /* the '#' of short_message becomes 'é' */
@@ -300,7 +300,7 @@ static void test_release(void **state)
 	struct smpp_pdu p;
 	struct ussd_msg m;
 	uint32_t st;
-	uint8_t wire[512];
+	uint8_t wire[512] = {0};
 	memcpy(wire, node_pssr, sizeof(node_pssr));
 	wire[sizeof(node_pssr) - 1] = 0x01; /* end bit */
 	assert_int_equal(wire_in(&its, wire, sizeof(node_pssr), &p, &m, &st), SY_OK);
