@@ -106,7 +106,7 @@ static void test_node_vector(void **state)
 	assert_string_equal(m.code, "*123#");
 	assert_string_equal(m.text, "*123#");
 	/* Encoding the same message as a deliver_sm gives those bytes. */
-	uint8_t wire[512];
+	uint8_t wire[512] = {0};
 	size_t len;
 	assert_int_equal(wire_out(&its, &m, SMPP_DELIVER_SM, 7, wire, sizeof(wire), &len), SY_OK);
 	assert_int_equal(len, sizeof(node_pssr));
@@ -118,7 +118,7 @@ static void test_its_session_info_bits(void **state)
 {
 	struct ussd_msg m, back;
 	struct smpp_pdu p;
-	uint8_t wire[512];
+	uint8_t wire[512] = {0};
 	size_t len;
 	uint32_t st;
 	msg_set(&m, SMPP_USSD_PSSR_RESP, 0xC3, 0x55, true, "Bye");
@@ -138,7 +138,7 @@ static void round_trip(const struct ussd_codec_cfg *c, uint32_t cmd, const struc
 {
 	struct ussd_msg back;
 	struct smpp_pdu p;
-	uint8_t wire[1024];
+	uint8_t wire[1024] = {0};
 	size_t len;
 	uint32_t st = 0xDEAD;
 	assert_int_equal(wire_out(c, m, cmd, 9, wire, sizeof(wire), &len), SY_OK);

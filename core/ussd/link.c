@@ -224,9 +224,10 @@ static uint32_t request_status(struct ussd_links *ls, struct link_conn *c, const
 {
 	struct ussd_msg *m = &ls->rx;
 	uint32_t st;
+	/* submit_sm is ours to send (see the top); query_sm, cancel_sm and
+	 * replace_sm mean nothing in a dialogue. */
 	if (req->command_id != SMPP_DELIVER_SM && req->command_id != SMPP_DATA_SM) {
-		ls->c.st
-		    ->rx_bad++; /* submit_sm is ours to send (see the top); query/cancel/replace mean nothing here */
+		ls->c.st->rx_bad++;
 		return ESME_RINVCMDID;
 	}
 	if (ussd_msg_from_pdu(&c->l->codec, req, m, &st) != SY_OK) {
@@ -293,17 +294,19 @@ struct link_conn *link__pick(struct ussd_link *l)
 	return NULL;
 }
 
+static enum sy_rc conn_send(struct link_conn *c, const struct smpp_pdu *p)
+{
+	enum sy_rc rc = smpp_session_send(c->s, p, 0, NULL);
+	if (rc == SY_OK)
+		c->l->ls->c.st->tx_msgs++;
+	return rc;
+}
+
 enum sy_rc link__send_now(struct ussd_link *l, struct link_conn *c, const struct ussd_msg *m)
 {
-	struct ussd_links *ls = l->ls;
 	struct smpp_pdu p;
-	enum sy_rc rc = ussd_msg_to_pdu(&l->codec, m, SMPP_SUBMIT_SM, &p, ls->tbuf, sizeof(ls->tbuf));
-	if (rc != SY_OK)
-		return rc;
-	rc = smpp_session_send(c->s, &p, 0, NULL);
-	if (rc == SY_OK)
-		ls->c.st->tx_msgs++;
-	return rc;
+	enum sy_rc rc = ussd_msg_to_pdu(&l->codec, m, SMPP_SUBMIT_SM, &p, l->ls->tbuf, sizeof(l->ls->tbuf));
+	return rc != SY_OK ? rc : conn_send(c, &p);
 }
 
 enum sy_rc ussd_link_send(struct ussd_links *ls, uint16_t li, const struct ussd_msg *m)
@@ -318,7 +321,7 @@ enum sy_rc ussd_link_send(struct ussd_links *ls, uint16_t li, const struct ussd_
 		return SY_ERR_INVAL;
 	struct link_conn *c = l->q.n == 0 ? link__pick(l) : NULL; /* behind the queue, never past it */
 	if (c != NULL) {
-		enum sy_rc rc = link__send_now(l, c, m);
+		enum sy_rc rc = conn_send(c, &p);
 		if (rc != SY_AGAIN)
 			return rc;
 	}
