@@ -109,6 +109,17 @@ int load_ussd_create(struct load_ussd *lu, const struct sy_env *env, const struc
 	}
 	nc.gateway = *gateway; /* node = bind: the gateway's link listener */
 	nc.listen = t->listen_addr;
+	if (nc.fail_text_n == 0) { /* no [ussd] in the scenario: switchyard's default release texts */
+		if ((lu->texts = malloc(sizeof(*lu->texts))) == NULL) {
+			snprintf(err, sizeof(err), "out of memory");
+			goto fail;
+		}
+		ussd_cfg_defaults(lu->texts);
+		const char *d[] = {lu->texts->timeout_text, lu->texts->error_text, lu->texts->busy_text,
+				   lu->texts->unknown_text};
+		for (uint32_t i = 0; i < SY_ARRAY_LEN(d) && nc.fail_text_n < USSD_NET_FAIL_TEXTS_MAX; i++)
+			nc.fail_texts[nc.fail_text_n++] = d[i];
+	}
 	if (ussd_net_create(env, &nc, &lu->net, err, sizeof(err)) != SY_OK)
 		goto fail;
 	if (log_path == NULL)
@@ -233,7 +244,9 @@ int load_ussd_destroy(struct load_ussd *lu)
 		ussd_net_destroy(lu->net); /* no transcript after it */
 	if (lu->log != NULL && (fclose(lu->log) != 0 || lu->log_failed))
 		rc = -1;
+	free(lu->texts); /* after the node that pointed at them */
 	lu->net = NULL;
 	lu->log = NULL;
+	lu->texts = NULL;
 	return rc;
 }

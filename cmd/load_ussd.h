@@ -15,8 +15,13 @@
 
 struct world;
 struct ussd_net;
+struct ussd_cfg;
 
 struct load_ussd {
+	/* the gateway's release texts the handsets count as an early end when
+	 * the scenario has no [ussd]: switchyard's defaults (the node's config
+	 * holds the strings it points to) */
+	struct ussd_cfg *texts; /* NULL with [ussd] */
 	struct ussd_net *net;
 	const struct sy_env *env;
 	FILE *log;		  /* --ussd-log: one JSON line per ended dialogue; NULL none */

@@ -339,10 +339,11 @@ static int serve_run(struct serve *s, const struct cmd_opts *o)
 		sy_counters_text(&co, "fraud", &fraud_counters, fraud_stats(s->fraud), sizeof(line));
 		SY_LOG(s->env, SY_LOG_INFO, "%.*s", (int)(co.len > 0 ? co.len - 1 : 0), line);
 	}
-	if (s->ussd != NULL) { /* "ussd ussd.started 200, ..." */
-		struct sy_ctr_out co = {line, sizeof(line), 0, false};
-		sy_counters_text(&co, "ussd", &ussd_counters, ussd_stats(s->ussd), sizeof(line));
-		SY_LOG(s->env, SY_LOG_INFO, "%.*s", (int)(co.len > 0 ? co.len - 1 : 0), line);
+	if (s->ussd != NULL) { /* "ussd ussd.started 200, ..." on one line: 40 counters */
+		char text[4096];
+		struct sy_ctr_out co = {text, sizeof(text), 0, false};
+		sy_counters_text(&co, "ussd", &ussd_counters, ussd_stats(s->ussd), sizeof(text));
+		SY_LOG(s->env, SY_LOG_INFO, "%.*s", (int)(co.len > 0 ? co.len - 1 : 0), text);
 	}
 	return rc;
 }

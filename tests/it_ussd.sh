@@ -23,12 +23,15 @@
 #     handset timeout): completed with its END text, or the gateway's error
 #     text with UDR end app_error, or (*385#) its error text with UDR end
 #     app_timeout; no session is left open.
+#  3. SIGTERM to serve with 10 dialogues open: each handset gets the error
+#     text (a clean release), each session a UDR with outcome shutdown,
+#     serve exits 0.
 # Break-once hooks, each seen to fail (USSD_BREAK=NAME, names below in
 # break_on calls): screens, order, dial, udr, udr_sqlite, applog, metrics,
-# outage, open.
+# outage, open, shutdown.
 set -u
 source "$(dirname "$0")/lib.sh"
-SESSIONS=200 RATE=20 SESSIONS2=120 RATE2=15
+SESSIONS=200 RATE=20 SESSIONS2=120 RATE2=15 SESSIONS3=10
 
 require_switchyard
 [ -x "$PWD/$BUILD/switchyard-load" ] || fail "$BUILD/switchyard-load is missing: build it first"
@@ -240,13 +243,19 @@ def check(name, got, want):
     checks.append((name, str(got), str(want)))
 
 trs = [json.loads(l) for l in open(tr_path)]
+# The gateway ended a dialogue with its error or timeout text: at the
+# handset that is an early END, or a "completed" one when it came after the
+# path's last input (the handset cannot tell it from the application's END;
+# neither menu here ever says those texts).
+def failed(t):
+    return t['end'] != 'completed' or t['received'][-1] in FAILED_TEXTS
 
 # ---- the transcripts against the menus
 bad_screens = bad_order = bad_sent = 0
 for t in trs:
     dialled, answers, replies, _ = expected(t)
     want = [x[1] for x in replies]
-    if t['end'] != 'completed':  # the screens before the failure, then the gateway's text
+    if failed(t):  # the screens before the failure, then the gateway's text
         want = want[:len(t['received']) - 1] + [t['received'][-1] if t['received'][-1] in FAILED_TEXTS else '?']
     if 'order' in brk and len(want) > 1: want = want[::-1]
     if t['received'] != want:
@@ -273,7 +282,7 @@ got_udr = collections.Counter(udr_key(r['msisdn'], r['code'], r['steps'], r['inp
                               for r in rows)
 want_udr = collections.Counter()
 for t in trs:
-    ok = t['end'] == 'completed'
+    ok = not failed(t)
     want_udr[udr_key(t['msisdn'], t['code'], len(t['received']) - (0 if ok else 1), len(t['sent']) - 1,
                      'completed' if ok else 'failed', t['received'][-1])] += 1
 if 'udr' in brk: want_udr[('254700000000', '*384#', 3, 2, 'completed', 'x')] += 1
@@ -311,7 +320,7 @@ for sid, texts in app.items():
     if r.get('outcome', 'completed') == 'completed':  # failed sessions: how far they got varies
         got_app[(meta[sid], tuple(texts), r.get('msisdn'))] += 1
 for t in trs:
-    if t['code'] != '*384#' or t['end'] != 'completed': continue
+    if t['code'] != '*384#' or failed(t): continue
     texts = expected(t)[3]
     if 'applog' in brk: texts = [x.replace('*', '#') for x in texts]
     want_app[((t['msisdn'], '*384#'), tuple(texts), t['msisdn'])] += 1
@@ -323,14 +332,16 @@ for k in list((want_app - got_app).elements())[:3]: print('expected at the app:'
 
 for c in checks: print('\t'.join(c))
 print('ends\t%s' % ' '.join('%s=%d' % kv for kv in sorted(collections.Counter(t['end'] for t in trs).items())))
+print('outcomes\tok=%d failed=%d' % (sum(not failed(t) for t in trs), sum(failed(t) for t in trs)))
 print('udr_ends\t%s' % ' '.join('%s=%d' % kv for kv in sorted(ends.items())))
 print('paths\t%d' % len({(t['code'], t['path']) for t in trs}))
 print('app_requests\t%d' % app_requests)
 PY
 }
 
-# run_checks WHAT TRANSCRIPTS SQLITE: verify's lines as checks; sets ENDS,
-# UDR_ENDS, PATHS, APP_REQUESTS.
+# run_checks WHAT TRANSCRIPTS SQLITE: verify's lines as checks; sets ENDS
+# (the handsets' ends), OUTCOMES ("ok=N failed=M": M ended by the gateway's
+# error or timeout text), UDR_ENDS, PATHS, APP_REQUESTS.
 run_checks() {
 	local out name got want
 	out=$(verify "$2" "$TMP/app.jsonl" "$3" 2>"$TMP/verify-$1.err") ||
@@ -338,6 +349,7 @@ run_checks() {
 	while IFS=$'\t' read -r name got want; do
 		case $name in
 		ends) ENDS=$got ;;
+		outcomes) OUTCOMES=$got ;;
 		udr_ends) UDR_ENDS=$got ;;
 		paths) PATHS=$got ;;
 		app_requests) APP_REQUESTS=$got ;;
@@ -362,7 +374,7 @@ check "ready file: the USSD link listener" "$(grep -c "^ussd tcp 127.0.0.1:$link
 
 # ---- 1. every path, every screen ---------------------------------------------
 start load1 "$LOAD" load "$TMP/load1.scn" --target "127.0.0.1:$sip" --ussd-target "127.0.0.1:$link" \
-	--ussd-log "$TMP/full.jsonl" --seed 13
+	--ussd-log "$TMP/full.jsonl" --seed 13 --bench it-ussd
 wait_exit load1 180
 grep '^ussd:' "$TMP/load1.log"
 [ "$STATUS" = 0 ] || { show_log load1; fail "load: exit status $STATUS (want 0)"; }
@@ -372,6 +384,10 @@ check "/metrics ussd records = dialogues (UDRs queued)" "$(metric_settles "$http
 sy_wait serve "$N1 UDRs in udrs.csv (flushed on a timer)" 30 udrs_at_least "$N1"
 run_checks full "$TMP/full.jsonl" 0
 check "every dialogue completed" "$ENDS" "completed=$N1"
+check "load's bench line: started, completed, improper" "$(python3 -c '
+import json, sys
+b = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{\"bench\":\"it-ussd\"")]
+print(len(b), b[0]["started"], b[0]["completed"], b[0]["improper"])' "$TMP/load1.log")" "1 $N1 $N1 0"
 check_ge "distinct paths walked (of 11)" "$PATHS" 11
 want_started=$N1
 break_on metrics && want_started=$((N1 + 1))
@@ -406,13 +422,53 @@ app_errors=$(m app_errors_total)
 app_timeouts=$(m app_timeouts_total)
 stop_clean serve
 cat "$TMP/full.jsonl" "$TMP/outage.jsonl" >"$TMP/both.jsonl"
-check_ge "outage: dialogues that completed before the outage" "$(grep -c '"end":"completed"' "$TMP/outage.jsonl")" 10
-check_ge "outage: dialogues ended early by the gateway's text" "$(grep -c '"end":"ended_early"' "$TMP/outage.jsonl")" 1
 check_ge "outage: dialogues (of $SESSIONS2 asked for)" "$(wc -l <"$TMP/outage.jsonl")" $((SESSIONS2 * 9 / 10))
+# ok / failed as verify counts them: the last text the gateway's error text or not
+read -r ok_n failed_n < <(python3 -c '
+import json, sys
+f = [json.loads(l)["received"][-1] == "Service unavailable. Try later." for l in open(sys.argv[1])]
+print(f.count(False), f.count(True))' "$TMP/outage.jsonl")
+check_ge "outage: dialogues that completed with the application's END" "$ok_n" 10
+check_ge "outage: dialogues ended by the gateway's error text" "$failed_n" 1
+check "outage: the handsets' completed (load's view) = dialogues with the application's END" \
+	"$(grep -c '"end":"completed"' "$TMP/outage.jsonl")" "$ok_n"
 run_checks "whole run, after stop (sqlite too)" "$TMP/both.jsonl" 1
 want_err="app_error=$app_errors"
 break_on outage && want_err="app_error=$((app_errors + 1))"
 check "UDR ends: app_error as /metrics" "$(grep -oE 'app_error=[0-9]+' <<<"$UDR_ENDS")" "$want_err"
 check "UDR ends: app_timeout as /metrics" "$(grep -oE 'app_timeout=[0-9]+' <<<"$UDR_ENDS")" "app_timeout=$app_timeouts"
 check "UDR ends: nothing else failed" "$(tr ' ' '\n' <<<"$UDR_ENDS" | grep -vcE '^(completed|app_error|app_timeout)=')" 0
-finish serve load1 load2 app
+
+# ---- 3. SIGTERM with dialogues open ---------------------------------------------
+# The declared menu (no application needed), users who think for a minute:
+# once all are open, serve is stopped; each handset must get the error text
+# (a clean release), each session a UDR with outcome shutdown.
+write_load load3 "$SESSIONS3" 20 "*100#" "2*1 100%"
+sed -i 's/^think = .*/think = 60s/' "$TMP/load3.scn"
+start_switchyard serve3 serve "$TMP/serve.scn" --out "$TMP/out3"
+start load3 "$LOAD" load "$TMP/load3.scn" --target "127.0.0.1:$sip" --ussd-target "127.0.0.1:$link" \
+	--ussd-log "$TMP/shutdown.jsonl" --seed 15
+all_open() { [ "$(m sessions_active 2>/dev/null)" = "$SESSIONS3" ]; }
+sy_wait load3 "$SESSIONS3 dialogues open at the gateway" 60 all_open
+stop_clean serve3
+check "shutdown: serve logs the releases" \
+	"$(grep -c "USSD stopped: $SESSIONS3 sessions started, 0 completed, $SESSIONS3 released at shutdown" "$TMP/serve3.log")" 1
+wait_exit load3 120
+check "shutdown: load exit status (every dialogue released cleanly)" "$STATUS" 0
+grep '^ussd:' "$TMP/load3.log"
+want_outcome=shutdown
+break_on shutdown && want_outcome=completed
+check "shutdown: the handsets' dialogues: ended early with the error text after the first screen" \
+	"$(python3 -c '
+import json, sys
+print(sum(1 for l in open(sys.argv[1]) for t in [json.loads(l)]
+          if t["end"] == "ended_early" and t["received"] == ["Data bundles\n1. Daily\n2. Weekly\n3. Gift",
+                                                           "Service unavailable. Try later."]))' "$TMP/shutdown.jsonl")" \
+	"$SESSIONS3"
+check "shutdown: UDRs (outcome, code, steps, last text: count)" \
+	"$(python3 -c '
+import collections, csv, sys
+print(collections.Counter((r["outcome"], r["code"], r["steps"], r["last_text"]) for r in csv.DictReader(open(sys.argv[1]))))
+' "$TMP/out3/udrs.csv")" \
+	"Counter({('$want_outcome', '*100#', '1', 'Service unavailable. Try later.'): $SESSIONS3})"
+finish serve serve3 load1 load2 load3 app

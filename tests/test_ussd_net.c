@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "core/conf/scn.h"
 #include "core/smpp/session.h"
 #include "core/ussd/codec.h"
 #include "peers/ussd_net.h"
@@ -518,6 +519,97 @@ static void test_bad_cfg(void **state)
 	world_free(w);
 }
 
+/* ---- against the real gateway (core/ussd) ---- */
+
+static const char gw_conf[] = "[ussd]\nlisten = 10.0.0.1:2776\napp_timeout = 2s\n"
+			      "[ussd-link op]\nmode = %s\nsystem_id = node\npassword = pw\n%s"
+			      "session_ref = %s\nrelease_op = 32\n"
+			      "[ussd-service *123#]\nmenu = bank\n"
+			      "[ussd-menu bank]\nstart = main\n"
+			      "screen main = Welcome\\n1. Balance\\n2. Send\n"
+			      "option main 1 = balance\noption main 2 = to\n"
+			      "end balance = Your balance is 10 KES.\n"
+			      "screen to = Number:\ninput to = amount\n"
+			      "screen amount = Send to {input}. Amount:\ninput amount = confirm\n"
+			      "screen confirm = Send {input}?\\n1. Yes\noption confirm 1 = sent\n"
+			      "end sent = Done.\n";
+
+struct gw_logs {
+	uint32_t balance, sent, other;
+	char bad[512];
+};
+
+static void gw_on_log(void *arg, const struct ussd_net_session_log *l)
+{
+	struct gw_logs *g = arg;
+	const char *last = l->step_n ? l->steps[l->step_n - 1].text : "";
+	if (l->end == USSD_NET_END_COMPLETED && strcmp(l->path, "1") == 0 && l->step_n == 4 &&
+	    strcmp(last, "Your balance is 10 KES.") == 0 &&
+	    strcmp(l->steps[1].text, "Welcome\n1. Balance\n2. Send") == 0)
+		g->balance++;
+	else if (l->end == USSD_NET_END_COMPLETED && l->step_n == 10 && strcmp(last, "Done.") == 0 &&
+		 strcmp(l->steps[7].text, "Send 100?\n1. Yes") == 0 &&
+		 strcmp(l->steps[5].text, "Send to 0722. Amount:") == 0)
+		g->sent++;
+	else if (g->other++ == 0)
+		snprintf(g->bad, sizeof(g->bad), "%s %s end %s steps %u last '%s'", l->dialled, l->path,
+			 ussd_net_end_name(l->end), l->step_n, last);
+}
+
+/* The handsets walk the gateway's own menu: the node binds to it (its
+ * accept link), or accepts its bind; both reference kinds. */
+static void real_gateway(enum ussd_net_mode mode, const char *ref)
+{
+	char text[2048], err[256] = "";
+	bool node_binds = mode == USSD_NET_BIND;
+	snprintf(text, sizeof(text), gw_conf, node_binds ? "accept" : "bind",
+		 node_binds ? "" : "address = 10.0.5.1:2776\n", ref);
+	struct scn *scn = NULL;
+	if (scn_parse_string(text, "gw.scn", &scn, err, sizeof(err)) != SY_OK)
+		fail_msg("%s", err);
+	struct world *w = world_new(strcmp(ref, "its_session_info") == 0 ? USSD_REF_ITS_SESSION_INFO
+									 : USSD_REF_USER_MESSAGE_REFERENCE);
+	struct ussd *u = NULL;
+	struct ussd_deps d = {.env = sim_node_env(w->ngw), .cfg = &scn->ussd};
+	if (ussd_create(&d, &u, err, sizeof(err)) != SY_OK || ussd_start(u, err, sizeof(err)) != SY_OK)
+		fail_msg("gateway: %s", err);
+	w->cfg.mode = mode;
+	w->cfg.listen = sim_node_addr(w->nnet, 2776);
+	w->cfg.release_op = 32;
+	w->cfg.start_ns = 2 * SEC; /* the gateway's bind retries start at 1 s */
+	w->cfg.stop_ns = 3 * SEC;
+	w->cfg.path_n = 2;
+	w->cfg.paths[0] = (struct ussd_net_path){"1", 1};
+	w->cfg.paths[1] = (struct ussd_net_path){"2*0722*100*1", 1};
+	w->cfg.codes[0] = (struct ussd_net_code){"*123#", 1, 0, 2};
+	char err2[256];
+	assert_int_equal(ussd_net_create(sim_node_env(w->nnet), &w->cfg, &w->net, err2, sizeof(err2)), SY_OK);
+	struct gw_logs g = {0};
+	ussd_net_on_session_end(w->net, gw_on_log, &g);
+	ussd_net_start(w->net);
+	world_run(w, 20 * SEC);
+	const struct ussd_net_stats *s = st(w);
+	if (g.other != 0)
+		fail_msg("%u dialogues went wrong, the first: %s", g.other, g.bad);
+	assert_int_equal(s->started, 100);
+	assert_int_equal(g.balance + g.sent, 100);
+	assert_true(g.balance > 20 && g.sent > 20);
+	assert_int_equal(ussd_stats(u)->completed, 100);
+	assert_int_equal(ussd_stats(u)->active, 0);
+	assert_int_equal(ussd_stats(u)->stray, 0);
+	ussd_net_destroy(w->net);
+	w->net = NULL;
+	ussd_destroy(u);
+	world_free(w);
+	scn_free(scn);
+}
+
+static void test_real_gateway(void **state)
+{
+	real_gateway(USSD_NET_BIND, "its_session_info");
+	real_gateway(USSD_NET_ACCEPT, "user_message_reference");
+}
+
 static void test_record_size(void **state)
 {
 	assert_true(ussd_net_sess_bytes() <= 96);
@@ -537,6 +629,7 @@ int main(void)
 	    cmocka_unit_test(test_link_lost),
 	    cmocka_unit_test(test_stop_all),
 	    cmocka_unit_test(test_bad_cfg),
+	    cmocka_unit_test(test_real_gateway),
 	    cmocka_unit_test(test_record_size),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
