@@ -59,27 +59,30 @@ static const char tariff_csv[] = "Prefix,Description,Rate,Connection Fee,Increme
 				 "200,Balance,0.02,0,,,,ussd,USD\n"
 				 "300,Banking,0.01,0.005,,,,ussd,USD\n";
 
-static const char conf_fmt[] = "[ussd]\nlisten = 127.0.0.1:2776\nsession_timeout = 180s\nsessions = %u\n\n"
-			       "[ussd-link op]\nmode = accept\nsystem_id = node\npassword = secret1\n\n"
-			       "[ussd-link op2]\nmode = accept\nsystem_id = node2\npassword = secret2\n\n"
-			       "[ussd-service *123#]\nmenu = bank\n\n"
-			       "[ussd-service *456#]\nurl = http://127.0.0.1:8090/ussd\ntimeout = 3s\n\n"
-			       "[ussd-service *200#]\nmenu = bank\ncharge = session\nprice = 0.05 USD\n\n"
-			       "[ussd-service *300#]\nmenu = bank\ncharge = step\nprice = 0.01 USD\n\n"
-			       "[ussd-service *500#]\nmenu = bank\ncharge = session\nprice = 0.05 USD\n\n"
-			       "[ussd-menu bank]\nstart = main\n"
-			       "screen main = Welcome\\n1. Balance\\n2. Send money\n"
-			       "option main 1 = balance\noption main 2 = send_to\n"
-			       "end balance = Your balance is 100.\n"
-			       "screen send_to = Recipient?\ninput send_to = amount\n"
-			       "screen amount = Send to {input}. Amount?\ninput amount = confirm\n"
-			       "screen confirm = Send {input}?\\n1. Yes\\n2. No\n"
-			       "option confirm 1 = sent\noption confirm 2 = cancelled\n"
-			       "end sent = Sent.\nend cancelled = Cancelled.\n\n"
-			       "[tariff retail]\nfile = %s\n\n"
-			       "[account alice]\ncallers = +2547000\nbalance = 1.00 USD\n\n"
-			       "[account poor]\ncallers = +2547999\nbalance = 0.01 USD\n\n"
-			       "[account mid]\ncallers = +2547555\nbalance = 0.03 USD\n";
+static const char conf_fmt[] =
+    "[ussd]\nlisten = 127.0.0.1:2776\nsession_timeout = 180s\nsessions = %u\n\n"
+    "[ussd-link op]\nmode = accept\nsystem_id = node\npassword = secret1\n\n"
+    "[ussd-link op2]\nmode = accept\nsystem_id = node2\npassword = secret2\n\n"
+    "[ussd-service *123#]\nmenu = bank\n\n"
+    "[ussd-service *456#]\nurl = http://127.0.0.1:8090/ussd\ntimeout = 3s\n\n"
+    "[ussd-service *200#]\nmenu = bank\ncharge = session\nprice = 0.05 USD\n\n"
+    "[ussd-service *300#]\nmenu = bank\ncharge = step\nprice = 0.01 USD\n\n"
+    "[ussd-service *500#]\nmenu = bank\ncharge = session\nprice = 0.05 USD\n\n"
+    "[ussd-service *600#]\nmenu = bank\ncharge = session\nprice = 0.05 USD\naccount = shop\n\n"
+    "[ussd-menu bank]\nstart = main\n"
+    "screen main = Welcome\\n1. Balance\\n2. Send money\n"
+    "option main 1 = balance\noption main 2 = send_to\n"
+    "end balance = Your balance is 100.\n"
+    "screen send_to = Recipient?\ninput send_to = amount\n"
+    "screen amount = Send to {input}. Amount?\ninput amount = confirm\n"
+    "screen confirm = Send {input}?\\n1. Yes\\n2. No\n"
+    "option confirm 1 = sent\noption confirm 2 = cancelled\n"
+    "end sent = Sent.\nend cancelled = Cancelled.\n\n"
+    "[tariff retail]\nfile = %s\n\n"
+    "[account alice]\ncallers = +2547000\nbalance = 1.00 USD\n\n"
+    "[account poor]\ncallers = +2547999\nbalance = 0.01 USD\n\n"
+    "[account mid]\ncallers = +2547555\nbalance = 0.03 USD\n\n"
+    "[account shop]\nbalance = 2.00 USD\n";
 
 static enum sy_rc tx_capture(void *arg, uint16_t li, const struct ussd_msg *m)
 {
@@ -590,12 +593,18 @@ static void test_charge_session(void **state)
 	dial(f, "+254788800000", 1, "*200#");
 	expect_end(f, "Service busy. Try later.");
 	assert_int_equal(ussd_stats(f->u)->refused_account, 1);
+	/* a service that names its account: that one pays, whoever dials */
+	int64_t s0 = balance(f, "shop");
+	dial(f, "+254788800000", 1, "*600*1#");
+	expect_end(f, "Your balance is 100.");
+	assert_string_equal(last_end(f)->account, "shop");
+	assert_int_equal(balance(f, "shop"), s0 - 50000);
 	/* free service: no account needed */
 	dial(f, "+254788800000", 1, "*123*1#");
 	expect_end(f, "Your balance is 100.");
 	int64_t charged, decrease;
 	assert_true(callbill_conserved(f->cb, &charged, &decrease));
-	assert_int_equal(charged, 70000);
+	assert_int_equal(charged, 120000);
 	fx_free(f);
 }
 
