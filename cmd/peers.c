@@ -39,8 +39,9 @@ static void load_usage(FILE *f)
 		   "  [traffic sms] applications (SMPP to --smpp-target, default --target's host\n"
 		   "  port 2775) and [traffic ussd] handsets (an operator USSD node binding over\n"
 		   "  SMPP to --ussd-target, default --target's host port 2776; --ussd-log FILE:\n"
-		   "  one JSON line per ended dialogue) on real sockets for the traffic duration plus [run] drain,\n"
-		   "  prints a report; exit 0 when nothing was lost, 1 otherwise, 2 usage.\n"
+		   "  one JSON line per ended dialogue) on real sockets for the traffic\n"
+		   "  duration plus [run] drain, prints a report; exit 0 when nothing was\n"
+		   "  lost, 1 otherwise, 2 usage.\n"
 		   "  A scenario with [replay] sections and no [traffic] replays their callers\n"
 		   "  against --target (docs/pcap.md, \"Replay\").\n");
 }
