@@ -435,6 +435,40 @@ static void test_http_app_timeout_and_error(void **state)
 	fx_free(f);
 }
 
+/* An application text longer than one USSD string (182 GSM characters;
+ * 80 UCS2 ones) cannot go out: the handset gets the error text, a clean
+ * release, and the record says app_error with the reply judged bad. */
+static void test_http_text_too_long(void **state)
+{
+	struct fx *f = fx_new(64, false);
+	char gsm[184], ucs2[2 * 81 + 1] = "";
+	memset(gsm, 'a', 183);
+	gsm[183] = '\0';
+	dial(f, "+254711000001", 1, "*456#");
+	struct ussd_app_reply r = reply_of(USSD_APP_OK, 200, false, gsm);
+	ussd__app_done(f->u, f->app_token[0], &r);
+	expect_end(f, "Service unavailable. Try later.");
+	assert_int_equal(last_end(f)->end, USSD_END_APP_ERROR);
+	assert_int_equal(last_end(f)->app_result, USSD_APP_BAD);
+	for (int i = 0; i < 81; i++)
+		strcat(ucs2, "\xd0\xb6"); /* Cyrillic zhe has no GSM form: UCS2, 81 units > 80 */
+	dial(f, "+254711000002", 1, "*456#");
+	r = reply_of(USSD_APP_OK, 200, true, ucs2);
+	ussd__app_done(f->u, f->app_token[1], &r);
+	expect_end(f, "Service unavailable. Try later.");
+	assert_int_equal(last_end(f)->end, USSD_END_APP_ERROR);
+	/* exactly 182 GSM characters still fit */
+	gsm[182] = '\0';
+	dial(f, "+254711000003", 1, "*456#");
+	r = reply_of(USSD_APP_OK, 200, true, gsm);
+	ussd__app_done(f->u, f->app_token[2], &r);
+	expect_end(f, gsm);
+	assert_int_equal(last_end(f)->end, USSD_END_COMPLETED);
+	assert_int_equal(ussd_stats(f->u)->app_unsendable, 2);
+	assert_int_equal(ussd_stats(f->u)->active, 0);
+	fx_free(f);
+}
+
 /* The handset leaves while the application thinks: the request is
  * cancelled and its late reply changes nothing. */
 static void test_http_release_cancels(void **state)
@@ -747,6 +781,7 @@ int main(void)
 	    cmocka_unit_test(test_http_dialogue),
 	    cmocka_unit_test(test_http_app_timeout_and_error),
 	    cmocka_unit_test(test_http_release_cancels),
+	    cmocka_unit_test(test_http_text_too_long),
 	    cmocka_unit_test(test_unknown_code),
 	    cmocka_unit_test(test_sessions_max),
 	    cmocka_unit_test(test_duplicate_key),

@@ -143,6 +143,24 @@ static void refuse(struct ussd *u, uint16_t li, const struct ussd_msg *m, int sv
 	ussd__record(u, &r);
 }
 
+/* Whether an application's text goes out as one USSD string (182 GSM
+ * characters, or 80 UCS2 ones): the codec is the judge. Declared menus are
+ * checked when the configuration is read; an HTTP application's reply is
+ * checked here, so a text too long ends in a clean release with error_text
+ * rather than a dialogue the handset never hears the end of. */
+static bool app_text_fits(const struct ussd *u, const struct ussd_sess *s, struct sy_str text)
+{
+	struct ussd_msg o;
+	if (text.len >= sizeof(o.text))
+		return false;
+	const struct ussd_link_cfg *l = &u->cfg->links[s->link];
+	const struct ussd_codec_cfg cc = {.ref = l->ref, .release_op = l->release_op};
+	struct smpp_pdu pdu;
+	uint8_t buf[2 * USSD_TEXT_UTF8_MAX];
+	msg_to(&o, s->msisdn, svc_of(u, s)->code, s->ref, s->seq, SMPP_USSD_USSR_REQ, text);
+	return ussd_msg_to_pdu(&cc, &o, SMPP_SUBMIT_SM, &pdu, buf, sizeof(buf)) == SY_OK;
+}
+
 /* The application's answer: CON goes to the handset, END ends. */
 static void app_reply(struct ussd *u, struct ussd_sess *s, bool end, struct sy_str text)
 {
@@ -339,7 +357,13 @@ void ussd__app_done(void *arg, uint64_t token, const struct ussd_app_reply *repl
 	s->app_status = reply->status;
 	switch (reply->result) {
 	case USSD_APP_OK:
-		app_reply(u, s, reply->end, reply->text);
+		if (app_text_fits(u, s, reply->text)) {
+			app_reply(u, s, reply->end, reply->text);
+			break;
+		}
+		s->app_result = USSD_APP_BAD;
+		u->st.app_unsendable++;
+		ussd__end(u, s, USSD_END_APP_ERROR, u->cfg->error_text);
 		break;
 	case USSD_APP_TIMEOUT:
 		ussd__end(u, s, USSD_END_APP_TIMEOUT, u->cfg->error_text);

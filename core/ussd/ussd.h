@@ -156,6 +156,7 @@ struct ussd_stats {
 	uint64_t refused_account; /* charged service: no [account] for the subscriber, or it is suspended */
 	uint64_t steps; /* application replies that continued or ended a dialogue */
 	uint64_t app_requests, app_retries, app_overload;
+	uint64_t app_unsendable; /* a 2xx CON/END whose text does not fit one USSD string: error_text sent */
 	uint64_t rx_msgs, tx_msgs, rx_bad; /* dialogue messages from / to the nodes; undecodable ones */
 	uint64_t stray;			   /* a message for no open session (answered, released) */
 	uint64_t tx_queue_full;		   /* a message to the handset that found the link's queue full */

@@ -25,6 +25,7 @@ static const struct sy_counter c[] = {
     {"switchyard_ussd_app_requests_total", "ussd.app_requests", "requests handed to HTTP applications", SY_CTR_COUNTER, SY_UNIT_COUNT, M(app_requests)},
     {"switchyard_ussd_app_retries_total", "ussd.app_retries", "HTTP application requests retried", SY_CTR_COUNTER, SY_UNIT_COUNT, M(app_retries)},
     {"switchyard_ussd_app_overload_total", "ussd.app_overload", "requests not sent: the application's in_flight_max", SY_CTR_COUNTER, SY_UNIT_COUNT, M(app_overload)},
+    {"switchyard_ussd_app_unsendable_total", "ussd.app_unsendable", "application replies too long for one USSD string (error_text sent instead)", SY_CTR_COUNTER, SY_UNIT_COUNT, M(app_unsendable)},
     {"switchyard_ussd_rx_msgs_total", "ussd.rx_msgs", "dialogue messages from the USSD nodes", SY_CTR_COUNTER, SY_UNIT_COUNT, M(rx_msgs)},
     {"switchyard_ussd_tx_msgs_total", "ussd.tx_msgs", "dialogue messages to the USSD nodes", SY_CTR_COUNTER, SY_UNIT_COUNT, M(tx_msgs)},
     {"switchyard_ussd_rx_bad_total", "ussd.rx_bad", "undecodable messages from the nodes (answered with an error)", SY_CTR_COUNTER, SY_UNIT_COUNT, M(rx_bad)},
