@@ -303,18 +303,31 @@ static void bind_connect(struct un_bind *b)
 	smpp_session_set_user(b->s, b);
 }
 
-void ussd_net_start(struct ussd_net *n)
+/* The arrivals' clock starts when the first SMPP session is bound, not at
+ * ussd_net_start(): a dialogue drawn before there is a link to carry it
+ * would only be counted skipped, and a load run's first second would
+ * measure the bind instead of the gateway. */
+static void arrivals_arm(struct ussd_net *n)
 {
-	SY_ASSERT(!n->started);
-	n->started = true;
 	uint64_t now = sy_env_now_ns(n->env);
-	if (n->cfg.mode == USSD_NET_BIND)
-		for (uint32_t i = 0; i < n->bind_n; i++)
-			bind_connect(&n->binds[i]);
+	n->wait_bind = false;
 	n->start_ns = now + n->cfg.start_ns;
 	n->stop_at_ns = n->cfg.stop_ns ? now + n->cfg.stop_ns : 0;
 	n->next_arrival_ns = n->start_ns;
 	un__schedule_arrival(n);
+}
+
+void ussd_net_start(struct ussd_net *n)
+{
+	SY_ASSERT(!n->started);
+	n->started = true;
+	if (n->cfg.mode == USSD_NET_BIND)
+		for (uint32_t i = 0; i < n->bind_n; i++)
+			bind_connect(&n->binds[i]);
+	if (ussd_net_bound(n) > 0)
+		arrivals_arm(n); /* ACCEPT mode: the gateway bound before the start */
+	else
+		n->wait_bind = true;
 }
 
 void ussd_net_stop(struct ussd_net *n)
@@ -427,6 +440,8 @@ static void on_bound(void *arg, struct smpp_session *s, uint32_t status)
 	b->ever_bound = b->bound = true;
 	b->broken = false;
 	b->fails = 0;
+	if (n->wait_bind && !n->stopping)
+		arrivals_arm(n);
 	un__pump(n);
 }
 

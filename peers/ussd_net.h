@@ -90,8 +90,8 @@ struct ussd_net_cfg {
 	/* traffic */
 	uint64_t rate_milli; /* new dialogues per 1000 s; required */
 	enum ussd_net_arrivals arrivals;
-	uint64_t start_ns;     /* first arrival after ussd_net_start() + start_ns */
-	uint64_t stop_ns;      /* no arrivals from ussd_net_start() + stop_ns; 0 = never */
+	uint64_t start_ns;     /* first arrival start_ns after the first SMPP session is bound */
+	uint64_t stop_ns;      /* no arrivals from that first bind + stop_ns; 0 = never */
 	uint64_t sessions_max; /* arrivals at most; 0 = unbounded */
 	struct ussd_net_code codes[USSD_NET_CODES_MAX];
 	uint32_t code_n; /* >= 1 */
@@ -196,7 +196,7 @@ struct ussd_net;
 enum sy_rc ussd_net_create(const struct sy_env *env, const struct ussd_net_cfg *cfg, struct ussd_net **out, char *err,
 			   size_t errlen);
 void ussd_net_on_session_end(struct ussd_net *n, ussd_net_end_fn fn, void *arg);
-/* BIND mode: binds; both: starts the arrivals. */
+/* BIND mode: binds; both: the arrivals start once a session is bound. */
 void ussd_net_start(struct ussd_net *n);
 /* No new dialogues; the open ones go on to their end. */
 void ussd_net_stop(struct ussd_net *n);

@@ -100,6 +100,7 @@ struct ussd_net {
 	uint64_t start_ns, stop_at_ns, next_arrival_ns, arrival_k;
 	sy_timer_id t_arrival;
 	bool started, stopping, unbinding;
+	bool wait_bind; /* started, arrivals not yet armed: no SMPP session bound so far */
 	struct ussd_net_stats st;
 	struct ussd_msg tx, rx; /* scratch */
 	uint8_t pdu_buf[2 * USSD_TEXT_UTF8_MAX + 64];
