@@ -451,7 +451,8 @@ static void on_close(void *arg, struct smpp_session *s, enum smpp_close_reason w
 	struct un_bind *b = bind_of(n, s);
 	SY_LOG(n->env, SY_LOG_INFO, "%s: SMPP session closed: %s", n->cfg.name, smpp_close_reason_str(why));
 	bool was_bound = b->bound;
-	n->st.session_drops += was_bound;
+	bool ours = why == SMPP_CLOSE_UNBOUND && n->unbinding; /* our own unbind: not a drop */
+	n->st.session_drops += was_bound && !ours;
 	n->st.bind_failures += !was_bound;
 	b->s = NULL;
 	b->bound = false;
