@@ -69,6 +69,7 @@ static const char conf_fmt[] =
     "[ussd-service *300#]\nmenu = bank\ncharge = step\nprice = 0.01 USD\n\n"
     "[ussd-service *500#]\nmenu = bank\ncharge = session\nprice = 0.05 USD\n\n"
     "[ussd-service *600#]\nmenu = bank\ncharge = session\nprice = 0.05 USD\naccount = shop\n\n"
+    "[ussd-service *700#]\nmenu = bank\ncharge = session\n\n"
     "[ussd-menu bank]\nstart = main\n"
     "screen main = Welcome\\n1. Balance\\n2. Send money\n"
     "option main 1 = balance\noption main 2 = send_to\n"
@@ -591,6 +592,26 @@ static void test_shutdown_releases(void **state)
 
 /* ---- charging ---- */
 
+/* A charged service whose payer's tariff has no ussd row for the code and
+ * that has no flat price of its own: refused with the busy text, never given
+ * away, counted refused_price; nothing held, nothing charged. */
+static void test_charge_no_price(void **state)
+{
+	struct fx *f = fx_new(64, false);
+	int64_t b0 = balance(f, "alice");
+	dial(f, "+254700011111", 1, "*700#");
+	expect_end(f, "Service busy. Try later.");
+	assert_int_equal(last_end(f)->end, USSD_END_REFUSED);
+	assert_int_equal(last_end(f)->charge_micros, 0);
+	assert_int_equal(ussd_stats(f->u)->refused_price, 1);
+	assert_int_equal(ussd_stats(f->u)->active, 0);
+	assert_int_equal(balance(f, "alice"), b0);
+	struct bill_account_info ai;
+	assert_int_equal(bill_account_get(f->cb->book, SY_STR("alice"), &ai), SY_OK);
+	assert_int_equal(ai.reserved_micros, 0);
+	fx_free(f);
+}
+
 /* charge = session on a tariff row: exactly the row's price, whatever the
  * dialogue's length; a session that got no reply pays nothing. */
 static void test_charge_session(void **state)
@@ -788,6 +809,7 @@ int main(void)
 	    cmocka_unit_test(test_link_down),
 	    cmocka_unit_test(test_shutdown_releases),
 	    cmocka_unit_test(test_charge_session),
+	    cmocka_unit_test(test_charge_no_price),
 	    cmocka_unit_test(test_charge_step),
 	    cmocka_unit_test(test_records_stored),
 	    cmocka_unit_test(test_records_disk_fails),

@@ -170,7 +170,8 @@ enum sy_rc callbill_ussd_payer(struct callbill *cb, struct sy_str account, struc
 /* The charge of n (>= 1) units (sessions or steps) of service code on the
  * payer's tariff at epoch_s: its `ussd` row for the code's digits ("*100*2#"
  * -> "1002", longest prefix) gives fee + rate * n; without a row,
- * flat_micros * n. 0 for n == 0. */
+ * flat_micros * n; without either (no row, flat_micros 0), -1: the service
+ * has no price for this payer. 0 for n == 0. */
 int64_t callbill_ussd_price(const struct callbill *cb, uint32_t payer, struct sy_str code, uint64_t epoch_s,
 			    uint32_t n, int64_t flat_micros);
 /* Holds min(want, available), at least min, under ref (unique per session).

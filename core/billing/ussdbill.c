@@ -47,7 +47,7 @@ int64_t callbill_ussd_price(const struct callbill *cb, uint32_t payer, struct sy
 	struct bill_rating r;
 	if (len > 0 && bill_rate_event(t, BILL_SVC_USSD, (struct sy_str){num, len}, epoch_s, n, &r) == SY_OK)
 		return r.cost_micros;
-	return flat_micros * (int64_t)n;
+	return flat_micros > 0 ? flat_micros * (int64_t)n : -1;
 }
 
 enum sy_rc callbill_ussd_hold(struct callbill *cb, uint32_t payer, struct sy_str ref, int64_t want_micros,

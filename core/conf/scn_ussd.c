@@ -411,9 +411,6 @@ static enum sy_rc service_end(struct scn_pctx *c, void *obj)
 		return scn_fail_at(c, sv->line, "[ussd-service %s] needs 'menu' or 'url'", sv->code);
 	if (sv->charge == USSD_CHARGE_NONE && sv->price_micros != 0)
 		return scn_fail_at(c, sv->line, "[ussd-service %s] has a price but charge = none", sv->code);
-	if (sv->charge != USSD_CHARGE_NONE && sv->price_micros == 0)
-		return scn_fail_at(c, sv->line, "[ussd-service %s] charge = %s needs a price above zero", sv->code,
-				   sv->charge == USSD_CHARGE_SESSION ? "session" : "step");
 	if (sv->account[0] != '\0' && sv->charge == USSD_CHARGE_NONE)
 		return scn_fail_at(c, sv->line, "[ussd-service %s] names an account but charges nothing", sv->code);
 	return SY_OK;
@@ -645,6 +642,17 @@ static enum sy_rc services_finish(struct scn_pctx *c, const struct scn *s, struc
 		if (sv->account[0] != '\0' && scn_account_find(s, sv->account) < 0)
 			return scn_fail_at(c, sv->line, "[ussd-service %s] names unknown account '%s'", sv->code,
 					   sv->account);
+		/* a charged service needs someone to charge, and a price: its own
+		 * or the payer's tariff's ussd row (the engine refuses a payer
+		 * whose tariff has none, counted ussd.refused_price) */
+		if (sv->charge != USSD_CHARGE_NONE && s->account_n == 0)
+			return scn_fail_at(c, sv->line, "[ussd-service %s] charge = %s but no [account] to charge",
+					   sv->code, sv->charge == USSD_CHARGE_SESSION ? "session" : "step");
+		if (sv->charge != USSD_CHARGE_NONE && sv->price_micros == 0 && s->tariff_n == 0)
+			return scn_fail_at(c, sv->line,
+					   "[ussd-service %s] charge = %s needs a price, or a [tariff] with a ussd row "
+					   "for the code",
+					   sv->code, sv->charge == USSD_CHARGE_SESSION ? "session" : "step");
 		if (sv->timeout_ns == 0)
 			sv->timeout_ns = u->app_timeout_ns;
 		if (sv->timeout_ns >= u->session_timeout_ns)

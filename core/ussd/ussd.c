@@ -189,11 +189,19 @@ void ussd__bytes(struct ussd *u)
 
 /* ---- charging ---- */
 
+/* < 0: the payer's tariff has no ussd row for the code and the service no
+ * flat price. */
 static int64_t price(const struct ussd *u, const struct ussd_sess *s, uint32_t units)
 {
 	const struct ussd_service_cfg *svc = &u->cfg->services[s->service];
 	return callbill_ussd_price(u->bill, s->payer, sy_str_from(svc->code), s->begin_wall_ns / SY_NS_PER_S, units,
 				   svc->price_micros);
+}
+
+/* The same once a session has begun with a price (never negative then). */
+static int64_t price_of(const struct ussd *u, const struct ussd_sess *s, uint32_t units)
+{
+	return SY_MAX(price(u, s, units), 0);
 }
 
 enum sy_rc ussd__charge_begin(struct ussd *u, struct ussd_sess *s)
@@ -207,6 +215,12 @@ enum sy_rc ussd__charge_begin(struct ussd *u, struct ussd_sess *s)
 	}
 	/* a session's price up front; per step, several steps at a time */
 	int64_t min = price(u, s, 1), want = svc->charge == USSD_CHARGE_STEP ? price(u, s, USSD_STEP_HOLD) : min;
+	if (min < 0) {
+		/* a charged service with no price for this payer: refused, not
+		 * given away (a tariff without the code's row is a mistake) */
+		u->st.refused_price++;
+		return SY_DECLINED;
+	}
 	if (want <= 0)
 		return SY_OK; /* free: nothing to hold */
 	char ref[32];
@@ -229,11 +243,11 @@ bool ussd__charge_step(struct ussd *u, struct ussd_sess *s)
 {
 	if (s->resv == 0 || u->cfg->services[s->service].charge != USSD_CHARGE_STEP)
 		return true;
-	int64_t need = price(u, s, (uint32_t)s->steps + 1u);
+	int64_t need = price_of(u, s, (uint32_t)s->steps + 1u);
 	int64_t held = callbill_ussd_held(u->bill, s->resv);
 	if (held >= need)
 		return true;
-	(void)callbill_ussd_extend(u->bill, s->resv, price(u, s, (uint32_t)s->steps + USSD_STEP_HOLD) - held, &held);
+	(void)callbill_ussd_extend(u->bill, s->resv, price_of(u, s, (uint32_t)s->steps + USSD_STEP_HOLD) - held, &held);
 	return held >= need;
 }
 
@@ -248,7 +262,7 @@ int64_t ussd__charge_end(struct ussd *u, struct ussd_sess *s)
 		return 0;
 	}
 	uint32_t units = u->cfg->services[s->service].charge == USSD_CHARGE_STEP ? s->steps : 1;
-	int64_t charged = callbill_ussd_commit(u->bill, resv, price(u, s, units));
+	int64_t charged = callbill_ussd_commit(u->bill, resv, price_of(u, s, units));
 	u->st.charged_micros += charged;
 	return charged;
 }

@@ -154,6 +154,7 @@ struct ussd_stats {
 	uint64_t started, completed, user_aborts, network_aborts, app_errors, app_timeouts, session_timeouts;
 	uint64_t refused, refused_unknown, refused_full, refused_funds, shutdown;
 	uint64_t refused_account; /* charged service: no [account] for the subscriber, or it is suspended */
+	uint64_t refused_price;	  /* charged service: no ussd row in the payer's tariff and no flat price */
 	uint64_t steps; /* application replies that continued or ended a dialogue */
 	uint64_t app_requests, app_retries, app_overload;
 	uint64_t app_unsendable; /* a 2xx CON/END whose text does not fit one USSD string: error_text sent */

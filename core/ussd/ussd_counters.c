@@ -20,6 +20,7 @@ static const struct sy_counter c[] = {
     {"switchyard_ussd_refused_full_total", "ussd.refused_full", "refused: sessions_max, the application or billing overloaded", SY_CTR_COUNTER, SY_UNIT_COUNT, M(refused_full)},
     {"switchyard_ussd_refused_funds_total", "ussd.refused_funds", "refused: no funds for the session or the next step", SY_CTR_COUNTER, SY_UNIT_COUNT, M(refused_funds)},
     {"switchyard_ussd_refused_account_total", "ussd.refused_account", "refused: a charged service and no usable account for the subscriber", SY_CTR_COUNTER, SY_UNIT_COUNT, M(refused_account)},
+    {"switchyard_ussd_refused_price_total", "ussd.refused_price", "refused: a charged service with no price for the payer (no ussd tariff row, no flat price)", SY_CTR_COUNTER, SY_UNIT_COUNT, M(refused_price)},
     {"switchyard_ussd_shutdown_total", "ussd.shutdown", "sessions released because the node stopped", SY_CTR_COUNTER, SY_UNIT_COUNT, M(shutdown)},
     {"switchyard_ussd_steps_total", "ussd.steps", "application replies that continued or ended a dialogue", SY_CTR_COUNTER, SY_UNIT_COUNT, M(steps)},
     {"switchyard_ussd_app_requests_total", "ussd.app_requests", "requests handed to HTTP applications", SY_CTR_COUNTER, SY_UNIT_COUNT, M(app_requests)},
