@@ -4,6 +4,7 @@
  * failures and outages drawn from the app's own random stream. One request
  * per connection is worked on at a time; pipelined bytes wait (bounded). */
 #include "peers/ussd_app.h"
+#include "peers/ussd_app_int.h"
 
 #include <http_parser.h>
 #include <stdio.h>
@@ -211,9 +212,8 @@ static void reply_fn(void *arg)
 
 /* ---- requests ---- */
 
-/* The form's field `name`, percent- and '+'-decoded into out; false when
- * absent, malformed or longer than cap. */
-static bool form_get(struct sy_str body, const char *name, char *out, size_t cap, size_t *len)
+/* ussd_app_int.h; not static for the fuzz harness. */
+bool ussd_app__form_get(struct sy_str body, const char *name, char *out, size_t cap, size_t *len)
 {
 	size_t nl = strlen(name);
 	const char *p = body.p, *end = body.p + body.len;
@@ -256,17 +256,17 @@ static void request_decide(struct app_conn *c)
 	size_t idl, codel, msl, tl;
 	bool path_ok =
 	    a->cfg.path == NULL || (c->url_len == strlen(a->cfg.path) && memcmp(c->url, a->cfg.path, c->url_len) == 0);
-	if (c->too_long) {
-		reply_set(c, 413, "", "", 0);
-	} else if (c->p.method != HTTP_POST) {
-		reply_set(c, 405, "", "", 0);
-	} else if (!path_ok) {
-		reply_set(c, 404, "", "", 0);
-	} else if (!form_get(body, "sessionId", id, sizeof(id), &idl) ||
-		   !form_get(body, "serviceCode", code, sizeof(code), &codel) ||
-		   !form_get(body, "phoneNumber", msisdn, sizeof(msisdn), &msl) ||
-		   !form_get(body, "text", text, sizeof(text), &tl) || idl == 0 || msl == 0) {
-		reply_set(c, 400, "", "", 0);
+	uint16_t bad = c->too_long ? 413 : c->p.method != HTTP_POST ? 405 : !path_ok ? 404 : 0;
+	if (bad == 0 && (!ussd_app__form_get(body, "sessionId", id, sizeof(id), &idl) ||
+			 !ussd_app__form_get(body, "serviceCode", code, sizeof(code), &codel) ||
+			 !ussd_app__form_get(body, "phoneNumber", msisdn, sizeof(msisdn), &msl) ||
+			 !ussd_app__form_get(body, "text", text, sizeof(text), &tl) || idl == 0 || msl == 0))
+		bad = 400;
+	if (bad != 0) {
+		/* refused and closed: keep cleared first, so the reply says close */
+		a->st.bad++;
+		c->keep = false;
+		reply_set(c, bad, "", "", 0);
 	} else if (sy_rng_chance_ppm(&a->rng, a->cfg.fail_ppm)) {
 		reply_set(c, 500, "", "", 0);
 	} else {
@@ -274,10 +274,6 @@ static void request_decide(struct app_conn *c)
 		ussd_menu_walk(a->cfg.menu, (struct sy_str){text, tl}, &out);
 		reply_set(c, 200, out.end ? "END " : "CON ", out.text, out.len);
 		c->end = out.end;
-	}
-	if (c->status != 200 && c->status != 500) {
-		a->st.bad++;
-		c->keep = false;
 	}
 }
 

@@ -377,6 +377,8 @@ static void test_raw_requests(void **state)
 	struct raw r;
 	raw_exchange(w, "GET /ussd HTTP/1.1\r\nHost: a\r\n\r\n", &r);
 	assert_memory_equal(r.in, "HTTP/1.1 405 ", 13);
+	/* the refusal says it closes (it said keep-alive, then closed) */
+	assert_non_null(strstr(r.in, "Connection: close\r\n"));
 	assert_true(r.closed);
 	raw_exchange(w, "POST /other HTTP/1.1\r\nContent-Length: 1\r\n\r\nx", &r);
 	assert_memory_equal(r.in, "HTTP/1.1 404 ", 13);
