@@ -716,6 +716,7 @@ size_t sim_run_finish(struct sim_run *r, FILE *text, const char *json_path)
 	char digest[65];
 	if (r->sw != NULL)
 		vswitch_flush(r->sw); /* the end of the run is a clean stop */
+	sim_ussd_flush(r);	      /* the audit (collect_billing) reads the UDRs */
 	memset(&ms, 0, sizeof(ms));
 	sim_run__voice_totals(r, &totals);
 	collect_switch(r, &ms);
