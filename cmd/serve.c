@@ -379,7 +379,9 @@ static int serve_start(struct serve *s, const struct cmd_opts *o, const struct s
 				 .billing = &node->billing,
 				 .listen = scn->node.sip_addr,
 				 .out_dir = out,
-				 .carrier_addrs = addrs};
+				 .carrier_addrs = addrs,
+				 /* the USSD gateway (start_ussd) charges on the same book */
+				 .bill_sessions_max = ussd_charged_sessions_max(&node->ussd)};
 	if (start_webhook(s, node) != 0 || start_fraud(s, node) != 0)
 		return -1;
 	vc.fraud = s->fraud;

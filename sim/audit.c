@@ -46,8 +46,20 @@ static enum sy_rc members_fill(const struct billing_cfg *s, const struct bill_ta
 	return SY_OK;
 }
 
-enum sy_rc sim_audit_money(const struct sy_env *env, const struct billing_cfg *s, const char *out_dir,
-			   struct audit_result *out, char *err, size_t errlen)
+/* The charged services, as the audit re-rates their UDRs. */
+static uint32_t services_fill(const struct ussd_cfg *u, struct audit_ussd_service *out)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; u != NULL && u->on && i < u->service_n; i++) {
+		const struct ussd_service_cfg *c = &u->services[i];
+		if (c->charge != USSD_CHARGE_NONE)
+			out[n++] = (struct audit_ussd_service){c->code, c->charge == USSD_CHARGE_STEP, c->price_micros};
+	}
+	return n;
+}
+
+enum sy_rc sim_audit_money(const struct sy_env *env, const struct billing_cfg *s, const struct ussd_cfg *ussd,
+			   const char *out_dir, struct audit_result *out, char *err, size_t errlen)
 {
 	struct bill_tariff t[BILLING_TARIFFS_MAX];
 	struct members m = {0};
@@ -66,10 +78,19 @@ enum sy_rc sim_audit_money(const struct sy_env *env, const struct billing_cfg *s
 		snprintf(err, errlen, "audit: out of memory");
 		goto out_free;
 	}
-	char cdrs[BILLING_PATH_MAX + 96], ledger[BILLING_PATH_MAX + 96];
+	char cdrs[BILLING_PATH_MAX + 96], ledger[BILLING_PATH_MAX + 96], udrs[BILLING_PATH_MAX + 96];
 	snprintf(cdrs, sizeof cdrs, "%s/cdrs.sqlite", out_dir);
 	snprintf(ledger, sizeof ledger, "%s/ledger.sqlite", out_dir);
-	struct audit_cfg c = {.env = env, .cdr_path = cdrs, .ledger_path = ledger, .accounts = m.a, .account_n = m.n};
+	snprintf(udrs, sizeof udrs, "%s/udrs.sqlite", out_dir);
+	struct audit_ussd_service svc[USSD_SERVICES_MAX];
+	struct audit_cfg c = {.env = env,
+			      .cdr_path = cdrs,
+			      .ledger_path = ledger,
+			      .udr_path = ussd != NULL && ussd->on && ussd->records ? udrs : NULL,
+			      .accounts = m.a,
+			      .account_n = m.n,
+			      .ussd = svc,
+			      .ussd_n = services_fill(ussd, svc)};
 	rc = audit_run(&c, out, err, errlen);
 out_free:
 	for (uint32_t i = 0; i < loaded; i++)

@@ -193,8 +193,8 @@ static void put_figure(struct metrics *ms, const char *name, const char *account
 static void collect_audit(const struct sim_run *r, struct metrics *ms)
 {
 	audit.ran = true;
-	audit.rc = sim_audit_money(sim_world_env(r->sim), &r->node->billing, r->out_dir, &audit.r, audit.err,
-				   sizeof(audit.err));
+	audit.rc = sim_audit_money(sim_world_env(r->sim), &r->node->billing, &r->node->ussd, r->out_dir, &audit.r,
+				   audit.err, sizeof(audit.err));
 	if (audit.rc != SY_OK)
 		return;
 	const struct audit_result *a = &audit.r;
@@ -211,6 +211,12 @@ static void collect_audit(const struct sim_run *r, struct metrics *ms)
 	put(ms, "billing.audit.cdrs_misrated", EXPECT_UNIT_COUNT, (int64_t)a->cdrs_misrated);
 	put(ms, "billing.audit.cdrs_unmatched", EXPECT_UNIT_COUNT, (int64_t)a->cdrs_unmatched);
 	put(ms, "billing.audit.charges_without_cdr", EXPECT_UNIT_COUNT, (int64_t)a->charges_without_cdr);
+	if (!a->udrs_read)
+		return; /* no USSD records: the figures below would only say 0 */
+	put(ms, "billing.audit.udrs", EXPECT_UNIT_COUNT, (int64_t)a->udrs);
+	put(ms, "billing.audit.udr_charges", EXPECT_UNIT_MONEY, a->udr_micros);
+	put(ms, "billing.audit.udrs_misrated", EXPECT_UNIT_COUNT, (int64_t)a->udrs_misrated);
+	put(ms, "billing.audit.udrs_unmatched", EXPECT_UNIT_COUNT, (int64_t)a->udrs_unmatched);
 }
 
 static void collect_billing(const struct sim_run *r, struct metrics *ms)
@@ -373,6 +379,22 @@ static void fmt_money(int64_t v, char *buf, size_t n)
 	expect_fmt_value((struct expect_value){v, EXPECT_UNIT_MONEY}, buf, n);
 }
 
+/* An offending account's totals (its UDRs' when the audit read some). */
+static void text_audit_row(FILE *f, const struct audit_row *w, bool udrs)
+{
+	char m[6][40], u[64] = "";
+	fmt_money(w->rerated, m[0], sizeof(m[0]));
+	fmt_money(w->cdr, m[1], sizeof(m[1]));
+	fmt_money(w->ledger, m[2], sizeof(m[2]));
+	fmt_money(w->decrease, m[3], sizeof(m[3]));
+	fmt_money(w->balance, m[4], sizeof(m[4]));
+	fmt_money(w->udr, m[5], sizeof(m[5]));
+	if (udrs)
+		snprintf(u, sizeof(u), ", UDRs %s", m[5]);
+	fprintf(f, "  account %s: re-rated %s, CDRs %s%s, ledger charges %s, balance decrease %s, balance %s, open %u\n",
+		w->account, m[0], m[1], u, m[2], m[3], m[4], w->open_resv);
+}
+
 /* The audit's line, and one line per offending account it names. */
 static void text_audit(FILE *f, const struct metrics *ms)
 {
@@ -397,19 +419,16 @@ static void text_audit(FILE *f, const struct metrics *ms)
 		"          by call: %" PRIu64 " CDRs cost other than their re-rating, %" PRIu64
 		" other than their charge row; %" PRIu64 " charges without a CDR\n",
 		a->cdrs_misrated, a->cdrs_unmatched, a->charges_without_cdr);
-	for (uint32_t i = 0; i < a->shown_n; i++) {
-		const struct audit_row *w = &a->shown[i];
-		char m[5][40];
-		fmt_money(w->rerated, m[0], sizeof(m[0]));
-		fmt_money(w->cdr, m[1], sizeof(m[1]));
-		fmt_money(w->ledger, m[2], sizeof(m[2]));
-		fmt_money(w->decrease, m[3], sizeof(m[3]));
-		fmt_money(w->balance, m[4], sizeof(m[4]));
-		fprintf(
-		    f,
-		    "  account %s: re-rated %s, CDRs %s, ledger charges %s, balance decrease %s, balance %s, open %u\n",
-		    w->account, m[0], m[1], m[2], m[3], m[4], w->open_resv);
+	if (a->udrs_read) {
+		char u[40];
+		fmt_money(a->udr_micros, u, sizeof(u));
+		fprintf(f,
+			"          USSD: %" PRIu64 " UDRs with an account or a charge, charged %s; %" PRIu64
+			" charge other than their re-rating, %" PRIu64 " other than their charge row\n",
+			a->udrs, u, a->udrs_misrated, a->udrs_unmatched);
 	}
+	for (uint32_t i = 0; i < a->shown_n; i++)
+		text_audit_row(f, &a->shown[i], a->udrs_read);
 	if (a->offenders > a->shown_n)
 		fprintf(f, "  ... and %u more accounts\n", a->offenders - a->shown_n);
 }
@@ -697,6 +716,7 @@ size_t sim_run_finish(struct sim_run *r, FILE *text, const char *json_path)
 	char digest[65];
 	if (r->sw != NULL)
 		vswitch_flush(r->sw); /* the end of the run is a clean stop */
+	sim_ussd_flush(r);	      /* the audit (collect_billing) reads the UDRs */
 	memset(&ms, 0, sizeof(ms));
 	sim_run__voice_totals(r, &totals);
 	collect_switch(r, &ms);

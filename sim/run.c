@@ -541,6 +541,7 @@ enum sy_rc sim_run_create(const struct sim_scenario *sc, const struct sim_run_op
 		.out_dir = r->out_dir,
 		.carrier_addrs = r->sw_carrier_addrs,
 		.calls_max = r->calls_max,
+		.bill_sessions_max = ussd_charged_sessions_max(&r->node->ussd), /* run_ussd.c: on the same book */
 		.txn_max = scn->run.txn_max ? scn->run.txn_max : (uint32_t)SY_MIN(cps * 120 + 20000, 16000000u),
 	};
 	/* the evaluator's observers (r->fraud_on_decision) are set before the component */

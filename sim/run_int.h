@@ -129,6 +129,8 @@ void sim_ussd_hangup(struct sim_run *r);
 void sim_ussd_crash(struct sim_run *r);
 void sim_ussd_restart(struct sim_run *r);
 void sim_ussd_destroy(struct sim_run *r);
+/* Writes the gateway's UDR batch now: the money audit reads them. */
+void sim_ussd_flush(struct sim_run *r);
 void sim_ussd_metrics(struct sim_run *r, sy_ctr_visit_fn put, void *arg);
 void sim_ussd_text(const struct sim_run *r, FILE *f);
 void sim_ussd_counters_text(const struct sim_run *r, struct sy_ctr_out *o);

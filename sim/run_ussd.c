@@ -241,6 +241,12 @@ static void put_derived(struct sim_ussd *u, sy_ctr_visit_fn put, void *arg)
 	put(arg, "ussd.completion_ratio", SY_UNIT_PPM, base == 0 ? 0 : (int64_t)(done * 1000000u / base));
 }
 
+void sim_ussd_flush(struct sim_run *r)
+{
+	if (r->ussd != NULL && r->ussd->gw != NULL)
+		ussd_flush(r->ussd->gw);
+}
+
 /* The gateway's and the handsets' tables, and the figures comparing them. */
 void sim_ussd_metrics(struct sim_run *r, sy_ctr_visit_fn put, void *arg)
 {

@@ -115,7 +115,7 @@ static void corrupt(struct fx *f, const char *db, const char *sql)
 static void audit(struct fx *f, struct audit_result *a)
 {
 	char err[320];
-	assert_int_equal(sim_audit_money(sy_live_files(), &f->run->node->billing, f->out, a, err, sizeof(err)), SY_OK);
+	assert_int_equal(sim_audit_money(sy_live_files(), &f->run->node->billing, &f->run->node->ussd, f->out, a, err, sizeof(err)), SY_OK);
 }
 
 static void test_clean_run(void **state)
@@ -236,7 +236,7 @@ static void test_unreadable_store(void **state)
 	snprintf(path, sizeof(path), "%s/ledger.sqlite", f->out);
 	assert_int_equal(unlink(path), 0);
 	struct audit_result a;
-	assert_int_equal(sim_audit_money(sy_live_files(), &f->run->node->billing, f->out, &a, err, sizeof(err)), SY_ERR_IO);
+	assert_int_equal(sim_audit_money(sy_live_files(), &f->run->node->billing, &f->run->node->ussd, f->out, &a, err, sizeof(err)), SY_ERR_IO);
 	assert_non_null(strstr(err, "ledger.sqlite"));
 	assert_int_equal(sim_run_finish(f->run, NULL, NULL), 6);
 }
@@ -287,6 +287,117 @@ static void test_late_cutoff_timer(void **state)
 	assert_int_equal(a.ledger_vs_balance.micros, 0);
 }
 
+/* ---- USSD: the UDRs' charges on the records' side ---- */
+
+/* *456# 0.01 a session, *123# 0.002 a step; a menu the gateway serves. */
+static const char ussd_tariff_csv[] = "Prefix,Description,Rate,Connection Fee,Increments,Minimum,Band,Service,Currency\n"
+				      "456,Wallet,0.0100,,,,,ussd,USD\n"
+				      "123,Bank,0.0020,,,,,ussd,USD\n";
+
+static const char ussd_scn_fmt[] =
+    "[run]\nduration = 4s\nseed = 5\ndrain = 60s\n\n"
+    "[ussd]\nlisten = 10.0.0.1:2776\n\n"
+    "[ussd-link operator]\nmode = accept\nsystem_id = ussdnode\npassword = Node2026\n\n"
+    "[tariff ussd]\nfile = %s\n\n"
+    "[account subs]\ntype = prepaid\ncount = 10\ncallers = 25470000000\nbalance = 1.00 USD\ntariff = ussd\n\n"
+    "[ussd-service *123#]\nmenu = m\ncharge = step\n\n"
+    "[ussd-service *456#]\nmenu = m\ncharge = session\n\n"
+    "[ussd-menu m]\nstart = main\nscreen main = Menu\\n1. Balance\\n2. More\noption main 1 = bal\n"
+    "option main 2 = more\nend bal = Balance 1.00\nscreen more = More\\n1. Done\noption more 1 = bal\n\n"
+    "[traffic ussd]\nrate = 5\nstart = 1s\ncodes = *123# 50%% *456# 50%%\npaths = 1 50%%, 2*1 50%%\n"
+    "think = lognormal 1s 0.5\nmsisdn = 2547XXXXXXXX\nhandsets = 10\nlink = latency 5ms\n\n"
+    "[expect]\nbilling.conservation_error == 0.00 USD\nussd.refused == 0\n";
+
+static void run_ussd(struct fx *f)
+{
+	FILE *t = fopen(f->tariff, "w");
+	fputs(ussd_tariff_csv, t);
+	fclose(t);
+	char text[2048], err[256];
+	snprintf(text, sizeof(text), ussd_scn_fmt, f->tariff);
+	assert_int_equal(sim_scenario_parse_string(text, "audit-ussd.scn", &f->scn, err, sizeof(err)), SY_OK);
+	struct sim_run_opts o = {.out_dir = f->out, .log_level = SY_LOG_ERROR};
+	assert_int_equal(sim_run_create(f->scn, &o, &f->run, err, sizeof(err)), SY_OK);
+	while (sim_run_step(f->run, SY_NS_PER_S))
+		;
+	assert_int_equal(sim_run_finish(f->run, NULL, NULL), 0);
+}
+
+/* Every charged session's UDR is on the records' side of its account:
+ * balanced, each UDR re-rated to its charge and matched to its charges row. */
+static void test_ussd_balanced(void **state)
+{
+	struct fx *f = *state;
+	run_ussd(f);
+	struct audit_result a;
+	audit(f, &a);
+	assert_true(a.udrs_read);
+	assert_int_equal(a.cdrs, 0);
+	assert_true(a.udrs >= 10);
+	struct callbill_stats cs;
+	callbill_stats(f->run->sw->bill, &cs); /* no calls: the revenue is the sessions' */
+	assert_int_equal(a.udr_micros, cs.revenue_micros);
+	assert_true(a.udr_micros > 0);
+	assert_int_equal(audit_total(&a), 0);
+	assert_int_equal(a.offenders, 0);
+	assert_int_equal(a.udrs_misrated + a.udrs_unmatched + a.charges_without_cdr, 0);
+}
+
+/* A session's charge missing from the ledger (its charges row deleted): the
+ * records exceed the ledger by exactly that charge, on one account, and the
+ * UDR has no charge row; the balance row still has the money taken. */
+static void test_ussd_charge_missing(void **state)
+{
+	struct fx *f = *state;
+	run_ussd(f);
+	char path[160];
+	snprintf(path, sizeof(path), "%s/ledger.sqlite", f->out);
+	sqlite3 *h;
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_open(path, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, "SELECT amount FROM charges WHERE amount > 0 ORDER BY call_id LIMIT 1", -1,
+					    &st, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	int64_t gone = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	corrupt(f, "ledger.sqlite",
+		"DELETE FROM charges WHERE call_id = (SELECT call_id FROM charges WHERE amount > 0 ORDER BY call_id LIMIT 1)");
+	assert_int_equal(old_conservation_error(f), 0); /* the book never knew */
+	struct audit_result a;
+	audit(f, &a);
+	assert_true(gone > 0);
+	assert_int_equal(a.cdr_vs_rerate.micros, 0);
+	assert_int_equal(a.cdr_vs_ledger.micros, gone);
+	assert_int_equal(a.cdr_vs_ledger.accounts, 1);
+	assert_int_equal(a.ledger_vs_balance.micros, gone);
+	assert_int_equal(a.udrs_unmatched, 1);
+	assert_int_equal(a.udrs_misrated, 0);
+	assert_int_equal(a.shown_n, 1);
+	assert_int_equal(a.shown[0].udr - a.shown[0].ledger, gone);
+	/* and the report's [expect] on the conservation error now fails */
+	assert_int_equal(sim_run_finish(f->run, NULL, NULL), 1);
+}
+
+/* A UDR whose charge is one micro-unit off its re-rating (the tariff's row
+ * times its units) is seen by the re-rating, and against the ledger. */
+static void test_ussd_udr_misrated(void **state)
+{
+	struct fx *f = *state;
+	run_ussd(f);
+	corrupt(f, "udrs.sqlite",
+		"UPDATE udrs SET charge_micros = charge_micros + 1 WHERE rowid = "
+		"(SELECT min(rowid) FROM udrs WHERE charge_micros > 0)");
+	struct audit_result a;
+	audit(f, &a);
+	assert_int_equal(a.cdr_vs_rerate.micros, 1);
+	assert_int_equal(a.cdr_vs_ledger.micros, 1);
+	assert_int_equal(a.ledger_vs_balance.micros, 0);
+	assert_int_equal(a.udrs_misrated, 1);
+	assert_int_equal(a.udrs_unmatched, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -298,6 +409,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_unreadable_store, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_open_and_negative, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_late_cutoff_timer, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ussd_balanced, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ussd_charge_missing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ussd_udr_misrated, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

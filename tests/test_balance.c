@@ -485,6 +485,46 @@ static void test_journal_refusal(void **state)
 	bill_book_free(b);
 }
 
+/* A book allowed a million holds allocates their slots only as they open
+ * (slabs), hands out recycled slots first, and still refuses past the bound. */
+static void test_resv_pool_grows(void **state)
+{
+	(void)state;
+	struct bill_book *b = book_new(1000000);
+	add_acct(b, "a", BILL_PREPAID, 1000000 * U, 0);
+	struct bill_stats st;
+	bill_stats(b, &st);
+	assert_int_equal(st.resv_bytes, 0);
+	static bill_resv_id id[5000];
+	char cid[32];
+	for (uint32_t i = 0; i < 5000; i++) {
+		snprintf(cid, sizeof cid, "c%u", i);
+		assert_int_equal(bill_reserve(b, SY_STR("a"), sy_str_from(cid), 1, 1, &id[i], NULL), SY_OK);
+		assert_int_equal(id[i] & 0xffffffffu, i + 1); /* fresh slots in index order */
+	}
+	bill_stats(b, &st);
+	assert_true(st.resv_bytes > 0 && st.resv_bytes < 5000u * 256 + 256 * 1024);
+	assert_int_equal(bill_release(b, id[17]), SY_OK);
+	assert_int_equal(bill_release(b, id[4000]), SY_OK);
+	bill_resv_id r;
+	assert_int_equal(bill_reserve(b, SY_STR("a"), SY_STR("x1"), 1, 1, &r, NULL), SY_OK);
+	assert_int_equal(r & 0xffffffffu, 4001); /* the last freed first */
+	assert_int_equal(bill_release(b, id[17]), SY_ERR_NOTFOUND); /* stale */
+	assert_true(bill_conservation_ok(b, NULL, NULL));
+	bill_book_free(b);
+	b = book_new(3);
+	add_acct(b, "a", BILL_PREPAID, 10 * U, 0);
+	for (uint32_t i = 0; i < 3; i++) {
+		snprintf(cid, sizeof cid, "c%u", i);
+		assert_int_equal(bill_reserve(b, SY_STR("a"), sy_str_from(cid), 1, 1, &id[i], NULL), SY_OK);
+	}
+	assert_int_equal(bill_reserve(b, SY_STR("a"), SY_STR("c3"), 1, 1, &r, NULL), SY_ERR_FULL);
+	assert_int_equal(bill_release(b, id[1]), SY_OK);
+	assert_int_equal(bill_reserve(b, SY_STR("a"), SY_STR("c3"), 1, 1, &r, NULL), SY_OK);
+	assert_int_equal(r & 0xffffffffu, 2);
+	bill_book_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -497,6 +537,7 @@ int main(void)
 	    cmocka_unit_test(test_seconds_covered_table),
 	    cmocka_unit_test(test_seconds_covered_property),
 	    cmocka_unit_test(test_journal_refusal),
+	    cmocka_unit_test(test_resv_pool_grows),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,11 +1,14 @@
-/* balance.c: the account book and its reservations: fixed pools sized at
- * start, a hash index by account name, a free list of reservation slots with
- * generations, and the available >= 0 invariant asserted after each change. */
+/* balance.c: the account book and its reservations: accounts in an array
+ * sized at start, reservations in a pool that grows in slabs up to resv_max
+ * (core/pool.h: a million allowed costs nothing until they are open), a hash
+ * index by account name, a free list of reservation slots with generations,
+ * and the available >= 0 invariant asserted after each change. */
 #include "balance.h"
 
 #include <stdlib.h>
 
 #include "core/htab.h"
+#include "core/pool.h"
 
 struct bill_acct {
 	struct sy_hnode node;
@@ -33,8 +36,8 @@ struct bill_book {
 	struct bill_acct *accts;
 	uint32_t accts_n, accts_max;
 	struct sy_htab index;
-	struct bill_resv *resv;
-	uint32_t resv_max, free_head; /* slot + 1; 0: none free */
+	struct sy_pool resv;	      /* struct bill_resv, grown as holds open */
+	uint32_t resv_max, free_head; /* recycled slot + 1; 0: none (grow the pool) */
 	struct bill_journal journal;
 	struct bill_stats st;
 };
@@ -93,17 +96,13 @@ enum sy_rc bill_book_new(const struct bill_book_opts *opts, struct bill_book **o
 	if (b == NULL)
 		return SY_ERR_NOMEM;
 	b->accts = calloc(na, sizeof *b->accts);
-	b->resv = calloc(nr, sizeof *b->resv);
-	if (b->accts == NULL || b->resv == NULL || sy_htab_init(&b->index, na) != SY_OK) {
+	if (b->accts == NULL || sy_pool_init(&b->resv, sizeof(struct bill_resv), nr) != SY_OK ||
+	    sy_htab_init(&b->index, na) != SY_OK) {
 		bill_book_free(b);
 		return SY_ERR_NOMEM;
 	}
 	b->accts_max = na;
 	b->resv_max = nr;
-	/* Slot 0 first off the free list: allocation order is deterministic. */
-	for (uint32_t i = 0; i < nr; i++)
-		b->resv[i].next_free = i + 2 <= nr ? i + 2 : 0;
-	b->free_head = 1;
 	*out = b;
 	return SY_OK;
 }
@@ -114,7 +113,7 @@ void bill_book_free(struct bill_book *b)
 		return;
 	sy_htab_free(&b->index);
 	free(b->accts);
-	free(b->resv);
+	sy_pool_free(&b->resv);
 	free(b);
 }
 
@@ -275,20 +274,30 @@ static enum sy_rc bill_decline(struct bill_book *b, enum bill_why w, enum bill_w
 	return SY_DECLINED;
 }
 
-/* Takes a free slot off the list; the caller fills it. */
-static uint32_t bill_resv_alloc(struct bill_book *b)
+static struct bill_resv *bill_resv_at(const struct bill_book *b, uint32_t slot)
 {
-	uint32_t slot = b->free_head - 1;
-	struct bill_resv *r = &b->resv[slot];
+	return sy_pool_at(&b->resv, slot);
+}
+
+/* A recycled slot (the last freed) if any, else the next never used: the
+ * order of one array threaded onto a free list, so the ids, and the
+ * simulator's digests, are those of the preallocated book. NULL: full (or
+ * no memory for a new slab). The caller fills it. */
+static struct bill_resv *bill_resv_alloc(struct bill_book *b, uint32_t *slot)
+{
+	if (b->free_head == 0)
+		return sy_pool_grow(&b->resv, slot);
+	*slot = b->free_head - 1;
+	struct bill_resv *r = bill_resv_at(b, *slot);
 	SY_ASSERT(!r->open);
 	b->free_head = r->next_free;
 	r->next_free = 0;
-	return slot;
+	return r;
 }
 
 static void bill_resv_free(struct bill_book *b, uint32_t slot)
 {
-	struct bill_resv *r = &b->resv[slot];
+	struct bill_resv *r = bill_resv_at(b, slot);
 	r->open = false;
 	r->gen++;
 	r->next_free = b->free_head;
@@ -314,7 +323,7 @@ enum sy_rc bill_reserve(struct bill_book *b, struct sy_str account, struct sy_st
 	int64_t grant = SY_MIN(want_micros, bill_avail(a));
 	if (grant < min_micros)
 		return bill_decline(b, BILL_WHY_FUNDS, why);
-	if (b->free_head == 0) {
+	if (b->free_head == 0 && sy_pool_used(&b->resv) == b->resv_max) {
 		b->st.pool_full++;
 		return SY_ERR_FULL;
 	}
@@ -323,8 +332,9 @@ enum sy_rc bill_reserve(struct bill_book *b, struct sy_str account, struct sy_st
 	enum sy_rc rc = bill_journal(b, &jr);
 	if (rc != SY_OK)
 		return rc;
-	uint32_t slot = bill_resv_alloc(b);
-	struct bill_resv *r = &b->resv[slot];
+	uint32_t slot;
+	struct bill_resv *r = bill_resv_alloc(b, &slot);
+	SY_ASSERT(r != NULL); /* no memory for a slab of 256 KB: the process is lost anyway */
 	r->open = true;
 	r->acct = (uint32_t)(a - b->accts);
 	r->held = grant;
@@ -343,9 +353,9 @@ enum sy_rc bill_reserve(struct bill_book *b, struct sy_str account, struct sy_st
 static struct bill_resv *bill_resv_lookup(const struct bill_book *b, bill_resv_id id)
 {
 	uint32_t slot1 = (uint32_t)(id & 0xffffffffu);
-	if (slot1 == 0 || slot1 > b->resv_max)
+	if (slot1 == 0 || slot1 > sy_pool_used(&b->resv))
 		return NULL;
-	struct bill_resv *r = &b->resv[slot1 - 1];
+	struct bill_resv *r = bill_resv_at(b, slot1 - 1);
 	if (!r->open || r->gen != (uint32_t)(id >> 32))
 		return NULL;
 	return r;
@@ -428,8 +438,9 @@ enum sy_rc bill_checkpoint(struct bill_book *b, bill_resv_id id, int64_t used_mi
 	return SY_OK;
 }
 
-/* Closes r: drops its hold from the account, then charges `charge`. */
-static void bill_close(struct bill_book *b, struct bill_resv *r, int64_t charge)
+/* Closes r (of the live id): drops its hold from the account, then
+ * charges `charge`. */
+static void bill_close(struct bill_book *b, bill_resv_id id, struct bill_resv *r, int64_t charge)
 {
 	struct bill_acct *a = &b->accts[r->acct];
 	a->reserved -= r->held;
@@ -438,7 +449,7 @@ static void bill_close(struct bill_book *b, struct bill_resv *r, int64_t charge)
 	a->charged += charge;
 	b->st.open--;
 	b->st.charged_micros += charge;
-	bill_resv_free(b, (uint32_t)(r - b->resv));
+	bill_resv_free(b, (uint32_t)(id & 0xffffffffu) - 1);
 	bill_acct_check(a);
 }
 
@@ -463,14 +474,14 @@ enum sy_rc bill_commit(struct bill_book *b, bill_resv_id id, int64_t charge_micr
 	if (rc == SY_DECLINED) {
 		b->st.commits_dup++;
 		b->st.released++;
-		bill_close(b, r, 0);
+		bill_close(b, id, r, 0);
 		return SY_OK;
 	}
 	if (rc != SY_OK)
 		return rc;
 	b->st.committed++;
 	b->st.shortfall_micros += charge_micros - charge;
-	bill_close(b, r, charge);
+	bill_close(b, id, r, charge);
 	if (charged != NULL)
 		*charged = charge;
 	return SY_OK;
@@ -486,7 +497,7 @@ enum sy_rc bill_release(struct bill_book *b, bill_resv_id id)
 	if (rc != SY_OK)
 		return rc;
 	b->st.released++;
-	bill_close(b, r, 0);
+	bill_close(b, id, r, 0);
 	return SY_OK;
 }
 
@@ -506,6 +517,7 @@ enum sy_rc bill_resv_get(const struct bill_book *b, bill_resv_id id, struct bill
 void bill_stats(const struct bill_book *b, struct bill_stats *out)
 {
 	*out = b->st;
+	out->resv_bytes = b->resv.slab_bytes;
 }
 
 void bill_book_check(const struct bill_book *b, struct bill_book_check *out)
@@ -514,8 +526,8 @@ void bill_book_check(const struct bill_book *b, struct bill_book_check *out)
 	int64_t *held = calloc(b->accts_n ? b->accts_n : 1, sizeof *held);
 	uint32_t *open = calloc(b->accts_n ? b->accts_n : 1, sizeof *open);
 	SY_ASSERT(held != NULL && open != NULL);
-	for (uint32_t i = 0; i < b->resv_max; i++) {
-		const struct bill_resv *r = &b->resv[i];
+	for (uint32_t i = 0; i < sy_pool_used(&b->resv); i++) {
+		const struct bill_resv *r = bill_resv_at(b, i);
 		if (r->open) {
 			held[r->acct] += r->held;
 			open[r->acct]++;

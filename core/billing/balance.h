@@ -119,7 +119,8 @@ struct bill_journal {
 
 struct bill_book_opts {
 	uint32_t accounts_max; /* 0: 1024 */
-	uint32_t resv_max;     /* open reservations at once; 0: 65536 */
+	uint32_t resv_max;     /* open reservations at once; 0: 65536. Their slots come in
+				  slabs as holds open: a large bound costs nothing up front */
 };
 
 struct bill_stats {
@@ -134,6 +135,7 @@ struct bill_stats {
 	int64_t charged_micros;	  /* charged by this process */
 	int64_t shortfall_micros; /* asked at commit beyond what the account could pay */
 	int64_t credited_micros;  /* top-ups by this process */
+	uint64_t resv_bytes;	  /* reservation slabs allocated: grows with the peak of open holds, not resv_max */
 };
 
 struct bill_book;

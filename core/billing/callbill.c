@@ -157,7 +157,9 @@ enum sy_rc callbill_create(const struct callbill_cfg *cfg, struct callbill **out
 		cb->cfg.commit_every_ns = 50 * SY_NS_PER_MS;
 	cb->acct_tariff = calloc(n, sizeof(*cb->acct_tariff));
 	cb->acct_name = calloc(n, sizeof(*cb->acct_name));
-	struct bill_book_opts bo = {.accounts_max = n + 1, .resv_max = cfg->calls_max ? cfg->calls_max : 65536};
+	uint64_t holds = (uint64_t)cfg->calls_max + cfg->sessions_max;
+	struct bill_book_opts bo = {.accounts_max = n + 1,
+				    .resv_max = holds == 0 ? 65536 : (uint32_t)SY_MIN(holds, UINT32_MAX - 2)};
 	if (cb->acct_tariff == NULL || cb->acct_name == NULL || route_trie_init(&cb->callers, n) != SY_OK ||
 	    bill_book_new(&bo, &cb->book) != SY_OK)
 		goto out_free;

@@ -73,7 +73,9 @@ struct callbill_cfg {
 	uint32_t slice_s;	  /* money reserved per slice of talk; default 60 s */
 	uint32_t guard_s;	  /* extend this long before a slice runs out; default 10 s */
 	uint64_t commit_every_ns; /* ledger batch interval; default 50 ms */
-	uint32_t calls_max;	  /* open reservations at once */
+	uint32_t calls_max;	  /* voice calls at once: each holds one reservation */
+	uint32_t sessions_max;	  /* other charged sessions at once (USSD), each holding one too;
+				     the book's reservations are the two added (0 + 0: 65536) */
 	uint32_t ledger_batch_max; /* ledger operations held for one commit (and kept through a
 				      failing disk); 0: the ledger's default */
 };

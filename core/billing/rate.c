@@ -125,6 +125,31 @@ bool bill_parse_iso8601(struct sy_str s, uint64_t *epoch_s)
 	return true;
 }
 
+/* The service code's digits as the tariff's number: "*123#" -> "123". */
+static size_t ussd_code_digits(struct sy_str code, char *out, size_t cap)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < code.len && n + 1 < cap; i++)
+		if (code.p[i] >= '0' && code.p[i] <= '9')
+			out[n++] = code.p[i];
+	out[n] = '\0';
+	return n;
+}
+
+int64_t bill_rate_ussd(const struct bill_tariff *t, struct sy_str code, uint64_t epoch_s, uint32_t n,
+		       int64_t flat_micros)
+{
+	if (n == 0)
+		return 0;
+	char num[ROUTE_DIGITS_MAX];
+	size_t len = ussd_code_digits(code, num, sizeof(num));
+	struct bill_rating r;
+	if (t != NULL && len > 0 &&
+	    bill_rate_event(t, BILL_SVC_USSD, (struct sy_str){num, len}, epoch_s, n, &r) == SY_OK)
+		return r.cost_micros;
+	return flat_micros > 0 ? flat_micros * (int64_t)n : -1;
+}
+
 /* ---- batch ---- */
 
 #define CDR_COLS     20 /* cdr_csv_header */

@@ -41,6 +41,15 @@ size_t bill_rate_calls(const struct bill_tariff *t, const struct bill_call *call
 enum sy_rc bill_rate_event(const struct bill_tariff *t, enum bill_service svc, struct sy_str number, uint64_t epoch_s,
 			   uint32_t count, struct bill_rating *out);
 
+/* The price of n (>= 1) units (sessions or steps) of a USSD service code
+ * on tariff t at epoch_s: the `ussd` row for the code's digits ("*100*2#"
+ * -> "1002", longest prefix) gives fee + rate * n; without a row (or t
+ * NULL), flat_micros * n; without either (flat_micros 0), -1: no price. 0
+ * for n == 0. The gateway charges with it and the money audit re-rates
+ * UDRs with it. */
+int64_t bill_rate_ussd(const struct bill_tariff *t, struct sy_str code, uint64_t epoch_s, uint32_t n,
+		       int64_t flat_micros);
+
 /* ---- batch re-rating of CDR CSV ---- */
 
 struct bill_batch_stats {

@@ -24,30 +24,11 @@ enum sy_rc callbill_ussd_payer(struct callbill *cb, struct sy_str account, struc
 	return SY_OK;
 }
 
-/* The service code's digits as the tariff's number: "*123#" -> "123". */
-static size_t code_digits(struct sy_str code, char *out, size_t cap)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < code.len && n + 1 < cap; i++)
-		if (code.p[i] >= '0' && code.p[i] <= '9')
-			out[n++] = code.p[i];
-	out[n] = '\0';
-	return n;
-}
-
 int64_t callbill_ussd_price(const struct callbill *cb, uint32_t payer, struct sy_str code, uint64_t epoch_s, uint32_t n,
 			    int64_t flat_micros)
 {
 	SY_ASSERT(payer >= 1 && payer <= cb->acct_n);
-	if (n == 0)
-		return 0;
-	char num[ROUTE_DIGITS_MAX];
-	size_t len = code_digits(code, num, sizeof(num));
-	const struct bill_tariff *t = &cb->tariffs[cb->acct_tariff[payer - 1]];
-	struct bill_rating r;
-	if (len > 0 && bill_rate_event(t, BILL_SVC_USSD, (struct sy_str){num, len}, epoch_s, n, &r) == SY_OK)
-		return r.cost_micros;
-	return flat_micros > 0 ? flat_micros * (int64_t)n : -1;
+	return bill_rate_ussd(&cb->tariffs[cb->acct_tariff[payer - 1]], code, epoch_s, n, flat_micros);
 }
 
 enum sy_rc callbill_ussd_hold(struct callbill *cb, uint32_t payer, struct sy_str ref, int64_t want_micros,

@@ -147,7 +147,7 @@ enum sy_rc vswitch_create(const struct vswitch_cfg *cfg, struct vswitch **out, c
 		goto out_store_only;
 	}
 	struct callbill_cfg bc_ = {.env = cfg->env, .billing = cfg->billing, .ledger_path = cfg->out_dir ? v->ledger_path : NULL,
-				   .calls_max = calls_max};
+				   .calls_max = calls_max, .sessions_max = cfg->bill_sessions_max};
 	if ((rc = callbill_create(&bc_, &v->bill, err, errlen)) != SY_OK)
 		goto out_store;
 	uint32_t txn_max = cfg->txn_max ? cfg->txn_max : s->txn_max; /* 0: bounded by [node] sip_memory */

@@ -59,6 +59,9 @@ struct vswitch_cfg {
 	const struct sy_addr *carrier_addrs;
 	uint32_t calls_max;	/* 0 = from sw or a default */
 	uint32_t txn_max;	/* 0 = from sw or 4 x calls_max */
+	/* Billing holds beyond the calls': the USSD gateway's concurrent
+	 * charged sessions (ussd_charged_sessions_max); 0 = none */
+	uint32_t bill_sessions_max;
 	uint64_t flush_every_ns; /* CDR batch flush interval; 0 = 200 ms */
 	/* Extra CDR consumer (the simulator's metrics); may be NULL. */
 	b2bua_cdr_fn on_cdr;

@@ -1,7 +1,7 @@
 /* audit.c: the money audit (audit.h): read-only sqlite connections to the
- * two stores, per-account sums in one array, CDRs re-rated in groups with
- * the batch rater. Read-only and off the call path: it runs once, at the end
- * of a run. */
+ * stores (the UDRs attached to the CDRs' connection), per-account sums in
+ * one array, CDRs re-rated in groups with the batch rater, UDRs one by one. Read-only and off the call path: it runs
+ * once, at the end of a run. */
 #include "audit.h"
 
 #include <sqlite3.h>
@@ -12,6 +12,7 @@
 #include "core/htab.h"
 #include "core/route/route.h"
 #include "core/store/cdr.h"
+#include "core/store/udr.h"
 #include "core/store/vfs.h"
 
 /* The ledger's journal ops (ledger.c): a top-up, and a charge made by crash
@@ -26,7 +27,7 @@ struct acct {
 	char name[BILL_NAME_MAX];
 	const struct bill_tariff *tariff;
 	bool in_ledger, prepaid;
-	int64_t rerated, cdr, ledger, initial, credited, balance;
+	int64_t rerated, cdr, udr, ledger, initial, credited, balance;
 	uint64_t open_resv;
 };
 
@@ -176,8 +177,6 @@ static enum sy_rc audit_cdrs(struct audit *au)
 	return rc == SQLITE_DONE ? SY_OK : audit_fail(au, au->cdrs, "read cdrs");
 }
 
-/* ---- the ledger ---- */
-
 static struct acct *audit_find(struct audit *au, struct sy_str name)
 {
 	struct sy_hnode *h = sy_htab_find(&au->by_name, name);
@@ -185,6 +184,69 @@ static struct acct *audit_find(struct audit *au, struct sy_str name)
 		return SY_CONTAINER_OF(h, struct acct, node);
 	return au->n < au->cap ? audit_add(au, name) : NULL;
 }
+
+/* ---- the UDRs ---- */
+
+static const struct audit_ussd_service *audit_service(const struct audit *au, struct sy_str code)
+{
+	for (uint32_t i = 0; i < au->cfg->ussd_n; i++)
+		if (sy_str_eq(sy_str_from(au->cfg->ussd[i].code), code))
+			return &au->cfg->ussd[i];
+	return NULL;
+}
+
+/* As the gateway charged it (ussd.c): nothing without an application
+ * reply, else the service's units on the payer's tariff at the begin. */
+static int64_t audit_udr_rerate(const struct audit *au, const struct acct *a, struct sy_str code, uint32_t steps,
+				uint64_t begin_ns)
+{
+	const struct audit_ussd_service *svc = audit_service(au, code);
+	if (svc == NULL || steps == 0)
+		return 0;
+	int64_t p =
+	    bill_rate_ussd(a->tariff, code, begin_ns / SY_NS_PER_S, svc->per_step ? steps : 1, svc->flat_micros);
+	return p > 0 ? p : 0;
+}
+
+static bool audit_udr(struct audit *au, sqlite3_stmt *st)
+{
+	struct sy_str name = {(const char *)sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0)};
+	struct sy_str code = {(const char *)sqlite3_column_text(st, 1), (size_t)sqlite3_column_bytes(st, 1)};
+	struct acct *a = name.len > 0 ? audit_find(au, name) : &au->a[au->cfg->account_n];
+	if (a == NULL)
+		return false;
+	int64_t charge = sqlite3_column_int64(st, 4);
+	int64_t rerated =
+	    audit_udr_rerate(au, a, code, (uint32_t)sqlite3_column_int64(st, 2), (uint64_t)sqlite3_column_int64(st, 3));
+	a->udr += charge;
+	a->rerated += rerated;
+	au->out->udrs++;
+	au->out->udr_micros += charge;
+	au->out->udrs_misrated += rerated != charge;
+	return true;
+}
+
+static enum sy_rc audit_udrs(struct audit *au)
+{
+	if (au->cfg->udr_path == NULL)
+		return SY_OK;
+	au->out->udrs_read = true;
+	sqlite3_stmt *st;
+	const char *sql = "SELECT account,code,steps,begin_ns,charge_micros FROM u.udrs "
+			  "WHERE account != '' OR charge_micros != 0 ORDER BY rowid";
+	if (sqlite3_prepare_v2(au->cdrs, sql, -1, &st, NULL) != SQLITE_OK)
+		return audit_fail(au, au->cdrs, "read udrs");
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (!audit_udr(au, st)) {
+			rc = SQLITE_FULL;
+			break;
+		}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? SY_OK : audit_fail(au, au->cdrs, "read udrs");
+}
+
+/* ---- the ledger ---- */
 
 /* Runs a (account, integer) query and hands each row to fn. */
 static enum sy_rc audit_each(struct audit *au, const char *sql, void (*fn)(struct acct *, sqlite3_stmt *))
@@ -262,13 +324,20 @@ static enum sy_rc audit_calls(struct audit *au)
 {
 	static const char unmatched[] = "SELECT COUNT(*) FROM cdrs c LEFT JOIN l.charges h ON h.call_id = c.a_call_id "
 					"WHERE c.cost_micros != COALESCE(h.amount, 0)";
-	static const char *const sql[3] = {
+	static const char udr_unmatched[] =
+	    "SELECT COUNT(*) FROM u.udrs d LEFT JOIN l.charges h ON h.call_id = '" UDR_CHARGE_REF_PREFIX
+	    "' || d.id WHERE d.charge_micros != COALESCE(h.amount, 0)";
+	static const char udr_matched[] = "SELECT COUNT(DISTINCT h.call_id) FROM u.udrs d JOIN l.charges h "
+					  "ON h.call_id = '" UDR_CHARGE_REF_PREFIX "' || d.id";
+	static const char *const sql[5] = {
 	    unmatched,
 	    "SELECT COUNT(*) FROM l.charges",
 	    "SELECT COUNT(DISTINCT h.call_id) FROM cdrs c JOIN l.charges h ON h.call_id = c.a_call_id",
+	    udr_unmatched,
+	    udr_matched,
 	};
-	int64_t v[3];
-	for (int i = 0; i < 3; i++) {
+	int64_t v[5] = {0};
+	for (int i = 0; i < (au->cfg->udr_path != NULL ? 5 : 3); i++) {
 		sqlite3_stmt *st;
 		if (sqlite3_prepare_v2(au->cdrs, sql[i], -1, &st, NULL) != SQLITE_OK)
 			return audit_fail(au, au->cdrs, "match cdrs with charges");
@@ -279,20 +348,24 @@ static enum sy_rc audit_calls(struct audit *au)
 			return audit_fail(au, au->cdrs, "match cdrs with charges");
 	}
 	au->out->cdrs_unmatched = (uint64_t)v[0];
-	au->out->charges_without_cdr = (uint64_t)(v[1] - v[2]);
+	au->out->charges_without_cdr = (uint64_t)(v[1] - v[2] - v[4]);
+	au->out->udrs_unmatched = (uint64_t)v[3];
 	return SY_OK;
 }
 
-/* The ledger attached read-only (as the connection) before the snapshot. */
-static enum sy_rc audit_attach(struct audit *au)
+/* The ledger (and the UDRs) attached read-only (as the connection) before
+ * the snapshot. */
+static enum sy_rc audit_attach(struct audit *au, const char *sql, const char *path, const char *what)
 {
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(au->cdrs, "ATTACH DATABASE ? AS l", -1, &st, NULL) != SQLITE_OK)
-		return audit_fail(au, au->cdrs, "attach the ledger");
-	sqlite3_bind_text(st, 1, au->cfg->ledger_path, -1, SQLITE_STATIC);
+	if (path == NULL)
+		return SY_OK;
+	if (sqlite3_prepare_v2(au->cdrs, sql, -1, &st, NULL) != SQLITE_OK)
+		return audit_fail(au, au->cdrs, what);
+	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? SY_OK : audit_fail(au, au->cdrs, "attach the ledger");
+	return rc == SQLITE_DONE ? SY_OK : audit_fail(au, au->cdrs, what);
 }
 
 /* ---- the comparison ---- */
@@ -312,8 +385,8 @@ static void audit_compare(struct audit *au)
 	for (uint32_t i = 0; i < au->n; i++) {
 		const struct acct *a = &au->a[i];
 		int64_t decrease = a->initial + a->credited - a->balance;
-		bool bad = figure_add(&r->cdr_vs_rerate, a->rerated, a->cdr);
-		bad |= figure_add(&r->cdr_vs_ledger, a->cdr, a->ledger);
+		bool bad = figure_add(&r->cdr_vs_rerate, a->rerated, a->cdr + a->udr);
+		bad |= figure_add(&r->cdr_vs_ledger, a->cdr + a->udr, a->ledger);
 		bad |= figure_add(&r->ledger_vs_balance, a->ledger, decrease);
 		r->accounts += a->in_ledger;
 		r->open_resv += a->open_resv;
@@ -328,6 +401,7 @@ static void audit_compare(struct audit *au)
 		struct audit_row *w = &r->shown[r->shown_n++];
 		*w = (struct audit_row){.rerated = a->rerated,
 					.cdr = a->cdr,
+					.udr = a->udr,
 					.ledger = a->ledger,
 					.decrease = decrease,
 					.balance = a->balance,
@@ -352,7 +426,9 @@ enum sy_rc audit_run(const struct audit_cfg *cfg, struct audit_result *out, char
 	if (rc == SY_OK)
 		rc = audit_open(au, cfg->ledger_path, &au->ledger);
 	if (rc == SY_OK)
-		rc = audit_attach(au);
+		rc = audit_attach(au, "ATTACH DATABASE ? AS l", cfg->ledger_path, "attach the ledger");
+	if (rc == SY_OK)
+		rc = audit_attach(au, "ATTACH DATABASE ? AS u", cfg->udr_path, "attach the udrs");
 	/* Read in one snapshot each, so the stores cannot move under the sums. */
 	if (rc == SY_OK && (sqlite3_exec(au->cdrs, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
 			    sqlite3_exec(au->ledger, "BEGIN", NULL, NULL, NULL) != SQLITE_OK))
@@ -361,6 +437,8 @@ enum sy_rc audit_run(const struct audit_cfg *cfg, struct audit_result *out, char
 		rc = audit_setup(au, audit_count(au->ledger, "SELECT COUNT(*) FROM accounts"));
 	if (rc == SY_OK)
 		rc = audit_cdrs(au);
+	if (rc == SY_OK)
+		rc = audit_udrs(au);
 	if (rc == SY_OK)
 		rc = audit_ledger(au);
 	if (rc == SY_OK)

@@ -11,6 +11,10 @@
 #include "core/env.h"
 #include "core/ussd/ussd.h"
 
+/* A charged session's ledger call id: this prefix and the UDR's id in
+ * decimal ("ussd-1071098351790584"); the money audit matches them so. */
+#define UDR_CHARGE_REF_PREFIX "ussd-"
+
 #define UDR_TEXT_MAX 96 /* the last text shown (the END text), cut at a UTF-8 boundary, with the NUL */
 
 struct udr {

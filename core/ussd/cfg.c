@@ -27,6 +27,14 @@ void ussd_cfg_defaults(struct ussd_cfg *c)
 					   .fail_backoff_max_ns = 300 * SY_NS_PER_S};
 }
 
+uint32_t ussd_charged_sessions_max(const struct ussd_cfg *c)
+{
+	for (uint32_t i = 0; c->on && i < c->service_n; i++)
+		if (c->services[i].charge != USSD_CHARGE_NONE)
+			return c->sessions_max;
+	return 0;
+}
+
 const char *ussd_end_name(enum ussd_end e)
 {
 	static const char *const names[USSD_END_COUNT] = {

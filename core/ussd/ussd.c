@@ -224,7 +224,7 @@ enum sy_rc ussd__charge_begin(struct ussd *u, struct ussd_sess *s)
 	if (want <= 0)
 		return SY_OK; /* free: nothing to hold */
 	char ref[32];
-	snprintf(ref, sizeof(ref), "ussd-%" PRIu64, s->id);
+	snprintf(ref, sizeof(ref), UDR_CHARGE_REF_PREFIX "%" PRIu64, s->id);
 	enum bill_why why;
 	enum sy_rc rc = callbill_ussd_hold(u->bill, s->payer, sy_str_from(ref), want, min, &s->resv, &why);
 	if (rc == SY_OK)

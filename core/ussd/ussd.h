@@ -124,6 +124,10 @@ struct ussd_cfg {
 
 /* Fills the defaults above (on = false, no links/services/menus). */
 void ussd_cfg_defaults(struct ussd_cfg *c);
+/* The billing holds the gateway may keep at once: one per open session
+ * when some service charges (sessions_max), else 0. The node's billing is
+ * sized for its calls plus these (vswitch_cfg.bill_sessions_max). */
+uint32_t ussd_charged_sessions_max(const struct ussd_cfg *c);
 
 /* ---- sessions ---- */
 
