@@ -140,7 +140,7 @@ static void build_smsc(const struct scn *s, struct node_cfg *o)
 		d->binds = a->binds;
 	}
 	o->smsc_account_n = s->account_n;
-	o->smsc_guard = (struct smsc_guard_cfg){.bind_timeout_ns = s->node.smpp_bind_timeout_ns,
+	o->smsc_guard = (struct sy_bind_guard){.bind_timeout_ns = s->node.smpp_bind_timeout_ns,
 						.conns_per_source = s->node.smpp_conns_per_source,
 						.fail_backoff_ns = s->node.smpp_fail_backoff_ns,
 						.fail_backoff_max_ns = s->node.smpp_fail_backoff_max_ns};

@@ -21,7 +21,7 @@ struct node_cfg {
 	uint32_t smsc_account_n;
 	struct smsc_carrier_cfg smsc_carriers[SCN_SMPP_CARRIERS_MAX];
 	uint32_t smsc_carrier_n;
-	struct smsc_guard_cfg smsc_guard; /* for smsc_cfg.guard */
+	struct sy_bind_guard smsc_guard; /* for smsc_cfg.guard */
 	/* for api_cfg: the accounts with an HTTP token, and /metrics' guard */
 	struct api_account api_accounts[SCN_ACCOUNTS_MAX];
 	uint32_t api_account_n;

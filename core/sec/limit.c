@@ -7,7 +7,7 @@
 #include <string.h>
 
 #define WINDOW 8u
-#define MILLI 1000u
+#define MILLI  1000u
 
 struct ent {
 	uint8_t ip[16];
@@ -190,4 +190,20 @@ void sy_srclimit_success(struct sy_srclimit *l, const struct sy_addr *from)
 const struct sy_srclimit_stats *sy_srclimit_stats(const struct sy_srclimit *l)
 {
 	return &l->st;
+}
+
+void sy_bind_guard_defaults(struct sy_bind_guard *g)
+{
+	if (g->bind_timeout_ns == 0)
+		g->bind_timeout_ns = 5 * SY_NS_PER_S;
+	if (g->conns_per_source == 0)
+		g->conns_per_source = 16;
+	if (g->bind_fails_max == 0)
+		g->bind_fails_max = 3;
+	if (g->fail_backoff_ns == 0)
+		g->fail_backoff_ns = SY_NS_PER_S;
+	if (g->fail_backoff_max_ns == 0)
+		g->fail_backoff_max_ns = 300 * SY_NS_PER_S;
+	if (g->fail_backoff_max_ns < g->fail_backoff_ns)
+		g->fail_backoff_max_ns = g->fail_backoff_ns;
 }

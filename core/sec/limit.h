@@ -44,6 +44,18 @@ struct sy_srclimit_stats {
 
 struct sy_srclimit;
 
+/* Who may bind to an SMPP listener (the SMSC's, the USSD gateway's), and how
+ * fast a source may fail. Zero fields take the defaults given
+ * (sy_bind_guard_defaults). */
+struct sy_bind_guard {
+	uint64_t bind_timeout_ns;     /* an accepted stream must bind within (default 5 s) */
+	uint32_t conns_per_source;    /* open streams per source IP (default 16) */
+	uint32_t bind_fails_max;      /* failed binds before the stream is closed (default 3) */
+	uint64_t fail_backoff_ns;     /* a failed bind blocks its source this long, doubling (default 1 s) */
+	uint64_t fail_backoff_max_ns; /* (default 5 min; at least fail_backoff_ns) */
+};
+void sy_bind_guard_defaults(struct sy_bind_guard *g);
+
 enum sy_rc sy_srclimit_create(const struct sy_srclimit_cfg *cfg, struct sy_srclimit **out);
 void sy_srclimit_destroy(struct sy_srclimit *l);
 

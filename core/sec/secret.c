@@ -93,8 +93,8 @@ bool sy_secret_check(const struct sy_secret *s, const void *given, size_t len)
 	return false;
 }
 
-size_t sy_secret_format(char *out, size_t cap, const void *password, size_t len, const uint8_t *salt,
-			size_t salt_len, uint32_t iter)
+size_t sy_secret_format(char *out, size_t cap, const void *password, size_t len, const uint8_t *salt, size_t salt_len,
+			uint32_t iter)
 {
 	uint8_t h[32];
 	char salt_hex[2 * SY_SECRET_SALT_MAX + 1], hash_hex[65];
@@ -111,4 +111,19 @@ size_t sy_secret_format(char *out, size_t cap, const void *password, size_t len,
 	sy_hex(hash_hex, h, 32);
 	int n = snprintf(out, cap, PBKDF2_TAG "%u$%s$%s", iter, salt_hex, hash_hex);
 	return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+void sy_secret_dummy_begin(struct sy_secret *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->kind = SY_SECRET_PLAIN;
+}
+
+void sy_secret_dummy_fold(struct sy_secret *d, const struct sy_secret *a)
+{
+	if (a->kind == SY_SECRET_PBKDF2 && (d->kind != SY_SECRET_PBKDF2 || a->iter > d->iter)) {
+		d->kind = SY_SECRET_PBKDF2;
+		d->iter = a->iter;
+		d->salt_len = a->salt_len;
+	}
 }

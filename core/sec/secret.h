@@ -45,6 +45,15 @@ enum sy_rc sy_secret_parse(struct sy_secret *out, const char *text, size_t len, 
  * (PBKDF2 costs ITER iterations whether or not it matches). */
 bool sy_secret_check(const struct sy_secret *s, const void *given, size_t len);
 
+/* The secret an unknown name is checked against, so an unknown name and a
+ * wrong password take the same time: it costs what the dearest of the real
+ * secrets costs (with every one hashed alike, what `switchyard passwd`
+ * prints, exactly theirs). Start with sy_secret_dummy_begin, fold every
+ * real secret in, then fill it with random content (sy_env_random on salt
+ * and hash): it never matches anything a peer sends. */
+void sy_secret_dummy_begin(struct sy_secret *d);
+void sy_secret_dummy_fold(struct sy_secret *d, const struct sy_secret *real);
+
 /* Formats `password` as $pbkdf2-sha256$ITER$SALT$HASH into out (cap >= 160),
  * or as $sha256$HASH when salt_len == 0. Returns the length, 0 on error. */
 size_t sy_secret_format(char *out, size_t cap, const void *password, size_t len, const uint8_t *salt,

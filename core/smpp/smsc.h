@@ -10,6 +10,7 @@
 #include "core/env.h"
 #include "core/fraud/fraud.h"
 #include "core/metrics/hist.h"
+#include "core/sec/limit.h"
 
 /* SMPP 5.0 status for an unsupported data_coding (3.4 has none). */
 #define SMSC_ESME_RINVDCS 0x00000104u
@@ -34,15 +35,6 @@ struct smsc_account_cfg {
 	uint32_t binds;			/* sessions bound at once; 0 = 8 */
 };
 
-/* Who may bind, and how fast a source may fail (smsc_bind.c). Zero fields
- * take the defaults given. */
-struct smsc_guard_cfg {
-	uint64_t bind_timeout_ns;   /* an accepted stream must bind within (default 5 s) */
-	uint32_t conns_per_source;  /* open streams per source IP (default 16) */
-	uint32_t bind_fails_max;    /* failed binds before the stream is closed (default 3) */
-	uint64_t fail_backoff_ns;   /* a failed bind blocks its source this long, doubling (default 1 s) */
-	uint64_t fail_backoff_max_ns; /* (default 5 min) */
-};
 
 /* An upstream SMSC the node binds to, and the destinations it takes. */
 struct smsc_carrier_cfg {
@@ -87,7 +79,7 @@ struct smsc_cfg {
 	uint32_t http_max;	      /* smsc_submit_text() calls awaiting their commit (default 256) */
 	uint32_t big_max;	      /* in-memory bodies over 254 octets (default 1024) */
 	const char *system_id;	      /* ours in bind_resp (default "switchyard") */
-	struct smsc_guard_cfg guard;
+	struct sy_bind_guard guard; /* who may bind, how fast a source may fail (smsc_bind.c) */
 	/* Rates one message part to dst for the account (the MDR's cost);
 	 * NULL: MDRs carry cost 0. */
 	int64_t (*rate)(void *arg, const char *account, struct sy_str dst, uint64_t wall_ns);

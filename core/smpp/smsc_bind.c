@@ -12,44 +12,18 @@
 
 #define GUARD_BINDS_DEFAULT 8u
 
-static void guard_defaults(struct smsc_guard_cfg *g)
-{
-	if (g->bind_timeout_ns == 0)
-		g->bind_timeout_ns = 5 * SY_NS_PER_S;
-	if (g->conns_per_source == 0)
-		g->conns_per_source = 16;
-	if (g->bind_fails_max == 0)
-		g->bind_fails_max = 3;
-	if (g->fail_backoff_ns == 0)
-		g->fail_backoff_ns = SY_NS_PER_S;
-	if (g->fail_backoff_max_ns == 0)
-		g->fail_backoff_max_ns = 300 * SY_NS_PER_S;
-	if (g->fail_backoff_max_ns < g->fail_backoff_ns)
-		g->fail_backoff_max_ns = g->fail_backoff_ns;
-}
-
-/* The dummy costs what the dearest real secret costs: with every account
- * hashed alike (what `switchyard passwd` prints) an unknown name and a
- * wrong password take the same time. Its content is random and unused. */
 static void guard_dummy(struct smsc *s)
 {
-	struct sy_secret *d = &s->dummy;
-	d->kind = SY_SECRET_PLAIN;
-	for (uint32_t i = 0; i < s->acct_n; i++) {
-		const struct sy_secret *a = &s->accts[i].secret;
-		if (a->kind == SY_SECRET_PBKDF2 && (d->kind != SY_SECRET_PBKDF2 || a->iter > d->iter)) {
-			d->kind = SY_SECRET_PBKDF2;
-			d->iter = a->iter;
-			d->salt_len = a->salt_len;
-		}
-	}
-	sy_env_random(s->env, d->salt, sizeof(d->salt));
-	sy_env_random(s->env, d->hash, sizeof(d->hash));
+	sy_secret_dummy_begin(&s->dummy);
+	for (uint32_t i = 0; i < s->acct_n; i++)
+		sy_secret_dummy_fold(&s->dummy, &s->accts[i].secret);
+	sy_env_random(s->env, s->dummy.salt, sizeof(s->dummy.salt));
+	sy_env_random(s->env, s->dummy.hash, sizeof(s->dummy.hash));
 }
 
 enum sy_rc smsc__guard_setup(struct smsc *s, char *err, size_t errlen)
 {
-	guard_defaults(&s->cfg.guard);
+	sy_bind_guard_defaults(&s->cfg.guard);
 	for (uint32_t i = 0; i < s->acct_n; i++) {
 		struct smsc_account *a = &s->accts[i];
 		const char *pw = a->cfg->password;
@@ -98,7 +72,7 @@ bool smsc__bind_accept(void *arg, struct smpp_session *ss)
  * (also for binds tried while it waits, which are not even checked). */
 static uint32_t bind_refuse(struct smsc *s, const struct sy_addr *from, uint64_t now)
 {
-	const struct smsc_guard_cfg *g = &s->cfg.guard;
+	const struct sy_bind_guard *g = &s->cfg.guard;
 	s->st.bind_failures++;
 	if (!sy_srclimit_blocked(s->src, from, now))
 		s->st.sources_blocked++;

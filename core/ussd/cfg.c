@@ -20,7 +20,7 @@ void ussd_cfg_defaults(struct ussd_cfg *c)
 	text_set(c->error_text, sizeof(c->error_text), "Service unavailable. Try later.");
 	text_set(c->busy_text, sizeof(c->busy_text), "Service busy. Try later.");
 	text_set(c->unknown_text, sizeof(c->unknown_text), "Unknown service.");
-	c->guard = (struct ussd_guard_cfg){.bind_timeout_ns = 5 * SY_NS_PER_S,
+	c->guard = (struct sy_bind_guard){.bind_timeout_ns = 5 * SY_NS_PER_S,
 					   .conns_per_source = 16,
 					   .bind_fails_max = 3,
 					   .fail_backoff_ns = SY_NS_PER_S,

@@ -140,7 +140,7 @@ static bool srv_on_accept(void *arg, struct smpp_session *ss)
  * time (binds tried while it waits are not even checked). */
 static uint32_t bind_refuse(struct ussd_links *ls, const struct sy_addr *from, uint64_t now)
 {
-	const struct ussd_guard_cfg *g = &ls->guard;
+	const struct sy_bind_guard *g = &ls->guard;
 	ls->c.st->binds_failed++;
 	sy_srclimit_fail(ls->src, from, now, g->fail_backoff_ns, g->fail_backoff_max_ns);
 	return ESME_RBINDFAIL;
@@ -334,39 +334,13 @@ enum sy_rc ussd_link_send(struct ussd_links *ls, uint16_t li, const struct ussd_
 
 /* ---- life cycle ---- */
 
-static void guard_defaults(struct ussd_guard_cfg *g, const struct ussd_guard_cfg *from)
-{
-	*g = *from;
-	if (g->bind_timeout_ns == 0)
-		g->bind_timeout_ns = 5 * SY_NS_PER_S;
-	if (g->conns_per_source == 0)
-		g->conns_per_source = 16;
-	if (g->bind_fails_max == 0)
-		g->bind_fails_max = 3;
-	if (g->fail_backoff_ns == 0)
-		g->fail_backoff_ns = SY_NS_PER_S;
-	if (g->fail_backoff_max_ns == 0)
-		g->fail_backoff_max_ns = 300 * SY_NS_PER_S;
-	if (g->fail_backoff_max_ns < g->fail_backoff_ns)
-		g->fail_backoff_max_ns = g->fail_backoff_ns;
-}
-
-/* The dummy costs what the dearest link secret costs, so an unknown
- * system_id and a wrong password take the same time. Random, unused. */
 static void guard_dummy(struct ussd_links *ls)
 {
-	struct sy_secret *d = &ls->dummy;
-	d->kind = SY_SECRET_PLAIN;
-	for (uint32_t i = 0; i < ls->n; i++) {
-		const struct sy_secret *a = &ls->link[i].secret;
-		if (a->kind == SY_SECRET_PBKDF2 && (d->kind != SY_SECRET_PBKDF2 || a->iter > d->iter)) {
-			d->kind = SY_SECRET_PBKDF2;
-			d->iter = a->iter;
-			d->salt_len = a->salt_len;
-		}
-	}
-	sy_env_random(ls->c.env, d->salt, sizeof(d->salt));
-	sy_env_random(ls->c.env, d->hash, sizeof(d->hash));
+	sy_secret_dummy_begin(&ls->dummy);
+	for (uint32_t i = 0; i < ls->n; i++)
+		sy_secret_dummy_fold(&ls->dummy, &ls->link[i].secret);
+	sy_env_random(ls->c.env, ls->dummy.salt, sizeof(ls->dummy.salt));
+	sy_env_random(ls->c.env, ls->dummy.hash, sizeof(ls->dummy.hash));
 }
 
 static enum sy_rc link_init(struct ussd_links *ls, uint16_t i, char *err, size_t errlen)
@@ -412,7 +386,8 @@ enum sy_rc ussd_links_create(const struct ussd_links_cfg *c, struct ussd_links *
 		return SY_ERR_NOMEM;
 	ls->c = *c;
 	ls->n = c->cfg->link_n;
-	guard_defaults(&ls->guard, &c->cfg->guard);
+	ls->guard = c->cfg->guard;
+	sy_bind_guard_defaults(&ls->guard);
 	for (uint16_t i = 0; i < ls->n; i++) {
 		enum sy_rc rc = link_init(ls, i, err, errlen);
 		if (rc != SY_OK) {
@@ -434,7 +409,7 @@ static enum sy_rc pools_create(struct ussd_links *ls, char *err, size_t errlen)
 		*(a ? &acc : &bnd) += l->binds;
 		*(a ? &win_acc : &win_bnd) = SY_MAX(*(a ? &win_acc : &win_bnd), l->window);
 	}
-	const struct ussd_guard_cfg *g = &ls->guard;
+	const struct sy_bind_guard *g = &ls->guard;
 	struct smpp_pool_cfg sc = {.env = ls->c.env,
 				   .sess_max = acc + ACCEPT_SPARE,
 				   .window = win_acc,

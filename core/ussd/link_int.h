@@ -48,7 +48,7 @@ struct ussd_link {
 
 struct ussd_links {
 	struct ussd_links_cfg c;
-	struct ussd_guard_cfg guard; /* the config's, zeros replaced by defaults */
+	struct sy_bind_guard guard; /* the config's, zeros replaced by defaults */
 	struct ussd_link link[USSD_LINKS_MAX];
 	uint32_t n;
 	struct sy_secret dummy; /* checked for an unknown system_id */

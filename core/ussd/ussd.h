@@ -23,6 +23,7 @@
 
 #include "core/env.h"
 #include "core/metrics/counters.h"
+#include "core/sec/limit.h"
 #include "core/sec/secret.h"
 #include "core/smpp/pdu.h"
 #include "core/ussd/menu.h"
@@ -90,14 +91,6 @@ struct ussd_service_cfg {
 	uint32_t app_line;
 };
 
-struct ussd_guard_cfg {
-	uint64_t bind_timeout_ns;     /* default 5 s */
-	uint32_t conns_per_source;    /* default 16 */
-	uint32_t bind_fails_max;      /* default 3 */
-	uint64_t fail_backoff_ns;     /* default 1 s, doubling */
-	uint64_t fail_backoff_max_ns; /* default 5 min */
-};
-
 /* [ussd] and the sections above. Texts are UTF-8. */
 struct ussd_cfg {
 	bool on;			       /* a [ussd] section */
@@ -111,7 +104,7 @@ struct ussd_cfg {
 	char busy_text[USSD_MENU_TEXT_MAX];    /* refused for load or funds (default "Service busy. Try later.") */
 	char unknown_text[USSD_MENU_TEXT_MAX]; /* no such service code (default "Unknown service.") */
 	bool records;			       /* write UDRs (default true) */
-	struct ussd_guard_cfg guard;
+	struct sy_bind_guard guard; /* accept-mode links (core/sec/limit.h) */
 	struct ussd_link_cfg links[USSD_LINKS_MAX];
 	uint32_t link_n;
 	struct ussd_service_cfg services[USSD_SERVICES_MAX];
