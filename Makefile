@@ -41,6 +41,22 @@ BENCHES  := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 ALL_LIBS := $(SIM_LIB) $(PEERS_LIB) $(LIVE_LIB) $(CORE_LIB)
 
 .SECONDARY:
+# ---- performance gate (ci/perf-gate, docs/perf-gate.md) ----
+# Instructions per operation under callgrind against bench/baseline.json;
+# fails when a figure is more than 3% worse. perf-baseline rewrites the
+# baseline (say why in the commit). $(BUILD)/perf-slow/rating is bench/rating
+# with a calibrated busy loop in the rating path, for tests/it_perf_gate.sh.
+PERF_SLOWDOWN ?= 14
+.PHONY: perf-gate perf-baseline
+perf-gate: $(BIN) $(BUILD)/bench/rating $(BUILD)/bench/fraud_detect
+	ci/perf-gate --build $(BUILD)
+perf-baseline: $(BIN) $(BUILD)/bench/rating $(BUILD)/bench/fraud_detect
+	ci/perf-gate --build $(BUILD) --write --repeat 2
+$(BUILD)/perf-slow/rating: bench/rating.c core/billing/rate.c $(ALL_LIBS) Makefile
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@ (SY_PERF_GATE_SLOWDOWN=$(PERF_SLOWDOWN))"
+	@$(CC) $(CFLAGS) -DSY_PERF_GATE_SLOWDOWN=$(PERF_SLOWDOWN) -o $@ bench/rating.c core/billing/rate.c $(ALL_LIBS) $(LDLIBS)
+
 .PHONY: golden all test test-fast asan asan-build tests-built bench lint clean help deps format demo
 all: $(BIN) $(LOAD_BIN)
 
@@ -51,6 +67,8 @@ help:
 	@echo "make test-fast  the same without sanitizers"
 	@echo "make asan       build everything with ASan+UBSan into build/asan"
 	@echo "make bench      benchmarks; JSON lines, appended to bench/results.jsonl"
+	@echo "make perf-gate  instructions per call/SMS/step/CDR/decision (callgrind) against bench/baseline.json"
+	@echo "make perf-baseline  rewrite bench/baseline.json from this build (say why in the commit)"
 	@echo "make lint       the determinism boundary and layering check (ci/lint), and its self-test"
 	@echo "make golden     rewrite tests/golden/*.digest from this build (say why in the commit)"
 	@echo "make deps       install missing Debian packages (ci/install-deps.sh)"
