@@ -165,6 +165,8 @@ char *sweep_override(const char *text, size_t len, const char *key, const char *
 		put_text(&t, name, nl), put_text(&t, " = ", 3), put_text(&t, value, vl), put_text(&t, "\n", 1);
 	}
 	if (state == 0) {
+		for (char *c = section; *c; c++)
+			*c = *c == '.' ? ' ' : *c; /* as the header is written */
 		snprintf(err, errlen, "override '%s': the scenario has no [%s] section", key, section);
 		free(t.p);
 		return NULL;
