@@ -24,10 +24,11 @@
  * derived (cpu.busy / calls.attempted, the sim's CPU model). Metrics a
  * scenario does not report are left empty. */
 static const char *const metric_names[] = {
-	"calls.offered", "calls.attempted", "asr",	    "pdd.p50",	    "pdd.p95",	    "pdd.p99",
-	"setup.p50",	 "setup.p95",	    "setup.p99",   "blocking",	    "calls.congestion", "calls.failed",
-	"calls.peak",	 "cpu.load",	    "cpu_per_call_us", "sip.txn_full", "sms.submitted", "sms.delivered",
-	"sms.throttled", "submit_resp.p99", "ussd.sessions", "ussd.completed",
+    "calls.offered",	"calls.attempted", "asr",	    "pdd.p50",	     "pdd.p95",
+    "pdd.p99",		"setup.p50",	   "setup.p95",	    "setup.p99",     "blocking",
+    "calls.congestion", "calls.failed",	   "calls.peak",    "cpu.load",	     "cpu_per_call_us",
+    "sip.txn_full",	"sms.submitted",   "sms.delivered", "sms.throttled", "submit_resp.p99",
+    "ussd.sessions",	"ussd.completed",
 };
 #define METRIC_N (sizeof(metric_names) / sizeof(metric_names[0]))
 
@@ -174,7 +175,8 @@ static int run_all(struct sweep *sw)
 		while (running < sw->jobs && next < sw->run_n) {
 			struct sweep_run *r = &sw->runs[next++];
 			if (mkdir_p(r->dir) != 0 || (r->pid = spawn(sw, r)) < 0) {
-				fprintf(stderr, "switchyard sweep: cannot start the run in %s: %s\n", r->dir, strerror(errno));
+				fprintf(stderr, "switchyard sweep: cannot start the run in %s: %s\n", r->dir,
+					strerror(errno));
 				return -1;
 			}
 			running++;
@@ -401,8 +403,8 @@ static int summary(const struct sweep *sw, const struct point_stat *ps, const st
 	for (unsigned p = 0; p < sw->range.n; p++) {
 		const struct point_stat *s = &ps[p];
 		sweep_value_fmt(&sw->range, s->value, val, sizeof(val));
-		printf("%14s %3u/%-3u %8.3f ±%6.3f %9.3f ±%7.3f %9.4f ±%7.4f", val, s->passed, s->runs, s->mean[2], s->ci[2],
-		       s->mean[5], s->ci[5], s->mean[9], s->ci[9]);
+		printf("%14s %3u/%-3u %8.3f ±%6.3f %9.3f ±%7.3f %9.4f ±%7.4f", val, s->passed, s->runs, s->mean[2],
+		       s->ci[2], s->mean[5], s->ci[5], s->mean[9], s->ci[9]);
 		if (sw->erlang_n)
 			printf("   %8.4f %s", s->erlang_b, s->erlang_ok ? "ok" : "OUTSIDE the 95% interval");
 		printf("\n");
@@ -413,15 +415,15 @@ static int summary(const struct sweep *sw, const struct point_stat *ps, const st
 		printf("knee      none: the lowest value already fails (%s)\n", lim ? lim : "a run failed");
 	} else {
 		sweep_value_fmt(&sw->range, ps[k->index].value, val, sizeof(val));
-		printf("knee      %s = %s (%u of %u runs pass; pass share >= %.3f with 95%% confidence)", sw->range.key, val,
-		       ps[k->index].passed, ps[k->index].runs, k->confidence);
+		printf("knee      %s = %s (%u of %u runs pass; pass share >= %.3f with 95%% confidence)", sw->range.key,
+		       val, ps[k->index].passed, ps[k->index].runs, k->confidence);
 		printf(k->first_fail >= 0 ? "; above it first fails: %s\n" : "%s; no point fails in the range\n",
 		       lim ? lim : "");
 	}
 	if (sw->erlang_n)
-		printf("erlang-b  %s: measured blocking %s B(%u, value x %gs) at every point\n",
-		       bad ? "FAIL" : "PASS", bad ? "is not within the 95% interval of" : "within the 95% interval of",
-		       sw->erlang_n, sw->hold_s);
+		printf("erlang-b  %s: measured blocking %s B(%u, value x %gs) at every point\n", bad ? "FAIL" : "PASS",
+		       bad ? "is not within the 95% interval of" : "within the 95% interval of", sw->erlang_n,
+		       sw->hold_s);
 	return bad;
 }
 

@@ -44,8 +44,9 @@ int sweep_range_parse(const char *spec, struct sweep_range *out, char *err, size
 	if (!parse_num(eq + 1, (size_t)(dots - eq - 1), &out->a, &ia) ||
 	    !parse_num(dots + 2, (size_t)(slash - dots - 2), &out->b, &ib) || slash[1] == '\0' || *end != '\0' ||
 	    n < 1 || n > SWEEP_POINTS_MAX || out->b < out->a || (n == 1 && out->b != out->a)) {
-		snprintf(err, errlen, "--vary '%s': A..B/N needs numbers A <= B and 1 <= N <= %d (N = 1 only with A = B)",
-			 spec, SWEEP_POINTS_MAX);
+		snprintf(err, errlen,
+			 "--vary '%s': A..B/N needs numbers A <= B and 1 <= N <= %d (N = 1 only with A = B)", spec,
+			 SWEEP_POINTS_MAX);
 		return -1;
 	}
 	out->n = (unsigned)n;
@@ -177,7 +178,7 @@ char *sweep_override(const char *text, size_t len, const char *key, const char *
 
 double sweep_t95(unsigned df)
 {
-	static const double t[] = {0,	   12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+	static const double t[] = {0,	  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
 				   2.201, 2.179,  2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080,
 				   2.074, 2.069,  2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042};
 	if (df == 0)

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SWEEP_KEY_MAX 96
+#define SWEEP_KEY_MAX	 96
 #define SWEEP_POINTS_MAX 200
 
 /* KEY=A..B/N: N points from A to B inclusive, evenly spaced. */
