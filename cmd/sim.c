@@ -14,7 +14,7 @@
 #include "sim/run.h"
 #include "sim/sweep.h"
 
-#define STEP_NS		 (100 * SY_NS_PER_MS)
+#define STEP_NS (100 * SY_NS_PER_MS)
 #define PROGRESS_EVERY_S 2.0
 
 static double wall_s(void)
@@ -43,8 +43,8 @@ static void progress(const struct sim_run *r, double t0, int final)
 {
 	double w = wall_s() - t0;
 	double v = (double)sim_run_now(r) / 1e9;
-	fprintf(stderr, "\r[sim] virtual %.0f/%.0f s  wall %.1f s  speed %.2fx  calls %llu  events %llu%s", v,
-		(double)sim_run_horizon(r) / 1e9, w, w > 0 ? v / w : 0.0, (unsigned long long)sim_run_calls(r),
+	fprintf(stderr, "\r[sim] virtual %.0f/%.0f s  wall %.1f s  speed %.2fx  calls %llu  events %llu%s",
+		v, (double)sim_run_horizon(r) / 1e9, w, w > 0 ? v / w : 0.0, (unsigned long long)sim_run_calls(r),
 		(unsigned long long)sim_run_events(r), final ? "\n" : "   ");
 	fflush(stderr);
 }
@@ -57,15 +57,14 @@ static void bench_line(const char *name, const struct sim_run *r, double wall, d
 {
 	struct sim_run_ussd_figures u;
 	if (sim_run_ussd_figures(r, &u)) { /* USSD: sessions held at once, and what each costs */
-		fprintf(
-		    stderr,
-		    "{\"bench\":\"%s\",\"concurrent\":%llu,\"sessions\":%llu,\"steps\":%llu,\"bytes_per_session\":%llu,"
-		    "\"handsets_bytes\":%llu,\"rss_mb\":%ld,\"speed\":%.3f,\"virtual_s\":%.1f,\"wall_s\":%.2f,"
-		    "\"events\":%llu}\n",
-		    name, (unsigned long long)u.concurrent, (unsigned long long)u.sessions, (unsigned long long)u.steps,
-		    (unsigned long long)u.bytes_per_session, (unsigned long long)u.handsets_bytes, rss_mb(),
-		    (double)sim_run_now(r) / 1e9 / wall, (double)sim_run_now(r) / 1e9, wall,
-		    (unsigned long long)sim_run_events(r));
+		fprintf(stderr,
+			"{\"bench\":\"%s\",\"concurrent\":%llu,\"sessions\":%llu,\"steps\":%llu,\"bytes_per_session\":%llu,"
+			"\"handsets_bytes\":%llu,\"rss_mb\":%ld,\"speed\":%.3f,\"virtual_s\":%.1f,\"wall_s\":%.2f,"
+			"\"events\":%llu}\n",
+			name, (unsigned long long)u.concurrent, (unsigned long long)u.sessions, (unsigned long long)u.steps,
+			(unsigned long long)u.bytes_per_session, (unsigned long long)u.handsets_bytes, rss_mb(),
+			(double)sim_run_now(r) / 1e9 / wall, (double)sim_run_now(r) / 1e9, wall,
+			(unsigned long long)sim_run_events(r));
 		return;
 	}
 	double virt = (double)sim_run_now(r) / 1e9, traffic = (double)sim_run_traffic_end(r) / 1e9;
@@ -143,11 +142,8 @@ int cmd_sim(const struct cmd_opts *o)
 		sim_scenario_free(sc);
 		return 2;
 	}
-	struct sim_run_opts ro = {.seed = o->seed,
-				  .seed_set = o->seed_set != 0,
-				  .out_dir = o->out,
-				  .trace = trace,
-				  .log_level = o->verbose ? SY_LOG_DEBUG : SY_LOG_WARN};
+	struct sim_run_opts ro = {.seed = o->seed, .seed_set = o->seed_set != 0, .out_dir = o->out,
+				  .trace = trace, .log_level = o->verbose ? SY_LOG_DEBUG : SY_LOG_WARN};
 	struct pcap_writer *pw = NULL;
 	struct pcap_sink sink;
 	struct sim_run *r = NULL;
