@@ -24,13 +24,41 @@
  * derived (cpu.busy / calls.attempted, the sim's CPU model). Metrics a
  * scenario does not report are left empty. */
 static const char *const metric_names[] = {
-    "calls.offered",	"calls.attempted", "asr",	    "pdd.p50",	     "pdd.p95",
-    "pdd.p99",		"setup.p50",	   "setup.p95",	    "setup.p99",     "blocking",
-    "calls.congestion", "calls.failed",	   "calls.peak",    "cpu.load",	     "cpu_per_call_us",
-    "sip.txn_full",	"sms.submitted",   "sms.delivered", "sms.throttled", "submit_resp.p99",
-    "ussd.sessions",	"ussd.completed",
+    "calls.offered",
+    "calls.attempted",
+    "asr",
+    "pdd.p50",
+    "pdd.p95",
+    "pdd.p99",
+    "setup.p50",
+    "setup.p95",
+    "setup.p99",
+    "blocking",
+    "calls.congestion",
+    "calls.failed",
+    "calls.peak",
+    "cpu.load",
+    "cpu_per_call_us",
+    "sip.txn_full",
+    "sms.submitted",
+    "sms.delivered",
+    "sms.throttled",
+    "submit_resp.p99",
+    "sms.accepted",
+    "ussd.started",
+    "ussd.completion_ratio",
+    "ussd.active_peak",
 };
 #define METRIC_N (sizeof(metric_names) / sizeof(metric_names[0]))
+
+/* A metric's column; the names used below are in the table. */
+static size_t mi(const char *name)
+{
+	for (size_t k = 0; k < METRIC_N; k++)
+		if (strcmp(metric_names[k], name) == 0)
+			return k;
+	abort();
+}
 
 struct sweep_run {
 	unsigned point, seed;
@@ -228,7 +256,7 @@ static int collect(struct sweep_run *r)
 	for (size_t k = 0; k < METRIC_N; k++)
 		r->have[k] = sweep_json_metric(json, metric_names[k], &r->m[k]);
 	double busy, calls;
-	size_t cpc = 14; /* cpu_per_call_us */
+	size_t cpc = mi("cpu_per_call_us");
 	if (sweep_json_metric(json, "cpu.busy", &busy) && sweep_json_metric(json, "calls.attempted", &calls) &&
 	    calls > 0) {
 		r->have[cpc] = true;
@@ -255,7 +283,7 @@ struct point_stat {
  * may see no blocking at all (B(30, 15) = 0.022%). */
 static void erlang_check(const struct sweep *sw, unsigned p, struct point_stat *ps)
 {
-	const size_t kb = 9, kc = 10, ka = 1; /* blocking %, calls.congestion, calls.attempted */
+	const size_t kb = mi("blocking"), kc = mi("calls.congestion"), ka = mi("calls.attempted");
 	double blocked = 0, calls = 0, lo, hi;
 	for (size_t i = 0; i < sw->run_n; i++)
 		if (sw->runs[i].point == p && sw->runs[i].have[kc] && sw->runs[i].have[ka])
@@ -403,8 +431,9 @@ static int summary(const struct sweep *sw, const struct point_stat *ps, const st
 	for (unsigned p = 0; p < sw->range.n; p++) {
 		const struct point_stat *s = &ps[p];
 		sweep_value_fmt(&sw->range, s->value, val, sizeof(val));
-		printf("%14s %3u/%-3u %8.3f ±%6.3f %9.3f ±%7.3f %9.4f ±%7.4f", val, s->passed, s->runs, s->mean[2],
-		       s->ci[2], s->mean[5], s->ci[5], s->mean[9], s->ci[9]);
+		size_t a = mi("asr"), d = mi("pdd.p99"), b = mi("blocking");
+		printf("%14s %3u/%-3u %8.3f ±%6.3f %9.3f ±%7.3f %9.4f ±%7.4f", val, s->passed, s->runs, s->mean[a],
+		       s->ci[a], s->mean[d], s->ci[d], s->mean[b], s->ci[b]);
 		if (sw->erlang_n)
 			printf("   %8.4f %s", s->erlang_b, s->erlang_ok ? "ok" : "OUTSIDE the 95% interval");
 		printf("\n");
