@@ -24,29 +24,12 @@
  * derived (cpu.busy / calls.attempted, the sim's CPU model). Metrics a
  * scenario does not report are left empty. */
 static const char *const metric_names[] = {
-    "calls.offered",
-    "calls.attempted",
-    "asr",
-    "pdd.p50",
-    "pdd.p95",
-    "pdd.p99",
-    "setup.p50",
-    "setup.p95",
-    "setup.p99",
-    "blocking",
-    "calls.congestion",
-    "calls.failed",
-    "calls.peak",
-    "cpu.load",
-    "cpu_per_call_us",
-    "sip.txn_full",
-    "sms.submitted",
-    "sms.delivered",
-    "sms.throttled",
-    "submit_resp.p99",
-    "sms.accepted",
-    "ussd.started",
-    "ussd.completion_ratio",
+    "calls.offered",	"offered_cps",	 "calls.attempted", "asr",
+    "pdd.p50",		"pdd.p95",	 "pdd.p99",	    "setup.p50",
+    "setup.p95",	"setup.p99",	 "blocking",	    "calls.congestion",
+    "calls.failed",	"calls.peak",	 "cpu.load",	    "cpu_per_call_us",
+    "sip.txn_full",	"sms.submitted", "sms.delivered",   "sms.throttled",
+    "submit_resp.p99",	"sms.accepted",	 "ussd.started",    "ussd.completion_ratio",
     "ussd.active_peak",
 };
 #define METRIC_N (sizeof(metric_names) / sizeof(metric_names[0]))
@@ -261,6 +244,13 @@ static int collect(struct sweep_run *r)
 	    calls > 0) {
 		r->have[cpc] = true;
 		r->m[cpc] = busy * 1000.0 / calls; /* cpu.busy is in ms */
+	}
+	/* offered_cps: calls offered over the seconds traffic ran (report.json's traffic_s). */
+	const char *ts = strstr(json, "\"traffic_s\":");
+	double traffic_s = ts ? strtod(ts + 12, NULL) : 0, offered;
+	if (traffic_s > 0 && sweep_json_metric(json, "calls.offered", &offered)) {
+		r->have[mi("offered_cps")] = true;
+		r->m[mi("offered_cps")] = offered / traffic_s;
 	}
 	read_fails(r, json);
 	free(json);
