@@ -3,7 +3,10 @@
 #define SY_CMD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#define CMD_SET_MAX 8
 
 struct cmd_opts {
 	const char *file;	/* scenario / config */
@@ -18,6 +21,8 @@ struct cmd_opts {
 	const char *target;	/* --target HOST:PORT (load) */
 	const char *ready_file;	/* --ready-file PATH (serve): written once every listener is open */
 	const char *pcap;	/* --pcap FILE: the node's traffic as a capture (sim: the switch's) */
+	const char *set[CMD_SET_MAX]; /* sim --set traffic.voice.cps=2000: a scenario key overridden */
+	int set_n;
 };
 
 int cmd_sim(const struct cmd_opts *o);
@@ -28,6 +33,9 @@ int cmd_passwd(int argc, char **argv);   /* switchyard passwd: stored secrets fo
 int cmd_carriers(int argc, char **argv); /* switchyard carriers: carrier peers on real sockets (peers.c) */
 int cmd_pcap(int argc, char **argv);	 /* switchyard pcap info: what a capture holds (pcap.c) */
 int cmd_replay(int argc, char **argv);	 /* switchyard replay: a capture played on real sockets (replay.c) */
+int cmd_sweep(int argc, char **argv);	 /* switchyard sweep: the simulator over a range of one key (sweep.c) */
+/* The whole file, NUL-terminated (malloc'd), or NULL (sweep.c). */
+char *cmd_read_file(const char *path, size_t *len);
 
 struct sy_addr;
 struct world;

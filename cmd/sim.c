@@ -12,6 +12,7 @@
 #include "core/live/live.h"
 #include "core/pcap/tap.h"
 #include "sim/run.h"
+#include "sim/sweep.h"
 
 #define STEP_NS (100 * SY_NS_PER_MS)
 #define PROGRESS_EVERY_S 2.0
@@ -96,11 +97,42 @@ static int capture_close(struct pcap_writer *w, const char *path)
 	return -1;
 }
 
+/* The scenario file with every --set applied (sim/sweep.h), parsed. */
+static enum sy_rc parse_with_sets(const struct cmd_opts *o, struct sim_scenario **sc, char *err, size_t errlen)
+{
+	if (o->set_n == 0)
+		return sim_scenario_parse_file(o->file, sc, err, errlen);
+	size_t len = 0;
+	char *text = cmd_read_file(o->file, &len);
+	if (text == NULL) {
+		snprintf(err, errlen, "switchyard: cannot read %s", o->file);
+		return SY_ERR_IO;
+	}
+	for (int i = 0; i < o->set_n; i++) {
+		const char *eq = strchr(o->set[i], '=');
+		char key[SWEEP_KEY_MAX];
+		if (eq == NULL || eq == o->set[i] || (size_t)(eq - o->set[i]) >= sizeof(key)) {
+			snprintf(err, errlen, "switchyard: --set '%s': expected SECTION.KEY=VALUE", o->set[i]);
+			free(text);
+			return SY_ERR_INVAL;
+		}
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - o->set[i]), o->set[i]);
+		char *next = sweep_override(text, len, key, eq + 1, err, errlen);
+		free(text);
+		if ((text = next) == NULL)
+			return SY_ERR_INVAL;
+		len = strlen(text);
+	}
+	enum sy_rc rc = sim_scenario_parse_buf(text, len, o->file, sc, err, errlen);
+	free(text);
+	return rc;
+}
+
 int cmd_sim(const struct cmd_opts *o)
 {
 	char err[512];
 	struct sim_scenario *sc = NULL;
-	if (sim_scenario_parse_file(o->file, &sc, err, sizeof(err)) != SY_OK) {
+	if (parse_with_sets(o, &sc, err, sizeof(err)) != SY_OK) {
 		fprintf(stderr, "%s\n", err);
 		return 2;
 	}

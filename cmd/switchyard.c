@@ -19,9 +19,14 @@ static void usage(FILE *f)
 		"\n"
 		"usage:\n"
 		"  switchyard sim SCENARIO [--seed N] [--out DIR] [--json FILE] [--pcap FILE] [--quiet]\n"
+		"                [--set SECTION.KEY=VALUE]...\n"
 		"      run a scenario in the discrete-event simulator (virtual time), print\n"
 		"      its report; the last line is the determinism digest. Exit 1 when an\n"
 		"      [expect] line fails, 2 on a bad scenario file.\n"
+		"  switchyard sweep SCENARIO --vary SECTION.KEY=A..B/N [--seeds K] [--jobs J] --out DIR\n"
+		"                [--pass-share F] [--erlang-b N --hold SECONDS]\n"
+		"      run the scenario at N values of one key, K seeds each, J processes at\n"
+		"      once; DIR/sweep.csv, DIR/sweep.json and the knee (docs/capacity.md).\n"
 		"  switchyard serve CONFIG [--seed N] [--out DIR] [--ready-file PATH] [--pcap FILE] [-v]\n"
 		"      run the switch on real sockets: SIP over UDP, SMPP ([smpp-carrier]),\n"
 		"      the HTTP API (POST /sms, GET /metrics), billing ([account], [tariff]);\n"
@@ -98,6 +103,13 @@ static int parse_opts(int argc, char **argv, struct cmd_opts *o)
 		} else if (strcmp(a, "--pcap") == 0 && next) {
 			o->pcap = next;
 			i++;
+		} else if (strcmp(a, "--set") == 0 && next && strcmp(argv[1], "sim") == 0) {
+			if (o->set_n == CMD_SET_MAX) {
+				fprintf(stderr, "switchyard: at most %d --set\n", CMD_SET_MAX);
+				return -1;
+			}
+			o->set[o->set_n++] = next;
+			i++;
 		} else if (strcmp(a, "--target") == 0 && next) {
 			o->target = next;
 			i++;
@@ -165,6 +177,8 @@ int main(int argc, char **argv)
 		return cmd_pcap(argc, argv);
 	if (strcmp(argv[1], "replay") == 0)
 		return cmd_replay(argc, argv);
+	if (strcmp(argv[1], "sweep") == 0)
+		return cmd_sweep(argc, argv);
 	if (strcmp(argv[1], "load") == 0 || strcmp(argv[1], "carriers") == 0)
 		return strcmp(argv[1], "load") == 0 ? cmd_load(argc, argv) : cmd_carriers(argc, argv);
 	struct cmd_opts o;

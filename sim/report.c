@@ -163,6 +163,9 @@ static void text_replay(FILE *f, const struct sim_run *r)
 static void collect_switch(const struct sim_run *r, struct metrics *ms)
 {
 	sy_counters_visit(&b2bua_counters, &totals.b2b, put_ctr, ms);
+	/* Calls lost for want of capacity (ours or the carriers'), over those
+	 * offered: the figure Erlang-B predicts for a trunk (docs/capacity.md). */
+	put(ms, "blocking", EXPECT_UNIT_PPM, ratio_ppm(totals.b2b.congestion, totals.b2b.invites));
 	collect_cdrs(r, ms);
 	sy_counters_visit(&sip_stack_counters, &totals.sip, put_ctr, ms);
 	sy_counters_visit(&vswitch_disk_counters, &totals.disk, put_ctr, ms);
@@ -672,8 +675,8 @@ static void json_report(FILE *f, const struct sim_run *r, const struct metrics *
 {
 	fprintf(f, "{\"scenario\":");
 	json_str(f, r->scn->file);
-	fprintf(f, ",\"seed\":%" PRIu64 ",\"virtual_s\":%.3f,\"events\":%" PRIu64 ",\"metrics\":{", r->seed,
-		(double)sim_now(r->sim) / 1e9, sim_stats(r->sim)->events);
+	fprintf(f, ",\"seed\":%" PRIu64 ",\"virtual_s\":%.3f,\"traffic_s\":%.3f,\"events\":%" PRIu64 ",\"metrics\":{",
+		r->seed, (double)sim_now(r->sim) / 1e9, (double)r->traffic_end_ns / 1e9, sim_stats(r->sim)->events);
 	for (uint32_t i = 0; i < ms->n; i++) {
 		fprintf(f, "%s", i ? "," : "");
 		json_str(f, ms->m[i].name);
