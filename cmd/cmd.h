@@ -28,6 +28,7 @@ int cmd_passwd(int argc, char **argv);   /* switchyard passwd: stored secrets fo
 int cmd_carriers(int argc, char **argv); /* switchyard carriers: carrier peers on real sockets (peers.c) */
 int cmd_pcap(int argc, char **argv);	 /* switchyard pcap info: what a capture holds (pcap.c) */
 int cmd_replay(int argc, char **argv);	 /* switchyard replay: a capture played on real sockets (replay.c) */
+int cmd_report(int argc, char **argv);	 /* switchyard report: report.html with plots (report.c) */
 
 struct sy_addr;
 struct world;
