@@ -58,7 +58,7 @@ FILE *rh_plot_begin(struct rh_page *p, const char *name, const char *title, cons
 	rh_gp_str(gp, xlabel);
 	fprintf(gp, "\nset ylabel ");
 	rh_gp_str(gp, ylabel);
-	fprintf(gp, "\nset grid\nset key outside right top box opaque\nset border 3\nset tics nomirror\n");
+	fprintf(gp, "\nset grid\nset key at screen 0.5, screen 0.015 center bottom horizontal Left reverse box opaque maxrows 2\nset bmargin 7\nset style textbox opaque noborder\nset border 3\nset tics nomirror\n");
 	fprintf(gp, "set style line 1 lw 2 lc rgb '#1f77b4'\nset style line 2 lw 2 lc rgb '#ff7f0e'\n"
 		    "set style line 3 lw 2 lc rgb '#2ca02c'\nset style line 4 lw 2 lc rgb '#d62728'\n"
 		    "set style line 5 lw 2 lc rgb '#9467bd'\nset style line 6 lw 2 lc rgb '#8c564b'\n"

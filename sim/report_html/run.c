@@ -66,8 +66,7 @@ static void summary(struct rh_page *p, const char *json)
 	fprintf(p->f, "</p>\n<table><tr><th>line</th><th>expectation</th><th>result</th></tr>\n");
 	for (const char *e = json; (e = rh_json_find(e, "line")) != NULL; e++) {
 		char text[512] = "", rep[512] = "";
-		double line = 0;
-		rh_json_num(e - 8 > json ? e - 8 : e, "line", &line);
+		double line = strtod(e, NULL);
 		rh_json_str(e, "text", text, sizeof(text));
 		rh_json_str(e, "report", rep, sizeof(rep));
 		fprintf(p->f, "<tr><td class=\"num\">%.0f</td><td>", line);
@@ -93,6 +92,13 @@ static int series_plots(struct rh_page *p, char *err, size_t errlen)
 	for (int i = 0; i < 5; i++)
 		cols[i + 1] = rh_table_col(&t, rate[i]);
 	int active = rh_table_col(&t, "active");
+	double any = 0, v;
+	for (size_t r = 0; r < t.nrows && cols[1] >= 0; r++)
+		any += rh_num(rh_table_cell(&t, r, cols[1]), &v) ? v : 0;
+	if (any == 0 || cols[0] < 0) { /* no calls (an SMS or USSD run): nothing to draw */
+		rh_table_free(&t);
+		return 0;
+	}
 	FILE *d = rh_data_open(p, "calls");
 	for (size_t r = 0; d != NULL && r < t.nrows; r++) {
 		for (int i = 0; i < 6; i++) {

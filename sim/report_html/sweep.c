@@ -197,9 +197,10 @@ static void summary(struct rh_page *p, const struct sweep *s)
 /* The knee as a dashed vertical line with a label and a legend entry. */
 static void knee_mark(FILE *gp, const struct sweep *s)
 {
+	fprintf(gp, "set offsets graph 0.03, graph 0.03, graph 0.05, 0\n"); /* no point on the frame */
 	if (s->has_knee)
 		fprintf(gp, "set arrow 1 from %.17g, graph 0 to %.17g, graph 1 nohead lc rgb '#d62728' dt 2 lw 2\n"
-			    "set label 1 'knee %g' at %.17g, graph 0.04 offset 0.6,0 tc rgb '#d62728'\n",
+			    "set label 1 'knee %g' at %.17g, graph 0.93 offset 0.6,0 tc rgb '#d62728' boxed front\n",
 			s->knee, s->knee, s->knee, s->knee);
 }
 
@@ -247,37 +248,64 @@ static bool write_erlang(struct rh_page *p, const struct sweep *s)
 
 #define MCOL(k) (2 + 2 * (k))
 
+/* The swept key with its unit, when its name says it. */
+static const char *x_label(const struct sweep *s, char *buf, size_t n)
+{
+	static const char *const units[][2] = {{".cps", "calls per second"}, {".mps", "messages per second"},
+		{".erlangs", "Erlangs"}, {".rate", "per second"}, {"_max", "count"}, {".circuits", "circuits"}};
+	size_t kl = strlen(s->key);
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		size_t sl = strlen(units[i][0]);
+		if (kl >= sl && strcmp(s->key + kl - sl, units[i][0]) == 0) {
+			snprintf(buf, n, "%s (%s)", s->key, units[i][1]);
+			return buf;
+		}
+	}
+	snprintf(buf, n, "%s", s->key);
+	return buf;
+}
+
+static void latency_plot(struct rh_page *p, const struct sweep *s, const char *name, const char *title, int from,
+			 int to, const char *caption)
+{
+	static const char *const what[] = {"PDD p50", "PDD p95", "PDD p99", "setup p95", "setup p99"};
+	char xl[300];
+	FILE *gp = rh_plot_begin(p, name, title, x_label(s, xl, sizeof(xl)), "milliseconds");
+	if (gp != NULL) {
+		knee_mark(gp, s);
+		fprintf(gp, "set yrange [0:*]\nplot ");
+		int drawn = 0;
+		for (int k = from; k <= to; k++)
+			if (s->col[k] >= 0)
+				fprintf(gp, "%s'sweep.dat' u 1:%d:%d w yerrorlines ls %d pt 7 t '%s'", drawn++ ? ", " : "",
+					MCOL(k), MCOL(k) + 1, k - from + 1, what[k - S_PDD50]);
+		fprintf(gp, "%s%s\n", drawn ? "" : "NaN t 'not in sweep.csv'", knee_key(s));
+	}
+	rh_plot_end(p, gp, name, caption);
+}
+
 static void plot_asr_latency(struct rh_page *p, const struct sweep *s)
 {
-	FILE *gp = rh_plot_begin(p, "sweep-asr", "Answer-seizure ratio against load", s->key, "ASR (%)");
+	char xl[300];
+	FILE *gp = rh_plot_begin(p, "sweep-asr", "Answer-seizure ratio against load", x_label(s, xl, sizeof(xl)), "ASR (%)");
 	if (gp != NULL) {
 		knee_mark(gp, s);
 		fprintf(gp, "set yrange [0:105]\nplot 'sweep.dat' u 1:%d:%d w yerrorlines ls 1 pt 7 t 'ASR, mean "
 			    "and 95%% CI over seeds'%s\n", MCOL(S_ASR), MCOL(S_ASR) + 1, knee_key(s));
 	}
 	rh_plot_end(p, gp, "sweep-asr", "ASR at each point of the sweep; error bars: 95% confidence interval over the seeds");
-	gp = rh_plot_begin(p, "sweep-latency", "Post-dial delay and setup time against load", s->key, "milliseconds");
-	if (gp != NULL) {
-		static const char *const title[] = {"PDD p50", "PDD p95", "PDD p99", "setup p95", "setup p99"};
-		knee_mark(gp, s);
-		fprintf(gp, "set yrange [0:*]\nplot ");
-		int drawn = 0;
-		for (int k = S_PDD50; k <= S_SET99; k++) {
-			if (s->col[k] < 0)
-				continue;
-			fprintf(gp, "%s'sweep.dat' u 1:%d:%d w yerrorlines ls %d pt 7 %st '%s'", drawn++ ? ", " : "",
-				MCOL(k), MCOL(k) + 1, k, k >= S_SET95 ? "dt 2 " : "", title[k - S_PDD50]);
-		}
-		fprintf(gp, "%s%s\n", drawn ? "" : "NaN t 'no latency columns in sweep.csv'", knee_key(s));
-	}
-	rh_plot_end(p, gp, "sweep-latency", "PDD (INVITE to first ringing or answer) and setup (INVITE to answer) percentiles, mean and 95% CI over the seeds");
+	latency_plot(p, s, "sweep-pdd", "Post-dial delay against load", S_PDD50, S_PDD99,
+		     "PDD (INVITE to the first ringing or answer) percentiles, mean and 95% CI over the seeds");
+	latency_plot(p, s, "sweep-setup", "Call setup time against load", S_SET95, S_SET99,
+		     "Setup (INVITE to answer) percentiles, mean and 95% CI over the seeds");
 }
 
 static void plot_blocking(struct rh_page *p, const struct sweep *s)
 {
+	char xl[300];
 	bool erl = write_erlang(p, s);
 	FILE *gp = rh_plot_begin(p, "sweep-blocking", erl ? "Blocking against load, with Erlang-B" : "Blocking against load",
-				 s->key, "calls blocked (% of offered)");
+				 x_label(s, xl, sizeof(xl)), "calls blocked (% of offered)");
 	if (gp != NULL) {
 		knee_mark(gp, s);
 		fprintf(gp, "set yrange [0:*]\nplot 'sweep.dat' u 1:%d:%d w yerrorbars ls 4 pt 7 ps 1.2 t 'measured "
