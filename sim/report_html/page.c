@@ -84,7 +84,7 @@ void rh_plot_end(struct rh_page *p, FILE *gp, const char *name, const char *capt
 		rh_html_text(p->f, err[0] ? err : "cannot write its script");
 		fprintf(p->f, "</p>\n");
 		if (p->failed_plots++ == 0)
-			snprintf(p->err, sizeof(p->err), "%s: %s", name, err[0] ? err : "cannot write its script");
+			snprintf(p->err, sizeof(p->err), "%.60s: %.400s", name, err[0] ? err : "cannot write its script");
 	}
 	fprintf(p->f, "<figcaption>");
 	rh_html_text(p->f, caption);
