@@ -135,11 +135,17 @@ int rh_table_read(struct rh_table *t, const char *path, char *err, size_t errlen
 		snprintf(err, errlen, "%s:1: cannot read: %s", path, strerror(errno));
 		return 2;
 	}
+	int rc = 0;
 	if (len == 0 || memchr(t->buf, '\0', len) != NULL)
-		return table_err(err, errlen, path, 1, len ? "a NUL byte: not a CSV file" : "empty: no header");
+		rc = table_err(err, errlen, path, 1, len ? "a NUL byte: not a CSV file" : "empty: no header");
 	char *p = t->buf;
-	int rc = read_header(t, &p, err, errlen);
-	return rc ? rc : read_rows(t, p, err, errlen);
+	if (rc == 0)
+		rc = read_header(t, &p, err, errlen);
+	if (rc == 0)
+		rc = read_rows(t, p, err, errlen);
+	if (rc != 0) /* the caller has nothing to free */
+		rh_table_free(t);
+	return rc;
 }
 
 void rh_table_free(struct rh_table *t)

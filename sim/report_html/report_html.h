@@ -40,7 +40,8 @@ struct rh_table {
 	char *names[RH_COLS_MAX];
 };
 
-/* 0, or 2 with "path:line: reason" in err (missing file, ragged row, empty). */
+/* 0, or 2 with "path:line: reason" in err (missing file, ragged row, empty);
+ * on an error the table holds nothing to free. */
 int rh_table_read(struct rh_table *t, const char *path, char *err, size_t errlen);
 void rh_table_free(struct rh_table *t);
 int rh_table_col(const struct rh_table *t, const char *name); /* -1 when absent */
