@@ -31,6 +31,7 @@ struct sweep {
 	char key[256], scenario[512], limiting[512], confidence[64];
 	double knee;
 	bool has_knee;
+	double erl_n, erl_hold_s; /* sweep.json "erlang_b":{"circuits","hold_s"} (switchyard sweep --erlang-b) */
 };
 
 /* Student's t, two-sided 95%, for df = 1..30 (then the normal's 1.96). */
@@ -148,6 +149,9 @@ static int read_json(struct sweep *s, const char *path, char *err, size_t errlen
 	char key[256];
 	if (rh_json_str(j, "key", key, sizeof(key)))
 		snprintf(s->key, sizeof(s->key), "%s", key);
+	const char *erl = rh_json_find(j, "erlang_b");
+	if (erl != NULL && *erl == '{' && !(rh_json_num(erl, "circuits", &s->erl_n) && rh_json_num(erl, "hold_s", &s->erl_hold_s)))
+		s->erl_n = s->erl_hold_s = 0;
 	if (*knee == '{') {
 		s->has_knee = rh_json_num(knee, "value", &s->knee);
 		rh_json_str(knee, "limiting", s->limiting, sizeof(s->limiting));
@@ -182,12 +186,12 @@ static void summary(struct rh_page *p, const struct sweep *s)
 	rh_html_text(p->f, line);
 	fprintf(p->f, "</p>\n<table><tr><th>");
 	rh_html_text(p->f, s->key);
-	fprintf(p->f, "</th><th>runs</th><th>met [expect]</th><th>ASR %%</th><th>PDD p99 ms</th><th>blocking</th></tr>\n");
+	fprintf(p->f, "</th><th>runs</th><th>met [expect]</th><th>ASR %%</th><th>PDD p99 ms</th><th>blocking %%</th></tr>\n");
 	for (size_t i = 0; i < s->npts; i++) {
 		const struct point *q = &s->pt[i];
 		fprintf(p->f, "<tr><td class=\"num\">%g</td><td class=\"num\">%zu</td><td class=\"%s\">%zu of %zu</td>"
 			"<td class=\"num\">%.2f &plusmn; %.2f</td><td class=\"num\">%.1f &plusmn; %.1f</td>"
-			"<td class=\"num\">%.4g &plusmn; %.2g</td></tr>\n", q->value, q->runs,
+			"<td class=\"num\">%.3f &plusmn; %.3f</td></tr>\n", q->value, q->runs,
 			q->passed == q->runs ? "ok" : "bad", q->passed, q->runs, mean(q, S_ASR), ci95(q, S_ASR),
 			mean(q, S_PDD99), ci95(q, S_PDD99), mean(q, S_BLOCK), ci95(q, S_BLOCK));
 	}
@@ -209,15 +213,14 @@ static const char *knee_key(const struct sweep *s)
 	return s->has_knee ? ", NaN w l lc rgb '#d62728' dt 2 lw 2 t 'knee (highest load meeting [expect])'" : "";
 }
 
-static void write_data(struct rh_page *p, const struct sweep *s, double block_scale)
+static void write_data(struct rh_page *p, const struct sweep *s)
 {
 	FILE *d = rh_data_open(p, "sweep");
 	for (size_t i = 0; d != NULL && i < s->npts; i++) {
 		const struct point *q = &s->pt[i];
 		fprintf(d, "%.17g", q->value);
 		for (int k = 0; k < SLOTS; k++) {
-			double sc = k == S_BLOCK ? block_scale : 1;
-			fprintf(d, ",%.17g,%.17g", mean(q, k) * sc, ci95(q, k) * sc);
+			fprintf(d, ",%.17g,%.17g", mean(q, k), ci95(q, k));
 		}
 		fprintf(d, "\n");
 	}
@@ -225,18 +228,21 @@ static void write_data(struct rh_page *p, const struct sweep *s, double block_sc
 		fclose(d);
 }
 
-/* B(N, A) along the sweep: A interpolated between the points' mean offered Erlangs. */
+/* B(N, A) along the sweep: A = value x holding time when sweep.json gives
+ * them (the swept key is the call rate), else the sweep.csv columns
+ * erlang.circuits and erlang.offered, A interpolated between the points. */
 static bool write_erlang(struct rh_page *p, const struct sweep *s)
 {
-	if (s->col[S_ERL_N] < 0 || s->col[S_ERL_A] < 0)
+	bool json = s->erl_n > 0 && s->erl_hold_s > 0;
+	if (!json && (s->col[S_ERL_N] < 0 || s->col[S_ERL_A] < 0))
 		return false;
 	FILE *d = rh_data_open(p, "erlang");
 	for (size_t i = 0; d != NULL && i + 1 < s->npts; i++) {
 		const struct point *a = &s->pt[i], *b = &s->pt[i + 1];
 		for (int k = 0; k <= 20; k++) {
 			double f = k / 20.0, x = a->value + f * (b->value - a->value);
-			double erl = mean(a, S_ERL_A) + f * (mean(b, S_ERL_A) - mean(a, S_ERL_A));
-			double n = mean(a, S_ERL_N);
+			double erl = json ? x * s->erl_hold_s : mean(a, S_ERL_A) + f * (mean(b, S_ERL_A) - mean(a, S_ERL_A));
+			double n = json ? s->erl_n : mean(a, S_ERL_N);
 			if (isfinite(erl) && isfinite(n) && n >= 0)
 				fprintf(d, "%.17g,%.17g\n", x, 100 * rh_erlang_b((unsigned)(n + 0.5), erl));
 		}
@@ -334,10 +340,7 @@ int rh_sweep_report(struct rh_page *p, char *err, size_t errlen)
 	if (s.scenario[0] == '\0')
 		snprintf(s.scenario, sizeof(s.scenario), "the scenario");
 	summary(p, &s);
-	double top = 0;
-	for (size_t i = 0; i < s.npts; i++)
-		top = fmax(top, mean(&s.pt[i], S_BLOCK));
-	write_data(p, &s, top <= 1 ? 100 : 1); /* a ratio is drawn in percent */
+	write_data(p, &s);
 	plot_asr_latency(p, &s);
 	plot_blocking(p, &s);
 	return 0;
