@@ -99,7 +99,7 @@ say "sms run: report.html with the SMS rates"
 cp -r tests/data/sweep-fixture "$TMP/sweep"
 "$SY" report "$TMP/sweep" >"$TMP/r.out" 2>&1 || fail "report on the fixture sweep: $(cat "$TMP/r.out")"
 check_report "$TMP/sweep" sweep-asr sweep-pdd sweep-setup sweep-blocking
-summary "$TMP/sweep" | grep -qF 'carries up to traffic.voice.cps = 0.3 (confidence 62%); above it the limiting resource is the first expectation to fail: blocking &lt;= 2% (line 31).' ||
+summary "$TMP/sweep" | grep -qF 'carries up to traffic.voice.cps = 0.3 (runs at the knee pass with a share of at least 62% at 95% confidence); above it the limiting resource is the first expectation to fail: blocking &lt;= 2% (line 31).' ||
 	fail "sweep summary: $(summary "$TMP/sweep")"
 say "sweep: report.html, 4 valid pictures, summary: $(summary "$TMP/sweep" | sed 's/<[^>]*>//g')"
 

@@ -177,9 +177,9 @@ static void summary(struct rh_page *p, const struct sweep *s)
 		snprintf(line, sizeof(line), "%s carries at least %s = %g (the highest point tried, every run met its "
 			 "expectations): extend the sweep to find its limit.", s->scenario, s->key, s->knee);
 	else
-		snprintf(line, sizeof(line), "%s carries up to %s = %g (confidence %s); above it the limiting resource "
-			 "is the first expectation to fail: %s.", s->scenario, s->key, s->knee,
-			 s->confidence[0] ? s->confidence : "not given", lim);
+		snprintf(line, sizeof(line), "%s carries up to %s = %g (runs at the knee pass with a share of at least %s "
+			 "at 95%% confidence); above it the limiting resource is the first expectation to fail: %s.",
+			 s->scenario, s->key, s->knee, s->confidence[0] ? s->confidence : "?", lim);
 	fprintf(p->f, "<h1>Sweep report: ");
 	rh_html_text(p->f, s->scenario);
 	fprintf(p->f, "</h1>\n<p class=\"summary\" id=\"summary\">");
@@ -283,8 +283,8 @@ static void latency_plot(struct rh_page *p, const struct sweep *s, const char *n
 		int drawn = 0;
 		for (int k = from; k <= to; k++)
 			if (s->col[k] >= 0)
-				fprintf(gp, "%s'sweep.dat' u 1:%d:%d w yerrorlines ls %d pt 7 t '%s'", drawn++ ? ", " : "",
-					MCOL(k), MCOL(k) + 1, k - from + 1, what[k - S_PDD50]);
+				fprintf(gp, "%s'sweep.dat' u 1:%d:%d w yerrorlines ls %d pt %d ps 1.3 t '%s'", drawn++ ? ", " : "",
+					MCOL(k), MCOL(k) + 1, k - from + 1, 5 + 2 * (k - from), what[k - S_PDD50]);
 		fprintf(gp, "%s%s\n", drawn ? "" : "NaN t 'not in sweep.csv'", knee_key(s));
 	}
 	rh_plot_end(p, gp, name, caption);
