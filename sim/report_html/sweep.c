@@ -169,7 +169,7 @@ static void summary(struct rh_page *p, const struct sweep *s)
 {
 	char line[1600];
 	const struct point *top = &s->pt[s->npts - 1];
-	const char *lim = s->limiting[0] ? s->limiting : "no [expect] line failed";
+	const char *lim = s->limiting[0] ? s->limiting : "an [expect] line sweep.json does not name";
 	if (!s->has_knee)
 		snprintf(line, sizeof(line), "No point of the sweep met every expectation: the capacity of %s is below "
 			 "%s = %g, limited by %s.", s->scenario, s->key, s->pt[0].value, lim);
