@@ -36,6 +36,7 @@ int cmd_replay(int argc, char **argv);	 /* switchyard replay: a capture played o
 int cmd_sweep(int argc, char **argv);	 /* switchyard sweep: the simulator over a range of one key (sweep.c) */
 /* The whole file, NUL-terminated (malloc'd), or NULL (sweep.c). */
 char *cmd_read_file(const char *path, size_t *len);
+int cmd_report(int argc, char **argv);	 /* switchyard report: report.html with plots (report.c) */
 
 struct sy_addr;
 struct world;

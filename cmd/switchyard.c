@@ -54,6 +54,11 @@ static void usage(FILE *f)
 		"      a capture's callers sent again to a switch (final codes compared with\n"
 		"      the capture's; exit 0 when none failed or diverged), or its callees\n"
 		"      answering one (docs/pcap.md, \"Replay\").\n"
+		"  switchyard report DIR [--gnuplot PATH]\n"
+		"      DIR/report.html with gnuplot's pictures from a run's --out folder (calls,\n"
+		"      active calls, PDD, failures by code, SMS rates) or a sweep's (ASR, latency,\n"
+		"      blocking against load, the knee, Erlang-B); exit 2 on unreadable input\n"
+		"      (docs/capacity.md, \"Reports\").\n"
 		"  switchyard --help | --version\n"
 		"\n"
 		"options:\n"
@@ -179,6 +184,8 @@ int main(int argc, char **argv)
 		return cmd_replay(argc, argv);
 	if (strcmp(argv[1], "sweep") == 0)
 		return cmd_sweep(argc, argv);
+	if (strcmp(argv[1], "report") == 0)
+		return cmd_report(argc, argv);
 	if (strcmp(argv[1], "load") == 0 || strcmp(argv[1], "carriers") == 0)
 		return strcmp(argv[1], "load") == 0 ? cmd_load(argc, argv) : cmd_carriers(argc, argv);
 	struct cmd_opts o;

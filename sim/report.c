@@ -675,8 +675,11 @@ static void json_report(FILE *f, const struct sim_run *r, const struct metrics *
 {
 	fprintf(f, "{\"scenario\":");
 	json_str(f, r->scn->file);
-	fprintf(f, ",\"seed\":%" PRIu64 ",\"virtual_s\":%.3f,\"traffic_s\":%.3f,\"events\":%" PRIu64 ",\"metrics\":{",
-		r->seed, (double)sim_now(r->sim) / 1e9, (double)r->traffic_end_ns / 1e9, sim_stats(r->sim)->events);
+	fprintf(f,
+		",\"seed\":%" PRIu64 ",\"epoch_ms\":%" PRIu64 ",\"virtual_s\":%.3f,\"traffic_s\":%.3f,\"events\":%" PRIu64
+		",\"metrics\":{",
+		r->seed, (uint64_t)(r->scn->run.epoch_ns / SY_NS_PER_MS), (double)sim_now(r->sim) / 1e9,
+		(double)r->traffic_end_ns / 1e9, sim_stats(r->sim)->events);
 	for (uint32_t i = 0; i < ms->n; i++) {
 		fprintf(f, "%s", i ? "," : "");
 		json_str(f, ms->m[i].name);
