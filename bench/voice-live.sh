@@ -17,20 +17,33 @@
 #   drain_s, calls_active    seconds after SIPp ended until /metrics said
 #                            switchyard_calls_active 0 (bound 40 s), and the value then
 #   cdrs                     CDR rows in sqlite after a clean SIGTERM
+#   setup_p50_ms, setup_p99_ms
+#                            SIPp uac's response times (INVITE sent to 200
+#                            received, its rtd; -trace_rtt), every call
+#   share                    SY_VOICE_LIVE_SHARE=P: serve runs in a cgroup
+#                            of its own held to P% of one core (CPU quota
+#                            P x 100 us every 10 ms), so the knee is the
+#                            switch's and not SIPp's; null when not asked
 # The line says "ok":true only when failed == 0, calls_active == 0 within the
-# bound and cdrs == calls. Three processes share the machine's cores.
+# bound and cdrs == calls; "knee_ok" when besides setup_p99_ms is at most
+# SY_VOICE_LIVE_SETUP_MS (default 50), the criterion of
+# bench/voice-live-knee.scn. Three processes share the machine's cores.
 set -u
 build=${1:-build}
 bin="$PWD/$build/switchyard"
 cps=${SY_VOICE_LIVE_CPS:-5000}
 secs=${SY_VOICE_LIVE_SECONDS:-300}
 sample=${SY_VOICE_LIVE_SAMPLE:-5}
+share=${SY_VOICE_LIVE_SHARE:-}
+setup_bound=${SY_VOICE_LIVE_SETUP_MS:-50}
+cg=
 calls=$((cps * secs))
 tmp=$(mktemp -d /tmp/sy-voice-live.XXXXXX)
 pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
+	[ -n "$cg" ] && rmdir "$cg" 2>/dev/null
 	[ -n "${KEEP:-}" ] && echo "voice-live: kept $tmp" >&2 || rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -85,9 +98,29 @@ wait_until() {
 }
 udp_bound() { grep -qi ":$(printf '%04X' "$1") " /proc/net/udp; }
 
+# cgroup_make PERCENT: a CPU cgroup held to PERCENT of one core (v2 cpu.max
+# or v1 cfs quota), its path in $cg; serve is moved into it once started.
+cgroup_make() {
+	local quota=$(($1 * 100)) name=switchyard-voice-live-$$
+	if [ -e /sys/fs/cgroup/cgroup.controllers ]; then
+		cg=/sys/fs/cgroup/$name
+		mkdir "$cg" && echo "$quota 10000" >"$cg/cpu.max"
+	else
+		cg=/sys/fs/cgroup/cpu/$name
+		mkdir "$cg" && echo 10000 >"$cg/cpu.cfs_period_us" && echo "$quota" >"$cg/cpu.cfs_quota_us"
+	fi
+}
+if [ -n "$share" ]; then
+	case $share in [1-9] | [1-9][0-9] | 100) ;; *) log "SY_VOICE_LIVE_SHARE is a percent, 1 to 100"; exit 1 ;; esac
+	cgroup_make "$share" || { log "cannot make a CPU cgroup (root and a cgroup cpu controller are needed)"; exit 1; }
+fi
+
 "$bin" serve "$tmp/serve.scn" --ready-file "$tmp/serve.ready" >"$tmp/serve.log" 2>&1 &
 serve=$!
 pids+=($serve)
+if [ -n "$cg" ]; then
+	echo "$serve" >"$cg/cgroup.procs" || { log "cannot move serve into $cg"; exit 1; }
+fi
 sipp -sn uas -i 127.0.0.1 -p "$uas" -nostdin -buff_size 4194304 >"$tmp/uas.log" 2>&1 &
 pids+=($!)
 wait_until 30 test -s "$tmp/serve.ready" || { log "serve not ready"; tail "$tmp/serve.log" >&2; exit 1; }
@@ -110,6 +143,7 @@ t0=$EPOCHREALTIME
 (
 	cd "$tmp" && timeout $((secs * 2 + 120)) sipp -sn uac -s 14155550100 -i 127.0.0.1 -p "$uac" \
 		-r "$cps" -m "$calls" -buff_size 4194304 -nostdin -trace_stat -stf "$tmp/uac_stat.csv" -fd 1 \
+		-trace_rtt -rtt_freq 1000 \
 		"127.0.0.1:$sw" >"$tmp/uac.log" 2>&1
 	echo "rc $?"
 	times
@@ -143,10 +177,22 @@ PY
 uac_cpu_s=$(awk '/^rc/ {next} {n++} n == 2 {split($1, u, /[ms]/); split($2, s, /[ms]/); print u[1] * 60 + u[2] + s[1] * 60 + s[2]}' "$tmp/uac.times")
 uac_rc=$(awk '/^rc/ {print $2}' "$tmp/uac.times")
 python3 - "$tmp/rss.txt" "$secs" "$cps" "$placed" "$failed" "$((c1 - c0))" "$tick" "$uac_cpu_s" \
-	"$t0" "$t1" "$t2" "${active:-none}" "$cdrs" "$uac_rc" "$serve_rc" <<'PY'
-import json, sys
+	"$t0" "$t1" "$t2" "${active:-none}" "$cdrs" "$uac_rc" "$serve_rc" "$tmp" "${share:-}" "$setup_bound" <<'PY'
+import glob, json, sys
 (rss_f, secs, cps, placed, failed, ticks, tick, uac_cpu, t0, t1, t2, active, cdrs, uac_rc,
- serve_rc) = sys.argv[1:]
+ serve_rc, tmp, share, setup_bound) = sys.argv[1:]
+# SIPp's rtt file: "Date_ms;response_time_ms;rtd_no" per call answered.
+rtts = []
+for path in glob.glob(tmp + "/uac_*_rtt.csv"):
+    for line in open(path):
+        p = line.strip().split(";")
+        if len(p) >= 2:
+            try:
+                rtts.append(float(p[1]))
+            except ValueError:
+                pass
+rtts.sort()
+pct = lambda q: round(rtts[min(len(rtts) - 1, int(q * len(rtts)))], 3) if rtts else None
 secs, cps, placed, failed, cdrs = int(secs), int(cps), int(placed), int(failed), int(cdrs)
 samples = []
 for line in open(rss_f):
@@ -184,5 +230,8 @@ print(json.dumps({
     "sipp_uac_us_per_call": per(float(uac_cpu or 0)),
     "wall_s": round(float(t1) - float(t0), 1),
     "drain_s": round(float(t2) - float(t1), 1), "calls_active": int(active) if active.isdigit() else None,
-    "cdrs": cdrs, "ok": ok}, separators=(",", ":")))
+    "cdrs": cdrs, "ok": ok,
+    "share": int(share) if share else None,
+    "setup_p50_ms": pct(0.50), "setup_p99_ms": pct(0.99), "setup_samples": len(rtts),
+    "knee_ok": ok and bool(rtts) and pct(0.99) <= float(setup_bound)}, separators=(",", ":")))
 PY

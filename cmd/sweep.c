@@ -24,13 +24,13 @@
  * derived (cpu.busy / calls.attempted, the sim's CPU model). Metrics a
  * scenario does not report are left empty. */
 static const char *const metric_names[] = {
-    "calls.offered",	"offered_cps",	 "calls.attempted", "asr",
-    "pdd.p50",		"pdd.p95",	 "pdd.p99",	    "setup.p50",
-    "setup.p95",	"setup.p99",	 "blocking",	    "calls.congestion",
-    "calls.failed",	"calls.peak",	 "cpu.load",	    "cpu_per_call_us",
-    "sip.txn_full",	"sms.submitted", "sms.delivered",   "sms.throttled",
-    "submit_resp.p99",	"sms.accepted",	 "ussd.started",    "ussd.completion_ratio",
-    "ussd.active_peak",
+    "calls.offered",	"offered_cps",	  "calls.attempted", "asr",
+    "pdd.p50",		"pdd.p95",	  "pdd.p99",	     "setup.p50",
+    "setup.p95",	"setup.p99",	  "blocking",	     "calls.congestion",
+    "calls.failed",	"calls.peak",	  "cpu.load",	     "cpu_per_call_us",
+    "sip.txn_full",	"sms.submitted",  "sms.delivered",   "sms.throttled",
+    "submit_resp.p99",	"sms.accepted",	  "ussd.started",    "ussd.completion_ratio",
+    "ussd.active_peak", "caller.pdd.p99", "caller.failed",   "cpu.rcvbuf_drops",
 };
 #define METRIC_N (sizeof(metric_names) / sizeof(metric_names[0]))
 
@@ -55,9 +55,14 @@ struct sweep_run {
 	unsigned fail_n;
 };
 
+/* sim takes 8 --set; the swept key is one of them. */
+#define SWEEP_SETS_MAX 7
+
 struct sweep {
 	const char *scenario, *out;
 	struct sweep_range range;
+	const char *sets[SWEEP_SETS_MAX]; /* --set: fixed overrides, passed to every run */
+	unsigned set_n;
 	unsigned seeds, jobs, erlang_n;
 	double pass_share, hold_s;
 	struct sweep_run *runs;
@@ -91,8 +96,10 @@ char *cmd_read_file(const char *path, size_t *len)
 static int usage_err(const char *msg, const char *arg)
 {
 	fprintf(stderr, "switchyard sweep: %s%s%s\n", msg, arg ? " " : "", arg ? arg : "");
-	fprintf(stderr, "usage: switchyard sweep SCENARIO --vary SECTION.KEY=A..B/N [--seeds K] [--jobs J] --out DIR\n"
-			"                        [--pass-share F] [--erlang-b N --hold SECONDS]\n");
+	fprintf(
+	    stderr,
+	    "usage: switchyard sweep SCENARIO --vary SECTION.KEY=A..B/N [--seeds K] [--jobs J] --out DIR\n"
+	    "                        [--set SECTION.KEY=VALUE]... [--pass-share F] [--erlang-b N --hold SECONDS]\n");
 	return 2;
 }
 
@@ -117,7 +124,14 @@ static int parse_args(int argc, char **argv, struct sweep *sw)
 			vary = next;
 		else if (takes && strcmp(a, "--out") == 0)
 			sw->out = next;
-		else if (takes && strcmp(a, "--seeds") == 0 && num_arg(next, 1, SWEEP_SEEDS_MAX, &v))
+		else if (takes && strcmp(a, "--set") == 0) {
+			if (sw->set_n == SWEEP_SETS_MAX)
+				return usage_err("at most 7 --set", next);
+			if (strchr(next, '=') == NULL || strchr(next, '.') == NULL ||
+			    strchr(next, '.') > strchr(next, '='))
+				return usage_err("--set takes SECTION.KEY=VALUE, got", next);
+			sw->sets[sw->set_n++] = next;
+		} else if (takes && strcmp(a, "--seeds") == 0 && num_arg(next, 1, SWEEP_SEEDS_MAX, &v))
 			sw->seeds = (unsigned)v;
 		else if (takes && strcmp(a, "--jobs") == 0 && num_arg(next, 1, 256, &v))
 			sw->jobs = (unsigned)v;
@@ -173,8 +187,15 @@ static pid_t spawn(const struct sweep *sw, struct sweep_run *r)
 	int fe = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0 || fe < 0 || dup2(fd, STDOUT_FILENO) < 0 || dup2(fe, STDERR_FILENO) < 0)
 		_exit(126);
-	execl("/proc/self/exe", "switchyard", "sim", sw->scenario, "--set", set, "--seed", seed, "--out", r->dir,
-	      "--quiet", (char *)NULL);
+	const char *argv[12 + 2 * SWEEP_SETS_MAX];
+	int n = 0;
+	argv[n++] = "switchyard", argv[n++] = "sim", argv[n++] = sw->scenario;
+	for (unsigned i = 0; i < sw->set_n; i++)
+		argv[n++] = "--set", argv[n++] = sw->sets[i];
+	argv[n++] = "--set", argv[n++] = set; /* last: the swept value wins over a fixed one */
+	argv[n++] = "--seed", argv[n++] = seed, argv[n++] = "--out", argv[n++] = r->dir;
+	argv[n++] = "--quiet", argv[n] = NULL;
+	execv("/proc/self/exe", (char *const *)argv);
 	_exit(127);
 }
 
@@ -388,7 +409,12 @@ static int write_json(const struct sweep *sw, const struct point_stat *ps, const
 	json_str(f, sw->scenario);
 	fprintf(f, ",\"key\":");
 	json_str(f, sw->range.key);
-	fprintf(f, ",\"seeds\":%u,\"pass_share\":%.6g,", sw->seeds, sw->pass_share);
+	fprintf(f, ",\"set\":[");
+	for (unsigned i = 0; i < sw->set_n; i++) {
+		fputs(i ? "," : "", f);
+		json_str(f, sw->sets[i]);
+	}
+	fprintf(f, "],\"seeds\":%u,\"pass_share\":%.6g,", sw->seeds, sw->pass_share);
 	if (sw->erlang_n)
 		fprintf(f, "\"erlang_b\":{\"circuits\":%u,\"hold_s\":%.6g},", sw->erlang_n, sw->hold_s);
 	fprintf(f, "\"points\":[\n");

@@ -125,7 +125,10 @@ struct world_fault {
 struct world_model {
 	uint64_t rx_ns, tx_ns, timer_ns; /* per datagram received, sent; per timer callback */
 	uint64_t rcvbuf_bytes;		 /* the switch's UDP receive buffer; 0 = unbounded */
+	uint32_t share_ppm;		 /* of one core the switch gets (`share`), 1e6 = all */
 };
+/* A cost of the model on the switch's share of a core: ns / share, rounded up. */
+uint64_t world_model_cost(const struct world_model *m, uint64_t ns);
 
 /* [replay] or [replay NAME] (world_replay.c): a capture played again,
  * docs/pcap.md "Replay". Several may be given (callers and carriers, the

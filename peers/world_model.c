@@ -39,10 +39,23 @@ static enum sy_rc k_cpu(struct scn_pctx *c, void *obj, const struct scn_key_def 
 	return SY_OK;
 }
 
+/* "50%": the share of one core the switch gets (a cgroup CPU quota, a
+ * busier or slower host). Every cost is divided by it when the run starts. */
+static enum sy_rc k_share(struct scn_pctx *c, void *obj, const struct scn_key_def *k, struct sy_str v)
+{
+	struct world_model *m = obj;
+	uint32_t ppm;
+	if (!scn_parse_pct(scn_trim(v), &ppm) || ppm < 10000)
+		return scn_bad(c, "share of a core (1% to 100%, e.g. 50%)", v, k);
+	m->share_ppm = ppm;
+	return SY_OK;
+}
+
 #define MODEL(f) offsetof(struct world_model, f)
 static const struct scn_key_def model_keys[] = {
     {"cpu", k_cpu, 0, 0, false},
     {"rcvbuf", scn_key_u64, MODEL(rcvbuf_bytes), 0, false},
+    {"share", k_share, 0, 0, false},
 };
 
 static void *model_begin(struct scn_pctx *c, void *arg, struct sy_str name)
@@ -61,4 +74,10 @@ void world_model_init(struct world_model *m)
 	m->tx_ns = WORLD_CPU_TX_NS;
 	m->timer_ns = WORLD_CPU_TIMER_NS;
 	m->rcvbuf_bytes = WORLD_RCVBUF_BYTES;
+	m->share_ppm = 1000000;
+}
+
+uint64_t world_model_cost(const struct world_model *m, uint64_t ns)
+{
+	return (ns * 1000000u + m->share_ppm - 1) / m->share_ppm;
 }

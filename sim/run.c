@@ -459,7 +459,8 @@ static enum sy_rc switch_node_add(struct sim_run *r, const struct sim_run_opts *
 	const struct world_model *m = &r->world->model;
 	r->sw_node = sim_node_add(r->sim, "switch", "10.0.0.1");
 	sim_node_set_timer_late(r->sw_node, o->switch_timer_late_ns);
-	sim_node_set_cpu(r->sw_node, &(struct sim_cpu_cost){m->rx_ns, m->tx_ns, m->timer_ns, m->rcvbuf_bytes});
+	sim_node_set_cpu(r->sw_node, &(struct sim_cpu_cost){world_model_cost(m, m->rx_ns), world_model_cost(m, m->tx_ns),
+							       world_model_cost(m, m->timer_ns), m->rcvbuf_bytes});
 	pcap_node_tap_init(&r->sw_tap, sim_node_env(r->sw_node));
 	for (uint32_t i = 0; i < o->sink_n; i++) {
 		enum sy_rc rc = pcap_node_tap_add(&r->sw_tap, o->sinks[i]);

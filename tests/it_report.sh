@@ -121,6 +121,34 @@ print("  B(30, 25) = %.2f%%" % (100 * B(30, 25)))
 PY
 say "Erlang-B curve: B(N, A) at every drawn point"
 
+# 2b. live runs next to the sweep (live.csv, bench/voice-knee-compare.sh):
+# the live knee is the highest rate with it and every lower one passing, the
+# summary says how far the simulator's is, both curves are drawn.
+cp -r tests/data/sweep-fixture "$TMP/live"
+cat >"$TMP/live/live.csv" <<'CSV'
+value,passed,calls,failed,setup_p50_ms,setup_p99_ms,us_per_call,skipped
+0.2,1,1200,0,1,9,80.1,0
+0.25,1,1500,0,1,12,80.3,0
+0.3,0,1800,3,2,75,81.0,0
+0.35,1,2100,0,2,20,80.9,0
+0.4,0,,,,,,1
+CSV
+"$SY" report "$TMP/live" >"$TMP/r.out" 2>&1 || fail "report with live.csv: $(cat "$TMP/r.out")"
+check_report "$TMP/live" sweep-live-setup sweep-live-pass sweep-asr sweep-blocking
+live_sum=$(grep -o '<p class="summary" id="live-summary">[^<]*</p>' "$TMP/live/report.html")
+echo "$live_sum" | grep -qF 'Live (live.csv): the knee is 0.25; the simulator&#39;s is 0.3, +20.0% of the live figure.' ||
+	fail "live summary: $live_sum"
+# the drawn live points: the skipped rate is not drawn, the others are
+python3 - "$TMP/live/report-img/live.dat" <<'PY' || fail "live.dat is not live.csv's points"
+import sys
+rows = [l.strip().split(",") for l in open(sys.argv[1]) if l.strip()]
+want = [(0.2, 9, 100), (0.25, 12, 100), (0.3, 75, 0), (0.35, 20, 100)]
+got = [tuple(float(x) for x in r[:3]) for r in rows]
+assert got == want, got
+PY
+grep -qF 'not run (two lower rates failed)' "$TMP/live/report.html" || fail "the skipped live rate is not listed"
+say "live runs: both curves drawn, $(echo "$live_sum" | sed 's/<[^>]*>//g')"
+
 # 3. hostile text
 cp -r tests/data/sweep-fixture "$TMP/evil"
 python3 - "$TMP/evil/sweep.json" "$TMP/PWNED" <<'PY'
@@ -162,6 +190,10 @@ rm "$TMP/nojson/sweep.json"
 expect_error "missing sweep.json" "nojson/sweep.json:1: missing" "$TMP/nojson"
 printf 'key,value\n' >"$TMP/empty/sweep.csv"
 expect_error "header without seed and pass" "empty/sweep.csv:1: the header must start key,value,seed,pass" "$TMP/empty"
+printf 'value,passed,setup_p99_ms\n3000,1,9\n2000,1,8\n' >"$TMP/live/live.csv"
+expect_error "live.csv out of order" "live/live.csv:3: values must increase" "$TMP/live"
+printf 'rate,ok\n3000,1\n' >"$TMP/live/live.csv"
+expect_error "live.csv without its columns" "live/live.csv:1: the header must name value, passed and setup_p99_ms" "$TMP/live"
 printf 'this is not json' >"$TMP/voice/report.json"
 expect_error "broken report.json" "voice/report.json:1: not a run report" "$TMP/voice"
 "$SY" report "$TMP/sweep" --gnuplot "$TMP/no-such-gnuplot" >"$TMP/bad.out" 2>"$TMP/bad.err"
