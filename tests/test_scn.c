@@ -497,6 +497,17 @@ static void test_model(void **state)
 	assert_int_equal(w->model.tx_ns, 7 * SY_NS_PER_US);
 	assert_int_equal(w->model.timer_ns, WORLD_CPU_TIMER_NS);
 	assert_int_equal(w->model.rcvbuf_bytes, 1000);
+	assert_int_equal(w->model.share_ppm, 1000000); /* all of a core unless said */
+	assert_int_equal(world_model_cost(&w->model, 20 * SY_NS_PER_US), 20 * SY_NS_PER_US);
+	world_free(w);
+	/* half a core: every cost doubles; a third: rounded up to the ns */
+	static const char half[] = "[model]\ncpu = rx 8us tx 5us timer 1us\nshare = 50%\n";
+	assert_int_equal(world_parse_buf(half, sizeof(half) - 1, "m.scn", NULL, 0, &w, err, sizeof(err)), SY_OK);
+	assert_int_equal(w->model.share_ppm, 500000);
+	assert_int_equal(world_model_cost(&w->model, w->model.rx_ns), 16 * SY_NS_PER_US);
+	assert_int_equal(world_model_cost(&w->model, w->model.timer_ns), 2 * SY_NS_PER_US);
+	w->model.share_ppm = 333333;
+	assert_int_equal(world_model_cost(&w->model, 1000), 3001);
 	world_free(w);
 	static const char off[] = "[model]\ncpu = off\n";
 	assert_int_equal(world_parse_buf(off, sizeof(off) - 1, "m.scn", NULL, 0, &w, err, sizeof(err)), SY_OK);
@@ -510,6 +521,9 @@ static void test_model(void **state)
 	    {"[model]\ncpu = rx 2s\n", "m.scn:2: bad cost (a duration up to 1s, e.g. 8us) '2s' for 'cpu'"},
 	    {"\n[model]\ncpu =\n", "m.scn:3: empty value for 'cpu'"},
 	    {"[model]\nrcvbuf = lots\n", NULL},
+	    {"[model]\nshare = 0.5%\n", "m.scn:2: bad share of a core (1% to 100%, e.g. 50%) '0.5%' for 'share'"},
+	    {"[model]\nshare = 120%\n", "m.scn:2: bad share of a core (1% to 100%, e.g. 50%) '120%' for 'share'"},
+	    {"[model]\n\nshare = half\n", "m.scn:3: bad share of a core (1% to 100%, e.g. 50%) 'half' for 'share'"},
 	};
 	for (size_t i = 0; i < SY_ARRAY_LEN(bad); i++) {
 		assert_int_equal(world_parse_buf(bad[i].text, strlen(bad[i].text), "m.scn", NULL, 0, &w, err, sizeof(err)),
