@@ -31,6 +31,7 @@ static const char *const metric_names[] = {
     "sip.txn_full",	"sms.submitted",  "sms.delivered",   "sms.throttled",
     "submit_resp.p99",	"sms.accepted",	  "ussd.started",    "ussd.completion_ratio",
     "ussd.active_peak", "caller.pdd.p99", "caller.failed",   "cpu.rcvbuf_drops",
+    "caller.asr",	"sip.pool_peak",
 };
 #define METRIC_N (sizeof(metric_names) / sizeof(metric_names[0]))
 

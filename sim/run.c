@@ -221,7 +221,7 @@ uint64_t sim_run__sms_unreceipted(const struct sim_run *r)
  * the sizes make a forgotten one fail the build. */
 _Static_assert(sizeof(struct b2bua_stats) == (24 + B2BUA_REFUSED_N + 4) * 8 + 700 * 4 + 2 * sizeof(struct sy_hist),
 	       "b2bua_stats changed: update b2bua_add()");
-_Static_assert(sizeof(struct sip_stack_stats) == (12 + SIP_OVL_N + 7) * 8 + sizeof(struct sy_hist),
+_Static_assert(sizeof(struct sip_stack_stats) == (12 + SIP_OVL_N + 10) * 8 + sizeof(struct sy_hist),
 	       "sip_stack_stats changed: update sip_add()");
 
 _Static_assert(sizeof(struct callbill_stats) == 13 * 8, "callbill_stats changed: update bill_add()");
@@ -327,6 +327,10 @@ static void sip_add(struct sip_stack_stats *t, const struct sip_stack_stats *s)
 	t->txn_lingering = s->txn_lingering; /* gauges */
 	t->mem_bytes = s->mem_bytes;
 	t->mem_limit = s->mem_limit;
+	/* peaks over the instances (a crashed switch restarts): the highest */
+	t->txn_peak = SY_MAX(t->txn_peak, s->txn_peak);
+	t->mem_peak = SY_MAX(t->mem_peak, s->mem_peak);
+	t->txn_cap = s->txn_cap;
 	t->lag_ns = s->lag_ns;
 	sy_hist_merge(&t->lag, &s->lag);
 }

@@ -158,6 +158,9 @@ static void check_prom(const struct sy_counter_table *t, const void *stats, cons
 		} else if (c->unit == SY_UNIT_COUNT) {
 			snprintf(want, sizeof(want), "%s %" PRId64, c->prom, v);
 			assert_string_equal(got, want);
+		} else if (c->unit == SY_UNIT_PPM) { /* a ratio, 0..1 */
+			snprintf(want, sizeof(want), "%s %.6f", c->prom, (double)v / 1e6);
+			assert_string_equal(got, want);
 		}
 	}
 }

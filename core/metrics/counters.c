@@ -81,7 +81,7 @@ void sy_counters_prom(struct sy_ctr_out *o, const struct sy_counter_table *t, co
 			prom_hist(o, c, sy_counter_hist(c, stats));
 		else if (c->unit == SY_UNIT_NS)
 			sy_ctr_printf(o, "%s %.6f\n", c->prom, (double)sy_counter_value(c, stats) / 1e9);
-		else if (c->unit == SY_UNIT_MONEY)
+		else if (c->unit == SY_UNIT_MONEY || c->unit == SY_UNIT_PPM) /* money units; a ratio 0..1 */
 			sy_ctr_printf(o, "%s %.6f\n", c->prom, (double)sy_counter_value(c, stats) / 1e6);
 		else
 			sy_ctr_printf(o, "%s %" PRId64 "\n", c->prom, sy_counter_value(c, stats));

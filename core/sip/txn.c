@@ -90,6 +90,7 @@ static bool txn_room(const struct sip_stack *s, enum txn_class cls)
 static void mem_update(struct sip_stack *s)
 {
 	s->stats.mem_bytes = s->pool.slab_bytes + s->held_bytes;
+	s->stats.mem_peak = SY_MAX(s->stats.mem_peak, s->stats.mem_bytes);
 }
 
 /* Bytes a transaction keeps (raw, buf), as osip's pool holds them: the
@@ -134,6 +135,7 @@ struct sip_txn *sip_txn__alloc(struct sip_stack *s, enum txn_class cls)
 	t->stack = s;
 	t->retx_at_ns = t->end_at_ns = NEVER;
 	s->stats.txn_active++;
+	s->stats.txn_peak = SY_MAX(s->stats.txn_peak, s->stats.txn_active);
 	mem_update(s);
 	return t;
 }
@@ -370,6 +372,7 @@ static void stack_limits(struct sip_stack *s)
 	uint64_t n = txn_max != 0 ? txn_max : c->mem_max / sizeof(struct sip_txn);
 	s->txn_cap = (uint32_t)SY_MAX(1, SY_MIN(n, (1u << 28) - 1));
 	s->stats.mem_limit = c->mem_max;
+	s->stats.txn_cap = s->txn_cap;
 	if (c->osip_max != 0) /* [node] osip_memory; the pool is the process's */
 		sip_osip_pool_configure(c->osip_max, SY_MIN(SIP_OSIP_POOL_KEEP_DEFAULT, c->osip_max / 8));
 }

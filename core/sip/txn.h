@@ -112,6 +112,9 @@ struct sip_stack_stats {
 	uint64_t txn_lingering; /* gauge: final response done, absorbing retransmissions */
 	uint64_t mem_bytes;	/* gauge: slabs plus the bytes transactions keep */
 	uint64_t mem_limit;	/* the configured mem_max */
+	/* issue 14: the pool's high-water marks and its object cap, for
+	 * sip.pool_peak (a planner's "how full did it get") */
+	uint64_t txn_peak, mem_peak, txn_cap;
 	uint64_t lag_ns;	/* gauge: the latest timer of the 1-2 s before the last one fired */
 	struct sy_hist lag;	/* every transaction timer's lateness */
 };

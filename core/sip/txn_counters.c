@@ -30,6 +30,16 @@ static int64_t osip_limit(const void *p)
 	return (int64_t)o.limit_bytes;
 }
 
+/* The transaction pool's highest use, in ppm: the larger of its two
+ * limits' shares (transactions of their cap, bytes of sip_memory). */
+static int64_t pool_peak(const void *p)
+{
+	const struct sip_stack_stats *s = p;
+	uint64_t by_n = s->txn_cap ? s->txn_peak * 1000000u / s->txn_cap : 0;
+	uint64_t by_mem = s->mem_limit ? s->mem_peak * 1000000u / s->mem_limit : 0;
+	return (int64_t)SY_MAX(by_n, by_mem);
+}
+
 /* One counter, one line. The overload lines (issue 9) are /metrics only:
  * the report and its golden digests stay as they were. */
 /* clang-format off */
@@ -39,6 +49,7 @@ static const struct sy_counter c[] = {
     {"switchyard_sip_retransmits_total", "sip.retransmits", "SIP retransmissions sent", SY_CTR_COUNTER, SY_UNIT_COUNT, S(retransmits_sent)},
     {"switchyard_sip_malformed_total", "sip.bad", "malformed SIP datagrams", SY_CTR_COUNTER, SY_UNIT_COUNT, SY_CTR_FN_(malformed)},
     {"switchyard_sip_txn_full_total", "sip.txn_full", "requests refused for a full transaction pool", SY_CTR_COUNTER, SY_UNIT_COUNT, S(txn_full)},
+    {"switchyard_sip_txn_pool_peak_ratio", "sip.pool_peak", "the transaction pool's highest use: the larger of transactions over their cap and bytes over sip_memory", SY_CTR_GAUGE, SY_UNIT_PPM, SY_CTR_FN_(pool_peak)},
     {"switchyard_sip_osip_pool_exhausted_total", "sip.osip_pool_exhausted", "datagrams dropped: osip's memory pool at its limit", SY_CTR_COUNTER, SY_UNIT_COUNT, S(rx_pool_exhausted)},
     {"switchyard_sip_txn_active", NULL, "SIP transactions now", SY_CTR_GAUGE, SY_UNIT_COUNT, S(txn_active)},
     {"switchyard_sip_txn_lingering", NULL, "SIP transactions finished, absorbing retransmissions (Timers D H I J K L M)", SY_CTR_GAUGE, SY_UNIT_COUNT, S(txn_lingering)},

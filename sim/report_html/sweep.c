@@ -10,13 +10,14 @@
 #include "report_html.h"
 
 #define POINTS_MAX 512
-#define SLOTS	   10
+#define SLOTS	   13
 
 /* The metrics drawn, by their report keys (sweep.csv columns). */
-enum { S_ASR, S_PDD50, S_PDD95, S_PDD99, S_SET95, S_SET99, S_BLOCK, S_ERL_N, S_ERL_A, S_CPDD99 };
+enum { S_ASR, S_PDD50, S_PDD95, S_PDD99, S_SET95, S_SET99, S_BLOCK, S_ERL_N, S_ERL_A, S_CPDD99, S_CASR, S_POOL, S_CPU };
 static const char *const SLOT_KEY[SLOTS] = {
-    "asr",	 "pdd.p50",  "pdd.p95",		"pdd.p99",	  "setup.p95",
-    "setup.p99", "blocking", "erlang.circuits", "erlang.offered", "caller.pdd.p99"};
+    "asr",	  "pdd.p50",	   "pdd.p95",	      "pdd.p99",	"setup.p95",
+    "setup.p99",  "blocking",	   "erlang.circuits", "erlang.offered", "caller.pdd.p99",
+    "caller.asr", "sip.pool_peak", "cpu.load"};
 
 struct point {
 	double value;
@@ -423,12 +424,21 @@ static void plot_asr_latency(struct rh_page *p, const struct sweep *s)
 	if (gp != NULL) {
 		knee_mark(gp, s);
 		fprintf(gp,
-			"set yrange [0:105]\nplot 'sweep.dat' u 1:%d:%d w yerrorlines ls 1 pt 7 t 'ASR, mean "
-			"and 95%% CI over seeds'%s\n",
-			MCOL(S_ASR), MCOL(S_ASR) + 1, knee_key(s));
+			"set yrange [0:105]\nplot 'sweep.dat' u 1:%d:%d w yerrorlines ls 1 pt 7 t 'at the switch: "
+			"answered / "
+			"INVITEs it took, 95%% CI'",
+			MCOL(S_ASR), MCOL(S_ASR) + 1);
+		if (s->col[S_CASR] >= 0)
+			fprintf(gp,
+				", 'sweep.dat' u 1:%d:%d w yerrorlines ls 3 pt 5 t 'at the callers: answered / calls "
+				"offered'",
+				MCOL(S_CASR), MCOL(S_CASR) + 1);
+		fprintf(gp, "%s\n", knee_key(s));
 	}
-	rh_plot_end(p, gp, "sweep-asr",
-		    "ASR at each point of the sweep; error bars: 95% confidence interval over the seeds");
+	rh_plot_end(
+	    p, gp, "sweep-asr",
+	    "ASR at each point of the sweep; error bars: 95% confidence interval over the seeds. The "
+	    "callers' ASR also counts the calls the switch refused before taking them (a full transaction pool)");
 	latency_plot(p, s, "sweep-pdd", "Post-dial delay against load", S_PDD50, S_PDD99,
 		     "PDD (INVITE to the first ringing or answer) percentiles, mean and 95% CI over the seeds");
 	latency_plot(p, s, "sweep-setup", "Call setup time against load", S_SET95, S_SET99,
@@ -524,6 +534,37 @@ static void plot_live(struct rh_page *p, const struct sweep *s)
 		    "completed and setup p99 within the bound); a point passes when most of its runs do");
 }
 
+/* What runs out: the transaction pool's highest use and the modelled CPU's
+ * busy share, both in percent of their limit. */
+static void plot_resources(struct rh_page *p, const struct sweep *s)
+{
+	if (s->col[S_POOL] < 0 && s->col[S_CPU] < 0)
+		return;
+	char xl[300];
+	FILE *gp = rh_plot_begin(p, "sweep-resources", "Resource use against load", x_label(s, xl, sizeof(xl)),
+				 "% of the limit");
+	if (gp != NULL) {
+		knee_mark(gp, s);
+		fprintf(gp, "set yrange [0:*]\nplot ");
+		int drawn = 0;
+		if (s->col[S_POOL] >= 0)
+			fprintf(gp,
+				"%s'sweep.dat' u 1:%d:%d w yerrorlines ls 2 pt 7 t 'SIP transaction pool, peak "
+				"(sip.pool_peak)'",
+				drawn++ ? ", " : "", MCOL(S_POOL), MCOL(S_POOL) + 1);
+		if (s->col[S_CPU] >= 0)
+			fprintf(gp,
+				"%s'sweep.dat' u 1:%d:%d w yerrorlines ls 5 pt 9 t 'CPU model, busy over the run "
+				"(cpu.load)'",
+				drawn++ ? ", " : "", MCOL(S_CPU), MCOL(S_CPU) + 1);
+		fprintf(gp, ", 90 w l lc rgb '#7f7f7f' dt 3 t 'overload control starts (90%%)'%s\n", knee_key(s));
+	}
+	rh_plot_end(p, gp, "sweep-resources",
+		    "The SIP transaction pool's highest use ([node] sip_memory or txn_max; new INVITEs get "
+		    "503 from 90%, requests are refused statelessly at 100%) and the switch's modelled CPU "
+		    "(busy time over the whole run, drain included), mean and 95% CI over the seeds");
+}
+
 int rh_sweep_report(struct rh_page *p, char *err, size_t errlen)
 {
 	static struct sweep s; /* large; one report at a time */
@@ -549,5 +590,6 @@ int rh_sweep_report(struct rh_page *p, char *err, size_t errlen)
 		plot_live(p, &s);
 	plot_asr_latency(p, &s);
 	plot_blocking(p, &s);
+	plot_resources(p, &s);
 	return 0;
 }
