@@ -25,7 +25,7 @@
 set -u
 build=${1:-build}
 out=${2:-out/voice-knee-compare}
-range=${SY_KNEE_RANGE:-3000..6000/13}
+range=${SY_KNEE_RANGE:-4000..6000/9}
 seeds=${SY_KNEE_SEEDS:-3}
 runs=${SY_KNEE_RUNS:-3}
 secs=${SY_KNEE_SECONDS:-40}

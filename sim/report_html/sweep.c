@@ -557,12 +557,14 @@ static void plot_resources(struct rh_page *p, const struct sweep *s)
 				"%s'sweep.dat' u 1:%d:%d w yerrorlines ls 5 pt 9 t 'CPU model, busy over the run "
 				"(cpu.load)'",
 				drawn++ ? ", " : "", MCOL(S_CPU), MCOL(S_CPU) + 1);
-		fprintf(gp, ", 90 w l lc rgb '#7f7f7f' dt 3 t 'overload control starts (90%%)'%s\n", knee_key(s));
+		fprintf(gp, ", 90 w l lc rgb '#404040' dt 3 lw 1.5 t 'overload control starts (90%%)'%s\n",
+			knee_key(s));
 	}
-	rh_plot_end(p, gp, "sweep-resources",
-		    "The SIP transaction pool's highest use ([node] sip_memory or txn_max; new INVITEs get "
-		    "503 from 90%, requests are refused statelessly at 100%) and the switch's modelled CPU "
-		    "(busy time over the whole run, drain included), mean and 95% CI over the seeds");
+	rh_plot_end(
+	    p, gp, "sweep-resources",
+	    "The SIP transaction pool's highest use ([node] sip_memory or txn_max): from 90% new requests are answered "
+	    "503 + Retry-After with no transaction (sip.txn_full) and only requests inside a dialog use the rest; and "
+	    "the switch's modelled CPU (busy time over the whole run, drain included). Mean and 95% CI over the seeds");
 }
 
 int rh_sweep_report(struct rh_page *p, char *err, size_t errlen)
