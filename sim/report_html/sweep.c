@@ -10,14 +10,39 @@
 #include "report_html.h"
 
 #define POINTS_MAX 512
-#define SLOTS	   13
+#define SLOTS	   14
 
 /* The metrics drawn, by their report keys (sweep.csv columns). */
-enum { S_ASR, S_PDD50, S_PDD95, S_PDD99, S_SET95, S_SET99, S_BLOCK, S_ERL_N, S_ERL_A, S_CPDD99, S_CASR, S_POOL, S_CPU };
-static const char *const SLOT_KEY[SLOTS] = {
-    "asr",	  "pdd.p50",	   "pdd.p95",	      "pdd.p99",	"setup.p95",
-    "setup.p99",  "blocking",	   "erlang.circuits", "erlang.offered", "caller.pdd.p99",
-    "caller.asr", "sip.pool_peak", "cpu.load"};
+enum {
+	S_ASR,
+	S_PDD50,
+	S_PDD95,
+	S_PDD99,
+	S_SET95,
+	S_SET99,
+	S_BLOCK,
+	S_ERL_N,
+	S_ERL_A,
+	S_CPDD99,
+	S_CASR,
+	S_POOL,
+	S_CPU,
+	S_CPUT
+};
+static const char *const SLOT_KEY[SLOTS] = {"asr",
+					    "pdd.p50",
+					    "pdd.p95",
+					    "pdd.p99",
+					    "setup.p95",
+					    "setup.p99",
+					    "blocking",
+					    "erlang.circuits",
+					    "erlang.offered",
+					    "caller.pdd.p99",
+					    "caller.asr",
+					    "sip.pool_peak",
+					    "cpu.load",
+					    /* S_CPUT: derived below, no column */ ""};
 
 struct point {
 	double value;
@@ -39,6 +64,7 @@ struct sweep {
 	size_t nlive;
 	double live_knee;
 	bool has_live_knee;
+	bool has_cput; /* the CPU's busy share while traffic ran could be derived */
 	int col[SLOTS];
 	char key[256], scenario[512], limiting[512], confidence[64];
 	double knee;
@@ -110,7 +136,13 @@ static int read_csv(struct sweep *s, const char *path, char *err, size_t errlen)
 		return 2;
 	}
 	for (int i = 0; i < SLOTS; i++)
-		s->col[i] = i == S_BLOCK ? find_blocking(&t) : rh_table_col(&t, SLOT_KEY[i]);
+		s->col[i] = i == S_BLOCK ? find_blocking(&t) : i == S_CPUT ? -1 : rh_table_col(&t, SLOT_KEY[i]);
+	/* The CPU model's busy share while traffic ran: cpu_per_call_us x
+	 * calls.attempted over the traffic's seconds (calls.offered /
+	 * offered_cps). cpu.load divides by the whole run, drain included, which
+	 * hides a saturated core behind an idle drain. */
+	int cpc = rh_table_col(&t, "cpu_per_call_us"), att = rh_table_col(&t, "calls.attempted");
+	int off = rh_table_col(&t, "calls.offered"), ocps = rh_table_col(&t, "offered_cps");
 	for (size_t r = 0; r < t.nrows && rc == 0; r++) {
 		double v;
 		struct point *p = NULL;
@@ -132,6 +164,14 @@ static int read_csv(struct sweep *s, const char *path, char *err, size_t errlen)
 			} else {
 				p->sum[i] += m, p->sq[i] += m * m, p->n[i]++;
 			}
+		}
+		double a[4];
+		if (rc == 0 && cpc >= 0 && att >= 0 && off >= 0 && ocps >= 0 &&
+		    rh_num(rh_table_cell(&t, r, cpc), &a[0]) && rh_num(rh_table_cell(&t, r, att), &a[1]) &&
+		    rh_num(rh_table_cell(&t, r, off), &a[2]) && rh_num(rh_table_cell(&t, r, ocps), &a[3]) && a[2] > 0) {
+			double m = a[0] * a[1] * a[3] / a[2] / 1e4; /* us x calls / s / 1e6 x 100 */
+			p->sum[S_CPUT] += m, p->sq[S_CPUT] += m * m, p->n[S_CPUT]++;
+			s->has_cput = true;
 		}
 		if (rc == 0) {
 			p->runs++;
@@ -538,7 +578,7 @@ static void plot_live(struct rh_page *p, const struct sweep *s)
  * busy share, both in percent of their limit. */
 static void plot_resources(struct rh_page *p, const struct sweep *s)
 {
-	if (s->col[S_POOL] < 0 && s->col[S_CPU] < 0)
+	if (s->col[S_POOL] < 0 && s->col[S_CPU] < 0 && !s->has_cput)
 		return;
 	char xl[300];
 	FILE *gp = rh_plot_begin(p, "sweep-resources", "Resource use against load", x_label(s, xl, sizeof(xl)),
@@ -552,7 +592,11 @@ static void plot_resources(struct rh_page *p, const struct sweep *s)
 				"%s'sweep.dat' u 1:%d:%d w yerrorlines ls 2 pt 7 t 'SIP transaction pool, peak "
 				"(sip.pool_peak)'",
 				drawn++ ? ", " : "", MCOL(S_POOL), MCOL(S_POOL) + 1);
-		if (s->col[S_CPU] >= 0)
+		if (s->has_cput)
+			fprintf(gp,
+				"%s'sweep.dat' u 1:%d:%d w yerrorlines ls 5 pt 9 t 'CPU model, busy while traffic ran'",
+				drawn++ ? ", " : "", MCOL(S_CPUT), MCOL(S_CPUT) + 1);
+		else if (s->col[S_CPU] >= 0)
 			fprintf(gp,
 				"%s'sweep.dat' u 1:%d:%d w yerrorlines ls 5 pt 9 t 'CPU model, busy over the run "
 				"(cpu.load)'",
@@ -564,7 +608,11 @@ static void plot_resources(struct rh_page *p, const struct sweep *s)
 	    p, gp, "sweep-resources",
 	    "The SIP transaction pool's highest use ([node] sip_memory or txn_max): from 90% new requests are answered "
 	    "503 + Retry-After with no transaction (sip.txn_full) and only requests inside a dialog use the rest; and "
-	    "the switch's modelled CPU (busy time over the whole run, drain included). Mean and 95% CI over the seeds");
+	    "the switch's modelled CPU: its busy time over the seconds traffic ran (cpu_per_call_us x calls.attempted "
+	    "/ "
+	    "traffic seconds; the drain's work counted, so past 100% it is saturated), else cpu.load over the whole "
+	    "run. "
+	    "Mean and 95% CI over the seeds");
 }
 
 int rh_sweep_report(struct rh_page *p, char *err, size_t errlen)
