@@ -98,7 +98,7 @@ say "sms run: report.html with the SMS rates"
 # sweep
 cp -r tests/data/sweep-fixture "$TMP/sweep"
 "$SY" report "$TMP/sweep" >"$TMP/r.out" 2>&1 || fail "report on the fixture sweep: $(cat "$TMP/r.out")"
-check_report "$TMP/sweep" sweep-asr sweep-pdd sweep-setup sweep-blocking
+check_report "$TMP/sweep" sweep-asr sweep-pdd sweep-setup sweep-blocking sweep-resources
 summary "$TMP/sweep" | grep -qF 'carries up to traffic.voice.cps = 0.3 (runs at the knee pass with a share of at least 62% at 95% confidence); above it the limiting resource is the first expectation to fail: blocking &lt;= 2% (line 31).' ||
 	fail "sweep summary: $(summary "$TMP/sweep")"
 say "sweep: report.html, 4 valid pictures, summary: $(summary "$TMP/sweep" | sed 's/<[^>]*>//g')"
@@ -148,6 +148,36 @@ assert got == want, got
 PY
 grep -qF 'not run (two lower rates failed)' "$TMP/live/report.html" || fail "the skipped live rate is not listed"
 say "live runs: both curves drawn, $(echo "$live_sum" | sed 's/<[^>]*>//g')"
+
+# 2c. the CPU model's busy share while traffic ran, derived per run from
+# sweep.csv (cpu_per_call_us x calls.attempted / (calls.offered / offered_cps))
+# and averaged over the seeds: given offered_cps, the resource picture draws it
+cp -r tests/data/sweep-fixture "$TMP/cpu"
+python3 - "$TMP/cpu/sweep.csv" <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1])))
+h = rows[0]
+out = [h + ["offered_cps"]] + [r + [str(float(r[h.index("calls.offered")]) / 400.0)] for r in rows[1:]]
+csv.writer(open(sys.argv[1], "w"), lineterminator="\n").writerows(out)
+PY
+"$SY" report "$TMP/cpu" >"$TMP/r.out" 2>&1 || fail "report with offered_cps: $(cat "$TMP/r.out")"
+check_report "$TMP/cpu" sweep-resources
+grep -q "busy while traffic ran" "$TMP/cpu/report-img/sweep-resources.gp" || fail "the resource picture does not draw the traffic-time CPU share"
+python3 - "$TMP/cpu/sweep.csv" "$TMP/cpu/report-img/sweep.dat" <<'PY' || fail "the CPU share drawn is not cpu_per_call_us x attempted / traffic seconds"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+want = {}
+for r in rows:
+    v = float(r["value"])
+    share = float(r["cpu_per_call_us"]) * float(r["calls.attempted"]) / (float(r["calls.offered"]) / float(r["offered_cps"])) / 1e4
+    want.setdefault(v, []).append(share)
+drawn = {float(l.split(",")[0]): float(l.split(",")[27]) for l in open(sys.argv[2]) if l.strip()}
+for v, xs in want.items():
+    m = sum(xs) / len(xs)
+    assert abs(drawn[v] - m) <= 1e-9 * max(1, m), (v, drawn[v], m)
+print("  CPU share at %g: %.4f%%" % (max(want), drawn[max(want)]))
+PY
+say "CPU model's share while traffic ran: derived and drawn"
 
 # 3. hostile text
 cp -r tests/data/sweep-fixture "$TMP/evil"
