@@ -16,12 +16,18 @@
 #      higher ones are not run (counted as failing: an overloaded run only
 #      gets slower). Every run's line goes to OUT_DIR/live.jsonl, a row per
 #      rate to OUT_DIR/live.csv;
-#   3. `switchyard report OUT_DIR`: the sweep's page with the live curve.
+#   3. the simulator again, calibrated on this machine: the model's CPU
+#      costs scaled by the live switch's CPU per call at the live knee over
+#      the model's at the same rate (the defaults were calibrated once, on
+#      another build of the switch), into OUT_DIR/calibrated;
+#   4. `switchyard report` on both folders: the sweep's page with the live
+#      curve.
 #
 # A run passes live when every call SIPp placed completed, every CDR was
 # written, and SIPp's setup p99 (INVITE to 200) is at most 50 ms: the
 # scenario's [expect] lines. Prints one JSON line: both knees and how far
-# apart they are (within_10pct: |sim - live| <= 10% of live).
+# apart they are (within_10pct: |sim - live| <= 10% of live), for the model
+# as shipped and calibrated.
 set -u
 build=${1:-build}
 out=${2:-out/voice-knee-compare}
@@ -96,9 +102,44 @@ sim_knee = sweep["knee"]["value"]
 diff = None
 if live_knee and sim_knee is not None:
     diff = round((sim_knee - live_knee) * 100.0 / live_knee, 1)
-print(json.dumps({"bench": "voice-knee-compare", "share": share, "seconds": secs,
-                  "rates": len(rows), "runs": len([l for l in lines if not l.get("skipped")]), "sim_knee": sim_knee, "live_knee": live_knee,
-                  "diff_pct": diff, "within_10pct": diff is not None and abs(diff) <= 10.0},
-                 separators=(",", ":")))
+# The calibration: the live switch's CPU per call at its knee (median of
+# the runs there) over the model's at that rate on a whole core.
+cal = None
+if live_knee is not None:
+    us = statistics.median([r["us_per_call"] for r in lines if r.get("cps") == live_knee and r.get("us_per_call")])
+    pt = [p for p in sweep["points"] if p["value"] == live_knee]
+    model = pt[0]["metrics"]["cpu_per_call_us"]["mean"] * share / 100.0 if pt else None
+    if us and model:
+        f = us / model
+        cal = {"live_us_per_call": us, "model_us_per_call": round(model, 2), "factor": round(f, 4),
+               "cpu": "rx %.3fus tx %.3fus timer %.3fus" % (8 * f, 5 * f, 1 * f)}
+json.dump({"bench": "voice-knee-compare", "share": share, "seconds": secs, "rates": len(rows),
+           "runs": len([l for l in lines if not l.get("skipped")]), "sim_knee": sim_knee, "live_knee": live_knee,
+           "diff_pct": diff, "within_10pct": diff is not None and abs(diff) <= 10.0, "calibration": cal},
+          open(out + "/compare.json", "w"))
 PY
+[ -f "$out/compare.json" ] || { log "no comparison"; exit 1; }
 "$bin" report "$out" >&2 || log "report failed"
+
+cpu=$(python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["calibration"]; print(c["cpu"] if c else "")' "$out/compare.json")
+if [ -n "$cpu" ]; then
+	log "simulator, calibrated: [model] cpu = $cpu"
+	"$bin" sweep "$here/voice-live-knee.scn" --vary "traffic.voice.cps=$range" --seeds "$seeds" --pass-share 0.5 \
+		--set "model.share=$share%" --set "run.duration=${secs}s" --set "model.cpu=$cpu" \
+		--out "$out/calibrated" >"$out/calibrated.log" 2>&1
+	cp "$out/live.csv" "$out/calibrated/live.csv" 2>/dev/null
+	"$bin" report "$out/calibrated" >&2 || log "report (calibrated) failed"
+fi
+python3 - "$out" <<'PY'
+import json, os, sys
+out = sys.argv[1]
+c = json.load(open(out + "/compare.json"))
+k = None
+if os.path.exists(out + "/calibrated/sweep.json"):
+    k = json.load(open(out + "/calibrated/sweep.json"))["knee"]["value"]
+c["sim_knee_calibrated"] = k
+d = round((k - c["live_knee"]) * 100.0 / c["live_knee"], 1) if k is not None and c["live_knee"] else None
+c["diff_pct_calibrated"] = d
+c["within_10pct_calibrated"] = d is not None and abs(d) <= 10.0
+print(json.dumps(c, separators=(",", ":")))
+PY
