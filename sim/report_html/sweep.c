@@ -508,6 +508,16 @@ static void plot_blocking(struct rh_page *p, const struct sweep *s)
 			: "Calls refused for capacity per call offered, mean and 95% CI over the seeds");
 }
 
+/* The live knee as a dotted green line, its label at height y (graph units). */
+static void live_knee_mark(FILE *gp, const struct sweep *s, double y)
+{
+	if (s->has_live_knee)
+		fprintf(gp,
+			"set arrow 2 from %.17g, graph 0 to %.17g, graph 1 nohead lc rgb '#2ca02c' dt 3 lw 2\n"
+			"set label 2 'live knee %g' at %.17g, graph %g offset 0.6,0 tc rgb '#2ca02c' boxed front\n",
+			s->live_knee, s->live_knee, s->live_knee, s->live_knee, y);
+}
+
 /* The simulator's and the live switch's curves on one plot each: the
  * callers' setup p99 (log scale) and the share of runs meeting the
  * criterion, both knees marked. */
@@ -529,12 +539,7 @@ static void plot_live(struct rh_page *p, const struct sweep *s)
 				 x_label(s, xl, sizeof(xl)), "setup p99 (ms, log scale)");
 	if (gp != NULL) {
 		knee_mark(gp, s);
-		if (s->has_live_knee)
-			fprintf(gp,
-				"set arrow 2 from %.17g, graph 0 to %.17g, graph 1 nohead lc rgb '#2ca02c' dt 3 lw 2\n"
-				"set label 2 'live knee %g' at %.17g, graph 0.83 offset 0.6,0 tc rgb '#2ca02c' boxed "
-				"front\n",
-				s->live_knee, s->live_knee, s->live_knee, s->live_knee);
+		live_knee_mark(gp, s, 0.83);
 		/* log scale: an interval reaching below zero is drawn down to a tenth of the mean */
 		int m = MCOL(sim_col), c = MCOL(sim_col) + 1;
 		fprintf(gp,
@@ -558,12 +563,7 @@ static void plot_live(struct rh_page *p, const struct sweep *s)
 		if (pd != NULL)
 			fclose(pd);
 		knee_mark(g2, s);
-		if (s->has_live_knee)
-			fprintf(g2,
-				"set arrow 2 from %.17g, graph 0 to %.17g, graph 1 nohead lc rgb '#2ca02c' dt 3 lw 2\n"
-				"set label 2 'live knee %g' at %.17g, graph 0.5 offset 0.6,0 tc rgb '#2ca02c' boxed "
-				"front\n",
-				s->live_knee, s->live_knee, s->live_knee, s->live_knee);
+		live_knee_mark(g2, s, 0.5);
 		fprintf(g2,
 			"set yrange [-5:110]\nplot 'pass.dat' u 1:2 w lp ls 1 pt 7 t 'simulator (share of seeds)', "
 			"'live.dat' u 1:3 w lp ls 3 pt 5 ps 1.3 t 'live (share of the runs at that rate)'%s%s\n",
