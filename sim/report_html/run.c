@@ -54,8 +54,10 @@ static void summary(struct rh_page *p, const char *json)
 	int n = snprintf(s, sizeof(s), "The run of %s (seed %.0f) %s: ", scn, seed,
 			 strcmp(result, "PASS") == 0 ? "met its expectations" : "FAILED");
 	if (voice)
-		n += snprintf(s + n, sizeof(s) - (size_t)n, "%.0f calls attempted, ASR %.1f%%, PDD p99 %.0f ms, "
-			      "at most %.0f calls active at once; ", attempted, asr, p99, peak);
+		n += snprintf(s + n, sizeof(s) - (size_t)n,
+			      "%.0f calls attempted, ASR %.1f%%, PDD p99 %.0f ms, "
+			      "at most %.0f calls active at once; ",
+			      attempted, asr, p99, peak);
 	if (has_sms)
 		n += snprintf(s + n, sizeof(s) - (size_t)n, "%.0f SMS submitted; ", sms);
 	snprintf(s + n, sizeof(s) - (size_t)n, "%.0f of %zu expectation(s) failed.", failed, nexp);
@@ -117,13 +119,17 @@ static int series_plots(struct rh_page *p, char *err, size_t errlen)
 		fclose(d);
 	FILE *gp = rh_plot_begin(p, "calls", "Calls per second", "time since the run started (s)", "calls per second");
 	if (gp != NULL)
-		fprintf(gp, "plot 'calls.dat' u 1:2 w l ls 7 t 'offered by callers', '' u 1:3 w l ls 1 t 'INVITEs "
+		fprintf(gp, "plot 'calls.dat' u 1:2 w l ls 7 lw 5 lc rgb '#c7c7c7' t 'offered by callers', '' u 1:3 w "
+			    "l ls 1 t 'INVITEs "
 			    "at the switch', '' u 1:4 w l ls 3 t 'answered', '' u 1:5 w l ls 4 t 'failed', '' u 1:6 "
 			    "w l ls 5 dt 2 t 'completed (BYE)'\n");
-	rh_plot_end(p, gp, "calls", "Call attempts, answers, failures and completions per virtual second");
+	rh_plot_end(p, gp, "calls",
+		    "Call attempts, answers, failures and completions per virtual second (the wide grey line, the "
+		    "calls the callers offered, lies under the INVITEs the switch received when every one arrived)");
 	gp = rh_plot_begin(p, "active", "Active calls", "time since the run started (s)", "calls in progress");
 	if (gp != NULL)
-		fprintf(gp, "set yrange [0:*]\nplot 'calls.dat' u 1:7 w l ls 1 t 'active calls (end of each second)'\n");
+		fprintf(gp,
+			"set yrange [0:*]\nplot 'calls.dat' u 1:7 w l ls 1 t 'active calls (end of each second)'\n");
 	rh_plot_end(p, gp, "active", "Calls in progress at the switch");
 	rh_table_free(&t);
 	return 0;
@@ -200,7 +206,8 @@ static void cdr_draw(struct rh_page *p, unsigned w, const int *codes, size_t nco
 	if (gp != NULL) {
 		fprintf(gp, "set yrange [0:*]\nplot ");
 		for (size_t c = 0; c < ncodes; c++)
-			fprintf(gp, "%s'fail.dat' u 1:%zu w l ls %zu t 'SIP %d'", c ? ", " : "", c + 2, c + 1, codes[c]);
+			fprintf(gp, "%s'fail.dat' u 1:%zu w l ls %zu t 'SIP %d'", c ? ", " : "", c + 2, c + 1,
+				codes[c]);
 		fprintf(gp, "%s'fail.dat' u 1:%zu w l ls 7 dt 2 t 'other codes'\n", ncodes ? ", " : "", ncodes + 2);
 	}
 	rh_plot_end(p, gp, "failures", "Calls that ended without an answer, by the SIP code the caller got (cdrs.csv)");
@@ -214,7 +221,8 @@ static int cdr_plots(struct rh_page *p, long long epoch_ms, char *err, size_t er
 	int rc = rh_table_read(&t, path, err, errlen);
 	if (rc != 0)
 		return rc;
-	int start = rh_table_col(&t, "start"), pdd = rh_table_col(&t, "pdd_ms"), status = rh_table_col(&t, "sip_status");
+	int start = rh_table_col(&t, "start"), pdd = rh_table_col(&t, "pdd_ms"),
+	    status = rh_table_col(&t, "sip_status");
 	int disp = rh_table_col(&t, "disposition");
 	if (t.nrows == 0 || start < 0 || pdd < 0 || status < 0 || disp < 0) {
 		rh_table_free(&t);
@@ -224,7 +232,8 @@ static int cdr_plots(struct rh_page *p, long long epoch_ms, char *err, size_t er
 	for (size_t r = 0; r < t.nrows; r++) {
 		long long ms = iso_ms(rh_table_cell(&t, r, start));
 		if (ms < 0) {
-			snprintf(err, errlen, "%s:%zu: start is not a time (want 2026-01-01T00:00:00.000Z)", path, r + 2);
+			snprintf(err, errlen, "%s:%zu: start is not a time (want 2026-01-01T00:00:00.000Z)", path,
+				 r + 2);
 			rh_table_free(&t);
 			return 2;
 		}
@@ -292,7 +301,7 @@ static int sms_plots(struct rh_page *p, long long epoch_ms, char *err, size_t er
 		t1 = b > t1 ? b : t1;
 	}
 	size_t ns = (size_t)((t1 - t0) / 1000) + 1;
-	unsigned (*c)[3] = calloc(ns, sizeof(*c));
+	unsigned(*c)[3] = calloc(ns, sizeof(*c));
 	for (size_t r = 0; c != NULL && r < t.nrows; r++) {
 		long long b = iso_ms(rh_table_cell(&t, r, done));
 		c[(iso_ms(rh_table_cell(&t, r, sub)) - t0) / 1000][0]++;
@@ -308,9 +317,12 @@ static int sms_plots(struct rh_page *p, long long epoch_ms, char *err, size_t er
 	rh_table_free(&t);
 	FILE *gp = rh_plot_begin(p, "sms", "SMS per second", "time since the run started (s)", "messages per second");
 	if (gp != NULL)
-		fprintf(gp, "set yrange [0:*]\nplot 'sms.dat' u 1:2 w l ls 1 t 'submitted (submit_sm accepted)', '' u 1:3 "
-			    "w l ls 3 t 'delivered', '' u 1:4 w l ls 4 t 'failed or expired'\n");
-	rh_plot_end(p, gp, "sms", "Messages by the second they were submitted, and by the second they were delivered or failed (mdrs.csv)");
+		fprintf(gp,
+			"set yrange [0:*]\nplot 'sms.dat' u 1:2 w l ls 1 t 'submitted (submit_sm accepted)', '' u 1:3 "
+			"w l ls 3 t 'delivered', '' u 1:4 w l ls 4 t 'failed or expired'\n");
+	rh_plot_end(
+	    p, gp, "sms",
+	    "Messages by the second they were submitted, and by the second they were delivered or failed (mdrs.csv)");
 	return 0;
 }
 
@@ -331,7 +343,8 @@ int rh_run_report(struct rh_page *p, char *err, size_t errlen)
 	size_t len = 0;
 	char *json = rh_slurp(path, &len);
 	if (json == NULL || rh_json_find(json, "metrics") == NULL) {
-		snprintf(err, errlen, "%s:1: %s", path, json ? "not a run report (no \"metrics\")" : "missing: not a run's output folder");
+		snprintf(err, errlen, "%s:1: %s", path,
+			 json ? "not a run report (no \"metrics\")" : "missing: not a run's output folder");
 		free(json);
 		return 2;
 	}
