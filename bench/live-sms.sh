@@ -43,11 +43,19 @@ window = 500
 to = +1XXXXXXXXXX 80% +44XXXXXXXXXX 20%
 length = 20..140
 CONF
-"$bin" carriers "$tmp/live.scn" >"$tmp/carriers.log" 2>&1 &
+"$bin" carriers "$tmp/live.scn" --ready-file "$tmp/carriers.ready" >"$tmp/carriers.log" 2>&1 &
 pids+=($!)
-"$bin" serve "$tmp/live.scn" >"$tmp/serve.log" 2>&1 &
+"$bin" serve "$tmp/live.scn" --ready-file "$tmp/serve.ready" >"$tmp/serve.log" 2>&1 &
 pids+=($!)
-sleep 1
+# wait for every listener (bounded: 30 s), never a fixed sleep
+for i in $(seq 300); do
+	[ -s "$tmp/carriers.ready" ] && [ -s "$tmp/serve.ready" ] && break
+	for p in "${pids[@]}"; do
+		kill -0 "$p" 2>/dev/null || { echo "live-sms: a process died at start:" >&2; cat "$tmp"/*.log >&2; exit 1; }
+	done
+	sleep 0.1
+done
+[ -s "$tmp/serve.ready" ] || { echo "live-sms: serve not ready after 30 s" >&2; exit 1; }
 "$bin" load "$tmp/live.scn" --target "127.0.0.1:$base" --smpp-target "127.0.0.1:$((base + 1))" \
 	--bench sms-live >"$tmp/load.out" 2>"$tmp/load.err"
 grep '^{"bench"' "$tmp/load.err" | tail -1
