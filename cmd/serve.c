@@ -72,6 +72,7 @@ static int start_smsc(struct serve *s, const struct scn *scn, const struct node_
 			     .rate = s->sw->bill != NULL ? callbill_rate_sms : NULL,
 			     .rate_arg = s->sw->bill,
 			     .guard = node->smsc_guard,
+			     .sync_full = node->sync_full,
 			     .fraud = s->fraud};
 	if (smsc_create(&c, &s->smsc, err, sizeof(err)) != SY_OK) {
 		fprintf(stderr, "switchyard: SMSC: %s\n", err);
@@ -233,7 +234,8 @@ static int start_ussd(struct serve *s, const struct node_cfg *node, const char *
 	const struct ussd_cfg *c = &node->ussd;
 	if (!c->on)
 		return 0;
-	struct ussd_deps d = {.env = s->env, .cfg = c, .store_dir = out, .bill = s->sw->bill};
+	struct ussd_deps d = {
+	    .env = s->env, .cfg = c, .store_dir = out, .bill = s->sw->bill, .sync_full = node->sync_full};
 	if (ussd_create(&d, &s->ussd, err, sizeof(err)) != SY_OK || ussd_start(s->ussd, err, sizeof(err)) != SY_OK) {
 		fprintf(stderr, "switchyard: USSD: %s\n", err);
 		return -1;

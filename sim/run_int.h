@@ -111,6 +111,7 @@ void sim_run__voice_totals(const struct sim_run *r, struct sim_voice_totals *out
 void sim_run__voice_add(struct sim_voice_totals *t, const struct vswitch *v);
 /* Messages accepted by the switch whose receipt never reached the app. */
 uint64_t sim_run__sms_unreceipted(const struct sim_run *r);
+uint32_t sim_run__power_losses(const struct world *w); /* power-loss faults scheduled */
 void sim_run__link_both(struct sim *sim, struct sim_node *a, struct sim_node *b, const struct world_link *l);
 
 /* run_fraud.c */
