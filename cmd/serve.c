@@ -391,8 +391,8 @@ static int serve_start(struct serve *s, const struct cmd_opts *o, const struct s
 		fprintf(stderr, "switchyard: %s\n", err);
 		return -1;
 	}
-	SY_LOG(s->env, SY_LOG_INFO, "serving SIP on udp:%s, %u carriers, CDRs in %s", scn->node.sip, scn->carrier_n,
-	       out);
+	SY_LOG(s->env, SY_LOG_INFO, "serving SIP on udp:%s, %u carriers, CDRs in %s (sync = %s)", scn->node.sip,
+	       scn->carrier_n, out, node->sync_full ? "full: every commit fsynced" : "normal");
 	if (start_smsc(s, scn, node, out) != 0 || start_ussd(s, node, out) != 0 || start_http(s, scn, node) != 0)
 		return -1;
 	if (o->ready_file != NULL && write_ready(s, scn, o->ready_file) != 0)

@@ -306,15 +306,16 @@ static void collect_sms(const struct sim_run *r, struct metrics *ms)
 	put_hist(ms, resp_names, &e->submit_resp);
 }
 
-/* The disk's section, only when the scenario injects a disk fault (so the
- * reports, and golden digests, of the others stay as they were). */
+/* The disk's section, only when the scenario injects a disk fault or a
+ * power loss (so the reports, and golden digests, of the others stay as
+ * they were). */
 static void collect_disk(const struct sim_run *r, struct metrics *ms)
 {
 	bool faulted = false;
 	for (uint32_t i = 0; i < r->world->fault_n; i++)
 		faulted |= r->world->faults[i].kind >= WORLD_FAULT_DISK_SLOW &&
 			   r->world->faults[i].kind <= WORLD_FAULT_DISK_FSYNC_FAIL;
-	if (!faulted)
+	if (!faulted && sim_run__power_losses(r->world) == 0)
 		return;
 	const struct sim_disk_stats *d = sim_disk_stats(r->sim);
 	put(ms, "disk.full_errors", EXPECT_UNIT_COUNT, (int64_t)d->full_errors);
@@ -325,8 +326,10 @@ static void collect_disk(const struct sim_run *r, struct metrics *ms)
 		return;
 	const struct smsc_stats *st = smsc_stats(r->smsc);
 	/* mdr.lost: final parts whose mark is durable (the queue row is gone)
-	 * but whose MDR is not a row of mdrs.sqlite, read back from disk */
-	uint64_t rows = 0, finals = st->delivered + st->undeliverable + st->expired + st->rejected_final;
+	 * but whose MDR is not a row of mdrs.sqlite, read back from disk; the
+	 * finals of every instance, those a crash or a power cut killed too */
+	uint64_t rows = 0,
+		 finals = st->delivered + st->undeliverable + st->expired + st->rejected_final + r->sms_finals_before;
 	char err[256];
 	if (mdr_store_count_rows(sim_world_env(r->sim), r->out_dir, &rows, err, sizeof(err)) != SY_OK)
 		fprintf(stderr, "report: %s\n", err);

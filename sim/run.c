@@ -399,6 +399,7 @@ static void switch_crashed(void *arg, struct sim_node *node)
 		r->sms_recovered_before += st->recovered;
 		r->sms_resent_before += st->recovered_resent;
 		r->sms_commits_before += st->store_commits;
+		r->sms_finals_before += st->delivered + st->undeliverable + st->expired + st->rejected_final;
 	}
 	smsc_destroy(r->smsc);
 	r->smsc = NULL;

@@ -78,6 +78,7 @@ struct sim_run {
 	uint32_t crashes;
 	int64_t sms_revenue_before; /* of SMSC instances lost in crashes */
 	uint64_t sms_retries_before, sms_recovered_before, sms_resent_before, sms_commits_before;
+	uint64_t sms_finals_before; /* final parts (delivered, undeliverable, expired, rejected) */
 	/* Voice switch instances lost in crashes: their counters, and what
 	 * each crash took (summed). r->sw is NULL while the node is down. */
 	struct sim_voice_totals dead;
