@@ -323,6 +323,32 @@ static void test_power_loss_at_refuses_dead_writes(void **state)
 	pl_done(&p);
 }
 
+/* Two handles on one path share its state: a sync through either makes
+ * both writes durable. An unlinked file is forgotten: the path's new file
+ * was never synced and a cut removes it. */
+static void test_power_loss_shared_and_unlinked(void **state)
+{
+	struct pl p;
+	pl_init(&p, true, "shared");
+	struct sy_file *a = pl_open(&p), *b = pl_open(&p);
+	pl_write(&p, a, 0, "one");
+	pl_write(&p, b, 3, "two");
+	assert_int_equal(sy_env_file_sync(p.env, b), SY_OK);
+	pl_write(&p, a, 0, "ONE");
+	sim_node_power_loss(p.n);
+	assert_string_equal(pl_content(&p), "onetwo");
+	sim_node_power_on(p.n);
+	sy_env_file_close(p.env, a);
+	sy_env_file_close(p.env, b);
+	assert_int_equal(sy_env_file_unlink(p.env, p.path), SY_OK);
+	a = pl_open(&p);
+	pl_write(&p, a, 0, "new");
+	sy_env_file_close(p.env, a);
+	sim_node_power_loss(p.n);
+	assert_string_equal(pl_content(&p), "<absent>");
+	pl_done(&p);
+}
+
 /* Off: a power loss is a crash only, nothing is remembered or undone. */
 static void test_power_loss_untracked(void **state)
 {
@@ -354,6 +380,7 @@ int main(void)
 	    cmocka_unit_test(test_power_loss_closed_file),
 	    cmocka_unit_test(test_power_loss_never_synced),
 	    cmocka_unit_test(test_power_loss_at_refuses_dead_writes),
+	    cmocka_unit_test(test_power_loss_shared_and_unlinked),
 	    cmocka_unit_test(test_power_loss_untracked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
