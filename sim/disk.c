@@ -222,11 +222,13 @@ void sim_node_power_loss(struct sim_node *n)
 		}
 		pp = &pf->next;
 	}
+	/* Nothing runs on the node until it restarts: the disk is back, and a
+	 * restart that comes early (a crash fault's) finds it as power-on will. */
+	n->power_off = false;
 }
 
 void sim_node_power_on(struct sim_node *n)
 {
-	n->power_off = false;
 	sim_node_restart(n);
 }
 

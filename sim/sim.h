@@ -146,8 +146,8 @@ bool sim_disk_tracking(const struct sim *sim);
 /* Cuts the node's power now: the node crashes (its on_crash hook runs, and
  * whatever its components write or sync while they close is refused, the
  * disk being gone), then every file the node wrote is put back as it was at
- * its last sync, closed files too. It stays down until sim_node_power_on().
- * Without tracking it is a crash only. */
+ * its last sync, closed files too. It stays down until sim_node_power_on()
+ * (or a restart). Without tracking it is a crash only. */
 void sim_node_power_loss(struct sim_node *node);
 /* Power back: the node restarts (its on_restart hook) on what survived. */
 void sim_node_power_on(struct sim_node *node);

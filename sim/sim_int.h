@@ -160,7 +160,7 @@ struct sim_node {
 	uint64_t timer_late_ns;	  /* the loaded-event-loop fault */
 	uint64_t stall_until_ns;  /* a slow disk blocked the node until then */
 	uint64_t disk_last_event; /* 1 + the event that last stalled it */
-	bool power_off;		  /* a power cut: its disk refuses writes until power is back */
+	bool power_off;		  /* in a power cut's crash: its disk refuses the closing components' writes */
 	struct sim_cpu_cost cpu;  /* all zero: the CPU model is off */
 	bool cpu_on;
 	uint64_t busy_until_ns;		      /* the CPU model: busy with earlier work until then */
