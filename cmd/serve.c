@@ -72,6 +72,7 @@ static int start_smsc(struct serve *s, const struct scn *scn, const struct node_
 			     .rate = s->sw->bill != NULL ? callbill_rate_sms : NULL,
 			     .rate_arg = s->sw->bill,
 			     .guard = node->smsc_guard,
+			     .sync_full = node->sync_full,
 			     .fraud = s->fraud};
 	if (smsc_create(&c, &s->smsc, err, sizeof(err)) != SY_OK) {
 		fprintf(stderr, "switchyard: SMSC: %s\n", err);
@@ -233,7 +234,8 @@ static int start_ussd(struct serve *s, const struct node_cfg *node, const char *
 	const struct ussd_cfg *c = &node->ussd;
 	if (!c->on)
 		return 0;
-	struct ussd_deps d = {.env = s->env, .cfg = c, .store_dir = out, .bill = s->sw->bill};
+	struct ussd_deps d = {
+	    .env = s->env, .cfg = c, .store_dir = out, .bill = s->sw->bill, .sync_full = node->sync_full};
 	if (ussd_create(&d, &s->ussd, err, sizeof(err)) != SY_OK || ussd_start(s->ussd, err, sizeof(err)) != SY_OK) {
 		fprintf(stderr, "switchyard: USSD: %s\n", err);
 		return -1;
@@ -389,8 +391,8 @@ static int serve_start(struct serve *s, const struct cmd_opts *o, const struct s
 		fprintf(stderr, "switchyard: %s\n", err);
 		return -1;
 	}
-	SY_LOG(s->env, SY_LOG_INFO, "serving SIP on udp:%s, %u carriers, CDRs in %s", scn->node.sip, scn->carrier_n,
-	       out);
+	SY_LOG(s->env, SY_LOG_INFO, "serving SIP on udp:%s, %u carriers, CDRs in %s (sync = %s)", scn->node.sip,
+	       scn->carrier_n, out, node->sync_full ? "full: every commit fsynced" : "normal");
 	if (start_smsc(s, scn, node, out) != 0 || start_ussd(s, node, out) != 0 || start_http(s, scn, node) != 0)
 		return -1;
 	if (o->ready_file != NULL && write_ready(s, scn, o->ready_file) != 0)

@@ -101,6 +101,7 @@ enum world_fault_kind {
 	WORLD_FAULT_DISK_SLOW,	  /* disk = slow 50ms [for 10s]: each write burst stalls the node */
 	WORLD_FAULT_DISK_FULL,	  /* disk = full [for 10s]: writes fail with ENOSPC */
 	WORLD_FAULT_DISK_FSYNC_FAIL, /* disk = fsync-fail [for 10s]: every fsync fails */
+	WORLD_FAULT_NODE_POWER_LOSS, /* node = switch power-loss 5s [at 20s]: a crash, unsynced writes dropped */
 };
 
 struct world_fault {

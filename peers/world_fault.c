@@ -42,12 +42,6 @@ static enum sy_rc k_fault_smpp(struct scn_pctx *c, void *obj, const struct scn_k
 	return fault_verb(c, obj, k, v, &d);
 }
 
-static enum sy_rc k_fault_node(struct scn_pctx *c, void *obj, const struct scn_key_def *k, struct sy_str v)
-{
-	static const struct fault_kind_def d = {"crash", WORLD_FAULT_NODE_CRASH};
-	return fault_verb(c, obj, k, v, &d);
-}
-
 /* "at 30s" or "for 10s" inside a disk fault's value: false if tok is
  * neither; a bad or repeated duration is an error. */
 static enum sy_rc disk_when(struct scn_pctx *c, struct world_fault *f, struct sy_str *rest, struct sy_str word,
@@ -73,6 +67,30 @@ static enum sy_rc disk_when(struct scn_pctx *c, struct world_fault *f, struct sy
 /* "slow 50ms", "full", "fsync-fail", each followed by "at 30s" (or an
  * `at =` line) and "for 10s" (none: to the end) in any order; a bare
  * duration after the kind is "for" (`full 10s`). */
+/* "switch crash 5s" or "switch power-loss 5s" (killed, and its unsynced
+ * writes dropped), then optional "at 30s". */
+static enum sy_rc k_fault_node(struct scn_pctx *c, void *obj, const struct scn_key_def *k, struct sy_str v)
+{
+	static const struct fault_kind_def crash = {"crash", WORLD_FAULT_NODE_CRASH};
+	static const struct fault_kind_def power = {"power-loss", WORLD_FAULT_NODE_POWER_LOSS};
+	struct world_fault *f = obj;
+	struct sy_str rest = v, name, verb, dur, tok;
+	bool ok = scn_next_tok(&rest, &name, false) && scn_next_tok(&rest, &verb, false);
+	const struct fault_kind_def *d = ok && sy_str_eq(verb, SY_STR("power-loss")) ? &power : &crash;
+	ok = ok && sy_str_eq(verb, sy_str_from(d->verb)) && scn_next_tok(&rest, &dur, false);
+	struct sy_str head = {v.p, ok ? (size_t)(dur.p + dur.len - v.p) : v.len};
+	if (ok && scn_next_tok(&rest, &tok, false)) {
+		bool at = sy_str_eq(tok, SY_STR("at"));
+		if (at && disk_when(c, f, &rest, tok, &at) != SY_OK)
+			return SY_ERR_PARSE;
+		ok = at && !scn_next_tok(&rest, &tok, false);
+	}
+	if (!ok)
+		return scn_fail(c, "expected '%s = NAME crash|power-loss DURATION [at TIME]', got '%.*s'", k->name,
+				SCN_SV(v));
+	return fault_verb(c, f, k, head, d);
+}
+
 static enum sy_rc k_fault_disk(struct scn_pctx *c, void *obj, const struct scn_key_def *k, struct sy_str v)
 {
 	struct world_fault *f = obj;
@@ -166,7 +184,8 @@ enum sy_rc world_fault_check(struct scn_pctx *c, const struct scn *s, struct wor
 			if (f->carrier < 0)
 				return scn_fail_at(c, f->target_line, "[fault] names unknown smpp-carrier '%s'",
 						   f->target);
-		} else if (f->kind == WORLD_FAULT_NODE_CRASH && strcmp(f->target, "switch") != 0) {
+		} else if ((f->kind == WORLD_FAULT_NODE_CRASH || f->kind == WORLD_FAULT_NODE_POWER_LOSS) &&
+			   strcmp(f->target, "switch") != 0) {
 			return scn_fail_at(c, f->target_line,
 					   "[fault] names unknown node '%s' (the switch is 'switch')", f->target);
 		}

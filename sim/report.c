@@ -306,15 +306,16 @@ static void collect_sms(const struct sim_run *r, struct metrics *ms)
 	put_hist(ms, resp_names, &e->submit_resp);
 }
 
-/* The disk's section, only when the scenario injects a disk fault (so the
- * reports, and golden digests, of the others stay as they were). */
+/* The disk's section, only when the scenario injects a disk fault or a
+ * power loss (so the reports, and golden digests, of the others stay as
+ * they were). */
 static void collect_disk(const struct sim_run *r, struct metrics *ms)
 {
 	bool faulted = false;
 	for (uint32_t i = 0; i < r->world->fault_n; i++)
 		faulted |= r->world->faults[i].kind >= WORLD_FAULT_DISK_SLOW &&
 			   r->world->faults[i].kind <= WORLD_FAULT_DISK_FSYNC_FAIL;
-	if (!faulted)
+	if (!faulted && sim_run__power_losses(r->world) == 0)
 		return;
 	const struct sim_disk_stats *d = sim_disk_stats(r->sim);
 	put(ms, "disk.full_errors", EXPECT_UNIT_COUNT, (int64_t)d->full_errors);
@@ -325,14 +326,45 @@ static void collect_disk(const struct sim_run *r, struct metrics *ms)
 		return;
 	const struct smsc_stats *st = smsc_stats(r->smsc);
 	/* mdr.lost: final parts whose mark is durable (the queue row is gone)
-	 * but whose MDR is not a row of mdrs.sqlite, read back from disk */
-	uint64_t rows = 0, finals = st->delivered + st->undeliverable + st->expired + st->rejected_final;
+	 * but whose MDR is not a row of mdrs.sqlite, read back from disk; the
+	 * finals of every instance, those a crash or a power cut killed too */
+	uint64_t rows = 0,
+		 finals = st->delivered + st->undeliverable + st->expired + st->rejected_final + r->sms_finals_before;
 	char err[256];
 	if (mdr_store_count_rows(sim_world_env(r->sim), r->out_dir, &rows, err, sizeof(err)) != SY_OK)
 		fprintf(stderr, "report: %s\n", err);
 	put(ms, "mdr.count", EXPECT_UNIT_COUNT, (int64_t)rows);
 	put(ms, "mdr.finals", EXPECT_UNIT_COUNT, (int64_t)finals);
 	put(ms, "mdr.lost", EXPECT_UNIT_COUNT, (int64_t)(finals > rows ? finals - rows : 0));
+}
+
+/* The power cuts' section, only when the scenario schedules one: what the
+ * cuts undid on the switch's disk (writes made since their file's last
+ * sync). The messages acknowledged that a cut took back are in sms.lost:
+ * no receipt ever comes for them. */
+static void collect_power(const struct sim_run *r, struct metrics *ms)
+{
+	if (sim_run__power_losses(r->world) == 0)
+		return;
+	const struct sim_disk_stats *d = sim_disk_stats(r->sim);
+	put(ms, "power.count", EXPECT_UNIT_COUNT, (int64_t)d->power_losses);
+	put(ms, "power.undone_writes", EXPECT_UNIT_COUNT, (int64_t)d->power_undone_writes);
+	put(ms, "power.undone_bytes", EXPECT_UNIT_COUNT, (int64_t)d->power_undone_bytes);
+	put(ms, "power.files_removed", EXPECT_UNIT_COUNT, (int64_t)d->power_files_removed);
+	put(ms, "power.sync_full", EXPECT_UNIT_COUNT, r->node->sync_full ? 1 : 0);
+}
+
+static void text_power(FILE *f, const struct metrics *ms)
+{
+	static const char *const names[] = {"power.count", "power.undone_writes", "power.undone_bytes",
+					    "power.files_removed"};
+	if (find(ms, names[0]) == NULL)
+		return;
+	char v[4][32];
+	for (int i = 0; i < 4; i++)
+		fmt_metric(ms, names[i], v[i], sizeof(v[i]));
+	fprintf(f, "power     %s cuts (sync = %s): %s unsynced writes (%s bytes) undone, %s files never synced gone\n",
+		v[0], find(ms, "power.sync_full")->v ? "full" : "normal", v[1], v[2], v[3]);
 }
 
 /* The switch's CPU model (sim/cpu.c): its work, how long work waited for
@@ -599,6 +631,7 @@ static void text_report(FILE *f, const struct sim_run *r, const struct metrics *
 	}
 	text_billing(f, ms);
 	text_sms(f, ms);
+	text_power(f, ms);
 	sim_attacks_text((struct sim_run *)r, f);
 	sim_ussd_text(r, f);
 	text_replay(f, r);
@@ -732,6 +765,7 @@ size_t sim_run_finish(struct sim_run *r, FILE *text, const char *json_path)
 		collect_billing(r, &ms);
 	collect_sms(r, &ms);
 	collect_disk(r, &ms);
+	collect_power(r, &ms);
 	collect_cpu(r, &ms);
 	collect_replay(r, &ms);
 	collect_fraud(r, &ms);

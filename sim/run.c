@@ -138,6 +138,8 @@ static void add_faults(struct sim_run *r)
 			sim_at(r->sim, f->at_ns, sms_drop_fire, d);
 		} else if (f->kind == WORLD_FAULT_NODE_CRASH) {
 			sim_node_crash_at(r->sw_node, f->at_ns, f->duration_ns);
+		} else if (f->kind == WORLD_FAULT_NODE_POWER_LOSS) {
+			sim_node_power_loss_at(r->sw_node, f->at_ns, f->duration_ns);
 		} else if (f->kind >= WORLD_FAULT_DISK_SLOW && f->kind <= WORLD_FAULT_DISK_FSYNC_FAIL) {
 			enum sim_disk_mode m = f->kind == WORLD_FAULT_DISK_SLOW ? SIM_DISK_SLOW
 					       : f->kind == WORLD_FAULT_DISK_FULL ? SIM_DISK_FULL
@@ -145,6 +147,14 @@ static void add_faults(struct sim_run *r)
 			SY_ASSERT(sim_disk_fault_at(r->sim, f->at_ns, f->duration_ns, m, f->latency_ns));
 		}
 	}
+}
+
+uint32_t sim_run__power_losses(const struct world *w)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < w->fault_n; i++)
+		n += w->faults[i].kind == WORLD_FAULT_NODE_POWER_LOSS;
+	return n;
 }
 
 static void tick(void *arg);
@@ -166,6 +176,8 @@ static enum sy_rc smsc_start(struct sim_run *r, char *err, size_t errlen)
 		.rate_arg = r->sw != NULL ? r->sw->bill : NULL,
 		.guard = r->node->smsc_guard,
 		.fraud = r->fraud,
+		.commit_interval_ns = r->scn->node.sms_commit_interval_ns,
+		.sync_full = r->node->sync_full,
 	};
 	return smsc_create(&c, &r->smsc, err, errlen);
 }
@@ -370,7 +382,8 @@ void sim_run__voice_totals(const struct sim_run *r, struct sim_voice_totals *out
 		sim_run__voice_add(out, r->sw);
 }
 
-/* A crash is a kill -9: whatever was not committed is gone. The SMSC's
+/* A crash is a kill -9: whatever was not committed is gone (a power loss
+ * is one too, and then the disk also drops what was not synced). The SMSC's
  * pending queue batch and MDRs, the switch's CDR batch and ledger batch are
  * dropped, not flushed; calls in progress die without a CDR (counted as
  * crash.calls_lost). The dead instances' counters stay in the run's totals.
@@ -386,6 +399,7 @@ static void switch_crashed(void *arg, struct sim_node *node)
 		r->sms_recovered_before += st->recovered;
 		r->sms_resent_before += st->recovered_resent;
 		r->sms_commits_before += st->store_commits;
+		r->sms_finals_before += st->delivered + st->undeliverable + st->expired + st->rejected_final;
 	}
 	smsc_destroy(r->smsc);
 	r->smsc = NULL;
@@ -531,6 +545,9 @@ enum sy_rc sim_run_create(const struct sim_scenario *sc, const struct sim_run_op
 		goto out_free;
 	if (o->trace != NULL)
 		sim_set_event_text(r->sim, o->trace);
+	/* Power loss undoes unsynced writes: the disk remembers them from the
+	 * first file on, and only then (it costs a read per overwrite). */
+	sim_disk_track(r->sim, sim_run__power_losses(w) > 0);
 	r->calls_max = scn->run.calls_max ? scn->run.calls_max : scn_peers_calls_max(w);
 	if ((rc = switch_node_add(r, o)) != SY_OK)
 		goto out_free;
@@ -700,8 +717,10 @@ void sim_run_destroy(struct sim_run *r)
 	sim_fraud_destroy(r);	/* after the switch and the SMSC */
 	sim_attacks_destroy(r); /* after the switch's last CDRs, before the hosts' sim */
 	pcap_node_tap_close(&r->sw_tap); /* the sinks are the caller's: only the tap goes */
-	if (r->sim != NULL)
+	if (r->sim != NULL) {
+		sim_disk_track(r->sim, false); /* frees what it remembered */
 		sim_destroy(r->sim);
+	}
 	if (r->series.ncols > 0)
 		sim_series_free(&r->series);
 	free(r->node); /* after the switch and the SMSC that point into it */

@@ -78,6 +78,7 @@ struct sim_run {
 	uint32_t crashes;
 	int64_t sms_revenue_before; /* of SMSC instances lost in crashes */
 	uint64_t sms_retries_before, sms_recovered_before, sms_resent_before, sms_commits_before;
+	uint64_t sms_finals_before; /* final parts (delivered, undeliverable, expired, rejected) */
 	/* Voice switch instances lost in crashes: their counters, and what
 	 * each crash took (summed). r->sw is NULL while the node is down. */
 	struct sim_voice_totals dead;
@@ -111,6 +112,7 @@ void sim_run__voice_totals(const struct sim_run *r, struct sim_voice_totals *out
 void sim_run__voice_add(struct sim_voice_totals *t, const struct vswitch *v);
 /* Messages accepted by the switch whose receipt never reached the app. */
 uint64_t sim_run__sms_unreceipted(const struct sim_run *r);
+uint32_t sim_run__power_losses(const struct world *w); /* power-loss faults scheduled */
 void sim_run__link_both(struct sim *sim, struct sim_node *a, struct sim_node *b, const struct world_link *l);
 
 /* run_fraud.c */

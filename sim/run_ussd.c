@@ -54,6 +54,7 @@ static enum sy_rc gateway_start(struct sim_run *r, struct sim_ussd *u, char *err
 	    .cfg = &u->cfg,
 	    .store_dir = r->out_dir,
 	    .bill = r->sw != NULL ? r->sw->bill : NULL,
+	    .sync_full = r->node->sync_full,
 	};
 	enum sy_rc rc = ussd_create(&d, &u->gw, err, errlen);
 	if (rc == SY_OK && (rc = ussd_start(u->gw, err, errlen)) != SY_OK) {

@@ -122,12 +122,37 @@ struct sim_disk_stats {
 	uint64_t sync_errors;	/* failed syncs */
 	uint64_t slow_ops;	/* stalls of a slow disk */
 	uint64_t stall_ns;	/* their total */
+	/* power loss (sim_node_power_loss_at), counted only while tracking */
+	uint64_t power_losses;	       /* power cuts */
+	uint64_t power_undone_writes;  /* writes made since their file's last sync, undone by a cut */
+	uint64_t power_undone_bytes;   /* the bytes those writes wrote */
+	uint64_t power_files_removed;  /* files created and never synced, gone after a cut */
+	uint64_t power_tracked_writes; /* writes whose undo was remembered (0 with tracking off) */
 };
 void sim_disk_set(struct sim *sim, enum sim_disk_mode mode, uint64_t slow_ns);
 /* The mode from t_ns for for_ns (0: to the end of the run), then back to OK.
  * false when more than 32 disk faults are scheduled or the queue is full. */
 bool sim_disk_fault_at(struct sim *sim, uint64_t t_ns, uint64_t for_ns, enum sim_disk_mode mode, uint64_t slow_ns);
 const struct sim_disk_stats *sim_disk_stats(const struct sim *sim);
+/* Power loss. With tracking on, the disk remembers for every file what a
+ * power cut would undo: the bytes each write overwrote since the file's last
+ * sync (an undo log) and its size at that sync; a file created and never
+ * synced is gone after a cut. Tracking costs a read before each overwrite
+ * and the memory of the undo logs, so it is off unless a run schedules a
+ * power loss; turn it on before the first file is opened. Turning it off
+ * forgets every file's state. */
+void sim_disk_track(struct sim *sim, bool on);
+bool sim_disk_tracking(const struct sim *sim);
+/* Cuts the node's power now: the node crashes (its on_crash hook runs, and
+ * whatever its components write or sync while they close is refused, the
+ * disk being gone), then every file the node wrote is put back as it was at
+ * its last sync, closed files too. It stays down until sim_node_power_on()
+ * (or a restart). Without tracking it is a crash only. */
+void sim_node_power_loss(struct sim_node *node);
+/* Power back: the node restarts (its on_restart hook) on what survived. */
+void sim_node_power_on(struct sim_node *node);
+/* A power cut at t_ns, power back at t_ns + down_ns. */
+void sim_node_power_loss_at(struct sim_node *node, uint64_t t_ns, uint64_t down_ns);
 /* An env for the world itself (files only are meaningful: the run's report
  * reads the stores back through it). */
 struct sy_env *sim_world_env(struct sim *sim);

@@ -111,12 +111,38 @@ struct sim_disk_fault {
 	uint64_t slow_ns;
 };
 
+/* One overwritten range of a tracked file: its bytes before the write (or
+ * before a truncation cut them off). */
+struct sim_undo {
+	uint64_t off;
+	size_t len;
+	uint8_t *old;
+};
+
+/* A tracked file, by path (it outlives its handles: a closed file's
+ * unsynced writes are lost too). */
+struct sim_pfile {
+	struct sim_pfile *next;
+	struct sim_node *node; /* whose power cut undoes it: the first to open it */
+	char *path;
+	bool synced_exists;   /* false: created since tracking began and never synced */
+	bool gone;	      /* unlinked while open; a new file of that path is another */
+	uint32_t open_n;      /* handles open on it */
+	uint64_t size;	      /* now */
+	uint64_t synced_size; /* at the last sync */
+	struct sim_undo *undo;
+	uint32_t undo_n, undo_cap;
+	uint64_t unsynced_writes, unsynced_bytes; /* since the last sync */
+};
+
 struct sim_disk {
 	enum sim_disk_mode mode;
 	uint64_t slow_ns;
 	struct sim_disk_stats st;
 	struct sim_disk_fault faults[SIM_DISK_FAULTS_MAX];
 	uint32_t faults_n;
+	bool track;		  /* power-loss tracking (sim_disk_track) */
+	struct sim_pfile *pfiles; /* tracked files, newest first */
 };
 
 struct sim_node {
@@ -134,10 +160,11 @@ struct sim_node {
 	uint64_t timer_late_ns;	  /* the loaded-event-loop fault */
 	uint64_t stall_until_ns;  /* a slow disk blocked the node until then */
 	uint64_t disk_last_event; /* 1 + the event that last stalled it */
+	bool power_off;		  /* in a power cut's crash: its disk refuses the closing components' writes */
 	struct sim_cpu_cost cpu;  /* all zero: the CPU model is off */
 	bool cpu_on;
-	uint64_t busy_until_ns; /* the CPU model: busy with earlier work until then */
-	uint64_t rcvbuf_used;	/* bytes of datagrams waiting for the CPU */
+	uint64_t busy_until_ns;		      /* the CPU model: busy with earlier work until then */
+	uint64_t rcvbuf_used;		      /* bytes of datagrams waiting for the CPU */
 	struct sim_ev *wait_head, *wait_tail; /* what came due while it was busy */
 	struct sim_cpu_stats cpu_st;
 	char name[48];

@@ -226,6 +226,10 @@ static void test_disk_fault_forms(void **state)
 	    {"[fault]\ndisk = fsync-fail at 40s\n", WORLD_FAULT_DISK_FSYNC_FAIL, 40, 0, 0},
 	    {"[fault]\nat = 5s\ndisk = full 10s\n", WORLD_FAULT_DISK_FULL, 5, 10, 0},
 	    {"[fault]\ndisk = full for 3s at 4s\n", WORLD_FAULT_DISK_FULL, 4, 3, 0},
+	    {"[fault]\nat = 20s\nnode = switch crash 3s\n", WORLD_FAULT_NODE_CRASH, 20, 3, 0},
+	    {"[fault]\nnode = switch crash 3s at 20s\n", WORLD_FAULT_NODE_CRASH, 20, 3, 0},
+	    {"[fault]\nnode = switch power-loss 2s at 5s\n", WORLD_FAULT_NODE_POWER_LOSS, 5, 2, 0},
+	    {"[fault]\nat = 7s\nnode = switch power-loss 1s\n", WORLD_FAULT_NODE_POWER_LOSS, 7, 1, 0},
 	};
 	for (size_t i = 0; i < SY_ARRAY_LEN(cases); i++) {
 		struct sim_scenario *sc = parse_ok(cases[i].text);
@@ -309,6 +313,22 @@ static const struct {
 	 "x.scn:9: [fault] names unknown carrier 'tier9'"},
 	{"[fault]\nat = 3s\n", "x.scn:1: [fault] says no fault (e.g. carrier = NAME down 10s)"},
 	{"[fault]\ncarrier = a up\n", "x.scn:2: expected 'carrier = NAME down DURATION', got 'a up'"},
+	{"[fault]\nat = 1s\nnode = db power-loss 5s\n", "x.scn:3: [fault] names unknown node 'db' (the switch is 'switch')"},
+	{"[fault]\nnode = switch power-loss\n",
+	 "x.scn:2: expected 'node = NAME crash|power-loss DURATION [at TIME]', got 'switch power-loss'"},
+	{"[fault]\nnode = switch brownout 5s at 1s\n",
+	 "x.scn:2: expected 'node = NAME crash|power-loss DURATION [at TIME]', got 'switch brownout 5s at 1s'"},
+	{"[fault]\nnode = switch power-loss 5s for 1s\n",
+	 "x.scn:2: expected 'node = NAME crash|power-loss DURATION [at TIME]', got 'switch power-loss 5s for 1s'"},
+	{"[fault]\nnode = switch power-loss 5s at 1s 2s\n",
+	 "x.scn:2: expected 'node = NAME crash|power-loss DURATION [at TIME]', got 'switch power-loss 5s at 1s 2s'"},
+	{"[fault]\nnode = switch power-loss 5s at\n", "x.scn:2: 'at' needs a duration after it"},
+	{"[fault]\nat = 2s\nnode = switch power-loss 5s at 1s\n", "x.scn:3: 'at' given twice"},
+	{"[fault]\nnode = switch power-loss 5s\n",
+	 "x.scn:1: [fault] needs 'at' (when it starts: 'at = 20s', or 'disk = full at 20s')"},
+	{"[node]\nsync = fast\n", "x.scn:2: bad sync mode (full or normal) 'fast' for 'sync'"},
+	{"[node]\nsync =\n", "x.scn:2: empty value for 'sync'"},
+	{"[node]\nsync = full\nsync = normal\n", "x.scn:3: duplicate key 'sync' in [node]"},
 	{"[fault]\ndisk = full for 10s\n", "x.scn:1: [fault] needs 'at' (when it starts: 'at = 20s', or 'disk = full at 20s')"},
 	{"[fault]\nat = 5s\ndisk = full at 6s\n", "x.scn:3: 'at' given twice"},
 	{"[fault]\ndisk = full at 5s for 0s\n", "x.scn:2: 'for' needs a duration after it (above 0)"},
@@ -730,7 +750,21 @@ static void test_node_cfg(void **state)
 	assert_int_equal(n->billing.account_n, sc->world->scn->account_n);
 	assert_int_equal(n->smsc_account_n, sc->world->scn->account_n);
 	assert_int_equal(n->smsc_carrier_n, sc->world->scn->smpp_carrier_n);
+	assert_false(n->sync_full); /* the default: normal */
+	assert_false(n->sw.sync_full);
 	free(n);
+	sim_scenario_free(sc);
+	/* [node] sync reaches every store's config */
+	sc = NULL;
+	assert_int_equal(sim_scenario_parse_string("[node]\nsync = full\n", "s.scn", &sc, err, sizeof(err)), SY_OK);
+	n = conf_node_new(sc->world->scn);
+	assert_true(n->sync_full);
+	assert_true(n->sw.sync_full);
+	free(n);
+	sim_scenario_free(sc);
+	sc = NULL;
+	assert_int_equal(sim_scenario_parse_string("[node]\nsync = normal\n", "s.scn", &sc, err, sizeof(err)), SY_OK);
+	assert_false(sc->world->scn->node.sync_full);
 	sim_scenario_free(sc);
 	/* [trunk], [user] and the [node] keys of authentication */
 	sc = NULL;

@@ -110,7 +110,7 @@ static enum sy_rc open_ledger(struct callbill *cb, char *err, size_t errlen)
 {
 	if (cb->cfg.ledger_path == NULL)
 		return SY_OK;
-	struct ledger_opts lo = {.batch_max = cb->cfg.ledger_batch_max};
+	struct ledger_opts lo = {.batch_max = cb->cfg.ledger_batch_max, .sync_full = cb->cfg.sync_full};
 	enum sy_rc rc = ledger_open(cb->env, cb->cfg.ledger_path, &lo, &cb->ledger, err, errlen);
 	if (rc != SY_OK)
 		return rc;

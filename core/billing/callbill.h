@@ -78,6 +78,7 @@ struct callbill_cfg {
 				     the book's reservations are the two added (0 + 0: 65536) */
 	uint32_t ledger_batch_max; /* ledger operations held for one commit (and kept through a
 				      failing disk); 0: the ledger's default */
+	bool sync_full;		   /* the ledger fsyncs every commit (survives power loss) */
 };
 
 /* Billing state of one call, embedded in the switch's call record. */

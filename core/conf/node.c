@@ -198,6 +198,8 @@ void conf_node_build(const struct scn *s, struct node_cfg *out)
 	build_hep(s, &out->hep);
 	out->fraud = s->fraud; /* the parser filled it (scn_fraud.c) */
 	out->ussd = s->ussd;   /* the parser fills it (scn_ussd.c) */
+	out->sync_full = s->node.sync_full;
+	out->sw.sync_full = s->node.sync_full;
 }
 
 struct node_cfg *conf_node_new(const struct scn *s)

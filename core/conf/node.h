@@ -30,6 +30,9 @@ struct node_cfg {
 	struct hep_cfg hep;	/* [node] hep, hep_id, hep_password, hep_node; .on false = no export */
 	struct fraud_cfg fraud; /* [fraud], [fraud-rule]; .on false = no fraud component */
 	struct ussd_cfg ussd;	/* [ussd] and its sections; .on false = no USSD gateway */
+	/* [node] sync = full: the stores fsync every commit (smsc_cfg.sync_full,
+	 * ussd_deps.sync_full; the switch's in sw.sync_full) */
+	bool sync_full;
 };
 
 /* Fills *out from s (every field: no defaults are left to the caller). */

@@ -197,6 +197,21 @@ static enum sy_rc k_metrics_auth(struct scn_pctx *c, void *obj, const struct scn
 	return scn_key_bool(c, obj, k, v);
 }
 
+/* "full": each store commit is fsynced before it is acknowledged, and
+ * survives a power loss; "normal" (the default): commits survive a crash
+ * of the process, a power loss may take the last ones back. */
+static enum sy_rc k_sync(struct scn_pctx *c, void *obj, const struct scn_key_def *k, struct sy_str v)
+{
+	bool *full = FIELD(bool, obj, k->off);
+	if (sy_str_eq(v, SY_STR("full")))
+		*full = true;
+	else if (sy_str_eq(v, SY_STR("normal")))
+		*full = false;
+	else
+		return scn_bad(c, "sync mode (full or normal)", v, k);
+	return SY_OK;
+}
+
 static enum sy_rc k_size(struct scn_pctx *c, void *obj, const struct scn_key_def *k, struct sy_str v)
 {
 	uint64_t b;
@@ -236,6 +251,7 @@ static const struct scn_key_def node_keys[] = {
     {"max_call", scn_key_duration_nz, NODE(max_call_ns), 0, false},
     {"shutdown_grace", scn_key_duration, NODE(shutdown_grace_ns), 0, false},
     {"sms_commit_interval", scn_key_duration_nz, NODE(sms_commit_interval_ns), 0, false},
+    {"sync", k_sync, NODE(sync_full), 0, false},
     {"session_expires", scn_key_duration, NODE(session_expires_ns), 0, false},
     {"min_se", scn_key_duration_nz, NODE(min_se_ns), 0, false},
     {"smpp", scn_key_addr, NODE(smpp), NODE(smpp_addr), false},

@@ -136,6 +136,7 @@ struct scn_node {
 	uint64_t max_call_ns;	    /* connected calls are ended after this; default 4h */
 	uint64_t shutdown_grace_ns; /* serve, on SIGTERM: how long the BYEs sent may take; default 2s */
 	uint64_t sms_commit_interval_ns; /* SMS queue group commit period; 0 = the SMSC's 5 ms */
+	bool sync_full;		     /* sync = full: every store commit fsynced (survives power loss); default normal */
 	uint64_t session_expires_ns; /* RFC 4028 session interval; 0 = off; default 1800s */
 	uint64_t min_se_ns;	     /* least session interval accepted (422 below); default 90s */
 	char smpp[SCN_ADDR_MAX];    /* SMPP listen address; default 127.0.0.1:2775 */

@@ -133,7 +133,7 @@ enum sy_rc vswitch_create(const struct vswitch_cfg *cfg, struct vswitch **out, c
 	if ((rc = build_routes(v, cfg, err, errlen)) != SY_OK)
 		goto out_free;
 	if (cfg->out_dir != NULL) {
-		struct cdr_store_opts o = {.err = err, .err_len = errlen};
+		struct cdr_store_opts o = {.sync_full = cfg->sw->sync_full, .err = err, .err_len = errlen};
 		if ((rc = cdr_store_open(v->env, cfg->out_dir, &o, &v->store)) != SY_OK)
 			goto out_free;
 	}
@@ -147,7 +147,7 @@ enum sy_rc vswitch_create(const struct vswitch_cfg *cfg, struct vswitch **out, c
 		goto out_store_only;
 	}
 	struct callbill_cfg bc_ = {.env = cfg->env, .billing = cfg->billing, .ledger_path = cfg->out_dir ? v->ledger_path : NULL,
-				   .calls_max = calls_max, .sessions_max = cfg->bill_sessions_max};
+				   .calls_max = calls_max, .sessions_max = cfg->bill_sessions_max, .sync_full = s->sync_full};
 	if ((rc = callbill_create(&bc_, &v->bill, err, errlen)) != SY_OK)
 		goto out_store;
 	uint32_t txn_max = cfg->txn_max ? cfg->txn_max : s->txn_max; /* 0: bounded by [node] sip_memory */

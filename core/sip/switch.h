@@ -46,6 +46,7 @@ struct switch_cfg {
 	struct sip_limits limits;   /* [node] sip_memory, overload_at, overload_lag, retry_after */
 	struct sip_access_cfg access; /* [trunk], [user], [node] realm, auth_unknown, nonce_ttl, register_max */
 	struct sip_pike_cfg pike;   /* [node] pike, pike_exempt */
+	bool sync_full;		    /* [node] sync = full: CDR batches and ledger commits fsynced */
 };
 
 struct vswitch_cfg {

@@ -519,11 +519,14 @@ static enum sy_rc smsc_open_store(struct smsc *s, char *err, size_t errlen)
 	enum sy_rc rc = smsq_open(s->env, path, &qo, &s->q);
 	if (rc != SY_OK)
 		return rc;
-	/* Ids continue above the store's high-water mark. A new, empty store
-	 * starts from the wall clock in 100 ns units instead of 1, so ids (the
-	 * carriers' dedup keys) stay unique even across a wiped store. */
+	/* Ids continue above the store's high-water mark and the wall clock in
+	 * 100 ns units, whichever is higher, so ids (the carriers' dedup keys)
+	 * stay unique across a wiped store, and across a power loss that took
+	 * the last commits back (sync = normal): an id handed out before it
+	 * is never handed out again, or a carrier would drop the new message
+	 * as a re-send of the lost one. */
 	uint64_t last = smsq_last_id(s->q);
-	s->next_id = (last != 0 ? last : sy_env_wall_ns(s->env) / 100) + 1;
+	s->next_id = SY_MAX(last, sy_env_wall_ns(s->env) / 100) + 1;
 	s->backlog_end = smsq_last_id(s->q);
 	s->backlog = s->backlog_dlr = true;
 	return SY_OK;
