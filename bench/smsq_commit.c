@@ -1,5 +1,5 @@
 /* smsq_commit.c: durable SMS queue throughput on one core: N messages put
- * and group-committed (batches of SMSQ_BATCH_DEFAULT) into sqlite (WAL) in a
+ * and group-committed (batches of SMSQ_BATCH_DEFAULT) into the segment log in a
  * temp dir, then, as a second line, the full life of each message (put,
  * ENROUTE, DELIVERED with a receipt owed, receipt sent) as the SMSC writes it.
  * Usage: smsq_commit [N] (default 1000000). Prints JSON lines.
@@ -133,8 +133,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	char p0[sizeof dir + 16], p1[sizeof dir + 16];
-	snprintf(p0, sizeof p0, "%s/put.sqlite", dir);
-	snprintf(p1, sizeof p1, "%s/life.sqlite", dir);
+	snprintf(p0, sizeof p0, "%s/put", dir);
+	snprintf(p1, sizeof p1, "%s/life", dir);
 	int rc = run(p0, n, 0);
 	if (rc == 0 && getenv("SY_BENCH_NO_LIFECYCLE") == NULL)
 		rc = run(p1, n, 1);

@@ -74,7 +74,7 @@ static int setup(void **state)
 	snprintf(t->dir, sizeof t->dir, "/tmp/sy_test_smsq.XXXXXX");
 	if (mkdtemp(t->dir) == NULL)
 		return -1;
-	snprintf(t->path, sizeof t->path, "%s/q.sqlite", t->dir);
+	snprintf(t->path, sizeof t->path, "%s/q", t->dir);
 	t->cap = 300000;
 	t->recs = calloc(t->cap, sizeof *t->recs);
 	t->seen_cap = 110000;
