@@ -128,6 +128,7 @@ enum smsq_set {
 	SMSQ_SET_DLR_PENDING = 1u << 4,
 	SMSQ_SET_ERROR = 1u << 5,
 	SMSQ_SET_DONE = 1u << 6,
+	SMSQ_SET_ALL = (1u << 7) - 1,
 };
 
 struct smsq_update {

@@ -109,8 +109,6 @@ struct smsq {
 	char errmsg[SMSQ_ERRMSG_MAX];
 };
 
-#define SMSQ_SET_ALL 0x7fu
-
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
 #endif

@@ -222,7 +222,7 @@ size_t smsq_log_mark_encode(uint64_t id, const struct smsq_update *u, uint8_t *o
 	uint8_t *p = w8(out + 8, SMSQ_REC_MARK);
 	p = wn(p, id, 8);
 	p = w8(p, (uint8_t)u->state);
-	p = w8(p, (uint8_t)(u->set & 0x7f));
+	p = w8(p, (uint8_t)(u->set & SMSQ_SET_ALL));
 	if (u->set & SMSQ_SET_ATTEMPTS)
 		p = wn(p, u->attempts, 4);
 	if (u->set & SMSQ_SET_NEXT_ATTEMPT)
@@ -284,7 +284,7 @@ static bool decode_mark(struct rd *r, struct smsq_rec *out)
 	out->id = rn(r, 8);
 	uint64_t state = rn(r, 1);
 	u->set = (uint32_t)rn(r, 1);
-	if (r->bad || state >= SMSQ_STATE_COUNT || (u->set & ~0x7fu) != 0)
+	if (r->bad || state >= SMSQ_STATE_COUNT || (u->set & ~(uint32_t)SMSQ_SET_ALL) != 0)
 		return false;
 	u->state = (enum smsq_state)state;
 	if (u->set & SMSQ_SET_ATTEMPTS)

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 
 #include "smsq_int.h"
+
+#define SMSQ_SEGS_SOFT 8
 /* ---- files ---- */
 
 struct smsq_seg *smsq__head(struct smsq *q)
@@ -230,10 +232,13 @@ static enum sy_rc smsq_compact(struct smsq *q)
 }
 
 /* Before a batch: the previous one synced (sync = normal), a new segment
- * past the size limit, the oldest segment dropped once its live messages
- * are few (a sixteenth of its bytes: waiting longer copies less, as most
- * finish within seconds) or the segments many (long-lived messages pin
- * the oldest: then copying them forward bounds the disk). */
+ * past the size limit, and the oldest segment dropped once a whole segment
+ * has been written after it (time for its messages to finish) and at most
+ * half of it is still live: copying that forward costs at most what it
+ * frees, and messages that stay live for long (retries, a backlog) are
+ * copied once per pass, not once per commit. Past SMSQ_SEGS_SOFT segments
+ * the oldest goes whatever it holds, so the disk stays bounded by the live
+ * messages plus that many segments. */
 enum sy_rc smsq__prepare(struct smsq *q)
 {
 	if (q->mem)
@@ -241,9 +246,9 @@ enum sy_rc smsq__prepare(struct smsq *q)
 	enum sy_rc rc = smsq__head_sync(q);
 	if (rc == SY_OK && smsq__head(q)->size >= q->seg_max)
 		rc = smsq_seg_create(q, smsq__head(q)->no + 1);
-	if (rc == SY_OK && q->seg_n >= 2) {
+	if (rc == SY_OK && q->seg_n >= 3) {
 		const struct smsq_seg *o = &q->segs[0];
-		if (o->live_bytes * 16 <= o->size || q->seg_n > 8)
+		if (o->live_bytes * 2 <= o->size || q->seg_n > SMSQ_SEGS_SOFT)
 			rc = smsq_compact(q);
 	}
 	return rc;
