@@ -122,7 +122,9 @@ static uint64_t rn(struct rd *r, int n)
 static void rstr(struct rd *r, char *dst, size_t cap)
 {
 	size_t n = (size_t)rn(r, 1);
-	if (r->bad || n >= cap || (size_t)(r->end - r->p) < n) {
+	/* No NUL inside: the encoder writes strnlen() bytes, so a record
+	 * decodes to one encoding only. */
+	if (r->bad || n >= cap || (size_t)(r->end - r->p) < n || memchr(r->p, 0, n) != NULL) {
 		r->bad = true;
 		dst[0] = '\0';
 		return;
