@@ -149,13 +149,23 @@ bool smsq__cur_gone(const struct smsq_update *c)
 
 void smsq__cur_apply(struct smsq_update *c, const struct smsq_update *u)
 {
-	struct smsq_msg m;
-	memset(&m, 0, sizeof m);
-	struct smsq_update all = *c;
-	all.set = SMSQ_SET_ALL;
-	smsq_log_apply(&m, &all);
-	smsq_log_apply(&m, u);
-	smsq__cur_from_msg(c, &m);
+	c->state = u->state;
+	if (u->set & SMSQ_SET_ATTEMPTS)
+		c->attempts = u->attempts;
+	if (u->set & SMSQ_SET_NEXT_ATTEMPT)
+		c->next_attempt_ns = u->next_attempt_ns;
+	if (u->set & SMSQ_SET_CARRIER)
+		smsq_set_str(c->carrier, sizeof c->carrier,
+			     (struct sy_str){u->carrier, strnlen(u->carrier, sizeof u->carrier)});
+	if (u->set & SMSQ_SET_UPSTREAM_ID)
+		smsq_set_str(c->upstream_id, sizeof c->upstream_id,
+			     (struct sy_str){u->upstream_id, strnlen(u->upstream_id, sizeof u->upstream_id)});
+	if (u->set & SMSQ_SET_DLR_PENDING)
+		c->dlr_pending = u->dlr_pending;
+	if (u->set & SMSQ_SET_ERROR)
+		c->error_code = u->error_code;
+	if (u->set & SMSQ_SET_DONE)
+		c->done_ns = u->done_ns;
 }
 
 static int smsq_cmp_id(const void *a, const void *b)

@@ -116,7 +116,10 @@ static enum sy_rc smsq_seg_create(struct smsq *q, uint32_t no)
 	if (rc == SY_OK)
 		rc = sy_env_file_sync(q->env, f);
 	if (rc != SY_OK) {
+		/* Gone, so the next try starts it afresh and a replay after a
+		 * crash never takes the old head for a segment in the middle. */
 		sy_env_file_close(q->env, f);
+		(void)sy_env_file_unlink(q->env, path);
 		return smsq__file_err(q, rc, no, "write the segment header");
 	}
 	q->st.syncs++;
