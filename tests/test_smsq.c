@@ -780,6 +780,38 @@ static struct smsq *open_q_opts(struct tctx *t, const struct sy_env *env, uint32
 	return q;
 }
 
+/* The crash came right after a new segment was created, its header not
+ * on disk: the open starts that segment again and loses nothing before it. */
+static void test_torn_segment_header(void **state)
+{
+	struct tctx *t = *state;
+	char err[SMSQ_ERRMSG_MAX];
+	struct smsq *q = open_q_opts(t, sy_live_files(), SMSQ_SEGMENT_MIN, false, err, SY_OK);
+	uint64_t id = 1;
+	struct smsq_stats st;
+	do {
+		for (int i = 0; i < 100; i++, id++)
+			put_id(q, id, id);
+		assert_int_equal(smsq_commit(q), SY_OK);
+		smsq_stats(q, &st);
+	} while (st.segments < 2);
+	/* The batch that made segment 2 was written into it: take it back. */
+	smsq_abandon(q);
+	char p[256];
+	seg_path(t, 2, p, sizeof p);
+	assert_int_equal(truncate(p, 10), 0);
+	q = open_q_opts(t, sy_live_files(), SMSQ_SEGMENT_MIN, false, err, SY_OK);
+	smsq_stats(q, &st);
+	assert_int_equal(st.segments, 2);
+	assert_int_equal(st.live, id - 1 - 100);
+	put_id(q, id, id);
+	assert_int_equal(smsq_close(q), SY_OK);
+	q = open_q_opts(t, sy_live_files(), SMSQ_SEGMENT_MIN, false, err, SY_OK);
+	smsq_stats(q, &st);
+	assert_int_equal(st.live, id - 100);
+	assert_int_equal(smsq_close(q), SY_OK);
+}
+
 /* A flipped byte inside a segment that is not the last is corruption, not
  * a crash: the open fails and names the file and the offset. */
 static void test_corrupt_refused(void **state)
@@ -1158,6 +1190,7 @@ int main(void)
 	    cmocka_unit_test(test_log_codec),
 	    cmocka_unit_test_setup_teardown(test_get_after_recovery, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_torn_tail_cut, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_torn_segment_header, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_corrupt_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_compaction_bounds_disk, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sync_counts, setup, teardown),

@@ -368,7 +368,10 @@ static enum sy_rc smsq_replay_seg(struct smsq *q, uint32_t no, bool last, uint8_
 		return SY_ERR_IO;
 	}
 	q->hwm = SY_MAX(q->hwm, h.last_id);
-	return smsq_replay_records(q, g, last, buf, cap);
+	if ((rc = smsq_replay_records(q, g, last, buf, cap)) != SY_OK)
+		return rc;
+	q->synced_off = g->size; /* what replay read is the head's synced part */
+	return SY_OK;
 }
 
 static bool smsq_seg_exists(const struct smsq *q, uint32_t no)
