@@ -2,8 +2,8 @@
  * (core/store/smsq_log.c, replayed by core/store/smsq_seg.c). The input is
  * a segment file. First the pure decoder walks it: every record that
  * decodes must encode back to the same bytes. Then the bytes are written as
- * segment 1 of a store in a temp folder (the rest after a valid header when
- * the first byte is 0x01, so the fuzzer reaches the records quickly) and the
+ * one or two segments of a store in a temp folder (the first byte picks
+ * how, below: valid headers let the fuzzer reach the records quickly) and the
  * store is opened: the replay may refuse the file or cut a torn tail, never
  * crash; what it accepts must recover and read back. Built by `make fuzz`;
  * the corpus replays in `make test`. */
@@ -80,6 +80,24 @@ static bool write_file(const char *path, const void *a, size_t an, const void *b
 	return fclose(f) == 0 && ok;
 }
 
+/* Segment no of the store: a valid header then p (hdr_len < 0), or the
+ * first hdr_len bytes of a valid header only (a header torn by a crash). */
+static void write_seg(const char *dir, uint32_t no, int hdr_len, const uint8_t *p, size_t n)
+{
+	char path[96];
+	uint8_t hdr[SMSQ_LOG_HDR_LEN];
+	snprintf(path, sizeof path, "%s/%08u.log", dir, no);
+	smsq_log_hdr_encode(&(struct smsq_seg_hdr){.version = SMSQ_LOG_VERSION, .seg_no = no, .last_id = 7}, hdr);
+	bool ok =
+	    hdr_len >= 0 ? write_file(path, hdr, (size_t)hdr_len, NULL, 0) : write_file(path, hdr, sizeof hdr, p, n);
+	if (!ok)
+		abort();
+}
+
+/* The first byte picks the files: 0x01 segment 1 = a valid header + the
+ * rest; 0x02 the rest split in two segments with valid headers (a bad
+ * record in the first is corruption); 0x03 as 0x01 plus a segment 2 whose
+ * header is torn; anything else: segment 1 = the input as it is. */
 static void replay(const uint8_t *data, size_t size)
 {
 	static char dir[64];
@@ -88,25 +106,34 @@ static void replay(const uint8_t *data, size_t size)
 		if (mkdtemp(dir) == NULL)
 			abort();
 	}
-	char first_path[96], seg_path[96], seg2[96];
-	snprintf(first_path, sizeof first_path, "%s/first", dir);
-	snprintf(seg_path, sizeof seg_path, "%s/00000001.log", dir);
-	snprintf(seg2, sizeof seg2, "%s/00000002.log", dir);
-	unlink(seg2);
+	char path[96];
+	snprintf(path, sizeof path, "%s/00000002.log", dir);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/00000003.log", dir);
+	unlink(path);
 	uint8_t first[16] = {1};
 	uint32_t crc = smsq_crc32c(0, first, 4);
 	for (int i = 0; i < 4; i++)
 		first[4 + i] = (uint8_t)(crc >> (8 * i));
 	memcpy(first + 8, "SYSMSQF\n", 8);
-	uint8_t hdr[SMSQ_LOG_HDR_LEN];
-	bool with_hdr = size > 0 && data[0] == 0x01;
-	smsq_log_hdr_encode(&(struct smsq_seg_hdr){.version = SMSQ_LOG_VERSION, .seg_no = 1, .last_id = 7}, hdr);
-	const uint8_t *body = with_hdr ? data + 1 : data;
-	size_t body_n = with_hdr ? size - 1 : size;
-	if (!write_file(first_path, first, sizeof first, NULL, 0) ||
-	    !write_file(seg_path, with_hdr ? hdr : body, with_hdr ? sizeof hdr : body_n, with_hdr ? body : NULL,
-			with_hdr ? body_n : 0))
+	snprintf(path, sizeof path, "%s/first", dir);
+	if (!write_file(path, first, sizeof first, NULL, 0))
 		abort();
+	uint8_t mode = size > 0 ? data[0] : 0;
+	const uint8_t *rest = size > 0 ? data + 1 : data;
+	size_t rest_n = size > 0 ? size - 1 : 0;
+	if (mode == 0x01 || mode == 0x03) {
+		write_seg(dir, 1, -1, rest, rest_n);
+		if (mode == 0x03)
+			write_seg(dir, 2, (int)(rest_n % SMSQ_LOG_HDR_LEN), NULL, 0);
+	} else if (mode == 0x02) {
+		write_seg(dir, 1, -1, rest, rest_n / 2);
+		write_seg(dir, 2, -1, rest + rest_n / 2, rest_n - rest_n / 2);
+	} else {
+		snprintf(path, sizeof path, "%s/00000001.log", dir);
+		if (!write_file(path, data, size, NULL, 0))
+			abort();
+	}
 	char err[SMSQ_ERRMSG_MAX];
 	struct smsq_opts o = {.on_done = on_done, .batch_max = 64, .err = err, .err_len = sizeof err};
 	struct smsq *q;
@@ -120,7 +147,7 @@ static void replay(const uint8_t *data, size_t size)
 	struct smsq_msg m = {
 	    .id = smsq_last_id(q) < INT64_MAX ? smsq_last_id(q) + 1 : 1, .body = (const uint8_t *)"x", .body_len = 1};
 	SY_ASSERT(smsq_put(q, &m, 1) == SY_OK);
-	(void)smsq_close(q);
+	SY_ASSERT(smsq_close(q) == SY_OK);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
