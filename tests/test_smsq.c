@@ -812,6 +812,44 @@ static void test_torn_segment_header(void **state)
 	assert_int_equal(smsq_close(q), SY_OK);
 }
 
+/* A backlog of 50,000 drains to 10: the index gives its memory back, and
+ * the 10 are still found, by id and by recovery. */
+static void test_index_shrinks(void **state)
+{
+	struct tctx *t = *state;
+	struct smsq *q = open_q(t, 0);
+	struct smsq_update fin = {.state = SMSQ_DELIVERED, .set = SMSQ_SET_DLR_PENDING, .dlr_pending = false};
+	const uint64_t n = 50000;
+	for (uint64_t id = 1; id <= n; id++)
+		put_id(q, id, id);
+	assert_int_equal(smsq_commit(q), SY_OK);
+	struct smsq_stats st;
+	smsq_stats(q, &st);
+	uint64_t peak = st.index_bytes;
+	assert_true(peak >= n * 100);
+	for (uint64_t id = 1; id <= n; id++)
+		if (id % 5000 != 0)
+			assert_int_equal(smsq_mark(q, id, &fin, 0), SY_OK);
+	assert_int_equal(smsq_commit(q), SY_OK);
+	smsq_stats(q, &st);
+	assert_int_equal(st.live, 10);
+	assert_true(st.index_bytes * 16 <= peak);
+	struct smsq_msg m, want;
+	uint8_t buf[128], wbuf[128];
+	for (uint64_t id = 5000; id <= n; id += 5000) {
+		assert_int_equal(smsq_get(q, id, &m, buf, sizeof buf), SY_OK);
+		gen_msg(id, &want, wbuf);
+		assert_msg_eq(&m, &want);
+	}
+	assert_int_equal(smsq_get(q, 4999, &m, buf, sizeof buf), SY_ERR_NOTFOUND);
+	put_id(q, n + 1, n + 1);
+	assert_int_equal(smsq_commit(q), SY_OK);
+	assert_int_equal(smsq_recover(q, visit, t), SY_OK);
+	assert_int_equal(t->seen_n, 11);
+	assert_int_equal(t->seen[10].id, n + 1);
+	assert_int_equal(smsq_close(q), SY_OK);
+}
+
 /* A flipped byte inside a segment that is not the last is corruption, not
  * a crash: the open fails and names the file and the offset. */
 static void test_corrupt_refused(void **state)
@@ -1191,6 +1229,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_get_after_recovery, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_torn_tail_cut, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_torn_segment_header, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_index_shrinks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_corrupt_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_compaction_bounds_disk, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sync_counts, setup, teardown),

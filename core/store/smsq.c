@@ -272,6 +272,7 @@ enum sy_rc smsq_commit(struct smsq *q)
 		return SY_ERR_IO;
 	}
 	smsq_undo_forget(q);
+	smsq__shrink(q);
 	q->failing = false;
 	smsq_report_all(q);
 	return SY_OK;
@@ -562,4 +563,5 @@ void smsq_stats(const struct smsq *q, struct smsq_stats *out)
 	out->pending = q->count;
 	out->live = q->live_n;
 	out->segments = q->seg_n;
+	out->index_bytes = smsq__index_bytes(q);
 }

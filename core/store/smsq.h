@@ -198,6 +198,7 @@ struct smsq_stats {
 	uint64_t truncated;   /* bytes of a torn tail cut at open */
 	uint32_t segments;    /* segment files now */
 	uint64_t live;	      /* messages in the index (live or receipt owed) */
+	uint64_t index_bytes; /* memory of the index (follows live, not its peak) */
 };
 
 struct smsq;

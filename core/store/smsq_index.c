@@ -47,9 +47,10 @@ static void smsq_count(struct smsq *q, const struct smsq_live *l, int dir)
 	g->live_bytes += (uint64_t)((int64_t)dir * l->rec_len);
 }
 
-enum sy_rc smsq__grow_slots(struct smsq *q)
+/* A table of n slots holding the live entries, numbered as renumber says
+ * (NULL: as they are). */
+static enum sy_rc smsq_rehash(struct smsq *q, uint32_t n, const uint32_t *renumber)
 {
-	uint32_t n = q->slot != NULL ? (q->slot_mask + 1) * 2 : 1024;
 	struct smsq_slot *old = q->slot;
 	uint32_t old_n = q->slot != NULL ? q->slot_mask + 1 : 0;
 	q->slot = calloc(n, sizeof *q->slot);
@@ -59,11 +60,64 @@ enum sy_rc smsq__grow_slots(struct smsq *q)
 	}
 	q->slot_mask = n - 1;
 	q->slot_bits = (uint32_t)__builtin_ctz(n);
-	for (uint32_t i = 0; i < old_n; i++)
-		if (old[i].idx1 != 0)
-			q->slot[smsq_slot_of(q, old[i].id)] = old[i];
+	for (uint32_t i = 0; i < old_n; i++) {
+		if (old[i].idx1 == 0)
+			continue;
+		struct smsq_slot sl = old[i];
+		if (renumber != NULL)
+			sl.idx1 = renumber[sl.idx1 - 1] + 1;
+		q->slot[smsq_slot_of(q, sl.id)] = sl;
+	}
 	free(old);
 	return SY_OK;
+}
+
+enum sy_rc smsq__grow_slots(struct smsq *q)
+{
+	return smsq_rehash(q, q->slot != NULL ? (q->slot_mask + 1) * 2 : 1024, NULL);
+}
+
+/* After a peak (a backlog drained) the arrays go back to a size that
+ * follows the live messages: entries packed into an array a quarter the
+ * size, the table rehashed to keep its load under a half. Nothing changes
+ * when memory is short. */
+void smsq__shrink(struct smsq *q)
+{
+	if (q->ent_cap <= 4096 || (uint64_t)q->live_n * 8 > q->ent_cap)
+		return;
+	uint32_t cap = q->ent_cap / 4, n = q->slot_mask + 1;
+	while (n > 1024 && (uint64_t)(q->live_n + 1) * 4 <= n)
+		n /= 2;
+	struct smsq_live *e = malloc((size_t)cap * sizeof *e);
+	uint32_t *f = malloc((size_t)cap * sizeof *f), *renumber = malloc((size_t)q->ent_n * sizeof *renumber);
+	uint32_t k = 0;
+	for (uint32_t i = 0; e != NULL && renumber != NULL && i <= q->slot_mask; i++) {
+		if (q->slot[i].idx1 == 0)
+			continue;
+		renumber[q->slot[i].idx1 - 1] = k;
+		e[k++] = q->ent[q->slot[i].idx1 - 1];
+	}
+	if (e == NULL || f == NULL || renumber == NULL || smsq_rehash(q, n, renumber) != SY_OK) {
+		free(e);
+		free(f);
+		free(renumber);
+		return;
+	}
+	SY_ASSERT(k == q->live_n && k <= cap);
+	free(renumber);
+	free(q->ent);
+	free(q->free_ent);
+	q->ent = e;
+	q->free_ent = f;
+	q->ent_cap = cap;
+	q->ent_n = k;
+	q->free_n = 0;
+}
+
+uint64_t smsq__index_bytes(const struct smsq *q)
+{
+	return (uint64_t)q->ent_cap * (sizeof *q->ent + sizeof *q->free_ent) +
+	       (q->slot != NULL ? (uint64_t)(q->slot_mask + 1) * sizeof *q->slot : 0);
 }
 
 /* A free entry number, growing the array (and the table at half load). */

@@ -118,6 +118,9 @@ bool smsq__buf_reserve(struct smsq_buf *b, size_t more);
 
 /* The index (smsq_index.c). */
 enum sy_rc smsq__grow_slots(struct smsq *q);
+/* Gives memory back once the live messages are far fewer than the peak. */
+void smsq__shrink(struct smsq *q);
+uint64_t smsq__index_bytes(const struct smsq *q);
 struct smsq_live *smsq__find(const struct smsq *q, uint64_t id);
 /* Room for one more entry; then smsq__insert() cannot fail. */
 enum sy_rc smsq__reserve(struct smsq *q);
