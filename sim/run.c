@@ -1,6 +1,7 @@
 /* run.c: a scenario run in the simulator; see run.h. */
 #include "run.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -67,6 +68,16 @@ static void clear_outputs(const char *dir)
 		snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
 		unlink(p);
 	}
+	/* The SMS queue's segment log (core/store/smsq.h): its folder. */
+	snprintf(p, sizeof(p), "%s/smsq", dir);
+	DIR *d = opendir(p);
+	for (struct dirent *e; d != NULL && (e = readdir(d)) != NULL;) {
+		char f[SCN_PATH_MAX + 96 + 256];
+		if (e->d_name[0] != '.')
+			snprintf(f, sizeof(f), "%s/%s", p, e->d_name), unlink(f);
+	}
+	if (d != NULL)
+		closedir(d), rmdir(p);
 }
 
 static enum sy_rc add_carriers(struct sim_run *r, struct sy_addr *addrs, char *err, size_t errlen)

@@ -1,7 +1,10 @@
 /* test_smsq.c: the durable SMS queue: group commit and the order and rcs of
  * done callbacks, a simulated crash (pending batch dropped) and recovery of
  * exactly the committed live messages with their fields, state rules, commit
- * failure and retry, a 100k round trip, and message id text. */
+ * failure and retry, a 100k round trip, and message id text; the segment
+ * log: the record codec, a torn tail cut, corruption refused, compaction
+ * bounding the disk, sync counts per mode, a failed fdatasync repaired, and
+ * power loss (unsynced bytes dropped) with sync_full and without. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,13 +12,15 @@
 
 #include <cmocka.h>
 #include <ftw.h>
-#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "core/live/live.h"
 #include "tests/faultfs.h"
 #include "core/store/smsq.h"
+#include "core/store/smsq_log.h"
 
 #define T0_NS 1773568800000000000ull /* 2026-03-15T10:00:00Z */
 
@@ -74,7 +79,7 @@ static int setup(void **state)
 	snprintf(t->dir, sizeof t->dir, "/tmp/sy_test_smsq.XXXXXX");
 	if (mkdtemp(t->dir) == NULL)
 		return -1;
-	snprintf(t->path, sizeof t->path, "%s/q.sqlite", t->dir);
+	snprintf(t->path, sizeof t->path, "%s/q", t->dir);
 	t->cap = 300000;
 	t->recs = calloc(t->cap, sizeof *t->recs);
 	t->seen_cap = 110000;
@@ -596,6 +601,615 @@ static void test_id_text(void **state)
 	assert_true(smsq_state_final(SMSQ_REJECTED));
 }
 
+/* ---- the segment log ---- */
+
+static void test_crc32c(void **state)
+{
+	(void)state;
+	assert_int_equal(smsq_crc32c(0, "123456789", 9), 0xE3069283u); /* the CRC-32C check value */
+	assert_int_equal(smsq_crc32c_sw(0, "123456789", 9), 0xE3069283u);
+	uint8_t buf[1000];
+	for (size_t i = 0; i < sizeof buf; i++)
+		buf[i] = (uint8_t)(i * 131 + 7);
+	for (size_t n = 0; n < sizeof buf; n += 37) {
+		assert_int_equal(smsq_crc32c(0, buf, n), smsq_crc32c_sw(0, buf, n));
+		/* Extending a crc equals one pass over both parts. */
+		assert_int_equal(smsq_crc32c(smsq_crc32c(0, buf, n / 2), buf + n / 2, n - n / 2),
+				 smsq_crc32c_sw(0, buf, n));
+	}
+}
+
+/* Every record decodes back to what was encoded; every shorter prefix is
+ * SY_AGAIN (a torn tail), every flipped byte is refused, fed as one buffer
+ * or with the records back to back. */
+static void test_log_codec(void **state)
+{
+	(void)state;
+	static uint8_t buf[3 * SMSQ_LOG_PUT_MAX];
+	uint8_t body[128];
+	struct smsq_msg m;
+	gen_msg(30, &m, body);
+	size_t n1 = smsq_log_put_encode(SMSQ_REC_PUT, &m, m.body, buf);
+	assert_int_equal(n1, smsq_log_put_size(&m));
+	struct smsq_update u = {.state = SMSQ_DELIVERED,
+				.set = SMSQ_SET_ALL,
+				.attempts = 3,
+				.next_attempt_ns = 5,
+				.dlr_pending = true,
+				.error_code = 0x45,
+				.done_ns = 77};
+	snprintf(u.carrier, sizeof u.carrier, "tier1");
+	snprintf(u.upstream_id, sizeof u.upstream_id, "U-1");
+	size_t n2 = smsq_log_mark_encode(30, &u, buf + n1);
+	assert_true(n2 <= SMSQ_LOG_MARK_MAX);
+	struct smsq_rec r;
+	assert_int_equal(smsq_log_decode(buf, buf + n1 + n2, &r), SY_OK);
+	assert_int_equal(r.type, SMSQ_REC_PUT);
+	assert_int_equal(r.len, n1);
+	assert_msg_eq(&r.m, &m);
+	assert_int_equal(smsq_log_decode(buf + n1, buf + n1 + n2, &r), SY_OK);
+	assert_int_equal(r.type, SMSQ_REC_MARK);
+	assert_int_equal(r.id, 30);
+	struct smsq_msg applied = m;
+	smsq_log_apply(&applied, &r.u);
+	assert_int_equal(applied.state, SMSQ_DELIVERED);
+	assert_string_equal(applied.carrier, "tier1");
+	assert_string_equal(applied.upstream_id, "U-1");
+	assert_int_equal(applied.error_code, 0x45);
+	assert_true(applied.dlr_pending);
+	for (size_t cut = 0; cut < n1; cut++)
+		assert_int_equal(smsq_log_decode(buf, buf + cut, &r), SY_AGAIN);
+	for (size_t i = 0; i < n1 + n2; i++) {
+		uint8_t *rec = i < n1 ? buf : buf + n1;
+		size_t len = i < n1 ? n1 : n2;
+		buf[i] ^= 0x20;
+		enum sy_rc rc = smsq_log_decode(rec, rec + len, &r);
+		assert_true(rc == SY_ERR_PARSE || rc == SY_AGAIN);
+		buf[i] ^= 0x20;
+	}
+	struct smsq_seg_hdr h = {.version = SMSQ_LOG_VERSION, .seg_no = 7, .last_id = 1234}, g;
+	uint8_t hb[SMSQ_LOG_HDR_LEN];
+	smsq_log_hdr_encode(&h, hb);
+	assert_int_equal(smsq_log_hdr_decode(hb, hb + sizeof hb, &g), SY_OK);
+	assert_int_equal(g.seg_no, 7);
+	assert_int_equal(g.last_id, 1234);
+	assert_int_equal(smsq_log_hdr_decode(hb, hb + sizeof hb - 1, &g), SY_AGAIN);
+	hb[20] ^= 1;
+	assert_int_equal(smsq_log_hdr_decode(hb, hb + sizeof hb, &g), SY_ERR_PARSE);
+}
+
+/* After kill -9 (abandon) the committed messages come back by replay, each
+ * readable by id with its body and current state. */
+static void test_get_after_recovery(void **state)
+{
+	struct tctx *t = *state;
+	struct smsq *q = open_q(t, 0);
+	for (uint64_t id = 1; id <= 50; id++)
+		put_id(q, id, id);
+	assert_int_equal(smsq_commit(q), SY_OK);
+	mark(q, 7, SMSQ_ENROUTE, SMSQ_SET_UPSTREAM_ID | SMSQ_SET_CARRIER, 0);
+	mark(q, 8, SMSQ_DELIVERED, SMSQ_SET_DONE, 0);
+	assert_int_equal(smsq_commit(q), SY_OK);
+	smsq_abandon(q);
+	q = open_q(t, 0);
+	struct smsq_msg m, want;
+	uint8_t buf[128], wbuf[128];
+	for (uint64_t id = 1; id <= 50; id++) {
+		if (id == 8) {
+			assert_int_equal(smsq_get(q, id, &m, buf, sizeof buf), SY_ERR_NOTFOUND);
+			continue;
+		}
+		assert_int_equal(smsq_get(q, id, &m, buf, sizeof buf), SY_OK);
+		gen_msg(id, &want, wbuf);
+		if (id == 7) {
+			want.state = SMSQ_ENROUTE;
+			snprintf(want.carrier, sizeof want.carrier, "tier1");
+			snprintf(want.upstream_id, sizeof want.upstream_id, "up-7");
+		}
+		assert_msg_eq(&m, &want);
+	}
+	struct smsq_stats st;
+	smsq_stats(q, &st);
+	assert_int_equal(st.live, 49);
+	assert_int_equal(st.truncated, 0);
+	assert_int_equal(smsq_close(q), SY_OK);
+}
+
+static uint64_t file_size(const char *path)
+{
+	struct stat sb;
+	return stat(path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
+}
+
+static void seg_path(const struct tctx *t, uint32_t no, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s/%08u.log", t->path, no);
+}
+
+/* A crash in the middle of a write leaves part of a record at the end of
+ * the last segment: the open cuts it, keeps everything before it, and the
+ * log takes new records where it was cut. */
+static void test_torn_tail_cut(void **state)
+{
+	struct tctx *t = *state;
+	struct smsq *q = open_q(t, 0);
+	for (uint64_t id = 1; id <= 10; id++)
+		put_id(q, id, id);
+	assert_int_equal(smsq_commit(q), SY_OK);
+	put_id(q, 11, 11);
+	assert_int_equal(smsq_commit(q), SY_OK);
+	smsq_abandon(q);
+	char p[256];
+	seg_path(t, 1, p, sizeof p);
+	uint64_t size = file_size(p);
+	assert_int_equal(truncate(p, (off_t)(size - 5)), 0); /* message 11's record, torn */
+	q = open_q(t, 0);
+	struct smsq_stats st;
+	smsq_stats(q, &st);
+	assert_int_equal(st.live, 10);
+	assert_true(st.truncated > 0 && st.truncated < size);
+	struct smsq_msg m;
+	uint8_t buf[128];
+	assert_int_equal(smsq_get(q, 11, &m, buf, sizeof buf), SY_ERR_NOTFOUND);
+	assert_int_equal(smsq_get(q, 10, &m, buf, sizeof buf), SY_OK);
+	put_id(q, 12, 12);
+	assert_int_equal(smsq_close(q), SY_OK);
+	q = open_q(t, 0);
+	smsq_stats(q, &st);
+	assert_int_equal(st.live, 11);
+	assert_int_equal(st.truncated, 0);
+	assert_int_equal(smsq_get(q, 12, &m, buf, sizeof buf), SY_OK);
+	assert_int_equal(smsq_close(q), SY_OK);
+}
+
+static struct smsq *open_q_opts(struct tctx *t, const struct sy_env *env, uint32_t seg_bytes, bool full, char *err,
+				enum sy_rc want)
+{
+	struct smsq_opts o = {.on_done = on_done,
+			      .arg = t,
+			      .segment_bytes = seg_bytes,
+			      .sync_full = full,
+			      .err = err,
+			      .err_len = SMSQ_ERRMSG_MAX};
+	struct smsq *q = NULL;
+	enum sy_rc r = smsq_open(env, t->path, &o, &q);
+	if (r != want)
+		fprintf(stderr, "smsq_open: %s\n", err);
+	assert_int_equal(r, want);
+	t->q = q;
+	return q;
+}
+
+/* The crash came right after a new segment was created, its header not
+ * on disk: the open starts that segment again and loses nothing before it. */
+static void test_torn_segment_header(void **state)
+{
+	struct tctx *t = *state;
+	char err[SMSQ_ERRMSG_MAX];
+	struct smsq *q = open_q_opts(t, sy_live_files(), SMSQ_SEGMENT_MIN, false, err, SY_OK);
+	uint64_t id = 1;
+	struct smsq_stats st;
+	do {
+		for (int i = 0; i < 100; i++, id++)
+			put_id(q, id, id);
+		assert_int_equal(smsq_commit(q), SY_OK);
+		smsq_stats(q, &st);
+	} while (st.segments < 2);
+	/* The batch that made segment 2 was written into it: take it back. */
+	smsq_abandon(q);
+	char p[256];
+	seg_path(t, 2, p, sizeof p);
+	assert_int_equal(truncate(p, 10), 0);
+	q = open_q_opts(t, sy_live_files(), SMSQ_SEGMENT_MIN, false, err, SY_OK);
+	smsq_stats(q, &st);
+	assert_int_equal(st.segments, 2);
+	assert_int_equal(st.live, id - 1 - 100);
+	put_id(q, id, id);
+	assert_int_equal(smsq_close(q), SY_OK);
+	q = open_q_opts(t, sy_live_files(), SMSQ_SEGMENT_MIN, false, err, SY_OK);
+	smsq_stats(q, &st);
+	assert_int_equal(st.live, id - 100);
+	assert_int_equal(smsq_close(q), SY_OK);
+}
+
+/* A backlog of 50,000 drains to 10: the index gives its memory back, and
+ * the 10 are still found, by id and by recovery. */
+static void test_index_shrinks(void **state)
+{
+	struct tctx *t = *state;
+	struct smsq *q = open_q(t, 0);
+	struct smsq_update fin = {.state = SMSQ_DELIVERED, .set = SMSQ_SET_DLR_PENDING, .dlr_pending = false};
+	const uint64_t n = 50000;
+	for (uint64_t id = 1; id <= n; id++)
+		put_id(q, id, id);
+	assert_int_equal(smsq_commit(q), SY_OK);
+	struct smsq_stats st;
+	smsq_stats(q, &st);
+	uint64_t peak = st.index_bytes;
+	assert_true(peak >= n * 100);
+	for (uint64_t id = 1; id <= n; id++)
+		if (id % 5000 != 0)
+			assert_int_equal(smsq_mark(q, id, &fin, 0), SY_OK);
+	assert_int_equal(smsq_commit(q), SY_OK);
+	smsq_stats(q, &st);
+	assert_int_equal(st.live, 10);
+	assert_true(st.index_bytes * 16 <= peak);
+	struct smsq_msg m, want;
+	uint8_t buf[128], wbuf[128];
+	for (uint64_t id = 5000; id <= n; id += 5000) {
+		assert_int_equal(smsq_get(q, id, &m, buf, sizeof buf), SY_OK);
+		gen_msg(id, &want, wbuf);
+		assert_msg_eq(&m, &want);
+	}
+	assert_int_equal(smsq_get(q, 4999, &m, buf, sizeof buf), SY_ERR_NOTFOUND);
+	put_id(q, n + 1, n + 1);
+	assert_int_equal(smsq_commit(q), SY_OK);
+	assert_int_equal(smsq_recover(q, visit, t), SY_OK);
+	assert_int_equal(t->seen_n, 11);
+	assert_int_equal(t->seen[10].id, n + 1);
+	assert_int_equal(smsq_close(q), SY_OK);
+}
+
+/* A flipped byte inside a segment that is not the last is corruption, not
+ * a crash: the open fails and names the file and the offset. */
+static void test_corrupt_refused(void **state)
+{
+	struct tctx *t = *state;
+	char err[SMSQ_ERRMSG_MAX];
+	struct smsq *q = open_q_opts(t, sy_live_files(), SMSQ_SEGMENT_MIN, false, err, SY_OK);
+	uint64_t id = 1;
+	struct smsq_stats st;
+	do { /* until a second segment exists; none finishes, so none is compacted */
+		for (int i = 0; i < 100; i++, id++)
+			put_id(q, id, id);
+		assert_int_equal(smsq_commit(q), SY_OK);
+		smsq_stats(q, &st);
+	} while (st.segments < 2);
+	put_id(q, id, id);
+	assert_int_equal(smsq_close(q), SY_OK);
+	char p[256];
+	seg_path(t, 1, p, sizeof p);
+	FILE *f = fopen(p, "r+b");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 1000, SEEK_SET), 0);
+	int c = fgetc(f);
+	assert_int_equal(fseek(f, 1000, SEEK_SET), 0);
+	fputc(c ^ 0x01, f);
+	fclose(f);
+	q = open_q_opts(t, sy_live_files(), SMSQ_SEGMENT_MIN, false, err, SY_ERR_IO);
+	assert_null(q);
+	assert_non_null(strstr(err, "00000001.log"));
+	assert_non_null(strstr(err, "corrupt"));
+	assert_non_null(strstr(err, "offset"));
+}
+
+/* Long traffic through small segments where nearly every message finishes
+ * and one in 500 stays live: finished segments are dropped, the live
+ * messages copied forward, and the disk stays bounded; after a restart
+ * exactly the live messages come back, with their state. */
+static void test_compaction_bounds_disk(void **state)
+{
+	struct tctx *t = *state;
+	char err[SMSQ_ERRMSG_MAX];
+	struct smsq *q = open_q_opts(t, sy_live_files(), SMSQ_SEGMENT_MIN, false, err, SY_OK);
+	const uint64_t n = 60000;
+	uint64_t max_bytes = 0, kept = 0;
+	/* Finished, no receipt owed (gen_msg owes one for every fifth). */
+	struct smsq_update fin = {.state = SMSQ_DELIVERED, .set = SMSQ_SET_DLR_PENDING, .dlr_pending = false};
+	for (uint64_t id = 1; id <= n; id++) {
+		put_id(q, id, id);
+		if (id > 100) { /* messages finish 100 behind */
+			uint64_t f = id - 100;
+			if (f % 500 == 0)
+				mark(q, f, SMSQ_ENROUTE, SMSQ_SET_UPSTREAM_ID, 0), kept++;
+			else
+				assert_int_equal(smsq_mark(q, f, &fin, 0), SY_OK);
+		}
+		if (id % 200 == 0) {
+			assert_int_equal(smsq_commit(q), SY_OK);
+			uint64_t bytes = 0;
+			for (uint32_t no = 1; no < 10000; no++) {
+				char p[256];
+				seg_path(t, no, p, sizeof p);
+				bytes += file_size(p);
+			}
+			max_bytes = SY_MAX(max_bytes, bytes);
+		}
+	}
+	assert_int_equal(smsq_commit(q), SY_OK);
+	struct smsq_stats st;
+	smsq_stats(q, &st);
+	assert_true(st.compactions > 10);
+	assert_true(st.copied > 0);
+	assert_true(st.segments <= 9);
+	/* Written: ~60000 puts and marks, several MB; kept: a few segments. */
+	assert_true(st.bytes > 40 * (uint64_t)SMSQ_SEGMENT_MIN);
+
+	assert_true(max_bytes <= 4 * (uint64_t)SMSQ_SEGMENT_MIN);
+	smsq_abandon(q);
+	t->seen_n = 0;
+	q = open_q_opts(t, sy_live_files(), SMSQ_SEGMENT_MIN, false, err, SY_OK);
+	assert_int_equal(smsq_recover(q, visit, t), SY_OK);
+	assert_int_equal(t->seen_n, kept + 100); /* the pinned ones and the last 100 */
+	for (uint32_t i = 0; i < kept; i++) {
+		assert_int_equal(t->seen[i].id, (i + 1) * 500);
+		assert_int_equal(t->seen[i].state, SMSQ_ENROUTE);
+		char up[32];
+		snprintf(up, sizeof up, "up-%u", (i + 1) * 500);
+		assert_string_equal(t->seen[i].upstream_id, up);
+	}
+	assert_int_equal(smsq_last_id(q), n);
+	assert_int_equal(smsq_close(q), SY_OK);
+}
+
+/* sync_full: one fdatasync per commit, before the callbacks. Otherwise the
+ * batch is synced by the next commit (or smsq_sync), never left behind. */
+static void test_sync_counts(void **state)
+{
+	struct tctx *t = *state;
+	char err[SMSQ_ERRMSG_MAX];
+	struct smsq_stats st;
+	for (int full = 1; full >= 0; full--) {
+		struct smsq *q = open_q_opts(t, sy_live_files(), 0, full, err, SY_OK);
+		smsq_stats(q, &st);
+		uint64_t s0 = st.syncs;
+		for (uint64_t c = 1; c <= 3; c++) {
+			put_id(q, full * 100 + c, c);
+			assert_int_equal(smsq_commit(q), SY_OK);
+			smsq_stats(q, &st);
+			/* full: this commit's; normal: the previous commit's */
+			assert_int_equal(st.syncs - s0, full ? c : c - 1);
+			assert_int_equal(smsq_unsynced(q), !full);
+		}
+		assert_int_equal(smsq_commit(q), SY_OK); /* empty: syncs what is unsynced */
+		smsq_stats(q, &st);
+		assert_int_equal(st.syncs - s0, 3);
+		assert_false(smsq_unsynced(q));
+		assert_int_equal(smsq_sync(q), SY_OK); /* nothing to do */
+		assert_int_equal(smsq_commit(q), SY_OK);
+		smsq_stats(q, &st);
+		assert_int_equal(st.syncs - s0, 3);
+		put_id(q, full * 100 + 50, 50);
+		assert_int_equal(smsq_commit(q), SY_OK);
+		if (!full) {
+			assert_true(smsq_unsynced(q));
+			assert_int_equal(smsq_sync(q), SY_OK);
+			assert_false(smsq_unsynced(q));
+		}
+		smsq_stats(q, &st);
+		assert_int_equal(st.syncs - s0, 4);
+		assert_int_equal(smsq_close(q), SY_OK);
+	}
+}
+
+/* A failed fdatasync: the commit fails and keeps its batch (sync_full), or
+ * the previous batch stays unsynced (normal); the retry cuts the file back
+ * to what was synced and writes again, so after a restart every message is
+ * there exactly once. */
+static void test_fsync_failure_repaired(void **state)
+{
+	struct tctx *t = *state;
+	char err[SMSQ_ERRMSG_MAX];
+	for (int full = 1; full >= 0; full--) {
+		struct faultfs ff;
+		faultfs_init(&ff);
+		t->n = 0;
+		uint64_t base = full ? 1000 : 2000;
+		struct smsq *q = open_q_opts(t, &ff.env, 0, full, err, SY_OK);
+		put_id(q, base + 1, 1);
+		assert_int_equal(smsq_commit(q), SY_OK);
+		ff.sync_fail = true;
+		put_id(q, base + 2, 2);
+		mark(q, base + 1, SMSQ_ENROUTE, SMSQ_SET_ATTEMPTS, 3);
+		assert_int_equal(smsq_commit(q), SY_ERR_IO);
+		assert_true(smsq_failing(q));
+		assert_non_null(strstr(smsq_errmsg(q), "fdatasync"));
+		assert_int_equal(t->n, 1);
+		assert_int_equal(smsq_commit(q), SY_ERR_IO);
+		ff.sync_fail = false;
+		assert_int_equal(smsq_commit(q), SY_OK);
+		assert_false(smsq_failing(q));
+		assert_int_equal(t->n, 3);
+		for (uint32_t i = 0; i < 3; i++)
+			assert_int_equal(t->recs[i].rc, SY_OK);
+		assert_int_equal(smsq_close(q), SY_OK);
+		q = open_q_opts(t, sy_live_files(), 0, full, err, SY_OK);
+		struct smsq_msg m;
+		uint8_t buf[128];
+		assert_int_equal(smsq_get(q, base + 1, &m, buf, sizeof buf), SY_OK);
+		assert_int_equal(m.state, SMSQ_ENROUTE);
+		assert_int_equal(m.attempts, 2);
+		assert_int_equal(smsq_get(q, base + 2, &m, buf, sizeof buf), SY_OK);
+		struct smsq_stats st;
+		smsq_stats(q, &st);
+		assert_int_equal(st.live, full ? 2 : 4);
+		assert_int_equal(st.truncated, 0);
+		assert_int_equal(smsq_close(q), SY_OK);
+	}
+}
+
+/* ---- power loss: a files env that remembers each file's size at its last
+ * fdatasync and, at the "power cut", cuts every file back to it (what a
+ * disk cache that loses unsynced appends leaves) ---- */
+
+struct plfile {
+	char path[200];
+	struct sy_file *h;
+	uint64_t synced;
+	bool used;
+};
+
+static struct plfile pl_files[32];
+static struct sy_env_ops pl_ops;
+static struct sy_env pl_env;
+
+static struct plfile *pl_by_path(const char *path)
+{
+	struct plfile *fr = NULL;
+	for (size_t i = 0; i < SY_ARRAY_LEN(pl_files); i++) {
+		if (pl_files[i].used && strcmp(pl_files[i].path, path) == 0)
+			return &pl_files[i];
+		if (!pl_files[i].used && fr == NULL)
+			fr = &pl_files[i];
+	}
+	SY_ASSERT(fr != NULL);
+	*fr = (struct plfile){.used = true};
+	snprintf(fr->path, sizeof fr->path, "%s", path);
+	fr->synced = file_size(path); /* what is there at open is durable */
+	return fr;
+}
+
+static struct plfile *pl_by_handle(struct sy_file *h)
+{
+	for (size_t i = 0; i < SY_ARRAY_LEN(pl_files); i++)
+		if (pl_files[i].used && pl_files[i].h == h)
+			return &pl_files[i];
+	return NULL;
+}
+
+static enum sy_rc pl_open(void *ctx, const char *path, unsigned flags, struct sy_file **out)
+{
+	enum sy_rc rc = sy_live_files()->ops->file_open(ctx, path, flags, out);
+	if (rc == SY_OK)
+		pl_by_path(path)->h = *out;
+	return rc;
+}
+
+static enum sy_rc pl_sync(void *ctx, struct sy_file *h)
+{
+	enum sy_rc rc = sy_live_files()->ops->file_sync(ctx, h);
+	struct plfile *f = pl_by_handle(h);
+	if (rc == SY_OK && f != NULL)
+		f->synced = file_size(f->path);
+	return rc;
+}
+
+static enum sy_rc pl_truncate(void *ctx, struct sy_file *h, uint64_t size)
+{
+	struct plfile *f = pl_by_handle(h);
+	if (f != NULL)
+		f->synced = SY_MIN(f->synced, size);
+	return sy_live_files()->ops->file_truncate(ctx, h, size);
+}
+
+static void pl_close(void *ctx, struct sy_file *h)
+{
+	struct plfile *f = pl_by_handle(h);
+	if (f != NULL)
+		f->h = NULL;
+	sy_live_files()->ops->file_close(ctx, h);
+}
+
+static enum sy_rc pl_unlink(void *ctx, const char *path)
+{
+	for (size_t i = 0; i < SY_ARRAY_LEN(pl_files); i++)
+		if (pl_files[i].used && strcmp(pl_files[i].path, path) == 0)
+			pl_files[i].used = false;
+	return sy_live_files()->ops->file_unlink(ctx, path);
+}
+
+static void pl_init(void)
+{
+	memset(pl_files, 0, sizeof pl_files);
+	pl_ops = *sy_live_files()->ops;
+	pl_ops.file_open = pl_open;
+	pl_ops.file_sync = pl_sync;
+	pl_ops.file_truncate = pl_truncate;
+	pl_ops.file_close = pl_close;
+	pl_ops.file_unlink = pl_unlink;
+	pl_env = *sy_live_files();
+	pl_env.ops = &pl_ops;
+}
+
+/* The process dies with the machine: what was not synced is gone. */
+static void pl_power_cut(struct smsq *q)
+{
+	smsq_abandon(q);
+	for (size_t i = 0; i < SY_ARRAY_LEN(pl_files); i++)
+		if (pl_files[i].used)
+			assert_int_equal(truncate(pl_files[i].path, (off_t)pl_files[i].synced), 0);
+	memset(pl_files, 0, sizeof pl_files);
+}
+
+/* Commits 20 batches of 50 through small segments (so segments are
+ * created and compacted on the way), then the power fails. Returns how
+ * many acknowledged puts the restart lost. */
+static uint64_t power_loss_run(struct tctx *t, bool full)
+{
+	char err[SMSQ_ERRMSG_MAX];
+	pl_init();
+	t->n = 0;
+	struct smsq *q = open_q_opts(t, &pl_env, SMSQ_SEGMENT_MIN, full, err, SY_OK);
+	uint64_t id = 1;
+	for (int b = 0; b < 20; b++) {
+		for (int i = 0; i < 50; i++, id++) {
+			put_id(q, id, id);
+			if (id > 60 && id % 3 != 0)
+				mark(q, id - 60, SMSQ_DELIVERED, SMSQ_SET_DONE, 0);
+		}
+		assert_int_equal(smsq_commit(q), SY_OK);
+	}
+	put_id(q, id, id); /* never acknowledged */
+	pl_power_cut(q);
+	q = open_q_opts(t, &pl_env, SMSQ_SEGMENT_MIN, full, err, SY_OK);
+	uint64_t lost = 0;
+	for (uint32_t i = 0; i < t->n; i++) {
+		struct smsq_msg m;
+		uint8_t buf[128];
+		const struct done_rec *r = &t->recs[i];
+		if (r->op == SMSQ_OP_PUT && r->rc == SY_OK && (r->id % 3 == 0 || r->id + 60 >= id) &&
+		    smsq_get(q, r->id, &m, buf, sizeof buf) != SY_OK)
+			lost++;
+	}
+	struct smsq_msg m;
+	uint8_t buf[128];
+	assert_int_equal(smsq_get(q, id, &m, buf, sizeof buf), SY_ERR_NOTFOUND);
+	assert_true(smsq_last_id(q) < id);
+	assert_int_equal(smsq_close(q), SY_OK);
+	return lost;
+}
+
+static void test_power_loss_full(void **state)
+{
+	assert_int_equal(power_loss_run(*state, true), 0);
+}
+
+/* sync = normal: the last commit's batch (and only it) may be lost. */
+static void test_power_loss_normal(void **state)
+{
+	uint64_t lost = power_loss_run(*state, false);
+	assert_true(lost > 0 && lost <= 50);
+}
+
+/* ":memory:": the same rules with no files. */
+static void test_memory_mode(void **state)
+{
+	struct tctx *t = *state;
+	char err[SMSQ_ERRMSG_MAX];
+	struct smsq_opts o = {.on_done = on_done, .arg = t, .err = err, .err_len = sizeof err};
+	struct smsq *q;
+	assert_int_equal(smsq_open(sy_live_files(), ":memory:", &o, &q), SY_OK);
+	for (uint64_t id = 1; id <= 20; id++)
+		put_id(q, id, id);
+	put_id(q, 5, 99);
+	mark(q, 3, SMSQ_DELIVERED, SMSQ_SET_DONE, 0);
+	mark(q, 4, SMSQ_ENROUTE, SMSQ_SET_UPSTREAM_ID, 0);
+	assert_int_equal(smsq_commit(q), SY_OK);
+	assert_int_equal(t->recs[20].rc, SY_ERR_STATE);
+	assert_false(smsq_unsynced(q));
+	struct smsq_msg m, want;
+	uint8_t buf[128], wbuf[128];
+	assert_int_equal(smsq_get(q, 3, &m, buf, sizeof buf), SY_ERR_NOTFOUND);
+	assert_int_equal(smsq_get(q, 9, &m, buf, sizeof buf), SY_OK);
+	gen_msg(9, &want, wbuf);
+	assert_msg_eq(&m, &want);
+	assert_int_equal(smsq_recover(q, visit, t), SY_OK);
+	assert_int_equal(t->seen_n, 19);
+	assert_string_equal(t->seen[2].upstream_id, "up-4");
+	assert_int_equal(access(t->path, F_OK), -1); /* nothing on disk */
+	assert_int_equal(smsq_close(q), SY_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -610,6 +1224,19 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_before_commit_holds, setup, teardown),
 	    cmocka_unit_test(test_id_text),
+	    cmocka_unit_test(test_crc32c),
+	    cmocka_unit_test(test_log_codec),
+	    cmocka_unit_test_setup_teardown(test_get_after_recovery, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_torn_tail_cut, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_torn_segment_header, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_index_shrinks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_corrupt_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_compaction_bounds_disk, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sync_counts, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fsync_failure_repaired, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_power_loss_full, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_power_loss_normal, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_memory_mode, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -235,19 +235,23 @@ static void smsc_commit_fire(void *arg)
 		SY_LOG_LIMITED(s->env, &s->log_commit, SY_LOG_ERROR, "smsc: commit: %s", smsq_errmsg(s->q));
 	}
 	s->q_bytes = 0;
-	if (smsq_pending(s->q) > 0)
+	/* Also when only unsynced (sync = normal): an idle queue's last batch
+	 * is synced one interval later by the empty commit. */
+	if (smsq_pending(s->q) > 0 || smsq_unsynced(s->q))
 		smsc__commit_soon(s);
 }
 
 void smsc__commit_soon(struct smsc *s)
 {
-	if (s->t_commit == 0 && smsq_pending(s->q) > 0)
+	if (s->t_commit == 0 && (smsq_pending(s->q) > 0 || smsq_unsynced(s->q)))
 		s->t_commit = sy_env_timer_start(s->env, s->cfg.commit_interval_ns, smsc_commit_fire, s);
 }
 
 enum sy_rc smsc_flush(struct smsc *s)
 {
 	enum sy_rc rc = smsq_commit(s->q); /* MDRs first, by smsc_mdrs_durable */
+	if (rc == SY_OK)
+		rc = smsq_sync(s->q);
 	if (s->mdr != NULL) {
 		enum sy_rc r2 = mdr_store_flush(s->mdr); /* MDRs added by the callbacks */
 		if (r2 == SY_OK)
@@ -502,7 +506,7 @@ static enum sy_rc smsc_open_store(struct smsc *s, char *err, size_t errlen)
 		struct mdr_store_opts mo = {.sync_full = s->cfg.sync_full, .err = err, .err_len = errlen};
 		if (mdr_store_open(s->env, dir, &mo, &s->mdr) != SY_OK)
 			return SY_ERR_IO;
-		snprintf(path, sizeof(path), "%s/smsq.sqlite", dir);
+		snprintf(path, sizeof(path), "%s/smsq", dir); /* the segment log's folder */
 	} else {
 		snprintf(path, sizeof(path), ":memory:");
 	}

@@ -58,7 +58,7 @@ struct smsc_cfg {
 	uint32_t account_n;
 	const struct smsc_carrier_cfg *carriers;
 	uint32_t carrier_n;
-	const char *store_dir;	      /* DIR/smsq.sqlite + DIR/mdrs.*; NULL = sqlite in memory, no MDR files */
+	const char *store_dir;	      /* DIR/smsq/ (segment log) + DIR/mdrs.*; NULL = queue in memory, no MDR files */
 	uint32_t msgs_max;	      /* messages in memory (in flight) (default 65536) */
 	uint32_t sessions_max;	      /* ESME sessions (default 64) */
 	uint32_t esme_window;	      /* unanswered submit_sm per ESME session (default 1000) */

@@ -1,9 +1,21 @@
-/* smsq.h: the SMSC's durable message queue, one sqlite3 file in WAL mode.
- * Writes are group-committed: smsq_put() and smsq_mark() only append to
- * a batch; smsq_commit() writes the batch in one transaction and then reports
- * every entry through the done callback. The store has no clock and no timer:
- * the owner commits on its own timer (e.g. every 5 ms of env time) and the
- * store commits by itself when a batch fills.
+/* smsq.h: the SMSC's durable message queue, a store made for it: an
+ * append-only log of checksummed records in segment files (smsq_log.h), one
+ * record per state change, an index of the live messages in memory, rebuilt
+ * by replaying the log at open, and compaction that drops segments whose
+ * messages are finished. Writes are group-committed: smsq_put() and
+ * smsq_mark() only append to a batch; smsq_commit() writes the batch with
+ * one write at the log's tail and then reports every entry through the done
+ * callback. The store has no clock and no timer: the owner commits on its
+ * own timer (e.g. every 5 ms of env time) and the store commits by itself
+ * when a batch fills.
+ *
+ * Durability. sync_full: one fdatasync per commit, before the callbacks: an
+ * acknowledged message survives power loss. Otherwise ("sync = normal") the
+ * callbacks run after the write (an acknowledged message survives kill -9)
+ * and the batch is synced at the start of the next commit, or by
+ * smsq_sync(), which the owner's timer calls one interval later when the
+ * queue is idle (smsq_unsynced()): at most one commit interval of
+ * acknowledged messages is ever off stable storage.
  *
  * Exactly-once protocol (the SMSC must follow it; the store makes it possible):
  *
@@ -36,10 +48,11 @@
  *    smsq_recover_dlr() lists final messages whose receipt may not have
  *    reached the ESME: receipts are at-least-once (ESMEs match receipts by id).
  *
- * The table is a queue, not an archive: a mark to a final state that leaves
- * no receipt owed DELETES the row (the MDR, mdr.h, is the permanent record),
- * so recovery scans only live rows and owed receipts and needs no index.
- * smsq_get() of such a message is SY_ERR_NOTFOUND.
+ * The log is a queue, not an archive: a mark to a final state that leaves
+ * no receipt owed drops the message from the index (the MDR, mdr.h, is the
+ * permanent record) and compaction drops its records later, so memory and
+ * disk follow the live messages. smsq_get() of such a message is
+ * SY_ERR_NOTFOUND.
  *
  * Not thread-safe; one queue per core instance. */
 #ifndef SY_STORE_SMSQ_H
@@ -91,7 +104,7 @@ struct smsq_msg {
 	uint64_t submit_ns;
 	uint64_t expiry_ns; /* validity end; 0: none */
 	/* short_message or the reassembled payload. smsq_put() copies it; in a
-	 * recover callback it points into sqlite, valid during the call. */
+	 * recover callback it points into a read buffer, valid during the call. */
 	const uint8_t *body;
 	uint32_t body_len;
 	uint16_t seg_ref; /* concatenation: 0/0/0 when not segmented */
@@ -115,6 +128,7 @@ enum smsq_set {
 	SMSQ_SET_DLR_PENDING = 1u << 4,
 	SMSQ_SET_ERROR = 1u << 5,
 	SMSQ_SET_DONE = 1u << 6,
+	SMSQ_SET_ALL = (1u << 7) - 1,
 };
 
 struct smsq_update {
@@ -147,6 +161,8 @@ typedef enum sy_rc (*smsq_visit_fn)(void *arg, const struct smsq_msg *m);
 #define SMSQ_BATCH_MAX		 65536
 #define SMSQ_BATCH_BYTES_DEFAULT (4u << 20)
 #define SMSQ_ERRMSG_MAX		 320
+#define SMSQ_SEGMENT_DEFAULT	 (64u << 20)
+#define SMSQ_SEGMENT_MIN	 (64u << 10)
 
 struct smsq_opts {
 	smsq_done_fn on_done; /* required */
@@ -159,8 +175,12 @@ struct smsq_opts {
 	uint32_t batch_max;	  /* entries per commit; 0: default; <= SMSQ_BATCH_MAX */
 	uint32_t batch_bytes_max; /* body bytes per commit; 0: default; >= SMSQ_BODY_MAX */
 	bool sync_full;		  /* fsync per commit: survive power loss, not only a crash */
-	uint32_t busy_timeout_ms; /* 0: 5000 */
-	char *err;		  /* optional: why smsq_open() failed */
+	uint32_t busy_timeout_ms; /* unused (was sqlite's); kept for callers */
+	/* A segment is closed and a new one started past this size; finished
+	 * messages leave with whole segments. 0: SMSQ_SEGMENT_DEFAULT;
+	 * >= SMSQ_SEGMENT_MIN. */
+	uint32_t segment_bytes;
+	char *err; /* optional: why smsq_open() failed */
 	size_t err_len;
 };
 
@@ -171,11 +191,24 @@ struct smsq_stats {
 	uint64_t held;	      /* commits held back by before_commit (batch kept) */
 	uint64_t rejected;    /* entries reported with rc != SY_OK */
 	uint32_t pending;     /* entries in the batch now */
+	uint64_t syncs;	      /* fdatasyncs of the log that succeeded */
+	uint64_t bytes;	      /* bytes written to the log (records, headers, copies) */
+	uint64_t compactions; /* segments dropped, their live messages copied forward */
+	uint64_t copied;      /* messages copied forward by compaction */
+	uint64_t truncated;   /* bytes of a torn tail cut at open */
+	uint32_t segments;    /* segment files now */
+	uint64_t live;	      /* messages in the index (live or receipt owed) */
+	uint64_t index_bytes; /* memory of the index (follows live, not its peak) */
 };
 
 struct smsq;
 
-/* Opens or creates the queue file at path (table msgs). On failure *out is
+/* Opens or creates the queue in the folder path (created if missing; it
+ * holds the segments NNNNNNNN.log and "first", the number of the oldest),
+ * replaying the log: a torn record at the end of the last segment (a crash
+ * during a write) is cut away and logged; a bad record anywhere else fails
+ * the open, naming the file and offset. path ":memory:": nothing is written
+ * or durable (tests, the SMSC without a store folder). On failure *out is
  * NULL, opts->err says why, rc is SY_ERR_IO / SY_ERR_INVAL / SY_ERR_NOMEM. */
 enum sy_rc smsq_open(const struct sy_env *env, const char *path, const struct smsq_opts *opts, struct smsq **out);
 
@@ -190,10 +223,17 @@ enum sy_rc smsq_put(struct smsq *q, const struct smsq_msg *m, uint64_t token);
 /* Appends a state change of message id; same batching and rcs as smsq_put. */
 enum sy_rc smsq_mark(struct smsq *q, uint64_t id, const struct smsq_update *u, uint64_t token);
 
-/* Writes the batch in one transaction, then reports each entry. SY_OK with
- * an empty batch too. SY_ERR_IO: nothing written, nothing reported, the batch
- * is kept and the next commit retries it. */
+/* Writes the batch with one write (and, sync_full, one fdatasync), then
+ * reports each entry. An empty batch only syncs what is unsynced. SY_ERR_IO:
+ * nothing reported, the batch is kept and the next commit retries it. */
 enum sy_rc smsq_commit(struct smsq *q);
+/* Without sync_full: bytes are written and acknowledged but not yet synced. */
+bool smsq_unsynced(const struct smsq *q);
+/* Syncs what smsq_unsynced() says is not; SY_OK when nothing is. After a
+ * failed fdatasync the written bytes are not trusted (the kernel may have
+ * dropped them): the next sync cuts the file back to what was synced and
+ * writes them again from memory first. */
+enum sy_rc smsq_sync(struct smsq *q);
 
 /* Visits every ACCEPTED or ENROUTE message in id order. Call before new
  * puts (at start): it reads the file, not the batch. */
@@ -202,20 +242,21 @@ enum sy_rc smsq_recover(struct smsq *q, smsq_visit_fn fn, void *arg);
  * a final state without dlr_pending stays until a mark of that state.) */
 enum sy_rc smsq_recover_dlr(struct smsq *q, smsq_visit_fn fn, void *arg);
 
-/* Reads message id from the file (committed state). body is copied into
+/* Reads message id (committed state: the index, the body from the log). body is copied into
  * body_buf (body_cap bytes; longer bodies are SY_ERR_FULL) and out->body
  * points at it. SY_ERR_NOTFOUND when absent. */
 enum sy_rc smsq_get(struct smsq *q, uint64_t id, struct smsq_msg *out, uint8_t *body_buf, size_t body_cap);
 
-/* Commits the batch (reporting it), then closes. On a failed commit the
+/* Commits the batch (reporting it) and syncs, then closes. On a failure the
  * batch is lost unreported and the rc says so. q may be NULL. */
 enum sy_rc smsq_close(struct smsq *q);
 /* Closes WITHOUT committing: the pending entries are dropped unreported, as
  * a crash would drop them. For tests and fault injection. */
 void smsq_abandon(struct smsq *q);
 
-/* The largest id ever stored (a high-water mark kept in the file, since
- * final rows are deleted), then of every put: restart ids above it. */
+/* The largest id ever stored (each segment's header keeps the mark at its
+ * creation, since finished messages leave the log), then of every put:
+ * restart ids above it. */
 uint64_t smsq_last_id(const struct smsq *q);
 uint32_t smsq_pending(const struct smsq *q);
 /* The last commit failed or was held: the store cannot take more now. */
