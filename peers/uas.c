@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "core/htab.h"
+#include "core/pool.h"
 #include "core/sip/wire.h"
 
 #define UAS_VIA_MAX   8
@@ -42,8 +43,8 @@ struct uas {
 	struct sy_addr local;
 	char host[SY_ADDR_STRLEN], ip[SY_ADDR_STRLEN];
 	struct sy_htab by_cid;
-	struct uas_call *calls;
-	uint32_t free_head;
+	struct sy_pool calls; /* slabs taken as concurrency grows, not calls_max up front */
+	uint32_t free_head;   /* a freed call's slot, or NO_SLOT: take a fresh one */
 	uint64_t tag_seq, reject_total;
 	uint64_t *recent;
 	struct uas_stats st;
@@ -85,15 +86,11 @@ enum sy_rc uas_create(const struct sy_env *env, const struct uas_cfg *cfg, struc
 		s->reject_total += s->cfg.reject[i].share_ppm;
 	}
 	rc = SY_ERR_NOMEM;
-	s->calls = calloc(s->cfg.calls_max, sizeof(*s->calls));
+	s->free_head = NO_SLOT;
 	s->recent = calloc(UAS_RECENT, sizeof(*s->recent));
-	if (s->calls == NULL || s->recent == NULL || sy_htab_init(&s->by_cid, 2ull * s->cfg.calls_max) != SY_OK)
+	if (sy_pool_init(&s->calls, sizeof(struct uas_call), s->cfg.calls_max) != SY_OK || s->recent == NULL ||
+	    sy_htab_init(&s->by_cid, 2ull * s->cfg.calls_max) != SY_OK)
 		goto out_free;
-	for (uint32_t i = 0; i < s->cfg.calls_max; i++) {
-		s->calls[i].s = s;
-		s->calls[i].slot = i;
-		s->calls[i].next_free = i + 1 < s->cfg.calls_max ? i + 1 : NO_SLOT;
-	}
 	sy_rng_init_split(&s->rng, sy_env_seed(env), "uas", s->cfg.index);
 	rc = sy_env_dgram_open(env, &s->cfg.local, on_recv, s, &s->sock);
 	if (rc != SY_OK)
@@ -107,7 +104,7 @@ enum sy_rc uas_create(const struct sy_env *env, const struct uas_cfg *cfg, struc
 out_free_htab:
 	sy_htab_free(&s->by_cid);
 out_free:
-	free(s->calls);
+	sy_pool_free(&s->calls);
 	free(s->recent);
 	free(s);
 	return rc;
@@ -132,14 +129,15 @@ void uas_destroy(struct uas *s)
 {
 	if (s == NULL)
 		return;
-	for (uint32_t i = 0; i < s->cfg.calls_max; i++) {
-		sy_env_timer_cancel(s->env, s->calls[i].t_ring);
-		sy_env_timer_cancel(s->env, s->calls[i].t_retx);
-		sy_env_timer_cancel(s->env, s->calls[i].t_guard);
+	for (uint32_t i = 0; i < sy_pool_used(&s->calls); i++) {
+		struct uas_call *c = sy_pool_at(&s->calls, i);
+		sy_env_timer_cancel(s->env, c->t_ring);
+		sy_env_timer_cancel(s->env, c->t_retx);
+		sy_env_timer_cancel(s->env, c->t_guard);
 	}
 	sy_env_dgram_close(s->env, s->sock);
 	sy_htab_free(&s->by_cid);
-	free(s->calls);
+	sy_pool_free(&s->calls);
 	free(s->recent);
 	free(s);
 }
@@ -397,24 +395,49 @@ static void decide(struct uas_call *c)
 	arm(c, &c->t_ring, ring_ns, on_ring);
 }
 
+/* A free call: the last one freed (LIFO, as the array's free list was), else
+ * a fresh slot; NULL when no slab can be had. The caller has checked that
+ * fewer than calls_max are live. */
+static struct uas_call *call_take(struct uas *s)
+{
+	if (s->free_head != NO_SLOT) {
+		struct uas_call *c = sy_pool_at(&s->calls, s->free_head);
+		s->free_head = c->next_free;
+		return c;
+	}
+	uint32_t i;
+	struct uas_call *c = sy_pool_grow(&s->calls, &i);
+	if (c == NULL) /* out of memory for a new slab */
+		return NULL;
+	c->s = s;
+	c->slot = i;
+	return c;
+}
+
+static void call_put_back(struct uas *s, struct uas_call *c)
+{
+	c->next_free = s->free_head;
+	s->free_head = c->slot;
+}
+
 static void on_new_invite(struct uas *s, const struct sip_ua_msg *m, const struct sy_addr *from)
 {
 	s->st.invites++;
-	if (s->st.active >= s->cfg.capacity || s->free_head == NO_SLOT) {
+	struct uas_call *c = NULL;
+	if (s->st.active >= s->cfg.capacity || s->st.active >= s->cfg.calls_max || (c = call_take(s)) == NULL) {
 		s->st.overload++;
 		s->st.rejected++;
 		s->st.rejected_code[503]++;
 		respond(s, m, from, 503);
 		return;
 	}
-	struct uas_call *c = &s->calls[s->free_head];
 	SY_ASSERT(c->state == S_FREE);
 	if (!keep_invite(c, m)) {
+		call_put_back(s, c);
 		s->st.rx_bad++;
 		respond(s, m, from, 500);
 		return;
 	}
-	s->free_head = c->next_free;
 	s->st.active++;
 	c->peer = *from;
 	c->tag_no = ++s->tag_seq;
