@@ -561,6 +561,51 @@ static void test_nist_timer_j(void **state)
 	fx_free(f);
 }
 
+/* A BYE's 200 (sip_txn_reply: status only, the To tag the request's own)
+ * is not kept through Timer J: each retransmission gets it rebuilt, byte
+ * for byte; a request that only shares the branch gets nothing. A reply
+ * with anything of the TU's own (a reason phrase) is kept and resent. */
+static void test_nist_rebuilt_reply(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(16);
+	inject(f, REQ_FMT, "BYE", "z9hG4bKr1", ";tag=uas1", "BYE");
+	struct sip_txn *st = last_st(f);
+	uint64_t bare = sip_stack_stats(f->s)->mem_bytes;
+	struct sip_reply r = {.status = 200};
+	assert_int_equal(sip_txn_reply(st, &r), SY_OK);
+	assert_int_equal(sip_txn_state(st), SIP_TS_COMPLETED);
+	/* No bytes held: the slab only (the request's copy is gone too). */
+	assert_true(sip_stack_stats(f->s)->mem_bytes < bare);
+	assert_int_equal(sip_stack_stats(f->s)->mem_bytes % sip_txn_slot_bytes(), 0);
+	testenv_advance(&f->te, 1 * SEC);
+	inject(f, REQ_FMT, "BYE", "z9hG4bKr1", ";tag=uas1", "BYE");
+	static const uint64_t at[] = {0, 1000};
+	expect_sends(f, 0, "SIP/2.0 200 OK", at, 2);
+	const struct testenv_sent *a = testenv_sent(&f->te, 0), *b = testenv_sent(&f->te, 1);
+	assert_int_equal(a->len, b->len);
+	assert_memory_equal(a->buf, b->buf, a->len);
+	/* Same branch, another dialog's BYE: absorbed, nothing sent. */
+	inject(f, "BYE sip:bob@10.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bKr1\r\n"
+		  "From: <sip:alice@x>;tag=f1\r\nTo: <sip:bob@10.0.0.1>;tag=uas1\r\nCall-ID: other@x\r\n"
+		  "CSeq: 1 BYE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n");
+	assert_int_equal(testenv_sent_count(&f->te), 2);
+	assert_int_equal(sip_stack_stats(f->s)->retransmits_absorbed, 2);
+	assert_int_equal(count_ev(f, EV_REQUEST), 1);
+	/* A reason phrase of the TU's: the bytes are kept and resent as sent. */
+	inject(f, REQ_FMT, "BYE", "z9hG4bKr2", ";tag=uas1", "BYE");
+	st = last_st(f);
+	r = (struct sip_reply){.status = 200, .reason = "Bye Then"};
+	assert_int_equal(sip_txn_reply(st, &r), SY_OK);
+	assert_true(sip_stack_stats(f->s)->mem_bytes % sip_txn_slot_bytes() != 0);
+	inject(f, REQ_FMT, "BYE", "z9hG4bKr2", ";tag=uas1", "BYE");
+	static const uint64_t at2[] = {1000, 1000};
+	expect_sends(f, 2, "SIP/2.0 200 Bye Then", at2, 2);
+	testenv_advance(&f->te, 40 * SEC);
+	assert_int_equal(sip_stack_stats(f->s)->txn_active, 0);
+	fx_free(f);
+}
+
 static void test_respond_inside_on_request(void **state)
 {
 	(void)state;
@@ -767,6 +812,7 @@ int main(void)
 	    cmocka_unit_test(test_ist_accepted_acked),
 	    cmocka_unit_test(test_ist_accepted_timer_l),
 	    cmocka_unit_test(test_nist_timer_j),
+	    cmocka_unit_test(test_nist_rebuilt_reply),
 	    cmocka_unit_test(test_respond_inside_on_request),
 	    cmocka_unit_test(test_cancel_matching),
 	    cmocka_unit_test(test_bad_request_400),
