@@ -12,10 +12,11 @@
 #include "core/pool.h"
 #include "core/sip/wire.h"
 
-#define UAS_VIA_MAX   8
-#define UAS_RR_MAX    4
-#define UAS_HDR_BYTES 768
-#define UAS_RECENT    65536 /* recently closed Call-ID hashes, direct-mapped */
+#define UAS_VIA_MAX    8
+#define UAS_RR_MAX     4
+#define UAS_HDR_BYTES  768   /* most bytes of headers a call keeps */
+#define UAS_HDR_INLINE 320   /* of which in the call itself (voice-10k's keep 192-255) */
+#define UAS_RECENT     65536 /* recently closed Call-ID hashes, direct-mapped */
 
 enum { S_FREE = 0, S_RINGING, S_NOANSWER, S_ANSWERED, S_CONFIRMED, S_REJECTED };
 enum { F_FROM = UAS_VIA_MAX + UAS_RR_MAX, F_TO, F_CID, F_CONTACT, F_N };
@@ -32,7 +33,8 @@ struct uas_call {
 	struct sy_addr peer;
 	uint16_t off[F_N], len[F_N];
 	uint16_t used;
-	char hdr[UAS_HDR_BYTES];
+	char *hdr; /* inl, or a UAS_HDR_BYTES heap block once inl is outgrown */
+	char inl[UAS_HDR_INLINE];
 };
 
 struct uas {
@@ -56,6 +58,13 @@ struct uas {
 #define NO_SLOT UINT32_MAX
 
 static void on_recv(void *arg, struct sy_dgram *sock, const struct sy_addr *from, const uint8_t *buf, size_t len);
+
+static void hdr_free(struct uas_call *c)
+{
+	if (c->hdr != c->inl)
+		free(c->hdr);
+	c->hdr = c->inl;
+}
 
 enum sy_rc uas_create(const struct sy_env *env, const struct uas_cfg *cfg, struct uas **out)
 {
@@ -134,6 +143,8 @@ void uas_destroy(struct uas *s)
 		sy_env_timer_cancel(s->env, c->t_ring);
 		sy_env_timer_cancel(s->env, c->t_retx);
 		sy_env_timer_cancel(s->env, c->t_guard);
+		if (c->state != S_FREE)
+			hdr_free(c);
 	}
 	sy_env_dgram_close(s->env, s->sock);
 	sy_htab_free(&s->by_cid);
@@ -146,8 +157,15 @@ void uas_destroy(struct uas *s)
 
 static bool keep(struct uas_call *c, int f, struct sy_str v)
 {
-	if (v.len > sizeof(c->hdr) - c->used)
+	if (v.len > (size_t)UAS_HDR_BYTES - c->used)
 		return false;
+	if (c->hdr == c->inl && c->used + v.len > UAS_HDR_INLINE) {
+		char *h = malloc(UAS_HDR_BYTES);
+		if (h == NULL)
+			return false;
+		memcpy(h, c->inl, c->used);
+		c->hdr = h;
+	}
 	memcpy(c->hdr + c->used, v.p, v.len);
 	c->off[f] = c->used;
 	c->len[f] = (uint16_t)v.len;
@@ -295,6 +313,7 @@ static void call_free(struct uas_call *c)
 	c->t_ring = c->t_retx = c->t_guard = 0;
 	remember_closed(s, kept(c, F_CID));
 	sy_htab_remove(&s->by_cid, &c->node);
+	hdr_free(c);
 	c->state = S_FREE;
 	c->next_free = s->free_head;
 	s->free_head = c->slot;
@@ -411,11 +430,13 @@ static struct uas_call *call_take(struct uas *s)
 		return NULL;
 	c->s = s;
 	c->slot = i;
+	c->hdr = c->inl;
 	return c;
 }
 
 static void call_put_back(struct uas *s, struct uas_call *c)
 {
+	hdr_free(c);
 	c->next_free = s->free_head;
 	s->free_head = c->slot;
 }
