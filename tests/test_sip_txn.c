@@ -606,6 +606,52 @@ static void test_nist_rebuilt_reply(void **state)
 	fx_free(f);
 }
 
+/* Finished transactions that only wait for their end (Timer J here, K
+ * for the client side) hold no env timer each: one per end queue. Each
+ * still ends at its own deadline, in order, and one that leaves a queue
+ * early (its ACK, its release) takes nothing else with it. */
+static void test_end_queues(void **state)
+{
+	(void)state;
+	enum { N = 50 };
+	struct fx *f = fx_new(4 * N);
+	char br[32];
+	for (int i = 0; i < N; i++) {
+		snprintf(br, sizeof(br), "z9hG4bKq%d", i);
+		inject(f, REQ_FMT, "BYE", br, ";tag=uas1", "BYE");
+		struct sip_reply r = {.status = 200};
+		assert_int_equal(sip_txn_reply(last_st(f), &r), SY_OK);
+		snprintf(br, sizeof(br), "z9hG4bKc%d", i);
+		client(f, "OPTIONS", br);
+		testenv_advance(&f->te, 10 * MS);
+	}
+	/* the client OPTIONS still retransmit (Timer E) on their own timers */
+	assert_int_equal(testenv_timers_pending(&f->te), N + 1);
+	for (int i = 0; i < N; i++) {
+		snprintf(br, sizeof(br), "z9hG4bKc%d", i);
+		resp_in(f, 200, br, "OPTIONS");
+	}
+	/* Completed everywhere: two queues, two timers */
+	assert_int_equal(sip_stack_stats(f->s)->txn_lingering, 2 * N);
+	assert_int_equal(testenv_timers_pending(&f->te), 2);
+	size_t before = count_ev(f, EV_TERMINATED);
+	/* Timer K (T4 = 5 s) ends the client ones, each at its own time */
+	testenv_advance(&f->te, 5 * SEC);
+	assert_int_equal(count_ev(f, EV_TERMINATED) - before, N);
+	assert_int_equal(last_ev(f, EV_TERMINATED)->at_ns, 500 * MS + 5 * SEC);
+	/* Timer J (64 x T1) ends the first BYE at 32 s, the last at 32.49 s */
+	testenv_advance(&f->te, 32 * SEC - 5 * SEC - 500 * MS - 1);
+	assert_int_equal(count_ev(f, EV_TERMINATED) - before, N);
+	testenv_advance(&f->te, 1);
+	assert_int_equal(count_ev(f, EV_TERMINATED) - before, N + 1);
+	testenv_advance(&f->te, 490 * MS);
+	assert_int_equal(count_ev(f, EV_TERMINATED) - before, 2 * N);
+	assert_int_equal(last_ev(f, EV_TERMINATED)->at_ns, 32 * SEC + 490 * MS);
+	assert_int_equal(sip_stack_stats(f->s)->txn_active, 0);
+	assert_int_equal(testenv_timers_pending(&f->te), 0);
+	fx_free(f);
+}
+
 static void test_respond_inside_on_request(void **state)
 {
 	(void)state;
@@ -813,6 +859,7 @@ int main(void)
 	    cmocka_unit_test(test_ist_accepted_timer_l),
 	    cmocka_unit_test(test_nist_timer_j),
 	    cmocka_unit_test(test_nist_rebuilt_reply),
+	    cmocka_unit_test(test_end_queues),
 	    cmocka_unit_test(test_respond_inside_on_request),
 	    cmocka_unit_test(test_cancel_matching),
 	    cmocka_unit_test(test_bad_request_400),

@@ -32,6 +32,7 @@ struct sip_txn {
 	uint32_t self;	/* own index + 1 in the pool */
 	uint8_t kind, state, method, flags;
 	uint16_t rebuild;    /* NIST Completed: the final status, rebuilt per retransmission (buf NULL) */
+	uint8_t endq;	     /* 1 + the end queue it waits on (txn.c), 0: none */
 	uint64_t key;	     /* hash of the branch (or RFC 2543 identity) */
 	uint64_t sent_by;    /* server: hash of the top Via sent-by */
 	osip_message_t *req; /* see sip_txn_request() in txn.h */
@@ -41,8 +42,23 @@ struct sip_txn {
 	uint64_t req_hash; /* with rebuild: hash of the request's bytes (Via fixed) */
 	uint64_t retx_at_ns, retx_ival_ns, end_at_ns, timer_at_ns;
 	sy_timer_id timer;
+	uint32_t endq_prev, endq_next; /* index + 1 on the end queue, 0: none */
 	struct sy_addr peer;
 	void *user;
+};
+
+/* Transactions whose only deadline is their end (Timers D I J K M, an
+ * ACKed L) wait on one of these FIFOs, ordered by end_at_ns, instead of an
+ * env timer each: at 10K calls/s a million of them linger, and one timer
+ * per queue for its head is all the event loop then holds for them. Ends
+ * fall in order because each queue takes one length of wait (long: 32 s,
+ * short: T4) from now on; one that would not goes on an env timer. */
+enum { ENDQ_SHORT, ENDQ_LONG, ENDQ_N };
+
+struct txn_endq {
+	struct sip_stack *stack;
+	uint32_t head, tail; /* index + 1, 0: empty */
+	sy_timer_id timer;   /* for the head's end */
 };
 
 struct sip_stack {
@@ -60,6 +76,7 @@ struct sip_stack {
 	uint64_t held_bytes;		  /* raw and buf of live transactions, as allocated */
 	uint64_t lag_win_ns;		  /* start of the current 1 s lag window */
 	uint64_t lag_cur_ns, lag_prev_ns; /* latest timer in this window, the one before */
+	struct txn_endq endq[ENDQ_N];
 	struct sip_stack_stats stats;
 };
 
