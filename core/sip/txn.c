@@ -156,9 +156,10 @@ static void txn_release(struct sip_stack *s, struct sip_txn *t, bool hashed)
 {
 	if (hashed)
 		hash_remove(s, t);
-	sy_env_timer_cancel(s->env, t->timer);
 	if (t->endq != 0)
 		endq_remove(t);
+	else
+		sy_env_timer_cancel(s->env, t->timer);
 	if (t->req != NULL)
 		osip_message_free(t->req);
 	sip_txn__held(s, -sip_txn__held_of(t->raw, t->raw_len) - sip_txn__held_of(t->buf, t->buf_len));
@@ -295,10 +296,11 @@ void sip_txn__arm(struct sip_txn *t)
 		return;
 	}
 	uint64_t now = sip_txn__now_ns(s);
-	if (t->retx_at_ns == NEVER && endq_add(t, now)) {
+	if (t->retx_at_ns == NEVER) { /* the timer and the queue links share their bytes */
 		sy_env_timer_cancel(s->env, t->timer);
 		t->timer = 0;
-		return;
+		if (endq_add(t, now))
+			return;
 	}
 	if (t->timer != 0 && t->timer_at_ns <= want)
 		return;

@@ -41,8 +41,12 @@ struct sip_txn {
 	uint32_t buf_len, raw_len;
 	uint64_t req_hash; /* with rebuild: hash of the request's bytes (Via fixed) */
 	uint64_t retx_at_ns, retx_ival_ns, end_at_ns, timer_at_ns;
-	sy_timer_id timer;
-	uint32_t endq_prev, endq_next; /* index + 1 on the end queue, 0: none */
+	union { /* endq != 0: on an end queue, else maybe an env timer */
+		sy_timer_id timer;
+		struct {
+			uint32_t endq_prev, endq_next; /* index + 1 on the end queue, 0: none */
+		};
+	};
 	struct sy_addr peer;
 	void *user;
 };
