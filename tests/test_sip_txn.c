@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "core/rng.h"
+#include "core/sip/osip_pool.h"
 #include "core/sip/txn.h"
 #include "tests/testenv.h"
 
@@ -90,13 +91,20 @@ static void on_dgram(void *arg, struct sy_dgram *sock, const struct sy_addr *fro
 	sip_stack_recv(arg, from, buf, len);
 }
 
+static bool fx_raw_requests; /* the next fx_new's stack: cfg.raw_requests */
+
 static struct fx *fx_new(uint32_t txn_max)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	testenv_init(&f->te, 7);
 	f->local = sy_addr_v4(10, 0, 0, 1, 5060);
 	f->peer = sy_addr_v4(10, 0, 0, 2, 5060);
-	struct sip_stack_cfg cfg = {.env = &f->te.env, .local = f->local, .txn_max = txn_max, .tu = &tu, .tu_arg = f};
+	struct sip_stack_cfg cfg = {.env = &f->te.env,
+				    .local = f->local,
+				    .txn_max = txn_max,
+				    .tu = &tu,
+				    .tu_arg = f,
+				    .raw_requests = fx_raw_requests};
 	assert_int_equal(sy_env_dgram_open(&f->te.env, &f->local, on_dgram, NULL, &f->sock), SY_OK);
 	cfg.sock = f->sock;
 	assert_int_equal(sip_stack_create(&cfg, &f->s), SY_OK);
@@ -652,6 +660,46 @@ static void test_end_queues(void **state)
 	fx_free(f);
 }
 
+/* cfg.raw_requests: the parsed request is the TU's inside on_request only;
+ * a ringing INVITE then holds its bytes and no osip tree, and is still
+ * answered (sip_txn_reply) from them. */
+static void test_raw_requests(void **state)
+{
+	(void)state;
+	struct sip_osip_pool_stats before, during;
+	fx_raw_requests = true;
+	struct fx *f = fx_new(16);
+	fx_raw_requests = false;
+	sip_osip_pool_stats(&before);
+	req_in(f, "INVITE", "z9hG4bKraw1");
+	struct sip_txn *st = last_st(f);
+	assert_int_equal(count_ev(f, EV_REQUEST), 1);
+	assert_null(sip_txn_request(st));
+	assert_true(sip_txn_request_raw(st).len > 0);
+	sip_osip_pool_stats(&during);
+	size_t held_raw = during.used_bytes - before.used_bytes; /* the bytes, no parsed message */
+	assert_true(held_raw > 0 && held_raw <= 1024);
+	{ /* the same INVITE on a stack without raw_requests holds its tree too */
+		struct fx *g = fx_new(16);
+		struct sip_osip_pool_stats b2, d2;
+		sip_osip_pool_stats(&b2);
+		req_in(g, "INVITE", "z9hG4bKraw2");
+		assert_non_null(sip_txn_request(last_st(g)));
+		sip_osip_pool_stats(&d2);
+		assert_true(d2.used_bytes - b2.used_bytes > held_raw + 1024);
+		fx_free(g);
+	}
+	struct sip_reply r = {.status = 180, .to_tag = SY_STR("uas1")};
+	assert_int_equal(sip_txn_reply(st, &r), SY_OK);
+	r.status = 486;
+	assert_int_equal(sip_txn_reply(st, &r), SY_OK);
+	static const uint64_t at[] = {0, 0};
+	expect_sends(f, 0, "SIP/2.0 ", at, 2);
+	assert_non_null(strstr((const char *)testenv_sent(&f->te, 1)->buf, "486 Busy Here"));
+	assert_non_null(strstr((const char *)testenv_sent(&f->te, 1)->buf, "branch=z9hG4bKraw1"));
+	fx_free(f);
+}
+
 static void test_respond_inside_on_request(void **state)
 {
 	(void)state;
@@ -860,6 +908,7 @@ int main(void)
 	    cmocka_unit_test(test_nist_timer_j),
 	    cmocka_unit_test(test_nist_rebuilt_reply),
 	    cmocka_unit_test(test_end_queues),
+	    cmocka_unit_test(test_raw_requests),
 	    cmocka_unit_test(test_respond_inside_on_request),
 	    cmocka_unit_test(test_cancel_matching),
 	    cmocka_unit_test(test_bad_request_400),

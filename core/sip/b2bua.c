@@ -361,6 +361,7 @@ enum sy_rc b2bua_create(const struct b2bua_cfg *cfg, struct b2bua **out)
 	    .timers = cfg->timers,
 	    .tu = &b2bua_tu,
 	    .tu_arg = b,
+	    .raw_requests = true, /* answers come from the raw request (sip_txn_reply) */
 	};
 	if (sip_stack_create(&sc, &b->stack) != SY_OK)
 		goto out_close;

@@ -162,6 +162,9 @@ static void server_new(struct sip_stack *s, struct sip_msg *req, const struct sy
 	if (t->flags & F_DROP_REQ) {
 		t->flags &= (uint8_t)~F_DROP_REQ;
 		sip_txn__free_req(t);
+	} else if (s->cfg.raw_requests && t->req != NULL) { /* the raw bytes stay for the responses */
+		osip_message_free(t->req);
+		t->req = NULL;
 	}
 }
 
