@@ -260,9 +260,21 @@ static bool endq_add(struct sip_txn *t, uint64_t now)
 	struct sip_stack *s = t->stack;
 	if (t->end_at_ns <= now)
 		return false;
-	struct txn_endq *q = &s->endq[t->end_at_ns - now > s->cfg.timers.t4_ns ? ENDQ_LONG : ENDQ_SHORT];
-	if (q->tail != 0 && txn_at(s, q->tail)->end_at_ns > t->end_at_ns)
+	uint64_t wait = t->end_at_ns - now;
+	struct txn_endq *q = NULL, *idle = NULL;
+	for (int i = 0; i < ENDQ_N && q == NULL; i++) {
+		if (s->endq[i].wait_ns == wait)
+			q = &s->endq[i];
+		else if (idle == NULL && s->endq[i].head == 0)
+			idle = &s->endq[i];
+	}
+	if (q == NULL && idle == NULL)
 		return false;
+	if (q == NULL) { /* an empty queue takes this length of wait */
+		q = idle;
+		q->wait_ns = wait;
+	}
+	SY_ASSERT(q->tail == 0 || txn_at(s, q->tail)->end_at_ns <= t->end_at_ns);
 	t->endq = (uint8_t)(q - s->endq + 1);
 	t->endq_prev = q->tail;
 	t->endq_next = 0;

@@ -54,15 +54,18 @@ struct sip_txn {
 /* Transactions whose only deadline is their end (Timers D I J K M, an
  * ACKed L) wait on one of these FIFOs, ordered by end_at_ns, instead of an
  * env timer each: at 10K calls/s a million of them linger, and one timer
- * per queue for its head is all the event loop then holds for them. Ends
- * fall in order because each queue takes one length of wait (long: 32 s,
- * short: T4) from now on; one that would not goes on an env timer. */
-enum { ENDQ_SHORT, ENDQ_LONG, ENDQ_N };
+ * per queue for its head is all the event loop then holds for them. A
+ * queue takes one length of wait from now (32 s for D J M, T4 for I K,
+ * 32 s - T1 for an L ACKed before its first 2xx retransmission), so its
+ * ends fall in the order they are queued; a wait no queue takes goes on
+ * an env timer of its own. */
+#define ENDQ_N 4
 
 struct txn_endq {
 	struct sip_stack *stack;
 	uint32_t head, tail; /* index + 1, 0: empty */
 	sy_timer_id timer;   /* for the head's end */
+	uint64_t wait_ns;    /* end_at_ns - the time each was queued */
 };
 
 struct sip_stack {
