@@ -663,6 +663,45 @@ static void test_end_queues(void **state)
 /* cfg.raw_requests: the parsed request is the TU's inside on_request only;
  * a ringing INVITE then holds its bytes and no osip tree, and is still
  * answered (sip_txn_reply) from them. */
+/* INVITEs answered 2xx and ACKed before the first retransmission: once
+ * their T1 timer finds nothing to resend, Timer L's rest (32 s - T1) waits
+ * on an end queue: one timer for all of them, each still ending 32 s
+ * after its 2xx. */
+static void test_end_queue_acked(void **state)
+{
+	(void)state;
+	enum { N = 20 };
+	struct fx *f = fx_new(4 * N);
+	char br[32];
+	for (int i = 0; i < N; i++) {
+		snprintf(br, sizeof(br), "z9hG4bKa%d", i);
+		req_in(f, "INVITE", br);
+		struct sip_txn *st = last_st(f);
+		respond(st, 200);
+		testenv_advance(&f->te, 5 * MS);
+		sip_txn_acked(st);
+		/* and a BYE answered meanwhile: Timer J, 32 s from now */
+		snprintf(br, sizeof(br), "z9hG4bKb%d", i);
+		inject(f, REQ_FMT, "BYE", br, ";tag=uas1", "BYE");
+		struct sip_reply r = {.status = 200};
+		assert_int_equal(sip_txn_reply(last_st(f), &r), SY_OK);
+		testenv_advance(&f->te, 5 * MS);
+	}
+	assert_int_equal(testenv_timers_pending(&f->te), N + 1);
+	testenv_advance(&f->te, 500 * MS);
+	assert_int_equal(testenv_sent_count(&f->te), 2 * N); /* no 2xx resent */
+	assert_int_equal(testenv_timers_pending(&f->te), 2);
+	testenv_advance(&f->te, 32 * SEC - 700 * MS - 1);
+	assert_int_equal(count_ev(f, EV_TERMINATED), 0);
+	testenv_advance(&f->te, 1); /* 32 s after the first 2xx */
+	assert_int_equal(count_ev(f, EV_TERMINATED), 1);
+	testenv_advance(&f->te, 10 * MS * (N - 1) + 5 * MS);
+	assert_int_equal(count_ev(f, EV_TERMINATED), 2 * N);
+	assert_int_equal(last_ev(f, EV_TERMINATED)->at_ns, 32 * SEC + 10 * MS * (N - 1) + 5 * MS);
+	assert_int_equal(testenv_timers_pending(&f->te), 0);
+	fx_free(f);
+}
+
 static void test_raw_requests(void **state)
 {
 	(void)state;
@@ -908,6 +947,7 @@ int main(void)
 	    cmocka_unit_test(test_nist_timer_j),
 	    cmocka_unit_test(test_nist_rebuilt_reply),
 	    cmocka_unit_test(test_end_queues),
+	    cmocka_unit_test(test_end_queue_acked),
 	    cmocka_unit_test(test_raw_requests),
 	    cmocka_unit_test(test_respond_inside_on_request),
 	    cmocka_unit_test(test_cancel_matching),
