@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/pool.h"
 #include "core/sip/wire.h"
 
 enum { C_FREE = 0, C_CALLING, C_PROCEEDING, C_CANCELLING, C_UP, C_BYE };
@@ -37,8 +38,8 @@ struct uac {
 	char target_host[SY_ADDR_STRLEN]; /* the switch, "ip:port" */
 	char ip[SY_ADDR_STRLEN];	  /* bare, for SDP */
 	uint64_t weight_total;
-	struct uac_call *calls;
-	uint32_t free_head;
+	struct sy_pool calls; /* slabs taken as concurrency grows, not calls_max up front */
+	uint32_t free_head;   /* a freed call's slot, or NO_SLOT: take a fresh one */
 	uint64_t call_seq, next_arrival_ns;
 	sy_timer_id t_arrival;
 	bool started, stopping;
@@ -104,14 +105,9 @@ enum sy_rc uac_create(const struct sy_env *env, const struct uac_cfg *cfg, struc
 	for (size_t i = 0; i < u->cfg.dest_n; i++)
 		u->weight_total += u->cfg.dest[i].weight_ppm;
 	rc = SY_ERR_NOMEM;
-	u->calls = calloc(u->cfg.calls_max, sizeof(*u->calls));
-	if (u->calls == NULL)
+	u->free_head = NO_SLOT;
+	if (sy_pool_init(&u->calls, sizeof(struct uac_call), u->cfg.calls_max) != SY_OK)
 		goto out_free;
-	for (uint32_t i = 0; i < u->cfg.calls_max; i++) {
-		u->calls[i].u = u;
-		u->calls[i].slot = i;
-		u->calls[i].next_free = i + 1 < u->cfg.calls_max ? i + 1 : NO_SLOT;
-	}
 	sy_rng_init_split(&u->rng, sy_env_seed(env), "uac", u->cfg.index);
 	sy_hist_init(&u->st.pdd);
 	sy_hist_init(&u->st.setup);
@@ -126,7 +122,7 @@ enum sy_rc uac_create(const struct sy_env *env, const struct uac_cfg *cfg, struc
 	*out = u;
 	return SY_OK;
 out_free_calls:
-	free(u->calls);
+	sy_pool_free(&u->calls);
 out_free:
 	free(u);
 	return rc;
@@ -154,12 +150,13 @@ void uac_destroy(struct uac *u)
 	if (u == NULL)
 		return;
 	sy_env_timer_cancel(u->env, u->t_arrival);
-	for (uint32_t i = 0; i < u->cfg.calls_max; i++) {
-		sy_env_timer_cancel(u->env, u->calls[i].t_retx);
-		sy_env_timer_cancel(u->env, u->calls[i].t_guard);
+	for (uint32_t i = 0; i < sy_pool_used(&u->calls); i++) {
+		struct uac_call *c = sy_pool_at(&u->calls, i);
+		sy_env_timer_cancel(u->env, c->t_retx);
+		sy_env_timer_cancel(u->env, c->t_guard);
 	}
 	sy_env_dgram_close(u->env, u->sock);
-	free(u->calls);
+	sy_pool_free(&u->calls);
 	free(u);
 }
 
@@ -437,17 +434,34 @@ static void call_hook(struct uac_call *c)
 	c->from[sizeof(c->from) - 1] = c->dest[sizeof(c->dest) - 1] = '\0';
 }
 
+/* A free call: the last one freed (LIFO, as the array's free list was), else
+ * a fresh slot; NULL when calls_max are live or no slab can be had. */
+static struct uac_call *call_take(struct uac *u)
+{
+	if (u->free_head != NO_SLOT) {
+		struct uac_call *c = sy_pool_at(&u->calls, u->free_head);
+		u->free_head = c->next_free;
+		return c;
+	}
+	uint32_t i;
+	struct uac_call *c = sy_pool_grow(&u->calls, &i);
+	if (c == NULL)
+		return NULL;
+	c->u = u;
+	c->slot = i;
+	return c;
+}
+
 static void call_start(struct uac *u)
 {
 	u->st.attempted++;
 	u->call_seq++;
-	if (u->free_head == NO_SLOT) {
+	struct uac_call *c = call_take(u);
+	if (c == NULL) {
 		u->st.attempted--;
 		u->st.skipped++;
 		return;
 	}
-	struct uac_call *c = &u->calls[u->free_head];
-	u->free_head = c->next_free;
 	SY_ASSERT(c->state == C_FREE);
 	c->call_no = u->call_seq;
 	c->pdd_done = c->timed_out = false;
@@ -527,9 +541,11 @@ void uac_stop_and_hangup(struct uac *u)
 	u->stopping = true;
 	sy_env_timer_cancel(u->env, u->t_arrival);
 	u->t_arrival = 0;
-	for (uint32_t i = 0; i < u->cfg.calls_max; i++)
-		if (u->calls[i].state == C_UP)
-			start_bye(&u->calls[i]);
+	for (uint32_t i = 0; i < sy_pool_used(&u->calls); i++) {
+		struct uac_call *c = sy_pool_at(&u->calls, i);
+		if (c->state == C_UP)
+			start_bye(c);
+	}
 }
 
 /* ---- receiving ---- */
@@ -540,9 +556,12 @@ static struct uac_call *find_call(struct uac *u, struct sy_str cid, uint64_t *ca
 	uint64_t s;
 	if (!sip_ua_cid_parse(cid, u->cfg.name, call_no, &s))
 		return NULL;
-	if (s >= u->cfg.calls_max || u->calls[s].call_no != *call_no || u->calls[s].state == C_FREE)
+	if (s >= sy_pool_used(&u->calls))
 		return NULL;
-	return &u->calls[s];
+	struct uac_call *c = sy_pool_at(&u->calls, (uint32_t)s);
+	if (c->call_no != *call_no || c->state == C_FREE)
+		return NULL;
+	return c;
 }
 
 static void record_pdd(struct uac_call *c)

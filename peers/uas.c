@@ -9,12 +9,14 @@
 #include <stdlib.h>
 
 #include "core/htab.h"
+#include "core/pool.h"
 #include "core/sip/wire.h"
 
-#define UAS_VIA_MAX   8
-#define UAS_RR_MAX    4
-#define UAS_HDR_BYTES 768
-#define UAS_RECENT    65536 /* recently closed Call-ID hashes, direct-mapped */
+#define UAS_VIA_MAX    8
+#define UAS_RR_MAX     4
+#define UAS_HDR_BYTES  768   /* most bytes of headers a call keeps */
+#define UAS_HDR_INLINE 320   /* of which in the call itself (voice-10k's keep 192-255) */
+#define UAS_RECENT     65536 /* recently closed Call-ID hashes, direct-mapped */
 
 enum { S_FREE = 0, S_RINGING, S_NOANSWER, S_ANSWERED, S_CONFIRMED, S_REJECTED };
 enum { F_FROM = UAS_VIA_MAX + UAS_RR_MAX, F_TO, F_CID, F_CONTACT, F_N };
@@ -31,7 +33,8 @@ struct uas_call {
 	struct sy_addr peer;
 	uint16_t off[F_N], len[F_N];
 	uint16_t used;
-	char hdr[UAS_HDR_BYTES];
+	char *hdr; /* inl, or a UAS_HDR_BYTES heap block once inl is outgrown */
+	char inl[UAS_HDR_INLINE];
 };
 
 struct uas {
@@ -42,8 +45,8 @@ struct uas {
 	struct sy_addr local;
 	char host[SY_ADDR_STRLEN], ip[SY_ADDR_STRLEN];
 	struct sy_htab by_cid;
-	struct uas_call *calls;
-	uint32_t free_head;
+	struct sy_pool calls; /* slabs taken as concurrency grows, not calls_max up front */
+	uint32_t free_head;   /* a freed call's slot, or NO_SLOT: take a fresh one */
 	uint64_t tag_seq, reject_total;
 	uint64_t *recent;
 	struct uas_stats st;
@@ -55,6 +58,13 @@ struct uas {
 #define NO_SLOT UINT32_MAX
 
 static void on_recv(void *arg, struct sy_dgram *sock, const struct sy_addr *from, const uint8_t *buf, size_t len);
+
+static void hdr_free(struct uas_call *c)
+{
+	if (c->hdr != c->inl)
+		free(c->hdr);
+	c->hdr = c->inl;
+}
 
 enum sy_rc uas_create(const struct sy_env *env, const struct uas_cfg *cfg, struct uas **out)
 {
@@ -85,15 +95,11 @@ enum sy_rc uas_create(const struct sy_env *env, const struct uas_cfg *cfg, struc
 		s->reject_total += s->cfg.reject[i].share_ppm;
 	}
 	rc = SY_ERR_NOMEM;
-	s->calls = calloc(s->cfg.calls_max, sizeof(*s->calls));
+	s->free_head = NO_SLOT;
 	s->recent = calloc(UAS_RECENT, sizeof(*s->recent));
-	if (s->calls == NULL || s->recent == NULL || sy_htab_init(&s->by_cid, 2ull * s->cfg.calls_max) != SY_OK)
+	if (sy_pool_init(&s->calls, sizeof(struct uas_call), s->cfg.calls_max) != SY_OK || s->recent == NULL ||
+	    sy_htab_init(&s->by_cid, 2ull * s->cfg.calls_max) != SY_OK)
 		goto out_free;
-	for (uint32_t i = 0; i < s->cfg.calls_max; i++) {
-		s->calls[i].s = s;
-		s->calls[i].slot = i;
-		s->calls[i].next_free = i + 1 < s->cfg.calls_max ? i + 1 : NO_SLOT;
-	}
 	sy_rng_init_split(&s->rng, sy_env_seed(env), "uas", s->cfg.index);
 	rc = sy_env_dgram_open(env, &s->cfg.local, on_recv, s, &s->sock);
 	if (rc != SY_OK)
@@ -107,7 +113,7 @@ enum sy_rc uas_create(const struct sy_env *env, const struct uas_cfg *cfg, struc
 out_free_htab:
 	sy_htab_free(&s->by_cid);
 out_free:
-	free(s->calls);
+	sy_pool_free(&s->calls);
 	free(s->recent);
 	free(s);
 	return rc;
@@ -132,14 +138,17 @@ void uas_destroy(struct uas *s)
 {
 	if (s == NULL)
 		return;
-	for (uint32_t i = 0; i < s->cfg.calls_max; i++) {
-		sy_env_timer_cancel(s->env, s->calls[i].t_ring);
-		sy_env_timer_cancel(s->env, s->calls[i].t_retx);
-		sy_env_timer_cancel(s->env, s->calls[i].t_guard);
+	for (uint32_t i = 0; i < sy_pool_used(&s->calls); i++) {
+		struct uas_call *c = sy_pool_at(&s->calls, i);
+		sy_env_timer_cancel(s->env, c->t_ring);
+		sy_env_timer_cancel(s->env, c->t_retx);
+		sy_env_timer_cancel(s->env, c->t_guard);
+		if (c->state != S_FREE)
+			hdr_free(c);
 	}
 	sy_env_dgram_close(s->env, s->sock);
 	sy_htab_free(&s->by_cid);
-	free(s->calls);
+	sy_pool_free(&s->calls);
 	free(s->recent);
 	free(s);
 }
@@ -148,8 +157,15 @@ void uas_destroy(struct uas *s)
 
 static bool keep(struct uas_call *c, int f, struct sy_str v)
 {
-	if (v.len > sizeof(c->hdr) - c->used)
+	if (v.len > (size_t)UAS_HDR_BYTES - c->used)
 		return false;
+	if (c->hdr == c->inl && c->used + v.len > UAS_HDR_INLINE) {
+		char *h = malloc(UAS_HDR_BYTES);
+		if (h == NULL)
+			return false;
+		memcpy(h, c->inl, c->used);
+		c->hdr = h;
+	}
 	memcpy(c->hdr + c->used, v.p, v.len);
 	c->off[f] = c->used;
 	c->len[f] = (uint16_t)v.len;
@@ -297,6 +313,7 @@ static void call_free(struct uas_call *c)
 	c->t_ring = c->t_retx = c->t_guard = 0;
 	remember_closed(s, kept(c, F_CID));
 	sy_htab_remove(&s->by_cid, &c->node);
+	hdr_free(c);
 	c->state = S_FREE;
 	c->next_free = s->free_head;
 	s->free_head = c->slot;
@@ -397,24 +414,51 @@ static void decide(struct uas_call *c)
 	arm(c, &c->t_ring, ring_ns, on_ring);
 }
 
+/* A free call: the last one freed (LIFO, as the array's free list was), else
+ * a fresh slot; NULL when no slab can be had. The caller has checked that
+ * fewer than calls_max are live. */
+static struct uas_call *call_take(struct uas *s)
+{
+	if (s->free_head != NO_SLOT) {
+		struct uas_call *c = sy_pool_at(&s->calls, s->free_head);
+		s->free_head = c->next_free;
+		return c;
+	}
+	uint32_t i;
+	struct uas_call *c = sy_pool_grow(&s->calls, &i);
+	if (c == NULL) /* out of memory for a new slab */
+		return NULL;
+	c->s = s;
+	c->slot = i;
+	c->hdr = c->inl;
+	return c;
+}
+
+static void call_put_back(struct uas *s, struct uas_call *c)
+{
+	hdr_free(c);
+	c->next_free = s->free_head;
+	s->free_head = c->slot;
+}
+
 static void on_new_invite(struct uas *s, const struct sip_ua_msg *m, const struct sy_addr *from)
 {
 	s->st.invites++;
-	if (s->st.active >= s->cfg.capacity || s->free_head == NO_SLOT) {
+	struct uas_call *c = NULL;
+	if (s->st.active >= s->cfg.capacity || s->st.active >= s->cfg.calls_max || (c = call_take(s)) == NULL) {
 		s->st.overload++;
 		s->st.rejected++;
 		s->st.rejected_code[503]++;
 		respond(s, m, from, 503);
 		return;
 	}
-	struct uas_call *c = &s->calls[s->free_head];
 	SY_ASSERT(c->state == S_FREE);
 	if (!keep_invite(c, m)) {
+		call_put_back(s, c);
 		s->st.rx_bad++;
 		respond(s, m, from, 500);
 		return;
 	}
-	s->free_head = c->next_free;
 	s->st.active++;
 	c->peer = *from;
 	c->tag_no = ++s->tag_seq;

@@ -564,7 +564,6 @@ enum sy_rc sim_run_create(const struct sim_scenario *sc, const struct sim_run_op
 		goto out_free;
 	if ((rc = sim_replay_load(r, err, errlen)) != SY_OK || (rc = add_carriers(r, addrs, err, errlen)) != SY_OK)
 		goto out_free;
-	uint64_t cps = w->voice.cps_milli / 1000 + 1;
 	memcpy(r->sw_carrier_addrs, addrs, sizeof(addrs));
 	r->sw_cfg = (struct vswitch_cfg){
 		.env = pcap_node_tap_env(&r->sw_tap),
@@ -575,7 +574,8 @@ enum sy_rc sim_run_create(const struct sim_scenario *sc, const struct sim_run_op
 		.carrier_addrs = r->sw_carrier_addrs,
 		.calls_max = r->calls_max,
 		.bill_sessions_max = ussd_charged_sessions_max(&r->node->ussd), /* run_ussd.c: on the same book */
-		.txn_max = scn->run.txn_max ? scn->run.txn_max : (uint32_t)SY_MIN(cps * 120 + 20000, 16000000u),
+		/* as live: [run] txn_max if set, else as many as [node] sip_memory holds */
+		.txn_max = scn->run.txn_max,
 	};
 	/* the evaluator's observers (r->fraud_on_decision) are set before the component */
 	if ((rc = sim_attacks_init(r, err, errlen)) != SY_OK || (rc = sim_fraud_start(r, err, errlen)) != SY_OK ||

@@ -80,7 +80,7 @@ struct fx {
 	struct sip_msg *kept[KEPT_MAX];
 	size_t nkept;
 	int ua_seq, br_seq;
-	bool echo; /* print injected datagrams (evidence in the bug tests) */
+	bool echo;	     /* print injected datagrams (evidence in the bug tests) */
 	struct fraud *fraud; /* the fraud tests' component (cfg.fraud) */
 	char fraud_path[96];
 };
@@ -393,7 +393,8 @@ struct ua {
 	uint64_t t0;
 };
 
-static void caller_invite_mf(struct fx *f, struct ua *u, const char *callee, int max_forwards)
+static void caller_invite_full(struct fx *f, struct ua *u, const char *callee, int max_forwards,
+			       const char *contact_user)
 {
 	memset(u, 0, sizeof(*u));
 	u->id = ++f->ua_seq;
@@ -410,9 +411,14 @@ static void caller_invite_mf(struct fx *f, struct ua *u, const char *callee, int
 		"To: <sip:%s@10.0.0.1>\n"
 		"Call-ID: %s\n"
 		"CSeq: 1 INVITE\n"
-		"Contact: <sip:alice@10.0.0.100:5060>\n"
+		"Contact: <sip:%s@10.0.0.100:5060>\n"
 		"Content-Type: application/sdp\n",
-		callee, u->branch, max_forwards, u->ftag, callee, u->cid);
+		callee, u->branch, max_forwards, u->ftag, callee, u->cid, contact_user);
+}
+
+static void caller_invite_mf(struct fx *f, struct ua *u, const char *callee, int max_forwards)
+{
+	caller_invite_full(f, u, callee, max_forwards, "alice");
 }
 
 static void caller_invite(struct fx *f, struct ua *u, const char *callee)
@@ -524,8 +530,8 @@ static void caller_respond(struct fx *f, const struct sip_msg *req, int code)
 	assert_int_equal(osip_cseq_to_str(req->m->cseq, &s), 0);
 	snprintf(cseq, sizeof(cseq), "%s", s);
 	osip_free(s);
-	injectf(f, &f->caller, NULL, "SIP/2.0 %d Whatever\n%sFrom: %s\nTo: %s\nCall-ID: %s\nCSeq: %s\n", code, vias, from,
-		to, cid, cseq);
+	injectf(f, &f->caller, NULL, "SIP/2.0 %d Whatever\n%sFrom: %s\nTo: %s\nCall-ID: %s\nCSeq: %s\n", code, vias,
+		from, to, cid, cseq);
 }
 
 static void carrier_invite_resp(struct fx *f, struct ua *u, int code, const char *body)
@@ -736,10 +742,11 @@ static void test_identity_registered_user(void **state)
 	nonce[nl] = '\0';
 	sip_digest_ha1(SIP_ALG_SHA256, "4471234", "switchyard", "phone-pw", ha1);
 	sip_digest_response(SIP_ALG_SHA256, ha1, nonce, "00000001", "abc", "auth", "REGISTER", "sip:10.0.0.1", resp);
-	snprintf(auth, sizeof(auth),
-		 "Authorization: Digest username=\"4471234\", realm=\"switchyard\", nonce=\"%s\", uri=\"sip:10.0.0.1\", "
-		 "response=\"%s\", algorithm=SHA-256, qop=auth, nc=00000001, cnonce=\"abc\"\n",
-		 nonce, resp);
+	snprintf(
+	    auth, sizeof(auth),
+	    "Authorization: Digest username=\"4471234\", realm=\"switchyard\", nonce=\"%s\", uri=\"sip:10.0.0.1\", "
+	    "response=\"%s\", algorithm=SHA-256, qop=auth, nc=00000001, cnonce=\"abc\"\n",
+	    nonce, resp);
 	phone_register(f, &phone, 2, auth);
 	r = take(f, &phone);
 	assert_response(r, 200, SIP_M_REGISTER, 2);
@@ -886,6 +893,43 @@ static void test_bye_from_carrier(void **state)
 	assert_int_equal(st(f)->completed, 1);
 	assert_int_equal(st(f)->active, 0);
 	assert_int_equal(f->car[0].active, 0);
+}
+
+/* A caller whose dialog strings outgrow the bytes kept in the call itself
+ * (CALL_BUF_INLINE): its long Contact moves them to the heap, and the BYE
+ * the switch sends later is still built from them in full. */
+static void test_long_dialog_strings(void **state)
+{
+	struct fx *f = *state;
+	fx_start(f);
+	char user[601];
+	for (size_t i = 0; i < sizeof(user) - 1; i++)
+		user[i] = (char)('a' + i % 26);
+	user[sizeof(user) - 1] = '\0';
+	struct ua u;
+	caller_invite_full(f, &u, "15551234", 70, user);
+	assert_response(take(f, &f->caller), 100, SIP_M_INVITE, 1);
+	u.car = &f->c[0];
+	u.binv = take(f, u.car);
+	assert_request(u.binv, SIP_M_INVITE, 1);
+	copy_str(u.b_cid, sizeof(u.b_cid), u.binv->call_id);
+	copy_str(u.b_ftag, sizeof(u.b_ftag), u.binv->from_tag);
+	snprintf(u.car_tag, sizeof(u.car_tag), "ct%d", u.id);
+	call_ring(f, &u);
+	call_answer(f, &u);
+	carrier_bye(f, &u);
+	assert_response(take(f, &f->c[0]), 200, SIP_M_BYE, 1);
+	struct sip_msg *bye = take(f, &f->caller);
+	assert_request(bye, SIP_M_BYE, bye->cseq);
+	assert_str_is(bye->call_id, u.cid);
+	assert_uri(bye->m->req_uri, user, "10.0.0.100", "5060");
+	assert_str_is(bye->from_tag, u.tag);
+	assert_str_is(bye->to_tag, u.ftag);
+	carrier_respond(f, &(struct ua){.car = &f->caller}, bye, 200, NULL, NULL);
+	testenv_advance(&f->te, 40 * SEC);
+	expect_quiet(f);
+	assert_int_equal(st(f)->completed, 1);
+	assert_int_equal(st(f)->active, 0);
 }
 
 /* ---- 3. requests the switch refuses ---- */
@@ -1100,7 +1144,8 @@ static void test_in_dialog_requests(void **state)
 		enum sip_method m;
 		int status;
 	} cases[] = {
-	    {"OPTIONS", SIP_M_OPTIONS, 200}, {"INFO", SIP_M_INFO, 200},
+	    {"OPTIONS", SIP_M_OPTIONS, 200},
+	    {"INFO", SIP_M_INFO, 200},
 	    {"UPDATE", SIP_M_UPDATE, 200}, /* no body: a session refresh, answered here */
 	    {"MESSAGE", SIP_M_OTHER, 501},
 	};
@@ -1893,8 +1938,8 @@ static struct callbill *hang_billing(struct fx *f, struct scn **scn, struct node
 	assert_non_null(t);
 	fputs(hang_tariff, t);
 	fclose(t);
-	snprintf(text, sizeof(text), "[tariff retail]\nfile = %s\n\n[account alice]\ncallers = +4420001\nbalance = 0.33 USD\n",
-		 path);
+	snprintf(text, sizeof(text),
+		 "[tariff retail]\nfile = %s\n\n[account alice]\ncallers = +4420001\nbalance = 0.33 USD\n", path);
 	assert_int_equal(scn_parse_string(text, "hang.scn", scn, err, sizeof(err)), SY_OK);
 	assert_non_null(*node = conf_node_new(*scn));
 	struct callbill_cfg c = {.env = &f->te.env, .billing = &(*node)->billing, .slice_s = 60, .guard_s = 10};
@@ -1973,8 +2018,8 @@ static void test_hangup_every_state(void **state)
 		const char *why = NULL;
 		struct callbill_call bc;
 		snprintf(cid, sizeof(cid), "after-%d", i);
-		assert_int_equal(callbill_authorize(f->cfg.bill, SY_STR("alice"), SY_STR("4420001"), SY_STR("15559999"), sy_str_from(cid),
-						    &bc, &status, &why),
+		assert_int_equal(callbill_authorize(f->cfg.bill, SY_STR("alice"), SY_STR("4420001"), SY_STR("15559999"),
+						    sy_str_from(cid), &bc, &status, &why),
 				 SY_OK);
 	}
 	/* BYE both legs of the two answered calls; 503 and CANCEL for the
@@ -2129,7 +2174,8 @@ static void test_session_carrier_vanishes(void **state)
 	while (unread_to(f, u.car) > 0) { /* UPDATE resent, then the BYE */
 		struct sip_msg *m = take(f, u.car);
 		byes += m->method == SIP_M_BYE;
-		assert_request(m, m->method == SIP_M_BYE ? SIP_M_BYE : SIP_M_UPDATE, ub->cseq + (m->method == SIP_M_BYE));
+		assert_request(m, m->method == SIP_M_BYE ? SIP_M_BYE : SIP_M_UPDATE,
+			       ub->cseq + (m->method == SIP_M_BYE));
 	}
 	assert_true(byes > 0);
 	assert_int_equal(st(f)->session_expired, 1);
@@ -2813,7 +2859,7 @@ static void test_forged_cancel_other_source(void **state)
 	f->caller = caller;
 	expect_quiet(f);
 	assert_int_equal(st(f)->cancelled, 0); /* the source is part of the transaction's identity */
-	caller_cancel(f, &u); /* the caller's own CANCEL works */
+	caller_cancel(f, &u);		       /* the caller's own CANCEL works */
 	assert_response(take(f, &f->caller), 200, SIP_M_CANCEL, 1);
 	assert_int_equal(st(f)->cancelled, 1);
 }
@@ -3161,6 +3207,7 @@ int main(void)
 	    T(test_identity_registered_user),
 	    T(test_answer_without_ringing),
 	    T(test_bye_from_carrier),
+	    T(test_long_dialog_strings),
 	    T(test_no_route),
 	    T(test_max_forwards_zero),
 	    T(test_missing_call_id),

@@ -20,58 +20,56 @@
 /* ---- scanner tables ---- */
 
 /* From /work/shared/pcaps/sip_ipv6_udp.pcap (heplify example capture). */
-static const char real_invite[] =
-	"INVITE sip:4321@fec0:0:0:0:216:d3ff:fe0d:22c:5060 SIP/2.0\r\n"
-	"Call-ID: c3eF6f58-363323Cd-8058EB88-10300252@fe80:0:0:0:21a:a0ff:fe07:32e0\r\n"
-	"Contact: <sip:9876@fe80:0:0:0:21a:a0ff:fe07:32e0:5060>\r\n"
-	"CSeq: 1 INVITE\r\n"
-	"From: <sip:9876@fe80:0:0:0:21a:a0ff:fe07:32e0>;tag=a3bhg\r\n"
-	"To: <sip:4321@fec0:0:0:0:216:d3ff:fe0d:22c>\r\n"
-	"Via: SIP/2.0/UDP fe80:0:0:0:21a:a0ff:fe07:32e0:5060;branch=z9hG4bKkdjuw8376\r\n"
-	"Max-Forwards: 70\r\n"
-	"Allow: INVITE, ACK, BYE, CANCEL, REFER, OPTIONS, REGISTER, SUBSCRIBE\r\n"
-	"Content-Type: application/sdp\r\n"
-	"Content-Length: 181\r\n"
-	"\r\n"
-	"v=0\r\n"
-	"o=Valid8.com-UserAgent 8521 32 IN IP6 fe80:0:0:0:21a:a0ff:fe07:32e0\r\n"
-	"s=SIP-Call\r\n"
-	"c=IN IP6 fe80:0:0:0:21a:a0ff:fe07:32e0\r\n"
-	"t=0 0\r\n"
-	"m=audio 5008 RTP/AVP 0\r\n"
-	"a=rtpmap:0 pcmu/8000/1\r\n"
-	"\r\n";
+static const char real_invite[] = "INVITE sip:4321@fec0:0:0:0:216:d3ff:fe0d:22c:5060 SIP/2.0\r\n"
+				  "Call-ID: c3eF6f58-363323Cd-8058EB88-10300252@fe80:0:0:0:21a:a0ff:fe07:32e0\r\n"
+				  "Contact: <sip:9876@fe80:0:0:0:21a:a0ff:fe07:32e0:5060>\r\n"
+				  "CSeq: 1 INVITE\r\n"
+				  "From: <sip:9876@fe80:0:0:0:21a:a0ff:fe07:32e0>;tag=a3bhg\r\n"
+				  "To: <sip:4321@fec0:0:0:0:216:d3ff:fe0d:22c>\r\n"
+				  "Via: SIP/2.0/UDP fe80:0:0:0:21a:a0ff:fe07:32e0:5060;branch=z9hG4bKkdjuw8376\r\n"
+				  "Max-Forwards: 70\r\n"
+				  "Allow: INVITE, ACK, BYE, CANCEL, REFER, OPTIONS, REGISTER, SUBSCRIBE\r\n"
+				  "Content-Type: application/sdp\r\n"
+				  "Content-Length: 181\r\n"
+				  "\r\n"
+				  "v=0\r\n"
+				  "o=Valid8.com-UserAgent 8521 32 IN IP6 fe80:0:0:0:21a:a0ff:fe07:32e0\r\n"
+				  "s=SIP-Call\r\n"
+				  "c=IN IP6 fe80:0:0:0:21a:a0ff:fe07:32e0\r\n"
+				  "t=0 0\r\n"
+				  "m=audio 5008 RTP/AVP 0\r\n"
+				  "a=rtpmap:0 pcmu/8000/1\r\n"
+				  "\r\n";
 
 /* From /work/shared/pcaps/rtp_rtcp_sip_ipv4_udp.pcap (heplify example capture). */
-static const char real_100[] =
-	"SIP/2.0 100 Trying\r\n"
-	"Via: SIP/2.0/UDP 200.57.7.195;branch=z9hG4bKff9b46fb055c0521cc24024da96cd290\r\n"
-	"Via: SIP/2.0/UDP 200.57.7.195:55061;branch=z9hG4bK291d90e31a47b225bd0ddff4353e9cc0\r\n"
-	"From: <sip:200.57.7.195:55061;user=phone>;tag=GR52RWG346-34\r\n"
-	"To: \"francisco@bestel.com\" <sip:francisco@bestel.com:55060>;tag=298852044\r\n"
-	"Contact: <sip:francisco@200.57.7.204:5061>\r\n"
-	"Call-ID: 12013223@200.57.7.195\r\n"
-	"CSeq: 1 INVITE\r\n"
-	"Server: X-Lite release 1103m\r\n"
-	"Content-Length: 0\r\n"
-	"\r\n";
+static const char real_100[] = "SIP/2.0 100 Trying\r\n"
+			       "Via: SIP/2.0/UDP 200.57.7.195;branch=z9hG4bKff9b46fb055c0521cc24024da96cd290\r\n"
+			       "Via: SIP/2.0/UDP 200.57.7.195:55061;branch=z9hG4bK291d90e31a47b225bd0ddff4353e9cc0\r\n"
+			       "From: <sip:200.57.7.195:55061;user=phone>;tag=GR52RWG346-34\r\n"
+			       "To: \"francisco@bestel.com\" <sip:francisco@bestel.com:55060>;tag=298852044\r\n"
+			       "Contact: <sip:francisco@200.57.7.204:5061>\r\n"
+			       "Call-ID: 12013223@200.57.7.195\r\n"
+			       "CSeq: 1 INVITE\r\n"
+			       "Server: X-Lite release 1103m\r\n"
+			       "Content-Length: 0\r\n"
+			       "\r\n";
 
 static const char compact_bye[] =
-	"BYE sip:bob@10.0.0.2 SIP/2.0\r\n"
-	"v: SIP/2.0/UDP 10.0.0.1:5060;rport;branch=z9hG4bKa1, SIP/2.0/UDP 10.0.0.9;branch=z9hG4bKb2\n"
-	"V: SIP/2.0/UDP 10.0.0.8;branch=z9hG4bKc3\r\n"
-	"f: \"Al, ice\" <sip:alice@a.example;transport=udp>;TAG=ft1\r\n"
-	"t: sip:bob@b.example;tag=tt2\r\n"
-	"i: cid-77@a\r\n"
-	"cseq  :  2   BYE\r\n"
-	"m: \"x\" <sip:alice@10.0.0.1:5060;ob>;expires=60, <sip:other@h>\r\n"
-	"record-route: <sip:p1;lr>, <sip:p2;lr>\r\n"
-	"Record-Route: <sip:p3;lr>\r\n"
-	"Subject: folded\r\n"
-	" continuation line\r\n"
-	"l: 4\r\n"
-	"\r\n"
-	"abcdEXTRA";
+    "BYE sip:bob@10.0.0.2 SIP/2.0\r\n"
+    "v: SIP/2.0/UDP 10.0.0.1:5060;rport;branch=z9hG4bKa1, SIP/2.0/UDP 10.0.0.9;branch=z9hG4bKb2\n"
+    "V: SIP/2.0/UDP 10.0.0.8;branch=z9hG4bKc3\r\n"
+    "f: \"Al, ice\" <sip:alice@a.example;transport=udp>;TAG=ft1\r\n"
+    "t: sip:bob@b.example;tag=tt2\r\n"
+    "i: cid-77@a\r\n"
+    "cseq  :  2   BYE\r\n"
+    "m: \"x\" <sip:alice@10.0.0.1:5060;ob>;expires=60, <sip:other@h>\r\n"
+    "record-route: <sip:p1;lr>, <sip:p2;lr>\r\n"
+    "Record-Route: <sip:p3;lr>\r\n"
+    "Subject: folded\r\n"
+    " continuation line\r\n"
+    "l: 4\r\n"
+    "\r\n"
+    "abcdEXTRA";
 
 struct scan_case {
 	const char *name, *msg;
@@ -83,13 +81,12 @@ struct scan_case {
 };
 
 static const struct scan_case scan_cases[] = {
-	{"real ipv6 invite", real_invite, "INVITE", 0,
-	 "c3eF6f58-363323Cd-8058EB88-10300252@fe80:0:0:0:21a:a0ff:fe07:32e0", "z9hG4bKkdjuw8376", "a3bhg", "",
-	 "INVITE", "sip:9876@fe80:0:0:0:21a:a0ff:fe07:32e0:5060", 1, 1, 0, 181},
-	{"real 100 two vias", real_100, NULL, 100, "12013223@200.57.7.195", "z9hG4bKff9b46fb055c0521cc24024da96cd290",
-	 "GR52RWG346-34", "298852044", "INVITE", "sip:francisco@200.57.7.204:5061", 1, 2, 0, 0},
-	{"compact forms, LF, folding", compact_bye, "BYE", 0, "cid-77@a", "z9hG4bKa1", "ft1", "tt2", "BYE",
-	 "sip:alice@10.0.0.1:5060;ob", 2, 3, 3, 4},
+    {"real ipv6 invite", real_invite, "INVITE", 0, "c3eF6f58-363323Cd-8058EB88-10300252@fe80:0:0:0:21a:a0ff:fe07:32e0",
+     "z9hG4bKkdjuw8376", "a3bhg", "", "INVITE", "sip:9876@fe80:0:0:0:21a:a0ff:fe07:32e0:5060", 1, 1, 0, 181},
+    {"real 100 two vias", real_100, NULL, 100, "12013223@200.57.7.195", "z9hG4bKff9b46fb055c0521cc24024da96cd290",
+     "GR52RWG346-34", "298852044", "INVITE", "sip:francisco@200.57.7.204:5061", 1, 2, 0, 0},
+    {"compact forms, LF, folding", compact_bye, "BYE", 0, "cid-77@a", "z9hG4bKa1", "ft1", "tt2", "BYE",
+     "sip:alice@10.0.0.1:5060;ob", 2, 3, 3, 4},
 };
 
 static void assert_slice(struct sy_str s, const char *want)
@@ -150,21 +147,21 @@ static void test_scan_details(void **state)
 }
 
 static const char *const bad_msgs[] = {
-	"",
-	"garbage",
-	"INVITE sip:a@b SIP/2.0",				 /* no line end */
-	"INVITE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n", /* no empty line */
-	"INVITE sip:a@b SIP/3.0\r\n\r\n",
-	"SIP/2.0 99 Low\r\nVia: x\r\nFrom: a\r\nTo: b\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n\r\n",
-	"SIP/2.0 2000 OK\r\n\r\n",
-	"INVITE sip:a@b SIP/2.0\r\nFrom: a\r\nTo: b\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n\r\n", /* no Via */
-	"INVITE sip:a@b SIP/2.0\r\nVia: x\r\nFrom: a\r\nTo: b\r\nCall-ID: c\r\nCSeq: x INVITE\r\n\r\n",
-	"INVITE sip:a@b SIP/2.0\r\nVia: x\r\nFrom: a\r\nTo: b\r\nCall-ID: c\r\nCSeq: 1\r\n\r\n",
-	"INVITE sip:a@b SIP/2.0\r\nVia: x,\r\nFrom: a\r\nTo: b\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n\r\n",
-	"INVITE sip:a@b SIP/2.0\r\nVia: x\r\nFrom: a\r\nTo: b\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nl: 10\r\n\r\nshort",
-	"INVITE sip:a@b SIP/2.0\r\nVia: x\r\nFrom: a\r\nTo: b\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nl: -1\r\n\r\n",
-	"INVITE sip:a@b SIP/2.0\r\nno colon here\r\n\r\n",
-	"INVITE sip:a@b SIP/2.0\r\nVia: x\r\nFrom: a\r\nTo: b\r\nCall-ID: c\r\nCSeq: 99999999999 INVITE\r\n\r\n",
+    "",
+    "garbage",
+    "INVITE sip:a@b SIP/2.0",						/* no line end */
+    "INVITE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n", /* no empty line */
+    "INVITE sip:a@b SIP/3.0\r\n\r\n",
+    "SIP/2.0 99 Low\r\nVia: x\r\nFrom: a\r\nTo: b\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n\r\n",
+    "SIP/2.0 2000 OK\r\n\r\n",
+    "INVITE sip:a@b SIP/2.0\r\nFrom: a\r\nTo: b\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n\r\n", /* no Via */
+    "INVITE sip:a@b SIP/2.0\r\nVia: x\r\nFrom: a\r\nTo: b\r\nCall-ID: c\r\nCSeq: x INVITE\r\n\r\n",
+    "INVITE sip:a@b SIP/2.0\r\nVia: x\r\nFrom: a\r\nTo: b\r\nCall-ID: c\r\nCSeq: 1\r\n\r\n",
+    "INVITE sip:a@b SIP/2.0\r\nVia: x,\r\nFrom: a\r\nTo: b\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n\r\n",
+    "INVITE sip:a@b SIP/2.0\r\nVia: x\r\nFrom: a\r\nTo: b\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nl: 10\r\n\r\nshort",
+    "INVITE sip:a@b SIP/2.0\r\nVia: x\r\nFrom: a\r\nTo: b\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nl: -1\r\n\r\n",
+    "INVITE sip:a@b SIP/2.0\r\nno colon here\r\n\r\n",
+    "INVITE sip:a@b SIP/2.0\r\nVia: x\r\nFrom: a\r\nTo: b\r\nCall-ID: c\r\nCSeq: 99999999999 INVITE\r\n\r\n",
 };
 
 static void test_scan_malformed(void **state)
@@ -205,7 +202,7 @@ static void test_scan_garbage(void **state)
 		char *b = malloc(n ? n : 1);
 		for (size_t j = 0; j < n; j++)
 			b[j] = sy_rng_chance_ppm(&r, 100000) ? (char)sy_rng_below(&r, 256)
-							   : alphabet[sy_rng_below(&r, sizeof(alphabet) - 1)];
+							     : alphabet[sy_rng_below(&r, sizeof(alphabet) - 1)];
 		enum sy_rc rc = sip_ua_parse(b, n, &m);
 		assert_true(rc == SY_OK || rc == SY_ERR_PARSE);
 		free(b);
@@ -254,12 +251,19 @@ static void test_build_roundtrip(void **state)
 	assert_true(sdp_len > 0);
 	struct sy_str route[2] = {SY_STR("<sip:p1.example;lr>"), SY_STR("<sip:p2.example;lr>")};
 	struct sip_ua_req r = {
-		.method = SY_STR("INVITE"), .ruri = SY_STR("sip:+15551234567@10.0.0.2:5060"),
-		.via_host = SY_STR("10.0.0.1:5062"), .branch = SY_STR("z9hG4bK-t-1"),
-		.from = SY_STR("<sip:+15550000001@10.0.0.1:5062>"), .from_tag = SY_STR("f1"),
-		.to = SY_STR("<sip:+15551234567@10.0.0.2:5060>"), .call_id = SY_STR("1-0@t"), .cseq = 1,
-		.contact = SY_STR("sip:a@10.0.0.1:5062"), .route = route, .route_n = 2,
-		.body = {sdp, sdp_len},
+	    .method = SY_STR("INVITE"),
+	    .ruri = SY_STR("sip:+15551234567@10.0.0.2:5060"),
+	    .via_host = SY_STR("10.0.0.1:5062"),
+	    .branch = SY_STR("z9hG4bK-t-1"),
+	    .from = SY_STR("<sip:+15550000001@10.0.0.1:5062>"),
+	    .from_tag = SY_STR("f1"),
+	    .to = SY_STR("<sip:+15551234567@10.0.0.2:5060>"),
+	    .call_id = SY_STR("1-0@t"),
+	    .cseq = 1,
+	    .contact = SY_STR("sip:a@10.0.0.1:5062"),
+	    .route = route,
+	    .route_n = 2,
+	    .body = {sdp, sdp_len},
 	};
 	assert_int_equal(sip_ua_request(&r, buf, sizeof(buf), &len), SY_OK);
 	osip_check(buf, len, "INVITE", 0);
@@ -311,11 +315,16 @@ static void test_build_ack_bye_cancel(void **state)
 	size_t len;
 	for (size_t i = 0; i < SY_ARRAY_LEN(methods); i++) {
 		struct sip_ua_req r = {
-			.method = sy_str_from(methods[i]), .ruri = SY_STR("sip:b@[2001:db8::2]:5060"),
-			.via_host = SY_STR("[2001:db8::1]:5060"), .branch = SY_STR("z9hG4bKx"),
-			.from = SY_STR("<sip:a@[2001:db8::1]>"), .from_tag = SY_STR("1"),
-			.to = SY_STR("<sip:b@[2001:db8::2]>"), .to_tag = sy_str_from(i == 2 ? "" : "2"),
-			.call_id = SY_STR("c@h"), .cseq = (uint32_t)(i + 1),
+		    .method = sy_str_from(methods[i]),
+		    .ruri = SY_STR("sip:b@[2001:db8::2]:5060"),
+		    .via_host = SY_STR("[2001:db8::1]:5060"),
+		    .branch = SY_STR("z9hG4bKx"),
+		    .from = SY_STR("<sip:a@[2001:db8::1]>"),
+		    .from_tag = SY_STR("1"),
+		    .to = SY_STR("<sip:b@[2001:db8::2]>"),
+		    .to_tag = sy_str_from(i == 2 ? "" : "2"),
+		    .call_id = SY_STR("c@h"),
+		    .cseq = (uint32_t)(i + 1),
 		};
 		assert_int_equal(sip_ua_request(&r, buf, sizeof(buf), &len), SY_OK);
 		osip_check(buf, len, methods[i], 0);
@@ -461,9 +470,17 @@ static void f_log(void *ctx, enum sy_log_level level, const char *fmt, va_list a
 }
 
 static const struct sy_env_ops fake_ops = {
-	.now_ns = f_now, .wall_ns = f_wall, .timer_start = f_timer_start, .timer_cancel = f_timer_cancel,
-	.dgram_open = f_dgram_open, .dgram_send = f_dgram_send, .dgram_close = f_dgram_close,
-	.dgram_local = f_dgram_local, .seed = f_seed, .random = f_random, .log = f_log,
+    .now_ns = f_now,
+    .wall_ns = f_wall,
+    .timer_start = f_timer_start,
+    .timer_cancel = f_timer_cancel,
+    .dgram_open = f_dgram_open,
+    .dgram_send = f_dgram_send,
+    .dgram_close = f_dgram_close,
+    .dgram_local = f_dgram_local,
+    .seed = f_seed,
+    .random = f_random,
+    .log = f_log,
 };
 
 /* Runs events until the queue is empty or until limit_ns. */
@@ -515,13 +532,24 @@ static void run_scenario(const struct scenario *sc, struct result *res)
 	n->osip_check_all = sc->osip_all;
 	struct sy_env env = {&fake_ops, n, SY_LOG_WARN};
 
-	struct uas_cfg scfg = {.local = sy_addr_v4(10, 0, 0, 2, 5060), .answer_ppm = sc->answer_ppm,
-			       .reject = {{486, 1000000}}, .reject_n = 1, .ring = sy_dist_fixed(2 * SY_NS_PER_S),
-			       .calls_max = 200, .noanswer_ppm = sc->noanswer_ppm, .capacity = sc->uas_capacity};
-	struct uac_cfg ccfg = {.name = "uac1", .local = sy_addr_v4(10, 0, 0, 1, 5060),
-			       .target = scfg.local, .cps_milli = 10000, .dest = {{"+1XXXXXXXXXX", 1000000}},
-			       .dest_n = 1, .hold = sy_dist_fixed(5 * SY_NS_PER_S), .max_calls = 100,
-			       .calls_max = 200, .ring_timeout_ns = sc->ring_timeout_ns};
+	struct uas_cfg scfg = {.local = sy_addr_v4(10, 0, 0, 2, 5060),
+			       .answer_ppm = sc->answer_ppm,
+			       .reject = {{486, 1000000}},
+			       .reject_n = 1,
+			       .ring = sy_dist_fixed(2 * SY_NS_PER_S),
+			       .calls_max = 200,
+			       .noanswer_ppm = sc->noanswer_ppm,
+			       .capacity = sc->uas_capacity};
+	struct uac_cfg ccfg = {.name = "uac1",
+			       .local = sy_addr_v4(10, 0, 0, 1, 5060),
+			       .target = scfg.local,
+			       .cps_milli = 10000,
+			       .dest = {{"+1XXXXXXXXXX", 1000000}},
+			       .dest_n = 1,
+			       .hold = sy_dist_fixed(5 * SY_NS_PER_S),
+			       .max_calls = 100,
+			       .calls_max = 200,
+			       .ring_timeout_ns = sc->ring_timeout_ns};
 	struct uas *s;
 	struct uac *u;
 	assert_int_equal(uas_create(&env, &scfg, &s), SY_OK);
@@ -538,6 +566,72 @@ static void run_scenario(const struct scenario *sc, struct result *res)
 	uac_destroy(u);
 	uas_destroy(s);
 	fake_run(n, UINT64_MAX); /* nothing should be left */
+	sy_tq_free(&n->tq);
+	free(n);
+}
+
+/* What a hand-made caller socket received (test_uas_long_headers). */
+struct rx_log {
+	int n;
+	char last[4096];
+	size_t last_len;
+};
+
+static void rx_keep(void *arg, struct sy_dgram *sock, const struct sy_addr *from, const uint8_t *buf, size_t len)
+{
+	(void)sock;
+	(void)from;
+	struct rx_log *l = arg;
+	l->n++;
+	l->last_len = SY_MIN(len, sizeof(l->last) - 1);
+	memcpy(l->last, buf, l->last_len);
+	l->last[l->last_len] = '\0';
+}
+
+/* An INVITE whose headers outgrow what a carrier's call keeps in itself
+ * (UAS_HDR_INLINE): they move to the heap and the answer still carries
+ * every Via, in order, and the Call-ID. */
+static void test_uas_long_headers(void **state)
+{
+	(void)state;
+	struct fake_net *n = calloc(1, sizeof(*n));
+	assert_non_null(n);
+	assert_int_equal(sy_tq_init(&n->tq, 1024, 1 << 20), SY_OK);
+	struct sy_env env = {&fake_ops, n, SY_LOG_WARN};
+	struct uas_cfg scfg = {.local = sy_addr_v4(10, 0, 0, 2, 5060),
+			       .answer_ppm = 1000000,
+			       .ring = sy_dist_fixed(SY_NS_PER_S),
+			       .calls_max = 4};
+	struct uas *s;
+	assert_int_equal(uas_create(&env, &scfg, &s), SY_OK);
+	struct rx_log log = {0};
+	struct sy_dgram *caller;
+	struct sy_addr at = sy_addr_v4(10, 0, 0, 1, 5060);
+	assert_int_equal(sy_env_dgram_open(&env, &at, rx_keep, &log, &caller), SY_OK);
+	char msg[2048];
+	int len = snprintf(msg, sizeof(msg),
+			   "INVITE sip:123@10.0.0.2 SIP/2.0\r\n"
+			   "Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK-first-%0100d\r\n"
+			   "Via: SIP/2.0/UDP 10.0.0.9:5060;branch=z9hG4bK-second-%0100d\r\n"
+			   "Via: SIP/2.0/UDP 10.0.0.8:5060;branch=z9hG4bK-third-%0100d\r\n"
+			   "From: <sip:1@10.0.0.1>;tag=f1\r\nTo: <sip:123@10.0.0.2>\r\n"
+			   "Call-ID: long-%060d@10.0.0.1\r\nCSeq: 1 INVITE\r\n"
+			   "Contact: <sip:1@10.0.0.1:5060>\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+			   1, 2, 3, 4);
+	assert_true(len > 0 && (size_t)len < sizeof(msg));
+	assert_int_equal(sy_env_dgram_send(&env, caller, &scfg.local, msg, (size_t)len), SY_OK);
+	fake_run(n, 2 * SY_NS_PER_S);
+	assert_true(log.n >= 2);
+	assert_non_null(strstr(log.last, "SIP/2.0 200 OK"));
+	const char *v1 = strstr(log.last, "z9hG4bK-first-"), *v2 = strstr(log.last, "z9hG4bK-second-"),
+		   *v3 = strstr(log.last, "z9hG4bK-third-");
+	assert_true(v1 != NULL && v2 > v1 && v3 > v2);
+	assert_non_null(
+	    strstr(log.last, "Call-ID: long-000000000000000000000000000000000000000000000000000000000004@"));
+	assert_int_equal(uas_stats(s)->answered, 1);
+	uas_destroy(s);
+	sy_env_dgram_close(&env, caller);
+	fake_run(n, UINT64_MAX);
 	sy_tq_free(&n->tq);
 	free(n);
 }
@@ -659,18 +753,13 @@ int main(void)
 {
 	parser_init();
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_scan_valid),
-		cmocka_unit_test(test_scan_details),
-		cmocka_unit_test(test_scan_malformed),
-		cmocka_unit_test(test_scan_garbage),
-		cmocka_unit_test(test_build_roundtrip),
-		cmocka_unit_test(test_build_ack_bye_cancel),
-		cmocka_unit_test(test_calls_answered),
-		cmocka_unit_test(test_calls_rejected),
-		cmocka_unit_test(test_calls_lossy),
-		cmocka_unit_test(test_calls_rejected_lossy),
-		cmocka_unit_test(test_calls_cancelled),
-		cmocka_unit_test(test_calls_overload),
+	    cmocka_unit_test(test_scan_valid),	     cmocka_unit_test(test_scan_details),
+	    cmocka_unit_test(test_scan_malformed),   cmocka_unit_test(test_scan_garbage),
+	    cmocka_unit_test(test_build_roundtrip),  cmocka_unit_test(test_build_ack_bye_cancel),
+	    cmocka_unit_test(test_calls_answered),   cmocka_unit_test(test_calls_rejected),
+	    cmocka_unit_test(test_calls_lossy),	     cmocka_unit_test(test_calls_rejected_lossy),
+	    cmocka_unit_test(test_calls_cancelled),  cmocka_unit_test(test_calls_overload),
+	    cmocka_unit_test(test_uas_long_headers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "core/rng.h"
+#include "core/sip/osip_pool.h"
 #include "core/sip/txn.h"
 #include "tests/testenv.h"
 
@@ -90,13 +91,20 @@ static void on_dgram(void *arg, struct sy_dgram *sock, const struct sy_addr *fro
 	sip_stack_recv(arg, from, buf, len);
 }
 
+static bool fx_raw_requests; /* the next fx_new's stack: cfg.raw_requests */
+
 static struct fx *fx_new(uint32_t txn_max)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	testenv_init(&f->te, 7);
 	f->local = sy_addr_v4(10, 0, 0, 1, 5060);
 	f->peer = sy_addr_v4(10, 0, 0, 2, 5060);
-	struct sip_stack_cfg cfg = {.env = &f->te.env, .local = f->local, .txn_max = txn_max, .tu = &tu, .tu_arg = f};
+	struct sip_stack_cfg cfg = {.env = &f->te.env,
+				    .local = f->local,
+				    .txn_max = txn_max,
+				    .tu = &tu,
+				    .tu_arg = f,
+				    .raw_requests = fx_raw_requests};
 	assert_int_equal(sy_env_dgram_open(&f->te.env, &f->local, on_dgram, NULL, &f->sock), SY_OK);
 	cfg.sock = f->sock;
 	assert_int_equal(sip_stack_create(&cfg, &f->s), SY_OK);
@@ -561,6 +569,176 @@ static void test_nist_timer_j(void **state)
 	fx_free(f);
 }
 
+/* A BYE's 200 (sip_txn_reply: status only, the To tag the request's own)
+ * is not kept through Timer J: each retransmission gets it rebuilt, byte
+ * for byte; a request that only shares the branch gets nothing. A reply
+ * with anything of the TU's own (a reason phrase) is kept and resent. */
+static void test_nist_rebuilt_reply(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(16);
+	inject(f, REQ_FMT, "BYE", "z9hG4bKr1", ";tag=uas1", "BYE");
+	struct sip_txn *st = last_st(f);
+	uint64_t bare = sip_stack_stats(f->s)->mem_bytes;
+	struct sip_reply r = {.status = 200};
+	assert_int_equal(sip_txn_reply(st, &r), SY_OK);
+	assert_int_equal(sip_txn_state(st), SIP_TS_COMPLETED);
+	/* No bytes held: the slab only (the request's copy is gone too). */
+	assert_true(sip_stack_stats(f->s)->mem_bytes < bare);
+	assert_int_equal(sip_stack_stats(f->s)->mem_bytes % sip_txn_slot_bytes(), 0);
+	testenv_advance(&f->te, 1 * SEC);
+	inject(f, REQ_FMT, "BYE", "z9hG4bKr1", ";tag=uas1", "BYE");
+	static const uint64_t at[] = {0, 1000};
+	expect_sends(f, 0, "SIP/2.0 200 OK", at, 2);
+	const struct testenv_sent *a = testenv_sent(&f->te, 0), *b = testenv_sent(&f->te, 1);
+	assert_int_equal(a->len, b->len);
+	assert_memory_equal(a->buf, b->buf, a->len);
+	/* Same branch, another dialog's BYE: absorbed, nothing sent. */
+	inject(f, "BYE sip:bob@10.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bKr1\r\n"
+		  "From: <sip:alice@x>;tag=f1\r\nTo: <sip:bob@10.0.0.1>;tag=uas1\r\nCall-ID: other@x\r\n"
+		  "CSeq: 1 BYE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n");
+	assert_int_equal(testenv_sent_count(&f->te), 2);
+	assert_int_equal(sip_stack_stats(f->s)->retransmits_absorbed, 2);
+	assert_int_equal(count_ev(f, EV_REQUEST), 1);
+	/* A reason phrase of the TU's: the bytes are kept and resent as sent. */
+	inject(f, REQ_FMT, "BYE", "z9hG4bKr2", ";tag=uas1", "BYE");
+	st = last_st(f);
+	r = (struct sip_reply){.status = 200, .reason = "Bye Then"};
+	assert_int_equal(sip_txn_reply(st, &r), SY_OK);
+	assert_true(sip_stack_stats(f->s)->mem_bytes % sip_txn_slot_bytes() != 0);
+	inject(f, REQ_FMT, "BYE", "z9hG4bKr2", ";tag=uas1", "BYE");
+	static const uint64_t at2[] = {1000, 1000};
+	expect_sends(f, 2, "SIP/2.0 200 Bye Then", at2, 2);
+	testenv_advance(&f->te, 40 * SEC);
+	assert_int_equal(sip_stack_stats(f->s)->txn_active, 0);
+	fx_free(f);
+}
+
+/* Finished transactions that only wait for their end (Timer J here, K
+ * for the client side) hold no env timer each: one per end queue. Each
+ * still ends at its own deadline, in order, and one that leaves a queue
+ * early (its ACK, its release) takes nothing else with it. */
+static void test_end_queues(void **state)
+{
+	(void)state;
+	enum { N = 50 };
+	struct fx *f = fx_new(4 * N);
+	char br[32];
+	for (int i = 0; i < N; i++) {
+		snprintf(br, sizeof(br), "z9hG4bKq%d", i);
+		inject(f, REQ_FMT, "BYE", br, ";tag=uas1", "BYE");
+		struct sip_reply r = {.status = 200};
+		assert_int_equal(sip_txn_reply(last_st(f), &r), SY_OK);
+		snprintf(br, sizeof(br), "z9hG4bKc%d", i);
+		client(f, "OPTIONS", br);
+		testenv_advance(&f->te, 10 * MS);
+	}
+	/* the client OPTIONS still retransmit (Timer E) on their own timers */
+	assert_int_equal(testenv_timers_pending(&f->te), N + 1);
+	for (int i = 0; i < N; i++) {
+		snprintf(br, sizeof(br), "z9hG4bKc%d", i);
+		resp_in(f, 200, br, "OPTIONS");
+	}
+	/* Completed everywhere: two queues, two timers */
+	assert_int_equal(sip_stack_stats(f->s)->txn_lingering, 2 * N);
+	assert_int_equal(testenv_timers_pending(&f->te), 2);
+	size_t before = count_ev(f, EV_TERMINATED);
+	/* Timer K (T4 = 5 s) ends the client ones, each at its own time */
+	testenv_advance(&f->te, 5 * SEC);
+	assert_int_equal(count_ev(f, EV_TERMINATED) - before, N);
+	assert_int_equal(last_ev(f, EV_TERMINATED)->at_ns, 500 * MS + 5 * SEC);
+	/* Timer J (64 x T1) ends the first BYE at 32 s, the last at 32.49 s */
+	testenv_advance(&f->te, 32 * SEC - 5 * SEC - 500 * MS - 1);
+	assert_int_equal(count_ev(f, EV_TERMINATED) - before, N);
+	testenv_advance(&f->te, 1);
+	assert_int_equal(count_ev(f, EV_TERMINATED) - before, N + 1);
+	testenv_advance(&f->te, 490 * MS);
+	assert_int_equal(count_ev(f, EV_TERMINATED) - before, 2 * N);
+	assert_int_equal(last_ev(f, EV_TERMINATED)->at_ns, 32 * SEC + 490 * MS);
+	assert_int_equal(sip_stack_stats(f->s)->txn_active, 0);
+	assert_int_equal(testenv_timers_pending(&f->te), 0);
+	fx_free(f);
+}
+
+/* cfg.raw_requests: the parsed request is the TU's inside on_request only;
+ * a ringing INVITE then holds its bytes and no osip tree, and is still
+ * answered (sip_txn_reply) from them. */
+/* INVITEs answered 2xx and ACKed before the first retransmission: once
+ * their T1 timer finds nothing to resend, Timer L's rest (32 s - T1) waits
+ * on an end queue: one timer for all of them, each still ending 32 s
+ * after its 2xx. */
+static void test_end_queue_acked(void **state)
+{
+	(void)state;
+	enum { N = 20 };
+	struct fx *f = fx_new(4 * N);
+	char br[32];
+	for (int i = 0; i < N; i++) {
+		snprintf(br, sizeof(br), "z9hG4bKa%d", i);
+		req_in(f, "INVITE", br);
+		struct sip_txn *st = last_st(f);
+		respond(st, 200);
+		testenv_advance(&f->te, 5 * MS);
+		sip_txn_acked(st);
+		/* and a BYE answered meanwhile: Timer J, 32 s from now */
+		snprintf(br, sizeof(br), "z9hG4bKb%d", i);
+		inject(f, REQ_FMT, "BYE", br, ";tag=uas1", "BYE");
+		struct sip_reply r = {.status = 200};
+		assert_int_equal(sip_txn_reply(last_st(f), &r), SY_OK);
+		testenv_advance(&f->te, 5 * MS);
+	}
+	assert_int_equal(testenv_timers_pending(&f->te), N + 1);
+	testenv_advance(&f->te, 500 * MS);
+	assert_int_equal(testenv_sent_count(&f->te), 2 * N); /* no 2xx resent */
+	assert_int_equal(testenv_timers_pending(&f->te), 2);
+	testenv_advance(&f->te, 32 * SEC - 700 * MS - 1);
+	assert_int_equal(count_ev(f, EV_TERMINATED), 0);
+	testenv_advance(&f->te, 1); /* 32 s after the first 2xx */
+	assert_int_equal(count_ev(f, EV_TERMINATED), 1);
+	testenv_advance(&f->te, 10 * MS * (N - 1) + 5 * MS);
+	assert_int_equal(count_ev(f, EV_TERMINATED), 2 * N);
+	assert_int_equal(last_ev(f, EV_TERMINATED)->at_ns, 32 * SEC + 10 * MS * (N - 1) + 5 * MS);
+	assert_int_equal(testenv_timers_pending(&f->te), 0);
+	fx_free(f);
+}
+
+static void test_raw_requests(void **state)
+{
+	(void)state;
+	struct sip_osip_pool_stats before, during;
+	fx_raw_requests = true;
+	struct fx *f = fx_new(16);
+	fx_raw_requests = false;
+	sip_osip_pool_stats(&before);
+	req_in(f, "INVITE", "z9hG4bKraw1");
+	struct sip_txn *st = last_st(f);
+	assert_int_equal(count_ev(f, EV_REQUEST), 1);
+	assert_null(sip_txn_request(st));
+	assert_true(sip_txn_request_raw(st).len > 0);
+	sip_osip_pool_stats(&during);
+	size_t held_raw = during.used_bytes - before.used_bytes; /* the bytes, no parsed message */
+	assert_true(held_raw > 0 && held_raw <= 1024);
+	{ /* the same INVITE on a stack without raw_requests holds its tree too */
+		struct fx *g = fx_new(16);
+		struct sip_osip_pool_stats b2, d2;
+		sip_osip_pool_stats(&b2);
+		req_in(g, "INVITE", "z9hG4bKraw2");
+		assert_non_null(sip_txn_request(last_st(g)));
+		sip_osip_pool_stats(&d2);
+		assert_true(d2.used_bytes - b2.used_bytes > held_raw + 1024);
+		fx_free(g);
+	}
+	struct sip_reply r = {.status = 180, .to_tag = SY_STR("uas1")};
+	assert_int_equal(sip_txn_reply(st, &r), SY_OK);
+	r.status = 486;
+	assert_int_equal(sip_txn_reply(st, &r), SY_OK);
+	static const uint64_t at[] = {0, 0};
+	expect_sends(f, 0, "SIP/2.0 ", at, 2);
+	assert_non_null(strstr((const char *)testenv_sent(&f->te, 1)->buf, "486 Busy Here"));
+	assert_non_null(strstr((const char *)testenv_sent(&f->te, 1)->buf, "branch=z9hG4bKraw1"));
+	fx_free(f);
+}
+
 static void test_respond_inside_on_request(void **state)
 {
 	(void)state;
@@ -767,6 +945,10 @@ int main(void)
 	    cmocka_unit_test(test_ist_accepted_acked),
 	    cmocka_unit_test(test_ist_accepted_timer_l),
 	    cmocka_unit_test(test_nist_timer_j),
+	    cmocka_unit_test(test_nist_rebuilt_reply),
+	    cmocka_unit_test(test_end_queues),
+	    cmocka_unit_test(test_end_queue_acked),
+	    cmocka_unit_test(test_raw_requests),
 	    cmocka_unit_test(test_respond_inside_on_request),
 	    cmocka_unit_test(test_cancel_matching),
 	    cmocka_unit_test(test_bad_request_400),

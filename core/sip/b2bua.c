@@ -40,6 +40,7 @@ struct call *b2bua__call_alloc(struct b2bua *b)
 		return NULL;
 	}
 	memset(c, 0, offsetof(struct call, buf));
+	c->buf = c->inl;
 	c->idx = idx;
 	c->carrier = -1;
 	c->last_carrier = -1;
@@ -147,6 +148,13 @@ static void call_emit_cdr(struct b2bua *b, struct call *c)
 		b->cfg.on_cdr(b->cfg.cdr_arg, &r);
 }
 
+static void call_buf_free(struct call *c)
+{
+	if (c->buf != c->inl)
+		free(c->buf);
+	c->buf = c->inl;
+}
+
 /* Ends the call record: CDR out, pool slot back. Transactions that still
  * point at the call are detached, so late responses find no call. */
 void b2bua__call_free(struct b2bua *b, struct call *c)
@@ -167,6 +175,7 @@ void b2bua__call_free(struct b2bua *b, struct call *c)
 		sy_htab_remove(&b->by_call_id, &c->a_node.h);
 	b2bua__b_unlink(b, c);
 	b2bua__carrier_release(b, c);
+	call_buf_free(c);
 	c->state = CALL_FREE;
 	c->next_free = b->free_head;
 	b->free_head = c->idx;
@@ -352,6 +361,7 @@ enum sy_rc b2bua_create(const struct b2bua_cfg *cfg, struct b2bua **out)
 	    .timers = cfg->timers,
 	    .tu = &b2bua_tu,
 	    .tu_arg = b,
+	    .raw_requests = true, /* answers come from the raw request (sip_txn_reply) */
 	};
 	if (sip_stack_create(&sc, &b->stack) != SY_OK)
 		goto out_close;
@@ -363,6 +373,11 @@ out_free:
 	sip_auth_destroy(b->auth);
 	sip_pike_destroy(b->pike);
 	sy_htab_free(&b->by_call_id);
+	for (uint32_t i = 0; i < sy_pool_used(&b->calls); i++) {
+		struct call *c = sy_pool_at(&b->calls, i);
+		if (c->state != CALL_FREE)
+			call_buf_free(c);
+	}
 	sy_pool_free(&b->calls);
 	free(b);
 	return SY_ERR_NOMEM;
@@ -420,6 +435,11 @@ void b2bua_destroy(struct b2bua *b)
 	sy_env_dgram_close(b->env, b->sock);
 	sip_pike_destroy(b->pike);
 	sy_htab_free(&b->by_call_id);
+	for (uint32_t i = 0; i < sy_pool_used(&b->calls); i++) {
+		struct call *c = sy_pool_at(&b->calls, i);
+		if (c->state != CALL_FREE)
+			call_buf_free(c);
+	}
 	sy_pool_free(&b->calls);
 	sip_auth_destroy(b->auth);
 	free(b);

@@ -9,10 +9,11 @@
 #include "core/htab.h"
 #include "core/pool.h"
 
-#define CALL_BUF	 1400
-#define B2BUA_ROUTES_MAX 8 /* Route headers kept for the B leg */
+#define CALL_BUF	 1400 /* most bytes of strings a call keeps */
+#define CALL_BUF_INLINE	 512  /* of which in the call itself (voice-10k's keep 256-511) */
+#define B2BUA_ROUTES_MAX 8    /* Route headers kept for the B leg */
 
-/* A slice of call->buf. */
+/* A slice of call->buf (offsets stay valid when it moves to the heap). */
 struct cstr {
 	uint16_t off, len;
 };
@@ -63,7 +64,7 @@ struct call {
 	bool b_provisional;
 	bool cut_off; /* ended by billing: the money ran out */
 	struct callbill_call bill;
-	struct sip_ident who; /* the authenticated caller: trunk or user, and its account */
+	struct sip_ident who;	/* the authenticated caller: trunk or user, and its account */
 	sy_timer_id bill_timer; /* next slice extension, or the cut-off */
 	bool answered, got_18x; /* t_answer_ns / t_18x_ns are set (0 is a valid time) */ /* the carrier sent a 1xx */
 	uint64_t seq;									 /* call number on this node */
@@ -86,7 +87,7 @@ struct call {
 	uint32_t bill_tariff, bill_rated;
 	uint8_t byes_pending;
 	uint64_t a_fresh_ns, b_fresh_ns; /* last refresh (or answer) of each leg */
-	uint64_t t_end_ns;		  /* when the first BYE left: the CDR's end */
+	uint64_t t_end_ns;		 /* when the first BYE left: the CDR's end */
 	sy_timer_id refresh_timer;
 	struct sip_txn *a_upd, *b_upd; /* our refresh UPDATEs in flight */
 	struct sip_txn *a_bye, *b_bye; /* our BYEs in flight */
@@ -103,7 +104,11 @@ struct call {
 	struct cstr fraud_reason;
 	sy_timer_id fraud_timer;
 	uint16_t used;
-	char buf[CALL_BUF];
+	/* inl, or a CALL_BUF block of the heap once inl is outgrown (call_put):
+	 * a pool slot sized for the rare long call would hold 1.4 KB for each
+	 * of the 100K+ calls a 10K CPS switch has up. */
+	char *buf;
+	char inl[CALL_BUF_INLINE];
 };
 
 struct b2bua {
@@ -113,8 +118,8 @@ struct b2bua {
 	struct sip_stack *stack;
 	struct sip_auth *auth; /* who may send new requests; the registrar */
 	struct sip_pike *pike; /* NULL: pike = off */
-	struct sy_pool calls; /* grown as calls arrive, up to calls_max */
-	uint32_t free_head;   /* recycled calls, LIFO; CALL_NONE: grow the pool */
+	struct sy_pool calls;  /* grown as calls arrive, up to calls_max */
+	uint32_t free_head;    /* recycled calls, LIFO; CALL_NONE: grow the pool */
 	struct sy_htab by_call_id;
 	uint64_t call_seq;
 	uint64_t cdr_seq;

@@ -9,6 +9,13 @@ bool call_put(struct call *c, struct cstr *dst, const char *p, size_t len)
 {
 	if (len > (size_t)CALL_BUF - c->used)
 		return false;
+	if (c->buf == c->inl && c->used + len > CALL_BUF_INLINE) {
+		char *h = malloc(CALL_BUF);
+		if (h == NULL)
+			return false;
+		memcpy(h, c->inl, c->used);
+		c->buf = h;
+	}
 	if (len > 0) /* an absent value (a From without tag) may be NULL */
 		memcpy(c->buf + c->used, p, len);
 	dst->off = c->used;

@@ -150,11 +150,16 @@ void sip_txn__linger(struct sip_txn *t)
 	t->stack->stats.txn_lingering++;
 }
 
+static void endq_remove(struct sip_txn *t);
+
 static void txn_release(struct sip_stack *s, struct sip_txn *t, bool hashed)
 {
 	if (hashed)
 		hash_remove(s, t);
-	sy_env_timer_cancel(s->env, t->timer);
+	if (t->endq != 0)
+		endq_remove(t);
+	else
+		sy_env_timer_cancel(s->env, t->timer);
 	if (t->req != NULL)
 		osip_message_free(t->req);
 	sip_txn__held(s, -sip_txn__held_of(t->raw, t->raw_len) - sip_txn__held_of(t->buf, t->buf_len));
@@ -218,7 +223,71 @@ void sip_txn__keep(struct sip_txn *t, char *buf, uint32_t len)
 }
 
 static void txn_timer_fire(void *arg);
+static void endq_fire(void *arg);
 void sip_txn__server_sent(struct sip_txn *st, int code, char *buf, uint32_t len);
+
+static void endq_remove(struct sip_txn *t)
+{
+	struct sip_stack *s = t->stack;
+	struct txn_endq *q = &s->endq[t->endq - 1];
+	if (t->endq_prev != 0)
+		txn_at(s, t->endq_prev)->endq_next = t->endq_next;
+	else
+		q->head = t->endq_next;
+	if (t->endq_next != 0)
+		txn_at(s, t->endq_next)->endq_prev = t->endq_prev;
+	else
+		q->tail = t->endq_prev;
+	t->endq = 0;
+	t->endq_prev = t->endq_next = 0;
+	if (q->head == 0) { /* else a timer set for an earlier head finds nothing due and re-arms */
+		sy_env_timer_cancel(s->env, q->timer);
+		q->timer = 0;
+	}
+}
+
+static void endq_arm(struct txn_endq *q, uint64_t now)
+{
+	struct sip_stack *s = q->stack;
+	uint64_t at = txn_at(s, q->head)->end_at_ns;
+	q->timer = sy_env_timer_start(s->env, at > now ? at - now : 0, endq_fire, q);
+}
+
+/* Queues t for its end if that keeps the queue in order; false: it
+ * needs an env timer of its own. */
+static bool endq_add(struct sip_txn *t, uint64_t now)
+{
+	struct sip_stack *s = t->stack;
+	if (t->end_at_ns <= now)
+		return false;
+	uint64_t wait = t->end_at_ns - now;
+	struct txn_endq *q = NULL, *idle = NULL;
+	for (int i = 0; i < ENDQ_N && q == NULL; i++) {
+		if (s->endq[i].wait_ns == wait)
+			q = &s->endq[i];
+		else if (idle == NULL && s->endq[i].head == 0)
+			idle = &s->endq[i];
+	}
+	if (q == NULL && idle == NULL)
+		return false;
+	if (q == NULL) { /* an empty queue takes this length of wait */
+		q = idle;
+		q->wait_ns = wait;
+	}
+	SY_ASSERT(q->tail == 0 || txn_at(s, q->tail)->end_at_ns <= t->end_at_ns);
+	t->endq = (uint8_t)(q - s->endq + 1);
+	t->endq_prev = q->tail;
+	t->endq_next = 0;
+	if (q->tail != 0)
+		txn_at(s, q->tail)->endq_next = t->self;
+	else
+		q->head = t->self;
+	q->tail = t->self;
+	t->timer_at_ns = t->end_at_ns;
+	if (q->timer == 0)
+		endq_arm(q, now);
+	return true;
+}
 
 /* One env timer per transaction, at its earliest deadline. A timer that is
  * already due earlier is left alone: it fires, finds nothing due, re-arms.
@@ -228,15 +297,26 @@ void sip_txn__arm(struct sip_txn *t)
 	struct sip_stack *s = t->stack;
 	uint64_t want = SY_MIN(t->retx_at_ns, t->end_at_ns);
 	SY_ASSERT(!(t->flags & F_STATELESS));
+	if (t->endq != 0) {
+		if (t->retx_at_ns == NEVER && t->timer_at_ns == t->end_at_ns)
+			return; /* queued for this very end */
+		endq_remove(t);
+	}
 	if (want == NEVER) {
 		sy_env_timer_cancel(s->env, t->timer);
 		t->timer = 0;
 		return;
 	}
+	uint64_t now = sip_txn__now_ns(s);
+	if (t->retx_at_ns == NEVER) { /* the timer and the queue links share their bytes */
+		sy_env_timer_cancel(s->env, t->timer);
+		t->timer = 0;
+		if (endq_add(t, now))
+			return;
+	}
 	if (t->timer != 0 && t->timer_at_ns <= want)
 		return;
 	sy_env_timer_cancel(s->env, t->timer);
-	uint64_t now = sip_txn__now_ns(s);
 	t->timer = sy_env_timer_start(s->env, want > now ? want - now : 0, txn_timer_fire, t);
 	t->timer_at_ns = SY_MAX(want, now); /* when it should fire: its lateness is the loop's lag */
 }
@@ -325,6 +405,25 @@ static void lag_sample(struct sip_stack *s, uint64_t now, uint64_t late_ns)
 	s->stats.lag_ns = sip_txn__lag_recent(s, now);
 }
 
+/* The queue's head ends: every transaction due now ends, in queue order. */
+static void endq_fire(void *arg)
+{
+	struct txn_endq *q = arg;
+	struct sip_stack *s = q->stack;
+	uint64_t now = sip_txn__now_ns(s);
+	q->timer = 0;
+	while (q->head != 0) {
+		struct sip_txn *t = txn_at(s, q->head);
+		if (t->end_at_ns > now)
+			break;
+		endq_remove(t);
+		lag_sample(s, now, now - t->end_at_ns);
+		txn_terminate(t);
+	}
+	if (q->head != 0 && q->timer == 0)
+		endq_arm(q, now);
+}
+
 static void txn_timer_fire(void *arg)
 {
 	struct sip_txn *t = arg;
@@ -393,6 +492,8 @@ enum sy_rc sip_stack_create(const struct sip_stack_cfg *cfg, struct sip_stack **
 	if (s->cfg.timers.t4_ns == 0)
 		s->cfg.timers.t4_ns = 5 * SY_NS_PER_S;
 	stack_limits(s);
+	for (int i = 0; i < ENDQ_N; i++)
+		s->endq[i].stack = s;
 	/* One bucket per slot: calloc'd pages are touched only as they fill. */
 	uint32_t nb = pow2_at_least(s->txn_cap);
 	s->mask = nb - 1;
@@ -423,6 +524,8 @@ void sip_stack_destroy(struct sip_stack *s)
 		if (t->stack != NULL)
 			txn_release(s, t, true);
 	}
+	for (int i = 0; i < ENDQ_N; i++)
+		sy_env_timer_cancel(s->env, s->endq[i].timer);
 	sy_pool_free(&s->pool);
 	free(s->buckets);
 	free(s);

@@ -89,6 +89,12 @@ struct sip_stack_cfg {
 	struct sip_timer_cfg timers;
 	const struct sip_tu *tu;
 	void *tu_arg;
+	/* The TU reads a server transaction's parsed request only inside
+	 * on_request and answers from sip_txn_request_raw (sip_txn_reply): the
+	 * parsed request is freed when on_request returns, so a ringing call
+	 * holds its INVITE's bytes, not osip's tree of it (at 10K calls/s and
+	 * 2 s of ringing, 20K trees of ~5 KB in osip's pool). */
+	bool raw_requests;
 };
 
 struct sip_stack_stats {
@@ -115,8 +121,8 @@ struct sip_stack_stats {
 	/* issue 14: the pool's high-water marks and its object cap, for
 	 * sip.pool_peak (a planner's "how full did it get") */
 	uint64_t txn_peak, mem_peak, txn_cap;
-	uint64_t lag_ns;	/* gauge: the latest timer of the 1-2 s before the last one fired */
-	struct sy_hist lag;	/* every transaction timer's lateness */
+	uint64_t lag_ns;    /* gauge: the latest timer of the 1-2 s before the last one fired */
+	struct sy_hist lag; /* every transaction timer's lateness */
 };
 
 enum sy_rc sip_stack_create(const struct sip_stack_cfg *cfg, struct sip_stack **out);
@@ -203,7 +209,7 @@ struct sy_str sip_txn_request_raw(const struct sip_txn *t);
  * state cannot hold parsed messages:
  *   server (IST, NIST): from creation until the final response is sent with
  *     sip_txn_respond (if that happens inside on_request, until on_request
- *     returns);
+ *     returns); with cfg.raw_requests, until on_request returns;
  *   client (ICT, NICT): from sip_txn_client_start until the first final
  *     response has been delivered by on_response (valid during that call).
  * Keep what you need (e.g. the ACK you build for a 2xx) in your own state.

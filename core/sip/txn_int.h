@@ -22,22 +22,50 @@ enum {
 };
 
 /* Kept small: at 10K calls/s a NIST sits 32 s in Completed, so this struct
- * and the last response's bytes are all a finished transaction holds. */
+ * and the last response's bytes are all a finished transaction holds; a
+ * NIST whose final response is made from its request alone (a BYE's 200)
+ * keeps not even those: it rebuilds the response from each retransmission
+ * whose bytes hash like the original request (sip_txn_reply). */
 struct sip_txn {
 	struct sip_stack *stack;
 	uint32_t hnext; /* next index + 1 in the bucket chain or free list */
 	uint32_t self;	/* own index + 1 in the pool */
 	uint8_t kind, state, method, flags;
+	uint16_t rebuild;    /* NIST Completed: the final status, rebuilt per retransmission (buf NULL) */
+	uint8_t endq;	     /* 1 + the end queue it waits on (txn.c), 0: none */
 	uint64_t key;	     /* hash of the branch (or RFC 2543 identity) */
 	uint64_t sent_by;    /* server: hash of the top Via sent-by */
 	osip_message_t *req; /* see sip_txn_request() in txn.h */
 	char *raw;	     /* server: the request's bytes (Via fixed), as long as req */
 	char *buf;	     /* bytes to retransmit: request, ACK or last response */
 	uint32_t buf_len, raw_len;
+	uint64_t req_hash; /* with rebuild: hash of the request's bytes (Via fixed) */
 	uint64_t retx_at_ns, retx_ival_ns, end_at_ns, timer_at_ns;
-	sy_timer_id timer;
+	union { /* endq != 0: on an end queue, else maybe an env timer */
+		sy_timer_id timer;
+		struct {
+			uint32_t endq_prev, endq_next; /* index + 1 on the end queue, 0: none */
+		};
+	};
 	struct sy_addr peer;
 	void *user;
+};
+
+/* Transactions whose only deadline is their end (Timers D I J K M, an
+ * ACKed L) wait on one of these FIFOs, ordered by end_at_ns, instead of an
+ * env timer each: at 10K calls/s a million of them linger, and one timer
+ * per queue for its head is all the event loop then holds for them. A
+ * queue takes one length of wait from now (32 s for D J M, T4 for I K,
+ * 32 s - T1 for an L ACKed before its first 2xx retransmission), so its
+ * ends fall in the order they are queued; a wait no queue takes goes on
+ * an env timer of its own. */
+#define ENDQ_N 4
+
+struct txn_endq {
+	struct sip_stack *stack;
+	uint32_t head, tail; /* index + 1, 0: empty */
+	sy_timer_id timer;   /* for the head's end */
+	uint64_t wait_ns;    /* end_at_ns - the time each was queued */
 };
 
 struct sip_stack {
@@ -49,12 +77,13 @@ struct sip_stack {
 	uint32_t free_head; /* index + 1 of a recycled txn; 0: grow the pool */
 	uint64_t hash_seed;
 	const struct sy_addr *rx_from; /* the datagram being received, or NULL */
-	char sent_by[SY_ADDR_STRLEN]; /* our Via sent-by, "host:port" */
+	char sent_by[SY_ADDR_STRLEN];  /* our Via sent-by, "host:port" */
 	size_t sent_by_len;
 	uint32_t txn_cap;		  /* pool objects: txn_max, or what mem_max holds */
 	uint64_t held_bytes;		  /* raw and buf of live transactions, as allocated */
 	uint64_t lag_win_ns;		  /* start of the current 1 s lag window */
 	uint64_t lag_cur_ns, lag_prev_ns; /* latest timer in this window, the one before */
+	struct txn_endq endq[ENDQ_N];
 	struct sip_stack_stats stats;
 };
 

@@ -8,11 +8,41 @@
 
 /* ---- server transactions ---- */
 
+/* The response of a NIST that kept none (rebuild): made again from the
+ * retransmitted request, exactly as the first was from the original, if
+ * the bytes are the original's (their hash); another request that only
+ * shares the branch gets nothing, as no kept response would fit it. */
+static void server_rebuild(struct sip_txn *t, const struct sip_msg *req, const struct sy_addr *from)
+{
+	struct sip_stack *s = t->stack;
+	size_t cap = req->raw.len + SY_ADDR_STRLEN + 32;
+	char *fixed = malloc(cap);
+	if (fixed == NULL)
+		return;
+	size_t flen = sip_raw_fix_via(req->raw, from, fixed, cap);
+	char *buf = NULL;
+	uint32_t len = 0;
+	if (flen > 0 && sy_hash64(fixed, flen, s->hash_seed) == t->req_hash) {
+		struct sip_reply r = {.status = t->rebuild};
+		buf = sip_txn__reply_bytes((struct sy_str){fixed, flen}, &r, &len);
+	}
+	free(fixed);
+	if (buf == NULL)
+		return;
+	sip_txn__send_bytes(s, &t->peer, buf, len);
+	osip_free(buf);
+	s->stats.retransmits_sent++;
+}
+
 /* A retransmitted request: resend the last response, if any (17.2.1, 17.2.2). */
-static void server_absorb(struct sip_txn *t)
+static void server_absorb(struct sip_txn *t, const struct sip_msg *req, const struct sy_addr *from)
 {
 	struct sip_stack *s = t->stack;
 	s->stats.retransmits_absorbed++;
+	if (t->rebuild != 0) {
+		server_rebuild(t, req, from);
+		return;
+	}
 	if (t->buf == NULL || t->state == SIP_TS_ACCEPTED)
 		return; /* RFC 6026: the 2xx is retransmitted by its own timer */
 	sip_txn__send_bytes(s, &t->peer, t->buf, t->buf_len);
@@ -132,6 +162,9 @@ static void server_new(struct sip_stack *s, struct sip_msg *req, const struct sy
 	if (t->flags & F_DROP_REQ) {
 		t->flags &= (uint8_t)~F_DROP_REQ;
 		sip_txn__free_req(t);
+	} else if (s->cfg.raw_requests && t->req != NULL) { /* the raw bytes stay for the responses */
+		osip_message_free(t->req);
+		t->req = NULL;
 	}
 }
 
@@ -156,7 +189,7 @@ static void recv_request(struct sip_stack *s, struct sip_msg *req, const struct 
 	}
 	struct sip_txn *t = sip_txn__hash_find(s, key, true, sent_by, (enum sip_method)req->method);
 	if (t != NULL) {
-		server_absorb(t);
+		server_absorb(t, req, from);
 		return;
 	}
 	server_new(s, req, from, key, sent_by);
@@ -214,6 +247,21 @@ enum sy_rc sip_txn_respond(struct sip_txn *st, osip_message_t *resp)
 	return SY_OK;
 }
 
+/* A NIST's final response that is a function of its request alone: the
+ * status and the copied headers (RFC 3261 8.2.6), its standard phrase, no
+ * Contact, extra header or body, and no To tag of ours (the request's To
+ * has one: in a dialog, as a BYE is). */
+static bool reply_rebuilds(const struct sip_txn *st, const struct sip_reply *r)
+{
+	if (st->kind != SIP_TXN_NIST || r->status < 200 || (st->flags & F_STATELESS))
+		return false;
+	if (r->reason != NULL || r->contact.len || r->extra.len || r->content_type.len || r->body.len)
+		return false;
+	struct sy_str to;
+	return r->to_tag.len == 0 ||
+	       (sip_raw_find((struct sy_str){st->raw, st->raw_len}, SIP_H_TO, &to) && sip_raw_has_tag(to));
+}
+
 enum sy_rc sip_txn_reply(struct sip_txn *st, const struct sip_reply *r)
 {
 	SY_ASSERT(st != NULL && r != NULL);
@@ -226,8 +274,15 @@ enum sy_rc sip_txn_reply(struct sip_txn *st, const struct sip_reply *r)
 	char *buf = sip_txn__reply_bytes((struct sy_str){st->raw, st->raw_len}, r, &len);
 	if (buf == NULL)
 		return SY_ERR_INVAL;
+	bool rebuild = reply_rebuilds(st, r);
+	uint64_t h = rebuild ? sy_hash64(st->raw, st->raw_len, st->stack->hash_seed) : 0;
 	sip_txn__send_bytes(st->stack, &st->peer, buf, len);
 	sip_txn__server_sent(st, r->status, buf, len);
+	if (rebuild) { /* Timer J's 32 s with no bytes held */
+		sip_txn__keep(st, NULL, 0);
+		st->rebuild = (uint16_t)r->status;
+		st->req_hash = h;
+	}
 	return SY_OK;
 }
 
