@@ -7,6 +7,7 @@
 #include "esme.h"
 
 #include "core/htab.h"
+#include "core/pool.h"
 #include "core/rng.h"
 #include "core/smpp/session.h"
 #include "core/smpp/text.h"
@@ -16,8 +17,7 @@
 enum { S_FREE = 0, S_QUEUED, S_INFLIGHT, S_ACCEPTED, S_DONE };
 
 struct esme_seg {
-	struct sy_hnode h; /* in e->ids while ACCEPTED or DONE */
-	struct esme *e;
+	struct sy_hnode h;  /* in e->ids while ACCEPTED or DONE */
 	uint32_t idx, next; /* next: free list, send queue or done FIFO */
 	uint32_t msg;	    /* message slot while QUEUED or INFLIGHT */
 	uint32_t gen;	    /* bumped on free; part of the send tag */
@@ -29,7 +29,7 @@ struct esme_seg {
 
 struct esme_msg {
 	uint64_t no, text_seed;
-	uint32_t next_free;
+	uint32_t idx, next_free;
 	uint16_t chars, ref;
 	uint8_t enc, nseg, answered, ok;
 	bool sent_any;
@@ -54,9 +54,12 @@ struct esme {
 	struct smpp_pool *pool;
 	struct esme_bind binds[ESME_BINDS_MAX];
 	uint32_t rr;
-	struct esme_msg *msgs;
-	uint32_t msg_max, msg_free;
-	struct esme_seg *segs;
+	/* Records come from slab pools as the load needs them; the free
+	 * lists hold recycled records only (core/pool.h: the same order as
+	 * one array threaded onto a free list up front). */
+	struct sy_pool msgs;
+	uint32_t msg_free;
+	struct sy_pool segs;
 	uint32_t seg_free, q_head, q_tail, r_head, r_tail, done_head, done_tail;
 	uint64_t live_segs; /* QUEUED or INFLIGHT */
 	struct sy_htab ids;
@@ -70,6 +73,16 @@ struct esme {
 	uint8_t text[ESME_TEXT_CHARS_MAX * 2 + 8];
 	uint8_t sm[SMPP_SM_LEN_MAX];
 };
+
+static inline struct esme_seg *esme__seg(const struct esme *e, uint32_t i)
+{
+	return sy_pool_at(&e->segs, i);
+}
+
+static inline struct esme_msg *esme__msg(const struct esme *e, uint32_t i)
+{
+	return sy_pool_at(&e->msgs, i);
+}
 
 void esme__accepted(struct esme *e, struct esme_seg *g, struct sy_str id);
 void esme__done_push(struct esme *e, struct esme_seg *g);
