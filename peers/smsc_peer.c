@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "core/htab.h"
+#include "core/pool.h"
 #include "core/rng.h"
 #include "core/smpp/session.h"
 #include "core/smpp/text.h"
@@ -50,7 +51,7 @@ struct smsc_peer {
 	uint64_t *sids; /* bound sessions (smpp_session_id), cfg.sess_max slots */
 	uint8_t *rx;	/* per slot: may receive deliver_sm */
 	uint32_t n_sids, rr;
-	struct pmsg *msgs;
+	struct sy_pool msgs; /* grown as receipts wait; msg_free: recycled ones */
 	uint32_t msg_free, q_head, q_tail;
 	uint64_t pending, up_seq;
 	struct peer_key *keys;
@@ -61,6 +62,33 @@ struct smsc_peer {
 };
 
 static const struct smpp_sess_ops peer_ops;
+
+static inline struct pmsg *msg_at(const struct smsc_peer *p, uint32_t i)
+{
+	return sy_pool_at(&p->msgs, i);
+}
+
+/* A recycled record, else a new one; NULL when msg_max are waiting. */
+static struct pmsg *msg_take(struct smsc_peer *p)
+{
+	struct pmsg *m;
+	uint32_t idx;
+	if (p->msg_free != NIL) {
+		m = msg_at(p, p->msg_free);
+		p->msg_free = m->next;
+		return m;
+	}
+	if ((m = sy_pool_grow(&p->msgs, &idx)) != NULL) {
+		m->p = p;
+		m->idx = idx;
+	}
+	return m;
+}
+
+static bool msg_room(const struct smsc_peer *p)
+{
+	return p->msg_free != NIL || sy_pool_used(&p->msgs) < p->cfg.msg_max;
+}
 
 /* ---- creation ---- */
 
@@ -89,14 +117,12 @@ static enum sy_rc peer_alloc(struct smsc_peer *p)
 	const struct smsc_peer_cfg *c = &p->cfg;
 	p->sids = calloc(c->sess_max, sizeof(*p->sids));
 	p->rx = calloc(c->sess_max, 1);
-	p->msgs = calloc(c->msg_max, sizeof(*p->msgs));
 	p->keys = calloc(c->keys_max, sizeof(*p->keys));
-	if (p->sids == NULL || p->rx == NULL || p->msgs == NULL || p->keys == NULL ||
-	    sy_htab_init(&p->keyt, c->keys_max) != SY_OK || sy_htab_init(&p->msgt, c->keys_max) != SY_OK)
+	if (p->sids == NULL || p->rx == NULL || sy_pool_init(&p->msgs, sizeof(struct pmsg), c->msg_max) != SY_OK ||
+	    p->keys == NULL || sy_htab_init(&p->keyt, c->keys_max) != SY_OK ||
+	    sy_htab_init(&p->msgt, c->keys_max) != SY_OK)
 		return SY_ERR_NOMEM;
-	for (uint32_t i = 0; i < c->msg_max; i++)
-		p->msgs[i] = (struct pmsg){.p = p, .idx = i, .next = i + 1 < c->msg_max ? i + 1 : NIL};
-	p->msg_free = 0;
+	p->msg_free = NIL;
 	p->q_head = p->q_tail = NIL;
 	return SY_OK;
 }
@@ -107,7 +133,7 @@ static void peer_free(struct smsc_peer *p)
 	sy_htab_free(&p->msgt);
 	free(p->sids);
 	free(p->rx);
-	free(p->msgs);
+	sy_pool_free(&p->msgs);
 	free(p->keys);
 	free(p);
 }
@@ -162,8 +188,8 @@ void smsc_peer_destroy(struct smsc_peer *p)
 {
 	if (p == NULL)
 		return;
-	for (uint32_t i = 0; i < p->cfg.msg_max; i++)
-		sy_env_timer_cancel(p->env, p->msgs[i].t);
+	for (uint32_t i = 0; i < sy_pool_used(&p->msgs); i++)
+		sy_env_timer_cancel(p->env, msg_at(p, i)->t);
 	smpp_pool_destroy(p->pool);
 	peer_free(p);
 }
@@ -317,7 +343,7 @@ static void q_push(struct smsc_peer *p, struct pmsg *m)
 	if (p->q_head == NIL)
 		p->q_head = m->idx;
 	else
-		p->msgs[p->q_tail].next = m->idx;
+		msg_at(p, p->q_tail)->next = m->idx;
 	p->q_tail = m->idx;
 }
 
@@ -398,7 +424,7 @@ static void dlr_pump(struct smsc_peer *p)
 		struct smpp_session *s = rx_pick(p, &any);
 		if (s == NULL)
 			return;
-		struct pmsg *m = &p->msgs[p->q_head];
+		struct pmsg *m = msg_at(p, p->q_head);
 		p->q_head = m->next;
 		if (p->q_head == NIL)
 			p->q_tail = NIL;
@@ -467,7 +493,7 @@ static void submit_accept(struct smsc_peer *p, struct smpp_session *s, const str
 			  const struct submit_keys *k, bool ok, uint64_t delay_ns)
 {
 	bool want = receipt_wanted(r, ok);
-	if (want && p->msg_free == NIL) {
+	if (want && !msg_room(p)) {
 		p->st.queue_full++;
 		(void)smpp_session_respond(s, r->sequence_number, ESME_RMSGQFUL, SY_STR(""));
 		return;
@@ -493,8 +519,7 @@ static void submit_accept(struct smsc_peer *p, struct smpp_session *s, const str
 	(void)smpp_session_respond(s, r->sequence_number, ESME_ROK, (struct sy_str){id, n});
 	if (!want)
 		return;
-	struct pmsg *m = &p->msgs[p->msg_free];
-	p->msg_free = m->next;
+	struct pmsg *m = msg_take(p);
 	p->pending++;
 	msg_fill(p, m, r, up_no, ok ? SMPP_STATE_DELIVERED : SMPP_STATE_UNDELIVERABLE);
 	p->st.dlr_delivered += ok;
@@ -611,8 +636,8 @@ static void on_response(void *arg, struct smpp_session *s, enum smpp_req_outcome
 {
 	struct smsc_peer *p = arg;
 	uint32_t idx = (uint32_t)tag;
-	SY_ASSERT(idx < p->cfg.msg_max);
-	struct pmsg *m = &p->msgs[idx];
+	SY_ASSERT(idx < sy_pool_used(&p->msgs));
+	struct pmsg *m = msg_at(p, idx);
 	if (m->gen != (uint32_t)(tag >> 32) || m->state != P_INFLIGHT)
 		return; /* re-sent after a link drop: this copy no longer counts */
 	if (how == SMPP_REQ_RESP && resp->command_status == ESME_ROK && resp->command_id == SMPP_DELIVER_SM_RESP) {
@@ -650,8 +675,8 @@ uint32_t smsc_peer_drop_links(struct smsc_peer *p)
 	p->st.link_drops += n;
 	/* smpp_session_close() reports nothing: receipts that were on those
 	 * sessions go out again later, and their old responses are ignored. */
-	for (uint32_t i = 0; i < p->cfg.msg_max; i++) {
-		struct pmsg *m = &p->msgs[i];
+	for (uint32_t i = 0; i < sy_pool_used(&p->msgs); i++) {
+		struct pmsg *m = msg_at(p, i);
 		if (m->state != P_INFLIGHT)
 			continue;
 		m->gen++;
