@@ -139,6 +139,8 @@ void esme_destroy(struct esme *e)
 		sy_env_timer_cancel(e->env, e->binds[i].t_rebind);
 	sy_env_timer_cancel(e->env, e->t_pause);
 	smpp_pool_destroy(e->pool);
+	for (uint32_t i = 0; e->ids_heap > 0 && i < sy_pool_used(&e->segs); i++)
+		esme__seg_id_clear(e, esme__seg(e, i));
 	sy_htab_free(&e->ids);
 	sy_pool_free(&e->msgs);
 	sy_pool_free(&e->segs);
@@ -172,7 +174,7 @@ uint64_t esme_each_unreceipted(const struct esme *e, esme_id_fn fn, void *arg)
 			continue;
 		n++;
 		if (fn != NULL)
-			fn(arg, sy_str_from(g->id), g->msg_no, g->part);
+			fn(arg, sy_str_from(esme__seg_id(g)), g->msg_no, g->part);
 	}
 	return n;
 }
@@ -329,12 +331,10 @@ void esme__accepted(struct esme *e, struct esme_seg *g, struct sy_str id)
 {
 	SY_ASSERT(id.len <= SMPP_MESSAGE_ID_MAX);
 	e->st.segs_accepted++;
-	if (id.len > 0)
-		memcpy(g->id, id.p, id.len);
-	g->id[id.len] = '\0';
-	sy_htab_insert(&e->ids, &g->h, (struct sy_str){g->id, id.len});
+	esme__seg_id_set(e, g, id);
+	sy_htab_insert(&e->ids, &g->h, (struct sy_str){esme__seg_id(g), id.len});
 	if (e->cfg.acked_out != NULL)
-		fprintf(e->cfg.acked_out, "%s\n", g->id);
+		fprintf(e->cfg.acked_out, "%s\n", esme__seg_id(g));
 	esme__msg_answer(e, g, true);
 	if (e->cfg.registered_delivery)
 		g->state = S_ACCEPTED;

@@ -16,15 +16,21 @@
 
 enum { S_FREE = 0, S_QUEUED, S_INFLIGHT, S_ACCEPTED, S_DONE };
 
+/* The switch's id with its NUL fits in here (a decimal 64-bit id does);
+ * a longer one (up to SMPP_MESSAGE_ID_MAX) is on the heap and id holds the
+ * pointer. Segment records are remembered for seconds after their receipt,
+ * millions of them: every byte counts. */
+#define ESME_ID_INLINE 26
+
 struct esme_seg {
-	struct sy_hnode h;  /* in e->ids while ACCEPTED or DONE */
+	struct sy_hnode h; /* in e->ids while ACCEPTED or DONE */
+	uint64_t msg_no, first_sent_ns, last_sent_ns;
 	uint32_t idx, next; /* next: free list, send queue or done FIFO */
 	uint32_t msg;	    /* message slot while QUEUED or INFLIGHT */
 	uint32_t gen;	    /* bumped on free; part of the send tag */
 	uint8_t state, part, throttles;
-	bool sent_once;
-	uint64_t msg_no, first_sent_ns, last_sent_ns;
-	char id[SMPP_MESSAGE_ID_MAX + 1];
+	bool sent_once, id_heap;
+	char id[ESME_ID_INLINE];
 };
 
 struct esme_msg {
@@ -62,6 +68,7 @@ struct esme {
 	struct sy_pool segs;
 	uint32_t seg_free, q_head, q_tail, r_head, r_tail, done_head, done_tail;
 	uint64_t live_segs; /* QUEUED or INFLIGHT */
+	uint64_t ids_heap;  /* segment ids too long for the record */
 	struct sy_htab ids;
 	uint64_t weight_total, msg_seq, next_arrival_ns;
 	sy_timer_id t_arrival;
@@ -78,6 +85,18 @@ static inline struct esme_seg *esme__seg(const struct esme *e, uint32_t i)
 {
 	return sy_pool_at(&e->segs, i);
 }
+
+/* The id the switch gave g ("" before its submit_sm_resp). */
+static inline const char *esme__seg_id(const struct esme_seg *g)
+{
+	if (!g->id_heap)
+		return g->id;
+	char *p;
+	memcpy(&p, g->id, sizeof(p));
+	return p;
+}
+void esme__seg_id_set(struct esme *e, struct esme_seg *g, struct sy_str id);
+void esme__seg_id_clear(struct esme *e, struct esme_seg *g);
 
 static inline struct esme_msg *esme__msg(const struct esme *e, uint32_t i)
 {

@@ -98,8 +98,34 @@ static struct esme_seg *seg_take(struct esme *e)
 	g->next = NIL;
 	g->throttles = 0;
 	g->sent_once = false;
-	g->id[0] = '\0';
+	esme__seg_id_clear(e, g);
 	return g;
+}
+
+void esme__seg_id_clear(struct esme *e, struct esme_seg *g)
+{
+	if (g->id_heap) {
+		free((void *)esme__seg_id(g));
+		e->ids_heap--;
+	}
+	g->id_heap = false;
+	g->id[0] = '\0';
+}
+
+void esme__seg_id_set(struct esme *e, struct esme_seg *g, struct sy_str id)
+{
+	esme__seg_id_clear(e, g);
+	char *dst = g->id;
+	if (id.len >= sizeof(g->id)) {
+		dst = malloc(id.len + 1);
+		SY_ASSERT(dst != NULL);
+		memcpy(g->id, &dst, sizeof(dst));
+		g->id_heap = true;
+		e->ids_heap++;
+	}
+	if (id.len > 0)
+		memcpy(dst, id.p, id.len);
+	dst[id.len] = '\0';
 }
 
 void esme__msg_free(struct esme *e, struct esme_msg *m)

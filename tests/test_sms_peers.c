@@ -13,6 +13,7 @@
 
 #include "core/smpp/session.h"
 #include "peers/esme.h"
+#include "peers/esme_int.h"
 #include "peers/smsc_peer.h"
 #include "sim/net.h"
 #include "sim/sim.h"
@@ -148,6 +149,42 @@ static void test_basic_1000(void **state)
 	assert_int_equal(ps->dlr_acked, 1000);
 	assert_int_equal(smsc_peer_dlr_pending(w.peer), 0);
 	check_invariants(&w);
+	world_free(&w);
+}
+
+/* ---- ids longer than a segment record holds inline ---- */
+
+/* A segment keeps the switch's id inline up to ESME_ID_INLINE - 1
+ * characters and on the heap beyond (to SMPP_MESSAGE_ID_MAX): the text
+ * comes back whole either way, and a heap copy is freed when the record
+ * takes another id or is cleared (ASan sees a leak). */
+static void test_long_ids(void **state)
+{
+	(void)state;
+	struct world w;
+	struct esme_cfg ec;
+	struct smsc_peer_cfg pc;
+	world_default(&w, 3, &ec, &pc);
+	world_make(&w, 3, &ec, &pc);
+	struct esme_seg g;
+	memset(&g, 0, sizeof(g));
+	char id[SMPP_MESSAGE_ID_MAX + 1];
+	for (size_t n = 0; n <= SMPP_MESSAGE_ID_MAX; n++) {
+		for (size_t i = 0; i < n; i++)
+			id[i] = (char)('a' + (i + n) % 26);
+		id[n] = '\0';
+		esme__seg_id_set(w.esme, &g, (struct sy_str){id, n});
+		assert_string_equal(esme__seg_id(&g), id);
+		assert_int_equal(g.id_heap, n >= ESME_ID_INLINE);
+		assert_int_equal(w.esme->ids_heap, n >= ESME_ID_INLINE ? 1 : 0);
+	}
+	esme__seg_id_clear(w.esme, &g);
+	assert_string_equal(esme__seg_id(&g), "");
+	assert_int_equal(w.esme->ids_heap, 0);
+	esme__seg_id_set(w.esme, &g, SY_STR("0123456789012345678901234567890123456789"));
+	assert_int_equal(w.esme->ids_heap, 1);
+	esme__seg_id_clear(w.esme, &g); /* g is not one of the esme's records */
+	assert_int_equal(w.esme->ids_heap, 0);
 	world_free(&w);
 }
 
@@ -609,7 +646,7 @@ static void test_idempotency_keys(void **state)
 	assert_int_equal(ps->accepted, 3);
 	assert_int_equal(ps->received, 2);
 	assert_int_equal(ps->deduped, 1);
-	assert_int_equal(ps->duplicates, 1); /* "hello" landed twice */
+	assert_int_equal(ps->duplicates, 1);	/* "hello" landed twice */
 	assert_int_equal(old_duplicate(ps), 0); /* and the old count did not see it */
 	assert_int_equal(ps->dlr_acked, 3);	/* no second receipt for the re-send */
 	assert_int_equal(smsc_peer_key_count(x.w.peer, SY_STR("1001")), 2);
@@ -656,11 +693,12 @@ static void test_no_dedupe_counts_resends(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_basic_1000),	  cmocka_unit_test(test_no_receipts),
-	    cmocka_unit_test(test_long_messages), cmocka_unit_test(test_reject_share),
-	    cmocka_unit_test(test_throttle),	  cmocka_unit_test(test_link_drop),
-	    cmocka_unit_test(test_lost_receipts), cmocka_unit_test(test_bad_password),
-	    cmocka_unit_test(test_bad_cfg),	  cmocka_unit_test(test_idempotency_keys), cmocka_unit_test(test_no_dedupe_counts_resends),
+	    cmocka_unit_test(test_basic_1000),	     cmocka_unit_test(test_long_ids),
+	    cmocka_unit_test(test_no_receipts),	     cmocka_unit_test(test_long_messages),
+	    cmocka_unit_test(test_reject_share),     cmocka_unit_test(test_throttle),
+	    cmocka_unit_test(test_link_drop),	     cmocka_unit_test(test_lost_receipts),
+	    cmocka_unit_test(test_bad_password),     cmocka_unit_test(test_bad_cfg),
+	    cmocka_unit_test(test_idempotency_keys), cmocka_unit_test(test_no_dedupe_counts_resends),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
