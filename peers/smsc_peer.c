@@ -23,12 +23,19 @@ _Static_assert(SMSC_PEER_TAG_KEY == SMSQ_TLV_IDEMPOTENCY_KEY, "the switch's key 
 
 enum { P_FREE = 0, P_WAIT, P_QUEUED, P_INFLIGHT };
 
+/* One per key for the whole run (millions): the key text with its NUL is
+ * inline up to KEY_INLINE bytes ("h:" and 16 hex digits, a decimal 64-bit
+ * id of the switch), a longer one is on the heap and key holds the pointer. */
+#define KEY_INLINE 19
+
 struct peer_key {
 	struct sy_hnode h;
 	uint64_t up_no;
 	uint32_t count;
-	char key[SMSC_PEER_KEY_CAP];
+	uint8_t len;
+	char key[KEY_INLINE];
 };
+_Static_assert(sizeof(struct peer_key) == 64, "a key record is one cache line");
 
 /* A receipt to send. */
 struct pmsg {
@@ -54,8 +61,8 @@ struct smsc_peer {
 	struct sy_pool msgs; /* grown as receipts wait; msg_free: recycled ones */
 	uint32_t msg_free, q_head, q_tail;
 	uint64_t pending, up_seq;
-	struct peer_key *keys;
-	uint32_t keys_used;
+	struct peer_key *keys; /* keys_max, touched only as they are used */
+	uint32_t keys_used, keys_heap;
 	struct sy_htab keyt; /* the switch's key TLV -> first upstream id */
 	struct sy_htab msgt; /* the message's identity -> deliveries */
 	struct smsc_peer_stats st;
@@ -134,6 +141,9 @@ static void peer_free(struct smsc_peer *p)
 	free(p->sids);
 	free(p->rx);
 	sy_pool_free(&p->msgs);
+	for (uint32_t i = 0; p->keys != NULL && p->keys_heap > 0 && i < p->keys_used; i++)
+		if (p->keys[i].len >= KEY_INLINE)
+			free((void *)p->keys[i].h.key.p);
 	free(p->keys);
 	free(p);
 }
@@ -284,12 +294,22 @@ static void key_add(struct smsc_peer *p, struct sy_htab *t, const char *key, uin
 		p->st.keys_untracked++;
 		return;
 	}
-	struct peer_key *k = &p->keys[p->keys_used++];
 	size_t n = strlen(key);
-	memcpy(k->key, key, n + 1);
+	SY_ASSERT(n < SMSC_PEER_KEY_CAP);
+	char *text = p->keys[p->keys_used].key;
+	if (n >= KEY_INLINE) {
+		if ((text = malloc(n + 1)) == NULL) {
+			p->st.keys_untracked++;
+			return;
+		}
+		p->keys_heap++;
+	}
+	struct peer_key *k = &p->keys[p->keys_used++];
+	k->len = (uint8_t)n;
+	memcpy(text, key, n + 1);
 	k->up_no = up_no;
 	k->count = 1;
-	sy_htab_insert(t, &k->h, (struct sy_str){k->key, n});
+	sy_htab_insert(t, &k->h, (struct sy_str){text, n});
 }
 
 /* "KEY MSG[ again|dup]": see smsc_peer.h. */

@@ -667,6 +667,34 @@ static void test_idempotency_keys(void **state)
 	keyw_end(&x);
 }
 
+/* Keys of every length the peer keeps (up to 30 characters; a record holds
+ * 18 inline, the rest go to the heap): a re-send under a long key is still
+ * recognised, and teardown frees the long ones (ASan). */
+static void test_long_keys(void **state)
+{
+	(void)state;
+	struct keyw x = {0};
+	keyw_start(&x, false);
+	const char *k30 = "k-0123456789abcdefghijklmnopqr", *k18 = "k-0123456789abcdef", *k19 = "k-0123456789abcdefg";
+	assert_int_equal(strlen(k30), 30);
+	kc_submit(&x.k, 0, k30, "one");
+	kc_submit(&x.k, 1, k18, "two");
+	kc_submit(&x.k, 2, k19, "three");
+	kc_submit(&x.k, 3, k30, "one"); /* a re-send */
+	sim_run_until(x.w.sim, 5 * SY_NS_PER_S);
+	assert_int_equal(x.k.resps, 4);
+	assert_string_equal(x.k.ids[0], x.k.ids[3]);
+	const struct smsc_peer_stats *ps = smsc_peer_stats(x.w.peer);
+	assert_int_equal(ps->accepted, 3);
+	assert_int_equal(ps->deduped, 1);
+	assert_int_equal(smsc_peer_key_count(x.w.peer, sy_str_from(k30)), 2);
+	assert_int_equal(smsc_peer_key_count(x.w.peer, sy_str_from(k18)), 1);
+	assert_int_equal(smsc_peer_key_count(x.w.peer, sy_str_from(k19)), 1);
+	assert_int_equal(smsc_peer_key_count(x.w.peer, SY_STR("k-0123456789abcdefghijklmnopq")), 0);
+	fclose(x.f);
+	keyw_end(&x);
+}
+
 /* A carrier that ignores the key TLV delivers the switch's re-send again:
  * counted where it lands. */
 static void test_no_dedupe_counts_resends(void **state)
@@ -693,12 +721,19 @@ static void test_no_dedupe_counts_resends(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_basic_1000),	     cmocka_unit_test(test_long_ids),
-	    cmocka_unit_test(test_no_receipts),	     cmocka_unit_test(test_long_messages),
-	    cmocka_unit_test(test_reject_share),     cmocka_unit_test(test_throttle),
-	    cmocka_unit_test(test_link_drop),	     cmocka_unit_test(test_lost_receipts),
-	    cmocka_unit_test(test_bad_password),     cmocka_unit_test(test_bad_cfg),
-	    cmocka_unit_test(test_idempotency_keys), cmocka_unit_test(test_no_dedupe_counts_resends),
+	    cmocka_unit_test(test_basic_1000),
+	    cmocka_unit_test(test_long_ids),
+	    cmocka_unit_test(test_no_receipts),
+	    cmocka_unit_test(test_long_messages),
+	    cmocka_unit_test(test_reject_share),
+	    cmocka_unit_test(test_throttle),
+	    cmocka_unit_test(test_link_drop),
+	    cmocka_unit_test(test_lost_receipts),
+	    cmocka_unit_test(test_bad_password),
+	    cmocka_unit_test(test_bad_cfg),
+	    cmocka_unit_test(test_idempotency_keys),
+	    cmocka_unit_test(test_long_keys),
+	    cmocka_unit_test(test_no_dedupe_counts_resends),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
