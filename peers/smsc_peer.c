@@ -23,15 +23,35 @@ _Static_assert(SMSC_PEER_TAG_KEY == SMSQ_TLV_IDEMPOTENCY_KEY, "the switch's key 
 
 enum { P_FREE = 0, P_WAIT, P_QUEUED, P_INFLIGHT };
 
-/* One per key for the whole run (millions): the key text with its NUL is
- * inline up to KEY_INLINE bytes ("h:" and 16 hex digits, a decimal 64-bit
- * id of the switch), a longer one is on the heap and key holds the pointer. */
-#define KEY_INLINE 19
+/* What the peer knows of a key: the first upstream id it got, and how many
+ * times it came. */
+struct peer_val {
+	uint64_t up_no;
+	uint32_t count;
+	uint32_t used; /* in a kv_tab: the slot holds a key */
+};
+
+/* Keys are kept for the whole run, millions of them, so the common forms
+ * are kept as the 64-bit values their text stands for, in open-addressing
+ * tables of 24-byte slots: a message's "h:" and 16 hex digits, and a key TLV
+ * that is a decimal id in the switch's canonical form (smsq_id_parse). */
+struct kv_ent {
+	uint64_t v;
+	struct peer_val val;
+};
+
+struct kv_tab {
+	struct kv_ent *e;
+	uint64_t mask, n;
+};
+
+/* Any other key (a key TLV of other text) in a record under a hash table:
+ * its text with the NUL inline up to KEY_INLINE bytes, else on the heap. */
+#define KEY_INLINE 15
 
 struct peer_key {
 	struct sy_hnode h;
-	uint64_t up_no;
-	uint32_t count;
+	struct peer_val val;
 	uint8_t len;
 	char key[KEY_INLINE];
 };
@@ -61,10 +81,13 @@ struct smsc_peer {
 	struct sy_pool msgs; /* grown as receipts wait; msg_free: recycled ones */
 	uint32_t msg_free, q_head, q_tail;
 	uint64_t pending, up_seq;
-	struct peer_key *keys; /* keys_max, touched only as they are used */
-	uint32_t keys_used, keys_heap;
-	struct sy_htab keyt; /* the switch's key TLV -> first upstream id */
-	struct sy_htab msgt; /* the message's identity -> deliveries */
+	struct peer_key *keys;	       /* keys_max, touched only as they are used */
+	uint32_t keys_used;	       /* keys remembered, in either form */
+	uint32_t keys_text, keys_heap; /* records of keys[] in use; of those, texts on the heap */
+	struct kv_tab keyv;	       /* the switch's key TLV -> first upstream id: decimal ids */
+	struct sy_htab keyt;	       /* the same: other texts */
+	struct kv_tab msgv;	       /* the message's identity -> deliveries */
+	struct sy_htab msgt;	       /* the same: texts not in msg_key_of()'s form (none it makes) */
 	struct smsc_peer_stats st;
 };
 
@@ -119,6 +142,86 @@ static bool cfg_ok(const struct smsc_peer_cfg *c)
 	       c->undeliv_ppm <= 1000000;
 }
 
+/* ---- compact key tables ---- */
+
+#define KV_CAP_FIRST 1024u
+
+static bool kv_init(struct kv_tab *t)
+{
+	t->e = calloc(KV_CAP_FIRST, sizeof(*t->e));
+	t->mask = KV_CAP_FIRST - 1;
+	t->n = 0;
+	return t->e != NULL;
+}
+
+static inline uint64_t kv_home(const struct kv_tab *t, uint64_t v)
+{
+	return ((v ^ (v >> 29)) * 0x9E3779B97F4A7C15ull >> 20) & t->mask;
+}
+
+static struct peer_val *kv_find(const struct kv_tab *t, uint64_t v)
+{
+	for (uint64_t i = kv_home(t, v);; i = (i + 1) & t->mask) {
+		struct kv_ent *e = &t->e[i];
+		if (!e->val.used)
+			return NULL;
+		if (e->v == v)
+			return &e->val;
+	}
+}
+
+/* Doubles the table at three quarters full; false when that fails. */
+static bool kv_room(struct kv_tab *t)
+{
+	if ((t->n + 1) * 4 <= (t->mask + 1) * 3)
+		return true;
+	struct kv_tab nt = {calloc(2 * (t->mask + 1), sizeof(*t->e)), 2 * t->mask + 1, t->n};
+	if (nt.e == NULL)
+		return false;
+	for (uint64_t i = 0; i <= t->mask; i++) {
+		if (!t->e[i].val.used)
+			continue;
+		uint64_t j = kv_home(&nt, t->e[i].v);
+		while (nt.e[j].val.used)
+			j = (j + 1) & nt.mask;
+		nt.e[j] = t->e[i];
+	}
+	free(t->e);
+	*t = nt;
+	return true;
+}
+
+/* Links a new v (not in t); NULL when out of memory. */
+static struct peer_val *kv_add(struct kv_tab *t, uint64_t v)
+{
+	if (!kv_room(t))
+		return NULL;
+	uint64_t i = kv_home(t, v);
+	while (t->e[i].val.used)
+		i = (i + 1) & t->mask;
+	t->e[i].v = v;
+	t->e[i].val = (struct peer_val){.used = 1};
+	t->n++;
+	return &t->e[i].val;
+}
+
+/* msg_key_of()'s form, "h:" and 16 lowercase hex digits, as its value. */
+static bool msg_key_value(struct sy_str k, uint64_t *v)
+{
+	if (k.len != 18 || k.p[0] != 'h' || k.p[1] != ':')
+		return false;
+	uint64_t x = 0;
+	for (size_t i = 2; i < 18; i++) {
+		char c = k.p[i];
+		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+		if (d < 0)
+			return false;
+		x = x << 4 | (uint64_t)d;
+	}
+	*v = x;
+	return true;
+}
+
 static enum sy_rc peer_alloc(struct smsc_peer *p)
 {
 	const struct smsc_peer_cfg *c = &p->cfg;
@@ -127,7 +230,7 @@ static enum sy_rc peer_alloc(struct smsc_peer *p)
 	p->keys = calloc(c->keys_max, sizeof(*p->keys));
 	if (p->sids == NULL || p->rx == NULL || sy_pool_init(&p->msgs, sizeof(struct pmsg), c->msg_max) != SY_OK ||
 	    p->keys == NULL || sy_htab_init(&p->keyt, c->keys_max) != SY_OK ||
-	    sy_htab_init(&p->msgt, c->keys_max) != SY_OK)
+	    sy_htab_init(&p->msgt, c->keys_max) != SY_OK || !kv_init(&p->keyv) || !kv_init(&p->msgv))
 		return SY_ERR_NOMEM;
 	p->msg_free = NIL;
 	p->q_head = p->q_tail = NIL;
@@ -138,10 +241,12 @@ static void peer_free(struct smsc_peer *p)
 {
 	sy_htab_free(&p->keyt);
 	sy_htab_free(&p->msgt);
+	free(p->keyv.e);
+	free(p->msgv.e);
 	free(p->sids);
 	free(p->rx);
 	sy_pool_free(&p->msgs);
-	for (uint32_t i = 0; p->keys != NULL && p->keys_heap > 0 && i < p->keys_used; i++)
+	for (uint32_t i = 0; p->keys != NULL && p->keys_heap > 0 && i < p->keys_text; i++)
 		if (p->keys[i].len >= KEY_INLINE)
 			free((void *)p->keys[i].h.key.p);
 	free(p->keys);
@@ -220,12 +325,14 @@ uint64_t smsc_peer_dlr_pending(const struct smsc_peer *p)
 	return p->pending;
 }
 
+static struct peer_val *key_find(const struct smsc_peer *p, bool msg, struct sy_str key);
+
 uint32_t smsc_peer_key_count(const struct smsc_peer *p, struct sy_str key)
 {
-	struct sy_hnode *h = sy_htab_find(&p->keyt, key);
-	if (h == NULL)
-		h = sy_htab_find(&p->msgt, key);
-	return h == NULL ? 0 : SY_CONTAINER_OF(h, struct peer_key, h)->count;
+	struct peer_val *v = key_find(p, false, key);
+	if (v == NULL)
+		v = key_find(p, true, key);
+	return v == NULL ? 0 : v->count;
 }
 
 /* ---- idempotency keys ---- */
@@ -282,34 +389,56 @@ static bool tlv_key_of(const struct smpp_pdu *r, char out[SMSC_PEER_KEY_CAP])
 	return false;
 }
 
-static struct peer_key *key_find(struct sy_htab *t, const char *key)
+/* The value a key stands for in its compact table, if it has that form. */
+static bool key_value(bool msg, struct sy_str key, uint64_t *v)
 {
-	struct sy_hnode *h = sy_htab_find(t, sy_str_from(key));
-	return h == NULL ? NULL : SY_CONTAINER_OF(h, struct peer_key, h);
+	return msg ? msg_key_value(key, v) : smsq_id_parse(key, v) == SY_OK;
 }
 
-static void key_add(struct smsc_peer *p, struct sy_htab *t, const char *key, uint64_t up_no)
+/* What the message (msg) or key TLV table knows of key, NULL if nothing. */
+static struct peer_val *key_find(const struct smsc_peer *p, bool msg, struct sy_str key)
 {
-	if (p->keys_used >= p->cfg.keys_max) {
+	uint64_t v;
+	if (key_value(msg, key, &v))
+		return kv_find(msg ? &p->msgv : &p->keyv, v);
+	struct sy_hnode *h = sy_htab_find(msg ? &p->msgt : &p->keyt, key);
+	return h == NULL ? NULL : &SY_CONTAINER_OF(h, struct peer_key, h)->val;
+}
+
+static struct peer_val *key_text_add(struct smsc_peer *p, struct sy_htab *t, struct sy_str key)
+{
+	SY_ASSERT(key.len < SMSC_PEER_KEY_CAP);
+	char *text = p->keys[p->keys_text].key;
+	if (key.len >= KEY_INLINE) {
+		if ((text = malloc(key.len + 1)) == NULL)
+			return NULL;
+		p->keys_heap++;
+	}
+	struct peer_key *k = &p->keys[p->keys_text++];
+	k->len = (uint8_t)key.len;
+	memcpy(text, key.p, key.len);
+	text[key.len] = '\0';
+	sy_htab_insert(t, &k->h, (struct sy_str){text, key.len});
+	return &k->val;
+}
+
+/* Remembers a new key (not known yet) with its first upstream id. */
+static void key_add(struct smsc_peer *p, bool msg, const char *key, uint64_t up_no)
+{
+	struct sy_str ks = sy_str_from(key);
+	uint64_t v;
+	struct peer_val *val = NULL;
+	if (p->keys_used < p->cfg.keys_max)
+		val = key_value(msg, ks, &v) ? kv_add(msg ? &p->msgv : &p->keyv, v)
+					     : key_text_add(p, msg ? &p->msgt : &p->keyt, ks);
+	if (val == NULL) {
 		p->st.keys_untracked++;
 		return;
 	}
-	size_t n = strlen(key);
-	SY_ASSERT(n < SMSC_PEER_KEY_CAP);
-	char *text = p->keys[p->keys_used].key;
-	if (n >= KEY_INLINE) {
-		if ((text = malloc(n + 1)) == NULL) {
-			p->st.keys_untracked++;
-			return;
-		}
-		p->keys_heap++;
-	}
-	struct peer_key *k = &p->keys[p->keys_used++];
-	k->len = (uint8_t)n;
-	memcpy(text, key, n + 1);
-	k->up_no = up_no;
-	k->count = 1;
-	sy_htab_insert(t, &k->h, (struct sy_str){text, n});
+	p->keys_used++;
+	val->up_no = up_no;
+	val->count = 1;
+	val->used = 1;
 }
 
 /* "KEY MSG[ again|dup]": see smsc_peer.h. */
@@ -503,7 +632,7 @@ static bool receipt_wanted(const struct smpp_pdu *r, bool ok)
  * message itself, with what the tables know of each. */
 struct submit_keys {
 	const char *tlv, *msg;
-	struct peer_key *tlv_seen, *msg_seen;
+	struct peer_val *tlv_seen, *msg_seen;
 };
 
 /* Delivers r: an upstream id, the counts, and the receipt. A message
@@ -527,12 +656,12 @@ static void submit_accept(struct smsc_peer *p, struct smpp_session *s, const str
 		k->msg_seen->count++;
 	} else {
 		p->st.received++;
-		key_add(p, &p->msgt, k->msg, up_no);
+		key_add(p, true, k->msg, up_no);
 	}
 	if (k->tlv_seen != NULL)
 		k->tlv_seen->count++;
 	else if (k->tlv != NULL)
-		key_add(p, &p->keyt, k->tlv, up_no);
+		key_add(p, false, k->tlv, up_no);
 	key_write(p, k->tlv, k->msg, k->msg_seen != NULL ? "again" : NULL);
 	char id[SMPP_MESSAGE_ID_MAX + 1];
 	size_t n = up_id(p, up_no, id, sizeof(id));
@@ -554,10 +683,10 @@ static void on_submit(struct smsc_peer *p, struct smpp_session *s, const struct 
 	p->st.submits++;
 	struct submit_keys k = {.msg = msg};
 	msg_key_of(r, msg);
-	k.msg_seen = key_find(&p->msgt, msg);
+	k.msg_seen = key_find(p, true, sy_str_from(msg));
 	if (tlv_key_of(r, tlv)) {
 		k.tlv = tlv;
-		k.tlv_seen = key_find(&p->keyt, tlv);
+		k.tlv_seen = key_find(p, false, sy_str_from(tlv));
 	}
 	if (k.tlv_seen != NULL && !p->cfg.no_dedupe) {
 		/* A re-send of a message we have: same answer, no second delivery. */

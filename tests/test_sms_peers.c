@@ -118,11 +118,26 @@ static void test_basic_1000(void **state)
 	struct esme_cfg ec;
 	struct smsc_peer_cfg pc;
 	world_default(&w, 7, &ec, &pc);
+	char *keys = NULL;
+	size_t keys_len = 0;
+	pc.keys_out = open_memstream(&keys, &keys_len);
+	assert_non_null(pc.keys_out);
 	world_make(&w, 7, &ec, &pc);
 	esme_start(w.esme);
 	run_s(&w, 30);
 	const struct esme_stats *st = esme_stats(w.esme);
 	const struct smsc_peer_stats *ps = smsc_peer_stats(w.peer);
+	/* every message's key is found again (its table grew on the way) */
+	fclose(pc.keys_out);
+	uint32_t lines = 0;
+	for (char *l = keys, *nl; l != NULL && *l != '\0'; l = nl + 1, lines++) {
+		nl = strchr(l, '\n');
+		assert_non_null(nl);
+		assert_true(nl - l == 20 && memcmp(l, "- h:", 4) == 0);
+		assert_int_equal(smsc_peer_key_count(w.peer, (struct sy_str){l + 2, 18}), 1);
+	}
+	assert_int_equal(lines, 1000);
+	free(keys);
 	assert_int_equal(esme_bound(w.esme), 2);
 	assert_int_equal(st->arrivals, 1000);
 	assert_int_equal(st->skipped, 0);
@@ -667,20 +682,21 @@ static void test_idempotency_keys(void **state)
 	keyw_end(&x);
 }
 
-/* Keys of every length the peer keeps (up to 30 characters; a record holds
- * 18 inline, the rest go to the heap): a re-send under a long key is still
- * recognised, and teardown frees the long ones (ASan). */
+/* Keys in every form the peer keeps: decimal ids (compact), other texts
+ * inline (under 15 characters) or on the heap (up to 30; ASan sees a leak
+ * at teardown): a re-send under a long key is still recognised, and a
+ * lookup finds each key in its own form only. */
 static void test_long_keys(void **state)
 {
 	(void)state;
 	struct keyw x = {0};
 	keyw_start(&x, false);
-	const char *k30 = "k-0123456789abcdefghijklmnopqr", *k18 = "k-0123456789abcdef", *k19 = "k-0123456789abcdefg";
+	const char *k30 = "k-0123456789abcdefghijklmnopqr", *big = "9223372036854775808";
 	assert_int_equal(strlen(k30), 30);
 	kc_submit(&x.k, 0, k30, "one");
-	kc_submit(&x.k, 1, k18, "two");
-	kc_submit(&x.k, 2, k19, "three");
-	kc_submit(&x.k, 3, k30, "one"); /* a re-send */
+	kc_submit(&x.k, 1, "0123", "two"); /* not canonical decimal: a text key */
+	kc_submit(&x.k, 2, big, "three");  /* over INT64_MAX: a text key */
+	kc_submit(&x.k, 3, k30, "one");	   /* a re-send */
 	sim_run_until(x.w.sim, 5 * SY_NS_PER_S);
 	assert_int_equal(x.k.resps, 4);
 	assert_string_equal(x.k.ids[0], x.k.ids[3]);
@@ -688,15 +704,15 @@ static void test_long_keys(void **state)
 	assert_int_equal(ps->accepted, 3);
 	assert_int_equal(ps->deduped, 1);
 	assert_int_equal(smsc_peer_key_count(x.w.peer, sy_str_from(k30)), 2);
-	assert_int_equal(smsc_peer_key_count(x.w.peer, sy_str_from(k18)), 1);
-	assert_int_equal(smsc_peer_key_count(x.w.peer, sy_str_from(k19)), 1);
+	assert_int_equal(smsc_peer_key_count(x.w.peer, SY_STR("0123")), 1);
+	assert_int_equal(smsc_peer_key_count(x.w.peer, sy_str_from(big)), 1);
+	assert_int_equal(smsc_peer_key_count(x.w.peer, SY_STR("123")), 0);
+	assert_int_equal(smsc_peer_key_count(x.w.peer, SY_STR("0124")), 0);
 	assert_int_equal(smsc_peer_key_count(x.w.peer, SY_STR("k-0123456789abcdefghijklmnopq")), 0);
 	fclose(x.f);
 	keyw_end(&x);
 }
 
-/* A carrier that ignores the key TLV delivers the switch's re-send again:
- * counted where it lands. */
 static void test_no_dedupe_counts_resends(void **state)
 {
 	(void)state;
