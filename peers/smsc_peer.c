@@ -23,26 +23,37 @@ _Static_assert(SMSC_PEER_TAG_KEY == SMSQ_TLV_IDEMPOTENCY_KEY, "the switch's key 
 
 enum { P_FREE = 0, P_WAIT, P_QUEUED, P_INFLIGHT };
 
-/* What the peer knows of a key: the first upstream id it got, and how many
- * times it came. */
-struct peer_val {
-	uint64_t up_no;
+/* What the peer knows of a key: how many times it came, and for a key
+ * TLV the first upstream id it got (a message key needs no id). */
+struct peer_cnt {
 	uint32_t count;
 	uint32_t used; /* in a kv_tab: the slot holds a key */
 };
 
-/* Keys are kept for the whole run, millions of them, so the common forms
- * are kept as the 64-bit values their text stands for, in open-addressing
- * tables of 24-byte slots: a message's "h:" and 16 hex digits, and a key TLV
- * that is a decimal id in the switch's canonical form (smsq_id_parse). */
-struct kv_ent {
-	uint64_t v;
-	struct peer_val val;
+struct peer_val {
+	struct peer_cnt c;
+	uint64_t up_no;
 };
 
+/* Keys are kept for the whole run, millions of them, so the common forms
+ * are kept as the 64-bit values their text stands for, in open-addressing
+ * tables: a message's "h:" and 16 hex digits (16-byte slots: the value and
+ * its peer_cnt) and a key TLV that is a decimal id in the switch's canonical
+ * form (smsq_id_parse; 24-byte slots: the value and its peer_val). */
 struct kv_tab {
-	struct kv_ent *e;
+	uint8_t *e;
 	uint64_t mask, n;
+	uint32_t stride;
+};
+
+struct kv_msg {
+	uint64_t v;
+	struct peer_cnt c;
+};
+
+struct kv_key {
+	uint64_t v;
+	struct peer_val val;
 };
 
 /* Any other key (a key TLV of other text) in a record under a hash table:
@@ -146,11 +157,9 @@ static bool cfg_ok(const struct smsc_peer_cfg *c)
 
 #define KV_CAP_FIRST 1024u
 
-static bool kv_init(struct kv_tab *t)
+static bool kv_init(struct kv_tab *t, uint32_t stride)
 {
-	t->e = calloc(KV_CAP_FIRST, sizeof(*t->e));
-	t->mask = KV_CAP_FIRST - 1;
-	t->n = 0;
+	*t = (struct kv_tab){calloc(KV_CAP_FIRST, stride), KV_CAP_FIRST - 1, 0, stride};
 	return t->e != NULL;
 }
 
@@ -159,14 +168,24 @@ static inline uint64_t kv_home(const struct kv_tab *t, uint64_t v)
 	return ((v ^ (v >> 29)) * 0x9E3779B97F4A7C15ull >> 20) & t->mask;
 }
 
-static struct peer_val *kv_find(const struct kv_tab *t, uint64_t v)
+/* Slot i: the value, then its peer_cnt (first member of a peer_val). */
+static inline uint64_t *kv_v(const struct kv_tab *t, uint64_t i)
+{
+	return (uint64_t *)(void *)(t->e + i * t->stride);
+}
+
+static inline struct peer_cnt *kv_c(const struct kv_tab *t, uint64_t i)
+{
+	return (struct peer_cnt *)(void *)(t->e + i * t->stride + sizeof(uint64_t));
+}
+
+static struct peer_cnt *kv_find(const struct kv_tab *t, uint64_t v)
 {
 	for (uint64_t i = kv_home(t, v);; i = (i + 1) & t->mask) {
-		struct kv_ent *e = &t->e[i];
-		if (!e->val.used)
+		if (!kv_c(t, i)->used)
 			return NULL;
-		if (e->v == v)
-			return &e->val;
+		if (*kv_v(t, i) == v)
+			return kv_c(t, i);
 	}
 }
 
@@ -175,34 +194,35 @@ static bool kv_room(struct kv_tab *t)
 {
 	if ((t->n + 1) * 4 <= (t->mask + 1) * 3)
 		return true;
-	struct kv_tab nt = {calloc(2 * (t->mask + 1), sizeof(*t->e)), 2 * t->mask + 1, t->n};
+	struct kv_tab nt = {calloc(2 * (t->mask + 1), t->stride), 2 * t->mask + 1, t->n, t->stride};
 	if (nt.e == NULL)
 		return false;
 	for (uint64_t i = 0; i <= t->mask; i++) {
-		if (!t->e[i].val.used)
+		if (!kv_c(t, i)->used)
 			continue;
-		uint64_t j = kv_home(&nt, t->e[i].v);
-		while (nt.e[j].val.used)
+		uint64_t j = kv_home(&nt, *kv_v(t, i));
+		while (kv_c(&nt, j)->used)
 			j = (j + 1) & nt.mask;
-		nt.e[j] = t->e[i];
+		memcpy(kv_v(&nt, j), kv_v(t, i), t->stride);
 	}
 	free(t->e);
 	*t = nt;
 	return true;
 }
 
-/* Links a new v (not in t); NULL when out of memory. */
-static struct peer_val *kv_add(struct kv_tab *t, uint64_t v)
+/* Links a new v (not in t), its peer_cnt zero but used; NULL when out of memory. */
+static struct peer_cnt *kv_add(struct kv_tab *t, uint64_t v)
 {
 	if (!kv_room(t))
 		return NULL;
 	uint64_t i = kv_home(t, v);
-	while (t->e[i].val.used)
+	while (kv_c(t, i)->used)
 		i = (i + 1) & t->mask;
-	t->e[i].v = v;
-	t->e[i].val = (struct peer_val){.used = 1};
+	memset(kv_v(t, i), 0, t->stride);
+	*kv_v(t, i) = v;
+	kv_c(t, i)->used = 1;
 	t->n++;
-	return &t->e[i].val;
+	return kv_c(t, i);
 }
 
 /* msg_key_of()'s form, "h:" and 16 lowercase hex digits, as its value. */
@@ -230,7 +250,8 @@ static enum sy_rc peer_alloc(struct smsc_peer *p)
 	p->keys = calloc(c->keys_max, sizeof(*p->keys));
 	if (p->sids == NULL || p->rx == NULL || sy_pool_init(&p->msgs, sizeof(struct pmsg), c->msg_max) != SY_OK ||
 	    p->keys == NULL || sy_htab_init(&p->keyt, c->keys_max) != SY_OK ||
-	    sy_htab_init(&p->msgt, c->keys_max) != SY_OK || !kv_init(&p->keyv) || !kv_init(&p->msgv))
+	    sy_htab_init(&p->msgt, c->keys_max) != SY_OK || !kv_init(&p->keyv, sizeof(struct kv_key)) ||
+	    !kv_init(&p->msgv, sizeof(struct kv_msg)))
 		return SY_ERR_NOMEM;
 	p->msg_free = NIL;
 	p->q_head = p->q_tail = NIL;
@@ -325,14 +346,14 @@ uint64_t smsc_peer_dlr_pending(const struct smsc_peer *p)
 	return p->pending;
 }
 
-static struct peer_val *key_find(const struct smsc_peer *p, bool msg, struct sy_str key);
+static struct peer_cnt *key_find(const struct smsc_peer *p, bool msg, struct sy_str key);
 
 uint32_t smsc_peer_key_count(const struct smsc_peer *p, struct sy_str key)
 {
-	struct peer_val *v = key_find(p, false, key);
-	if (v == NULL)
-		v = key_find(p, true, key);
-	return v == NULL ? 0 : v->count;
+	struct peer_cnt *c = key_find(p, false, key);
+	if (c == NULL)
+		c = key_find(p, true, key);
+	return c == NULL ? 0 : c->count;
 }
 
 /* ---- idempotency keys ---- */
@@ -395,17 +416,23 @@ static bool key_value(bool msg, struct sy_str key, uint64_t *v)
 	return msg ? msg_key_value(key, v) : smsq_id_parse(key, v) == SY_OK;
 }
 
-/* What the message (msg) or key TLV table knows of key, NULL if nothing. */
-static struct peer_val *key_find(const struct smsc_peer *p, bool msg, struct sy_str key)
+/* What the message (msg) or key TLV table knows of key, NULL if nothing;
+ * a key TLV's is the c of a peer_val (key_val). */
+static struct peer_cnt *key_find(const struct smsc_peer *p, bool msg, struct sy_str key)
 {
 	uint64_t v;
 	if (key_value(msg, key, &v))
 		return kv_find(msg ? &p->msgv : &p->keyv, v);
 	struct sy_hnode *h = sy_htab_find(msg ? &p->msgt : &p->keyt, key);
-	return h == NULL ? NULL : &SY_CONTAINER_OF(h, struct peer_key, h)->val;
+	return h == NULL ? NULL : &SY_CONTAINER_OF(h, struct peer_key, h)->val.c;
 }
 
-static struct peer_val *key_text_add(struct smsc_peer *p, struct sy_htab *t, struct sy_str key)
+static struct peer_val *key_val(struct peer_cnt *c)
+{
+	return c == NULL ? NULL : SY_CONTAINER_OF(c, struct peer_val, c);
+}
+
+static struct peer_cnt *key_text_add(struct smsc_peer *p, struct sy_htab *t, struct sy_str key)
 {
 	SY_ASSERT(key.len < SMSC_PEER_KEY_CAP);
 	char *text = p->keys[p->keys_text].key;
@@ -415,30 +442,32 @@ static struct peer_val *key_text_add(struct smsc_peer *p, struct sy_htab *t, str
 		p->keys_heap++;
 	}
 	struct peer_key *k = &p->keys[p->keys_text++];
+	k->val.c.used = 1;
 	k->len = (uint8_t)key.len;
 	memcpy(text, key.p, key.len);
 	text[key.len] = '\0';
 	sy_htab_insert(t, &k->h, (struct sy_str){text, key.len});
-	return &k->val;
+	return &k->val.c;
 }
 
-/* Remembers a new key (not known yet) with its first upstream id. */
+/* Remembers a new key (not known yet), with its first upstream id for a
+ * key TLV. */
 static void key_add(struct smsc_peer *p, bool msg, const char *key, uint64_t up_no)
 {
 	struct sy_str ks = sy_str_from(key);
 	uint64_t v;
-	struct peer_val *val = NULL;
+	struct peer_cnt *c = NULL;
 	if (p->keys_used < p->cfg.keys_max)
-		val = key_value(msg, ks, &v) ? kv_add(msg ? &p->msgv : &p->keyv, v)
-					     : key_text_add(p, msg ? &p->msgt : &p->keyt, ks);
-	if (val == NULL) {
+		c = key_value(msg, ks, &v) ? kv_add(msg ? &p->msgv : &p->keyv, v)
+					   : key_text_add(p, msg ? &p->msgt : &p->keyt, ks);
+	if (c == NULL) {
 		p->st.keys_untracked++;
 		return;
 	}
 	p->keys_used++;
-	val->up_no = up_no;
-	val->count = 1;
-	val->used = 1;
+	c->count = 1;
+	if (!msg)
+		key_val(c)->up_no = up_no;
 }
 
 /* "KEY MSG[ again|dup]": see smsc_peer.h. */
@@ -632,7 +661,8 @@ static bool receipt_wanted(const struct smpp_pdu *r, bool ok)
  * message itself, with what the tables know of each. */
 struct submit_keys {
 	const char *tlv, *msg;
-	struct peer_val *tlv_seen, *msg_seen;
+	struct peer_val *tlv_seen;
+	struct peer_cnt *msg_seen;
 };
 
 /* Delivers r: an upstream id, the counts, and the receipt. A message
@@ -659,7 +689,7 @@ static void submit_accept(struct smsc_peer *p, struct smpp_session *s, const str
 		key_add(p, true, k->msg, up_no);
 	}
 	if (k->tlv_seen != NULL)
-		k->tlv_seen->count++;
+		k->tlv_seen->c.count++;
 	else if (k->tlv != NULL)
 		key_add(p, false, k->tlv, up_no);
 	key_write(p, k->tlv, k->msg, k->msg_seen != NULL ? "again" : NULL);
@@ -686,7 +716,7 @@ static void on_submit(struct smsc_peer *p, struct smpp_session *s, const struct 
 	k.msg_seen = key_find(p, true, sy_str_from(msg));
 	if (tlv_key_of(r, tlv)) {
 		k.tlv = tlv;
-		k.tlv_seen = key_find(p, false, sy_str_from(tlv));
+		k.tlv_seen = key_val(key_find(p, false, sy_str_from(tlv)));
 	}
 	if (k.tlv_seen != NULL && !p->cfg.no_dedupe) {
 		/* A re-send of a message we have: same answer, no second delivery. */
@@ -694,7 +724,7 @@ static void on_submit(struct smsc_peer *p, struct smpp_session *s, const struct 
 		size_t n = up_id(p, k.tlv_seen->up_no, id, sizeof(id));
 		p->st.key_repeats++;
 		p->st.deduped++;
-		k.tlv_seen->count++;
+		k.tlv_seen->c.count++;
 		key_write(p, tlv, msg, "dup");
 		(void)smpp_session_respond(s, r->sequence_number, ESME_ROK, (struct sy_str){id, n});
 		return;
