@@ -6,10 +6,10 @@
  * bound receiver/transceiver sessions of the account; with none bound, or on
  * failure, they wait and are sent again. */
 #include "smsc_peer.h"
+#include "smsc_peer_keys.h"
 
 #include <stdlib.h>
 
-#include "core/htab.h"
 #include "core/pool.h"
 #include "core/rng.h"
 #include "core/smpp/session.h"
@@ -22,51 +22,6 @@ _Static_assert(SMSC_PEER_TAG_KEY == SMSQ_TLV_IDEMPOTENCY_KEY, "the switch's key 
 #define KEY_RAW_MAX (SMSC_PEER_KEY_CAP - 2)
 
 enum { P_FREE = 0, P_WAIT, P_QUEUED, P_INFLIGHT };
-
-/* What the peer knows of a key: how many times it came, and for a key
- * TLV the first upstream id it got (a message key needs no id). */
-struct peer_cnt {
-	uint32_t count;
-	uint32_t used; /* in a kv_tab: the slot holds a key */
-};
-
-struct peer_val {
-	struct peer_cnt c;
-	uint64_t up_no;
-};
-
-/* Keys are kept for the whole run, millions of them, so the common forms
- * are kept as the 64-bit values their text stands for, in open-addressing
- * tables: a message's "h:" and 16 hex digits (16-byte slots: the value and
- * its peer_cnt) and a key TLV that is a decimal id in the switch's canonical
- * form (smsq_id_parse; 24-byte slots: the value and its peer_val). */
-struct kv_tab {
-	uint8_t *e;
-	uint64_t mask, n;
-	uint32_t stride;
-};
-
-struct kv_msg {
-	uint64_t v;
-	struct peer_cnt c;
-};
-
-struct kv_key {
-	uint64_t v;
-	struct peer_val val;
-};
-
-/* Any other key (a key TLV of other text) in a record under a hash table:
- * its text with the NUL inline up to KEY_INLINE bytes, else on the heap. */
-#define KEY_INLINE 15
-
-struct peer_key {
-	struct sy_hnode h;
-	struct peer_val val;
-	uint8_t len;
-	char key[KEY_INLINE];
-};
-_Static_assert(sizeof(struct peer_key) == 64, "a key record is one cache line");
 
 /* A receipt to send. */
 struct pmsg {
@@ -92,13 +47,7 @@ struct smsc_peer {
 	struct sy_pool msgs; /* grown as receipts wait; msg_free: recycled ones */
 	uint32_t msg_free, q_head, q_tail;
 	uint64_t pending, up_seq;
-	struct peer_key *keys;	       /* keys_max, touched only as they are used */
-	uint32_t keys_used;	       /* keys remembered, in either form */
-	uint32_t keys_text, keys_heap; /* records of keys[] in use; of those, texts on the heap */
-	struct kv_tab keyv;	       /* the switch's key TLV -> first upstream id: decimal ids */
-	struct sy_htab keyt;	       /* the same: other texts */
-	struct kv_tab msgv;	       /* the message's identity -> deliveries */
-	struct sy_htab msgt;	       /* the same: texts not in msg_key_of()'s form (none it makes) */
+	struct peer_keys keys;
 	struct smsc_peer_stats st;
 };
 
@@ -153,105 +102,13 @@ static bool cfg_ok(const struct smsc_peer_cfg *c)
 	       c->undeliv_ppm <= 1000000;
 }
 
-/* ---- compact key tables ---- */
-
-#define KV_CAP_FIRST 1024u
-
-static bool kv_init(struct kv_tab *t, uint32_t stride)
-{
-	*t = (struct kv_tab){calloc(KV_CAP_FIRST, stride), KV_CAP_FIRST - 1, 0, stride};
-	return t->e != NULL;
-}
-
-static inline uint64_t kv_home(const struct kv_tab *t, uint64_t v)
-{
-	return ((v ^ (v >> 29)) * 0x9E3779B97F4A7C15ull >> 20) & t->mask;
-}
-
-/* Slot i: the value, then its peer_cnt (first member of a peer_val). */
-static inline uint64_t *kv_v(const struct kv_tab *t, uint64_t i)
-{
-	return (uint64_t *)(void *)(t->e + i * t->stride);
-}
-
-static inline struct peer_cnt *kv_c(const struct kv_tab *t, uint64_t i)
-{
-	return (struct peer_cnt *)(void *)(t->e + i * t->stride + sizeof(uint64_t));
-}
-
-static struct peer_cnt *kv_find(const struct kv_tab *t, uint64_t v)
-{
-	for (uint64_t i = kv_home(t, v);; i = (i + 1) & t->mask) {
-		if (!kv_c(t, i)->used)
-			return NULL;
-		if (*kv_v(t, i) == v)
-			return kv_c(t, i);
-	}
-}
-
-/* Doubles the table at three quarters full; false when that fails. */
-static bool kv_room(struct kv_tab *t)
-{
-	if ((t->n + 1) * 4 <= (t->mask + 1) * 3)
-		return true;
-	struct kv_tab nt = {calloc(2 * (t->mask + 1), t->stride), 2 * t->mask + 1, t->n, t->stride};
-	if (nt.e == NULL)
-		return false;
-	for (uint64_t i = 0; i <= t->mask; i++) {
-		if (!kv_c(t, i)->used)
-			continue;
-		uint64_t j = kv_home(&nt, *kv_v(t, i));
-		while (kv_c(&nt, j)->used)
-			j = (j + 1) & nt.mask;
-		memcpy(kv_v(&nt, j), kv_v(t, i), t->stride);
-	}
-	free(t->e);
-	*t = nt;
-	return true;
-}
-
-/* Links a new v (not in t), its peer_cnt zero but used; NULL when out of memory. */
-static struct peer_cnt *kv_add(struct kv_tab *t, uint64_t v)
-{
-	if (!kv_room(t))
-		return NULL;
-	uint64_t i = kv_home(t, v);
-	while (kv_c(t, i)->used)
-		i = (i + 1) & t->mask;
-	memset(kv_v(t, i), 0, t->stride);
-	*kv_v(t, i) = v;
-	kv_c(t, i)->used = 1;
-	t->n++;
-	return kv_c(t, i);
-}
-
-/* msg_key_of()'s form, "h:" and 16 lowercase hex digits, as its value. */
-static bool msg_key_value(struct sy_str k, uint64_t *v)
-{
-	if (k.len != 18 || k.p[0] != 'h' || k.p[1] != ':')
-		return false;
-	uint64_t x = 0;
-	for (size_t i = 2; i < 18; i++) {
-		char c = k.p[i];
-		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-		if (d < 0)
-			return false;
-		x = x << 4 | (uint64_t)d;
-	}
-	*v = x;
-	return true;
-}
-
 static enum sy_rc peer_alloc(struct smsc_peer *p)
 {
 	const struct smsc_peer_cfg *c = &p->cfg;
 	p->sids = calloc(c->sess_max, sizeof(*p->sids));
 	p->rx = calloc(c->sess_max, 1);
-	p->keys = calloc(c->keys_max, sizeof(*p->keys));
 	if (p->sids == NULL || p->rx == NULL || sy_pool_init(&p->msgs, sizeof(struct pmsg), c->msg_max) != SY_OK ||
-	    p->keys == NULL || sy_htab_init(&p->keyt, c->keys_max) != SY_OK ||
-	    sy_htab_init(&p->msgt, c->keys_max) != SY_OK || !kv_init(&p->keyv, sizeof(struct kv_key)) ||
-	    !kv_init(&p->msgv, sizeof(struct kv_msg)))
+	    peer_keys_init(&p->keys, c->keys_max) != SY_OK)
 		return SY_ERR_NOMEM;
 	p->msg_free = NIL;
 	p->q_head = p->q_tail = NIL;
@@ -260,17 +117,10 @@ static enum sy_rc peer_alloc(struct smsc_peer *p)
 
 static void peer_free(struct smsc_peer *p)
 {
-	sy_htab_free(&p->keyt);
-	sy_htab_free(&p->msgt);
-	free(p->keyv.e);
-	free(p->msgv.e);
+	peer_keys_free(&p->keys);
 	free(p->sids);
 	free(p->rx);
 	sy_pool_free(&p->msgs);
-	for (uint32_t i = 0; p->keys != NULL && p->keys_heap > 0 && i < p->keys_text; i++)
-		if (p->keys[i].len >= KEY_INLINE)
-			free((void *)p->keys[i].h.key.p);
-	free(p->keys);
 	free(p);
 }
 
@@ -346,13 +196,11 @@ uint64_t smsc_peer_dlr_pending(const struct smsc_peer *p)
 	return p->pending;
 }
 
-static struct peer_cnt *key_find(const struct smsc_peer *p, bool msg, struct sy_str key);
-
 uint32_t smsc_peer_key_count(const struct smsc_peer *p, struct sy_str key)
 {
-	struct peer_cnt *c = key_find(p, false, key);
+	struct peer_cnt *c = peer_keys_find(&p->keys, false, key);
 	if (c == NULL)
-		c = key_find(p, true, key);
+		c = peer_keys_find(&p->keys, true, key);
 	return c == NULL ? 0 : c->count;
 }
 
@@ -410,64 +258,10 @@ static bool tlv_key_of(const struct smpp_pdu *r, char out[SMSC_PEER_KEY_CAP])
 	return false;
 }
 
-/* The value a key stands for in its compact table, if it has that form. */
-static bool key_value(bool msg, struct sy_str key, uint64_t *v)
-{
-	return msg ? msg_key_value(key, v) : smsq_id_parse(key, v) == SY_OK;
-}
-
-/* What the message (msg) or key TLV table knows of key, NULL if nothing;
- * a key TLV's is the c of a peer_val (key_val). */
-static struct peer_cnt *key_find(const struct smsc_peer *p, bool msg, struct sy_str key)
-{
-	uint64_t v;
-	if (key_value(msg, key, &v))
-		return kv_find(msg ? &p->msgv : &p->keyv, v);
-	struct sy_hnode *h = sy_htab_find(msg ? &p->msgt : &p->keyt, key);
-	return h == NULL ? NULL : &SY_CONTAINER_OF(h, struct peer_key, h)->val.c;
-}
-
-static struct peer_val *key_val(struct peer_cnt *c)
-{
-	return c == NULL ? NULL : SY_CONTAINER_OF(c, struct peer_val, c);
-}
-
-static struct peer_cnt *key_text_add(struct smsc_peer *p, struct sy_htab *t, struct sy_str key)
-{
-	SY_ASSERT(key.len < SMSC_PEER_KEY_CAP);
-	char *text = p->keys[p->keys_text].key;
-	if (key.len >= KEY_INLINE) {
-		if ((text = malloc(key.len + 1)) == NULL)
-			return NULL;
-		p->keys_heap++;
-	}
-	struct peer_key *k = &p->keys[p->keys_text++];
-	k->val.c.used = 1;
-	k->len = (uint8_t)key.len;
-	memcpy(text, key.p, key.len);
-	text[key.len] = '\0';
-	sy_htab_insert(t, &k->h, (struct sy_str){text, key.len});
-	return &k->val.c;
-}
-
-/* Remembers a new key (not known yet), with its first upstream id for a
- * key TLV. */
 static void key_add(struct smsc_peer *p, bool msg, const char *key, uint64_t up_no)
 {
-	struct sy_str ks = sy_str_from(key);
-	uint64_t v;
-	struct peer_cnt *c = NULL;
-	if (p->keys_used < p->cfg.keys_max)
-		c = key_value(msg, ks, &v) ? kv_add(msg ? &p->msgv : &p->keyv, v)
-					   : key_text_add(p, msg ? &p->msgt : &p->keyt, ks);
-	if (c == NULL) {
+	if (!peer_keys_add(&p->keys, msg, sy_str_from(key), up_no))
 		p->st.keys_untracked++;
-		return;
-	}
-	p->keys_used++;
-	c->count = 1;
-	if (!msg)
-		key_val(c)->up_no = up_no;
 }
 
 /* "KEY MSG[ again|dup]": see smsc_peer.h. */
@@ -713,10 +507,10 @@ static void on_submit(struct smsc_peer *p, struct smpp_session *s, const struct 
 	p->st.submits++;
 	struct submit_keys k = {.msg = msg};
 	msg_key_of(r, msg);
-	k.msg_seen = key_find(p, true, sy_str_from(msg));
+	k.msg_seen = peer_keys_find(&p->keys, true, sy_str_from(msg));
 	if (tlv_key_of(r, tlv)) {
 		k.tlv = tlv;
-		k.tlv_seen = key_val(key_find(p, false, sy_str_from(tlv)));
+		k.tlv_seen = peer_keys_val(peer_keys_find(&p->keys, false, sy_str_from(tlv)));
 	}
 	if (k.tlv_seen != NULL && !p->cfg.no_dedupe) {
 		/* A re-send of a message we have: same answer, no second delivery. */
