@@ -16,11 +16,11 @@
 
 enum { S_FREE = 0, S_QUEUED, S_INFLIGHT, S_ACCEPTED, S_DONE };
 
-/* The switch's id with its NUL fits in here (a decimal 64-bit id does);
- * a longer one (up to SMPP_MESSAGE_ID_MAX) is on the heap and id holds the
- * pointer. Segment records are remembered for seconds after their receipt,
- * millions of them: every byte counts. */
-#define ESME_ID_INLINE 26
+/* The switch's id with its NUL fits in here (its decimal ids have 17
+ * digits until the year 2286); a longer one (up to SMPP_MESSAGE_ID_MAX) is
+ * on the heap and id holds the pointer. Segment records are remembered for
+ * seconds after their receipt, millions of them: every byte counts. */
+#define ESME_ID_INLINE 19
 
 struct esme_seg {
 	struct sy_hnode h; /* in e->ids while ACCEPTED or DONE */
@@ -32,6 +32,7 @@ struct esme_seg {
 	bool sent_once, id_heap;
 	char id[ESME_ID_INLINE];
 };
+_Static_assert(sizeof(struct esme_seg) == 96, "a segment record stays small");
 
 struct esme_msg {
 	uint64_t no, text_seed;
