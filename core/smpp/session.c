@@ -116,15 +116,30 @@ void smpp_seqix_clear(struct smpp_seqix *x)
 	memset(x->slot, 0, sizeof(*x->slot) * ((size_t)x->mask + 1));
 }
 
+/* Records are taken recycled first, else fresh in index order, so a
+ * session touches only as much of its window as it uses; an index is all
+ * zero again once its last record is removed, so only a reset with
+ * records left clears it. */
 void smpp_sess__out_reset(struct smpp_session *s)
 {
-	uint32_t w = s->pool->cfg.window;
-	for (uint32_t i = 0; i < w; i++)
-		s->out[i].next = i + 1 < w ? i + 1 : SMPP_WIN_NIL;
-	s->out_free = 0;
+	if (s->n_out > 0)
+		smpp_seqix_clear(&s->out_ix);
+	s->out_free = SMPP_WIN_NIL;
+	s->out_fresh = 0;
 	s->out_head = s->out_tail = SMPP_WIN_NIL;
 	s->n_out = 0;
-	smpp_seqix_clear(&s->out_ix);
+}
+
+/* A record for a new request; the caller checked n_out < window. */
+uint32_t smpp_sess__out_take(struct smpp_session *s)
+{
+	uint32_t r = s->out_free;
+	if (r != SMPP_WIN_NIL)
+		s->out_free = s->out[r].next;
+	else
+		r = s->out_fresh++;
+	SY_ASSERT(r < s->pool->cfg.window);
+	return r;
 }
 
 /* Unlinks our request r (answered, timed out) and frees its record. */
@@ -147,12 +162,22 @@ void smpp_sess__out_remove(struct smpp_session *s, uint32_t r)
 
 void smpp_sess__in_reset(struct smpp_session *s)
 {
-	uint32_t w = s->pool->cfg.in_window;
-	for (uint32_t i = 0; i < w; i++)
-		s->in[i].next_free = i + 1 < w ? i + 1 : SMPP_WIN_NIL;
-	s->in_free = 0;
+	if (s->n_in > 0)
+		smpp_seqix_clear(&s->in_ix);
+	s->in_free = SMPP_WIN_NIL;
+	s->in_fresh = 0;
 	s->n_in = 0;
-	smpp_seqix_clear(&s->in_ix);
+}
+
+uint32_t smpp_sess__in_take(struct smpp_session *s)
+{
+	uint32_t r = s->in_free;
+	if (r != SMPP_WIN_NIL)
+		s->in_free = s->in[r].next_free;
+	else
+		r = s->in_fresh++;
+	SY_ASSERT(r < s->pool->cfg.in_window);
+	return r;
 }
 
 static uint32_t ix_size(uint32_t recs)
@@ -291,6 +316,7 @@ struct smpp_session *smpp_sess__alloc(struct smpp_pool *p, bool is_server)
 	s->tb = NULL;
 	s->user = NULL;
 	s->in_len = 0;
+	s->n_out = s->n_in = 0; /* a free session's indexes are all zero */
 	smpp_sess__out_reset(s);
 	smpp_sess__in_reset(s);
 	s->ctl_seq = s->ctl_cmd = s->enq_seq = 0;

@@ -69,10 +69,10 @@ struct smpp_session {
 	size_t in_len;
 	struct smpp_out *out;
 	struct smpp_seqix out_ix;
-	uint32_t n_out, out_head, out_tail, out_free;
+	uint32_t n_out, out_head, out_tail, out_free, out_fresh; /* fresh: records never used since reset */
 	struct smpp_in *in;
 	struct smpp_seqix in_ix;
-	uint32_t n_in, in_free;
+	uint32_t n_in, in_free, in_fresh;
 
 	uint32_t ctl_seq, ctl_cmd; /* our bind or unbind awaiting its response */
 	uint32_t enq_seq;	   /* our enquire_link awaiting its response */
@@ -116,6 +116,8 @@ static inline uint32_t smpp_sess__get_be32(const uint8_t *p)
 
 /* Shared by the parts; each defined where its section is. */
 void smpp_sess__out_reset(struct smpp_session *s);
+uint32_t smpp_sess__out_take(struct smpp_session *s);
+uint32_t smpp_sess__in_take(struct smpp_session *s);
 void smpp_sess__out_remove(struct smpp_session *s, uint32_t r);
 void smpp_sess__in_reset(struct smpp_session *s);
 uint32_t smpp_sess__bind_cmd_of(enum smpp_bind_type t);

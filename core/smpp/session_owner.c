@@ -115,8 +115,7 @@ enum sy_rc smpp_session_send(struct smpp_session *s, const struct smpp_pdu *req,
 		return rc;
 	if (tracked) {
 		uint64_t deadline = sy_env_now_ns(p->env) + p->cfg.resp_timeout_ns;
-		uint32_t r = s->out_free;
-		s->out_free = s->out[r].next;
+		uint32_t r = smpp_sess__out_take(s);
 		s->out[r] = (struct smpp_out){seq, cmd, deadline, tag, s->out_tail, SMPP_WIN_NIL};
 		if (s->out_tail != SMPP_WIN_NIL)
 			s->out[s->out_tail].next = r;

@@ -142,8 +142,7 @@ static void sess_on_req(struct smpp_session *s, const struct smpp_pdu *req)
 			smpp_sess__send_hdr(s, rcmd, ESME_RTHROTTLED, seq);
 			return;
 		}
-		uint32_t r = s->in_free;
-		s->in_free = s->in[r].next_free;
+		uint32_t r = smpp_sess__in_take(s);
 		s->in[r] = (struct smpp_in){seq, cmd, SMPP_WIN_NIL};
 		smpp_seqix_add(&s->in_ix, seq, r);
 		s->n_in++;
