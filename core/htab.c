@@ -3,6 +3,8 @@
 
 #include <stdlib.h>
 
+#define HTAB_BUCKETS_MAX (1ull << 31)
+
 enum sy_rc sy_htab_init(struct sy_htab *t, uint64_t expected)
 {
 	return sy_htab_init_seeded(t, expected, SY_HTAB_SEED_FIXED);
@@ -11,7 +13,7 @@ enum sy_rc sy_htab_init(struct sy_htab *t, uint64_t expected)
 enum sy_rc sy_htab_init_seeded(struct sy_htab *t, uint64_t expected, uint64_t seed)
 {
 	uint64_t n = 16;
-	while (n < expected)
+	while (n < expected && n < SY_HTAB_INIT_MAX)
 		n <<= 1;
 	t->buckets = calloc(n, sizeof(*t->buckets));
 	if (t->buckets == NULL)
@@ -29,8 +31,40 @@ void sy_htab_free(struct sy_htab *t)
 	t->count = 0;
 }
 
+/* Doubles the bucket array. Each old chain splits into bucket i and i + n
+ * by one more hash bit; nodes are appended in chain order, so nodes under
+ * one key stay in the order find/find_next return them. */
+static void htab_grow(struct sy_htab *t)
+{
+	uint64_t n = t->mask + 1;
+	if (n >= HTAB_BUCKETS_MAX)
+		return;
+	struct sy_hnode **nb = malloc(2 * n * sizeof(*nb));
+	if (nb == NULL)
+		return;
+	for (uint64_t i = 0; i < n; i++) {
+		struct sy_hnode **lo = &nb[i], **hi = &nb[i + n];
+		for (struct sy_hnode *m = t->buckets[i], *next; m != NULL; m = next) {
+			next = m->next;
+			if (m->hash & n) {
+				*hi = m;
+				hi = &m->next;
+			} else {
+				*lo = m;
+				lo = &m->next;
+			}
+		}
+		*lo = *hi = NULL;
+	}
+	free(t->buckets);
+	t->buckets = nb;
+	t->mask = 2 * n - 1;
+}
+
 void sy_htab_insert(struct sy_htab *t, struct sy_hnode *n, struct sy_str key)
 {
+	if (t->count > t->mask)
+		htab_grow(t);
 	n->key = key;
 	n->hash = sy_hash64(key.p, key.len, t->seed);
 	struct sy_hnode **b = &t->buckets[n->hash & t->mask];

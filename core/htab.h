@@ -1,8 +1,13 @@
-/* htab.h: an intrusive chained hash table keyed by byte strings, with a
- * bucket array sized once at init (power of two) so the hot path never
- * allocates. The owner embeds struct sy_hnode in its object and keeps the
- * key bytes alive while the node is linked. Iteration order is never used
- * for output, so the table does not leak into determinism. */
+/* htab.h: an intrusive chained hash table keyed by byte strings. The bucket
+ * array starts small and doubles when the table holds more entries than
+ * buckets, so memory follows the peak of what is linked rather than a
+ * worst case given at init, and chains stay about one node long. A doubling
+ * is the only allocation, amortised over the inserts that filled the table
+ * (a failed one leaves the size alone: longer chains, still correct). The
+ * owner embeds struct sy_hnode in its object and keeps the key bytes alive
+ * while the node is linked. Iteration order is never used for output, so
+ * the table does not leak into determinism; nodes under one key keep their
+ * order (newest first) across a doubling. */
 #ifndef SY_HTAB_H
 #define SY_HTAB_H
 
@@ -22,8 +27,11 @@ struct sy_htab {
 };
 
 #define SY_HTAB_SEED_FIXED 0x5357595244ull
+/* Buckets at init at most: a bigger expected size is reached by doubling. */
+#define SY_HTAB_INIT_MAX 1024u
 
-/* A fixed seed: only for tables whose keys no peer chooses. */
+/* A fixed seed: only for tables whose keys no peer chooses. expected sizes
+ * the first bucket array (up to SY_HTAB_INIT_MAX). */
 enum sy_rc sy_htab_init(struct sy_htab *t, uint64_t expected);
 /* Tables keyed by what peers send (message ids, names, numbers) take a
  * seed from sy_env_random_u64(): with a fixed one, anyone can compute keys
@@ -33,6 +41,11 @@ void sy_htab_free(struct sy_htab *t);
 static inline uint64_t sy_htab_hash(struct sy_str key)
 {
 	return sy_hash64(key.p, key.len, SY_HTAB_SEED_FIXED);
+}
+/* Buckets now (for reports and tests). */
+static inline uint64_t sy_htab_buckets(const struct sy_htab *t)
+{
+	return t->buckets != NULL ? t->mask + 1 : 0;
 }
 /* Links n under key (n->key is set to key; the bytes must outlive the link). */
 void sy_htab_insert(struct sy_htab *t, struct sy_hnode *n, struct sy_str key);

@@ -71,17 +71,12 @@ static void validity_fmt(uint32_t s, char out[SMPP_TIME_MAX + 1])
 
 static enum sy_rc pools_alloc(struct esme *e)
 {
-	e->msg_max = e->cfg.queue_max + e->cfg.binds * e->cfg.window;
-	e->msgs = calloc(e->msg_max, sizeof(*e->msgs));
-	e->segs = calloc(e->cfg.seg_max, sizeof(*e->segs));
-	if (e->msgs == NULL || e->segs == NULL || sy_htab_init(&e->ids, e->cfg.seg_max) != SY_OK)
+	uint32_t msg_max = e->cfg.queue_max + e->cfg.binds * e->cfg.window;
+	if (sy_pool_init(&e->msgs, sizeof(struct esme_msg), msg_max) != SY_OK ||
+	    sy_pool_init(&e->segs, sizeof(struct esme_seg), e->cfg.seg_max) != SY_OK ||
+	    sy_htab_init(&e->ids, e->cfg.seg_max) != SY_OK)
 		return SY_ERR_NOMEM;
-	for (uint32_t i = 0; i < e->msg_max; i++)
-		e->msgs[i].next_free = i + 1 < e->msg_max ? i + 1 : NIL;
-	for (uint32_t i = 0; i < e->cfg.seg_max; i++)
-		e->segs[i] =
-		    (struct esme_seg){.e = e, .idx = i, .next = i + 1 < e->cfg.seg_max ? i + 1 : NIL, .msg = NIL};
-	e->msg_free = e->seg_free = 0;
+	e->msg_free = e->seg_free = NIL;
 	e->q_head = e->q_tail = e->r_head = e->r_tail = e->done_head = e->done_tail = NIL;
 	return SY_OK;
 }
@@ -129,8 +124,8 @@ enum sy_rc esme_create(const struct sy_env *env, const struct esme_cfg *cfg, str
 	return SY_OK;
 out_free:
 	sy_htab_free(&e->ids);
-	free(e->msgs);
-	free(e->segs);
+	sy_pool_free(&e->msgs);
+	sy_pool_free(&e->segs);
 	free(e);
 	return rc;
 }
@@ -144,9 +139,11 @@ void esme_destroy(struct esme *e)
 		sy_env_timer_cancel(e->env, e->binds[i].t_rebind);
 	sy_env_timer_cancel(e->env, e->t_pause);
 	smpp_pool_destroy(e->pool);
+	for (uint32_t i = 0; e->ids_heap > 0 && i < sy_pool_used(&e->segs); i++)
+		esme__seg_id_clear(e, esme__seg(e, i));
 	sy_htab_free(&e->ids);
-	free(e->msgs);
-	free(e->segs);
+	sy_pool_free(&e->msgs);
+	sy_pool_free(&e->segs);
 	free(e);
 }
 
@@ -171,13 +168,13 @@ uint64_t esme_in_flight(const struct esme *e)
 uint64_t esme_each_unreceipted(const struct esme *e, esme_id_fn fn, void *arg)
 {
 	uint64_t n = 0;
-	for (uint32_t i = 0; i < e->cfg.seg_max; i++) {
-		const struct esme_seg *g = &e->segs[i];
+	for (uint32_t i = 0; i < sy_pool_used(&e->segs); i++) {
+		const struct esme_seg *g = esme__seg(e, i);
 		if (g->state != S_ACCEPTED)
 			continue;
 		n++;
 		if (fn != NULL)
-			fn(arg, sy_str_from(g->id), g->msg_no, g->part);
+			fn(arg, sy_str_from(esme__seg_id(g)), g->msg_no, g->part);
 	}
 	return n;
 }
@@ -334,12 +331,10 @@ void esme__accepted(struct esme *e, struct esme_seg *g, struct sy_str id)
 {
 	SY_ASSERT(id.len <= SMPP_MESSAGE_ID_MAX);
 	e->st.segs_accepted++;
-	if (id.len > 0)
-		memcpy(g->id, id.p, id.len);
-	g->id[id.len] = '\0';
-	sy_htab_insert(&e->ids, &g->h, (struct sy_str){g->id, id.len});
+	esme__seg_id_set(e, g, id);
+	sy_htab_insert(&e->ids, &g->h, (struct sy_str){esme__seg_id(g), id.len});
 	if (e->cfg.acked_out != NULL)
-		fprintf(e->cfg.acked_out, "%s\n", g->id);
+		fprintf(e->cfg.acked_out, "%s\n", esme__seg_id(g));
 	esme__msg_answer(e, g, true);
 	if (e->cfg.registered_delivery)
 		g->state = S_ACCEPTED;
@@ -352,8 +347,8 @@ static void on_response(void *arg, struct smpp_session *s, enum smpp_req_outcome
 {
 	struct esme *e = arg;
 	uint32_t idx = (uint32_t)tag;
-	SY_ASSERT(idx < e->cfg.seg_max);
-	struct esme_seg *g = &e->segs[idx];
+	SY_ASSERT(idx < sy_pool_used(&e->segs));
+	struct esme_seg *g = esme__seg(e, idx);
 	SY_ASSERT(g->gen == (uint32_t)(tag >> 32) && g->state == S_INFLIGHT);
 	if (how == SMPP_REQ_CLOSED) {
 		/* The answer is unknown: send again (a switch with idempotency

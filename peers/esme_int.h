@@ -7,6 +7,7 @@
 #include "esme.h"
 
 #include "core/htab.h"
+#include "core/pool.h"
 #include "core/rng.h"
 #include "core/smpp/session.h"
 #include "core/smpp/text.h"
@@ -15,21 +16,27 @@
 
 enum { S_FREE = 0, S_QUEUED, S_INFLIGHT, S_ACCEPTED, S_DONE };
 
+/* The switch's id with its NUL fits in here (its decimal ids have 17
+ * digits until the year 2286); a longer one (up to SMPP_MESSAGE_ID_MAX) is
+ * on the heap and id holds the pointer. Segment records are remembered for
+ * seconds after their receipt, millions of them: every byte counts. */
+#define ESME_ID_INLINE 19
+
 struct esme_seg {
 	struct sy_hnode h; /* in e->ids while ACCEPTED or DONE */
-	struct esme *e;
+	uint64_t msg_no, first_sent_ns, last_sent_ns;
 	uint32_t idx, next; /* next: free list, send queue or done FIFO */
 	uint32_t msg;	    /* message slot while QUEUED or INFLIGHT */
 	uint32_t gen;	    /* bumped on free; part of the send tag */
 	uint8_t state, part, throttles;
-	bool sent_once;
-	uint64_t msg_no, first_sent_ns, last_sent_ns;
-	char id[SMPP_MESSAGE_ID_MAX + 1];
+	bool sent_once, id_heap;
+	char id[ESME_ID_INLINE];
 };
+_Static_assert(sizeof(struct esme_seg) == 96, "a segment record stays small");
 
 struct esme_msg {
 	uint64_t no, text_seed;
-	uint32_t next_free;
+	uint32_t idx, next_free;
 	uint16_t chars, ref;
 	uint8_t enc, nseg, answered, ok;
 	bool sent_any;
@@ -54,11 +61,15 @@ struct esme {
 	struct smpp_pool *pool;
 	struct esme_bind binds[ESME_BINDS_MAX];
 	uint32_t rr;
-	struct esme_msg *msgs;
-	uint32_t msg_max, msg_free;
-	struct esme_seg *segs;
+	/* Records come from slab pools as the load needs them; the free
+	 * lists hold recycled records only (core/pool.h: the same order as
+	 * one array threaded onto a free list up front). */
+	struct sy_pool msgs;
+	uint32_t msg_free;
+	struct sy_pool segs;
 	uint32_t seg_free, q_head, q_tail, r_head, r_tail, done_head, done_tail;
 	uint64_t live_segs; /* QUEUED or INFLIGHT */
+	uint64_t ids_heap;  /* segment ids too long for the record */
 	struct sy_htab ids;
 	uint64_t weight_total, msg_seq, next_arrival_ns;
 	sy_timer_id t_arrival;
@@ -70,6 +81,28 @@ struct esme {
 	uint8_t text[ESME_TEXT_CHARS_MAX * 2 + 8];
 	uint8_t sm[SMPP_SM_LEN_MAX];
 };
+
+static inline struct esme_seg *esme__seg(const struct esme *e, uint32_t i)
+{
+	return sy_pool_at(&e->segs, i);
+}
+
+/* The id the switch gave g ("" before its submit_sm_resp). */
+static inline const char *esme__seg_id(const struct esme_seg *g)
+{
+	if (!g->id_heap)
+		return g->id;
+	char *p;
+	memcpy(&p, g->id, sizeof(p));
+	return p;
+}
+void esme__seg_id_set(struct esme *e, struct esme_seg *g, struct sy_str id);
+void esme__seg_id_clear(struct esme *e, struct esme_seg *g);
+
+static inline struct esme_msg *esme__msg(const struct esme *e, uint32_t i)
+{
+	return sy_pool_at(&e->msgs, i);
+}
 
 void esme__accepted(struct esme *e, struct esme_seg *g, struct sy_str id);
 void esme__done_push(struct esme *e, struct esme_seg *g);

@@ -19,7 +19,7 @@ void esme__q_push(struct esme *e, struct esme_seg *g, bool retry)
 	if (*head == NIL)
 		*head = g->idx;
 	else
-		e->segs[*tail].next = g->idx;
+		esme__seg(e, *tail)->next = g->idx;
 	*tail = g->idx;
 }
 
@@ -38,7 +38,7 @@ static struct esme_seg *q_pop(struct esme *e)
 	uint32_t *head = retry ? &e->r_head : &e->q_head, *tail = retry ? &e->r_tail : &e->q_tail;
 	if (*head == NIL)
 		return NULL;
-	struct esme_seg *g = &e->segs[*head];
+	struct esme_seg *g = esme__seg(e, *head);
 	*head = g->next;
 	if (*head == NIL)
 		*tail = NIL;
@@ -58,7 +58,7 @@ void esme__done_push(struct esme *e, struct esme_seg *g)
 	if (e->done_head == NIL)
 		e->done_head = g->idx;
 	else
-		e->segs[e->done_tail].next = g->idx;
+		esme__seg(e, e->done_tail)->next = g->idx;
 	e->done_tail = g->idx;
 }
 
@@ -71,15 +71,20 @@ void esme__seg_free(struct esme *e, struct esme_seg *g)
 	e->seg_free = g->idx;
 }
 
-/* A free record, else the oldest remembered one (its receipt came long ago). */
+/* A free record (recycled, else a new one), else the oldest remembered one
+ * (its receipt came long ago). */
 static struct esme_seg *seg_take(struct esme *e)
 {
 	struct esme_seg *g;
+	uint32_t idx;
 	if (e->seg_free != NIL) {
-		g = &e->segs[e->seg_free];
+		g = esme__seg(e, e->seg_free);
 		e->seg_free = g->next;
+	} else if ((g = sy_pool_grow(&e->segs, &idx)) != NULL) {
+		g->idx = idx;
+		g->msg = NIL;
 	} else if (e->done_head != NIL) {
-		g = &e->segs[e->done_head];
+		g = esme__seg(e, e->done_head);
 		e->done_head = g->next;
 		if (e->done_head == NIL)
 			e->done_tail = NIL;
@@ -93,21 +98,47 @@ static struct esme_seg *seg_take(struct esme *e)
 	g->next = NIL;
 	g->throttles = 0;
 	g->sent_once = false;
-	g->id[0] = '\0';
+	esme__seg_id_clear(e, g);
 	return g;
+}
+
+void esme__seg_id_clear(struct esme *e, struct esme_seg *g)
+{
+	if (g->id_heap) {
+		free((void *)esme__seg_id(g));
+		e->ids_heap--;
+	}
+	g->id_heap = false;
+	g->id[0] = '\0';
+}
+
+void esme__seg_id_set(struct esme *e, struct esme_seg *g, struct sy_str id)
+{
+	esme__seg_id_clear(e, g);
+	char *dst = g->id;
+	if (id.len >= sizeof(g->id)) {
+		dst = malloc(id.len + 1);
+		SY_ASSERT(dst != NULL);
+		memcpy(g->id, &dst, sizeof(dst));
+		g->id_heap = true;
+		e->ids_heap++;
+	}
+	if (id.len > 0)
+		memcpy(dst, id.p, id.len);
+	dst[id.len] = '\0';
 }
 
 void esme__msg_free(struct esme *e, struct esme_msg *m)
 {
 	m->next_free = e->msg_free;
-	e->msg_free = (uint32_t)(m - e->msgs);
+	e->msg_free = m->idx;
 }
 
 /* One part of m got its final answer (accepted or not). */
 void esme__msg_answer(struct esme *e, struct esme_seg *g, bool ok)
 {
 	SY_ASSERT(g->msg != NIL && e->live_segs > 0);
-	struct esme_msg *m = &e->msgs[g->msg];
+	struct esme_msg *m = esme__msg(e, g->msg);
 	g->msg = NIL;
 	e->live_segs--;
 	m->ok += ok;
@@ -200,7 +231,7 @@ static const char *pick_dest(struct esme *e)
 /* Fills pdu with part g->part of its message; short_message points into e->sm. */
 static void submit_build(struct esme *e, const struct esme_seg *g, struct smpp_pdu *pdu)
 {
-	const struct esme_msg *m = &e->msgs[g->msg];
+	const struct esme_msg *m = esme__msg(e, g->msg);
 	size_t len = text_build(e, m), udh = 0;
 	smpp_pdu_init(pdu, SMPP_SUBMIT_SM, 0);
 	pdu->src = (struct smpp_addr){SMPP_TON_INTERNATIONAL, SMPP_NPI_E164, sy_str_from(m->src)};
@@ -234,7 +265,7 @@ static enum sy_rc seg_send(struct esme *e, struct esme_bind *b, struct esme_seg 
 	enum sy_rc rc = smpp_session_send(b->s, &pdu, seg_tag(g), NULL);
 	if (rc != SY_OK)
 		return rc;
-	struct esme_msg *m = &e->msgs[g->msg];
+	struct esme_msg *m = esme__msg(e, g->msg);
 	uint64_t now = sy_env_now_ns(e->env);
 	g->state = S_INFLIGHT;
 	g->last_sent_ns = now;
@@ -335,14 +366,16 @@ static void msg_arrive(struct esme *e)
 	arrival_draw(e, &a);
 	e->st.arrivals++;
 	e->msg_seq++;
-	if (e->msg_free == NIL) {
+	uint32_t mi = e->msg_free;
+	struct esme_msg *m;
+	if (mi != NIL) {
+		m = esme__msg(e, mi);
+		e->msg_free = m->next_free;
+	} else if ((m = sy_pool_grow(&e->msgs, &mi)) == NULL) {
 		e->st.skipped++;
 		return;
 	}
-	uint32_t mi = e->msg_free;
-	struct esme_msg *m = &e->msgs[mi];
-	e->msg_free = m->next_free;
-	*m = (struct esme_msg){.no = e->msg_seq, .text_seed = a.text_seed, .chars = (uint16_t)a.chars};
+	*m = (struct esme_msg){.no = e->msg_seq, .text_seed = a.text_seed, .chars = (uint16_t)a.chars, .idx = mi};
 	m->ref = (uint16_t)(e->msg_seq & 0xFF);
 	m->enc = a.ucs2 ? SMPP_ENC_UCS2 : SMPP_ENC_GSM7;
 	memcpy(m->src, a.src, sizeof(m->src));

@@ -6,10 +6,11 @@
  * bound receiver/transceiver sessions of the account; with none bound, or on
  * failure, they wait and are sent again. */
 #include "smsc_peer.h"
+#include "smsc_peer_keys.h"
 
 #include <stdlib.h>
 
-#include "core/htab.h"
+#include "core/pool.h"
 #include "core/rng.h"
 #include "core/smpp/session.h"
 #include "core/smpp/text.h"
@@ -21,13 +22,6 @@ _Static_assert(SMSC_PEER_TAG_KEY == SMSQ_TLV_IDEMPOTENCY_KEY, "the switch's key 
 #define KEY_RAW_MAX (SMSC_PEER_KEY_CAP - 2)
 
 enum { P_FREE = 0, P_WAIT, P_QUEUED, P_INFLIGHT };
-
-struct peer_key {
-	struct sy_hnode h;
-	uint64_t up_no;
-	uint32_t count;
-	char key[SMSC_PEER_KEY_CAP];
-};
 
 /* A receipt to send. */
 struct pmsg {
@@ -50,17 +44,41 @@ struct smsc_peer {
 	uint64_t *sids; /* bound sessions (smpp_session_id), cfg.sess_max slots */
 	uint8_t *rx;	/* per slot: may receive deliver_sm */
 	uint32_t n_sids, rr;
-	struct pmsg *msgs;
+	struct sy_pool msgs; /* grown as receipts wait; msg_free: recycled ones */
 	uint32_t msg_free, q_head, q_tail;
 	uint64_t pending, up_seq;
-	struct peer_key *keys;
-	uint32_t keys_used;
-	struct sy_htab keyt; /* the switch's key TLV -> first upstream id */
-	struct sy_htab msgt; /* the message's identity -> deliveries */
+	struct peer_keys keys;
 	struct smsc_peer_stats st;
 };
 
 static const struct smpp_sess_ops peer_ops;
+
+static inline struct pmsg *msg_at(const struct smsc_peer *p, uint32_t i)
+{
+	return sy_pool_at(&p->msgs, i);
+}
+
+/* A recycled record, else a new one; NULL when msg_max are waiting. */
+static struct pmsg *msg_take(struct smsc_peer *p)
+{
+	struct pmsg *m;
+	uint32_t idx;
+	if (p->msg_free != NIL) {
+		m = msg_at(p, p->msg_free);
+		p->msg_free = m->next;
+		return m;
+	}
+	if ((m = sy_pool_grow(&p->msgs, &idx)) != NULL) {
+		m->p = p;
+		m->idx = idx;
+	}
+	return m;
+}
+
+static bool msg_room(const struct smsc_peer *p)
+{
+	return p->msg_free != NIL || sy_pool_used(&p->msgs) < p->cfg.msg_max;
+}
 
 /* ---- creation ---- */
 
@@ -89,26 +107,20 @@ static enum sy_rc peer_alloc(struct smsc_peer *p)
 	const struct smsc_peer_cfg *c = &p->cfg;
 	p->sids = calloc(c->sess_max, sizeof(*p->sids));
 	p->rx = calloc(c->sess_max, 1);
-	p->msgs = calloc(c->msg_max, sizeof(*p->msgs));
-	p->keys = calloc(c->keys_max, sizeof(*p->keys));
-	if (p->sids == NULL || p->rx == NULL || p->msgs == NULL || p->keys == NULL ||
-	    sy_htab_init(&p->keyt, c->keys_max) != SY_OK || sy_htab_init(&p->msgt, c->keys_max) != SY_OK)
+	if (p->sids == NULL || p->rx == NULL || sy_pool_init(&p->msgs, sizeof(struct pmsg), c->msg_max) != SY_OK ||
+	    peer_keys_init(&p->keys, c->keys_max) != SY_OK)
 		return SY_ERR_NOMEM;
-	for (uint32_t i = 0; i < c->msg_max; i++)
-		p->msgs[i] = (struct pmsg){.p = p, .idx = i, .next = i + 1 < c->msg_max ? i + 1 : NIL};
-	p->msg_free = 0;
+	p->msg_free = NIL;
 	p->q_head = p->q_tail = NIL;
 	return SY_OK;
 }
 
 static void peer_free(struct smsc_peer *p)
 {
-	sy_htab_free(&p->keyt);
-	sy_htab_free(&p->msgt);
+	peer_keys_free(&p->keys);
 	free(p->sids);
 	free(p->rx);
-	free(p->msgs);
-	free(p->keys);
+	sy_pool_free(&p->msgs);
 	free(p);
 }
 
@@ -162,8 +174,8 @@ void smsc_peer_destroy(struct smsc_peer *p)
 {
 	if (p == NULL)
 		return;
-	for (uint32_t i = 0; i < p->cfg.msg_max; i++)
-		sy_env_timer_cancel(p->env, p->msgs[i].t);
+	for (uint32_t i = 0; i < sy_pool_used(&p->msgs); i++)
+		sy_env_timer_cancel(p->env, msg_at(p, i)->t);
 	smpp_pool_destroy(p->pool);
 	peer_free(p);
 }
@@ -186,10 +198,10 @@ uint64_t smsc_peer_dlr_pending(const struct smsc_peer *p)
 
 uint32_t smsc_peer_key_count(const struct smsc_peer *p, struct sy_str key)
 {
-	struct sy_hnode *h = sy_htab_find(&p->keyt, key);
-	if (h == NULL)
-		h = sy_htab_find(&p->msgt, key);
-	return h == NULL ? 0 : SY_CONTAINER_OF(h, struct peer_key, h)->count;
+	struct peer_cnt *c = peer_keys_find(&p->keys, false, key);
+	if (c == NULL)
+		c = peer_keys_find(&p->keys, true, key);
+	return c == NULL ? 0 : c->count;
 }
 
 /* ---- idempotency keys ---- */
@@ -246,24 +258,10 @@ static bool tlv_key_of(const struct smpp_pdu *r, char out[SMSC_PEER_KEY_CAP])
 	return false;
 }
 
-static struct peer_key *key_find(struct sy_htab *t, const char *key)
+static void key_add(struct smsc_peer *p, bool msg, const char *key, uint64_t up_no)
 {
-	struct sy_hnode *h = sy_htab_find(t, sy_str_from(key));
-	return h == NULL ? NULL : SY_CONTAINER_OF(h, struct peer_key, h);
-}
-
-static void key_add(struct smsc_peer *p, struct sy_htab *t, const char *key, uint64_t up_no)
-{
-	if (p->keys_used >= p->cfg.keys_max) {
+	if (!peer_keys_add(&p->keys, msg, sy_str_from(key), up_no))
 		p->st.keys_untracked++;
-		return;
-	}
-	struct peer_key *k = &p->keys[p->keys_used++];
-	size_t n = strlen(key);
-	memcpy(k->key, key, n + 1);
-	k->up_no = up_no;
-	k->count = 1;
-	sy_htab_insert(t, &k->h, (struct sy_str){k->key, n});
 }
 
 /* "KEY MSG[ again|dup]": see smsc_peer.h. */
@@ -317,7 +315,7 @@ static void q_push(struct smsc_peer *p, struct pmsg *m)
 	if (p->q_head == NIL)
 		p->q_head = m->idx;
 	else
-		p->msgs[p->q_tail].next = m->idx;
+		msg_at(p, p->q_tail)->next = m->idx;
 	p->q_tail = m->idx;
 }
 
@@ -398,7 +396,7 @@ static void dlr_pump(struct smsc_peer *p)
 		struct smpp_session *s = rx_pick(p, &any);
 		if (s == NULL)
 			return;
-		struct pmsg *m = &p->msgs[p->q_head];
+		struct pmsg *m = msg_at(p, p->q_head);
 		p->q_head = m->next;
 		if (p->q_head == NIL)
 			p->q_tail = NIL;
@@ -457,7 +455,8 @@ static bool receipt_wanted(const struct smpp_pdu *r, bool ok)
  * message itself, with what the tables know of each. */
 struct submit_keys {
 	const char *tlv, *msg;
-	struct peer_key *tlv_seen, *msg_seen;
+	struct peer_val *tlv_seen;
+	struct peer_cnt *msg_seen;
 };
 
 /* Delivers r: an upstream id, the counts, and the receipt. A message
@@ -467,7 +466,7 @@ static void submit_accept(struct smsc_peer *p, struct smpp_session *s, const str
 			  const struct submit_keys *k, bool ok, uint64_t delay_ns)
 {
 	bool want = receipt_wanted(r, ok);
-	if (want && p->msg_free == NIL) {
+	if (want && !msg_room(p)) {
 		p->st.queue_full++;
 		(void)smpp_session_respond(s, r->sequence_number, ESME_RMSGQFUL, SY_STR(""));
 		return;
@@ -481,20 +480,19 @@ static void submit_accept(struct smsc_peer *p, struct smpp_session *s, const str
 		k->msg_seen->count++;
 	} else {
 		p->st.received++;
-		key_add(p, &p->msgt, k->msg, up_no);
+		key_add(p, true, k->msg, up_no);
 	}
 	if (k->tlv_seen != NULL)
-		k->tlv_seen->count++;
+		k->tlv_seen->c.count++;
 	else if (k->tlv != NULL)
-		key_add(p, &p->keyt, k->tlv, up_no);
+		key_add(p, false, k->tlv, up_no);
 	key_write(p, k->tlv, k->msg, k->msg_seen != NULL ? "again" : NULL);
 	char id[SMPP_MESSAGE_ID_MAX + 1];
 	size_t n = up_id(p, up_no, id, sizeof(id));
 	(void)smpp_session_respond(s, r->sequence_number, ESME_ROK, (struct sy_str){id, n});
 	if (!want)
 		return;
-	struct pmsg *m = &p->msgs[p->msg_free];
-	p->msg_free = m->next;
+	struct pmsg *m = msg_take(p);
 	p->pending++;
 	msg_fill(p, m, r, up_no, ok ? SMPP_STATE_DELIVERED : SMPP_STATE_UNDELIVERABLE);
 	p->st.dlr_delivered += ok;
@@ -509,10 +507,10 @@ static void on_submit(struct smsc_peer *p, struct smpp_session *s, const struct 
 	p->st.submits++;
 	struct submit_keys k = {.msg = msg};
 	msg_key_of(r, msg);
-	k.msg_seen = key_find(&p->msgt, msg);
+	k.msg_seen = peer_keys_find(&p->keys, true, sy_str_from(msg));
 	if (tlv_key_of(r, tlv)) {
 		k.tlv = tlv;
-		k.tlv_seen = key_find(&p->keyt, tlv);
+		k.tlv_seen = peer_keys_val(peer_keys_find(&p->keys, false, sy_str_from(tlv)));
 	}
 	if (k.tlv_seen != NULL && !p->cfg.no_dedupe) {
 		/* A re-send of a message we have: same answer, no second delivery. */
@@ -520,7 +518,7 @@ static void on_submit(struct smsc_peer *p, struct smpp_session *s, const struct 
 		size_t n = up_id(p, k.tlv_seen->up_no, id, sizeof(id));
 		p->st.key_repeats++;
 		p->st.deduped++;
-		k.tlv_seen->count++;
+		k.tlv_seen->c.count++;
 		key_write(p, tlv, msg, "dup");
 		(void)smpp_session_respond(s, r->sequence_number, ESME_ROK, (struct sy_str){id, n});
 		return;
@@ -611,8 +609,8 @@ static void on_response(void *arg, struct smpp_session *s, enum smpp_req_outcome
 {
 	struct smsc_peer *p = arg;
 	uint32_t idx = (uint32_t)tag;
-	SY_ASSERT(idx < p->cfg.msg_max);
-	struct pmsg *m = &p->msgs[idx];
+	SY_ASSERT(idx < sy_pool_used(&p->msgs));
+	struct pmsg *m = msg_at(p, idx);
 	if (m->gen != (uint32_t)(tag >> 32) || m->state != P_INFLIGHT)
 		return; /* re-sent after a link drop: this copy no longer counts */
 	if (how == SMPP_REQ_RESP && resp->command_status == ESME_ROK && resp->command_id == SMPP_DELIVER_SM_RESP) {
@@ -650,8 +648,8 @@ uint32_t smsc_peer_drop_links(struct smsc_peer *p)
 	p->st.link_drops += n;
 	/* smpp_session_close() reports nothing: receipts that were on those
 	 * sessions go out again later, and their old responses are ignored. */
-	for (uint32_t i = 0; i < p->cfg.msg_max; i++) {
-		struct pmsg *m = &p->msgs[i];
+	for (uint32_t i = 0; i < sy_pool_used(&p->msgs); i++) {
+		struct pmsg *m = msg_at(p, i);
 		if (m->state != P_INFLIGHT)
 			continue;
 		m->gen++;

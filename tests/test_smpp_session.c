@@ -10,6 +10,8 @@
 #include <cmocka.h>
 
 #include "core/smpp/session.h"
+#include "core/rng.h"
+#include "core/smpp/session_int.h"
 #include "sim/sim.h"
 #include "tests/testenv.h"
 
@@ -1095,6 +1097,55 @@ static void test_sim_end_to_end(void **state)
 	sim_destroy(sim);
 }
 
+/* ---- the window index (session_int.h) against a list in arrival order ---- */
+
+struct xrec {
+	uint32_t seq, pad;
+};
+
+/* Random adds and deletes, many repeated sequence numbers, runs of
+ * consecutive ones and values near the wrap: a find returns the oldest
+ * record under its seq, like a scan of the records in arrival order. */
+static void test_seqix_matches_scan(void **state)
+{
+	enum { RECS = 64, IX = 128, STEPS = 200000 };
+	struct xrec recs[RECS];
+	uint32_t slot[IX] = {0}, order[RECS], n = 0, free_n = RECS, freel[RECS];
+	struct smpp_seqix x = {slot, IX - 1, 32 - 7, (const uint8_t *)recs, sizeof(recs[0])};
+	for (uint32_t i = 0; i < RECS; i++)
+		freel[i] = RECS - 1 - i;
+	struct sy_rng rng;
+	sy_rng_init(&rng, 11);
+	for (uint32_t step = 0; step < STEPS; step++) {
+		uint32_t op = (uint32_t)sy_rng_below(&rng, 3);
+		if (op == 0 && free_n > 0) {
+			uint32_t r = freel[--free_n];
+			uint32_t base = sy_rng_below(&rng, 2) ? 0x7FFFFFF0u : 5u;
+			recs[r].seq = base + (uint32_t)sy_rng_below(&rng, 3) * IX + (uint32_t)sy_rng_below(&rng, 20);
+			smpp_seqix_add(&x, recs[r].seq, r);
+			order[n++] = r;
+		} else if (op == 1 && n > 0) {
+			uint32_t k = (uint32_t)sy_rng_below(&rng, n), r = order[k];
+			smpp_seqix_del(&x, r);
+			memmove(&order[k], &order[k + 1], (n - k - 1) * sizeof(order[0]));
+			n--;
+			freel[free_n++] = r;
+		} else {
+			uint32_t seq = (sy_rng_below(&rng, 2) ? 0x7FFFFFF0u : 5u) +
+				       (uint32_t)sy_rng_below(&rng, 3) * IX + (uint32_t)sy_rng_below(&rng, 20);
+			uint32_t want = SMPP_WIN_NIL;
+			for (uint32_t k = 0; k < n && want == SMPP_WIN_NIL; k++)
+				if (recs[order[k]].seq == seq)
+					want = order[k];
+			assert_int_equal(smpp_seqix_find(&x, seq), want);
+		}
+	}
+	for (uint32_t k = 0; k < n; k++)
+		smpp_seqix_del(&x, order[k]);
+	for (uint32_t i = 0; i < IX; i++)
+		assert_int_equal(slot[i], 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1121,6 +1172,7 @@ int main(void)
 	    cmocka_unit_test(test_write_failure),
 	    cmocka_unit_test(test_close_in_callback),
 	    cmocka_unit_test(test_sim_end_to_end),
+	    cmocka_unit_test(test_seqix_matches_scan),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 
 #include "core/smpp/session.h"
 #include "peers/esme.h"
+#include "peers/esme_int.h"
 #include "peers/smsc_peer.h"
 #include "sim/net.h"
 #include "sim/sim.h"
@@ -117,11 +118,26 @@ static void test_basic_1000(void **state)
 	struct esme_cfg ec;
 	struct smsc_peer_cfg pc;
 	world_default(&w, 7, &ec, &pc);
+	char *keys = NULL;
+	size_t keys_len = 0;
+	pc.keys_out = open_memstream(&keys, &keys_len);
+	assert_non_null(pc.keys_out);
 	world_make(&w, 7, &ec, &pc);
 	esme_start(w.esme);
 	run_s(&w, 30);
 	const struct esme_stats *st = esme_stats(w.esme);
 	const struct smsc_peer_stats *ps = smsc_peer_stats(w.peer);
+	/* every message's key is found again (its table grew on the way) */
+	fclose(pc.keys_out);
+	uint32_t lines = 0;
+	for (char *l = keys, *nl; l != NULL && *l != '\0'; l = nl + 1, lines++) {
+		nl = strchr(l, '\n');
+		assert_non_null(nl);
+		assert_true(nl - l == 20 && memcmp(l, "- h:", 4) == 0);
+		assert_int_equal(smsc_peer_key_count(w.peer, (struct sy_str){l + 2, 18}), 1);
+	}
+	assert_int_equal(lines, 1000);
+	free(keys);
 	assert_int_equal(esme_bound(w.esme), 2);
 	assert_int_equal(st->arrivals, 1000);
 	assert_int_equal(st->skipped, 0);
@@ -148,6 +164,42 @@ static void test_basic_1000(void **state)
 	assert_int_equal(ps->dlr_acked, 1000);
 	assert_int_equal(smsc_peer_dlr_pending(w.peer), 0);
 	check_invariants(&w);
+	world_free(&w);
+}
+
+/* ---- ids longer than a segment record holds inline ---- */
+
+/* A segment keeps the switch's id inline up to ESME_ID_INLINE - 1
+ * characters and on the heap beyond (to SMPP_MESSAGE_ID_MAX): the text
+ * comes back whole either way, and a heap copy is freed when the record
+ * takes another id or is cleared (ASan sees a leak). */
+static void test_long_ids(void **state)
+{
+	(void)state;
+	struct world w;
+	struct esme_cfg ec;
+	struct smsc_peer_cfg pc;
+	world_default(&w, 3, &ec, &pc);
+	world_make(&w, 3, &ec, &pc);
+	struct esme_seg g;
+	memset(&g, 0, sizeof(g));
+	char id[SMPP_MESSAGE_ID_MAX + 1];
+	for (size_t n = 0; n <= SMPP_MESSAGE_ID_MAX; n++) {
+		for (size_t i = 0; i < n; i++)
+			id[i] = (char)('a' + (i + n) % 26);
+		id[n] = '\0';
+		esme__seg_id_set(w.esme, &g, (struct sy_str){id, n});
+		assert_string_equal(esme__seg_id(&g), id);
+		assert_int_equal(g.id_heap, n >= ESME_ID_INLINE);
+		assert_int_equal(w.esme->ids_heap, n >= ESME_ID_INLINE ? 1 : 0);
+	}
+	esme__seg_id_clear(w.esme, &g);
+	assert_string_equal(esme__seg_id(&g), "");
+	assert_int_equal(w.esme->ids_heap, 0);
+	esme__seg_id_set(w.esme, &g, SY_STR("0123456789012345678901234567890123456789"));
+	assert_int_equal(w.esme->ids_heap, 1);
+	esme__seg_id_clear(w.esme, &g); /* g is not one of the esme's records */
+	assert_int_equal(w.esme->ids_heap, 0);
 	world_free(&w);
 }
 
@@ -609,7 +661,7 @@ static void test_idempotency_keys(void **state)
 	assert_int_equal(ps->accepted, 3);
 	assert_int_equal(ps->received, 2);
 	assert_int_equal(ps->deduped, 1);
-	assert_int_equal(ps->duplicates, 1); /* "hello" landed twice */
+	assert_int_equal(ps->duplicates, 1);	/* "hello" landed twice */
 	assert_int_equal(old_duplicate(ps), 0); /* and the old count did not see it */
 	assert_int_equal(ps->dlr_acked, 3);	/* no second receipt for the re-send */
 	assert_int_equal(smsc_peer_key_count(x.w.peer, SY_STR("1001")), 2);
@@ -630,8 +682,37 @@ static void test_idempotency_keys(void **state)
 	keyw_end(&x);
 }
 
-/* A carrier that ignores the key TLV delivers the switch's re-send again:
- * counted where it lands. */
+/* Keys in every form the peer keeps: decimal ids (compact), other texts
+ * inline (under 15 characters) or on the heap (up to 30; ASan sees a leak
+ * at teardown): a re-send under a long key is still recognised, and a
+ * lookup finds each key in its own form only. */
+static void test_long_keys(void **state)
+{
+	(void)state;
+	struct keyw x = {0};
+	keyw_start(&x, false);
+	const char *k30 = "k-0123456789abcdefghijklmnopqr", *big = "9223372036854775808";
+	assert_int_equal(strlen(k30), 30);
+	kc_submit(&x.k, 0, k30, "one");
+	kc_submit(&x.k, 1, "0123", "two"); /* not canonical decimal: a text key */
+	kc_submit(&x.k, 2, big, "three");  /* over INT64_MAX: a text key */
+	kc_submit(&x.k, 3, k30, "one");	   /* a re-send */
+	sim_run_until(x.w.sim, 5 * SY_NS_PER_S);
+	assert_int_equal(x.k.resps, 4);
+	assert_string_equal(x.k.ids[0], x.k.ids[3]);
+	const struct smsc_peer_stats *ps = smsc_peer_stats(x.w.peer);
+	assert_int_equal(ps->accepted, 3);
+	assert_int_equal(ps->deduped, 1);
+	assert_int_equal(smsc_peer_key_count(x.w.peer, sy_str_from(k30)), 2);
+	assert_int_equal(smsc_peer_key_count(x.w.peer, SY_STR("0123")), 1);
+	assert_int_equal(smsc_peer_key_count(x.w.peer, sy_str_from(big)), 1);
+	assert_int_equal(smsc_peer_key_count(x.w.peer, SY_STR("123")), 0);
+	assert_int_equal(smsc_peer_key_count(x.w.peer, SY_STR("0124")), 0);
+	assert_int_equal(smsc_peer_key_count(x.w.peer, SY_STR("k-0123456789abcdefghijklmnopq")), 0);
+	fclose(x.f);
+	keyw_end(&x);
+}
+
 static void test_no_dedupe_counts_resends(void **state)
 {
 	(void)state;
@@ -656,11 +737,19 @@ static void test_no_dedupe_counts_resends(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_basic_1000),	  cmocka_unit_test(test_no_receipts),
-	    cmocka_unit_test(test_long_messages), cmocka_unit_test(test_reject_share),
-	    cmocka_unit_test(test_throttle),	  cmocka_unit_test(test_link_drop),
-	    cmocka_unit_test(test_lost_receipts), cmocka_unit_test(test_bad_password),
-	    cmocka_unit_test(test_bad_cfg),	  cmocka_unit_test(test_idempotency_keys), cmocka_unit_test(test_no_dedupe_counts_resends),
+	    cmocka_unit_test(test_basic_1000),
+	    cmocka_unit_test(test_long_ids),
+	    cmocka_unit_test(test_no_receipts),
+	    cmocka_unit_test(test_long_messages),
+	    cmocka_unit_test(test_reject_share),
+	    cmocka_unit_test(test_throttle),
+	    cmocka_unit_test(test_link_drop),
+	    cmocka_unit_test(test_lost_receipts),
+	    cmocka_unit_test(test_bad_password),
+	    cmocka_unit_test(test_bad_cfg),
+	    cmocka_unit_test(test_idempotency_keys),
+	    cmocka_unit_test(test_long_keys),
+	    cmocka_unit_test(test_no_dedupe_counts_resends),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

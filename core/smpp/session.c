@@ -57,6 +57,145 @@ bool smpp_tbucket_take(struct smpp_tbucket *tb, uint64_t now_ns)
 	return true;
 }
 
+/* ---- windows by sequence number ---- */
+
+uint32_t smpp_seqix_find(const struct smpp_seqix *x, uint32_t seq)
+{
+	for (uint32_t i = smpp_seqix_home(x, seq);; i = (i + 1) & x->mask) {
+		uint32_t v = x->slot[i];
+		if (v == 0)
+			return SMPP_WIN_NIL;
+		uint32_t got;
+		memcpy(&got, x->recs + (size_t)(v - 1) * x->stride, sizeof(got));
+		if (got == seq)
+			return v - 1;
+	}
+}
+
+void smpp_seqix_add(struct smpp_seqix *x, uint32_t seq, uint32_t rec)
+{
+	uint32_t i = smpp_seqix_home(x, seq);
+	while (x->slot[i] != 0)
+		i = (i + 1) & x->mask;
+	x->slot[i] = rec + 1;
+}
+
+static uint32_t seqix_home(const struct smpp_seqix *x, uint32_t v)
+{
+	uint32_t seq;
+	memcpy(&seq, x->recs + (size_t)(v - 1) * x->stride, sizeof(seq));
+	return smpp_seqix_home(x, seq);
+}
+
+/* Backward shift: each later entry of the cluster whose home is not
+ * between the hole and itself moves into the hole, in order. */
+void smpp_seqix_del(struct smpp_seqix *x, uint32_t rec)
+{
+	uint32_t i = seqix_home(x, rec + 1);
+	while (x->slot[i] != rec + 1) {
+		SY_ASSERT(x->slot[i] != 0);
+		i = (i + 1) & x->mask;
+	}
+	for (uint32_t j = i;;) {
+		j = (j + 1) & x->mask;
+		uint32_t v = x->slot[j];
+		if (v == 0)
+			break;
+		uint32_t k = seqix_home(x, v);
+		bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+		if (stays)
+			continue;
+		x->slot[i] = v;
+		i = j;
+	}
+	x->slot[i] = 0;
+}
+
+void smpp_seqix_clear(struct smpp_seqix *x)
+{
+	memset(x->slot, 0, sizeof(*x->slot) * ((size_t)x->mask + 1));
+}
+
+/* Records are taken recycled first, else fresh in index order, so a
+ * session touches only as much of its window as it uses; an index is all
+ * zero again once its last record is removed, so only a reset with
+ * records left clears it. */
+void smpp_sess__out_reset(struct smpp_session *s)
+{
+	if (s->n_out > 0)
+		smpp_seqix_clear(&s->out_ix);
+	s->out_free = SMPP_WIN_NIL;
+	s->out_fresh = 0;
+	s->out_head = s->out_tail = SMPP_WIN_NIL;
+	s->n_out = 0;
+}
+
+/* A record for a new request; the caller checked n_out < window. */
+uint32_t smpp_sess__out_take(struct smpp_session *s)
+{
+	uint32_t r = s->out_free;
+	if (r != SMPP_WIN_NIL)
+		s->out_free = s->out[r].next;
+	else
+		r = s->out_fresh++;
+	SY_ASSERT(r < s->pool->cfg.window);
+	return r;
+}
+
+/* Unlinks our request r (answered, timed out) and frees its record. */
+void smpp_sess__out_remove(struct smpp_session *s, uint32_t r)
+{
+	struct smpp_out *o = &s->out[r];
+	smpp_seqix_del(&s->out_ix, r);
+	if (o->prev != SMPP_WIN_NIL)
+		s->out[o->prev].next = o->next;
+	else
+		s->out_head = o->next;
+	if (o->next != SMPP_WIN_NIL)
+		s->out[o->next].prev = o->prev;
+	else
+		s->out_tail = o->prev;
+	o->next = s->out_free;
+	s->out_free = r;
+	s->n_out--;
+}
+
+void smpp_sess__in_reset(struct smpp_session *s)
+{
+	if (s->n_in > 0)
+		smpp_seqix_clear(&s->in_ix);
+	s->in_free = SMPP_WIN_NIL;
+	s->in_fresh = 0;
+	s->n_in = 0;
+}
+
+uint32_t smpp_sess__in_take(struct smpp_session *s)
+{
+	uint32_t r = s->in_free;
+	if (r != SMPP_WIN_NIL)
+		s->in_free = s->in[r].next_free;
+	else
+		r = s->in_fresh++;
+	SY_ASSERT(r < s->pool->cfg.in_window);
+	return r;
+}
+
+static uint32_t ix_size(uint32_t recs)
+{
+	uint32_t n = 4;
+	while (n < 2 * recs)
+		n <<= 1;
+	return n;
+}
+
+static uint32_t ix_shift(uint32_t n)
+{
+	uint32_t bits = 0;
+	while ((1u << bits) < n)
+		bits++;
+	return 32 - bits;
+}
+
 /* ---- pool ---- */
 
 static void cfg_defaults(struct smpp_pool_cfg *c)
@@ -101,7 +240,10 @@ enum sy_rc smpp_pool_create(const struct smpp_pool_cfg *cfg, struct smpp_pool **
 	p->inbufs = malloc((size_t)c.sess_max * c.inbuf_max);
 	p->outs = calloc((size_t)c.sess_max * c.window, sizeof(*p->outs));
 	p->ins = calloc((size_t)c.sess_max * c.in_window, sizeof(*p->ins));
-	if (p->sess == NULL || p->inbufs == NULL || p->outs == NULL || p->ins == NULL) {
+	p->out_ix_n = ix_size(c.window);
+	p->in_ix_n = ix_size(c.in_window);
+	p->ix_slots = calloc((size_t)c.sess_max * (p->out_ix_n + p->in_ix_n), sizeof(*p->ix_slots));
+	if (p->sess == NULL || p->inbufs == NULL || p->outs == NULL || p->ins == NULL || p->ix_slots == NULL) {
 		smpp_pool_destroy(p);
 		return SY_ERR_NOMEM;
 	}
@@ -111,6 +253,11 @@ enum sy_rc smpp_pool_create(const struct smpp_pool_cfg *cfg, struct smpp_pool **
 		s->inbuf = p->inbufs + (size_t)i * c.inbuf_max;
 		s->out = p->outs + (size_t)i * c.window;
 		s->in = p->ins + (size_t)i * c.in_window;
+		uint32_t *ix = p->ix_slots + (size_t)i * (p->out_ix_n + p->in_ix_n);
+		s->out_ix = (struct smpp_seqix){ix, p->out_ix_n - 1, ix_shift(p->out_ix_n), (const uint8_t *)s->out,
+						sizeof(*s->out)};
+		s->in_ix = (struct smpp_seqix){ix + p->out_ix_n, p->in_ix_n - 1, ix_shift(p->in_ix_n),
+					       (const uint8_t *)s->in, sizeof(*s->in)};
 		s->next_free = p->free_list;
 		p->free_list = s;
 	}
@@ -122,7 +269,8 @@ uint64_t smpp_pool_bytes(const struct smpp_pool *p)
 {
 	const struct smpp_pool_cfg *c = &p->cfg;
 	uint64_t per = sizeof(*p->sess) + c->inbuf_max + (uint64_t)c->window * sizeof(*p->outs) +
-		       (uint64_t)c->in_window * sizeof(*p->ins);
+		       (uint64_t)c->in_window * sizeof(*p->ins) +
+		       (uint64_t)(p->out_ix_n + p->in_ix_n) * sizeof(uint32_t);
 	return sizeof(*p) + c->sess_max * per;
 }
 
@@ -138,6 +286,7 @@ void smpp_pool_destroy(struct smpp_pool *p)
 	free(p->inbufs);
 	free(p->outs);
 	free(p->ins);
+	free(p->ix_slots);
 	free(p);
 }
 
@@ -166,7 +315,10 @@ struct smpp_session *smpp_sess__alloc(struct smpp_pool *p, bool is_server)
 	s->last_rx_ns = sy_env_now_ns(p->env);
 	s->tb = NULL;
 	s->user = NULL;
-	s->in_len = s->n_out = s->n_in = 0;
+	s->in_len = 0;
+	s->n_out = s->n_in = 0; /* a free session's indexes are all zero */
+	smpp_sess__out_reset(s);
+	smpp_sess__in_reset(s);
 	s->ctl_seq = s->ctl_cmd = s->enq_seq = 0;
 	s->t_ctl = s->t_enq = s->t_keep = s->t_resp = s->t_bind = s->t_fail = 0;
 	s->sid[0] = '\0';
@@ -217,7 +369,8 @@ void smpp_sess__stop(struct smpp_session *s)
 		sy_env_stream_close(env, s->stream);
 	s->stream = NULL;
 	s->state = SMPP_SS_CLOSED;
-	s->n_in = 0;
+	if (s->n_in > 0)
+		smpp_sess__in_reset(s);
 	s->in_len = 0;
 }
 
@@ -231,10 +384,10 @@ void smpp_sess__end(struct smpp_session *s, enum smpp_close_reason why)
 	struct smpp_pool *p = s->pool;
 	smpp_sess__stop(s);
 	SY_LOG(p->env, SY_LOG_DEBUG, "smpp: session %u closed: %s", s->idx, smpp_close_reason_str(why));
-	for (uint32_t i = 0; i < s->n_out; i++)
+	for (uint32_t r = s->out_head; r != SMPP_WIN_NIL; r = s->out[r].next)
 		if (p->cfg.ops->on_response != NULL)
-			p->cfg.ops->on_response(p->cfg.arg, s, SMPP_REQ_CLOSED, s->out[i].seq, s->out[i].tag, NULL);
-	s->n_out = 0;
+			p->cfg.ops->on_response(p->cfg.arg, s, SMPP_REQ_CLOSED, s->out[r].seq, s->out[r].tag, NULL);
+	smpp_sess__out_reset(s);
 	if (p->cfg.ops->on_close != NULL)
 		p->cfg.ops->on_close(p->cfg.arg, s, why);
 }
@@ -376,16 +529,15 @@ void smpp_sess__resp_fire(void *arg)
 	s->t_resp = 0;
 	smpp_sess__enter(s);
 	uint64_t now = sy_env_now_ns(p->env);
-	while (!smpp_sess__closed(s) && s->n_out > 0 && s->out[0].deadline_ns <= now) {
-		struct smpp_out o = s->out[0];
-		memmove(&s->out[0], &s->out[1], (s->n_out - 1) * sizeof(s->out[0]));
-		s->n_out--;
+	while (!smpp_sess__closed(s) && s->n_out > 0 && s->out[s->out_head].deadline_ns <= now) {
+		struct smpp_out o = s->out[s->out_head];
+		smpp_sess__out_remove(s, s->out_head);
 		p->st.resp_timeouts++;
 		if (p->cfg.ops->on_response != NULL)
 			p->cfg.ops->on_response(p->cfg.arg, s, SMPP_REQ_TIMEOUT, o.seq, o.tag, NULL);
 	}
 	if (!smpp_sess__closed(s) && s->n_out > 0 && s->t_resp == 0)
-		s->t_resp = sy_env_timer_start(p->env, s->out[0].deadline_ns - now, smpp_sess__resp_fire, s);
+		s->t_resp = sy_env_timer_start(p->env, s->out[s->out_head].deadline_ns - now, smpp_sess__resp_fire, s);
 	smpp_sess__leave(s);
 }
 

@@ -8,15 +8,47 @@
 
 #define SMPP_SEQ_MAX 0x7FFFFFFFu
 
+#define SMPP_WIN_NIL UINT32_MAX
+
+/* Our outstanding requests: records from a per-session array of `window`,
+ * linked in send order (so deadlines are non-decreasing from the head) and
+ * found by sequence number through an index (below). seq comes first: the
+ * index reads it at the start of either record kind. */
 struct smpp_out {
 	uint32_t seq, cmd;
 	uint64_t deadline_ns;
 	uint64_t tag;
+	uint32_t prev, next; /* send order; next is the free-list link while free */
 };
 
+/* The peer's requests we have not answered yet. */
 struct smpp_in {
 	uint32_t seq, cmd;
+	uint32_t next_free;
 };
+
+/* A sequence number -> record index, open addressing with linear probing
+ * and backward-shift deletion, which keeps records under one seq in
+ * insertion order: a find returns the oldest, as a scan in arrival order
+ * did. The home slot is a multiplicative hash of seq: consecutive numbers
+ * taken as they are would fill one run of slots as long as the window, and
+ * every delete would walk it. Slots hold record index + 1, 0 when empty;
+ * mask + 1 = 2^(32 - shift) is at least twice the records, so the index is
+ * never full. */
+struct smpp_seqix {
+	uint32_t *slot;
+	uint32_t mask, shift;
+	const uint8_t *recs; /* the records, stride bytes apart, each starting with its seq */
+	uint32_t stride;
+};
+static inline uint32_t smpp_seqix_home(const struct smpp_seqix *x, uint32_t seq)
+{
+	return (uint32_t)(seq * 0x9E3779B1u) >> x->shift;
+}
+uint32_t smpp_seqix_find(const struct smpp_seqix *x, uint32_t seq);
+void smpp_seqix_add(struct smpp_seqix *x, uint32_t seq, uint32_t rec);
+void smpp_seqix_del(struct smpp_seqix *x, uint32_t rec);
+void smpp_seqix_clear(struct smpp_seqix *x);
 
 struct smpp_session {
 	struct smpp_pool *pool;
@@ -35,10 +67,12 @@ struct smpp_session {
 
 	uint8_t *inbuf;
 	size_t in_len;
-	struct smpp_out *out; /* in send order, so deadlines are non-decreasing */
-	uint32_t n_out;
+	struct smpp_out *out;
+	struct smpp_seqix out_ix;
+	uint32_t n_out, out_head, out_tail, out_free, out_fresh; /* fresh: records never used since reset */
 	struct smpp_in *in;
-	uint32_t n_in;
+	struct smpp_seqix in_ix;
+	uint32_t n_in, in_free, in_fresh;
 
 	uint32_t ctl_seq, ctl_cmd; /* our bind or unbind awaiting its response */
 	uint32_t enq_seq;	   /* our enquire_link awaiting its response */
@@ -59,6 +93,8 @@ struct smpp_pool {
 	uint8_t *inbufs;
 	struct smpp_out *outs;
 	struct smpp_in *ins;
+	uint32_t *ix_slots; /* every session's two indexes */
+	uint32_t out_ix_n, in_ix_n;
 	struct smpp_session *free_list;
 	struct sy_listener *lsn;
 	struct smpp_pool_stats st;
@@ -79,6 +115,11 @@ static inline uint32_t smpp_sess__get_be32(const uint8_t *p)
 }
 
 /* Shared by the parts; each defined where its section is. */
+void smpp_sess__out_reset(struct smpp_session *s);
+uint32_t smpp_sess__out_take(struct smpp_session *s);
+uint32_t smpp_sess__in_take(struct smpp_session *s);
+void smpp_sess__out_remove(struct smpp_session *s, uint32_t r);
+void smpp_sess__in_reset(struct smpp_session *s);
 uint32_t smpp_sess__bind_cmd_of(enum smpp_bind_type t);
 void smpp_sess__bind_fire(void *arg);
 void smpp_sess__ctl_fire(void *arg);

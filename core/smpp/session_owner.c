@@ -115,7 +115,15 @@ enum sy_rc smpp_session_send(struct smpp_session *s, const struct smpp_pdu *req,
 		return rc;
 	if (tracked) {
 		uint64_t deadline = sy_env_now_ns(p->env) + p->cfg.resp_timeout_ns;
-		s->out[s->n_out++] = (struct smpp_out){seq, cmd, deadline, tag};
+		uint32_t r = smpp_sess__out_take(s);
+		s->out[r] = (struct smpp_out){seq, cmd, deadline, tag, s->out_tail, SMPP_WIN_NIL};
+		if (s->out_tail != SMPP_WIN_NIL)
+			s->out[s->out_tail].next = r;
+		else
+			s->out_head = r;
+		s->out_tail = r;
+		smpp_seqix_add(&s->out_ix, seq, r);
+		s->n_out++;
 		if (s->t_resp == 0)
 			s->t_resp = sy_env_timer_start(p->env, p->cfg.resp_timeout_ns, smpp_sess__resp_fire, s);
 	}
@@ -124,17 +132,18 @@ enum sy_rc smpp_session_send(struct smpp_session *s, const struct smpp_pdu *req,
 	return SY_OK;
 }
 
+/* The oldest unanswered request with seq (a peer may repeat one). */
 static int sess_in_find(const struct smpp_session *s, uint32_t seq)
 {
-	for (uint32_t i = 0; i < s->n_in; i++)
-		if (s->in[i].seq == seq)
-			return (int)i;
-	return -1;
+	uint32_t r = s->n_in > 0 ? smpp_seqix_find(&s->in_ix, seq) : SMPP_WIN_NIL;
+	return r == SMPP_WIN_NIL ? -1 : (int)r;
 }
 
 static void sess_in_remove(struct smpp_session *s, int i)
 {
-	memmove(&s->in[i], &s->in[i + 1], (s->n_in - (uint32_t)i - 1) * sizeof(s->in[0]));
+	smpp_seqix_del(&s->in_ix, (uint32_t)i);
+	s->in[i].next_free = s->in_free;
+	s->in_free = (uint32_t)i;
 	s->n_in--;
 }
 
@@ -205,7 +214,8 @@ void smpp_session_close(struct smpp_session *s)
 	SY_ASSERT(s != NULL && s->state != SMPP_SS_FREE);
 	if (!smpp_sess__closed(s))
 		smpp_sess__stop(s);
-	s->n_out = 0;
+	if (s->n_out > 0)
+		smpp_sess__out_reset(s);
 	if (s->busy == 0)
 		smpp_sess__release(s);
 }

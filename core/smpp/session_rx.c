@@ -142,7 +142,10 @@ static void sess_on_req(struct smpp_session *s, const struct smpp_pdu *req)
 			smpp_sess__send_hdr(s, rcmd, ESME_RTHROTTLED, seq);
 			return;
 		}
-		s->in[s->n_in++] = (struct smpp_in){seq, cmd};
+		uint32_t r = smpp_sess__in_take(s);
+		s->in[r] = (struct smpp_in){seq, cmd, SMPP_WIN_NIL};
+		smpp_seqix_add(&s->in_ix, seq, r);
+		s->n_in++;
 	}
 	if (p->cfg.ops->on_request != NULL)
 		p->cfg.ops->on_request(p->cfg.arg, s, req);
@@ -193,17 +196,16 @@ static void sess_on_resp(struct smpp_session *s, const struct smpp_pdu *resp)
 		p->st.enquire_answered++;
 		return;
 	}
-	for (uint32_t i = 0; i < s->n_out; i++) {
-		if (s->out[i].seq != seq || !(nack || cmd == (s->out[i].cmd | SMPP_RESP_BIT)))
-			continue;
-		struct smpp_out o = s->out[i];
-		memmove(&s->out[i], &s->out[i + 1], (s->n_out - i - 1) * sizeof(s->out[0]));
-		s->n_out--;
-		if (p->cfg.ops->on_response != NULL)
-			p->cfg.ops->on_response(p->cfg.arg, s, SMPP_REQ_RESP, seq, o.tag, resp);
+	/* Our sequence numbers are unique among what is outstanding. */
+	uint32_t r = s->n_out > 0 ? smpp_seqix_find(&s->out_ix, seq) : SMPP_WIN_NIL;
+	if (r == SMPP_WIN_NIL || !(nack || cmd == (s->out[r].cmd | SMPP_RESP_BIT))) {
+		p->st.stray_resps++;
 		return;
 	}
-	p->st.stray_resps++;
+	uint64_t tag = s->out[r].tag;
+	smpp_sess__out_remove(s, r);
+	if (p->cfg.ops->on_response != NULL)
+		p->cfg.ops->on_response(p->cfg.arg, s, SMPP_REQ_RESP, seq, tag, resp);
 }
 
 /* ---- framing ---- */

@@ -51,17 +51,20 @@ struct smsc_msg *smsc__list_pop(struct smsc_list *l)
 	return m;
 }
 
-/* Fresh slots first, then recycled ones in the order they were freed:
- * the order of the array this pool replaced, whose free list held every
- * slot from the start, so slot numbers (and digests) are unchanged. */
+/* The slot freed last first (its lines are still in cache), fresh slots
+ * only when none is free: the pool grows to the peak of messages in flight,
+ * not to msgs_max. Slot numbers are internal (tokens, tags), never output. */
 struct smsc_msg *smsc__msg_alloc(struct smsc *s)
 {
 	uint32_t idx;
-	struct smsc_msg *m = sy_pool_grow(&s->msgs, &idx);
-	if (m != NULL)
+	struct smsc_msg *m = s->free_msgs.tail;
+	if (m != NULL) {
+		smsc__list_del(m);
+	} else if ((m = sy_pool_grow(&s->msgs, &idx)) != NULL) {
 		m->idx = idx;
-	else if ((m = smsc__list_pop(&s->free_msgs)) == NULL)
+	} else {
 		return NULL;
+	}
 	uint32_t gen = m->gen;
 	idx = m->idx;
 	memset(m, 0, offsetof(struct smsc_msg, body));

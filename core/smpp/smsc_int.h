@@ -72,8 +72,11 @@ struct smsc_msg {
 	enum smsq_state final;
 	uint8_t route_n;
 	uint16_t route[ROUTE_SET_MAX];
+	/* The key under which it waits in s->up: the carrier's index, then
+	 * upstream_id's bytes right after it (asserted below), so the text is
+	 * kept once. */
+	uint8_t ukey_carrier;
 	char upstream_id[SMSQ_UPSTREAM_ID_MAX];
-	uint8_t ukey[SMSC_UKEY_MAX];
 	uint32_t body_len;
 	uint8_t *big; /* malloc'd when body_len > SMPP_SM_LEN_MAX */
 	/* fraud's flag, for the MDR (smsc_fraud.c); the reason malloc'd */
@@ -81,6 +84,9 @@ struct smsc_msg {
 	char *fraud_reason;
 	uint8_t body[SMPP_SM_LEN_MAX];
 };
+
+_Static_assert(offsetof(struct smsc_msg, upstream_id) == offsetof(struct smsc_msg, ukey_carrier) + 1,
+	       "the upstream key is ukey_carrier and upstream_id's bytes");
 
 struct smsc_account {
 	const struct smsc_account_cfg *cfg;
@@ -216,6 +222,8 @@ void smsc__rcpt_ack(struct smsc *s, struct smsc_msg *m);
 void smsc__final_done(struct smsc *s, struct smsc_msg *m, enum sy_rc rc);
 void smsc__enroute(struct smsc *s, struct smsc_msg *m);
 void smsc__expiry_fire(void *arg);
+/* Sets m's upstream key (carrier, uid cut to SMSQ_UPSTREAM_ID_MAX - 1 bytes
+ * into upstream_id) and returns it in *key; uid may be m->upstream_id. */
 void smsc__ukey(struct smsc_msg *m, uint32_t carrier, struct sy_str uid, struct sy_str *key);
 
 #define SMSC_EARLY_MAX 4096

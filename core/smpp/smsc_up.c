@@ -299,9 +299,11 @@ static bool status_temporary(uint32_t st)
 void smsc__ukey(struct smsc_msg *m, uint32_t carrier, struct sy_str uid, struct sy_str *key)
 {
 	size_t n = SY_MIN(uid.len, (size_t)SMSQ_UPSTREAM_ID_MAX - 1);
-	m->ukey[0] = (uint8_t)carrier;
-	memcpy(m->ukey + 1, uid.p, n);
-	*key = (struct sy_str){(const char *)m->ukey, n + 1};
+	m->ukey_carrier = (uint8_t)carrier;
+	if (uid.p != m->upstream_id && n > 0)
+		memcpy(m->upstream_id, uid.p, n);
+	m->upstream_id[n] = '\0';
+	*key = (struct sy_str){(const char *)&m->ukey_carrier, n + 1};
 }
 
 /* Carrier has m (upstream_id set): wait for its receipt until validity
