@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/live-sms.sh BUILD_DIR: SMS over real sockets on loopback, durability
 # on: `switchyard load` (the applications) -> `switchyard serve` (the SMSC,
-# sqlite WAL group commit) -> `switchyard carriers` (the upstream SMSC),
+# its segment-log queue, group commit) -> `switchyard carriers` (the upstream SMSC),
 # receipts all the way back. Prints the load's JSON line (achieved TPS,
 # latencies). Three processes share the machine's cores.
 set -u
