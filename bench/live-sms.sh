@@ -9,6 +9,7 @@ build=${1:-build}
 bin="$PWD/$build/switchyard"
 tps=${SY_LIVE_TPS:-30000}
 secs=${SY_LIVE_SECS:-10}
+sync=${SY_LIVE_SYNC:-normal} # [node] sync: full fdatasyncs every group commit before the responses
 tmp=$(mktemp -d /tmp/sy-live-sms.XXXXXX)
 pids=()
 trap 'for p in "${pids[@]}"; do kill $p 2>/dev/null; done; wait 2>/dev/null; rm -rf "$tmp"' EXIT
@@ -23,6 +24,7 @@ sip = 127.0.0.1:$base
 smpp = 127.0.0.1:$((base + 1))
 http = 127.0.0.1:$((base + 2))
 out = $tmp/out
+sync = $sync
 
 [account app]
 smpp = yes
@@ -58,4 +60,4 @@ done
 [ -s "$tmp/serve.ready" ] || { echo "live-sms: serve not ready after 30 s" >&2; exit 1; }
 "$bin" load "$tmp/live.scn" --target "127.0.0.1:$base" --smpp-target "127.0.0.1:$((base + 1))" \
 	--bench sms-live >"$tmp/load.out" 2>"$tmp/load.err"
-grep '^{"bench"' "$tmp/load.err" | tail -1
+grep '^{"bench"' "$tmp/load.err" | tail -1 | sed "s/}\$/,\"sync\":\"$sync\"}/"
