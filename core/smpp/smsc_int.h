@@ -5,6 +5,7 @@
 #define SY_SMPP_SMSC_INT_H
 
 #include "core/htab.h"
+#include "smsc_uidx.h"
 #include "core/pool.h"
 #include "core/route/route.h"
 #include "core/sec/limit.h"
@@ -44,7 +45,7 @@ struct smsc_msg {
 	struct smsc_msg *prev, *next; /* one list at a time (free, FIFO, DLR, ready) */
 	struct smsc_list *on;	      /* the list it is on, or NULL */
 	struct smsc *smsc;
-	struct sy_hnode unode; /* by (carrier, upstream id) while ENROUTE */
+	uint64_t uhash; /* of its key in s->up, while in_htab */
 	bool in_htab, expired, payload, from_http, final_retry;
 	bool mdr_owed; /* final, but its MDR not yet taken by the store */
 	enum smsc_phase phase;
@@ -155,7 +156,7 @@ struct smsc {
 	struct sy_pool msgs;		   /* grown as messages arrive, up to msgs_max */
 	struct smsc_list free_msgs, ready; /* free: recycled messages only */
 	uint32_t big_used;
-	struct sy_htab up; /* upstream key -> msg */
+	struct smsc_uidx up; /* upstream key -> msg (its pool index) */
 	/* Receipts that came before their submit_sm_resp (a re-send after a
 	 * restart is answered with the first id, and the carrier may already
 	 * be delivering that id's receipt): kept until the resp names them. */
@@ -225,6 +226,8 @@ void smsc__expiry_fire(void *arg);
 /* Sets m's upstream key (carrier, uid cut to SMSQ_UPSTREAM_ID_MAX - 1 bytes
  * into upstream_id) and returns it in *key; uid may be m->upstream_id. */
 void smsc__ukey(struct smsc_msg *m, uint32_t carrier, struct sy_str uid, struct sy_str *key);
+/* The message waiting in s->up under key (of hash h), or NULL. */
+struct smsc_msg *smsc__up_find(const struct smsc *s, uint64_t h, struct sy_str key);
 
 #define SMSC_EARLY_MAX 4096
 struct smsc_early {

@@ -306,22 +306,44 @@ void smsc__ukey(struct smsc_msg *m, uint32_t carrier, struct sy_str uid, struct 
 	*key = (struct sy_str){(const char *)&m->ukey_carrier, n + 1};
 }
 
+struct up_probe {
+	const struct smsc *s;
+	struct sy_str key;
+};
+
+static bool up_eq(const void *arg, uint32_t idx)
+{
+	const struct up_probe *p = arg;
+	const struct smsc_msg *m = sy_pool_at(&p->s->msgs, idx);
+	return m->ukey_carrier == (uint8_t)p->key.p[0] && memcmp(m->upstream_id, p->key.p + 1, p->key.len - 1) == 0 &&
+	       m->upstream_id[p->key.len - 1] == '\0';
+}
+
+struct smsc_msg *smsc__up_find(const struct smsc *s, uint64_t h, struct sy_str key)
+{
+	struct up_probe p = {s, key};
+	uint32_t idx = smsc_uidx_find(&s->up, h, up_eq, &p);
+	return idx != UINT32_MAX ? sy_pool_at(&s->msgs, idx) : NULL;
+}
+
 /* Carrier has m (upstream_id set): wait for its receipt until validity
  * ends plus a grace. */
 void smsc__enroute(struct smsc *s, struct smsc_msg *m)
 {
 	struct sy_str key;
 	smsc__ukey(m, (uint32_t)m->carrier, sy_str_from(m->upstream_id), &key);
-	struct sy_hnode *old = sy_htab_find(&s->up, key);
-	if (old != NULL) {
+	uint64_t h = smsc_uidx_hash(&s->up, key);
+	struct smsc_msg *o = smsc__up_find(s, h, key);
+	if (o != NULL) {
 		/* The same upstream id twice (a carrier that reuses ids): the
 		 * newer message wins the receipt. */
-		struct smsc_msg *o = SY_CONTAINER_OF(old, struct smsc_msg, unode);
-		sy_htab_remove(&s->up, old);
+		smsc_uidx_remove(&s->up, h, o->idx);
 		o->in_htab = false;
 	}
-	sy_htab_insert(&s->up, &m->unode, key);
-	m->in_htab = true;
+	m->uhash = h;
+	/* Out of memory for the index: its receipt will count as unknown and
+	 * the message ends at its expiry, as one whose receipt never came. */
+	m->in_htab = smsc_uidx_insert(&s->up, h, m->idx) == SY_OK;
 	m->phase = SMSC_P_ENROUTE;
 	smsc__timer(s, m, m->expiry_ns + s->cfg.receipt_grace_ns, smsc__expiry_fire);
 	struct sy_hnode *eh = s->early != NULL ? sy_htab_find(&s->early_h, key) : NULL;
@@ -469,9 +491,9 @@ static bool cli_receipt(struct smsc *s, struct smsc_carrier *c, struct smpp_sess
 	struct smsc_msg probe;
 	struct sy_str key;
 	smsc__ukey(&probe, c->idx, id, &key);
-	struct sy_hnode *h = id.len > 0 ? sy_htab_find(&s->up, key) : NULL;
+	struct smsc_msg *m = id.len > 0 ? smsc__up_find(s, smsc_uidx_hash(&s->up, key), key) : NULL;
 	enum smsq_state fs = final_of(state);
-	if (h == NULL) {
+	if (m == NULL) {
 		/* Answered at once: most unknown receipts are for messages that
 		 * are already final (a carrier re-sending after a drop), and a
 		 * held answer would block the carrier's window. The rare receipt
@@ -482,7 +504,6 @@ static bool cli_receipt(struct smsc *s, struct smsc_carrier *c, struct smpp_sess
 			s->st.receipts_unknown++;
 		return false;
 	}
-	struct smsc_msg *m = SY_CONTAINER_OF(h, struct smsc_msg, unode);
 	if (fs == SMSQ_ENROUTE || m->phase != SMSC_P_ENROUTE)
 		return false;
 	m->rcpt_sess = smpp_session_id(ss);
@@ -585,7 +606,7 @@ void smsc__finalize(struct smsc *s, struct smsc_msg *m, enum smsq_state st, uint
 	m->timer = 0;
 	smsc__list_del(m);
 	if (m->in_htab)
-		sy_htab_remove(&s->up, &m->unode);
+		smsc_uidx_remove(&s->up, m->uhash, m->idx);
 	m->in_htab = false;
 	bool again = m->phase == SMSC_P_FINALIZING && m->final_retry;
 	m->final = st;
