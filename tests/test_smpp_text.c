@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "core/smpp/pdu.h"
@@ -484,6 +485,58 @@ static void test_dlr_build(void **state)
 	assert_true(len <= SMPP_SM_LEN_MAX);
 }
 
+/* The hand-formatted receipt text is byte for byte what the printf format
+ * it replaced gives, for every state, ids and texts of any length (UTF-8
+ * cut by characters), and every buffer size down to 0 (truncated as
+ * snprintf truncates, the full length reported). */
+static void test_dlr_build_as_printf(void **state)
+{
+	(void)state;
+	static const char *const texts[] = {"", "hello", "h\xc3\xa9llo w\xc3\xb6rld and more than twenty chars",
+					    "0123456789abcdefghijKLM"};
+	static const char *const ids[] = {"", "a", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde"};
+	uint32_t x = 12345;
+	for (int round = 0; round < 400; round++) {
+		x = x * 1103515245u + 12345u;
+		struct smpp_dlr d = {
+		    .id = sy_str_from(ids[round % 3]),
+		    .sub = x % 1000,
+		    .dlvrd = (x >> 10) % 1000,
+		    .submit_ns = (uint64_t)(x % 4000000u) * 1000000000ull * 300,
+		    .done_ns = (uint64_t)(x % 4000000u) * 1000000000ull * 300 + (uint64_t)round * 61000000000ull,
+		    .state = (uint8_t)(round % 10),
+		    .err = (x >> 20) % 1000,
+		    .text = sy_str_from(texts[round % 4]),
+		};
+		char sub_date[11], done_date[11], want[300];
+		smpp_time_fmt10(d.submit_ns, sub_date);
+		smpp_time_fmt10(d.done_ns, done_date);
+		size_t tlen = 0, chars = 0;
+		for (; tlen < d.text.len; tlen++)
+			if (((uint8_t)d.text.p[tlen] & 0xC0) != 0x80 && chars++ == SMPP_DLR_TEXT_CHARS)
+				break;
+		int wn = snprintf(want, sizeof want,
+				  "id:%.*s sub:%03u dlvrd:%03u submit date:%s done date:%s stat:%s err:%03u text:%.*s",
+				  (int)d.id.len, d.id.p, (unsigned)d.sub, (unsigned)d.dlvrd, sub_date, done_date,
+				  smpp_dlr_stat_name(d.state), (unsigned)d.err, (int)tlen, d.text.p);
+		assert_true(wn > 0 && (size_t)wn < sizeof want);
+		for (size_t cap = 0; cap <= (size_t)wn + 2; cap += (cap < 8 || cap + 8 > (size_t)wn) ? 1 : 7) {
+			char out[300];
+			memset(out, 'Z', sizeof out);
+			size_t len = 0;
+			enum sy_rc rc = smpp_dlr_build(&d, cap > 0 ? out : NULL, cap, &len);
+			assert_int_equal(len, (size_t)wn);
+			assert_int_equal(rc, cap > (size_t)wn ? SY_OK : SY_ERR_FULL);
+			if (cap == 0)
+				continue;
+			size_t kept = SY_MIN(cap - 1, (size_t)wn);
+			assert_memory_equal(out, want, kept);
+			assert_int_equal(out[kept], '\0');
+			assert_int_equal(out[cap], 'Z');
+		}
+	}
+}
+
 static void test_dlr_stat_names(void **state)
 {
 	static const struct {
@@ -627,6 +680,7 @@ int main(void)
 	    cmocka_unit_test(test_udh),
 	    cmocka_unit_test(test_time),
 	    cmocka_unit_test(test_dlr_build),
+	    cmocka_unit_test(test_dlr_build_as_printf),
 	    cmocka_unit_test(test_dlr_stat_names),
 	    cmocka_unit_test(test_dlr_parse),
 	    cmocka_unit_test(test_dlr_round_trip),

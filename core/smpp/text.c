@@ -600,6 +600,33 @@ static size_t utf8_prefix(struct sy_str s, size_t chars)
 	return i;
 }
 
+/* Appends to a bounded buffer as snprintf would: at most cap - 1 bytes
+ * kept, the full length counted. */
+struct dlr_out {
+	char *p;
+	size_t cap, len;
+};
+
+static void dlr_put(struct dlr_out *o, const char *s, size_t n)
+{
+	if (o->len + 1 < o->cap) {
+		size_t room = o->cap - 1 - o->len;
+		memcpy(o->p + o->len, s, n < room ? n : room);
+	}
+	o->len += n;
+}
+
+static void dlr_put3(struct dlr_out *o, unsigned v)
+{
+	char d[3] = {(char)('0' + v / 100), (char)('0' + v / 10 % 10), (char)('0' + v % 10)};
+	dlr_put(o, d, 3);
+}
+
+#define DLR_LIT(o, s) dlr_put((o), (s), sizeof(s) - 1)
+
+/* Formatted by hand (a receipt per message: no printf in the hot path),
+ * byte for byte as "id:%.*s sub:%03u dlvrd:%03u submit date:%s done
+ * date:%s stat:%s err:%03u text:%.*s" (test_smpp_text checks). */
 enum sy_rc smpp_dlr_build(const struct smpp_dlr *d, char *out, size_t cap, size_t *len)
 {
 	SY_ASSERT(d != NULL && len != NULL && (out != NULL || cap == 0));
@@ -609,13 +636,30 @@ enum sy_rc smpp_dlr_build(const struct smpp_dlr *d, char *out, size_t cap, size_
 	smpp_time_fmt10(d->submit_ns, sub_date);
 	smpp_time_fmt10(d->done_ns, done_date);
 	size_t tlen = utf8_prefix(d->text, SMPP_DLR_TEXT_CHARS);
-	int n =
-	    snprintf(out, cap, "id:%.*s sub:%03u dlvrd:%03u submit date:%s done date:%s stat:%s err:%03u text:%.*s",
-		     (int)d->id.len, d->id.p ? d->id.p : "", (unsigned)d->sub, (unsigned)d->dlvrd, sub_date, done_date,
-		     smpp_dlr_stat_name(d->state), (unsigned)d->err, (int)tlen, d->text.p ? d->text.p : "");
-	SY_ASSERT(n >= 0);
-	*len = (size_t)n;
-	return (size_t)n >= cap ? SY_ERR_FULL : SY_OK;
+	const char *stat = smpp_dlr_stat_name(d->state);
+	struct dlr_out o = {out, cap, 0};
+	DLR_LIT(&o, "id:");
+	if (d->id.len > 0)
+		dlr_put(&o, d->id.p, d->id.len);
+	DLR_LIT(&o, " sub:");
+	dlr_put3(&o, (unsigned)d->sub);
+	DLR_LIT(&o, " dlvrd:");
+	dlr_put3(&o, (unsigned)d->dlvrd);
+	DLR_LIT(&o, " submit date:");
+	dlr_put(&o, sub_date, 10);
+	DLR_LIT(&o, " done date:");
+	dlr_put(&o, done_date, 10);
+	DLR_LIT(&o, " stat:");
+	dlr_put(&o, stat, strlen(stat));
+	DLR_LIT(&o, " err:");
+	dlr_put3(&o, (unsigned)d->err);
+	DLR_LIT(&o, " text:");
+	if (tlen > 0)
+		dlr_put(&o, d->text.p, tlen);
+	if (cap > 0)
+		out[o.len < cap ? o.len : cap - 1] = '\0';
+	*len = o.len;
+	return o.len >= cap ? SY_ERR_FULL : SY_OK;
 }
 
 enum dlr_key { K_ID, K_SUB, K_DLVRD, K_SUBMIT, K_DONE, K_STAT, K_ERR, K_TEXT, K_N };
