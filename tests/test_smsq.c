@@ -850,6 +850,44 @@ static void test_index_shrinks(void **state)
 	assert_int_equal(smsq_close(q), SY_OK);
 }
 
+/* The index tells ids apart that share their low 32 bits (and so their
+ * home slot): each is found, a mark and a removal reach only the one named,
+ * and the rest of the cluster stays reachable through the growths. */
+static void test_index_same_low_bits(void **state)
+{
+	struct tctx *t = *state;
+	struct smsq *q = open_q(t, 0);
+	struct smsq_update fin = {.state = SMSQ_DELIVERED, .set = SMSQ_SET_DLR_PENDING, .dlr_pending = false};
+	const uint64_t hi = 1ull << 32;
+	for (uint64_t k = 1; k <= 2000; k++)
+		for (uint64_t j = 0; j < 3; j++)
+			put_id(q, k + j * hi, k + j * hi);
+	assert_int_equal(smsq_commit(q), SY_OK);
+	struct smsq_stats st;
+	smsq_stats(q, &st);
+	assert_int_equal(st.live, 6000);
+	for (uint64_t k = 1; k <= 2000; k += 2)
+		assert_int_equal(smsq_mark(q, k + hi, &fin, 0), SY_OK); /* the middle one of odd k */
+	assert_int_equal(smsq_commit(q), SY_OK);
+	smsq_stats(q, &st);
+	assert_int_equal(st.live, 5000);
+	struct smsq_msg m, want;
+	uint8_t buf[128], wbuf[128];
+	for (uint64_t k = 1; k <= 2000; k++)
+		for (uint64_t j = 0; j < 3; j++) {
+			uint64_t id = k + j * hi;
+			if (j == 1 && k % 2 == 1) {
+				assert_int_equal(smsq_get(q, id, &m, buf, sizeof buf), SY_ERR_NOTFOUND);
+				continue;
+			}
+			assert_int_equal(smsq_get(q, id, &m, buf, sizeof buf), SY_OK);
+			gen_msg(id, &want, wbuf);
+			assert_msg_eq(&m, &want);
+		}
+	assert_int_equal(smsq_get(q, 2001 + hi, &m, buf, sizeof buf), SY_ERR_NOTFOUND);
+	assert_int_equal(smsq_close(q), SY_OK);
+}
+
 /* A flipped byte inside a segment that is not the last is corruption, not
  * a crash: the open fails and names the file and the offset. */
 static void test_corrupt_refused(void **state)
@@ -1230,6 +1268,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_torn_tail_cut, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_torn_segment_header, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_index_shrinks, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_index_same_low_bits, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_corrupt_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_compaction_bounds_disk, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sync_counts, setup, teardown),

@@ -8,22 +8,28 @@
 
 /* ---- the index ---- */
 
-/* Ids come in runs (the SMSC counts up), so four consecutive ids share a
+/* Ids come in runs (the SMSC counts up), so eight consecutive ids share a
  * 64-byte line of slots; the runs are spread by Fibonacci hashing, which
- * keeps ids taken in strides (several SMSCs sharing a range) apart too. */
-static uint32_t smsq_hash(const struct smsq *q, uint64_t id)
+ * keeps ids taken in strides (several SMSCs sharing a range) apart too.
+ * Only the id's low 32 bits count: the home is known from the slot alone
+ * (a rehash and the backward shift read no entry). */
+static uint32_t smsq_hash(const struct smsq *q, uint32_t idlo)
 {
-	uint64_t g = ((id >> 2) * 0x9E3779B97F4A7C15ull) >> (64 - (q->slot_bits - 2));
-	return (uint32_t)((g << 2) | (id & 3));
+	uint64_t g = (((uint64_t)idlo >> 3) * 0x9E3779B97F4A7C15ull) >> (64 - (q->slot_bits - 3));
+	return (uint32_t)((g << 3) | (idlo & 7));
 }
 
-/* The slot holding id, or the empty slot where it would go. */
+/* The slot holding id, or the empty slot where it would go. An entry is
+ * read only when its slot's low 32 bits match. */
 static uint32_t smsq_slot_of(const struct smsq *q, uint64_t id)
 {
-	uint32_t i = smsq_hash(q, id);
-	while (q->slot[i].idx1 != 0 && q->slot[i].id != id)
-		i = (i + 1) & q->slot_mask;
-	return i;
+	uint32_t lo = (uint32_t)id;
+	uint32_t i = smsq_hash(q, lo);
+	for (;; i = (i + 1) & q->slot_mask) {
+		struct smsq_slot s = q->slot[i];
+		if (s.idx1 == 0 || (s.idlo == lo && q->ent[s.idx1 - 1].id == id))
+			return i;
+	}
 }
 
 struct smsq_live *smsq__find(const struct smsq *q, uint64_t id)
@@ -66,7 +72,10 @@ static enum sy_rc smsq_rehash(struct smsq *q, uint32_t n, const uint32_t *renumb
 		struct smsq_slot sl = old[i];
 		if (renumber != NULL)
 			sl.idx1 = renumber[sl.idx1 - 1] + 1;
-		q->slot[smsq_slot_of(q, sl.id)] = sl;
+		uint32_t j = smsq_hash(q, sl.idlo); /* ids are unique: the first empty slot */
+		while (q->slot[j].idx1 != 0)
+			j = (j + 1) & q->slot_mask;
+		q->slot[j] = sl;
 	}
 	free(old);
 	return SY_OK;
@@ -148,7 +157,7 @@ void smsq__insert(struct smsq *q, const struct smsq_live *l)
 	q->ent[idx] = *l;
 	uint32_t s = smsq_slot_of(q, l->id);
 	SY_ASSERT(q->slot[s].idx1 == 0);
-	q->slot[s] = (struct smsq_slot){.id = l->id, .idx1 = idx + 1};
+	q->slot[s] = (struct smsq_slot){.idx1 = idx + 1, .idlo = (uint32_t)l->id};
 	q->live_n++;
 	smsq_count(q, l, +1);
 }
@@ -163,7 +172,7 @@ void smsq__remove(struct smsq *q, uint64_t id)
 	q->free_ent[q->free_n++] = idx;
 	q->live_n--;
 	for (uint32_t j = (i + 1) & q->slot_mask; q->slot[j].idx1 != 0; j = (j + 1) & q->slot_mask) {
-		uint32_t h = smsq_hash(q, q->slot[j].id);
+		uint32_t h = smsq_hash(q, q->slot[j].idlo);
 		/* Move j back into the hole at i unless its home lies in (i, j]. */
 		if (((j - h) & q->slot_mask) >= ((j - i) & q->slot_mask)) {
 			q->slot[i] = q->slot[j];
@@ -238,7 +247,7 @@ enum sy_rc smsq__collect(struct smsq *q, bool (*match)(const struct smsq_live *,
 		return smsq__err(q, "sms queue: out of memory"), SY_ERR_NOMEM;
 	for (uint32_t i = 0; q->slot != NULL && i <= q->slot_mask; i++)
 		if (q->slot[i].idx1 != 0 && match(&q->ent[q->slot[i].idx1 - 1], arg))
-			(*out)[(*n)++] = q->slot[i].id;
+			(*out)[(*n)++] = q->ent[q->slot[i].idx1 - 1].id;
 	qsort(*out, *n, sizeof **out, smsq_cmp_id);
 	return SY_OK;
 }

@@ -45,10 +45,12 @@ struct smsq_undo {
 	struct smsq_live old; /* CREATED: old.id only */
 };
 
+/* A slot of the index's table: 8 bytes, eight to a cache line. The id's
+ * low 32 bits pick the home and tell most ids apart at the slot; a match
+ * is confirmed against the entry's full id. */
 struct smsq_slot {
-	uint64_t id;
 	uint32_t idx1; /* entry number + 1; 0: empty */
-	uint32_t pad;
+	uint32_t idlo; /* the id's low 32 bits */
 };
 
 struct smsq_seg {
