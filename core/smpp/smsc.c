@@ -54,14 +54,6 @@ struct smsc_msg *smsc__list_pop(struct smsc_list *l)
 /* The slot freed last first (its lines are still in cache), fresh slots
  * only when none is free: the pool grows to the peak of messages in flight,
  * not to msgs_max. Slot numbers are internal (tokens, tags), never output. */
-/* The hash m waits under in s->up (for the index's doublings). */
-static uint64_t smsc_msg_uhash(const void *arg, uint32_t idx)
-{
-	const struct smsc *s = arg;
-	const struct smsc_msg *m = sy_pool_at(&s->msgs, idx);
-	return m->uhash;
-}
-
 struct smsc_msg *smsc__msg_alloc(struct smsc *s)
 {
 	uint32_t idx;
@@ -503,7 +495,7 @@ static enum sy_rc smsc_setup_pools(struct smsc *s)
 	const struct sy_env *e = c->env;
 	if (s->early == NULL || sy_htab_init_seeded(&s->early_h, SMSC_EARLY_MAX, sy_env_random_u64(e)) != SY_OK)
 		return SY_ERR_NOMEM;
-	if (smsc_uidx_init(&s->up, c->msgs_max, sy_env_random_u64(e), smsc_msg_uhash, s) != SY_OK ||
+	if (smsc_uidx_init(&s->up, c->msgs_max, sy_env_random_u64(e)) != SY_OK ||
 	    sy_htab_init_seeded(&s->reasm_h, c->reasm_max, sy_env_random_u64(e)) != SY_OK)
 		return SY_ERR_NOMEM;
 	return route_table_init(&s->rt, 0);

@@ -46,6 +46,12 @@ struct smsc_msg {
 	struct smsc_list *on;	      /* the list it is on, or NULL */
 	struct smsc *smsc;
 	uint64_t uhash; /* of its key in s->up, while in_htab */
+	/* The key under which it waits in s->up: the carrier's index, then
+	 * upstream_id's bytes right after it (asserted below), so the text is
+	 * kept once. Near the head with the hash and the phase: a receipt's
+	 * find and its checks touch the first two lines. */
+	uint8_t ukey_carrier;
+	char upstream_id[SMSQ_UPSTREAM_ID_MAX];
 	bool in_htab, expired, payload, from_http, final_retry;
 	bool mdr_owed; /* final, but its MDR not yet taken by the store */
 	enum smsc_phase phase;
@@ -73,11 +79,6 @@ struct smsc_msg {
 	enum smsq_state final;
 	uint8_t route_n;
 	uint16_t route[ROUTE_SET_MAX];
-	/* The key under which it waits in s->up: the carrier's index, then
-	 * upstream_id's bytes right after it (asserted below), so the text is
-	 * kept once. */
-	uint8_t ukey_carrier;
-	char upstream_id[SMSQ_UPSTREAM_ID_MAX];
 	uint32_t body_len;
 	uint8_t *big; /* malloc'd when body_len > SMPP_SM_LEN_MAX */
 	/* fraud's flag, for the MDR (smsc_fraud.c); the reason malloc'd */

@@ -6,13 +6,12 @@
 #define UIDX_INIT_MAX  4096u
 #define UIDX_SLOTS_MAX (1u << 31)
 
-enum sy_rc smsc_uidx_init(struct smsc_uidx *x, uint32_t expected, uint64_t seed,
-			  uint64_t (*hash_of)(const void *arg, uint32_t value), const void *arg)
+enum sy_rc smsc_uidx_init(struct smsc_uidx *x, uint32_t expected, uint64_t seed)
 {
 	uint32_t n = 16;
 	while (n < 2 * (uint64_t)expected && n < UIDX_INIT_MAX)
 		n <<= 1;
-	*x = (struct smsc_uidx){.seed = seed, .hash_of = hash_of, .arg = arg};
+	*x = (struct smsc_uidx){.seed = seed};
 	x->slot = calloc(n, sizeof *x->slot);
 	if (x->slot == NULL)
 		return SY_ERR_NOMEM;
@@ -27,16 +26,16 @@ void smsc_uidx_free(struct smsc_uidx *x)
 	x->mask = x->n = 0;
 }
 
-/* The empty slot where an entry of hash h goes. */
-static uint32_t uidx_free_slot(const struct smsc_uidx *x, uint64_t h)
+/* The empty slot where an entry of tag goes. */
+static uint32_t uidx_free_slot(const struct smsc_uidx *x, uint32_t tag)
 {
-	uint32_t i = (uint32_t)h & x->mask;
+	uint32_t i = tag & x->mask;
 	while (x->slot[i] != 0)
 		i = (i + 1) & x->mask;
 	return i;
 }
 
-/* Doubles the table; the owner gives back each entry's hash. */
+/* Doubles the table: each slot's home is in its tag. */
 static void uidx_grow(struct smsc_uidx *x)
 {
 	uint32_t n = x->mask + 1;
@@ -50,7 +49,7 @@ static void uidx_grow(struct smsc_uidx *x)
 	x->mask = 2 * n - 1;
 	for (uint32_t i = 0; i < n; i++)
 		if (old[i] != 0)
-			x->slot[uidx_free_slot(x, x->hash_of(x->arg, (uint32_t)old[i] - 1))] = old[i];
+			x->slot[uidx_free_slot(x, (uint32_t)(old[i] >> 32))] = old[i];
 	free(old);
 }
 
@@ -61,7 +60,7 @@ enum sy_rc smsc_uidx_insert(struct smsc_uidx *x, uint64_t h, uint32_t value)
 		uidx_grow(x);
 	if ((uint64_t)(x->n + 1) * 8 > (uint64_t)(x->mask + 1) * 7)
 		return SY_ERR_NOMEM;
-	x->slot[uidx_free_slot(x, h)] = (h >> 32) << 32 | ((uint64_t)value + 1);
+	x->slot[uidx_free_slot(x, (uint32_t)(h >> 32))] = (h >> 32) << 32 | ((uint64_t)value + 1);
 	x->n++;
 	return SY_OK;
 }
@@ -69,7 +68,7 @@ enum sy_rc smsc_uidx_insert(struct smsc_uidx *x, uint64_t h, uint32_t value)
 void smsc_uidx_remove(struct smsc_uidx *x, uint64_t h, uint32_t value)
 {
 	uint64_t want = (h >> 32) << 32 | ((uint64_t)value + 1);
-	uint32_t i = (uint32_t)h & x->mask;
+	uint32_t i = (uint32_t)(h >> 32) & x->mask;
 	while (x->slot[i] != want) {
 		SY_ASSERT(x->slot[i] != 0);
 		i = (i + 1) & x->mask;
@@ -78,7 +77,7 @@ void smsc_uidx_remove(struct smsc_uidx *x, uint64_t h, uint32_t value)
 	/* Backward shift: move j into the hole at i unless its home lies in
 	 * (i, j]; then probes need no tombstones. */
 	for (uint32_t j = (i + 1) & x->mask; x->slot[j] != 0; j = (j + 1) & x->mask) {
-		uint32_t home = (uint32_t)x->hash_of(x->arg, (uint32_t)x->slot[j] - 1) & x->mask;
+		uint32_t home = (uint32_t)(x->slot[j] >> 32) & x->mask;
 		if (((j - home) & x->mask) >= ((j - i) & x->mask)) {
 			x->slot[i] = x->slot[j];
 			i = j;

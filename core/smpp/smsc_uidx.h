@@ -6,8 +6,11 @@
  * touches a message only on a tag match, where the caller compares the
  * full key; a miss costs one cache line, a hit two (the chained sy_htab
  * it replaces cost a bucket, a node in the object and its key bytes).
- * The owner keeps each entry's hash (for removal and for a doubling,
- * which asks it through hash_of) and its key. Load stays at most a half by
+ * The tag's low bits are also the home slot, so a doubling and the
+ * backward shift of a removal read no message; a tag match is a false one
+ * for about one slot in 2^(32 - log2 slots) (1 in 4096 at a million
+ * slots), which the caller's full compare rejects. The owner keeps each
+ * entry's hash (for removal) and its key. Load stays at most a half by
  * doubling; a doubling that fails leaves the table as it is, and an insert
  * is refused only once it is 7/8 full. */
 #ifndef SY_SMPP_SMSC_UIDX_H
@@ -20,14 +23,11 @@ struct smsc_uidx {
 	uint32_t mask;	/* slots - 1 */
 	uint32_t n;	/* entries */
 	uint64_t seed;
-	uint64_t (*hash_of)(const void *arg, uint32_t value); /* the hash value was added under */
-	const void *arg;
 };
 
 /* The first table holds about `expected` (at most 4096 slots: a larger
  * size is reached by doubling, so memory follows what is live). */
-enum sy_rc smsc_uidx_init(struct smsc_uidx *x, uint32_t expected, uint64_t seed,
-			  uint64_t (*hash_of)(const void *arg, uint32_t value), const void *arg);
+enum sy_rc smsc_uidx_init(struct smsc_uidx *x, uint32_t expected, uint64_t seed);
 void smsc_uidx_free(struct smsc_uidx *x);
 
 static inline uint64_t smsc_uidx_hash(const struct smsc_uidx *x, struct sy_str key)
@@ -48,7 +48,7 @@ static inline uint32_t smsc_uidx_find(const struct smsc_uidx *x, uint64_t h,
 				      bool (*eq)(const void *arg, uint32_t value), const void *arg)
 {
 	uint32_t tag = (uint32_t)(h >> 32);
-	for (uint32_t i = (uint32_t)h & x->mask;; i = (i + 1) & x->mask) {
+	for (uint32_t i = tag & x->mask;; i = (i + 1) & x->mask) {
 		uint64_t s = x->slot[i];
 		if (s == 0)
 			return UINT32_MAX;
