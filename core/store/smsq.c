@@ -280,7 +280,6 @@ static void smsq_sync_done(void *arg, enum sy_rc rc)
 		q->failing = true;
 		q->st.errors++;
 		smsq__file_err(q, rc, h->no, "fdatasync");
-		SY_LOG_LIMITED(q->env, &q->log_sync, SY_LOG_ERROR, "%s", q->errmsg);
 		return;
 	}
 	smsq__head_synced(q);
@@ -322,8 +321,13 @@ enum sy_rc smsq_commit(struct smsq *q)
 	SY_ASSERT(q != NULL && !q->reporting);
 	if (q->inflight)
 		return SY_OK; /* the batch waits for the sync in flight, then goes */
-	if (q->held_n > 0)
-		return smsq_sync_held(q); /* its sync failed: again, before anything new */
+	if (q->held_n > 0) {
+		/* Its sync failed: again, before anything new. The owner hears
+		 * of the failure (SY_ERR_IO, errmsg) while the retry runs. */
+		bool failed = q->failing;
+		enum sy_rc rc = smsq_sync_held(q);
+		return failed && q->held_n > 0 ? SY_ERR_IO : rc;
+	}
 	if (q->count == 0) {
 		enum sy_rc rc = q->mem ? SY_OK : smsq__head_sync(q);
 		q->failing = rc != SY_OK;

@@ -83,7 +83,6 @@ struct smsq {
 	bool draining;	  /* commits sync before they return (smsq_sync, close) */
 	uint32_t held_n;  /* reports written, not yet durable */
 	uint64_t sync_to; /* the head's size when the sync in flight started */
-	struct sy_log_limit log_sync;
 	uint32_t batch_max, bytes_max;
 	uint32_t count, bytes_used;
 	struct sy_pool batch; /* entries 0..count-1; grown to the largest batch yet */
