@@ -12,7 +12,8 @@ secs=${SY_LIVE_SECS:-10}
 sync=${SY_LIVE_SYNC:-normal} # [node] sync: full fdatasyncs every group commit before the responses
 tmp=$(mktemp -d /tmp/sy-live-sms.XXXXXX)
 pids=()
-trap 'for p in "${pids[@]}"; do kill $p 2>/dev/null; done; wait 2>/dev/null; rm -rf "$tmp"' EXIT
+keep=${SY_LIVE_KEEP:-} # set: the folder (logs, serve's output) is kept and named on stderr
+trap 'for p in "${pids[@]}"; do kill $p 2>/dev/null; done; wait 2>/dev/null; if [ -n "$keep" ]; then echo "live-sms: kept $tmp" >&2; else rm -rf "$tmp"; fi' EXIT
 base=$((28000 + ($$ % 500) * 10))
 cat >"$tmp/live.scn" <<CONF
 [run]

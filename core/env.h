@@ -51,6 +51,9 @@ enum {
 /* Byte-range locks (POSIX record locks, advisory, between processes). */
 enum sy_file_lock { SY_LOCK_NONE = 0, SY_LOCK_READ, SY_LOCK_WRITE };
 
+/* The end of an asynchronous fdatasync (sy_env_file_sync_start). */
+typedef void (*sy_file_sync_fn)(void *arg, enum sy_rc rc);
+
 typedef void (*sy_dgram_recv_fn)(void *arg, struct sy_dgram *sock, const struct sy_addr *from, const uint8_t *buf,
 				 size_t len);
 
@@ -117,6 +120,18 @@ struct sy_env_ops {
 	enum sy_rc (*file_read)(void *ctx, struct sy_file *f, uint64_t off, void *buf, size_t len, size_t *got);
 	enum sy_rc (*file_write)(void *ctx, struct sy_file *f, uint64_t off, const void *buf, size_t len);
 	enum sy_rc (*file_sync)(void *ctx, struct sy_file *f);
+	/* Optional: an fdatasync that does not block the loop. The backend
+	 * runs it elsewhere (live: a sync thread; sim: an event after the
+	 * modelled disk time) and calls fn(arg, rc) from the loop when it is
+	 * done, exactly once, never from inside file_sync_start. At most one
+	 * per file at a time; writes to the file meanwhile may or may not be
+	 * covered. Closing the file waits for it and drops fn. SY_AGAIN: no
+	 * asynchronous sync here (NULL op, or a loopless backend): use
+	 * file_sync. */
+	enum sy_rc (*file_sync_start)(void *ctx, struct sy_file *f, sy_file_sync_fn fn, void *arg);
+	/* Waits for the file's sync in flight, if any, and calls its fn now
+	 * (shutdown, a flush that must be durable when it returns). */
+	void (*file_sync_wait)(void *ctx, struct sy_file *f);
 	enum sy_rc (*file_size)(void *ctx, struct sy_file *f, uint64_t *out);
 	enum sy_rc (*file_truncate)(void *ctx, struct sy_file *f, uint64_t size);
 	void (*file_close)(void *ctx, struct sy_file *f);
@@ -281,6 +296,22 @@ static inline enum sy_rc sy_env_file_sync(const struct sy_env *e, struct sy_file
 {
 	SY_ASSERT(f != NULL);
 	return e->ops->file_sync(e->ctx, f);
+}
+/* SY_OK: fn(arg, rc) comes later from the loop; SY_AGAIN: the backend has
+ * no asynchronous sync (call sy_env_file_sync); other rcs: not started. */
+static inline enum sy_rc sy_env_file_sync_start(const struct sy_env *e, struct sy_file *f, sy_file_sync_fn fn,
+						void *arg)
+{
+	SY_ASSERT(f != NULL && fn != NULL);
+	if (e->ops->file_sync_start == NULL)
+		return SY_AGAIN;
+	return e->ops->file_sync_start(e->ctx, f, fn, arg);
+}
+static inline void sy_env_file_sync_wait(const struct sy_env *e, struct sy_file *f)
+{
+	SY_ASSERT(f != NULL);
+	if (e->ops->file_sync_wait != NULL)
+		e->ops->file_sync_wait(e->ctx, f);
 }
 static inline enum sy_rc sy_env_file_size(const struct sy_env *e, struct sy_file *f, uint64_t *out)
 {

@@ -18,6 +18,10 @@ struct sy_file {
 	int fd;
 	bool append;
 	struct sim_pfile *pf; /* NULL: power loss not tracked */
+	struct sim_node *node;
+	sy_timer_id sync_t; /* an asynchronous sync in flight (its completion event) */
+	sy_file_sync_fn sync_fn;
+	void *sync_arg;
 };
 
 static enum sy_rc disk_rc(int e)
@@ -281,6 +285,8 @@ enum sy_rc sim_file_open(void *ctx, const char *path, unsigned flags, struct sy_
 	}
 	f->append = (flags & SY_FILE_APPEND) != 0;
 	f->pf = NULL;
+	f->node = n;
+	f->sync_t = 0;
 	if (n->sim->disk.track && (flags & SY_FILE_WRITE) != 0 && pfile_attach(n, f, path, created) != SY_OK) {
 		close(f->fd);
 		free(f);
@@ -345,9 +351,10 @@ enum sy_rc sim_file_write(void *ctx, struct sy_file *f, uint64_t off, const void
 	return SY_OK;
 }
 
-enum sy_rc sim_file_sync(void *ctx, struct sy_file *f)
+/* The sync itself: what a fault makes of it, and the file's synced state.
+ * stall: the node waits for it (a blocking fdatasync). */
+static enum sy_rc disk_sync(struct sim_node *n, struct sy_file *f, bool stall)
 {
-	struct sim_node *n = ctx;
 	struct sim_disk *d = &n->sim->disk;
 	if (n->power_off)
 		return SY_ERR_IO;
@@ -356,7 +363,8 @@ enum sy_rc sim_file_sync(void *ctx, struct sy_file *f)
 		d->st.sync_errors++;
 		return SY_ERR_IO;
 	}
-	disk_stall(n);
+	if (stall)
+		disk_stall(n);
 	struct sim_pfile *pf = f->pf;
 	if (pf != NULL) { /* on stable storage: a cut no longer undoes it */
 		pf->synced_exists = true;
@@ -364,6 +372,46 @@ enum sy_rc sim_file_sync(void *ctx, struct sy_file *f)
 		pfile_forget_undo(pf);
 	}
 	return SY_OK;
+}
+
+enum sy_rc sim_file_sync(void *ctx, struct sy_file *f)
+{
+	return disk_sync(ctx, f, true);
+}
+
+/* An asynchronous sync completes as an event of the node after the disk's
+ * time (a slow disk's slow_ns; none otherwise): the node goes on meanwhile,
+ * and what it wrote is durable only at the event (a power cut before it
+ * undoes the writes; a crash drops the event with the node's timers). */
+static void disk_sync_fire(void *arg)
+{
+	struct sy_file *f = arg;
+	f->sync_t = 0;
+	enum sy_rc rc = disk_sync(f->node, f, false);
+	f->sync_fn(f->sync_arg, rc);
+}
+
+enum sy_rc sim_file_sync_start(void *ctx, struct sy_file *f, sy_file_sync_fn fn, void *arg)
+{
+	struct sim_node *n = ctx;
+	SY_ASSERT(f->sync_t == 0);
+	const struct sim_disk *d = &n->sim->disk;
+	uint64_t delay = d->mode == SIM_DISK_SLOW ? d->slow_ns : 0;
+	f->sync_fn = fn;
+	f->sync_arg = arg;
+	f->sync_t = sy_env_timer_start(&n->env, delay, disk_sync_fire, f);
+	return f->sync_t != 0 ? SY_OK : SY_AGAIN;
+}
+
+/* Now instead of at its event: the node waited for the disk. */
+void sim_file_sync_wait(void *ctx, struct sy_file *f)
+{
+	if (f->sync_t == 0)
+		return;
+	sy_env_timer_cancel(&f->node->env, f->sync_t);
+	f->sync_t = 0;
+	enum sy_rc rc = disk_sync(f->node, f, true);
+	f->sync_fn(f->sync_arg, rc);
 }
 
 enum sy_rc sim_file_size(void *ctx, struct sy_file *f, uint64_t *out)
@@ -414,6 +462,8 @@ void sim_file_close(void *ctx, struct sy_file *f)
 {
 	struct sim_node *n = ctx;
 	struct sim_pfile *pf = f->pf;
+	if (f->sync_t != 0)
+		sy_env_timer_cancel(&n->env, f->sync_t); /* dropped: never reported */
 	close(f->fd);
 	free(f);
 	/* A tracked file keeps its state after its last close, unless it is

@@ -239,6 +239,8 @@ enum sy_rc sim_file_open(void *ctx, const char *path, unsigned flags, struct sy_
 enum sy_rc sim_file_read(void *ctx, struct sy_file *f, uint64_t off, void *buf, size_t len, size_t *got);
 enum sy_rc sim_file_write(void *ctx, struct sy_file *f, uint64_t off, const void *buf, size_t len);
 enum sy_rc sim_file_sync(void *ctx, struct sy_file *f);
+enum sy_rc sim_file_sync_start(void *ctx, struct sy_file *f, sy_file_sync_fn fn, void *arg);
+void sim_file_sync_wait(void *ctx, struct sy_file *f);
 enum sy_rc sim_file_size(void *ctx, struct sy_file *f, uint64_t *out);
 enum sy_rc sim_file_truncate(void *ctx, struct sy_file *f, uint64_t size);
 void sim_file_close(void *ctx, struct sy_file *f);

@@ -12,6 +12,7 @@ source "$(dirname "$0")/lib.sh"
 tps=${CRASH_TPS:-2000}
 secs=${CRASH_SECS:-12}
 crash_after=${CRASH_AFTER:-4}
+sync=${CRASH_SYNC:-normal} # full: acknowledged after the (asynchronous) fdatasync
 tmp=$TMP
 
 require_switchyard
@@ -29,6 +30,7 @@ sip = 127.0.0.1:$sip
 smpp = 127.0.0.1:$smpp
 http = 127.0.0.1:$http
 out = $tmp/out
+sync = $sync
 
 [account app]
 smpp = yes

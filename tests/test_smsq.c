@@ -1219,6 +1219,187 @@ static void test_power_loss_normal(void **state)
 	assert_true(lost > 0 && lost <= 50);
 }
 
+/* ---- asynchronous sync (sync_full on an env with file_sync_start): the
+ * power-loss env above with syncs that complete when the test says ---- */
+
+static struct sy_env_ops as_ops;
+static struct sy_env as_env;
+static struct {
+	struct sy_file *f; /* the sync in flight; NULL: none */
+	sy_file_sync_fn fn;
+	void *arg;
+	uint32_t started;
+} as_st;
+
+static enum sy_rc as_sync_start(void *ctx, struct sy_file *f, sy_file_sync_fn fn, void *arg)
+{
+	SY_ASSERT(as_st.f == NULL);
+	as_st.f = f, as_st.fn = fn, as_st.arg = arg;
+	as_st.started++;
+	return SY_OK;
+}
+
+/* Completes the sync in flight: durable (pl_sync) or failed. */
+static void as_complete(bool fail)
+{
+	SY_ASSERT(as_st.f != NULL);
+	struct sy_file *f = as_st.f;
+	as_st.f = NULL;
+	enum sy_rc rc = fail ? SY_ERR_IO : pl_sync(NULL, f);
+	as_st.fn(as_st.arg, rc);
+}
+
+static void as_sync_wait(void *ctx, struct sy_file *f)
+{
+	if (as_st.f == f)
+		as_complete(false);
+}
+
+static void as_close(void *ctx, struct sy_file *f)
+{
+	if (as_st.f == f)
+		as_st.f = NULL; /* dropped, never reported */
+	pl_close(ctx, f);
+}
+
+static uint64_t as_now_ns(void *ctx)
+{
+	return T0_NS; /* for the log limiter: an env that syncs off the loop has a clock */
+}
+
+static void as_init(void)
+{
+	pl_init();
+	memset(&as_st, 0, sizeof as_st);
+	as_ops = pl_ops;
+	as_ops.file_sync_start = as_sync_start;
+	as_ops.file_sync_wait = as_sync_wait;
+	as_ops.file_close = as_close;
+	as_ops.now_ns = as_now_ns;
+	as_env = pl_env;
+	as_env.ops = &as_ops;
+}
+
+static bool acked(const struct tctx *t, uint64_t id)
+{
+	for (uint32_t i = 0; i < t->n; i++)
+		if (t->recs[i].op == SMSQ_OP_PUT && t->recs[i].id == id && t->recs[i].rc == SY_OK)
+			return true;
+	return false;
+}
+
+/* A commit writes and hands the fdatasync off: nothing is acknowledged until
+ * it completes; the next batch accumulates meanwhile and is committed when
+ * it does; a failed sync keeps the acknowledgements back until a retry (cut
+ * and rewrite) succeeds; a power cut with a sync in flight loses nothing
+ * that was acknowledged. */
+static void test_async_sync(void **state)
+{
+	struct tctx *t = *state;
+	char err[SMSQ_ERRMSG_MAX];
+	as_init();
+	t->n = 0;
+	struct smsq *q = open_q_opts(t, &as_env, 0, true, err, SY_OK);
+	for (uint64_t id = 1; id <= 10; id++)
+		put_id(q, id, id);
+	assert_int_equal(smsq_commit(q), SY_OK);
+	assert_non_null(as_st.f);
+	assert_int_equal(t->n, 0); /* written, not durable: not acknowledged */
+	assert_true(smsq_unsynced(q));
+	for (uint64_t id = 11; id <= 20; id++)
+		put_id(q, id, id);
+	assert_int_equal(smsq_commit(q), SY_OK); /* waits for the sync in flight */
+	assert_int_equal(smsq_pending(q), 10);
+	assert_int_equal(as_st.started, 1);
+	as_complete(false);
+	assert_int_equal(t->n, 10);
+	for (uint64_t id = 1; id <= 10; id++)
+		assert_true(acked(t, id));
+	/* The completion committed the next group and started its sync. */
+	assert_int_equal(smsq_pending(q), 0);
+	assert_int_equal(as_st.started, 2);
+	assert_non_null(as_st.f);
+	as_complete(true);
+	assert_int_equal(t->n, 10);
+	assert_true(smsq_failing(q));
+	assert_true(smsq_unsynced(q));
+	assert_non_null(strstr(smsq_errmsg(q), "fdatasync"));
+	mark(q, 3, SMSQ_ENROUTE, SMSQ_SET_ATTEMPTS, 0);
+	assert_int_equal(smsq_commit(q), SY_ERR_IO); /* the retry (cut, rewrite, sync) runs; the failure is told */
+	assert_int_equal(as_st.started, 3);
+	assert_int_equal(smsq_pending(q), 1);
+	as_complete(false);
+	assert_false(smsq_failing(q));
+	for (uint64_t id = 11; id <= 20; id++)
+		assert_true(acked(t, id));
+	as_complete(false); /* the mark, committed by the completion */
+	assert_int_equal(t->n, 21);
+	/* smsq_sync: waits for the sync in flight and commits what waited. */
+	put_id(q, 30, 30);
+	assert_int_equal(smsq_commit(q), SY_OK);
+	put_id(q, 31, 31);
+	assert_int_equal(smsq_sync(q), SY_OK);
+	assert_true(acked(t, 30) && acked(t, 31));
+	assert_false(smsq_unsynced(q));
+	/* Power cut with a sync in flight: its batch was never acknowledged. */
+	put_id(q, 40, 40);
+	assert_int_equal(smsq_commit(q), SY_OK);
+	assert_non_null(as_st.f);
+	uint32_t acks = t->n;
+	pl_power_cut(q);
+	assert_null(as_st.f);
+	assert_int_equal(t->n, acks);
+	q = open_q_opts(t, &as_env, 0, true, err, SY_OK);
+	struct smsq_msg m;
+	uint8_t buf[128];
+	for (uint32_t i = 0; i < t->n; i++)
+		if (t->recs[i].op == SMSQ_OP_PUT)
+			assert_int_equal(smsq_get(q, t->recs[i].id, &m, buf, sizeof buf), SY_OK);
+	assert_int_equal(smsq_get(q, 3, &m, buf, sizeof buf), SY_OK);
+	assert_int_equal(m.state, SMSQ_ENROUTE);
+	struct smsq_stats st;
+	smsq_stats(q, &st);
+	assert_int_equal(st.live, 22);
+	assert_int_equal(smsq_close(q), SY_OK);
+}
+
+static void test_power_loss_full_async(void **state)
+{
+	struct tctx *t = *state;
+	char err[SMSQ_ERRMSG_MAX];
+	as_init();
+	t->n = 0;
+	struct smsq *q = open_q_opts(t, &as_env, SMSQ_SEGMENT_MIN, true, err, SY_OK);
+	uint64_t id = 1;
+	for (int b = 0; b < 40; b++) {
+		for (int i = 0; i < 50; i++, id++) {
+			put_id(q, id, id);
+			if (id > 60 && id % 3 != 0)
+				mark(q, id - 60, SMSQ_DELIVERED, SMSQ_SET_DONE, 0);
+		}
+		assert_int_equal(smsq_commit(q), SY_OK);
+		if (b % 3 != 2 && as_st.f != NULL)
+			as_complete(false); /* every third batch waits for the next */
+	}
+	assert_non_null(as_st.f);
+	pl_power_cut(q);
+	as_init();
+	q = open_q_opts(t, &as_env, SMSQ_SEGMENT_MIN, true, err, SY_OK);
+	uint64_t lost = 0, ok = 0;
+	for (uint32_t i = 0; i < t->n; i++) {
+		struct smsq_msg m;
+		uint8_t buf[128];
+		const struct done_rec *r = &t->recs[i];
+		if (r->op == SMSQ_OP_PUT && r->rc == SY_OK && (r->id % 3 == 0 || r->id + 60 >= id)) {
+			ok++;
+			lost += smsq_get(q, r->id, &m, buf, sizeof buf) != SY_OK;
+		}
+	}
+	assert_true(ok > 500);
+	assert_int_equal(lost, 0);
+	assert_int_equal(smsq_close(q), SY_OK);
+}
+
 /* ":memory:": the same rules with no files. */
 static void test_memory_mode(void **state)
 {
@@ -1276,6 +1457,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_power_loss_full, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_power_loss_normal, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_memory_mode, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_async_sync, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_power_loss_full_async, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

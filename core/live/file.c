@@ -2,18 +2,53 @@
  * for the live env and for tools and tests that need files but no loop
  * (sy_live_files()). */
 #include <errno.h>
+#include <event2/event.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "core/live/live_int.h"
 
+struct live_sync_job;
+
 struct sy_file {
 	int fd;
 	bool append;
-	bool stream; /* a pipe or terminal (stdin of `rate`): offsets are ignored */
+	bool stream;		   /* a pipe or terminal (stdin of `rate`): offsets are ignored */
+	struct live_sync_job *job; /* the asynchronous sync in flight, if any */
+};
+
+/* ---- asynchronous fdatasync: a sync thread per loop ----
+ *
+ * The loop queues a job (the fd, the callback) and goes on; the thread runs
+ * fdatasync and moves the job to the done list, then writes the eventfd;
+ * the loop's event on it calls the callbacks. A job lives until the loop
+ * has taken it from the done list; the file forgets it when its callback
+ * runs or it is dropped (close, wait). */
+struct live_sync_job {
+	struct live_sync_job *next;
+	struct sy_file *f; /* NULL once dropped: the callback is not called */
+	int fd;
+	sy_file_sync_fn fn;
+	void *arg;
+	enum sy_rc rc;
+	bool done;
+};
+
+struct live_syncer {
+	struct sy_live *l;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t work, done_cv;
+	struct live_sync_job *todo, **todo_tail; /* FIFO */
+	struct live_sync_job *done;		 /* LIFO: reversed when taken */
+	int efd;
+	struct event *ev;
+	bool stop;
 };
 
 static enum sy_rc live_file_rc(int e)
@@ -47,6 +82,7 @@ enum sy_rc live__file_open(void *ctx, const char *path, unsigned flags, struct s
 	}
 	f->append = (flags & SY_FILE_APPEND) != 0;
 	f->stream = lseek(f->fd, 0, SEEK_CUR) < 0;
+	f->job = NULL;
 	*out = f;
 	return SY_OK;
 }
@@ -91,6 +127,167 @@ enum sy_rc live__file_sync(void *ctx, struct sy_file *f)
 	return fdatasync(f->fd) == 0 ? SY_OK : live_file_rc(errno);
 }
 
+static void *live_sync_main(void *arg)
+{
+	struct live_syncer *y = arg;
+	pthread_mutex_lock(&y->mu);
+	for (;;) {
+		while (y->todo == NULL && !y->stop)
+			pthread_cond_wait(&y->work, &y->mu);
+		if (y->todo == NULL)
+			break;
+		struct live_sync_job *j = y->todo;
+		y->todo = j->next;
+		if (y->todo == NULL)
+			y->todo_tail = &y->todo;
+		pthread_mutex_unlock(&y->mu);
+		enum sy_rc rc = fdatasync(j->fd) == 0 ? SY_OK : live_file_rc(errno);
+		pthread_mutex_lock(&y->mu);
+		j->rc = rc;
+		j->done = true;
+		j->next = y->done;
+		y->done = j;
+		pthread_cond_broadcast(&y->done_cv);
+		uint64_t one = 1;
+		ssize_t w = write(y->efd, &one, sizeof one); /* a full counter still wakes the loop */
+		(void)w;
+	}
+	pthread_mutex_unlock(&y->mu);
+	return NULL;
+}
+
+/* The loop: the callbacks of every finished job, in the order they finished. */
+static void live_sync_event(evutil_socket_t fd, short what, void *arg)
+{
+	struct live_syncer *y = arg;
+	uint64_t v;
+	ssize_t r = read(y->efd, &v, sizeof v);
+	(void)r;
+	pthread_mutex_lock(&y->mu);
+	struct live_sync_job *j = y->done, *rev = NULL;
+	y->done = NULL;
+	pthread_mutex_unlock(&y->mu);
+	while (j != NULL) {
+		struct live_sync_job *n = j->next;
+		j->next = rev;
+		rev = j;
+		j = n;
+	}
+	sy_live_time_update(y->l);
+	while (rev != NULL) {
+		j = rev;
+		rev = j->next;
+		if (j->f != NULL) {
+			j->f->job = NULL;
+			j->fn(j->arg, j->rc);
+		}
+		free(j);
+	}
+}
+
+static struct live_syncer *live_syncer_get(struct sy_live *l)
+{
+	if (l->syncer != NULL)
+		return l->syncer;
+	struct live_syncer *y = calloc(1, sizeof *y);
+	if (y == NULL)
+		return NULL;
+	y->l = l;
+	y->todo_tail = &y->todo;
+	y->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (y->efd < 0)
+		goto fail;
+	y->ev = event_new(l->base, y->efd, EV_READ | EV_PERSIST, live_sync_event, y);
+	if (y->ev == NULL || event_add(y->ev, NULL) != 0)
+		goto fail;
+	pthread_mutex_init(&y->mu, NULL);
+	pthread_cond_init(&y->work, NULL);
+	pthread_cond_init(&y->done_cv, NULL);
+	if (pthread_create(&y->thread, NULL, live_sync_main, y) != 0) {
+		pthread_mutex_destroy(&y->mu);
+		pthread_cond_destroy(&y->work);
+		pthread_cond_destroy(&y->done_cv);
+		goto fail;
+	}
+	l->syncer = y;
+	return y;
+fail:
+	if (y->ev != NULL)
+		event_free(y->ev);
+	if (y->efd >= 0)
+		close(y->efd);
+	free(y);
+	return NULL;
+}
+
+enum sy_rc live__file_sync_start(void *ctx, struct sy_file *f, sy_file_sync_fn fn, void *arg)
+{
+	struct sy_live *l = ctx;
+	SY_ASSERT(f->job == NULL);
+	struct live_syncer *y = l != NULL && !f->stream ? live_syncer_get(l) : NULL;
+	if (y == NULL)
+		return SY_AGAIN;
+	struct live_sync_job *j = calloc(1, sizeof *j);
+	if (j == NULL)
+		return SY_AGAIN;
+	*j = (struct live_sync_job){.f = f, .fd = f->fd, .fn = fn, .arg = arg};
+	f->job = j;
+	pthread_mutex_lock(&y->mu);
+	*y->todo_tail = j;
+	y->todo_tail = &j->next;
+	pthread_cond_signal(&y->work);
+	pthread_mutex_unlock(&y->mu);
+	return SY_OK;
+}
+
+/* Waits until f's job is done and detaches it: the loop frees it later. */
+static struct live_sync_job *live_sync_detach(struct sy_live *l, struct sy_file *f)
+{
+	struct live_sync_job *j = f->job;
+	if (j == NULL)
+		return NULL;
+	struct live_syncer *y = l->syncer;
+	pthread_mutex_lock(&y->mu);
+	while (!j->done)
+		pthread_cond_wait(&y->done_cv, &y->mu);
+	j->f = NULL;
+	pthread_mutex_unlock(&y->mu);
+	f->job = NULL;
+	return j;
+}
+
+void live__file_sync_wait(void *ctx, struct sy_file *f)
+{
+	struct live_sync_job *j = live_sync_detach(ctx, f);
+	if (j != NULL)
+		j->fn(j->arg, j->rc);
+}
+
+void live__syncer_destroy(struct sy_live *l)
+{
+	struct live_syncer *y = l->syncer;
+	if (y == NULL)
+		return;
+	pthread_mutex_lock(&y->mu);
+	y->stop = true;
+	pthread_cond_signal(&y->work);
+	pthread_mutex_unlock(&y->mu);
+	pthread_join(y->thread, NULL); /* it finishes the jobs queued first */
+	for (struct live_sync_job *j = y->done, *n; j != NULL; j = n) {
+		n = j->next;
+		if (j->f != NULL)
+			j->f->job = NULL;
+		free(j);
+	}
+	event_free(y->ev);
+	close(y->efd);
+	pthread_mutex_destroy(&y->mu);
+	pthread_cond_destroy(&y->work);
+	pthread_cond_destroy(&y->done_cv);
+	free(y);
+	l->syncer = NULL;
+}
+
 enum sy_rc live__file_size(void *ctx, struct sy_file *f, uint64_t *out)
 {
 	struct stat sb;
@@ -120,6 +317,8 @@ enum sy_rc live__file_lock(void *ctx, struct sy_file *f, uint64_t off, uint64_t 
 
 void live__file_close(void *ctx, struct sy_file *f)
 {
+	if (f->job != NULL)
+		(void)live_sync_detach(ctx, f); /* its callback is dropped */
 	close(f->fd);
 	free(f);
 }

@@ -310,6 +310,8 @@ static const struct sy_env_ops live_ops = {
     .file_read = live__file_read,
     .file_write = live__file_write,
     .file_sync = live__file_sync,
+    .file_sync_start = live__file_sync_start,
+    .file_sync_wait = live__file_sync_wait,
     .file_size = live__file_size,
     .file_truncate = live__file_truncate,
     .file_close = live__file_close,
@@ -429,6 +431,7 @@ void sy_live_destroy(struct sy_live *l)
 	live__dgram_flush_all(l); /* sends made after the last run still go */
 	live__stream_close_all(l);
 	live__dgram_close_all(l);
+	live__syncer_destroy(l);
 	for (unsigned i = 0; i < SY_ARRAY_LEN(l->sig_ev); i++)
 		if (l->sig_ev[i] != NULL)
 			event_free(l->sig_ev[i]);

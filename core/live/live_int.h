@@ -50,6 +50,8 @@ struct sy_live {
 	int stopped_by;
 	bool stop, deadline_hit;
 
+	struct live_syncer *syncer; /* file.c: the sync thread, started by the first async sync */
+
 	struct sy_live_stats st;
 	struct live_link dgrams, streams, listeners;
 	struct live_link tx_pending; /* datagram sockets with queued sends */
@@ -70,6 +72,10 @@ enum sy_rc live__file_open(void *ctx, const char *path, unsigned flags, struct s
 enum sy_rc live__file_read(void *ctx, struct sy_file *f, uint64_t off, void *buf, size_t len, size_t *got);
 enum sy_rc live__file_write(void *ctx, struct sy_file *f, uint64_t off, const void *buf, size_t len);
 enum sy_rc live__file_sync(void *ctx, struct sy_file *f);
+enum sy_rc live__file_sync_start(void *ctx, struct sy_file *f, sy_file_sync_fn fn, void *arg);
+void live__file_sync_wait(void *ctx, struct sy_file *f);
+/* Stops the sync thread (after the syncs queued) and frees what is left. */
+void live__syncer_destroy(struct sy_live *l);
 enum sy_rc live__file_size(void *ctx, struct sy_file *f, uint64_t *out);
 enum sy_rc live__file_truncate(void *ctx, struct sy_file *f, uint64_t size);
 void live__file_close(void *ctx, struct sy_file *f);

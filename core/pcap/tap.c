@@ -150,6 +150,14 @@ static enum sy_rc tap_file_sync(void *ctx, struct sy_file *f)
 {
 	return sy_env_file_sync(INNER(ctx), f);
 }
+static enum sy_rc tap_file_sync_start(void *ctx, struct sy_file *f, sy_file_sync_fn fn, void *arg)
+{
+	return sy_env_file_sync_start(INNER(ctx), f, fn, arg);
+}
+static void tap_file_sync_wait(void *ctx, struct sy_file *f)
+{
+	sy_env_file_sync_wait(INNER(ctx), f);
+}
 static enum sy_rc tap_file_size(void *ctx, struct sy_file *f, uint64_t *out)
 {
 	return sy_env_file_size(INNER(ctx), f, out);
@@ -492,6 +500,8 @@ static const struct sy_env_ops tap_ops = {
     .file_read = tap_file_read,
     .file_write = tap_file_write,
     .file_sync = tap_file_sync,
+    .file_sync_start = tap_file_sync_start,
+    .file_sync_wait = tap_file_sync_wait,
     .file_size = tap_file_size,
     .file_truncate = tap_file_truncate,
     .file_close = tap_file_close,

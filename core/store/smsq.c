@@ -195,9 +195,10 @@ static enum sy_rc smsq_apply_batch(struct smsq *q)
 	return SY_OK;
 }
 
-/* One write at the head; sync_full: one fdatasync. On failure the caller
- * undoes the index; the tail written is cut by the next sync's repair. */
-static enum sy_rc smsq_write_batch(struct smsq *q)
+/* One write at the head; sync_full (not async): one fdatasync. On failure
+ * the caller undoes the index; the tail written is cut by the next sync's
+ * repair. */
+static enum sy_rc smsq_write_batch(struct smsq *q, bool sync_now)
 {
 	struct smsq_seg *h = smsq__head(q);
 	SY_ASSERT(q->ubuf.len == 0 && h->size == q->synced_off);
@@ -214,7 +215,7 @@ static enum sy_rc smsq_write_batch(struct smsq *q)
 	q->ubuf = q->wbuf;
 	q->wbuf = t;
 	q->wbuf.len = 0;
-	if (q->sync_full && (rc = smsq__head_sync(q)) != SY_OK) {
+	if (sync_now && (rc = smsq__head_sync(q)) != SY_OK) {
 		q->ubuf.len = 0; /* the batch is kept and encoded again */
 		h->size = q->synced_off;
 		return rc;
@@ -222,7 +223,8 @@ static enum sy_rc smsq_write_batch(struct smsq *q)
 	return SY_OK;
 }
 
-static void smsq_report_all(struct smsq *q)
+/* Copies the batch's results out and empties it; returns how many. */
+static uint32_t smsq_take_reports(struct smsq *q)
 {
 	uint32_t n = q->count;
 	for (uint32_t i = 0; i < n; i++) {
@@ -238,6 +240,11 @@ static void smsq_report_all(struct smsq *q)
 	/* Empty the batch before reporting so callbacks can add to it. */
 	q->count = 0;
 	q->bytes_used = 0;
+	return n;
+}
+
+static void smsq_deliver(struct smsq *q, uint32_t n)
+{
 	q->reporting = true;
 	for (uint32_t i = 0; i < n; i++) {
 		const struct smsq_report *r = &q->report[i];
@@ -246,11 +253,83 @@ static void smsq_report_all(struct smsq *q)
 	q->reporting = false;
 }
 
+static void smsq_report_all(struct smsq *q)
+{
+	smsq_deliver(q, smsq_take_reports(q));
+}
+
+/* The held batch is durable: its callbacks run now. */
+static void smsq_release_held(struct smsq *q)
+{
+	uint32_t n = q->held_n;
+	q->held_n = 0;
+	q->failing = false;
+	smsq_deliver(q, n);
+}
+
+static void smsq_sync_done(void *arg, enum sy_rc rc)
+{
+	struct smsq *q = arg;
+	struct smsq_seg *h = smsq__head(q);
+	SY_ASSERT(q->inflight && h->size == q->sync_to && !q->reporting);
+	q->inflight = false;
+	if (rc != SY_OK) {
+		/* The kernel may have dropped the pages: the retry (the owner's
+		 * next commit, smsq_unsynced() says so) cuts and rewrites. */
+		q->broken = true;
+		q->failing = true;
+		q->st.errors++;
+		smsq__file_err(q, rc, h->no, "fdatasync");
+		return;
+	}
+	smsq__head_synced(q);
+	smsq_release_held(q);
+	/* What came in while the disk worked is the next group. */
+	if (q->count > 0 && !q->waiting)
+		(void)smsq_commit(q); /* a failure is counted and retried by the owner */
+}
+
+/* Makes the held batch durable: off the loop when the env can (its
+ * callbacks then run from smsq_sync_done), else here. */
+static enum sy_rc smsq_sync_held(struct smsq *q)
+{
+	SY_ASSERT(q->held_n > 0 && !q->inflight);
+	bool repaired;
+	enum sy_rc rc = smsq__head_repair(q, &repaired);
+	if (rc == SY_OK && !q->draining) {
+		q->sync_to = smsq__head(q)->size;
+		rc = sy_env_file_sync_start(q->env, smsq__head(q)->f, smsq_sync_done, q);
+		if (rc == SY_OK) {
+			q->inflight = true;
+			return SY_OK;
+		}
+		rc = SY_OK; /* the backend cannot: sync here */
+	}
+	if (rc == SY_OK)
+		rc = smsq__head_sync(q);
+	if (rc != SY_OK) {
+		q->failing = true;
+		q->st.errors++;
+		return SY_ERR_IO;
+	}
+	smsq_release_held(q);
+	return SY_OK;
+}
+
 enum sy_rc smsq_commit(struct smsq *q)
 {
 	SY_ASSERT(q != NULL && !q->reporting);
+	if (q->inflight)
+		return SY_OK; /* the batch waits for the sync in flight, then goes */
+	if (q->held_n > 0) {
+		/* Its sync failed: again, before anything new. The owner hears
+		 * of the failure (SY_ERR_IO, errmsg) while the retry runs. */
+		bool failed = q->failing;
+		enum sy_rc rc = smsq_sync_held(q);
+		return failed && q->held_n > 0 ? SY_ERR_IO : rc;
+	}
 	if (q->count == 0) {
-		enum sy_rc rc = smsq_sync(q);
+		enum sy_rc rc = q->mem ? SY_OK : smsq__head_sync(q);
 		q->failing = rc != SY_OK;
 		q->st.errors += rc != SY_OK;
 		return rc;
@@ -264,7 +343,8 @@ enum sy_rc smsq_commit(struct smsq *q)
 	enum sy_rc rc = smsq__prepare(q);
 	if (rc == SY_OK)
 		rc = smsq_apply_batch(q);
-	if (rc == SY_OK && !q->mem && (rc = smsq_write_batch(q)) != SY_OK)
+	bool hold = q->async && !q->draining;
+	if (rc == SY_OK && !q->mem && (rc = smsq_write_batch(q, q->sync_full && !hold)) != SY_OK)
 		smsq_undo_all(q);
 	if (rc != SY_OK) {
 		q->failing = true;
@@ -273,6 +353,12 @@ enum sy_rc smsq_commit(struct smsq *q)
 	}
 	smsq_undo_forget(q);
 	smsq__shrink(q);
+	if (hold && smsq__head(q)->size != q->synced_off) {
+		/* Written; acknowledged once durable. The index has the batch
+		 * already, so the next one is checked against it. */
+		q->held_n = smsq_take_reports(q);
+		return smsq_sync_held(q);
+	}
 	q->failing = false;
 	smsq_report_all(q);
 	return SY_OK;
@@ -280,13 +366,33 @@ enum sy_rc smsq_commit(struct smsq *q)
 
 bool smsq_unsynced(const struct smsq *q)
 {
-	return !q->mem && (q->broken || smsq__head((struct smsq *)q)->size != q->synced_off);
+	return !q->mem && (q->broken || q->held_n > 0 || smsq__head((struct smsq *)q)->size != q->synced_off);
 }
 
 enum sy_rc smsq_sync(struct smsq *q)
 {
-	SY_ASSERT(q != NULL);
-	return q->mem ? SY_OK : smsq__head_sync(q);
+	SY_ASSERT(q != NULL && !q->reporting);
+	if (q->mem)
+		return SY_OK;
+	if (!q->async)
+		return smsq__head_sync(q);
+	/* Waits for the sync in flight (its callbacks run), then commits what
+	 * waited for it with a sync here, so everything appended before the
+	 * call is durable and reported when it returns SY_OK. */
+	q->waiting = true;
+	if (q->inflight)
+		sy_env_file_sync_wait(q->env, smsq__head(q)->f);
+	q->waiting = false;
+	if (q->inflight)
+		return smsq__err(q, "sms queue: the sync in flight did not finish"), SY_ERR_IO;
+	q->draining = true;
+	enum sy_rc rc = q->held_n > 0 ? smsq_sync_held(q) : SY_OK;
+	if (rc == SY_OK && q->count > 0)
+		rc = smsq_commit(q);
+	if (rc == SY_OK)
+		rc = smsq__head_sync(q);
+	q->draining = false;
+	return rc;
 }
 
 /* ---- appending ---- */
@@ -295,9 +401,12 @@ static enum sy_rc smsq_make_room(struct smsq *q, uint32_t body_len)
 {
 	/* A nested commit would report entries while their batch is being
 	 * reported; the caller sheds the load instead. */
-	if ((q->count == q->batch_max || q->bytes_max - q->bytes_used < body_len) &&
-	    (q->reporting || smsq_commit(q) != SY_OK))
-		return SY_ERR_FULL;
+	if (q->count == q->batch_max || q->bytes_max - q->bytes_used < body_len) {
+		/* With a sync in flight the commit waits: still full. */
+		if (q->reporting || smsq_commit(q) != SY_OK || q->count == q->batch_max ||
+		    q->bytes_max - q->bytes_used < body_len)
+			return SY_ERR_FULL;
+	}
 	uint32_t idx;
 	if (q->count == sy_pool_used(&q->batch) && sy_pool_grow(&q->batch, &idx) == NULL)
 		return SY_ERR_NOMEM;
@@ -407,6 +516,7 @@ static enum sy_rc smsq_alloc(struct smsq *q, const struct smsq_opts *opts)
 	q->arg = opts->arg;
 	q->before_commit = opts->before_commit;
 	q->sync_full = opts->sync_full;
+	q->async = opts->sync_full && q->env->ops->file_sync_start != NULL;
 	q->batch_max = opts->batch_max != 0 ? opts->batch_max : SMSQ_BATCH_DEFAULT;
 	q->bytes_max = opts->batch_bytes_max != 0 ? opts->batch_bytes_max : SMSQ_BATCH_BYTES_DEFAULT;
 	q->seg_max = opts->segment_bytes != 0 ? opts->segment_bytes : SMSQ_SEGMENT_DEFAULT;
@@ -438,6 +548,7 @@ enum sy_rc smsq_open(const struct sy_env *env, const char *path, const struct sm
 		goto out_free;
 	snprintf(q->dir, sizeof q->dir, "%s", path);
 	q->mem = strcmp(path, ":memory:") == 0;
+	q->async = q->async && !q->mem;
 	if (!q->mem && (r = smsq__open_log(q)) != SY_OK)
 		goto out_free;
 	*out = q;
@@ -524,7 +635,13 @@ enum sy_rc smsq_close(struct smsq *q)
 {
 	if (q == NULL)
 		return SY_OK;
-	enum sy_rc r = smsq_commit(q);
+	q->draining = true; /* nothing left in flight */
+	enum sy_rc r = SY_OK;
+	if (q->inflight || q->held_n > 0)
+		r = smsq_sync(q);
+	q->draining = true;
+	if (r == SY_OK)
+		r = smsq_commit(q);
 	if (r == SY_OK)
 		r = smsq_sync(q);
 	smsq_free(q);

@@ -17,6 +17,17 @@
  * queue is idle (smsq_unsynced()): at most one commit interval of
  * acknowledged messages is ever off stable storage.
  *
+ * Asynchronous sync_full: when the env has file_sync_start (live: a sync
+ * thread; sim: an event after the disk time), a commit writes its batch and
+ * hands the fdatasync off; the batch's callbacks run from the loop when it
+ * completes (never before: acknowledged = on disk). Meanwhile smsq_commit()
+ * leaves the next batch to accumulate (SY_OK) and the completion commits it,
+ * so the group grows with the disk's latency. A failed sync keeps the
+ * callbacks back and smsq_failing() true; the owner's next smsq_commit()
+ * (smsq_unsynced() says one is due) cuts, rewrites and syncs again and
+ * returns SY_ERR_IO while that retry runs. smsq_sync() and smsq_close() wait
+ * for the sync in flight and commit what waited, syncing in place.
+ *
  * Exactly-once protocol (the SMSC must follow it; the store makes it possible):
  *
  * 1. Accept. submit_sm -> the SMSC assigns an id (unique, > smsq_last_id() after

@@ -76,6 +76,15 @@ struct smsq {
 	bool (*before_commit)(void *arg);
 	bool sync_full;
 	bool failing; /* the last commit did not happen */
+	/* Asynchronous group commit (sync_full with an env that syncs off the
+	 * loop): a written batch's reports wait in report[0, held_n) until its
+	 * fdatasync completes; meanwhile the next batch accumulates. */
+	bool async;	  /* sync_full and the env has file_sync_start */
+	bool inflight;	  /* a sync of the head is running */
+	bool waiting;	  /* inside smsq_sync(): the completion does not commit */
+	bool draining;	  /* commits sync before they return (smsq_sync, close) */
+	uint32_t held_n;  /* reports written, not yet durable */
+	uint64_t sync_to; /* the head's size when the sync in flight started */
 	uint32_t batch_max, bytes_max;
 	uint32_t count, bytes_used;
 	struct sy_pool batch; /* entries 0..count-1; grown to the largest batch yet */
@@ -142,6 +151,11 @@ struct smsq_seg *smsq__head(struct smsq *q);
 /* Sets errmsg to what failed on segment no; SY_ERR_IO. */
 enum sy_rc smsq__file_err(struct smsq *q, enum sy_rc rc, uint32_t no, const char *what);
 enum sy_rc smsq__head_sync(struct smsq *q);
+/* After a failed write or sync: cuts the head back to synced_off and writes
+ * ubuf again (*repaired: it did, so a sync is due even with nothing new). */
+enum sy_rc smsq__head_repair(struct smsq *q, bool *repaired);
+/* A sync of the head succeeded: what was written is durable. */
+void smsq__head_synced(struct smsq *q);
 enum sy_rc smsq__load(struct smsq *q, const struct smsq_live *l, uint8_t *buf, struct smsq_msg *m);
 enum sy_rc smsq__prepare(struct smsq *q);
 enum sy_rc smsq__open_log(struct smsq *q);

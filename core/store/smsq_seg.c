@@ -33,31 +33,46 @@ enum sy_rc smsq__file_err(struct smsq *q, enum sy_rc rc, uint32_t no, const char
  * fdatasync the kernel may have dropped the pages it was given (and marked
  * them clean), so the tail past the last good sync is cut and written again
  * from memory (ubuf) before syncing. */
+enum sy_rc smsq__head_repair(struct smsq *q, bool *repaired)
+{
+	struct smsq_seg *h = smsq__head(q);
+	*repaired = false;
+	if (!q->broken)
+		return SY_OK;
+	enum sy_rc rc = sy_env_file_truncate(q->env, h->f, q->synced_off);
+	if (rc == SY_OK && q->ubuf.len > 0)
+		rc = sy_env_file_write(q->env, h->f, q->synced_off, q->ubuf.p, q->ubuf.len);
+	if (rc != SY_OK)
+		return smsq__file_err(q, rc, h->no, "rewrite after a failure");
+	h->size = q->synced_off + q->ubuf.len;
+	q->st.bytes += q->ubuf.len;
+	q->broken = false;
+	*repaired = true;
+	return SY_OK;
+}
+
+void smsq__head_synced(struct smsq *q)
+{
+	q->st.syncs++;
+	q->synced_off = smsq__head(q)->size;
+	q->ubuf.len = 0;
+}
+
 enum sy_rc smsq__head_sync(struct smsq *q)
 {
 	struct smsq_seg *h = smsq__head(q);
-	bool repaired = false;
-	if (q->broken) {
-		enum sy_rc rc = sy_env_file_truncate(q->env, h->f, q->synced_off);
-		if (rc == SY_OK && q->ubuf.len > 0)
-			rc = sy_env_file_write(q->env, h->f, q->synced_off, q->ubuf.p, q->ubuf.len);
-		if (rc != SY_OK)
-			return smsq__file_err(q, rc, h->no, "rewrite after a failure");
-		h->size = q->synced_off + q->ubuf.len;
-		q->st.bytes += q->ubuf.len;
-		q->broken = false;
-		repaired = true;
-	}
+	bool repaired;
+	enum sy_rc rc = smsq__head_repair(q, &repaired);
+	if (rc != SY_OK)
+		return rc;
 	if (h->size == q->synced_off && !repaired)
 		return SY_OK;
-	enum sy_rc rc = sy_env_file_sync(q->env, h->f);
+	rc = sy_env_file_sync(q->env, h->f);
 	if (rc != SY_OK) {
 		q->broken = true;
 		return smsq__file_err(q, rc, h->no, "fdatasync");
 	}
-	q->st.syncs++;
-	q->synced_off = h->size;
-	q->ubuf.len = 0;
+	smsq__head_synced(q);
 	return SY_OK;
 }
 
