@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/store/smsq.h"
+
 /* ---- records ---- */
 
 /* Two FIFOs of parts to send: retries (throttled, or cut off by a session
@@ -51,17 +53,6 @@ static bool q_empty(const struct esme *e)
 	return e->q_head == NIL && e->r_head == NIL;
 }
 
-void esme__done_push(struct esme *e, struct esme_seg *g)
-{
-	g->state = S_DONE;
-	g->next = NIL;
-	if (e->done_head == NIL)
-		e->done_head = g->idx;
-	else
-		esme__seg(e, e->done_tail)->next = g->idx;
-	e->done_tail = g->idx;
-}
-
 void esme__seg_free(struct esme *e, struct esme_seg *g)
 {
 	g->state = S_FREE;
@@ -71,8 +62,7 @@ void esme__seg_free(struct esme *e, struct esme_seg *g)
 	e->seg_free = g->idx;
 }
 
-/* A free record (recycled, else a new one), else the oldest remembered one
- * (its receipt came long ago). */
+/* A free record (recycled, else a new one); NULL when seg_max are live. */
 static struct esme_seg *seg_take(struct esme *e)
 {
 	struct esme_seg *g;
@@ -83,23 +73,137 @@ static struct esme_seg *seg_take(struct esme *e)
 	} else if ((g = sy_pool_grow(&e->segs, &idx)) != NULL) {
 		g->idx = idx;
 		g->msg = NIL;
-	} else if (e->done_head != NIL) {
-		g = esme__seg(e, e->done_head);
-		e->done_head = g->next;
-		if (e->done_head == NIL)
-			e->done_tail = NIL;
-		sy_htab_remove(&e->ids, &g->h);
-		g->gen++;
-		e->st.seg_recycled++;
 	} else {
 		return NULL;
 	}
-	SY_ASSERT(g->state == S_FREE || g->state == S_DONE);
+	SY_ASSERT(g->state == S_FREE);
 	g->next = NIL;
 	g->throttles = 0;
 	g->sent_once = false;
 	esme__seg_id_clear(e, g);
 	return g;
+}
+
+/* ---- the done window (struct esme_done) ---- */
+
+uint64_t esme__id_value(struct sy_str id)
+{
+	uint64_t v;
+	if (smsq_id_parse(id, &v) == SY_OK && v < UINT64_MAX / 2)
+		return v + 1;
+	return sy_hash64(id.p, id.len, 0x65736D655F696473ull) | 1ull << 63;
+}
+
+static inline uint64_t done_home(const struct esme_done *d, uint64_t v)
+{
+	return ((v ^ (v >> 29)) * 0x9E3779B97F4A7C15ull >> 20) & d->mask;
+}
+
+bool esme__done_has(const struct esme_done *d, uint64_t v)
+{
+	if (d->set == NULL)
+		return false;
+	for (uint64_t i = done_home(d, v);; i = (i + 1) & d->mask) {
+		if (d->set[i] == v)
+			return true;
+		if (d->set[i] == 0)
+			return false;
+	}
+}
+
+static void set_put(struct esme_done *d, uint64_t v)
+{
+	uint64_t i = done_home(d, v);
+	while (d->set[i] != 0 && d->set[i] != v)
+		i = (i + 1) & d->mask;
+	d->set[i] = v;
+}
+
+/* Unlinks v (in the set) and shifts back the entries after it that would
+ * otherwise be cut off from their home slot. */
+static void set_del(struct esme_done *d, uint64_t v)
+{
+	uint64_t i = done_home(d, v);
+	while (d->set[i] != v)
+		i = (i + 1) & d->mask;
+	for (uint64_t j = i;;) {
+		j = (j + 1) & d->mask;
+		if (d->set[j] == 0)
+			break;
+		uint64_t k = done_home(d, d->set[j]);
+		/* the entry at j may stay if its home k lies cyclically in (i, j] */
+		if (i <= j ? i < k && k <= j : i < k || k <= j)
+			continue;
+		d->set[i] = d->set[j];
+		i = j;
+	}
+	d->set[i] = 0;
+}
+
+/* Room for one more id: the ring doubles up to cap, the set doubles at
+ * three quarters full. false when out of memory. */
+static bool done_room(struct esme_done *d)
+{
+	if (d->n == d->ring_cap && d->ring_cap < d->cap) {
+		uint64_t nc = SY_MIN(SY_MAX(d->ring_cap * 2, 1024u), d->cap);
+		uint64_t *r = malloc(nc * sizeof(*r));
+		if (r == NULL)
+			return false;
+		for (uint64_t i = 0; i < d->n; i++)
+			r[i] = d->ring[(d->head + i) % d->ring_cap];
+		free(d->ring);
+		*d = (struct esme_done){r, nc, 0, d->n, d->cap, d->set, d->mask};
+	}
+	if (d->set != NULL && (d->n + 1) * 4 <= (d->mask + 1) * 3)
+		return true;
+	uint64_t slots = d->set == NULL ? 2048u : 2 * (d->mask + 1);
+	struct esme_done nd = *d;
+	nd.set = calloc(slots, sizeof(*nd.set));
+	if (nd.set == NULL)
+		return false;
+	nd.mask = slots - 1;
+	for (uint64_t i = 0; d->set != NULL && i <= d->mask; i++)
+		if (d->set[i] != 0)
+			set_put(&nd, d->set[i]);
+	free(d->set);
+	*d = nd;
+	return true;
+}
+
+void esme__done_add(struct esme_done *d, uint64_t v, uint64_t *forgotten)
+{
+	if (esme__done_has(d, v))
+		return; /* the same id twice: a later receipt for it counts as a duplicate */
+	if (d->n == d->cap && d->n > 0) {
+		set_del(d, d->ring[d->head]);
+		d->head = (d->head + 1) % d->ring_cap;
+		d->n--;
+		(*forgotten)++;
+	}
+	if (!done_room(d)) {
+		(*forgotten)++; /* not remembered: a duplicate of it goes unseen */
+		return;
+	}
+	d->ring[(d->head + d->n) % d->ring_cap] = v;
+	d->n++;
+	set_put(d, v);
+}
+
+void esme__done_free(struct esme_done *d)
+{
+	free(d->ring);
+	free(d->set);
+	*d = (struct esme_done){.cap = d->cap};
+}
+
+void esme__seg_done(struct esme *e, struct esme_seg *g)
+{
+	const char *id = esme__seg_id(g);
+	if (g->state == S_ACCEPTED)
+		sy_htab_remove(&e->ids, &g->h);
+	esme__done_add(&e->done, esme__id_value(sy_str_from(id)), &e->st.seg_recycled);
+	esme__seg_id_clear(e, g);
+	esme__seg_free(e, g);
 }
 
 void esme__seg_id_clear(struct esme *e, struct esme_seg *g)
