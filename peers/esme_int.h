@@ -90,7 +90,8 @@ struct esme {
 	bool started, stopping, unbinding;
 	char validity[SMPP_TIME_MAX + 1];
 	struct esme_stats st;
-	char utf8[ESME_TEXT_CHARS_MAX * 2 + 8];
+	uint64_t text_no; /* the message whose text is in text (0: none) */
+	size_t text_len;
 	uint8_t text[ESME_TEXT_CHARS_MAX * 2 + 8];
 	uint8_t sm[SMPP_SM_LEN_MAX];
 };
@@ -116,6 +117,9 @@ static inline struct esme_msg *esme__msg(const struct esme *e, uint32_t i)
 {
 	return sy_pool_at(&e->msgs, i);
 }
+
+/* The characters of GSM texts: each is its own GSM 03.38 code. */
+extern const char esme__gsm_chars[];
 
 void esme__accepted(struct esme *e, struct esme_seg *g, struct sy_str id);
 /* g got its final receipt (or wants none): its id goes to the done window

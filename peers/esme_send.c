@@ -257,34 +257,35 @@ void esme__msg_answer(struct esme *e, struct esme_seg *g, bool ok)
 
 /* ---- text ---- */
 
-static const char gsm_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,!?";
+const char esme__gsm_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,!?";
 
-/* Rebuilds m's text from its seed and encodes it into e->text; returns the
- * octets. GSM text is one septet per octet (as SMPP carries data_coding 0),
- * UCS2 text is Cyrillic (no GSM form, BMP only, so no pair ever splits). */
+/* Rebuilds m's text from its seed, encoded, into e->text; returns the
+ * octets. GSM text is one septet per octet (as SMPP carries data_coding 0):
+ * esme__gsm_chars are their own GSM 03.38 codes. UCS2 text is Cyrillic (no
+ * GSM form, BMP only, so no pair ever splits), big-endian. Both are written
+ * straight in their encoding (test_esme_done checks they are what
+ * smpp_gsm_from_utf8 and smpp_ucs2_from_utf8 would make), and the text of
+ * the last message built is kept: its parts are usually sent right after. */
 static size_t text_build(struct esme *e, const struct esme_msg *m)
 {
+	if (e->text_no == m->no && m->no != 0)
+		return e->text_len;
 	struct sy_rng r;
-	size_t n = 0, len = 0, bad = 0;
+	size_t n = 0;
 	sy_rng_init(&r, m->text_seed);
+	SY_ASSERT(2 * (size_t)m->chars <= sizeof(e->text));
 	for (uint32_t i = 0; i < m->chars; i++) {
 		if (m->enc == SMPP_ENC_GSM7) {
-			e->utf8[n++] = gsm_chars[sy_rng_below(&r, sizeof(gsm_chars) - 1)];
+			e->text[n++] = (uint8_t)esme__gsm_chars[sy_rng_below(&r, sizeof(esme__gsm_chars) - 1)];
 			continue;
 		}
 		uint32_t cp = sy_rng_below(&r, 8) == 0 ? 0x20 : 0x430 + (uint32_t)sy_rng_below(&r, 32);
-		if (cp < 0x80) {
-			e->utf8[n++] = (char)cp;
-		} else {
-			e->utf8[n++] = (char)(0xC0 | (cp >> 6));
-			e->utf8[n++] = (char)(0x80 | (cp & 0x3F));
-		}
+		e->text[n++] = (uint8_t)(cp >> 8);
+		e->text[n++] = (uint8_t)cp;
 	}
-	struct sy_str u = {e->utf8, n};
-	enum sy_rc rc = m->enc == SMPP_ENC_GSM7 ? smpp_gsm_from_utf8(u, e->text, sizeof(e->text), &len, &bad)
-						: smpp_ucs2_from_utf8(u, e->text, sizeof(e->text), &len);
-	SY_ASSERT(rc == SY_OK && bad == 0);
-	return len;
+	e->text_no = m->no;
+	e->text_len = n;
+	return n;
 }
 
 static size_t part_octets(enum smpp_text_enc enc)

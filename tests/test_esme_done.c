@@ -2,7 +2,8 @@
  * esme_done): the ids of the last cap receipted parts, 8 bytes each, to
  * tell a duplicate receipt from an unknown one. Checked against a plain
  * reference (the last cap ids added), through growth, eviction and
- * backward-shift deletion under colliding homes; and the id values. */
+ * backward-shift deletion under colliding homes; the id values; and the
+ * texts the applications write straight in GSM or UCS2. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -118,12 +119,43 @@ static void test_id_value(void **state)
 	assert_true(esme__id_value(SY_STR("")) >> 63);
 }
 
+/* esme_send.c writes texts straight in their encoding: the same octets as
+ * the encoders would make from the UTF-8 text. */
+static void test_text_encoding(void **state)
+{
+	(void)state;
+	struct sy_str g = sy_str_from(esme__gsm_chars);
+	uint8_t out[256];
+	size_t len = 0, bad = 0;
+	assert_int_equal(smpp_gsm_from_utf8(g, out, sizeof(out), &len, &bad), SY_OK);
+	assert_int_equal(bad, 0);
+	assert_int_equal(len, g.len);
+	assert_memory_equal(out, g.p, g.len);
+	/* U+0020 and U+0430..U+044F as UTF-8, and as UCS2 big-endian */
+	char u[2 * 33];
+	uint8_t want[2 * 33];
+	size_t n = 0;
+	u[n] = ' ';
+	want[2 * n] = 0;
+	want[2 * n + 1] = 0x20;
+	n++;
+	for (uint32_t cp = 0x430; cp < 0x450; cp++, n++) {
+		u[2 * n - 1] = (char)(0xC0 | (cp >> 6));
+		u[2 * n] = (char)(0x80 | (cp & 0x3F));
+		want[2 * n] = (uint8_t)(cp >> 8);
+		want[2 * n + 1] = (uint8_t)cp;
+	}
+	assert_int_equal(smpp_ucs2_from_utf8((struct sy_str){u, 2 * n - 1}, out, sizeof(out), &len), SY_OK);
+	assert_int_equal(len, 2 * n);
+	assert_memory_equal(out, want, 2 * n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_window_sequential), cmocka_unit_test(test_window_random),
 	    cmocka_unit_test(test_window_clashes),    cmocka_unit_test(test_window_repeat),
-	    cmocka_unit_test(test_id_value),
+	    cmocka_unit_test(test_id_value),	      cmocka_unit_test(test_text_encoding),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
