@@ -73,8 +73,7 @@ static enum sy_rc pools_alloc(struct esme *e)
 {
 	uint32_t msg_max = e->cfg.queue_max + e->cfg.binds * e->cfg.window;
 	if (sy_pool_init(&e->msgs, sizeof(struct esme_msg), msg_max) != SY_OK ||
-	    sy_pool_init(&e->segs, sizeof(struct esme_seg), e->cfg.seg_max) != SY_OK ||
-	    sy_htab_init(&e->ids, e->cfg.seg_max) != SY_OK)
+	    sy_pool_init(&e->segs, sizeof(struct esme_seg), e->cfg.seg_max) != SY_OK)
 		return SY_ERR_NOMEM;
 	e->msg_free = e->seg_free = NIL;
 	e->q_head = e->q_tail = e->r_head = e->r_tail = NIL;
@@ -124,7 +123,7 @@ enum sy_rc esme_create(const struct sy_env *env, const struct esme_cfg *cfg, str
 	*out = e;
 	return SY_OK;
 out_free:
-	sy_htab_free(&e->ids);
+	free(e->live.e);
 	esme__done_free(&e->done);
 	sy_pool_free(&e->msgs);
 	sy_pool_free(&e->segs);
@@ -143,7 +142,7 @@ void esme_destroy(struct esme *e)
 	smpp_pool_destroy(e->pool);
 	for (uint32_t i = 0; e->ids_heap > 0 && i < sy_pool_used(&e->segs); i++)
 		esme__seg_id_clear(e, esme__seg(e, i));
-	sy_htab_free(&e->ids);
+	free(e->live.e);
 	esme__done_free(&e->done);
 	sy_pool_free(&e->msgs);
 	sy_pool_free(&e->segs);
@@ -339,8 +338,7 @@ void esme__accepted(struct esme *e, struct esme_seg *g, struct sy_str id)
 		fprintf(e->cfg.acked_out, "%s\n", esme__seg_id(g));
 	esme__msg_answer(e, g, true);
 	if (e->cfg.registered_delivery) {
-		g->state = S_ACCEPTED;
-		sy_htab_insert(&e->ids, &g->h, (struct sy_str){esme__seg_id(g), id.len});
+		esme__seg_accepted(e, g);
 	} else {
 		esme__seg_done(e, g);
 	}
@@ -427,8 +425,8 @@ void esme__receipt(struct esme *e, const struct smpp_pdu *req)
 		return;
 	}
 	bool intermediate = state == SMPP_STATE_ENROUTE || state == SMPP_STATE_ACCEPTED;
-	struct sy_hnode *h = sy_htab_find(&e->ids, id);
-	if (h == NULL) {
+	struct esme_seg *g = esme__live_find(e, id);
+	if (g == NULL) {
 		/* not awaiting a receipt: receipted before, or never ours */
 		if (!esme__done_has(&e->done, esme__id_value(id)))
 			e->st.rcpt_unknown++;
@@ -442,7 +440,6 @@ void esme__receipt(struct esme *e, const struct smpp_pdu *req)
 		e->st.rcpt_intermediate++;
 		return;
 	}
-	struct esme_seg *g = SY_CONTAINER_OF(h, struct esme_seg, h);
 	SY_ASSERT(g->state == S_ACCEPTED);
 	receipt_count(e, state);
 	sy_hist_add(&e->st.receipt, sy_env_now_ns(e->env) - g->first_sent_ns);

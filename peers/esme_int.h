@@ -6,7 +6,6 @@
 
 #include "esme.h"
 
-#include "core/htab.h"
 #include "core/pool.h"
 #include "core/rng.h"
 #include "core/smpp/session.h"
@@ -14,7 +13,7 @@
 
 #define NIL UINT32_MAX
 
-enum { S_FREE = 0, S_QUEUED, S_INFLIGHT, S_ACCEPTED, S_DONE };
+enum { S_FREE = 0, S_QUEUED, S_INFLIGHT, S_ACCEPTED };
 
 /* The switch's id with its NUL fits in here (its decimal ids have 17
  * digits until the year 2286); a longer one (up to SMPP_MESSAGE_ID_MAX) is
@@ -24,7 +23,6 @@ enum { S_FREE = 0, S_QUEUED, S_INFLIGHT, S_ACCEPTED, S_DONE };
 #define ESME_ID_INLINE 19
 
 struct esme_seg {
-	struct sy_hnode h; /* in e->ids while ACCEPTED */
 	uint64_t msg_no, first_sent_ns, last_sent_ns;
 	uint32_t idx, next; /* next: free list or send queue */
 	uint32_t msg;	    /* message slot while QUEUED or INFLIGHT */
@@ -33,7 +31,7 @@ struct esme_seg {
 	bool sent_once, id_heap;
 	char id[ESME_ID_INLINE];
 };
-_Static_assert(sizeof(struct esme_seg) == 96, "a segment record stays small");
+_Static_assert(sizeof(struct esme_seg) == 64, "a segment record is one cache line");
 
 struct esme_msg {
 	uint64_t no, text_seed;
@@ -53,6 +51,13 @@ struct esme_msg {
 struct esme_done {
 	uint64_t *ring, ring_cap, head, n, cap;
 	uint64_t *set, mask;
+};
+
+/* The parts accepted and waiting for their receipt, by their id's value
+ * (esme__id_value): (value, record index) slots, open addressing as above;
+ * a value that is a hash is checked against the record's id. */
+struct esme_live {
+	uint64_t *e, mask, n;
 };
 
 struct esme_bind {
@@ -82,7 +87,7 @@ struct esme {
 	uint32_t seg_free, q_head, q_tail, r_head, r_tail;
 	uint64_t live_segs; /* QUEUED or INFLIGHT */
 	uint64_t ids_heap;  /* segment ids too long for the record */
-	struct sy_htab ids; /* parts accepted, waiting for their receipt */
+	struct esme_live live;
 	struct esme_done done;
 	uint64_t weight_total, msg_seq, next_arrival_ns;
 	sy_timer_id t_arrival;
@@ -122,6 +127,9 @@ static inline struct esme_msg *esme__msg(const struct esme *e, uint32_t i)
 extern const char esme__gsm_chars[];
 
 void esme__accepted(struct esme *e, struct esme_seg *g, struct sy_str id);
+/* g (its id set) now waits for its receipt; esme__live_find finds it by id. */
+void esme__seg_accepted(struct esme *e, struct esme_seg *g);
+struct esme_seg *esme__live_find(const struct esme *e, struct sy_str id);
 /* g got its final receipt (or wants none): its id goes to the done window
  * and the record is freed. */
 void esme__seg_done(struct esme *e, struct esme_seg *g);

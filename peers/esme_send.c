@@ -94,16 +94,66 @@ uint64_t esme__id_value(struct sy_str id)
 	return sy_hash64(id.p, id.len, 0x65736D655F696473ull) | 1ull << 63;
 }
 
-static inline uint64_t done_home(const struct esme_done *d, uint64_t v)
+/* Open-addressing tables of nonzero 64-bit values, words 64-bit words a
+ * slot (the value, then what goes with it), linear probing, 0 = empty. */
+static inline uint64_t oa_home(uint64_t mask, uint64_t v)
 {
-	return ((v ^ (v >> 29)) * 0x9E3779B97F4A7C15ull >> 20) & d->mask;
+	return ((v ^ (v >> 29)) * 0x9E3779B97F4A7C15ull >> 20) & mask;
+}
+
+/* The first empty slot on v's probe path (there is one: tables stay under
+ * three quarters full). */
+static uint64_t *oa_place(uint64_t *e, uint64_t mask, uint32_t words, uint64_t v)
+{
+	uint64_t i = oa_home(mask, v);
+	while (e[i * words] != 0)
+		i = (i + 1) & mask;
+	return e + i * words;
+}
+
+/* Empties slot i and shifts back the entries after it that would otherwise
+ * be cut off from their home slot. */
+static void oa_del_at(uint64_t *e, uint64_t mask, uint32_t words, uint64_t i)
+{
+	for (uint64_t j = i;;) {
+		j = (j + 1) & mask;
+		if (e[j * words] == 0)
+			break;
+		uint64_t k = oa_home(mask, e[j * words]);
+		/* the entry at j may stay if its home k lies cyclically in (i, j] */
+		if (i <= j ? i < k && k <= j : i < k || k <= j)
+			continue;
+		memcpy(e + i * words, e + j * words, words * sizeof(uint64_t));
+		i = j;
+	}
+	memset(e + i * words, 0, words * sizeof(uint64_t));
+}
+
+/* Room for one more entry (n now): doubles *e at three quarters full
+ * (first 2048 slots); false when out of memory. */
+static bool oa_room(uint64_t **e, uint64_t *mask, uint64_t n, uint32_t words)
+{
+	if (*e != NULL && (n + 1) * 4 <= (*mask + 1) * 3)
+		return true;
+	uint64_t slots = *e == NULL ? 2048u : 2 * (*mask + 1);
+	uint64_t *ne = calloc(slots, words * sizeof(uint64_t));
+	if (ne == NULL)
+		return false;
+	for (uint64_t i = 0; *e != NULL && i <= *mask; i++)
+		if ((*e)[i * words] != 0)
+			memcpy(oa_place(ne, slots - 1, words, (*e)[i * words]), *e + i * words,
+			       words * sizeof(uint64_t));
+	free(*e);
+	*e = ne;
+	*mask = slots - 1;
+	return true;
 }
 
 bool esme__done_has(const struct esme_done *d, uint64_t v)
 {
 	if (d->set == NULL)
 		return false;
-	for (uint64_t i = done_home(d, v);; i = (i + 1) & d->mask) {
+	for (uint64_t i = oa_home(d->mask, v);; i = (i + 1) & d->mask) {
 		if (d->set[i] == v)
 			return true;
 		if (d->set[i] == 0)
@@ -111,33 +161,12 @@ bool esme__done_has(const struct esme_done *d, uint64_t v)
 	}
 }
 
-static void set_put(struct esme_done *d, uint64_t v)
-{
-	uint64_t i = done_home(d, v);
-	while (d->set[i] != 0 && d->set[i] != v)
-		i = (i + 1) & d->mask;
-	d->set[i] = v;
-}
-
-/* Unlinks v (in the set) and shifts back the entries after it that would
- * otherwise be cut off from their home slot. */
 static void set_del(struct esme_done *d, uint64_t v)
 {
-	uint64_t i = done_home(d, v);
+	uint64_t i = oa_home(d->mask, v);
 	while (d->set[i] != v)
 		i = (i + 1) & d->mask;
-	for (uint64_t j = i;;) {
-		j = (j + 1) & d->mask;
-		if (d->set[j] == 0)
-			break;
-		uint64_t k = done_home(d, d->set[j]);
-		/* the entry at j may stay if its home k lies cyclically in (i, j] */
-		if (i <= j ? i < k && k <= j : i < k || k <= j)
-			continue;
-		d->set[i] = d->set[j];
-		i = j;
-	}
-	d->set[i] = 0;
+	oa_del_at(d->set, d->mask, 1, i);
 }
 
 /* Room for one more id: the ring doubles up to cap, the set doubles at
@@ -152,22 +181,11 @@ static bool done_room(struct esme_done *d)
 		for (uint64_t i = 0; i < d->n; i++)
 			r[i] = d->ring[(d->head + i) % d->ring_cap];
 		free(d->ring);
-		*d = (struct esme_done){r, nc, 0, d->n, d->cap, d->set, d->mask};
+		d->ring = r;
+		d->ring_cap = nc;
+		d->head = 0;
 	}
-	if (d->set != NULL && (d->n + 1) * 4 <= (d->mask + 1) * 3)
-		return true;
-	uint64_t slots = d->set == NULL ? 2048u : 2 * (d->mask + 1);
-	struct esme_done nd = *d;
-	nd.set = calloc(slots, sizeof(*nd.set));
-	if (nd.set == NULL)
-		return false;
-	nd.mask = slots - 1;
-	for (uint64_t i = 0; d->set != NULL && i <= d->mask; i++)
-		if (d->set[i] != 0)
-			set_put(&nd, d->set[i]);
-	free(d->set);
-	*d = nd;
-	return true;
+	return oa_room(&d->set, &d->mask, d->n, 1);
 }
 
 void esme__done_add(struct esme_done *d, uint64_t v, uint64_t *forgotten)
@@ -186,7 +204,7 @@ void esme__done_add(struct esme_done *d, uint64_t v, uint64_t *forgotten)
 	}
 	d->ring[(d->head + d->n) % d->ring_cap] = v;
 	d->n++;
-	set_put(d, v);
+	*oa_place(d->set, d->mask, 1, v) = v;
 }
 
 void esme__done_free(struct esme_done *d)
@@ -196,12 +214,66 @@ void esme__done_free(struct esme_done *d)
 	*d = (struct esme_done){.cap = d->cap};
 }
 
+/* ---- parts awaiting their receipt (struct esme_live) ---- */
+
+static bool seg_id_is(const struct esme_seg *g, struct sy_str id)
+{
+	const char *s = esme__seg_id(g);
+	return strncmp(s, id.p, id.len) == 0 && s[id.len] == '\0';
+}
+
+struct esme_seg *esme__live_find(const struct esme *e, struct sy_str id)
+{
+	const struct esme_live *l = &e->live;
+	if (l->e == NULL)
+		return NULL;
+	uint64_t v = esme__id_value(id);
+	for (uint64_t i = oa_home(l->mask, v);; i = (i + 1) & l->mask) {
+		const uint64_t *s = l->e + 2 * i;
+		if (s[0] == 0)
+			return NULL;
+		if (s[0] == v) {
+			struct esme_seg *g = esme__seg(e, (uint32_t)s[1]);
+			if (seg_id_is(g, id))
+				return g;
+		}
+	}
+}
+
+static void live_add(struct esme *e, struct esme_seg *g)
+{
+	struct esme_live *l = &e->live;
+	uint64_t v = esme__id_value(sy_str_from(esme__seg_id(g)));
+	bool room = oa_room(&l->e, &l->mask, l->n, 2);
+	SY_ASSERT(room || (l->e != NULL && l->n + 2 < l->mask)); /* out of memory: fuller, still correct */
+	uint64_t *s = oa_place(l->e, l->mask, 2, v);
+	s[0] = v;
+	s[1] = g->idx;
+	l->n++;
+}
+
+static void live_del(struct esme *e, struct esme_seg *g, uint64_t v)
+{
+	struct esme_live *l = &e->live;
+	uint64_t i = oa_home(l->mask, v);
+	while (l->e[2 * i] != v || l->e[2 * i + 1] != g->idx)
+		i = (i + 1) & l->mask;
+	oa_del_at(l->e, l->mask, 2, i);
+	l->n--;
+}
+
+void esme__seg_accepted(struct esme *e, struct esme_seg *g)
+{
+	g->state = S_ACCEPTED;
+	live_add(e, g);
+}
+
 void esme__seg_done(struct esme *e, struct esme_seg *g)
 {
-	const char *id = esme__seg_id(g);
+	uint64_t v = esme__id_value(sy_str_from(esme__seg_id(g)));
 	if (g->state == S_ACCEPTED)
-		sy_htab_remove(&e->ids, &g->h);
-	esme__done_add(&e->done, esme__id_value(sy_str_from(id)), &e->st.seg_recycled);
+		live_del(e, g, v);
+	esme__done_add(&e->done, v, &e->st.seg_recycled);
 	esme__seg_id_clear(e, g);
 	esme__seg_free(e, g);
 }
