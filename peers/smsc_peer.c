@@ -1,8 +1,8 @@
 /* smsc_peer.c: the simulated carrier SMSC. Accepted messages that want a
- * receipt get a record from a fixed pool with a timer for the receipt; keys
- * live in a second fixed pool under two hash tables for the whole run (the
- * switch's key TLV, and the message's own identity), so a repeat is found
- * however late it comes. Receipts go round-robin to
+ * receipt get a record from a pool with a timer for the receipt; keys are
+ * kept for the whole run (smsc_peer_keys.h: the switch's key TLV, and the
+ * message's own identity, as 64-bit values in open-addressing tables), so a
+ * repeat is found however late it comes. Receipts go round-robin to
  * bound receiver/transceiver sessions of the account; with none bound, or on
  * failure, they wait and are sent again. */
 #include "smsc_peer.h"
