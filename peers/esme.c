@@ -1,8 +1,8 @@
 /* esme.c: the SMPP application population. A message is a record with the
  * seed of its text, so parts are rebuilt on every (re)send instead of being
  * kept; each part is a segment record that outlives the message: it holds the
- * id the switch returned until the receipt, then is remembered (for duplicate
- * receipts) until the record is recycled for a new part. This file creates
+ * id the switch returned until the receipt, then only the id is remembered,
+ * in the done window (for duplicate receipts). This file creates
  * the population, keeps its binds, and handles what the switch answers
  * (responses, receipts); what it sends is in esme_send.c. */
 #include "esme_int.h"
@@ -73,11 +73,11 @@ static enum sy_rc pools_alloc(struct esme *e)
 {
 	uint32_t msg_max = e->cfg.queue_max + e->cfg.binds * e->cfg.window;
 	if (sy_pool_init(&e->msgs, sizeof(struct esme_msg), msg_max) != SY_OK ||
-	    sy_pool_init(&e->segs, sizeof(struct esme_seg), e->cfg.seg_max) != SY_OK ||
-	    sy_htab_init(&e->ids, e->cfg.seg_max) != SY_OK)
+	    sy_pool_init(&e->segs, sizeof(struct esme_seg), e->cfg.seg_max) != SY_OK)
 		return SY_ERR_NOMEM;
 	e->msg_free = e->seg_free = NIL;
-	e->q_head = e->q_tail = e->r_head = e->r_tail = e->done_head = e->done_tail = NIL;
+	e->q_head = e->q_tail = e->r_head = e->r_tail = NIL;
+	e->done.cap = e->cfg.seg_max;
 	return SY_OK;
 }
 
@@ -123,7 +123,8 @@ enum sy_rc esme_create(const struct sy_env *env, const struct esme_cfg *cfg, str
 	*out = e;
 	return SY_OK;
 out_free:
-	sy_htab_free(&e->ids);
+	free(e->live.e);
+	esme__done_free(&e->done);
 	sy_pool_free(&e->msgs);
 	sy_pool_free(&e->segs);
 	free(e);
@@ -141,7 +142,8 @@ void esme_destroy(struct esme *e)
 	smpp_pool_destroy(e->pool);
 	for (uint32_t i = 0; e->ids_heap > 0 && i < sy_pool_used(&e->segs); i++)
 		esme__seg_id_clear(e, esme__seg(e, i));
-	sy_htab_free(&e->ids);
+	free(e->live.e);
+	esme__done_free(&e->done);
 	sy_pool_free(&e->msgs);
 	sy_pool_free(&e->segs);
 	free(e);
@@ -332,14 +334,14 @@ void esme__accepted(struct esme *e, struct esme_seg *g, struct sy_str id)
 	SY_ASSERT(id.len <= SMPP_MESSAGE_ID_MAX);
 	e->st.segs_accepted++;
 	esme__seg_id_set(e, g, id);
-	sy_htab_insert(&e->ids, &g->h, (struct sy_str){esme__seg_id(g), id.len});
 	if (e->cfg.acked_out != NULL)
 		fprintf(e->cfg.acked_out, "%s\n", esme__seg_id(g));
 	esme__msg_answer(e, g, true);
-	if (e->cfg.registered_delivery)
-		g->state = S_ACCEPTED;
-	else
-		esme__done_push(e, g);
+	if (e->cfg.registered_delivery) {
+		esme__seg_accepted(e, g);
+	} else {
+		esme__seg_done(e, g);
+	}
 }
 
 static void on_response(void *arg, struct smpp_session *s, enum smpp_req_outcome how, uint32_t seq, uint64_t tag,
@@ -422,24 +424,26 @@ void esme__receipt(struct esme *e, const struct smpp_pdu *req)
 		e->st.rcpt_bad++;
 		return;
 	}
-	struct sy_hnode *h = sy_htab_find(&e->ids, id);
-	if (h == NULL) {
-		e->st.rcpt_unknown++;
+	bool intermediate = state == SMPP_STATE_ENROUTE || state == SMPP_STATE_ACCEPTED;
+	struct esme_seg *g = esme__live_find(e, id);
+	if (g == NULL) {
+		/* not awaiting a receipt: receipted before, or never ours */
+		if (!esme__done_has(&e->done, esme__id_value(id)))
+			e->st.rcpt_unknown++;
+		else if (intermediate)
+			e->st.rcpt_intermediate++;
+		else
+			e->st.rcpt_duplicate++;
 		return;
 	}
-	struct esme_seg *g = SY_CONTAINER_OF(h, struct esme_seg, h);
-	if (state == SMPP_STATE_ENROUTE || state == SMPP_STATE_ACCEPTED) {
+	if (intermediate) {
 		e->st.rcpt_intermediate++;
-		return;
-	}
-	if (g->state == S_DONE) {
-		e->st.rcpt_duplicate++;
 		return;
 	}
 	SY_ASSERT(g->state == S_ACCEPTED);
 	receipt_count(e, state);
 	sy_hist_add(&e->st.receipt, sy_env_now_ns(e->env) - g->first_sent_ns);
-	esme__done_push(e, g);
+	esme__seg_done(e, g);
 }
 
 static void on_request(void *arg, struct smpp_session *s, const struct smpp_pdu *req)

@@ -44,7 +44,8 @@ struct esme_cfg {
 	uint64_t stop_ns;	       /* no arrivals after esme_start() + stop_ns; 0 = never */
 	uint64_t max_msgs;	       /* arrivals at most (sent + skipped); 0 = unbounded */
 	uint32_t queue_max;	       /* messages waiting for a window slot (default 1000) */
-	uint32_t seg_max;	       /* segment records, live + remembered after their receipt (default 65536) */
+	uint32_t seg_max;	       /* segment records live (queued, in flight, awaiting their receipt), and
+					* ids remembered after their receipt for duplicate detection (default 65536) */
 	uint64_t resp_timeout_ns;      /* submit_sm_resp due within (default 10 s) */
 	uint64_t throttle_backoff_ns;  /* wait after ESME_RTHROTTLED (default 200 ms) */
 	uint32_t throttle_retries_max; /* per segment; then counted rejected (default 50) */
@@ -82,7 +83,7 @@ struct esme_stats {
 	uint64_t rcpt_bad;	    /* receipt with no parsable id */
 	uint64_t mo_received;	    /* deliver_sm that is not a receipt (answered OK) */
 	uint64_t binds_ok, bind_failures, session_drops, rebinds, binds_given_up;
-	uint64_t seg_recycled;	    /* remembered (receipted) records reused: duplicates of those go unseen */
+	uint64_t seg_recycled; /* receipted ids forgotten (seg_max newer ones kept): duplicates of those go unseen */
 	struct sy_hist submit_resp; /* submit_sm -> submit_sm_resp, every response */
 	struct sy_hist receipt;	    /* submit_sm -> final receipt */
 };

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/store/smsq.h"
+
 /* ---- records ---- */
 
 /* Two FIFOs of parts to send: retries (throttled, or cut off by a session
@@ -51,17 +53,6 @@ static bool q_empty(const struct esme *e)
 	return e->q_head == NIL && e->r_head == NIL;
 }
 
-void esme__done_push(struct esme *e, struct esme_seg *g)
-{
-	g->state = S_DONE;
-	g->next = NIL;
-	if (e->done_head == NIL)
-		e->done_head = g->idx;
-	else
-		esme__seg(e, e->done_tail)->next = g->idx;
-	e->done_tail = g->idx;
-}
-
 void esme__seg_free(struct esme *e, struct esme_seg *g)
 {
 	g->state = S_FREE;
@@ -71,8 +62,7 @@ void esme__seg_free(struct esme *e, struct esme_seg *g)
 	e->seg_free = g->idx;
 }
 
-/* A free record (recycled, else a new one), else the oldest remembered one
- * (its receipt came long ago). */
+/* A free record (recycled, else a new one); NULL when seg_max are live. */
 static struct esme_seg *seg_take(struct esme *e)
 {
 	struct esme_seg *g;
@@ -83,23 +73,209 @@ static struct esme_seg *seg_take(struct esme *e)
 	} else if ((g = sy_pool_grow(&e->segs, &idx)) != NULL) {
 		g->idx = idx;
 		g->msg = NIL;
-	} else if (e->done_head != NIL) {
-		g = esme__seg(e, e->done_head);
-		e->done_head = g->next;
-		if (e->done_head == NIL)
-			e->done_tail = NIL;
-		sy_htab_remove(&e->ids, &g->h);
-		g->gen++;
-		e->st.seg_recycled++;
 	} else {
 		return NULL;
 	}
-	SY_ASSERT(g->state == S_FREE || g->state == S_DONE);
+	SY_ASSERT(g->state == S_FREE);
 	g->next = NIL;
 	g->throttles = 0;
 	g->sent_once = false;
 	esme__seg_id_clear(e, g);
 	return g;
+}
+
+/* ---- the done window (struct esme_done) ---- */
+
+uint64_t esme__id_value(struct sy_str id)
+{
+	uint64_t v;
+	if (smsq_id_parse(id, &v) == SY_OK && v < UINT64_MAX / 2)
+		return v + 1;
+	return sy_hash64(id.p, id.len, 0x65736D655F696473ull) | 1ull << 63;
+}
+
+/* Open-addressing tables of nonzero 64-bit values, words 64-bit words a
+ * slot (the value, then what goes with it), linear probing, 0 = empty. */
+static inline uint64_t oa_home(uint64_t mask, uint64_t v)
+{
+	return ((v ^ (v >> 29)) * 0x9E3779B97F4A7C15ull >> 20) & mask;
+}
+
+/* The first empty slot on v's probe path (there is one: tables stay under
+ * three quarters full). */
+static uint64_t *oa_place(uint64_t *e, uint64_t mask, uint32_t words, uint64_t v)
+{
+	uint64_t i = oa_home(mask, v);
+	while (e[i * words] != 0)
+		i = (i + 1) & mask;
+	return e + i * words;
+}
+
+/* Empties slot i and shifts back the entries after it that would otherwise
+ * be cut off from their home slot. */
+static void oa_del_at(uint64_t *e, uint64_t mask, uint32_t words, uint64_t i)
+{
+	for (uint64_t j = i;;) {
+		j = (j + 1) & mask;
+		if (e[j * words] == 0)
+			break;
+		uint64_t k = oa_home(mask, e[j * words]);
+		/* the entry at j may stay if its home k lies cyclically in (i, j] */
+		if (i <= j ? i < k && k <= j : i < k || k <= j)
+			continue;
+		memcpy(e + i * words, e + j * words, words * sizeof(uint64_t));
+		i = j;
+	}
+	memset(e + i * words, 0, words * sizeof(uint64_t));
+}
+
+/* Room for one more entry (n now): doubles *e at three quarters full
+ * (first 2048 slots); false when out of memory. */
+static bool oa_room(uint64_t **e, uint64_t *mask, uint64_t n, uint32_t words)
+{
+	if (*e != NULL && (n + 1) * 4 <= (*mask + 1) * 3)
+		return true;
+	uint64_t slots = *e == NULL ? 2048u : 2 * (*mask + 1);
+	uint64_t *ne = calloc(slots, words * sizeof(uint64_t));
+	if (ne == NULL)
+		return false;
+	for (uint64_t i = 0; *e != NULL && i <= *mask; i++)
+		if ((*e)[i * words] != 0)
+			memcpy(oa_place(ne, slots - 1, words, (*e)[i * words]), *e + i * words,
+			       words * sizeof(uint64_t));
+	free(*e);
+	*e = ne;
+	*mask = slots - 1;
+	return true;
+}
+
+bool esme__done_has(const struct esme_done *d, uint64_t v)
+{
+	if (d->set == NULL)
+		return false;
+	for (uint64_t i = oa_home(d->mask, v);; i = (i + 1) & d->mask) {
+		if (d->set[i] == v)
+			return true;
+		if (d->set[i] == 0)
+			return false;
+	}
+}
+
+static void set_del(struct esme_done *d, uint64_t v)
+{
+	uint64_t i = oa_home(d->mask, v);
+	while (d->set[i] != v)
+		i = (i + 1) & d->mask;
+	oa_del_at(d->set, d->mask, 1, i);
+}
+
+/* Room for one more id: the ring doubles up to cap, the set doubles at
+ * three quarters full. false when out of memory. */
+static bool done_room(struct esme_done *d)
+{
+	if (d->n == d->ring_cap && d->ring_cap < d->cap) {
+		uint64_t nc = SY_MIN(SY_MAX(d->ring_cap * 2, 1024u), d->cap);
+		uint64_t *r = malloc(nc * sizeof(*r));
+		if (r == NULL)
+			return false;
+		for (uint64_t i = 0; i < d->n; i++)
+			r[i] = d->ring[(d->head + i) % d->ring_cap];
+		free(d->ring);
+		d->ring = r;
+		d->ring_cap = nc;
+		d->head = 0;
+	}
+	return oa_room(&d->set, &d->mask, d->n, 1);
+}
+
+void esme__done_add(struct esme_done *d, uint64_t v, uint64_t *forgotten)
+{
+	if (esme__done_has(d, v))
+		return; /* the same id twice: a later receipt for it counts as a duplicate */
+	if (d->n == d->cap && d->n > 0) {
+		set_del(d, d->ring[d->head]);
+		d->head = (d->head + 1) % d->ring_cap;
+		d->n--;
+		(*forgotten)++;
+	}
+	if (!done_room(d)) {
+		(*forgotten)++; /* not remembered: a duplicate of it goes unseen */
+		return;
+	}
+	d->ring[(d->head + d->n) % d->ring_cap] = v;
+	d->n++;
+	*oa_place(d->set, d->mask, 1, v) = v;
+}
+
+void esme__done_free(struct esme_done *d)
+{
+	free(d->ring);
+	free(d->set);
+	*d = (struct esme_done){.cap = d->cap};
+}
+
+/* ---- parts awaiting their receipt (struct esme_live) ---- */
+
+static bool seg_id_is(const struct esme_seg *g, struct sy_str id)
+{
+	const char *s = esme__seg_id(g);
+	return strncmp(s, id.p, id.len) == 0 && s[id.len] == '\0';
+}
+
+struct esme_seg *esme__live_find(const struct esme *e, struct sy_str id)
+{
+	const struct esme_live *l = &e->live;
+	if (l->e == NULL)
+		return NULL;
+	uint64_t v = esme__id_value(id);
+	for (uint64_t i = oa_home(l->mask, v);; i = (i + 1) & l->mask) {
+		const uint64_t *s = l->e + 2 * i;
+		if (s[0] == 0)
+			return NULL;
+		if (s[0] == v) {
+			struct esme_seg *g = esme__seg(e, (uint32_t)s[1]);
+			if (seg_id_is(g, id))
+				return g;
+		}
+	}
+}
+
+static void live_add(struct esme *e, struct esme_seg *g)
+{
+	struct esme_live *l = &e->live;
+	uint64_t v = esme__id_value(sy_str_from(esme__seg_id(g)));
+	bool room = oa_room(&l->e, &l->mask, l->n, 2);
+	SY_ASSERT(room || (l->e != NULL && l->n + 2 < l->mask)); /* out of memory: fuller, still correct */
+	uint64_t *s = oa_place(l->e, l->mask, 2, v);
+	s[0] = v;
+	s[1] = g->idx;
+	l->n++;
+}
+
+static void live_del(struct esme *e, struct esme_seg *g, uint64_t v)
+{
+	struct esme_live *l = &e->live;
+	uint64_t i = oa_home(l->mask, v);
+	while (l->e[2 * i] != v || l->e[2 * i + 1] != g->idx)
+		i = (i + 1) & l->mask;
+	oa_del_at(l->e, l->mask, 2, i);
+	l->n--;
+}
+
+void esme__seg_accepted(struct esme *e, struct esme_seg *g)
+{
+	g->state = S_ACCEPTED;
+	live_add(e, g);
+}
+
+void esme__seg_done(struct esme *e, struct esme_seg *g)
+{
+	uint64_t v = esme__id_value(sy_str_from(esme__seg_id(g)));
+	if (g->state == S_ACCEPTED)
+		live_del(e, g, v);
+	esme__done_add(&e->done, v, &e->st.seg_recycled);
+	esme__seg_id_clear(e, g);
+	esme__seg_free(e, g);
 }
 
 void esme__seg_id_clear(struct esme *e, struct esme_seg *g)
@@ -153,34 +329,35 @@ void esme__msg_answer(struct esme *e, struct esme_seg *g, bool ok)
 
 /* ---- text ---- */
 
-static const char gsm_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,!?";
+const char esme__gsm_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,!?";
 
-/* Rebuilds m's text from its seed and encodes it into e->text; returns the
- * octets. GSM text is one septet per octet (as SMPP carries data_coding 0),
- * UCS2 text is Cyrillic (no GSM form, BMP only, so no pair ever splits). */
+/* Rebuilds m's text from its seed, encoded, into e->text; returns the
+ * octets. GSM text is one septet per octet (as SMPP carries data_coding 0):
+ * esme__gsm_chars are their own GSM 03.38 codes. UCS2 text is Cyrillic (no
+ * GSM form, BMP only, so no pair ever splits), big-endian. Both are written
+ * straight in their encoding (test_esme_done checks they are what
+ * smpp_gsm_from_utf8 and smpp_ucs2_from_utf8 would make), and the text of
+ * the last message built is kept: its parts are usually sent right after. */
 static size_t text_build(struct esme *e, const struct esme_msg *m)
 {
+	if (e->text_no == m->no && m->no != 0)
+		return e->text_len;
 	struct sy_rng r;
-	size_t n = 0, len = 0, bad = 0;
+	size_t n = 0;
 	sy_rng_init(&r, m->text_seed);
+	SY_ASSERT(2 * (size_t)m->chars <= sizeof(e->text));
 	for (uint32_t i = 0; i < m->chars; i++) {
 		if (m->enc == SMPP_ENC_GSM7) {
-			e->utf8[n++] = gsm_chars[sy_rng_below(&r, sizeof(gsm_chars) - 1)];
+			e->text[n++] = (uint8_t)esme__gsm_chars[sy_rng_below(&r, sizeof(esme__gsm_chars) - 1)];
 			continue;
 		}
 		uint32_t cp = sy_rng_below(&r, 8) == 0 ? 0x20 : 0x430 + (uint32_t)sy_rng_below(&r, 32);
-		if (cp < 0x80) {
-			e->utf8[n++] = (char)cp;
-		} else {
-			e->utf8[n++] = (char)(0xC0 | (cp >> 6));
-			e->utf8[n++] = (char)(0x80 | (cp & 0x3F));
-		}
+		e->text[n++] = (uint8_t)(cp >> 8);
+		e->text[n++] = (uint8_t)cp;
 	}
-	struct sy_str u = {e->utf8, n};
-	enum sy_rc rc = m->enc == SMPP_ENC_GSM7 ? smpp_gsm_from_utf8(u, e->text, sizeof(e->text), &len, &bad)
-						: smpp_ucs2_from_utf8(u, e->text, sizeof(e->text), &len);
-	SY_ASSERT(rc == SY_OK && bad == 0);
-	return len;
+	e->text_no = m->no;
+	e->text_len = n;
+	return n;
 }
 
 static size_t part_octets(enum smpp_text_enc enc)

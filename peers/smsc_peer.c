@@ -1,8 +1,8 @@
 /* smsc_peer.c: the simulated carrier SMSC. Accepted messages that want a
- * receipt get a record from a fixed pool with a timer for the receipt; keys
- * live in a second fixed pool under two hash tables for the whole run (the
- * switch's key TLV, and the message's own identity), so a repeat is found
- * however late it comes. Receipts go round-robin to
+ * receipt get a record from a pool with a timer for the receipt; keys are
+ * kept for the whole run (smsc_peer_keys.h: the switch's key TLV, and the
+ * message's own identity, as 64-bit values in open-addressing tables), so a
+ * repeat is found however late it comes. Receipts go round-robin to
  * bound receiver/transceiver sessions of the account; with none bound, or on
  * failure, they wait and are sent again. */
 #include "smsc_peer.h"
@@ -198,10 +198,8 @@ uint64_t smsc_peer_dlr_pending(const struct smsc_peer *p)
 
 uint32_t smsc_peer_key_count(const struct smsc_peer *p, struct sy_str key)
 {
-	struct peer_cnt *c = peer_keys_find(&p->keys, false, key);
-	if (c == NULL)
-		c = peer_keys_find(&p->keys, true, key);
-	return c == NULL ? 0 : c->count;
+	uint32_t n = peer_keys_count(&p->keys, false, key);
+	return n != 0 ? n : peer_keys_count(&p->keys, true, key);
 }
 
 /* ---- idempotency keys ---- */
@@ -229,13 +227,13 @@ static uint64_t key_hash(const struct smpp_pdu *r)
 	return h;
 }
 
-/* The message as the carrier sees it, with no help from the switch:
- * "h:" and a hash of (source, destination, short_message with its UDH,
- * message_payload, sar_ TLVs). Every part has its own; a re-send of the
- * same part has the same one. */
-static void msg_key_of(const struct smpp_pdu *r, char out[SMSC_PEER_KEY_CAP])
+/* The message as the carrier sees it, with no help from the switch, as
+ * text: "h:" and key_hash(), a hash of (source, destination, short_message
+ * with its UDH, message_payload, sar_ TLVs). Every part has its own; a
+ * re-send of the same part has the same one. */
+static void msg_key_text(uint64_t h, char out[SMSC_PEER_KEY_CAP])
 {
-	snprintf(out, SMSC_PEER_KEY_CAP, "h:%016llx", (unsigned long long)key_hash(r));
+	snprintf(out, SMSC_PEER_KEY_CAP, "h:%016llx", (unsigned long long)h);
 }
 
 /* Writes the switch's key TLV of r into out; false when r has none. */
@@ -258,18 +256,14 @@ static bool tlv_key_of(const struct smpp_pdu *r, char out[SMSC_PEER_KEY_CAP])
 	return false;
 }
 
-static void key_add(struct smsc_peer *p, bool msg, const char *key, uint64_t up_no)
-{
-	if (!peer_keys_add(&p->keys, msg, sy_str_from(key), up_no))
-		p->st.keys_untracked++;
-}
-
 /* "KEY MSG[ again|dup]": see smsc_peer.h. */
-static void key_write(struct smsc_peer *p, const char *tlv, const char *msg, const char *what)
+static void key_write(struct smsc_peer *p, const char *tlv, uint64_t msg, const char *what)
 {
-	if (p->cfg.keys_out != NULL)
-		fprintf(p->cfg.keys_out, "%s %s%s%s\n", tlv != NULL ? tlv : "-", msg, what ? " " : "",
-			what ? what : "");
+	if (p->cfg.keys_out == NULL)
+		return;
+	char m[SMSC_PEER_KEY_CAP];
+	msg_key_text(msg, m);
+	fprintf(p->cfg.keys_out, "%s %s%s%s\n", tlv != NULL ? tlv : "-", m, what ? " " : "", what ? what : "");
 }
 
 /* ---- receipts ---- */
@@ -454,9 +448,10 @@ static bool receipt_wanted(const struct smpp_pdu *r, bool ok)
 /* What identifies r: the switch's key TLV (NULL when absent) and the
  * message itself, with what the tables know of each. */
 struct submit_keys {
-	const char *tlv, *msg;
-	struct peer_val *tlv_seen;
-	struct peer_cnt *msg_seen;
+	const char *tlv;
+	struct peer_kref tlv_ref;
+	uint64_t msg, tlv_up_no;
+	bool tlv_seen, msg_seen;
 };
 
 /* Delivers r: an upstream id, the counts, and the receipt. A message
@@ -474,19 +469,19 @@ static void submit_accept(struct smsc_peer *p, struct smpp_session *s, const str
 	uint64_t up_no = ++p->up_seq;
 	p->st.accepted++;
 	/* the report's old duplicate count: the TLV key, else the message */
-	p->st.key_repeats += k->tlv != NULL ? k->tlv_seen != NULL : k->msg_seen != NULL;
-	if (k->msg_seen != NULL) {
+	p->st.key_repeats += k->tlv != NULL ? k->tlv_seen : k->msg_seen;
+	if (k->msg_seen) {
 		p->st.duplicates++;
-		k->msg_seen->count++;
+		peer_keys_msg_again(&p->keys, k->msg);
 	} else {
 		p->st.received++;
-		key_add(p, true, k->msg, up_no);
+		p->st.keys_untracked += !peer_keys_msg_add(&p->keys, k->msg);
 	}
-	if (k->tlv_seen != NULL)
-		k->tlv_seen->c.count++;
+	if (k->tlv_seen)
+		peer_keys_key_again(&p->keys, &k->tlv_ref);
 	else if (k->tlv != NULL)
-		key_add(p, false, k->tlv, up_no);
-	key_write(p, k->tlv, k->msg, k->msg_seen != NULL ? "again" : NULL);
+		p->st.keys_untracked += !peer_keys_key_add(&p->keys, &k->tlv_ref, up_no);
+	key_write(p, k->tlv, k->msg, k->msg_seen ? "again" : NULL);
 	char id[SMPP_MESSAGE_ID_MAX + 1];
 	size_t n = up_id(p, up_no, id, sizeof(id));
 	(void)smpp_session_respond(s, r->sequence_number, ESME_ROK, (struct sy_str){id, n});
@@ -503,23 +498,23 @@ static void submit_accept(struct smsc_peer *p, struct smpp_session *s, const str
 
 static void on_submit(struct smsc_peer *p, struct smpp_session *s, const struct smpp_pdu *r)
 {
-	char tlv[SMSC_PEER_KEY_CAP], msg[SMSC_PEER_KEY_CAP];
+	char tlv[SMSC_PEER_KEY_CAP];
 	p->st.submits++;
-	struct submit_keys k = {.msg = msg};
-	msg_key_of(r, msg);
-	k.msg_seen = peer_keys_find(&p->keys, true, sy_str_from(msg));
+	struct submit_keys k = {.msg = key_hash(r)};
+	k.msg_seen = peer_keys_msg_seen(&p->keys, k.msg);
 	if (tlv_key_of(r, tlv)) {
 		k.tlv = tlv;
-		k.tlv_seen = peer_keys_val(peer_keys_find(&p->keys, false, sy_str_from(tlv)));
+		k.tlv_ref = peer_keys_kref(sy_str_from(tlv));
+		k.tlv_seen = peer_keys_key_seen(&p->keys, &k.tlv_ref, &k.tlv_up_no);
 	}
-	if (k.tlv_seen != NULL && !p->cfg.no_dedupe) {
+	if (k.tlv_seen && !p->cfg.no_dedupe) {
 		/* A re-send of a message we have: same answer, no second delivery. */
 		char id[SMPP_MESSAGE_ID_MAX + 1];
-		size_t n = up_id(p, k.tlv_seen->up_no, id, sizeof(id));
+		size_t n = up_id(p, k.tlv_up_no, id, sizeof(id));
 		p->st.key_repeats++;
 		p->st.deduped++;
-		k.tlv_seen->c.count++;
-		key_write(p, tlv, msg, "dup");
+		peer_keys_key_again(&p->keys, &k.tlv_ref);
+		key_write(p, tlv, k.msg, "dup");
 		(void)smpp_session_respond(s, r->sequence_number, ESME_ROK, (struct sy_str){id, n});
 		return;
 	}

@@ -10,9 +10,9 @@
 
 #define KV_CAP_FIRST 1024u
 
-static bool kv_init(struct kv_tab *t, uint32_t stride)
+static bool kv_init(struct kv_tab *t, uint32_t words)
 {
-	*t = (struct kv_tab){calloc(KV_CAP_FIRST, stride), KV_CAP_FIRST - 1, 0, stride};
+	*t = (struct kv_tab){calloc(KV_CAP_FIRST, words * sizeof(uint64_t)), KV_CAP_FIRST - 1, 0, words};
 	return t->e != NULL;
 }
 
@@ -21,25 +21,24 @@ static inline uint64_t kv_home(const struct kv_tab *t, uint64_t v)
 	return ((v ^ (v >> 29)) * 0x9E3779B97F4A7C15ull >> 20) & t->mask;
 }
 
-/* Slot i: the value, then its peer_cnt (first member of a peer_val). */
-static inline uint64_t *kv_v(const struct kv_tab *t, uint64_t i)
-{
-	return (uint64_t *)(void *)(t->e + i * t->stride);
-}
-
-static inline struct peer_cnt *kv_c(const struct kv_tab *t, uint64_t i)
-{
-	return (struct peer_cnt *)(void *)(t->e + i * t->stride + sizeof(uint64_t));
-}
-
-static struct peer_cnt *kv_find(const struct kv_tab *t, uint64_t v)
+/* The slot of v (nonzero), NULL when v is not in t. */
+static uint64_t *kv_find(const struct kv_tab *t, uint64_t v)
 {
 	for (uint64_t i = kv_home(t, v);; i = (i + 1) & t->mask) {
-		if (!kv_c(t, i)->used)
+		uint64_t *s = t->e + i * t->words;
+		if (*s == v)
+			return s;
+		if (*s == 0)
 			return NULL;
-		if (*kv_v(t, i) == v)
-			return kv_c(t, i);
 	}
+}
+
+static uint64_t *kv_place(struct kv_tab *t, uint64_t v)
+{
+	uint64_t i = kv_home(t, v);
+	while (t->e[i * t->words] != 0)
+		i = (i + 1) & t->mask;
+	return t->e + i * t->words;
 }
 
 /* Doubles the table at three quarters full; false when that fails. */
@@ -47,39 +46,156 @@ static bool kv_room(struct kv_tab *t)
 {
 	if ((t->n + 1) * 4 <= (t->mask + 1) * 3)
 		return true;
-	struct kv_tab nt = {calloc(2 * (t->mask + 1), t->stride), 2 * t->mask + 1, t->n, t->stride};
+	struct kv_tab nt = {calloc(2 * (t->mask + 1), t->words * sizeof(uint64_t)), 2 * t->mask + 1, t->n, t->words};
 	if (nt.e == NULL)
 		return false;
 	for (uint64_t i = 0; i <= t->mask; i++) {
-		if (!kv_c(t, i)->used)
-			continue;
-		uint64_t j = kv_home(&nt, *kv_v(t, i));
-		while (kv_c(&nt, j)->used)
-			j = (j + 1) & nt.mask;
-		memcpy(kv_v(&nt, j), kv_v(t, i), t->stride);
+		const uint64_t *s = t->e + i * t->words;
+		if (*s != 0)
+			memcpy(kv_place(&nt, *s), s, t->words * sizeof(uint64_t));
 	}
 	free(t->e);
 	*t = nt;
 	return true;
 }
 
-/* Links a new v (not in t), its peer_cnt zero but used; NULL when out of memory. */
-static struct peer_cnt *kv_add(struct kv_tab *t, uint64_t v)
+/* Links a new v (nonzero, not in t), what goes with it zero; NULL when out of memory. */
+static uint64_t *kv_add(struct kv_tab *t, uint64_t v)
 {
 	if (!kv_room(t))
 		return NULL;
-	uint64_t i = kv_home(t, v);
-	while (kv_c(t, i)->used)
-		i = (i + 1) & t->mask;
-	memset(kv_v(t, i), 0, t->stride);
-	*kv_v(t, i) = v;
-	kv_c(t, i)->used = 1;
+	uint64_t *s = kv_place(t, v);
+	*s = v;
 	t->n++;
-	return kv_c(t, i);
+	return s;
 }
 
-/* msg_key_of()'s form, "h:" and 16 lowercase hex digits, as its value. */
-static bool msg_key_value(struct sy_str k, uint64_t *v)
+/* One more time for v (nonzero) in a count table c: a key not in c came once. */
+static void count_again(struct kv_tab *c, uint64_t v)
+{
+	uint64_t *s = kv_find(c, v);
+	if (s == NULL && (s = kv_add(c, v)) != NULL)
+		s[1] = 1;
+	if (s != NULL && s[1] < UINT32_MAX)
+		s[1]++;
+}
+
+static uint32_t count_of(const struct kv_tab *c, uint64_t v)
+{
+	const uint64_t *s = kv_find(c, v);
+	return s == NULL ? 1 : (uint32_t)s[1];
+}
+
+/* ---- messages ---- */
+
+bool peer_keys_msg_seen(const struct peer_keys *p, uint64_t id)
+{
+	return id == 0 ? p->zero : kv_find(&p->msgv, id) != NULL;
+}
+
+bool peer_keys_msg_add(struct peer_keys *p, uint64_t id)
+{
+	if (p->used >= p->keys_max)
+		return false;
+	if (id == 0) {
+		p->zero = true;
+		p->zero_count = 1;
+	} else if (kv_add(&p->msgv, id) == NULL) {
+		return false;
+	}
+	p->used++;
+	return true;
+}
+
+void peer_keys_msg_again(struct peer_keys *p, uint64_t id)
+{
+	if (id == 0)
+		p->zero_count += p->zero_count < UINT32_MAX;
+	else
+		count_again(&p->msgc, id);
+}
+
+/* ---- key TLVs ---- */
+
+struct peer_kref peer_keys_kref(struct sy_str text)
+{
+	struct peer_kref r = {text, 0};
+	uint64_t v;
+	if (smsq_id_parse(text, &v) == SY_OK && v != 0)
+		r.v = v;
+	return r;
+}
+
+static struct peer_key *key_rec(const struct peer_keys *p, struct sy_str text)
+{
+	struct sy_hnode *h = sy_htab_find(&p->keyt, text);
+	return h == NULL ? NULL : SY_CONTAINER_OF(h, struct peer_key, h);
+}
+
+bool peer_keys_key_seen(const struct peer_keys *p, const struct peer_kref *r, uint64_t *up_no)
+{
+	if (r->v != 0) {
+		const uint64_t *s = kv_find(&p->keyv, r->v);
+		if (s != NULL)
+			*up_no = s[1];
+		return s != NULL;
+	}
+	const struct peer_key *k = key_rec(p, r->text);
+	if (k != NULL)
+		*up_no = k->up_no;
+	return k != NULL;
+}
+
+static bool key_text_add(struct peer_keys *p, struct sy_str key, uint64_t up_no)
+{
+	SY_ASSERT(key.len < SMSC_PEER_KEY_CAP);
+	char *text = p->keys[p->text].key;
+	if (key.len >= PEER_KEY_INLINE) {
+		if ((text = malloc(key.len + 1)) == NULL)
+			return false;
+		p->heap++;
+	}
+	struct peer_key *k = &p->keys[p->text++];
+	k->up_no = up_no;
+	k->count = 1;
+	k->len = (uint8_t)key.len;
+	memcpy(text, key.p, key.len);
+	text[key.len] = '\0';
+	sy_htab_insert(&p->keyt, &k->h, (struct sy_str){text, key.len});
+	return true;
+}
+
+bool peer_keys_key_add(struct peer_keys *p, const struct peer_kref *r, uint64_t up_no)
+{
+	if (p->used >= p->keys_max)
+		return false;
+	if (r->v != 0) {
+		uint64_t *s = kv_add(&p->keyv, r->v);
+		if (s == NULL)
+			return false;
+		s[1] = up_no;
+	} else if (!key_text_add(p, r->text, up_no)) {
+		return false;
+	}
+	p->used++;
+	return true;
+}
+
+void peer_keys_key_again(struct peer_keys *p, const struct peer_kref *r)
+{
+	if (r->v != 0) {
+		count_again(&p->keyc, r->v);
+		return;
+	}
+	struct peer_key *k = key_rec(p, r->text);
+	if (k != NULL && k->count < UINT32_MAX)
+		k->count++;
+}
+
+/* ---- counts ---- */
+
+/* "h:" and 16 lowercase hex digits (smsc_peer.c's form of a message identity) as its value. */
+static bool msg_id_value(struct sy_str k, uint64_t *v)
 {
 	if (k.len != 18 || k.p[0] != 'h' || k.p[1] != ':')
 		return false;
@@ -95,53 +211,18 @@ static bool msg_key_value(struct sy_str k, uint64_t *v)
 	return true;
 }
 
-/* The value a key stands for in its compact table, if it has that form. */
-static bool key_value(bool msg, struct sy_str key, uint64_t *v)
-{
-	return msg ? msg_key_value(key, v) : smsq_id_parse(key, v) == SY_OK;
-}
-
-struct peer_cnt *peer_keys_find(const struct peer_keys *p, bool msg, struct sy_str key)
+uint32_t peer_keys_count(const struct peer_keys *p, bool msg, struct sy_str key)
 {
 	uint64_t v;
-	if (key_value(msg, key, &v))
-		return kv_find(msg ? &p->msgv : &p->keyv, v);
-	struct sy_hnode *h = sy_htab_find(msg ? &p->msgt : &p->keyt, key);
-	return h == NULL ? NULL : &SY_CONTAINER_OF(h, struct peer_key, h)->val.c;
-}
-
-static struct peer_cnt *key_text_add(struct peer_keys *p, struct sy_htab *t, struct sy_str key)
-{
-	SY_ASSERT(key.len < SMSC_PEER_KEY_CAP);
-	char *text = p->keys[p->text].key;
-	if (key.len >= PEER_KEY_INLINE) {
-		if ((text = malloc(key.len + 1)) == NULL)
-			return NULL;
-		p->heap++;
+	if (msg) {
+		if (!msg_id_value(key, &v) || !peer_keys_msg_seen(p, v))
+			return 0;
+		return v == 0 ? p->zero_count : count_of(&p->msgc, v);
 	}
-	struct peer_key *k = &p->keys[p->text++];
-	k->val.c.used = 1;
-	k->len = (uint8_t)key.len;
-	memcpy(text, key.p, key.len);
-	text[key.len] = '\0';
-	sy_htab_insert(t, &k->h, (struct sy_str){text, key.len});
-	return &k->val.c;
-}
-
-bool peer_keys_add(struct peer_keys *p, bool msg, struct sy_str ks, uint64_t up_no)
-{
-	uint64_t v;
-	struct peer_cnt *c = NULL;
-	if (p->used < p->keys_max)
-		c = key_value(msg, ks, &v) ? kv_add(msg ? &p->msgv : &p->keyv, v)
-					   : key_text_add(p, msg ? &p->msgt : &p->keyt, ks);
-	if (c == NULL)
-		return false;
-	p->used++;
-	c->count = 1;
-	if (!msg)
-		peer_keys_val(c)->up_no = up_no;
-	return true;
+	struct peer_kref r = peer_keys_kref(key);
+	if (!peer_keys_key_seen(p, &r, &v))
+		return 0;
+	return r.v != 0 ? count_of(&p->keyc, r.v) : key_rec(p, key)->count;
 }
 
 enum sy_rc peer_keys_init(struct peer_keys *p, uint32_t keys_max)
@@ -149,8 +230,8 @@ enum sy_rc peer_keys_init(struct peer_keys *p, uint32_t keys_max)
 	memset(p, 0, sizeof(*p));
 	p->keys_max = keys_max;
 	p->keys = calloc(keys_max, sizeof(*p->keys));
-	if (p->keys == NULL || sy_htab_init(&p->keyt, keys_max) != SY_OK || sy_htab_init(&p->msgt, keys_max) != SY_OK ||
-	    !kv_init(&p->keyv, sizeof(struct kv_key)) || !kv_init(&p->msgv, sizeof(struct kv_msg)))
+	if (p->keys == NULL || sy_htab_init(&p->keyt, keys_max) != SY_OK || !kv_init(&p->keyv, 2) ||
+	    !kv_init(&p->msgv, 1) || !kv_init(&p->keyc, 2) || !kv_init(&p->msgc, 2))
 		return SY_ERR_NOMEM;
 	return SY_OK;
 }
@@ -158,9 +239,10 @@ enum sy_rc peer_keys_init(struct peer_keys *p, uint32_t keys_max)
 void peer_keys_free(struct peer_keys *p)
 {
 	sy_htab_free(&p->keyt);
-	sy_htab_free(&p->msgt);
 	free(p->keyv.e);
 	free(p->msgv.e);
+	free(p->keyc.e);
+	free(p->msgc.e);
 	for (uint32_t i = 0; p->keys != NULL && p->heap > 0 && i < p->text; i++)
 		if (p->keys[i].len >= PEER_KEY_INLINE)
 			free((void *)p->keys[i].h.key.p);
