@@ -15,7 +15,7 @@
 #define UAS_VIA_MAX    8
 #define UAS_RR_MAX     4
 #define UAS_HDR_BYTES  768   /* most bytes of headers a call keeps */
-#define UAS_HDR_INLINE 320   /* of which in the call itself (voice-10k's keep 192-255) */
+#define UAS_HDR_INLINE 256   /* of which in the call itself (voice-10k's keep 192-255) */
 #define UAS_RECENT     65536 /* recently closed Call-ID hashes, direct-mapped */
 
 enum { S_FREE = 0, S_RINGING, S_NOANSWER, S_ANSWERED, S_CONFIRMED, S_REJECTED };

@@ -12,6 +12,7 @@
 #include "core/rng.h"
 #include "core/sip/osip_pool.h"
 #include "core/sip/txn.h"
+#include "core/sip/wire.h"
 #include "tests/testenv.h"
 
 #define MS  SY_NS_PER_MS
@@ -405,6 +406,68 @@ static void test_client_cancel(void **state)
 	fx_free(f);
 }
 
+/* What sip_raw_cancel_ack makes of the INVITE's full bytes (sent[0]). */
+static void full_cancel_ack(struct fx *f, const char *method, struct sy_str to, char *out, size_t cap)
+{
+	const struct testenv_sent *inv = testenv_sent(&f->te, 0);
+	struct sip_wbuf w;
+	sip_w_init(&w, out, cap - 1);
+	sip_raw_cancel_ack(&w, (struct sy_str){(const char *)inv->buf, inv->len}, method, to);
+	assert_false(w.over);
+	out[w.len] = '\0';
+}
+
+/* From the first 1xx an ICT keeps only what its CANCEL or ACK is made
+ * of (no body, no Contact ...): fewer bytes held, and the CANCEL and the
+ * ACK of the 487 byte for byte what the whole INVITE would have made. */
+static void test_ict_ringing_skeleton(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(16);
+	static const char sdp[] = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+				  "m=audio 10000 RTP/AVP 0 8 101\r\na=rtpmap:101 telephone-event/8000\r\n";
+	char text[2048];
+	snprintf(text, sizeof(text),
+		 "INVITE sip:bob@10.0.0.2 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKsk1;rport\r\n"
+		 "Max-Forwards: 70\r\nRoute: <sip:10.0.0.2;lr>\r\nFrom: \"Alice\" <sip:alice@x>;tag=f1\r\n"
+		 "To: <sip:bob@y>\r\nCall-ID: sk1@x\r\nCSeq: 7 INVITE\r\nContact: <sip:alice@10.0.0.1:5060>\r\n"
+		 "Allow: INVITE, ACK, CANCEL, BYE, UPDATE\r\nSupported: timer\r\nUser-Agent: test\r\n"
+		 "Content-Type: application/sdp\r\nContent-Length: %zu\r\n\r\n%s",
+		 strlen(sdp), sdp);
+	struct sip_msg m;
+	assert_int_equal(sip_msg_parse((const uint8_t *)text, strlen(text), &m, NULL, 0), SY_OK);
+	struct sip_txn *t = NULL;
+	assert_int_equal(sip_txn_client_start(f->s, m.m, &f->peer, f, &t), SY_OK);
+	uint64_t calling = sip_stack_stats(f->s)->mem_bytes;
+	testenv_advance(&f->te, 100 * MS);
+	inject(f, "SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKsk1\r\n"
+		  "From: <sip:alice@x>;tag=f1\r\nTo: <sip:bob@y>;tag=t9\r\nCall-ID: sk1@x\r\nCSeq: 7 INVITE\r\n"
+		  "Content-Length: 0\r\n\r\n");
+	assert_int_equal(sip_txn_state(t), SIP_TS_PROCEEDING);
+	assert_true(sip_stack_stats(f->s)->mem_bytes < calling);
+	char want[2048];
+	assert_int_equal(sip_txn_client_cancel(t), SY_OK);
+	full_cancel_ack(f, "CANCEL", SY_STR_NULL, want, sizeof(want));
+	assert_int_equal(testenv_sent_count(&f->te), 2);
+	assert_int_equal(testenv_sent(&f->te, 1)->len, strlen(want));
+	assert_memory_equal(testenv_sent(&f->te, 1)->buf, want, strlen(want));
+	testenv_advance(&f->te, 100 * MS);
+	static const char to[] = "<sip:bob@y>;tag=t9";
+	inject(f,
+	       "SIP/2.0 487 Request Terminated\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKsk1\r\n"
+	       "From: <sip:alice@x>;tag=f1\r\nTo: %s\r\nCall-ID: sk1@x\r\nCSeq: 7 INVITE\r\n"
+	       "Content-Length: 0\r\n\r\n",
+	       to);
+	assert_int_equal(sip_txn_state(t), SIP_TS_COMPLETED);
+	full_cancel_ack(f, "ACK", (struct sy_str){to, strlen(to)}, want, sizeof(want));
+	const struct testenv_sent *ack = testenv_sent(&f->te, testenv_sent_count(&f->te) - 1);
+	assert_int_equal(ack->len, strlen(want));
+	assert_memory_equal(ack->buf, want, strlen(want));
+	testenv_advance(&f->te, 60 * SEC);
+	assert_int_equal(sip_stack_stats(f->s)->txn_active, 0);
+	fx_free(f);
+}
+
 static void test_client_cancel_no_answer(void **state)
 {
 	(void)state;
@@ -586,6 +649,7 @@ static void test_nist_rebuilt_reply(void **state)
 	/* No bytes held: the slab only (the request's copy is gone too). */
 	assert_true(sip_stack_stats(f->s)->mem_bytes < bare);
 	assert_int_equal(sip_stack_stats(f->s)->mem_bytes % sip_txn_slot_bytes(), 0);
+	uint64_t slab = sip_stack_stats(f->s)->mem_bytes;
 	testenv_advance(&f->te, 1 * SEC);
 	inject(f, REQ_FMT, "BYE", "z9hG4bKr1", ";tag=uas1", "BYE");
 	static const uint64_t at[] = {0, 1000};
@@ -605,7 +669,7 @@ static void test_nist_rebuilt_reply(void **state)
 	st = last_st(f);
 	r = (struct sip_reply){.status = 200, .reason = "Bye Then"};
 	assert_int_equal(sip_txn_reply(st, &r), SY_OK);
-	assert_true(sip_stack_stats(f->s)->mem_bytes % sip_txn_slot_bytes() != 0);
+	assert_true(sip_stack_stats(f->s)->mem_bytes > slab); /* the same slab, and the bytes kept */
 	inject(f, REQ_FMT, "BYE", "z9hG4bKr2", ";tag=uas1", "BYE");
 	static const uint64_t at2[] = {1000, 1000};
 	expect_sends(f, 2, "SIP/2.0 200 Bye Then", at2, 2);
@@ -939,6 +1003,7 @@ int main(void)
 	    cmocka_unit_test(test_nict_timer_k),
 	    cmocka_unit_test(test_client_cancel),
 	    cmocka_unit_test(test_client_cancel_no_answer),
+	    cmocka_unit_test(test_ict_ringing_skeleton),
 	    cmocka_unit_test(test_ist_provisional_and_timer_g_i),
 	    cmocka_unit_test(test_ist_timer_h),
 	    cmocka_unit_test(test_ist_refusal_once),
