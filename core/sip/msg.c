@@ -19,7 +19,7 @@
 #include <strings.h>
 
 static bool parser_ready;
-
+static void fc_init(void);
 
 static void trace_drop(const char *fi, int li, osip_trace_level_t level, const char *chfr, va_list ap)
 {
@@ -35,6 +35,7 @@ void sip_global_init(void)
 		osip_trace_initialize_func(OSIP_FATAL, trace_drop);
 		for (int l = 0; l < END_TRACE_LEVEL; l++)
 			osip_trace_disable_level((osip_trace_level_t)l);
+		fc_init();
 		parser_ready = true;
 	}
 }
@@ -596,4 +597,315 @@ void sip_response_dest(const osip_message_t *resp, const struct sy_addr *from, s
 	 * source is where a NATed caller listens anyway. */
 	(void)resp;
 	*out = *from;
+}
+
+/* ---- the raw fast path for responses (sip_msg_parse_fast) ---- */
+
+/* The characters of each part the fast path accepts: a strict subset of
+ * what RFC 3261 25.1 and osip take, so that whatever it accepts osip
+ * accepts too, with the same fields. Anything else goes to osip. */
+#define FC_TOKEN 0x01u /* token: alphanum and -.!%*_+`'~ (no %: osip unescapes) */
+#define FC_USER	 0x02u /* URI user part */
+#define FC_HOST	 0x04u /* host name or IPv4 address */
+#define FC_WORD	 0x08u /* Call-ID word */
+#define FC_TEXT	 0x10u /* reason phrase */
+
+static uint8_t fc_tab[256];
+
+static void fc_init(void)
+{
+	for (int c = 0x20; c < 0x7f; c++)
+		fc_tab[c] = FC_TEXT;
+	for (int c = 0; c < 256; c++) {
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+		if (alnum || strchr("-._!*+`'~", c) != NULL)
+			fc_tab[c] |= FC_TOKEN;
+		if (alnum || strchr("-._!~*'+", c) != NULL)
+			fc_tab[c] |= FC_USER;
+		if (alnum || c == '-' || c == '.')
+			fc_tab[c] |= FC_HOST;
+		if (alnum || strchr("-._!~*'+", c) != NULL)
+			fc_tab[c] |= FC_WORD;
+	}
+	fc_tab[0] = 0;
+}
+
+/* Advances *p over a non-empty run of class `k`; false when there is none. */
+static bool fc_run(const char **p, const char *end, uint8_t k)
+{
+	const char *s = *p;
+	while (*p < end && (fc_tab[(uint8_t) * *p] & k))
+		(*p)++;
+	return *p > s;
+}
+
+static bool fc_lit(const char **p, const char *end, const char *lit, size_t n)
+{
+	if ((size_t)(end - *p) < n || memcmp(*p, lit, n) != 0)
+		return false;
+	*p += n;
+	return true;
+}
+
+/* host [":" port], port 1..5 digits. */
+static bool fc_hostport(const char **p, const char *end)
+{
+	if (!fc_run(p, end, FC_HOST))
+		return false;
+	if (*p < end && **p == ':') {
+		(*p)++;
+		const char *s = *p;
+		while (*p < end && **p >= '0' && **p <= '9')
+			(*p)++;
+		if (*p == s || *p - s > 5)
+			return false;
+	}
+	return true;
+}
+
+/* *(";" token ["=" token]) up to end; counts the parameters named `name`
+ * and returns the value of the first. */
+static bool fc_params(const char *p, const char *end, const char *name, int *count, struct sy_str *val)
+{
+	size_t nl = name != NULL ? strlen(name) : 0;
+	*count = 0;
+	while (p < end) {
+		if (*p++ != ';')
+			return false;
+		const char *n = p;
+		if (!fc_run(&p, end, FC_TOKEN))
+			return false;
+		size_t len = (size_t)(p - n);
+		const char *v = p;
+		if (p < end && *p == '=') {
+			v = ++p;
+			if (!fc_run(&p, end, FC_TOKEN))
+				return false;
+		}
+		if (name != NULL && len == nl && strncasecmp(n, name, nl) == 0) {
+			if ((*count)++ == 0)
+				*val = (struct sy_str){v, (size_t)(p - v)};
+		}
+	}
+	return true;
+}
+
+/* "<sip:[user@]host[:port]*(;param)>" then header parameters; *tag_n and
+ * *tag as fc_params for "tag". */
+static bool fc_name_addr(struct sy_str v, int *tag_n, struct sy_str *tag)
+{
+	const char *p = v.p, *end = v.p + v.len;
+	if (!fc_lit(&p, end, "<sip:", 5))
+		return false;
+	const char *at = memchr(p, '@', (size_t)(end - p)), *gt = memchr(p, '>', (size_t)(end - p));
+	if (gt == NULL)
+		return false;
+	if (at != NULL && at < gt) {
+		if (!fc_run(&p, gt, FC_USER) || p != at)
+			return false;
+		p++;
+	}
+	if (!fc_hostport(&p, gt))
+		return false;
+	int n;
+	struct sy_str unused;
+	if (!fc_params(p, gt, NULL, &n, &unused))
+		return false;
+	return fc_params(gt + 1, end, "tag", tag_n, tag);
+}
+
+/* "SIP/2.0/UDP host[:port];params" with exactly one branch (non-empty). */
+static bool fc_via(struct sy_str v, struct sy_str *branch)
+{
+	const char *p = v.p, *end = v.p + v.len;
+	int n;
+	if (!fc_lit(&p, end, "SIP/2.0/", 8))
+		return false;
+	const char *t = p;
+	while (p < end && ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')))
+		p++;
+	if (p == t || !fc_lit(&p, end, " ", 1) || !fc_hostport(&p, end))
+		return false;
+	return fc_params(p, end, "branch", &n, branch) && n == 1 && branch->len > 0;
+}
+
+/* word ["@" word] */
+static bool fc_call_id(struct sy_str v)
+{
+	const char *p = v.p, *end = v.p + v.len;
+	if (!fc_run(&p, end, FC_WORD))
+		return false;
+	if (p < end && *p == '@') {
+		p++;
+		if (!fc_run(&p, end, FC_WORD))
+			return false;
+	}
+	return p == end;
+}
+
+/* A response header line the fast path takes; `name` is not one of the
+ * headers it reads (Via, From, To, Call-ID, CSeq, Contact, Content-Type,
+ * Content-Length). Headers osip parses into structures (Record-Route,
+ * Allow, WWW-Authenticate ...) are not here: such responses go to osip. */
+static bool fc_other_ok(struct sy_str name)
+{
+	static const char *const ok[] = {"supported", "require", "session-expires", "min-se", "server", "user-agent"};
+	for (size_t i = 0; i < SY_ARRAY_LEN(ok); i++)
+		if (name.len == strlen(ok[i]) && strncasecmp(name.p, ok[i], name.len) == 0)
+			return true;
+	return false;
+}
+
+/* The fast path: a 1xx or 2xx of the plain shape every UA on the switch's
+ * trunks sends, read without osip. false: not that shape (not an error:
+ * osip decides). */
+static bool parse_fast_response(const uint8_t *buf, size_t len, struct sip_msg *out)
+{
+	const char *p = (const char *)buf, *end = p + len;
+	if (len < 16 || len > SIP_MSG_LEN_MAX || memcmp(p, "SIP/2.0 ", 8) != 0)
+		return false;
+	p += 8;
+	if ((p[0] != '1' && p[0] != '2') || p[1] < '0' || p[1] > '9' || p[2] < '0' || p[2] > '9' || p[3] != ' ')
+		return false;
+	int status = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
+	p += 4;
+	const char *r = p;
+	while (p < end && (fc_tab[(uint8_t)*p] & FC_TEXT))
+		p++;
+	if (p == r || r[0] == ' ' || p[-1] == ' ' || !fc_lit(&p, end, "\r\n", 2))
+		return false;
+	enum { H_VIA, H_FROM, H_TO, H_CID, H_CSEQ, H_CONTACT, H_CTYPE, H_CLEN, H_N };
+	struct sy_str v[H_N] = {0};
+	struct sy_str msg = {(const char *)buf, len};
+	for (;;) {
+		if (fc_lit(&p, end, "\r\n", 2))
+			break; /* the blank line */
+		const char *ln = p, *nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL || nl == ln || nl[-1] != '\r')
+			return false;
+		const char *eol = nl - 1; /* the CR */
+		const char *n = p;
+		if (!fc_run(&p, eol, FC_TOKEN))
+			return false;
+		struct sy_str name = {n, (size_t)(p - n)};
+		if (!fc_lit(&p, eol, ":", 1))
+			return false;
+		while (p < eol && *p == ' ')
+			p++;
+		struct sy_str val = {p, (size_t)(eol - p)};
+		for (const char *q = p; q < eol; q++) /* no CR, control or 8-bit byte inside */
+			if (!(fc_tab[(uint8_t)*q] & FC_TEXT))
+				return false;
+		if (val.len == 0 || val.p[val.len - 1] == ' ')
+			return false;
+		size_t at = (size_t)(ln - msg.p);
+		struct sip_raw_hdr h;
+		if (sip_raw_scan(msg, &at, &h) != SIP_RAW_HDR || at != (size_t)(nl + 1 - msg.p))
+			return false; /* the scanner the builders use reads the same line */
+		int k;
+		switch (h.id) {
+		case SIP_H_VIA:
+			k = H_VIA;
+			break;
+		case SIP_H_FROM:
+			k = H_FROM;
+			break;
+		case SIP_H_TO:
+			k = H_TO;
+			break;
+		case SIP_H_CALL_ID:
+			k = H_CID;
+			break;
+		case SIP_H_CSEQ:
+			k = H_CSEQ;
+			break;
+		case SIP_H_CONTACT:
+			k = H_CONTACT;
+			break;
+		case SIP_H_CONTENT_TYPE:
+			k = H_CTYPE;
+			break;
+		case SIP_H_CONTENT_LENGTH:
+			k = H_CLEN;
+			break;
+		case SIP_H_OTHER:
+			if (!fc_other_ok(name))
+				return false;
+			k = -1;
+			break;
+		default:
+			return false;
+		}
+		if (k >= 0) {
+			if (v[k].p != NULL || !sy_str_eq(h.value, val))
+				return false; /* a second one, or read differently */
+			v[k] = val;
+		}
+		p = nl + 1;
+	}
+	for (int k = H_VIA; k <= H_CSEQ; k++)
+		if (v[k].p == NULL)
+			return false;
+	if (v[H_CLEN].p == NULL)
+		return false;
+	/* each value in its strict shape */
+	struct sy_str branch = SY_STR_NULL, from_tag = SY_STR_NULL, to_tag = SY_STR_NULL, ign;
+	int ftag_n, ttag_n, cn;
+	if (!fc_via(v[H_VIA], &branch) || !fc_name_addr(v[H_FROM], &ftag_n, &from_tag) || ftag_n > 1 ||
+	    !fc_name_addr(v[H_TO], &ttag_n, &to_tag) || ttag_n > 1 || !fc_call_id(v[H_CID]))
+		return false;
+	if ((ftag_n == 1 && from_tag.len == 0) || (ttag_n == 1 && to_tag.len == 0))
+		return false;
+	if (v[H_CONTACT].p != NULL && (!fc_name_addr(v[H_CONTACT], &cn, &ign) || cn > 0))
+		return false;
+	if (v[H_CTYPE].p != NULL) {
+		const char *q = v[H_CTYPE].p, *qe = q + v[H_CTYPE].len;
+		if (!fc_run(&q, qe, FC_TOKEN) || !fc_lit(&q, qe, "/", 1) || !fc_run(&q, qe, FC_TOKEN) || q != qe)
+			return false;
+		if (v[H_CTYPE].len >= 9 && strncasecmp(v[H_CTYPE].p, "multipart", 9) == 0)
+			return false;
+	}
+	/* CSeq: 1..10 digits below 2**31, one space, a method we know */
+	const char *q = v[H_CSEQ].p, *qe = q + v[H_CSEQ].len;
+	uint64_t cseq = 0;
+	const char *d = q;
+	while (q < qe && *q >= '0' && *q <= '9' && q - d < 11)
+		cseq = cseq * 10 + (uint64_t)(*q++ - '0');
+	if (q == d || q - d > 10 || cseq >= (1ull << 31) || !fc_lit(&q, qe, " ", 1))
+		return false;
+	enum sip_method method = sip_method_from((struct sy_str){q, (size_t)(qe - q)});
+	if (method == SIP_M_OTHER)
+		return false;
+	/* Content-Length: 1..9 digits, no more than the body there is */
+	uint64_t clen;
+	char num[10];
+	if (v[H_CLEN].len > 9)
+		return false;
+	memcpy(num, v[H_CLEN].p, v[H_CLEN].len);
+	num[v[H_CLEN].len] = '\0';
+	if (!parse_uint(num, 9, &clen) || clen > (uint64_t)(end - p))
+		return false;
+	*out = (struct sip_msg){
+	    .m = NULL,
+	    .method = method,
+	    .status = status,
+	    .cseq = (uint32_t)cseq,
+	    .branch = branch,
+	    .call_id = v[H_CID],
+	    .from_tag = from_tag,
+	    .to_tag = to_tag,
+	    .max_forwards = -1,
+	    .raw = msg,
+	};
+	return true;
+}
+
+enum sy_rc sip_msg_parse_fast(const uint8_t *buf, size_t len, struct sip_msg *out, char *err, size_t errlen)
+{
+	/* fc_tab is filled by sip_global_init: without it, osip decides */
+	if (fc_tab['a'] != 0 && buf != NULL && parse_fast_response(buf, len, out)) {
+		set_err(err, errlen, "");
+		return SY_OK;
+	}
+	return sip_msg_parse(buf, len, out, err, errlen);
 }

@@ -55,6 +55,15 @@ const char *sip_method_name(enum sip_method m);
  * Never crashes on any input. */
 enum sy_rc sip_msg_parse(const uint8_t *buf, size_t len, struct sip_msg *out, char *err, size_t errlen);
 void sip_msg_free(struct sip_msg *msg);
+/* sip_msg_parse for a TU that reads responses from their raw bytes (the
+ * B2BUA): a 1xx or 2xx of the plain shape trunks send (one Via, From and
+ * To "<sip:user@host>;tag=t", a token Call-ID, CSeq, Contact without
+ * parameters, Content-Type type/subtype, Content-Length; no Record-Route,
+ * no header osip parses into a structure) is read without osip: SY_OK with
+ * out->m NULL and every other field as sip_msg_parse fills it. The shape
+ * is a strict subset of what osip accepts; anything else (requests, 3xx-6xx,
+ * any other byte) is sip_msg_parse's, with its errors. */
+enum sy_rc sip_msg_parse_fast(const uint8_t *buf, size_t len, struct sip_msg *out, char *err, size_t errlen);
 
 /* Serializes with osip_message_to_str; *buf is freed with osip_free(). */
 enum sy_rc sip_msg_to_buf(osip_message_t *m, char **buf, size_t *len);

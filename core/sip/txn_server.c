@@ -200,7 +200,9 @@ void sip_stack_recv(struct sip_stack *s, const struct sy_addr *from, const uint8
 	struct sip_msg msg;
 	char err[96];
 	s->stats.rx_msgs++;
-	enum sy_rc rc = sip_msg_parse(buf, len, &msg, err, sizeof(err));
+	/* a TU answering from raw bytes (the B2BUA) reads plain 1xx/2xx raw too */
+	enum sy_rc rc = s->cfg.raw_requests ? sip_msg_parse_fast(buf, len, &msg, err, sizeof(err))
+					    : sip_msg_parse(buf, len, &msg, err, sizeof(err));
 	if (rc == SY_ERR_PARSE) {
 		s->stats.rx_bad_dropped++;
 		return;
