@@ -80,6 +80,8 @@ static void check_fast_agrees(const uint8_t *data, size_t size, enum sy_rc rc, c
 	SY_ASSERT(f.max_forwards == o->max_forwards && sy_str_eq(f.branch, o->branch));
 	SY_ASSERT(sy_str_eq(f.call_id, o->call_id) && sy_str_eq(f.from_tag, o->from_tag));
 	SY_ASSERT(sy_str_eq(f.to_tag, o->to_tag));
+	SY_ASSERT(sy_str_eq(f.via_host, o->via_host) && sy_str_eq(f.via_port, o->via_port));
+	SY_ASSERT((f.via_port.p == NULL) == (o->via_port.p == NULL));
 }
 
 static void fuzz_parse(const uint8_t *data, size_t size)

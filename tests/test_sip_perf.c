@@ -319,6 +319,16 @@ static const char plain_200[] = "SIP/2.0 200 OK\r\n"
 				"\r\n"
 				"v=0\r\n";
 
+static const char plain_bye[] = "BYE sip:caller@10.0.2.1:5060 SIP/2.0\r\n"
+				"Via: SIP/2.0/UDP 10.0.2.1:5060;branch=z9hG4bK0123456789abcdef;rport\r\n"
+				"Max-Forwards: 70\r\n"
+				"From: <sip:+4420001234@10.0.2.1>;tag=a1b2c3d4e5\r\n"
+				"To: <sip:+14155550123@10.0.0.1>;tag=s1f00d\r\n"
+				"Call-ID: 1234567-abcdef@10.0.2.1\r\n"
+				"CSeq: 2 BYE\r\n"
+				"Content-Length: 0\r\n"
+				"\r\n";
+
 static int fast_vs_osip(const char *buf, size_t len)
 {
 	struct sip_msg f, o;
@@ -337,6 +347,8 @@ static int fast_vs_osip(const char *buf, size_t len)
 		assert_true(sy_str_eq(f.call_id, o.call_id));
 		assert_true(sy_str_eq(f.from_tag, o.from_tag));
 		assert_true(sy_str_eq(f.to_tag, o.to_tag));
+		assert_true(sy_str_eq(f.via_host, o.via_host)); /* the transaction's sent-by */
+		assert_true(sy_str_eq(f.via_port, o.via_port) && (f.via_port.p == NULL) == (o.via_port.p == NULL));
 	} else {
 		assert_int_equal(rf, ro); /* osip's verdict, as sip_msg_parse gives it */
 	}
@@ -359,8 +371,15 @@ static void test_parse_fast(void **state)
 	    /* a display name, a request, a folded line, two Vias, an empty tag */
 	    "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\r\nFrom: \"A\" <sip:a@h>;tag=1\r\n"
 	    "To: <sip:b@h>;tag=2\r\nCall-ID: c@h\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
-	    "BYE sip:a@h SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\r\nFrom: <sip:a@h>;tag=1\r\n"
+	    /* a request the fast path does not read (INVITE), a BYE with a Route */
+	    "INVITE sip:a@h SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\r\nFrom: <sip:a@h>;tag=1\r\n"
+	    "To: <sip:b@h>\r\nCall-ID: c@h\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
+	    "BYE sip:a@h SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\r\nRoute: <sip:p;lr>\r\nFrom: "
+	    "<sip:a@h>;tag=1\r\n"
 	    "To: <sip:b@h>;tag=2\r\nCall-ID: c@h\r\nCSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n",
+	    /* CSeq method other than the request's */
+	    "BYE sip:a@h SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\r\nFrom: <sip:a@h>;tag=1\r\n"
+	    "To: <sip:b@h>;tag=2\r\nCall-ID: c@h\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n",
 	    "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\r\nFrom: <sip:a@h>;tag=1\r\n"
 	    "To: <sip:b@h>;tag=2\r\nCall-ID: c@h\r\nCSeq: 1\r\n INVITE\r\nContent-Length: 0\r\n\r\n",
 	    "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\r\nVia: SIP/2.0/UDP g;branch=z9hG4bKy\r\n"
@@ -375,27 +394,33 @@ static void test_parse_fast(void **state)
 	    "To: <sip:b@h>;tag=2\r\nCall-ID: c@h\r\nCSeq: 1 INVITE\r\n\r\n",
 	};
 	assert_true(fast_vs_osip(plain_200, strlen(plain_200)));
+	assert_true(fast_vs_osip(plain_bye, strlen(plain_bye)));
 	for (size_t i = 0; i < SY_ARRAY_LEN(slow); i++)
 		if (fast_vs_osip(slow[i], strlen(slow[i])))
 			fail_msg("fast path took message %zu", i);
 	static const char awkward[] = {' ', '\t', '\r', '\n', '\0', ':', ';',	 '<',	 '>', '@', '"',
 				       ',', '=',  '%',	'/',  '0',  'x', '\x80', '\xff', '[', '*', '\\'};
+	static const char *const plain[] = {plain_200, plain_bye};
 	char buf[sizeof(plain_200) + 1];
-	size_t n = strlen(plain_200), fast = 0, total = 0;
-	for (size_t i = 0; i < n; i++) {
-		for (size_t k = 0; k < sizeof(awkward); k++) {
-			memcpy(buf, plain_200, n);
-			buf[i] = awkward[k];
-			fast += (size_t)fast_vs_osip(buf, n);
-			total++;
+	size_t fast = 0, total = 0;
+	for (size_t j = 0; j < SY_ARRAY_LEN(plain); j++) {
+		const char *msg = plain[j];
+		size_t n = strlen(msg);
+		for (size_t i = 0; i < n; i++) {
+			for (size_t k = 0; k < sizeof(awkward); k++) {
+				memcpy(buf, msg, n);
+				buf[i] = awkward[k];
+				fast += (size_t)fast_vs_osip(buf, n);
+				total++;
+			}
+			memcpy(buf, msg, i); /* deleted */
+			memcpy(buf + i, msg + i + 1, n - i - 1);
+			fast += (size_t)fast_vs_osip(buf, n - 1);
+			memcpy(buf, msg, i + 1); /* doubled */
+			memcpy(buf + i + 1, msg + i, n - i);
+			fast += (size_t)fast_vs_osip(buf, n + 1);
+			total += 2;
 		}
-		memcpy(buf, plain_200, i); /* deleted */
-		memcpy(buf + i, plain_200 + i + 1, n - i - 1);
-		fast += (size_t)fast_vs_osip(buf, n - 1);
-		memcpy(buf, plain_200, i + 1); /* doubled */
-		memcpy(buf + i + 1, plain_200 + i, n - i);
-		fast += (size_t)fast_vs_osip(buf, n + 1);
-		total += 2;
 	}
 	/* most mutations leave the plain shape; some stay in it */
 	assert_true(fast > 0 && fast < total / 2);

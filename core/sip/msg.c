@@ -151,6 +151,8 @@ static const char *check_via_from_to(struct sip_msg *out)
 	if (via->host == NULL || via->protocol == NULL || via->version == NULL)
 		return "Malformed Via";
 	out->branch = param_value(&via->via_params, "branch");
+	out->via_host = sy_str_from(via->host);
+	out->via_port = via->port != NULL ? sy_str_from(via->port) : SY_STR_NULL;
 	if (m->from == NULL)
 		return "Missing From";
 	if (m->from->url == NULL)
@@ -647,11 +649,14 @@ static bool fc_lit(const char **p, const char *end, const char *lit, size_t n)
 	return true;
 }
 
-/* host [":" port], port 1..5 digits. */
-static bool fc_hostport(const char **p, const char *end)
+/* host [":" port], port 1..5 digits; *host and *port (p NULL: none). */
+static bool fc_hostport2(const char **p, const char *end, struct sy_str *host, struct sy_str *port)
 {
+	const char *h = *p;
 	if (!fc_run(p, end, FC_HOST))
 		return false;
+	*host = (struct sy_str){h, (size_t)(*p - h)};
+	*port = SY_STR_NULL;
 	if (*p < end && **p == ':') {
 		(*p)++;
 		const char *s = *p;
@@ -659,8 +664,15 @@ static bool fc_hostport(const char **p, const char *end)
 			(*p)++;
 		if (*p == s || *p - s > 5)
 			return false;
+		*port = (struct sy_str){s, (size_t)(*p - s)};
 	}
 	return true;
+}
+
+static bool fc_hostport(const char **p, const char *end)
+{
+	struct sy_str h, pt;
+	return fc_hostport2(p, end, &h, &pt);
 }
 
 /* *(";" token ["=" token]) up to end; counts the parameters named `name`
@@ -690,32 +702,39 @@ static bool fc_params(const char *p, const char *end, const char *name, int *cou
 	return true;
 }
 
-/* "<sip:[user@]host[:port]*(;param)>" then header parameters; *tag_n and
- * *tag as fc_params for "tag". */
-static bool fc_name_addr(struct sy_str v, int *tag_n, struct sy_str *tag)
+/* "sip:[user@]host[:port]*(;param)" filling [p, end) exactly. */
+static bool fc_sip_uri(const char *p, const char *end)
 {
-	const char *p = v.p, *end = v.p + v.len;
-	if (!fc_lit(&p, end, "<sip:", 5))
+	if (!fc_lit(&p, end, "sip:", 4))
 		return false;
-	const char *at = memchr(p, '@', (size_t)(end - p)), *gt = memchr(p, '>', (size_t)(end - p));
-	if (gt == NULL)
-		return false;
-	if (at != NULL && at < gt) {
-		if (!fc_run(&p, gt, FC_USER) || p != at)
+	const char *at = memchr(p, '@', (size_t)(end - p));
+	if (at != NULL) {
+		if (!fc_run(&p, at, FC_USER) || p != at)
 			return false;
 		p++;
 	}
-	if (!fc_hostport(&p, gt))
+	if (!fc_hostport(&p, end))
 		return false;
 	int n;
 	struct sy_str unused;
-	if (!fc_params(p, gt, NULL, &n, &unused))
+	return fc_params(p, end, NULL, &n, &unused);
+}
+
+/* "<sip-uri>" then header parameters; *tag_n and *tag as fc_params for
+ * "tag". */
+static bool fc_name_addr(struct sy_str v, int *tag_n, struct sy_str *tag)
+{
+	const char *p = v.p, *end = v.p + v.len;
+	if (!fc_lit(&p, end, "<", 1))
+		return false;
+	const char *gt = memchr(p, '>', (size_t)(end - p));
+	if (gt == NULL || !fc_sip_uri(p, gt))
 		return false;
 	return fc_params(gt + 1, end, "tag", tag_n, tag);
 }
 
 /* "SIP/2.0/UDP host[:port];params" with exactly one branch (non-empty). */
-static bool fc_via(struct sy_str v, struct sy_str *branch)
+static bool fc_via(struct sy_str v, struct sy_str *branch, struct sy_str *host, struct sy_str *port)
 {
 	const char *p = v.p, *end = v.p + v.len;
 	int n;
@@ -724,7 +743,7 @@ static bool fc_via(struct sy_str v, struct sy_str *branch)
 	const char *t = p;
 	while (p < end && ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')))
 		p++;
-	if (p == t || !fc_lit(&p, end, " ", 1) || !fc_hostport(&p, end))
+	if (p == t || !fc_lit(&p, end, " ", 1) || !fc_hostport2(&p, end, host, port))
 		return false;
 	return fc_params(p, end, "branch", &n, branch) && n == 1 && branch->len > 0;
 }
@@ -756,25 +775,49 @@ static bool fc_other_ok(struct sy_str name)
 	return false;
 }
 
-/* The fast path: a 1xx or 2xx of the plain shape every UA on the switch's
- * trunks sends, read without osip. false: not that shape (not an error:
+/* The fast path: a 1xx or 2xx, or an ACK or BYE, of the plain shape every
+ * UA on the switch's trunks sends, read without osip. false: not that shape (not an error:
  * osip decides). */
-static bool parse_fast_response(const uint8_t *buf, size_t len, struct sip_msg *out)
+/* "ACK sip-uri SIP/2.0" or "BYE ..." up to the line end: the method. */
+static enum sip_method fc_request_line(const char **pp, const char *end)
+{
+	const char *p = *pp;
+	enum sip_method m;
+	if (fc_lit(&p, end, "ACK ", 4))
+		m = SIP_M_ACK;
+	else if (fc_lit(&p, end, "BYE ", 4))
+		m = SIP_M_BYE;
+	else
+		return SIP_M_OTHER;
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+	if (nl == NULL || nl - p < 11 || memcmp(nl - 9, " SIP/2.0\r", 9) != 0 || !fc_sip_uri(p, nl - 9))
+		return SIP_M_OTHER;
+	*pp = nl + 1;
+	return m;
+}
+
+static bool parse_fast(const uint8_t *buf, size_t len, struct sip_msg *out)
 {
 	const char *p = (const char *)buf, *end = p + len;
-	if (len < 16 || len > SIP_MSG_LEN_MAX || memcmp(p, "SIP/2.0 ", 8) != 0)
+	int status = 0;
+	enum sip_method req_method = SIP_M_OTHER;
+	if (len < 16 || len > SIP_MSG_LEN_MAX)
 		return false;
-	p += 8;
-	if ((p[0] != '1' && p[0] != '2') || p[1] < '0' || p[1] > '9' || p[2] < '0' || p[2] > '9' || p[3] != ' ')
+	if (memcmp(p, "SIP/2.0 ", 8) == 0) {
+		p += 8;
+		if ((p[0] != '1' && p[0] != '2') || p[1] < '0' || p[1] > '9' || p[2] < '0' || p[2] > '9' || p[3] != ' ')
+			return false;
+		status = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
+		p += 4;
+		const char *r = p;
+		while (p < end && (fc_tab[(uint8_t)*p] & FC_TEXT))
+			p++;
+		if (p == r || r[0] == ' ' || p[-1] == ' ' || !fc_lit(&p, end, "\r\n", 2))
+			return false;
+	} else if ((req_method = fc_request_line(&p, end)) == SIP_M_OTHER) {
 		return false;
-	int status = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
-	p += 4;
-	const char *r = p;
-	while (p < end && (fc_tab[(uint8_t)*p] & FC_TEXT))
-		p++;
-	if (p == r || r[0] == ' ' || p[-1] == ' ' || !fc_lit(&p, end, "\r\n", 2))
-		return false;
-	enum { H_VIA, H_FROM, H_TO, H_CID, H_CSEQ, H_CONTACT, H_CTYPE, H_CLEN, H_N };
+	}
+	enum { H_VIA, H_FROM, H_TO, H_CID, H_CSEQ, H_CONTACT, H_CTYPE, H_CLEN, H_MAXF, H_N };
 	struct sy_str v[H_N] = {0};
 	struct sy_str msg = {(const char *)buf, len};
 	for (;;) {
@@ -827,6 +870,11 @@ static bool parse_fast_response(const uint8_t *buf, size_t len, struct sip_msg *
 		case SIP_H_CONTENT_LENGTH:
 			k = H_CLEN;
 			break;
+		case SIP_H_MAX_FORWARDS:
+			if (status != 0)
+				return false;
+			k = H_MAXF;
+			break;
 		case SIP_H_OTHER:
 			if (!fc_other_ok(name))
 				return false;
@@ -848,9 +896,9 @@ static bool parse_fast_response(const uint8_t *buf, size_t len, struct sip_msg *
 	if (v[H_CLEN].p == NULL)
 		return false;
 	/* each value in its strict shape */
-	struct sy_str branch = SY_STR_NULL, from_tag = SY_STR_NULL, to_tag = SY_STR_NULL, ign;
+	struct sy_str branch = SY_STR_NULL, from_tag = SY_STR_NULL, to_tag = SY_STR_NULL, ign, vhost, vport;
 	int ftag_n, ttag_n, cn;
-	if (!fc_via(v[H_VIA], &branch) || !fc_name_addr(v[H_FROM], &ftag_n, &from_tag) || ftag_n > 1 ||
+	if (!fc_via(v[H_VIA], &branch, &vhost, &vport) || !fc_name_addr(v[H_FROM], &ftag_n, &from_tag) || ftag_n > 1 ||
 	    !fc_name_addr(v[H_TO], &ttag_n, &to_tag) || ttag_n > 1 || !fc_call_id(v[H_CID]))
 		return false;
 	if ((ftag_n == 1 && from_tag.len == 0) || (ttag_n == 1 && to_tag.len == 0))
@@ -873,8 +921,21 @@ static bool parse_fast_response(const uint8_t *buf, size_t len, struct sip_msg *
 	if (q == d || q - d > 10 || cseq >= (1ull << 31) || !fc_lit(&q, qe, " ", 1))
 		return false;
 	enum sip_method method = sip_method_from((struct sy_str){q, (size_t)(qe - q)});
-	if (method == SIP_M_OTHER)
+	if (method == SIP_M_OTHER || (status == 0 && method != req_method))
 		return false;
+	/* Max-Forwards: 1..3 digits, at most 255 */
+	int maxf = -1;
+	if (v[H_MAXF].p != NULL) {
+		maxf = 0;
+		for (size_t i = 0; i < v[H_MAXF].len; i++) {
+			char c = v[H_MAXF].p[i];
+			if (c < '0' || c > '9' || i >= 3)
+				return false;
+			maxf = maxf * 10 + (c - '0');
+		}
+		if (maxf > 255)
+			return false;
+	}
 	/* Content-Length: 1..9 digits, no more than the body there is */
 	uint64_t clen;
 	char num[10];
@@ -893,8 +954,10 @@ static bool parse_fast_response(const uint8_t *buf, size_t len, struct sip_msg *
 	    .call_id = v[H_CID],
 	    .from_tag = from_tag,
 	    .to_tag = to_tag,
-	    .max_forwards = -1,
+	    .max_forwards = maxf,
 	    .raw = msg,
+	    .via_host = vhost,
+	    .via_port = vport,
 	};
 	return true;
 }
@@ -902,7 +965,7 @@ static bool parse_fast_response(const uint8_t *buf, size_t len, struct sip_msg *
 enum sy_rc sip_msg_parse_fast(const uint8_t *buf, size_t len, struct sip_msg *out, char *err, size_t errlen)
 {
 	/* fc_tab is filled by sip_global_init: without it, osip decides */
-	if (fc_tab['a'] != 0 && buf != NULL && parse_fast_response(buf, len, out)) {
+	if (fc_tab['a'] != 0 && buf != NULL && parse_fast(buf, len, out)) {
 		set_err(err, errlen, "");
 		return SY_OK;
 	}
