@@ -108,7 +108,7 @@ static bool ieq(struct sy_str a, const char *lit, size_t n)
 
 #define IEQ(s, lit) ieq((s), (lit), sizeof(lit) - 1)
 
-enum sip_hdr sip_raw_hdr_id(struct sy_str n)
+static inline enum sip_hdr hdr_id(struct sy_str n)
 {
 	if (n.len == 0)
 		return SIP_H_OTHER;
@@ -147,6 +147,11 @@ enum sip_hdr sip_raw_hdr_id(struct sy_str n)
 	default:
 		return SIP_H_OTHER;
 	}
+}
+
+enum sip_hdr sip_raw_hdr_id(struct sy_str n)
+{
+	return hdr_id(n);
 }
 
 static bool is_ws(char c)
@@ -199,7 +204,7 @@ enum sip_raw_line sip_raw_scan(struct sy_str m, size_t *pos, struct sip_raw_hdr 
 		return SIP_RAW_NOCOLON;
 	h->name = trim(m.p + i, colon);
 	h->value = trim(colon + 1, m.p + e);
-	h->id = sip_raw_hdr_id(h->name);
+	h->id = hdr_id(h->name);
 	return SIP_RAW_HDR;
 }
 
