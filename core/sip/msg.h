@@ -68,6 +68,8 @@ void sip_msg_free(struct sip_msg *msg);
  * (other methods, 3xx-6xx, any other byte) is sip_msg_parse's, with its
  * errors. */
 enum sy_rc sip_msg_parse_fast(const uint8_t *buf, size_t len, struct sip_msg *out, char *err, size_t errlen);
+/* Fills msg_fast.c's character classes (sip_global_init calls it). */
+void sip_msg__fast_init(void);
 
 /* Serializes with osip_message_to_str; *buf is freed with osip_free(). */
 enum sy_rc sip_msg_to_buf(osip_message_t *m, char **buf, size_t *len);
