@@ -111,17 +111,17 @@ static bool fc_params(const char *p, const char *end, const char *name, int *cou
 	return true;
 }
 
-/* "sip:[user@]host[:port]*(;param)" filling [p, end) exactly. */
+/* "sip:user@host[:port]*(;param)" filling [p, end) exactly. The user part
+ * is required: osip refuses some URIs without one ("sip:b", found by the
+ * differential check), so those are osip's to judge. */
 static bool fc_sip_uri(const char *p, const char *end)
 {
 	if (!fc_lit(&p, end, "sip:", 4))
 		return false;
 	const char *at = memchr(p, '@', (size_t)(end - p));
-	if (at != NULL) {
-		if (!fc_run(&p, at, FC_USER) || p != at)
-			return false;
-		p++;
-	}
+	if (at == NULL || !fc_run(&p, at, FC_USER) || p != at)
+		return false;
+	p++;
 	if (!fc_hostport(&p, end))
 		return false;
 	int n;
