@@ -156,7 +156,8 @@ enum sy_rc b2b_store_b_dialog(struct call *c, const struct sip_msg *resp)
 	if (sip_raw_find(resp->raw, SIP_H_CONTACT, &contact) && (contact = sip_raw_uri_of(contact)).len > 0 &&
 	    !call_put(c, &c->b_target, contact.p, contact.len))
 		return SY_ERR_INVAL;
-	if (osip_list_size(&resp->m->record_routes) > 0)
+	/* m is NULL when the stack read the response raw: it had no Record-Route */
+	if (resp->m != NULL && osip_list_size(&resp->m->record_routes) > 0)
 		return store_routes(c, resp->m);
 	return SY_OK;
 }

@@ -20,7 +20,6 @@
 
 static bool parser_ready;
 
-
 static void trace_drop(const char *fi, int li, osip_trace_level_t level, const char *chfr, va_list ap)
 {
 }
@@ -35,6 +34,7 @@ void sip_global_init(void)
 		osip_trace_initialize_func(OSIP_FATAL, trace_drop);
 		for (int l = 0; l < END_TRACE_LEVEL; l++)
 			osip_trace_disable_level((osip_trace_level_t)l);
+		sip_msg__fast_init();
 		parser_ready = true;
 	}
 }
@@ -150,6 +150,8 @@ static const char *check_via_from_to(struct sip_msg *out)
 	if (via->host == NULL || via->protocol == NULL || via->version == NULL)
 		return "Malformed Via";
 	out->branch = param_value(&via->via_params, "branch");
+	out->via_host = sy_str_from(via->host);
+	out->via_port = via->port != NULL ? sy_str_from(via->port) : SY_STR_NULL;
 	if (m->from == NULL)
 		return "Missing From";
 	if (m->from->url == NULL)

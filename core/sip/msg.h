@@ -34,6 +34,8 @@ struct sip_msg {
 	struct sy_str to_tag; /* empty when absent */
 	int max_forwards;     /* -1 when absent */
 	struct sy_str raw;    /* the bytes parsed (the caller's buffer) */
+	/* the top Via's sent-by: host, and port (p NULL when it has none) */
+	struct sy_str via_host, via_port;
 };
 
 /* Call once per process before any parsing (osip's parser tables). */
@@ -55,6 +57,19 @@ const char *sip_method_name(enum sip_method m);
  * Never crashes on any input. */
 enum sy_rc sip_msg_parse(const uint8_t *buf, size_t len, struct sip_msg *out, char *err, size_t errlen);
 void sip_msg_free(struct sip_msg *msg);
+/* sip_msg_parse for a TU that reads messages from their raw bytes (the
+ * B2BUA): a 1xx or 2xx response, or an ACK or BYE, of the plain shape
+ * trunks send (Request-URI "sip:user@host", one Via, From and To
+ * "<sip:user@host>;tag=t", a token Call-ID, CSeq, Max-Forwards, Contact
+ * without parameters, Content-Type type/subtype, Content-Length; no Route or
+ * Record-Route, no header osip parses into a structure) is read without
+ * osip: SY_OK with out->m NULL and every other field as sip_msg_parse fills
+ * it. The shape is a strict subset of what osip accepts; anything else
+ * (other methods, 3xx-6xx, any other byte) is sip_msg_parse's, with its
+ * errors. */
+enum sy_rc sip_msg_parse_fast(const uint8_t *buf, size_t len, struct sip_msg *out, char *err, size_t errlen);
+/* Fills msg_fast.c's character classes (sip_global_init calls it). */
+void sip_msg__fast_init(void);
 
 /* Serializes with osip_message_to_str; *buf is freed with osip_free(). */
 enum sy_rc sip_msg_to_buf(osip_message_t *m, char **buf, size_t *len);

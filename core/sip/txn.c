@@ -27,11 +27,10 @@ uint64_t sip_txn__key(const struct sip_stack *s, const struct sip_msg *m)
 	return h ^ (hash_str(s, m->from_tag) * 31u) ^ 0x2543u;
 }
 
-uint64_t sip_txn__sent_by_hash(const struct sip_stack *s, const osip_message_t *m)
+uint64_t sip_txn__sent_by_hash(const struct sip_stack *s, const struct sip_msg *m)
 {
-	osip_via_t *via = osip_list_get(&m->vias, 0);
-	uint64_t h = hash_str(s, sy_str_from(via->host));
-	return via->port != NULL ? h ^ (hash_str(s, sy_str_from(via->port)) * 7u) : h;
+	uint64_t h = hash_str(s, m->via_host);
+	return m->via_port.p != NULL ? h ^ (hash_str(s, m->via_port) * 7u) : h;
 }
 
 static struct sip_txn *txn_at(const struct sip_stack *s, uint32_t i1)

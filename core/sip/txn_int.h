@@ -112,7 +112,8 @@ char *sip_txn__reply_bytes(struct sy_str req, const struct sip_reply *r, uint32_
 void sip_txn__send_bytes(struct sip_stack *s, const struct sy_addr *to, const char *buf, size_t len);
 enum sy_rc sip_txn__send_msg(struct sip_stack *s, osip_message_t *m, const struct sy_addr *to, char **keep,
 			     uint32_t *keep_len);
-uint64_t sip_txn__sent_by_hash(const struct sip_stack *s, const osip_message_t *m);
+/* The top Via's sent-by (sip_msg via_host, via_port), hashed. */
+uint64_t sip_txn__sent_by_hash(const struct sip_stack *s, const struct sip_msg *m);
 void sip_txn__server_sent(struct sip_txn *st, int code, char *buf, uint32_t len);
 struct sip_txn *sip_txn__alloc(struct sip_stack *s, enum txn_class cls);
 void sip_txn__held(struct sip_stack *s, int64_t delta);

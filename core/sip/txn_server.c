@@ -182,7 +182,7 @@ static void recv_request(struct sip_stack *s, struct sip_msg *req, const struct 
 	 * sent-by, RFC 3261 17.2.3): a copy of a branch from elsewhere is
 	 * another transaction, so a forged CANCEL or ACK with a known branch
 	 * neither finds the INVITE nor absorbs the real one. */
-	uint64_t key = sip_txn__key(s, req), sent_by = sip_txn__sent_by_hash(s, req->m) ^ source_hash(s, from);
+	uint64_t key = sip_txn__key(s, req), sent_by = sip_txn__sent_by_hash(s, req) ^ source_hash(s, from);
 	if (req->method == SIP_M_ACK) {
 		recv_ack(s, req, from, key, sent_by);
 		return;
@@ -200,7 +200,9 @@ void sip_stack_recv(struct sip_stack *s, const struct sy_addr *from, const uint8
 	struct sip_msg msg;
 	char err[96];
 	s->stats.rx_msgs++;
-	enum sy_rc rc = sip_msg_parse(buf, len, &msg, err, sizeof(err));
+	/* a TU answering from raw bytes (the B2BUA) reads plain 1xx/2xx raw too */
+	enum sy_rc rc = s->cfg.raw_requests ? sip_msg_parse_fast(buf, len, &msg, err, sizeof(err))
+					    : sip_msg_parse(buf, len, &msg, err, sizeof(err));
 	if (rc == SY_ERR_PARSE) {
 		s->stats.rx_bad_dropped++;
 		return;

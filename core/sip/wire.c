@@ -108,7 +108,7 @@ static bool ieq(struct sy_str a, const char *lit, size_t n)
 
 #define IEQ(s, lit) ieq((s), (lit), sizeof(lit) - 1)
 
-static enum sip_hdr hdr_id(struct sy_str n)
+static inline enum sip_hdr hdr_id(struct sy_str n)
 {
 	if (n.len == 0)
 		return SIP_H_OTHER;
@@ -147,6 +147,11 @@ static enum sip_hdr hdr_id(struct sy_str n)
 	default:
 		return SIP_H_OTHER;
 	}
+}
+
+enum sip_hdr sip_raw_hdr_id(struct sy_str n)
+{
+	return hdr_id(n);
 }
 
 static bool is_ws(char c)

@@ -84,6 +84,8 @@ struct sip_raw_hdr {
 	struct sy_str value; /* trimmed; folded lines stay inside */
 };
 
+/* The id of a header name (compact forms included), as the scanner sets it. */
+enum sip_hdr sip_raw_hdr_id(struct sy_str name);
 /* The start line without its line end. */
 struct sy_str sip_raw_start_line(struct sy_str msg);
 /* Iterates header fields: *pos starts at 0; false at the blank line that
