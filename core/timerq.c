@@ -15,6 +15,7 @@
 #define TQ_MASK	       (TQ_RING - 1)
 #define TQ_D	       4 /* heap arity */
 #define TQ_COMPACT_MIN 4096u
+#define TQ_SPARE_AHEAD 64u	  /* buckets this close to base may take a spare buffer */
 #define TQ_CAP_MAX     (1u << 30) /* keeps entry counts far from UINT32_MAX */
 
 _Static_assert((TQ_RING & TQ_MASK) == 0, "ring size is a power of two");
@@ -56,6 +57,8 @@ void sy_tq_free(struct sy_tq *q)
 		for (uint32_t i = 0; i < TQ_RING; i++)
 			free(q->ring[i].v);
 	free(q->ring);
+	for (uint32_t i = 0; i < q->nspare; i++)
+		free(q->spare[i].v);
 	free(q->near.v);
 	free(q->far.v);
 	free(q->slots);
@@ -214,8 +217,23 @@ static void tq_refill(struct sy_tq *q)
 	q->far.n = m;
 }
 
+/* An empty buffer leaves the rotation: kept as a spare for a near-term
+ * bucket, or freed. Parking it in the consumed bucket's slot instead would
+ * keep every slot's peak capacity for good: memory growing with the run
+ * (a ring turn is 68 s), not with what is pending. */
+static void tq_spare_put(struct sy_tq *q, struct sy_tq_vec v)
+{
+	SY_ASSERT(v.n == 0);
+	if (v.v == NULL)
+		return;
+	if (q->nspare < SY_ARRAY_LEN(q->spare))
+		q->spare[q->nspare++] = v;
+	else
+		free(v.v);
+}
+
 /* The heap is empty and timers are pending: the next non-empty bucket
- * becomes the heap (buffers swap, so this never allocates). */
+ * becomes the heap; the old heap buffer becomes a spare (see above). */
 static void tq_advance(struct sy_tq *q)
 {
 	SY_ASSERT(q->near.n == 0);
@@ -226,9 +244,10 @@ static void tq_advance(struct sy_tq *q)
 	}
 	while (q->ring[q->base & TQ_MASK].n == 0)
 		q->base++;
-	struct sy_tq_vec *b = &q->ring[q->base & TQ_MASK], t = q->near;
+	struct sy_tq_vec *b = &q->ring[q->base & TQ_MASK];
+	tq_spare_put(q, q->near);
 	q->near = *b;
-	*b = t;
+	*b = (struct sy_tq_vec){0};
 	q->ring_n -= q->near.n;
 	q->base++;
 	tq_vec_filter(q, &q->near);
@@ -256,6 +275,10 @@ static void tq_compact(struct sy_tq *q)
 	q->ring_n = 0;
 	for (uint32_t i = 0; i < TQ_RING; i++) {
 		tq_vec_filter(q, &q->ring[i]);
+		if (q->ring[i].n == 0) {
+			free(q->ring[i].v);
+			q->ring[i] = (struct sy_tq_vec){0};
+		}
 		q->ring_n += q->ring[i].n;
 	}
 	tq_vec_filter(q, &q->far);
@@ -292,7 +315,10 @@ static bool tq_insert(struct sy_tq *q, const struct sy_tq_ent *e)
 		return true;
 	}
 	if (b < q->limit) {
-		if (!tq_vec_push(&q->ring[b & TQ_MASK], e))
+		struct sy_tq_vec *v = &q->ring[b & TQ_MASK];
+		if (v->cap == 0 && q->nspare > 0 && b - q->base < TQ_SPARE_AHEAD)
+			*v = q->spare[--q->nspare];
+		if (!tq_vec_push(v, e))
 			return false;
 		q->ring_n++;
 		return true;

@@ -46,6 +46,10 @@ struct sy_tq {
 	uint32_t cap;	 /* slots allocated */
 	uint32_t cap_max;
 	uint32_t free_head;
+	/* Emptied bucket buffers kept for the next near-term buckets, so a
+	 * consumed bucket never parks its capacity a whole ring turn ahead. */
+	struct sy_tq_vec spare[4];
+	uint32_t nspare;
 	/* heap[0]: slot of the earliest pending entry, valid while count > 0.
 	 * Kept because core/live/live.c reads slots[heap[0]].seq directly;
 	 * new code should call sy_tq_peek_seq(). */
