@@ -7,10 +7,10 @@
 
 #define TQ_NONE UINT32_MAX
 #ifndef TQ_SHIFT
-#define TQ_SHIFT 24 /* bucket width 2^24 ns, about 16.8 ms */
+#define TQ_SHIFT 20 /* bucket width 2^20 ns, about 1 ms: a small heap */
 #endif
 #ifndef TQ_RING
-#define TQ_RING 4096u /* ring spans about 68.7 s */
+#define TQ_RING 4096u /* ring spans about 4.3 s; later timers wait in far */
 #endif
 #define TQ_MASK	       (TQ_RING - 1)
 #define TQ_D	       4 /* heap arity */
@@ -220,7 +220,7 @@ static void tq_refill(struct sy_tq *q)
 /* An empty buffer leaves the rotation: kept as a spare for a near-term
  * bucket, or freed. Parking it in the consumed bucket's slot instead would
  * keep every slot's peak capacity for good: memory growing with the run
- * (a ring turn is 68 s), not with what is pending. */
+ * (for a whole ring turn), not with what is pending. */
 static void tq_spare_put(struct sy_tq *q, struct sy_tq_vec v)
 {
 	SY_ASSERT(v.n == 0);
