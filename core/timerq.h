@@ -75,5 +75,11 @@ static inline uint32_t sy_tq_count(const struct sy_tq *q)
 {
 	return q->count;
 }
+/* The arg of the earliest pending entry (NULL when empty), for a caller
+ * that wants to prefetch what the next pop will hand it. */
+static inline void *sy_tq_peek_arg(const struct sy_tq *q)
+{
+	return q->count > 0 ? q->slots[q->heap[0]].arg : NULL;
+}
 
 #endif

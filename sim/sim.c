@@ -398,6 +398,10 @@ static uint64_t sim_loop(struct sim *s, uint64_t until_ns, uint64_t max_events)
 		s->now_ns = at;
 		s->stats.events++;
 		n++;
+		/* the next event's record loads while this one runs */
+		void *next = sy_tq_peek_arg(&s->q);
+		if (next != NULL)
+			__builtin_prefetch(next);
 		fn(arg);
 	}
 	return n;
