@@ -104,7 +104,7 @@ static inline bool tq_vec_push(struct sy_tq_vec *v, const struct sy_tq_ent *e)
 
 static inline bool tq_live(const struct sy_tq *q, const struct sy_tq_ent *e)
 {
-	return q->slots[e->slot].seq == e->seq;
+	return q->intrusive ? e->node->seq == e->seq : q->slots[e->slot].seq == e->seq;
 }
 
 /* Drops cancelled entries in place; order inside v is not kept. */
@@ -290,7 +290,8 @@ static void tq_compact(struct sy_tq *q)
 /* Every mutator ends here; see heap[] in timerq.h. */
 static inline void tq_note_top(struct sy_tq *q)
 {
-	q->heap[0] = q->near.n > 0 ? q->near.v[0].slot : TQ_NONE;
+	if (!q->intrusive)
+		q->heap[0] = q->near.n > 0 ? q->near.v[0].slot : TQ_NONE;
 }
 
 static void tq_release(struct sy_tq *q, uint32_t slot)
@@ -326,8 +327,20 @@ static bool tq_insert(struct sy_tq *q, const struct sy_tq_ent *e)
 	return tq_vec_push(&q->far, e);
 }
 
+/* After an add: compaction or settling, as sy_tq_add does. */
+static inline void tq_after_add(struct sy_tq *q)
+{
+	uint64_t stored = (uint64_t)q->near.n + q->ring_n + q->far.n;
+	if (stored - q->count > (uint64_t)q->count + TQ_COMPACT_MIN)
+		tq_compact(q);
+	else if (q->near.n == 0)
+		tq_settle(q);
+	tq_note_top(q);
+}
+
 sy_timer_id sy_tq_add(struct sy_tq *q, uint64_t at_ns, sy_timer_fn fn, void *arg)
 {
+	SY_ASSERT(!q->intrusive);
 	if (q->free_head == TQ_NONE && !tq_grow(q))
 		return 0;
 	uint32_t slot = q->free_head;
@@ -341,17 +354,14 @@ sy_timer_id sy_tq_add(struct sy_tq *q, uint64_t at_ns, sy_timer_fn fn, void *arg
 	s->fn = fn;
 	s->arg = arg;
 	q->count++;
-	uint64_t stored = (uint64_t)q->near.n + q->ring_n + q->far.n;
-	if (stored - q->count > (uint64_t)q->count + TQ_COMPACT_MIN)
-		tq_compact(q);
-	else if (q->near.n == 0)
-		tq_settle(q);
-	tq_note_top(q);
+	tq_after_add(q);
 	return ((uint64_t)s->gen << 32) | (uint64_t)(slot + 1);
 }
 
 bool sy_tq_cancel(struct sy_tq *q, sy_timer_id id)
 {
+	if (q->intrusive)
+		return false;
 	uint32_t slot = (uint32_t)(id & 0xffffffffu);
 	if (slot == 0 || slot > q->cap)
 		return false;
@@ -386,6 +396,7 @@ bool sy_tq_peek_seq(const struct sy_tq *q, uint64_t *seq)
 
 bool sy_tq_pop(struct sy_tq *q, uint64_t now_ns, uint64_t *at_ns, sy_timer_fn *fn, void **arg)
 {
+	SY_ASSERT(!q->intrusive);
 	if (q->count == 0)
 		return false;
 	const struct sy_tq_ent *top = &q->near.v[0];
@@ -400,4 +411,65 @@ bool sy_tq_pop(struct sy_tq *q, uint64_t now_ns, uint64_t *at_ns, sy_timer_fn *f
 	tq_settle(q);
 	tq_note_top(q);
 	return true;
+}
+
+/* ---- intrusive mode ---- */
+
+enum sy_rc sy_tq_init_intrusive(struct sy_tq *q, uint32_t cap_max)
+{
+	memset(q, 0, sizeof(*q));
+	q->ring = calloc(TQ_RING, sizeof(*q->ring));
+	if (q->ring == NULL)
+		return SY_ERR_NOMEM;
+	q->intrusive = true;
+	q->cap_max = SY_MIN(SY_MAX(cap_max, 1u), TQ_CAP_MAX);
+	q->free_head = TQ_NONE;
+	q->heap[0] = TQ_NONE;
+	return SY_OK;
+}
+
+bool sy_tq_node_add(struct sy_tq *q, struct sy_tq_node *node, uint64_t at_ns, sy_timer_fn fn)
+{
+	SY_ASSERT(q->intrusive && node->seq == 0);
+	if (q->count >= q->cap_max)
+		return false;
+	struct sy_tq_ent e = {.at_ns = at_ns, .seq = q->seq + 1, .node = node};
+	if (!tq_insert(q, &e))
+		return false;
+	q->seq = e.seq;
+	node->seq = e.seq;
+	node->fn = fn;
+	q->count++;
+	tq_after_add(q);
+	return true;
+}
+
+bool sy_tq_node_cancel(struct sy_tq *q, struct sy_tq_node *node)
+{
+	SY_ASSERT(q->intrusive);
+	if (node->seq == 0)
+		return false;
+	bool top = q->near.n > 0 && q->near.v[0].node == node && q->near.v[0].seq == node->seq;
+	node->seq = 0;
+	q->count--;
+	if (top)
+		tq_settle(q);
+	return true;
+}
+
+struct sy_tq_node *sy_tq_node_pop(struct sy_tq *q, uint64_t now_ns, uint64_t *at_ns)
+{
+	SY_ASSERT(q->intrusive);
+	if (q->count == 0)
+		return NULL;
+	const struct sy_tq_ent *top = &q->near.v[0];
+	if (top->at_ns > now_ns)
+		return NULL;
+	struct sy_tq_node *node = top->node;
+	*at_ns = top->at_ns;
+	tq_heap_pop(&q->near);
+	node->seq = 0;
+	q->count--;
+	tq_settle(q);
+	return node;
 }

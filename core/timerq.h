@@ -18,11 +18,23 @@ struct sy_tq_slot {
 	uint32_t next_free; /* free-list link */
 };
 
+/* The intrusive mode's per-timer record, embedded in the caller's own
+ * record (sy_tq_init_intrusive): seq is 0 unless pending, exactly like a
+ * slot's, so there is no slot array and no id, and popping hands back the
+ * caller's record itself: one memory access per event instead of two. */
+struct sy_tq_node {
+	uint64_t seq;
+	sy_timer_fn fn; /* called with the node's address */
+};
+
 /* Entries carry their own key so ordering never touches slots[]. */
 struct sy_tq_ent {
 	uint64_t at_ns;
 	uint64_t seq;
-	uint32_t slot;
+	union {
+		uint32_t slot;		 /* slot mode */
+		struct sy_tq_node *node; /* intrusive mode */
+	};
 };
 
 struct sy_tq_vec {
@@ -50,6 +62,7 @@ struct sy_tq {
 	 * consumed bucket never parks its capacity a whole ring turn ahead. */
 	struct sy_tq_vec spare[4];
 	uint32_t nspare;
+	bool intrusive; /* nodes instead of slots: sy_tq_node_* below */
 	/* heap[0]: slot of the earliest pending entry, valid while count > 0.
 	 * Kept because core/live/live.c reads slots[heap[0]].seq directly;
 	 * new code should call sy_tq_peek_seq(). */
@@ -75,11 +88,23 @@ static inline uint32_t sy_tq_count(const struct sy_tq *q)
 {
 	return q->count;
 }
-/* The arg of the earliest pending entry (NULL when empty), for a caller
- * that wants to prefetch what the next pop will hand it. */
-static inline void *sy_tq_peek_arg(const struct sy_tq *q)
+/* Intrusive mode: the caller owns the nodes, which must stay valid (they may
+ * be reused) while the queue lives. cap_max bounds the pending ones. A node
+ * is pending while node->seq != 0; sy_tq_count, sy_tq_peek and
+ * sy_tq_peek_seq work in both modes; sy_tq_add, sy_tq_cancel, sy_tq_pop and
+ * heap[0] only in slot mode. */
+enum sy_rc sy_tq_init_intrusive(struct sy_tq *q, uint32_t cap_max);
+/* Queues node (which must not be pending) at at_ns; false when full. */
+bool sy_tq_node_add(struct sy_tq *q, struct sy_tq_node *node, uint64_t at_ns, sy_timer_fn fn);
+/* True if node was pending and is now cancelled. */
+bool sy_tq_node_cancel(struct sy_tq *q, struct sy_tq_node *node);
+/* Removes and returns the earliest node if its deadline is <= now_ns;
+ * node->fn still says what it was queued with. */
+struct sy_tq_node *sy_tq_node_pop(struct sy_tq *q, uint64_t now_ns, uint64_t *at_ns);
+/* The earliest pending node (NULL when empty), e.g. to prefetch it. */
+static inline struct sy_tq_node *sy_tq_node_peek(const struct sy_tq *q)
 {
-	return q->count > 0 ? q->slots[q->heap[0]].arg : NULL;
+	return q->count > 0 ? q->near.v[0].node : NULL;
 }
 
 #endif

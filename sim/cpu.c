@@ -36,18 +36,18 @@ void sim_cpu_reset(struct sim_node *n)
 static void cpu_wake(struct sim_node *n)
 {
 	struct sim_ev *h = n->wait_head;
-	if (h == NULL || h->tq_id != 0)
+	if (h == NULL || h->qn.seq != 0)
 		return;
-	h->tq_id = sy_tq_add(&n->sim->q, SY_MAX(n->busy_until_ns, n->sim->now_ns), h->wait_fn, h);
+	(void)sy_tq_node_add(&n->sim->q, &h->qn, SY_MAX(n->busy_until_ns, n->sim->now_ns), h->qn.fn);
 }
 
 static void cpu_append(struct sim_node *n, struct sim_ev *ev, sy_timer_fn fn)
 {
 	ev->cpu_wait = true;
-	ev->wait_fn = fn;
+	ev->qn.fn = fn;
 	ev->wait_next = NULL;
 	ev->first_ns = n->sim->now_ns;
-	ev->tq_id = 0;
+	SY_ASSERT(ev->qn.seq == 0); /* popped: out of the event queue */
 	if (n->wait_tail != NULL)
 		n->wait_tail->wait_next = ev;
 	else
@@ -65,7 +65,6 @@ static void cpu_pop(struct sim_node *n, struct sim_ev *ev)
 	if (n->wait_head == NULL)
 		n->wait_tail = NULL;
 	ev->cpu_wait = false;
-	ev->tq_id = 0;
 	n->cpu_st.wait_max_ns = SY_MAX(n->cpu_st.wait_max_ns, n->sim->now_ns - ev->first_ns);
 }
 
@@ -77,7 +76,6 @@ static enum sim_cpu_verdict cpu_gate(struct sim_node *n, struct sim_ev *ev, sy_t
 	uint64_t now = n->sim->now_ns;
 	if (ev->cpu_wait) { /* the head, come due */
 		if (!skip && n->busy_until_ns > now) {
-			ev->tq_id = 0;
 			cpu_wake(n); /* the work before it grew: later */
 			return SIM_CPU_WAIT;
 		}
@@ -145,7 +143,7 @@ uint64_t sim_cpu_tx(struct sim_node *n)
 void sim_cpu_discard(struct sim_node *n)
 {
 	for (struct sim_ev *ev = n->wait_head; ev != NULL; ev = ev->wait_next)
-		if (ev->tq_id == 0 && ev->wait_fn == sim_ev_dgram_fire)
+		if (ev->qn.seq == 0 && ev->qn.fn == sim_ev_dgram_fire)
 			sim_buf_put(n->sim, ev->u.d.buf);
 	n->wait_head = n->wait_tail = NULL;
 }

@@ -4,6 +4,7 @@
  * recycled size-class buffers, so the hot path never calls malloc. */
 #include "sim/sim_int.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,8 @@ static const uint32_t buf_class_cap[BUF_CLASSES] = {512, 2048, 16384, SIM_SEG_MA
 static const struct sy_env_ops sim_env_ops;
 
 /* ---- event records and buffers ---- */
+
+_Static_assert(offsetof(struct sim_ev, qn) == 0, "the queue hands handlers the node's address as the sim_ev");
 
 static inline struct sim_ev *ev_at(struct sim *s, uint32_t idx)
 {
@@ -52,7 +55,7 @@ struct sim_ev *sim_ev_alloc(struct sim *s, struct sim_node *node)
 	s->ev_free = ev->next_free;
 	ev->node = node;
 	ev->epoch = node->epoch;
-	ev->tq_id = 0;
+	ev->qn.seq = 0;
 	ev->cpu_wait = false;
 	ev->cancelled = false;
 	return ev;
@@ -61,7 +64,7 @@ struct sim_ev *sim_ev_alloc(struct sim *s, struct sim_node *node)
 void sim_ev_release(struct sim *s, struct sim_ev *ev)
 {
 	ev->gen = ev->gen + 1 ? ev->gen + 1 : 1;
-	ev->tq_id = 0;
+	ev->qn.seq = 0;
 	ev->next_free = s->ev_free;
 	s->ev_free = ev->idx;
 }
@@ -69,8 +72,7 @@ void sim_ev_release(struct sim *s, struct sim_ev *ev)
 /* Queues ev at at_ns; false (and ev released) when the queue is full. */
 bool sim_ev_queue(struct sim *s, struct sim_ev *ev, uint64_t at_ns, sy_timer_fn fn)
 {
-	ev->tq_id = sy_tq_add(&s->q, at_ns, fn, ev);
-	if (ev->tq_id == 0) {
+	if (!sy_tq_node_add(&s->q, &ev->qn, at_ns, fn)) {
 		sim_ev_release(s, ev);
 		return false;
 	}
@@ -113,7 +115,7 @@ struct sim *sim_create_opts(uint64_t seed, uint64_t epoch_ns, const struct sim_o
 	s->ev_free = EV_NONE;
 	uint32_t qmax = opts && opts->queue_max ? opts->queue_max : (1u << 26);
 	struct sim_link_cfg def = sim_link_cfg_default();
-	if (sy_tq_init(&s->q, 1u << 16, qmax) != SY_OK)
+	if (sy_tq_init_intrusive(&s->q, qmax) != SY_OK)
 		goto out_free;
 	if (sim_digest_init(&s->digest) != SY_OK)
 		goto out_tq;
@@ -147,12 +149,11 @@ void sim_destroy(struct sim *s)
 	if (s == NULL)
 		return;
 	uint64_t at;
-	sy_timer_fn fn;
-	void *arg;
+	struct sy_tq_node *qn;
 	for (uint32_t i = 0; i < s->nnodes; i++)
 		sim_cpu_discard(s->nodes[i]);
-	while (sy_tq_pop(&s->q, UINT64_MAX, &at, &fn, &arg))
-		ev_discard(s, fn, arg);
+	while ((qn = sy_tq_node_pop(&s->q, UINT64_MAX, &at)) != NULL)
+		ev_discard(s, qn->fn, (struct sim_ev *)(void *)qn);
 	while (s->conns) {
 		struct sim_conn *c = s->conns;
 		s->conns = c->next;
@@ -369,9 +370,7 @@ static void node_timer_cancel(struct sim *s, sy_timer_id id)
 		ev->cancelled = true;
 		return;
 	}
-	if (ev->tq_id == 0)
-		return;
-	if (sy_tq_cancel(&s->q, ev->tq_id))
+	if (sy_tq_node_cancel(&s->q, &ev->qn))
 		sim_ev_release(s, ev);
 }
 
@@ -391,18 +390,17 @@ void sim_cancel(struct sim *s, sy_timer_id id)
 static uint64_t sim_loop(struct sim *s, uint64_t until_ns, uint64_t max_events)
 {
 	uint64_t n = 0, at;
-	sy_timer_fn fn;
-	void *arg;
-	while (n < max_events && sy_tq_pop(&s->q, until_ns, &at, &fn, &arg)) {
+	struct sy_tq_node *qn;
+	while (n < max_events && (qn = sy_tq_node_pop(&s->q, until_ns, &at)) != NULL) {
 		SY_ASSERT(at >= s->now_ns);
 		s->now_ns = at;
 		s->stats.events++;
 		n++;
 		/* the next event's record loads while this one runs */
-		void *next = sy_tq_peek_arg(&s->q);
+		struct sy_tq_node *next = sy_tq_node_peek(&s->q);
 		if (next != NULL)
 			__builtin_prefetch(next);
-		fn(arg);
+		qn->fn(qn); /* qn is the sim_ev's first member */
 	}
 	return n;
 }

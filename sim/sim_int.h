@@ -31,16 +31,17 @@ enum end_state { END_IDLE = 0, END_CONNECTING, END_OPEN, END_CLOSED };
 struct sim_conn;
 
 struct sim_ev {
+	/* First, so the node's address is the record's: its place in the event
+	 * queue (intrusive); qn.seq != 0 while queued, qn.fn its handler. */
+	struct sy_tq_node qn;
 	struct sim_node *node; /* the node whose crash cancels it (timers) or that receives it */
-	sy_timer_id tq_id;
 	uint32_t idx, gen;
 	uint32_t epoch; /* node epoch at scheduling time */
 	uint32_t next_free;
 	/* the CPU model (cpu.c): waiting in its node's FIFO, since first_ns */
 	bool cpu_wait, cancelled; /* cancelled: a timer cancelled while it waited */
 	uint64_t first_ns;
-	sy_timer_fn wait_fn;
-	struct sim_ev *wait_next;
+	struct sim_ev *wait_next; /* the handler to run when reached: qn.fn */
 	union {
 		struct {
 			sy_timer_fn fn;
