@@ -428,7 +428,7 @@ enum sy_rc sy_tq_init_intrusive(struct sy_tq *q, uint32_t cap_max)
 	return SY_OK;
 }
 
-bool sy_tq_node_add(struct sy_tq *q, struct sy_tq_node *node, uint64_t at_ns, sy_timer_fn fn)
+bool sy_tq_node_add(struct sy_tq *q, struct sy_tq_node *node, uint64_t at_ns)
 {
 	SY_ASSERT(q->intrusive && node->seq == 0);
 	if (q->count >= q->cap_max)
@@ -438,7 +438,6 @@ bool sy_tq_node_add(struct sy_tq *q, struct sy_tq_node *node, uint64_t at_ns, sy
 		return false;
 	q->seq = e.seq;
 	node->seq = e.seq;
-	node->fn = fn;
 	q->count++;
 	tq_after_add(q);
 	return true;

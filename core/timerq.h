@@ -21,10 +21,10 @@ struct sy_tq_slot {
 /* The intrusive mode's per-timer record, embedded in the caller's own
  * record (sy_tq_init_intrusive): seq is 0 unless pending, exactly like a
  * slot's, so there is no slot array and no id, and popping hands back the
- * caller's record itself: one memory access per event instead of two. */
+ * caller's record itself (which says what to run): one memory access per
+ * event instead of two. */
 struct sy_tq_node {
 	uint64_t seq;
-	sy_timer_fn fn; /* called with the node's address */
 };
 
 /* Entries carry their own key so ordering never touches slots[]. */
@@ -95,11 +95,10 @@ static inline uint32_t sy_tq_count(const struct sy_tq *q)
  * heap[0] only in slot mode. */
 enum sy_rc sy_tq_init_intrusive(struct sy_tq *q, uint32_t cap_max);
 /* Queues node (which must not be pending) at at_ns; false when full. */
-bool sy_tq_node_add(struct sy_tq *q, struct sy_tq_node *node, uint64_t at_ns, sy_timer_fn fn);
+bool sy_tq_node_add(struct sy_tq *q, struct sy_tq_node *node, uint64_t at_ns);
 /* True if node was pending and is now cancelled. */
 bool sy_tq_node_cancel(struct sy_tq *q, struct sy_tq_node *node);
-/* Removes and returns the earliest node if its deadline is <= now_ns;
- * node->fn still says what it was queued with. */
+/* Removes and returns the earliest node if its deadline is <= now_ns. */
 struct sy_tq_node *sy_tq_node_pop(struct sy_tq *q, uint64_t now_ns, uint64_t *at_ns);
 /* The earliest pending node (NULL when empty), e.g. to prefetch it. */
 static inline struct sy_tq_node *sy_tq_node_peek(const struct sy_tq *q)
