@@ -7,14 +7,15 @@
 
 #define TQ_NONE UINT32_MAX
 #ifndef TQ_SHIFT
-#define TQ_SHIFT 24 /* bucket width 2^24 ns, about 16.8 ms */
+#define TQ_SHIFT 20 /* bucket width 2^20 ns, about 1 ms: a small heap */
 #endif
 #ifndef TQ_RING
-#define TQ_RING 4096u /* ring spans about 68.7 s */
+#define TQ_RING 4096u /* ring spans about 4.3 s; later timers wait in far */
 #endif
 #define TQ_MASK	       (TQ_RING - 1)
 #define TQ_D	       4 /* heap arity */
 #define TQ_COMPACT_MIN 4096u
+#define TQ_SPARE_AHEAD 64u	  /* buckets this close to base may take a spare buffer */
 #define TQ_CAP_MAX     (1u << 30) /* keeps entry counts far from UINT32_MAX */
 
 _Static_assert((TQ_RING & TQ_MASK) == 0, "ring size is a power of two");
@@ -56,6 +57,8 @@ void sy_tq_free(struct sy_tq *q)
 		for (uint32_t i = 0; i < TQ_RING; i++)
 			free(q->ring[i].v);
 	free(q->ring);
+	for (uint32_t i = 0; i < q->nspare; i++)
+		free(q->spare[i].v);
 	free(q->near.v);
 	free(q->far.v);
 	free(q->slots);
@@ -101,7 +104,7 @@ static inline bool tq_vec_push(struct sy_tq_vec *v, const struct sy_tq_ent *e)
 
 static inline bool tq_live(const struct sy_tq *q, const struct sy_tq_ent *e)
 {
-	return q->slots[e->slot].seq == e->seq;
+	return q->intrusive ? e->node->seq == e->seq : q->slots[e->slot].seq == e->seq;
 }
 
 /* Drops cancelled entries in place; order inside v is not kept. */
@@ -214,8 +217,23 @@ static void tq_refill(struct sy_tq *q)
 	q->far.n = m;
 }
 
+/* An empty buffer leaves the rotation: kept as a spare for a near-term
+ * bucket, or freed. Parking it in the consumed bucket's slot instead would
+ * keep every slot's peak capacity for good: memory growing with the run
+ * (for a whole ring turn), not with what is pending. */
+static void tq_spare_put(struct sy_tq *q, struct sy_tq_vec v)
+{
+	SY_ASSERT(v.n == 0);
+	if (v.v == NULL)
+		return;
+	if (q->nspare < SY_ARRAY_LEN(q->spare))
+		q->spare[q->nspare++] = v;
+	else
+		free(v.v);
+}
+
 /* The heap is empty and timers are pending: the next non-empty bucket
- * becomes the heap (buffers swap, so this never allocates). */
+ * becomes the heap; the old heap buffer becomes a spare (see above). */
 static void tq_advance(struct sy_tq *q)
 {
 	SY_ASSERT(q->near.n == 0);
@@ -226,9 +244,10 @@ static void tq_advance(struct sy_tq *q)
 	}
 	while (q->ring[q->base & TQ_MASK].n == 0)
 		q->base++;
-	struct sy_tq_vec *b = &q->ring[q->base & TQ_MASK], t = q->near;
+	struct sy_tq_vec *b = &q->ring[q->base & TQ_MASK];
+	tq_spare_put(q, q->near);
 	q->near = *b;
-	*b = t;
+	*b = (struct sy_tq_vec){0};
 	q->ring_n -= q->near.n;
 	q->base++;
 	tq_vec_filter(q, &q->near);
@@ -256,6 +275,10 @@ static void tq_compact(struct sy_tq *q)
 	q->ring_n = 0;
 	for (uint32_t i = 0; i < TQ_RING; i++) {
 		tq_vec_filter(q, &q->ring[i]);
+		if (q->ring[i].n == 0) {
+			free(q->ring[i].v);
+			q->ring[i] = (struct sy_tq_vec){0};
+		}
 		q->ring_n += q->ring[i].n;
 	}
 	tq_vec_filter(q, &q->far);
@@ -267,7 +290,8 @@ static void tq_compact(struct sy_tq *q)
 /* Every mutator ends here; see heap[] in timerq.h. */
 static inline void tq_note_top(struct sy_tq *q)
 {
-	q->heap[0] = q->near.n > 0 ? q->near.v[0].slot : TQ_NONE;
+	if (!q->intrusive)
+		q->heap[0] = q->near.n > 0 ? q->near.v[0].slot : TQ_NONE;
 }
 
 static void tq_release(struct sy_tq *q, uint32_t slot)
@@ -292,7 +316,10 @@ static bool tq_insert(struct sy_tq *q, const struct sy_tq_ent *e)
 		return true;
 	}
 	if (b < q->limit) {
-		if (!tq_vec_push(&q->ring[b & TQ_MASK], e))
+		struct sy_tq_vec *v = &q->ring[b & TQ_MASK];
+		if (v->cap == 0 && q->nspare > 0 && b - q->base < TQ_SPARE_AHEAD)
+			*v = q->spare[--q->nspare];
+		if (!tq_vec_push(v, e))
 			return false;
 		q->ring_n++;
 		return true;
@@ -300,8 +327,20 @@ static bool tq_insert(struct sy_tq *q, const struct sy_tq_ent *e)
 	return tq_vec_push(&q->far, e);
 }
 
+/* After an add: compaction or settling, as sy_tq_add does. */
+static inline void tq_after_add(struct sy_tq *q)
+{
+	uint64_t stored = (uint64_t)q->near.n + q->ring_n + q->far.n;
+	if (stored - q->count > (uint64_t)q->count + TQ_COMPACT_MIN)
+		tq_compact(q);
+	else if (q->near.n == 0)
+		tq_settle(q);
+	tq_note_top(q);
+}
+
 sy_timer_id sy_tq_add(struct sy_tq *q, uint64_t at_ns, sy_timer_fn fn, void *arg)
 {
+	SY_ASSERT(!q->intrusive);
 	if (q->free_head == TQ_NONE && !tq_grow(q))
 		return 0;
 	uint32_t slot = q->free_head;
@@ -315,17 +354,14 @@ sy_timer_id sy_tq_add(struct sy_tq *q, uint64_t at_ns, sy_timer_fn fn, void *arg
 	s->fn = fn;
 	s->arg = arg;
 	q->count++;
-	uint64_t stored = (uint64_t)q->near.n + q->ring_n + q->far.n;
-	if (stored - q->count > (uint64_t)q->count + TQ_COMPACT_MIN)
-		tq_compact(q);
-	else if (q->near.n == 0)
-		tq_settle(q);
-	tq_note_top(q);
+	tq_after_add(q);
 	return ((uint64_t)s->gen << 32) | (uint64_t)(slot + 1);
 }
 
 bool sy_tq_cancel(struct sy_tq *q, sy_timer_id id)
 {
+	if (q->intrusive)
+		return false;
 	uint32_t slot = (uint32_t)(id & 0xffffffffu);
 	if (slot == 0 || slot > q->cap)
 		return false;
@@ -360,6 +396,7 @@ bool sy_tq_peek_seq(const struct sy_tq *q, uint64_t *seq)
 
 bool sy_tq_pop(struct sy_tq *q, uint64_t now_ns, uint64_t *at_ns, sy_timer_fn *fn, void **arg)
 {
+	SY_ASSERT(!q->intrusive);
 	if (q->count == 0)
 		return false;
 	const struct sy_tq_ent *top = &q->near.v[0];
@@ -374,4 +411,64 @@ bool sy_tq_pop(struct sy_tq *q, uint64_t now_ns, uint64_t *at_ns, sy_timer_fn *f
 	tq_settle(q);
 	tq_note_top(q);
 	return true;
+}
+
+/* ---- intrusive mode ---- */
+
+enum sy_rc sy_tq_init_intrusive(struct sy_tq *q, uint32_t cap_max)
+{
+	memset(q, 0, sizeof(*q));
+	q->ring = calloc(TQ_RING, sizeof(*q->ring));
+	if (q->ring == NULL)
+		return SY_ERR_NOMEM;
+	q->intrusive = true;
+	q->cap_max = SY_MIN(SY_MAX(cap_max, 1u), TQ_CAP_MAX);
+	q->free_head = TQ_NONE;
+	q->heap[0] = TQ_NONE;
+	return SY_OK;
+}
+
+bool sy_tq_node_add(struct sy_tq *q, struct sy_tq_node *node, uint64_t at_ns)
+{
+	SY_ASSERT(q->intrusive && node->seq == 0);
+	if (q->count >= q->cap_max)
+		return false;
+	struct sy_tq_ent e = {.at_ns = at_ns, .seq = q->seq + 1, .node = node};
+	if (!tq_insert(q, &e))
+		return false;
+	q->seq = e.seq;
+	node->seq = e.seq;
+	q->count++;
+	tq_after_add(q);
+	return true;
+}
+
+bool sy_tq_node_cancel(struct sy_tq *q, struct sy_tq_node *node)
+{
+	SY_ASSERT(q->intrusive);
+	if (node->seq == 0)
+		return false;
+	bool top = q->near.n > 0 && q->near.v[0].node == node && q->near.v[0].seq == node->seq;
+	node->seq = 0;
+	q->count--;
+	if (top)
+		tq_settle(q);
+	return true;
+}
+
+struct sy_tq_node *sy_tq_node_pop(struct sy_tq *q, uint64_t now_ns, uint64_t *at_ns)
+{
+	SY_ASSERT(q->intrusive);
+	if (q->count == 0)
+		return NULL;
+	const struct sy_tq_ent *top = &q->near.v[0];
+	if (top->at_ns > now_ns)
+		return NULL;
+	struct sy_tq_node *node = top->node;
+	*at_ns = top->at_ns;
+	tq_heap_pop(&q->near);
+	node->seq = 0;
+	q->count--;
+	tq_settle(q);
+	return node;
 }

@@ -18,11 +18,23 @@ struct sy_tq_slot {
 	uint32_t next_free; /* free-list link */
 };
 
+/* The intrusive mode's per-timer record, embedded in the caller's own
+ * record (sy_tq_init_intrusive): seq is 0 unless pending, exactly like a
+ * slot's, so there is no slot array and no id, and popping hands back the
+ * caller's record itself (which says what to run): one memory access per
+ * event instead of two. */
+struct sy_tq_node {
+	uint64_t seq;
+};
+
 /* Entries carry their own key so ordering never touches slots[]. */
 struct sy_tq_ent {
 	uint64_t at_ns;
 	uint64_t seq;
-	uint32_t slot;
+	union {
+		uint32_t slot;		 /* slot mode */
+		struct sy_tq_node *node; /* intrusive mode */
+	};
 };
 
 struct sy_tq_vec {
@@ -46,6 +58,11 @@ struct sy_tq {
 	uint32_t cap;	 /* slots allocated */
 	uint32_t cap_max;
 	uint32_t free_head;
+	/* Emptied bucket buffers kept for the next near-term buckets, so a
+	 * consumed bucket never parks its capacity a whole ring turn ahead. */
+	struct sy_tq_vec spare[4];
+	uint32_t nspare;
+	bool intrusive; /* nodes instead of slots: sy_tq_node_* below */
 	/* heap[0]: slot of the earliest pending entry, valid while count > 0.
 	 * Kept because core/live/live.c reads slots[heap[0]].seq directly;
 	 * new code should call sy_tq_peek_seq(). */
@@ -70,6 +87,23 @@ bool sy_tq_pop(struct sy_tq *q, uint64_t now_ns, uint64_t *at_ns, sy_timer_fn *f
 static inline uint32_t sy_tq_count(const struct sy_tq *q)
 {
 	return q->count;
+}
+/* Intrusive mode: the caller owns the nodes, which must stay valid (they may
+ * be reused) while the queue lives. cap_max bounds the pending ones. A node
+ * is pending while node->seq != 0; sy_tq_count, sy_tq_peek and
+ * sy_tq_peek_seq work in both modes; sy_tq_add, sy_tq_cancel, sy_tq_pop and
+ * heap[0] only in slot mode. */
+enum sy_rc sy_tq_init_intrusive(struct sy_tq *q, uint32_t cap_max);
+/* Queues node (which must not be pending) at at_ns; false when full. */
+bool sy_tq_node_add(struct sy_tq *q, struct sy_tq_node *node, uint64_t at_ns);
+/* True if node was pending and is now cancelled. */
+bool sy_tq_node_cancel(struct sy_tq *q, struct sy_tq_node *node);
+/* Removes and returns the earliest node if its deadline is <= now_ns. */
+struct sy_tq_node *sy_tq_node_pop(struct sy_tq *q, uint64_t now_ns, uint64_t *at_ns);
+/* The earliest pending node (NULL when empty), e.g. to prefetch it. */
+static inline struct sy_tq_node *sy_tq_node_peek(const struct sy_tq *q)
+{
+	return q->count > 0 ? q->near.v[0].node : NULL;
 }
 
 #endif

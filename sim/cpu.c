@@ -36,20 +36,19 @@ void sim_cpu_reset(struct sim_node *n)
 static void cpu_wake(struct sim_node *n)
 {
 	struct sim_ev *h = n->wait_head;
-	if (h == NULL || h->tq_id != 0)
+	if (h == NULL || h->qn.seq != 0)
 		return;
-	h->tq_id = sy_tq_add(&n->sim->q, SY_MAX(n->busy_until_ns, n->sim->now_ns), h->wait_fn, h);
+	(void)sy_tq_node_add(&n->sim->q, &h->qn, SY_MAX(n->busy_until_ns, n->sim->now_ns));
 }
 
-static void cpu_append(struct sim_node *n, struct sim_ev *ev, sy_timer_fn fn)
+static void cpu_append(struct sim_node *n, struct sim_ev *ev)
 {
 	ev->cpu_wait = true;
-	ev->wait_fn = fn;
-	ev->wait_next = NULL;
+	ev->link = EV_NONE;
 	ev->first_ns = n->sim->now_ns;
-	ev->tq_id = 0;
+	SY_ASSERT(ev->qn.seq == 0); /* popped: out of the event queue */
 	if (n->wait_tail != NULL)
-		n->wait_tail->wait_next = ev;
+		n->wait_tail->link = ev->idx;
 	else
 		n->wait_head = ev;
 	n->wait_tail = ev;
@@ -61,29 +60,27 @@ static void cpu_append(struct sim_node *n, struct sim_ev *ev, sy_timer_fn fn)
 static void cpu_pop(struct sim_node *n, struct sim_ev *ev)
 {
 	SY_ASSERT(n->wait_head == ev);
-	n->wait_head = ev->wait_next;
+	n->wait_head = ev->link == EV_NONE ? NULL : sim_ev_at(n->sim, ev->link);
 	if (n->wait_head == NULL)
 		n->wait_tail = NULL;
 	ev->cpu_wait = false;
-	ev->tq_id = 0;
 	n->cpu_st.wait_max_ns = SY_MAX(n->cpu_st.wait_max_ns, n->sim->now_ns - ev->first_ns);
 }
 
 /* The common gate: SIM_CPU_WAIT when ev must (go on) wait(ing) behind
  * earlier work; else it runs now, charged cost unless skip (a stale or
  * cancelled timer, which costs nothing). */
-static enum sim_cpu_verdict cpu_gate(struct sim_node *n, struct sim_ev *ev, sy_timer_fn fn, uint64_t cost, bool skip)
+static enum sim_cpu_verdict cpu_gate(struct sim_node *n, struct sim_ev *ev, uint64_t cost, bool skip)
 {
 	uint64_t now = n->sim->now_ns;
 	if (ev->cpu_wait) { /* the head, come due */
 		if (!skip && n->busy_until_ns > now) {
-			ev->tq_id = 0;
 			cpu_wake(n); /* the work before it grew: later */
 			return SIM_CPU_WAIT;
 		}
 		cpu_pop(n, ev);
 	} else if (!skip && (n->busy_until_ns > now || n->wait_head != NULL)) {
-		cpu_append(n, ev, fn);
+		cpu_append(n, ev);
 		return SIM_CPU_WAIT;
 	}
 	if (!skip) {
@@ -94,14 +91,14 @@ static enum sim_cpu_verdict cpu_gate(struct sim_node *n, struct sim_ev *ev, sy_t
 	return SIM_CPU_RUN;
 }
 
-bool sim_cpu_timer(struct sim_node *n, struct sim_ev *ev, sy_timer_fn fn, bool skip)
+bool sim_cpu_timer(struct sim_node *n, struct sim_ev *ev, bool skip)
 {
-	bool wait = (n->cpu_on || ev->cpu_wait) && cpu_gate(n, ev, fn, n->cpu.timer_ns, skip) == SIM_CPU_WAIT;
+	bool wait = (n->cpu_on || ev->cpu_wait) && cpu_gate(n, ev, n->cpu.timer_ns, skip) == SIM_CPU_WAIT;
 	n->cpu_st.timers += !wait && !skip; /* callbacks that ran */
 	return wait;
 }
 
-enum sim_cpu_verdict sim_cpu_rx(struct sim_node *n, struct sim_ev *ev, sy_timer_fn fn, uint32_t len)
+enum sim_cpu_verdict sim_cpu_rx(struct sim_node *n, struct sim_ev *ev, uint32_t len)
 {
 	uint64_t size = (uint64_t)len + SIM_SKB_OVERHEAD;
 	if (!ev->cpu_wait) {
@@ -120,11 +117,11 @@ enum sim_cpu_verdict sim_cpu_rx(struct sim_node *n, struct sim_ev *ev, sy_timer_
 		}
 	}
 	if (ev->cpu_wait && ev->epoch != n->epoch) { /* its buffer died with the crashed process */
-		cpu_gate(n, ev, fn, 0, true);
+		cpu_gate(n, ev, 0, true);
 		return SIM_CPU_DROP;
 	}
 	bool was_waiting = ev->cpu_wait;
-	enum sim_cpu_verdict v = cpu_gate(n, ev, fn, n->cpu.rx_ns, false);
+	enum sim_cpu_verdict v = cpu_gate(n, ev, n->cpu.rx_ns, false);
 	if (v == SIM_CPU_RUN && was_waiting && ev->epoch == n->epoch)
 		n->rcvbuf_used -= SY_MIN(n->rcvbuf_used, size);
 	return v;
@@ -144,8 +141,9 @@ uint64_t sim_cpu_tx(struct sim_node *n)
 /* sim_destroy: the datagrams that wait outside the event queue. */
 void sim_cpu_discard(struct sim_node *n)
 {
-	for (struct sim_ev *ev = n->wait_head; ev != NULL; ev = ev->wait_next)
-		if (ev->tq_id == 0 && ev->wait_fn == sim_ev_dgram_fire)
+	for (struct sim_ev *ev = n->wait_head; ev != NULL;
+	     ev = ev->link == EV_NONE ? NULL : sim_ev_at(n->sim, ev->link))
+		if (ev->qn.seq == 0 && ev->kind == EV_DGRAM)
 			sim_buf_put(n->sim, ev->u.d.buf);
 	n->wait_head = n->wait_tail = NULL;
 }

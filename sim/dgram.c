@@ -87,12 +87,12 @@ void sim_ev_dgram_fire(void *arg)
 	struct sim_ev *ev = arg;
 	struct sim *s = ev->node->sim;
 	struct sim_buf *b = ev->u.d.buf;
-	uint32_t len = ev->u.d.len;
+	uint32_t len = ev->len;
 	struct sim_sock *k = sim_map_get(&s->socks_by_addr, sim_addr_key(&b->dst));
 	/* one that waited for its node's CPU leaves the node's queue even if its socket is gone */
 	enum sim_cpu_verdict v = SIM_CPU_RUN;
 	if (k != NULL || ev->cpu_wait)
-		v = sim_cpu_rx(ev->node, ev, sim_ev_dgram_fire, len);
+		v = sim_cpu_rx(ev->node, ev, len);
 	if (v == SIM_CPU_WAIT)
 		return; /* in the receive buffer until the node is free */
 	sim_ev_release(s, ev);
@@ -119,9 +119,10 @@ static enum sy_rc dgram_schedule(struct sim *s, struct sim_node *to, const struc
 	b->src = *src;
 	b->dst = *dst;
 	memcpy(b->data, buf, len);
+	ev->kind = EV_DGRAM;
 	ev->u.d.buf = b;
-	ev->u.d.len = (uint32_t)len;
-	if (!sim_ev_queue(s, ev, at_ns, sim_ev_dgram_fire)) {
+	ev->len = (uint32_t)len;
+	if (!sim_ev_queue(s, ev, at_ns)) {
 		sim_buf_put(s, b);
 		return SY_ERR_FULL;
 	}

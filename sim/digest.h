@@ -23,7 +23,9 @@ enum sim_drop_reason {
 
 enum sim_stream_what { SIM_STREAM_OPEN = 1, SIM_STREAM_DATA, SIM_STREAM_CLOSE, SIM_STREAM_RESET };
 
-#define SIM_DIGEST_BUF 65536
+#ifndef SIM_DIGEST_BUF
+#define SIM_DIGEST_BUF 4096
+#endif
 
 struct sim_digest {
 	void *md; /* EVP_MD_CTX */

@@ -4,6 +4,7 @@
  * recycled size-class buffers, so the hot path never calls malloc. */
 #include "sim/sim_int.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,10 +19,8 @@ static const struct sy_env_ops sim_env_ops;
 
 /* ---- event records and buffers ---- */
 
-static inline struct sim_ev *ev_at(struct sim *s, uint32_t idx)
-{
-	return &s->chunks[idx >> EV_CHUNK_SHIFT][idx & (EV_CHUNK - 1)];
-}
+_Static_assert(offsetof(struct sim_ev, qn) == 0, "a popped queue node is its sim_ev");
+_Static_assert(sizeof(struct sim_ev) == 64, "an event record is one cache line");
 
 static bool ev_grow(struct sim *s)
 {
@@ -29,15 +28,16 @@ static bool ev_grow(struct sim *s)
 	if (c == NULL)
 		return false;
 	s->chunks = c;
-	struct sim_ev *chunk = calloc(EV_CHUNK, sizeof(*chunk));
+	struct sim_ev *chunk = aligned_alloc(64, EV_CHUNK * sizeof(*chunk));
 	if (chunk == NULL)
 		return false;
+	memset(chunk, 0, EV_CHUNK * sizeof(*chunk));
 	c[s->nchunks] = chunk;
 	uint32_t base = s->nchunks * EV_CHUNK;
 	for (uint32_t i = 0; i < EV_CHUNK; i++) {
 		chunk[i].idx = base + i;
 		chunk[i].gen = 1;
-		chunk[i].next_free = i + 1 < EV_CHUNK ? base + i + 1 : s->ev_free;
+		chunk[i].link = i + 1 < EV_CHUNK ? base + i + 1 : s->ev_free;
 	}
 	s->ev_free = base;
 	s->nchunks++;
@@ -48,11 +48,11 @@ struct sim_ev *sim_ev_alloc(struct sim *s, struct sim_node *node)
 {
 	if (s->ev_free == EV_NONE && !ev_grow(s))
 		return NULL;
-	struct sim_ev *ev = ev_at(s, s->ev_free);
-	s->ev_free = ev->next_free;
+	struct sim_ev *ev = sim_ev_at(s, s->ev_free);
+	s->ev_free = ev->link;
 	ev->node = node;
 	ev->epoch = node->epoch;
-	ev->tq_id = 0;
+	ev->qn.seq = 0;
 	ev->cpu_wait = false;
 	ev->cancelled = false;
 	return ev;
@@ -61,16 +61,16 @@ struct sim_ev *sim_ev_alloc(struct sim *s, struct sim_node *node)
 void sim_ev_release(struct sim *s, struct sim_ev *ev)
 {
 	ev->gen = ev->gen + 1 ? ev->gen + 1 : 1;
-	ev->tq_id = 0;
-	ev->next_free = s->ev_free;
+	ev->qn.seq = 0;
+	ev->link = s->ev_free;
 	s->ev_free = ev->idx;
 }
 
-/* Queues ev at at_ns; false (and ev released) when the queue is full. */
-bool sim_ev_queue(struct sim *s, struct sim_ev *ev, uint64_t at_ns, sy_timer_fn fn)
+/* Queues ev (its kind set) at at_ns; false (and ev released) when the queue
+ * is full. */
+bool sim_ev_queue(struct sim *s, struct sim_ev *ev, uint64_t at_ns)
 {
-	ev->tq_id = sy_tq_add(&s->q, at_ns, fn, ev);
-	if (ev->tq_id == 0) {
+	if (!sy_tq_node_add(&s->q, &ev->qn, at_ns)) {
 		sim_ev_release(s, ev);
 		return false;
 	}
@@ -113,7 +113,7 @@ struct sim *sim_create_opts(uint64_t seed, uint64_t epoch_ns, const struct sim_o
 	s->ev_free = EV_NONE;
 	uint32_t qmax = opts && opts->queue_max ? opts->queue_max : (1u << 26);
 	struct sim_link_cfg def = sim_link_cfg_default();
-	if (sy_tq_init(&s->q, 1u << 16, qmax) != SY_OK)
+	if (sy_tq_init_intrusive(&s->q, qmax) != SY_OK)
 		goto out_free;
 	if (sim_digest_init(&s->digest) != SY_OK)
 		goto out_tq;
@@ -140,19 +140,18 @@ struct sim *sim_create(uint64_t seed, uint64_t epoch_ns)
 	return sim_create_opts(seed, epoch_ns, NULL);
 }
 
-static void ev_discard(struct sim *s, sy_timer_fn fn, struct sim_ev *ev);
+static void ev_discard(struct sim *s, struct sim_ev *ev);
 
 void sim_destroy(struct sim *s)
 {
 	if (s == NULL)
 		return;
 	uint64_t at;
-	sy_timer_fn fn;
-	void *arg;
+	struct sy_tq_node *qn;
 	for (uint32_t i = 0; i < s->nnodes; i++)
 		sim_cpu_discard(s->nodes[i]);
-	while (sy_tq_pop(&s->q, UINT64_MAX, &at, &fn, &arg))
-		ev_discard(s, fn, arg);
+	while ((qn = sy_tq_node_pop(&s->q, UINT64_MAX, &at)) != NULL)
+		ev_discard(s, (struct sim_ev *)(void *)qn);
 	while (s->conns) {
 		struct sim_conn *c = s->conns;
 		s->conns = c->next;
@@ -331,7 +330,7 @@ static void ev_timer_fire(void *arg)
 	sy_timer_fn fn = ev->u.t.fn;
 	void *farg = ev->u.t.arg;
 	bool stale = ev->epoch != n->epoch, cancelled = ev->cancelled;
-	if (sim_cpu_timer(n, ev, ev_timer_fire, stale || cancelled))
+	if (sim_cpu_timer(n, ev, stale || cancelled))
 		return; /* the node is busy: the timer fires when it is free */
 	sim_ev_release(s, ev);
 	if (cancelled)
@@ -350,9 +349,10 @@ static sy_timer_id node_timer_at(struct sim_node *n, uint64_t at_ns, sy_timer_fn
 	struct sim_ev *ev = sim_ev_alloc(s, n);
 	if (ev == NULL)
 		return 0;
+	ev->kind = EV_TIMER;
 	ev->u.t.fn = fn;
 	ev->u.t.arg = arg;
-	if (!sim_ev_queue(s, ev, at_ns, ev_timer_fire))
+	if (!sim_ev_queue(s, ev, at_ns))
 		return 0;
 	return (uint64_t)ev->gen << 32 | (uint64_t)(ev->idx + 1);
 }
@@ -362,16 +362,14 @@ static void node_timer_cancel(struct sim *s, sy_timer_id id)
 	uint32_t idx = (uint32_t)id;
 	if (idx == 0 || idx > s->nchunks * EV_CHUNK)
 		return;
-	struct sim_ev *ev = ev_at(s, idx - 1);
+	struct sim_ev *ev = sim_ev_at(s, idx - 1);
 	if (ev->gen != (uint32_t)(id >> 32))
 		return;
 	if (ev->cpu_wait) { /* in its node's CPU queue: dropped when reached */
 		ev->cancelled = true;
 		return;
 	}
-	if (ev->tq_id == 0)
-		return;
-	if (sy_tq_cancel(&s->q, ev->tq_id))
+	if (sy_tq_node_cancel(&s->q, &ev->qn))
 		sim_ev_release(s, ev);
 }
 
@@ -391,14 +389,28 @@ void sim_cancel(struct sim *s, sy_timer_id id)
 static uint64_t sim_loop(struct sim *s, uint64_t until_ns, uint64_t max_events)
 {
 	uint64_t n = 0, at;
-	sy_timer_fn fn;
-	void *arg;
-	while (n < max_events && sy_tq_pop(&s->q, until_ns, &at, &fn, &arg)) {
+	struct sy_tq_node *qn;
+	while (n < max_events && (qn = sy_tq_node_pop(&s->q, until_ns, &at)) != NULL) {
 		SY_ASSERT(at >= s->now_ns);
 		s->now_ns = at;
 		s->stats.events++;
 		n++;
-		fn(arg);
+		/* the next event's record loads while this one runs */
+		struct sy_tq_node *next = sy_tq_node_peek(&s->q);
+		if (next != NULL)
+			__builtin_prefetch(next);
+		struct sim_ev *ev = (struct sim_ev *)(void *)qn; /* its first member */
+		switch (ev->kind) {
+		case EV_TIMER:
+			ev_timer_fire(ev);
+			break;
+		case EV_DGRAM:
+			sim_ev_dgram_fire(ev);
+			break;
+		default:
+			sim_ev_stream_fire(ev);
+			break;
+		}
 	}
 	return n;
 }
@@ -464,12 +476,12 @@ void sim_node_crash_at(struct sim_node *n, uint64_t t_ns, uint64_t down_ns)
 }
 
 /* Frees what a never-dispatched event holds (sim_destroy). */
-static void ev_discard(struct sim *s, sy_timer_fn fn, struct sim_ev *ev)
+static void ev_discard(struct sim *s, struct sim_ev *ev)
 {
-	/* Only deliveries own buffers; the queued handler tells which kind ev is. */
-	if (fn == sim_ev_dgram_fire)
+	/* Only deliveries own buffers. */
+	if (ev->kind == EV_DGRAM)
 		sim_buf_put(s, ev->u.d.buf);
-	else if (fn == sim_ev_stream_fire && ev->u.s.buf != NULL)
+	else if (ev->kind == EV_STREAM && ev->u.s.buf != NULL)
 		sim_buf_put(s, ev->u.s.buf);
 	sim_ev_release(s, ev);
 }

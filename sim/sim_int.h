@@ -30,17 +30,24 @@ enum end_state { END_IDLE = 0, END_CONNECTING, END_OPEN, END_CLOSED };
 
 struct sim_conn;
 
+/* What an event is, so what runs when it is reached (sim.c: ev_run). */
+enum ev_kind { EV_TIMER = 1, EV_DGRAM, EV_STREAM };
+
+/* One cache line: 64 bytes, 64-aligned in its chunk. */
 struct sim_ev {
+	/* First, so the queue node's address is the record's (intrusive event
+	 * queue); qn.seq != 0 while queued. */
+	struct sy_tq_node qn;
 	struct sim_node *node; /* the node whose crash cancels it (timers) or that receives it */
-	sy_timer_id tq_id;
 	uint32_t idx, gen;
 	uint32_t epoch; /* node epoch at scheduling time */
-	uint32_t next_free;
+	uint32_t link;	/* free: the next free record; in a CPU FIFO: the next waiting (EV_NONE: none) */
+	uint32_t len;	/* EV_DGRAM, EV_STREAM: payload bytes */
+	uint8_t kind;	/* enum ev_kind */
 	/* the CPU model (cpu.c): waiting in its node's FIFO, since first_ns */
 	bool cpu_wait, cancelled; /* cancelled: a timer cancelled while it waited */
+	uint8_t what;		  /* EV_STREAM: enum st_what | the sending end << 7 */
 	uint64_t first_ns;
-	sy_timer_fn wait_fn;
-	struct sim_ev *wait_next;
 	union {
 		struct {
 			sy_timer_fn fn;
@@ -48,14 +55,10 @@ struct sim_ev {
 		} t;
 		struct {
 			struct sim_buf *buf;
-			uint32_t len;
 		} d;
 		struct {
 			struct sim_conn *c;
 			struct sim_buf *buf;
-			uint32_t len;
-			uint8_t dir; /* the sending end */
-			uint8_t what;
 		} s;
 	} u;
 };
@@ -204,6 +207,11 @@ void *sim_map_get(const struct sim_map *m, uint64_t key);
 void sim_map_put(struct sim_map *m, uint64_t key, void *val);
 void sim_map_del(struct sim_map *m, uint64_t key);
 void sim_map_free(struct sim_map *m);
+
+static inline struct sim_ev *sim_ev_at(struct sim *s, uint32_t idx)
+{
+	return &s->chunks[idx >> EV_CHUNK_SHIFT][idx & (EV_CHUNK - 1)];
+}
 uint16_t sim_node_ephemeral(struct sim_node *n, const struct sim_map *taken);
 enum sy_rc sim_node_bind_addr(struct sim_node *n, const struct sy_addr *want, const struct sim_map *taken,
 			      struct sy_addr *out);
@@ -230,7 +238,7 @@ void sim_listener_close(void *ctx, struct sy_listener *lh);
 void sim_node_drop_streams(struct sim *s, struct sim_node *n);
 struct sim_ev *sim_ev_alloc(struct sim *s, struct sim_node *node);
 void sim_ev_release(struct sim *s, struct sim_ev *ev);
-bool sim_ev_queue(struct sim *s, struct sim_ev *ev, uint64_t at_ns, sy_timer_fn fn);
+bool sim_ev_queue(struct sim *s, struct sim_ev *ev, uint64_t at_ns);
 struct sim_buf *sim_buf_get(struct sim *s, size_t len);
 void sim_buf_put(struct sim *s, struct sim_buf *b);
 
@@ -251,9 +259,9 @@ enum sy_rc sim_dir_make(void *ctx, const char *path);
 uint64_t sim_node_stall_ns(const struct sim_node *n);
 
 /* cpu.c */
-bool sim_cpu_timer(struct sim_node *n, struct sim_ev *ev, sy_timer_fn fn, bool skip);
+bool sim_cpu_timer(struct sim_node *n, struct sim_ev *ev, bool skip);
 enum sim_cpu_verdict { SIM_CPU_RUN = 0, SIM_CPU_WAIT, SIM_CPU_DROP };
-enum sim_cpu_verdict sim_cpu_rx(struct sim_node *n, struct sim_ev *ev, sy_timer_fn fn, uint32_t len);
+enum sim_cpu_verdict sim_cpu_rx(struct sim_node *n, struct sim_ev *ev, uint32_t len);
 uint64_t sim_cpu_tx(struct sim_node *n);
 void sim_cpu_reset(struct sim_node *n);
 void sim_cpu_discard(struct sim_node *n);

@@ -41,10 +41,10 @@ static void seg_send(struct sim *s, struct sim_conn *c, int dir, uint8_t what, c
 	from->last_tx_ns = at;
 	struct sim_ev *ev = sim_ev_alloc(s, to->node);
 	SY_ASSERT(ev != NULL);
+	ev->kind = EV_STREAM;
 	ev->u.s.c = c;
-	ev->u.s.dir = (uint8_t)dir;
-	ev->u.s.what = what;
-	ev->u.s.len = (uint32_t)len;
+	ev->what = (uint8_t)(what | dir << 7);
+	ev->len = (uint32_t)len;
 	ev->u.s.buf = NULL;
 	if (len > 0) {
 		ev->u.s.buf = sim_buf_get(s, len);
@@ -52,7 +52,7 @@ static void seg_send(struct sim *s, struct sim_conn *c, int dir, uint8_t what, c
 		from->queued += len;
 	}
 	c->inflight++;
-	SY_ASSERT(sim_ev_queue(s, ev, at, sim_ev_stream_fire));
+	SY_ASSERT(sim_ev_queue(s, ev, at));
 }
 
 static void st_syn(struct sim *s, struct sim_conn *c)
@@ -108,10 +108,10 @@ void sim_ev_stream_fire(void *arg)
 	struct sim_ev *ev = arg;
 	struct sim *s = ev->node->sim;
 	struct sim_conn *c = ev->u.s.c;
-	int dir = ev->u.s.dir;
-	uint8_t what = ev->u.s.what;
+	int dir = ev->what >> 7;
+	uint8_t what = ev->what & 0x7f;
 	struct sim_buf *b = ev->u.s.buf;
-	uint32_t len = ev->u.s.len;
+	uint32_t len = ev->len;
 	struct sim_end *to = &c->end[1 - dir];
 	sim_ev_release(s, ev);
 	/* inflight stays raised during callbacks so a close inside one cannot free c. */

@@ -419,6 +419,35 @@ static void run_differential(uint64_t seed, uint32_t cap_initial, uint32_t cap_m
 	model_free(&m);
 }
 
+/* Entry capacity held by the queue's buffers follows what is pending, not
+ * the run's length: a steady 2000 timers, each bucket filled then drained,
+ * over 3000 buckets (3 s). Consumed buckets used to keep their buffers in
+ * their ring slots, holding 3000 x 2048 entries here. */
+static void test_memory_follows_pending(void **state)
+{
+	(void)state;
+	struct sy_tq q;
+	assert_int_equal(sy_tq_init(&q, 4096, 1u << 20), SY_OK);
+	uint64_t now = 0, at;
+	sy_timer_fn fn;
+	void *arg;
+	for (int step = 0; step < 3000; step++) {
+		for (int k = 0; k < 2000; k++)
+			assert_true(sy_tq_add(&q, now + 2 * MS + (uint64_t)k, fn_a, NULL) != 0);
+		now += MS + MS / 4;
+		while (sy_tq_pop(&q, now, &at, &fn, &arg))
+			;
+	}
+	uint64_t held = (uint64_t)q.near.cap + q.far.cap;
+	for (uint32_t i = 0; i < 4096; i++)
+		held += q.ring[i].cap;
+	for (uint32_t i = 0; i < q.nspare; i++)
+		held += q.spare[i].cap;
+	assert_true(q.count >= 2000 && q.count <= 6000);
+	assert_true(held <= 16ull * 4096);
+	sy_tq_free(&q);
+}
+
 static void test_differential_large(void **state)
 {
 	run_differential(0x5eed0001, 64, 1u << 20, 200000);
@@ -430,6 +459,95 @@ static void test_differential_small_cap(void **state)
 	run_differential(0x5eed0002, 3, 700, 60000);
 }
 
+/* ---- intrusive mode: in lockstep with slot mode ---- */
+
+struct inode {
+	struct sy_tq_node qn; /* first: the popped node is the record */
+	sy_timer_id id;	      /* the same timer in the slot-mode queue */
+	uint32_t i;
+};
+
+/* Random adds (ties, near, far), cancels, pops and reuse of nodes applied
+ * to both queues: the intrusive one pops the same timers at the same
+ * times, counts and peeks the same, and refuses adds past cap_max. */
+static void run_lockstep(uint64_t seed, uint32_t nnodes, uint32_t cap_max, uint32_t ops)
+{
+	struct sy_tq a, b;
+	struct sy_rng r;
+	sy_rng_init(&r, seed);
+	assert_int_equal(sy_tq_init(&a, 16, cap_max), SY_OK);
+	assert_int_equal(sy_tq_init_intrusive(&b, cap_max), SY_OK);
+	struct inode *nodes = calloc(nnodes, sizeof(*nodes));
+	assert_non_null(nodes);
+	for (uint32_t i = 0; i < nnodes; i++)
+		nodes[i].i = i;
+	uint64_t now = 0, at_a, at_b;
+	sy_timer_fn fn;
+	void *arg;
+	for (uint32_t op = 0; op < ops; op++) {
+		uint32_t k = (uint32_t)sy_rng_below(&r, 100);
+		struct inode *x = &nodes[sy_rng_below(&r, nnodes)];
+		if (k < 50 && x->qn.seq == 0) {
+			uint64_t d = sy_rng_below(&r, 4) == 0	? sy_rng_below(&r, 10) * 7 * SEC
+				     : sy_rng_below(&r, 3) == 0 ? sy_rng_below(&r, 4) * MS
+								: sy_rng_below(&r, 50 * MS);
+			sy_timer_id id = sy_tq_add(&a, now + d, fn_a, x);
+			bool ok = sy_tq_node_add(&b, &x->qn, now + d);
+			assert_int_equal(id != 0, ok);
+			x->id = id;
+		} else if (k < 70) {
+			bool was = x->qn.seq != 0;
+			assert_int_equal(sy_tq_node_cancel(&b, &x->qn), was);
+			assert_int_equal(was ? sy_tq_cancel(&a, x->id) : false, was);
+			assert_int_equal(x->qn.seq, 0);
+		} else {
+			now += sy_rng_below(&r, 20 * MS);
+			struct sy_tq_node *qn;
+			for (;;) {
+				bool pa = sy_tq_pop(&a, now, &at_a, &fn, &arg);
+				qn = sy_tq_node_pop(&b, now, &at_b);
+				assert_int_equal(pa, qn != NULL);
+				if (!pa)
+					break;
+				assert_ptr_equal(arg, qn);
+				assert_int_equal(at_a, at_b);
+				assert_int_equal(qn->seq, 0);
+			}
+		}
+		assert_int_equal(sy_tq_count(&a), sy_tq_count(&b));
+		uint64_t sa = 0, sb = 0;
+		assert_int_equal(sy_tq_peek_seq(&a, &sa), sy_tq_peek_seq(&b, &sb));
+		assert_int_equal(sa, sb);
+		if (sy_tq_count(&b) > 0) {
+			assert_true(sy_tq_peek(&b, &at_b));
+			assert_ptr_equal(&nodes[((struct inode *)(void *)sy_tq_node_peek(&b))->i], sy_tq_node_peek(&b));
+		}
+	}
+	while (sy_tq_pop(&a, UINT64_MAX, &at_a, &fn, &arg)) {
+		struct sy_tq_node *qn = sy_tq_node_pop(&b, UINT64_MAX, &at_b);
+		assert_ptr_equal(arg, qn);
+		assert_int_equal(at_a, at_b);
+	}
+	assert_null(sy_tq_node_pop(&b, UINT64_MAX, &at_b));
+	assert_int_equal(sy_tq_count(&b), 0);
+	free(nodes);
+	sy_tq_free(&a);
+	sy_tq_free(&b);
+}
+
+static void test_intrusive_lockstep(void **state)
+{
+	(void)state;
+	run_lockstep(0x5eed0003, 50000, 1u << 20, 400000);
+}
+
+/* cap_max below the nodes: adds are refused in both modes alike. */
+static void test_intrusive_lockstep_small_cap(void **state)
+{
+	(void)state;
+	run_lockstep(0x5eed0004, 2000, 700, 100000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -439,8 +557,11 @@ int main(void)
 	    cmocka_unit_test(test_cap_max),
 	    cmocka_unit_test(test_extreme_deadlines),
 	    cmocka_unit_test(test_cancel_churn_compacts),
+	    cmocka_unit_test(test_memory_follows_pending),
 	    cmocka_unit_test(test_differential_large),
 	    cmocka_unit_test(test_differential_small_cap),
+	    cmocka_unit_test(test_intrusive_lockstep),
+	    cmocka_unit_test(test_intrusive_lockstep_small_cap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
