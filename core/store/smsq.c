@@ -186,6 +186,10 @@ static enum sy_rc smsq_apply_batch(struct smsq *q)
 	uint32_t seg = q->mem ? 0 : smsq__head(q)->no;
 	for (uint32_t i = 0; i < q->count; i++) {
 		struct smsq_entry *e = sy_pool_at(&q->batch, i);
+		if (i + 8 < q->count)
+			smsq__prefetch_slot(q, ((struct smsq_entry *)sy_pool_at(&q->batch, i + 8))->id);
+		if (i + 4 < q->count)
+			smsq__prefetch_ent(q, ((struct smsq_entry *)sy_pool_at(&q->batch, i + 4))->id);
 		enum sy_rc rc = e->op == SMSQ_OP_PUT ? smsq_apply_put(q, e, base, seg) : smsq_apply_mark(q, e);
 		if (rc != SY_OK) {
 			smsq_undo_all(q);

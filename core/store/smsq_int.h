@@ -133,6 +133,9 @@ enum sy_rc smsq__grow_slots(struct smsq *q);
 void smsq__shrink(struct smsq *q);
 uint64_t smsq__index_bytes(const struct smsq *q);
 struct smsq_live *smsq__find(const struct smsq *q, uint64_t id);
+/* Hints for a batch walked in order (no effect on results). */
+void smsq__prefetch_slot(const struct smsq *q, uint64_t id);
+void smsq__prefetch_ent(const struct smsq *q, uint64_t id);
 /* Room for one more entry; then smsq__insert() cannot fail. */
 enum sy_rc smsq__reserve(struct smsq *q);
 void smsq__insert(struct smsq *q, const struct smsq_live *l);
