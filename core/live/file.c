@@ -44,8 +44,8 @@ struct live_syncer {
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t work, done_cv;
-	struct live_sync_job *todo, **todo_tail; /* FIFO */
-	struct live_sync_job *done;		 /* LIFO: reversed when taken */
+	struct live_sync_job *queue, **queue_tail; /* FIFO of jobs to sync */
+	struct live_sync_job *done;		   /* LIFO: reversed when taken */
 	int efd;
 	struct event *ev;
 	bool stop;
@@ -132,14 +132,14 @@ static void *live_sync_main(void *arg)
 	struct live_syncer *y = arg;
 	pthread_mutex_lock(&y->mu);
 	for (;;) {
-		while (y->todo == NULL && !y->stop)
+		while (y->queue == NULL && !y->stop)
 			pthread_cond_wait(&y->work, &y->mu);
-		if (y->todo == NULL)
+		if (y->queue == NULL)
 			break;
-		struct live_sync_job *j = y->todo;
-		y->todo = j->next;
-		if (y->todo == NULL)
-			y->todo_tail = &y->todo;
+		struct live_sync_job *j = y->queue;
+		y->queue = j->next;
+		if (y->queue == NULL)
+			y->queue_tail = &y->queue;
 		pthread_mutex_unlock(&y->mu);
 		enum sy_rc rc = fdatasync(j->fd) == 0 ? SY_OK : live_file_rc(errno);
 		pthread_mutex_lock(&y->mu);
@@ -193,7 +193,7 @@ static struct live_syncer *live_syncer_get(struct sy_live *l)
 	if (y == NULL)
 		return NULL;
 	y->l = l;
-	y->todo_tail = &y->todo;
+	y->queue_tail = &y->queue;
 	y->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (y->efd < 0)
 		goto fail;
@@ -233,8 +233,8 @@ enum sy_rc live__file_sync_start(void *ctx, struct sy_file *f, sy_file_sync_fn f
 	*j = (struct live_sync_job){.f = f, .fd = f->fd, .fn = fn, .arg = arg};
 	f->job = j;
 	pthread_mutex_lock(&y->mu);
-	*y->todo_tail = j;
-	y->todo_tail = &j->next;
+	*y->queue_tail = j;
+	y->queue_tail = &j->next;
 	pthread_cond_signal(&y->work);
 	pthread_mutex_unlock(&y->mu);
 	return SY_OK;
