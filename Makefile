@@ -3,7 +3,7 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS    := libevent libosip2 sqlite3 openssl libpcap
+PKGS    := libevent libosip2 sqlite3 openssl libpcap libxxhash
 OPT     ?= -O2
 # -ffp-contract=off: no fused multiply-add, so gcc and clang builds compute the
 # simulator's few floating-point draws bit for bit alike (tests/golden/).

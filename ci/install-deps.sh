@@ -5,7 +5,7 @@ set -euo pipefail
 
 pkgs=(build-essential pkg-config libevent-dev libosip2-dev libpcap-dev libsrtp2-dev
       libssl-dev libsqlite3-dev libcmocka-dev sqlite3 gnuplot-nox sip-tester tshark
-      libhttp-parser-dev python3 procps clang valgrind)
+      libhttp-parser-dev libxxhash-dev python3 procps clang valgrind)
 
 missing=()
 for p in "${pkgs[@]}"; do

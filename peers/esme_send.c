@@ -461,8 +461,20 @@ static enum sy_rc seg_send(struct esme *e, struct esme_bind *b, struct esme_seg 
 	return SY_OK;
 }
 
+/* The next bind with a free window slot, round-robin. Parts resent after
+ * ESME_RTHROTTLED fill one bind before the next instead: a switch reads
+ * what arrives on one connection before the next, so spreading the oldest
+ * retries over all binds would always put the same ones behind another
+ * bind's burst, where its rate limit refuses them again (starved after
+ * throttle_retries_max). Kept together they are read in the order they were
+ * refused. */
 static struct esme_bind *bind_ready(struct esme *e)
 {
+	if (e->r_head != NIL && e->cfg.binds > 1) {
+		struct esme_bind *b = &e->binds[(e->rr + e->cfg.binds - 1) % e->cfg.binds];
+		if (b->bound && !b->broken && smpp_session_outstanding(b->s) < e->cfg.window)
+			return b;
+	}
 	for (uint32_t k = 0; k < e->cfg.binds; k++) {
 		uint32_t i = (e->rr + k) % e->cfg.binds;
 		struct esme_bind *b = &e->binds[i];

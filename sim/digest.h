@@ -1,6 +1,7 @@
 /* digest.h: the determinism digest, SHA-256 over the simulator's ordered
  * event log (datagram and stream deliveries, drops with reasons, env event()
- * records). Two runs of one scenario with one seed must print the same hex.
+ * records; a datagram's or stream segment's payload enters as its length and
+ * XXH3-64 hash). Two runs of one scenario with one seed must print the same hex.
  * Records are buffered and hashed in large blocks; an optional text copy of
  * the log can be written to a FILE* for debugging (off by default). */
 #ifndef SIM_DIGEST_H

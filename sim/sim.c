@@ -94,6 +94,11 @@ struct sim_buf *sim_buf_get(struct sim *s, size_t len)
 	return b;
 }
 
+size_t sim_buf_cap(const struct sim_buf *b)
+{
+	return buf_class_cap[b->cls];
+}
+
 void sim_buf_put(struct sim *s, struct sim_buf *b)
 {
 	b->next = s->buf_free[b->cls];

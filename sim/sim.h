@@ -29,6 +29,7 @@ struct sim_stats {
 	uint64_t streams_refused;  /* connects to an address nobody listens on */
 	uint64_t stream_bytes;	   /* bytes delivered by on_data */
 	uint64_t stream_dropped;   /* bytes that arrived at a closed end */
+	uint64_t stream_coalesced; /* writes that joined a segment sent at the same instant */
 };
 
 /* Limits; 0 picks the default (queue 64M entries). */

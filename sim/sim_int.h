@@ -90,6 +90,10 @@ struct sim_end {
 	bool zombie; /* closed by a crash; the owner may still hold the handle */
 	uint64_t queued;
 	uint64_t last_tx_ns; /* segments never arrive before this: byte order */
+	/* The last data segment sent, while it may take more bytes: writes at
+	 * one virtual instant travel in one segment (stream.c: seg_coalesce). */
+	uint64_t tail_at_ns; /* the instant it was sent */
+	uint32_t tail_idx, tail_gen; /* its event; tail_gen 0: none */
 	struct sy_addr local, peer;
 };
 
@@ -241,6 +245,7 @@ void sim_ev_release(struct sim *s, struct sim_ev *ev);
 bool sim_ev_queue(struct sim *s, struct sim_ev *ev, uint64_t at_ns);
 struct sim_buf *sim_buf_get(struct sim *s, size_t len);
 void sim_buf_put(struct sim *s, struct sim_buf *b);
+size_t sim_buf_cap(const struct sim_buf *b);
 
 /* disk.c */
 enum sy_rc sim_file_open(void *ctx, const char *path, unsigned flags, struct sy_file **out);

@@ -30,6 +30,32 @@ static void conn_maybe_free(struct sim *s, struct sim_conn *c)
 	free(c);
 }
 
+/* Appends a write to the data segment this end sent at this same instant,
+ * if that segment is still on its way: the bytes of one instant's writes
+ * leave in one segment, as a kernel's socket buffer would send them, and
+ * arrive together (one event, one read for the receiver instead of one per
+ * write). False when there is no such segment or it is full. */
+static bool seg_coalesce(struct sim *s, struct sim_end *from, const void *buf, size_t len)
+{
+	if (from->tail_gen == 0 || from->tail_at_ns != s->now_ns)
+		return false;
+	struct sim_ev *ev = sim_ev_at(s, from->tail_idx);
+	if (ev->gen != from->tail_gen || ev->qn.seq == 0 || ev->len + len > SIM_SEG_MAX)
+		return false;
+	struct sim_buf *b = ev->u.s.buf;
+	if (ev->len + len > sim_buf_cap(b)) {
+		struct sim_buf *nb = sim_buf_get(s, ev->len + len);
+		memcpy(nb->data, b->data, ev->len);
+		sim_buf_put(s, b);
+		ev->u.s.buf = b = nb;
+	}
+	memcpy(b->data + ev->len, buf, len);
+	ev->len += (uint32_t)len;
+	from->queued += len;
+	s->stats.stream_coalesced++;
+	return true;
+}
+
 /* Queues a segment from end[dir] to the other end; ordered after every earlier one. */
 static void seg_send(struct sim *s, struct sim_conn *c, int dir, uint8_t what, const void *buf, size_t len)
 {
@@ -53,6 +79,9 @@ static void seg_send(struct sim *s, struct sim_conn *c, int dir, uint8_t what, c
 	}
 	c->inflight++;
 	SY_ASSERT(sim_ev_queue(s, ev, at));
+	from->tail_gen = what == ST_DATA ? ev->gen : 0;
+	from->tail_idx = ev->idx;
+	from->tail_at_ns = s->now_ns;
 }
 
 static void st_syn(struct sim *s, struct sim_conn *c)
@@ -185,7 +214,8 @@ enum sy_rc sim_stream_write(void *ctx, struct sy_stream *st, const void *buf, si
 	const uint8_t *p = buf;
 	while (len > 0) {
 		size_t n = SY_MIN(len, (size_t)SIM_SEG_MAX);
-		seg_send(s, e->c, e == &e->c->end[0] ? 0 : 1, ST_DATA, p, n);
+		if (!seg_coalesce(s, e, p, n))
+			seg_send(s, e->c, e == &e->c->end[0] ? 0 : 1, ST_DATA, p, n);
 		p += n;
 		len -= n;
 	}

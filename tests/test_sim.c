@@ -337,6 +337,8 @@ struct st_side {
 	enum sy_rc why;
 	char data[8192];
 	size_t len;
+	int reads;	 /* on_data calls */
+	bool count_only; /* count bytes, keep none */
 };
 
 static void st_open(void *arg, struct sy_stream *s)
@@ -349,8 +351,11 @@ static void st_open(void *arg, struct sy_stream *s)
 static void st_data(void *arg, struct sy_stream *s, const uint8_t *buf, size_t len)
 {
 	struct st_side *x = arg;
-	assert_true(x->len + len <= sizeof(x->data));
-	memcpy(x->data + x->len, buf, len);
+	x->reads++;
+	if (!x->count_only) {
+		assert_true(x->len + len <= sizeof(x->data));
+		memcpy(x->data + x->len, buf, len);
+	}
 	x->len += len;
 }
 
@@ -428,6 +433,55 @@ static void test_stream_order_and_close(void **state)
 	assert_int_equal(w.ca.why, SY_OK);
 	assert_int_equal(w.cb.closes, 0); /* the closer gets no callback */
 	assert_int_equal(sim_stats(w.sim)->stream_bytes, wl + 3);
+	sy_env_listener_close(sim_node_env(w.b), w.l);
+	sim_destroy(w.sim);
+}
+
+/* Writes at one virtual instant leave in one segment and arrive in one read;
+ * writes at later instants, or past the segment size, start another. */
+static void test_stream_coalesce(void **state)
+{
+	(void)state;
+	struct st_world w;
+	st_world(&w, 13);
+	struct sy_addr to = sim_node_addr(w.b, 2775);
+	struct sy_stream *cs;
+	const struct sy_env *ea = sim_node_env(w.a);
+	assert_int_equal(sy_env_stream_connect(ea, &to, &st_cbs, &w.ca, &cs), SY_OK);
+	sim_run_until(w.sim, SY_NS_PER_S);
+	assert_int_equal(w.cb.opens, 1);
+	assert_int_equal(w.cb.reads, 0);
+	/* three writes now: one read of all three, in order */
+	assert_int_equal(sy_env_stream_write(ea, cs, "aa", 2), SY_OK);
+	assert_int_equal(sy_env_stream_write(ea, cs, "bbb", 3), SY_OK);
+	assert_int_equal(sy_env_stream_write(ea, cs, "c", 1), SY_OK);
+	assert_int_equal(sy_env_stream_queued(ea, cs), 6);
+	assert_int_equal(sim_stats(w.sim)->stream_coalesced, 2);
+	sim_run_until(w.sim, 2 * SY_NS_PER_S);
+	assert_int_equal(w.cb.reads, 1);
+	assert_int_equal(w.cb.len, 6);
+	assert_memory_equal(w.cb.data, "aabbbc", 6);
+	/* a write at a later instant, while the first is still on its way: its own segment, after it */
+	assert_int_equal(sy_env_stream_write(ea, cs, "d", 1), SY_OK);
+	sim_run_until(w.sim, 2 * SY_NS_PER_S + 1);
+	assert_int_equal(sy_env_stream_write(ea, cs, "e", 1), SY_OK);
+	sim_run_until(w.sim, 3 * SY_NS_PER_S);
+	assert_int_equal(w.cb.reads, 3);
+	assert_memory_equal(w.cb.data, "aabbbcde", 8);
+	assert_int_equal(sim_stats(w.sim)->stream_coalesced, 2);
+	/* a segment holds at most SIM_SEG_MAX bytes: 40,000 + 30,000 written now are two reads */
+	static uint8_t big[40000];
+	w.cb.count_only = true;
+	assert_int_equal(sy_env_stream_write(ea, cs, big, 40000), SY_OK);
+	assert_int_equal(sy_env_stream_write(ea, cs, big, 20000), SY_OK); /* joins: 60,000 */
+	assert_int_equal(sy_env_stream_write(ea, cs, big, 10000), SY_OK); /* would pass 65,536 */
+	assert_int_equal(sim_stats(w.sim)->stream_coalesced, 3);
+	sim_run_until(w.sim, 4 * SY_NS_PER_S);
+	assert_int_equal(w.cb.reads, 5);
+	assert_int_equal(w.cb.len, 8 + 70000);
+	assert_int_equal(sy_env_stream_queued(ea, cs), 0);
+	sy_env_stream_close(ea, cs);
+	sim_run_until(w.sim, 5 * SY_NS_PER_S);
 	sy_env_listener_close(sim_node_env(w.b), w.l);
 	sim_destroy(w.sim);
 }
@@ -530,17 +584,12 @@ static void test_event_text_log(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_event_order_ties),
-		cmocka_unit_test(test_run_until_stops_at_bound),
-		cmocka_unit_test(test_timer_cancel),
-		cmocka_unit_test(test_digest_determinism),
-		cmocka_unit_test(test_digest_known_vector),
-		cmocka_unit_test(test_crash_drops_timers_and_sockets),
-		cmocka_unit_test(test_bind_rules),
-		cmocka_unit_test(test_stream_order_and_close),
-		cmocka_unit_test(test_stream_refused_and_crash),
-		cmocka_unit_test(test_series_csv),
-		cmocka_unit_test(test_event_text_log),
+	    cmocka_unit_test(test_event_order_ties),	cmocka_unit_test(test_run_until_stops_at_bound),
+	    cmocka_unit_test(test_timer_cancel),	cmocka_unit_test(test_digest_determinism),
+	    cmocka_unit_test(test_digest_known_vector), cmocka_unit_test(test_crash_drops_timers_and_sockets),
+	    cmocka_unit_test(test_bind_rules),		cmocka_unit_test(test_stream_order_and_close),
+	    cmocka_unit_test(test_stream_coalesce),	cmocka_unit_test(test_stream_refused_and_crash),
+	    cmocka_unit_test(test_series_csv),		cmocka_unit_test(test_event_text_log),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
