@@ -50,6 +50,10 @@ struct sim_ev *sim_ev_alloc(struct sim *s, struct sim_node *node)
 		return NULL;
 	struct sim_ev *ev = sim_ev_at(s, s->ev_free);
 	s->ev_free = ev->link;
+	/* The next record to hand out may have been freed long ago: fetch it
+	 * now, while the caller fills this one. */
+	if (s->ev_free != EV_NONE)
+		__builtin_prefetch(sim_ev_at(s, s->ev_free), 1);
 	ev->node = node;
 	ev->epoch = node->epoch;
 	ev->qn.seq = 0;
