@@ -370,7 +370,8 @@ static void collect_power(const struct sim_run *r, struct metrics *ms)
 	if (sim_run__power_losses(r->world) == 0)
 		return;
 	const struct sim_disk_stats *d = sim_disk_stats(r->sim);
-	put(ms, "power.count", EXPECT_UNIT_COUNT, (int64_t)d->power_losses);
+	/* a cut takes every SMSC instance's host at once (nodes = N): one cut */
+	put(ms, "power.count", EXPECT_UNIT_COUNT, (int64_t)(d->power_losses / SY_MAX(r->sms_n, 1u)));
 	put(ms, "power.undone_writes", EXPECT_UNIT_COUNT, (int64_t)d->power_undone_writes);
 	put(ms, "power.undone_bytes", EXPECT_UNIT_COUNT, (int64_t)d->power_undone_bytes);
 	put(ms, "power.files_removed", EXPECT_UNIT_COUNT, (int64_t)d->power_files_removed);

@@ -14,8 +14,9 @@
  *   durable where the message is, as with one instance: a crash in between
  *   leaves it unanswered and the carrier sends it again. The last instance
  *   to look handles it as an unknown receipt (answered at once, kept a
- *   while for a submit_sm_resp that may still name it); the receiving
- *   instance keeps a quiet copy too, for its own submit_sm_resp.
+ *   while for a submit_sm_resp that may still name it); each instance it
+ *   passed keeps a quiet copy too, for a submit_sm_resp of its own still
+ *   on the way (the race one instance has, spread over the instances).
  * The runner (sim/run_nodes.c, or serve) carries the streams and receipts
  * between the loops. */
 #include "core/smpp/smsc_int.h"
