@@ -256,28 +256,6 @@ static const struct smsc_stats *sms_totals(const struct sim_run *r)
 	return &t;
 }
 
-/* nodes = N only (the reports of one instance stay as they were). */
-static void collect_nodes(const struct sim_run *r, struct metrics *ms)
-{
-	static struct smsc_stats t;
-	struct smsc_node_stats node;
-	if (r->sms_n <= 1)
-		return;
-	sim_run__sms_totals(r, &t, &node);
-	put(ms, "sms.nodes", EXPECT_UNIT_COUNT, (int64_t)r->sms_n);
-	put(ms, "sms.binds_handed", EXPECT_UNIT_COUNT, (int64_t)node.binds_handed);
-	put(ms, "sms.receipts_forwarded", EXPECT_UNIT_COUNT, (int64_t)node.receipts_forwarded);
-	put(ms, "sms.receipts_forwarded_matched", EXPECT_UNIT_COUNT, (int64_t)node.receipts_fwd_matched);
-	put(ms, "sms.receipts_forward_lost", EXPECT_UNIT_COUNT, (int64_t)r->receipts_fwd_lost);
-	put(ms, "sms.receipts_unknown", EXPECT_UNIT_COUNT, (int64_t)t.receipts_unknown);
-	for (uint32_t k = 1; k < r->sms_n; k++) {
-		const struct sim_cpu_stats *c = sim_node_cpu_stats(r->smsc_nodes[k]);
-		char key[48];
-		snprintf(key, sizeof(key), "cpu.busy_node%u", k + 1);
-		put(ms, key, EXPECT_UNIT_NS, (int64_t)c->busy_ns);
-	}
-}
-
 static void collect_sms(const struct sim_run *r, struct metrics *ms)
 {
 	if (r->esme == NULL)
@@ -319,7 +297,7 @@ static void collect_sms(const struct sim_run *r, struct metrics *ms)
 	put(ms, "sms.crashes", EXPECT_UNIT_COUNT, (int64_t)r->crashes);
 	sy_counters_visit(&smsc_counters, sms_totals(r), put_ctr, ms);
 	put_hist(ms, resp_names, &e->submit_resp);
-	collect_nodes(r, ms);
+	sim_nodes_metrics(r, put_ctr, ms); /* nodes = N only */
 }
 
 /* The disk's section, only when the scenario injects a disk fault or a
@@ -344,18 +322,7 @@ static void collect_disk(const struct sim_run *r, struct metrics *ms)
 	 * but whose MDR is not a row of mdrs.sqlite, read back from disk; the
 	 * finals of every instance, those a crash or a power cut killed too
 	 * (nodes = N: every instance's folder) */
-	uint64_t rows = 0, finals = sim_run__sms_finals(r);
-	char err[256], dir[SCN_PATH_MAX + 80];
-	for (uint32_t k = 0; k < r->sms_n; k++) {
-		uint64_t n = 0;
-		if (k == 0)
-			snprintf(dir, sizeof(dir), "%s", r->out_dir);
-		else
-			snprintf(dir, sizeof(dir), "%s/node%u", r->out_dir, k + 1);
-		if (mdr_store_count_rows(sim_world_env(r->sim), dir, &n, err, sizeof(err)) != SY_OK)
-			fprintf(stderr, "report: %s\n", err);
-		rows += n;
-	}
+	uint64_t rows = sim_nodes_mdr_rows(r), finals = sim_run__sms_finals(r);
 	put(ms, "mdr.count", EXPECT_UNIT_COUNT, (int64_t)rows);
 	put(ms, "mdr.finals", EXPECT_UNIT_COUNT, (int64_t)finals);
 	put(ms, "mdr.lost", EXPECT_UNIT_COUNT, (int64_t)(finals > rows ? finals - rows : 0));

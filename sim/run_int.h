@@ -134,6 +134,11 @@ uint64_t sim_run__sms_finals(const struct sim_run *r);
 /* Adds a dying instance's counters to r's *_before fields. */
 void sim_run__sms_dead(struct sim_run *r, struct smsc *s);
 void sim_nodes_destroy(struct sim_run *r);
+/* The report's sms.nodes, sms.binds_handed, sms.receipts_forwarded ...
+ * (nothing with one instance: its report stays as it was). */
+void sim_nodes_metrics(const struct sim_run *r, sy_ctr_visit_fn put, void *arg);
+/* Rows of every instance's mdrs.sqlite, read back from disk. */
+uint64_t sim_nodes_mdr_rows(const struct sim_run *r);
 uint32_t sim_run__power_losses(const struct world *w); /* power-loss faults scheduled */
 void sim_run__link_both(struct sim *sim, struct sim_node *a, struct sim_node *b, const struct world_link *l);
 

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/store/mdr.h"
 #include "run_int.h"
 #include "sim/stream_move.h"
 
@@ -312,4 +313,38 @@ void sim_nodes_destroy(struct sim_run *r)
 		smsc_destroy(r->smsc_more[k]);
 		r->smsc_more[k] = NULL;
 	}
+}
+
+void sim_nodes_metrics(const struct sim_run *r, sy_ctr_visit_fn put, void *arg)
+{
+	static struct smsc_stats t; /* large; one report at a time */
+	struct smsc_node_stats node;
+	if (r->sms_n <= 1)
+		return;
+	sim_run__sms_totals(r, &t, &node);
+	put(arg, "sms.nodes", SY_UNIT_COUNT, (int64_t)r->sms_n);
+	put(arg, "sms.binds_handed", SY_UNIT_COUNT, (int64_t)node.binds_handed);
+	put(arg, "sms.receipts_forwarded", SY_UNIT_COUNT, (int64_t)node.receipts_forwarded);
+	put(arg, "sms.receipts_forwarded_matched", SY_UNIT_COUNT, (int64_t)node.receipts_fwd_matched);
+	put(arg, "sms.receipts_forward_lost", SY_UNIT_COUNT, (int64_t)r->receipts_fwd_lost);
+	put(arg, "sms.receipts_unknown", SY_UNIT_COUNT, (int64_t)t.receipts_unknown);
+	for (uint32_t k = 1; k < r->sms_n; k++) {
+		char key[32];
+		snprintf(key, sizeof(key), "cpu.busy_node%u", k + 1);
+		put(arg, key, SY_UNIT_NS, (int64_t)sim_node_cpu_stats(r->smsc_nodes[k])->busy_ns);
+	}
+}
+
+uint64_t sim_nodes_mdr_rows(const struct sim_run *r)
+{
+	uint64_t rows = 0;
+	for (uint32_t k = 0; k < SY_MAX(r->sms_n, 1u); k++) {
+		char dir[SCN_PATH_MAX + 80], err[256];
+		uint64_t n = 0;
+		store_dir(r, k, dir, sizeof(dir));
+		if (mdr_store_count_rows(sim_world_env(r->sim), dir, &n, err, sizeof(err)) != SY_OK)
+			fprintf(stderr, "report: %s\n", err);
+		rows += n;
+	}
+	return rows;
 }
