@@ -323,9 +323,7 @@ void sim_nodes_metrics(const struct sim_run *r, sy_ctr_visit_fn put, void *arg)
 		return;
 	sim_run__sms_totals(r, &t, &node);
 	put(arg, "sms.nodes", SY_UNIT_COUNT, (int64_t)r->sms_n);
-	put(arg, "sms.binds_handed", SY_UNIT_COUNT, (int64_t)node.binds_handed);
-	put(arg, "sms.receipts_forwarded", SY_UNIT_COUNT, (int64_t)node.receipts_forwarded);
-	put(arg, "sms.receipts_forwarded_matched", SY_UNIT_COUNT, (int64_t)node.receipts_fwd_matched);
+	sy_counters_visit(&smsc_node_counters, &node, put, arg);
 	put(arg, "sms.receipts_forward_lost", SY_UNIT_COUNT, (int64_t)r->receipts_fwd_lost);
 	put(arg, "sms.receipts_unknown", SY_UNIT_COUNT, (int64_t)t.receipts_unknown);
 	for (uint32_t k = 1; k < r->sms_n; k++) {

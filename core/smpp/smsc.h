@@ -229,6 +229,9 @@ struct smsc_node_stats {
 	uint64_t receipts_fwd_matched; /* of those, applied to one of this instance's messages */
 };
 const struct smsc_node_stats *smsc_node_stats(const struct smsc *s);
+/* Its counters (core/metrics/counters.h), summed over the instances. */
+struct sy_counter_table;
+extern const struct sy_counter_table smsc_node_counters;
 
 
 #endif

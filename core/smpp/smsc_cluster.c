@@ -19,7 +19,21 @@
  *   on the way (the race one instance has, spread over the instances).
  * The runner (sim/run_nodes.c, or serve) carries the streams and receipts
  * between the loops. */
+#include "core/metrics/counters.h"
 #include "core/smpp/smsc_int.h"
+
+#define M(f) SY_CTR_AT(struct smsc_node_stats, f)
+
+/* clang-format off */
+static const struct sy_counter c[] = {
+    {"switchyard_sms_binds_handed_total", "sms.binds_handed", "ESME binds handed to their account's SMSC instance", SY_CTR_COUNTER, SY_UNIT_COUNT, M(binds_handed)},
+    {"switchyard_sms_binds_adopted_total", "sms.binds_adopted", "ESME binds taken from another SMSC instance", SY_CTR_COUNTER, SY_UNIT_COUNT, M(binds_adopted)},
+    {"switchyard_sms_receipts_forwarded_total", "sms.receipts_forwarded", "carrier receipts passed to the next SMSC instance", SY_CTR_COUNTER, SY_UNIT_COUNT, M(receipts_forwarded)},
+    {"switchyard_sms_receipts_forwarded_matched_total", "sms.receipts_forwarded_matched", "forwarded receipts an instance held the message of", SY_CTR_COUNTER, SY_UNIT_COUNT, M(receipts_fwd_matched)},
+};
+/* clang-format on */
+
+SY_CTR_TABLE(smsc_node_counters, "smsc_node", c);
 
 uint32_t smsc_node_of(struct sy_str system_id, uint32_t n)
 {
