@@ -337,8 +337,14 @@ static void collect_power(const struct sim_run *r, struct metrics *ms)
 	if (sim_run__power_losses(r->world) == 0)
 		return;
 	const struct sim_disk_stats *d = sim_disk_stats(r->sim);
-	/* a cut takes every SMSC instance's host at once (nodes = N): one cut */
-	put(ms, "power.count", EXPECT_UNIT_COUNT, (int64_t)(d->power_losses / SY_MAX(r->sms_n, 1u)));
+	/* a cut of the switch takes every SMSC instance's host (nodes = N): one cut */
+	uint64_t hosts = 0;
+	for (uint32_t i = 0; i < r->world->fault_n; i++) {
+		const struct world_fault *f = &r->world->faults[i];
+		if (f->kind == WORLD_FAULT_NODE_POWER_LOSS && f->carrier <= 0 && f->at_ns <= sim_now(r->sim))
+			hosts += SY_MAX(r->sms_n, 1u) - 1;
+	}
+	put(ms, "power.count", EXPECT_UNIT_COUNT, (int64_t)(d->power_losses - SY_MIN(hosts, d->power_losses)));
 	put(ms, "power.undone_writes", EXPECT_UNIT_COUNT, (int64_t)d->power_undone_writes);
 	put(ms, "power.undone_bytes", EXPECT_UNIT_COUNT, (int64_t)d->power_undone_bytes);
 	put(ms, "power.files_removed", EXPECT_UNIT_COUNT, (int64_t)d->power_files_removed);

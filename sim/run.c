@@ -163,6 +163,10 @@ static void add_faults(struct sim_run *r)
 			SY_ASSERT(d != NULL);
 			*d = (struct drop_ctx){r, f->carrier, f->at_ns + f->duration_ns};
 			sim_at(r->sim, f->at_ns, sms_drop_fire, d);
+		} else if (f->kind == WORLD_FAULT_NODE_CRASH && f->carrier > 0) {
+			sim_node_crash_at(r->smsc_nodes[f->carrier], f->at_ns, f->duration_ns); /* switch-K alone */
+		} else if (f->kind == WORLD_FAULT_NODE_POWER_LOSS && f->carrier > 0) {
+			sim_node_power_loss_at(r->smsc_nodes[f->carrier], f->at_ns, f->duration_ns);
 		} else if (f->kind == WORLD_FAULT_NODE_CRASH) {
 			/* the switch's process: with nodes = N, every SMSC instance */
 			sim_node_crash_at(r->sw_node, f->at_ns, f->duration_ns);

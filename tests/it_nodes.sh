@@ -74,6 +74,24 @@ else
 	echo "it_nodes: sms-nodes with nodes = 4 failed:"; grep -E 'FAIL|error' "$tmp/sn4.txt" | head; fail=1
 fi
 
+# the account's instance crashes alone (switch-2): receipts forwarded to it
+# meanwhile are counted and left unanswered, the carriers send them again;
+# nothing acknowledged is lost
+f=scenarios/.it-nodes-$$-sms-nodes-c2.scn
+sed 's/^node = switch crash 3s$/node = switch-2 crash 3s/; s/^sms.receipts_forward_lost == 0$/sms.receipts_forward_lost > 0/' \
+	scenarios/sms-nodes.scn >"$f"
+if "$bin" sim "$f" --quiet --out "$tmp/c2" >"$tmp/c2.txt" 2>&1; then
+	echo "it_nodes: sms-nodes, switch-2 crashing alone: $(grep '^result' "$tmp/c2.txt"), receipts forwarded to it while down $(metric "$tmp/c2/report.json" sms.receipts_forward_lost)"
+else
+	echo "it_nodes: sms-nodes, switch-2 crashing alone, failed:"; grep -E 'FAIL|error' "$tmp/c2.txt" | head; fail=1
+fi
+sed 's/^node = switch crash 3s$/node = switch-3 crash 3s/' scenarios/sms-nodes.scn >"$f"
+"$bin" sim "$f" --quiet --out "$tmp/c3" >"$tmp/c3.txt" 2>&1
+rc=$?
+if [ $rc -ne 2 ] || ! grep -q "unknown node 'switch-3'" "$tmp/c3.txt"; then
+	echo "it_nodes: switch-3 with nodes = 2: exit $rc, not refused:"; head -3 "$tmp/c3.txt"; fail=1
+fi
+
 # refused: out of range, not a number, with [fraud] (one instance only)
 for v in 0 17 two -1; do
 	printf '[run]\nduration = 1s\n\n[node]\nnodes = %s\n' "$v" >"$tmp/bad.scn"
