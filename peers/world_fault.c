@@ -200,12 +200,14 @@ enum sy_rc world_fault_check(struct scn_pctx *c, const struct scn *s, struct wor
 				f->carrier = (int32_t)k - 1;
 			else if (strcmp(f->target, "switch") != 0 && n == 1)
 				return scn_fail_at(c, f->target_line,
-						   "[fault] names unknown node '%s' (the switch is 'switch')", f->target);
+						   "[fault] names unknown node '%s' (the switch is 'switch')",
+						   f->target);
 			else if (strcmp(f->target, "switch") != 0)
-				return scn_fail_at(c, f->target_line,
-						   "[fault] names unknown node '%s' (the switch is 'switch', its other SMSC "
-						   "instances 'switch-2' to 'switch-%u')",
-						   f->target, n);
+				return scn_fail_at(
+				    c, f->target_line,
+				    "[fault] names unknown node '%s' (the switch is 'switch', its other SMSC "
+				    "instances 'switch-2' to 'switch-%u')",
+				    f->target, n);
 		}
 	}
 	return SY_OK;
