@@ -99,5 +99,7 @@ void smsc__forward(struct smsc *s, const struct smsc_carrier *c, struct sy_str i
 void smsc__ack_forward(struct smsc *s, uint64_t sess, uint32_t seq)
 {
 	uint32_t to = (uint32_t)((sess & SMSC_SESS_NODE_MASK) >> SMSC_SESS_NODE_SHIFT) - 1;
+	if (s->cfg.node_ops == NULL || s->cfg.node_ops->ack == NULL || to >= s->cfg.node_n)
+		return; /* only forwarded receipts carry an instance (in memory, never stored) */
 	s->cfg.node_ops->ack(s->cfg.node_arg, to, sess & ~SMSC_SESS_NODE_MASK, seq);
 }

@@ -491,7 +491,8 @@ static bool rcpt_match(struct smsc *s, struct smsc_carrier *c, struct sy_str id,
 	smsc__ukey(&probe, c->idx, id, &key);
 	struct smsc_msg *m = id.len > 0 ? smsc__up_find(s, smsc_uidx_hash(&s->up, key), key) : NULL;
 	enum smsq_state fs = final_of(state);
-	if (m == NULL && s->cfg.node_n > 1 && hops + 1 < s->cfg.node_n && id.len > 0 && id.len <= SMSC_FWD_ID_MAX) {
+	if (m == NULL && s->cfg.node_n > 1 && s->cfg.node_ops != NULL && hops + 1 < s->cfg.node_n && id.len > 0 &&
+	    id.len <= SMSC_FWD_ID_MAX) {
 		/* Each instance it passes keeps a quiet copy, for a submit_sm_resp
 		 * of its own still on the way that names it; the answer waits for
 		 * the instance that holds the message (or the last one to look). */
