@@ -382,11 +382,12 @@ enum sy_rc smpp_pool_adopt(struct smpp_pool *p, struct sy_stream *st, const uint
 	}
 	sy_env_stream_set_arg(p->env, st, s);
 	s->t_bind = sy_env_timer_start(p->env, p->cfg.bind_timeout_ns, smpp_sess__bind_fire, s);
+	/* as if they had just arrived (through the one caller of sess_feed,
+	 * which keeps it inlined on the hot path); pinned across both */
 	smpp_sess__enter(s);
-	s->last_rx_ns = sy_env_now_ns(p->env);
-	sess_feed(s, pdu, pdu_len);
-	if (rest_len > 0 && !smpp_sess__closed(s))
-		sess_feed(s, rest, rest_len);
+	smpp_sess__st_on_data(s, st, pdu, pdu_len);
+	if (rest_len > 0)
+		smpp_sess__st_on_data(s, st, rest, rest_len);
 	smpp_sess__leave(s);
 	return SY_OK;
 }
