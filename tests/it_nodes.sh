@@ -85,6 +85,14 @@ if "$bin" sim "$f" --quiet --out "$tmp/c2" >"$tmp/c2.txt" 2>&1; then
 else
 	echo "it_nodes: sms-nodes, switch-2 crashing alone, failed:"; grep -E 'FAIL|error' "$tmp/c2.txt" | head; fail=1
 fi
+# and its power cut alone, with sync = full: nothing acknowledged lost either
+sed 's/^node = switch crash 3s$/node = switch-2 power-loss 3s/; s/^sms.receipts_forward_lost == 0$/sms.receipts_forward_lost > 0/; s/^nodes = 2$/nodes = 2\nsync = full/' \
+	scenarios/sms-nodes.scn >"$f"
+if "$bin" sim "$f" --quiet --out "$tmp/p2" >"$tmp/p2.txt" 2>&1 && [ "$(metric "$tmp/p2/report.json" power.count)" = 1 ]; then
+	echo "it_nodes: sms-nodes, switch-2's power cut alone (sync = full): $(grep '^result' "$tmp/p2.txt"), lost $(metric "$tmp/p2/report.json" sms.lost)"
+else
+	echo "it_nodes: sms-nodes, switch-2's power cut alone, failed:"; grep -E 'FAIL|error|^power' "$tmp/p2.txt" | head; fail=1
+fi
 sed 's/^node = switch crash 3s$/node = switch-3 crash 3s/' scenarios/sms-nodes.scn >"$f"
 "$bin" sim "$f" --quiet --out "$tmp/c3" >"$tmp/c3.txt" 2>&1
 rc=$?
