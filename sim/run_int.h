@@ -85,6 +85,7 @@ struct sim_run {
 	uint32_t sms_n;
 	struct sim_node *smsc_nodes[SCN_NODES_MAX];
 	struct smsc *smsc_more[SCN_NODES_MAX];
+	char sms_dirs[SCN_NODES_MAX][SCN_PATH_MAX + 80]; /* their store folders (smsc_cfg.store_dir) */
 	struct smsc_node_stats nodes_before;  /* of instances a crash took */
 	uint64_t receipts_fwd_lost;	      /* forwarded to an instance that was down */
 	/* Voice switch instances lost in crashes: their counters, and what

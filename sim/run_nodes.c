@@ -37,8 +37,7 @@ static void store_dir(const struct sim_run *r, uint32_t k, char *buf, size_t n)
 
 void sim_nodes_smsc_cfg(struct sim_run *r, uint32_t k, const struct sy_env *env, struct smsc_cfg *c)
 {
-	static char dirs[SCN_NODES_MAX][SCN_PATH_MAX + 80]; /* one run builds at a time; read at create */
-	store_dir(r, k, dirs[k], sizeof(dirs[k]));
+	store_dir(r, k, r->sms_dirs[k], sizeof(r->sms_dirs[k]));
 	*c = (struct smsc_cfg){
 	    .env = env,
 	    /* the one SMPP address: instance 1 accepts, the owner adopts */
@@ -47,7 +46,7 @@ void sim_nodes_smsc_cfg(struct sim_run *r, uint32_t k, const struct sy_env *env,
 	    .account_n = r->node->smsc_account_n,
 	    .carriers = r->sms_carriers,
 	    .carrier_n = r->node->smsc_carrier_n,
-	    .store_dir = dirs[k],
+	    .store_dir = r->sms_dirs[k],
 	    .msgs_max = (uint32_t)SY_MIN(SY_MAX(r->world->sms.tps_milli / 1000 * 8, 65536u), 4000000u),
 	    /* the tariff is read-only; the switch that holds it is up
 	     * whenever an instance is (they crash together) */
