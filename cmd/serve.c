@@ -53,6 +53,15 @@ static int start_smsc(struct serve *s, const struct scn *scn, const struct node_
 {
 	if (scn->smpp_carrier_n == 0)
 		return 0;
+	if (scn->node.nodes > 1) {
+		/* the simulator runs the cluster (sim/run_nodes.c); serve's threads
+		 * are not written yet: refused rather than run as one instance */
+		fprintf(stderr,
+			"%s: [node] nodes = %u: serve runs one SMSC instance so far (the simulator runs N: "
+			"docs/operations.md, \"One SMSC per core\"); use nodes = 1\n",
+			scn->file, scn->node.nodes);
+		return -1;
+	}
 	char err[512];
 	for (uint32_t i = 0; i < scn->smpp_carrier_n; i++)
 		if (scn->smpp_carriers[i].address[0] == '\0') {

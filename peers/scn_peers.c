@@ -120,7 +120,8 @@ void scn_peers_smsc(const struct world *w, uint32_t carrier, struct sy_addr list
 	out->listen = listen;
 	out->system_id = c->system_id;
 	out->password = c->password;
-	out->sess_max = c->binds * 2 + 4;
+	/* every SMSC instance binds its own (nodes = N) */
+	out->sess_max = c->binds * (s->node.nodes > 1 ? s->node.nodes : 1) * 2 + 4;
 	out->window = c->window; /* receipts outstanding per bind, as the switch's submits */
 	out->reject_ppm = SCN_PPM - b->accept_ppm;
 	out->undeliv_ppm = SCN_PPM - b->deliver_ppm;

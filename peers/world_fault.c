@@ -3,6 +3,8 @@
  * an enum value, a key row below and its target check in world_fault_check. */
 #include "world.h"
 
+#include <stdio.h>
+
 struct fault_kind_def {
 	const char *verb; /* "NAME VERB DURATION" */
 	enum world_fault_kind kind;
@@ -184,10 +186,28 @@ enum sy_rc world_fault_check(struct scn_pctx *c, const struct scn *s, struct wor
 			if (f->carrier < 0)
 				return scn_fail_at(c, f->target_line, "[fault] names unknown smpp-carrier '%s'",
 						   f->target);
-		} else if ((f->kind == WORLD_FAULT_NODE_CRASH || f->kind == WORLD_FAULT_NODE_POWER_LOSS) &&
-			   strcmp(f->target, "switch") != 0) {
-			return scn_fail_at(c, f->target_line,
-					   "[fault] names unknown node '%s' (the switch is 'switch')", f->target);
+		} else if (f->kind == WORLD_FAULT_NODE_CRASH || f->kind == WORLD_FAULT_NODE_POWER_LOSS) {
+			/* "switch" (with nodes = N: every SMSC instance, one process),
+			 * or "switch-K": the K-th instance alone (carrier = K - 1) */
+			uint32_t n = s->node.nodes > 1 ? s->node.nodes : 1, k = 2;
+			char want[SCN_NAME_MAX];
+			for (; k <= n; k++) {
+				snprintf(want, sizeof(want), "switch-%u", k);
+				if (strcmp(f->target, want) == 0)
+					break;
+			}
+			if (k <= n)
+				f->carrier = (int32_t)k - 1;
+			else if (strcmp(f->target, "switch") != 0 && n == 1)
+				return scn_fail_at(c, f->target_line,
+						   "[fault] names unknown node '%s' (the switch is 'switch')",
+						   f->target);
+			else if (strcmp(f->target, "switch") != 0)
+				return scn_fail_at(
+				    c, f->target_line,
+				    "[fault] names unknown node '%s' (the switch is 'switch', its other SMSC "
+				    "instances 'switch-2' to 'switch-%u')",
+				    f->target, n);
 		}
 	}
 	return SY_OK;

@@ -246,20 +246,13 @@ static void collect_billing(const struct sim_run *r, struct metrics *ms)
 static const char *const resp_names[6] = {"submit_resp.p50", "submit_resp.p90", "submit_resp.p95",
 					  "submit_resp.p99", "submit_resp.max", "submit_resp.mean"};
 
-/* The SMSC over the whole run: the live instance's counters plus what the
- * instances a crash killed had counted. */
+/* The SMSC over the whole run: the live instances' counters plus what the
+ * instances a crash killed had counted (run_nodes.c). */
 static const struct smsc_stats *sms_totals(const struct sim_run *r)
 {
 	static struct smsc_stats t; /* large; one report at a time */
-	if (r->smsc != NULL)
-		t = *smsc_stats(r->smsc);
-	else
-		memset(&t, 0, sizeof(t));
-	t.upstream_retries += r->sms_retries_before;
-	t.recovered += r->sms_recovered_before;
-	t.recovered_resent += r->sms_resent_before;
-	t.store_commits += r->sms_commits_before;
-	t.revenue_micros += r->sms_revenue_before;
+	struct smsc_node_stats node;
+	sim_run__sms_totals(r, &t, &node);
 	return &t;
 }
 
@@ -304,6 +297,7 @@ static void collect_sms(const struct sim_run *r, struct metrics *ms)
 	put(ms, "sms.crashes", EXPECT_UNIT_COUNT, (int64_t)r->crashes);
 	sy_counters_visit(&smsc_counters, sms_totals(r), put_ctr, ms);
 	put_hist(ms, resp_names, &e->submit_resp);
+	sim_nodes_metrics(r, put_ctr, ms); /* nodes = N only */
 }
 
 /* The disk's section, only when the scenario injects a disk fault or a
@@ -324,15 +318,11 @@ static void collect_disk(const struct sim_run *r, struct metrics *ms)
 	put(ms, "disk.stall", EXPECT_UNIT_NS, (int64_t)d->stall_ns);
 	if (r->smsc == NULL)
 		return;
-	const struct smsc_stats *st = smsc_stats(r->smsc);
 	/* mdr.lost: final parts whose mark is durable (the queue row is gone)
 	 * but whose MDR is not a row of mdrs.sqlite, read back from disk; the
-	 * finals of every instance, those a crash or a power cut killed too */
-	uint64_t rows = 0,
-		 finals = st->delivered + st->undeliverable + st->expired + st->rejected_final + r->sms_finals_before;
-	char err[256];
-	if (mdr_store_count_rows(sim_world_env(r->sim), r->out_dir, &rows, err, sizeof(err)) != SY_OK)
-		fprintf(stderr, "report: %s\n", err);
+	 * finals of every instance, those a crash or a power cut killed too
+	 * (nodes = N: every instance's folder) */
+	uint64_t rows = sim_nodes_mdr_rows(r), finals = sim_run__sms_finals(r);
 	put(ms, "mdr.count", EXPECT_UNIT_COUNT, (int64_t)rows);
 	put(ms, "mdr.finals", EXPECT_UNIT_COUNT, (int64_t)finals);
 	put(ms, "mdr.lost", EXPECT_UNIT_COUNT, (int64_t)(finals > rows ? finals - rows : 0));
@@ -347,7 +337,14 @@ static void collect_power(const struct sim_run *r, struct metrics *ms)
 	if (sim_run__power_losses(r->world) == 0)
 		return;
 	const struct sim_disk_stats *d = sim_disk_stats(r->sim);
-	put(ms, "power.count", EXPECT_UNIT_COUNT, (int64_t)d->power_losses);
+	/* a cut of the switch takes every SMSC instance's host (nodes = N): one cut */
+	uint64_t hosts = 0;
+	for (uint32_t i = 0; i < r->world->fault_n; i++) {
+		const struct world_fault *f = &r->world->faults[i];
+		if (f->kind == WORLD_FAULT_NODE_POWER_LOSS && f->carrier <= 0 && f->at_ns <= sim_now(r->sim))
+			hosts += SY_MAX(r->sms_n, 1u) - 1;
+	}
+	put(ms, "power.count", EXPECT_UNIT_COUNT, (int64_t)(d->power_losses - SY_MIN(hosts, d->power_losses)));
 	put(ms, "power.undone_writes", EXPECT_UNIT_COUNT, (int64_t)d->power_undone_writes);
 	put(ms, "power.undone_bytes", EXPECT_UNIT_COUNT, (int64_t)d->power_undone_bytes);
 	put(ms, "power.files_removed", EXPECT_UNIT_COUNT, (int64_t)d->power_files_removed);

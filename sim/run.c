@@ -55,6 +55,22 @@ fail:
 }
 
 /* A sim run starts from empty outputs: the CDR store appends otherwise. */
+static void clear_outputs(const char *dir);
+
+/* nodes = N: the folders of instances 2..N (OUT/node2/ ...), of any N. */
+static void clear_nodes(const char *dir)
+{
+	char p[SCN_PATH_MAX + 96];
+	for (uint32_t k = 2; k <= SCN_NODES_MAX; k++) {
+		snprintf(p, sizeof(p), "%s/node%u", dir, k);
+		struct stat st;
+		if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode))
+			continue;
+		clear_outputs(p);
+		rmdir(p);
+	}
+}
+
 static void clear_outputs(const char *dir)
 {
 	static const char *const files[] = {
@@ -147,10 +163,19 @@ static void add_faults(struct sim_run *r)
 			SY_ASSERT(d != NULL);
 			*d = (struct drop_ctx){r, f->carrier, f->at_ns + f->duration_ns};
 			sim_at(r->sim, f->at_ns, sms_drop_fire, d);
+		} else if (f->kind == WORLD_FAULT_NODE_CRASH && f->carrier > 0) {
+			sim_node_crash_at(r->smsc_nodes[f->carrier], f->at_ns, f->duration_ns); /* switch-K alone */
+		} else if (f->kind == WORLD_FAULT_NODE_POWER_LOSS && f->carrier > 0) {
+			sim_node_power_loss_at(r->smsc_nodes[f->carrier], f->at_ns, f->duration_ns);
 		} else if (f->kind == WORLD_FAULT_NODE_CRASH) {
+			/* the switch's process: with nodes = N, every SMSC instance */
 			sim_node_crash_at(r->sw_node, f->at_ns, f->duration_ns);
+			for (uint32_t k = 1; k < r->sms_n; k++)
+				sim_node_crash_at(r->smsc_nodes[k], f->at_ns, f->duration_ns);
 		} else if (f->kind == WORLD_FAULT_NODE_POWER_LOSS) {
 			sim_node_power_loss_at(r->sw_node, f->at_ns, f->duration_ns);
+			for (uint32_t k = 1; k < r->sms_n; k++)
+				sim_node_power_loss_at(r->smsc_nodes[k], f->at_ns, f->duration_ns);
 		} else if (f->kind >= WORLD_FAULT_DISK_SLOW && f->kind <= WORLD_FAULT_DISK_FSYNC_FAIL) {
 			enum sim_disk_mode m = f->kind == WORLD_FAULT_DISK_SLOW ? SIM_DISK_SLOW
 					       : f->kind == WORLD_FAULT_DISK_FULL ? SIM_DISK_FULL
@@ -174,22 +199,8 @@ static void tick(void *arg);
 
 static enum sy_rc smsc_start(struct sim_run *r, char *err, size_t errlen)
 {
-	struct smsc_cfg c = {
-		.env = pcap_node_tap_env(&r->sw_tap),
-		.listen = sim_node_addr(r->sw_node, SMPP_PORT),
-		.accounts = r->node->smsc_accounts,
-		.account_n = r->node->smsc_account_n,
-		.carriers = r->sms_carriers,
-		.carrier_n = r->node->smsc_carrier_n,
-		.store_dir = r->out_dir,
-		.msgs_max = (uint32_t)SY_MIN(SY_MAX(r->world->sms.tps_milli / 1000 * 8, 65536u), 4000000u),
-		.rate = r->sw != NULL && r->sw->bill != NULL ? callbill_rate_sms : NULL,
-		.rate_arg = r->sw != NULL ? r->sw->bill : NULL,
-		.guard = r->node->smsc_guard,
-		.fraud = r->fraud,
-		.commit_interval_ns = r->scn->node.sms_commit_interval_ns,
-		.sync_full = r->node->sync_full,
-	};
+	struct smsc_cfg c;
+	sim_nodes_smsc_cfg(r, 0, pcap_node_tap_env(&r->sw_tap), &c);
 	return smsc_create(&c, &r->smsc, err, errlen);
 }
 
@@ -217,10 +228,13 @@ static enum sy_rc add_sms(struct sim_run *r, char *err, size_t errlen)
 		}
 	}
 	enum sy_rc rc = smsc_start(r, err, errlen);
+	if (rc == SY_OK)
+		rc = sim_nodes_add(r, err, errlen); /* nodes = N: instances 2..N */
 	if (rc != SY_OK || !t->present)
 		return rc;
 	r->apps_node = sim_node_add(r->sim, "apps", "10.0.4.1");
 	sim_run__link_both(r->sim, r->apps_node, r->sw_node, &t->link);
+	sim_nodes_link_apps(r, r->apps_node, &t->link);
 	struct esme_cfg ec;
 	scn_peers_esme(r->world, sim_node_addr(r->sw_node, SMPP_PORT), r->esme_patterns, &ec);
 	if ((rc = esme_create(sim_node_env(r->apps_node), &ec, &r->esme)) != SY_OK) {
@@ -403,15 +417,8 @@ static void switch_crashed(void *arg, struct sim_node *node)
 {
 	struct sim_run *r = arg;
 	r->crashes++;
-	if (r->smsc != NULL) {
-		const struct smsc_stats *st = smsc_stats(r->smsc);
-		r->sms_revenue_before += st->revenue_micros;
-		r->sms_retries_before += st->upstream_retries;
-		r->sms_recovered_before += st->recovered;
-		r->sms_resent_before += st->recovered_resent;
-		r->sms_commits_before += st->store_commits;
-		r->sms_finals_before += st->delivered + st->undeliverable + st->expired + st->rejected_final;
-	}
+	if (r->smsc != NULL)
+		sim_run__sms_dead(r, r->smsc);
 	smsc_destroy(r->smsc);
 	r->smsc = NULL;
 	sim_ussd_crash(r);
@@ -476,8 +483,10 @@ static enum sy_rc out_dir_init(struct sim_run *r, const char *dir, char *err, si
 		snprintf(r->out_dir, sizeof(r->out_dir), "out/%.*s", (int)n, base);
 	}
 	enum sy_rc rc = make_dir(r->out_dir, err, errlen);
-	if (rc == SY_OK)
+	if (rc == SY_OK) {
 		clear_outputs(r->out_dir);
+		clear_nodes(r->out_dir);
+	}
 	return rc;
 }
 
@@ -720,6 +729,7 @@ void sim_run_destroy(struct sim_run *r)
 		smsc_flush(r->smsc);
 		smsc_destroy(r->smsc);
 	}
+	sim_nodes_destroy(r);
 	for (uint32_t i = 0; i < SCN_CARRIERS_MAX; i++)
 		if (r->uas[i] != NULL)
 			uas_destroy(r->uas[i]);

@@ -79,6 +79,15 @@ struct sim_run {
 	int64_t sms_revenue_before; /* of SMSC instances lost in crashes */
 	uint64_t sms_retries_before, sms_recovered_before, sms_resent_before, sms_commits_before;
 	uint64_t sms_finals_before; /* final parts (delivered, undeliverable, expired, rejected) */
+	/* [node] nodes = N (run_nodes.c): instances 2..N of the SMSC, each on
+	 * its own host "switch-K" ([k-1]; [0] is r->smsc on sw_node, unused
+	 * here); NULL while their host is down. */
+	uint32_t sms_n;
+	struct sim_node *smsc_nodes[SCN_NODES_MAX];
+	struct smsc *smsc_more[SCN_NODES_MAX];
+	char sms_dirs[SCN_NODES_MAX][SCN_PATH_MAX + 80]; /* their store folders (smsc_cfg.store_dir) */
+	struct smsc_node_stats nodes_before;  /* of instances a crash took */
+	uint64_t receipts_fwd_lost;	      /* forwarded to an instance that was down */
 	/* Voice switch instances lost in crashes: their counters, and what
 	 * each crash took (summed). r->sw is NULL while the node is down. */
 	struct sim_voice_totals dead;
@@ -112,6 +121,25 @@ void sim_run__voice_totals(const struct sim_run *r, struct sim_voice_totals *out
 void sim_run__voice_add(struct sim_voice_totals *t, const struct vswitch *v);
 /* Messages accepted by the switch whose receipt never reached the app. */
 uint64_t sim_run__sms_unreceipted(const struct sim_run *r);
+
+/* run_nodes.c: [node] nodes = N, the SMSC instances 2..N */
+enum sy_rc sim_nodes_add(struct sim_run *r, char *err, size_t errlen); /* hosts, links, instances */
+void sim_nodes_link_apps(struct sim_run *r, struct sim_node *apps, const struct world_link *l);
+/* The SMSC config of instance k (0: the switch's, on env). */
+void sim_nodes_smsc_cfg(struct sim_run *r, uint32_t k, const struct sy_env *env, struct smsc_cfg *c);
+/* Every instance's counters summed (the live ones' and what the dead had
+ * counted, as r->sms_*_before keep them); node: the cluster's. */
+void sim_run__sms_totals(const struct sim_run *r, struct smsc_stats *t, struct smsc_node_stats *node);
+/* The final parts of every live instance. */
+uint64_t sim_run__sms_finals(const struct sim_run *r);
+/* Adds a dying instance's counters to r's *_before fields. */
+void sim_run__sms_dead(struct sim_run *r, struct smsc *s);
+void sim_nodes_destroy(struct sim_run *r);
+/* The report's sms.nodes, sms.binds_handed, sms.receipts_forwarded ...
+ * (nothing with one instance: its report stays as it was). */
+void sim_nodes_metrics(const struct sim_run *r, sy_ctr_visit_fn put, void *arg);
+/* Rows of every instance's mdrs.sqlite, read back from disk. */
+uint64_t sim_nodes_mdr_rows(const struct sim_run *r);
 uint32_t sim_run__power_losses(const struct world *w); /* power-loss faults scheduled */
 void sim_run__link_both(struct sim *sim, struct sim_node *a, struct sim_node *b, const struct world_link *l);
 

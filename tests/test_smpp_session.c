@@ -991,6 +991,127 @@ static void test_pool_full(void **state)
 	world_free(w);
 }
 
+/* ---- handoff: a bind read by one pool, served by another (nodes = N) ---- */
+
+struct ho {
+	struct rec r; /* first: r_auth and the others take the arg as a rec */
+	struct smpp_pool *to;
+	uint32_t handed;
+	enum sy_rc adopt_rc;
+};
+
+static bool h_handoff(void *arg, struct smpp_session *s, struct sy_str sid, const uint8_t *pdu, size_t pdu_len,
+		      const uint8_t *rest, size_t rest_len)
+{
+	struct ho *h = arg;
+	if (!sy_str_eq(sid, SY_STR("acme")))
+		return false;
+	h->handed++;
+	struct sy_stream *st = smpp_session_detach(s);
+	assert_non_null(st);
+	h->adopt_rc = smpp_pool_adopt(h->to, st, pdu, pdu_len, rest, rest_len);
+	return true;
+}
+
+static const struct smpp_sess_ops ho_ops = {
+    .auth = r_auth,
+    .handoff = h_handoff,
+    .on_bound = r_bound,
+    .on_request = r_request,
+    .on_close = r_close,
+};
+
+/* Pool a listens and hands acme's binds to pool b (sess_max_b sessions). */
+struct ho_world {
+	struct fenv fe;
+	struct ho ha;
+	struct rec rb;
+	struct smpp_pool *a, *b;
+};
+
+static struct ho_world *ho_new(uint32_t sess_max_b)
+{
+	struct ho_world *w = calloc(1, sizeof(*w));
+	SY_ASSERT(w != NULL);
+	fe_init(&w->fe);
+	struct smpp_pool_cfg cb = {.env = &w->fe.env, .ops = &rec_ops, .arg = &w->rb, .sess_max = sess_max_b};
+	assert_int_equal(smpp_pool_create(&cb, &w->b), SY_OK);
+	struct smpp_pool_cfg ca = {.env = &w->fe.env, .ops = &ho_ops, .arg = &w->ha};
+	assert_int_equal(smpp_pool_create(&ca, &w->a), SY_OK);
+	w->ha.to = w->b;
+	struct sy_addr addr = sy_addr_v4(10, 0, 0, 1, 2775);
+	assert_int_equal(smpp_pool_listen(w->a, &addr), SY_OK);
+	return w;
+}
+
+static void ho_free(struct ho_world *w)
+{
+	smpp_pool_destroy(w->a);
+	smpp_pool_destroy(w->b);
+	testenv_free(&w->fe.te);
+	free(w);
+}
+
+/* The bind and a submit_sm in one read, or cut at every byte: pool b
+ * answers the bind and gets the submit; pool a keeps nothing. */
+static void test_handoff(void **state)
+{
+	uint8_t buf[1024];
+	struct smpp_pdu b = mk_bind(SMPP_BIND_TRANSCEIVER, 5, "acme", "secret"), sub = mk_submit(6, "4477");
+	size_t nb = enc(&b, buf, sizeof(buf));
+	size_t n = nb + enc(&sub, buf + nb, sizeof(buf) - nb);
+	for (size_t cut = 0; cut <= n; cut++) {
+		struct ho_world *w = ho_new(0);
+		struct fstream *f = fe_accept(&w->fe);
+		if (cut > 0)
+			fs_inject(f, buf, cut);
+		if (cut < n)
+			fs_inject(f, buf + cut, n - cut);
+		assert_int_equal(w->ha.handed, 1);
+		assert_int_equal(w->ha.adopt_rc, SY_OK);
+		assert_true(f->open);
+		struct got g = fs_expect(f, SMPP_BIND_TRANSCEIVER_RESP, ESME_ROK);
+		assert_int_equal(g.seq, 5);
+		assert_int_equal(w->ha.r.auths + w->ha.r.bound + w->ha.r.nreq + w->ha.r.nclose, 0);
+		assert_int_equal(w->rb.bound, 1);
+		assert_int_equal(w->rb.nreq, 1);
+		assert_int_equal(w->rb.req_seq[0], 6);
+		assert_ptr_equal(smpp_session_pool(sess_of(f)), w->b);
+		assert_int_equal(smpp_session_state(sess_of(f)), SMPP_SS_BOUND);
+		assert_int_equal(smpp_pool_stats(w->a)->sessions_active, 0);
+		assert_int_equal(smpp_pool_stats(w->b)->sessions_active, 1);
+		/* what comes next goes to b's session */
+		struct smpp_pdu sub2 = mk_submit(7, "4478");
+		inject_pdu(f, &sub2);
+		assert_int_equal(w->rb.nreq, 2);
+		ho_free(w);
+	}
+}
+
+/* Another account's bind stays; a full pool b closes the handed stream. */
+static void test_handoff_refused(void **state)
+{
+	struct ho_world *w = ho_new(1);
+	struct fstream *f = fe_accept(&w->fe);
+	struct smpp_pdu b = mk_bind(SMPP_BIND_TRANSCEIVER, 1, "evil", "secret");
+	inject_pdu(f, &b);
+	fs_expect(f, SMPP_BIND_TRANSCEIVER_RESP, ESME_RINVSYSID);
+	assert_int_equal(w->ha.handed, 0);
+	assert_int_equal(w->ha.r.auths, 1);
+	/* b's one session taken by a first acme bind, the second is closed */
+	struct fstream *g1 = fe_accept(&w->fe), *g2 = fe_accept(&w->fe);
+	struct smpp_pdu ok = mk_bind(SMPP_BIND_TRANSCEIVER, 2, "acme", "secret");
+	inject_pdu(g1, &ok);
+	assert_int_equal(w->ha.adopt_rc, SY_OK);
+	inject_pdu(g2, &ok);
+	assert_int_equal(w->ha.adopt_rc, SY_ERR_FULL);
+	assert_false(g2->open);
+	assert_int_equal(g2->out_len, 0); /* no answer: closed */
+	assert_true(g1->open);
+	assert_int_equal(smpp_pool_stats(w->a)->sessions_active, 1); /* f, unbound */
+	ho_free(w);
+}
+
 static void test_write_failure(void **state)
 {
 	struct world *w = world_new(NULL);
@@ -1169,6 +1290,8 @@ int main(void)
 	    cmocka_unit_test(test_random_bytes),
 	    cmocka_unit_test(test_unbind),
 	    cmocka_unit_test(test_pool_full),
+	    cmocka_unit_test(test_handoff),
+	    cmocka_unit_test(test_handoff_refused),
 	    cmocka_unit_test(test_write_failure),
 	    cmocka_unit_test(test_close_in_callback),
 	    cmocka_unit_test(test_sim_end_to_end),

@@ -531,6 +531,54 @@ static void test_submit_1000(void **state)
 	w_free(w);
 }
 
+/* nodes = N (smsc_cluster.c): an instance without the cluster's ops is
+ * refused; the account's instance is a fixed function of its name. */
+static void nop_handoff(void *arg, uint32_t to, struct sy_stream *st, const uint8_t *pdu, size_t pdu_len,
+			const uint8_t *rest, size_t rest_len)
+{
+}
+static void nop_forward(void *arg, uint32_t to, const struct smsc_fwd_receipt *r)
+{
+}
+static void nop_ack(void *arg, uint32_t to, uint64_t sess, uint32_t seq)
+{
+}
+
+static void test_nodes_cfg(void **state)
+{
+	struct world *w = w_new(false, 0);
+	struct smsc_node_ops half = {.handoff = nop_handoff, .forward = nop_forward};
+	struct smsc_node_ops all = {.handoff = nop_handoff, .forward = nop_forward, .ack = nop_ack};
+	char err[256];
+	w->cfg.node_n = 2;
+	assert_int_equal(smsc_create(&w->cfg, &w->smsc, err, sizeof(err)), SY_ERR_INVAL);
+	assert_string_equal(err, "smsc: instance 0 of 2 needs the cluster's handoff, forward and ack");
+	w->cfg.node_ops = &half;
+	assert_int_equal(smsc_create(&w->cfg, &w->smsc, err, sizeof(err)), SY_ERR_INVAL);
+	w->cfg.node_ops = &all;
+	w->cfg.node_self = 2;
+	assert_int_equal(smsc_create(&w->cfg, &w->smsc, err, sizeof(err)), SY_ERR_INVAL);
+	assert_null(w->smsc);
+	w->cfg.node_self = 1;
+	assert_int_equal(smsc_create(&w->cfg, &w->smsc, err, sizeof(err)), SY_OK);
+	w_free(w);
+	/* FNV-1a mod n: the scenarios rely on "bank" -> 2nd of 2, 4th of 4, "app" -> 1st */
+	assert_int_equal(smsc_node_of(SY_STR("bank"), 2), 1);
+	assert_int_equal(smsc_node_of(SY_STR("bank"), 4), 3);
+	assert_int_equal(smsc_node_of(SY_STR("app"), 2), 0);
+	assert_int_equal(smsc_node_of(SY_STR("bank"), 1), 0);
+	assert_int_equal(smsc_node_of(SY_STR_NULL, 3), (uint32_t)(14695981039346656037ull % 3));
+	/* spread: 1,000 account names over 4 instances, each gets 200..300 */
+	uint32_t per[4] = {0};
+	for (int i = 0; i < 1000; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "acct%d", i);
+		per[smsc_node_of(sy_str_from(name), 4)]++;
+	}
+	for (int k = 0; k < 4; k++)
+		assert_in_range(per[k], 200, 300);
+}
+
 static void test_bind_auth(void **state)
 {
 	static const struct {
@@ -1088,6 +1136,7 @@ int main(void)
 	    cmocka_unit_test(test_fraud_block_throttle),
 	    cmocka_unit_test(test_fraud_flag_mdr),
 	    cmocka_unit_test(test_fraud_receipts),
+	    cmocka_unit_test(test_nodes_cfg),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -234,6 +234,18 @@ static enum sy_rc k_hep(struct scn_pctx *c, void *obj, const struct scn_key_def 
 	return SY_OK;
 }
 
+_Static_assert(SCN_NODES_MAX == 16, "k_nodes' message says 16");
+
+/* nodes = N: SMSC instances (docs/operations.md "One SMSC per core"). */
+static enum sy_rc k_nodes(struct scn_pctx *c, void *obj, const struct scn_key_def *k, struct sy_str v)
+{
+	uint64_t x;
+	if (!scn_parse_uint(v, SCN_NODES_MAX, &x) || x == 0)
+		return scn_bad(c, "number of SMSC instances (1 to 16)", v, k);
+	*FIELD(uint32_t, obj, k->off) = (uint32_t)x;
+	return SY_OK;
+}
+
 #define NODE(f) offsetof(struct scn_node, f)
 static const struct scn_key_def node_keys[] = {
     {"sip_memory", k_bytes, NODE(sip_memory), 0, false},
@@ -252,6 +264,7 @@ static const struct scn_key_def node_keys[] = {
     {"shutdown_grace", scn_key_duration, NODE(shutdown_grace_ns), 0, false},
     {"sms_commit_interval", scn_key_duration_nz, NODE(sms_commit_interval_ns), 0, false},
     {"sync", k_sync, NODE(sync_full), 0, false},
+    {"nodes", k_nodes, NODE(nodes), 0, false},
     {"session_expires", scn_key_duration, NODE(session_expires_ns), 0, false},
     {"min_se", scn_key_duration_nz, NODE(min_se_ns), 0, false},
     {"smpp", scn_key_addr, NODE(smpp), NODE(smpp_addr), false},

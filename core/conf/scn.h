@@ -26,6 +26,7 @@
 #define SCN_ADDR_MAX	   64
 #define SCN_PATTERN_MAX	   32
 #define SCN_PATH_MAX	   256
+#define SCN_NODES_MAX	   16 /* [node] nodes: SMSC instances */
 #define SCN_ERR_MAX	   256	       /* a good size for the err buffer */
 #define SCN_FILE_MAX	   (16u << 20) /* larger files are refused */
 
@@ -137,6 +138,7 @@ struct scn_node {
 	uint64_t shutdown_grace_ns; /* serve, on SIGTERM: how long the BYEs sent may take; default 2s */
 	uint64_t sms_commit_interval_ns; /* SMS queue group commit period; 0 = the SMSC's 5 ms */
 	bool sync_full;		     /* sync = full: every store commit fsynced (survives power loss); default normal */
+	uint32_t nodes;		     /* SMSC instances, one per core (binds spread by system_id); 0 = 1 */
 	uint64_t session_expires_ns; /* RFC 4028 session interval; 0 = off; default 1800s */
 	uint64_t min_se_ns;	     /* least session interval accepted (422 below); default 90s */
 	char smpp[SCN_ADDR_MAX];    /* SMPP listen address; default 127.0.0.1:2775 */

@@ -79,6 +79,13 @@ struct smpp_sess_ops {
 	 * sessions accepted through smpp_pool_listen(). */
 	uint32_t (*auth)(void *arg, struct smpp_session *s, struct sy_str system_id, struct sy_str password,
 			 enum smpp_bind_type type, struct smpp_tbucket **tb);
+	/* Server, optional: a bind arrived on an unbound session, before
+	 * auth. true: the owner handed the stream to another pool (with
+	 * smpp_session_detach() then smpp_pool_adopt()); this session ends
+	 * with no callback. pdu is the bind's bytes, rest what followed it in
+	 * the same read (both valid during the call only). */
+	bool (*handoff)(void *arg, struct smpp_session *s, struct sy_str system_id, const uint8_t *pdu, size_t pdu_len,
+			const uint8_t *rest, size_t rest_len);
 	/* Both sides: the bind completed. Client: status is the bind_resp's;
 	 * on an error status on_close(SMPP_CLOSE_BIND_FAILED) follows. Server:
 	 * called once per successful bind (status ESME_ROK). Optional. */
@@ -138,6 +145,17 @@ uint64_t smpp_pool_bytes(const struct smpp_pool *p);
 /* Server: accepts streams on local; each becomes an unbound session that
  * must bind within bind_timeout_ns. A full pool closes the new stream. */
 enum sy_rc smpp_pool_listen(struct smpp_pool *p, const struct sy_addr *local);
+
+/* Server: takes an open stream another pool accepted (its handoff op):
+ * a new unbound session, checked by on_accept, fed pdu then rest as if they
+ * had just arrived. The stream's callbacks must be this module's server
+ * ones (every pool's are). On SY_ERR_FULL (pool full) or SY_ERR_STATE
+ * (on_accept refused) the stream is closed. */
+enum sy_rc smpp_pool_adopt(struct smpp_pool *p, struct sy_stream *st, const uint8_t *pdu, size_t pdu_len,
+			   const uint8_t *rest, size_t rest_len);
+/* Server, from the handoff op only: ends the session with no callback and
+ * without closing its stream, which is returned (the caller now owns it). */
+struct sy_stream *smpp_session_detach(struct smpp_session *s);
 
 /* Client: what to bind with (strings are copied; bounded by pdu.h maxima). */
 struct smpp_bind_params {

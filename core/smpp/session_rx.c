@@ -45,7 +45,14 @@ static bool bind_allows(enum smpp_bind_type t, uint32_t cmd)
 	}
 }
 
-static void sess_on_bind(struct smpp_session *s, const struct smpp_pdu *req)
+/* The bytes of the PDU being handled and what followed it in the same read
+ * (a bind handed to another pool takes both). */
+struct rx_at {
+	const uint8_t *pdu, *rest;
+	size_t pdu_len, rest_len;
+};
+
+static void sess_on_bind(struct smpp_session *s, const struct smpp_pdu *req, const struct rx_at *at)
 {
 	struct smpp_pool *p = s->pool;
 	uint32_t rcmd = req->command_id | SMPP_RESP_BIT;
@@ -54,6 +61,9 @@ static void sess_on_bind(struct smpp_session *s, const struct smpp_pdu *req)
 		smpp_sess__reply_err(s, rcmd, s->is_server ? ESME_RALYBND : ESME_RINVBNDSTS, req->sequence_number);
 		return;
 	}
+	if (p->cfg.ops->handoff != NULL &&
+	    p->cfg.ops->handoff(p->cfg.arg, s, req->system_id, at->pdu, at->pdu_len, at->rest, at->rest_len))
+		return;
 	enum smpp_bind_type type = bind_type_of(req->command_id);
 	struct smpp_tbucket *tb = NULL;
 	uint32_t status = ESME_RBINDFAIL;
@@ -89,7 +99,7 @@ static void sess_on_bind(struct smpp_session *s, const struct smpp_pdu *req)
 }
 
 /* Requests that are the session's own business; false for the owner's. */
-static bool sess_on_ctl_req(struct smpp_session *s, const struct smpp_pdu *req)
+static bool sess_on_ctl_req(struct smpp_session *s, const struct smpp_pdu *req, const struct rx_at *at)
 {
 	uint32_t cmd = req->command_id, seq = req->sequence_number;
 	switch (cmd) {
@@ -99,7 +109,7 @@ static bool sess_on_ctl_req(struct smpp_session *s, const struct smpp_pdu *req)
 	case SMPP_BIND_RECEIVER:
 	case SMPP_BIND_TRANSMITTER:
 	case SMPP_BIND_TRANSCEIVER:
-		sess_on_bind(s, req);
+		sess_on_bind(s, req, at);
 		return true;
 	case SMPP_UNBIND:
 		if (s->state != SMPP_SS_BOUND && s->state != SMPP_SS_UNBINDING) {
@@ -118,11 +128,11 @@ static bool sess_on_ctl_req(struct smpp_session *s, const struct smpp_pdu *req)
 	}
 }
 
-static void sess_on_req(struct smpp_session *s, const struct smpp_pdu *req)
+static void sess_on_req(struct smpp_session *s, const struct smpp_pdu *req, const struct rx_at *at)
 {
 	struct smpp_pool *p = s->pool;
 	uint32_t cmd = req->command_id, seq = req->sequence_number, rcmd = cmd | SMPP_RESP_BIT;
-	if (sess_on_ctl_req(s, req))
+	if (sess_on_ctl_req(s, req, at))
 		return;
 	if (s->state != SMPP_SS_BOUND || !bind_allows(s->bind_type, cmd)) {
 		p->st.bind_bad_state++;
@@ -210,7 +220,7 @@ static void sess_on_resp(struct smpp_session *s, const struct smpp_pdu *resp)
 
 /* ---- framing ---- */
 
-static void sess_pdu(struct smpp_session *s, const uint8_t *p, size_t len)
+static void sess_pdu(struct smpp_session *s, const uint8_t *p, size_t len, const uint8_t *rest, size_t rest_len)
 {
 	struct smpp_pool *pool = s->pool;
 	struct smpp_pdu pdu;
@@ -227,7 +237,7 @@ static void sess_pdu(struct smpp_session *s, const uint8_t *p, size_t len)
 	if (smpp_cmd_is_resp(pdu.command_id))
 		sess_on_resp(s, &pdu);
 	else
-		sess_on_req(s, &pdu);
+		sess_on_req(s, &pdu, &(struct rx_at){p, rest, len, rest_len});
 }
 
 /* command_length that cannot be framed (or buffered): the byte stream has
@@ -255,7 +265,7 @@ static size_t sess_frames(struct smpp_session *s, const uint8_t *p, size_t len)
 		}
 		if (rc == SY_AGAIN)
 			break;
-		sess_pdu(s, p + off, flen);
+		sess_pdu(s, p + off, flen, p + off + flen, len - off - flen);
 		off += flen;
 	}
 	return smpp_sess__closed(s) ? len : off;
@@ -284,7 +294,7 @@ static size_t sess_fill(struct smpp_session *s, const uint8_t *buf, size_t len)
 	used += k;
 	if (s->in_len == flen) {
 		s->in_len = 0;
-		sess_pdu(s, s->inbuf, flen);
+		sess_pdu(s, s->inbuf, flen, buf + used, len - used);
 	}
 	return used;
 }
@@ -353,6 +363,42 @@ static void st_on_accept(void *arg, struct sy_stream *st)
 	}
 	sy_env_stream_set_arg(p->env, st, s);
 	s->t_bind = sy_env_timer_start(p->env, p->cfg.bind_timeout_ns, smpp_sess__bind_fire, s);
+}
+
+enum sy_rc smpp_pool_adopt(struct smpp_pool *p, struct sy_stream *st, const uint8_t *pdu, size_t pdu_len,
+			   const uint8_t *rest, size_t rest_len)
+{
+	struct smpp_session *s = smpp_sess__alloc(p, true);
+	if (s == NULL) {
+		sy_env_stream_close(p->env, st);
+		return SY_ERR_FULL;
+	}
+	s->stream = st;
+	s->state = SMPP_SS_OPEN;
+	sy_env_stream_peer(p->env, st, &s->peer);
+	if (p->cfg.ops->on_accept != NULL && !p->cfg.ops->on_accept(p->cfg.arg, s)) {
+		smpp_session_close(s); /* closes st; no callbacks */
+		return SY_ERR_STATE;
+	}
+	sy_env_stream_set_arg(p->env, st, s);
+	s->t_bind = sy_env_timer_start(p->env, p->cfg.bind_timeout_ns, smpp_sess__bind_fire, s);
+	/* as if they had just arrived (through the one caller of sess_feed,
+	 * which keeps it inlined on the hot path); pinned across both */
+	smpp_sess__enter(s);
+	smpp_sess__st_on_data(s, st, pdu, pdu_len);
+	if (rest_len > 0)
+		smpp_sess__st_on_data(s, st, rest, rest_len);
+	smpp_sess__leave(s);
+	return SY_OK;
+}
+
+struct sy_stream *smpp_session_detach(struct smpp_session *s)
+{
+	SY_ASSERT(s->is_server && s->busy > 0);
+	struct sy_stream *st = s->stream;
+	s->stream = NULL; /* not closed by the stop below */
+	smpp_session_close(s);
+	return st;
 }
 
 static const struct sy_stream_cbs lsn_cbs = {

@@ -563,6 +563,13 @@ enum sy_rc smsc_create(const struct smsc_cfg *cfg, struct smsc **out, char *err,
 	*out = NULL;
 	if (errlen > 0)
 		err[0] = '\0';
+	const struct smsc_node_ops *no = cfg->node_ops;
+	if (cfg->node_n > 1 && (cfg->node_self >= cfg->node_n || no == NULL || no->handoff == NULL ||
+				no->forward == NULL || no->ack == NULL)) {
+		snprintf(err, errlen, "smsc: instance %u of %u needs the cluster's handoff, forward and ack",
+			 cfg->node_self, cfg->node_n);
+		return SY_ERR_INVAL;
+	}
 	struct smsc *s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return SY_ERR_NOMEM;

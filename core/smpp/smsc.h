@@ -24,6 +24,7 @@
 #define SMSC_PREFIXES_MAX 64 /* per carrier */
 #define SMSC_PREFIX_LEN_MAX 16
 #define SMSC_PATH_MAX 256 /* store_dir */
+#define SMSC_FWD_ID_MAX 65 /* a carrier's message id a receipt may be forwarded with */
 
 /* An ESME account: SMPP credentials and its submit rate. */
 struct smsc_account_cfg {
@@ -88,6 +89,40 @@ struct smsc_cfg {
 	/* Fraud detection (core/fraud/fraud.h), the node's one component,
 	 * shared with the B2BUA; NULL = off. */
 	struct fraud *fraud;
+	/* One SMSC per core ([node] nodes = N, core/smpp/smsc_cluster.h):
+	 * this instance's index and the count; node_n 0 or 1 = alone (the
+	 * hooks are then never called). */
+	uint32_t node_self, node_n;
+	const struct smsc_node_ops *node_ops;
+	void *node_arg;
+};
+
+/* A carrier receipt an instance found no message for, on its way to the
+ * next instance (smsc_receipt_forwarded()). */
+struct smsc_fwd_receipt {
+	uint32_t carrier; /* index in smsc_cfg.carriers (the same on every instance) */
+	uint32_t err;
+	uint32_t hops; /* instances that looked already */
+	uint32_t seq;  /* the deliver_sm to answer, on the instance that received it */
+	uint64_t sess; /* its session there, the instance in bits 24..31 (smsc_cluster.c) */
+	uint8_t state; /* SMPP message_state */
+	uint8_t id_len;
+	char id[SMSC_FWD_ID_MAX]; /* the carrier's message id (longer ones are not forwarded) */
+};
+
+/* What an instance asks of the cluster it runs in (the simulator or serve). */
+struct smsc_node_ops {
+	/* An ESME stream whose bind names an account of instance `to`: move
+	 * it there and call smsc_adopt() on that instance with the bytes (valid
+	 * during the call only). This instance has let go of the stream. */
+	void (*handoff)(void *arg, uint32_t to, struct sy_stream *st, const uint8_t *pdu, size_t pdu_len,
+			const uint8_t *rest, size_t rest_len);
+	/* Deliver r to instance `to` (copy it), which calls
+	 * smsc_receipt_forwarded(). The carrier was answered already. */
+	void (*forward)(void *arg, uint32_t to, const struct smsc_fwd_receipt *r);
+	/* Answer deliver_sm seq on session sess of instance `to` (the one that
+	 * received a forwarded receipt): smsc_receipt_ack() there. */
+	void (*ack)(void *arg, uint32_t to, uint64_t sess, uint32_t seq);
 };
 
 struct smsc_stats {
@@ -170,6 +205,33 @@ struct smsc_text_req {
 	struct fraud_decision *fraud;
 };
 enum sy_rc smsc_submit_text(struct smsc *s, const struct smsc_text_req *req);
+
+/* ---- one SMSC per core (core/smpp/smsc_cluster.c) ---- */
+
+/* The instance, of n, that serves system_id: FNV-1a of its bytes mod n. */
+uint32_t smsc_node_of(struct sy_str system_id, uint32_t n);
+/* Takes an ESME stream another instance accepted (node_ops.handoff). */
+enum sy_rc smsc_adopt(struct smsc *s, struct sy_stream *st, const uint8_t *pdu, size_t pdu_len, const uint8_t *rest,
+		      size_t rest_len);
+/* A receipt another instance received and found no message for: applied
+ * here as if received (no answer: it was given), else passed on to the next
+ * instance, and after the last one handled as an unknown receipt. */
+void smsc_receipt_forwarded(struct smsc *s, const struct smsc_fwd_receipt *r);
+/* Answers a receipt this instance received and forwarded, once the
+ * instance that holds its message has its final state durable. */
+void smsc_receipt_ack(struct smsc *s, uint64_t sess, uint32_t seq);
+
+struct smsc_node_stats {
+	uint64_t binds_handed;	      /* ESME streams handed to their account's instance */
+	uint64_t binds_adopted;	      /* ESME streams taken from another instance */
+	uint64_t receipts_forwarded;  /* receipts passed to the next instance */
+	uint64_t receipts_fwd_in;     /* forwarded receipts that reached this instance */
+	uint64_t receipts_fwd_matched; /* of those, applied to one of this instance's messages */
+};
+const struct smsc_node_stats *smsc_node_stats(const struct smsc *s);
+/* Its counters (core/metrics/counters.h), summed over the instances. */
+struct sy_counter_table;
+extern const struct sy_counter_table smsc_node_counters;
 
 
 #endif

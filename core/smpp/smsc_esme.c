@@ -350,6 +350,7 @@ static const struct smsc_msg *msg_of_tag(struct smsc *s, uint64_t tag)
 const struct smpp_sess_ops smsc__srv_ops = {
     .on_accept = smsc__bind_accept,
     .auth = smsc__bind_auth,
+    .handoff = smsc__bind_handoff,
     .on_bound = srv_on_bound,
     .on_request = srv_on_request,
     .on_response = srv_on_response,

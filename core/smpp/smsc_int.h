@@ -175,6 +175,7 @@ struct smsc {
 	uint64_t mdr_unflushed;
 	bool backlog, backlog_dlr;
 	uint64_t backlog_from, backlog_dlr_from, backlog_end;
+	struct smsc_node_stats node_st; /* nodes = N (smsc_cluster.c) */
 };
 
 /* smsc.c */
@@ -202,6 +203,17 @@ void smsc__fill_qmsg(const struct smsc *s, const struct smsc_msg *m, struct smsq
 enum sy_rc smsc__guard_setup(struct smsc *s, char *err, size_t errlen);
 void smsc__guard_free(struct smsc *s);
 bool smsc__bind_accept(void *arg, struct smpp_session *ss);
+/* smsc_cluster.c (nodes = N) */
+bool smsc__bind_handoff(void *arg, struct smpp_session *ss, struct sy_str system_id, const uint8_t *pdu,
+			size_t pdu_len, const uint8_t *rest, size_t rest_len);
+/* Passes a receipt on to the next instance; sess/seq: the deliver_sm to
+ * answer (sess tagged with its instance once it has left it). */
+void smsc__forward(struct smsc *s, const struct smsc_carrier *c, struct sy_str id, uint8_t state, uint32_t err,
+		   uint32_t hops, uint64_t sess, uint32_t seq);
+/* A receipt's session on another instance: its answer goes there. */
+#define SMSC_SESS_NODE_SHIFT 24
+#define SMSC_SESS_NODE_MASK  (0xFFull << SMSC_SESS_NODE_SHIFT)
+void smsc__ack_forward(struct smsc *s, uint64_t sess, uint32_t seq);
 uint32_t smsc__bind_auth(void *arg, struct smpp_session *ss, struct sy_str system_id, struct sy_str password,
 			 enum smpp_bind_type type, struct smpp_tbucket **tb);
 void smsc__bind_closed(struct smsc *s, struct smpp_session *ss, enum smpp_close_reason why);
@@ -234,6 +246,7 @@ struct smsc_msg *smsc__up_find(const struct smsc *s, uint64_t h, struct sy_str k
 struct smsc_early {
 	struct sy_hnode node;
 	bool used;
+	bool quiet;    /* nodes = N: a copy of a receipt also forwarded (not unknown when dropped) */
 	uint8_t state; /* enum smsq_state, final */
 	uint32_t err;
 	uint64_t sess; /* the receipt's deliver_sm, answered when claimed */

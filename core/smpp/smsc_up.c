@@ -437,6 +437,10 @@ static enum smsq_state final_of(uint8_t st)
  * the oldest entry: a receipt nobody claims is dropped in the end. */
 static void rcpt_answer(struct smsc *s, uint64_t sess, uint32_t seq)
 {
+	if (seq != 0 && (sess & SMSC_SESS_NODE_MASK) != 0) {
+		smsc__ack_forward(s, sess, seq); /* received by another instance */
+		return;
+	}
 	struct smpp_session *ss = seq != 0 ? smpp_session_find(s->cli, sess) : NULL;
 	if (ss != NULL)
 		(void)smpp_session_respond(ss, seq, ESME_ROK, SY_STR_NULL);
@@ -449,7 +453,8 @@ void smsc__rcpt_ack(struct smsc *s, struct smsc_msg *m)
 }
 
 /* Returns false when the receipt was answered at once (nothing kept). */
-static bool early_keep(struct smsc *s, struct sy_str key, enum smsq_state fs, uint32_t err, uint64_t sess, uint32_t seq)
+static bool early_keep(struct smsc *s, struct sy_str key, enum smsq_state fs, uint32_t err, uint64_t sess, uint32_t seq,
+		       bool quiet)
 {
 	if (s->early == NULL || sy_htab_find(&s->early_h, key) != NULL)
 		return false;
@@ -457,17 +462,65 @@ static bool early_keep(struct smsc *s, struct sy_str key, enum smsq_state fs, ui
 	s->early_next = (s->early_next + 1) % SMSC_EARLY_MAX;
 	if (e->used) {
 		sy_htab_remove(&s->early_h, &e->node);
-		s->st.receipts_unknown++; /* never claimed */
+		if (!e->quiet)
+			s->st.receipts_unknown++; /* never claimed */
 		rcpt_answer(s, e->sess, e->seq);
 	}
 	e->sess = sess;
 	e->seq = seq;
 	memcpy(e->key, key.p, key.len);
 	e->used = true;
+	e->quiet = quiet;
 	e->state = (uint8_t)fs;
 	e->err = err;
 	sy_htab_insert(&s->early_h, &e->node, (struct sy_str){(const char *)e->key, key.len});
 	s->st.receipts_early++;
+	return true;
+}
+
+/* A receipt for the carrier's id: finalizes its message, answered (seq
+ * != 0) once the final state is durable. With nodes = N a receipt no
+ * message here holds goes on to the next instance, as long as some have not
+ * looked (hops: those that have), answered by the one that received it.
+ * Returns true when the answer is deferred. */
+static bool rcpt_match(struct smsc *s, struct smsc_carrier *c, struct sy_str id, uint8_t state, uint32_t err,
+		       uint64_t sess, uint32_t seq, uint32_t hops)
+{
+	struct smsc_msg probe;
+	struct sy_str key;
+	smsc__ukey(&probe, c->idx, id, &key);
+	struct smsc_msg *m = id.len > 0 ? smsc__up_find(s, smsc_uidx_hash(&s->up, key), key) : NULL;
+	enum smsq_state fs = final_of(state);
+	if (m == NULL && s->cfg.node_n > 1 && s->cfg.node_ops != NULL && hops + 1 < s->cfg.node_n && id.len > 0 &&
+	    id.len <= SMSC_FWD_ID_MAX) {
+		/* Each instance it passes keeps a quiet copy, for a submit_sm_resp
+		 * of its own still on the way that names it; the answer waits for
+		 * the instance that holds the message (or the last one to look). */
+		if (fs != SMSQ_ENROUTE)
+			early_keep(s, key, fs, fs == SMSQ_DELIVERED ? 0 : err, 0, 0, true);
+		smsc__forward(s, c, id, state, err, hops, sess, seq);
+		return true;
+	}
+	if (m == NULL) {
+		/* Answered at once: most unknown receipts are for messages that
+		 * are already final (a carrier re-sending after a drop), and a
+		 * held answer would block the carrier's window. The rare receipt
+		 * that races its own submit_sm_resp is kept for it. */
+		if (fs != SMSQ_ENROUTE && id.len > 0)
+			early_keep(s, key, fs, fs == SMSQ_DELIVERED ? 0 : err, 0, 0, false);
+		else
+			s->st.receipts_unknown++;
+		return false;
+	}
+	if (hops > 0)
+		s->node_st.receipts_fwd_matched++;
+	if (fs == SMSQ_ENROUTE || m->phase != SMSC_P_ENROUTE)
+		return false;
+	m->rcpt_sess = sess;
+	m->rcpt_seq = seq;
+	if (s->cfg.fraud != NULL)
+		smsc__fraud_receipt(s, c, m, fs == SMSQ_DELIVERED);
+	smsc__finalize(s, m, fs, fs == SMSQ_DELIVERED ? 0 : err);
 	return true;
 }
 
@@ -488,30 +541,22 @@ static bool cli_receipt(struct smsc *s, struct smsc_carrier *c, struct smpp_sess
 	uint32_t err = parsed ? d.err : 0;
 	if (req->tlv.present & SMPP_TLV_NETWORK_ERROR_CODE)
 		err = req->tlv.network_error_code;
-	struct smsc_msg probe;
-	struct sy_str key;
-	smsc__ukey(&probe, c->idx, id, &key);
-	struct smsc_msg *m = id.len > 0 ? smsc__up_find(s, smsc_uidx_hash(&s->up, key), key) : NULL;
-	enum smsq_state fs = final_of(state);
-	if (m == NULL) {
-		/* Answered at once: most unknown receipts are for messages that
-		 * are already final (a carrier re-sending after a drop), and a
-		 * held answer would block the carrier's window. The rare receipt
-		 * that races its own submit_sm_resp is kept for it. */
-		if (fs != SMSQ_ENROUTE && id.len > 0)
-			early_keep(s, key, fs, fs == SMSQ_DELIVERED ? 0 : err, 0, 0);
-		else
-			s->st.receipts_unknown++;
-		return false;
-	}
-	if (fs == SMSQ_ENROUTE || m->phase != SMSC_P_ENROUTE)
-		return false;
-	m->rcpt_sess = smpp_session_id(ss);
-	m->rcpt_seq = req->sequence_number;
-	if (s->cfg.fraud != NULL)
-		smsc__fraud_receipt(s, c, m, fs == SMSQ_DELIVERED);
-	smsc__finalize(s, m, fs, fs == SMSQ_DELIVERED ? 0 : err);
-	return true;
+	return rcpt_match(s, c, id, state, err, smpp_session_id(ss), req->sequence_number, 0);
+}
+
+void smsc_receipt_forwarded(struct smsc *s, const struct smsc_fwd_receipt *r)
+{
+	if (r->carrier >= s->carrier_n || r->id_len == 0 || r->id_len > sizeof(r->id))
+		return;
+	s->node_st.receipts_fwd_in++;
+	if (!rcpt_match(s, &s->carriers[r->carrier], (struct sy_str){r->id, r->id_len}, r->state, r->err, r->sess,
+			r->seq, r->hops))
+		rcpt_answer(s, r->sess, r->seq); /* nothing to wait for: answered now */
+}
+
+void smsc_receipt_ack(struct smsc *s, uint64_t sess, uint32_t seq)
+{
+	rcpt_answer(s, sess, seq);
 }
 
 static void cli_on_request(void *arg, struct smpp_session *ss, const struct smpp_pdu *req)

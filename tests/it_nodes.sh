@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# it_nodes.sh: [node] nodes = N, the SMSC as N instances (docs/operations.md,
+# "One SMSC per core"), in the simulator:
+# - nodes = 1 written out is the run without the key: the same event-log
+#   digest as the scenario's golden one;
+# - nodes = 2 and 4 of the SMS scenarios (a crash of the switch, a power cut
+#   with sync = full, a carrier dropping its binds, one that does not
+#   deduplicate) meet the scenarios' own [expect] lines (0 lost, 0
+#   duplicate where they say so) with the same accepted, receipted and
+#   delivered counts as nodes = 1; receipts cross instances (forwarded), none
+#   is lost on the way;
+# - bad values and unsupported combinations are refused with file:line.
+set -u
+BUILD=${BUILD:-build}
+bin=$BUILD/switchyard
+tmp=$(mktemp -d /tmp/sy-nodes.XXXXXX)
+# variants live next to the originals (their tariffs/ and pcaps/ paths are
+# relative); dot names keep them out of scenarios/*.scn
+trap 'rm -rf "$tmp" scenarios/.it-nodes-$$-*.scn' EXIT
+fail=0
+
+variant() { # scenario n -> path of a copy with [node] nodes = n
+	local s=$1 n=$2 f="scenarios/.it-nodes-$$-$(basename "$1" .scn)-$2.scn"
+	if grep -q '^\[node\]' "$s"; then
+		sed "s/^\[node\]\$/[node]\nnodes = $n/" "$s" >"$f"
+	else
+		{ cat "$s"; printf '\n[node]\nnodes = %s\n' "$n"; } >"$f"
+	fi
+	echo "$f"
+}
+
+metric() { # report.json key
+	grep -o "\"$2\": *-\?[0-9.]*" "$1" | head -1 | sed 's/.*: *//'
+}
+
+for name in sms-basic sms-crash-nodedup sms-power-loss; do
+	s=scenarios/$name.scn
+	for n in 1 2 4; do
+		f=$(variant "$s" "$n")
+		out=$tmp/$name-$n
+		if ! "$bin" sim "$f" --quiet --out "$out" >"$out.txt" 2>&1; then
+			echo "it_nodes: $name with nodes = $n failed its [expect] lines:"; grep -E 'FAIL|error' "$out.txt" | head; fail=1; continue
+		fi
+		if [ "$n" = 1 ]; then
+			want=$(grep '^digest' "tests/golden/$name.digest")
+			got=$(tail -1 "$out.txt")
+			if [ "$want" != "$got" ]; then
+				echo "it_nodes: $name with nodes = 1 written out: digest $got, golden $want"; fail=1
+			fi
+			continue
+		fi
+		for k in sms.accepted sms.dlr sms.delivered sms.undeliverable sms.lost; do
+			a=$(metric "$tmp/$name-1/report.json" "$k") b=$(metric "$out/report.json" "$k")
+			if [ "$a" != "$b" ]; then
+				echo "it_nodes: $name: $k is $b with nodes = $n, $a with nodes = 1"; fail=1
+			fi
+		done
+		fwd=$(metric "$out/report.json" sms.receipts_forwarded)
+		flost=$(metric "$out/report.json" sms.receipts_forward_lost)
+		nodes=$(metric "$out/report.json" sms.nodes)
+		if [ "$nodes" != "$n" ] || [ "${fwd:-0}" -le 0 ] || [ "$flost" != 0 ]; then
+			echo "it_nodes: $name with nodes = $n: sms.nodes $nodes, receipts forwarded $fwd, forward lost $flost"; fail=1
+		fi
+		echo "it_nodes: $name with nodes = $n: $(grep '^result' "$out.txt"), accepted $(metric "$out/report.json" sms.accepted), lost $(metric "$out/report.json" sms.lost), receipts forwarded $fwd"
+	done
+done
+
+# the scenario that hands the binds over: nodes = 4 too (its golden is nodes = 2)
+f=scenarios/.it-nodes-$$-sms-nodes-4.scn
+sed 's/^nodes = 2$/nodes = 4/; s/^sms.nodes == 2$/sms.nodes == 4/' scenarios/sms-nodes.scn >"$f"
+if "$bin" sim "$f" --quiet --out "$tmp/sn4" >"$tmp/sn4.txt" 2>&1; then
+	echo "it_nodes: sms-nodes with nodes = 4: $(grep '^result' "$tmp/sn4.txt"), binds handed $(metric "$tmp/sn4/report.json" sms.binds_handed)"
+else
+	echo "it_nodes: sms-nodes with nodes = 4 failed:"; grep -E 'FAIL|error' "$tmp/sn4.txt" | head; fail=1
+fi
+
+# the account's instance crashes alone (switch-2): receipts forwarded to it
+# meanwhile are counted and left unanswered, the carriers send them again;
+# nothing acknowledged is lost
+f=scenarios/.it-nodes-$$-sms-nodes-c2.scn
+sed 's/^node = switch crash 3s$/node = switch-2 crash 3s/; s/^sms.receipts_forward_lost == 0$/sms.receipts_forward_lost > 0/' \
+	scenarios/sms-nodes.scn >"$f"
+if "$bin" sim "$f" --quiet --out "$tmp/c2" >"$tmp/c2.txt" 2>&1; then
+	echo "it_nodes: sms-nodes, switch-2 crashing alone: $(grep '^result' "$tmp/c2.txt"), receipts forwarded to it while down $(metric "$tmp/c2/report.json" sms.receipts_forward_lost)"
+else
+	echo "it_nodes: sms-nodes, switch-2 crashing alone, failed:"; grep -E 'FAIL|error' "$tmp/c2.txt" | head; fail=1
+fi
+# and its power cut alone, with sync = full: nothing acknowledged lost either
+sed 's/^node = switch crash 3s$/node = switch-2 power-loss 3s/; s/^sms.receipts_forward_lost == 0$/sms.receipts_forward_lost > 0/; s/^nodes = 2$/nodes = 2\nsync = full/' \
+	scenarios/sms-nodes.scn >"$f"
+if "$bin" sim "$f" --quiet --out "$tmp/p2" >"$tmp/p2.txt" 2>&1 && [ "$(metric "$tmp/p2/report.json" power.count)" = 1 ]; then
+	echo "it_nodes: sms-nodes, switch-2's power cut alone (sync = full): $(grep '^result' "$tmp/p2.txt"), lost $(metric "$tmp/p2/report.json" sms.lost)"
+else
+	echo "it_nodes: sms-nodes, switch-2's power cut alone, failed:"; grep -E 'FAIL|error|^power' "$tmp/p2.txt" | head; fail=1
+fi
+sed 's/^node = switch crash 3s$/node = switch-3 crash 3s/' scenarios/sms-nodes.scn >"$f"
+"$bin" sim "$f" --quiet --out "$tmp/c3" >"$tmp/c3.txt" 2>&1
+rc=$?
+if [ $rc -ne 2 ] || ! grep -q "unknown node 'switch-3'" "$tmp/c3.txt"; then
+	echo "it_nodes: switch-3 with nodes = 2: exit $rc, not refused:"; head -3 "$tmp/c3.txt"; fail=1
+fi
+
+# refused: out of range, not a number, with [fraud] (one instance only)
+for v in 0 17 two -1; do
+	printf '[run]\nduration = 1s\n\n[node]\nnodes = %s\n' "$v" >"$tmp/bad.scn"
+	"$bin" sim "$tmp/bad.scn" --quiet --out "$tmp/bad" >"$tmp/bad.out" 2>&1
+	rc=$?
+	if [ $rc -ne 2 ] || ! grep -q "bad.scn:5:.*nodes" "$tmp/bad.out"; then
+		echo "it_nodes: nodes = $v: exit $rc, not refused with file:line:"; cat "$tmp/bad.out"; fail=1
+	fi
+done
+f=$(variant scenarios/fraud-mix.scn 2)
+"$bin" sim "$f" --quiet --out "$tmp/fraud" >"$tmp/fraud.out" 2>&1
+rc=$?
+if [ $rc -eq 0 ] || ! grep -q "nodes = 2 with \[fraud\]" "$tmp/fraud.out"; then
+	echo "it_nodes: nodes = 2 with [fraud]: exit $rc, not refused:"; head -5 "$tmp/fraud.out"; fail=1
+fi
+
+[ $fail -eq 0 ] && echo "it_nodes: ok"
+exit $fail
