@@ -337,10 +337,11 @@ void esme__accepted(struct esme *e, struct esme_seg *g, struct sy_str id)
 	if (e->cfg.acked_out != NULL)
 		fprintf(e->cfg.acked_out, "%s\n", esme__seg_id(g));
 	esme__msg_answer(e, g, true);
+	uint64_t v = esme__id_value(id);
 	if (e->cfg.registered_delivery) {
-		esme__seg_accepted(e, g);
+		esme__seg_accepted(e, g, v);
 	} else {
-		esme__seg_done(e, g);
+		esme__seg_done(e, g, v);
 	}
 }
 
@@ -425,10 +426,12 @@ void esme__receipt(struct esme *e, const struct smpp_pdu *req)
 		return;
 	}
 	bool intermediate = state == SMPP_STATE_ENROUTE || state == SMPP_STATE_ACCEPTED;
-	struct esme_seg *g = esme__live_find(e, id);
+	uint64_t v = esme__id_value(id);
+	esme__receipt_prefetch(e, v);
+	struct esme_seg *g = esme__live_find(e, id, v);
 	if (g == NULL) {
 		/* not awaiting a receipt: receipted before, or never ours */
-		if (!esme__done_has(&e->done, esme__id_value(id)))
+		if (!esme__done_has(&e->done, v))
 			e->st.rcpt_unknown++;
 		else if (intermediate)
 			e->st.rcpt_intermediate++;
@@ -443,7 +446,7 @@ void esme__receipt(struct esme *e, const struct smpp_pdu *req)
 	SY_ASSERT(g->state == S_ACCEPTED);
 	receipt_count(e, state);
 	sy_hist_add(&e->st.receipt, sy_env_now_ns(e->env) - g->first_sent_ns);
-	esme__seg_done(e, g);
+	esme__seg_done(e, g, v);
 }
 
 static void on_request(void *arg, struct smpp_session *s, const struct smpp_pdu *req)
