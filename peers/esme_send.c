@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "core/store/smsq.h"
+#include "hugemem.h"
 
 /* ---- records ---- */
 
@@ -136,7 +137,7 @@ static bool oa_room(uint64_t **e, uint64_t *mask, uint64_t n, uint32_t words)
 	if (*e != NULL && (n + 1) * 4 <= (*mask + 1) * 3)
 		return true;
 	uint64_t slots = *e == NULL ? 2048u : 2 * (*mask + 1);
-	uint64_t *ne = calloc(slots, words * sizeof(uint64_t));
+	uint64_t *ne = peers_table_calloc(slots, words * sizeof(uint64_t));
 	if (ne == NULL)
 		return false;
 	for (uint64_t i = 0; *e != NULL && i <= *mask; i++)
@@ -337,6 +338,29 @@ void esme__msg_answer(struct esme *e, struct esme_seg *g, bool ok)
 
 const char esme__gsm_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,!?";
 
+/* Small random numbers, several from one 64-bit draw: each is the next
+ * base-n digit of the draw read as a fraction in [0, 1) (a multiply; the
+ * word keeps the rest). A draw gives at most per digits; a digit is off
+ * uniform by at most n / 2^(bits left): 67 over 8 digits, 2e-5; 10 over
+ * 16, 6e-4; powers of two whose bits fit in 64 are exact. */
+struct digits {
+	struct sy_rng *r;
+	uint64_t x;
+	uint32_t left;
+};
+
+static inline uint32_t digit(struct digits *d, uint32_t n, uint32_t per)
+{
+	if (d->left == 0) {
+		d->x = sy_rng_next(d->r);
+		d->left = per;
+	}
+	d->left--;
+	unsigned __int128 p = (unsigned __int128)d->x * n;
+	d->x = (uint64_t)p;
+	return (uint32_t)(p >> 64);
+}
+
 /* Rebuilds m's text from its seed, encoded, into e->text; returns the
  * octets. GSM text is one septet per octet (as SMPP carries data_coding 0):
  * esme__gsm_chars are their own GSM 03.38 codes. UCS2 text is Cyrillic (no
@@ -351,15 +375,18 @@ static size_t text_build(struct esme *e, const struct esme_msg *m)
 	struct sy_rng r;
 	size_t n = 0;
 	sy_rng_init(&r, m->text_seed);
+	struct digits d = {&r, 0, 0};
 	SY_ASSERT(2 * (size_t)m->chars <= sizeof(e->text));
-	for (uint32_t i = 0; i < m->chars; i++) {
-		if (m->enc == SMPP_ENC_GSM7) {
-			e->text[n++] = (uint8_t)esme__gsm_chars[sy_rng_below(&r, sizeof(esme__gsm_chars) - 1)];
-			continue;
+	if (m->enc == SMPP_ENC_GSM7) {
+		for (uint32_t i = 0; i < m->chars; i++)
+			e->text[n++] = (uint8_t)esme__gsm_chars[digit(&d, sizeof(esme__gsm_chars) - 1, 8)];
+	} else {
+		/* 3 and 5 bits a character: 12 draws fit a 64-bit word exactly */
+		for (uint32_t i = 0; i < m->chars; i++) {
+			uint32_t cp = digit(&d, 8, 12) == 0 ? 0x20 : 0x430 + digit(&d, 32, 12);
+			e->text[n++] = (uint8_t)(cp >> 8);
+			e->text[n++] = (uint8_t)cp;
 		}
-		uint32_t cp = sy_rng_below(&r, 8) == 0 ? 0x20 : 0x430 + (uint32_t)sy_rng_below(&r, 32);
-		e->text[n++] = (uint8_t)(cp >> 8);
-		e->text[n++] = (uint8_t)cp;
 	}
 	e->text_no = m->no;
 	e->text_len = n;
@@ -386,13 +413,14 @@ void esme_on_numbers(struct esme *e, esme_numbers_fn fn, void *arg)
 
 static void expand(struct esme *e, const char *pat, char *out, size_t n)
 {
+	struct digits d = {&e->rng, 0, 0};
 	size_t i = 0;
 	for (; pat[i] != '\0' && i + 1 < n; i++) {
 		char ch = pat[i];
 		if (ch == 'X')
-			ch = (char)('0' + sy_rng_below(&e->rng, 10));
+			ch = (char)('0' + digit(&d, 10, 16));
 		else if (ch == 'N')
-			ch = (char)('2' + sy_rng_below(&e->rng, 8));
+			ch = (char)('2' + digit(&d, 8, 16));
 		out[i] = ch;
 	}
 	out[i] = '\0';

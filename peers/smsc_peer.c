@@ -1,7 +1,7 @@
 /* smsc_peer.c: the simulated carrier SMSC. Accepted messages that want a
  * receipt get a record from a pool, filed in the carrier's receipt wheel
- * under the 1 ms tick it is due in (one timer per carrier: the receipts of a
- * tick go out together, in the order they were filed); keys are
+ * (tick_wheel.h) under the 1 ms tick it is due in: one timer per carrier,
+ * the receipts of a tick go out together, in the order they were filed; keys are
  * kept for the whole run (smsc_peer_keys.h: the switch's key TLV, and the
  * message's own identity, as 64-bit values in open-addressing tables), so a
  * repeat is found however late it comes. Receipts go round-robin to
@@ -9,6 +9,7 @@
  * failure, they wait and are sent again. */
 #include "smsc_peer.h"
 #include "smsc_peer_keys.h"
+#include "tick_wheel.h"
 
 #include <stdlib.h>
 
@@ -29,35 +30,12 @@ enum { P_FREE = 0, P_WAIT, P_QUEUED, P_INFLIGHT };
 struct pmsg {
 	struct smsc_peer *p;
 	uint64_t up_no, submit_wall_ns, done_wall_ns;
-	uint64_t due; /* P_WAIT: the tick it is filed under */
 	uint32_t idx, next, gen;
 	uint8_t state, final_state, text_len;
 	struct smpp_addr src, dst; /* addr points into the arrays below */
 	sy_timer_id t;		   /* its own timer, only when the wheel had no memory */
 	char src_s[SMPP_ADDR_MAX + 1], dst_s[SMPP_ADDR_MAX + 1];
 	char text[SMPP_DLR_TEXT_CHARS * 4 + 1]; /* UTF-8 */
-};
-
-/* Receipts waiting for their time, by the DLR_TICK_NS tick they are due in:
- * the ticks of the next DLR_WHEEL_SLOTS each have a slot (a vector of record
- * indexes, in filing order); later ones wait in far until they come in
- * range. One timer, for the earliest tick with a receipt. */
-#define DLR_TICK_NS	SY_NS_PER_MS
-#define DLR_WHEEL_SLOTS 8192u /* a power of two: 8.192 s of ticks */
-
-struct wslot {
-	uint32_t *v, n, cap;
-};
-
-struct dlr_wheel {
-	struct wslot *slot; /* DLR_WHEEL_SLOTS, allocated with the first receipt */
-	struct wslot far;   /* due at or after tick + DLR_WHEEL_SLOTS */
-	uint64_t far_min;   /* the earliest tick in far */
-	uint64_t tick;	    /* the next tick to send: all before it are sent */
-	uint64_t n;	    /* receipts filed, far included */
-	uint64_t armed;	    /* the tick t is set for */
-	sy_timer_id t;
-	struct wslot run; /* the receipts of the ticks being sent */
 };
 
 struct smsc_peer {
@@ -72,7 +50,7 @@ struct smsc_peer {
 	struct sy_pool msgs; /* grown as receipts wait; msg_free: recycled ones */
 	uint32_t msg_free, q_head, q_tail;
 	uint64_t pending, up_seq;
-	struct dlr_wheel wheel;
+	struct tickw wheel; /* receipts waiting for their time, by 1 ms tick */
 	struct peer_keys keys;
 	struct smsc_peer_stats st;
 };
@@ -128,9 +106,13 @@ static bool cfg_ok(const struct smsc_peer_cfg *c)
 	       c->undeliv_ppm <= 1000000;
 }
 
+static void dlr_due(void *arg, uint32_t idx);
+static void dlr_prefetch(void *arg, uint32_t idx);
+
 static enum sy_rc peer_alloc(struct smsc_peer *p)
 {
 	const struct smsc_peer_cfg *c = &p->cfg;
+	tickw_init(&p->wheel, p->env, SY_NS_PER_MS, dlr_due, dlr_prefetch, p);
 	p->sids = calloc(c->sess_max, sizeof(*p->sids));
 	p->rx = calloc(c->sess_max, 1);
 	if (p->sids == NULL || p->rx == NULL || sy_pool_init(&p->msgs, sizeof(struct pmsg), c->msg_max) != SY_OK ||
@@ -141,19 +123,9 @@ static enum sy_rc peer_alloc(struct smsc_peer *p)
 	return SY_OK;
 }
 
-static void wheel_free(struct dlr_wheel *w)
-{
-	for (uint32_t i = 0; w->slot != NULL && i < DLR_WHEEL_SLOTS; i++)
-		free(w->slot[i].v);
-	free(w->slot);
-	free(w->far.v);
-	free(w->run.v);
-	*w = (struct dlr_wheel){0};
-}
-
 static void peer_free(struct smsc_peer *p)
 {
-	wheel_free(&p->wheel);
+	tickw_free(&p->wheel);
 	peer_keys_free(&p->keys);
 	free(p->sids);
 	free(p->rx);
@@ -213,7 +185,6 @@ void smsc_peer_destroy(struct smsc_peer *p)
 		return;
 	for (uint32_t i = 0; i < sy_pool_used(&p->msgs); i++)
 		sy_env_timer_cancel(p->env, msg_at(p, i)->t);
-	sy_env_timer_cancel(p->env, p->wheel.t);
 	smpp_pool_destroy(p->pool);
 	peer_free(p);
 }
@@ -325,131 +296,28 @@ static void dlr_fire(void *arg)
 	dlr_send(m->p, m);
 }
 
-static bool wslot_push(struct wslot *s, uint32_t idx)
+/* The wheel's hand-out of receipt idx: its time came. */
+static void dlr_due(void *arg, uint32_t idx)
 {
-	if (s->n == s->cap) {
-		uint32_t nc = s->cap ? 2 * s->cap : 16;
-		uint32_t *v = realloc(s->v, nc * sizeof(*v));
-		if (v == NULL)
-			return false;
-		s->v = v;
-		s->cap = nc;
-	}
-	s->v[s->n++] = idx;
-	return true;
+	struct smsc_peer *p = arg;
+	struct pmsg *m = msg_at(p, idx);
+	if (m->done_wall_ns == 0)
+		m->done_wall_ns = sy_env_wall_ns(p->env);
+	dlr_send(p, m);
 }
 
-static void wheel_fire(void *arg);
-
-/* Sets the wheel's timer for tick if nothing earlier is set. */
-static void wheel_arm(struct smsc_peer *p, uint64_t tick)
+static void dlr_prefetch(void *arg, uint32_t idx)
 {
-	struct dlr_wheel *w = &p->wheel;
-	if (w->t != 0 && w->armed <= tick)
-		return;
-	sy_env_timer_cancel(p->env, w->t);
-	uint64_t now = sy_env_now_ns(p->env), at = tick * DLR_TICK_NS;
-	w->armed = tick;
-	w->t = sy_env_timer_start(p->env, at > now ? at - now : 0, wheel_fire, p);
+	__builtin_prefetch(msg_at(arg, idx));
 }
 
-/* Files m under tick (not before the wheel's next one); false when out of memory. */
-static bool wheel_file(struct smsc_peer *p, struct pmsg *m, uint64_t tick)
-{
-	struct dlr_wheel *w = &p->wheel;
-	if (w->slot == NULL && (w->slot = calloc(DLR_WHEEL_SLOTS, sizeof(*w->slot))) == NULL)
-		return false;
-	if (w->n == 0) /* idle: skip the empty ticks */
-		w->tick = SY_MAX(w->tick, sy_env_now_ns(p->env) / DLR_TICK_NS);
-	tick = SY_MAX(tick, w->tick);
-	bool far = tick - w->tick >= DLR_WHEEL_SLOTS;
-	if (!wslot_push(far ? &w->far : &w->slot[tick & (DLR_WHEEL_SLOTS - 1)], m->idx))
-		return false;
-	if (far)
-		w->far_min = w->far.n == 1 ? tick : SY_MIN(w->far_min, tick);
-	m->due = tick;
-	w->n++;
-	wheel_arm(p, tick);
-	return true;
-}
-
-/* m waits delay_ns (rounded up to a whole tick) for its receipt to go out. */
+/* m waits delay_ns (rounded up to a whole 1 ms tick) for its receipt to go
+ * out; a receipt the wheel has no memory for gets a timer of its own. */
 static void dlr_wait(struct smsc_peer *p, struct pmsg *m, uint64_t delay_ns)
 {
 	m->state = P_WAIT;
-	uint64_t at = sy_env_now_ns(p->env) + delay_ns;
-	if (!wheel_file(p, m, (at + DLR_TICK_NS - 1) / DLR_TICK_NS))
+	if (!tickw_add(&p->wheel, m->idx, delay_ns))
 		m->t = sy_env_timer_start(p->env, delay_ns, dlr_fire, m);
-}
-
-/* Moves the far receipts that came within the wheel's range into it (a
- * receipt the wheel has no memory for gets its own timer). */
-static void wheel_far_in(struct smsc_peer *p)
-{
-	struct dlr_wheel *w = &p->wheel;
-	if (w->far.n == 0 || w->far_min - w->tick >= DLR_WHEEL_SLOTS)
-		return;
-	uint32_t keep = 0;
-	w->far_min = UINT64_MAX;
-	for (uint32_t i = 0; i < w->far.n; i++) {
-		struct pmsg *m = msg_at(p, w->far.v[i]);
-		if (m->due - w->tick >= DLR_WHEEL_SLOTS) {
-			w->far.v[keep++] = m->idx;
-			w->far_min = SY_MIN(w->far_min, m->due);
-		} else if (!wslot_push(&w->slot[m->due & (DLR_WHEEL_SLOTS - 1)], m->idx)) {
-			uint64_t now = sy_env_now_ns(p->env), at = m->due * DLR_TICK_NS;
-			w->n--;
-			m->t = sy_env_timer_start(p->env, at > now ? at - now : 0, dlr_fire, m);
-		}
-	}
-	w->far.n = keep;
-}
-
-/* The earliest tick with a receipt (the wheel is not empty). */
-static uint64_t wheel_next(const struct dlr_wheel *w)
-{
-	uint64_t far = w->far.n > 0 ? w->far_min : UINT64_MAX;
-	for (uint64_t t = w->tick; t < w->tick + DLR_WHEEL_SLOTS && t < far; t++)
-		if (w->slot[t & (DLR_WHEEL_SLOTS - 1)].n > 0)
-			return t;
-	SY_ASSERT(far != UINT64_MAX);
-	return far;
-}
-
-/* Sends the receipts of every tick up to now, tick by tick, each tick's in
- * filing order; then sets the timer for the next tick with one. */
-static void wheel_fire(void *arg)
-{
-	struct smsc_peer *p = arg;
-	struct dlr_wheel *w = &p->wheel;
-	w->t = 0;
-	uint64_t now_tick = sy_env_now_ns(p->env) / DLR_TICK_NS;
-	while (w->n > 0 && w->tick <= now_tick) {
-		wheel_far_in(p);
-		struct wslot *s = &w->slot[w->tick++ & (DLR_WHEEL_SLOTS - 1)];
-		if (s->n == 0)
-			continue;
-		/* The slot takes the spare vector: a receipt filed while these
-		 * go out (a retry, DLR_WHEEL_SLOTS ticks on) lands there. */
-		struct wslot run = *s;
-		*s = w->run;
-		w->run = (struct wslot){0};
-		w->n -= run.n;
-		uint64_t wall = sy_env_wall_ns(p->env);
-		for (uint32_t i = 0; i < run.n; i++) {
-			if (i + 4 < run.n)
-				__builtin_prefetch(msg_at(p, run.v[i + 4]));
-			struct pmsg *m = msg_at(p, run.v[i]);
-			if (m->done_wall_ns == 0)
-				m->done_wall_ns = wall;
-			dlr_send(p, m);
-		}
-		run.n = 0;
-		free(w->run.v); /* a vector a send's filing allocated meanwhile, if any */
-		w->run = run;
-	}
-	if (w->n > 0)
-		wheel_arm(p, wheel_next(w));
 }
 
 static void dlr_later(struct smsc_peer *p, struct pmsg *m)
