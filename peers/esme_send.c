@@ -8,7 +8,6 @@
 #include <stdlib.h>
 
 #include "core/store/smsq.h"
-#include "hugemem.h"
 
 /* ---- records ---- */
 
@@ -137,7 +136,7 @@ static bool oa_room(uint64_t **e, uint64_t *mask, uint64_t n, uint32_t words)
 	if (*e != NULL && (n + 1) * 4 <= (*mask + 1) * 3)
 		return true;
 	uint64_t slots = *e == NULL ? 2048u : 2 * (*mask + 1);
-	uint64_t *ne = peers_table_calloc(slots, words * sizeof(uint64_t));
+	uint64_t *ne = calloc(slots, words * sizeof(uint64_t));
 	if (ne == NULL)
 		return false;
 	for (uint64_t i = 0; *e != NULL && i <= *mask; i++)

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 
 #include "core/store/smsq.h"
-#include "hugemem.h"
 #include "smsc_peer.h"
 
 #define KV_CAP_FIRST 1024u
@@ -47,8 +46,7 @@ static bool kv_room(struct kv_tab *t)
 {
 	if ((t->n + 1) * 4 <= (t->mask + 1) * 3)
 		return true;
-	struct kv_tab nt = {peers_table_calloc(2 * (t->mask + 1), t->words * sizeof(uint64_t)), 2 * t->mask + 1, t->n,
-			    t->words};
+	struct kv_tab nt = {calloc(2 * (t->mask + 1), t->words * sizeof(uint64_t)), 2 * t->mask + 1, t->n, t->words};
 	if (nt.e == NULL)
 		return false;
 	for (uint64_t i = 0; i <= t->mask; i++) {
