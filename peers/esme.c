@@ -329,7 +329,7 @@ void esme__throttled(struct esme *e, struct esme_seg *g)
 		e->t_pause = sy_env_timer_start(e->env, e->cfg.throttle_backoff_ns, pause_fire, e);
 }
 
-void esme__accepted(struct esme *e, struct esme_seg *g, struct sy_str id)
+void esme__accepted(struct esme *e, struct esme_seg *g, struct sy_str id, uint64_t v)
 {
 	SY_ASSERT(id.len <= SMPP_MESSAGE_ID_MAX);
 	e->st.segs_accepted++;
@@ -337,7 +337,6 @@ void esme__accepted(struct esme *e, struct esme_seg *g, struct sy_str id)
 	if (e->cfg.acked_out != NULL)
 		fprintf(e->cfg.acked_out, "%s\n", esme__seg_id(g));
 	esme__msg_answer(e, g, true);
-	uint64_t v = esme__id_value(id);
 	if (e->cfg.registered_delivery) {
 		esme__seg_accepted(e, g, v);
 	} else {
@@ -351,6 +350,10 @@ static void on_response(void *arg, struct smpp_session *s, enum smpp_req_outcome
 	struct esme *e = arg;
 	uint32_t idx = (uint32_t)tag;
 	SY_ASSERT(idx < sy_pool_used(&e->segs));
+	bool ok = how == SMPP_REQ_RESP && resp->command_id == SMPP_SUBMIT_SM_RESP && resp->command_status == ESME_ROK;
+	uint64_t v = ok ? esme__id_value(resp->message_id) : 0;
+	if (ok && e->cfg.registered_delivery)
+		esme__live_prefetch(e, v); /* its slot's miss overlaps the record's */
 	struct esme_seg *g = esme__seg(e, idx);
 	SY_ASSERT(g->gen == (uint32_t)(tag >> 32) && g->state == S_INFLIGHT);
 	if (how == SMPP_REQ_CLOSED) {
@@ -371,7 +374,7 @@ static void on_response(void *arg, struct smpp_session *s, enum smpp_req_outcome
 	if (resp->command_id == SMPP_GENERIC_NACK && status == ESME_ROK)
 		status = ESME_RSYSERR;
 	if (status == ESME_ROK)
-		esme__accepted(e, g, resp->message_id);
+		esme__accepted(e, g, resp->message_id, ok ? v : esme__id_value(resp->message_id));
 	else if (status == ESME_RTHROTTLED)
 		esme__throttled(e, g);
 	else

@@ -126,7 +126,8 @@ static inline struct esme_msg *esme__msg(const struct esme *e, uint32_t i)
 /* The characters of GSM texts: each is its own GSM 03.38 code. */
 extern const char esme__gsm_chars[];
 
-void esme__accepted(struct esme *e, struct esme_seg *g, struct sy_str id);
+/* g was accepted with the switch's id (v its esme__id_value). */
+void esme__accepted(struct esme *e, struct esme_seg *g, struct sy_str id, uint64_t v);
 /* g (its id set, v its esme__id_value) now waits for its receipt;
  * esme__live_find finds it by id and v. */
 void esme__seg_accepted(struct esme *e, struct esme_seg *g, uint64_t v);
@@ -134,6 +135,8 @@ struct esme_seg *esme__live_find(const struct esme *e, struct sy_str id, uint64_
 /* Starts loading the table lines a receipt for the id of value v reads (the
  * live table's and the done window's), so that their cache misses overlap. */
 void esme__receipt_prefetch(const struct esme *e, uint64_t v);
+/* Starts loading the live table's line where v would be added. */
+void esme__live_prefetch(const struct esme *e, uint64_t v);
 /* g got its final receipt (or wants none): its id (of value v) goes to the
  * done window and the record is freed. */
 void esme__seg_done(struct esme *e, struct esme_seg *g, uint64_t v);

@@ -222,6 +222,12 @@ static bool seg_id_is(const struct esme_seg *g, struct sy_str id)
 	return strncmp(s, id.p, id.len) == 0 && s[id.len] == '\0';
 }
 
+void esme__live_prefetch(const struct esme *e, uint64_t v)
+{
+	if (e->live.e != NULL)
+		__builtin_prefetch(e->live.e + 2 * oa_home(e->live.mask, v));
+}
+
 void esme__receipt_prefetch(const struct esme *e, uint64_t v)
 {
 	if (e->live.e != NULL)

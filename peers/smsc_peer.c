@@ -441,6 +441,24 @@ static void str_copy(char *dst, size_t cap, struct sy_str s)
 	dst[n] = '\0';
 }
 
+/* GSM 03.38 codes that are their own character in ASCII (so in UTF-8):
+ * space to '#', '%' to '?', 'A' to 'Z', 'a' to 'z'. */
+static bool gsm_is_ascii(uint8_t c)
+{
+	return (c >= 0x20 && c <= 0x3F && c != 0x24) || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+/* Copies a GSM text made only of those codes (the common case) as it is;
+ * false when it has another one. */
+static bool gsm_copy_ascii(const uint8_t *sm, size_t len, char *out)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!gsm_is_ascii(sm[i]))
+			return false;
+	memcpy(out, sm, len);
+	return true;
+}
+
 /* The receipt's text: field: the first characters of a GSM or UCS2 text
  * (not of a binary or UDH message), as UTF-8. */
 static void msg_text(struct pmsg *m, const struct smpp_pdu *r)
@@ -450,11 +468,16 @@ static void msg_text(struct pmsg *m, const struct smpp_pdu *r)
 	enum sy_rc rc = SY_ERR_PARSE;
 	if (r->esm_class & SMPP_ESM_UDHI)
 		len = 0;
-	if (len > 0 && r->data_coding == SMPP_DC_DEFAULT)
-		rc = smpp_gsm_to_utf8(sm, SY_MIN(len, (size_t)SMPP_DLR_TEXT_CHARS), m->text, sizeof(m->text) - 1, &n);
-	else if (len > 0 && r->data_coding == SMPP_DC_UCS2)
+	size_t first = SY_MIN(len, (size_t)SMPP_DLR_TEXT_CHARS);
+	if (len > 0 && r->data_coding == SMPP_DC_DEFAULT && gsm_copy_ascii(sm, first, m->text)) {
+		n = first;
+		rc = SY_OK;
+	} else if (len > 0 && r->data_coding == SMPP_DC_DEFAULT) {
+		rc = smpp_gsm_to_utf8(sm, first, m->text, sizeof(m->text) - 1, &n);
+	} else if (len > 0 && r->data_coding == SMPP_DC_UCS2) {
 		rc = smpp_ucs2_to_utf8(sm, SY_MIN(len & ~(size_t)1, (size_t)2 * SMPP_DLR_TEXT_CHARS), m->text,
 				       sizeof(m->text) - 1, &n);
+	}
 	m->text_len = rc == SY_OK ? (uint8_t)n : 0;
 	m->text[m->text_len] = '\0';
 }
