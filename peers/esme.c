@@ -329,7 +329,7 @@ void esme__throttled(struct esme *e, struct esme_seg *g)
 		e->t_pause = sy_env_timer_start(e->env, e->cfg.throttle_backoff_ns, pause_fire, e);
 }
 
-void esme__accepted(struct esme *e, struct esme_seg *g, struct sy_str id)
+void esme__accepted(struct esme *e, struct esme_seg *g, struct sy_str id, uint64_t v)
 {
 	SY_ASSERT(id.len <= SMPP_MESSAGE_ID_MAX);
 	e->st.segs_accepted++;
@@ -338,9 +338,9 @@ void esme__accepted(struct esme *e, struct esme_seg *g, struct sy_str id)
 		fprintf(e->cfg.acked_out, "%s\n", esme__seg_id(g));
 	esme__msg_answer(e, g, true);
 	if (e->cfg.registered_delivery) {
-		esme__seg_accepted(e, g);
+		esme__seg_accepted(e, g, v);
 	} else {
-		esme__seg_done(e, g);
+		esme__seg_done(e, g, v);
 	}
 }
 
@@ -350,6 +350,10 @@ static void on_response(void *arg, struct smpp_session *s, enum smpp_req_outcome
 	struct esme *e = arg;
 	uint32_t idx = (uint32_t)tag;
 	SY_ASSERT(idx < sy_pool_used(&e->segs));
+	bool ok = how == SMPP_REQ_RESP && resp->command_id == SMPP_SUBMIT_SM_RESP && resp->command_status == ESME_ROK;
+	uint64_t v = ok ? esme__id_value(resp->message_id) : 0;
+	if (ok && e->cfg.registered_delivery)
+		esme__live_prefetch(e, v); /* its slot's miss overlaps the record's */
 	struct esme_seg *g = esme__seg(e, idx);
 	SY_ASSERT(g->gen == (uint32_t)(tag >> 32) && g->state == S_INFLIGHT);
 	if (how == SMPP_REQ_CLOSED) {
@@ -370,7 +374,7 @@ static void on_response(void *arg, struct smpp_session *s, enum smpp_req_outcome
 	if (resp->command_id == SMPP_GENERIC_NACK && status == ESME_ROK)
 		status = ESME_RSYSERR;
 	if (status == ESME_ROK)
-		esme__accepted(e, g, resp->message_id);
+		esme__accepted(e, g, resp->message_id, ok ? v : esme__id_value(resp->message_id));
 	else if (status == ESME_RTHROTTLED)
 		esme__throttled(e, g);
 	else
@@ -425,10 +429,12 @@ void esme__receipt(struct esme *e, const struct smpp_pdu *req)
 		return;
 	}
 	bool intermediate = state == SMPP_STATE_ENROUTE || state == SMPP_STATE_ACCEPTED;
-	struct esme_seg *g = esme__live_find(e, id);
+	uint64_t v = esme__id_value(id);
+	esme__receipt_prefetch(e, v);
+	struct esme_seg *g = esme__live_find(e, id, v);
 	if (g == NULL) {
 		/* not awaiting a receipt: receipted before, or never ours */
-		if (!esme__done_has(&e->done, esme__id_value(id)))
+		if (!esme__done_has(&e->done, v))
 			e->st.rcpt_unknown++;
 		else if (intermediate)
 			e->st.rcpt_intermediate++;
@@ -443,7 +449,7 @@ void esme__receipt(struct esme *e, const struct smpp_pdu *req)
 	SY_ASSERT(g->state == S_ACCEPTED);
 	receipt_count(e, state);
 	sy_hist_add(&e->st.receipt, sy_env_now_ns(e->env) - g->first_sent_ns);
-	esme__seg_done(e, g);
+	esme__seg_done(e, g, v);
 }
 
 static void on_request(void *arg, struct smpp_session *s, const struct smpp_pdu *req)

@@ -126,13 +126,20 @@ static inline struct esme_msg *esme__msg(const struct esme *e, uint32_t i)
 /* The characters of GSM texts: each is its own GSM 03.38 code. */
 extern const char esme__gsm_chars[];
 
-void esme__accepted(struct esme *e, struct esme_seg *g, struct sy_str id);
-/* g (its id set) now waits for its receipt; esme__live_find finds it by id. */
-void esme__seg_accepted(struct esme *e, struct esme_seg *g);
-struct esme_seg *esme__live_find(const struct esme *e, struct sy_str id);
-/* g got its final receipt (or wants none): its id goes to the done window
- * and the record is freed. */
-void esme__seg_done(struct esme *e, struct esme_seg *g);
+/* g was accepted with the switch's id (v its esme__id_value). */
+void esme__accepted(struct esme *e, struct esme_seg *g, struct sy_str id, uint64_t v);
+/* g (its id set, v its esme__id_value) now waits for its receipt;
+ * esme__live_find finds it by id and v. */
+void esme__seg_accepted(struct esme *e, struct esme_seg *g, uint64_t v);
+struct esme_seg *esme__live_find(const struct esme *e, struct sy_str id, uint64_t v);
+/* Starts loading the table lines a receipt for the id of value v reads (the
+ * live table's and the done window's), so that their cache misses overlap. */
+void esme__receipt_prefetch(const struct esme *e, uint64_t v);
+/* Starts loading the live table's line where v would be added. */
+void esme__live_prefetch(const struct esme *e, uint64_t v);
+/* g got its final receipt (or wants none): its id (of value v) goes to the
+ * done window and the record is freed. */
+void esme__seg_done(struct esme *e, struct esme_seg *g, uint64_t v);
 /* A message id as a nonzero 64-bit value: the switch's canonical decimal
  * ids (smsq_id_parse) exactly, other texts as a 63-bit hash with the top
  * bit set (two such texts collide with odds of 2^-63 per pair). */

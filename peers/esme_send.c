@@ -222,28 +222,41 @@ static bool seg_id_is(const struct esme_seg *g, struct sy_str id)
 	return strncmp(s, id.p, id.len) == 0 && s[id.len] == '\0';
 }
 
-struct esme_seg *esme__live_find(const struct esme *e, struct sy_str id)
+void esme__live_prefetch(const struct esme *e, uint64_t v)
+{
+	if (e->live.e != NULL)
+		__builtin_prefetch(e->live.e + 2 * oa_home(e->live.mask, v));
+}
+
+void esme__receipt_prefetch(const struct esme *e, uint64_t v)
+{
+	if (e->live.e != NULL)
+		__builtin_prefetch(e->live.e + 2 * oa_home(e->live.mask, v));
+	if (e->done.set != NULL)
+		__builtin_prefetch(e->done.set + oa_home(e->done.mask, v));
+}
+
+struct esme_seg *esme__live_find(const struct esme *e, struct sy_str id, uint64_t v)
 {
 	const struct esme_live *l = &e->live;
 	if (l->e == NULL)
 		return NULL;
-	uint64_t v = esme__id_value(id);
 	for (uint64_t i = oa_home(l->mask, v);; i = (i + 1) & l->mask) {
 		const uint64_t *s = l->e + 2 * i;
 		if (s[0] == 0)
 			return NULL;
 		if (s[0] == v) {
 			struct esme_seg *g = esme__seg(e, (uint32_t)s[1]);
-			if (seg_id_is(g, id))
+			/* a canonical id is its value; a hashed one is checked */
+			if (!(v >> 63) || seg_id_is(g, id))
 				return g;
 		}
 	}
 }
 
-static void live_add(struct esme *e, struct esme_seg *g)
+static void live_add(struct esme *e, struct esme_seg *g, uint64_t v)
 {
 	struct esme_live *l = &e->live;
-	uint64_t v = esme__id_value(sy_str_from(esme__seg_id(g)));
 	bool room = oa_room(&l->e, &l->mask, l->n, 2);
 	SY_ASSERT(room || (l->e != NULL && l->n + 2 < l->mask)); /* out of memory: fuller, still correct */
 	uint64_t *s = oa_place(l->e, l->mask, 2, v);
@@ -262,15 +275,14 @@ static void live_del(struct esme *e, struct esme_seg *g, uint64_t v)
 	l->n--;
 }
 
-void esme__seg_accepted(struct esme *e, struct esme_seg *g)
+void esme__seg_accepted(struct esme *e, struct esme_seg *g, uint64_t v)
 {
 	g->state = S_ACCEPTED;
-	live_add(e, g);
+	live_add(e, g, v);
 }
 
-void esme__seg_done(struct esme *e, struct esme_seg *g)
+void esme__seg_done(struct esme *e, struct esme_seg *g, uint64_t v)
 {
-	uint64_t v = esme__id_value(sy_str_from(esme__seg_id(g)));
 	if (g->state == S_ACCEPTED)
 		live_del(e, g, v);
 	esme__done_add(&e->done, v, &e->st.seg_recycled);
@@ -331,6 +343,29 @@ void esme__msg_answer(struct esme *e, struct esme_seg *g, bool ok)
 
 const char esme__gsm_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,!?";
 
+/* Small random numbers, several from one 64-bit draw: each is the next
+ * base-n digit of the draw read as a fraction in [0, 1) (a multiply; the
+ * word keeps the rest). A draw gives at most per digits; a digit is off
+ * uniform by at most n / 2^(bits left): 67 over 8 digits, 2e-5; 10 over
+ * 16, 6e-4; powers of two whose bits fit in 64 are exact. */
+struct digits {
+	struct sy_rng *r;
+	uint64_t x;
+	uint32_t left;
+};
+
+static inline uint32_t digit(struct digits *d, uint32_t n, uint32_t per)
+{
+	if (d->left == 0) {
+		d->x = sy_rng_next(d->r);
+		d->left = per;
+	}
+	d->left--;
+	unsigned __int128 p = (unsigned __int128)d->x * n;
+	d->x = (uint64_t)p;
+	return (uint32_t)(p >> 64);
+}
+
 /* Rebuilds m's text from its seed, encoded, into e->text; returns the
  * octets. GSM text is one septet per octet (as SMPP carries data_coding 0):
  * esme__gsm_chars are their own GSM 03.38 codes. UCS2 text is Cyrillic (no
@@ -345,15 +380,18 @@ static size_t text_build(struct esme *e, const struct esme_msg *m)
 	struct sy_rng r;
 	size_t n = 0;
 	sy_rng_init(&r, m->text_seed);
+	struct digits d = {&r, 0, 0};
 	SY_ASSERT(2 * (size_t)m->chars <= sizeof(e->text));
-	for (uint32_t i = 0; i < m->chars; i++) {
-		if (m->enc == SMPP_ENC_GSM7) {
-			e->text[n++] = (uint8_t)esme__gsm_chars[sy_rng_below(&r, sizeof(esme__gsm_chars) - 1)];
-			continue;
+	if (m->enc == SMPP_ENC_GSM7) {
+		for (uint32_t i = 0; i < m->chars; i++)
+			e->text[n++] = (uint8_t)esme__gsm_chars[digit(&d, sizeof(esme__gsm_chars) - 1, 8)];
+	} else {
+		/* 3 and 5 bits a character: 12 draws fit a 64-bit word exactly */
+		for (uint32_t i = 0; i < m->chars; i++) {
+			uint32_t cp = digit(&d, 8, 12) == 0 ? 0x20 : 0x430 + digit(&d, 32, 12);
+			e->text[n++] = (uint8_t)(cp >> 8);
+			e->text[n++] = (uint8_t)cp;
 		}
-		uint32_t cp = sy_rng_below(&r, 8) == 0 ? 0x20 : 0x430 + (uint32_t)sy_rng_below(&r, 32);
-		e->text[n++] = (uint8_t)(cp >> 8);
-		e->text[n++] = (uint8_t)cp;
 	}
 	e->text_no = m->no;
 	e->text_len = n;
@@ -380,13 +418,14 @@ void esme_on_numbers(struct esme *e, esme_numbers_fn fn, void *arg)
 
 static void expand(struct esme *e, const char *pat, char *out, size_t n)
 {
+	struct digits d = {&e->rng, 0, 0};
 	size_t i = 0;
 	for (; pat[i] != '\0' && i + 1 < n; i++) {
 		char ch = pat[i];
 		if (ch == 'X')
-			ch = (char)('0' + sy_rng_below(&e->rng, 10));
+			ch = (char)('0' + digit(&d, 10, 16));
 		else if (ch == 'N')
-			ch = (char)('2' + sy_rng_below(&e->rng, 8));
+			ch = (char)('2' + digit(&d, 8, 16));
 		out[i] = ch;
 	}
 	out[i] = '\0';
@@ -598,24 +637,45 @@ static bool arrivals_over(const struct esme *e)
 
 static void on_arrival(void *arg);
 
-void esme__schedule_arrival(struct esme *e)
+/* Arrivals are drawn at their exact (Poisson) times but made in passes of
+ * ESME_ARRIVAL_TICK_NS: the timer is set for the end of the tick the next
+ * arrival falls in, and that pass makes every arrival due by then, in order
+ * (one timer a tick instead of one an arrival; the same draws, so the same
+ * messages). */
+#define ESME_ARRIVAL_TICK_NS SY_NS_PER_MS
+
+/* Draws the time of the next arrival; false past stop_ns. */
+static bool arrival_next(struct esme *e)
 {
 	double mean_ns = 1e12 / (double)e->cfg.tps_milli;
-	uint64_t now = sy_env_now_ns(e->env);
 	e->next_arrival_ns += (uint64_t)(sy_rng_exp(&e->rng, mean_ns) + 0.5);
-	if (e->cfg.stop_ns != 0 && e->next_arrival_ns >= e->cfg.stop_ns)
-		return;
-	uint64_t delay = e->next_arrival_ns > now ? e->next_arrival_ns - now : 0;
-	e->t_arrival = sy_env_timer_start(e->env, delay, on_arrival, e);
+	return e->cfg.stop_ns == 0 || e->next_arrival_ns < e->cfg.stop_ns;
+}
+
+static void arrival_arm(struct esme *e)
+{
+	uint64_t now = sy_env_now_ns(e->env);
+	uint64_t at = (e->next_arrival_ns + ESME_ARRIVAL_TICK_NS - 1) / ESME_ARRIVAL_TICK_NS * ESME_ARRIVAL_TICK_NS;
+	e->t_arrival = sy_env_timer_start(e->env, at > now ? at - now : 0, on_arrival, e);
+}
+
+void esme__schedule_arrival(struct esme *e)
+{
+	if (arrival_next(e))
+		arrival_arm(e);
 }
 
 static void on_arrival(void *arg)
 {
 	struct esme *e = arg;
 	e->t_arrival = 0;
-	if (arrivals_over(e))
-		return;
-	msg_arrive(e);
-	if (!arrivals_over(e))
-		esme__schedule_arrival(e);
+	uint64_t now = sy_env_now_ns(e->env);
+	do {
+		if (arrivals_over(e))
+			return;
+		msg_arrive(e);
+		if (arrivals_over(e) || !arrival_next(e))
+			return;
+	} while (e->next_arrival_ns <= now);
+	arrival_arm(e);
 }

@@ -1,5 +1,7 @@
 /* smsc_peer.c: the simulated carrier SMSC. Accepted messages that want a
- * receipt get a record from a pool with a timer for the receipt; keys are
+ * receipt get a record from a pool, filed in the carrier's receipt wheel
+ * (tick_wheel.h) under the 1 ms tick it is due in: one timer per carrier,
+ * the receipts of a tick go out together, in the order they were filed; keys are
  * kept for the whole run (smsc_peer_keys.h: the switch's key TLV, and the
  * message's own identity, as 64-bit values in open-addressing tables), so a
  * repeat is found however late it comes. Receipts go round-robin to
@@ -7,6 +9,7 @@
  * failure, they wait and are sent again. */
 #include "smsc_peer.h"
 #include "smsc_peer_keys.h"
+#include "tick_wheel.h"
 
 #include <stdlib.h>
 
@@ -30,7 +33,7 @@ struct pmsg {
 	uint32_t idx, next, gen;
 	uint8_t state, final_state, text_len;
 	struct smpp_addr src, dst; /* addr points into the arrays below */
-	sy_timer_id t;
+	sy_timer_id t;		   /* its own timer, only when the wheel had no memory */
 	char src_s[SMPP_ADDR_MAX + 1], dst_s[SMPP_ADDR_MAX + 1];
 	char text[SMPP_DLR_TEXT_CHARS * 4 + 1]; /* UTF-8 */
 };
@@ -47,6 +50,7 @@ struct smsc_peer {
 	struct sy_pool msgs; /* grown as receipts wait; msg_free: recycled ones */
 	uint32_t msg_free, q_head, q_tail;
 	uint64_t pending, up_seq;
+	struct tickw wheel; /* receipts waiting for their time, by 1 ms tick */
 	struct peer_keys keys;
 	struct smsc_peer_stats st;
 };
@@ -102,9 +106,13 @@ static bool cfg_ok(const struct smsc_peer_cfg *c)
 	       c->undeliv_ppm <= 1000000;
 }
 
+static void dlr_due(void *arg, uint32_t idx);
+static void dlr_prefetch(void *arg, uint32_t idx);
+
 static enum sy_rc peer_alloc(struct smsc_peer *p)
 {
 	const struct smsc_peer_cfg *c = &p->cfg;
+	tickw_init(&p->wheel, p->env, SY_NS_PER_MS, dlr_due, dlr_prefetch, p);
 	p->sids = calloc(c->sess_max, sizeof(*p->sids));
 	p->rx = calloc(c->sess_max, 1);
 	if (p->sids == NULL || p->rx == NULL || sy_pool_init(&p->msgs, sizeof(struct pmsg), c->msg_max) != SY_OK ||
@@ -117,6 +125,7 @@ static enum sy_rc peer_alloc(struct smsc_peer *p)
 
 static void peer_free(struct smsc_peer *p)
 {
+	tickw_free(&p->wheel);
 	peer_keys_free(&p->keys);
 	free(p->sids);
 	free(p->rx);
@@ -277,6 +286,7 @@ static size_t up_id(const struct smsc_peer *p, uint64_t up_no, char *buf, size_t
 
 static void dlr_send(struct smsc_peer *p, struct pmsg *m);
 
+/* A receipt's own timer (the wheel had no memory for it). */
 static void dlr_fire(void *arg)
 {
 	struct pmsg *m = arg;
@@ -286,10 +296,33 @@ static void dlr_fire(void *arg)
 	dlr_send(m->p, m);
 }
 
-static void dlr_later(struct smsc_peer *p, struct pmsg *m)
+/* The wheel's hand-out of receipt idx: its time came. */
+static void dlr_due(void *arg, uint32_t idx)
+{
+	struct smsc_peer *p = arg;
+	struct pmsg *m = msg_at(p, idx);
+	if (m->done_wall_ns == 0)
+		m->done_wall_ns = sy_env_wall_ns(p->env);
+	dlr_send(p, m);
+}
+
+static void dlr_prefetch(void *arg, uint32_t idx)
+{
+	__builtin_prefetch(msg_at(arg, idx));
+}
+
+/* m waits delay_ns (rounded up to a whole 1 ms tick) for its receipt to go
+ * out; a receipt the wheel has no memory for gets a timer of its own. */
+static void dlr_wait(struct smsc_peer *p, struct pmsg *m, uint64_t delay_ns)
 {
 	m->state = P_WAIT;
-	m->t = sy_env_timer_start(p->env, p->cfg.dlr_retry_ns, dlr_fire, m);
+	if (!tickw_add(&p->wheel, m->idx, delay_ns))
+		m->t = sy_env_timer_start(p->env, delay_ns, dlr_fire, m);
+}
+
+static void dlr_later(struct smsc_peer *p, struct pmsg *m)
+{
+	dlr_wait(p, m, p->cfg.dlr_retry_ns);
 }
 
 static void dlr_free(struct smsc_peer *p, struct pmsg *m)
@@ -408,6 +441,24 @@ static void str_copy(char *dst, size_t cap, struct sy_str s)
 	dst[n] = '\0';
 }
 
+/* GSM 03.38 codes that are their own character in ASCII (so in UTF-8):
+ * space to '#', '%' to '?', 'A' to 'Z', 'a' to 'z'. */
+static bool gsm_is_ascii(uint8_t c)
+{
+	return (c >= 0x20 && c <= 0x3F && c != 0x24) || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+/* Copies a GSM text made only of those codes (the common case) as it is;
+ * false when it has another one. */
+static bool gsm_copy_ascii(const uint8_t *sm, size_t len, char *out)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!gsm_is_ascii(sm[i]))
+			return false;
+	memcpy(out, sm, len);
+	return true;
+}
+
 /* The receipt's text: field: the first characters of a GSM or UCS2 text
  * (not of a binary or UDH message), as UTF-8. */
 static void msg_text(struct pmsg *m, const struct smpp_pdu *r)
@@ -417,11 +468,16 @@ static void msg_text(struct pmsg *m, const struct smpp_pdu *r)
 	enum sy_rc rc = SY_ERR_PARSE;
 	if (r->esm_class & SMPP_ESM_UDHI)
 		len = 0;
-	if (len > 0 && r->data_coding == SMPP_DC_DEFAULT)
-		rc = smpp_gsm_to_utf8(sm, SY_MIN(len, (size_t)SMPP_DLR_TEXT_CHARS), m->text, sizeof(m->text) - 1, &n);
-	else if (len > 0 && r->data_coding == SMPP_DC_UCS2)
+	size_t first = SY_MIN(len, (size_t)SMPP_DLR_TEXT_CHARS);
+	if (len > 0 && r->data_coding == SMPP_DC_DEFAULT && gsm_copy_ascii(sm, first, m->text)) {
+		n = first;
+		rc = SY_OK;
+	} else if (len > 0 && r->data_coding == SMPP_DC_DEFAULT) {
+		rc = smpp_gsm_to_utf8(sm, first, m->text, sizeof(m->text) - 1, &n);
+	} else if (len > 0 && r->data_coding == SMPP_DC_UCS2) {
 		rc = smpp_ucs2_to_utf8(sm, SY_MIN(len & ~(size_t)1, (size_t)2 * SMPP_DLR_TEXT_CHARS), m->text,
 				       sizeof(m->text) - 1, &n);
+	}
 	m->text_len = rc == SY_OK ? (uint8_t)n : 0;
 	m->text[m->text_len] = '\0';
 }
@@ -492,8 +548,7 @@ static void submit_accept(struct smsc_peer *p, struct smpp_session *s, const str
 	msg_fill(p, m, r, up_no, ok ? SMPP_STATE_DELIVERED : SMPP_STATE_UNDELIVERABLE);
 	p->st.dlr_delivered += ok;
 	p->st.dlr_undeliv += !ok;
-	m->state = P_WAIT;
-	m->t = sy_env_timer_start(p->env, delay_ns, dlr_fire, m);
+	dlr_wait(p, m, delay_ns);
 }
 
 static void on_submit(struct smsc_peer *p, struct smpp_session *s, const struct smpp_pdu *r)
@@ -501,12 +556,14 @@ static void on_submit(struct smsc_peer *p, struct smpp_session *s, const struct 
 	char tlv[SMSC_PEER_KEY_CAP];
 	p->st.submits++;
 	struct submit_keys k = {.msg = key_hash(r)};
-	k.msg_seen = peer_keys_msg_seen(&p->keys, k.msg);
 	if (tlv_key_of(r, tlv)) {
 		k.tlv = tlv;
 		k.tlv_ref = peer_keys_kref(sy_str_from(tlv));
-		k.tlv_seen = peer_keys_key_seen(&p->keys, &k.tlv_ref, &k.tlv_up_no);
 	}
+	peer_keys_prefetch(&p->keys, k.msg, k.tlv != NULL ? &k.tlv_ref : NULL);
+	k.msg_seen = peer_keys_msg_seen(&p->keys, k.msg);
+	if (k.tlv != NULL)
+		k.tlv_seen = peer_keys_key_seen(&p->keys, &k.tlv_ref, &k.tlv_up_no);
 	if (k.tlv_seen && !p->cfg.no_dedupe) {
 		/* A re-send of a message we have: same answer, no second delivery. */
 		char id[SMPP_MESSAGE_ID_MAX + 1];

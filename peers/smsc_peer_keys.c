@@ -88,6 +88,13 @@ static uint32_t count_of(const struct kv_tab *c, uint64_t v)
 
 /* ---- messages ---- */
 
+void peer_keys_prefetch(const struct peer_keys *p, uint64_t id, const struct peer_kref *r)
+{
+	__builtin_prefetch(p->msgv.e + kv_home(&p->msgv, id) * p->msgv.words);
+	if (r != NULL && r->v != 0)
+		__builtin_prefetch(p->keyv.e + kv_home(&p->keyv, r->v) * p->keyv.words);
+}
+
 bool peer_keys_msg_seen(const struct peer_keys *p, uint64_t id)
 {
 	return id == 0 ? p->zero : kv_find(&p->msgv, id) != NULL;

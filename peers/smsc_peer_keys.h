@@ -58,6 +58,10 @@ enum sy_rc peer_keys_init(struct peer_keys *k, uint32_t keys_max);
 void peer_keys_free(struct peer_keys *k);
 struct peer_kref peer_keys_kref(struct sy_str text);
 
+/* Starts loading the table lines that a lookup of message identity id and of
+ * key TLV r (may be NULL) will read, so that their cache misses overlap. */
+void peer_keys_prefetch(const struct peer_keys *k, uint64_t id, const struct peer_kref *r);
+
 /* Messages, by identity: seen before? remember a new one (count 1; false
  * when it cannot: keys_max reached, no memory); count one more. */
 bool peer_keys_msg_seen(const struct peer_keys *k, uint64_t id);

@@ -734,6 +734,80 @@ static void test_no_dedupe_counts_resends(void **state)
 	keyw_end(&x);
 }
 
+/* ---- the carrier's receipt wheel, the applications' arrival ticks ---- */
+
+/* Receipts wait under the 1 ms tick their delay ends in: a fixed delay
+ * beyond the wheel's 8.192 s (the far list) comes back after exactly that
+ * delay, the two 1 ms hops and at most one tick of rounding; delays spread
+ * over 0..20 s (both sides of the wheel's end) all come back in range. */
+static void receipts_for(uint64_t seed, struct sy_dist delay, uint64_t run, struct world *w)
+{
+	struct esme_cfg ec;
+	struct smsc_peer_cfg pc;
+	world_default(w, seed, &ec, &pc);
+	ec.max_msgs = 500;
+	pc.dlr_delay = delay;
+	world_make(w, seed, &ec, &pc);
+	esme_start(w->esme);
+	run_s(w, run);
+	const struct esme_stats *st = esme_stats(w->esme);
+	assert_int_equal(st->segs_accepted, 500);
+	assert_int_equal(st->rcpt_delivered, 500);
+	assert_int_equal(st->rcpt_duplicate, 0);
+	assert_int_equal(esme_each_unreceipted(w->esme, NULL, NULL), 0);
+	assert_int_equal(smsc_peer_dlr_pending(w->peer), 0);
+	check_invariants(w);
+}
+
+static void test_receipt_wheel(void **state)
+{
+	(void)state;
+	struct world w;
+	receipts_for(41, sy_dist_fixed(9 * SY_NS_PER_S), 30, &w);
+	const struct esme_stats *st = esme_stats(w.esme);
+	assert_true(st->receipt.min_ns >= 9 * SY_NS_PER_S + 2 * SY_NS_PER_MS);
+	assert_true(st->receipt.max_ns <= 9 * SY_NS_PER_S + 4 * SY_NS_PER_MS);
+	world_free(&w);
+	receipts_for(42, (struct sy_dist){SY_DIST_UNIFORM, 0, 20 * SY_NS_PER_S, 0.0}, 40, &w);
+	st = esme_stats(w.esme);
+	assert_true(st->receipt.min_ns >= 2 * SY_NS_PER_MS);
+	assert_true(st->receipt.max_ns <= 20 * SY_NS_PER_S + 4 * SY_NS_PER_MS);
+	assert_true(st->receipt.max_ns >= 15 * SY_NS_PER_S); /* some went through the far list */
+	world_free(&w);
+}
+
+/* Arrivals are made in 1 ms passes: every one drawn is made (about 10 a
+ * pass at 10,000/s), at the rate asked, with one timer a pass. */
+static void test_arrival_ticks(void **state)
+{
+	(void)state;
+	struct world w;
+	struct esme_cfg ec;
+	struct smsc_peer_cfg pc;
+	world_default(&w, 43, &ec, &pc);
+	ec.tps_milli = 10000 * 1000;
+	ec.max_msgs = 0;
+	ec.stop_ns = 2 * SY_NS_PER_S;
+	ec.window = 100;
+	ec.queue_max = 20000;
+	ec.seg_max = 1 << 20;
+	ec.registered_delivery = false;
+	world_make(&w, 43, &ec, &pc);
+	esme_start(w.esme);
+	uint64_t events = sim_run_until(w.sim, 4 * SY_NS_PER_S);
+	const struct esme_stats *st = esme_stats(w.esme);
+	printf("  arrivals %llu in 2 s at 10,000/s, %llu events\n", (unsigned long long)st->arrivals,
+	       (unsigned long long)events);
+	assert_true(st->arrivals > 19400 && st->arrivals < 20600); /* Poisson: sd ~141 */
+	assert_int_equal(st->skipped, 0);
+	assert_int_equal(st->msgs_accepted, st->arrivals);
+	assert_int_equal(esme_in_flight(w.esme), 0);
+	/* a submit_sm and its resp are an event each; a timer per arrival
+	 * would add a third (60,269 events), a timer per tick ~2,000 */
+	assert_true(events < st->arrivals * 5 / 2);
+	world_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -750,6 +824,8 @@ int main(void)
 	    cmocka_unit_test(test_idempotency_keys),
 	    cmocka_unit_test(test_long_keys),
 	    cmocka_unit_test(test_no_dedupe_counts_resends),
+	    cmocka_unit_test(test_receipt_wheel),
+	    cmocka_unit_test(test_arrival_ticks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
