@@ -557,6 +557,8 @@ static void test_dlr_stat_names(void **state)
 	assert_string_equal(smpp_dlr_stat_name(0), "UNKNOWN");
 	assert_true(smpp_dlr_stat_parse(SY_STR("delivrd"), &st));
 	assert_false(smpp_dlr_stat_parse(SY_STR("DELIVERED"), &st));
+	assert_false(smpp_dlr_stat_parse(SY_STR("DELIVR"), &st));
+	assert_false(smpp_dlr_stat_parse(SY_STR("DELIVR@"), &st));
 }
 
 static void test_dlr_parse(void **state)
@@ -580,6 +582,12 @@ static void test_dlr_parse(void **state)
 	    {"id:abc stat:EXPIRED", SY_OK, "abc", 0, 0, 0, 0, SMPP_STATE_EXPIRED, 0, ""},
 	    {"id:abc stat:FOOBAR err:0a2", SY_OK, "abc", 0, 0, 0, 0, SMPP_STATE_UNKNOWN, 0xa2, ""},
 	    {"id:abc vendor:x stat:ACCEPTD", SY_OK, "abc", 0, 0, 0, 0, SMPP_STATE_ACCEPTED, 0, ""},
+	    /* Keys in any case; unknown words starting like a key (status:,
+	     * su) are skipped, a key cut by the end of the text too. */
+	    {"ID:abc SUB:002 DLVRD:001 Submit Date:2311142213 DONE date:2311142215 STAT:delivrd ERR:00A TeXt:x y",
+	     SY_OK, "abc", 2, 1, 1699999980, 1700000100, SMPP_STATE_DELIVERED, 0xa, "x y"},
+	    {"status:x id:abc idx:1 stat:REJECTD submit dat:1 done:2 su", SY_OK, "abc", 0, 0, 0, 0, SMPP_STATE_REJECTED,
+	     0, ""},
 	    {"sub:001 stat:DELIVRD", SY_ERR_PARSE, NULL, 0, 0, 0, 0, 0, 0, NULL},
 	    {"id:abc sub:001", SY_ERR_PARSE, NULL, 0, 0, 0, 0, 0, 0, NULL},
 	    {"id: stat:DELIVRD", SY_ERR_PARSE, NULL, 0, 0, 0, 0, 0, 0, NULL},

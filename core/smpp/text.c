@@ -578,10 +578,28 @@ const char *smpp_dlr_stat_name(uint8_t message_state)
 	return "UNKNOWN";
 }
 
+/* s (any case) equals lower, a lowercase ASCII literal of s.len bytes. */
+static bool dlr_ieq_lower(const char *s, const char *lower, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 'A' && c <= 'Z')
+			c += 32;
+		if (c != (unsigned char)lower[i])
+			return false;
+	}
+	return true;
+}
+
 bool smpp_dlr_stat_parse(struct sy_str s, uint8_t *message_state)
 {
+	static const char lower[][8] = {"enroute", "delivrd", "expired", "deleted",
+					"undeliv", "acceptd", "unknown", "rejectd"};
+	_Static_assert(SY_ARRAY_LEN(lower) == SY_ARRAY_LEN(dlr_stats), "one lowercase name per state");
+	if (s.len != 7) /* every name has 7 letters */
+		return false;
 	for (size_t i = 0; i < SY_ARRAY_LEN(dlr_stats); i++)
-		if (sy_str_ieq(s, sy_str_from(dlr_stats[i].name))) {
+		if (dlr_ieq_lower(s.p, lower[i], 7)) {
 			*message_state = dlr_stats[i].state;
 			return true;
 		}
@@ -664,19 +682,41 @@ enum sy_rc smpp_dlr_build(const struct smpp_dlr *d, char *out, size_t cap, size_
 
 enum dlr_key { K_ID, K_SUB, K_DLVRD, K_SUBMIT, K_DONE, K_STAT, K_ERR, K_TEXT, K_N };
 
-static const char *const dlr_keys[K_N] = {
-    "id:", "sub:", "dlvrd:", "submit date:", "done date:", "stat:", "err:", "text:"};
-
-/* Which key starts at p (case-insensitive), or K_N. */
+/* Which key starts at p (case-insensitive), or K_N. Keyed on the first
+ * letter (a receipt has eight keys and is parsed once per message at the
+ * switch and once at the application): at most three candidates. */
 static enum dlr_key dlr_key_at(const char *p, size_t left, size_t *klen)
 {
-	for (int k = 0; k < K_N; k++) {
-		size_t n = strlen(dlr_keys[k]);
-		if (n <= left && sy_str_ieq((struct sy_str){p, n}, (struct sy_str){dlr_keys[k], n})) {
-			*klen = n;
-			return (enum dlr_key)k;
-		}
+#define DLR_TRY(lit, key)                                                                                              \
+	do {                                                                                                           \
+		if (sizeof(lit) - 1 <= left && dlr_ieq_lower(p, lit, sizeof(lit) - 1)) {                               \
+			*klen = sizeof(lit) - 1;                                                                       \
+			return key;                                                                                    \
+		}                                                                                                      \
+	} while (0)
+	switch (p[0] | 0x20) { /* only a letter can start a key; others fail the compare */
+	case 'i':
+		DLR_TRY("id:", K_ID);
+		break;
+	case 's':
+		DLR_TRY("sub:", K_SUB);
+		DLR_TRY("submit date:", K_SUBMIT);
+		DLR_TRY("stat:", K_STAT);
+		break;
+	case 'd':
+		DLR_TRY("dlvrd:", K_DLVRD);
+		DLR_TRY("done date:", K_DONE);
+		break;
+	case 'e':
+		DLR_TRY("err:", K_ERR);
+		break;
+	case 't':
+		DLR_TRY("text:", K_TEXT);
+		break;
+	default:
+		break;
 	}
+#undef DLR_TRY
 	return K_N;
 }
 
