@@ -492,8 +492,12 @@ static void test_dlr_build(void **state)
 static void test_dlr_build_as_printf(void **state)
 {
 	(void)state;
+	/* The last is 120 continuation bytes: no character starts, all of it
+	 * is "the first 20 characters". */
+	static char cont[121];
+	memset(cont, 0x80, 120);
 	static const char *const texts[] = {"", "hello", "h\xc3\xa9llo w\xc3\xb6rld and more than twenty chars",
-					    "0123456789abcdefghijKLM"};
+					    "0123456789abcdefghijKLM", cont};
 	static const char *const ids[] = {"", "a", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde"};
 	uint32_t x = 12345;
 	for (int round = 0; round < 400; round++) {
@@ -506,7 +510,7 @@ static void test_dlr_build_as_printf(void **state)
 		    .done_ns = (uint64_t)(x % 4000000u) * 1000000000ull * 300 + (uint64_t)round * 61000000000ull,
 		    .state = (uint8_t)(round % 10),
 		    .err = (x >> 20) % 1000,
-		    .text = sy_str_from(texts[round % 4]),
+		    .text = sy_str_from(texts[round % 5]),
 		};
 		char sub_date[11], done_date[11], want[300];
 		smpp_time_fmt10(d.submit_ns, sub_date);

@@ -618,66 +618,67 @@ static size_t utf8_prefix(struct sy_str s, size_t chars)
 	return i;
 }
 
-/* Appends to a bounded buffer as snprintf would: at most cap - 1 bytes
- * kept, the full length counted. */
-struct dlr_out {
-	char *p;
-	size_t cap, len;
-};
-
-static void dlr_put(struct dlr_out *o, const char *s, size_t n)
+static char *dlr_put3(char *p, unsigned v)
 {
-	if (o->len + 1 < o->cap) {
-		size_t room = o->cap - 1 - o->len;
-		memcpy(o->p + o->len, s, n < room ? n : room);
-	}
-	o->len += n;
+	p[0] = (char)('0' + v / 100);
+	p[1] = (char)('0' + v / 10 % 10);
+	p[2] = (char)('0' + v % 10);
+	return p + 3;
 }
 
-static void dlr_put3(struct dlr_out *o, unsigned v)
-{
-	char d[3] = {(char)('0' + v / 100), (char)('0' + v / 10 % 10), (char)('0' + v % 10)};
-	dlr_put(o, d, 3);
-}
+#define DLR_LIT(p, s) (memcpy((p), (s), sizeof(s) - 1), (p) + sizeof(s) - 1)
 
-#define DLR_LIT(o, s) dlr_put((o), (s), sizeof(s) - 1)
+/* The fixed words, two dates, the longest id and stat fit this. */
+#define DLR_BUILD_MAX 256
 
 /* Formatted by hand (a receipt per message: no printf in the hot path),
  * byte for byte as "id:%.*s sub:%03u dlvrd:%03u submit date:%s done
- * date:%s stat:%s err:%03u text:%.*s" (test_smpp_text checks). */
+ * date:%s stat:%s err:%03u text:%.*s" (test_smpp_text checks), whole into
+ * a local buffer, then cut to cap as snprintf would. */
 enum sy_rc smpp_dlr_build(const struct smpp_dlr *d, char *out, size_t cap, size_t *len)
 {
 	SY_ASSERT(d != NULL && len != NULL && (out != NULL || cap == 0));
 	if (d->id.len > SMPP_MESSAGE_ID_MAX || d->sub > 999 || d->dlvrd > 999 || d->err > 999)
 		return SY_ERR_INVAL;
-	char sub_date[11], done_date[11];
-	smpp_time_fmt10(d->submit_ns, sub_date);
-	smpp_time_fmt10(d->done_ns, done_date);
 	size_t tlen = utf8_prefix(d->text, SMPP_DLR_TEXT_CHARS);
 	const char *stat = smpp_dlr_stat_name(d->state);
-	struct dlr_out o = {out, cap, 0};
-	DLR_LIT(&o, "id:");
+	size_t slen = strlen(stat);
+	_Static_assert(SMPP_MESSAGE_ID_MAX + 7 + 100 <= DLR_BUILD_MAX, "receipt buffer");
+	SY_ASSERT(slen == 7);
+	char buf[DLR_BUILD_MAX], *p = buf;
+	p = DLR_LIT(p, "id:");
 	if (d->id.len > 0)
-		dlr_put(&o, d->id.p, d->id.len);
-	DLR_LIT(&o, " sub:");
-	dlr_put3(&o, (unsigned)d->sub);
-	DLR_LIT(&o, " dlvrd:");
-	dlr_put3(&o, (unsigned)d->dlvrd);
-	DLR_LIT(&o, " submit date:");
-	dlr_put(&o, sub_date, 10);
-	DLR_LIT(&o, " done date:");
-	dlr_put(&o, done_date, 10);
-	DLR_LIT(&o, " stat:");
-	dlr_put(&o, stat, strlen(stat));
-	DLR_LIT(&o, " err:");
-	dlr_put3(&o, (unsigned)d->err);
-	DLR_LIT(&o, " text:");
-	if (tlen > 0)
-		dlr_put(&o, d->text.p, tlen);
-	if (cap > 0)
-		out[o.len < cap ? o.len : cap - 1] = '\0';
-	*len = o.len;
-	return o.len >= cap ? SY_ERR_FULL : SY_OK;
+		memcpy(p, d->id.p, d->id.len);
+	p += d->id.len;
+	p = DLR_LIT(p, " sub:");
+	p = dlr_put3(p, (unsigned)d->sub);
+	p = DLR_LIT(p, " dlvrd:");
+	p = dlr_put3(p, (unsigned)d->dlvrd);
+	p = DLR_LIT(p, " submit date:");
+	smpp_time_fmt10(d->submit_ns, p); /* 10 digits and a NUL the next bytes overwrite */
+	p += 10;
+	p = DLR_LIT(p, " done date:");
+	smpp_time_fmt10(d->done_ns, p);
+	p += 10;
+	p = DLR_LIT(p, " stat:");
+	memcpy(p, stat, slen);
+	p += slen;
+	p = DLR_LIT(p, " err:");
+	p = dlr_put3(p, (unsigned)d->err);
+	p = DLR_LIT(p, " text:");
+	/* The text goes straight to out: not UTF-8, it may be longer than 20
+	 * characters' worth. */
+	size_t head = (size_t)(p - buf), n = head + tlen;
+	SY_ASSERT(head < DLR_BUILD_MAX);
+	if (cap > 0) {
+		size_t keep = n < cap ? n : cap - 1;
+		memcpy(out, buf, SY_MIN(head, keep));
+		if (keep > head)
+			memcpy(out + head, d->text.p, keep - head);
+		out[keep] = '\0';
+	}
+	*len = n;
+	return n >= cap ? SY_ERR_FULL : SY_OK;
 }
 
 enum dlr_key { K_ID, K_SUB, K_DLVRD, K_SUBMIT, K_DONE, K_STAT, K_ERR, K_TEXT, K_N };
