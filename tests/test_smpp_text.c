@@ -112,6 +112,29 @@ static void test_gsm_to_utf8_edges(void **state)
 			assert_memory_equal(out, cases[i].utf8, len);
 		}
 	}
+	/* A short buffer: the length is still counted, whole characters that
+	 * fit are written, nothing past cap. */
+	uint8_t in[12];
+	size_t n = unhex("411b65425b42131b2f", in), full_len;
+	char full[32];
+	assert_int_equal(smpp_gsm_to_utf8(in, n, full, sizeof(full), &full_len), SY_OK);
+	assert_int_equal(full_len, 11); /* A € B Ä B Γ \ */
+	for (size_t cap = 0; cap <= full_len + 1; cap++) {
+		char out[32];
+		size_t len = 0;
+		memset(out, 'Z', sizeof(out));
+		enum sy_rc rc = smpp_gsm_to_utf8(in, n, cap > 0 ? out : NULL, cap, &len);
+		assert_int_equal(len, full_len);
+		assert_int_equal(rc, cap >= full_len ? SY_OK : SY_ERR_FULL);
+		/* the longest whole-character prefix of at most cap bytes */
+		size_t whole = 0;
+		for (size_t k = 0; k <= full_len && k <= cap; k++)
+			if (k == full_len || ((uint8_t)full[k] & 0xC0) != 0x80)
+				whole = k;
+		assert_memory_equal(out, full, whole);
+		for (size_t k = whole; k < sizeof(out); k++)
+			assert_int_equal(out[k], 'Z');
+	}
 }
 
 static void test_invalid_utf8(void **state)

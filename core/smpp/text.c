@@ -223,6 +223,12 @@ enum sy_rc smpp_gsm_to_utf8(const uint8_t *septets, size_t n, char *out, size_t 
 				return SY_ERR_PARSE;
 			cp = gsm_ext_to_ucs[s] ? gsm_ext_to_ucs[s] : gsm_to_ucs[s];
 		}
+		if (cp < 0x80) { /* most characters: one byte, no copy call */
+			if (o.n < o.cap)
+				o.p[o.n] = (uint8_t)cp;
+			o.n++;
+			continue;
+		}
 		uint8_t b[4];
 		out_put(&o, b, utf8_put(cp, b));
 	}
