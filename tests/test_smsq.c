@@ -611,6 +611,9 @@ static void test_id_text(void **state)
 		assert_int_equal(smsq_id_fmt(v, buf), strlen(want));
 		assert_string_equal(buf, want);
 	}
+	char top[SMSQ_ID_TEXT_MAX];
+	assert_int_equal(smsq_id_fmt(UINT64_MAX, top), 20); /* CSV fields use it for any uint64 */
+	assert_string_equal(top, "18446744073709551615");
 	assert_int_equal(smsq_id_parse(SY_STR_NULL, &(uint64_t){0}), SY_ERR_PARSE);
 	assert_string_equal(smsq_state_name(SMSQ_ENROUTE), "ENROUTE");
 	assert_string_equal(smsq_state_name(SMSQ_STATE_COUNT), "?");

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/store/smsq.h"
 #include "db.h"
 #include "vfs.h"
 
@@ -467,15 +468,10 @@ uint64_t store_batch_last_id(const struct store_batch *s)
 
 char *store_csv_put_u64(char *p, uint64_t v)
 {
-	char tmp[20];
-	int n = 0;
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	while (n > 0)
-		*p++ = tmp[--n];
-	return p;
+	char tmp[SMSQ_ID_TEXT_MAX];
+	size_t n = smsq_id_fmt(v, tmp); /* any uint64, two digits per division */
+	memcpy(p, tmp, n);
+	return p + n;
 }
 
 char *store_csv_put_i64(char *p, int64_t v)
