@@ -476,22 +476,30 @@ static bool early_keep(struct smsc *s, struct sy_str key, enum smsq_state fs, ui
 static bool cli_receipt(struct smsc *s, struct smsc_carrier *c, struct smpp_session *ss, const struct smpp_pdu *req)
 {
 	s->st.receipts_in++;
+	struct smsc_msg probe;
+	struct sy_str key;
+	uint64_t h = 0;
+	bool tlv_id = (req->tlv.present & SMPP_TLV_RECEIPTED_MESSAGE_ID) != 0;
+	if (tlv_id) { /* the index slot's cache miss overlaps the text's parse */
+		smsc__ukey(&probe, c->idx, req->tlv.receipted_message_id, &key);
+		h = smsc_uidx_hash(&s->up, key);
+		smsc_uidx_prefetch(&s->up, h);
+	}
 	struct sy_str text = req->short_message.len > 0 ? req->short_message : req->tlv.message_payload;
 	struct smpp_dlr d;
 	bool parsed = smpp_dlr_parse(text, &d) == SY_OK;
-	struct sy_str id = (req->tlv.present & SMPP_TLV_RECEIPTED_MESSAGE_ID) ? req->tlv.receipted_message_id
-			   : parsed					      ? d.id
-									      : SY_STR_NULL;
+	struct sy_str id = tlv_id ? req->tlv.receipted_message_id : parsed ? d.id : SY_STR_NULL;
 	uint8_t state = (req->tlv.present & SMPP_TLV_MESSAGE_STATE) ? req->tlv.message_state
 			: parsed				    ? d.state
 								    : SMPP_STATE_UNKNOWN;
 	uint32_t err = parsed ? d.err : 0;
 	if (req->tlv.present & SMPP_TLV_NETWORK_ERROR_CODE)
 		err = req->tlv.network_error_code;
-	struct smsc_msg probe;
-	struct sy_str key;
-	smsc__ukey(&probe, c->idx, id, &key);
-	struct smsc_msg *m = id.len > 0 ? smsc__up_find(s, smsc_uidx_hash(&s->up, key), key) : NULL;
+	if (!tlv_id) {
+		smsc__ukey(&probe, c->idx, id, &key);
+		h = smsc_uidx_hash(&s->up, key);
+	}
+	struct smsc_msg *m = id.len > 0 ? smsc__up_find(s, h, key) : NULL;
 	enum smsq_state fs = final_of(state);
 	if (m == NULL) {
 		/* Answered at once: most unknown receipts are for messages that
