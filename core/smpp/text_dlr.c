@@ -359,9 +359,9 @@ enum sy_rc smpp_dlr_parse(struct sy_str s, struct smpp_dlr *out)
 		size_t klen = 0;
 		enum dlr_key k = dlr_key_at(s.p + i, s.len - i, &klen);
 		i += klen;
-		size_t j = i;
-		while (j < s.len && (k == K_TEXT || s.p[j] != ' '))
-			j++;
+		/* The value runs to the next space (text: to the end). */
+		const char *sp = k == K_TEXT || i >= s.len ? NULL : memchr(s.p + i, ' ', s.len - i);
+		size_t j = sp != NULL ? (size_t)(sp - s.p) : s.len;
 		struct sy_str v = {s.p + i, j - i};
 		if (k == K_TEXT)
 			out->text = v;
