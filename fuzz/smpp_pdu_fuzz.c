@@ -2,7 +2,8 @@
  * framer, the PDU decoder, and re-encoding what decoded), plus the text
  * parsers that read wire data (UDH, GSM/UCS2, DLR text). Not part of make:
  *   clang -std=c17 -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -I. \
- *     fuzz/smpp_pdu_fuzz.c core/smpp/pdu.c core/smpp/text.c core/base.c -o build/smpp_pdu_fuzz
+ *     fuzz/smpp_pdu_fuzz.c core/smpp/pdu.c core/smpp/text.c core/smpp/text_dlr.c core/base.c \
+ *     -o build/smpp_pdu_fuzz
  * Crashes found become cases in tests/test_smpp_pdu.c. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,7 +25,13 @@ static void fuzz_text(const uint8_t *p, size_t n)
 	if (smpp_gsm_unpack(p, n, n % 7, n * 8 / 7, sept, sizeof(sept)) == SY_OK)
 		(void)smpp_gsm_to_utf8(sept, n * 8 / 7, utf8, sizeof(utf8), &len);
 	(void)smpp_ucs2_to_utf8(p, n, utf8, sizeof(utf8), &len);
-	(void)smpp_dlr_parse((struct sy_str){(const char *)p, n}, &d);
+	if (smpp_dlr_parse((struct sy_str){(const char *)p, n}, &d) == SY_OK) {
+		/* What parsed builds again, into a buffer of any size. */
+		size_t cap = n % 300, blen;
+		enum sy_rc rc = smpp_dlr_build(&d, cap > 0 ? utf8 : NULL, cap, &blen);
+		SY_ASSERT(rc == SY_OK ? blen < cap : rc == SY_ERR_FULL || rc == SY_ERR_INVAL);
+		SY_ASSERT(cap == 0 || rc == SY_ERR_INVAL || utf8[SY_MIN(blen, cap - 1)] == '\0');
+	}
 	struct smpp_seg_info seg;
 	(void)smpp_text_segments((struct sy_str){(const char *)p, n}, &seg);
 }

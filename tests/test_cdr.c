@@ -173,8 +173,9 @@ static void test_iso8601_table(void **state)
 static void test_names(void **state)
 {
 	(void)state;
-	static const char *const want[] = {"NONE",	"ANSWERED", "BUSY",    "NO_ANSWER", "FAILED",
-					   "CANCELLED", "NO_ROUTE", "TIMEOUT", "CONGESTION", "SESSION_EXPIRED", "BYE_TIMEOUT"};
+	static const char *const want[] = {"NONE",	 "ANSWERED",	    "BUSY",	  "NO_ANSWER",
+					   "FAILED",	 "CANCELLED",	    "NO_ROUTE",	  "TIMEOUT",
+					   "CONGESTION", "SESSION_EXPIRED", "BYE_TIMEOUT"};
 	_Static_assert(SY_ARRAY_LEN(want) == CDR_DISP_COUNT, "one name per disposition");
 	for (int d = 0; d < CDR_DISP_COUNT; d++)
 		assert_string_equal(cdr_disposition_name((enum cdr_disposition)d), want[d]);
@@ -251,6 +252,9 @@ static void test_csv_line(void **state)
 	CDR_SET_STR(&c, carrier, SY_STR("a\nb"));
 	n = cdr_csv_line(&c, buf);
 	assert_non_null(memmem(buf, n, ",\"a\nb\",", 7));
+	CDR_SET_STR(&c, carrier, SY_STR("a\rb"));
+	n = cdr_csv_line(&c, buf);
+	assert_non_null(memmem(buf, n, ",\"a\rb\",", 7));
 }
 
 static void write_cdrs(const char *dir, uint32_t from, uint32_t to, const struct cdr_store_opts *o)
@@ -306,25 +310,27 @@ static void test_store_upgrade_v1(void **state)
 	sqlite3 *db;
 	char *path = path_in(dir, "cdrs.sqlite");
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db,
-				      "CREATE TABLE cdrs (id INTEGER NOT NULL, start_ns INTEGER NOT NULL, answer_ns INTEGER "
-				      "NOT NULL DEFAULT 0, end_ns INTEGER NOT NULL, duration_ms INTEGER NOT NULL DEFAULT 0, "
-				      "pdd_ms INTEGER NOT NULL DEFAULT 0, disposition TEXT NOT NULL, sip_status INTEGER NOT "
-				      "NULL DEFAULT 0, carrier TEXT NOT NULL DEFAULT '', caller TEXT NOT NULL DEFAULT '', "
-				      "callee TEXT NOT NULL DEFAULT '', a_call_id TEXT NOT NULL DEFAULT '', b_call_id TEXT "
-				      "NOT NULL DEFAULT '', hangup TEXT NOT NULL DEFAULT '', cost_micros INTEGER NOT NULL "
-				      "DEFAULT 0, tariff_id INTEGER NOT NULL DEFAULT 0, rated_ms INTEGER NOT NULL DEFAULT 0);"
-				      "INSERT INTO cdrs (id,start_ns,end_ns,disposition) VALUES (1,1,2,'BUSY');"
-				      "PRAGMA user_version=1;",
-				      NULL, NULL, NULL),
-			 SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(db,
+			 "CREATE TABLE cdrs (id INTEGER NOT NULL, start_ns INTEGER NOT NULL, answer_ns INTEGER "
+			 "NOT NULL DEFAULT 0, end_ns INTEGER NOT NULL, duration_ms INTEGER NOT NULL DEFAULT 0, "
+			 "pdd_ms INTEGER NOT NULL DEFAULT 0, disposition TEXT NOT NULL, sip_status INTEGER NOT "
+			 "NULL DEFAULT 0, carrier TEXT NOT NULL DEFAULT '', caller TEXT NOT NULL DEFAULT '', "
+			 "callee TEXT NOT NULL DEFAULT '', a_call_id TEXT NOT NULL DEFAULT '', b_call_id TEXT "
+			 "NOT NULL DEFAULT '', hangup TEXT NOT NULL DEFAULT '', cost_micros INTEGER NOT NULL "
+			 "DEFAULT 0, tariff_id INTEGER NOT NULL DEFAULT 0, rated_ms INTEGER NOT NULL DEFAULT 0);"
+			 "INSERT INTO cdrs (id,start_ns,end_ns,disposition) VALUES (1,1,2,'BUSY');"
+			 "PRAGMA user_version=1;",
+			 NULL, NULL, NULL),
+	    SQLITE_OK);
 	sqlite3_close(db);
 	write_cdrs(dir, 1, 6, NULL); /* ids 2..6; id 6 is gen_cdr(5): trunk-a */
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	sqlite3_stmt *st;
-	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*), sum(account = 'trunk-a'), sum(id = 1 AND account = ''),"
-						" sum(fraud = 'flag' AND fraud_reason LIKE 'irsf.%'), sum(fraud = '')"
-						" FROM cdrs",
+	assert_int_equal(sqlite3_prepare_v2(db,
+					    "SELECT count(*), sum(account = 'trunk-a'), sum(id = 1 AND account = ''),"
+					    " sum(fraud = 'flag' AND fraud_reason LIKE 'irsf.%'), sum(fraud = '')"
+					    " FROM cdrs",
 					    -1, &st, NULL),
 			 SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
@@ -562,7 +568,7 @@ static void test_store_fsync_fail(void **state)
 	assert_non_null(strstr(cdr_store_errmsg(s), "checkpoint"));
 	assert_true(ff.refused > 0);
 	gen_cdr(n, &c);
-	assert_int_equal(cdr_store_add(s, &c), SY_OK); /* joins the kept batch */
+	assert_int_equal(cdr_store_add(s, &c), SY_OK);	 /* joins the kept batch */
 	assert_int_equal(cdr_store_flush(s), SY_ERR_IO); /* still shut */
 	struct cdr_store_stats st;
 	cdr_store_stats(s, &st);

@@ -15,6 +15,7 @@
 
 #include "core/live/live.h"
 #include "tests/faultfs.h"
+#include "core/store/batch.h"
 #include "core/store/mdr.h"
 
 #define T0_NS 1773568800000000000ull /* 2026-03-15T10:00:00Z */
@@ -240,6 +241,90 @@ static void test_failed_flush_resumes(void **state)
 	sqlite3_close(other);
 }
 
+/* Batches of 100 and 250 records go in groups of STORE_BATCH_ROWS per
+ * statement plus single rows: every row holds its own record, field for
+ * field, in order, once. */
+static void test_store_rows_in_groups(void **state)
+{
+	const char *dir = *state;
+	struct mdr_store_opts o = {.batch_max = 100};
+	enum { N = 250 };
+	_Static_assert(100 % STORE_BATCH_ROWS != 0 && N % 100 > STORE_BATCH_ROWS, "groups and single rows both used");
+	assert_int_equal(write_n(dir, N, &o), SY_OK);
+	char path[1024];
+	snprintf(path, sizeof path, "%s/mdrs.sqlite", dir);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(db,
+					    "SELECT id,account,src,dst,segments,data_coding,submit_ns,done_ns,state,"
+					    "error_code,carrier,upstream_id,cost_micros,fraud,fraud_reason "
+					    "FROM mdrs ORDER BY rowid",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	uint32_t i = 0;
+	for (; sqlite3_step(st) == SQLITE_ROW; i++) {
+		struct mdr m;
+		gen_mdr(i, &m);
+		assert_int_equal(sqlite3_column_int64(st, 0), m.id);
+		assert_string_equal((const char *)sqlite3_column_text(st, 1), m.account);
+		assert_string_equal((const char *)sqlite3_column_text(st, 2), m.from);
+		assert_string_equal((const char *)sqlite3_column_text(st, 3), m.to);
+		assert_int_equal(sqlite3_column_int(st, 4), m.segments);
+		assert_int_equal(sqlite3_column_int(st, 5), m.data_coding);
+		assert_int_equal((uint64_t)sqlite3_column_int64(st, 6), m.submit_ns);
+		assert_int_equal((uint64_t)sqlite3_column_int64(st, 7), m.done_ns);
+		assert_string_equal((const char *)sqlite3_column_text(st, 8), smsq_state_name(m.state));
+		assert_int_equal(sqlite3_column_int(st, 9), m.error_code);
+		assert_string_equal((const char *)sqlite3_column_text(st, 10), m.carrier);
+		assert_string_equal((const char *)sqlite3_column_text(st, 11), m.upstream_id);
+		assert_int_equal(sqlite3_column_int64(st, 12), m.cost_micros);
+		assert_string_equal((const char *)sqlite3_column_text(st, 13), i % 4 == 3 ? "flag" : "");
+		assert_string_equal((const char *)sqlite3_column_text(st, 14), m.fraud_reason);
+	}
+	assert_int_equal(i, N);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+/* A flush of groups and single rows that the full disk refuses is retried
+ * whole: each row once. */
+static void test_failed_group_flush_resumes(void **state)
+{
+	const char *dir = *state;
+	struct mdr_store_opts o = {.busy_timeout_ms = 1};
+	struct mdr_store *s;
+	struct faultfs ff;
+	faultfs_init(&ff);
+	assert_int_equal(mdr_store_open(&ff.env, dir, &o, &s), SY_OK);
+	enum { N = 2 * STORE_BATCH_ROWS + 7 };
+	ff.full = true;
+	struct mdr m;
+	for (uint32_t i = 0; i < N; i++) {
+		gen_mdr(i, &m);
+		assert_int_equal(mdr_store_add(s, &m), SY_OK);
+	}
+	assert_int_equal(mdr_store_flush(s), SY_ERR_IO);
+	ff.full = false;
+	assert_int_equal(mdr_store_flush(s), SY_OK);
+	assert_int_equal(mdr_store_close(s), SY_OK);
+	char path[1024];
+	snprintf(path, sizeof path, "%s/mdrs.sqlite", dir);
+	sqlite3 *other;
+	assert_int_equal(sqlite3_open(path, &other), SQLITE_OK);
+	sqlite3_stmt *q;
+	assert_int_equal(
+	    sqlite3_prepare_v2(other, "SELECT count(*), count(DISTINCT id), min(id), max(id) FROM mdrs", -1, &q, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(q, 0), N);
+	assert_int_equal(sqlite3_column_int(q, 1), N);
+	assert_int_equal(sqlite3_column_int(q, 2), 1000);
+	assert_int_equal(sqlite3_column_int(q, 3), 1000 + N - 1);
+	sqlite3_finalize(q);
+	sqlite3_close(other);
+}
+
 static void test_deterministic_csv(void **state)
 {
 	const char *dir = *state;
@@ -279,6 +364,8 @@ int main(void)
 	    cmocka_unit_test(test_csv_line_text),
 	    cmocka_unit_test_setup_teardown(test_store_csv_and_sqlite, setup_dir, teardown_dir),
 	    cmocka_unit_test_setup_teardown(test_failed_flush_resumes, setup_dir, teardown_dir),
+	    cmocka_unit_test_setup_teardown(test_store_rows_in_groups, setup_dir, teardown_dir),
+	    cmocka_unit_test_setup_teardown(test_failed_group_flush_resumes, setup_dir, teardown_dir),
 	    cmocka_unit_test_setup_teardown(test_deterministic_csv, setup_dir, teardown_dir),
 	    cmocka_unit_test(test_open_errors),
 	};

@@ -112,6 +112,29 @@ static void test_gsm_to_utf8_edges(void **state)
 			assert_memory_equal(out, cases[i].utf8, len);
 		}
 	}
+	/* A short buffer: the length is still counted, whole characters that
+	 * fit are written, nothing past cap. */
+	uint8_t in[12];
+	size_t n = unhex("411b65425b42131b2f", in), full_len;
+	char full[32];
+	assert_int_equal(smpp_gsm_to_utf8(in, n, full, sizeof(full), &full_len), SY_OK);
+	assert_int_equal(full_len, 11); /* A € B Ä B Γ \ */
+	for (size_t cap = 0; cap <= full_len + 1; cap++) {
+		char out[32];
+		size_t len = 0;
+		memset(out, 'Z', sizeof(out));
+		enum sy_rc rc = smpp_gsm_to_utf8(in, n, cap > 0 ? out : NULL, cap, &len);
+		assert_int_equal(len, full_len);
+		assert_int_equal(rc, cap >= full_len ? SY_OK : SY_ERR_FULL);
+		/* the longest whole-character prefix of at most cap bytes */
+		size_t whole = 0;
+		for (size_t k = 0; k <= full_len && k <= cap; k++)
+			if (k == full_len || ((uint8_t)full[k] & 0xC0) != 0x80)
+				whole = k;
+		assert_memory_equal(out, full, whole);
+		for (size_t k = whole; k < sizeof(out); k++)
+			assert_int_equal(out[k], 'Z');
+	}
 }
 
 static void test_invalid_utf8(void **state)
@@ -492,8 +515,12 @@ static void test_dlr_build(void **state)
 static void test_dlr_build_as_printf(void **state)
 {
 	(void)state;
+	/* The last is 120 continuation bytes: no character starts, all of it
+	 * is "the first 20 characters". */
+	static char cont[121];
+	memset(cont, 0x80, 120);
 	static const char *const texts[] = {"", "hello", "h\xc3\xa9llo w\xc3\xb6rld and more than twenty chars",
-					    "0123456789abcdefghijKLM"};
+					    "0123456789abcdefghijKLM", cont};
 	static const char *const ids[] = {"", "a", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde"};
 	uint32_t x = 12345;
 	for (int round = 0; round < 400; round++) {
@@ -506,7 +533,7 @@ static void test_dlr_build_as_printf(void **state)
 		    .done_ns = (uint64_t)(x % 4000000u) * 1000000000ull * 300 + (uint64_t)round * 61000000000ull,
 		    .state = (uint8_t)(round % 10),
 		    .err = (x >> 20) % 1000,
-		    .text = sy_str_from(texts[round % 4]),
+		    .text = sy_str_from(texts[round % 5]),
 		};
 		char sub_date[11], done_date[11], want[300];
 		smpp_time_fmt10(d.submit_ns, sub_date);
@@ -557,6 +584,8 @@ static void test_dlr_stat_names(void **state)
 	assert_string_equal(smpp_dlr_stat_name(0), "UNKNOWN");
 	assert_true(smpp_dlr_stat_parse(SY_STR("delivrd"), &st));
 	assert_false(smpp_dlr_stat_parse(SY_STR("DELIVERED"), &st));
+	assert_false(smpp_dlr_stat_parse(SY_STR("DELIVR"), &st));
+	assert_false(smpp_dlr_stat_parse(SY_STR("DELIVR@"), &st));
 }
 
 static void test_dlr_parse(void **state)
@@ -580,6 +609,12 @@ static void test_dlr_parse(void **state)
 	    {"id:abc stat:EXPIRED", SY_OK, "abc", 0, 0, 0, 0, SMPP_STATE_EXPIRED, 0, ""},
 	    {"id:abc stat:FOOBAR err:0a2", SY_OK, "abc", 0, 0, 0, 0, SMPP_STATE_UNKNOWN, 0xa2, ""},
 	    {"id:abc vendor:x stat:ACCEPTD", SY_OK, "abc", 0, 0, 0, 0, SMPP_STATE_ACCEPTED, 0, ""},
+	    /* Keys in any case; unknown words starting like a key (status:,
+	     * su) are skipped, a key cut by the end of the text too. */
+	    {"ID:abc SUB:002 DLVRD:001 Submit Date:2311142213 DONE date:2311142215 STAT:delivrd ERR:00A TeXt:x y",
+	     SY_OK, "abc", 2, 1, 1699999980, 1700000100, SMPP_STATE_DELIVERED, 0xa, "x y"},
+	    {"status:x id:abc idx:1 stat:REJECTD submit dat:1 done:2 su", SY_OK, "abc", 0, 0, 0, 0, SMPP_STATE_REJECTED,
+	     0, ""},
 	    {"sub:001 stat:DELIVRD", SY_ERR_PARSE, NULL, 0, 0, 0, 0, 0, 0, NULL},
 	    {"id:abc sub:001", SY_ERR_PARSE, NULL, 0, 0, 0, 0, 0, 0, NULL},
 	    {"id: stat:DELIVRD", SY_ERR_PARSE, NULL, 0, 0, 0, 0, 0, 0, NULL},

@@ -201,6 +201,10 @@ struct tesme {
 	const char *check_path; /* when set, every accepted id must be in this file */
 	uint32_t not_committed;
 	uint32_t want_err; /* err: expected in failure receipts */
+	/* When set: every message is these bytes, and its receipt's text:
+	 * is want_text (UTF-8) instead of te_text's first 20 characters. */
+	struct sy_str body;
+	const char *want_text;
 	sy_timer_id t_pump;
 };
 
@@ -248,7 +252,7 @@ static void te_pump(struct tesme *e)
 		p.registered_delivery = e->reg;
 		p.data_coding = e->dc;
 		p.validity_period = sy_str_from(e->validity ? e->validity : "");
-		p.short_message = sy_str_from(text);
+		p.short_message = e->body.len > 0 ? e->body : sy_str_from(text);
 		if (smpp_session_send(e->s, &p, e->scan, NULL) != SY_OK)
 			return;
 		t->st = 1;
@@ -340,7 +344,9 @@ static void te_receipt(struct tesme *e, const struct smpp_pdu *req)
 		snprintf(want, sizeof(want),
 			 "id:%s sub:001 dlvrd:%s submit date:2601010000 done date:2601010000 stat:%s err:%s text:%.20s",
 			 t->id, t->rstate == SMPP_STATE_DELIVERED ? "001" : "000", smpp_dlr_stat_name(t->rstate), errs,
-			 text);
+			 e->want_text != NULL ? "" : text);
+		if (e->want_text != NULL)
+			strncat(want, e->want_text, sizeof(want) - strlen(want) - 1);
 		t->text_ok = sy_str_eq(req->short_message, sy_str_from(want));
 		if (!t->text_ok)
 			fprintf(stderr, "receipt text: %.*s\n   want: %s\n", (int)req->short_message.len,
@@ -577,6 +583,49 @@ static void test_nodes_cfg(void **state)
 	}
 	for (int k = 0; k < 4; k++)
 		assert_in_range(per[k], 200, 300);
+}
+
+/* A receipt's text: is the message's first 20 characters, however many
+ * bytes they take in UTF-8: 80 septets of Greek capital gammas (160 bytes of
+ * UTF-8, more than the text buffer) and escapes (a euro sign is two
+ * septets, three bytes). */
+static void test_receipt_text_gsm(void **state)
+{
+	/* Each case: the lead bytes, then filler up to n septets. */
+	static const struct {
+		const char *lead;
+		uint8_t fill;
+		size_t n;
+		const char *want;
+	} cases[] = {
+	    {"", 0x13, 80, "ΓΓΓΓΓΓΓΓΓΓΓΓΓΓΓΓΓΓΓΓ"},
+	    {"\x1B\x65\x1B\x65\x1B\x65"
+	     "a\x13",
+	     0, 8, "€€€aΓ"},
+	    {"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\x1B\x65", 0x13, 80, "bbbbbbbbbbbbbbbbbbbb"},
+	    {"ccccccccccccccccccc\x1B\x65", 'd', 80, "ccccccccccccccccccc€"},
+	    /* a septet above 0x7F anywhere in the first 80 octets: no text */
+	    {"eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee\x80", 0, 80, ""},
+	};
+	for (size_t i = 0; i < SY_ARRAY_LEN(cases); i++) {
+		char body[80];
+		size_t lead = strlen(cases[i].lead);
+		SY_ASSERT(lead <= cases[i].n && cases[i].n <= sizeof(body));
+		memset(body, cases[i].fill, sizeof(body));
+		memcpy(body, cases[i].lead, lead);
+		struct world *w = w_new(true, 100);
+		w_smsc_start(w);
+		w->te->body = (struct sy_str){body, cases[i].n};
+		w->te->want_text = cases[i].want;
+		w_start_esme(w, 3);
+		w_run(w, 20 * SEC);
+		for (uint32_t k = 0; k < 3; k++) {
+			assert_int_equal(w->te->subs[k].rcpts, 1);
+			if (!w->te->subs[k].text_ok)
+				fail_msg("case %zu", i);
+		}
+		w_free(w);
+	}
 }
 
 static void test_bind_auth(void **state)
@@ -1124,6 +1173,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_submit_1000),
+	    cmocka_unit_test(test_receipt_text_gsm),
 	    cmocka_unit_test(test_bind_auth),
 	    cmocka_unit_test(test_throttle),
 	    cmocka_unit_test(test_rejects),

@@ -594,6 +594,26 @@ static void test_id_text(void **state)
 		assert_int_equal(smsq_id_fmt(v, buf), strlen(cases[i].s));
 		assert_string_equal(buf, cases[i].s);
 	}
+	/* The formatter against printf: every value below 20,000, each power of
+	 * ten and its neighbours, and a spread of 17- to 19-digit ids. */
+	for (uint64_t v = 0, p10 = 1, k = 0; k < 20000 + 3 * 19 + 1000; k++) {
+		if (k < 20000)
+			v = k;
+		else if (k < 20000 + 3 * 19) {
+			uint64_t j = k - 20000;
+			if (j % 3 == 0 && j > 0)
+				p10 *= 10;
+			v = p10 + j % 3 - 1;
+		} else
+			v = 10000000000000000ull + (k - 20057) * 9213372036854775ull;
+		char buf[SMSQ_ID_TEXT_MAX], want[32];
+		snprintf(want, sizeof want, "%llu", (unsigned long long)v);
+		assert_int_equal(smsq_id_fmt(v, buf), strlen(want));
+		assert_string_equal(buf, want);
+	}
+	char top[SMSQ_ID_TEXT_MAX];
+	assert_int_equal(smsq_id_fmt(UINT64_MAX, top), 20); /* CSV fields use it for any uint64 */
+	assert_string_equal(top, "18446744073709551615");
 	assert_int_equal(smsq_id_parse(SY_STR_NULL, &(uint64_t){0}), SY_ERR_PARSE);
 	assert_string_equal(smsq_state_name(SMSQ_ENROUTE), "ENROUTE");
 	assert_string_equal(smsq_state_name(SMSQ_STATE_COUNT), "?");

@@ -112,7 +112,12 @@ struct cmd_desc {
 		id, name, NULL, 0                                                                                      \
 	}
 
+/* Searched in order: the four commands of every message come first. */
 static const struct cmd_desc cmds[] = {
+    D(SMPP_SUBMIT_SM, "submit_sm", f_sm),
+    D(SMPP_SUBMIT_SM_RESP, "submit_sm_resp", f_msgid),
+    D(SMPP_DELIVER_SM, "deliver_sm", f_sm),
+    D(SMPP_DELIVER_SM_RESP, "deliver_sm_resp", f_msgid),
     H(SMPP_GENERIC_NACK, "generic_nack"),
     D(SMPP_BIND_RECEIVER, "bind_receiver", f_bind),
     D(SMPP_BIND_RECEIVER_RESP, "bind_receiver_resp", f_bind_resp),
@@ -120,10 +125,6 @@ static const struct cmd_desc cmds[] = {
     D(SMPP_BIND_TRANSMITTER_RESP, "bind_transmitter_resp", f_bind_resp),
     D(SMPP_QUERY_SM, "query_sm", f_query),
     D(SMPP_QUERY_SM_RESP, "query_sm_resp", f_query_resp),
-    D(SMPP_SUBMIT_SM, "submit_sm", f_sm),
-    D(SMPP_SUBMIT_SM_RESP, "submit_sm_resp", f_msgid),
-    D(SMPP_DELIVER_SM, "deliver_sm", f_sm),
-    D(SMPP_DELIVER_SM_RESP, "deliver_sm_resp", f_msgid),
     H(SMPP_UNBIND, "unbind"),
     H(SMPP_UNBIND_RESP, "unbind_resp"),
     D(SMPP_REPLACE_SM, "replace_sm", f_replace),

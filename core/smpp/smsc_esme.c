@@ -359,6 +359,23 @@ const struct smpp_sess_ops smsc__srv_ops = {
 
 /* ---- receipts to the ESME ---- */
 
+/* How many of the n septets at b make the receipt's SMPP_DLR_TEXT_CHARS
+ * characters (an escape and its septet are one), so only those are
+ * converted; all n are still checked, and a body with a septet above 0x7F
+ * in them gets no text, as when all were converted. */
+static size_t gsm_text_septets(const uint8_t *b, size_t n)
+{
+	uint8_t high = 0;
+	for (size_t i = 0; i < n; i++)
+		high |= b[i];
+	if (high > 0x7F)
+		return n; /* the conversion refuses it */
+	size_t i = 0;
+	for (size_t chars = 0; i < n && chars < SMPP_DLR_TEXT_CHARS; chars++)
+		i += b[i] == SMPP_GSM_ESC ? 2 : 1;
+	return SY_MIN(i, n);
+}
+
 /* The first characters of the text for "text:" (UTF-8). */
 static size_t dlr_text(const struct smsc_msg *m, char *out, size_t cap)
 {
@@ -370,7 +387,7 @@ static size_t dlr_text(const struct smsc_msg *m, char *out, size_t cap)
 	n = SY_MIN(n, (size_t)80); /* 20 characters are at most 80 octets */
 	enum sy_rc rc = SY_ERR_PARSE;
 	if (m->data_coding == SMPP_DC_DEFAULT)
-		rc = smpp_gsm_to_utf8(b, n, out, cap, &len);
+		rc = smpp_gsm_to_utf8(b, gsm_text_septets(b, n), out, cap, &len);
 	else if (m->data_coding == SMPP_DC_UCS2)
 		rc = smpp_ucs2_to_utf8(b, n & ~(size_t)1, out, cap, &len);
 	else if (m->data_coding == SMPP_DC_IA5 || m->data_coding == SMPP_DC_LATIN1) {

@@ -482,14 +482,18 @@ static bool early_keep(struct smsc *s, struct sy_str key, enum smsq_state fs, ui
  * != 0) once the final state is durable. With nodes = N a receipt no
  * message here holds goes on to the next instance, as long as some have not
  * looked (hops: those that have), answered by the one that received it.
- * Returns true when the answer is deferred. */
+ * h: the key's index hash if the caller has it (its slot prefetched), else
+ * 0 (a hash that is 0 is just computed again). Returns true when the answer
+ * is deferred. */
 static bool rcpt_match(struct smsc *s, struct smsc_carrier *c, struct sy_str id, uint8_t state, uint32_t err,
-		       uint64_t sess, uint32_t seq, uint32_t hops)
+		       uint64_t sess, uint32_t seq, uint32_t hops, uint64_t h)
 {
 	struct smsc_msg probe;
 	struct sy_str key;
 	smsc__ukey(&probe, c->idx, id, &key);
-	struct smsc_msg *m = id.len > 0 ? smsc__up_find(s, smsc_uidx_hash(&s->up, key), key) : NULL;
+	if (h == 0)
+		h = smsc_uidx_hash(&s->up, key);
+	struct smsc_msg *m = id.len > 0 ? smsc__up_find(s, h, key) : NULL;
 	enum smsq_state fs = final_of(state);
 	if (m == NULL && s->cfg.node_n > 1 && s->cfg.node_ops != NULL && hops + 1 < s->cfg.node_n && id.len > 0 &&
 	    id.len <= SMSC_FWD_ID_MAX) {
@@ -529,19 +533,27 @@ static bool rcpt_match(struct smsc *s, struct smsc_carrier *c, struct sy_str id,
 static bool cli_receipt(struct smsc *s, struct smsc_carrier *c, struct smpp_session *ss, const struct smpp_pdu *req)
 {
 	s->st.receipts_in++;
+	struct smsc_msg probe;
+	struct sy_str key;
+	uint64_t h = 0;
+	bool tlv_id = (req->tlv.present & SMPP_TLV_RECEIPTED_MESSAGE_ID) != 0;
+	if (tlv_id) { /* the index slot's cache miss overlaps the text's parse */
+		smsc__ukey(&probe, c->idx, req->tlv.receipted_message_id, &key);
+		h = smsc_uidx_hash(&s->up, key);
+		smsc_uidx_prefetch(&s->up, h);
+	}
 	struct sy_str text = req->short_message.len > 0 ? req->short_message : req->tlv.message_payload;
 	struct smpp_dlr d;
 	bool parsed = smpp_dlr_parse(text, &d) == SY_OK;
-	struct sy_str id = (req->tlv.present & SMPP_TLV_RECEIPTED_MESSAGE_ID) ? req->tlv.receipted_message_id
-			   : parsed					      ? d.id
-									      : SY_STR_NULL;
+	struct sy_str id = tlv_id ? req->tlv.receipted_message_id : parsed ? d.id : SY_STR_NULL;
 	uint8_t state = (req->tlv.present & SMPP_TLV_MESSAGE_STATE) ? req->tlv.message_state
 			: parsed				    ? d.state
 								    : SMPP_STATE_UNKNOWN;
 	uint32_t err = parsed ? d.err : 0;
 	if (req->tlv.present & SMPP_TLV_NETWORK_ERROR_CODE)
 		err = req->tlv.network_error_code;
-	return rcpt_match(s, c, id, state, err, smpp_session_id(ss), req->sequence_number, 0);
+	/* the hash computed above when the TLV named the id (its slot is on its way) */
+	return rcpt_match(s, c, id, state, err, smpp_session_id(ss), req->sequence_number, 0, tlv_id ? h : 0);
 }
 
 void smsc_receipt_forwarded(struct smsc *s, const struct smsc_fwd_receipt *r)
@@ -550,7 +562,7 @@ void smsc_receipt_forwarded(struct smsc *s, const struct smsc_fwd_receipt *r)
 		return;
 	s->node_st.receipts_fwd_in++;
 	if (!rcpt_match(s, &s->carriers[r->carrier], (struct sy_str){r->id, r->id_len}, r->state, r->err, r->sess,
-			r->seq, r->hops))
+			r->seq, r->hops, 0))
 		rcpt_answer(s, r->sess, r->seq); /* nothing to wait for: answered now */
 }
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/store/smsq.h"
 #include "db.h"
 #include "vfs.h"
 
@@ -15,6 +16,8 @@ struct store_batch {
 	const struct store_batch_def *def;
 	const struct sy_env *env;
 	struct store_db *db; /* NULL when sqlite is off */
+	char *rows_sql;	     /* insert_sql for STORE_BATCH_ROWS records; NULL: one by one */
+	int cols;	     /* parameters of one record */
 	struct sy_file *csv; /* NULL when CSV is off */
 	uint64_t csv_end;    /* the CSV's size: where the next batch goes */
 	bool sync_full;
@@ -70,6 +73,40 @@ static enum sy_rc store_batch_query_u64(struct store_batch *s, const char *path,
 	return SY_OK;
 }
 
+/* insert_sql with its parameter group repeated STORE_BATCH_ROWS times, so
+ * one step inserts that many records (bound at offsets of cols). Left NULL
+ * (records go one by one) when sqlite allows fewer parameters. */
+static enum sy_rc store_batch_rows_sql(struct store_batch *s)
+{
+	const char *one = s->def->insert_sql;
+	size_t len = strlen(one);
+	for (size_t i = 0; i < len; i++)
+		s->cols += one[i] == '?';
+	/* The statement must end with its one group "(?,...,?)". */
+	size_t group = 2 * (size_t)s->cols + 1;
+	SY_ASSERT(s->cols > 0 && len > group && one[len - group] == '(' && one[len - 1] == ')');
+	int limit = sqlite3_limit(store_db_handle(s->db), SQLITE_LIMIT_VARIABLE_NUMBER, -1);
+	if ((int64_t)s->cols * STORE_BATCH_ROWS > limit)
+		return SY_OK;
+	size_t cap = len + (STORE_BATCH_ROWS - 1) * (group + 1) + 1;
+	char *sql = malloc(cap), *p = sql;
+	if (sql == NULL) {
+		store_batch_err(s, "out of memory for the insert statement");
+		return SY_ERR_NOMEM;
+	}
+	memcpy(p, one, len);
+	p += len;
+	for (int r = 1; r < STORE_BATCH_ROWS; r++) {
+		*p++ = ',';
+		memcpy(p, one + len - group, group);
+		p += group;
+	}
+	*p = '\0';
+	SY_ASSERT((size_t)(p - sql) + 1 == cap);
+	s->rows_sql = sql;
+	return SY_OK;
+}
+
 static enum sy_rc store_batch_open_db(struct store_batch *s, const char *path, const struct store_batch_opts *o)
 {
 	const struct store_batch_def *d = s->def;
@@ -95,8 +132,9 @@ static enum sy_rc store_batch_open_db(struct store_batch *s, const char *path, c
 	if (store_db_exec(s->db, d->create_sql) != SY_OK ||
 	    (version != (uint64_t)d->schema_version && store_db_exec(s->db, set_version) != SY_OK))
 		return store_batch_err(s, "%s: %s", path, store_db_errmsg(s->db));
-	if (d->last_id_sql == NULL)
-		return SY_OK;
+	enum sy_rc rr = store_batch_rows_sql(s);
+	if (rr != SY_OK || d->last_id_sql == NULL)
+		return rr;
 	return store_batch_query_u64(s, path, d->last_id_sql, &s->last_id);
 }
 
@@ -169,6 +207,7 @@ static enum sy_rc store_batch_setup(struct store_batch *s, const char *dir, cons
 static void store_batch_free(struct store_batch *s)
 {
 	store_db_close(s->db);
+	free(s->rows_sql);
 	sy_env_file_close(s->env, s->csv);
 	free(s->batch);
 	free(s->csv_buf);
@@ -255,22 +294,37 @@ static void store_batch_csv_finish(struct store_batch *s, bool db_ok)
 	s->csv_durable = db_ok && s->csv_sync_rc == SY_OK;
 }
 
+/* Inserts records [from, from + rows) with st (rows groups of parameters);
+ * returns sqlite's rc, SQLITE_DONE when all went in. */
+static int store_batch_insert(struct store_batch *s, sqlite3_stmt *st, uint32_t from, uint32_t rows)
+{
+	int rc = SQLITE_OK;
+	for (uint32_t k = 0; k < rows && rc == SQLITE_OK; k++)
+		rc = s->def->bind(st, (int)k * s->cols, store_batch_rec(s, from + k));
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc;
+}
+
 static enum sy_rc store_batch_flush_db(struct store_batch *s, bool overlap)
 {
-	sqlite3_stmt *st;
-	if (store_db_stmt(s->db, s->def->insert_sql, &st) != SY_OK || store_db_begin(s->db) != SY_OK)
+	sqlite3_stmt *one, *many = NULL;
+	if (store_db_stmt(s->db, s->def->insert_sql, &one) != SY_OK ||
+	    (s->rows_sql != NULL && store_db_stmt(s->db, s->rows_sql, &many) != SY_OK) ||
+	    store_db_begin(s->db) != SY_OK)
 		goto out_fail;
-	for (uint32_t i = 0; i < s->count; i++) {
-		int rc = s->def->bind(st, store_batch_rec(s, i));
-		if (rc == SQLITE_OK)
-			rc = sqlite3_step(st);
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE) {
-			char what[64];
-			snprintf(what, sizeof what, "insert %s", s->def->what);
-			store_db_fail(s->db, rc, what);
-			goto out_rollback;
-		}
+	uint32_t i = 0;
+	int rc = SQLITE_DONE;
+	for (; many != NULL && s->count - i >= STORE_BATCH_ROWS && rc == SQLITE_DONE; i += STORE_BATCH_ROWS)
+		rc = store_batch_insert(s, many, i, STORE_BATCH_ROWS);
+	for (; i < s->count && rc == SQLITE_DONE; i++)
+		rc = store_batch_insert(s, one, i, 1);
+	if (rc != SQLITE_DONE) {
+		char what[64];
+		snprintf(what, sizeof what, "insert %s", s->def->what);
+		store_db_fail(s->db, rc, what);
+		goto out_rollback;
 	}
 	if (overlap)
 		store_batch_csv_start(s);
@@ -414,15 +468,10 @@ uint64_t store_batch_last_id(const struct store_batch *s)
 
 char *store_csv_put_u64(char *p, uint64_t v)
 {
-	char tmp[20];
-	int n = 0;
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	while (n > 0)
-		*p++ = tmp[--n];
-	return p;
+	char tmp[SMSQ_ID_TEXT_MAX];
+	size_t n = smsq_id_fmt(v, tmp); /* any uint64, two digits per division */
+	memcpy(p, tmp, n);
+	return p + n;
 }
 
 char *store_csv_put_i64(char *p, int64_t v)
@@ -441,12 +490,18 @@ char *store_csv_put_lit(char *p, const char *s)
 	return p + n;
 }
 
+/* A byte RFC 4180 wants quoted: no strchr per byte (six fields a record). */
+static bool store_csv_special(char c)
+{
+	return c == ',' || c == '"' || c == '\r' || c == '\n';
+}
+
 char *store_csv_put_field(char *p, const char *s, size_t cap)
 {
 	size_t n = strnlen(s, cap - 1);
 	bool quote = false;
 	for (size_t i = 0; i < n && !quote; i++) /* never past cap, NUL or not */
-		quote = strchr(",\"\r\n", s[i]) != NULL;
+		quote = store_csv_special(s[i]);
 	if (!quote) {
 		memcpy(p, s, n);
 		return p + n;

@@ -13,6 +13,10 @@
 
 #define STORE_BATCH_ERRMSG_MAX 320
 
+/* Records per INSERT statement of a flush (the rest of a batch goes one by
+ * one): sqlite's per-step cost is paid once per group. */
+#define STORE_BATCH_ROWS 32
+
 /* What one kind of record looks like on disk. Static, shared by every store
  * of that kind. */
 struct store_batch_def {
@@ -27,16 +31,20 @@ struct store_batch_def {
 	/* upgrade[v - 1] takes a file of schema version v to v + 1 (NULL
 	 * entries: nothing to do); the array has schema_version - 1 entries */
 	const char *const *upgrade;
-	const char *insert_sql; /* one prepared INSERT, bound per record */
+	/* One INSERT ... VALUES (?,...,?) of one record, bound per record; the
+	 * store also prepares it with STORE_BATCH_ROWS rows of parameters (the
+	 * same group repeated) to insert that many records per step. */
+	const char *insert_sql;
 	const char *csv_header; /* written (with its "\n") only into a new file */
 	/* Optional: a query whose one integer is the largest id already stored,
 	 * run at open, so a restarted node resumes its id sequence. */
 	const char *last_id_sql;
 	/* Optional with last_id_sql: a record's id, folded into the last id on add. */
 	uint64_t (*rec_id)(const void *rec);
-	/* Binds rec to st; returns SQLITE_OK or any failing sqlite rc. Text may
-	 * be bound SQLITE_STATIC: the batch entry outlives the step. */
-	int (*bind)(sqlite3_stmt *st, const void *rec);
+	/* Binds rec to st as parameters base + 1 ... base + n (n the '?'s of
+	 * insert_sql); returns SQLITE_OK or any failing sqlite rc. Text may be
+	 * bound SQLITE_STATIC: the batch entry outlives the step. */
+	int (*bind)(sqlite3_stmt *st, int base, const void *rec);
 	/* Formats rec as one CSV line with its "\n"; returns the length. */
 	size_t (*csv_line)(const void *rec, char *buf);
 };

@@ -7,10 +7,17 @@
 #include "batch.h"
 
 static const char *const cdr_disp_names[CDR_DISP_COUNT] = {
-    [CDR_DISP_NONE] = "NONE",		[CDR_DISP_ANSWERED] = "ANSWERED", [CDR_DISP_BUSY] = "BUSY",
-    [CDR_DISP_NO_ANSWER] = "NO_ANSWER", [CDR_DISP_FAILED] = "FAILED",	  [CDR_DISP_CANCELLED] = "CANCELLED",
-    [CDR_DISP_NO_ROUTE] = "NO_ROUTE",	[CDR_DISP_TIMEOUT] = "TIMEOUT",	  [CDR_DISP_CONGESTION] = "CONGESTION",
-    [CDR_DISP_SESSION_EXPIRED] = "SESSION_EXPIRED", [CDR_DISP_BYE_TIMEOUT] = "BYE_TIMEOUT",
+    [CDR_DISP_NONE] = "NONE",
+    [CDR_DISP_ANSWERED] = "ANSWERED",
+    [CDR_DISP_BUSY] = "BUSY",
+    [CDR_DISP_NO_ANSWER] = "NO_ANSWER",
+    [CDR_DISP_FAILED] = "FAILED",
+    [CDR_DISP_CANCELLED] = "CANCELLED",
+    [CDR_DISP_NO_ROUTE] = "NO_ROUTE",
+    [CDR_DISP_TIMEOUT] = "TIMEOUT",
+    [CDR_DISP_CONGESTION] = "CONGESTION",
+    [CDR_DISP_SESSION_EXPIRED] = "SESSION_EXPIRED",
+    [CDR_DISP_BYE_TIMEOUT] = "BYE_TIMEOUT",
 };
 
 static const char *const cdr_side_names[CDR_SIDE_COUNT] = {
@@ -215,30 +222,30 @@ static const char cdr_insert_sql[] =
     "caller,callee,a_call_id,b_call_id,account,hangup,cost_micros,tariff_id,rated_ms,fraud,fraud_reason) "
     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 
-static int cdr_bind(sqlite3_stmt *st, const void *rec)
+static int cdr_bind(sqlite3_stmt *st, int b, const void *rec)
 {
 	const struct cdr *c = rec;
 	const char *disp = cdr_disposition_name(c->disposition), *side = cdr_side_name(c->hangup);
-	int rc = sqlite3_bind_int64(st, 1, (sqlite3_int64)c->id);
-	rc |= sqlite3_bind_int64(st, 2, (sqlite3_int64)c->start_ns);
-	rc |= sqlite3_bind_int64(st, 3, (sqlite3_int64)c->answer_ns);
-	rc |= sqlite3_bind_int64(st, 4, (sqlite3_int64)c->end_ns);
-	rc |= sqlite3_bind_int64(st, 5, c->duration_ms);
-	rc |= sqlite3_bind_int64(st, 6, c->pdd_ms);
-	rc |= sqlite3_bind_text(st, 7, disp, -1, SQLITE_STATIC);
-	rc |= sqlite3_bind_int(st, 8, c->sip_status);
-	rc |= STORE_BIND_STR(st, 9, c, carrier);
-	rc |= STORE_BIND_STR(st, 10, c, caller);
-	rc |= STORE_BIND_STR(st, 11, c, callee);
-	rc |= STORE_BIND_STR(st, 12, c, a_call_id);
-	rc |= STORE_BIND_STR(st, 13, c, b_call_id);
-	rc |= STORE_BIND_STR(st, 14, c, account);
-	rc |= sqlite3_bind_text(st, 15, side, -1, SQLITE_STATIC);
-	rc |= sqlite3_bind_int64(st, 16, c->cost_micros);
-	rc |= sqlite3_bind_int64(st, 17, c->tariff_id);
-	rc |= sqlite3_bind_int64(st, 18, c->rated_ms);
-	rc |= sqlite3_bind_text(st, 19, cdr_fraud_name(c->fraud_action), -1, SQLITE_STATIC);
-	rc |= STORE_BIND_STR(st, 20, c, fraud_reason);
+	int rc = sqlite3_bind_int64(st, b + 1, (sqlite3_int64)c->id);
+	rc |= sqlite3_bind_int64(st, b + 2, (sqlite3_int64)c->start_ns);
+	rc |= sqlite3_bind_int64(st, b + 3, (sqlite3_int64)c->answer_ns);
+	rc |= sqlite3_bind_int64(st, b + 4, (sqlite3_int64)c->end_ns);
+	rc |= sqlite3_bind_int64(st, b + 5, c->duration_ms);
+	rc |= sqlite3_bind_int64(st, b + 6, c->pdd_ms);
+	rc |= sqlite3_bind_text(st, b + 7, disp, -1, SQLITE_STATIC);
+	rc |= sqlite3_bind_int(st, b + 8, c->sip_status);
+	rc |= STORE_BIND_STR(st, b + 9, c, carrier);
+	rc |= STORE_BIND_STR(st, b + 10, c, caller);
+	rc |= STORE_BIND_STR(st, b + 11, c, callee);
+	rc |= STORE_BIND_STR(st, b + 12, c, a_call_id);
+	rc |= STORE_BIND_STR(st, b + 13, c, b_call_id);
+	rc |= STORE_BIND_STR(st, b + 14, c, account);
+	rc |= sqlite3_bind_text(st, b + 15, side, -1, SQLITE_STATIC);
+	rc |= sqlite3_bind_int64(st, b + 16, c->cost_micros);
+	rc |= sqlite3_bind_int64(st, b + 17, c->tariff_id);
+	rc |= sqlite3_bind_int64(st, b + 18, c->rated_ms);
+	rc |= sqlite3_bind_text(st, b + 19, cdr_fraud_name(c->fraud_action), -1, SQLITE_STATIC);
+	rc |= STORE_BIND_STR(st, b + 20, c, fraud_reason);
 	return rc; /* SQLITE_OK is 0, so any failure leaves a bit set */
 }
 

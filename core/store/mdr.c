@@ -77,24 +77,24 @@ static const char mdr_insert_sql[] = "INSERT INTO mdrs (id,account,src,dst,segme
 				     "state,error_code,carrier,upstream_id,cost_micros,fraud,fraud_reason) "
 				     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 
-static int mdr_bind(sqlite3_stmt *st, const void *rec)
+static int mdr_bind(sqlite3_stmt *st, int b, const void *rec)
 {
 	const struct mdr *m = rec;
-	int rc = sqlite3_bind_int64(st, 1, (sqlite3_int64)m->id);
-	rc |= STORE_BIND_STR(st, 2, m, account);
-	rc |= STORE_BIND_STR(st, 3, m, from);
-	rc |= STORE_BIND_STR(st, 4, m, to);
-	rc |= sqlite3_bind_int(st, 5, m->segments);
-	rc |= sqlite3_bind_int(st, 6, m->data_coding);
-	rc |= sqlite3_bind_int64(st, 7, (sqlite3_int64)m->submit_ns);
-	rc |= sqlite3_bind_int64(st, 8, (sqlite3_int64)m->done_ns);
-	rc |= sqlite3_bind_text(st, 9, smsq_state_name(m->state), -1, SQLITE_STATIC);
-	rc |= sqlite3_bind_int64(st, 10, m->error_code);
-	rc |= STORE_BIND_STR(st, 11, m, carrier);
-	rc |= STORE_BIND_STR(st, 12, m, upstream_id);
-	rc |= sqlite3_bind_int64(st, 13, m->cost_micros);
-	rc |= sqlite3_bind_text(st, 14, cdr_fraud_name(m->fraud_action), -1, SQLITE_STATIC);
-	rc |= STORE_BIND_STR(st, 15, m, fraud_reason);
+	int rc = sqlite3_bind_int64(st, b + 1, (sqlite3_int64)m->id);
+	rc |= STORE_BIND_STR(st, b + 2, m, account);
+	rc |= STORE_BIND_STR(st, b + 3, m, from);
+	rc |= STORE_BIND_STR(st, b + 4, m, to);
+	rc |= sqlite3_bind_int(st, b + 5, m->segments);
+	rc |= sqlite3_bind_int(st, b + 6, m->data_coding);
+	rc |= sqlite3_bind_int64(st, b + 7, (sqlite3_int64)m->submit_ns);
+	rc |= sqlite3_bind_int64(st, b + 8, (sqlite3_int64)m->done_ns);
+	rc |= sqlite3_bind_text(st, b + 9, smsq_state_name(m->state), -1, SQLITE_STATIC);
+	rc |= sqlite3_bind_int64(st, b + 10, m->error_code);
+	rc |= STORE_BIND_STR(st, b + 11, m, carrier);
+	rc |= STORE_BIND_STR(st, b + 12, m, upstream_id);
+	rc |= sqlite3_bind_int64(st, b + 13, m->cost_micros);
+	rc |= sqlite3_bind_text(st, b + 14, cdr_fraud_name(m->fraud_action), -1, SQLITE_STATIC);
+	rc |= STORE_BIND_STR(st, b + 15, m, fraud_reason);
 	return rc; /* SQLITE_OK is 0, so any failure leaves a bit set */
 }
 

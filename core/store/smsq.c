@@ -27,16 +27,31 @@ void smsq_set_str(char *dst, size_t cap, struct sy_str s)
 	cdr_set_str(dst, cap, s);
 }
 
+/* Two digits per division: an id has 17 digits and is formatted several
+ * times a message (the carrier's key, the submit_sm_resp, the receipt). */
+static const char smsq_digit_pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
 size_t smsq_id_fmt(uint64_t id, char *buf)
 {
 	char tmp[20];
-	size_t n = 0;
-	do {
-		tmp[n++] = (char)('0' + id % 10);
-		id /= 10;
-	} while (id != 0);
-	for (size_t i = 0; i < n; i++)
-		buf[i] = tmp[n - 1 - i];
+	size_t at = sizeof tmp; /* digits fill tmp from its end */
+	while (id >= 100) {
+		const char *d = &smsq_digit_pairs[2 * (id % 100)];
+		id /= 100;
+		tmp[--at] = d[1];
+		tmp[--at] = d[0];
+	}
+	if (id >= 10) {
+		tmp[--at] = smsq_digit_pairs[2 * id + 1];
+		tmp[--at] = smsq_digit_pairs[2 * id];
+	} else {
+		tmp[--at] = (char)('0' + id);
+	}
+	size_t n = sizeof tmp - at;
+	memcpy(buf, tmp + at, n);
 	buf[n] = '\0';
 	return n;
 }

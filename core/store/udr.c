@@ -72,23 +72,23 @@ static const char udr_insert_sql[] = "INSERT INTO udrs (id,begin_ns,end_ns,link,
 				     "app_result,app_status,account,charge_micros,last_text) "
 				     "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 
-static int udr_bind(sqlite3_stmt *st, const void *rec)
+static int udr_bind(sqlite3_stmt *st, int b, const void *rec)
 {
 	const struct udr *r = rec;
-	int rc = sqlite3_bind_int64(st, 1, (sqlite3_int64)r->id);
-	rc |= sqlite3_bind_int64(st, 2, (sqlite3_int64)r->begin_ns);
-	rc |= sqlite3_bind_int64(st, 3, (sqlite3_int64)r->end_ns);
-	rc |= STORE_BIND_STR(st, 4, r, link);
-	rc |= STORE_BIND_STR(st, 5, r, msisdn);
-	rc |= STORE_BIND_STR(st, 6, r, code);
-	rc |= sqlite3_bind_text(st, 7, ussd_end_name((enum ussd_end)r->end), -1, SQLITE_STATIC);
-	rc |= sqlite3_bind_int(st, 8, r->steps);
-	rc |= sqlite3_bind_int(st, 9, r->inputs);
-	rc |= sqlite3_bind_int(st, 10, r->app_result);
-	rc |= sqlite3_bind_int(st, 11, r->app_status);
-	rc |= STORE_BIND_STR(st, 12, r, account);
-	rc |= sqlite3_bind_int64(st, 13, r->charge_micros);
-	rc |= STORE_BIND_STR(st, 14, r, last_text);
+	int rc = sqlite3_bind_int64(st, b + 1, (sqlite3_int64)r->id);
+	rc |= sqlite3_bind_int64(st, b + 2, (sqlite3_int64)r->begin_ns);
+	rc |= sqlite3_bind_int64(st, b + 3, (sqlite3_int64)r->end_ns);
+	rc |= STORE_BIND_STR(st, b + 4, r, link);
+	rc |= STORE_BIND_STR(st, b + 5, r, msisdn);
+	rc |= STORE_BIND_STR(st, b + 6, r, code);
+	rc |= sqlite3_bind_text(st, b + 7, ussd_end_name((enum ussd_end)r->end), -1, SQLITE_STATIC);
+	rc |= sqlite3_bind_int(st, b + 8, r->steps);
+	rc |= sqlite3_bind_int(st, b + 9, r->inputs);
+	rc |= sqlite3_bind_int(st, b + 10, r->app_result);
+	rc |= sqlite3_bind_int(st, b + 11, r->app_status);
+	rc |= STORE_BIND_STR(st, b + 12, r, account);
+	rc |= sqlite3_bind_int64(st, b + 13, r->charge_micros);
+	rc |= STORE_BIND_STR(st, b + 14, r, last_text);
 	return rc; /* SQLITE_OK is 0, so any failure leaves a bit set */
 }
 
