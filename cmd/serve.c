@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "cmd/serve_nodes.h"
 #include "core/api/api.h"
 #include "core/conf/node.h"
 #include "core/fraud/fraud.h"
@@ -26,7 +27,8 @@ struct serve {
 	const struct sy_env *env; /* the loop's, or the --pcap tap's over it */
 	struct pcap_node_tap tap;
 	struct vswitch *sw;
-	struct smsc *smsc;
+	struct smsc *smsc;	    /* with nodes > 1: instance 1, on this loop */
+	struct serve_nodes *nodes;  /* [node] nodes > 1: instances 2..N on their threads; NULL: one */
 	struct hep_exporter *hep;   /* [node] hep: a sink of the tap */
 	struct fraud *fraud;	    /* [fraud] enabled: one for the switch and the SMSC; NULL off */
 	fraud_event_fn fraud_alert; /* blocks within [fraud] alert_rate (the webhook); NULL none */
@@ -49,19 +51,37 @@ static void status_fire(void *arg)
 	s->status_timer = sy_env_timer_start(s->env, STATUS_EVERY_NS, status_fire, s);
 }
 
-static int start_smsc(struct serve *s, const struct scn *scn, const struct node_cfg *node, const char *out)
+/* [node] nodes > 1: the SMSC as one instance per core (serve_nodes.c).
+ * Its streams move between loops, so instance 1 runs on the loop's own env,
+ * not through a capture tap; fraud state would be split by instance. */
+static int start_cluster(struct serve *s, const struct scn *scn, const struct cmd_opts *o, struct smsc_cfg *c)
+{
+	char err[600];
+	if (s->fraud != NULL || o->pcap != NULL) {
+		fprintf(stderr,
+			"%s: [node] nodes = %u with %s: serve runs it with one SMSC instance only (use nodes = 1; "
+			"docs/operations.md, \"One SMSC per core\")\n",
+			scn->file, scn->node.nodes, s->fraud != NULL ? "[fraud]" : "--pcap");
+		return -1;
+	}
+	c->env = sy_live_env(s->live);
+	if (serve_nodes_start(s->live, c, scn->node.nodes, c->store_dir, o->verbose ? SY_LOG_DEBUG : SY_LOG_INFO,
+			      &s->nodes, &s->smsc, err, sizeof(err)) != 0) {
+		fprintf(stderr, "switchyard: SMSC: %s\n", err);
+		return -1;
+	}
+	SY_LOG(s->env, SY_LOG_INFO,
+	       "SMPP on tcp:%s, %u upstream carriers, %u SMSC instances (threads; stores in %s "
+	       "and %s/node2..)",
+	       scn->node.smpp, scn->smpp_carrier_n, scn->node.nodes, c->store_dir, c->store_dir);
+	return 0;
+}
+
+static int start_smsc(struct serve *s, const struct scn *scn, const struct node_cfg *node, const struct cmd_opts *o,
+		      const char *out)
 {
 	if (scn->smpp_carrier_n == 0)
 		return 0;
-	if (scn->node.nodes > 1) {
-		/* the simulator runs the cluster (sim/run_nodes.c); serve's threads
-		 * are not written yet: refused rather than run as one instance */
-		fprintf(stderr,
-			"%s: [node] nodes = %u: serve runs one SMSC instance so far (the simulator runs N: "
-			"docs/operations.md, \"One SMSC per core\"); use nodes = 1\n",
-			scn->file, scn->node.nodes);
-		return -1;
-	}
 	char err[512];
 	for (uint32_t i = 0; i < scn->smpp_carrier_n; i++)
 		if (scn->smpp_carriers[i].address[0] == '\0') {
@@ -79,10 +99,12 @@ static int start_smsc(struct serve *s, const struct scn *scn, const struct node_
 			     .msgs_max = 262144,
 			     .commit_interval_ns = scn->node.sms_commit_interval_ns,
 			     .rate = s->sw->bill != NULL ? callbill_rate_sms : NULL,
-			     .rate_arg = s->sw->bill,
+			     .rate_arg = s->sw->bill, /* read-only: every instance rates with it */
 			     .guard = node->smsc_guard,
 			     .sync_full = node->sync_full,
 			     .fraud = s->fraud};
+	if (scn->node.nodes > 1)
+		return start_cluster(s, scn, o, &c);
 	if (smsc_create(&c, &s->smsc, err, sizeof(err)) != SY_OK) {
 		fprintf(stderr, "switchyard: SMSC: %s\n", err);
 		return -1;
@@ -124,6 +146,11 @@ static int start_http(struct serve *s, const struct scn *scn, const struct node_
 			     .process = sy_live_process_stats};
 	if (s->hep != NULL)
 		ac.tables[ac.table_n++] = (struct api_table){&hep_counters, hep_exporter_stats(s->hep)};
+	if (s->nodes != NULL) { /* every instance's SMSC counters summed; POST /sms goes to instance 1 */
+		ac.sms_stats = serve_nodes_stats;
+		ac.sms_stats_arg = s->nodes;
+		ac.tables[ac.table_n++] = (struct api_table){&serve_nodes_counters, serve_nodes_counters_of(s->nodes)};
+	}
 	if (s->fraud != NULL)
 		ac.tables[ac.table_n++] = (struct api_table){&fraud_counters, fraud_stats(s->fraud)};
 	if (s->webhook != NULL)
@@ -330,6 +357,8 @@ static int serve_run(struct serve *s, const struct cmd_opts *o)
 	b2bua_hangup_all(s->sw->b2bua);
 	serve_drain(s);
 	int rc = vswitch_flush(s->sw) == SY_OK ? 0 : 1;
+	if (serve_nodes_stop(s->nodes) != 0) /* instances 2..N flush their stores and end */
+		rc = 1;
 	if (s->smsc != NULL && smsc_flush(s->smsc) != SY_OK)
 		rc = 1;
 	if (s->ussd != NULL) { /* open sessions released toward their handsets, UDRs flushed */
@@ -402,7 +431,7 @@ static int serve_start(struct serve *s, const struct cmd_opts *o, const struct s
 	}
 	SY_LOG(s->env, SY_LOG_INFO, "serving SIP on udp:%s, %u carriers, CDRs in %s (sync = %s)", scn->node.sip,
 	       scn->carrier_n, out, node->sync_full ? "full: every commit fsynced" : "normal");
-	if (start_smsc(s, scn, node, out) != 0 || start_ussd(s, node, out) != 0 || start_http(s, scn, node) != 0)
+	if (start_smsc(s, scn, node, o, out) != 0 || start_ussd(s, node, out) != 0 || start_http(s, scn, node) != 0)
 		return -1;
 	if (o->ready_file != NULL && write_ready(s, scn, o->ready_file) != 0)
 		return -1;
@@ -416,7 +445,9 @@ static int serve_teardown(struct serve *s, const char *pcap)
 {
 	sy_http_stop(s->http);
 	api_destroy(s->api);
+	(void)serve_nodes_stop(s->nodes); /* a start that failed half-way left them running */
 	smsc_destroy(s->smsc);
+	serve_nodes_destroy(s->nodes);
 	if (s->ussd != NULL)
 		ussd_destroy(s->ussd); /* before the switch: it charges through the switch's billing */
 	vswitch_destroy(s->sw);

@@ -230,30 +230,6 @@ void sim_nodes_link_apps(struct sim_run *r, struct sim_node *apps, const struct 
 
 /* ---- the cluster's counters ---- */
 
-/* Every field before submit_resp is a 64-bit counter or gauge: summed
- * (a gauge over instances is their sum too). */
-_Static_assert(offsetof(struct smsc_stats, submit_resp) % 8 == 0 &&
-		   offsetof(struct smsc_stats, revenue_micros) < offsetof(struct smsc_stats, submit_resp),
-	       "smsc_stats: 64-bit fields, then the histogram");
-
-static void stats_add(struct smsc_stats *t, const struct smsc_stats *a)
-{
-	uint64_t *d = (uint64_t *)(void *)t;
-	const uint64_t *v = (const uint64_t *)(const void *)a;
-	for (size_t i = 0; i < offsetof(struct smsc_stats, submit_resp) / 8; i++)
-		d[i] += v[i];
-	sy_hist_merge(&t->submit_resp, &a->submit_resp);
-}
-
-static void node_add(struct smsc_node_stats *t, const struct smsc_node_stats *a)
-{
-	t->binds_handed += a->binds_handed;
-	t->binds_adopted += a->binds_adopted;
-	t->receipts_forwarded += a->receipts_forwarded;
-	t->receipts_fwd_in += a->receipts_fwd_in;
-	t->receipts_fwd_matched += a->receipts_fwd_matched;
-}
-
 void sim_run__sms_totals(const struct sim_run *r, struct smsc_stats *t, struct smsc_node_stats *node)
 {
 	if (r->smsc != NULL)
@@ -262,12 +238,12 @@ void sim_run__sms_totals(const struct sim_run *r, struct smsc_stats *t, struct s
 		memset(t, 0, sizeof(*t));
 	*node = r->nodes_before;
 	if (r->smsc != NULL)
-		node_add(node, smsc_node_stats(r->smsc));
+		smsc_node_stats_add(node, smsc_node_stats(r->smsc));
 	for (uint32_t k = 1; k < r->sms_n; k++) {
 		if (r->smsc_more[k] == NULL)
 			continue;
-		stats_add(t, smsc_stats(r->smsc_more[k]));
-		node_add(node, smsc_node_stats(r->smsc_more[k]));
+		smsc_stats_add(t, smsc_stats(r->smsc_more[k]));
+		smsc_node_stats_add(node, smsc_node_stats(r->smsc_more[k]));
 	}
 	t->upstream_retries += r->sms_retries_before;
 	t->recovered += r->sms_recovered_before;
@@ -300,7 +276,7 @@ void sim_run__sms_dead(struct sim_run *r, struct smsc *s)
 	r->sms_resent_before += st->recovered_resent;
 	r->sms_commits_before += st->store_commits;
 	r->sms_finals_before += finals_of(s);
-	node_add(&r->nodes_before, smsc_node_stats(s));
+	smsc_node_stats_add(&r->nodes_before, smsc_node_stats(s));
 }
 
 void sim_nodes_destroy(struct sim_run *r)

@@ -21,13 +21,15 @@ struct api {
 	struct vswitch *sw;
 	struct smsc *smsc;
 	struct api_sms_ops sms; /* submit NULL: no POST /sms */
+	const struct smsc_stats *(*sms_stats)(void *arg);
+	void *sms_stats_arg;
 	struct api_account *accts;
 	uint32_t acct_n;
 	bool metrics_auth;
 	struct sy_secret metrics_token;
 	struct sy_srclimit *fails; /* failed tokens per source */
 	struct api_http_stats st;
-	char *page;		/* the /metrics page, rendered per request */
+	char *page; /* the /metrics page, rendered per request */
 	size_t page_max;
 	uint64_t last_attempts; /* at the last status line */
 	sy_process_stats_fn process;
@@ -59,6 +61,11 @@ static void reply_json(struct api_req *r, int code, const char *fmt, const char 
 enum sy_rc api_metrics(struct api *a, char *buf, size_t cap, size_t *len)
 {
 	struct sy_ctr_out o = {buf, cap, 0, false};
+	const struct smsc_stats *sms = NULL;
+	if (a->sms_stats != NULL)
+		sms = a->sms_stats(a->sms_stats_arg); /* before the tables: it refreshes the cluster's */
+	else if (a->smsc != NULL)
+		sms = smsc_stats(a->smsc);
 	if (a->sw != NULL) {
 		sy_counters_prom(&o, &vswitch_counters, a->sw);
 		sy_counters_prom(&o, &vswitch_disk_counters, &a->sw->disk);
@@ -71,8 +78,8 @@ enum sy_rc api_metrics(struct api *a, char *buf, size_t cap, size_t *len)
 			sy_counters_prom(&o, &callbill_counters, &bs);
 		}
 	}
-	if (a->smsc != NULL)
-		sy_counters_prom(&o, &smsc_counters, smsc_stats(a->smsc));
+	if (sms != NULL)
+		sy_counters_prom(&o, &smsc_counters, sms);
 	sy_counters_prom(&o, &api_http_counters, &a->st);
 	for (uint32_t i = 0; i < a->table_n; i++)
 		sy_counters_prom(&o, a->tables[i].t, a->tables[i].stats);
@@ -369,6 +376,8 @@ enum sy_rc api_create(const struct api_cfg *cfg, struct api **out)
 		return SY_ERR_NOMEM;
 	a->sw = cfg->sw;
 	a->smsc = cfg->smsc;
+	a->sms_stats = cfg->sms_stats;
+	a->sms_stats_arg = cfg->sms_stats_arg;
 	if (cfg->sms != NULL)
 		a->sms = *cfg->sms;
 	else if (cfg->smsc != NULL)

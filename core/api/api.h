@@ -80,6 +80,11 @@ struct api_cfg {
 	struct vswitch *sw;	       /* its counters in /metrics; NULL: none */
 	struct smsc *smsc;	       /* its counters, and POST /sms; NULL: none */
 	const struct api_sms_ops *sms; /* instead of smsc for POST /sms (tests, fuzz) */
+	/* The SMSC counters on /metrics, when not smsc_stats(smsc): a cluster
+	 * of instances ([node] nodes > 1) sums them here. Called first, at
+	 * each scrape, so tables[] may hold what it refreshes. */
+	const struct smsc_stats *(*sms_stats)(void *arg);
+	void *sms_stats_arg;
 	size_t metrics_max;	       /* /metrics page buffer (default 256 KiB) */
 	const struct api_account *accounts; /* copied */
 	uint32_t account_n;

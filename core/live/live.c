@@ -247,8 +247,8 @@ static void live_vlog(struct sy_live *l, enum sy_log_level level, const char *fm
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	unsigned lv = (unsigned)level < SY_ARRAY_LEN(live_level_name) ? (unsigned)level : SY_LOG_DEBUG;
-	fprintf(stderr, "%s.%06uZ %-5s %s\n", ts, (unsigned)(wall % SY_NS_PER_S / SY_NS_PER_US), live_level_name[lv],
-		msg);
+	fprintf(stderr, "%s.%06uZ %-5s %s%s%s\n", ts, (unsigned)(wall % SY_NS_PER_S / SY_NS_PER_US),
+		live_level_name[lv], l->name, l->name[0] != '\0' ? ": " : "", msg);
 }
 
 static void live_log(void *ctx, enum sy_log_level level, const char *fmt, va_list ap)
@@ -401,6 +401,8 @@ enum sy_rc sy_live_create(const struct sy_live_cfg *cfg, struct sy_live **out)
 	}
 	l->env = (struct sy_env){.ops = &live_ops, .ctx = l, .log_level = cfg->log_level};
 	l->log_level = cfg->log_level;
+	if (cfg->name != NULL)
+		snprintf(l->name, sizeof(l->name), "%s", cfg->name);
 	l->armed_ns = UINT64_MAX;
 	live__link_init(&l->dgrams);
 	live__link_init(&l->streams);
@@ -432,6 +434,7 @@ void sy_live_destroy(struct sy_live *l)
 	live__stream_close_all(l);
 	live__dgram_close_all(l);
 	live__syncer_destroy(l);
+	live__mailbox_close(l);
 	for (unsigned i = 0; i < SY_ARRAY_LEN(l->sig_ev); i++)
 		if (l->sig_ev[i] != NULL)
 			event_free(l->sig_ev[i]);

@@ -20,6 +20,9 @@ struct sy_live_cfg {
 	 * sendmmsg: a load generator at 5,000 CPS otherwise wakes, re-arms its
 	 * timerfd and sends alone for each arrival. 0: exact (serve). */
 	uint64_t timer_slack_ns;
+	/* Put before each log line ("smsc-2"), when several loops share the
+	 * process's stderr; NULL: none. */
+	const char *name;
 };
 
 /* Counters since create. Drops are split by where they happened so a test
@@ -89,6 +92,44 @@ void sy_live_listener_local(struct sy_live *l, struct sy_listener *ls, struct sy
  * stops. Errors are logged and returned: a supervisor would wait forever. */
 enum sy_rc sy_live_ready_clear(struct sy_live *l, const char *path);
 enum sy_rc sy_live_ready_write(struct sy_live *l, const char *path, const char *text);
+
+/* ---- Several loops in one process (serve's SMSC instances, one per core) ----
+ *
+ * Each loop stays single-threaded: only its own thread runs it and touches
+ * what is on it. Other threads reach it in two ways only. */
+
+/* A call for l's loop, posted from any thread (l's own included): fn(ctx,
+ * data, len) runs on l's thread as one of its callbacks, with a copy of
+ * the len bytes (at most SY_LIVE_POST_MAX), in the order posted. The loop
+ * must have a mailbox (sy_live_mailbox_open, on its thread, before anyone
+ * posts; it then waits on it, so sy_live_run only ends by stop or signal).
+ * Records not run when the loop is destroyed are dropped: a poster that
+ * needs an answer must tell a stopped loop from a slow one itself.
+ * SY_ERR_NOMEM only; the queue grows as needed. */
+#define SY_LIVE_POST_MAX 128
+typedef void (*sy_live_post_fn)(void *ctx, const void *data, size_t len);
+enum sy_rc sy_live_mailbox_open(struct sy_live *l);
+enum sy_rc sy_live_post(struct sy_live *l, sy_live_post_fn fn, void *ctx, const void *data, size_t len);
+/* Records posted and not yet taken by the loop (any thread). */
+uint64_t sy_live_mailbox_pending(struct sy_live *l);
+
+/* Moving an open stream to another loop: from inside one of st's own
+ * callbacks on l (the SMSC hands an ESME stream over at its bind), st
+ * leaves l: no more callbacks, the handle is gone when the callback
+ * returns, and its socket stays open. What the other loop needs is in the
+ * returned record: the socket, the peer, the callbacks, the output not yet
+ * sent and the input read but not handed out (the bytes after the chunk
+ * being delivered, which the owner has not seen). On the other loop's
+ * thread, sy_live_stream_import() makes it a stream there (no on_open; the
+ * pending output is sent first); then the owner feeds the unread bytes
+ * (sy_live_moved_unread) before its loop reads the socket again, so the
+ * byte order is kept. sy_live_moved_free() releases the record, closing the
+ * socket unless it was imported. */
+struct sy_live_moved;
+enum sy_rc sy_live_stream_export(struct sy_live *l, struct sy_stream *st, struct sy_live_moved **out);
+enum sy_rc sy_live_stream_import(struct sy_live *l, struct sy_live_moved *m, void *arg, struct sy_stream **out);
+size_t sy_live_moved_unread(const struct sy_live_moved *m, const uint8_t **buf);
+void sy_live_moved_free(struct sy_live_moved *m);
 
 /* The process's RSS, CPU time, open descriptors and heap (process.h),
  * for the API's /metrics (api_cfg.process). */

@@ -32,6 +32,7 @@ struct sy_live {
 	struct event_base *base;
 	uint64_t now_ns, wall_ns, seed;
 	enum sy_log_level log_level;
+	char name[24]; /* sy_live_cfg.name, "" for none */
 	FILE *trace;
 	uint8_t rnd[4096]; /* live_random: CSPRNG bytes not yet handed out */
 	size_t rnd_pos;	   /* sizeof(rnd): empty */
@@ -50,7 +51,8 @@ struct sy_live {
 	int stopped_by;
 	bool stop, deadline_hit;
 
-	struct live_syncer *syncer; /* file.c: the sync thread, started by the first async sync */
+	struct live_syncer *syncer;   /* file.c: the sync thread, started by the first async sync */
+	struct live_mailbox *mailbox; /* post.c: calls from other threads (sy_live_mailbox_open) */
 
 	struct sy_live_stats st;
 	struct live_link dgrams, streams, listeners;
@@ -116,5 +118,8 @@ void live__stream_close(void *ctx, struct sy_stream *s);
 void live__stream_peer(void *ctx, struct sy_stream *s, struct sy_addr *out);
 void live__stream_local(void *ctx, struct sy_stream *s, struct sy_addr *out);
 void live__stream_close_all(struct sy_live *l);
+
+/* post.c: frees the mailbox; records never run are dropped. */
+void live__mailbox_close(struct sy_live *l);
 
 #endif

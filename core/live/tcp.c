@@ -5,6 +5,7 @@
 #include "core/live/live_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -12,6 +13,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Output a peer has not taken yet, at most: past it writes fail with
  * SY_ERR_FULL, an overload signal the owner sees before memory runs out. */
@@ -24,6 +26,7 @@ enum tcp_state {
 	TCP_OPEN,
 	TCP_DRAINING, /* closed by the owner, flushing output; no callbacks */
 	TCP_CLOSED,   /* on_close is running; freed right after it */
+	TCP_MOVED,    /* exported to another loop: freed after the callback */
 };
 
 struct sy_stream {
@@ -34,7 +37,8 @@ struct sy_stream {
 	void *arg;
 	struct sy_addr peer;
 	enum tcp_state state;
-	bool in_cb; /* an owner callback is running: freeing waits for it */
+	bool in_cb;	/* an owner callback is running: freeing waits for it */
+	size_t cur_len; /* the input chunk on_data is handing out (not yet drained) */
 };
 
 struct sy_listener {
@@ -66,7 +70,7 @@ static void tcp_nodelay(struct bufferevent *bev)
 static void tcp_after_cb(struct sy_stream *s)
 {
 	s->in_cb = false;
-	if (s->state == TCP_CLOSED ||
+	if (s->state == TCP_CLOSED || s->state == TCP_MOVED ||
 	    (s->state == TCP_DRAINING && evbuffer_get_length(bufferevent_get_output(s->bev)) == 0))
 		tcp_free(s);
 }
@@ -87,7 +91,9 @@ static void tcp_read_cb(struct bufferevent *bev, void *arg)
 		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
 			break;
 		s->l->st.stream_rx_bytes += v.iov_len;
+		s->cur_len = v.iov_len;
 		s->cbs.on_data(s->arg, s, v.iov_base, v.iov_len);
+		s->cur_len = 0;
 		evbuffer_drain(in, v.iov_len);
 	}
 	tcp_after_cb(s);
@@ -306,6 +312,88 @@ void live__stream_local(void *ctx, struct sy_stream *s, struct sy_addr *out)
 	memset(out, 0, sizeof(*out));
 	if (fd >= 0 && getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
 		live__addr((struct sockaddr *)&ss, out);
+}
+
+/* ---- moving a stream to another loop (live.h) ---- */
+
+struct sy_live_moved {
+	evutil_socket_t fd; /* -1 once imported */
+	struct sy_addr peer;
+	struct sy_stream_cbs cbs;
+	size_t out_len, in_len;
+	uint8_t bytes[]; /* output not yet sent, then input not yet handed out */
+};
+
+enum sy_rc sy_live_stream_export(struct sy_live *l, struct sy_stream *s, struct sy_live_moved **out)
+{
+	SY_ASSERT(s->l == l && s->state == TCP_OPEN && s->in_cb);
+	*out = NULL;
+	struct evbuffer *in = bufferevent_get_input(s->bev), *o = bufferevent_get_output(s->bev);
+	size_t have = evbuffer_get_length(in), skip = SY_MIN(s->cur_len, have);
+	size_t in_len = have - skip, out_len = evbuffer_get_length(o);
+	struct sy_live_moved *m = malloc(sizeof(*m) + out_len + in_len);
+	if (m == NULL)
+		return SY_ERR_NOMEM;
+	/* The socket outlives this loop's handle on it: a duplicate goes, the
+	 * original is closed with the bufferevent. Both events leave this
+	 * loop's epoll first (an epoll registration follows the open file, not
+	 * the descriptor, so a late one would keep firing here). */
+	bufferevent_disable(s->bev, EV_READ | EV_WRITE);
+	m->fd = fcntl(bufferevent_getfd(s->bev), F_DUPFD_CLOEXEC, 0);
+	if (m->fd < 0) {
+		live__log(l, SY_LOG_WARN, "tcp: moving a stream: %s", strerror(errno));
+		free(m);
+		bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+		return SY_ERR_IO;
+	}
+	m->peer = s->peer;
+	m->cbs = s->cbs;
+	m->out_len = out_len;
+	m->in_len = in_len;
+	if (out_len > 0)
+		evbuffer_copyout(o, m->bytes, out_len);
+	if (in_len > 0) {
+		struct evbuffer_ptr at;
+		evbuffer_ptr_set(in, &at, skip, EVBUFFER_PTR_SET);
+		evbuffer_copyout_from(in, &at, m->bytes + out_len, in_len);
+	}
+	s->state = TCP_MOVED; /* tcp_after_cb frees it, when this callback returns */
+	*out = m;
+	return SY_OK;
+}
+
+enum sy_rc sy_live_stream_import(struct sy_live *l, struct sy_live_moved *m, void *arg, struct sy_stream **out)
+{
+	SY_ASSERT(m->fd >= 0);
+	*out = NULL;
+	struct sy_stream *s = tcp_new(l, m->fd, &m->cbs, arg);
+	if (s == NULL)
+		return SY_ERR_NOMEM; /* m still holds the socket: sy_live_moved_free closes it */
+	m->fd = -1;
+	s->peer = m->peer;
+	s->state = TCP_OPEN;
+	l->st.streams_opened++;
+	if (m->out_len > 0 && bufferevent_write(s->bev, m->bytes, m->out_len) != 0) {
+		live__stream_close(l, s);
+		return SY_ERR_NOMEM;
+	}
+	*out = s;
+	return SY_OK;
+}
+
+size_t sy_live_moved_unread(const struct sy_live_moved *m, const uint8_t **buf)
+{
+	*buf = m->bytes + m->out_len;
+	return m->in_len;
+}
+
+void sy_live_moved_free(struct sy_live_moved *m)
+{
+	if (m == NULL)
+		return;
+	if (m->fd >= 0)
+		evutil_closesocket(m->fd);
+	free(m);
 }
 
 void live__stream_close_all(struct sy_live *l)

@@ -531,9 +531,16 @@ static enum sy_rc smsc_open_store(struct smsc *s, char *err, size_t errlen)
 	 * stay unique across a wiped store, and across a power loss that took
 	 * the last commits back (sync = normal): an id handed out before it
 	 * is never handed out again, or a carrier would drop the new message
-	 * as a re-send of the lost one. */
+	 * as a re-send of the lost one. With several instances ([node] nodes)
+	 * instance k takes the ids that are k modulo their count: the keys
+	 * stay unique across the cluster (each instance starts above the wall
+	 * clock, so above whatever any instance handed out before a restart,
+	 * whatever the count was then). */
 	uint64_t last = smsq_last_id(s->q);
-	s->next_id = SY_MAX(last, sy_env_wall_ns(s->env) / 100) + 1;
+	uint32_t step = s->cfg.node_n > 1 ? s->cfg.node_n : 1;
+	uint64_t first = SY_MAX(last, sy_env_wall_ns(s->env) / 100) + 1;
+	s->next_id = first + (s->cfg.node_self + step - first % step) % step;
+	s->id_step = step;
 	s->backlog_end = smsq_last_id(s->q);
 	s->backlog = s->backlog_dlr = true;
 	return SY_OK;

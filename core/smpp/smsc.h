@@ -229,6 +229,9 @@ struct smsc_node_stats {
 	uint64_t receipts_fwd_matched; /* of those, applied to one of this instance's messages */
 };
 const struct smsc_node_stats *smsc_node_stats(const struct smsc *s);
+/* Sums for a cluster's report: t += a (counters, gauges and histograms). */
+void smsc_stats_add(struct smsc_stats *t, const struct smsc_stats *a);
+void smsc_node_stats_add(struct smsc_node_stats *t, const struct smsc_node_stats *a);
 /* Its counters (core/metrics/counters.h), summed over the instances. */
 struct sy_counter_table;
 extern const struct sy_counter_table smsc_node_counters;

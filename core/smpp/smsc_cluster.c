@@ -47,6 +47,30 @@ uint32_t smsc_node_of(struct sy_str system_id, uint32_t n)
 	return (uint32_t)(h % n);
 }
 
+/* Every field before submit_resp is a 64-bit counter or gauge: summed
+ * (a gauge over instances is their sum too). */
+_Static_assert(offsetof(struct smsc_stats, submit_resp) % 8 == 0 &&
+		   offsetof(struct smsc_stats, revenue_micros) < offsetof(struct smsc_stats, submit_resp),
+	       "smsc_stats: 64-bit fields, then the histogram");
+
+void smsc_stats_add(struct smsc_stats *t, const struct smsc_stats *a)
+{
+	uint64_t *d = (uint64_t *)(void *)t;
+	const uint64_t *v = (const uint64_t *)(const void *)a;
+	for (size_t i = 0; i < offsetof(struct smsc_stats, submit_resp) / 8; i++)
+		d[i] += v[i];
+	sy_hist_merge(&t->submit_resp, &a->submit_resp);
+}
+
+void smsc_node_stats_add(struct smsc_node_stats *t, const struct smsc_node_stats *a)
+{
+	t->binds_handed += a->binds_handed;
+	t->binds_adopted += a->binds_adopted;
+	t->receipts_forwarded += a->receipts_forwarded;
+	t->receipts_fwd_in += a->receipts_fwd_in;
+	t->receipts_fwd_matched += a->receipts_fwd_matched;
+}
+
 const struct smsc_node_stats *smsc_node_stats(const struct smsc *s)
 {
 	return &s->node_st;

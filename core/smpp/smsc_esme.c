@@ -254,7 +254,8 @@ static void srv_submit(struct smsc *s, struct smpp_session *ss, const struct smp
 		reject(s, ss, req->sequence_number, st);
 		return;
 	}
-	m->id = s->next_id++;
+	m->id = s->next_id;
+	s->next_id += s->id_step;
 	m->esme_sess = smpp_session_id(ss);
 	m->esme_seq = req->sequence_number;
 	m->rx_ns = sy_env_now_ns(s->env);
@@ -563,7 +564,8 @@ static struct smsc_msg *text_part(struct smsc *s, const struct smsc_text_req *r,
 	SY_ASSERT(ul + n <= sizeof(m->body));
 	memcpy(m->body + ul, t->units + off, n);
 	m->body_len = (uint32_t)(ul + n);
-	m->id = s->next_id++;
+	m->id = s->next_id;
+	s->next_id += s->id_step;
 	m->rx_ns = sy_env_now_ns(s->env);
 	return m;
 }

@@ -146,6 +146,7 @@ struct smsc {
 	uint32_t q_batch_max;
 	uint64_t q_bytes, q_bytes_max;
 	uint64_t next_id;
+	uint32_t id_step; /* node_n: instance k's ids are k mod node_n, so the cluster's never meet */
 	struct smpp_pool *srv, *cli;
 	struct smsc_account *accts;
 	uint32_t acct_n;
@@ -204,8 +205,8 @@ enum sy_rc smsc__guard_setup(struct smsc *s, char *err, size_t errlen);
 void smsc__guard_free(struct smsc *s);
 bool smsc__bind_accept(void *arg, struct smpp_session *ss);
 /* smsc_cluster.c (nodes = N) */
-bool smsc__bind_handoff(void *arg, struct smpp_session *ss, struct sy_str system_id, const uint8_t *pdu,
-			size_t pdu_len, const uint8_t *rest, size_t rest_len);
+bool smsc__bind_handoff(void *arg, struct smpp_session *ss, struct sy_str system_id, const uint8_t *pdu, size_t pdu_len,
+			const uint8_t *rest, size_t rest_len);
 /* Passes a receipt on to the next instance; sess/seq: the deliver_sm to
  * answer (sess tagged with its instance once it has left it). */
 void smsc__forward(struct smsc *s, const struct smsc_carrier *c, struct sy_str id, uint8_t state, uint32_t err,
