@@ -10,6 +10,12 @@ bin="$PWD/$build/switchyard"
 tps=${SY_LIVE_TPS:-30000}
 secs=${SY_LIVE_SECS:-10}
 sync=${SY_LIVE_SYNC:-normal} # [node] sync: full fdatasyncs every group commit before the responses
+nodes=${SY_LIVE_NODES:-1}     # [node] nodes: SMSC instances (threads of serve); > 1: the applications are
+name=${SY_LIVE_NAME:-sms-live} # an account group of 2 x nodes members, one bind each, spread over them
+binds=4 group=""
+if [ "$nodes" -gt 1 ]; then
+	binds=$((2 * nodes)) group="count = $binds"
+fi
 tmp=$(mktemp -d /tmp/sy-live-sms.XXXXXX)
 pids=()
 keep=${SY_LIVE_KEEP:-} # set: the folder (logs, serve's output) is kept and named on stderr
@@ -26,10 +32,12 @@ smpp = 127.0.0.1:$((base + 1))
 http = 127.0.0.1:$((base + 2))
 out = $tmp/out
 sync = $sync
+nodes = $nodes
 
 [account app]
 smpp = yes
 password = secret
+$group
 
 [smpp-carrier up]
 prefixes = 1 44
@@ -41,7 +49,7 @@ delivery = 100% delay 100ms..1s
 [traffic sms]
 account = app
 tps = $tps
-binds = 4
+binds = $binds
 window = 500
 to = +1XXXXXXXXXX 80% +44XXXXXXXXXX 20%
 length = 20..140
@@ -60,5 +68,5 @@ for i in $(seq 300); do
 done
 [ -s "$tmp/serve.ready" ] || { echo "live-sms: serve not ready after 30 s" >&2; exit 1; }
 "$bin" load "$tmp/live.scn" --target "127.0.0.1:$base" --smpp-target "127.0.0.1:$((base + 1))" \
-	--bench sms-live >"$tmp/load.out" 2>"$tmp/load.err"
-grep '^{"bench"' "$tmp/load.err" | tail -1 | sed "s/}\$/,\"sync\":\"$sync\"}/"
+	--bench "$name" >"$tmp/load.out" 2>"$tmp/load.err"
+grep '^{"bench"' "$tmp/load.err" | tail -1 | sed "s/}\$/,\"sync\":\"$sync\",\"nodes\":$nodes}/"

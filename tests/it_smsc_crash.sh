@@ -7,12 +7,23 @@
 # reached the carrier, none was delivered twice (a "KEY dup" line is a
 # deduplicated re-send: allowed), and the load got a receipt for every
 # acked message.
+#
+# CRASH_NODES=2 (tests/it_smsc_crash_nodes.sh): the same with serve running
+# the SMSC as two instances ([node] nodes = 2, threads): the applications
+# are an account group of four members, so two binds are handed to instance
+# 2 and two stay on instance 1; both instances are killed together and each
+# recovers its own folder (out/ and out/node2/). Checked besides: /metrics
+# before the kill shows the binds spread and receipts forwarded, both
+# folders hold MDRs, and each message id is handed out once across both.
 set -u
 source "$(dirname "$0")/lib.sh"
 tps=${CRASH_TPS:-2000}
 secs=${CRASH_SECS:-12}
 crash_after=${CRASH_AFTER:-4}
 sync=${CRASH_SYNC:-normal} # full: acknowledged after the (asynchronous) fdatasync
+nodes=${CRASH_NODES:-1}
+binds=2 group=""
+[ "$nodes" -gt 1 ] && binds=4 group="count = 4"
 tmp=$TMP
 
 require_switchyard
@@ -31,10 +42,12 @@ smpp = 127.0.0.1:$smpp
 http = 127.0.0.1:$http
 out = $tmp/out
 sync = $sync
+nodes = $nodes
 
 [account app]
 smpp = yes
 password = secret
+$group
 
 [smpp-carrier up]
 prefixes = 1
@@ -47,7 +60,7 @@ delivery = 100% delay 100ms..1s
 [traffic sms]
 account = app
 tps = $tps
-binds = 2
+binds = $binds
 window = 100
 to = +1XXXXXXXXXX
 length = 20..60
@@ -61,6 +74,15 @@ start_err load "$tmp/load.err" timeout $((secs + 120)) "$SY" load "$tmp/crash.sc
 # Traffic flows once the carrier has a message; then it runs for a while.
 sy_wait load "a first message at the carrier" "$READY_TIMEOUT" test -s "$tmp/keys.txt"
 sleep "$crash_after"
+if [ "$nodes" -gt 1 ]; then # the cluster at work, as an operator sees it
+	handed=$(metric "$http" switchyard_sms_binds_handed_total)
+	adopted=$(metric "$http" switchyard_sms_binds_adopted_total)
+	forwarded=$(metric "$http" switchyard_sms_receipts_forwarded_total)
+	check "/metrics: SMSC instances" "$(metric "$http" switchyard_sms_nodes)" "$nodes"
+	check "/metrics: binds handed to instance 2 (members app-0 and app-2)" "$handed" 2
+	check "/metrics: binds adopted" "$adopted" "$handed"
+	check_ge "/metrics: carrier receipts forwarded between instances" "$forwarded" 1
+fi
 before=$(wc -l <"$tmp/keys.txt")
 stop serve KILL
 echo "it_smsc_crash: killed serve (kill -9) after ${crash_after}s at $tps TPS; carrier had $before messages"
@@ -122,7 +144,12 @@ echo "it_smsc_crash: at-least-once window after kill -9: $window messages (re-se
 	"${landed_twice:-?}); bound $bound ($closes upstream link losses)"
 grep -h 'smsc: recovered' "$tmp/serve.log" | sed 's/^/it_smsc_crash: serve: /'
 
-fail=0
+fail=$SY_FAILS
+if [ "$nodes" -gt 1 ]; then
+	rows1=$(($(wc -l <"$tmp/out/mdrs.csv") - 1)) rows2=$(($(wc -l <"$tmp/out/node2/mdrs.csv") - 1))
+	echo "it_smsc_crash: MDRs: instance 1 $rows1, instance 2 $rows2"
+	[ "$rows1" -gt 0 ] && [ "$rows2" -gt 0 ] || { echo "it_smsc_crash: an instance wrote no MDR"; fail=1; }
+fi
 [ "${acked:-0}" -gt 0 ] || { echo "it_smsc_crash: no message was acked"; fail=1; }
 [ "${uniq:-0}" = "${acked:-x}" ] || { echo "it_smsc_crash: the SMSC returned the same id twice"; fail=1; }
 [ "${missing:-1}" = 0 ] || { echo "it_smsc_crash: $missing acked messages never reached the carrier"; fail=1; }
