@@ -635,7 +635,8 @@ static enum sy_rc node_finish(struct scn_pctx *c, const struct scn *s, void *arg
 		const struct scn_account *a = &s->accounts[i];
 		smsc_n += a->smpp && a->count > 1 ? SY_MIN(a->count, SCN_SMSC_ACCOUNTS_MAX + 1) : 1;
 		if (smsc_n > SCN_SMSC_ACCOUNTS_MAX)
-			return scn_fail_at(c, a->line, "[account %s] makes over %d SMPP accounts (one a member)",
+			return scn_fail_at(c, a->line,
+					   "[account %s]: over %d SMPP accounts (each member of a group counts)",
 					   a->name, SCN_SMSC_ACCOUNTS_MAX);
 		bool found = a->tariff[0] == '\0';
 		for (uint32_t t = 0; !found && t < s->tariff_n; t++)
