@@ -226,6 +226,7 @@ static enum sy_rc pump_create(struct attack *k)
 	e.target = k->cfg.smpp_target;
 	e.system_id = a->account;
 	e.password = s->accounts[acct].password;
+	e.members = s->accounts[acct].count; /* a group: its members' binds */
 	e.binds = a->binds;
 	e.window = 10;
 	e.tps_milli = a->rate_milli;

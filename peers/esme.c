@@ -38,9 +38,20 @@ static void cfg_defaults(struct esme_cfg *c)
 	c->rebind_tries_max = c->rebind_tries_max ? c->rebind_tries_max : 20;
 }
 
+/* Bind i's system_id: the account, or its group's member i mod members
+ * (named as core/billing/callbill.c's callbill_member names them). False
+ * when it is longer than SMPP allows. */
+static bool bind_system_id(const struct esme_cfg *c, uint32_t i, char out[SMPP_SYSTEM_ID_MAX + 1])
+{
+	int n = c->members > 1 ? snprintf(out, SMPP_SYSTEM_ID_MAX + 1, "%s-%u", c->system_id, i % c->members)
+			       : snprintf(out, SMPP_SYSTEM_ID_MAX + 1, "%s", c->system_id);
+	return n > 0 && n <= SMPP_SYSTEM_ID_MAX;
+}
+
 static bool cfg_ok(const struct esme_cfg *c)
 {
-	if (c->system_id == NULL || strlen(c->system_id) == 0 || strlen(c->system_id) > SMPP_SYSTEM_ID_MAX)
+	char sid[SMPP_SYSTEM_ID_MAX + 1];
+	if (c->system_id == NULL || strlen(c->system_id) == 0 || !bind_system_id(c, c->members - 1, sid))
 		return false;
 	if (strlen(c->password) > SMPP_PASSWORD_MAX || strlen(c->system_type) > SMPP_SYSTEM_TYPE_MAX)
 		return false;
@@ -112,8 +123,11 @@ enum sy_rc esme_create(const struct sy_env *env, const struct esme_cfg *cfg, str
 	sy_rng_init_split(&e->rng, sy_env_seed(env), "esme", e->cfg.index);
 	sy_hist_init(&e->st.submit_resp);
 	sy_hist_init(&e->st.receipt);
-	for (uint32_t i = 0; i < e->cfg.binds; i++)
+	for (uint32_t i = 0; i < e->cfg.binds; i++) {
 		e->binds[i].e = e;
+		bool fits = bind_system_id(&e->cfg, i, e->binds[i].system_id);
+		SY_ASSERT(fits); /* cfg_ok tried the longest */
+	}
 	rc = pools_alloc(e);
 	if (rc != SY_OK)
 		goto out_free;
@@ -214,7 +228,7 @@ static void bind_connect(struct esme_bind *b)
 	struct esme *e = b->e;
 	struct smpp_bind_params bp = {
 	    .type = SMPP_BIND_TRX,
-	    .system_id = sy_str_from(e->cfg.system_id),
+	    .system_id = sy_str_from(b->system_id),
 	    .password = sy_str_from(e->cfg.password),
 	    .system_type = sy_str_from(e->cfg.system_type),
 	};

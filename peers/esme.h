@@ -27,6 +27,8 @@ struct esme_cfg {
 	uint32_t index;		 /* rng stream: sy_rng_init_split(seed, "esme", index) */
 	struct sy_addr target;	 /* the switch's SMPP address */
 	const char *system_id;	 /* required, <= 15 chars */
+	uint32_t members;	 /* > 1: system_id names an account group (scn.h [account] count): bind i binds as
+				  * "<system_id>-<i mod members>", each <= 15 chars; 0 or 1: every bind as system_id */
 	const char *password;	 /* <= 8 chars (default "") */
 	const char *system_type; /* <= 12 chars (default "") */
 	uint32_t binds;		 /* bind_transceiver sessions (default 1, <= ESME_BINDS_MAX) */

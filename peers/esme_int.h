@@ -67,6 +67,7 @@ struct esme_bind {
 	bool broken;	/* a send failed: the session is going away, on_close follows */
 	uint32_t fails; /* consecutive failed connects or binds */
 	sy_timer_id t_rebind;
+	char system_id[SMPP_SYSTEM_ID_MAX + 1]; /* what this bind binds as (esme_cfg.members) */
 };
 
 struct esme {

@@ -84,6 +84,8 @@ void scn_peers_esme(const struct world *w, struct sy_addr target, char (*pattern
 	out->target = target;
 	out->system_id = t->account;
 	out->password = a >= 0 ? s->accounts[a].password : "";
+	/* a group: bind i as member i mod count, each with the group's password */
+	out->members = a >= 0 ? s->accounts[a].count : 0;
 	out->binds = t->binds;
 	out->window = t->window;
 	out->tps_milli = t->tps_milli;

@@ -10,6 +10,8 @@
 #   (accepted + skipped), every accepted one receipted and given an outcome,
 #   as many lost (0, or the bounded sync = normal loss); receipts cross
 #   instances (forwarded), none is lost on the way;
+# - [traffic sms] over an account group spreads the binds, so both
+#   instances carry messages (sms-nodes-spread.scn);
 # - bad values and unsupported combinations are refused with file:line.
 set -u
 BUILD=${BUILD:-build}
@@ -108,6 +110,53 @@ sed 's/^node = switch crash 3s$/node = switch-3 crash 3s/' scenarios/sms-nodes.s
 rc=$?
 if [ $rc -ne 2 ] || ! grep -q "unknown node 'switch-3'" "$tmp/c3.txt"; then
 	echo "it_nodes: switch-3 with nodes = 2: exit $rc, not refused:"; head -3 "$tmp/c3.txt"; fail=1
+fi
+
+# An account group spreads the load (sms-nodes-spread: [traffic sms] over
+# apps-0 .. apps-3, bind i as member i mod 4): both instances carry
+# messages. Some of the binds are handed to instance 2, not all; each
+# instance's MDRs (one a part) are of its own members only, both hold some,
+# and together they are every part accepted; each part is receipted and
+# given an outcome, none lost. The same run with one account (count = 1)
+# puts every bind on one instance, and the check says so.
+spread_check() { # scenario outdir -> what is wrong, exit 1; nothing, exit 0
+	local r=$2/report.json binds handed adopted acc m1 m2 both out_n
+	binds=$(sed -n '/^\[traffic sms\]/,/^\[/s/^binds = //p' "$1")
+	handed=$(metric "$r" sms.binds_handed) adopted=$(metric "$r" sms.binds_adopted)
+	acc=$(metric "$r" sms.accepted)
+	m1=$(($(wc -l <"$2/mdrs.csv") - 1)) m2=$(($(wc -l <"$2/node2/mdrs.csv") - 1))
+	both=$(comm -12 <(tail -n +2 "$2/mdrs.csv" | cut -d, -f2 | sort -u) <(tail -n +2 "$2/node2/mdrs.csv" | cut -d, -f2 | sort -u))
+	out_n=$(($(metric "$r" sms.delivered) + $(metric "$r" sms.undeliverable) + $(metric "$r" sms.expired)))
+	local why=""
+	[ "${handed:-0}" -gt 0 ] && [ "$handed" -lt "$binds" ] && [ "$adopted" = "$handed" ] ||
+		why="$why binds handed $handed, adopted $adopted of $binds;"
+	[ "$m1" -gt 0 ] && [ "$m2" -gt 0 ] || why="$why MDRs $m1 on instance 1, $m2 on instance 2;"
+	[ -z "$both" ] || why="$why accounts on both instances: $(echo $both);"
+	[ $((m1 + m2)) = "$acc" ] && [ "$(metric "$r" sms.dlr)" = "$acc" ] && [ "$out_n" = "$acc" ] ||
+		why="$why accepted $acc, MDRs $m1 + $m2, receipted $(metric "$r" sms.dlr), with an outcome $out_n;"
+	[ "$(metric "$r" sms.lost)" = 0 ] || why="$why lost $(metric "$r" sms.lost);"
+	local busy2
+	busy2=$(metric "$r" cpu.busy_node2)
+	awk -v b="${busy2:-0}" 'BEGIN { exit !(b > 0) }' || why="$why instance 2 busy ${busy2:-0} ms;"
+	[ -z "$why" ] || { echo "$why"; return 1; }
+}
+s=scenarios/sms-nodes-spread.scn
+"$bin" sim "$s" --quiet --out "$tmp/spread" >"$tmp/spread.txt" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && why=$(spread_check "$s" "$tmp/spread"); then
+	echo "it_nodes: sms-nodes-spread: $(grep '^result' "$tmp/spread.txt"), accepted $(metric "$tmp/spread/report.json" sms.accepted): $(($(wc -l <"$tmp/spread/mdrs.csv") - 1)) on instance 1, $(($(wc -l <"$tmp/spread/node2/mdrs.csv") - 1)) on instance 2, binds handed $(metric "$tmp/spread/report.json" sms.binds_handed)"
+else
+	[ -f "$tmp/spread/report.json" ] && why=$(spread_check "$s" "$tmp/spread")
+	echo "it_nodes: sms-nodes-spread failed (exit $rc):${why:-}"; grep -E 'FAIL|error' "$tmp/spread.txt" | head; fail=1
+fi
+f=scenarios/.it-nodes-$$-sms-nodes-spread-1.scn
+sed 's/^count = 4$/count = 1/; /^\[expect\]$/,$d' "$s" >"$f"
+if ! "$bin" sim "$f" --quiet --out "$tmp/spread1" >"$tmp/spread1.txt" 2>&1; then
+	echo "it_nodes: sms-nodes-spread with one account failed:"; grep -E 'FAIL|error' "$tmp/spread1.txt" | head; fail=1
+elif why=$(spread_check "$f" "$tmp/spread1"); then
+	echo "it_nodes: sms-nodes-spread with one account (count = 1) passed the spread check"; fail=1
+else
+	echo "it_nodes: sms-nodes-spread with one account: not spread, as it should not be:$why"
 fi
 
 # refused: out of range, not a number, with [fraud] (one instance only)

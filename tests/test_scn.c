@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "core/conf/node.h"
+#include "peers/scn_peers.h"
 #include "sim/run.h"
 
 /* As `switchyard sim` reads a file: the node, the world, [expect]. */
@@ -263,6 +264,10 @@ static const struct {
 	{"[account a]\nsmpp = yes\npassword = $pbkdf2-sha256$10$00$00\n",
 	 "x.scn:1: [account a] password: pbkdf2-sha256: iterations must be 1000..10000000"},
 	{"[account a]\nsmpp = maybe\n", "x.scn:2: bad value 'maybe' for 'smpp' (on or off)"},
+	{"[account abcdefghijklm]\ncount = 11\nsmpp = yes\npassword = pw\n",
+	 "x.scn:1: [account abcdefghijklm] member abcdefghijklm-10 is longer than SMPP's 15-character system_id"},
+	{"[account a]\nsmpp = yes\npassword = pw\n[account b]\ncount = 256\nsmpp = yes\npassword = pw\n",
+	 "x.scn:4: [account b]: over 256 SMPP accounts (each member of a group counts)"},
 	{"[node]\nsmpp_fail_backoff = 5m..1s\n",
 	 "x.scn:2: bad range MIN..MAX of durations (1s..5m) '5m..1s' for 'smpp_fail_backoff'"},
 	{"[smpp-carrier s]\nprefixes = 1\nbinds = 0\n", "x.scn:1: [smpp-carrier s] binds must be 1..64"},
@@ -829,6 +834,48 @@ static void test_node_cfg(void **state)
 	assert_int_equal(n->smsc_guard.conns_per_source, 3);
 	assert_int_equal(n->smsc_guard.fail_backoff_ns, 500 * SY_NS_PER_MS);
 	assert_int_equal(n->smsc_guard.fail_backoff_max_ns, 60 * SY_NS_PER_S);
+	free(n);
+	sim_scenario_free(sc);
+	/* an SMPP group: one SMSC account per member, with the group's
+	 * password (no 'callers' needed), and [traffic sms] binds over the
+	 * members; a non-SMPP group or one account stays one entry */
+	sc = parse_ok("[account apps]\ncount = 4\nsmpp = yes\npassword = pw\ntps = 5\nbinds = 2\n"
+		      "[account solo]\nsmpp = yes\npassword = pw2\n[account voice]\ncount = 3\ncallers = 1666\n"
+		      "[traffic sms]\naccount = apps\ntps = 10\nbinds = 6\nto = +1XXX\n");
+	n = conf_node_new(sc->world->scn);
+	assert_non_null(n);
+	assert_int_equal(n->smsc_account_n, 6);
+	for (uint32_t i = 0; i < 4; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "apps-%u", i);
+		assert_string_equal(n->smsc_accounts[i].name, name);
+		assert_string_equal(n->smsc_accounts[i].password, "pw");
+		assert_int_equal(n->smsc_accounts[i].count, 0); /* an account the SMSC keeps */
+		assert_true(n->smsc_accounts[i].smpp);
+		assert_int_equal(n->smsc_accounts[i].tps, 5);
+		assert_int_equal(n->smsc_accounts[i].binds, 2);
+	}
+	assert_string_equal(n->smsc_accounts[4].name, "solo");
+	assert_string_equal(n->smsc_accounts[5].name, "voice");
+	assert_int_equal(n->smsc_accounts[5].count, 3);
+	assert_int_equal(n->billing.account_n, 3); /* billing names the members itself */
+	assert_int_equal(n->billing.accounts[0].count, 4);
+	char pat[WORLD_DESTS_MAX][WORLD_PATTERN_MAX];
+	struct esme_cfg ec;
+	scn_peers_esme(sc->world, sy_addr_v4(10, 0, 0, 1, 2775), pat, &ec);
+	assert_string_equal(ec.system_id, "apps");
+	assert_string_equal(ec.password, "pw");
+	assert_int_equal(ec.members, 4);
+	assert_int_equal(ec.binds, 6);
+	free(n);
+	sim_scenario_free(sc);
+	sc = parse_ok("[account apps]\ncount = 1\nsmpp = yes\npassword = pw\n"
+		      "[traffic sms]\naccount = apps\ntps = 10\nbinds = 2\nto = +1XXX\n");
+	n = conf_node_new(sc->world->scn);
+	assert_int_equal(n->smsc_account_n, 1);
+	assert_string_equal(n->smsc_accounts[0].name, "apps");
+	scn_peers_esme(sc->world, sy_addr_v4(10, 0, 0, 1, 2775), pat, &ec);
+	assert_true(ec.members <= 1); /* every bind as apps */
 	free(n);
 	sim_scenario_free(sc);
 	/* RFC 4028 session timers: 1800 s / 90 s by default; 0 turns them

@@ -507,6 +507,56 @@ static void test_bad_password(void **state)
 	world_free(&w);
 }
 
+/* ---- an account group: bind i binds as member i mod members ---- */
+
+/* Six binds over a group of four: binds 0..5 bind as acme-0, acme-1,
+ * acme-2, acme-3, acme-0, acme-1. The carrier knows acme-1 only, so
+ * exactly binds 1 and 5 get through (the others are refused until they
+ * give up); the messages go over those two, and their receipts come back
+ * on them. */
+static void test_group_members(void **state)
+{
+	(void)state;
+	struct world w;
+	struct esme_cfg ec;
+	struct smsc_peer_cfg pc;
+	world_default(&w, 11, &ec, &pc);
+	ec.members = 4;
+	ec.binds = 6;
+	ec.rebind_tries_max = 2;
+	ec.rebind_min_ns = 100 * SY_NS_PER_MS;
+	pc.system_id = "acme-1";
+	world_make(&w, 11, &ec, &pc);
+	static const char *want[] = {"acme-0", "acme-1", "acme-2", "acme-3", "acme-0", "acme-1"};
+	for (uint32_t i = 0; i < 6; i++)
+		assert_string_equal(w.esme->binds[i].system_id, want[i]);
+	esme_start(w.esme);
+	run_s(&w, 30);
+	for (uint32_t i = 0; i < 6; i++)
+		assert_int_equal(w.esme->binds[i].bound, i == 1 || i == 5);
+	const struct esme_stats *st = esme_stats(w.esme);
+	const struct smsc_peer_stats *ps = smsc_peer_stats(w.peer);
+	assert_int_equal(esme_bound(w.esme), 2);
+	assert_int_equal(ps->binds_ok, 2);
+	assert_int_equal(ps->binds_refused, 4 * 3); /* four binds: a first try and two more each */
+	assert_int_equal(st->binds_given_up, 4);
+	assert_int_equal(st->msgs_accepted, 1000);
+	assert_int_equal(st->skipped, 0);
+	assert_int_equal(st->receipts, st->segs_accepted);
+	assert_int_equal(esme_each_unreceipted(w.esme, NULL, NULL), 0);
+	check_invariants(&w);
+	world_free(&w);
+	/* members 0 and 1 are one account: every bind as the system_id */
+	for (uint32_t m = 0; m <= 1; m++) {
+		world_default(&w, 11, &ec, &pc);
+		ec.members = m;
+		world_make(&w, 11, &ec, &pc);
+		assert_string_equal(w.esme->binds[0].system_id, "acme");
+		assert_string_equal(w.esme->binds[1].system_id, "acme");
+		world_free(&w);
+	}
+}
+
 /* ---- bad configs ---- */
 
 static void test_bad_cfg(void **state)
@@ -519,7 +569,7 @@ static void test_bad_cfg(void **state)
 	struct sim *sim = sim_create(1, EPOCH_NS);
 	struct sim_node *n = sim_node_add(sim, "n", "10.0.0.2");
 	struct sy_env *env = sim_node_env(n);
-	struct esme_cfg ec[7];
+	struct esme_cfg ec[8];
 	for (size_t i = 0; i < SY_ARRAY_LEN(ec); i++)
 		ec[i] = base;
 	ec[0].system_id = NULL;
@@ -529,10 +579,15 @@ static void test_bad_cfg(void **state)
 	ec[4].password = "123456789";
 	ec[5].binds = ESME_BINDS_MAX + 1;
 	ec[6].dest[1].pattern = "123456789012345678901";
+	ec[7].system_id = "abcdefghijklm", ec[7].members = 11; /* its last member: abcdefghijklm-10, 16 chars */
 	for (size_t i = 0; i < SY_ARRAY_LEN(ec); i++) {
 		struct esme *e = NULL;
 		assert_int_equal(esme_create(env, &ec[i], &e), SY_ERR_INVAL);
 	}
+	struct esme *e = NULL; /* abcdefghijklm-9 is 15 */
+	ec[7].members = 10;
+	assert_int_equal(esme_create(env, &ec[7], &e), SY_OK);
+	esme_destroy(e);
 	struct smsc_peer_cfg pc[3] = {pbase, pbase, pbase};
 	pc[0].system_id = NULL;
 	pc[1].reject_ppm = 1000001;
@@ -820,6 +875,7 @@ int main(void)
 	    cmocka_unit_test(test_link_drop),
 	    cmocka_unit_test(test_lost_receipts),
 	    cmocka_unit_test(test_bad_password),
+	    cmocka_unit_test(test_group_members),
 	    cmocka_unit_test(test_bad_cfg),
 	    cmocka_unit_test(test_idempotency_keys),
 	    cmocka_unit_test(test_long_keys),

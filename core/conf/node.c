@@ -127,19 +127,31 @@ static void build_billing(const struct scn *s, struct billing_cfg *o)
 	o->carrier_n = s->carrier_n;
 }
 
+/* One SMSC account per [account]; an smpp = yes group gives one per
+ * member instead, named as billing names them (callbill_member: NAME-i),
+ * so each member binds over SMPP with the group's password. Other groups
+ * stay one entry with their count, which the SMSC skips. */
 static void build_smsc(const struct scn *s, struct node_cfg *o)
 {
+	uint32_t n = 0;
 	for (uint32_t i = 0; i < s->account_n; i++) {
 		const struct scn_account *a = &s->accounts[i];
-		struct smsc_account_cfg *d = &o->smsc_accounts[i];
-		COPY(d->name, a->name);
-		COPY(d->password, a->password);
-		d->tps = a->tps;
-		d->count = a->count;
-		d->smpp = a->smpp;
-		d->binds = a->binds;
+		bool members = a->smpp && a->count > 1;
+		for (uint32_t m = 0; m < (members ? a->count : 1); m++) {
+			SY_ASSERT(n < SCN_SMSC_ACCOUNTS_MAX); /* node_finish counted them */
+			struct smsc_account_cfg *d = &o->smsc_accounts[n++];
+			if (members)
+				snprintf(d->name, sizeof(d->name), "%s-%u", a->name, m);
+			else
+				COPY(d->name, a->name);
+			COPY(d->password, a->password);
+			d->tps = a->tps;
+			d->count = members ? 0 : a->count;
+			d->smpp = a->smpp;
+			d->binds = a->binds;
+		}
 	}
-	o->smsc_account_n = s->account_n;
+	o->smsc_account_n = n;
 	o->smsc_guard = (struct sy_bind_guard){.bind_timeout_ns = s->node.smpp_bind_timeout_ns,
 						.conns_per_source = s->node.smpp_conns_per_source,
 						.fail_backoff_ns = s->node.smpp_fail_backoff_ns,

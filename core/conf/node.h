@@ -17,7 +17,7 @@ struct node_cfg {
 	struct billing_cfg billing;
 	/* for smsc_cfg.accounts / .carriers (the rest of smsc_cfg is the
 	 * caller's: env, listen, store, sizes) */
-	struct smsc_account_cfg smsc_accounts[SCN_ACCOUNTS_MAX];
+	struct smsc_account_cfg smsc_accounts[SCN_SMSC_ACCOUNTS_MAX]; /* an smpp = yes group: one per member */
 	uint32_t smsc_account_n;
 	struct smsc_carrier_cfg smsc_carriers[SCN_SMPP_CARRIERS_MAX];
 	uint32_t smsc_carrier_n;

@@ -444,9 +444,11 @@ static enum sy_rc account_smpp_check(struct scn_pctx *c, const struct scn_accoun
 	char why[128] = "";
 	if (!a->smpp)
 		return SY_OK;
-	if (a->count > 1)
-		return scn_fail_at(c, a->line, "[account %s] smpp = yes is for one account, not a group (count)",
-				   a->name);
+	/* a group's members bind as NAME-0 .. NAME-(count-1): the longest
+	 * must fit SMPP's system_id */
+	if (a->count > 1 && snprintf(NULL, 0, "%s-%u", a->name, a->count - 1) > SMPP_SYSTEM_ID_MAX)
+		return scn_fail_at(c, a->line, "[account %s] member %s-%u is longer than SMPP's %d-character system_id",
+				   a->name, a->name, a->count - 1, SMPP_SYSTEM_ID_MAX);
 	if (a->password[0] == '\0')
 		return scn_fail_at(c, a->line, "[account %s] smpp = yes needs a non-empty password", a->name);
 	if (sy_secret_parse(&sec, a->password, strlen(a->password), why, sizeof(why)) != SY_OK)
@@ -464,7 +466,8 @@ static enum sy_rc account_end(struct scn_pctx *c, void *obj)
 		strcpy(a->currency, "USD");
 	if (a->count > 1000000)
 		return scn_fail_at(c, a->line, "[account %s] count %u is over 1000000", a->name, a->count);
-	if (a->count > 1 && a->callers[0] == '\0')
+	/* an SMPP group's members are told apart by their system_id */
+	if (a->count > 1 && a->callers[0] == '\0' && !a->smpp)
 		return scn_fail_at(c, a->line, "[account %s] with count needs 'callers' (the number prefix)", a->name);
 	return account_smpp_check(c, a);
 }
@@ -627,8 +630,14 @@ static enum sy_rc access_finish(struct scn_pctx *c, const struct scn *s)
 /* Names that refer to other sections, once the whole file is read. */
 static enum sy_rc node_finish(struct scn_pctx *c, const struct scn *s, void *arg)
 {
+	uint32_t smsc_n = 0; /* the SMSC's accounts, as core/conf/node.c gives them */
 	for (uint32_t i = 0; i < s->account_n; i++) {
 		const struct scn_account *a = &s->accounts[i];
+		smsc_n += a->smpp && a->count > 1 ? SY_MIN(a->count, SCN_SMSC_ACCOUNTS_MAX + 1) : 1;
+		if (smsc_n > SCN_SMSC_ACCOUNTS_MAX)
+			return scn_fail_at(c, a->line,
+					   "[account %s]: over %d SMPP accounts (each member of a group counts)",
+					   a->name, SCN_SMSC_ACCOUNTS_MAX);
 		bool found = a->tariff[0] == '\0';
 		for (uint32_t t = 0; !found && t < s->tariff_n; t++)
 			found = strcmp(s->tariffs[t].name, a->tariff) == 0;

@@ -45,6 +45,7 @@ struct scn_carrier {
 };
 
 #define SCN_ACCOUNTS_MAX      64
+#define SCN_SMSC_ACCOUNTS_MAX 256 /* SMPP accounts: each [account] and each member of an smpp = yes group */
 #define SCN_SMPP_CARRIERS_MAX 32
 #define SCN_TARIFFS_MAX	      8
 #define SCN_SECRET_MAX	      160 /* a $pbkdf2-sha256$ string fits */
@@ -53,7 +54,9 @@ enum scn_account_type { SCN_ACCOUNT_PREPAID = 0, SCN_ACCOUNT_POSTPAID };
 
 /* [account NAME]: who pays, and how SMPP/HTTP clients authenticate. With
  * count = N it is a group NAME-0 .. NAME-(N-1); member i owns the caller
- * number callers + i (zero-padded to the digits of N-1). */
+ * number callers + i (zero-padded to the digits of N-1). A group with
+ * smpp = yes gives the SMSC one SMPP account per member (system_id
+ * NAME-i, the group's password, tps and binds each). */
 struct scn_account {
 	char name[SCN_NAME_MAX];
 	uint32_t line;
