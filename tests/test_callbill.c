@@ -26,7 +26,8 @@ struct fx {
 /* 0.06/min = 1,000 micros a second, billed in 6-second blocks. */
 static const char tariff_csv[] = "Prefix,Description,Rate,Connection Fee,Increments,Minimum,Band,Service,Currency\n"
 				 "1,USA,0.0600,0,6/6,0,,voice,USD\n"
-				 "44,UK,0.1200,0.0100,60/60,0,,voice,USD\n";
+				 "44,UK,0.1200,0.0100,60/60,0,,voice,USD\n"
+				 "1,USA,0.0050,,,,,sms,USD\n";
 
 static int setup(void **state)
 {
@@ -301,9 +302,29 @@ static void test_release_and_fee(void **state)
 	assert_int_equal(charged, 250000);
 }
 
+/* An SMS is rated by the system_id that bound: an account, or a group's
+ * member NAME-i ([traffic sms] over a group binds as its members), which
+ * has its group's tariff; a name that only looks like a member is not. */
+static void test_sms_rate_members(void **state)
+{
+	struct fx *f = *state;
+	uint64_t wall = 1700000000ull * SY_NS_PER_S;
+	struct sy_str us = sy_str_from("+15551234567"), fr = sy_str_from("+33123456789");
+	assert_int_equal(callbill_rate_sms(f->cb, "alice", us, wall), 5000);
+	assert_int_equal(callbill_rate_sms(f->cb, "alice", fr, wall), 0); /* no sms row for France */
+	assert_int_equal(callbill_rate_sms(f->cb, "grp-0", us, wall), 5000);
+	assert_int_equal(callbill_rate_sms(f->cb, "grp-9", us, wall), 5000);
+	assert_int_equal(callbill_rate_sms(f->cb, "grp-10", us, wall), 0); /* count = 10: members 0..9 */
+	assert_int_equal(callbill_rate_sms(f->cb, "grp-01", us, wall), 0);
+	assert_int_equal(callbill_rate_sms(f->cb, "grp-", us, wall), 0);
+	assert_int_equal(callbill_rate_sms(f->cb, "alice-0", us, wall), 0); /* alice is no group */
+	assert_int_equal(callbill_rate_sms(f->cb, "nobody", us, wall), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_sms_rate_members, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cutoff_second, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ledger_disk_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cutoff_late_timer, setup, teardown),

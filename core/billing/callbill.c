@@ -192,13 +192,34 @@ void callbill_destroy(struct callbill *cb)
 	free(cb);
 }
 
+/* The [account] an SMPP system_id bills to: the account of that name, or
+ * for a group's member NAME-i (callbill_member) the group NAME, whose
+ * tariff every member has. account_n: none. */
+static uint32_t sms_account_of(const struct billing_cfg *s, const char *account)
+{
+	for (uint32_t k = 0; k < s->account_n; k++)
+		if (strcmp(s->accounts[k].name, account) == 0)
+			return k;
+	const char *dash = strrchr(account, '-');
+	if (dash == NULL || dash[1] < '0' || dash[1] > '9')
+		return s->account_n;
+	char *end;
+	unsigned long i = strtoul(dash + 1, &end, 10);
+	size_t len = (size_t)(dash - account);
+	if (*end != '\0' || (dash[1] == '0' && dash[2] != '\0'))
+		return s->account_n; /* members are NAME-0, NAME-12: no sign, no leading zero */
+	for (uint32_t k = 0; k < s->account_n; k++)
+		if (s->accounts[k].count > 1 && i < s->accounts[k].count && strlen(s->accounts[k].name) == len &&
+		    memcmp(s->accounts[k].name, account, len) == 0)
+			return k;
+	return s->account_n;
+}
+
 int64_t callbill_rate_sms(void *arg, const char *account, struct sy_str dst, uint64_t wall_ns)
 {
 	struct callbill *cb = arg;
 	const struct billing_cfg *s = cb->cfg.billing;
-	uint32_t k = 0;
-	while (k < s->account_n && strcmp(s->accounts[k].name, account) != 0)
-		k++;
+	uint32_t k = sms_account_of(s, account);
 	if (k == s->account_n)
 		return 0;
 	const struct bill_tariff *t = &cb->tariffs[tariff_of(s, &s->accounts[k])];
