@@ -368,6 +368,13 @@ void serve_nodes_destroy(struct serve_nodes *c)
 		return;
 	SY_ASSERT(!c->inst[1].th_started); /* serve_nodes_stop first */
 	atomic_store(&c->inst[0].up, false);
+	c->inst[0].smsc = NULL; /* the caller destroyed instance 1 */
+	/* What was posted to a loop that no longer runs: handed streams are
+	 * closed (their ESMEs rebind to the next serve), receipts counted
+	 * lost (their carriers send them again). Every thread is gone. */
+	for (uint32_t k = 0; k < c->n; k++)
+		if (c->inst[k].live != NULL)
+			sy_live_mailbox_drain(c->inst[k].live);
 	for (uint32_t k = 1; k < c->n; k++)
 		sy_live_destroy(c->inst[k].live); /* its thread is gone: ours now */
 	sn_free(c);

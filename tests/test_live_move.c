@@ -90,6 +90,32 @@ static void test_post_from_thread(void **state)
 	sy_live_destroy(k.l);
 }
 
+/* Records posted to a loop that no longer runs are run by its owner's
+ * drain (a shutdown releasing what they hold), once each, in order. */
+static void on_drained(void *ctx, const void *data, size_t len)
+{
+	uint32_t *seen = ctx, v;
+	memcpy(&v, data, sizeof(v));
+	assert_int_equal(v, *seen);
+	(*seen)++;
+}
+
+static void test_drain_after_loop(void **state)
+{
+	struct sy_live *l = live_new();
+	assert_int_equal(sy_live_mailbox_open(l), SY_OK);
+	uint32_t seen = 0;
+	for (uint32_t i = 0; i < 1000; i++)
+		assert_int_equal(sy_live_post(l, on_drained, &seen, &i, sizeof(i)), SY_OK);
+	assert_int_equal(sy_live_mailbox_pending(l), 1000);
+	sy_live_mailbox_drain(l);
+	assert_int_equal(seen, 1000);
+	assert_int_equal(sy_live_mailbox_pending(l), 0);
+	sy_live_mailbox_drain(l); /* nothing left: nothing runs twice */
+	assert_int_equal(seen, 1000);
+	sy_live_destroy(l);
+}
+
 /* ---- a stream moved between loops ---- */
 
 #define MOVE_AT	   5000u   /* the first loop hands the stream over at this offset */
@@ -259,6 +285,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_post_from_thread),
+	    cmocka_unit_test(test_drain_after_loop),
 	    cmocka_unit_test(test_stream_moves_between_loops),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -110,6 +110,10 @@ enum sy_rc sy_live_ready_write(struct sy_live *l, const char *path, const char *
 typedef void (*sy_live_post_fn)(void *ctx, const void *data, size_t len);
 enum sy_rc sy_live_mailbox_open(struct sy_live *l);
 enum sy_rc sy_live_post(struct sy_live *l, sy_live_post_fn fn, void *ctx, const void *data, size_t len);
+/* Runs the records posted and not yet run, now, on the calling thread:
+ * for the loop's owner once the loop's thread has ended (a shutdown that
+ * must release what the records hold). */
+void sy_live_mailbox_drain(struct sy_live *l);
 /* Records posted and not yet taken by the loop (any thread). */
 uint64_t sy_live_mailbox_pending(struct sy_live *l);
 

@@ -40,13 +40,11 @@ struct live_mailbox {
 	uint64_t posted, ran; /* posted under mu; ran by the loop */
 };
 
-static void post_cb(evutil_socket_t fd, short what, void *arg)
+/* Takes the queue and runs it, on the loop's thread (or its owner's once
+ * that thread is gone). */
+static void post_run(struct sy_live *l)
 {
-	struct sy_live *l = arg;
 	struct live_mailbox *mb = l->mailbox;
-	uint64_t v;
-	while (read(mb->efd, &v, sizeof(v)) < 0 && errno == EINTR)
-		;
 	sy_live_time_update(l);
 	pthread_mutex_lock(&mb->mu);
 	struct live_post_ent *batch = mb->q;
@@ -60,6 +58,21 @@ static void post_cb(evutil_socket_t fd, short what, void *arg)
 	for (uint32_t i = 0; i < n; i++)
 		batch[i].fn(batch[i].ctx, batch[i].data, batch[i].len);
 	mb->ran += n;
+}
+
+static void post_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sy_live *l = arg;
+	uint64_t v;
+	while (read(l->mailbox->efd, &v, sizeof(v)) < 0 && errno == EINTR)
+		;
+	post_run(l);
+}
+
+void sy_live_mailbox_drain(struct sy_live *l)
+{
+	if (l->mailbox != NULL)
+		post_run(l);
 }
 
 enum sy_rc sy_live_mailbox_open(struct sy_live *l)
