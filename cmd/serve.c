@@ -149,6 +149,7 @@ static int start_http(struct serve *s, const struct scn *scn, const struct node_
 	if (s->nodes != NULL) { /* every instance's SMSC counters summed; POST /sms goes to instance 1 */
 		ac.sms_stats = serve_nodes_stats;
 		ac.sms_stats_arg = s->nodes;
+		ac.tables[ac.table_n++] = (struct api_table){&smsc_node_counters, serve_nodes_node_stats(s->nodes)};
 		ac.tables[ac.table_n++] = (struct api_table){&serve_nodes_counters, serve_nodes_counters_of(s->nodes)};
 	}
 	if (s->fraud != NULL)

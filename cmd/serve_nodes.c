@@ -407,15 +407,16 @@ const void *serve_nodes_counters_of(struct serve_nodes *c)
 	return &c->totals;
 }
 
+const struct smsc_node_stats *serve_nodes_node_stats(struct serve_nodes *c)
+{
+	return &c->totals.node;
+}
+
 #define M(f) SY_CTR_AT(struct sn_totals, f)
 /* clang-format off */
 static const struct sy_counter sn_ctr[] = {
     {"switchyard_sms_nodes", "sms.nodes", "SMSC instances ([node] nodes)", SY_CTR_GAUGE, SY_UNIT_COUNT, M(nodes)},
-    {"switchyard_sms_binds_handed_total", "sms.binds_handed", "ESME binds handed to their account's SMSC instance", SY_CTR_COUNTER, SY_UNIT_COUNT, M(node.binds_handed)},
-    {"switchyard_sms_binds_adopted_total", "sms.binds_adopted", "ESME binds taken from another SMSC instance", SY_CTR_COUNTER, SY_UNIT_COUNT, M(node.binds_adopted)},
     {"switchyard_sms_handoffs_lost_total", "sms.handoffs_lost", "ESME binds whose instance was not up (stream closed; the ESME rebinds)", SY_CTR_COUNTER, SY_UNIT_COUNT, M(handoffs_lost)},
-    {"switchyard_sms_receipts_forwarded_total", "sms.receipts_forwarded", "carrier receipts passed to the next SMSC instance", SY_CTR_COUNTER, SY_UNIT_COUNT, M(node.receipts_forwarded)},
-    {"switchyard_sms_receipts_forwarded_matched_total", "sms.receipts_forwarded_matched", "forwarded receipts an instance held the message of", SY_CTR_COUNTER, SY_UNIT_COUNT, M(node.receipts_fwd_matched)},
     {"switchyard_sms_receipts_forward_lost_total", "sms.receipts_forward_lost", "receipts forwarded to an instance that was not up (left unanswered: the carrier sends them again)", SY_CTR_COUNTER, SY_UNIT_COUNT, M(fwd_lost)},
 };
 /* clang-format on */

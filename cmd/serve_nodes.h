@@ -28,8 +28,10 @@ void serve_nodes_destroy(struct serve_nodes *c);
  * others' are copies at most SERVE_NODES_SNAP_NS old. */
 #define SERVE_NODES_SNAP_NS (250 * SY_NS_PER_MS)
 const struct smsc_stats *serve_nodes_stats(void *c);
-/* The cluster's own counters (handovers, forwarded receipts), summed by
- * the last serve_nodes_stats(). */
+/* Summed by the last serve_nodes_stats(): the instances' cluster counters
+ * (smsc_node_counters: handovers, forwarded receipts) and the cluster's
+ * own (serve_nodes_counters: instances, what was lost between them). */
+const struct smsc_node_stats *serve_nodes_node_stats(struct serve_nodes *c);
 extern const struct sy_counter_table serve_nodes_counters;
 const void *serve_nodes_counters_of(struct serve_nodes *c);
 

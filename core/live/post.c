@@ -37,7 +37,6 @@ struct live_mailbox {
 	uint32_t run_cap;
 	int efd;
 	struct event *ev;
-	uint64_t posted, ran; /* posted under mu; ran by the loop */
 };
 
 /* Takes the queue and runs it, on the loop's thread (or its owner's once
@@ -57,7 +56,6 @@ static void post_run(struct sy_live *l)
 	mb->run_cap = cap;
 	for (uint32_t i = 0; i < n; i++)
 		batch[i].fn(batch[i].ctx, batch[i].data, batch[i].len);
-	mb->ran += n;
 }
 
 static void post_cb(evutil_socket_t fd, short what, void *arg)
@@ -120,7 +118,6 @@ enum sy_rc sy_live_post(struct sy_live *l, sy_live_post_fn fn, void *ctx, const 
 	if (len > 0)
 		memcpy(e->data, data, len);
 	bool wake = mb->n++ == 0; /* else a wake is already on its way */
-	mb->posted++;
 	pthread_mutex_unlock(&mb->mu);
 	if (wake) {
 		uint64_t one = 1;
